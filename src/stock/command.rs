@@ -1,0 +1,74 @@
+//! The commands a SKU ledger accepts. Each is applied whole or not at all.
+
+use serde::{Deserialize, Serialize};
+
+use super::hold::HoldStatus;
+use super::ids::{HoldId, Location, OrderKey, Token};
+use super::journal::Cause;
+use crate::time::Millis;
+
+/// A line of a sale made on another channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleLine {
+    pub line_id: Token,
+    pub location: Location,
+    pub qty: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    /// Set on_hand at a location (cycle count), optionally only if the SKU is at `expected_version`.
+    Set { location: Location, on_hand: i64, expected_version: Option<u64>, cause: Cause },
+    /// Add `delta` to on_hand at a location; refused if on_hand would go negative.
+    Adjust { location: Location, delta: i64, cause: Cause },
+    /// Set the backorder allowance: holds may promise up to this many units beyond the shelf.
+    Policy { backorder_limit: i64 },
+    /// Hold units until `expires_at`. Replaying the same hold id with the same lines is a no-op.
+    Reserve {
+        hold: HoldId,
+        lines: Vec<(Location, i64)>,
+        expires_at: Millis,
+        channel: Option<Token>,
+        reference: Option<String>,
+    },
+    /// Move a held hold's deadline.
+    Extend { hold: HoldId, expires_at: Millis },
+    /// Keep a held hold from expiring while its cart commits (first phase of a cart commit).
+    Pin { hold: HoldId },
+    /// Undo [`Command::Pin`]; a hold past its deadline then expires at once.
+    Unpin { hold: HoldId },
+    /// Turn a held hold into committed units of `order`.
+    Commit { hold: HoldId, order: OrderKey },
+    /// Return a held hold's units.
+    Release { hold: HoldId },
+    /// Record a sale made elsewhere: always applied, even beyond what is available.
+    /// Lines already recorded (by line id) are skipped.
+    Sale { order: OrderKey, lines: Vec<SaleLine> },
+    /// Return an order's open units to available. Cancelling an unknown order leaves a
+    /// tombstone so that its sale, if it arrives later, is ignored.
+    Cancel { order: OrderKey, reason: Option<String> },
+    /// Ship units of an order: on_hand and committed both fall.
+    Fulfil { order: OrderKey, location: Location, qty: i64 },
+}
+
+/// What an accepted command did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Quantities or holds changed; the version moved.
+    Applied,
+    /// Nothing to do: the command repeats one already applied.
+    Duplicate,
+    /// A sale for an order whose cancellation arrived first; nothing was committed.
+    OrderAlreadyCancelled,
+    /// The hold is already in this terminal state (release of an expired hold, say).
+    HoldAlready(HoldStatus),
+}
+
+/// The answer to an accepted command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub effect: Effect,
+    pub version: u64,
+}

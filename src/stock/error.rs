@@ -1,0 +1,30 @@
+//! Why the ledger refused a command. A refused command changes nothing.
+
+use super::hold::HoldStatus;
+use super::ids::Location;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{requested} requested at {location}, {available} available")]
+    InsufficientStock { location: Location, requested: i64, available: i64 },
+    #[error("expected version {expected}, the SKU is at {actual}")]
+    VersionConflict { expected: u64, actual: u64 },
+    #[error("on_hand at {location} would become {would_be}")]
+    NegativeOnHand { location: Location, would_be: i64 },
+    #[error("no hold with this id")]
+    HoldNotFound,
+    #[error("the hold is {}", .0.as_str())]
+    HoldNotHeld(HoldStatus),
+    #[error("a hold with this id exists with other lines")]
+    HoldConflict,
+    #[error("the order was cancelled")]
+    OrderCancelled,
+    #[error("no such order for this SKU")]
+    OrderNotFound,
+    #[error("{requested} to fulfil at {location}, {open} open on the order")]
+    OverFulfilment { location: Location, requested: i64, open: i64 },
+    #[error("{requested} to ship from {location}, {on_hand} on hand")]
+    NotOnHand { location: Location, requested: i64, on_hand: i64 },
+    #[error("{field} out of range: {value}")]
+    OutOfRange { field: &'static str, value: i64 },
+}

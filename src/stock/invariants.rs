@@ -1,0 +1,58 @@
+//! The ledger's invariants, as code. Checked after every command in debug builds and by the
+//! property tests and the simulation over random command sequences.
+
+use std::collections::BTreeMap;
+
+use super::hold::HoldStatus;
+use super::ids::Location;
+use super::ledger::Ledger;
+
+/// Checks that:
+/// 1. no stored quantity is negative;
+/// 2. `reserved` at each location is exactly the sum of the held holds' units there;
+/// 3. `committed` at each location is exactly the sum of open (unshipped, uncancelled) order units;
+/// 4. no hold or order line has a non-positive quantity, and no line shipped more than it sold.
+pub fn check(ledger: &Ledger) -> Result<(), String> {
+    let mut reserved: BTreeMap<&Location, i64> = BTreeMap::new();
+    for h in ledger.holds() {
+        for (loc, q) in &h.lines {
+            if *q <= 0 {
+                return Err(format!("hold {} has qty {q} at {loc}", h.id));
+            }
+            if h.status == HoldStatus::Held {
+                *reserved.entry(loc).or_default() += q;
+            }
+        }
+    }
+    let mut committed: BTreeMap<Location, i64> = BTreeMap::new();
+    for h in ledger.holds().filter(|h| h.status == HoldStatus::Committed) {
+        if h.order.is_none() {
+            return Err(format!("committed hold {} names no order", h.id));
+        }
+    }
+    for (key, order) in ledger.orders() {
+        for (id, line) in &order.lines {
+            if line.qty <= 0 || line.fulfilled < 0 || line.fulfilled > line.qty {
+                return Err(format!("order {key:?} line {id}: qty {} fulfilled {}", line.qty, line.fulfilled));
+            }
+            *committed.entry(line.location.clone()).or_default() += line.open();
+        }
+    }
+    for (loc, l) in ledger.levels() {
+        if l.on_hand < 0 || l.reserved < 0 || l.committed < 0 {
+            return Err(format!("negative quantity at {loc}: {l:?}"));
+        }
+        let want_r = reserved.get(loc).copied().unwrap_or(0);
+        if l.reserved != want_r {
+            return Err(format!("reserved at {loc} is {} but holds sum to {want_r}", l.reserved));
+        }
+        let want_c = committed.get(loc).copied().unwrap_or(0);
+        if l.committed != want_c {
+            return Err(format!("committed at {loc} is {} but open orders sum to {want_c}", l.committed));
+        }
+    }
+    for loc in reserved.keys().filter(|l| !ledger.levels().contains_key(**l)) {
+        return Err(format!("holds at {loc}, which has no levels"));
+    }
+    Ok(())
+}

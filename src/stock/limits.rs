@@ -1,0 +1,41 @@
+//! Every limit StockEdge enforces, named in one place.
+//!
+//! The HTTP contract (API.md) quotes these numbers; tests and the OpenAPI document refer to them.
+
+/// Largest quantity on one line of a reservation, sale or fulfilment.
+pub const MAX_LINE_QTY: i64 = 1_000_000;
+/// Largest absolute on-hand quantity a location may be set to.
+pub const MAX_ON_HAND: i64 = 1_000_000_000;
+/// Largest absolute delta of one adjustment.
+pub const MAX_ADJUST_DELTA: i64 = 1_000_000_000;
+/// Largest backorder allowance per SKU.
+pub const MAX_BACKORDER_LIMIT: i64 = 1_000_000;
+/// Lines per reservation (cart) or per sale, after merging lines of the same SKU and location.
+pub const MAX_LINES: usize = 100;
+/// SKUs per availability query.
+pub const MAX_AVAILABILITY_SKUS: usize = 100;
+/// Hold time-to-live bounds, in seconds.
+pub const MIN_TTL_SECONDS: i64 = 1;
+pub const MAX_TTL_SECONDS: i64 = 86_400;
+pub const DEFAULT_TTL_SECONDS: i64 = 900;
+/// A cart commit is refused when its holds would expire within this margin (ms), so that
+/// every SKU is pinned well before any hold's own alarm can fire.
+pub const COMMIT_MARGIN_MS: i64 = 500;
+/// Journal page size bounds.
+pub const DEFAULT_JOURNAL_PAGE: usize = 100;
+pub const MAX_JOURNAL_PAGE: usize = 1_000;
+/// Idempotency-Key length bounds and how long a key's answer is kept (24 h, API.md).
+pub const MIN_IDEMPOTENCY_KEY_LEN: usize = 1;
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 3_600 * 1_000;
+/// Terminal holds (committed, released, expired) are kept this long for status reads and replays.
+pub const HOLD_RETENTION_MS: i64 = 7 * 24 * 3_600 * 1_000;
+/// SKU: 1..=64 of `A-Z a-z 0-9 . _ - /`. Location: 1..=32 of `a-z 0-9 _ -`.
+pub const MAX_SKU_LEN: usize = 64;
+pub const MAX_LOCATION_LEN: usize = 32;
+/// Identifiers chosen by clients (reservation id, order id, line id, channel, reference).
+pub const MAX_ID_LEN: usize = 128;
+/// Free-text reasons and references.
+pub const MAX_TEXT_LEN: usize = 500;
+/// Request bodies larger than this are refused before parsing (bytes).
+pub const MAX_JSON_BODY_BYTES: usize = 256 * 1024;

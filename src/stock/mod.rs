@@ -1,0 +1,21 @@
+//! The stock ledger of one SKU: pure, deterministic, and the only place quantities change.
+
+pub mod command;
+pub mod error;
+pub mod hold;
+pub mod ids;
+pub mod invariants;
+pub mod journal;
+pub mod ledger;
+pub mod levels;
+pub mod limits;
+pub mod order;
+
+pub use command::{Command, Effect, Outcome, SaleLine};
+pub use error::LedgerError;
+pub use hold::{Hold, HoldStatus};
+pub use ids::{HoldId, IdError, Location, OrderKey, Sku, Token};
+pub use journal::{Cause, Entry, Op};
+pub use ledger::{Changes, Ledger, Snapshot};
+pub use levels::{Deltas, Levels, Totals};
+

@@ -1,0 +1,42 @@
+//! Orders as one SKU ledger knows them: committed units per line, what shipped, what was cancelled.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::ids::{Location, Token};
+
+/// One order line of this SKU.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub location: Location,
+    pub qty: i64,
+    /// Units of this line already shipped.
+    pub fulfilled: i64,
+    pub cancelled: bool,
+}
+
+impl OrderLine {
+    /// Units still committed for this line: sold, not shipped, not cancelled.
+    pub fn open(&self) -> i64 {
+        if self.cancelled {
+            0
+        } else {
+            self.qty - self.fulfilled
+        }
+    }
+}
+
+/// An order's lines for this SKU, keyed by line id. A cancelled order with no lines is a
+/// tombstone: a cancellation that arrived before its sale, which makes the late sale a no-op.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub lines: BTreeMap<Token, OrderLine>,
+    pub cancelled: bool,
+}
+
+impl Order {
+    /// Units still committed at `location`.
+    pub fn open_at(&self, location: &Location) -> i64 {
+        self.lines.values().filter(|l| &l.location == location).map(OrderLine::open).sum()
+    }
+}
