@@ -1,0 +1,13 @@
+//! The HTTP contract without HTTP: request validation, response views, problem types,
+//! idempotency records. The edge translates between these and `worker` types.
+
+pub mod fields;
+pub mod idempotency;
+pub mod problem;
+pub mod requests;
+pub mod views;
+
+pub use problem::{FieldError, Kind, Problem};
+pub mod routes;
+pub mod sku_call;
+pub mod cart_call;

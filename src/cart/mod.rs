@@ -1,0 +1,9 @@
+//! Carts: reservations over several SKUs, held, committed, extended and released all or nothing.
+
+pub mod coordinator;
+pub mod plan;
+pub mod reservation;
+
+pub use coordinator::{CartError, CartStore, ShortLine, SkuPort, SkuReply};
+pub use plan::{plan, Part};
+pub use reservation::{End, Phase, Reservation};

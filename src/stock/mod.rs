@@ -18,4 +18,5 @@ pub use ids::{HoldId, IdError, Location, OrderKey, Sku, Token};
 pub use journal::{Cause, Entry, Op};
 pub use ledger::{Changes, Ledger, Snapshot};
 pub use levels::{Deltas, Levels, Totals};
+pub use order::{Order, OrderLine};
 

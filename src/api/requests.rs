@@ -1,0 +1,314 @@
+//! The request bodies of API.md, validated into typed values. Every fault names its field.
+
+use serde::{Deserialize, Serialize};
+
+use super::fields::{parse_object, Fields};
+use super::problem::{FieldError, Problem};
+use crate::stock::limits::*;
+use crate::stock::{Location, Sku, Token};
+
+fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, Problem> {
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(Problem::invalid(if errors.is_empty() {
+            vec![FieldError::new("body", "is incomplete")]
+        } else {
+            errors
+        })),
+    }
+}
+
+fn with_fields<T>(body: &[u8], f: impl FnOnce(&mut Fields<'_>) -> Option<T>) -> Result<T, Problem> {
+    let obj = parse_object(body)?;
+    let mut errors = Vec::new();
+    let value = {
+        let mut fields = Fields::new(&obj, "", &mut errors);
+        f(&mut fields)
+    };
+    finish(errors, value)
+}
+
+/// Validates a SKU taken from a path segment.
+pub fn sku_in_path(raw: &str) -> Result<Sku, Problem> {
+    Sku::parse(raw).map_err(|e| Problem::invalid(vec![FieldError::new("sku", e.to_string())]))
+}
+
+/// Validates a reservation id taken from a path segment.
+pub fn token_in_path(field: &str, raw: &str) -> Result<Token, Problem> {
+    Token::parse(raw).map_err(|e| Problem::invalid(vec![FieldError::new(field, e.to_string())]))
+}
+
+/// `PUT /v1/skus/{sku}/stock`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetStock {
+    pub on_hand: i64,
+    pub location: Location,
+    pub expected_version: Option<u64>,
+    pub reason: Option<String>,
+    pub backorder_limit: Option<i64>,
+}
+
+pub fn set_stock(body: &[u8]) -> Result<SetStock, Problem> {
+    with_fields(body, |f| {
+        let on_hand = f.int("on_hand", 0..=MAX_ON_HAND);
+        let location = f.id_opt("location", Location::parse).unwrap_or_default();
+        let expected_version = f.int_opt("expected_version", 0..=i64::MAX).map(|v| v as u64);
+        let reason = f.text_opt("reason", MAX_TEXT_LEN);
+        let backorder_limit = f.int_opt("backorder_limit", 0..=MAX_BACKORDER_LIMIT);
+        Some(SetStock { on_hand: on_hand?, location, expected_version, reason, backorder_limit })
+    })
+}
+
+/// The operator reasons an adjustment may give.
+pub const ADJUST_REASONS: [&str; 6] = ["received", "correction", "damaged", "shrinkage", "restock", "cycle_count"];
+
+/// `POST /v1/skus/{sku}/adjustments`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Adjustment {
+    pub delta: i64,
+    pub reason: String,
+    pub location: Location,
+}
+
+pub fn adjustment(body: &[u8]) -> Result<Adjustment, Problem> {
+    with_fields(body, |f| {
+        let delta = f.int("delta", -MAX_ADJUST_DELTA..=MAX_ADJUST_DELTA);
+        if delta == Some(0) {
+            f.fault("delta", "must not be zero");
+        }
+        let reason = match f.text_opt("reason", MAX_TEXT_LEN) {
+            Some(r) if ADJUST_REASONS.contains(&r.as_str()) => Some(r),
+            Some(_) => {
+                f.fault("reason", format!("must be one of {}", ADJUST_REASONS.join(", ")));
+                None
+            }
+            None => {
+                f.fault("reason", "is required");
+                None
+            }
+        };
+        let location = f.id_opt("location", Location::parse).unwrap_or_default();
+        Some(Adjustment { delta: delta?, reason: reason?, location })
+    })
+}
+
+/// One line of a reservation, sale or fulfilment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub sku: Sku,
+    pub qty: i64,
+    pub location: Location,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_id: Option<Token>,
+}
+
+fn lines(f: &mut Fields<'_>, with_line_id: bool) -> Option<Vec<Line>> {
+    let items = f.objects("lines", MAX_LINES);
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = !items.is_empty();
+    for (i, item) in items.into_iter().enumerate() {
+        let mut g = f.nested(item, "lines", i);
+        let sku = g.id("sku", Sku::parse);
+        let qty = g.int("qty", 1..=MAX_LINE_QTY);
+        let location = g.id_opt("location", Location::parse).unwrap_or_default();
+        let line_id = if with_line_id { g.id_opt("line_id", Token::parse) } else { None };
+        match (sku, qty) {
+            (Some(sku), Some(qty)) => out.push(Line { sku, qty, location, line_id }),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// `POST /v1/reservations`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreateReservation {
+    pub id: Option<Token>,
+    pub lines: Vec<Line>,
+    pub ttl_seconds: i64,
+    pub channel: Option<Token>,
+    pub reference: Option<String>,
+}
+
+pub fn create_reservation(body: &[u8]) -> Result<CreateReservation, Problem> {
+    with_fields(body, |f| {
+        let id = f.id_opt("id", Token::parse);
+        let lines = lines(f, false);
+        let ttl_seconds =
+            f.int_opt("ttl_seconds", MIN_TTL_SECONDS..=MAX_TTL_SECONDS).unwrap_or(DEFAULT_TTL_SECONDS);
+        let channel = f.id_opt("channel", Token::parse);
+        let reference = f.text_opt("reference", MAX_TEXT_LEN);
+        Some(CreateReservation { id, lines: lines?, ttl_seconds, channel, reference })
+    })
+}
+
+/// `POST /v1/reservations/{id}/commit`
+pub fn commit(body: &[u8]) -> Result<Option<Token>, Problem> {
+    with_fields(body, |f| Some(f.id_opt("order_id", Token::parse)))
+}
+
+/// `POST /v1/reservations/{id}/extend`
+pub fn extend(body: &[u8]) -> Result<i64, Problem> {
+    with_fields(body, |f| f.int("ttl_seconds", MIN_TTL_SECONDS..=MAX_TTL_SECONDS))
+}
+
+/// `POST /v1/sales`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sale {
+    pub channel: Token,
+    pub order_id: Token,
+    pub lines: Vec<Line>,
+}
+
+pub fn sale(body: &[u8]) -> Result<Sale, Problem> {
+    with_fields(body, |f| {
+        let channel = f.id("channel", Token::parse);
+        let order_id = f.id("order_id", Token::parse);
+        let lines = lines(f, true);
+        Some(Sale { channel: channel?, order_id: order_id?, lines: lines? })
+    })
+}
+
+/// `POST /v1/fulfilments`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fulfilment {
+    pub channel: Token,
+    pub order_id: Token,
+    pub lines: Vec<Line>,
+}
+
+pub fn fulfilment(body: &[u8]) -> Result<Fulfilment, Problem> {
+    with_fields(body, |f| {
+        let channel = f.id_opt("channel", Token::parse).unwrap_or_else(direct);
+        let order_id = f.id("order_id", Token::parse);
+        let lines = lines(f, false);
+        Some(Fulfilment { channel, order_id: order_id?, lines: lines? })
+    })
+}
+
+/// The channel of orders that name none.
+pub fn direct() -> Token {
+    Token::parse(crate::stock::OrderKey::DIRECT).unwrap_or_else(|_| unreachable!("constant is valid"))
+}
+
+/// `GET /v1/availability?sku=…&channel=…`
+pub fn availability_query(pairs: &[(String, String)]) -> Result<(Vec<Sku>, Option<Token>), Problem> {
+    let mut errors = Vec::new();
+    let mut skus = Vec::new();
+    let mut channel = None;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "sku" => match Sku::parse(v) {
+                Ok(s) if !skus.contains(&s) => skus.push(s),
+                Ok(_) => {}
+                Err(e) => errors.push(FieldError::new(format!("sku[{}]", skus.len()), format!("{v:?} {e}"))),
+            },
+            "channel" => match Token::parse(v) {
+                Ok(c) => channel = Some(c),
+                Err(e) => errors.push(FieldError::new("channel", e.to_string())),
+            },
+            _ => {}
+        }
+    }
+    if skus.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new("sku", "at least one sku is required"));
+    }
+    if skus.len() > MAX_AVAILABILITY_SKUS {
+        errors.push(FieldError::new("sku", format!("at most {MAX_AVAILABILITY_SKUS} SKUs per query")));
+    }
+    if errors.is_empty() {
+        Ok((skus, channel))
+    } else {
+        Err(Problem::invalid(errors))
+    }
+}
+
+/// `GET /v1/skus/{sku}/journal?after=&limit=`
+pub fn journal_query(pairs: &[(String, String)]) -> Result<(u64, usize), Problem> {
+    let mut errors = Vec::new();
+    let mut after = 0u64;
+    let mut limit = DEFAULT_JOURNAL_PAGE;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "after" => match v.parse::<u64>() {
+                Ok(n) => after = n,
+                Err(_) => errors.push(FieldError::new("after", "must be a non-negative integer")),
+            },
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if (1..=MAX_JOURNAL_PAGE).contains(&n) => limit = n,
+                _ => errors.push(FieldError::new("limit", format!("must be between 1 and {MAX_JOURNAL_PAGE}"))),
+            },
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok((after, limit))
+    } else {
+        Err(Problem::invalid(errors))
+    }
+}
+
+/// Validates an `Idempotency-Key` header value.
+pub fn idempotency_key(raw: Option<String>) -> Result<Option<String>, Problem> {
+    match raw {
+        None => Ok(None),
+        Some(k) if (MIN_IDEMPOTENCY_KEY_LEN..=MAX_IDEMPOTENCY_KEY_LEN).contains(&k.len()) => Ok(Some(k)),
+        Some(_) => Err(Problem::invalid(vec![FieldError::new(
+            "Idempotency-Key",
+            format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} characters"),
+        )])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields_of(p: &Problem) -> Vec<String> {
+        p.extra["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_owned()).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn reservation_defaults_and_merging_inputs() {
+        let r = create_reservation(br#"{"lines":[{"sku":"A","qty":2}]}"#).expect("valid");
+        assert_eq!(r.ttl_seconds, DEFAULT_TTL_SECONDS);
+        assert_eq!(r.lines[0].location, Location::main());
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let p = create_reservation(br#"{"lines":[{"sku":"bad sku","qty":0},{"qty":1}],"ttl_seconds":90000}"#)
+            .expect_err("invalid");
+        assert_eq!(p.status(), 422);
+        assert_eq!(fields_of(&p), vec!["lines[0].sku", "lines[0].qty", "lines[1].sku", "ttl_seconds"]);
+    }
+
+    #[test]
+    fn malformed_json_is_400() {
+        assert_eq!(set_stock(b"{on_hand: 1").expect_err("bad").status(), 400);
+        assert_eq!(set_stock(b"[1]").expect_err("bad").status(), 400);
+    }
+
+    #[test]
+    fn too_many_lines_is_refused() {
+        let lines: Vec<String> = (0..101).map(|i| format!(r#"{{"sku":"S{i}","qty":1}}"#)).collect();
+        let body = format!(r#"{{"lines":[{}]}}"#, lines.join(","));
+        let p = create_reservation(body.as_bytes()).expect_err("too many");
+        assert_eq!(fields_of(&p), vec!["lines"]);
+    }
+
+    #[test]
+    fn adjustment_needs_a_known_reason_and_a_nonzero_delta() {
+        let p = adjustment(br#"{"delta":0,"reason":"lost"}"#).expect_err("bad");
+        assert_eq!(fields_of(&p), vec!["delta", "reason"]);
+        assert!(adjustment(br#"{"delta":-3,"reason":"damaged"}"#).is_ok());
+    }
+
+    #[test]
+    fn availability_query_bounds() {
+        let q = |n: usize| -> Vec<(String, String)> { (0..n).map(|i| ("sku".into(), format!("S{i}"))).collect() };
+        assert_eq!(availability_query(&q(100)).expect("100 ok").0.len(), 100);
+        assert!(availability_query(&q(101)).is_err());
+        assert!(availability_query(&[]).is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! The route table: which paths exist, which methods they take, and which role they need.
+
+use super::problem::{Kind, Problem};
+use super::requests::{sku_in_path, token_in_path};
+use crate::stock::{Sku, Token};
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// No token: health, the problem pages, the OpenAPI document.
+    Public,
+    /// `STOREFRONT_TOKEN` or `ADMIN_TOKEN`.
+    Storefront,
+    /// `ADMIN_TOKEN` only.
+    Admin,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    OpenApi,
+    ProblemPage(Kind),
+    Availability,
+    GetSku(Sku),
+    PutStock(Sku),
+    Adjust(Sku),
+    Journal(Sku),
+    CreateReservation,
+    GetReservation(Token),
+    CommitReservation(Token),
+    ReleaseReservation(Token),
+    ExtendReservation(Token),
+    Sales,
+    CancelSale { channel: Token, order_id: Token },
+    Fulfilments,
+}
+
+impl Route {
+    pub fn role(&self) -> Role {
+        match self {
+            Route::Health | Route::OpenApi | Route::ProblemPage(_) => Role::Public,
+            Route::Availability
+            | Route::CreateReservation
+            | Route::GetReservation(_)
+            | Route::CommitReservation(_)
+            | Route::ReleaseReservation(_)
+            | Route::ExtendReservation(_) => Role::Storefront,
+            Route::GetSku(_)
+            | Route::PutStock(_)
+            | Route::Adjust(_)
+            | Route::Journal(_)
+            | Route::Sales
+            | Route::CancelSale { .. }
+            | Route::Fulfilments => Role::Admin,
+        }
+    }
+}
+
+/// Path segments arrive percent-encoded (a SKU may contain `/`, sent as `%2F`).
+fn decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
+}
+
+fn method_not_allowed(allow: &str) -> Problem {
+    Problem::new(Kind::MethodNotAllowed, format!("this path takes {allow}")).with("allow", allow)
+}
+
+/// Resolves `method path` to a route, or to the problem to answer with.
+pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
+    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let m = method;
+    let only = |want: &str, route: Result<Route, Problem>| -> Result<Route, Problem> {
+        if m == want || (want == "GET" && m == "HEAD") {
+            route
+        } else {
+            Err(method_not_allowed(want))
+        }
+    };
+    match segs.as_slice() {
+        ["healthz"] => only("GET", Ok(Route::Health)),
+        ["v1", "openapi.json"] => only("GET", Ok(Route::OpenApi)),
+        ["problems", slug] => match Kind::from_slug(slug) {
+            Some(k) => only("GET", Ok(Route::ProblemPage(k))),
+            None => Err(Problem::new(Kind::NotFound, format!("no problem type {slug:?}"))),
+        },
+        ["v1", "availability"] => only("GET", Ok(Route::Availability)),
+        ["v1", "skus", sku] => only("GET", sku_in_path(&decode(sku)).map(Route::GetSku)),
+        ["v1", "skus", sku, "stock"] => only("PUT", sku_in_path(&decode(sku)).map(Route::PutStock)),
+        ["v1", "skus", sku, "adjustments"] => only("POST", sku_in_path(&decode(sku)).map(Route::Adjust)),
+        ["v1", "skus", sku, "journal"] => only("GET", sku_in_path(&decode(sku)).map(Route::Journal)),
+        ["v1", "reservations"] => only("POST", Ok(Route::CreateReservation)),
+        ["v1", "reservations", id] => only("GET", token_in_path("id", &decode(id)).map(Route::GetReservation)),
+        ["v1", "reservations", id, action] => {
+            let id = token_in_path("id", &decode(id));
+            match *action {
+                "commit" => only("POST", id.map(Route::CommitReservation)),
+                "release" => only("POST", id.map(Route::ReleaseReservation)),
+                "extend" => only("POST", id.map(Route::ExtendReservation)),
+                _ => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
+            }
+        }
+        ["v1", "sales"] => only("POST", Ok(Route::Sales)),
+        ["v1", "sales", channel, order_id, "cancel"] => only("POST", {
+            match (token_in_path("channel", &decode(channel)), token_in_path("order_id", &decode(order_id))) {
+                (Ok(channel), Ok(order_id)) => Ok(Route::CancelSale { channel, order_id }),
+                (Err(p), _) | (_, Err(p)) => Err(p),
+            }
+        }),
+        ["v1", "fulfilments"] => only("POST", Ok(Route::Fulfilments)),
+        _ => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_routes_and_roles() {
+        assert_eq!(resolve("GET", "/healthz"), Ok(Route::Health));
+        let r = resolve("PUT", "/v1/skus/TEE-1/stock").expect("route");
+        assert_eq!(r.role(), Role::Admin);
+        assert_eq!(resolve("POST", "/v1/reservations").map(|r| r.role()), Ok(Role::Storefront));
+    }
+
+    #[test]
+    fn percent_encoded_sku_with_slash() {
+        assert_eq!(
+            resolve("GET", "/v1/skus/A%2FB"),
+            Ok(Route::GetSku(Sku::parse("A/B").expect("sku")))
+        );
+    }
+
+    #[test]
+    fn unknown_paths_wrong_methods_and_bad_skus() {
+        assert_eq!(resolve("GET", "/nope").map_err(|p| p.kind), Err(Kind::NotFound));
+        assert_eq!(resolve("DELETE", "/v1/reservations").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert_eq!(resolve("GET", "/v1/skus/bad%20sku").map_err(|p| p.kind), Err(Kind::ValidationFailed));
+    }
+}

@@ -1,0 +1,261 @@
+//! The cart coordinator's protocol: all-or-nothing create, commit, extend and release over
+//! several SKU ledgers, written against two ports so that it runs the same under workerd (Durable
+//! Object stubs, SQLite) and in native tests (in-memory ledgers with injected faults).
+//!
+//! Rules:
+//! - the next phase is saved before any SKU is touched, and a resume alarm is set while in a
+//!   transitional phase; [`resume`] finishes or undoes it;
+//! - every SKU step is idempotent (hold ids are the reservation id), so re-driving is safe;
+//! - a commit first pins every hold (so none can expire), and only once all are pinned commits
+//!   them; a commit that cannot pin every hold commits nothing.
+
+use futures::future::join_all;
+
+use super::plan::Part;
+use super::reservation::{End, Phase, Reservation};
+use crate::stock::limits::COMMIT_MARGIN_MS;
+use crate::stock::{Command, HoldStatus, Location, OrderKey, Sku};
+use crate::time::Millis;
+
+/// How long a coordinator waits before finishing a step it was interrupted in (ms).
+pub const RESUME_DELAY_MS: i64 = 2_000;
+
+/// What a SKU ledger answered to one command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkuReply {
+    /// Applied, or already applied.
+    Done,
+    /// Refused: not enough stock.
+    Short { location: Location, requested: i64, available: i64 },
+    /// Refused: the hold is not held (or not there).
+    NotHeld(Option<HoldStatus>),
+    /// Could not be reached or failed: try again later.
+    Unavailable(String),
+}
+
+/// Sends commands to SKU ledgers.
+#[allow(async_fn_in_trait)]
+pub trait SkuPort {
+    async fn send(&self, sku: &Sku, cmd: Command) -> SkuReply;
+}
+
+/// Persists the coordinator's record, synchronously, and schedules its resume alarm.
+pub trait CartStore {
+    fn save(&self, r: &Reservation);
+    fn resume_at(&self, at: Option<Millis>);
+}
+
+/// A short line of a refused cart.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ShortLine {
+    pub sku: String,
+    pub location: String,
+    pub requested: i64,
+    pub available: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CartError {
+    /// Some lines are short; nothing is held.
+    Short(Vec<ShortLine>),
+    /// The cart is not held; the status it is in.
+    NotHeld(&'static str),
+    /// A SKU could not be reached; the step is left for [`resume`] or a retry.
+    Unavailable(String),
+}
+
+async fn fan_out<P: SkuPort>(port: &P, parts: &[Part], cmd: impl Fn(&Part) -> Command) -> Vec<SkuReply> {
+    join_all(parts.iter().map(|p| port.send(&p.sku, cmd(p)))).await
+}
+
+fn hold(r: &Reservation) -> crate::stock::HoldId {
+    r.id.clone()
+}
+
+fn transition<S: CartStore>(store: &S, r: &mut Reservation, phase: Phase, now: Millis) {
+    r.phase = phase;
+    store.save(r);
+    store.resume_at(r.in_transition().then(|| Millis(now.0 + RESUME_DELAY_MS)));
+}
+
+fn first_unavailable(replies: &[SkuReply]) -> Option<String> {
+    replies.iter().find_map(|x| match x {
+        SkuReply::Unavailable(why) => Some(why.clone()),
+        _ => None,
+    })
+}
+
+/// Releases every hold of the cart and ends it with `outcome`. If a SKU cannot be reached the
+/// cart stays in `Releasing` for [`resume`]; the holds expire by their own deadline regardless.
+async fn release_all<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, outcome: End, now: Millis) -> bool {
+    transition(store, r, Phase::Releasing { outcome }, now);
+    let replies = fan_out(port, &r.parts, |_| Command::Release { hold: hold(r) }).await;
+    if first_unavailable(&replies).is_some() {
+        return false;
+    }
+    transition(store, r, Phase::Ended { outcome }, now);
+    true
+}
+
+/// Places every hold of a cart in phase `Creating` (already saved by the caller).
+pub async fn create<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, now: Millis) -> Result<(), CartError> {
+    let replies = fan_out(port, &r.parts, |p| Command::Reserve {
+        hold: hold(r),
+        lines: p.lines.clone(),
+        expires_at: r.expires_at,
+        channel: r.channel.clone(),
+        reference: r.reference.clone(),
+    })
+    .await;
+    if replies.iter().all(|x| *x == SkuReply::Done) {
+        transition(store, r, Phase::Held, now);
+        return Ok(());
+    }
+    let short: Vec<ShortLine> = r
+        .parts
+        .iter()
+        .zip(&replies)
+        .filter_map(|(p, x)| match x {
+            SkuReply::Short { location, requested, available } => Some(ShortLine {
+                sku: p.sku.to_string(),
+                location: location.to_string(),
+                requested: *requested,
+                available: *available,
+            }),
+            _ => None,
+        })
+        .collect();
+    let expired = replies.iter().any(|x| matches!(x, SkuReply::NotHeld(_)));
+    let outcome = if expired { End::Expired } else { End::Rejected };
+    release_all(port, store, r, outcome, now).await;
+    if let Some(why) = first_unavailable(&replies) {
+        return Err(CartError::Unavailable(why));
+    }
+    if !short.is_empty() {
+        return Err(CartError::Short(short));
+    }
+    Err(CartError::NotHeld("expired"))
+}
+
+/// Commits every hold of a held cart to `order`, or none.
+pub async fn commit<P: SkuPort, S: CartStore>(
+    port: &P,
+    store: &S,
+    r: &mut Reservation,
+    order: OrderKey,
+    now: Millis,
+) -> Result<(), CartError> {
+    match &r.phase {
+        Phase::Committed { .. } => return Ok(()),
+        Phase::Committing { order } => {
+            let order = order.clone();
+            return commit_all(port, store, r, order, now).await;
+        }
+        Phase::Held if now.0 >= r.expires_at.0 - COMMIT_MARGIN_MS => {
+            release_all(port, store, r, End::Expired, now).await;
+            return Err(CartError::NotHeld("expired"));
+        }
+        Phase::Held => {}
+        _ => return Err(CartError::NotHeld(r.status(now))),
+    }
+    transition(store, r, Phase::Pinning { order: order.clone() }, now);
+    let replies = fan_out(port, &r.parts, |_| Command::Pin { hold: hold(r) }).await;
+    if replies.iter().all(|x| *x == SkuReply::Done) {
+        transition(store, r, Phase::Committing { order: order.clone() }, now);
+        return commit_all(port, store, r, order, now).await;
+    }
+    if let Some(why) = first_unavailable(&replies) {
+        unpin_all(port, store, r, now).await;
+        return Err(CartError::Unavailable(why));
+    }
+    // A hold is gone (expired before it could be pinned): the cart cannot be committed whole.
+    release_all(port, store, r, End::Expired, now).await;
+    Err(CartError::NotHeld("expired"))
+}
+
+async fn unpin_all<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, now: Millis) {
+    let replies = fan_out(port, &r.parts, |_| Command::Unpin { hold: hold(r) }).await;
+    if first_unavailable(&replies).is_none() {
+        transition(store, r, Phase::Held, now);
+    }
+}
+
+async fn commit_all<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, order: OrderKey, now: Millis) -> Result<(), CartError> {
+    let replies = fan_out(port, &r.parts, |_| Command::Commit { hold: hold(r), order: order.clone() }).await;
+    if let Some(why) = first_unavailable(&replies) {
+        return Err(CartError::Unavailable(why));
+    }
+    // Every hold was pinned, so none can have expired: each SKU answers Done.
+    transition(store, r, Phase::Committed { order }, now);
+    Ok(())
+}
+
+/// Moves every hold of a held cart to `expires_at`, or ends the cart if one is gone.
+pub async fn extend<P: SkuPort, S: CartStore>(
+    port: &P,
+    store: &S,
+    r: &mut Reservation,
+    expires_at: Millis,
+    now: Millis,
+) -> Result<(), CartError> {
+    match r.phase {
+        Phase::Held | Phase::Extending { .. } if now < r.expires_at => {}
+        Phase::Held => {
+            release_all(port, store, r, End::Expired, now).await;
+            return Err(CartError::NotHeld("expired"));
+        }
+        _ => return Err(CartError::NotHeld(r.status(now))),
+    }
+    transition(store, r, Phase::Extending { expires_at }, now);
+    let replies = fan_out(port, &r.parts, |_| Command::Extend { hold: hold(r), expires_at }).await;
+    if let Some(why) = first_unavailable(&replies) {
+        return Err(CartError::Unavailable(why));
+    }
+    if replies.iter().all(|x| *x == SkuReply::Done) {
+        r.expires_at = expires_at;
+        transition(store, r, Phase::Held, now);
+        return Ok(());
+    }
+    release_all(port, store, r, End::Expired, now).await;
+    Err(CartError::NotHeld("expired"))
+}
+
+/// Releases a held cart. Releasing a released or expired cart is a no-op.
+pub async fn release<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, now: Millis) -> Result<(), CartError> {
+    let outcome = match &r.phase {
+        Phase::Ended { outcome: End::Released | End::Expired } => return Ok(()),
+        Phase::Releasing { outcome } => *outcome,
+        Phase::Held | Phase::Extending { .. } | Phase::Pinning { .. } if now >= r.expires_at => End::Expired,
+        Phase::Held | Phase::Extending { .. } | Phase::Pinning { .. } => End::Released,
+        _ => return Err(CartError::NotHeld(r.status(now))),
+    };
+    if release_all(port, store, r, outcome, now).await {
+        Ok(())
+    } else {
+        Err(CartError::Unavailable(String::from("a SKU could not be reached; the release will be retried")))
+    }
+}
+
+/// Finishes or undoes whatever step the cart was interrupted in (the coordinator's alarm).
+pub async fn resume<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, now: Millis) -> Result<(), CartError> {
+    match r.phase.clone() {
+        Phase::Creating => create(port, store, r, now).await,
+        Phase::Pinning { .. } => {
+            unpin_all(port, store, r, now).await;
+            if r.in_transition() {
+                store.resume_at(Some(Millis(now.0 + RESUME_DELAY_MS)));
+            }
+            Ok(())
+        }
+        Phase::Committing { order } => commit_all(port, store, r, order, now).await,
+        Phase::Extending { expires_at } => extend(port, store, r, expires_at, now).await,
+        Phase::Releasing { outcome } => {
+            if release_all(port, store, r, outcome, now).await {
+                Ok(())
+            } else {
+                Err(CartError::Unavailable(String::from("release pending")))
+            }
+        }
+        Phase::Held | Phase::Committed { .. } | Phase::Ended { .. } => Ok(()),
+    }
+}

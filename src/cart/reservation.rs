@@ -1,0 +1,87 @@
+//! A cart reservation as its coordinator records it, and the phases it moves through.
+//!
+//! Each phase that touches SKU ledgers is written down before the first SKU is touched, so a
+//! coordinator that restarts (after a crash) knows what to finish or undo. Every SKU step is
+//! idempotent, so finishing means doing the same step again.
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::Part;
+use crate::stock::{OrderKey, Token};
+use crate::time::Millis;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    /// Holds are being placed. Resume: place them again (idempotent) and decide.
+    Creating,
+    Held,
+    /// Holds are being pinned for a commit. Resume: unpin (the commit was not confirmed).
+    Pinning { order: OrderKey },
+    /// Every hold is pinned; commits are being applied. Resume: commit again until done.
+    Committing { order: OrderKey },
+    Committed { order: OrderKey },
+    /// Holds are moving to a new deadline. Resume: extend again.
+    Extending { expires_at: Millis },
+    /// Holds are being released; `outcome` is the status the cart ends in.
+    Releasing { outcome: End },
+    Ended { outcome: End },
+}
+
+/// How a cart that is no longer held ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum End {
+    Released,
+    Expired,
+    /// Creation failed (a line was short): nothing was held. Its answer is kept for replays.
+    Rejected,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub id: Token,
+    pub parts: Vec<Part>,
+    pub expires_at: Millis,
+    pub phase: Phase,
+    pub channel: Option<Token>,
+    pub reference: Option<String>,
+    pub created_at: Millis,
+    /// Fingerprint of the creating request, for idempotent replays.
+    pub fingerprint: String,
+    /// The answer to the creating request once decided (201 or 409), replayed to repeats.
+    pub answer: Option<(u16, String)>,
+}
+
+impl Reservation {
+    /// The status API.md shows: `held`, `committed`, `released` or `expired`
+    /// (`pending` while being created or changed).
+    pub fn status(&self, now: Millis) -> &'static str {
+        match &self.phase {
+            Phase::Held if now >= self.expires_at => "expired",
+            Phase::Held => "held",
+            Phase::Creating | Phase::Pinning { .. } | Phase::Extending { .. } => "pending",
+            Phase::Committing { .. } | Phase::Committed { .. } => "committed",
+            Phase::Releasing { outcome } | Phase::Ended { outcome } => match outcome {
+                End::Released => "released",
+                End::Expired => "expired",
+                End::Rejected => "rejected",
+            },
+        }
+    }
+
+    /// Whether a coordinator must come back to finish a step.
+    pub fn in_transition(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Creating | Phase::Pinning { .. } | Phase::Committing { .. } | Phase::Extending { .. } | Phase::Releasing { .. }
+        )
+    }
+
+    pub fn order(&self) -> Option<&OrderKey> {
+        match &self.phase {
+            Phase::Committing { order } | Phase::Committed { order } => Some(order),
+            _ => None,
+        }
+    }
+}

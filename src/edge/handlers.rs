@@ -1,0 +1,162 @@
+//! One function per route: read the request, validate with `api::requests`, call the right
+//! object, answer.
+
+use futures::future::join_all;
+use worker::{Env, Method, Request, RequestInit, Response, Result};
+
+use crate::api::cart_call::{CartAction, CartCall};
+use crate::api::idempotency::fingerprint;
+use crate::api::requests;
+use crate::api::routes::Route;
+use crate::api::sku_call::{Answer, SkuAction, SkuCall};
+use crate::api::{Kind, Problem};
+use crate::cart::plan;
+use crate::stock::limits::MAX_JSON_BODY_BYTES;
+use crate::stock::{Cause, Command, Sku, Token};
+
+use super::http;
+use super::sku_client;
+
+const OPENAPI: &str = include_str!("../../openapi.json");
+const CART_BINDING: &str = "CART_COORDINATOR";
+
+fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
+    Ok(req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+}
+
+async fn body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Problem>> {
+    if let Ok(Some(len)) = req.headers().get("content-length") {
+        if len.parse::<usize>().is_ok_and(|n| n > MAX_JSON_BODY_BYTES) {
+            return Ok(Err(Problem::new(Kind::PayloadTooLarge, format!("at most {MAX_JSON_BODY_BYTES} bytes"))));
+        }
+    }
+    req.bytes().await.map(Ok)
+}
+
+/// The validated `Idempotency-Key` with this request's fingerprint.
+fn idempotency(req: &Request, method: &str, path: &str, body: &[u8]) -> std::result::Result<Option<(String, String)>, Problem> {
+    let key = requests::idempotency_key(req.headers().get("idempotency-key").ok().flatten())?;
+    Ok(key.map(|k| (k, fingerprint(method, path, body))))
+}
+
+macro_rules! try_p {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(p) => return http::problem(&p),
+        }
+    };
+}
+
+pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Response> {
+    let path = req.path();
+    match route {
+        Route::Health => http::json(200, &serde_json::json!({"status": "ok", "service": "stockedge", "version": env!("CARGO_PKG_VERSION")})),
+        Route::OpenApi => http::text(200, OPENAPI.to_owned(), "application/json"),
+        Route::ProblemPage(kind) => http::text(
+            200,
+            format!(
+                "<!doctype html><meta charset=utf-8><title>{t}</title><h1>{t}</h1><p>HTTP {s}</p><p>{e}</p><p><code>type: {u}</code></p>",
+                t = kind.title(),
+                s = kind.status(),
+                e = kind.explanation(),
+                u = kind.type_uri()
+            ),
+            "text/html; charset=utf-8",
+        ),
+        Route::Availability => {
+            let (skus, _channel) = try_p!(requests::availability_query(&query_pairs(&req)?));
+            let calls: Vec<SkuCall> =
+                skus.into_iter().map(|sku| SkuCall { sku, action: SkuAction::Availability, idempotency: None }).collect();
+            let mut items = Vec::with_capacity(calls.len());
+            for a in join_all(calls.iter().map(|c| sku_client::call(env, c))).await {
+                let a = a?;
+                if a.is_problem() {
+                    return http::answer(&a);
+                }
+                items.push(a.body);
+            }
+            http::json(200, &serde_json::json!({ "items": items }))
+        }
+        Route::GetSku(sku) => sku_answer(env, sku, SkuAction::Get, None).await,
+        Route::Journal(sku) => {
+            let (after, limit) = try_p!(requests::journal_query(&query_pairs(&req)?));
+            sku_answer(env, sku, SkuAction::Journal { after, limit }, None).await
+        }
+        Route::PutStock(sku) => {
+            let bytes = try_p!(body(&mut req).await?);
+            let idem = try_p!(idempotency(&req, "PUT", &path, &bytes));
+            let s = try_p!(requests::set_stock(&bytes));
+            let cause = Cause { reason: Some(s.reason.unwrap_or_else(|| "cycle_count".into())), ..Cause::default() };
+            let mut commands = vec![Command::Set { location: s.location, on_hand: s.on_hand, expected_version: s.expected_version, cause }];
+            if let Some(limit) = s.backorder_limit {
+                commands.push(Command::Policy { backorder_limit: limit });
+            }
+            sku_answer(env, sku, SkuAction::Apply { commands }, idem).await
+        }
+        Route::Adjust(sku) => {
+            let bytes = try_p!(body(&mut req).await?);
+            let idem = try_p!(idempotency(&req, "POST", &path, &bytes));
+            let a = try_p!(requests::adjustment(&bytes));
+            let cause = Cause { reason: Some(a.reason), ..Cause::default() };
+            let commands = vec![Command::Adjust { location: a.location, delta: a.delta, cause }];
+            sku_answer(env, sku, SkuAction::Apply { commands }, idem).await
+        }
+        Route::CreateReservation => {
+            let bytes = try_p!(body(&mut req).await?);
+            let idem = try_p!(idempotency(&req, "POST", &path, &bytes));
+            let c = try_p!(requests::create_reservation(&bytes));
+            let parts = try_p!(plan(&c.lines));
+            let fp = fingerprint("POST", &path, &bytes);
+            let (id, keyed) = match (c.id, &idem) {
+                (Some(id), _) => (id, idem.is_some()),
+                (None, Some((key, _))) => (derived_id(key)?, true),
+                (None, None) => (random_id()?, false),
+            };
+            let action = CartAction::Create { parts, ttl_seconds: c.ttl_seconds, channel: c.channel, reference: c.reference, fingerprint: fp, keyed };
+            cart_answer(env, CartCall { id, action }).await
+        }
+        Route::GetReservation(id) => cart_answer(env, CartCall { id, action: CartAction::Get }).await,
+        Route::CommitReservation(id) => {
+            let bytes = try_p!(body(&mut req).await?);
+            let order_id = try_p!(requests::commit(&bytes));
+            cart_answer(env, CartCall { id, action: CartAction::Commit { order_id } }).await
+        }
+        Route::ReleaseReservation(id) => cart_answer(env, CartCall { id, action: CartAction::Release }).await,
+        Route::ExtendReservation(id) => {
+            let bytes = try_p!(body(&mut req).await?);
+            let ttl_seconds = try_p!(requests::extend(&bytes));
+            cart_answer(env, CartCall { id, action: CartAction::Extend { ttl_seconds } }).await
+        }
+        Route::Sales | Route::CancelSale { .. } | Route::Fulfilments => {
+            http::problem(&Problem::new(Kind::NotFound, "not yet available"))
+        }
+    }
+}
+
+async fn sku_answer(env: &Env, sku: Sku, action: SkuAction, idempotency: Option<(String, String)>) -> Result<Response> {
+    let a = sku_client::call(env, &SkuCall { sku, action, idempotency }).await?;
+    http::answer(&a)
+}
+
+async fn cart_answer(env: &Env, call: CartCall) -> Result<Response> {
+    let stub = env.durable_object(CART_BINDING)?.id_from_name(call.id.as_str())?.get_stub()?;
+    let body = serde_json::to_string(&call).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let mut resp = stub.fetch_with_request(Request::new_with_init("https://cart/call", &init)?).await?;
+    let a = Answer { status: resp.status_code(), body: resp.json().await? };
+    http::answer(&a)
+}
+
+/// A reservation id derived from an Idempotency-Key, so that repeats reach the same coordinator.
+fn derived_id(key: &str) -> Result<Token> {
+    let h = fingerprint("reservation-id", "", key.as_bytes());
+    Token::parse(&format!("res_{}", &h[..24])).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+fn random_id() -> Result<Token> {
+    let mut b = [0u8; 12];
+    getrandom::fill(&mut b).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    Token::parse(&format!("res_{}", hex::encode(b))).map_err(|e| worker::Error::RustError(e.to_string()))
+}

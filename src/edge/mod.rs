@@ -1,0 +1,41 @@
+//! The Cloudflare Workers shell: HTTP in, core decisions, bindings out. Nothing here decides
+//! anything about stock; it translates.
+
+mod auth;
+mod cart_object;
+mod clock;
+mod handlers;
+mod http;
+mod sku_client;
+mod sku_object;
+
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+use crate::api::routes::resolve;
+use crate::api::{Kind, Problem};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let method = req.method().to_string();
+    let path = req.path();
+    let route = match resolve(&method, &path) {
+        Ok(r) => r,
+        Err(p) => return http::problem(&p),
+    };
+    if let Err(p) = auth::authorize(&req, &env, route.role()) {
+        return http::problem(&p);
+    }
+    match handlers::handle(route, req, &env).await {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            worker::console_error!("{method} {path}: {e}");
+            http::problem(&Problem::new(Kind::Internal, "an internal step failed; nothing was applied twice — retry"))
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! `SkuLedger`: one Durable Object per SKU (`id_from_name(sku)`), SQLite-backed.
+//!
+//! It loads the ledger once, answers each call synchronously from memory, and writes what the
+//! core reports as changed in the same turn — no `await` between reading state and writing the
+//! decision, so the object's input gate serialises every check-and-change. Hold expiry runs from
+//! the object's alarm, set to the earliest hold deadline.
+
+use std::cell::RefCell;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use worker::*;
+
+use crate::api::idempotency::{judge, Recorded, Verdict};
+use crate::api::sku_call::{handle, Answer, SkuAction, SkuCall};
+use crate::api::views::{EntryView, JournalPage};
+use crate::api::{Kind, Problem};
+use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
+use crate::stock::{Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Snapshot, Token};
+
+use super::clock::now;
+use super::http;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS levels (location TEXT PRIMARY KEY, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, committed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, status TEXT NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (channel TEXT NOT NULL, order_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (channel, order_id));
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+";
+
+/// How often an idle ledger wakes to forget old idempotency records and terminal holds.
+const CLEANUP_EVERY_MS: i64 = 3_600_000;
+
+#[derive(Serialize, Deserialize, Default)]
+struct Meta {
+    version: u64,
+    last_seq: u64,
+    backorder_limit: i64,
+}
+
+#[derive(Deserialize)]
+struct LevelRow {
+    location: String,
+    on_hand: i64,
+    reserved: i64,
+    committed: i64,
+}
+
+#[derive(Deserialize)]
+struct BodyRow {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct OrderRow {
+    channel: String,
+    order_id: String,
+    body: String,
+}
+
+#[durable_object]
+pub struct SkuLedger {
+    state: State,
+    ledger: RefCell<Option<Ledger>>,
+    /// The alarm time last set, to avoid re-setting it on every call.
+    alarm_at: RefCell<Option<i64>>,
+}
+
+fn decode<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::RustError(format!("corrupt row: {e}")))
+}
+
+fn token(s: &str) -> Result<Token> {
+    Token::parse(s).map_err(|e| Error::RustError(format!("corrupt row: {e}")))
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::RustError(e.to_string()))
+}
+
+impl SkuLedger {
+    fn sql(&self) -> SqlStorage {
+        self.state.storage().sql()
+    }
+
+    fn load(&self) -> Result<Ledger> {
+        let sql = self.sql();
+        for stmt in SCHEMA.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            sql.exec(stmt, None)?;
+        }
+        let meta: Meta = match sql.exec("SELECT v AS body FROM meta WHERE k = 'ledger'", None)?.to_array::<BodyRow>()?.first() {
+            Some(r) => decode(&r.body)?,
+            None => Meta::default(),
+        };
+        let mut snap = Snapshot { backorder_limit: meta.backorder_limit, version: meta.version, last_seq: meta.last_seq, ..Snapshot::default() };
+        for r in sql.exec("SELECT location, on_hand, reserved, committed FROM levels", None)?.to_array::<LevelRow>()? {
+            let loc = Location::parse(&r.location).map_err(|e| Error::RustError(e.to_string()))?;
+            snap.levels.insert(loc, Levels { on_hand: r.on_hand, reserved: r.reserved, committed: r.committed });
+        }
+        for r in sql.exec("SELECT body FROM holds", None)?.to_array::<BodyRow>()? {
+            snap.holds.push(decode::<Hold>(&r.body)?);
+        }
+        for r in sql.exec("SELECT channel, order_id, body FROM orders", None)?.to_array::<OrderRow>()? {
+            let key = OrderKey { channel: token(&r.channel)?, order_id: token(&r.order_id)? };
+            snap.orders.push((key, decode::<Order>(&r.body)?));
+        }
+        Ok(Ledger::restore(snap))
+    }
+
+    /// Writes what changed. Called with no `await` after the decision, so the writes commit
+    /// atomically with it (the object's implicit transaction).
+    fn persist(&self, ledger: &Ledger, changes: Changes) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let sql = self.sql();
+        if changes.meta {
+            let meta = Meta { version: ledger.version(), last_seq: ledger.last_seq(), backorder_limit: ledger.backorder_limit() };
+            sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('ledger', ?)", vec![encode(&meta)?.into()])?;
+        }
+        for loc in &changes.levels {
+            let l = ledger.level(loc);
+            sql.exec(
+                "INSERT OR REPLACE INTO levels (location, on_hand, reserved, committed) VALUES (?, ?, ?, ?)",
+                vec![loc.as_str().into(), l.on_hand.into(), l.reserved.into(), l.committed.into()],
+            )?;
+        }
+        for id in &changes.holds {
+            if let Some(h) = ledger.hold(id) {
+                sql.exec(
+                    "INSERT OR REPLACE INTO holds (id, status, expires_at, body) VALUES (?, ?, ?, ?)",
+                    vec![id.as_str().into(), h.status.as_str().into(), h.expires_at.0.into(), encode(h)?.into()],
+                )?;
+            }
+        }
+        for id in &changes.removed_holds {
+            sql.exec("DELETE FROM holds WHERE id = ?", vec![id.as_str().into()])?;
+        }
+        for key in &changes.orders {
+            if let Some(o) = ledger.order(key) {
+                sql.exec(
+                    "INSERT OR REPLACE INTO orders (channel, order_id, body) VALUES (?, ?, ?)",
+                    vec![key.channel.as_str().into(), key.order_id.as_str().into(), encode(o)?.into()],
+                )?;
+            }
+        }
+        for e in &changes.entries {
+            sql.exec(
+                "INSERT INTO journal (seq, version, body) VALUES (?, ?, ?)",
+                vec![(e.seq as i64).into(), (e.version as i64).into(), encode(e)?.into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the loaded ledger and persists its changes, all synchronously.
+    fn with_ledger<T>(&self, f: impl FnOnce(&mut Ledger) -> T) -> Result<T> {
+        let mut slot = self.ledger.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(self.load()?);
+        }
+        let Some(ledger) = slot.as_mut() else { return Err(Error::RustError("ledger not loaded".into())) };
+        let out = f(ledger);
+        let changes = ledger.take_changes();
+        if let Err(e) = self.persist(ledger, changes) {
+            // Memory may now be ahead of storage: drop it and reload on the next call.
+            *slot = None;
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    fn recorded(&self, key: &str) -> Result<Option<Recorded>> {
+        let rows = self.sql().exec("SELECT body FROM idempotency WHERE key = ?", vec![key.into()])?.to_array::<BodyRow>()?;
+        match rows.first() {
+            Some(r) => Ok(Some(decode(&r.body)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn call(&self, call: SkuCall) -> Result<Answer> {
+        let t = now();
+        if let SkuAction::Journal { after, limit } = call.action {
+            return self.journal(&call, after, limit);
+        }
+        let idem = match &call.idempotency {
+            Some((key, fingerprint)) => {
+                let _ = self.with_ledger(|_| ())?; // ensure the schema exists
+                let existing = self.recorded(key)?;
+                match judge(existing.as_ref(), fingerprint) {
+                    Verdict::Replay(r) => return Ok(Answer { status: r.status, body: decode(&r.body)? }),
+                    Verdict::Reused => {
+                        return Ok(Answer::problem(&Problem::new(
+                            Kind::IdempotencyKeyReused,
+                            "this Idempotency-Key was used with a different request",
+                        )))
+                    }
+                    Verdict::Fresh => Some((key.clone(), fingerprint.clone())),
+                }
+            }
+            None => None,
+        };
+        let sku = call.sku.clone();
+        let answer = self.with_ledger(|l| handle(l, &sku, call.action, t))?;
+        if let Some((key, fingerprint)) = idem {
+            // Refusals are recorded too, so a retry sees the same answer (API.md).
+            let rec = Recorded { fingerprint, status: answer.status, body: answer.body.to_string(), at: t };
+            self.sql().exec(
+                "INSERT OR REPLACE INTO idempotency (key, at, body) VALUES (?, ?, ?)",
+                vec![key.into(), t.0.into(), encode(&rec)?.into()],
+            )?;
+        }
+        Ok(answer)
+    }
+
+    fn journal(&self, call: &SkuCall, after: u64, limit: usize) -> Result<Answer> {
+        self.with_ledger(|_| ())?;
+        let rows = self
+            .sql()
+            .exec(
+                "SELECT body FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
+                vec![(after as i64).into(), (limit as i64 + 1).into()],
+            )?
+            .to_array::<BodyRow>()?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in rows.iter().take(limit) {
+            entries.push(EntryView::from(&decode::<Entry>(&r.body)?));
+        }
+        let next = (rows.len() > limit).then(|| entries.last().map(|e| e.seq)).flatten();
+        Ok(Answer::ok(JournalPage { sku: call.sku.to_string(), entries, next }))
+    }
+
+    /// Points the alarm at the earliest hold deadline, or a day ahead for the clean-up of
+    /// idempotency records and old holds.
+    async fn schedule(&self) -> Result<()> {
+        let next = self.ledger.borrow().as_ref().and_then(|l| l.next_deadline()).map(|m| m.0);
+        let want = next.unwrap_or(now().0 + CLEANUP_EVERY_MS);
+        if matches!(*self.alarm_at.borrow(), Some(c) if c <= want) {
+            return Ok(());
+        }
+        self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(want as f64).into()))).await?;
+        *self.alarm_at.borrow_mut() = Some(want);
+        Ok(())
+    }
+}
+
+impl DurableObject for SkuLedger {
+    fn new(state: State, _env: Env) -> Self {
+        SkuLedger { state, ledger: RefCell::new(None), alarm_at: RefCell::new(None) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let call: SkuCall = match req.json().await {
+            Ok(c) => c,
+            Err(e) => return http::problem(&Problem::new(Kind::Internal, format!("bad internal call: {e}"))),
+        };
+        let answer = self.call(call)?;
+        self.schedule().await?;
+        http::answer(&answer)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        *self.alarm_at.borrow_mut() = None;
+        let t = now();
+        self.with_ledger(|l| {
+            l.expire_due(t);
+            l.prune(t);
+        })?;
+        self.sql().exec("DELETE FROM idempotency WHERE at < ?", vec![(t.0 - IDEMPOTENCY_RETENTION_MS).into()])?;
+        self.schedule().await?;
+        Response::ok("ok")
+    }
+}
