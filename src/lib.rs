@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod cart;
+pub mod orders;
 pub mod stock;
 pub mod time;
 

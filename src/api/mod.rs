@@ -11,3 +11,4 @@ pub use problem::{FieldError, Kind, Problem};
 pub mod routes;
 pub mod sku_call;
 pub mod cart_call;
+pub mod order_call;

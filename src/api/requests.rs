@@ -169,6 +169,11 @@ pub fn sale(body: &[u8]) -> Result<Sale, Problem> {
     })
 }
 
+/// `POST /v1/sales/{channel}/{order_id}/cancel`: an optional `reason`.
+pub fn cancel(body: &[u8]) -> Result<Option<String>, Problem> {
+    with_fields(body, |f| Some(f.text_opt("reason", MAX_TEXT_LEN)))
+}
+
 /// `POST /v1/fulfilments`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fulfilment {

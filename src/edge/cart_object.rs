@@ -9,7 +9,9 @@ use serde::Deserialize;
 use worker::*;
 
 use crate::api::cart_call::{answer, CartAction, CartCall};
+use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::sku_call::Answer;
+use crate::orders::BookLine;
 use crate::api::views::ReservationView;
 use crate::api::{Kind, Problem};
 use crate::cart::coordinator::{self, RESUME_DELAY_MS};
@@ -19,6 +21,7 @@ use crate::time::Millis;
 
 use super::clock::now;
 use super::http;
+use super::order_client;
 use super::sku_client::StubPort;
 
 #[derive(Deserialize)]
@@ -163,6 +166,32 @@ impl CartCoordinator {
         Ok(a)
     }
 
+    /// Registers a committed cart's lines with its order desk, so that cancelling or fulfilling
+    /// the order reaches these ledgers. Repeats are harmless; a failure is logged and healed by
+    /// the client's retry of the commit (which registers again).
+    async fn register(&self, r: &Reservation, order: OrderKey) {
+        let lines = r
+            .parts
+            .iter()
+            .flat_map(|p| {
+                p.lines.iter().filter_map(|(loc, qty)| {
+                    Token::parse(&format!("{}@{loc}", r.id)).ok().map(|line_id| BookLine {
+                        sku: p.sku.clone(),
+                        line_id,
+                        location: loc.clone(),
+                        qty: *qty,
+                    })
+                })
+            })
+            .collect();
+        let call = OrderCall { order, action: OrderAction::Attach { lines }, idempotency: None };
+        match order_client::call(&self.env, &call).await {
+            Ok(a) if a.status == 200 => {}
+            Ok(a) => console_warn!("cart {}: order desk answered {}", r.id, a.status),
+            Err(e) => console_warn!("cart {}: order desk unreachable: {e}", r.id),
+        }
+    }
+
     async fn call(&self, call: CartCall) -> Result<Answer> {
         let _guard = self.lock.lock().await;
         let t = now();
@@ -182,7 +211,12 @@ impl CartCoordinator {
                     channel: r.channel.clone().unwrap_or_else(crate::api::requests::direct),
                     order_id: order_id.unwrap_or_else(|| r.id.clone()),
                 };
-                self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::commit(p, s, r, order, t))).await
+                let key = order.clone();
+                let a = self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::commit(p, s, r, order, t))).await?;
+                if a.status == 200 {
+                    self.register(&r, key).await;
+                }
+                Ok(a)
             }
             CartAction::Release => self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::release(p, s, r, t))).await,
             CartAction::Extend { ttl_seconds } => {

@@ -6,16 +6,17 @@ use worker::{Env, Method, Request, RequestInit, Response, Result};
 
 use crate::api::cart_call::{CartAction, CartCall};
 use crate::api::idempotency::fingerprint;
+use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::requests;
 use crate::api::routes::Route;
 use crate::api::sku_call::{Answer, SkuAction, SkuCall};
 use crate::api::{Kind, Problem};
 use crate::cart::plan;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
-use crate::stock::{Cause, Command, Sku, Token};
+use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
 use super::http;
-use super::sku_client;
+use super::{order_client, sku_client};
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 const CART_BINDING: &str = "CART_COORDINATOR";
@@ -128,8 +129,26 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             let ttl_seconds = try_p!(requests::extend(&bytes));
             cart_answer(env, CartCall { id, action: CartAction::Extend { ttl_seconds } }).await
         }
-        Route::Sales | Route::CancelSale { .. } | Route::Fulfilments => {
-            http::problem(&Problem::new(Kind::NotFound, "not yet available"))
+        Route::Sales => {
+            let bytes = try_p!(body(&mut req).await?);
+            let idempotency = try_p!(idempotency(&req, "POST", &path, &bytes));
+            let s = try_p!(requests::sale(&bytes));
+            let order = OrderKey { channel: s.channel, order_id: s.order_id };
+            order_answer(env, OrderCall { order, action: OrderAction::Sell { lines: s.lines }, idempotency }).await
+        }
+        Route::CancelSale { channel, order_id } => {
+            let bytes = try_p!(body(&mut req).await?);
+            let idempotency = try_p!(idempotency(&req, "POST", &path, &bytes));
+            let reason = try_p!(requests::cancel(&bytes));
+            let order = OrderKey { channel, order_id };
+            order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency }).await
+        }
+        Route::Fulfilments => {
+            let bytes = try_p!(body(&mut req).await?);
+            let idempotency = try_p!(idempotency(&req, "POST", &path, &bytes));
+            let f = try_p!(requests::fulfilment(&bytes));
+            let order = OrderKey { channel: f.channel, order_id: f.order_id };
+            order_answer(env, OrderCall { order, action: OrderAction::Fulfil { lines: f.lines }, idempotency }).await
         }
     }
 }
@@ -137,6 +156,10 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
 async fn sku_answer(env: &Env, sku: Sku, action: SkuAction, idempotency: Option<(String, String)>) -> Result<Response> {
     let a = sku_client::call(env, &SkuCall { sku, action, idempotency }).await?;
     http::answer(&a)
+}
+
+async fn order_answer(env: &Env, call: OrderCall) -> Result<Response> {
+    http::answer(&order_client::call(env, &call).await?)
 }
 
 async fn cart_answer(env: &Env, call: CartCall) -> Result<Response> {

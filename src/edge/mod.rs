@@ -6,6 +6,8 @@ mod cart_object;
 mod clock;
 mod handlers;
 mod http;
+mod order_client;
+mod order_object;
 mod sku_client;
 mod sku_object;
 

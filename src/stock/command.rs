@@ -48,8 +48,9 @@ pub enum Command {
     /// Return an order's open units to available. Cancelling an unknown order leaves a
     /// tombstone so that its sale, if it arrives later, is ignored.
     Cancel { order: OrderKey, reason: Option<String> },
-    /// Ship units of an order: on_hand and committed both fall.
-    Fulfil { order: OrderKey, location: Location, qty: i64 },
+    /// Ship units of an order: on_hand and committed both fall. `shipment` names this
+    /// fulfilment within the order; repeating a shipment id is a no-op.
+    Fulfil { order: OrderKey, location: Location, qty: i64, shipment: Token },
 }
 
 /// What an accepted command did.

@@ -177,7 +177,7 @@ impl Ledger {
             Command::Release { hold } => self.release(&hold, now)?,
             Command::Sale { order, lines } => self.sale(order, lines, now)?,
             Command::Cancel { order, reason } => self.cancel(order, reason, now)?,
-            Command::Fulfil { order, location, qty } => self.fulfil(order, location, qty, now)?,
+            Command::Fulfil { order, location, qty, shipment } => self.fulfil(order, location, qty, shipment, now)?,
         };
         #[cfg(debug_assertions)]
         if let Err(v) = super::invariants::check(self) {
@@ -516,7 +516,7 @@ impl Ledger {
             None => {
                 // Tombstone: the sale has not arrived; when it does, it is ignored.
                 self.transition(now, Op::Cancel, cause, vec![(Location::main(), Deltas::default())]);
-                self.orders.insert(key.clone(), Order { lines: BTreeMap::new(), cancelled: true });
+                self.orders.insert(key.clone(), Order { cancelled: true, ..Order::default() });
                 self.changes.orders.insert(key);
                 return Ok(Effect::Applied);
             }
@@ -540,11 +540,21 @@ impl Ledger {
         Ok(Effect::Applied)
     }
 
-    fn fulfil(&mut self, key: OrderKey, location: Location, qty: i64, now: Millis) -> Result<Effect, LedgerError> {
+    fn fulfil(
+        &mut self,
+        key: OrderKey,
+        location: Location,
+        qty: i64,
+        shipment: Token,
+        now: Millis,
+    ) -> Result<Effect, LedgerError> {
         if !(1..=MAX_LINE_QTY).contains(&qty) {
             return Err(LedgerError::OutOfRange { field: "qty", value: qty });
         }
         let order = self.orders.get(&key).ok_or(LedgerError::OrderNotFound)?;
+        if order.shipments.contains(&shipment) {
+            return Ok(Effect::Duplicate);
+        }
         let open = order.open_at(&location);
         if qty > open {
             return Err(LedgerError::OverFulfilment { location, requested: qty, open });
@@ -562,6 +572,7 @@ impl Ledger {
         self.transition(now, Op::Fulfil, cause, vec![(location.clone(), d)]);
         let mut left = qty;
         if let Some(o) = self.orders.get_mut(&key) {
+            o.shipments.insert(shipment);
             for line in o.lines.values_mut().filter(|l| l.location == location) {
                 let take = line.open().min(left);
                 line.fulfilled += take;

@@ -134,8 +134,10 @@ fn cancel_returns_open_units_and_fulfil_ships_them() {
     let key = order("ebay", "E-9");
     let lines = vec![SaleLine { line_id: tok("a"), location: loc("main"), qty: 4 }];
     l.apply(Command::Sale { order: key.clone(), lines }, Millis(1)).expect("sale");
-    l.apply(Command::Fulfil { order: key.clone(), location: loc("main"), qty: 1 }, Millis(2)).expect("ship 1");
-    let over = l.apply(Command::Fulfil { order: key.clone(), location: loc("main"), qty: 4 }, Millis(3));
+    let ship = |qty, id: &str| Command::Fulfil { order: key.clone(), location: loc("main"), qty, shipment: tok(id) };
+    l.apply(ship(1, "s1"), Millis(2)).expect("ship 1");
+    assert_eq!(l.apply(ship(1, "s1"), Millis(2)).expect("repeat").effect, Effect::Duplicate);
+    let over = l.apply(ship(4, "s2"), Millis(3));
     assert_eq!(over, Err(LedgerError::OverFulfilment { location: loc("main"), requested: 4, open: 3 }));
     l.apply(Command::Cancel { order: key, reason: None }, Millis(4)).expect("cancel");
     let t = l.totals();

@@ -1,7 +1,7 @@
 //! Orders as one SKU ledger knows them: committed units per line, what shipped, what was cancelled.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::ids::{Location, Token};
 
@@ -32,6 +32,9 @@ impl OrderLine {
 pub struct Order {
     pub lines: BTreeMap<Token, OrderLine>,
     pub cancelled: bool,
+    /// Shipment ids already applied, so that a repeated fulfilment ships nothing.
+    #[serde(default)]
+    pub shipments: BTreeSet<Token>,
 }
 
 impl Order {

@@ -1,0 +1,214 @@
+//! The order book of one order (channel, order id): which SKU lines it sold, whether it was
+//! cancelled, what shipped — and the SKU commands each request turns into.
+//!
+//! One book per order means every sale, cancellation and fulfilment of that order is decided
+//! in one place, in order. The SKU ledgers stay the authority on quantities; the book knows
+//! which ledgers an order touched, so a cancellation reaches all of them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::requests::Line;
+use crate::stock::{Command, Location, OrderKey, SaleLine, Sku, Token};
+
+/// One sold line, as the book records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookLine {
+    pub sku: Sku,
+    pub line_id: Token,
+    pub location: Location,
+    pub qty: i64,
+}
+
+/// Commands for the SKU ledgers, grouped per SKU, that a request was turned into. Kept in the
+/// book until every ledger confirmed, so an interrupted request is finished by re-sending them
+/// (each is idempotent: sale lines by line id, cancel by order, fulfilments by shipment id).
+pub type Plan = Vec<(Sku, Vec<Command>)>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Book {
+    pub order: OrderKey,
+    pub lines: Vec<BookLine>,
+    pub cancelled: bool,
+    /// Units shipped per (SKU, location).
+    pub shipped: BTreeMap<String, i64>,
+    pub shipments: u64,
+    /// A plan not yet confirmed by every ledger.
+    pub pending: Option<Plan>,
+}
+
+/// Why the book refused a request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BookError {
+    #[error("the order was cancelled")]
+    Cancelled,
+    #[error("{sku} at {location}: {requested} to ship, {open} open on the order")]
+    OverFulfilment { sku: String, location: String, requested: i64, open: i64 },
+}
+
+fn shipped_key(sku: &Sku, location: &Location) -> String {
+    format!("{sku} {location}")
+}
+
+/// The default line id of a line that names none: its SKU and location.
+pub fn default_line_id(sku: &Sku, location: &Location) -> Token {
+    Token::parse(&format!("{sku}@{location}")).unwrap_or_else(|_| Token::parse("line").unwrap_or_else(|_| unreachable!()))
+}
+
+fn group(commands: Vec<(Sku, Command)>) -> Plan {
+    let mut by_sku: BTreeMap<Sku, Vec<Command>> = BTreeMap::new();
+    for (sku, c) in commands {
+        by_sku.entry(sku).or_default().push(c);
+    }
+    by_sku.into_iter().collect()
+}
+
+impl Book {
+    pub fn new(order: OrderKey) -> Book {
+        Book { order, lines: Vec::new(), cancelled: false, shipped: BTreeMap::new(), shipments: 0, pending: None }
+    }
+
+    /// Records sold lines (new line ids only) and plans a `Sale` per SKU. A cancelled order
+    /// records nothing and plans nothing: its late sale is ignored.
+    pub fn sell(&mut self, lines: &[Line]) -> Plan {
+        if self.cancelled {
+            return Vec::new();
+        }
+        let mut per_sku: BTreeMap<Sku, Vec<SaleLine>> = BTreeMap::new();
+        for l in lines {
+            let line_id = l.line_id.clone().unwrap_or_else(|| default_line_id(&l.sku, &l.location));
+            let known = self.lines.iter().any(|b| b.sku == l.sku && b.line_id == line_id);
+            let dup_in_request = per_sku.get(&l.sku).is_some_and(|v| v.iter().any(|s| s.line_id == line_id));
+            if dup_in_request {
+                continue;
+            }
+            if !known {
+                self.lines.push(BookLine { sku: l.sku.clone(), line_id: line_id.clone(), location: l.location.clone(), qty: l.qty });
+            }
+            // Known lines are sent again too: the ledger ignores them, and a sale whose earlier
+            // delivery did not reach every ledger is completed.
+            let recorded = self.lines.iter().find(|b| b.sku == l.sku && b.line_id == line_id);
+            let (location, qty) = recorded.map(|b| (b.location.clone(), b.qty)).unwrap_or((l.location.clone(), l.qty));
+            per_sku.entry(l.sku.clone()).or_default().push(SaleLine { line_id, location, qty });
+        }
+        per_sku.into_iter().map(|(sku, lines)| (sku, vec![Command::Sale { order: self.order.clone(), lines }])).collect()
+    }
+
+    /// Records committed storefront lines (from a reservation commit) so that cancellation and
+    /// fulfilment can reach their ledgers. Plans nothing: the ledgers already hold them.
+    pub fn attach(&mut self, lines: Vec<BookLine>) {
+        for l in lines {
+            if !self.lines.iter().any(|b| b.sku == l.sku && b.line_id == l.line_id) {
+                self.lines.push(l);
+            }
+        }
+    }
+
+    /// Marks the order cancelled and plans a `Cancel` on every ledger it touched.
+    pub fn cancel(&mut self, reason: Option<String>) -> Plan {
+        self.cancelled = true;
+        let mut skus: Vec<&Sku> = self.lines.iter().map(|l| &l.sku).collect();
+        skus.sort();
+        skus.dedup();
+        skus.into_iter()
+            .map(|s| (s.clone(), vec![Command::Cancel { order: self.order.clone(), reason: reason.clone() }]))
+            .collect()
+    }
+
+    /// Units sold and not shipped of `sku` at `location`.
+    pub fn open(&self, sku: &Sku, location: &Location) -> i64 {
+        if self.cancelled {
+            return 0;
+        }
+        let sold: i64 = self.lines.iter().filter(|l| &l.sku == sku && &l.location == location).map(|l| l.qty).sum();
+        sold - self.shipped.get(&shipped_key(sku, location)).copied().unwrap_or(0)
+    }
+
+    /// Checks every line against what is open, then records the shipment and plans a
+    /// `Fulfil` per (SKU, location). All lines or none.
+    pub fn fulfil(&mut self, lines: &[Line]) -> Result<Plan, BookError> {
+        if self.cancelled {
+            return Err(BookError::Cancelled);
+        }
+        let mut want: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
+        for l in lines {
+            *want.entry((l.sku.clone(), l.location.clone())).or_default() += l.qty;
+        }
+        for ((sku, location), qty) in &want {
+            let open = self.open(sku, location);
+            if *qty > open {
+                return Err(BookError::OverFulfilment {
+                    sku: sku.to_string(),
+                    location: location.to_string(),
+                    requested: *qty,
+                    open,
+                });
+            }
+        }
+        self.shipments += 1;
+        let shipment = Token::parse(&format!("shipment-{}", self.shipments)).unwrap_or_else(|_| unreachable!());
+        let mut commands = Vec::new();
+        for ((sku, location), qty) in want {
+            *self.shipped.entry(shipped_key(&sku, &location)).or_default() += qty;
+            commands.push((sku, Command::Fulfil { order: self.order.clone(), location, qty, shipment: shipment.clone() }));
+        }
+        Ok(group(commands))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, qty: i64, id: Option<&str>) -> Line {
+        Line {
+            sku: Sku::parse(sku).expect("sku"),
+            qty,
+            location: Location::main(),
+            line_id: id.map(|i| Token::parse(i).expect("id")),
+        }
+    }
+
+    fn book() -> Book {
+        Book::new(OrderKey { channel: Token::parse("shopify").expect("c"), order_id: Token::parse("1001").expect("o") })
+    }
+
+    #[test]
+    fn a_resent_sale_keeps_the_first_quantities() {
+        let mut b = book();
+        b.sell(&[line("A", 2, Some("1"))]);
+        let plan = b.sell(&[line("A", 9, Some("1"))]);
+        assert_eq!(b.lines.len(), 1);
+        let Command::Sale { lines, .. } = &plan[0].1[0] else { panic!("sale expected") };
+        assert_eq!(lines[0].qty, 2, "the ledger sees the recorded quantity, not the resent one");
+    }
+
+    #[test]
+    fn cancel_before_sale_ignores_the_sale() {
+        let mut b = book();
+        assert!(b.cancel(None).is_empty());
+        assert!(b.sell(&[line("A", 1, None)]).is_empty());
+        assert!(b.lines.is_empty());
+    }
+
+    #[test]
+    fn cancel_reaches_every_sku_the_order_touched() {
+        let mut b = book();
+        b.sell(&[line("A", 1, None), line("B", 1, None), line("A", 1, Some("x"))]);
+        let skus: Vec<String> = b.cancel(None).iter().map(|(s, _)| s.to_string()).collect();
+        assert_eq!(skus, vec!["A", "B"]);
+    }
+
+    #[test]
+    fn fulfilment_is_checked_whole_before_anything_ships() {
+        let mut b = book();
+        b.sell(&[line("A", 2, None), line("B", 1, None)]);
+        let err = b.fulfil(&[line("A", 1, None), line("B", 2, None)]).expect_err("B over");
+        assert!(matches!(err, BookError::OverFulfilment { open: 1, requested: 2, .. }));
+        assert_eq!(b.open(&Sku::parse("A").expect("s"), &Location::main()), 2, "nothing recorded");
+        let plan = b.fulfil(&[line("A", 2, None), line("B", 1, None)]).expect("fits");
+        assert_eq!(plan.len(), 2);
+        assert_eq!(b.open(&Sku::parse("A").expect("s"), &Location::main()), 0);
+    }
+}
