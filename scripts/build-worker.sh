@@ -8,4 +8,4 @@ if [ "${STOCKEDGE_SKIP_BUILD:-}" = 1 ] && [ -f build/worker/shim.mjs ]; then
   exit 0
 fi
 source scripts/toolchain.sh
-exec worker-build --release
+wasm_env worker-build --release

@@ -1,35 +1,39 @@
-# Sourced by the build, dev and test scripts: picks the toolchain that can build
-# wasm32-unknown-unknown and exports what worker-build needs to run offline.
+# Sourced by the build, dev and test scripts. Picks the toolchain that can build
+# wasm32-unknown-unknown and defines `wasm_env CMD...`, which runs CMD with what that toolchain
+# and worker-build need to work offline. Native builds (cargo test) are left untouched.
 #
 # 1. The ordinary path: rustup with the wasm32 target installed (as on a developer laptop).
-# 2. The fallback (../shared/TOOLCHAIN.md): Debian's rustc-web + std sources, std built for
-#    wasm with build-std, wasm-ld-22 as linker.
-# It also points worker-build at the local wasm-bindgen CLI and esbuild so nothing is downloaded.
+# 2. The fallback (shared/TOOLCHAIN.md): Debian's rustc-web with std's sources, std built for
+#    wasm by build-std, wasm-ld as linker, and /usr/bin ahead of rustup's proxies.
+# Either way worker-build is pointed at the local wasm-bindgen CLI and esbuild, so it downloads
+# nothing.
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export PATH="$HOME/.cargo/bin:$PATH"
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
+export WRANGLER_SEND_METRICS=false
+export CLOUDFLARE_CF_FETCH_ENABLED=false
 
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   STOCKEDGE_TOOLCHAIN=rustup
 else
   STOCKEDGE_TOOLCHAIN=debian
-  # /usr/bin first so cargo/rustc are Debian's, not rustup's proxies.
-  export PATH="/usr/bin:$PATH"
-  export RUSTC_BOOTSTRAP=1
-  export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
-  if command -v wasm-ld-22 >/dev/null 2>&1; then
-    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22
-  elif command -v wasm-ld-14 >/dev/null 2>&1; then
-    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-14
-  fi
 fi
 export STOCKEDGE_TOOLCHAIN
 
-if command -v wasm-bindgen >/dev/null 2>&1; then
-  export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
-fi
-if [ -x "$repo_root/node_modules/@esbuild/linux-x64/bin/esbuild" ]; then
-  export ESBUILD_BIN="$repo_root/node_modules/@esbuild/linux-x64/bin/esbuild"
-fi
-export WRANGLER_SEND_METRICS=false
-export CLOUDFLARE_CF_FETCH_ENABLED=false
+wasm_env() {
+  local linker=""
+  if [ "$STOCKEDGE_TOOLCHAIN" = debian ]; then
+    linker="$(command -v wasm-ld-22 || command -v wasm-ld-14 || true)"
+  fi
+  local esbuild="$repo_root/node_modules/@esbuild/linux-x64/bin/esbuild"
+  if [ "$STOCKEDGE_TOOLCHAIN" = debian ]; then
+    env PATH="/usr/bin:$PATH" \
+      RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+      ${linker:+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$linker"} \
+      WASM_BINDGEN_BIN="$(command -v wasm-bindgen)" \
+      ${esbuild:+ESBUILD_BIN="$esbuild"} \
+      "$@"
+  else
+    env WASM_BINDGEN_BIN="$(command -v wasm-bindgen)" ESBUILD_BIN="$esbuild" "$@"
+  fi
+}

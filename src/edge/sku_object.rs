@@ -187,7 +187,7 @@ impl SkuLedger {
         }
         let idem = match &call.idempotency {
             Some((key, fingerprint)) => {
-                let _ = self.with_ledger(|_| ())?; // ensure the schema exists
+                self.with_ledger(|_| ())?; // ensure the schema exists
                 let existing = self.recorded(key)?;
                 match judge(existing.as_ref(), fingerprint) {
                     Verdict::Replay(r) => return Ok(Answer { status: r.status, body: decode(&r.body)? }),

@@ -51,7 +51,7 @@ pub fn check(ledger: &Ledger) -> Result<(), String> {
             return Err(format!("committed at {loc} is {} but open orders sum to {want_c}", l.committed));
         }
     }
-    for loc in reserved.keys().filter(|l| !ledger.levels().contains_key(**l)) {
+    if let Some(loc) = reserved.keys().find(|l| !ledger.levels().contains_key(**l)) {
         return Err(format!("holds at {loc}, which has no levels"));
     }
     Ok(())

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up what is missing and runs every test: native unit, property and simulation tests
+# (cargo test), clippy on the native and the wasm build, then the end-to-end suite against the
+# real runtime (workerd via wrangler dev, started and stopped by the harness).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/toolchain.sh
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "native tests (cargo test)"
+cargo test --all-targets
+
+step "clippy (native, all targets)"
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "clippy (wasm32, the Workers shell)"
+wasm_env cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnings
+
+step "build the Worker"
+bash scripts/build-worker.sh
+
+step "end-to-end tests (workerd)"
+STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/
