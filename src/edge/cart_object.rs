@@ -234,9 +234,9 @@ impl DurableObject for CartCoordinator {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let call: CartCall = match req.json().await {
+        let call: CartCall = match super::rpc::read(&mut req).await {
             Ok(c) => c,
-            Err(e) => return http::problem(&Problem::new(Kind::Internal, format!("bad internal call: {e}"))),
+            Err(answer) => return answer,
         };
         let a = self.call(call).await?;
         http::answer(&a)

@@ -2,14 +2,14 @@
 //! object, answer.
 
 use futures::future::join_all;
-use worker::{Env, Method, Request, RequestInit, Response, Result};
+use worker::{Env, Request, Response, Result};
 
 use crate::api::cart_call::{CartAction, CartCall};
 use crate::api::idempotency::fingerprint;
 use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::requests;
 use crate::api::routes::Route;
-use crate::api::sku_call::{Answer, SkuAction, SkuCall};
+use crate::api::sku_call::{SkuAction, SkuCall};
 use crate::api::{Kind, Problem};
 use crate::cart::plan;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
@@ -163,13 +163,7 @@ async fn order_answer(env: &Env, call: OrderCall) -> Result<Response> {
 }
 
 async fn cart_answer(env: &Env, call: CartCall) -> Result<Response> {
-    let stub = env.durable_object(CART_BINDING)?.id_from_name(call.id.as_str())?.get_stub()?;
-    let body = serde_json::to_string(&call).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let mut resp = stub.fetch_with_request(Request::new_with_init("https://cart/call", &init)?).await?;
-    let a = Answer { status: resp.status_code(), body: resp.json().await? };
-    http::answer(&a)
+    http::answer(&super::rpc::call(env, CART_BINDING, call.id.as_str(), &call).await?)
 }
 
 /// A reservation id derived from an Idempotency-Key, so that repeats reach the same coordinator.

@@ -8,6 +8,7 @@ mod handlers;
 mod http;
 mod order_client;
 mod order_object;
+mod rpc;
 mod sku_client;
 mod sku_object;
 

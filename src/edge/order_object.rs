@@ -119,7 +119,7 @@ impl OrderDesk {
     }
 
     async fn apply(&self, book: &mut Book, order: &OrderKey, action: OrderAction) -> Result<Answer> {
-        let (plan, override_effect) = match action {
+        let plan = match action {
             OrderAction::Attach { lines } => {
                 book.attach(lines);
                 self.save(book)?;
@@ -137,10 +137,10 @@ impl OrderDesk {
                 }
                 return Ok(order_answer(order, true, skus));
             }
-            OrderAction::Sell { lines } => (book.sell(&lines), None),
-            OrderAction::Cancel { reason } => (book.cancel(reason), None),
+            OrderAction::Sell { lines } => book.sell(&lines),
+            OrderAction::Cancel { reason } => book.cancel(reason),
             OrderAction::Fulfil { lines } => match book.fulfil(&lines) {
-                Ok(plan) => (plan, None),
+                Ok(plan) => plan,
                 Err(e) => return Ok(Answer::problem(&book_problem(&e))),
             },
         };
@@ -151,7 +151,7 @@ impl OrderDesk {
         if let Some(refused) = answers.iter().find(|a| a.is_problem()) {
             return Ok(refused.clone());
         }
-        let skus = plan.iter().zip(&answers).map(|((sku, _), a)| sku_result(sku, a, override_effect)).collect();
+        let skus = plan.iter().zip(&answers).map(|((sku, _), a)| sku_result(sku, a, None)).collect();
         Ok(order_answer(order, book.cancelled, skus))
     }
 }
@@ -166,9 +166,9 @@ impl DurableObject for OrderDesk {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let call: OrderCall = match req.json().await {
+        let call: OrderCall = match super::rpc::read(&mut req).await {
             Ok(c) => c,
-            Err(e) => return http::problem(&Problem::new(Kind::Internal, format!("bad internal call: {e}"))),
+            Err(answer) => return answer,
         };
         let a = self.call(call).await?;
         http::answer(&a)

@@ -1,6 +1,6 @@
 //! Calling SKU ledger objects from the Worker and from cart coordinators.
 
-use worker::{Env, Method, Request, RequestInit, Result};
+use worker::{Env, Result};
 
 use crate::api::sku_call::{Answer, SkuAction, SkuCall};
 use crate::cart::{SkuPort, SkuReply};
@@ -11,15 +11,7 @@ pub const BINDING: &str = "SKU_LEDGER";
 
 /// Sends `call` to the SKU's object and returns its answer.
 pub async fn call(env: &Env, call: &SkuCall) -> Result<Answer> {
-    let stub = env.durable_object(BINDING)?.id_from_name(call.sku.as_str())?.get_stub()?;
-    let body = serde_json::to_string(call).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://sku-ledger/call", &init)?;
-    let mut resp = stub.fetch_with_request(req).await?;
-    let status = resp.status_code();
-    let body = resp.json().await?;
-    Ok(Answer { status, body })
+    super::rpc::call(env, BINDING, call.sku.as_str(), call).await
 }
 
 /// What a coordinator makes of a SKU's answer.

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NUL
 ";
 
 /// How often an idle ledger wakes to forget old idempotency records and terminal holds.
-const CLEANUP_EVERY_MS: i64 = 3_600_000;
+const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
 
 #[derive(Serialize, Deserialize, Default)]
 struct Meta {
@@ -252,9 +252,9 @@ impl DurableObject for SkuLedger {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let call: SkuCall = match req.json().await {
+        let call: SkuCall = match super::rpc::read(&mut req).await {
             Ok(c) => c,
-            Err(e) => return http::problem(&Problem::new(Kind::Internal, format!("bad internal call: {e}"))),
+            Err(answer) => return answer,
         };
         let answer = self.call(call)?;
         self.schedule().await?;
