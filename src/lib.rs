@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod cart;
+pub mod catalog;
 pub mod orders;
 pub mod stock;
 pub mod time;
