@@ -63,6 +63,6 @@ fn not_held_status(status: &'static str) -> Problem {
         _ => crate::stock::HoldStatus::Expired,
     };
     let mut p = not_held(s);
-    p.extra.insert("status".into(), serde_json::Value::from(status));
+    p.extra.insert("reservation_status".into(), serde_json::Value::from(status));
     p
 }

@@ -38,6 +38,7 @@ pub fn book_problem(e: &BookError) -> Problem {
     match e {
         BookError::Cancelled => Problem::new(Kind::OrderCancelled, e.to_string()),
         BookError::OverFulfilment { .. } => Problem::new(Kind::OverFulfilment, e.to_string()),
+        BookError::NotFound => Problem::new(Kind::OrderNotFound, e.to_string()),
     }
 }
 

@@ -74,7 +74,7 @@ impl Kind {
             Kind::NegativeOnHand => ("negative-on-hand", 409, "On hand would be negative", "The adjustment would take on_hand below zero at that location."),
             Kind::SkuNotFound => ("sku-not-found", 404, "SKU not found", "StockEdge has no record of this SKU: its stock was never set."),
             Kind::ReservationNotFound => ("reservation-not-found", 404, "Reservation not found", "No reservation has this id."),
-            Kind::ReservationNotHeld => ("reservation-not-held", 409, "Reservation not held", "The reservation is no longer held (it expired, was released, or was committed), so this operation cannot apply. `status` says which."),
+            Kind::ReservationNotHeld => ("reservation-not-held", 409, "Reservation not held", "The reservation is no longer held (it expired, was released, or was committed), so this operation cannot apply. `reservation_status` says which."),
             Kind::ReservationConflict => ("reservation-conflict", 409, "Reservation conflict", "A reservation with this id already exists with other lines."),
             Kind::OrderNotFound => ("order-not-found", 404, "Order not found", "No order with this id has committed units of this SKU."),
             Kind::OrderCancelled => ("order-cancelled", 409, "Order cancelled", "The order was cancelled; its units cannot be committed again."),
@@ -158,7 +158,8 @@ impl Problem {
         m.insert("status".into(), Value::from(self.kind.status()));
         m.insert("detail".into(), Value::from(self.detail.clone()));
         for (k, v) in &self.extra {
-            m.insert(k.clone(), v.clone());
+            // Extension members never replace the standard ones (RFC 9457 §3.2).
+            m.entry(k.clone()).or_insert_with(|| v.clone());
         }
         Value::Object(m)
     }
@@ -181,7 +182,7 @@ pub fn from_ledger(sku: &str, e: &LedgerError) -> Problem {
         }
         LedgerError::NegativeOnHand { .. } => Problem::new(Kind::NegativeOnHand, detail),
         LedgerError::HoldNotFound => Problem::new(Kind::ReservationNotFound, detail),
-        LedgerError::HoldNotHeld(s) => Problem::new(Kind::ReservationNotHeld, detail).with("status", s.as_str()),
+        LedgerError::HoldNotHeld(s) => Problem::new(Kind::ReservationNotHeld, detail).with("reservation_status", s.as_str()),
         LedgerError::HoldConflict => Problem::new(Kind::ReservationConflict, detail),
         LedgerError::OrderNotFound => Problem::new(Kind::OrderNotFound, detail),
         LedgerError::OrderCancelled => Problem::new(Kind::OrderCancelled, detail),
@@ -194,7 +195,7 @@ pub fn from_ledger(sku: &str, e: &LedgerError) -> Problem {
 /// A hold status as a problem, for operations that need a held reservation.
 pub fn not_held(status: HoldStatus) -> Problem {
     Problem::new(Kind::ReservationNotHeld, format!("the reservation is {}", status.as_str()))
-        .with("status", status.as_str())
+        .with("reservation_status", status.as_str())
 }
 
 #[cfg(test)]

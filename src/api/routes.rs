@@ -65,6 +65,12 @@ fn method_not_allowed(allow: &str) -> Problem {
     Problem::new(Kind::MethodNotAllowed, format!("this path takes {allow}")).with("allow", allow)
 }
 
+/// Whether `path` is one of the public pages (no token needed, whatever the method).
+pub fn is_public(path: &str) -> bool {
+    let p = path.trim_end_matches('/');
+    p == "/healthz" || p == "/v1/openapi.json" || p.starts_with("/problems/")
+}
+
 /// Resolves `method path` to a route, or to the problem to answer with.
 pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();

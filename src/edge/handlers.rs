@@ -2,7 +2,7 @@
 //! object, answer.
 
 use futures::future::join_all;
-use worker::{Env, Request, Response, Result};
+use worker::{Env, Method, Request, Response, Result};
 
 use crate::api::cart_call::{CartAction, CartCall};
 use crate::api::idempotency::fingerprint;
@@ -16,7 +16,7 @@ use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
 use super::http;
-use super::{order_client, sku_client};
+use super::{key_registry, order_client, sku_client};
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 const CART_BINDING: &str = "CART_COORDINATOR";
@@ -49,8 +49,40 @@ macro_rules! try_p {
     };
 }
 
+/// A write's body and its Idempotency-Key with the request's fingerprint.
+struct Write {
+    bytes: Vec<u8>,
+    idem: Option<(String, String)>,
+}
+
+/// Reads a write's body and claims its Idempotency-Key in the key registry, so that one key
+/// is never used for two different requests, whatever resource they touch.
+async fn write(req: &mut Request, env: &Env) -> Result<std::result::Result<Write, Problem>> {
+    let method = req.method().to_string();
+    let path = req.path();
+    let bytes = match body(req).await? {
+        Ok(b) => b,
+        Err(p) => return Ok(Err(p)),
+    };
+    let idem = match idempotency(req, &method, &path, &bytes) {
+        Ok(i) => i,
+        Err(p) => return Ok(Err(p)),
+    };
+    if let Some((key, fp)) = &idem {
+        if let Err(p) = key_registry::claim(env, key, fp).await? {
+            return Ok(Err(p));
+        }
+    }
+    Ok(Ok(Write { bytes, idem }))
+}
+
 pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Response> {
     let path = req.path();
+    let w = if matches!(req.method(), Method::Post | Method::Put) {
+        try_p!(write(&mut req, env).await?)
+    } else {
+        Write { bytes: Vec::new(), idem: None }
+    };
     match route {
         Route::Health => http::json(200, &serde_json::json!({"status": "ok", "service": "stockedge", "version": env!("CARGO_PKG_VERSION")})),
         Route::OpenApi => http::text(200, OPENAPI.to_owned(), "application/json"),
@@ -85,32 +117,26 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             sku_answer(env, sku, SkuAction::Journal { after, limit }, None).await
         }
         Route::PutStock(sku) => {
-            let bytes = try_p!(body(&mut req).await?);
-            let idem = try_p!(idempotency(&req, "PUT", &path, &bytes));
-            let s = try_p!(requests::set_stock(&bytes));
+            let s = try_p!(requests::set_stock(&w.bytes));
             let cause = Cause { reason: Some(s.reason.unwrap_or_else(|| "cycle_count".into())), ..Cause::default() };
             let mut commands = vec![Command::Set { location: s.location, on_hand: s.on_hand, expected_version: s.expected_version, cause }];
             if let Some(limit) = s.backorder_limit {
                 commands.push(Command::Policy { backorder_limit: limit });
             }
-            sku_answer(env, sku, SkuAction::Apply { commands }, idem).await
+            sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await
         }
         Route::Adjust(sku) => {
-            let bytes = try_p!(body(&mut req).await?);
-            let idem = try_p!(idempotency(&req, "POST", &path, &bytes));
-            let a = try_p!(requests::adjustment(&bytes));
+            let a = try_p!(requests::adjustment(&w.bytes));
             let cause = Cause { reason: Some(a.reason), ..Cause::default() };
             let commands = vec![Command::Adjust { location: a.location, delta: a.delta, cause }];
-            sku_answer(env, sku, SkuAction::Apply { commands }, idem).await
+            sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await
         }
         Route::CreateReservation => {
-            let bytes = try_p!(body(&mut req).await?);
-            let idem = try_p!(idempotency(&req, "POST", &path, &bytes));
-            let c = try_p!(requests::create_reservation(&bytes));
+            let c = try_p!(requests::create_reservation(&w.bytes));
             let parts = try_p!(plan(&c.lines));
-            let fp = fingerprint("POST", &path, &bytes);
-            let (id, keyed) = match (c.id, &idem) {
-                (Some(id), _) => (id, idem.is_some()),
+            let fp = fingerprint("POST", &path, &w.bytes);
+            let (id, keyed) = match (c.id, &w.idem) {
+                (Some(id), idem) => (id, idem.is_some()),
                 (None, Some((key, _))) => (derived_id(key)?, true),
                 (None, None) => (random_id()?, false),
             };
@@ -119,36 +145,28 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
         }
         Route::GetReservation(id) => cart_answer(env, CartCall { id, action: CartAction::Get }).await,
         Route::CommitReservation(id) => {
-            let bytes = try_p!(body(&mut req).await?);
-            let order_id = try_p!(requests::commit(&bytes));
+            let order_id = try_p!(requests::commit(&w.bytes));
             cart_answer(env, CartCall { id, action: CartAction::Commit { order_id } }).await
         }
         Route::ReleaseReservation(id) => cart_answer(env, CartCall { id, action: CartAction::Release }).await,
         Route::ExtendReservation(id) => {
-            let bytes = try_p!(body(&mut req).await?);
-            let ttl_seconds = try_p!(requests::extend(&bytes));
+            let ttl_seconds = try_p!(requests::extend(&w.bytes));
             cart_answer(env, CartCall { id, action: CartAction::Extend { ttl_seconds } }).await
         }
         Route::Sales => {
-            let bytes = try_p!(body(&mut req).await?);
-            let idempotency = try_p!(idempotency(&req, "POST", &path, &bytes));
-            let s = try_p!(requests::sale(&bytes));
+            let s = try_p!(requests::sale(&w.bytes));
             let order = OrderKey { channel: s.channel, order_id: s.order_id };
-            order_answer(env, OrderCall { order, action: OrderAction::Sell { lines: s.lines }, idempotency }).await
+            order_answer(env, OrderCall { order, action: OrderAction::Sell { lines: s.lines }, idempotency: w.idem }).await
         }
         Route::CancelSale { channel, order_id } => {
-            let bytes = try_p!(body(&mut req).await?);
-            let idempotency = try_p!(idempotency(&req, "POST", &path, &bytes));
-            let reason = try_p!(requests::cancel(&bytes));
+            let reason = try_p!(requests::cancel(&w.bytes));
             let order = OrderKey { channel, order_id };
-            order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency }).await
+            order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: w.idem }).await
         }
         Route::Fulfilments => {
-            let bytes = try_p!(body(&mut req).await?);
-            let idempotency = try_p!(idempotency(&req, "POST", &path, &bytes));
-            let f = try_p!(requests::fulfilment(&bytes));
+            let f = try_p!(requests::fulfilment(&w.bytes));
             let order = OrderKey { channel: f.channel, order_id: f.order_id };
-            order_answer(env, OrderCall { order, action: OrderAction::Fulfil { lines: f.lines }, idempotency }).await
+            order_answer(env, OrderCall { order, action: OrderAction::Fulfil { lines: f.lines }, idempotency: w.idem }).await
         }
     }
 }

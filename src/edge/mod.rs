@@ -6,6 +6,7 @@ mod cart_object;
 mod clock;
 mod handlers;
 mod http;
+mod key_registry;
 mod order_client;
 mod order_object;
 mod rpc;
@@ -15,7 +16,7 @@ mod sku_object;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
-use crate::api::routes::resolve;
+use crate::api::routes::{is_public, resolve, Role};
 use crate::api::{Kind, Problem};
 
 #[event(start)]
@@ -29,7 +30,17 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     let route = match resolve(&method, &path) {
         Ok(r) => r,
-        Err(p) => return http::problem(&p),
+        Err(p) => {
+            // Say nothing about a protected path to a caller without a valid token.
+            if !is_public(&path) {
+                if let Err(unauth) = auth::authorize(&req, &env, Role::Storefront) {
+                    if unauth.kind == Kind::Unauthorized {
+                        return http::problem(&unauth);
+                    }
+                }
+            }
+            return http::problem(&p);
+        }
     };
     if let Err(p) = auth::authorize(&req, &env, route.role()) {
         return http::problem(&p);

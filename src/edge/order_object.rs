@@ -13,7 +13,7 @@ use crate::api::sku_call::{Answer, SkuAction, SkuCall};
 use crate::api::{Kind, Problem};
 use crate::cart::coordinator::RESUME_DELAY_MS;
 use crate::orders::{Book, Plan};
-use crate::stock::OrderKey;
+use crate::stock::{Command, OrderKey};
 
 use super::clock::now;
 use super::{http, sku_client};
@@ -140,7 +140,12 @@ impl OrderDesk {
             OrderAction::Sell { lines } => book.sell(&lines),
             OrderAction::Cancel { reason } => book.cancel(reason),
             OrderAction::Fulfil { lines } => match book.fulfil(&lines) {
-                Ok(plan) => plan,
+                Ok(plan) => {
+                    if let Some(short) = self.not_on_hand(&plan).await? {
+                        return Ok(short);
+                    }
+                    plan
+                }
                 Err(e) => return Ok(Answer::problem(&book_problem(&e))),
             },
         };
@@ -148,11 +153,52 @@ impl OrderDesk {
             Ok(a) => a,
             Err(why) => return Ok(unavailable(&why)),
         };
-        if let Some(refused) = answers.iter().find(|a| a.is_problem()) {
-            return Ok(refused.clone());
+        if let Some(refused) = answers.iter().find(|a| a.is_problem()).cloned() {
+            // A ledger refused its part (a fulfilment racing another order's): take that part
+            // back in the book and say which SKUs did apply.
+            let mut applied = Vec::new();
+            for ((sku, commands), a) in plan.iter().zip(&answers) {
+                if a.is_problem() {
+                    book.unship(sku, commands);
+                } else {
+                    applied.push(sku.to_string());
+                }
+            }
+            self.save(book)?;
+            let mut body = refused.body;
+            if let Some(m) = body.as_object_mut() {
+                m.insert("applied_skus".into(), applied.into());
+            }
+            return Ok(Answer { status: refused.status, body });
         }
         let skus = plan.iter().zip(&answers).map(|((sku, _), a)| sku_result(sku, a, None)).collect();
         Ok(order_answer(order, book.cancelled, skus))
+    }
+}
+
+impl OrderDesk {
+    /// Reads the ledgers a fulfilment plan touches and answers `not-on-hand` if one of them has
+    /// fewer units on hand than the plan ships, so that the usual refusal ships nothing at all.
+    async fn not_on_hand(&self, plan: &Plan) -> Result<Option<Answer>> {
+        let calls: Vec<SkuCall> =
+            plan.iter().map(|(sku, _)| SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None }).collect();
+        let answers = join_all(calls.iter().map(|c| sku_client::call(&self.env, c))).await;
+        for ((sku, commands), a) in plan.iter().zip(answers) {
+            let a = a?;
+            for c in commands {
+                let Command::Fulfil { location, qty, .. } = c else { continue };
+                let on_hand = a.body["locations"]
+                    .as_array()
+                    .and_then(|ls| ls.iter().find(|l| l["location"] == location.as_str()))
+                    .and_then(|l| l["on_hand"].as_i64())
+                    .unwrap_or(0);
+                if on_hand < *qty {
+                    let p = Problem::new(Kind::NotOnHand, format!("{sku}: {qty} to ship from {location}, {on_hand} on hand"));
+                    return Ok(Some(Answer::problem(&p)));
+                }
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -27,7 +27,7 @@ pub fn reply_of(a: &Answer) -> SkuReply {
                 available: line["available"].as_i64().unwrap_or(0),
             }
         }
-        (409, "/problems/reservation-not-held") => SkuReply::NotHeld(match a.body["status"].as_str() {
+        (409, "/problems/reservation-not-held") => SkuReply::NotHeld(match a.body["reservation_status"].as_str() {
             Some("committed") => Some(HoldStatus::Committed),
             Some("released") => Some(HoldStatus::Released),
             Some("expired") => Some(HoldStatus::Expired),

@@ -43,6 +43,8 @@ pub struct Book {
 pub enum BookError {
     #[error("the order was cancelled")]
     Cancelled,
+    #[error("no units of this order are recorded")]
+    NotFound,
     #[error("{sku} at {location}: {requested} to ship, {open} open on the order")]
     OverFulfilment { sku: String, location: String, requested: i64, open: i64 },
 }
@@ -131,6 +133,9 @@ impl Book {
         if self.cancelled {
             return Err(BookError::Cancelled);
         }
+        if self.lines.is_empty() {
+            return Err(BookError::NotFound);
+        }
         let mut want: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
         for l in lines {
             *want.entry((l.sku.clone(), l.location.clone())).or_default() += l.qty;
@@ -154,6 +159,18 @@ impl Book {
             commands.push((sku, Command::Fulfil { order: self.order.clone(), location, qty, shipment: shipment.clone() }));
         }
         Ok(group(commands))
+    }
+
+    /// Takes back the shipments of `commands` that a ledger refused, so the order can be
+    /// fulfilled again once the ledger agrees.
+    pub fn unship(&mut self, sku: &Sku, commands: &[Command]) {
+        for c in commands {
+            if let Command::Fulfil { location, qty, .. } = c {
+                if let Some(n) = self.shipped.get_mut(&shipped_key(sku, location)) {
+                    *n -= qty;
+                }
+            }
+        }
     }
 }
 
