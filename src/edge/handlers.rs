@@ -53,6 +53,28 @@ macro_rules! try_p {
 struct Write {
     bytes: Vec<u8>,
     idem: Option<(String, String)>,
+    /// A malformed Idempotency-Key, reported together with the body's faults.
+    key_fault: Option<Problem>,
+}
+
+impl Write {
+    /// The body's validation result with the key's fault merged in, so that one answer names
+    /// every faulty field.
+    fn validated<T>(&self, body: std::result::Result<T, Problem>) -> std::result::Result<T, Problem> {
+        let Some(key) = &self.key_fault else { return body };
+        match body {
+            Ok(_) => Err(key.clone()),
+            Err(mut p) if p.kind == Kind::ValidationFailed => {
+                let mut errors = key.extra.get("errors").cloned().and_then(|e| e.as_array().cloned()).unwrap_or_default();
+                errors.extend(p.extra.get("errors").and_then(|e| e.as_array().cloned()).unwrap_or_default());
+                let fields: Vec<String> = errors.iter().filter_map(|e| Some(format!("{}: {}", e["field"].as_str()?, e["message"].as_str()?))).collect();
+                p.detail = fields.join("; ");
+                p.extra.insert("errors".into(), errors.into());
+                Err(p)
+            }
+            Err(p) => Err(p),
+        }
+    }
 }
 
 /// Reads a write's body and claims its Idempotency-Key in the key registry, so that one key
@@ -64,16 +86,16 @@ async fn write(req: &mut Request, env: &Env) -> Result<std::result::Result<Write
         Ok(b) => b,
         Err(p) => return Ok(Err(p)),
     };
-    let idem = match idempotency(req, &method, &path, &bytes) {
-        Ok(i) => i,
-        Err(p) => return Ok(Err(p)),
+    let (idem, key_fault) = match idempotency(req, &method, &path, &bytes) {
+        Ok(i) => (i, None),
+        Err(p) => (None, Some(p)),
     };
     if let Some((key, fp)) = &idem {
         if let Err(p) = key_registry::claim(env, key, fp).await? {
             return Ok(Err(p));
         }
     }
-    Ok(Ok(Write { bytes, idem }))
+    Ok(Ok(Write { bytes, idem, key_fault }))
 }
 
 pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Response> {
@@ -81,7 +103,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
     let w = if matches!(req.method(), Method::Post | Method::Put) {
         try_p!(write(&mut req, env).await?)
     } else {
-        Write { bytes: Vec::new(), idem: None }
+        Write { bytes: Vec::new(), idem: None, key_fault: None }
     };
     match route {
         Route::Health => http::json(200, &serde_json::json!({"status": "ok", "service": "stockedge", "version": env!("CARGO_PKG_VERSION")})),
@@ -117,7 +139,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             sku_answer(env, sku, SkuAction::Journal { after, limit }, None).await
         }
         Route::PutStock(sku) => {
-            let s = try_p!(requests::set_stock(&w.bytes));
+            let s = try_p!(w.validated(requests::set_stock(&w.bytes)));
             let cause = Cause { reason: Some(s.reason.unwrap_or_else(|| "cycle_count".into())), ..Cause::default() };
             let mut commands = vec![Command::Set { location: s.location, on_hand: s.on_hand, expected_version: s.expected_version, cause }];
             if let Some(limit) = s.backorder_limit {
@@ -126,13 +148,13 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await
         }
         Route::Adjust(sku) => {
-            let a = try_p!(requests::adjustment(&w.bytes));
+            let a = try_p!(w.validated(requests::adjustment(&w.bytes)));
             let cause = Cause { reason: Some(a.reason), ..Cause::default() };
             let commands = vec![Command::Adjust { location: a.location, delta: a.delta, cause }];
             sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await
         }
         Route::CreateReservation => {
-            let c = try_p!(requests::create_reservation(&w.bytes));
+            let c = try_p!(w.validated(requests::create_reservation(&w.bytes)));
             let parts = try_p!(plan(&c.lines));
             let fp = fingerprint("POST", &path, &w.bytes);
             let (id, keyed) = match (c.id, &w.idem) {
@@ -145,26 +167,29 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
         }
         Route::GetReservation(id) => cart_answer(env, CartCall { id, action: CartAction::Get }).await,
         Route::CommitReservation(id) => {
-            let order_id = try_p!(requests::commit(&w.bytes));
+            let order_id = try_p!(w.validated(requests::commit(&w.bytes)));
             cart_answer(env, CartCall { id, action: CartAction::Commit { order_id } }).await
         }
-        Route::ReleaseReservation(id) => cart_answer(env, CartCall { id, action: CartAction::Release }).await,
+        Route::ReleaseReservation(id) => {
+            try_p!(w.validated(Ok(())));
+            cart_answer(env, CartCall { id, action: CartAction::Release }).await
+        }
         Route::ExtendReservation(id) => {
-            let ttl_seconds = try_p!(requests::extend(&w.bytes));
+            let ttl_seconds = try_p!(w.validated(requests::extend(&w.bytes)));
             cart_answer(env, CartCall { id, action: CartAction::Extend { ttl_seconds } }).await
         }
         Route::Sales => {
-            let s = try_p!(requests::sale(&w.bytes));
+            let s = try_p!(w.validated(requests::sale(&w.bytes)));
             let order = OrderKey { channel: s.channel, order_id: s.order_id };
             order_answer(env, OrderCall { order, action: OrderAction::Sell { lines: s.lines }, idempotency: w.idem }).await
         }
         Route::CancelSale { channel, order_id } => {
-            let reason = try_p!(requests::cancel(&w.bytes));
+            let reason = try_p!(w.validated(requests::cancel(&w.bytes)));
             let order = OrderKey { channel, order_id };
             order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: w.idem }).await
         }
         Route::Fulfilments => {
-            let f = try_p!(requests::fulfilment(&w.bytes));
+            let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));
             let order = OrderKey { channel: f.channel, order_id: f.order_id };
             order_answer(env, OrderCall { order, action: OrderAction::Fulfil { lines: f.lines }, idempotency: w.idem }).await
         }
