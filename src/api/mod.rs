@@ -11,4 +11,5 @@ pub use problem::{FieldError, Kind, Problem};
 pub mod routes;
 pub mod sku_call;
 pub mod cart_call;
+pub mod catalog_routes;
 pub mod order_call;

@@ -33,6 +33,8 @@ pub enum Route {
     Sales,
     CancelSale { channel: Token, order_id: Token },
     Fulfilments,
+    /// Products, locations, channels and listings (admin).
+    Catalog(super::catalog_routes::CatalogRoute),
 }
 
 impl Route {
@@ -51,7 +53,8 @@ impl Route {
             | Route::Journal(_)
             | Route::Sales
             | Route::CancelSale { .. }
-            | Route::Fulfilments => Role::Admin,
+            | Route::Fulfilments
+            | Route::Catalog(_) => Role::Admin,
         }
     }
 }
@@ -113,6 +116,11 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
             }
         }),
         ["v1", "fulfilments"] => only("POST", Ok(Route::Fulfilments)),
+        ["v1", "products" | "locations" | "channels", ..] => {
+            let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();
+            let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+            super::catalog_routes::resolve(m, &refs).map(Route::Catalog)
+        }
         _ => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
     }
 }

@@ -188,6 +188,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             let order = OrderKey { channel, order_id };
             order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: w.idem }).await
         }
+        Route::Catalog(route) => super::catalog::handle(route, req, &w.bytes, env).await,
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));
             let order = OrderKey { channel: f.channel, order_id: f.order_id };

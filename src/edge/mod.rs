@@ -3,6 +3,7 @@
 
 mod auth;
 mod cart_object;
+mod catalog;
 mod clock;
 mod handlers;
 mod http;
