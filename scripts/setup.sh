@@ -34,7 +34,7 @@ if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown;
   log "wasm32 target: rustup"
 elif debian_ready; then
   log "wasm32 target: Debian rustc-web + build-std"
-elif timeout 45 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+elif timeout 30 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
   log "wasm32 target: installed with rustup"
 else
   log "rustup cannot fetch the wasm32 target here; installing Debian's rustc-web (shared/TOOLCHAIN.md)"

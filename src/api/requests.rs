@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::fields::{parse_object, Fields};
 use super::problem::{FieldError, Problem};
 use crate::stock::limits::*;
+use crate::stock::order::HOLD_LINE_PREFIX;
 use crate::stock::{Location, Sku, Token};
 
 fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, Problem> {
@@ -112,6 +113,9 @@ fn lines(f: &mut Fields<'_>, with_line_id: bool) -> Option<Vec<Line>> {
         let qty = g.int("qty", 1..=MAX_LINE_QTY);
         let location = g.id_opt("location", Location::parse).unwrap_or_default();
         let line_id = if with_line_id { g.id_opt("line_id", Token::parse) } else { None };
+        if line_id.as_ref().is_some_and(|l| l.as_str().starts_with(HOLD_LINE_PREFIX)) {
+            g.fault("line_id", format!("may not start with {HOLD_LINE_PREFIX:?} (reserved for reservations)"));
+        }
         match (sku, qty) {
             (Some(sku), Some(qty)) => out.push(Line { sku, qty, location, line_id }),
             _ => ok = false,
@@ -133,6 +137,9 @@ pub struct CreateReservation {
 pub fn create_reservation(body: &[u8]) -> Result<CreateReservation, Problem> {
     with_fields(body, |f| {
         let id = f.id_opt("id", Token::parse);
+        if id.as_ref().is_some_and(|i| i.as_str().len() > MAX_RESERVATION_ID_LEN) {
+            f.fault("id", format!("must be at most {MAX_RESERVATION_ID_LEN} characters"));
+        }
         let lines = lines(f, false);
         let ttl_seconds =
             f.int_opt("ttl_seconds", MIN_TTL_SECONDS..=MAX_TTL_SECONDS).unwrap_or(DEFAULT_TTL_SECONDS);

@@ -56,7 +56,8 @@ pub struct ShortLine {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CartError {
-    /// Some lines are short; nothing is held.
+    /// Some lines are short. Nothing stays held: what was placed is released at once, or by
+    /// the coordinator's alarm if a SKU could not be reached to release it.
     Short(Vec<ShortLine>),
     /// The cart is not held; the status it is in.
     NotHeld(&'static str),
@@ -69,7 +70,45 @@ async fn fan_out<P: SkuPort>(port: &P, parts: &[Part], cmd: impl Fn(&Part) -> Co
 }
 
 fn hold(r: &Reservation) -> crate::stock::HoldId {
-    r.id.clone()
+    r.hold_id()
+}
+
+/// How a coordinator starts on a create request, given the record it already has.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Start {
+    /// Nothing recorded: create `new`.
+    Fresh(Reservation),
+    /// Decided before: answer as recorded.
+    Replay(Reservation),
+    /// Interrupted while being created: finish it with [`resume`].
+    Resume(Reservation),
+    /// The id was used for another request.
+    Conflict,
+}
+
+/// Decides how to treat a create of `new` given the `existing` record under the same id.
+/// A creation that failed without an answer (a SKU was unreachable and everything was
+/// released) starts afresh as a new attempt, under new hold ids.
+pub fn start_create(existing: Option<Reservation>, new: Reservation) -> Start {
+    match existing {
+        None => Start::Fresh(new),
+        Some(e) if e.fingerprint != new.fingerprint => Start::Conflict,
+        Some(e) if e.answer.is_some() => Start::Replay(e),
+        Some(e) if e.phase == (Phase::Ended { outcome: End::Rejected }) => {
+            Start::Fresh(Reservation { attempt: e.attempt + 1, ..new })
+        }
+        Some(e) => Start::Resume(e),
+    }
+}
+
+/// Whether a finished creation step's outcome is final, to be recorded and replayed: a held
+/// cart (201) or a refusal (409); not an unreachable SKU, nor a creation undone with no answer.
+pub fn is_final_answer(r: &Reservation, result: &Result<(), CartError>) -> bool {
+    match result {
+        Ok(()) => r.phase == Phase::Held,
+        Err(CartError::Unavailable(_)) => false,
+        Err(_) => true,
+    }
 }
 
 fn transition<S: CartStore>(store: &S, r: &mut Reservation, phase: Phase, now: Millis) {
@@ -200,7 +239,8 @@ pub async fn extend<P: SkuPort, S: CartStore>(
 ) -> Result<(), CartError> {
     match r.phase {
         Phase::Held | Phase::Extending { .. } if now < r.expires_at => {}
-        Phase::Held => {
+        // Past the old deadline some holds may have expired: the cart cannot stay whole.
+        Phase::Held | Phase::Extending { .. } => {
             release_all(port, store, r, End::Expired, now).await;
             return Err(CartError::NotHeld("expired"));
         }

@@ -51,9 +51,22 @@ pub struct Reservation {
     pub fingerprint: String,
     /// The answer to the creating request once decided (201 or 409), replayed to repeats.
     pub answer: Option<(u16, String)>,
+    /// How many times creation started afresh after an unanswered failure. Each attempt holds
+    /// under its own hold id, so a new attempt never meets the released holds of an old one.
+    #[serde(default)]
+    pub attempt: u32,
 }
 
 impl Reservation {
+    /// The hold id this reservation's holds carry in every SKU ledger: the reservation id, then
+    /// `<id>#<attempt>` for later attempts.
+    pub fn hold_id(&self) -> Token {
+        if self.attempt == 0 {
+            return self.id.clone();
+        }
+        Token::parse(&format!("{}#{}", self.id, self.attempt)).unwrap_or_else(|_| self.id.clone())
+    }
+
     /// The status API.md shows: `held`, `committed`, `released` or `expired`
     /// (`pending` while being created or changed).
     pub fn status(&self, now: Millis) -> &'static str {

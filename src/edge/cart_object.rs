@@ -14,8 +14,9 @@ use crate::api::sku_call::Answer;
 use crate::orders::BookLine;
 use crate::api::views::ReservationView;
 use crate::api::{Kind, Problem};
-use crate::cart::coordinator::{self, RESUME_DELAY_MS};
+use crate::cart::coordinator::{self, Start, RESUME_DELAY_MS};
 use crate::cart::{CartStore, End, Phase, Reservation};
+use crate::stock::order::hold_line_id;
 use crate::stock::{OrderKey, Token};
 use crate::time::Millis;
 
@@ -27,6 +28,21 @@ use super::sku_client::StubPort;
 #[derive(Deserialize)]
 struct BodyRow {
     body: String,
+}
+
+/// The recorded answer to a creation, replayed; a 201 shows the reservation as it is now.
+fn replay(r: &Reservation, now: Millis) -> Answer {
+    match &r.answer {
+        Some((201, _)) => {
+            let mut view = serde_json::to_value(ReservationView::of(r, now)).unwrap_or_default();
+            if let Some(m) = view.as_object_mut() {
+                m.insert("replayed".into(), true.into());
+            }
+            Answer { status: 201, body: view }
+        }
+        Some((status, body)) => Answer { status: *status, body: serde_json::from_str(body).unwrap_or_default() },
+        None => Answer::ok(ReservationView::of(r, now)),
+    }
 }
 
 #[durable_object]
@@ -91,38 +107,8 @@ impl CartCoordinator {
             return Err(Error::RustError("not a create".into()));
         };
         let t = now();
-        if let Some(existing) = self.load()? {
-            if existing.fingerprint != fingerprint {
-                let p = if keyed {
-                    Problem::new(Kind::IdempotencyKeyReused, "this Idempotency-Key was used with a different request")
-                } else {
-                    Problem::new(Kind::ReservationConflict, format!("reservation {id} exists with other lines"))
-                };
-                return Ok(Answer::problem(&p));
-            }
-            match (&existing.answer, &existing.phase) {
-                (Some((status, body)), _) => {
-                    // The first answer, replayed; a 201 shows the reservation as it is now.
-                    if *status == 201 {
-                        let mut view = serde_json::to_value(ReservationView::of(&existing, t)).unwrap_or_default();
-                        if let Some(m) = view.as_object_mut() {
-                            m.insert("replayed".into(), true.into());
-                        }
-                        return Ok(Answer { status: 201, body: view });
-                    }
-                    let body = serde_json::from_str(body).unwrap_or_default();
-                    return Ok(Answer { status: *status, body });
-                }
-                (None, Phase::Ended { outcome: End::Rejected }) => {} // never answered: start afresh
-                (None, _) => {
-                    // Interrupted while being created: finish that creation now.
-                    let mut r = existing;
-                    return self.drive(&mut r, 201, |port, store, r| Box::pin(coordinator::resume(port, store, r, t))).await;
-                }
-            }
-        }
-        let mut r = Reservation {
-            id,
+        let new = Reservation {
+            id: id.clone(),
             parts,
             expires_at: t.plus_seconds(ttl_seconds),
             phase: Phase::Creating,
@@ -131,8 +117,21 @@ impl CartCoordinator {
             created_at: t,
             fingerprint,
             answer: None,
+            attempt: 0,
         };
-        self.drive(&mut r, 201, |port, store, r| Box::pin(coordinator::create(port, store, r, t))).await
+        match coordinator::start_create(self.load()?, new) {
+            Start::Conflict => {
+                let p = if keyed {
+                    Problem::new(Kind::IdempotencyKeyReused, "this Idempotency-Key was used with a different request")
+                } else {
+                    Problem::new(Kind::ReservationConflict, format!("reservation {id} exists with other lines"))
+                };
+                Ok(Answer::problem(&p))
+            }
+            Start::Replay(existing) => Ok(replay(&existing, t)),
+            Start::Resume(mut r) => self.drive(&mut r, 201, |p, s, r| Box::pin(coordinator::resume(p, s, r, t))).await,
+            Start::Fresh(mut r) => self.drive(&mut r, 201, |p, s, r| Box::pin(coordinator::create(p, s, r, t))).await,
+        }
     }
 
     /// Saves `r`, arms the alarm, runs `step`, and records the answer of a creation.
@@ -154,10 +153,11 @@ impl CartCoordinator {
             return Err(Error::RustError(format!("cart not saved: {e}")));
         }
         let a = answer(r, result.clone(), ok_status, now());
-        let creating = ok_status == 201;
-        let retryable = matches!(result, Err(crate::cart::CartError::Unavailable(_)));
-        if creating && !retryable && r.answer.is_none() {
-            r.answer = Some((a.status, a.body.to_string()));
+        if r.answer.is_none() && coordinator::is_final_answer(r, &result) {
+            // The creation's answer, kept for its retries — whoever finished it (the request or
+            // the alarm).
+            let first = answer(r, result, 201, now());
+            r.answer = Some((first.status, first.body.to_string()));
             store.save(r);
         }
         if !r.in_transition() {
@@ -175,7 +175,7 @@ impl CartCoordinator {
             .iter()
             .flat_map(|p| {
                 p.lines.iter().filter_map(|(loc, qty)| {
-                    Token::parse(&format!("{}@{loc}", r.id)).ok().map(|line_id| BookLine {
+                    hold_line_id(&r.hold_id(), loc).ok().map(|line_id| BookLine {
                         sku: p.sku.clone(),
                         line_id,
                         location: loc.clone(),
@@ -247,12 +247,7 @@ impl DurableObject for CartCoordinator {
         let Some(mut r) = self.load()? else { return Response::ok("empty") };
         if r.in_transition() {
             let t = now();
-            let a = self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::resume(p, s, r, t))).await?;
-            if r.answer.is_none() && matches!(r.phase, Phase::Held | Phase::Ended { .. }) && a.status != 503 {
-                // A creation finished by the alarm: keep its answer for the client's retry.
-                r.answer = Some((if a.status == 200 { 201 } else { a.status }, a.body.to_string()));
-                self.store(&RefCell::new(None))?.save(&r);
-            }
+            self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::resume(p, s, r, t))).await?;
         }
         Response::ok("ok")
     }

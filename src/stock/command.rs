@@ -57,7 +57,8 @@ pub enum Command {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
-    /// Quantities or holds changed; the version moved.
+    /// The ledger changed. The version moves with every change to quantities, deadlines or
+    /// policy; pinning and unpinning a hold change neither and leave the version as it is.
     Applied,
     /// Nothing to do: the command repeats one already applied.
     Duplicate,

@@ -11,7 +11,8 @@ use super::ledger::Ledger;
 /// 1. no stored quantity is negative;
 /// 2. `reserved` at each location is exactly the sum of the held holds' units there;
 /// 3. `committed` at each location is exactly the sum of open (unshipped, uncancelled) order units;
-/// 4. no hold or order line has a non-positive quantity, and no line shipped more than it sold.
+/// 4. no hold or order line has a non-positive quantity, and no line shipped more than it sold;
+/// 5. the deadline index lists exactly the holds that can expire.
 pub fn check(ledger: &Ledger) -> Result<(), String> {
     let mut reserved: BTreeMap<&Location, i64> = BTreeMap::new();
     for h in ledger.holds() {
@@ -50,6 +51,9 @@ pub fn check(ledger: &Ledger) -> Result<(), String> {
         if l.committed != want_c {
             return Err(format!("committed at {loc} is {} but open orders sum to {want_c}", l.committed));
         }
+    }
+    if !ledger.deadlines_consistent() {
+        return Err("the deadline index does not match the held holds".into());
     }
     if let Some(loc) = reserved.keys().find(|l| !ledger.levels().contains_key(**l)) {
         return Err(format!("holds at {loc}, which has no levels"));

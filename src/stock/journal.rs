@@ -91,6 +91,5 @@ pub fn replay<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<Replay
         }
         e.deltas.apply_to(r.levels.entry(e.location.clone()).or_default());
     }
-    r.levels.retain(|_, l| !l.is_zero());
     Ok(r)
 }

@@ -13,7 +13,7 @@ use super::ids::{HoldId, Location, OrderKey, Token};
 use super::journal::{Cause, Entry, Op};
 use super::levels::{Deltas, Levels, Totals};
 use super::limits::{HOLD_RETENTION_MS, MAX_BACKORDER_LIMIT, MAX_LINE_QTY, MAX_ON_HAND};
-use super::order::{Order, OrderLine};
+use super::order::{hold_line_id, Order, OrderLine};
 use crate::time::Millis;
 
 /// Everything the shell must write after one or more applied commands.
@@ -52,6 +52,8 @@ pub struct Ledger {
     version: u64,
     last_seq: u64,
     holds: BTreeMap<HoldId, Hold>,
+    /// Deadlines of the holds that can expire (held, not pinned), earliest first.
+    deadlines: BTreeSet<(Millis, HoldId)>,
     orders: BTreeMap<OrderKey, Order>,
     changes: Changes,
 }
@@ -62,15 +64,39 @@ impl Ledger {
     }
 
     pub fn restore(s: Snapshot) -> Self {
+        let holds: BTreeMap<HoldId, Hold> = s.holds.into_iter().map(|h| (h.id.clone(), h)).collect();
+        let deadlines = holds
+            .values()
+            .filter(|h| h.status == HoldStatus::Held && !h.pinned)
+            .map(|h| (h.expires_at, h.id.clone()))
+            .collect();
         Ledger {
             levels: s.levels,
             backorder_limit: s.backorder_limit,
             version: s.version,
             last_seq: s.last_seq,
-            holds: s.holds.into_iter().map(|h| (h.id.clone(), h)).collect(),
+            holds,
+            deadlines,
             orders: s.orders.into_iter().collect(),
             changes: Changes::default(),
         }
+    }
+
+    /// Keeps the deadline index in step with hold `id`: indexed iff held and not pinned.
+    fn reindex(&mut self, id: &HoldId, old_deadline: Option<Millis>) {
+        if let Some(at) = old_deadline {
+            self.deadlines.remove(&(at, id.clone()));
+        }
+        if let Some(h) = self.holds.get(id) {
+            if h.status == HoldStatus::Held && !h.pinned {
+                self.deadlines.insert((h.expires_at, id.clone()));
+            }
+        }
+    }
+
+    /// The indexed deadline of hold `id`, if it has one.
+    fn deadline_of(&self, id: &HoldId) -> Option<Millis> {
+        self.holds.get(id).filter(|h| h.status == HoldStatus::Held && !h.pinned).map(|h| h.expires_at)
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -117,11 +143,18 @@ impl Ledger {
 
     /// The earliest deadline of a hold that can expire; the shell sets its alarm to it.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.holds
+        self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// Whether the deadline index lists exactly the held, unpinned holds (an invariant).
+    pub fn deadlines_consistent(&self) -> bool {
+        let expected: BTreeSet<(Millis, HoldId)> = self
+            .holds
             .values()
             .filter(|h| h.status == HoldStatus::Held && !h.pinned)
-            .map(|h| h.expires_at)
-            .min()
+            .map(|h| (h.expires_at, h.id.clone()))
+            .collect();
+        expected == self.deadlines
     }
 
     /// Hands over what changed since the last call.
@@ -133,7 +166,7 @@ impl Ledger {
     /// Returns how many holds expired.
     pub fn expire_due(&mut self, now: Millis) -> usize {
         let due: Vec<HoldId> =
-            self.holds.values().filter(|h| h.is_due(now)).map(|h| h.id.clone()).collect();
+            self.deadlines.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| id.clone()).collect();
         for id in &due {
             self.end_hold(id, HoldStatus::Expired, Op::Expire, now, Some("ttl"));
         }
@@ -284,13 +317,17 @@ impl Ledger {
             }
             *merged.entry(location).or_default() += qty;
         }
+        if merged.is_empty() {
+            return Err(LedgerError::OutOfRange { field: "lines", value: 0 });
+        }
         if let Some(existing) = self.holds.get(&id) {
             if existing.lines != merged {
                 return Err(LedgerError::HoldConflict);
             }
+            // A repeat of a live hold is a no-op; a hold that has ended cannot hold again.
             return match existing.status {
                 HoldStatus::Held => Ok(Effect::Duplicate),
-                other => Ok(Effect::HoldAlready(other)),
+                other => Err(LedgerError::HoldNotHeld(other)),
             };
         }
         // A hold may not push the shortfall past the backorder allowance (nor grow it once past).
@@ -337,6 +374,7 @@ impl Ledger {
                 updated_at: now,
             },
         );
+        self.reindex(&id, None);
         self.changes.holds.insert(id);
         Ok(Effect::Applied)
     }
@@ -358,10 +396,12 @@ impl Ledger {
         let locations: Vec<Location> = hold.lines.keys().cloned().collect();
         let cause = Cause { reservation_id: Some(id.to_string()), ..Cause::default() };
         self.transition(now, Op::Extend, cause, locations.into_iter().map(|l| (l, Deltas::default())).collect());
+        let old = self.deadline_of(id);
         if let Some(h) = self.holds.get_mut(id) {
             h.expires_at = expires_at;
             h.updated_at = now;
         }
+        self.reindex(id, old);
         self.changes.holds.insert(id.clone());
         Ok(Effect::Applied)
     }
@@ -375,6 +415,7 @@ impl Ledger {
             }
             Some(_) => {}
         }
+        let old = self.deadline_of(id);
         if let Some(h) = self.holds.get_mut(id) {
             if h.pinned == pinned {
                 return Ok(Effect::Duplicate);
@@ -382,6 +423,7 @@ impl Ledger {
             h.pinned = pinned;
             h.updated_at = now;
         }
+        self.reindex(id, old);
         self.changes.holds.insert(id.clone());
         if !pinned {
             self.expire_due(now);
@@ -396,10 +438,18 @@ impl Ledger {
             }
             other => other?,
         };
-        if self.orders.get(&order).is_some_and(|o| o.cancelled) {
-            return Err(LedgerError::OrderCancelled);
-        }
         let lines = hold.lines.clone();
+        let mut line_ids = Vec::with_capacity(lines.len());
+        for location in lines.keys() {
+            let line_id = hold_line_id(id, location)?;
+            if self.orders.get(&order).is_some_and(|o| o.lines.contains_key(&line_id)) {
+                return Err(LedgerError::HoldConflict);
+            }
+            line_ids.push(line_id);
+        }
+        // Commit into an order that was cancelled first: the cancellation wins — the hold ends
+        // committed (its cart stays whole) and its units return to available at once.
+        let cancelled = self.orders.get(&order).is_some_and(|o| o.cancelled);
         let cause = Cause {
             reservation_id: Some(id.to_string()),
             order_id: Some(order.order_id.to_string()),
@@ -410,14 +460,16 @@ impl Ledger {
             .iter()
             .map(|(l, q)| (l.clone(), Deltas { reserved: -q, committed: *q, ..Deltas::default() }))
             .collect();
-        self.transition(now, Op::Commit, cause, deltas);
+        self.transition(now, Op::Commit, cause.clone(), deltas);
+        if cancelled {
+            let back = lines.iter().map(|(l, q)| (l.clone(), Deltas { committed: -q, ..Deltas::default() })).collect();
+            let cause = Cause { reason: Some("order_cancelled".into()), ..cause };
+            self.transition(now, Op::Cancel, cause, back);
+        }
+        let old = self.deadline_of(id);
         let entry = self.orders.entry(order.clone()).or_default();
-        for (location, qty) in &lines {
-            let line_id = Token::parse(&format!("{id}@{location}")).unwrap_or_else(|_| id.clone());
-            entry.lines.insert(
-                line_id,
-                OrderLine { location: location.clone(), qty: *qty, fulfilled: 0, cancelled: false },
-            );
+        for ((location, qty), line_id) in lines.iter().zip(line_ids) {
+            entry.lines.insert(line_id, OrderLine { location: location.clone(), qty: *qty, fulfilled: 0, cancelled });
         }
         self.changes.orders.insert(order.clone());
         if let Some(h) = self.holds.get_mut(id) {
@@ -426,6 +478,7 @@ impl Ledger {
             h.order = Some(order);
             h.updated_at = now;
         }
+        self.reindex(id, old);
         self.changes.holds.insert(id.clone());
         Ok(Effect::Applied)
     }
@@ -444,6 +497,7 @@ impl Ledger {
 
     /// Ends a held hold: its units leave `reserved`.
     fn end_hold(&mut self, id: &HoldId, status: HoldStatus, op: Op, now: Millis, reason: Option<&str>) {
+        let old = self.deadline_of(id);
         let Some(h) = self.holds.get_mut(id) else { return };
         h.status = status;
         h.pinned = false;
@@ -457,6 +511,7 @@ impl Ledger {
         let deltas =
             lines.iter().map(|(l, q)| (l.clone(), Deltas { reserved: -q, ..Deltas::default() })).collect();
         self.transition(now, op, cause, deltas);
+        self.reindex(id, old);
         self.changes.holds.insert(id.clone());
     }
 

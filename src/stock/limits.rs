@@ -35,6 +35,8 @@ pub const MAX_SKU_LEN: usize = 64;
 pub const MAX_LOCATION_LEN: usize = 32;
 /// Identifiers chosen by clients (reservation id, order id, line id, channel, reference).
 pub const MAX_ID_LEN: usize = 128;
+/// Reservation ids chosen by clients (their hold ids and order line ids derive from them).
+pub const MAX_RESERVATION_ID_LEN: usize = 64;
 /// Free-text reasons and references.
 pub const MAX_TEXT_LEN: usize = 500;
 /// Request bodies larger than this are refused before parsing (bytes).

@@ -5,6 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::ids::{Location, Token};
 
+/// The order line id of a committed hold's units at `location`: `res:<hold>@<location>`.
+/// Client line ids may not start with `res:` (see `api::requests`), so the two never meet.
+pub fn hold_line_id(hold: &Token, location: &Location) -> Result<Token, crate::stock::LedgerError> {
+    let id = format!("{HOLD_LINE_PREFIX}{hold}@{location}");
+    Token::parse(&id).map_err(|_| crate::stock::LedgerError::OutOfRange { field: "hold", value: hold.as_str().len() as i64 })
+}
+
+/// The prefix reserved for line ids made from holds.
+pub const HOLD_LINE_PREFIX: &str = "res:";
+
 /// One order line of this SKU.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {

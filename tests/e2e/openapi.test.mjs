@@ -1,0 +1,690 @@
+// openapi.json against the running Worker: every route through its success path and its
+// documented error answers, every response validated with validateResponse.
+//
+// Self-contained harness: runs `wrangler dev --local` from the repository on a free loopback port
+// with a fresh persistence directory (STOCKEDGE_SKIP_BUILD=1; build/worker/shim.mjs is built
+// first only when missing), waits for /healthz, and stops the process group at the end.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import {
+  assertRouterCoverage,
+  document,
+  documentText,
+  matchPath,
+  operations,
+  problemKindDrift,
+  validateRequestBody,
+  validateResponse,
+} from './lib/openapi.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ADMIN = 'dev-admin';
+const STOREFRONT = 'dev-storefront';
+const START_TIMEOUT_MS = 120_000;
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+let child;
+let base;
+let stateDir;
+let output = '';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitHealthy() {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`wrangler exited (${child.exitCode ?? child.signalCode}) before /healthz answered:\n${output.slice(-4000)}`);
+    }
+    try {
+      const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
+      await r.arrayBuffer();
+      if (r.status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`/healthz did not answer within ${START_TIMEOUT_MS / 1000} s:\n${output.slice(-4000)}`);
+}
+
+async function stop() {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+  if (!done) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, sleep(2000)]);
+  }
+}
+
+before(async () => {
+  if (!fs.existsSync(path.join(ROOT, 'build/worker/shim.mjs'))) {
+    const b = spawnSync('bash', ['scripts/build-worker.sh'], { cwd: ROOT, stdio: 'inherit' });
+    assert.equal(b.status, 0, 'scripts/build-worker.sh failed');
+  }
+  const port = await freePort();
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockedge-openapi-'));
+  base = `http://127.0.0.1:${port}`;
+  child = spawn(
+    path.join(ROOT, 'node_modules/.bin/wrangler'),
+    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false', '--persist-to', stateDir],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', STOCKEDGE_SKIP_BUILD: '1' },
+    },
+  );
+  const keep = (d) => {
+    output += d.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  await waitHealthy();
+});
+
+after(async () => {
+  await stop();
+  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Requests: every answer is validated against openapi.json before a test looks at it.
+
+/** (METHOD template) → set of statuses seen, for the coverage test at the end. */
+const seen = new Map();
+
+/**
+ * Sends a request and validates the answer. `template` defaults to the documented path the URL
+ * matches (null when none: then only the document's 404 fallback applies).
+ */
+async function call(method, url, { token, body, raw, headers = {}, template } = {}) {
+  const h = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  let payload;
+  if (raw !== undefined) {
+    payload = raw;
+    h['content-type'] ??= 'application/json';
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h['content-type'] = 'application/json';
+  }
+  const res = await fetch(base + url, { method, headers: h, body: payload });
+  const text = await res.text();
+  const contentType = res.headers.get('content-type');
+  let json;
+  if (/json/.test(contentType ?? '')) {
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${method} ${url} → ${res.status}: body is not JSON (${e.message}): ${text.slice(0, 300)}`);
+    }
+  }
+  const tpl = template === undefined ? matchPath(url) : template;
+  validateResponse(method, tpl, res.status, contentType, json ?? text, res.headers);
+  const key = `${method} ${tpl}`;
+  if (!seen.has(key)) seen.set(key, new Set());
+  seen.get(key).add(res.status);
+  return { status: res.status, headers: res.headers, contentType, text, json };
+}
+
+/** Validates a request body we mean to be valid against the document, then sends it. */
+async function send(method, url, opts) {
+  validateRequestBody(method, matchPath(url), opts.body);
+  return call(method, url, opts);
+}
+
+function expectStatus(r, status, what = '') {
+  assert.equal(r.status, status, `${what} expected ${status}, got ${r.status}: ${r.text.slice(0, 500)}`);
+}
+
+function expectProblem(r, status, slug, what = '') {
+  expectStatus(r, status, what);
+  assert.equal(r.json.type, `/problems/${slug}`, `${what} problem type: ${r.text.slice(0, 500)}`);
+  return r.json;
+}
+
+const fieldsOf = (p) => (p.errors ?? []).map((e) => e.field);
+const RUN = `r${Date.now().toString(36)}`;
+const sku = (name) => `${RUN}-${name}`;
+const enc = encodeURIComponent;
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the document', () => {
+  test('is OpenAPI 3.1 with the local server and bearer auth', () => {
+    assert.equal(document.openapi, '3.1.0');
+    assert.deepEqual(document.servers, [{ url: 'http://127.0.0.1:8787', description: document.servers[0].description }]);
+    assert.deepEqual(document.components.securitySchemes.bearerAuth, { ...document.components.securitySchemes.bearerAuth, type: 'http', scheme: 'bearer' });
+    for (const name of ['Problem', 'SkuState', 'AvailabilityItem', 'Reservation', 'JournalPage', 'SaleResult']) {
+      assert.ok(document.components.schemas[name], `components.schemas.${name}`);
+    }
+  });
+
+  test('lists every route of src/api/routes.rs, and no other', () => {
+    assertRouterCoverage();
+  });
+
+  test('knows every problem type of src/api/problem.rs, with its status and title', () => {
+    assert.deepEqual(problemKindDrift(), []);
+  });
+
+  test('documents 401 on every authenticated operation and 403 on every admin one', () => {
+    for (const { method, path: p } of operations()) {
+      const op = document.paths[p][method.toLowerCase()];
+      const publicOp = Array.isArray(op.security) && op.security.length === 0;
+      if (!publicOp) assert.ok(op.responses['401'], `${method} ${p} lacks 401`);
+      if (/Role: admin/.test(op.description ?? '')) assert.ok(op.responses['403'], `${method} ${p} lacks 403`);
+    }
+  });
+});
+
+describe('public routes', () => {
+  test('GET /healthz', async () => {
+    const r = await call('GET', '/healthz');
+    expectStatus(r, 200);
+  });
+
+  test('GET /v1/openapi.json serves the file on disk', async () => {
+    const r = await call('GET', '/v1/openapi.json');
+    expectStatus(r, 200);
+    assert.ok(r.text === documentText, 'the served document differs from openapi.json on disk (rebuild the Worker: bash scripts/build-worker.sh)');
+  });
+
+  test('GET /problems/{slug}', async () => {
+    const r = await call('GET', '/problems/insufficient-stock');
+    expectStatus(r, 200);
+    assert.match(r.text, /Insufficient stock/);
+    expectProblem(await call('GET', '/problems/no-such-problem'), 404, 'not-found');
+  });
+
+  test('an unknown path answers 404 not-found', async () => {
+    expectProblem(await call('GET', '/nope', { token: ADMIN }), 404, 'not-found');
+    expectProblem(await call('POST', '/v1/reservations/x/bogus', { token: ADMIN, template: null }), 404, 'not-found');
+  });
+
+  test('a known path with another method answers 405 with Allow', async () => {
+    const r = await call('DELETE', '/v1/reservations', { token: STOREFRONT });
+    expectProblem(r, 405, 'method-not-allowed');
+    assert.equal(r.headers.get('allow'), 'POST');
+    const h = await call('POST', '/healthz');
+    expectProblem(h, 405, 'method-not-allowed');
+    assert.equal(h.headers.get('allow'), 'GET');
+    expectProblem(await call('GET', `/v1/skus/${sku('X')}/stock`, { token: ADMIN }), 405, 'method-not-allowed');
+  });
+});
+
+/** A concrete request for every documented operation (paths with harmless sample values). */
+const SAMPLE = {
+  'GET /v1/availability': ['/v1/availability?sku=A'],
+  'GET /v1/skus/{sku}': ['/v1/skus/A'],
+  'PUT /v1/skus/{sku}/stock': ['/v1/skus/A/stock', { on_hand: 1 }],
+  'POST /v1/skus/{sku}/adjustments': ['/v1/skus/A/adjustments', { delta: 1, reason: 'received' }],
+  'GET /v1/skus/{sku}/journal': ['/v1/skus/A/journal'],
+  'POST /v1/reservations': ['/v1/reservations', { lines: [{ sku: 'A', qty: 1 }] }],
+  'GET /v1/reservations/{id}': ['/v1/reservations/res_x'],
+  'POST /v1/reservations/{id}/commit': ['/v1/reservations/res_x/commit', {}],
+  'POST /v1/reservations/{id}/release': ['/v1/reservations/res_x/release'],
+  'POST /v1/reservations/{id}/extend': ['/v1/reservations/res_x/extend', { ttl_seconds: 60 }],
+  'POST /v1/sales': ['/v1/sales', { channel: 'ebay', order_id: 'o-1', lines: [{ sku: 'A', qty: 1 }] }],
+  'POST /v1/sales/{channel}/{order_id}/cancel': ['/v1/sales/ebay/o-1/cancel'],
+  'POST /v1/fulfilments': ['/v1/fulfilments', { order_id: 'o-1', lines: [{ sku: 'A', qty: 1 }] }],
+};
+
+describe('auth', () => {
+  test('every authenticated operation answers 401 without a token and with a wrong one', async () => {
+    for (const { method, path: p } of operations()) {
+      const op = document.paths[p][method.toLowerCase()];
+      if (Array.isArray(op.security) && op.security.length === 0) continue;
+      const sample = SAMPLE[`${method} ${p}`];
+      assert.ok(sample, `no sample request for ${method} ${p}`);
+      const [url, body] = sample;
+      const none = await call(method, url, { body });
+      expectProblem(none, 401, 'unauthorized', `${method} ${url} without token:`);
+      assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+      expectProblem(await call(method, url, { body, token: 'not-a-token' }), 401, 'unauthorized', `${method} ${url} wrong token:`);
+      expectProblem(await call(method, url, { body, headers: { authorization: `Basic ${ADMIN}` } }), 401, 'unauthorized', `${method} ${url} Basic:`);
+    }
+  });
+
+  test('the storefront token answers 403 on every admin operation', async () => {
+    for (const { method, path: p } of operations()) {
+      const op = document.paths[p][method.toLowerCase()];
+      if (!/Role: admin/.test(op.description ?? '')) continue;
+      const [url, body] = SAMPLE[`${method} ${p}`];
+      expectProblem(await call(method, url, { body, token: STOREFRONT }), 403, 'forbidden', `${method} ${url} storefront:`);
+    }
+  });
+});
+
+describe('stock', () => {
+  const A = sku('TEE-1');
+  const SLASHED = sku('TSHIRT-RED/M_1.0');
+
+  test('PUT /v1/skus/{sku}/stock: applied, then duplicate', async () => {
+    const r = await send('PUT', `/v1/skus/${enc(A)}/stock`, { token: ADMIN, body: { on_hand: 5 } });
+    expectStatus(r, 200);
+    assert.equal(r.json.effect, 'applied');
+    assert.equal(r.json.available, 5);
+    const again = await send('PUT', `/v1/skus/${enc(A)}/stock`, { token: ADMIN, body: { on_hand: 5 } });
+    expectStatus(again, 200);
+    assert.equal(again.json.effect, 'duplicate');
+    assert.equal(again.json.version, r.json.version);
+    const east = await send('PUT', `/v1/skus/${enc(A)}/stock`, {
+      token: ADMIN,
+      body: { on_hand: 2, location: 'east', reason: 'cycle_count', expected_version: again.json.version, backorder_limit: 1 },
+    });
+    expectStatus(east, 200);
+    assert.equal(east.json.locations.length, 2);
+    assert.equal(east.json.backorder_limit, 1);
+  });
+
+  test('a SKU with / is sent percent-encoded', async () => {
+    expectStatus(await send('PUT', `/v1/skus/${enc(SLASHED)}/stock`, { token: ADMIN, body: { on_hand: 1 } }), 200);
+    const r = await call('GET', `/v1/skus/${enc(SLASHED)}`, { token: ADMIN });
+    expectStatus(r, 200);
+    assert.equal(r.json.sku, SLASHED);
+  });
+
+  test('PUT stock: stale expected_version → 409 version-conflict', async () => {
+    const p = expectProblem(await send('PUT', `/v1/skus/${enc(A)}/stock`, { token: ADMIN, body: { on_hand: 9, expected_version: 1 } }), 409, 'version-conflict');
+    assert.ok(p.current_version > 1);
+  });
+
+  test('PUT stock: bad fields → 422 naming each, bad JSON → 400, big body → 413', async () => {
+    const p = expectProblem(
+      await call('PUT', `/v1/skus/${enc(A)}/stock`, { token: ADMIN, body: { on_hand: -1, location: 'Main', reason: 'x'.repeat(501), backorder_limit: 2_000_000 } }),
+      422,
+      'validation-failed',
+    );
+    assert.deepEqual(fieldsOf(p), ['on_hand', 'location', 'reason', 'backorder_limit']);
+    expectProblem(await call('PUT', `/v1/skus/${enc(A)}/stock`, { token: ADMIN, body: {} }), 422, 'validation-failed');
+    expectProblem(await call('PUT', `/v1/skus/${enc(A)}/stock`, { token: ADMIN, raw: '{on_hand: 1' }), 400, 'invalid-json');
+    expectProblem(await call('PUT', `/v1/skus/${enc(A)}/stock`, { token: ADMIN, raw: '[1]' }), 400, 'invalid-json');
+    const big = JSON.stringify({ on_hand: 1, reason: 'x'.repeat(300 * 1024) });
+    expectProblem(await call('PUT', `/v1/skus/${enc(A)}/stock`, { token: ADMIN, raw: big }), 413, 'payload-too-large');
+  });
+
+  test('PUT stock: Idempotency-Key replays, refuses reuse, and is bounded', async () => {
+    const url = `/v1/skus/${enc(sku('IDEM'))}/stock`;
+    const key = { 'Idempotency-Key': `${RUN}-k1` };
+    const first = await send('PUT', url, { token: ADMIN, body: { on_hand: 3 }, headers: key });
+    expectStatus(first, 200);
+    const replay = await send('PUT', url, { token: ADMIN, body: { on_hand: 3 }, headers: key });
+    expectStatus(replay, 200);
+    assert.deepEqual(replay.json, first.json);
+    expectProblem(await call('PUT', url, { token: ADMIN, body: { on_hand: 4 }, headers: key }), 422, 'idempotency-key-reused');
+    const long = expectProblem(await call('PUT', url, { token: ADMIN, body: { on_hand: 4 }, headers: { 'Idempotency-Key': 'k'.repeat(256) } }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(long), ['Idempotency-Key']);
+  });
+
+  test('POST /v1/skus/{sku}/adjustments', async () => {
+    const url = `/v1/skus/${enc(A)}/adjustments`;
+    const r = await send('POST', url, { token: ADMIN, body: { delta: 3, reason: 'received' } });
+    expectStatus(r, 200);
+    assert.equal(r.json.effect, 'applied');
+    expectProblem(await send('POST', url, { token: ADMIN, body: { delta: -1000, reason: 'damaged' } }), 409, 'negative-on-hand');
+    const p = expectProblem(await call('POST', url, { token: ADMIN, body: { delta: 0, reason: 'lost' } }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['delta', 'reason']);
+    expectProblem(await call('POST', url, { token: ADMIN, raw: 'nope' }), 400, 'invalid-json');
+    const keyed = { 'Idempotency-Key': `${RUN}-adj` };
+    expectStatus(await send('POST', url, { token: ADMIN, body: { delta: 1, reason: 'restock' }, headers: keyed }), 200);
+    expectProblem(await call('POST', url, { token: ADMIN, body: { delta: 2, reason: 'restock' }, headers: keyed }), 422, 'idempotency-key-reused');
+  });
+
+  test('GET /v1/skus/{sku}: 200, 404 sku-not-found, 422 bad SKU', async () => {
+    const r = await call('GET', `/v1/skus/${enc(A)}`, { token: ADMIN });
+    expectStatus(r, 200);
+    assert.equal(r.json.sku, A);
+    expectProblem(await call('GET', `/v1/skus/${enc(sku('NEVER'))}`, { token: ADMIN }), 404, 'sku-not-found');
+    const p = expectProblem(await call('GET', '/v1/skus/bad%20sku', { token: ADMIN }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['sku']);
+    expectProblem(await call('GET', `/v1/skus/${'x'.repeat(65)}`, { token: ADMIN }), 422, 'validation-failed');
+  });
+
+  test('GET /v1/skus/{sku}/journal: pages with next, bounds on after and limit', async () => {
+    const url = `/v1/skus/${enc(A)}/journal`;
+    const all = await call('GET', url, { token: ADMIN });
+    expectStatus(all, 200);
+    assert.ok(all.json.entries.length >= 3);
+    assert.equal(all.json.next, undefined);
+    const ops = new Set(all.json.entries.map((e) => e.op));
+    assert.ok(ops.has('set') && ops.has('adjust') && ops.has('policy'), [...ops].join(','));
+    const page = await call('GET', `${url}?limit=1`, { token: ADMIN });
+    expectStatus(page, 200);
+    assert.equal(page.json.entries.length, 1);
+    assert.equal(page.json.next, page.json.entries[0].seq);
+    const next = await call('GET', `${url}?after=${page.json.next}&limit=1000`, { token: ADMIN });
+    expectStatus(next, 200);
+    assert.equal(next.json.entries[0].seq, page.json.next + 1);
+    expectStatus(await call('GET', `/v1/skus/${enc(sku('EMPTY'))}/journal`, { token: ADMIN }), 200);
+    const p = expectProblem(await call('GET', `${url}?after=-1&limit=0`, { token: ADMIN }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['after', 'limit']);
+    expectProblem(await call('GET', `${url}?limit=1001`, { token: ADMIN }), 422, 'validation-failed');
+  });
+
+  test('GET /v1/availability: query order, unknown SKUs read 0, 1..100 SKUs', async () => {
+    const unknown = sku('UNKNOWN');
+    const r = await call('GET', `/v1/availability?sku=${enc(unknown)}&sku=${enc(A)}&sku=${enc(A)}`, { token: STOREFRONT });
+    expectStatus(r, 200);
+    assert.deepEqual(r.json.items.map((i) => i.sku), [unknown, A]);
+    assert.deepEqual(r.json.items[0], { sku: unknown, available: 0, sellable: 0, version: 0 });
+    assert.ok(r.json.items[1].sellable >= r.json.items[1].available);
+    expectStatus(await call('GET', `/v1/availability?sku=${enc(A)}`, { token: ADMIN }), 200);
+    const hundred = Array.from({ length: 100 }, (_, i) => `sku=${RUN}-S${i}`).join('&');
+    expectStatus(await call('GET', `/v1/availability?${hundred}`, { token: STOREFRONT }), 200);
+    expectProblem(await call('GET', `/v1/availability?${hundred}&sku=${RUN}-S100`, { token: STOREFRONT }), 422, 'validation-failed');
+    expectProblem(await call('GET', '/v1/availability', { token: STOREFRONT }), 422, 'validation-failed');
+    expectProblem(await call('GET', '/v1/availability?sku=bad%20sku', { token: STOREFRONT }), 422, 'validation-failed');
+    const c = expectProblem(await call('GET', `/v1/availability?sku=${enc(A)}&channel=bad%20channel`, { token: STOREFRONT }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(c), ['channel']);
+  });
+});
+
+describe('reservations', () => {
+  const B = sku('MUG-1');
+  const C = sku('CAP-1');
+
+  before(async () => {
+    expectStatus(await send('PUT', `/v1/skus/${enc(B)}/stock`, { token: ADMIN, body: { on_hand: 10 } }), 200);
+    expectStatus(await send('PUT', `/v1/skus/${enc(C)}/stock`, { token: ADMIN, body: { on_hand: 10 } }), 200);
+  });
+
+  test('create 201, replay 201 replayed, same id other lines 409, merged lines', async () => {
+    const id = `${RUN}-cart-1`;
+    const body = { id, lines: [{ sku: B, qty: 1 }, { sku: C, qty: 2, location: 'main' }, { sku: B, qty: 1 }], ttl_seconds: 600, channel: 'web', reference: 'checkout 1' };
+    const r = await send('POST', '/v1/reservations', { token: STOREFRONT, body });
+    expectStatus(r, 201);
+    assert.equal(r.json.status, 'held');
+    assert.equal(r.json.id, id);
+    assert.deepEqual(r.json.lines.find((l) => l.sku === B), { sku: B, qty: 2, location: 'main' });
+    const replay = await send('POST', '/v1/reservations', { token: STOREFRONT, body });
+    expectStatus(replay, 201);
+    assert.equal(replay.json.replayed, true);
+    expectProblem(await send('POST', '/v1/reservations', { token: STOREFRONT, body: { id, lines: [{ sku: B, qty: 3 }] } }), 409, 'reservation-conflict');
+    const got = await call('GET', `/v1/reservations/${enc(id)}`, { token: STOREFRONT });
+    expectStatus(got, 200);
+    assert.equal(got.json.status, 'held');
+    assert.equal(got.json.channel, 'web');
+  });
+
+  test('create with Idempotency-Key: replay, and 422 for another body', async () => {
+    const key = { 'Idempotency-Key': `${RUN}-cart-key` };
+    const body = { lines: [{ sku: B, qty: 1 }] };
+    const r = await send('POST', '/v1/reservations', { token: STOREFRONT, body, headers: key });
+    expectStatus(r, 201);
+    assert.match(r.json.id, /^res_/);
+    const replay = await send('POST', '/v1/reservations', { token: STOREFRONT, body, headers: key });
+    expectStatus(replay, 201);
+    assert.equal(replay.json.id, r.json.id);
+    expectProblem(await send('POST', '/v1/reservations', { token: STOREFRONT, body: { lines: [{ sku: B, qty: 2 }] }, headers: key }), 422, 'idempotency-key-reused');
+    const release = await call('POST', `/v1/reservations/${enc(r.json.id)}/release`, { token: STOREFRONT });
+    expectStatus(release, 200);
+  });
+
+  test('create: a short line → 409 insufficient-stock with lines, nothing held', async () => {
+    const before = (await call('GET', `/v1/availability?sku=${enc(B)}&sku=${enc(C)}`, { token: STOREFRONT })).json.items;
+    const p = expectProblem(
+      await send('POST', '/v1/reservations', { token: STOREFRONT, body: { lines: [{ sku: B, qty: 1 }, { sku: C, qty: 1000 }] } }),
+      409,
+      'insufficient-stock',
+    );
+    assert.equal(p.status, 409);
+    assert.deepEqual(p.lines.map((l) => [l.sku, l.location, l.requested]), [[C, 'main', 1000]]);
+    const afterItems = (await call('GET', `/v1/availability?sku=${enc(B)}&sku=${enc(C)}`, { token: STOREFRONT })).json.items;
+    const units = (items) => items.map(({ sku: s, available, sellable }) => ({ sku: s, available, sellable }));
+    assert.deepEqual(units(afterItems), units(before));
+  });
+
+  test('create: 422 naming every faulty field, 400 invalid JSON', async () => {
+    const p = expectProblem(
+      await call('POST', '/v1/reservations', { token: STOREFRONT, body: { lines: [{ sku: 'bad sku', qty: 0 }, { qty: 1 }], ttl_seconds: 90000 } }),
+      422,
+      'validation-failed',
+    );
+    assert.deepEqual(fieldsOf(p), ['lines[0].sku', 'lines[0].qty', 'lines[1].sku', 'ttl_seconds']);
+    const more = expectProblem(
+      await call('POST', '/v1/reservations', { token: STOREFRONT, body: { id: 'has space', lines: [{ sku: B, qty: 1_000_001, location: 'East' }], ttl_seconds: 0, channel: '', reference: 'x'.repeat(501) } }),
+      422,
+      'validation-failed',
+    );
+    assert.deepEqual(fieldsOf(more), ['id', 'lines[0].qty', 'lines[0].location', 'ttl_seconds', 'channel', 'reference']);
+    const lines101 = Array.from({ length: 101 }, (_, i) => ({ sku: `${RUN}-L${i}`, qty: 1 }));
+    assert.deepEqual(fieldsOf(expectProblem(await call('POST', '/v1/reservations', { token: STOREFRONT, body: { lines: lines101 } }), 422, 'validation-failed')), ['lines']);
+    assert.deepEqual(fieldsOf(expectProblem(await call('POST', '/v1/reservations', { token: STOREFRONT, body: { lines: [] } }), 422, 'validation-failed')), ['lines']);
+    assert.deepEqual(fieldsOf(expectProblem(await call('POST', '/v1/reservations', { token: STOREFRONT, body: {} }), 422, 'validation-failed')), ['lines']);
+    const merged = expectProblem(
+      await call('POST', '/v1/reservations', { token: STOREFRONT, body: { lines: [{ sku: B, qty: 1_000_000 }, { sku: B, qty: 1 }] } }),
+      422,
+      'validation-failed',
+    );
+    assert.deepEqual(fieldsOf(merged), ['lines']);
+    expectProblem(await call('POST', '/v1/reservations', { token: STOREFRONT, raw: '{"lines":' }), 400, 'invalid-json');
+    expectProblem(await call('POST', '/v1/reservations', { token: STOREFRONT, raw: '"text"' }), 400, 'invalid-json');
+    const key = expectProblem(
+      await call('POST', '/v1/reservations', { token: STOREFRONT, body: { lines: [{ sku: B, qty: 1 }] }, headers: { 'Idempotency-Key': 'k'.repeat(256) } }),
+      422,
+      'validation-failed',
+    );
+    assert.deepEqual(fieldsOf(key), ['Idempotency-Key']);
+  });
+
+  test('every faulty field is named: Idempotency-Key together with body faults', async () => {
+    const p = expectProblem(
+      await call('POST', '/v1/reservations', { token: STOREFRONT, body: { lines: [{ sku: B, qty: 0 }] }, headers: { 'Idempotency-Key': 'k'.repeat(256) } }),
+      422,
+      'validation-failed',
+    );
+    assert.deepEqual(fieldsOf(p).sort(), ['Idempotency-Key', 'lines[0].qty']);
+  });
+
+  test('GET, commit, release, extend of unknown or malformed ids', async () => {
+    const unknown = `${RUN}-no-such-cart`;
+    expectProblem(await call('GET', `/v1/reservations/${unknown}`, { token: STOREFRONT }), 404, 'reservation-not-found');
+    expectProblem(await send('POST', `/v1/reservations/${unknown}/commit`, { token: STOREFRONT, body: {} }), 404, 'reservation-not-found');
+    expectProblem(await call('POST', `/v1/reservations/${unknown}/release`, { token: STOREFRONT }), 404, 'reservation-not-found');
+    expectProblem(await send('POST', `/v1/reservations/${unknown}/extend`, { token: STOREFRONT, body: { ttl_seconds: 60 } }), 404, 'reservation-not-found');
+    for (const [method, suffix, body] of [['GET', ''], ['POST', '/commit', {}], ['POST', '/release'], ['POST', '/extend', { ttl_seconds: 60 }]]) {
+      const p = expectProblem(await call(method, `/v1/reservations/bad%20id${suffix}`, { token: STOREFRONT, body }), 422, 'validation-failed', `${method} ${suffix}:`);
+      assert.deepEqual(fieldsOf(p), ['id']);
+    }
+  });
+
+  test('extend → commit → commit again → release/extend refused (409 reservation-not-held)', async () => {
+    const id = `${RUN}-cart-2`;
+    const created = await send('POST', '/v1/reservations', { token: STOREFRONT, body: { id, lines: [{ sku: B, qty: 1 }], ttl_seconds: 60 } });
+    expectStatus(created, 201);
+    const ext = await send('POST', `/v1/reservations/${id}/extend`, { token: STOREFRONT, body: { ttl_seconds: 3600 } });
+    expectStatus(ext, 200);
+    assert.ok(Date.parse(ext.json.expires_at) > Date.parse(created.json.expires_at));
+    assert.deepEqual(fieldsOf(expectProblem(await call('POST', `/v1/reservations/${id}/extend`, { token: STOREFRONT, body: { ttl_seconds: 86401 } }), 422, 'validation-failed')), ['ttl_seconds']);
+    assert.deepEqual(fieldsOf(expectProblem(await call('POST', `/v1/reservations/${id}/extend`, { token: STOREFRONT, body: {} }), 422, 'validation-failed')), ['ttl_seconds']);
+    expectProblem(await call('POST', `/v1/reservations/${id}/extend`, { token: STOREFRONT, raw: '[' }), 400, 'invalid-json');
+    expectProblem(await call('POST', `/v1/reservations/${id}/commit`, { token: STOREFRONT, raw: '[]' }), 400, 'invalid-json');
+    assert.deepEqual(fieldsOf(expectProblem(await call('POST', `/v1/reservations/${id}/commit`, { token: STOREFRONT, body: { order_id: 'bad id' } }), 422, 'validation-failed')), ['order_id']);
+    const committed = await send('POST', `/v1/reservations/${id}/commit`, { token: STOREFRONT, body: { order_id: `${RUN}-web-2` } });
+    expectStatus(committed, 200);
+    assert.equal(committed.json.status, 'committed');
+    assert.equal(committed.json.order_id, `${RUN}-web-2`);
+    const again = await call('POST', `/v1/reservations/${id}/commit`, { token: STOREFRONT });
+    expectStatus(again, 200);
+    assert.equal(again.json.status, 'committed');
+    const rel = expectProblem(await call('POST', `/v1/reservations/${id}/release`, { token: STOREFRONT }), 409, 'reservation-not-held');
+    assert.equal(rel.status, 409);
+    expectProblem(await send('POST', `/v1/reservations/${id}/extend`, { token: STOREFRONT, body: { ttl_seconds: 60 } }), 409, 'reservation-not-held');
+  });
+
+  test('release → release again 200 → commit refused (409 reservation-not-held)', async () => {
+    const id = `${RUN}-cart-3`;
+    expectStatus(await send('POST', '/v1/reservations', { token: STOREFRONT, body: { id, lines: [{ sku: C, qty: 1 }] } }), 201);
+    const rel = await call('POST', `/v1/reservations/${id}/release`, { token: STOREFRONT });
+    expectStatus(rel, 200);
+    assert.equal(rel.json.status, 'released');
+    const again = await call('POST', `/v1/reservations/${id}/release`, { token: STOREFRONT });
+    expectStatus(again, 200);
+    assert.equal(again.json.status, 'released');
+    expectProblem(await send('POST', `/v1/reservations/${id}/commit`, { token: STOREFRONT, body: {} }), 409, 'reservation-not-held');
+  });
+
+  test('an expired reservation: GET expired, commit and extend 409, release 200 expired', async () => {
+    const id = `${RUN}-cart-4`;
+    expectStatus(await send('POST', '/v1/reservations', { token: STOREFRONT, body: { id, lines: [{ sku: C, qty: 1 }], ttl_seconds: 1 } }), 201);
+    await sleep(1600);
+    const got = await call('GET', `/v1/reservations/${id}`, { token: STOREFRONT });
+    expectStatus(got, 200);
+    assert.equal(got.json.status, 'expired');
+    expectProblem(await send('POST', `/v1/reservations/${id}/commit`, { token: STOREFRONT, body: {} }), 409, 'reservation-not-held');
+    expectProblem(await send('POST', `/v1/reservations/${id}/extend`, { token: STOREFRONT, body: { ttl_seconds: 60 } }), 409, 'reservation-not-held');
+    const rel = await call('POST', `/v1/reservations/${id}/release`, { token: STOREFRONT });
+    expectStatus(rel, 200);
+    assert.equal(rel.json.status, 'expired');
+  });
+});
+
+describe('orders that happen elsewhere', () => {
+  const D = sku('BAG-1');
+  const E = sku('HAT-1');
+
+  before(async () => {
+    expectStatus(await send('PUT', `/v1/skus/${enc(D)}/stock`, { token: ADMIN, body: { on_hand: 5 } }), 200);
+    expectStatus(await send('PUT', `/v1/skus/${enc(E)}/stock`, { token: ADMIN, body: { on_hand: 1 } }), 200);
+  });
+
+  test('POST /v1/sales: applied, then duplicate; beyond availability shows as oversold', async () => {
+    const body = { channel: 'ebay', order_id: `${RUN}-o1`, lines: [{ sku: D, qty: 2 }, { sku: E, qty: 3, line_id: 'l-2', location: 'main' }] };
+    const r = await send('POST', '/v1/sales', { token: ADMIN, body });
+    expectStatus(r, 200);
+    assert.equal(r.json.cancelled, false);
+    assert.equal(r.json.channel, 'ebay');
+    assert.deepEqual(r.json.skus.map((s) => s.effect), ['applied', 'applied']);
+    assert.equal(r.json.skus.find((s) => s.sku === E).oversold, 2);
+    const again = await send('POST', '/v1/sales', { token: ADMIN, body });
+    expectStatus(again, 200);
+    assert.deepEqual(again.json.skus.map((s) => s.effect), ['duplicate', 'duplicate']);
+  });
+
+  test('POST /v1/sales: 422 naming every faulty field, 400, Idempotency-Key', async () => {
+    const p = expectProblem(await call('POST', '/v1/sales', { token: ADMIN, body: { lines: [{ sku: D, qty: 0, line_id: 'bad id' }] } }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['channel', 'order_id', 'lines[0].qty', 'lines[0].line_id']);
+    const lines101 = Array.from({ length: 101 }, (_, i) => ({ sku: `${RUN}-L${i}`, qty: 1 }));
+    expectProblem(await call('POST', '/v1/sales', { token: ADMIN, body: { channel: 'ebay', order_id: 'x', lines: lines101 } }), 422, 'validation-failed');
+    expectProblem(await call('POST', '/v1/sales', { token: ADMIN, raw: '{' }), 400, 'invalid-json');
+    const key = { 'Idempotency-Key': `${RUN}-sale-key` };
+    const body = { channel: 'amazon', order_id: `${RUN}-o9`, lines: [{ sku: D, qty: 1 }] };
+    const first = await send('POST', '/v1/sales', { token: ADMIN, body, headers: key });
+    expectStatus(first, 200);
+    const replay = await send('POST', '/v1/sales', { token: ADMIN, body, headers: key });
+    expectStatus(replay, 200);
+    assert.deepEqual(replay.json, first.json);
+    expectProblem(await call('POST', '/v1/sales', { token: ADMIN, body: { ...body, order_id: `${RUN}-o10` }, headers: key }), 422, 'idempotency-key-reused');
+    assert.deepEqual(
+      fieldsOf(expectProblem(await call('POST', '/v1/sales', { token: ADMIN, body, headers: { 'Idempotency-Key': 'k'.repeat(256) } }), 422, 'validation-failed')),
+      ['Idempotency-Key'],
+    );
+  });
+
+  test('POST /v1/fulfilments: ships open units; more than open → 409 over-fulfilment', async () => {
+    const r = await send('POST', '/v1/fulfilments', { token: ADMIN, body: { channel: 'ebay', order_id: `${RUN}-o1`, lines: [{ sku: D, qty: 1 }] } });
+    expectStatus(r, 200);
+    assert.equal(r.json.cancelled, false);
+    assert.equal(r.json.skus[0].sku, D);
+    expectProblem(await send('POST', '/v1/fulfilments', { token: ADMIN, body: { channel: 'ebay', order_id: `${RUN}-o1`, lines: [{ sku: D, qty: 5 }] } }), 409, 'over-fulfilment');
+  });
+
+  test('POST /v1/fulfilments: channel defaults to direct (a committed storefront order)', async () => {
+    const id = `${RUN}-cart-f`;
+    expectStatus(await send('POST', '/v1/reservations', { token: STOREFRONT, body: { id, lines: [{ sku: D, qty: 1 }] } }), 201);
+    expectStatus(await send('POST', `/v1/reservations/${id}/commit`, { token: STOREFRONT, body: { order_id: `${RUN}-web-f` } }), 200);
+    const r = await send('POST', '/v1/fulfilments', { token: ADMIN, body: { order_id: `${RUN}-web-f`, lines: [{ sku: D, qty: 1 }] } });
+    expectStatus(r, 200);
+    assert.equal(r.json.channel, 'direct');
+  });
+
+  test('POST /v1/fulfilments: more than on hand → 409 not-on-hand', async () => {
+    // E: on_hand 1, sold 3 (oversold 2).
+    expectProblem(await send('POST', '/v1/fulfilments', { token: ADMIN, body: { channel: 'ebay', order_id: `${RUN}-o1`, lines: [{ sku: E, qty: 3 }] } }), 409, 'not-on-hand');
+  });
+
+  test('POST /v1/fulfilments: an order with no open units → 404 order-not-found', async () => {
+    expectProblem(await send('POST', '/v1/fulfilments', { token: ADMIN, body: { channel: 'ebay', order_id: `${RUN}-never-sold`, lines: [{ sku: D, qty: 1 }] } }), 404, 'order-not-found');
+  });
+
+  test('POST /v1/fulfilments: 422, 400', async () => {
+    const p = expectProblem(await call('POST', '/v1/fulfilments', { token: ADMIN, body: { channel: 'bad channel', lines: [{ sku: D }] } }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['channel', 'order_id', 'lines[0].qty']);
+    expectProblem(await call('POST', '/v1/fulfilments', { token: ADMIN, raw: '1' }), 400, 'invalid-json');
+  });
+
+  test('POST /v1/sales/{channel}/{order_id}/cancel: cancels; fulfilling it then → 409 order-cancelled', async () => {
+    const r = await send('POST', `/v1/sales/ebay/${RUN}-o1/cancel`, { token: ADMIN, body: { reason: 'customer' } });
+    expectStatus(r, 200);
+    assert.equal(r.json.cancelled, true);
+    assert.equal(r.json.order_id, `${RUN}-o1`);
+    expectProblem(await send('POST', '/v1/fulfilments', { token: ADMIN, body: { channel: 'ebay', order_id: `${RUN}-o1`, lines: [{ sku: D, qty: 1 }] } }), 409, 'order-cancelled');
+    const again = await call('POST', `/v1/sales/ebay/${RUN}-o1/cancel`, { token: ADMIN });
+    expectStatus(again, 200);
+    assert.equal(again.json.cancelled, true);
+  });
+
+  test('cancel before the sale: the late sale is ignored (order_already_cancelled)', async () => {
+    const c = await call('POST', `/v1/sales/shopify/${RUN}-o2/cancel`, { token: ADMIN });
+    expectStatus(c, 200);
+    assert.equal(c.json.cancelled, true);
+    const s = await send('POST', '/v1/sales', { token: ADMIN, body: { channel: 'shopify', order_id: `${RUN}-o2`, lines: [{ sku: D, qty: 1 }] } });
+    expectStatus(s, 200);
+    assert.equal(s.json.cancelled, true);
+    assert.deepEqual(s.json.skus.map((x) => x.effect), ['order_already_cancelled']);
+  });
+
+  test('cancel: 422 for malformed path ids, 400 for a bad body, Idempotency-Key bounds', async () => {
+    const p = expectProblem(await call('POST', '/v1/sales/bad%20channel/o-1/cancel', { token: ADMIN }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['channel']);
+    expectProblem(await call('POST', `/v1/sales/ebay/${'o'.repeat(129)}/cancel`, { token: ADMIN }), 422, 'validation-failed');
+    expectProblem(await call('POST', `/v1/sales/ebay/${RUN}-o3/cancel`, { token: ADMIN, raw: '[' }), 400, 'invalid-json');
+    expectProblem(await call('POST', `/v1/sales/ebay/${RUN}-o3/cancel`, { token: ADMIN, headers: { 'Idempotency-Key': 'k'.repeat(256) } }), 422, 'validation-failed');
+  });
+});
+
+describe('coverage', () => {
+  test('every documented operation answered its success status', () => {
+    const missing = [];
+    for (const { method, path: p } of operations()) {
+      const ok = Object.keys(document.paths[p][method.toLowerCase()].responses).find((s) => /^2/.test(s));
+      if (!seen.get(`${method} ${p}`)?.has(Number(ok))) missing.push(`${method} ${p} ${ok} (seen: ${[...(seen.get(`${method} ${p}`) ?? [])].join(',') || 'none'})`);
+    }
+    assert.deepEqual(missing, []);
+  });
+});
