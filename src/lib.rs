@@ -9,6 +9,7 @@
 pub mod api;
 pub mod cart;
 pub mod catalog;
+pub mod import;
 pub mod orders;
 pub mod stock;
 pub mod time;

@@ -1,0 +1,38 @@
+//! Every limit the bulk import and export enforce, named in one place.
+//!
+//! The HTTP contract (API.md, `POST /v1/imports`) quotes the synchronous row limit; the others
+//! bound memory and make a broken file fail on one row instead of swallowing the rest.
+
+/// Data rows (after the header, blank rows not counted) that one synchronous import may hold.
+/// Larger files are refused by [`plan`](super::plan::plan) with
+/// [`ImportError::TooManyRows`](super::ImportError::TooManyRows); the edge answers them with a
+/// `202` job instead (API.md).
+pub const MAX_SYNC_IMPORT_ROWS: usize = 10_000;
+
+/// Bytes of one uploaded file, header included. Reading stops with
+/// [`ImportError::FileTooLarge`](super::ImportError::FileTooLarge) past this. A 10,000-variant
+/// Shopify product export with HTML descriptions stays well below it.
+pub const MAX_IMPORT_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Bytes of one field that the importer interprets (SKU, quantity, location, type, policy…).
+/// No legitimate value comes near it; a longer one is a row error, not a truncation.
+pub const MAX_FIELD_LEN: usize = 1_024;
+
+/// Bytes of one whole row, every column included (Shopify's `Body (HTML)` can be long). A longer
+/// row is almost always a quote left open that swallowed the lines after it; it is a row error.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+/// Columns in the header row. Shopify product exports carry a few dozen plus one per metafield.
+pub const MAX_COLUMNS: usize = 1_024;
+
+/// Distinct location names one Shopify inventory file may map (see
+/// [`location_map`](super::location_map)); this bounds the mapping report.
+pub const MAX_LOCATIONS_PER_FILE: usize = 1_000;
+
+/// Location changes of one SKU sent in one Durable Object call. A SKU with more changed
+/// locations is split into several batches. Same bound as the lines of one request
+/// ([`MAX_LINES`](crate::stock::limits::MAX_LINES)).
+pub const MAX_BATCH_CHANGES: usize = crate::stock::limits::MAX_LINES;
+
+/// Characters of a file value quoted back in an error message.
+pub const MAX_QUOTED_VALUE_CHARS: usize = 40;
