@@ -260,6 +260,46 @@ pub fn journal_query(pairs: &[(String, String)]) -> Result<(u64, usize), Problem
     }
 }
 
+/// `POST /v1/imports?format=&mode=&dry_run=`: the format (detected from the header when
+/// absent), the mode (default `set`) and whether to change nothing.
+pub fn import_query(pairs: &[(String, String)]) -> Result<(Option<crate::import::Format>, crate::import::Mode, bool), Problem> {
+    let mut errors = Vec::new();
+    let mut format = None;
+    let mut mode = crate::import::Mode::Set;
+    let mut dry_run = false;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "format" => match crate::import::Format::from_query(v) {
+                Ok(f) => format = Some(f),
+                Err(e) => errors.push(FieldError::new("format", e.to_string())),
+            },
+            "mode" => match crate::import::Mode::from_query(v) {
+                Ok(m) => mode = m,
+                Err(e) => errors.push(FieldError::new("mode", e.to_string())),
+            },
+            "dry_run" => match v.as_str() {
+                "true" | "1" => dry_run = true,
+                "false" | "0" => dry_run = false,
+                _ => errors.push(FieldError::new("dry_run", "must be true or false")),
+            },
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok((format, mode, dry_run))
+    } else {
+        Err(Problem::invalid(errors))
+    }
+}
+
+/// `GET /v1/exports?format=`: the format (default plain `csv`).
+pub fn export_query(pairs: &[(String, String)]) -> Result<crate::import::Format, Problem> {
+    match pairs.iter().find(|(k, _)| k == "format") {
+        None => Ok(crate::import::Format::Plain),
+        Some((_, v)) => crate::import::Format::from_query(v).map_err(|e| Problem::invalid(vec![FieldError::new("format", e.to_string())])),
+    }
+}
+
 /// Validates an `Idempotency-Key` header value.
 pub fn idempotency_key(raw: Option<String>) -> Result<Option<String>, Problem> {
     match raw {

@@ -33,6 +33,10 @@ pub enum Route {
     Sales,
     CancelSale { channel: Token, order_id: Token },
     Fulfilments,
+    /// `POST /v1/imports`: a stock file.
+    Import,
+    /// `GET /v1/exports`: current stock as a file.
+    Export,
     /// Products, locations, channels and listings (admin).
     Catalog(super::catalog_routes::CatalogRoute),
 }
@@ -54,6 +58,8 @@ impl Route {
             | Route::Sales
             | Route::CancelSale { .. }
             | Route::Fulfilments
+            | Route::Import
+            | Route::Export
             | Route::Catalog(_) => Role::Admin,
         }
     }
@@ -116,6 +122,8 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
             }
         }),
         ["v1", "fulfilments"] => only("POST", Ok(Route::Fulfilments)),
+        ["v1", "imports"] => only("POST", Ok(Route::Import)),
+        ["v1", "exports"] => only("GET", Ok(Route::Export)),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();
             let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();

@@ -12,6 +12,7 @@ use crate::api::routes::Route;
 use crate::api::sku_call::{SkuAction, SkuCall};
 use crate::api::{Kind, Problem};
 use crate::cart::plan;
+use crate::import::limits::MAX_IMPORT_FILE_BYTES;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
@@ -25,13 +26,16 @@ fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
     Ok(req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
 }
 
-async fn body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Problem>> {
+/// Reads a body of at most `max` bytes.
+async fn body(req: &mut Request, max: usize) -> Result<std::result::Result<Vec<u8>, Problem>> {
+    let too_large = || Problem::new(Kind::PayloadTooLarge, format!("this endpoint takes at most {max} bytes"));
     if let Ok(Some(len)) = req.headers().get("content-length") {
-        if len.parse::<usize>().is_ok_and(|n| n > MAX_JSON_BODY_BYTES) {
-            return Ok(Err(Problem::new(Kind::PayloadTooLarge, format!("at most {MAX_JSON_BODY_BYTES} bytes"))));
+        if len.parse::<usize>().is_ok_and(|n| n > max) {
+            return Ok(Err(too_large()));
         }
     }
-    req.bytes().await.map(Ok)
+    let bytes = req.bytes().await?;
+    Ok(if bytes.len() > max { Err(too_large()) } else { Ok(bytes) })
 }
 
 /// The validated `Idempotency-Key` with this request's fingerprint.
@@ -79,10 +83,15 @@ impl Write {
 
 /// Reads a write's body and claims its Idempotency-Key in the key registry, so that one key
 /// is never used for two different requests, whatever resource they touch.
-async fn write(req: &mut Request, env: &Env) -> Result<std::result::Result<Write, Problem>> {
+async fn write(req: &mut Request, env: &Env, max: usize) -> Result<std::result::Result<Write, Problem>> {
     let method = req.method().to_string();
-    let path = req.path();
-    let bytes = match body(req).await? {
+    // The query is part of the request (imports take their format and mode there).
+    let url = req.url()?;
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let bytes = match body(req, max).await? {
         Ok(b) => b,
         Err(p) => return Ok(Err(p)),
     };
@@ -101,7 +110,8 @@ async fn write(req: &mut Request, env: &Env) -> Result<std::result::Result<Write
 pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Response> {
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
-        try_p!(write(&mut req, env).await?)
+        let max = if route == Route::Import { MAX_IMPORT_FILE_BYTES as usize } else { MAX_JSON_BODY_BYTES };
+        try_p!(write(&mut req, env, max).await?)
     } else {
         Write { bytes: Vec::new(), idem: None, key_fault: None }
     };
@@ -187,6 +197,15 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             let reason = try_p!(w.validated(requests::cancel(&w.bytes)));
             let order = OrderKey { channel, order_id };
             order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: w.idem }).await
+        }
+        Route::Import => {
+            let (format, mode, dry_run) = try_p!(requests::import_query(&query_pairs(&req)?));
+            try_p!(w.validated(Ok(())));
+            super::imports::import(env, &w.bytes, format, mode, dry_run, w.idem).await
+        }
+        Route::Export => {
+            let format = try_p!(requests::export_query(&query_pairs(&req)?));
+            super::imports::export(env, format).await
         }
         Route::Catalog(route) => super::catalog::handle(route, req, &w.bytes, env).await,
         Route::Fulfilments => {

@@ -7,6 +7,7 @@ mod catalog;
 mod clock;
 mod handlers;
 mod http;
+mod imports;
 mod key_registry;
 mod order_client;
 mod order_object;

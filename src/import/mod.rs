@@ -19,6 +19,7 @@
 //! - [`plan`](mod@plan): per-row diff, duplicates, per-SKU batches. [`export`]: writers.
 //! - [`mode`], [`limits`], [`error`].
 
+pub mod apply;
 pub mod error;
 pub mod export;
 pub mod format;

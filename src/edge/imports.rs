@@ -1,0 +1,208 @@
+//! `POST /v1/imports` and `GET /v1/exports`: stock files in and out. Parsing, planning and
+//! writing are `crate::import`; this reads the ledgers, sends one call per SKU batch, and keeps
+//! the catalogue's product list in step so that exports know every imported SKU.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::future::join_all;
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+use worker::{Env, Response, Result};
+
+use crate::api::idempotency::fingerprint;
+use crate::api::sku_call::{Answer, SkuAction, SkuCall};
+use crate::import::{
+    apply, plan_rows, write_export, Basis, BackorderPolicy, ExportRow, Format, Mode, ReadOptions, RowOutcome, Status,
+    StockReader,
+};
+use crate::stock::{Location, Sku};
+
+use super::clock::now;
+use super::{http, sku_client};
+
+/// Ledger calls in flight at once during an import or export.
+const FAN_OUT: usize = 32;
+/// Products upserted per D1 statement (4 bound parameters each; D1 allows 100 per statement).
+const UPSERT_ROWS: usize = 20;
+
+/// Sends `calls` with at most [`FAN_OUT`] in flight; answers in order.
+async fn call_all(env: &Env, calls: &[SkuCall]) -> Result<Vec<Answer>> {
+    let mut out = Vec::with_capacity(calls.len());
+    for chunk in calls.chunks(FAN_OUT) {
+        for a in join_all(chunk.iter().map(|c| sku_client::call(env, c))).await {
+            out.push(a?);
+        }
+    }
+    Ok(out)
+}
+
+/// The quantities of each location of a SKU's state answer: (on_hand, on_hand − reserved − committed).
+fn quantities(state: &Answer) -> BTreeMap<String, (i64, i64)> {
+    let mut m = BTreeMap::new();
+    if state.status != 200 {
+        return m;
+    }
+    for l in state.body["locations"].as_array().into_iter().flatten() {
+        let get = |k: &str| l[k].as_i64().unwrap_or(0);
+        if let Some(loc) = l["location"].as_str() {
+            m.insert(loc.to_owned(), (get("on_hand"), get("on_hand") - get("reserved") - get("committed")));
+        }
+    }
+    m
+}
+
+pub async fn import(
+    env: &Env,
+    bytes: &[u8],
+    format: Option<Format>,
+    mode: Mode,
+    dry_run: bool,
+    idem: Option<(String, String)>,
+) -> Result<Response> {
+    let options = ReadOptions::new(format, mode);
+    let mut reader = match StockReader::new(bytes, options) {
+        Ok(r) => r,
+        Err(e) => return http::problem(&e.problem()),
+    };
+    let outcomes: Vec<RowOutcome> = match reader.by_ref().collect() {
+        Ok(rows) => rows,
+        Err(e) => return http::problem(&crate::import::ImportError::problem(&e)),
+    };
+    let (format, basis) = (reader.format(), reader.basis());
+    let mappings = serde_json::to_value(reader.location_mappings()).unwrap_or(Value::Null);
+
+    // What each SKU holds now, for the per-row diff.
+    let skus: BTreeSet<Sku> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RowOutcome::Stock { sku, .. } => Some(sku.clone()),
+            _ => None,
+        })
+        .collect();
+    let reads: Vec<SkuCall> = skus.iter().map(|s| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
+    let states: BTreeMap<Sku, BTreeMap<String, (i64, i64)>> =
+        skus.iter().cloned().zip(call_all(env, &reads).await?.iter().map(quantities)).collect();
+    let mut plan = plan_rows(outcomes, mode, |sku: &Sku, loc: &Location| {
+        let q = states.get(sku)?.get(loc.as_str())?;
+        Some(if basis == Basis::Available { q.1 } else { q.0 })
+    });
+
+    let import_id = match &idem {
+        Some((key, _)) => format!("imp_{}", &fingerprint("import-id", "", key.as_bytes())[..16]),
+        None => format!("imp_{}", &fingerprint("import-id", &now().0.to_string(), bytes)[..16]),
+    };
+    if !dry_run {
+        let calls: Vec<SkuCall> = plan
+            .batches
+            .iter()
+            .map(|b| SkuCall {
+                sku: b.sku.clone(),
+                action: SkuAction::Apply { commands: apply::commands(b, basis, mode, &import_id) },
+                // Re-posting the file with the same key replays each ledger's first answer.
+                idempotency: idem.as_ref().map(|(k, fp)| (format!("import:{k}"), fp.clone())),
+            })
+            .filter(|c| matches!(&c.action, SkuAction::Apply { commands } if !commands.is_empty()))
+            .collect();
+        let answers = call_all(env, &calls).await?;
+        let refused: BTreeMap<&Sku, String> = calls
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.is_problem())
+            .map(|(c, a)| (&c.sku, a.body["detail"].as_str().unwrap_or("refused by the ledger").to_owned()))
+            .collect();
+        for row in plan.rows.iter_mut() {
+            if let Some(why) = row.sku.as_ref().and_then(|s| refused.get(s)) {
+                if row.status == Status::Applied {
+                    row.status = Status::Error;
+                    row.message = Some(why.clone());
+                }
+            }
+        }
+        plan.summary.errors = plan.rows.iter().filter(|r| r.status == Status::Error).count();
+        plan.summary.applied = plan.rows.iter().filter(|r| r.status == Status::Applied).count();
+        upsert_products(env, &plan.batches).await?;
+    }
+    let mut body = serde_json::to_value(&plan).unwrap_or(Value::Null);
+    if let Some(m) = body.as_object_mut() {
+        m.insert("import_id".into(), json!(import_id));
+        m.insert("format".into(), json!(format.as_str()));
+        m.insert("basis".into(), serde_json::to_value(basis).unwrap_or(Value::Null));
+        m.insert("dry_run".into(), json!(dry_run));
+        m.insert("location_mappings".into(), mappings);
+        m.remove("batches");
+    }
+    http::json(200, &body)
+}
+
+/// Makes sure every imported SKU is a catalogue product (and records an imported backorder
+/// policy there), without touching products that exist.
+async fn upsert_products(env: &Env, batches: &[crate::import::Batch]) -> Result<()> {
+    let db = env.d1("CATALOG")?;
+    let t = now().0 as f64;
+    let mut statements = Vec::new();
+    for chunk in batches.chunks(UPSERT_ROWS) {
+        let values = vec!["(?, 1, ?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO products (sku, tracked, backorder_limit, created_at, updated_at) VALUES {values} \
+             ON CONFLICT (sku) DO UPDATE SET backorder_limit = COALESCE(excluded.backorder_limit, products.backorder_limit), \
+             updated_at = excluded.updated_at"
+        );
+        let mut params: Vec<JsValue> = Vec::with_capacity(chunk.len() * 4);
+        for b in chunk {
+            params.push(b.sku.as_str().into());
+            params.push(match b.backorder {
+                Some(p) => (apply::backorder_limit(p) as f64).into(),
+                None => JsValue::NULL,
+            });
+            params.push(t.into());
+            params.push(t.into());
+        }
+        statements.push(db.prepare(sql).bind(&params)?);
+    }
+    for group in statements.chunks(50) {
+        db.batch(group.to_vec()).await?;
+    }
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct ProductRow {
+    sku: String,
+    tracked: i64,
+}
+
+pub async fn export(env: &Env, format: Format) -> Result<Response> {
+    let db = env.d1("CATALOG")?;
+    let products: Vec<ProductRow> = db.prepare("SELECT sku, tracked FROM products ORDER BY sku").all().await?.results()?;
+    let products: Vec<(Sku, bool)> =
+        products.into_iter().filter_map(|p| Sku::parse(&p.sku).ok().map(|s| (s, p.tracked != 0))).collect();
+    let reads: Vec<SkuCall> =
+        products.iter().map(|(s, _)| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
+    let states = call_all(env, &reads).await?;
+    let mut rows = Vec::new();
+    for ((sku, tracked), state) in products.iter().zip(&states) {
+        let backorder = if state.body["backorder_limit"].as_i64().unwrap_or(0) > 0 { BackorderPolicy::Allow } else { BackorderPolicy::Deny };
+        let locations = state.body["locations"].as_array().cloned().unwrap_or_default();
+        if locations.is_empty() {
+            rows.push(ExportRow { sku: sku.clone(), location: Location::main(), on_hand: 0, available: 0, backorder, tracked: *tracked });
+        }
+        for l in locations {
+            let location = l["location"].as_str().and_then(|s| Location::parse(s).ok()).unwrap_or_default();
+            rows.push(ExportRow {
+                sku: sku.clone(),
+                location,
+                on_hand: l["on_hand"].as_i64().unwrap_or(0),
+                available: l["available"].as_i64().unwrap_or(0),
+                backorder,
+                tracked: *tracked,
+            });
+        }
+    }
+    let mut out = Vec::new();
+    if let Err(e) = write_export(format, &mut out, rows) {
+        return http::problem(&crate::api::Problem::new(crate::api::Kind::Internal, e.to_string()));
+    }
+    let mut r = http::text(200, String::from_utf8_lossy(&out).into_owned(), "text/csv; charset=utf-8")?;
+    r.headers_mut().set("content-disposition", &format!("attachment; filename=\"{}\"", format.export_file_name()))?;
+    Ok(r)
+}
