@@ -75,6 +75,27 @@ impl Bundle {
     }
 }
 
+/// Replaces every line of a bundle SKU by its component lines (at the line's location), so
+/// that reserving or selling a bundle reserves or sells its components all or nothing.
+/// A sale line's id carries over as `<line id>/<component>`. Other lines pass unchanged.
+pub fn expand(lines: Vec<Line>, bundles: &std::collections::BTreeMap<Sku, Bundle>) -> Result<Vec<Line>, BundleError> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let Some(b) = bundles.get(&line.sku) else {
+            out.push(line);
+            continue;
+        };
+        for mut c in b.lines(line.qty, &line.location)? {
+            c.line_id = line.line_id.as_ref().and_then(|id| crate::stock::Token::parse(&format!("{id}/{}", c.sku)).ok());
+            out.push(c);
+        }
+    }
+    if out.len() > MAX_LINES {
+        return Err(BundleError::TooMany);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +119,19 @@ mod tests {
     fn lines_scale_by_component_quantity() {
         let lines = kit().lines(3, &Location::main()).expect("lines");
         assert_eq!(lines.iter().map(|l| (l.sku.as_str(), l.qty)).collect::<Vec<_>>(), vec![("A", 6), ("B", 3)]);
+    }
+
+    #[test]
+    fn expansion_replaces_bundle_lines_only() {
+        let bundles = std::collections::BTreeMap::from([(sku("KIT"), kit())]);
+        let lines = vec![
+            Line { sku: sku("KIT"), qty: 2, location: Location::main(), line_id: Some(crate::stock::Token::parse("7").expect("id")) },
+            Line { sku: sku("C"), qty: 1, location: Location::main(), line_id: None },
+        ];
+        let out = expand(lines, &bundles).expect("expand");
+        let got: Vec<(&str, i64, Option<&str>)> =
+            out.iter().map(|l| (l.sku.as_str(), l.qty, l.line_id.as_ref().map(|t| t.as_str()))).collect();
+        assert_eq!(got, vec![("A", 4, Some("7/A")), ("B", 2, Some("7/B")), ("C", 1, None)]);
     }
 
     #[test]

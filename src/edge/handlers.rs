@@ -5,7 +5,12 @@ use futures::future::join_all;
 use worker::{Env, Method, Request, Response, Result};
 
 use crate::api::cart_call::{CartAction, CartCall};
+use std::collections::BTreeMap;
+
+use crate::api::availability;
 use crate::api::idempotency::fingerprint;
+use crate::api::views::AvailabilityItem;
+use crate::catalog::bundle;
 use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::requests;
 use crate::api::routes::Route;
@@ -17,7 +22,7 @@ use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
 use super::http;
-use super::{key_registry, order_client, sku_client};
+use super::{catalog_reads, key_registry, order_client, sku_client};
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 const CART_BINDING: &str = "CART_COORDINATOR";
@@ -130,17 +135,27 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             "text/html; charset=utf-8",
         ),
         Route::Availability => {
-            let (skus, _channel) = try_p!(requests::availability_query(&query_pairs(&req)?));
-            let calls: Vec<SkuCall> =
-                skus.into_iter().map(|sku| SkuCall { sku, action: SkuAction::Availability, idempotency: None }).collect();
-            let mut items = Vec::with_capacity(calls.len());
-            for a in join_all(calls.iter().map(|c| sku_client::call(env, c))).await {
+            let (skus, channel) = try_p!(requests::availability_query(&query_pairs(&req)?));
+            let bundles = catalog_reads::bundles(env, &skus).await?;
+            let calls: Vec<SkuCall> = availability::ledgers_to_read(&skus, &bundles)
+                .into_iter()
+                .map(|sku| SkuCall { sku, action: SkuAction::Availability, idempotency: None })
+                .collect();
+            let mut ledgers = BTreeMap::new();
+            for (c, a) in calls.iter().zip(join_all(calls.iter().map(|c| sku_client::call(env, c))).await) {
                 let a = a?;
                 if a.is_problem() {
                     return http::answer(&a);
                 }
-                items.push(a.body);
+                if let Ok(item) = serde_json::from_value::<AvailabilityItem>(a.body) {
+                    ledgers.insert(c.sku.clone(), item);
+                }
             }
+            let rules = match &channel {
+                Some(ch) => Some(catalog_reads::listing_rules(env, ch, &skus).await?),
+                None => None,
+            };
+            let items = availability::compose(&skus, &bundles, &ledgers, rules.as_ref());
             http::json(200, &serde_json::json!({ "items": items }))
         }
         Route::GetSku(sku) => sku_answer(env, sku, SkuAction::Get, None).await,
@@ -165,7 +180,8 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
         }
         Route::CreateReservation => {
             let c = try_p!(w.validated(requests::create_reservation(&w.bytes)));
-            let parts = try_p!(plan(&c.lines));
+            let lines = try_p!(expand_bundles(env, c.lines).await?);
+            let parts = try_p!(plan(&lines));
             let fp = fingerprint("POST", &path, &w.bytes);
             let (id, keyed) = match (c.id, &w.idem) {
                 (Some(id), idem) => (id, idem.is_some()),
@@ -190,8 +206,9 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
         }
         Route::Sales => {
             let s = try_p!(w.validated(requests::sale(&w.bytes)));
+            let lines = try_p!(expand_bundles(env, s.lines).await?);
             let order = OrderKey { channel: s.channel, order_id: s.order_id };
-            order_answer(env, OrderCall { order, action: OrderAction::Sell { lines: s.lines }, idempotency: w.idem }).await
+            order_answer(env, OrderCall { order, action: OrderAction::Sell { lines }, idempotency: w.idem }).await
         }
         Route::CancelSale { channel, order_id } => {
             let reason = try_p!(w.validated(requests::cancel(&w.bytes)));
@@ -214,6 +231,16 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             order_answer(env, OrderCall { order, action: OrderAction::Fulfil { lines: f.lines }, idempotency: w.idem }).await
         }
     }
+}
+
+/// Replaces bundle lines by their components (catalogue), so a bundle is held or sold whole.
+async fn expand_bundles(env: &Env, lines: Vec<requests::Line>) -> Result<std::result::Result<Vec<requests::Line>, Problem>> {
+    let skus: Vec<Sku> = lines.iter().map(|l| l.sku.clone()).collect();
+    let bundles = catalog_reads::bundles(env, &skus).await?;
+    if bundles.is_empty() {
+        return Ok(Ok(lines));
+    }
+    Ok(bundle::expand(lines, &bundles).map_err(|e| Problem::invalid(vec![crate::api::FieldError::new("lines", e.to_string())])))
 }
 
 async fn sku_answer(env: &Env, sku: Sku, action: SkuAction, idempotency: Option<(String, String)>) -> Result<Response> {

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cart_object;
+mod catalog_reads;
 mod catalog;
 mod clock;
 mod handlers;
