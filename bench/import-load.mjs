@@ -1,0 +1,47 @@
+// End-to-end import benchmark under `wrangler dev`: a generated plain CSV of IMPORT_ROWS rows
+// (default 100,000) over IMPORT_SKUS SKUs (default 10,000, so 10 locations each), posted to
+// POST /v1/imports three times: dry run, apply, and apply again (every row unchanged).
+//
+//   node bench/import-load.mjs [URL]
+import { start } from '../tests/e2e/lib/worker.mjs';
+
+const ROWS = Number(process.env.IMPORT_ROWS ?? 100_000);
+const SKUS = Number(process.env.IMPORT_SKUS ?? 10_000);
+const perSku = Math.max(1, Math.ceil(ROWS / SKUS));
+
+let runtime;
+let url = process.argv[2];
+if (!url) {
+  runtime = await start();
+  url = runtime.url;
+}
+
+const run = Date.now().toString(36);
+const lines = ['sku,quantity,location'];
+for (let i = 0; lines.length <= ROWS; i++) {
+  const sku = `BULK-${run}-${Math.floor(i / perSku)}`;
+  lines.push(`${sku},${(i * 7) % 500},loc-${i % perSku}`);
+}
+const csv = lines.join('\n') + '\n';
+console.log(`file: ${ROWS} rows, ${(csv.length / 1e6).toFixed(1)} MB, ${Math.ceil(ROWS / perSku)} SKUs × ${perSku} locations`);
+
+async function post(query) {
+  const t0 = performance.now();
+  const r = await fetch(`${url}/v1/imports?${query}`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer dev-admin', 'content-type': 'text/csv' },
+    body: csv,
+  });
+  const body = await r.json();
+  const secs = (performance.now() - t0) / 1000;
+  if (r.status !== 200) throw new Error(`${query}: ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
+  console.log(`${query.padEnd(28)} ${secs.toFixed(1)} s  ${(ROWS / secs).toFixed(0)} rows/s  summary=${JSON.stringify(body.summary)}`);
+}
+
+try {
+  await post('format=csv&mode=set&dry_run=true');
+  await post('format=csv&mode=set');
+  await post('format=csv&mode=set');
+} finally {
+  if (runtime) await runtime.stop();
+}
