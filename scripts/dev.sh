@@ -9,6 +9,9 @@ bash scripts/setup.sh
 source scripts/toolchain.sh
 bash scripts/build-worker.sh
 
+# The catalogue's schema (D1, migrations/) in the local state, before the Worker uses it.
+CI=1 node_modules/.bin/wrangler d1 migrations apply stockedge-catalog --local >/dev/null
+
 STOCKEDGE_SKIP_BUILD=1 setsid node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port "$PORT" \
   --show-interactive-dev-session=false &
 WRANGLER=$!

@@ -165,6 +165,30 @@ impl Problem {
     }
 }
 
+/// Merges a malformed `Idempotency-Key` (a `validation-failed` problem) with a body's
+/// validation result, so one answer names every faulty field, the key first.
+pub fn with_key_fault<T>(key_fault: Option<&Problem>, body: Result<T, Problem>) -> Result<T, Problem> {
+    let Some(key) = key_fault else { return body };
+    let errors_of = |p: &Problem| -> Vec<Value> { p.extra.get("errors").and_then(|e| e.as_array().cloned()).unwrap_or_default() };
+    match body {
+        Ok(_) => Err(key.clone()),
+        Err(p) if p.kind == Kind::ValidationFailed => {
+            let mut errors = errors_of(key);
+            errors.extend(errors_of(&p));
+            let fields: Vec<FieldError> = errors
+                .iter()
+                .filter_map(|e| Some(FieldError::new(e["field"].as_str()?, e["message"].as_str()?)))
+                .collect();
+            let mut merged = Problem::invalid(fields);
+            for (k, v) in p.extra {
+                merged.extra.entry(k).or_insert(v);
+            }
+            Err(merged)
+        }
+        Err(p) => Err(p),
+    }
+}
+
 /// The answer for a refused ledger command of SKU `sku`.
 pub fn from_ledger(sku: &str, e: &LedgerError) -> Problem {
     let detail = format!("{sku}: {e}");

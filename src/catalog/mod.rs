@@ -1,6 +1,8 @@
-//! The catalogue's pure rules: what a listing shows, and what a bundle is made of.
+//! The catalogue's pure rules: what a listing shows, what a bundle is made of, and the records
+//! (products, locations, channels, listings) with their validation.
 
 pub mod bundle;
+pub mod model;
 pub mod rules;
 
 pub use bundle::{Bundle, BundleError, Component};

@@ -70,19 +70,7 @@ impl Write {
     /// The body's validation result with the key's fault merged in, so that one answer names
     /// every faulty field.
     fn validated<T>(&self, body: std::result::Result<T, Problem>) -> std::result::Result<T, Problem> {
-        let Some(key) = &self.key_fault else { return body };
-        match body {
-            Ok(_) => Err(key.clone()),
-            Err(mut p) if p.kind == Kind::ValidationFailed => {
-                let mut errors = key.extra.get("errors").cloned().and_then(|e| e.as_array().cloned()).unwrap_or_default();
-                errors.extend(p.extra.get("errors").and_then(|e| e.as_array().cloned()).unwrap_or_default());
-                let fields: Vec<String> = errors.iter().filter_map(|e| Some(format!("{}: {}", e["field"].as_str()?, e["message"].as_str()?))).collect();
-                p.detail = fields.join("; ");
-                p.extra.insert("errors".into(), errors.into());
-                Err(p)
-            }
-            Err(p) => Err(p),
-        }
+        crate::api::problem::with_key_fault(self.key_fault.as_ref(), body)
     }
 }
 

@@ -96,6 +96,13 @@ before(async () => {
   }
   const port = await freePort();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockedge-openapi-'));
+  // The catalogue's D1 schema (migrations/) in the fresh local state.
+  const m = spawnSync(path.join(ROOT, 'node_modules/.bin/wrangler'), ['d1', 'migrations', 'apply', 'stockedge-catalog', '--local', '--persist-to', stateDir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+  });
+  assert.equal(m.status, 0, `wrangler d1 migrations apply failed:\n${m.stdout}\n${m.stderr}`);
   base = `http://127.0.0.1:${port}`;
   child = spawn(
     path.join(ROOT, 'node_modules/.bin/wrangler'),
@@ -262,6 +269,24 @@ const SAMPLE = {
   'POST /v1/sales': ['/v1/sales', { channel: 'ebay', order_id: 'o-1', lines: [{ sku: 'A', qty: 1 }] }],
   'POST /v1/sales/{channel}/{order_id}/cancel': ['/v1/sales/ebay/o-1/cancel'],
   'POST /v1/fulfilments': ['/v1/fulfilments', { order_id: 'o-1', lines: [{ sku: 'A', qty: 1 }] }],
+  'GET /v1/products': ['/v1/products'],
+  'GET /v1/products/{sku}': ['/v1/products/A'],
+  'PUT /v1/products/{sku}': ['/v1/products/A', { title: 'A' }],
+  'DELETE /v1/products/{sku}': ['/v1/products/A'],
+  'GET /v1/locations': ['/v1/locations'],
+  'GET /v1/locations/{location}': ['/v1/locations/main'],
+  'PUT /v1/locations/{location}': ['/v1/locations/main', { name: 'Main' }],
+  'DELETE /v1/locations/{location}': ['/v1/locations/main'],
+  'GET /v1/channels': ['/v1/channels'],
+  'GET /v1/channels/{channel}': ['/v1/channels/ebay'],
+  'PUT /v1/channels/{channel}': ['/v1/channels/ebay', { kind: 'ebay', account: 'me' }],
+  'DELETE /v1/channels/{channel}': ['/v1/channels/ebay'],
+  'GET /v1/channels/{channel}/listings': ['/v1/channels/ebay/listings'],
+  'GET /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A'],
+  'PUT /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A', { external: { sku: 'A' } }],
+  'DELETE /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A'],
+  'POST /v1/imports': ['/v1/imports?format=csv&dry_run=true', 'sku,quantity\nA,1\n'],
+  'GET /v1/exports': ['/v1/exports?format=csv'],
 };
 
 describe('auth', () => {
@@ -675,6 +700,87 @@ describe('orders that happen elsewhere', () => {
     expectProblem(await call('POST', `/v1/sales/ebay/${'o'.repeat(129)}/cancel`, { token: ADMIN }), 422, 'validation-failed');
     expectProblem(await call('POST', `/v1/sales/ebay/${RUN}-o3/cancel`, { token: ADMIN, raw: '[' }), 400, 'invalid-json');
     expectProblem(await call('POST', `/v1/sales/ebay/${RUN}-o3/cancel`, { token: ADMIN, headers: { 'Idempotency-Key': 'k'.repeat(256) } }), 422, 'validation-failed');
+  });
+});
+
+describe('catalogue', () => {
+  const P = sku('CAT-1');
+  const LOC = `${RUN}-east`.toLowerCase();
+  const CH = `${RUN}-shop`;
+
+  test('products: PUT 201 then 200, GET, list, 422, DELETE 204, 404', async () => {
+    expectStatus(await send('PUT', `/v1/products/${enc(P)}`, { token: ADMIN, body: { title: 'Tee', backorder_limit: 2, components: [{ sku: sku('CUP'), qty: 2 }] } }), 201);
+    const r = await send('PUT', `/v1/products/${enc(P)}`, { token: ADMIN, body: { title: 'Tee v2' } });
+    expectStatus(r, 200);
+    assert.equal(r.json.title, 'Tee v2');
+    expectStatus(await call('GET', `/v1/products/${enc(P)}`, { token: ADMIN }), 200);
+    expectStatus(await call('GET', `/v1/products?after=${enc(RUN)}&limit=10`, { token: ADMIN }), 200);
+    assert.equal((await call('GET', `/v1/skus/${enc(P)}`, { token: ADMIN })).json.backorder_limit, 2);
+    expectProblem(await call('PUT', `/v1/products/${enc(P)}`, { token: ADMIN, body: { components: [{ sku: P, qty: 1 }] } }), 422, 'validation-failed');
+    expectProblem(await call('GET', '/v1/products?limit=0', { token: ADMIN }), 422, 'validation-failed');
+    expectStatus(await call('DELETE', `/v1/products/${enc(P)}`, { token: ADMIN }), 204);
+    expectProblem(await call('GET', `/v1/products/${enc(P)}`, { token: ADMIN }), 404, 'not-found');
+    expectProblem(await call('DELETE', `/v1/products/${enc(P)}`, { token: ADMIN }), 404, 'not-found');
+  });
+
+  test('locations: PUT 201 then 200, GET, list, DELETE 204, 404', async () => {
+    expectStatus(await send('PUT', `/v1/locations/${LOC}`, { token: ADMIN, body: { name: 'East' } }), 201);
+    expectStatus(await send('PUT', `/v1/locations/${LOC}`, { token: ADMIN, body: { name: 'East 2' } }), 200);
+    expectStatus(await call('GET', `/v1/locations/${LOC}`, { token: ADMIN }), 200);
+    expectStatus(await call('GET', '/v1/locations', { token: ADMIN }), 200);
+    expectProblem(await call('PUT', `/v1/locations/${LOC}`, { token: ADMIN, body: {} }), 422, 'validation-failed');
+    expectStatus(await call('DELETE', `/v1/locations/${LOC}`, { token: ADMIN }), 204);
+    expectProblem(await call('GET', `/v1/locations/${LOC}`, { token: ADMIN }), 404, 'not-found');
+  });
+
+  test('channels and listings: PUT 201 then 200, GET, list, 404 without the channel, 422 identity taken, DELETE 204', async () => {
+    expectStatus(await send('PUT', `/v1/channels/${CH}`, { token: ADMIN, body: { kind: 'shopify', account: 'myshop.myshopify.com', credentials_secret: 'SHOPIFY_TOKEN_MYSHOP' } }), 201);
+    expectStatus(await send('PUT', `/v1/channels/${CH}`, { token: ADMIN, body: { kind: 'shopify', account: 'myshop.myshopify.com', settings: { on_drift: 'flag' } } }), 200);
+    expectStatus(await call('GET', `/v1/channels/${CH}`, { token: ADMIN }), 200);
+    expectStatus(await call('GET', '/v1/channels', { token: ADMIN }), 200);
+    expectProblem(await call('PUT', `/v1/channels/${CH}-x`, { token: ADMIN, body: { kind: 'etsy', account: 'x' } }), 422, 'validation-failed');
+    const L = `/v1/channels/${CH}/listings/${enc(P)}`;
+    const external = { inventory_item_id: 'gid://shopify/InventoryItem/808950810', location_id: 905684977 };
+    expectStatus(await send('PUT', L, { token: ADMIN, body: { external } }), 201);
+    const r = await send('PUT', L, { token: ADMIN, body: { external, rule: { buffer: 2, percent: 50, max_listed: 10, zero_at_or_below: 3 } } });
+    expectStatus(r, 200);
+    assert.equal(r.json.identity, 'shopify:inventory_item:808950810');
+    expectStatus(await call('GET', L, { token: ADMIN }), 200);
+    expectStatus(await call('GET', `/v1/channels/${CH}/listings`, { token: ADMIN }), 200);
+    const taken = expectProblem(await call('PUT', `/v1/channels/${CH}/listings/${enc(sku('OTHER'))}`, { token: ADMIN, body: { external } }), 422, 'validation-failed');
+    assert.equal(taken.conflicting_sku, P);
+    expectProblem(await call('PUT', `/v1/channels/${CH}-none/listings/A`, { token: ADMIN, body: { external } }), 404, 'not-found');
+    expectProblem(await call('GET', `/v1/channels/${CH}-none/listings`, { token: ADMIN }), 404, 'not-found');
+    expectStatus(await call('DELETE', L, { token: ADMIN }), 204);
+    expectProblem(await call('GET', L, { token: ADMIN }), 404, 'not-found');
+    expectStatus(await call('DELETE', `/v1/channels/${CH}`, { token: ADMIN }), 204);
+    expectProblem(await call('DELETE', `/v1/channels/${CH}`, { token: ADMIN }), 404, 'not-found');
+  });
+});
+
+describe('bulk files', () => {
+  const csv = (text) => ({ token: ADMIN, raw: text, headers: { 'content-type': 'text/csv' } });
+  test('POST /v1/imports: report 200, dry run, 422 header/format/mode, Idempotency-Key reuse', async () => {
+    const S = sku('IMP');
+    const r = await call('POST', '/v1/imports?format=csv&mode=set', { ...csv(`sku,quantity\n${S},4\nbad sku,1\n`), headers: { 'content-type': 'text/csv', 'idempotency-key': `k-${S}` } });
+    expectStatus(r, 200);
+    assert.deepEqual(r.json.rows.map((x) => x.status), ['applied', 'error']);
+    const again = await call('POST', '/v1/imports?format=csv&mode=set', { ...csv(`sku,quantity\n${S},4\nbad sku,1\n`), headers: { 'content-type': 'text/csv', 'idempotency-key': `k-${S}` } });
+    expectStatus(again, 200);
+    expectProblem(await call('POST', '/v1/imports?format=csv&mode=set', { ...csv(`sku,quantity\n${S},5\n`), headers: { 'content-type': 'text/csv', 'idempotency-key': `k-${S}` } }), 422, 'idempotency-key-reused');
+    expectStatus(await call('POST', '/v1/imports?dry_run=true', csv(`sku,quantity\n${S},9\n`)), 200);
+    expectProblem(await call('POST', '/v1/imports', csv('what,ever\n1,2\n')), 422, 'validation-failed');
+    expectProblem(await call('POST', '/v1/imports?format=xlsx', csv('sku,quantity\n')), 422, 'validation-failed');
+    expectProblem(await call('POST', '/v1/imports?mode=replace', csv('sku,quantity\n')), 422, 'validation-failed');
+  });
+
+  test('GET /v1/exports: each format as text/csv, 422 for an unknown one', async () => {
+    for (const f of ['csv', 'shopify', 'shopify-inventory', 'woocommerce']) {
+      const r = await call('GET', `/v1/exports?format=${f}`, { token: ADMIN });
+      expectStatus(r, 200, f);
+      assert.match(r.headers.get('content-disposition') ?? '', /^attachment; filename="stockedge-/);
+    }
+    expectProblem(await call('GET', '/v1/exports?format=xlsx', { token: ADMIN }), 422, 'validation-failed');
   });
 });
 

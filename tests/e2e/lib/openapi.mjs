@@ -224,9 +224,11 @@ export function validateRequestBody(method, pathTemplate, body, contentType = 'a
  * The routes `resolve` in src/api/routes.rs knows: each match arm's slice pattern (string
  * literals are fixed segments, identifiers are parameters) with the methods of its `only("…")`
  * calls. An arm whose last segment is matched again (`match *action { "commit" => only("POST", …) }`)
- * contributes one route per inner arm.
+ * contributes one route per inner arm. An arm that hands the rest of the path to
+ * `catalog_routes::resolve` contributes that function's arms (src/api/catalog_routes.rs: segments
+ * after `/v1/`, methods listed with `only("…", …)` too).
  */
-export function routerRoutes(source = readFileSync(`${ROOT}src/api/routes.rs`, 'utf8')) {
+export function routerRoutes(source = readFileSync(`${ROOT}src/api/routes.rs`, 'utf8'), prefix = []) {
   const start = source.indexOf('pub fn resolve(');
   if (start < 0) throw new Error('src/api/routes.rs: no `pub fn resolve(`');
   const end = source.indexOf('#[cfg(test)]', start);
@@ -238,11 +240,15 @@ export function routerRoutes(source = readFileSync(`${ROOT}src/api/routes.rs`, '
   const routes = [];
   arms.forEach((arm, i) => {
     const text = fn.slice(arm.bodyStart, i + 1 < arms.length ? arms[i + 1].at : undefined);
+    if (/catalog_routes::resolve\(/.test(text)) {
+      routes.push(...routerRoutes(readFileSync(`${ROOT}src/api/catalog_routes.rs`, 'utf8'), [{ lit: 'v1' }]));
+      return;
+    }
     const segs = arm.pattern.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
       const lit = /^"(.*)"$/.exec(s);
       return lit ? { lit: lit[1] } : { param: s };
     });
-    const toPath = (ss) => `/${ss.map((s) => (s.lit !== undefined ? s.lit : `{${s.param}}`)).join('/')}`;
+    const toPath = (ss) => `/${[...prefix, ...ss].map((s) => (s.lit !== undefined ? s.lit : `{${s.param}}`)).join('/')}`;
     const inner = [...text.matchAll(/"([^"]+)"\s*=>\s*only\(\s*"([A-Z]+)"/g)];
     const last = segs[segs.length - 1];
     if (inner.length && last?.param && new RegExp(`match\\s+\\*?${last.param}\\b`).test(text)) {
@@ -253,7 +259,7 @@ export function routerRoutes(source = readFileSync(`${ROOT}src/api/routes.rs`, '
       for (const method of methods) routes.push({ method, path: toPath(segs) });
     }
   });
-  if (!routes.length) throw new Error('src/api/routes.rs: no routes found');
+  if (!routes.length) throw new Error(`${prefix.length ? 'src/api/catalog_routes.rs' : 'src/api/routes.rs'}: no routes found`);
   return routes;
 }
 
