@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod import;
 pub mod orders;
 pub mod stock;
+pub mod sync;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,0 +1,157 @@
+//! The coalescer: from a batch of events, the one update each listing still needs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::event::StockChanged;
+use super::update::{LastPushed, ListingKey, ListingUpdate};
+use crate::catalog::model::Listing;
+use crate::stock::Sku;
+use crate::time::Millis;
+
+/// Per (channel, listing), the single newest update to push.
+///
+/// - `events`: a consumer batch, in any order, possibly with duplicates (at-least-once delivery).
+/// - `listings`: the listings of the SKUs in the batch (a key listed twice counts once, the
+///   first wins).
+/// - `pushed`: per listing, what it last received.
+///
+/// A listing gets an update only when the batch holds a version newer than the one it last
+/// received, and then exactly one: the batch's newest version of its SKU, with
+/// `quantity = rule.listed(available)` of that version ([`ListingRule::listed`]). Older and
+/// equal versions are dropped, so replays and out-of-order deliveries never move a listing
+/// backwards. The result is sorted by listing key.
+///
+/// [`ListingRule::listed`]: crate::catalog::ListingRule::listed
+pub fn coalesce(events: &[StockChanged], listings: &[Listing], pushed: &BTreeMap<ListingKey, LastPushed>) -> Vec<ListingUpdate> {
+    let mut by_sku: BTreeMap<&Sku, Vec<&StockChanged>> = BTreeMap::new();
+    for e in events {
+        by_sku.entry(&e.sku).or_default().push(e);
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for listing in listings {
+        let key = ListingKey { channel: listing.channel.clone(), sku: listing.sku.clone() };
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let Some(sku_events) = by_sku.get(&listing.sku) else { continue };
+        let floor = pushed.get(&key).map(|p| p.version);
+        let mut newest: Option<&StockChanged> = None;
+        let mut since: Option<Millis> = None;
+        for e in sku_events.iter().filter(|e| floor.is_none_or(|f| e.version > f)) {
+            if newest.is_none_or(|n| e.version > n.version) {
+                newest = Some(e);
+            }
+            since = Some(since.map_or(e.at, |s| s.min(e.at)));
+        }
+        let Some(e) = newest else { continue };
+        out.push(ListingUpdate {
+            key: key.clone(),
+            external: listing.external.clone(),
+            version: e.version,
+            available: e.available,
+            quantity: listing.rule.listed(e.available),
+            expected: pushed.get(&key).map(|p| p.quantity),
+            cause: e.cause,
+            at: e.at,
+            since: since.unwrap_or(e.at),
+        });
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::model::External;
+    use crate::catalog::ListingRule;
+    use crate::stock::{Op, Token};
+    use proptest::prelude::*;
+
+    fn sku(i: u8) -> Sku {
+        Sku::parse(&format!("SKU-{i}")).unwrap()
+    }
+    fn channel(i: u8) -> Token {
+        Token::parse(&format!("ch{i}")).unwrap()
+    }
+    fn event(s: u8, version: u64, available: i64) -> StockChanged {
+        StockChanged { sku: sku(s), version, available, on_hand: available, cause: Op::Adjust, at: Millis(version as i64 * 10) }
+    }
+    fn listing(c: u8, s: u8, rule: ListingRule) -> Listing {
+        Listing { channel: channel(c), sku: sku(s), external: External::Ebay { sku: format!("E{s}"), offer_id: None }, rule }
+    }
+
+    #[test]
+    fn keeps_the_newest_and_applies_the_rule() {
+        let rule = ListingRule { buffer: 2, percent: 100, max_listed: Some(10), zero_at_or_below: None };
+        let events = [event(1, 3, 7), event(1, 5, 50), event(1, 4, 1), event(2, 9, 9)];
+        let listings = [listing(1, 1, rule), listing(2, 1, ListingRule::default()), listing(1, 3, rule)];
+        let mut pushed = BTreeMap::new();
+        pushed.insert(ListingKey { channel: channel(2), sku: sku(1) }, LastPushed { version: 5, quantity: 4 });
+        let out = coalesce(&events, &listings, &pushed);
+        assert_eq!(out.len(), 1, "ch2 already has v5; SKU-3 had no event; SKU-2 has no listing");
+        let u = &out[0];
+        assert_eq!((u.version, u.available, u.quantity, u.expected), (5, 50, 10, None));
+        assert_eq!((u.at, u.since), (Millis(50), Millis(30)));
+    }
+
+    #[test]
+    fn a_replayed_batch_yields_nothing_new() {
+        let events = [event(1, 2, 5), event(1, 2, 5)];
+        let listings = [listing(1, 1, ListingRule::default())];
+        let out = coalesce(&events, &listings, &BTreeMap::new());
+        assert_eq!(out.len(), 1);
+        let mut pushed = BTreeMap::new();
+        pushed.insert(out[0].key.clone(), LastPushed { version: out[0].version, quantity: out[0].quantity });
+        assert!(coalesce(&events, &listings, &pushed).is_empty());
+    }
+
+    fn rule() -> impl Strategy<Value = ListingRule> {
+        (0i64..20, 0u8..=100, proptest::option::of(0i64..50), proptest::option::of(0i64..10))
+            .prop_map(|(buffer, percent, max_listed, zero_at_or_below)| ListingRule { buffer, percent, max_listed, zero_at_or_below })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn pushes_exactly_the_newest_unpushed_version(
+            raw_events in proptest::collection::vec((0u8..4, 1u64..30), 0..40),
+            raw_listings in proptest::collection::vec((0u8..3, 0u8..4, rule()), 0..12),
+            raw_pushed in proptest::collection::vec((0u8..3, 0u8..4, 0u64..30, 0i64..50), 0..12),
+        ) {
+            // A version names one state of its SKU, so the available is a function of (SKU, version).
+            let events: Vec<StockChanged> =
+                raw_events.iter().map(|&(s, v)| event(s, v, (i64::from(s) * 37 + v as i64 * 13) % 150 - 5)).collect();
+            let listings: Vec<Listing> = raw_listings.iter().map(|(c, s, r)| listing(*c, *s, *r)).collect();
+            let mut pushed = BTreeMap::new();
+            for &(c, s, v, q) in &raw_pushed {
+                pushed.insert(ListingKey { channel: channel(c), sku: sku(s) }, LastPushed { version: v, quantity: q });
+            }
+            let out = coalesce(&events, &listings, &pushed);
+
+            let mut keys = BTreeSet::new();
+            for u in &out {
+                prop_assert!(keys.insert(u.key.clone()), "one update per listing");
+                let floor = pushed.get(&u.key).map(|p| p.version);
+                prop_assert!(floor.is_none_or(|f| u.version > f), "never a version ≤ the last pushed");
+                let max = events.iter().filter(|e| e.sku == u.key.sku).map(|e| e.version).max().unwrap();
+                prop_assert_eq!(u.version, max, "the batch's newest version of the SKU");
+                let e = events.iter().find(|e| e.sku == u.key.sku && e.version == max).unwrap();
+                let l = listings.iter().find(|l| l.channel == u.key.channel && l.sku == u.key.sku).unwrap();
+                prop_assert_eq!(u.available, e.available);
+                prop_assert_eq!(u.quantity, l.rule.listed(e.available));
+                prop_assert_eq!(u.expected, pushed.get(&u.key).map(|p| p.quantity));
+                prop_assert!(u.since <= u.at);
+            }
+            // Every listing behind its SKU's newest version gets its update.
+            for l in &listings {
+                let key = ListingKey { channel: l.channel.clone(), sku: l.sku.clone() };
+                let max = events.iter().filter(|e| e.sku == l.sku).map(|e| e.version).max();
+                let floor = pushed.get(&key).map(|p| p.version);
+                let due = max.is_some_and(|m| floor.is_none_or(|f| m > f));
+                prop_assert_eq!(due, keys.contains(&key));
+            }
+        }
+    }
+}

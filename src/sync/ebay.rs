@@ -1,0 +1,174 @@
+//! eBay: quantities through the Sell Inventory API `bulkUpdatePriceQuantity`.
+//!
+//! Contract used (developer.ebay.com/api-docs/sell/inventory/resources/offer/methods/
+//! bulkUpdatePriceQuantity, types BulkPriceQuantity, PriceQuantity, OfferPriceQuantity,
+//! BulkPriceQuantityResponse, PriceQuantityResponse; sell/static/inventory/bulk-updates.html):
+//! - `POST /sell/inventory/v1/bulk_update_price_quantity` with `{"requests": [{"sku",
+//!   "shipToLocationAvailability": {"quantity"}, "offers": [{"offerId", "availableQuantity"}]}]}`,
+//!   up to 25 per call; `Authorization: Bearer <OAuth user token>` is the only required header
+//!   besides `Content-Type: application/json`.
+//! - The quantity shown is the smaller of the offer's `availableQuantity` and the item's
+//!   `shipToLocationAvailability.quantity`, so both are set to the listed quantity.
+//! - The answer (200 or 207) is `{"responses": [{"statusCode", "sku", "offerId"?, "errors"?,
+//!   "warnings"?}]}`, one entry per offer or inventory item; errors are `ErrorDetailV3
+//!   {errorId, domain, category, message, …}`.
+//! - A listing may be revised at most 250 times per calendar day: see [`super::revisions`].
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::adapter::{by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
+use super::http::{HttpRequest, HttpResponse, Method};
+use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::update::ListingUpdate;
+use crate::catalog::model::{ChannelKind, External};
+use crate::time::Millis;
+
+pub const EBAY_BATCH_LIMIT: usize = 25;
+pub const BULK_PATH: &str = "/sell/inventory/v1/bulk_update_price_quantity";
+
+/// A seller account's connection (`access_token`: a current OAuth user token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EbayAdapter {
+    pub access_token: String,
+}
+
+impl EbayAdapter {
+    pub fn new(access_token: impl Into<String>) -> EbayAdapter {
+        EbayAdapter { access_token: access_token.into() }
+    }
+}
+
+#[derive(Serialize)]
+struct Bulk<'a> {
+    requests: Vec<PriceQuantity<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PriceQuantity<'a> {
+    sku: &'a str,
+    ship_to_location_availability: ShipTo,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    offers: Vec<OfferQuantity<'a>>,
+}
+
+#[derive(Serialize)]
+struct ShipTo {
+    quantity: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OfferQuantity<'a> {
+    offer_id: &'a str,
+    available_quantity: i64,
+}
+
+fn ebay_sku(update: &ListingUpdate) -> &str {
+    match &update.external {
+        External::Ebay { sku, .. } => sku,
+        _ => "",
+    }
+}
+
+impl ChannelAdapter for EbayAdapter {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Ebay
+    }
+
+    fn batch_limit(&self) -> usize {
+        EBAY_BATCH_LIMIT
+    }
+
+    fn build(&self, updates: &[ListingUpdate], _now: Millis) -> Built {
+        let mut built = Built::default();
+        let (ours, theirs): (Vec<&ListingUpdate>, Vec<&ListingUpdate>) =
+            updates.iter().partition(|u| matches!(u.external, External::Ebay { .. }));
+        built.refused.extend(theirs.into_iter().map(|u| wrong_kind(u, ChannelKind::Ebay)));
+        for chunk in ours.chunks(EBAY_BATCH_LIMIT) {
+            let requests = chunk
+                .iter()
+                .map(|u| {
+                    let External::Ebay { sku, offer_id } = &u.external else { unreachable!("partitioned by kind") };
+                    PriceQuantity {
+                        sku,
+                        ship_to_location_availability: ShipTo { quantity: u.quantity },
+                        offers: offer_id.iter().map(|o| OfferQuantity { offer_id: o, available_quantity: u.quantity }).collect(),
+                    }
+                })
+                .collect();
+            let body = serde_json::to_string(&Bulk { requests }).expect("serialisable");
+            let request = HttpRequest::new(Method::Post, BULK_PATH)
+                .header("Content-Type", "application/json")
+                .header("Authorization", format!("Bearer {}", self.access_token))
+                .body(body);
+            built.calls.push(PushCall { request, updates: chunk.iter().map(|u| (*u).clone()).collect() });
+        }
+        built
+    }
+
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome> {
+        if let Some(outcome) = by_status(response, now) {
+            return for_all(call, outcome);
+        }
+        if !response.is_success() {
+            let message = response.json().and_then(|v| v.get("errors").cloned()).map_or_else(|| snippet(&response.body), |e| errors_message(&e));
+            return for_all(call, client_error(response, message));
+        }
+        let Some(entries) = response.json().and_then(|v| v.get("responses").and_then(Value::as_array).cloned()) else {
+            return for_all(call, Outcome::backoff("bulk response without `responses`"));
+        };
+        call.updates
+            .iter()
+            .map(|u| {
+                let sku = ebay_sku(u);
+                let mine: Vec<&Value> = entries.iter().filter(|e| e.get("sku").and_then(Value::as_str) == Some(sku)).collect();
+                let outcome = if mine.is_empty() {
+                    Outcome::backoff(format!("no result for SKU {sku}"))
+                } else {
+                    // An item and its offer each answer; the listing is pushed when all did.
+                    mine.iter().map(|e| entry_outcome(e)).max_by_key(rank).unwrap_or(Outcome::Pushed)
+                };
+                outcome_of(u, outcome)
+            })
+            .collect()
+    }
+}
+
+fn rank(o: &Outcome) -> u8 {
+    match o {
+        Outcome::Pushed => 0,
+        Outcome::RetryAfter(_) => 1,
+        Outcome::Backoff(_) => 2,
+        Outcome::Stale => 3,
+        Outcome::Permanent(_) => 4,
+    }
+}
+
+/// `ErrorDetailV3` list as one line.
+fn errors_message(errors: &Value) -> String {
+    let Some(list) = errors.as_array() else { return String::new() };
+    list.iter()
+        .map(|e| {
+            let id = e.get("errorId").and_then(Value::as_i64).map(|i| i.to_string()).unwrap_or_default();
+            let message = e.get("message").and_then(Value::as_str).unwrap_or("");
+            format!("{id}: {message}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One `PriceQuantityResponse` entry.
+fn entry_outcome(entry: &Value) -> Outcome {
+    let status = entry.get("statusCode").and_then(Value::as_u64).unwrap_or(0);
+    let message = entry.get("errors").map(errors_message).unwrap_or_default();
+    match status {
+        200..=299 => Outcome::Pushed,
+        401 | 403 => Outcome::permanent(FailureKind::Credentials, message),
+        404 => Outcome::permanent(FailureKind::UnknownListing, message),
+        408 | 429 | 500..=599 => Outcome::backoff(format!("item status {status}: {message}")),
+        400..=499 => Outcome::permanent(FailureKind::Validation, message),
+        _ => Outcome::backoff(format!("item status {status}: {message}")),
+    }
+}

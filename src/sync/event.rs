@@ -1,0 +1,91 @@
+//! The event every committed change of a SKU announces: the `stock-changes` queue message.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stock::{Op, Sku, Totals};
+use crate::time::Millis;
+
+/// Cloudflare Queues refuses messages above 128 KB
+/// (developers.cloudflare.com/queues/platform/limits). A [`StockChanged`] is a few hundred
+/// bytes; [`StockChanged::to_message`] checks anyway.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+
+/// A SKU's state right after one committed change. `version` grows by one per transition of the
+/// SKU's ledger, so a newer version always describes a later state; receivers keep the newest
+/// and drop the rest (the queue delivers at least once and in no particular order).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockChanged {
+    pub sku: Sku,
+    /// The SKU's ledger version after the change.
+    pub version: u64,
+    /// Available to sell across locations (`on_hand − reserved − committed`, at least 0).
+    pub available: i64,
+    pub on_hand: i64,
+    /// What kind of change it was (the journal's op name: `sale`, `reserve`, `adjust`, …).
+    pub cause: Op,
+    /// When the change was committed.
+    pub at: Millis,
+}
+
+/// Why a message could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("message is {0} bytes, over the queue's {MAX_MESSAGE_BYTES}")]
+    TooLarge(usize),
+    #[error("not a StockChanged message: {0}")]
+    Malformed(#[from] serde_json::Error),
+}
+
+impl StockChanged {
+    /// The event for a ledger's state after a transition (`totals` and `version` as the ledger
+    /// reports them once the change is applied).
+    pub fn from_totals(sku: Sku, version: u64, totals: &Totals, cause: Op, at: Millis) -> StockChanged {
+        StockChanged { sku, version, available: totals.available, on_hand: totals.on_hand, cause, at }
+    }
+
+    /// The queue message body (JSON), refused when over [`MAX_MESSAGE_BYTES`].
+    pub fn to_message(&self) -> Result<String, EventError> {
+        let s = serde_json::to_string(self)?;
+        if s.len() > MAX_MESSAGE_BYTES {
+            return Err(EventError::TooLarge(s.len()));
+        }
+        Ok(s)
+    }
+
+    /// Reads a queue message body.
+    pub fn from_message(body: &str) -> Result<StockChanged, EventError> {
+        if body.len() > MAX_MESSAGE_BYTES {
+            return Err(EventError::TooLarge(body.len()));
+        }
+        Ok(serde_json::from_str(body)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_is_small() {
+        let e = StockChanged {
+            sku: Sku::parse(&"S".repeat(64)).unwrap(),
+            version: u64::MAX,
+            available: i64::MIN,
+            on_hand: i64::MAX,
+            cause: Op::Sale,
+            at: Millis(1_795_993_008_123),
+        };
+        let m = e.to_message().unwrap();
+        assert!(m.len() < 512, "{} bytes", m.len());
+        assert!(m.contains(r#""cause":"sale""#));
+        assert_eq!(StockChanged::from_message(&m).unwrap(), e);
+    }
+
+    #[test]
+    fn refuses_bad_messages() {
+        assert!(matches!(StockChanged::from_message("{}"), Err(EventError::Malformed(_))));
+        let bad_sku = r#"{"sku":"a b","version":1,"available":0,"on_hand":0,"cause":"sale","at":0}"#;
+        assert!(StockChanged::from_message(bad_sku).is_err());
+        assert!(matches!(StockChanged::from_message(&" ".repeat(MAX_MESSAGE_BYTES + 1)), Err(EventError::TooLarge(_))));
+    }
+}

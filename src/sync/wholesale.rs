@@ -1,0 +1,121 @@
+//! Wholesale trading partners: one X12 846 Inventory Inquiry/Advice per partner per push (see
+//! [`super::x12`]), posted to the partner's (or its VAN's) HTTP endpoint.
+//!
+//! Choices where no platform contract exists: the document is sent as `POST {path}` with
+//! `Content-Type: application/edi-x12` (the media type RFC 1767 registers); any 2xx means the
+//! partner's endpoint took the interchange (its 997 acknowledgment arrives later and is not read
+//! here); partners without an envelope configured are refused.
+
+use std::collections::BTreeMap;
+
+use super::adapter::{by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
+use super::http::{HttpRequest, HttpResponse, Method};
+use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::update::ListingUpdate;
+use super::x12::{inventory_advice, ControlNumbers, Envelope, InventoryLine, MAX_LINES_PER_SET};
+use crate::catalog::model::{ChannelKind, External};
+use crate::time::Millis;
+
+/// One trading partner: its envelope and the control numbers for the next interchange (the
+/// shell advances them after every build, whatever the answer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TradingPartner {
+    pub partner_id: String,
+    pub envelope: Envelope,
+    pub control: ControlNumbers,
+    /// Items per transaction set (at most [`MAX_LINES_PER_SET`]).
+    pub max_lines_per_set: usize,
+    /// Whether each item carries `DTM*007` with the time its quantity took effect.
+    pub effective_dates: bool,
+}
+
+/// A wholesale channel: where documents go and the partners it serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WholesaleAdapter {
+    /// Path on the configured base URL the documents are posted to.
+    pub path: String,
+    /// `Authorization` value for the endpoint, if it needs one.
+    pub authorization: Option<String>,
+    pub partners: Vec<TradingPartner>,
+}
+
+impl ChannelAdapter for WholesaleAdapter {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Wholesale
+    }
+
+    /// One document carries all of a partner's items (split into transaction sets inside).
+    fn batch_limit(&self) -> usize {
+        usize::MAX
+    }
+
+    fn build(&self, updates: &[ListingUpdate], now: Millis) -> Built {
+        let mut built = Built::default();
+        let mut by_partner: BTreeMap<&str, Vec<&ListingUpdate>> = BTreeMap::new();
+        for u in updates {
+            match &u.external {
+                External::Wholesale { partner_id, .. } => by_partner.entry(partner_id.as_str()).or_default().push(u),
+                _ => built.refused.push(wrong_kind(u, ChannelKind::Wholesale)),
+            }
+        }
+        for (partner_id, group) in by_partner {
+            let Some(partner) = self.partners.iter().find(|p| p.partner_id == partner_id) else {
+                let message = format!("no EDI envelope configured for trading partner {partner_id}");
+                built.refused.extend(group.iter().map(|u| outcome_of(u, Outcome::permanent(FailureKind::Validation, message.clone()))));
+                continue;
+            };
+            let mut lines = Vec::new();
+            let mut carried = Vec::new();
+            for u in group {
+                let External::Wholesale { item_code, .. } = &u.external else { unreachable!("grouped by kind") };
+                let line = InventoryLine {
+                    item_code: item_code.clone(),
+                    sku: u.key.sku.to_string(),
+                    quantity: u.quantity,
+                    effective: partner.effective_dates.then_some(u.at),
+                };
+                match line.check() {
+                    Ok(()) => {
+                        lines.push(line);
+                        carried.push(u.clone());
+                    }
+                    Err(e) => built.refused.push(outcome_of(u, Outcome::permanent(FailureKind::Validation, e.to_string()))),
+                }
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            let reference = format!("{:09}", partner.control.interchange);
+            match inventory_advice(&partner.envelope, partner.control, &reference, &lines, partner.max_lines_per_set, now) {
+                Ok(document) => {
+                    let mut request = HttpRequest::new(Method::Post, self.path.clone()).header("Content-Type", "application/edi-x12");
+                    if let Some(auth) = &self.authorization {
+                        request = request.header("Authorization", auth.clone());
+                    }
+                    built.calls.push(PushCall { request: request.body(document), updates: carried });
+                }
+                Err(e) => built
+                    .refused
+                    .extend(carried.iter().map(|u| outcome_of(u, Outcome::permanent(FailureKind::Validation, format!("envelope: {e}"))))),
+            }
+        }
+        built
+    }
+
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome> {
+        if let Some(outcome) = by_status(response, now) {
+            return for_all(call, outcome);
+        }
+        if response.is_success() {
+            return for_all(call, Outcome::Pushed);
+        }
+        for_all(call, client_error(response, snippet(&response.body)))
+    }
+}
+
+impl TradingPartner {
+    /// A partner with the default set size and no effective dates.
+    pub fn new(partner_id: impl Into<String>, envelope: Envelope, control: ControlNumbers) -> TradingPartner {
+        TradingPartner { partner_id: partner_id.into(), envelope, control, max_lines_per_set: MAX_LINES_PER_SET, effective_dates: false }
+    }
+}

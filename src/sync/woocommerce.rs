@@ -1,0 +1,155 @@
+//! WooCommerce: `stock_quantity` through the REST v3 batch endpoints.
+//!
+//! Contract used (woocommerce.github.io/woocommerce-rest-api-docs, "Batch update products" and
+//! "Batch update product variations"; woocommerce/woocommerce `WC_REST_Controller::batch_items`):
+//! - `POST /wp-json/wc/v3/products/batch` and `POST /wp-json/wc/v3/products/{id}/variations/batch`
+//!   with `{"update": [{"id", "manage_stock": true, "stock_quantity"}]}`.
+//! - At most 100 items per request in total (`woocommerce_rest_batch_items_limit`, default 100);
+//!   over it the whole request fails with 413 `woocommerce_rest_request_entity_too_large`.
+//! - The answer is `{"update": [...]}` with, per item, either the updated object or
+//!   `{"id", "error": {"code", "message", "data": {"status"}}}` (a `WP_Error` rendered inline).
+//! - Authentication: consumer key and secret as HTTP Basic over HTTPS.
+//! - No compare-and-set: the last writer wins, so `expected` is not sent.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use super::adapter::{by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
+use super::http::{basic_auth, HttpRequest, HttpResponse, Method};
+use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::update::ListingUpdate;
+use crate::catalog::model::{ChannelKind, External};
+use crate::time::Millis;
+
+/// WooCommerce's default batch limit.
+pub const WOO_BATCH_LIMIT: usize = 100;
+
+/// A WooCommerce store's connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WooCommerceAdapter {
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    /// Lower it if the store's `woocommerce_rest_batch_items_limit` filter does.
+    pub batch_limit: usize,
+}
+
+impl WooCommerceAdapter {
+    pub fn new(consumer_key: impl Into<String>, consumer_secret: impl Into<String>) -> WooCommerceAdapter {
+        WooCommerceAdapter { consumer_key: consumer_key.into(), consumer_secret: consumer_secret.into(), batch_limit: WOO_BATCH_LIMIT }
+    }
+
+    fn request(&self, path: String, items: Vec<Item>) -> HttpRequest {
+        let body = serde_json::to_string(&Batch { update: items }).expect("serialisable");
+        HttpRequest::new(Method::Post, path)
+            .header("Content-Type", "application/json")
+            .header("Authorization", basic_auth(&self.consumer_key, &self.consumer_secret))
+            .body(body)
+    }
+}
+
+#[derive(Serialize)]
+struct Batch {
+    update: Vec<Item>,
+}
+
+#[derive(Serialize)]
+struct Item {
+    id: i64,
+    manage_stock: bool,
+    stock_quantity: i64,
+}
+
+/// The id the batch item carries: the product for a simple product, else the variation.
+fn item_id(update: &ListingUpdate) -> Option<i64> {
+    match update.external {
+        External::Woocommerce { product_id, variation_id: None } => Some(product_id),
+        External::Woocommerce { variation_id: Some(v), .. } => Some(v),
+        _ => None,
+    }
+}
+
+impl ChannelAdapter for WooCommerceAdapter {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Woocommerce
+    }
+
+    fn batch_limit(&self) -> usize {
+        self.batch_limit.clamp(1, WOO_BATCH_LIMIT)
+    }
+
+    fn build(&self, updates: &[ListingUpdate], _now: Millis) -> Built {
+        let mut built = Built::default();
+        let mut simple: Vec<&ListingUpdate> = Vec::new();
+        let mut variations: BTreeMap<i64, Vec<&ListingUpdate>> = BTreeMap::new();
+        for u in updates {
+            match u.external {
+                External::Woocommerce { variation_id: None, .. } => simple.push(u),
+                External::Woocommerce { product_id, variation_id: Some(_) } => variations.entry(product_id).or_default().push(u),
+                _ => built.refused.push(wrong_kind(u, ChannelKind::Woocommerce)),
+            }
+        }
+        let groups = std::iter::once(("/wp-json/wc/v3/products/batch".to_owned(), simple))
+            .chain(variations.into_iter().map(|(p, us)| (format!("/wp-json/wc/v3/products/{p}/variations/batch"), us)));
+        for (path, group) in groups {
+            for chunk in group.chunks(self.batch_limit()) {
+                let items = chunk
+                    .iter()
+                    .map(|u| Item { id: item_id(u).expect("grouped by kind"), manage_stock: true, stock_quantity: u.quantity })
+                    .collect();
+                built.calls.push(PushCall { request: self.request(path.clone(), items), updates: chunk.iter().map(|u| (*u).clone()).collect() });
+            }
+        }
+        built
+    }
+
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome> {
+        if let Some(outcome) = by_status(response, now) {
+            return for_all(call, outcome);
+        }
+        if !response.is_success() {
+            let message = response.json().map_or_else(|| snippet(&response.body), |v| wp_error_message(&v));
+            return for_all(call, client_error(response, message));
+        }
+        let Some(items) = response.json().and_then(|v| v.get("update").and_then(Value::as_array).cloned()) else {
+            return for_all(call, Outcome::backoff("batch response without an `update` list"));
+        };
+        call.updates
+            .iter()
+            .map(|u| {
+                let id = item_id(u);
+                let entry = items.iter().find(|e| e.get("id").and_then(Value::as_i64) == id);
+                let outcome = match entry {
+                    None => Outcome::backoff(format!("no result for item {}", id.unwrap_or_default())),
+                    Some(e) => match e.get("error").filter(|e| !e.is_null()) {
+                        None => Outcome::Pushed,
+                        Some(err) => item_error(err),
+                    },
+                };
+                outcome_of(u, outcome)
+            })
+            .collect()
+    }
+}
+
+/// `{code, message}` of a WP_Error body.
+fn wp_error_message(v: &Value) -> String {
+    let code = v.get("code").and_then(Value::as_str).unwrap_or("");
+    let message = v.get("message").and_then(Value::as_str).unwrap_or("");
+    format!("{code}: {message}")
+}
+
+/// A batch item's `error: {code, message, data: {status}}`.
+fn item_error(err: &Value) -> Outcome {
+    let code = err.get("code").and_then(Value::as_str).unwrap_or("");
+    let message = wp_error_message(err);
+    let status = err.pointer("/data/status").and_then(Value::as_u64).unwrap_or(400);
+    if code.ends_with("invalid_id") || status == 404 || status == 410 {
+        return Outcome::permanent(FailureKind::UnknownListing, message);
+    }
+    match status {
+        401 | 403 => Outcome::permanent(FailureKind::Credentials, message),
+        408 | 429 | 500..=599 => Outcome::backoff(message),
+        _ => Outcome::permanent(FailureKind::Validation, message),
+    }
+}
