@@ -10,6 +10,7 @@ pub mod api;
 pub mod cart;
 pub mod catalog;
 pub mod import;
+pub mod inbound;
 pub mod orders;
 pub mod stock;
 pub mod sync;

@@ -37,6 +37,12 @@ pub enum Route {
     Import,
     /// `GET /v1/exports`: current stock as a file.
     Export,
+    /// `GET /v1/sync/status`: per listing, what it last received and what is pending.
+    SyncStatus,
+    /// `GET /v1/sync/failures`: pushes that failed for good.
+    SyncFailures,
+    /// `POST /v1/sync/failures/{id}/retry`.
+    RetryFailure(i64),
     /// Products, locations, channels and listings (admin).
     Catalog(super::catalog_routes::CatalogRoute),
 }
@@ -60,6 +66,9 @@ impl Route {
             | Route::Fulfilments
             | Route::Import
             | Route::Export
+            | Route::SyncStatus
+            | Route::SyncFailures
+            | Route::RetryFailure(_)
             | Route::Catalog(_) => Role::Admin,
         }
     }
@@ -124,6 +133,16 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "fulfilments"] => only("POST", Ok(Route::Fulfilments)),
         ["v1", "imports"] => only("POST", Ok(Route::Import)),
         ["v1", "exports"] => only("GET", Ok(Route::Export)),
+        ["v1", "sync", "status"] => only("GET", Ok(Route::SyncStatus)),
+        ["v1", "sync", "failures"] => only("GET", Ok(Route::SyncFailures)),
+        ["v1", "sync", "failures", id, "retry"] => only(
+            "POST",
+            id.parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Route::RetryFailure)
+                .ok_or_else(|| Problem::invalid(vec![super::problem::FieldError::new("id", "must be a positive integer")])),
+        ),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();
             let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();

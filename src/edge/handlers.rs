@@ -212,6 +212,9 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             let format = try_p!(requests::export_query(&query_pairs(&req)?));
             super::imports::export(env, format).await
         }
+        Route::SyncStatus => super::sync_admin::status(env).await,
+        Route::SyncFailures => super::sync_admin::failures(env).await,
+        Route::RetryFailure(id) => super::sync_admin::retry(env, id).await,
         Route::Catalog(route) => super::catalog::handle(route, req, &w.bytes, env).await,
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));

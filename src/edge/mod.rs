@@ -15,6 +15,8 @@ mod order_object;
 mod rpc;
 mod sku_client;
 mod sku_object;
+mod sync_admin;
+mod sync_consumer;
 
 
 use worker::{event, Context, Env, Request, Response, Result};

@@ -16,7 +16,8 @@ use crate::api::sku_call::{handle, Answer, SkuAction, SkuCall};
 use crate::api::views::{EntryView, JournalPage};
 use crate::api::{Kind, Problem};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
-use crate::stock::{Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Snapshot, Token};
+use crate::stock::{Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Sku, Snapshot, Token};
+use crate::sync::StockChanged;
 
 use super::clock::now;
 use super::http;
@@ -28,7 +29,15 @@ CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, status TEXT NOT NULL, exp
 CREATE TABLE IF NOT EXISTS orders (channel TEXT NOT NULL, order_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (channel, order_id));
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (version INTEGER PRIMARY KEY, body TEXT NOT NULL);
 ";
+
+/// The queue every committed change is announced on (wrangler.toml).
+const QUEUE: &str = "STOCK_CHANGES";
+/// Events sent per queue call (the platform takes at most 100 per `sendBatch`).
+const OUTBOX_BATCH: usize = 100;
+/// How soon an unsent outbox is tried again.
+const OUTBOX_RETRY_MS: i64 = 5_000;
 
 /// How often an idle ledger wakes to forget old idempotency records and terminal holds.
 const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
@@ -54,6 +63,12 @@ struct BodyRow {
 }
 
 #[derive(Deserialize)]
+struct OutboxRow {
+    version: i64,
+    body: String,
+}
+
+#[derive(Deserialize)]
 struct OrderRow {
     channel: String,
     order_id: String,
@@ -63,6 +78,9 @@ struct OrderRow {
 #[durable_object]
 pub struct SkuLedger {
     state: State,
+    env: Env,
+    /// This object's SKU, learned from the first call and kept in `meta`.
+    sku: RefCell<Option<Sku>>,
     ledger: RefCell<Option<Ledger>>,
     /// The alarm time last set, to avoid re-setting it on every call.
     alarm_at: RefCell<Option<i64>>,
@@ -116,6 +134,14 @@ impl SkuLedger {
             return Ok(());
         }
         let sql = self.sql();
+        // The transactional outbox: the event that announces this change is written with it.
+        if let (Some(last), Some(sku)) = (changes.entries.last(), self.sku.borrow().as_ref()) {
+            let event = StockChanged::from_totals(sku.clone(), ledger.version(), &ledger.totals(), last.op, last.at);
+            sql.exec(
+                "INSERT OR REPLACE INTO outbox (version, body) VALUES (?, ?)",
+                vec![(ledger.version() as i64).into(), encode(&event)?.into()],
+            )?;
+        }
         if changes.meta {
             let meta = Meta { version: ledger.version(), last_seq: ledger.last_seq(), backorder_limit: ledger.backorder_limit() };
             sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('ledger', ?)", vec![encode(&meta)?.into()])?;
@@ -182,6 +208,7 @@ impl SkuLedger {
 
     fn call(&self, call: SkuCall) -> Result<Answer> {
         let t = now();
+        self.learn_sku(&call.sku)?;
         if let SkuAction::Journal { after, limit } = call.action {
             return self.journal(&call, after, limit);
         }
@@ -232,6 +259,59 @@ impl SkuLedger {
         Ok(Answer::ok(JournalPage { sku: call.sku.to_string(), entries, next }))
     }
 
+    /// Remembers this object's SKU (in memory and in `meta`), for outbox events and alarms.
+    fn learn_sku(&self, sku: &Sku) -> Result<()> {
+        if self.sku.borrow().is_some() {
+            return Ok(());
+        }
+        self.with_ledger(|_| ())?; // the schema
+        self.sql().exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('sku', ?)", vec![sku.as_str().into()])?;
+        *self.sku.borrow_mut() = Some(sku.clone());
+        Ok(())
+    }
+
+    /// The SKU recorded in `meta`, after a restart.
+    fn recall_sku(&self) -> Result<()> {
+        if self.sku.borrow().is_some() {
+            return Ok(());
+        }
+        self.with_ledger(|_| ())?;
+        let rows = self.sql().exec("SELECT v AS body FROM meta WHERE k = 'sku'", None)?.to_array::<BodyRow>()?;
+        *self.sku.borrow_mut() = rows.first().and_then(|r| Sku::parse(&r.body).ok());
+        Ok(())
+    }
+
+    /// Sends unsent outbox events to the queue, oldest first, and forgets the sent ones.
+    /// Consumers are idempotent on (sku, version), so a repeat after a lost acknowledgement is
+    /// harmless. Returns whether events are still waiting.
+    async fn flush(&self) -> Result<bool> {
+        let rows = self
+            .sql()
+            .exec("SELECT version, body FROM outbox ORDER BY version LIMIT ?", vec![(OUTBOX_BATCH as i64).into()])?
+            .to_array::<OutboxRow>()?;
+        let Some(last) = rows.last().map(|r| r.version) else { return Ok(false) };
+        let events: Vec<StockChanged> = rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect();
+        self.env.queue(QUEUE)?.send_batch(events).await?;
+        self.sql().exec("DELETE FROM outbox WHERE version <= ?", vec![last.into()])?;
+        Ok(rows.len() == OUTBOX_BATCH)
+    }
+
+    /// Flushes the outbox; on failure, leaves it for the alarm.
+    async fn flush_or_retry(&self) -> Result<()> {
+        match self.flush().await {
+            Ok(false) => Ok(()),
+            Ok(true) | Err(_) => {
+                let at = now().0 + OUTBOX_RETRY_MS;
+                if matches!(*self.alarm_at.borrow(), Some(c) if c <= at) {
+                    return Ok(());
+                }
+                self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
+                *self.alarm_at.borrow_mut() = Some(at);
+                Ok(())
+            }
+        }
+    }
+
     /// Points the alarm at the earliest hold deadline, or a day ahead for the clean-up of
     /// idempotency records and old holds.
     async fn schedule(&self) -> Result<()> {
@@ -247,8 +327,8 @@ impl SkuLedger {
 }
 
 impl DurableObject for SkuLedger {
-    fn new(state: State, _env: Env) -> Self {
-        SkuLedger { state, ledger: RefCell::new(None), alarm_at: RefCell::new(None) }
+    fn new(state: State, env: Env) -> Self {
+        SkuLedger { state, env, sku: RefCell::new(None), ledger: RefCell::new(None), alarm_at: RefCell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -258,11 +338,13 @@ impl DurableObject for SkuLedger {
         };
         let answer = self.call(call)?;
         self.schedule().await?;
+        self.flush_or_retry().await?;
         http::answer(&answer)
     }
 
     async fn alarm(&self) -> Result<Response> {
         *self.alarm_at.borrow_mut() = None;
+        self.recall_sku()?;
         let t = now();
         self.with_ledger(|l| {
             l.expire_due(t);
@@ -270,6 +352,7 @@ impl DurableObject for SkuLedger {
         })?;
         self.sql().exec("DELETE FROM idempotency WHERE at < ?", vec![(t.0 - IDEMPOTENCY_RETENTION_MS).into()])?;
         self.schedule().await?;
+        self.flush_or_retry().await?;
         Response::ok("ok")
     }
 }

@@ -19,6 +19,7 @@
 pub mod adapter;
 pub mod amazon;
 pub mod coalesce;
+pub mod connection;
 pub mod ebay;
 pub mod event;
 pub mod http;

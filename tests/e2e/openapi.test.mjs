@@ -287,6 +287,9 @@ const SAMPLE = {
   'DELETE /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A'],
   'POST /v1/imports': ['/v1/imports?format=csv&dry_run=true', 'sku,quantity\nA,1\n'],
   'GET /v1/exports': ['/v1/exports?format=csv'],
+  'GET /v1/sync/status': ['/v1/sync/status'],
+  'GET /v1/sync/failures': ['/v1/sync/failures'],
+  'POST /v1/sync/failures/{id}/retry': ['/v1/sync/failures/999999/retry'],
 };
 
 describe('auth', () => {
@@ -781,6 +784,31 @@ describe('bulk files', () => {
       assert.match(r.headers.get('content-disposition') ?? '', /^attachment; filename="stockedge-/);
     }
     expectProblem(await call('GET', '/v1/exports?format=xlsx', { token: ADMIN }), 422, 'validation-failed');
+  });
+});
+
+describe('sync', () => {
+  test('GET /v1/sync/status and /v1/sync/failures list; retrying an unknown failure is 404, a bad id 422', async () => {
+    expectStatus(await call('GET', '/v1/sync/status', { token: ADMIN }), 200);
+    expectStatus(await call('GET', '/v1/sync/failures', { token: ADMIN }), 200);
+    expectProblem(await call('POST', '/v1/sync/failures/999999/retry', { token: ADMIN }), 404, 'not-found');
+    expectProblem(await call('POST', '/v1/sync/failures/x/retry', { token: ADMIN }), 422, 'validation-failed');
+  });
+  test('POST /v1/sync/failures/{id}/retry re-queues a recorded failure', async () => {
+    // A listing on a channel with no credentials fails for good and is recorded.
+    const CHN = `${RUN}-nocreds`;
+    const S = sku('NOCREDS');
+    expectStatus(await call('PUT', `/v1/channels/${CHN}`, { token: ADMIN, body: { kind: 'ebay', account: 'x' } }), 201);
+    expectStatus(await call('PUT', `/v1/channels/${CHN}/listings/${enc(S)}`, { token: ADMIN, body: { external: { sku: S } } }), 201);
+    expectStatus(await call('PUT', `/v1/skus/${enc(S)}/stock`, { token: ADMIN, body: { on_hand: 1 } }), 200);
+    let failure;
+    for (let i = 0; i < 100 && !failure; i++) {
+      const r = await call('GET', '/v1/sync/failures', { token: ADMIN });
+      failure = r.json.items.find((x) => x.sku === S);
+      if (!failure) await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.ok(failure, 'the failure is listed');
+    expectStatus(await call('POST', `/v1/sync/failures/${failure.id}/retry`, { token: ADMIN }), 200);
   });
 });
 

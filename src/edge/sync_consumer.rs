@@ -1,0 +1,335 @@
+//! The `stock-changes` queue consumer: pushes every committed change to every listing of the
+//! SKU, with the channel's adapter (`crate::sync`). Decisions are the core's — coalescing,
+//! payloads, reading answers, retry policy; this reads D1, performs HTTP calls, records status,
+//! and acknowledges or retries messages. Messages that exhaust their retries reach the
+//! dead-letter queue, whose consumer records them as failures.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use futures::future::{select, Either};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
+use worker::*;
+
+use crate::catalog::model::{ChannelKind, External, Listing};
+use crate::catalog::ListingRule;
+use crate::stock::{Sku, Token};
+use crate::sync::connection::{self, ConnectionError};
+use crate::sync::{
+    coalesce, ChannelAdapter, Decision, HttpRequest, HttpResponse, LastPushed, ListingKey, ListingOutcome, ListingUpdate, LwaToken,
+    Outcome, RetryPolicy, ShopifyAdapter, StockChanged,
+};
+use crate::time::Millis;
+
+use super::clock::now;
+
+const DLQ: &str = "stock-changes-dlq";
+/// How long one platform call may take before it counts as a timeout.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// SKUs per `IN (…)` list (D1 binds at most 100 parameters).
+const IN_CHUNK: usize = 90;
+
+#[derive(Deserialize)]
+struct ListingRow {
+    channel: String,
+    sku: String,
+    external: String,
+    buffer: i64,
+    percent: i64,
+    max_listed: Option<i64>,
+    zero_at_or_below: Option<i64>,
+    kind: String,
+    account: String,
+    credentials_secret: Option<String>,
+    settings: String,
+}
+
+#[derive(Deserialize)]
+struct SyncRow {
+    channel: String,
+    sku: String,
+    last_version: Option<i64>,
+    last_quantity: Option<i64>,
+    attempts: i64,
+}
+
+/// A channel as the consumer needs it.
+struct Conn {
+    kind: ChannelKind,
+    account: String,
+    secret_name: Option<String>,
+    settings: Map<String, Value>,
+}
+
+#[event(queue)]
+pub async fn consume(batch: MessageBatch<StockChanged>, env: Env, _ctx: Context) -> Result<()> {
+    if batch.queue() == DLQ {
+        return record_dead_letters(&batch, &env).await;
+    }
+    let messages = batch.messages()?;
+    let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
+    let skus: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let db = env.d1("CATALOG")?;
+    let (listings, conns) = load_listings(&db, &skus).await?;
+    let pushed = load_pushed(&db, &skus).await?;
+    let last: BTreeMap<ListingKey, LastPushed> = pushed.iter().filter_map(|(k, (p, _))| p.map(|p| (k.clone(), p))).collect();
+    let updates = coalesce(&events, &listings, &last);
+
+    let mut by_channel: BTreeMap<Token, Vec<ListingUpdate>> = BTreeMap::new();
+    for u in updates {
+        by_channel.entry(u.key.channel.clone()).or_default().push(u);
+    }
+    let t = now();
+    let policy = RetryPolicy::default();
+    let mut retry: BTreeMap<Sku, u64> = BTreeMap::new();
+    for (channel, updates) in by_channel {
+        let Some(conn) = conns.get(&channel) else { continue };
+        let outcomes = push(&env, conn, &updates, t).await;
+        for o in &outcomes {
+            let attempts = pushed.get(&o.key).map_or(0, |(_, a)| *a) as u32 + 1;
+            let update = updates.iter().find(|u| u.key == o.key);
+            let decision = policy.decide(&o.outcome, attempts);
+            record(&db, o, update, attempts, &decision, t).await?;
+            match &decision {
+                Decision::Done => {}
+                Decision::Retry { .. } => {
+                    let delay = decision.delay_seconds().unwrap_or(1);
+                    let slot = retry.entry(o.key.sku.clone()).or_default();
+                    *slot = (*slot).max(delay);
+                }
+                Decision::DeadLetter { reason } => {
+                    if let Some(e) = events.iter().filter(|e| e.sku == o.key.sku).max_by_key(|e| e.version) {
+                        fail(&db, Some(&o.key.channel), e, reason, t).await?;
+                    }
+                }
+            }
+        }
+    }
+    for m in &messages {
+        match retry.get(&m.body().sku) {
+            Some(delay) => m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(*delay as u32).build()),
+            None => m.ack(),
+        }
+    }
+    Ok(())
+}
+
+async fn load_listings(db: &D1Database, skus: &[Sku]) -> Result<(Vec<Listing>, BTreeMap<Token, Conn>)> {
+    let mut listings = Vec::new();
+    let mut conns = BTreeMap::new();
+    for chunk in skus.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT l.channel, l.sku, l.external, l.buffer, l.percent, l.max_listed, l.zero_at_or_below, \
+             c.kind, c.account, c.credentials_secret, c.settings \
+             FROM listings l JOIN channels c ON c.channel = l.channel WHERE c.enabled = 1 AND l.sku IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let params: Vec<JsValue> = chunk.iter().map(|s| JsValue::from(s.as_str())).collect();
+        let rows: Vec<ListingRow> = db.prepare(sql).bind(&params)?.all().await?.results()?;
+        for r in rows {
+            let (Ok(channel), Ok(sku), Some(kind)) = (Token::parse(&r.channel), Sku::parse(&r.sku), ChannelKind::parse(&r.kind)) else {
+                continue;
+            };
+            let Some(external) = serde_json::from_str::<Value>(&r.external).ok().and_then(|v| External::from_stored(kind, &v)) else {
+                continue;
+            };
+            let rule = ListingRule {
+                buffer: r.buffer,
+                percent: r.percent.clamp(0, 100) as u8,
+                max_listed: r.max_listed,
+                zero_at_or_below: r.zero_at_or_below,
+            };
+            let settings = serde_json::from_str::<Map<String, Value>>(&r.settings).unwrap_or_default();
+            conns.entry(channel.clone()).or_insert(Conn { kind, account: r.account, secret_name: r.credentials_secret, settings });
+            listings.push(Listing { channel, sku, external, rule });
+        }
+    }
+    Ok((listings, conns))
+}
+
+async fn load_pushed(db: &D1Database, skus: &[Sku]) -> Result<BTreeMap<ListingKey, (Option<LastPushed>, i64)>> {
+    let mut out = BTreeMap::new();
+    for chunk in skus.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT channel, sku, last_version, last_quantity, attempts FROM listing_sync WHERE sku IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let params: Vec<JsValue> = chunk.iter().map(|s| JsValue::from(s.as_str())).collect();
+        let rows: Vec<SyncRow> = db.prepare(sql).bind(&params)?.all().await?.results()?;
+        for r in rows {
+            let (Ok(channel), Ok(sku)) = (Token::parse(&r.channel), Sku::parse(&r.sku)) else { continue };
+            let last = match (r.last_version, r.last_quantity) {
+                (Some(v), Some(q)) => Some(LastPushed { version: v as u64, quantity: q }),
+                _ => None,
+            };
+            out.insert(ListingKey { channel, sku }, (last, r.attempts));
+        }
+    }
+    Ok(out)
+}
+
+/// The secret a channel names (a Worker secret; a plain var in local development).
+fn secret(env: &Env, name: Option<&str>) -> Option<String> {
+    let name = name?;
+    env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
+}
+
+/// Pushes one channel's updates and returns one outcome per update.
+async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> Vec<ListingOutcome> {
+    let fail_all = |outcome: Outcome| -> Vec<ListingOutcome> {
+        updates.iter().map(|u| crate::sync::adapter::outcome_of(u, outcome.clone())).collect()
+    };
+    let base = connection::base_url(conn.kind, &conn.account, &conn.settings);
+    let mut secret = secret(env, conn.secret_name.as_deref());
+    if conn.kind == ChannelKind::Amazon {
+        match amazon_token(&conn.settings, secret.as_deref(), t).await {
+            Ok(token) => secret = Some(token),
+            Err(outcome) => return fail_all(outcome),
+        }
+    }
+    let adapter = match connection::adapter(conn.kind, secret.as_deref(), &conn.settings) {
+        Ok(a) => a,
+        Err(e @ ConnectionError::Unsupported(_)) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Rejected, e.to_string())),
+        Err(e) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string())),
+    };
+    let mut outcomes = run(adapter.as_ref(), &base, updates, t).await;
+    // Compare-and-set lost (Shopify): read what the platform shows, then push once more.
+    if conn.kind == ChannelKind::Shopify {
+        let stale: Vec<&ListingUpdate> =
+            updates.iter().filter(|u| outcomes.iter().any(|o| o.key == u.key && o.outcome == Outcome::Stale)).collect();
+        if !stale.is_empty() {
+            let shopify = ShopifyAdapter::new(secret.clone().unwrap_or_default());
+            let mut again = Vec::new();
+            for u in stale {
+                let Some(req) = shopify.reread_request(u) else { continue };
+                if let Ok(resp) = send(&base, &req).await {
+                    again.push(u.clone().expecting(ShopifyAdapter::read_available(&resp)));
+                }
+            }
+            let second = run(adapter.as_ref(), &base, &again, t).await;
+            outcomes.retain(|o| !second.iter().any(|s| s.key == o.key));
+            outcomes.extend(second);
+        }
+    }
+    outcomes
+}
+
+async fn run(adapter: &dyn ChannelAdapter, base: &str, updates: &[ListingUpdate], t: Millis) -> Vec<ListingOutcome> {
+    let built = adapter.build(updates, t);
+    let mut outcomes = built.refused;
+    for call in &built.calls {
+        match send(base, &call.request).await {
+            Ok(resp) => outcomes.extend(adapter.interpret(call, &resp, t)),
+            Err(why) => outcomes.extend(adapter.no_response(call, &why)),
+        }
+    }
+    outcomes
+}
+
+async fn amazon_token(settings: &Map<String, Value>, secret: Option<&str>, t: Millis) -> std::result::Result<String, Outcome> {
+    let creds = connection::lwa_credentials(secret)
+        .map_err(|e| Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string()))?;
+    let resp = send(&connection::token_url(settings), &creds.token_request()).await.map_err(Outcome::backoff)?;
+    LwaToken::from_response(&resp, t).map(|token| token.access_token)
+}
+
+/// Performs one platform call, with a timeout.
+async fn send(base: &str, req: &HttpRequest) -> std::result::Result<HttpResponse, String> {
+    let headers = Headers::new();
+    for (k, v) in &req.headers {
+        headers.set(k, v).map_err(|e| e.to_string())?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(worker::Method::from(req.method.as_str().to_owned())).with_headers(headers);
+    if !req.body.is_empty() {
+        init.with_body(Some(JsValue::from_str(&req.body)));
+    }
+    let request = Request::new_with_init(&format!("{base}{}", req.path), &init).map_err(|e| e.to_string())?;
+    let call = Fetch::Request(request);
+    let fetch = Box::pin(call.send());
+    let timeout = Box::pin(Delay::from(CALL_TIMEOUT));
+    let mut resp = match select(fetch, timeout).await {
+        Either::Left((r, _)) => r.map_err(|e| e.to_string())?,
+        Either::Right(_) => return Err(format!("no answer within {} s", CALL_TIMEOUT.as_secs())),
+    };
+    let mut out = HttpResponse::new(resp.status_code(), resp.text().await.map_err(|e| e.to_string())?);
+    for (k, v) in resp.headers().entries() {
+        out = out.header(&k, v);
+    }
+    Ok(out)
+}
+
+/// Keeps the listing's sync record: what it accepted, or what went wrong and how often.
+async fn record(db: &D1Database, o: &ListingOutcome, u: Option<&ListingUpdate>, attempts: u32, d: &Decision, t: Millis) -> Result<()> {
+    let since = u.map_or(t.0, |u| u.since.0) as f64;
+    let stmt = match (&o.outcome, d) {
+        (Outcome::Pushed, _) => db
+            .prepare(
+                "INSERT INTO listing_sync (channel, sku, last_version, last_quantity, pushed_at, pending_version, pending_since, attempts, last_error, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL, 0, NULL, ?5) \
+                 ON CONFLICT (channel, sku) DO UPDATE SET last_version = ?3, last_quantity = ?4, pushed_at = ?5, pending_version = NULL, \
+                 pending_since = NULL, attempts = 0, last_error = NULL, updated_at = ?5 \
+                 WHERE listing_sync.last_version IS NULL OR listing_sync.last_version < ?3",
+            )
+            .bind(&[
+                o.key.channel.as_str().into(),
+                o.key.sku.as_str().into(),
+                (o.version as f64).into(),
+                (o.quantity as f64).into(),
+                (t.0 as f64).into(),
+            ])?,
+        (outcome, d) => {
+            let error = match d {
+                Decision::DeadLetter { reason } => format!("dead-lettered: {reason}"),
+                _ => format!("{outcome:?}"),
+            };
+            let attempts = if matches!(d, Decision::DeadLetter { .. }) { 0 } else { attempts };
+            db.prepare(
+                "INSERT INTO listing_sync (channel, sku, pending_version, pending_since, attempts, last_error, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (channel, sku) DO UPDATE SET pending_version = ?3, pending_since = COALESCE(listing_sync.pending_since, ?4), \
+                 attempts = ?5, last_error = ?6, updated_at = ?7",
+            )
+            .bind(&[
+                o.key.channel.as_str().into(),
+                o.key.sku.as_str().into(),
+                (o.version as f64).into(),
+                since.into(),
+                (attempts as f64).into(),
+                error.into(),
+                (t.0 as f64).into(),
+            ])?
+        }
+    };
+    stmt.run().await?;
+    Ok(())
+}
+
+/// Records a failed push with its event, so an operator can see it and retry it.
+async fn fail(db: &D1Database, channel: Option<&Token>, e: &StockChanged, reason: &str, t: Millis) -> Result<()> {
+    let event = serde_json::to_string(e).map_err(|e| Error::RustError(e.to_string()))?;
+    db.prepare("INSERT INTO sync_failures (channel, sku, version, reason, event, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(&[
+            channel.map_or(JsValue::NULL, |c| c.as_str().into()),
+            e.sku.as_str().into(),
+            (e.version as f64).into(),
+            reason.into(),
+            event.into(),
+            (t.0 as f64).into(),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+async fn record_dead_letters(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<()> {
+    let db = env.d1("CATALOG")?;
+    let t = now();
+    for m in batch.messages()? {
+        fail(&db, None, m.body(), "retries exhausted", t).await?;
+        m.ack();
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! How the shell reaches a channel: its base URL and its credentials, from the catalogue's
+//! channel record (kind, account, settings) and the Worker secret the record names.
+//!
+//! Secret formats, by kind: Shopify and eBay — the access token; WooCommerce — `key:secret`;
+//! Amazon — JSON `{"client_id","client_secret","refresh_token"}` (Login with Amazon).
+//! `settings.base_url` overrides the platform's address (tests point it at loopback
+//! simulators); `settings.token_url` does the same for Amazon's token endpoint.
+
+use serde_json::{Map, Value};
+
+use super::adapter::ChannelAdapter;
+use super::amazon::AmazonAdapter;
+use super::ebay::EbayAdapter;
+use super::lwa::LwaCredentials;
+use super::shopify::ShopifyAdapter;
+use super::woocommerce::WooCommerceAdapter;
+use crate::catalog::model::ChannelKind;
+
+/// Why a channel cannot be reached.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("the channel names no credentials secret")]
+    NoSecret,
+    #[error("the credentials secret is not in the expected form: {0}")]
+    BadSecret(&'static str),
+    #[error("{0} channels are not pushed to yet")]
+    Unsupported(&'static str),
+}
+
+/// The base URL calls go to (no trailing slash).
+pub fn base_url(kind: ChannelKind, account: &str, settings: &Map<String, Value>) -> String {
+    if let Some(url) = settings.get("base_url").and_then(Value::as_str) {
+        return url.trim_end_matches('/').to_owned();
+    }
+    match kind {
+        ChannelKind::Shopify | ChannelKind::Woocommerce => format!("https://{account}"),
+        ChannelKind::Amazon => String::from("https://sellingpartnerapi-na.amazon.com"),
+        ChannelKind::Ebay => String::from("https://api.ebay.com"),
+        ChannelKind::Wholesale => format!("https://{account}"),
+    }
+}
+
+/// Where Amazon access tokens come from.
+pub fn token_url(settings: &Map<String, Value>) -> String {
+    settings.get("token_url").and_then(Value::as_str).unwrap_or("https://api.amazon.com").trim_end_matches('/').to_owned()
+}
+
+/// Amazon's refresh-token credentials from the secret.
+pub fn lwa_credentials(secret: Option<&str>) -> Result<LwaCredentials, ConnectionError> {
+    let s = secret.ok_or(ConnectionError::NoSecret)?;
+    let v: Value = serde_json::from_str(s).map_err(|_| ConnectionError::BadSecret("JSON with client_id, client_secret, refresh_token"))?;
+    let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    match (field("client_id"), field("client_secret"), field("refresh_token")) {
+        (Some(client_id), Some(client_secret), Some(refresh_token)) => Ok(LwaCredentials { client_id, client_secret, refresh_token }),
+        _ => Err(ConnectionError::BadSecret("JSON with client_id, client_secret, refresh_token")),
+    }
+}
+
+/// The adapter for a channel, given its secret (for Amazon: an access token already obtained).
+pub fn adapter(kind: ChannelKind, secret: Option<&str>, settings: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
+    let secret = secret.filter(|s| !s.is_empty());
+    Ok(match kind {
+        ChannelKind::Shopify => {
+            let mut a = ShopifyAdapter::new(secret.ok_or(ConnectionError::NoSecret)?);
+            if let Some(v) = settings.get("api_version").and_then(Value::as_str) {
+                a.api_version = v.to_owned();
+            }
+            Box::new(a)
+        }
+        ChannelKind::Woocommerce => {
+            let (key, secret) = secret.ok_or(ConnectionError::NoSecret)?.split_once(':').ok_or(ConnectionError::BadSecret("key:secret"))?;
+            Box::new(WooCommerceAdapter::new(key, secret))
+        }
+        ChannelKind::Amazon => Box::new(AmazonAdapter::new(secret.ok_or(ConnectionError::NoSecret)?)),
+        ChannelKind::Ebay => Box::new(EbayAdapter::new(secret.ok_or(ConnectionError::NoSecret)?)),
+        ChannelKind::Wholesale => return Err(ConnectionError::Unsupported("wholesale")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_and_secrets() {
+        let mut settings = Map::new();
+        assert_eq!(base_url(ChannelKind::Shopify, "shop.myshopify.com", &settings), "https://shop.myshopify.com");
+        settings.insert("base_url".into(), Value::from("http://127.0.0.1:9000/"));
+        assert_eq!(base_url(ChannelKind::Ebay, "x", &settings), "http://127.0.0.1:9000");
+        assert!(adapter(ChannelKind::Woocommerce, Some("ck_1:cs_2"), &settings).is_ok());
+        assert_eq!(adapter(ChannelKind::Woocommerce, Some("nocolon"), &settings).err(), Some(ConnectionError::BadSecret("key:secret")));
+        assert_eq!(adapter(ChannelKind::Shopify, None, &settings).err(), Some(ConnectionError::NoSecret));
+        assert!(lwa_credentials(Some(r#"{"client_id":"a","client_secret":"b","refresh_token":"c"}"#)).is_ok());
+        assert!(lwa_credentials(Some("nope")).is_err());
+    }
+}
