@@ -40,7 +40,7 @@ use futures::executor::block_on;
 
 use stockedge::api::cart_call::answer;
 use stockedge::api::requests::Line;
-use stockedge::api::sku_call::{handle, Answer, SkuAction};
+use stockedge::api::sku_call::{handle, reply_of, Answer, SkuAction};
 use stockedge::cart::coordinator::Start;
 use stockedge::cart::{coordinator, plan, CartError, CartStore, End, Phase, Reservation, SkuPort, SkuReply};
 use stockedge::stock::{invariants, journal, Cause, Command, Entry, HoldStatus, Ledger, Location, OrderKey, SaleLine, Sku, Token};
@@ -243,30 +243,6 @@ impl CartStore for Slot<'_> {
     fn resume_at(&self, _at: Option<Millis>) {}
 }
 
-/// `edge::sku_client::reply_of` (wasm-only), restated: what a coordinator makes of an answer.
-fn reply_of(a: &Answer) -> SkuReply {
-    let kind = a.body.get("type").and_then(|t| t.as_str()).unwrap_or("");
-    match (a.status, kind) {
-        (200, _) => SkuReply::Done,
-        (409, "/problems/insufficient-stock") => {
-            let line = &a.body["lines"][0];
-            SkuReply::Short {
-                location: line["location"].as_str().and_then(|l| Location::parse(l).ok()).unwrap_or_default(),
-                requested: line["requested"].as_i64().unwrap_or(0),
-                available: line["available"].as_i64().unwrap_or(0),
-            }
-        }
-        (409, "/problems/reservation-not-held") => SkuReply::NotHeld(match a.body["reservation_status"].as_str() {
-            Some("committed") => Some(HoldStatus::Committed),
-            Some("released") => Some(HoldStatus::Released),
-            Some("expired") => Some(HoldStatus::Expired),
-            _ => None,
-        }),
-        (404, "/problems/reservation-not-found") => SkuReply::NotHeld(None),
-        (409, "/problems/reservation-conflict") => SkuReply::NotHeld(None),
-        _ => SkuReply::Unavailable(format!("SKU answered {}: {}", a.status, a.body)),
-    }
-}
 
 impl SkuPort for World {
     async fn send(&self, sku: &Sku, cmd: Command) -> SkuReply {

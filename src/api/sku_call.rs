@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::problem::{from_ledger, Kind, Problem};
 use super::views::{AvailabilityItem, SkuView};
-use crate::stock::{Command, Ledger, Sku};
+use crate::cart::SkuReply;
+use crate::stock::{Command, HoldStatus, Ledger, Location, Sku};
 use crate::time::Millis;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,6 +89,31 @@ pub fn handle(ledger: &mut Ledger, sku: &Sku, action: SkuAction, now: Millis) ->
             }
             Answer { status: 200, body }
         }
+    }
+}
+
+/// What a coordinator makes of a SKU's answer.
+pub fn reply_of(a: &Answer) -> SkuReply {
+    let kind = a.body.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    match (a.status, kind) {
+        (200, _) => SkuReply::Done,
+        (409, "/problems/insufficient-stock") => {
+            let line = &a.body["lines"][0];
+            SkuReply::Short {
+                location: line["location"].as_str().and_then(|l| Location::parse(l).ok()).unwrap_or_default(),
+                requested: line["requested"].as_i64().unwrap_or(0),
+                available: line["available"].as_i64().unwrap_or(0),
+            }
+        }
+        (409, "/problems/reservation-not-held") => SkuReply::NotHeld(match a.body["reservation_status"].as_str() {
+            Some("committed") => Some(HoldStatus::Committed),
+            Some("released") => Some(HoldStatus::Released),
+            Some("expired") => Some(HoldStatus::Expired),
+            _ => None,
+        }),
+        (404, "/problems/reservation-not-found") => SkuReply::NotHeld(None),
+        (409, "/problems/reservation-conflict") => SkuReply::NotHeld(None),
+        _ => SkuReply::Unavailable(format!("SKU answered {}: {}", a.status, a.body)),
     }
 }
 
