@@ -1,0 +1,115 @@
+// Outbound channel sync against the Shopify simulator (tests/sim/): every committed change
+// reaches the listing through the outbox and the queue, faults are retried, permanent failures
+// are listed, and the listing ends equal to its rule applied to StockEdge's availability.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { api, percentile, start, unique, until } from './lib/worker.mjs';
+import { startShopifySim } from '../sim/shopify.mjs';
+
+let rt;
+let A;
+let shop;
+
+before(async () => {
+  shop = await startShopifySim();
+  rt = await start();
+  A = api(rt.url);
+});
+after(async () => {
+  await rt?.stop();
+  await shop?.close();
+});
+
+const enc = encodeURIComponent;
+
+async function ok(r, status = 200) {
+  assert.equal(r.status, status, `${r.status} ${r.text}`);
+  return r.body;
+}
+
+async function connect(channel) {
+  await ok(
+    await A.admin('PUT', `/v1/channels/${enc(channel)}`, {
+      kind: 'shopify',
+      account: shop.shopDomain,
+      credentials_secret: 'SIM_SHOPIFY_TOKEN',
+      settings: { base_url: shop.url },
+    }),
+    201,
+  );
+}
+
+async function list(channel, sku, itemId, rule) {
+  await ok(await A.admin('PUT', `/v1/channels/${enc(channel)}/listings/${enc(sku)}`, { external: { inventory_item_id: itemId, location_id: 1 }, ...(rule ? { rule } : {}) }), 201);
+}
+
+test('changes reach the Shopify listing through the queue, with the listing rule applied', async () => {
+  const channel = unique('shop');
+  await connect(channel);
+  const [a, b] = [unique('SYNC-A'), unique('SYNC-B')];
+  shop.addLocation({ id: 1 });
+  shop.addItem({ id: 5001, sku: a, levels: { 1: { available: 0 } } });
+  shop.addItem({ id: 5002, sku: b, levels: { 1: { available: 0 } } });
+  await list(channel, a, 5001);
+  await list(channel, b, 5002, { buffer: 2 });
+
+  const delays = [];
+  for (const n of [10, 7, 12]) {
+    const t0 = Date.now();
+    await ok(await A.admin('PUT', `/v1/skus/${enc(a)}/stock`, { on_hand: n }));
+    await ok(await A.admin('PUT', `/v1/skus/${enc(b)}/stock`, { on_hand: n }));
+    const seen = await until(() => shop.quantity(5001, 1) === n && shop.quantity(5002, 1) === n - 2, { timeoutMs: 15_000, everyMs: 20 });
+    assert.ok(seen, `expected ${n}/${n - 2}, simulator shows ${shop.quantity(5001, 1)}/${shop.quantity(5002, 1)}`);
+    delays.push(Date.now() - t0);
+  }
+  console.log(`propagation commit→simulator p50=${percentile(delays, 50)}ms max=${Math.max(...delays)}ms (n=${delays.length})`);
+
+  // A hold lowers what the channel lists; releasing it restores it.
+  const hold = await ok(await A.storefront('POST', '/v1/reservations', { lines: [{ sku: a, qty: 5 }] }), 201);
+  assert.ok(await until(() => shop.quantity(5001, 1) === 7, { timeoutMs: 15_000, everyMs: 20 }), `after the hold: ${shop.quantity(5001, 1)}`);
+  await ok(await A.storefront('POST', `/v1/reservations/${hold.id}/release`));
+  assert.ok(await until(() => shop.quantity(5001, 1) === 12, { timeoutMs: 15_000, everyMs: 20 }));
+
+  const status = await ok(await A.admin('GET', '/v1/sync/status'));
+  const mine = status.items.find((i) => i.channel === channel && i.sku === a);
+  assert.equal(mine.last_quantity, 12);
+  assert.equal(mine.last_error, null);
+});
+
+test('faults are retried until the listing matches; an unknown listing is a listed failure', async () => {
+  const channel = unique('shop');
+  await connect(channel);
+  const s = unique('SYNC-F');
+  shop.addItem({ id: 6001, sku: s, levels: { 1: { available: 0 } } });
+  await list(channel, s, 6001);
+  shop.faults.set({ rate: 0.5, kinds: ['500', '503'], seed: 7 });
+  let last = 0;
+  for (let i = 0; i < 8; i++) {
+    last = 20 + ((i * 37) % 50);
+    await ok(await A.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: last }));
+  }
+  const converged = await until(() => shop.quantity(6001, 1) === last, { timeoutMs: 60_000, everyMs: 100 });
+  shop.faults.set({ rate: 0 });
+  assert.ok(converged, `simulator shows ${shop.quantity(6001, 1)}, StockEdge has ${last}`);
+  const writes = shop.log.entries ? shop.log.entries() : [];
+  let highest = 0;
+  for (const w of writes.filter((w) => String(w.listing ?? '').startsWith('6001'))) {
+    if (w.version !== undefined && w.version !== null) {
+      assert.ok(w.version >= highest, `a lower version ${w.version} after ${highest}`);
+      highest = w.version;
+    }
+  }
+
+  // A listing whose item the shop does not have fails permanently and is listed.
+  const ghost = unique('SYNC-G');
+  await list(channel, ghost, 999_999_001);
+  await ok(await A.admin('PUT', `/v1/skus/${enc(ghost)}/stock`, { on_hand: 3 }));
+  const failure = await until(async () => {
+    const f = await ok(await A.admin('GET', '/v1/sync/failures'));
+    return f.items.find((x) => x.sku === ghost);
+  }, { timeoutMs: 15_000, everyMs: 200 });
+  assert.ok(failure, 'the unknown listing shows in /v1/sync/failures');
+  const retried = await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`);
+  assert.equal(retried.status, 200, retried.text);
+});

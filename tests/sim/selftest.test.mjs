@@ -1,0 +1,816 @@
+// Self-test of the platform simulators: each one enforces its published contract.
+// Run: node --test tests/sim/
+
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import crypto from 'node:crypto';
+
+import { startSim, json, FaultInjector, TokenBucket, KeyedRateLimiter, createClock, tooManyRequests } from './lib.mjs';
+import {
+  startShopifySim, gid, sendWebhook as sendShopifyWebhook, orderCreatedPayload, orderCancelledPayload,
+  refundCreatedPayload, inventoryLevelsUpdatePayload,
+} from './shopify.mjs';
+import { startWooCommerceSim, sendWebhook as sendWooWebhook, sendPing } from './woocommerce.mjs';
+import { startAmazonSim } from './amazon.mjs';
+import { startEbaySim, formatEbayKey, notificationPayload, challengeResponse, sendChallenge } from './ebay.mjs';
+import { startWholesaleSim, build846 } from './wholesale.mjs';
+import { startAll } from './index.mjs';
+
+async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 5000 } = {}) {
+  const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
+  if (body !== undefined) {
+    if (typeof body === 'string') init.body = body;
+    else { init.body = JSON.stringify(body); if (!Object.keys(init.headers).some((h) => h.toLowerCase() === 'content-type')) init.headers['content-type'] = 'application/json'; }
+  }
+  const r = await fetch(url, init);
+  const text = await r.text();
+  let parsed;
+  try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+  return { status: r.status, headers: r.headers, text, body: parsed };
+}
+
+/** A receiver that records raw requests (for the webhook senders). */
+async function startReceiver(respond = () => ({ status: 200, body: 'ok' })) {
+  const received = [];
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const raw = Buffer.concat(chunks);
+    const url = new URL(req.url, 'http://x');
+    received.push({ method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, raw });
+    const r = respond({ method: req.method, url, headers: req.headers, raw });
+    res.writeHead(r.status, { 'content-type': r.contentType ?? 'text/plain' });
+    res.end(r.body ?? '');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  server.unref(); // a failing test must not keep the run alive
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    received,
+    close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }),
+  };
+}
+
+const hmac = (secret, raw) => crypto.createHmac('sha256', secret).update(raw).digest('base64');
+
+// -------------------------------------------------------------------------------------------------
+describe('lib: framework, faults, rate limiter', () => {
+  let sim;
+  before(async () => {
+    sim = await startSim(async (ctx) => {
+      if (ctx.path === '/write') { sim.log.record('L1', { value: Number(ctx.query.get('v')), version: ctx.query.get('ver') }); return json(200, { ok: true }); }
+      return json(200, { hello: 'world' });
+    }, { port: 0 });
+  });
+  after(() => sim.close());
+
+  test('listens on 127.0.0.1 with a free port', async () => {
+    assert.match(sim.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok(sim.port > 0);
+    const r = await call(`${sim.url}/x`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { hello: 'world' });
+  });
+
+  test('faults configured over HTTP are deterministic for a seed', async () => {
+    const run = async () => {
+      const set = await call(`${sim.url}/__sim/faults`, { method: 'POST', body: { rate: 0.5, kinds: ['500', '503', '429'], seed: 42, retryAfterSeconds: 3 } });
+      assert.equal(set.status, 200);
+      const statuses = [];
+      for (let i = 0; i < 20; i++) statuses.push((await call(`${sim.url}/x`)).status);
+      return statuses;
+    };
+    const a = await run();
+    const b = await run();
+    assert.deepEqual(a, b);
+    assert.ok(a.some((s) => s !== 200) && a.some((s) => s === 200), `mixed outcome expected: ${a}`);
+    // Same seed programmatically on a fresh injector gives the same decisions.
+    const f = new FaultInjector({ rate: 0.5, kinds: ['500', '503', '429'], seed: 42 });
+    const expected = Array.from({ length: 20 }, () => { const x = f.next('GET', '/x'); return x ? Number(x.kind) : 200; });
+    assert.deepEqual(a, expected);
+    await call(`${sim.url}/__sim/faults`, { method: 'DELETE' });
+  });
+
+  test('429 and 503 faults carry Retry-After', async () => {
+    sim.faults.set({ sequence: ['429', '503'], retryAfterSeconds: 7 });
+    const r1 = await call(`${sim.url}/x`);
+    assert.equal(r1.status, 429);
+    assert.equal(r1.headers.get('retry-after'), '7');
+    const r2 = await call(`${sim.url}/x`);
+    assert.equal(r2.status, 503);
+    assert.equal(r2.headers.get('retry-after'), '7');
+    assert.equal((await call(`${sim.url}/x`)).status, 200);
+    sim.faults.clear();
+  });
+
+  test('timeout fault never answers; slow fault answers late; /__sim is never faulted', async () => {
+    sim.faults.set({ rate: 1, kinds: ['timeout'], hangMs: 5000 });
+    await assert.rejects(call(`${sim.url}/x`, { timeoutMs: 150 }), /abort|timeout/i);
+    assert.equal((await call(`${sim.url}/__sim/state`)).status, 200);
+    sim.faults.set({ rate: 1, kinds: ['slow'], slowMs: 120 });
+    const t0 = Date.now();
+    assert.equal((await call(`${sim.url}/x`)).status, 200);
+    assert.ok(Date.now() - t0 >= 110);
+    sim.faults.clear();
+  });
+
+  test('lost fault applies the write but drops the answer', async () => {
+    sim.log.clear();
+    sim.faults.set({ sequence: ['lost'] });
+    await assert.rejects(call(`${sim.url}/write?v=5&ver=1`));
+    assert.deepEqual(sim.log.values('L1'), [5]);
+    sim.faults.clear();
+  });
+
+  test('write log keeps arrival order, values and versions, over HTTP too', async () => {
+    sim.log.clear();
+    await call(`${sim.url}/write?v=1&ver=10`);
+    await call(`${sim.url}/write?v=2&ver=11`);
+    await call(`${sim.url}/write?v=3`);
+    const r = await call(`${sim.url}/__sim/log?listing=L1`);
+    assert.deepEqual(r.body.entries.map((e) => [e.value, e.version]), [[1, '10'], [2, '11'], [3, null]]);
+    assert.deepEqual(r.body.entries.map((e) => e.seq), [...r.body.entries.map((e) => e.seq)].sort((x, y) => x - y));
+  });
+
+  test('token bucket: burst then 429 with Retry-After, refills with time', () => {
+    const clock = createClock();
+    const b = new TokenBucket({ rate: 2, burst: 3, clock });
+    assert.ok(b.take().ok && b.take().ok && b.take().ok);
+    const t = b.take();
+    assert.equal(t.ok, false);
+    assert.equal(t.retryAfterSeconds, 1);
+    const resp = tooManyRequests({ error: 'slow down' }, t.retryAfterSeconds);
+    assert.equal(resp.status, 429);
+    assert.equal(resp.headers['retry-after'], '1');
+    clock.advance(600);
+    assert.ok(b.take().ok);
+    clock.freeze();
+    const t1 = clock.now();
+    clock.advance(5);
+    assert.equal(clock.now(), t1 + 5);
+    clock.unfreeze();
+    const k = new KeyedRateLimiter({ rate: 1, burst: 1, clock });
+    assert.ok(k.take('a').ok && k.take('b').ok);
+    assert.equal(k.take('a').ok, false);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('shopify', () => {
+  let s;
+  const M = 'mutation Set($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { inventoryAdjustmentGroup { id reason referenceDocumentUri changes { name delta quantityAfterChange } } userErrors { code field message } } }';
+  const gql = (body, { version = '2026-04', token } = {}) => call(s.graphqlUrl(version), { method: 'POST', headers: { 'x-shopify-access-token': token ?? s.accessToken }, body });
+  const setQty = (quantities, extra = {}, opts) => gql({ query: M, variables: { input: { name: 'available', reason: 'correction', quantities, ...extra } } }, opts);
+  const q = (item, quantity, changeFromQuantity, loc = 1) => ({ inventoryItemId: gid.item(item), locationId: gid.location(loc), quantity, ...(changeFromQuantity === undefined ? {} : { changeFromQuantity }) });
+
+  before(async () => {
+    s = await startShopifySim({
+      locations: [{ id: 1, name: 'Main' }, { id: 2, name: 'Store' }],
+      items: [
+        { id: 101, sku: 'TEE-BLK-M', levels: { 1: { available: 10, committed: 2 } } },
+        { id: 102, sku: 'MUG-01', levels: { 1: { available: 4 } } },
+      ],
+    });
+  });
+  after(() => s.close());
+
+  test('auth required: no or wrong X-Shopify-Access-Token → 401', async () => {
+    const r1 = await call(s.graphqlUrl(), { method: 'POST', body: { query: '{ location { id } }' } });
+    assert.equal(r1.status, 401);
+    assert.match(r1.body.errors, /Invalid API key or access token/);
+    assert.equal((await gql({ query: '{ location { id } }' }, { token: 'nope' })).status, 401);
+  });
+
+  test('body must carry a query', async () => {
+    const r = await gql({ variables: {} });
+    assert.equal(r.status, 400);
+    assert.deepEqual(r.body, { errors: { query: 'Required parameter missing or invalid' } });
+  });
+
+  test('set with matching changeFromQuantity writes, logs the referenceDocumentUri version', async () => {
+    const r = await setQty([q(101, 7, 10)], { referenceDocumentUri: 'gid://stockedge/SkuVersion/TEE-BLK-M?version=41' });
+    assert.equal(r.status, 200);
+    const p = r.body.data.inventorySetQuantities;
+    assert.deepEqual(p.userErrors, []);
+    assert.equal(p.inventoryAdjustmentGroup.changes.find((c) => c.name === 'available').quantityAfterChange, 7);
+    assert.equal(p.inventoryAdjustmentGroup.changes.find((c) => c.name === 'on_hand').quantityAfterChange, 9);
+    assert.ok(r.body.extensions.cost.throttleStatus.currentlyAvailable <= 2000);
+    assert.equal(s.quantity(101, 1), 7);
+    const e = s.log.last('101:1');
+    assert.equal(e.value, 7);
+    assert.equal(e.version, 41);
+    assert.equal(e.sku, 'TEE-BLK-M');
+  });
+
+  test("aliased root fields (StockEdge's batching) are independent units; StockChange URI versions", async () => {
+    const mut = `mutation {
+      q0: inventorySetQuantities(input: {name: "available", reason: "correction", referenceDocumentUri: "gid://stockedge/StockChange/TEE-BLK-M/43", quantities: [{inventoryItemId: "${gid.item(101)}", locationId: "${gid.location(1)}", quantity: 8, changeFromQuantity: 7}]}) { userErrors { code } }
+      q1: inventorySetQuantities(input: {name: "available", reason: "correction", referenceDocumentUri: "gid://stockedge/StockChange/MUG-01/9", quantities: [{inventoryItemId: "${gid.item(102)}", locationId: "${gid.location(1)}", quantity: 1, changeFromQuantity: 999}]}) { userErrors { code } }
+    }`;
+    const r = await gql({ query: mut });
+    assert.deepEqual(r.body.data.q0.userErrors, []);
+    assert.deepEqual(r.body.data.q1.userErrors.map((u) => u.code), ['CHANGE_FROM_QUANTITY_STALE']);
+    assert.equal(s.quantity(101, 1), 8);
+    assert.equal(s.log.last('101:1').version, 43);
+    assert.equal(s.quantity(102, 1), 4);
+    const back = await setQty([q(101, 7, 8)]);
+    assert.deepEqual(back.body.data.inventorySetQuantities.userErrors, []);
+  });
+
+  test("StockEdge's documents: $q0..$qN variables mutation and the StockEdgeAvailable re-read", async () => {
+    const doc = 'mutation StockEdgeSetAvailable($q0: InventorySetQuantitiesInput!, $q1: InventorySetQuantitiesInput!) { '
+      + 'q0: inventorySetQuantities(input: $q0) { inventoryAdjustmentGroup { id } userErrors { code field message } } '
+      + 'q1: inventorySetQuantities(input: $q1) { inventoryAdjustmentGroup { id } userErrors { code field message } } }';
+    const input = (item, quantity, cfq, version) => ({ name: 'available', reason: 'correction', referenceDocumentUri: `gid://stockedge/StockChange/${encodeURIComponent('A/B 1')}/${version}`, quantities: [q(item, quantity, cfq)] });
+    const r = await gql({ query: doc, variables: { q0: input(101, 7, 7, 50), q1: input(999, 1, null, 51) } });
+    assert.equal(r.status, 200);
+    assert.ok(r.body.data.q0.inventoryAdjustmentGroup.id);
+    assert.deepEqual(r.body.data.q1.userErrors.map((u) => u.code), ['INVALID_INVENTORY_ITEM']);
+    assert.equal(s.log.last('101:1').version, 50);
+    const reread = 'query StockEdgeAvailable($item: ID!, $location: ID!) { inventoryItem(id: $item) { inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } } } }';
+    const rr = await gql({ query: reread, variables: { item: gid.item(101), location: gid.location(1) } });
+    assert.deepEqual(rr.body.data.inventoryItem.inventoryLevel.quantities, [{ name: 'available', quantity: 7 }]);
+  });
+
+  test('stale changeFromQuantity → CHANGE_FROM_QUANTITY_STALE and nothing written (all or nothing)', async () => {
+    const before = s.log.entries().length;
+    const r = await setQty([q(102, 1, 4), q(101, 99, 10)]);
+    const p = r.body.data.inventorySetQuantities;
+    assert.equal(p.inventoryAdjustmentGroup, null);
+    assert.deepEqual(p.userErrors.map((u) => u.code), ['CHANGE_FROM_QUANTITY_STALE']);
+    assert.deepEqual(p.userErrors[0].field, ['input', 'quantities', '1', 'changeFromQuantity']);
+    assert.equal(s.quantity(101, 1), 7);
+    assert.equal(s.quantity(102, 1), 4);
+    assert.equal(s.log.entries().length, before);
+  });
+
+  test('2026-04: changeFromQuantity is mandatory; explicit null skips the check', async () => {
+    const r1 = await setQty([q(102, 3)]);
+    assert.equal(r1.body.data.inventorySetQuantities.userErrors[0].code, 'COMPARE_QUANTITY_REQUIRED');
+    assert.equal(s.quantity(102, 1), 4);
+    const r2 = await setQty([q(102, 3, null)]);
+    assert.deepEqual(r2.body.data.inventorySetQuantities.userErrors, []);
+    assert.equal(s.quantity(102, 1), 3);
+  });
+
+  test('2026-04 removed compareQuantity (GraphQL error); 2025-10 still requires it', async () => {
+    const r1 = await setQty([{ ...q(102, 3, null), compareQuantity: 3 }]);
+    assert.equal(r1.body.data, undefined);
+    assert.match(r1.body.errors[0].message, /compareQuantity/);
+    const r2 = await setQty([q(102, 2)], {}, { version: '2025-10' });
+    assert.equal(r2.body.data.inventorySetQuantities.userErrors[0].code, 'COMPARE_QUANTITY_REQUIRED');
+    const r3 = await setQty([{ ...q(102, 2), compareQuantity: 1 }], {}, { version: '2025-10' });
+    assert.equal(r3.body.data.inventorySetQuantities.userErrors[0].code, 'COMPARE_QUANTITY_STALE');
+    const r4 = await setQty([q(102, 2)], { ignoreCompareQuantity: true }, { version: '2025-10' });
+    assert.deepEqual(r4.body.data.inventorySetQuantities.userErrors, []);
+    assert.equal(s.quantity(102, 1), 2);
+  });
+
+  test('unknown item / location / name / reason → userErrors', async () => {
+    const codes = async (quantities, extra) => (await setQty(quantities, extra)).body.data.inventorySetQuantities.userErrors.map((u) => u.code);
+    assert.deepEqual(await codes([q(999, 1, null)]), ['INVALID_INVENTORY_ITEM']);
+    assert.deepEqual(await codes([q(101, 1, null, 77)]), ['INVALID_LOCATION']);
+    assert.deepEqual(await codes([q(101, 1, null, 2)]), ['ITEM_NOT_STOCKED_AT_LOCATION']);
+    assert.deepEqual(await codes([q(101, 1, null)], { name: 'committed' }), ['INVALID_NAME']);
+    assert.deepEqual(await codes([q(101, 1, null)], { reason: 'because' }), ['INVALID_REASON']);
+    const noReason = await gql({ query: M, variables: { input: { name: 'available', quantities: [q(101, 1, null)] } } });
+    assert.equal(noReason.body.data, undefined);
+    assert.equal(noReason.body.errors[0].extensions.code, 'INVALID_VARIABLE');
+  });
+
+  test('read query re-reads the current quantity (inline literals, aliases, fragments)', async () => {
+    const query = `query { a: inventoryItem(id: "${gid.item(101)}") { sku inventoryLevel(locationId: "${gid.location(1)}") { ...L } } }
+      fragment L on InventoryLevel { id quantities(names: ["available", "on_hand", "committed"]) { name quantity } }`;
+    const r = await gql({ query });
+    assert.equal(r.status, 200);
+    const lvl = r.body.data.a.inventoryLevel;
+    assert.equal(lvl.id, gid.level(101, 1));
+    assert.deepEqual(lvl.quantities, [{ name: 'available', quantity: 7 }, { name: 'on_hand', quantity: 9 }, { name: 'committed', quantity: 2 }]);
+    const bad = await gql({ query: '{ inventoryItem(id: "x") { nope } }' });
+    assert.equal(bad.body.errors[0].extensions.code, 'undefinedField');
+  });
+
+  test('cost throttle: THROTTLED with throttleStatus, 200 by default and 429 when configured', async () => {
+    s.setThrottle({ maximumAvailable: 30, restoreRate: 1, currentlyAvailable: 12 });
+    const ok = await setQty([q(102, 2, null)]);
+    assert.equal(ok.status, 200);
+    const r = await setQty([q(102, 2, null)]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.errors[0].extensions.code, 'THROTTLED');
+    assert.equal(r.body.extensions.cost.actualQueryCost, null);
+    assert.equal(r.body.extensions.cost.throttleStatus.maximumAvailable, 30);
+    s.setThrottleStatusCode(429);
+    const r429 = await setQty([q(102, 2, null)]);
+    assert.equal(r429.status, 429);
+    assert.ok(Number(r429.headers.get('retry-after')) >= 1);
+    s.setThrottleStatusCode(200);
+    s.setThrottle({ maximumAvailable: 2000, restoreRate: 100 });
+  });
+
+  test('writes fire a signed inventory_levels/update to subscribers', async () => {
+    const rx = await startReceiver();
+    s.subscribe('inventory_levels/update', `${rx.url}/hooks`, { secret: 'shh' });
+    await setQty([q(101, 6, null)]);
+    await s.flushWebhooks();
+    const h = rx.received[0];
+    assert.equal(h.headers['x-shopify-topic'], 'inventory_levels/update');
+    assert.equal(h.headers['x-shopify-hmac-sha256'], hmac('shh', h.raw));
+    const body = JSON.parse(h.raw);
+    assert.deepEqual(Object.keys(body).sort(), ['admin_graphql_api_id', 'available', 'inventory_item_id', 'location_id', 'updated_at']);
+    assert.equal(body.available, 6);
+    assert.equal(body.admin_graphql_api_id, 'gid://shopify/InventoryLevel/1?inventory_item_id=101');
+    await rx.close();
+  });
+
+  test('webhook sender: documented headers and a verifiable base64 HMAC-SHA256', async () => {
+    const rx = await startReceiver();
+    const order = orderCreatedPayload({ id: 5001, orderNumber: 1042, lineItems: [{ id: 9, variant_id: 77, product_id: 66, sku: 'TEE-BLK-M', quantity: 2 }] });
+    const sent = await sendShopifyWebhook(`${rx.url}/wh`, 'orders/create', order, { secret: 'app-secret', shopDomain: 'x.myshopify.com', eventId: 'evt-1', triggeredAt: '2026-01-01T00:00:00Z', apiVersion: '2026-04' });
+    assert.equal(sent.status, 200);
+    const h = rx.received[0].headers;
+    for (const name of ['x-shopify-topic', 'x-shopify-hmac-sha256', 'x-shopify-shop-domain', 'x-shopify-api-version', 'x-shopify-webhook-id', 'x-shopify-event-id', 'x-shopify-triggered-at']) assert.ok(h[name], name);
+    assert.equal(h['x-shopify-event-id'], 'evt-1');
+    assert.equal(h['x-shopify-shop-domain'], 'x.myshopify.com');
+    const expected = hmac('app-secret', rx.received[0].raw);
+    assert.ok(crypto.timingSafeEqual(Buffer.from(h['x-shopify-hmac-sha256']), Buffer.from(expected)));
+    const body = JSON.parse(rx.received[0].raw);
+    assert.equal(body.line_items[0].sku, 'TEE-BLK-M');
+    assert.equal(body.admin_graphql_api_id, 'gid://shopify/Order/5001');
+    const cancelled = orderCancelledPayload({ id: 5001, lineItems: [{ id: 9, sku: 'TEE-BLK-M', quantity: 2 }] });
+    assert.ok(cancelled.cancelled_at && cancelled.cancel_reason);
+    const refund = refundCreatedPayload({ id: 8, orderId: 5001, refundLineItems: [{ line_item_id: 9, quantity: 1, restock_type: 'return', location_id: 1, line_item: { sku: 'TEE-BLK-M' } }] });
+    assert.equal(refund.refund_line_items[0].restock_type, 'return');
+    assert.equal(refund.restock, true);
+    assert.equal(inventoryLevelsUpdatePayload({ inventory_item_id: 1, location_id: 2, available: 3 }).admin_graphql_api_id, 'gid://shopify/InventoryLevel/2?inventory_item_id=1');
+    await rx.close();
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('woocommerce', () => {
+  let w;
+  const batch = (path, body, auth) => call(`${w.apiBase}${path}`, { method: 'POST', headers: auth === null ? {} : { authorization: auth ?? w.authHeader }, body });
+
+  before(async () => {
+    w = await startWooCommerceSim({
+      products: [
+        { id: 10, sku: 'TEE', manage_stock: true, stock_quantity: 5 },
+        { id: 20, sku: 'SHIRT', type: 'variable', variations: [{ id: 21, sku: 'SHIRT-S', manage_stock: true, stock_quantity: 3 }, { id: 22, sku: 'SHIRT-M', manage_stock: true, stock_quantity: 1 }] },
+      ],
+    });
+  });
+  after(() => w.close());
+
+  test('Basic auth required; bad key/secret → 401 WP error JSON', async () => {
+    const r1 = await batch('/products/batch', { update: [{ id: 10, stock_quantity: 1 }] }, null);
+    assert.equal(r1.status, 401);
+    assert.deepEqual(r1.body, { code: 'woocommerce_rest_cannot_batch', message: 'Sorry, you are not allowed to batch manipulate this resource.', data: { status: 401 } });
+    const bad = `Basic ${Buffer.from(`${w.consumerKey}:wrong`).toString('base64')}`;
+    const r2 = await batch('/products/batch', { update: [] }, bad);
+    assert.equal(r2.status, 401);
+    assert.equal(r2.body.message, 'Consumer secret is invalid.');
+    assert.equal(w.stockOf(10), 5);
+  });
+
+  test('more than 100 items in total → 413 woocommerce_rest_request_entity_too_large', async () => {
+    const update = Array.from({ length: 60 }, () => ({ id: 10, stock_quantity: 1 }));
+    const del = Array.from({ length: 41 }, (_, i) => 9000 + i);
+    const r = await batch('/products/batch', { update, delete: del });
+    assert.equal(r.status, 413);
+    assert.deepEqual(r.body, { code: 'woocommerce_rest_request_entity_too_large', message: 'Unable to accept more than 100 items for this request.', data: { status: 413 } });
+    assert.equal(w.stockOf(10), 5);
+  });
+
+  test('updates apply, unknown ids get per-item errors, last writer wins, log in order', async () => {
+    w.log.clear();
+    const r = await batch('/products/batch', { update: [{ id: 10, manage_stock: true, stock_quantity: 8 }, { id: 404, stock_quantity: 1 }, { id: 10, stock_quantity: 2, meta_data: [{ key: 'stockedge_version', value: '12' }] }] });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.update[0].stock_quantity, 8);
+    assert.deepEqual(r.body.update[1], { id: 404, error: { code: 'woocommerce_rest_product_invalid_id', message: 'Invalid ID.', data: { status: 400 } } });
+    assert.equal(r.body.update[2].stock_quantity, 2);
+    assert.equal(w.stockOf(10), 2);
+    assert.deepEqual(w.log.values('10'), [8, 2]);
+    assert.deepEqual(w.log.versions('10'), [null, 12]);
+    const v = await batch('/products/20/variations/batch', { update: [{ id: 21, stock_quantity: 0 }, { id: 10, stock_quantity: 1 }] });
+    assert.equal(v.body.update[0].stock_status, 'outofstock');
+    assert.equal(v.body.update[1].error.code, 'woocommerce_rest_product_variation_invalid_id');
+    assert.equal(w.stockOf(21), 0);
+    const state = await call(`${w.url}/__sim/state`);
+    assert.equal(state.body.quantities['21'], 0);
+  });
+
+  test('orders: modified_after, page/per_page, X-WP-Total/X-WP-TotalPages', async () => {
+    const t0 = w.clock.iso();
+    w.clock.advance(1000);
+    const ids = [];
+    for (let i = 0; i < 5; i++) { ids.push(w.addOrder({ line_items: [{ product_id: 10, sku: 'TEE', quantity: 1 }] }).id); w.clock.advance(10); }
+    w.clock.advance(1000);
+    const mid = w.clock.iso();
+    w.clock.advance(1000);
+    w.setOrderStatus(ids[0], 'cancelled');
+    w.updateOrder(ids[1], { status: 'refunded', refunds: [{ total: '10.00' }] });
+    const list = (qs, auth = w.authHeader) => call(`${w.apiBase}/orders?${qs}`, { headers: auth ? { authorization: auth } : {} });
+    assert.equal((await list('per_page=2', null)).status, 401);
+    const p1 = await list(`modified_after=${encodeURIComponent(t0)}&per_page=2&page=1&orderby=id&order=asc`);
+    assert.equal(p1.headers.get('x-wp-total'), '5');
+    assert.equal(p1.headers.get('x-wp-totalpages'), '3');
+    assert.match(p1.headers.get('link'), /rel="next"/);
+    const all = [...p1.body];
+    for (let page = 2; page <= 3; page++) all.push(...(await list(`modified_after=${encodeURIComponent(t0)}&per_page=2&page=${page}&orderby=id&order=asc`)).body);
+    assert.deepEqual(all.map((o) => o.id), ids);
+    assert.deepEqual((await list(`modified_after=${encodeURIComponent(t0)}&per_page=2&page=9`)).body, []);
+    const changed = await list(`modified_after=${encodeURIComponent(mid)}`);
+    assert.deepEqual(changed.body.map((o) => o.status).sort(), ['cancelled', 'refunded']);
+    assert.equal(changed.body[0].line_items[0].sku, 'TEE');
+    assert.deepEqual(Object.keys(changed.body[0].line_items[0]).filter((k) => ['id', 'product_id', 'variation_id', 'sku', 'quantity'].includes(k)).sort(), ['id', 'product_id', 'quantity', 'sku', 'variation_id']);
+    const bad = await list('per_page=101');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'rest_invalid_param');
+  });
+
+  test('webhook sender signs the exact body; ping is form-encoded and unsigned', async () => {
+    const rx = await startReceiver();
+    const payload = { id: 7, status: 'processing', billing: { email: 'a/b@example.com', city: 'Zürich' } };
+    const sent = await sendWooWebhook(`${rx.url}/wc`, 'order.created', payload, { secret: 'wcsecret', webhookId: 3, source: 'https://shop.example/' });
+    assert.equal(sent.status, 200);
+    const h = rx.received[0].headers;
+    assert.equal(h['x-wc-webhook-topic'], 'order.created');
+    assert.equal(h['x-wc-webhook-resource'], 'order');
+    assert.equal(h['x-wc-webhook-event'], 'created');
+    assert.equal(h['x-wc-webhook-id'], '3');
+    assert.equal(h['x-wc-webhook-source'], 'https://shop.example/');
+    assert.ok(h['x-wc-webhook-delivery-id']);
+    assert.equal(h['x-wc-webhook-signature'], hmac('wcsecret', rx.received[0].raw));
+    const raw = rx.received[0].raw.toString();
+    assert.ok(raw.includes('a\\/b@example.com') && raw.includes('Z\\u00fcrich'), 'PHP-style escaping');
+    assert.notEqual(hmac('wcsecret', JSON.stringify(JSON.parse(raw))), h['x-wc-webhook-signature'], 're-serialising breaks the signature');
+    await sendPing(`${rx.url}/wc`, 3);
+    const ping = rx.received[1];
+    assert.equal(ping.raw.toString(), 'webhook_id=3');
+    assert.match(ping.headers['content-type'], /application\/x-www-form-urlencoded/);
+    assert.equal(ping.headers['x-wc-webhook-signature'], undefined);
+    await rx.close();
+  });
+
+  test('order webhooks: no retries, disabled after more than 5 consecutive failures', async () => {
+    const rx = await startReceiver(() => ({ status: 500, body: 'down' }));
+    const hook = w.addWebhook({ topic: 'order.updated', url: `${rx.url}/wc`, secret: 's' });
+    const id = w.addOrder({ line_items: [{ product_id: 10, sku: 'TEE', quantity: 1 }] }).id;
+    for (let i = 0; i < 8; i++) { w.updateOrder(id, { status: i % 2 ? 'on-hold' : 'processing' }); await w.flushWebhooks(); }
+    assert.equal(hook.status, 'disabled');
+    assert.equal(rx.received.length, 7);
+    await rx.close();
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('amazon', () => {
+  let a;
+  let token;
+  const listingUrl = (sku, seller) => `${a.url}/listings/2021-08-01/items/${seller ?? a.sellerId}/${encodeURIComponent(sku)}?marketplaceIds=${a.marketplaceId}`;
+  const patch = (sku, body, t = token) => call(listingUrl(sku), { method: 'PATCH', headers: t ? { 'x-amz-access-token': t } : {}, body });
+  const qtyBody = (quantity, op = 'replace') => ({ productType: 'PRODUCT', patches: [{ op, path: '/attributes/fulfillment_availability', value: [{ fulfillment_channel_code: 'DEFAULT', quantity }] }] });
+  const lwa = (params) => call(a.lwaUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
+
+  before(async () => {
+    a = await startAmazonSim({ listings: [{ sku: 'TEE-BLK-M', quantity: 4 }, { sku: 'MUG-01', quantity: 1 }] });
+  });
+  after(() => a.close());
+
+  test('LWA refresh_token grant issues bearer tokens and counts requests', async () => {
+    const bad = await lwa({ grant_type: 'refresh_token', refresh_token: 'nope', client_id: a.clientId, client_secret: a.clientSecret });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, 'invalid_grant');
+    const badClient = await lwa({ grant_type: 'refresh_token', refresh_token: a.refreshToken, client_id: a.clientId, client_secret: 'x' });
+    assert.equal(badClient.status, 401);
+    const r = await lwa({ grant_type: 'refresh_token', refresh_token: a.refreshToken, client_id: a.clientId, client_secret: a.clientSecret });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.token_type, 'bearer');
+    assert.equal(r.body.expires_in, 3600);
+    assert.match(r.body.access_token, /^Atza\|/);
+    assert.ok(r.body.access_token.length >= 350);
+    token = r.body.access_token;
+    assert.equal(a.tokenRequestCount, 3);
+  });
+
+  test('x-amz-access-token required; unknown and expired tokens refused (403)', async () => {
+    const r1 = await patch('TEE-BLK-M', qtyBody(3), null);
+    assert.equal(r1.status, 403);
+    assert.equal(r1.body.errors[0].code, 'Unauthorized');
+    assert.equal((await patch('TEE-BLK-M', qtyBody(3), 'Atza|forged')).status, 403);
+    const clock = a.clock;
+    clock.advance(3601 * 1000);
+    const r2 = await patch('TEE-BLK-M', qtyBody(3));
+    assert.equal(r2.status, 403);
+    assert.match(r2.body.errors[0].details, /expired/);
+    clock.advance(-3601 * 1000);
+    assert.equal(a.quantity('TEE-BLK-M'), 4);
+  });
+
+  test('ACCEPTED for a valid quantity patch; INVALID with issues otherwise; 400 on schema errors', async () => {
+    const ok = await patch('TEE-BLK-M', qtyBody(9), token);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.status, 'ACCEPTED');
+    assert.equal(ok.body.sku, 'TEE-BLK-M');
+    assert.deepEqual(ok.body.issues, []);
+    assert.ok(ok.body.submissionId);
+    assert.ok(ok.headers.get('x-amzn-ratelimit-limit'));
+    assert.equal(a.quantity('TEE-BLK-M'), 9);
+    const neg = await patch('TEE-BLK-M', qtyBody(-1));
+    assert.equal(neg.body.status, 'INVALID');
+    assert.equal(neg.body.issues[0].severity, 'ERROR');
+    assert.equal(a.quantity('TEE-BLK-M'), 9);
+    const unknown = await patch('NOPE', qtyBody(1));
+    assert.equal(unknown.body.status, 'INVALID');
+    const badOp = await patch('TEE-BLK-M', { productType: 'PRODUCT', patches: [{ op: 'set', path: '/attributes/fulfillment_availability', value: [] }] });
+    assert.equal(badOp.status, 400);
+    const noType = await patch('TEE-BLK-M', { patches: qtyBody(1).patches });
+    assert.equal(noType.status, 400);
+    a.clock.advance(250); // six calls so far: let the 5 rps bucket refill one token
+    const merged = await patch('TEE-BLK-M', qtyBody(6, 'merge'));
+    assert.equal(merged.body.status, 'ACCEPTED');
+    assert.deepEqual(a.log.values('TEE-BLK-M'), [9, 6]);
+  });
+
+  test('5 req/s burst 5 per seller → 429 QuotaExceeded with x-amzn-RateLimit-Limit', async () => {
+    a.clock.freeze(); // count tokens exactly: no refill while the loop runs
+    a.clock.advance(1000); // a full bucket after the previous test
+    const statuses = [];
+    let last;
+    for (let i = 0; i < 7; i++) { last = await patch('MUG-01', qtyBody(i)); statuses.push(last.status); }
+    a.clock.unfreeze();
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    assert.equal(last.body.errors[0].code, 'QuotaExceeded');
+    assert.equal(last.headers.get('x-amzn-ratelimit-limit'), '5.0');
+  });
+
+  test('getOrders with LastUpdatedAfter and NextToken; getOrderItems pages; cancel bumps LastUpdateDate', async () => {
+    const start = new Date(a.clock.now() - 1000).toISOString();
+    const ids = [];
+    for (let i = 0; i < 5; i++) { ids.push(a.addOrder({ items: [{ SellerSKU: 'TEE-BLK-M', QuantityOrdered: 1 }, { SellerSKU: 'MUG-01', QuantityOrdered: 2 }, { SellerSKU: 'CAP', QuantityOrdered: 1 }] }).AmazonOrderId); a.clock.advance(1000); }
+    const get = (qs) => call(`${a.url}/orders/v0/orders?${qs}`, { headers: { 'x-amz-access-token': token } });
+    assert.equal((await get(`LastUpdatedAfter=${start}`)).status, 400);
+    assert.equal((await get(`MarketplaceIds=${a.marketplaceId}`)).status, 400);
+    const seen = [];
+    let r = await get(`MarketplaceIds=${a.marketplaceId}&LastUpdatedAfter=${encodeURIComponent(start)}&MaxResultsPerPage=2`);
+    seen.push(...r.body.payload.Orders.map((o) => o.AmazonOrderId));
+    while (r.body.payload.NextToken) {
+      r = await get(`MarketplaceIds=${a.marketplaceId}&NextToken=${encodeURIComponent(r.body.payload.NextToken)}`);
+      seen.push(...r.body.payload.Orders.map((o) => o.AmazonOrderId));
+    }
+    assert.deepEqual(seen, ids);
+    a.setOrderItemsPageSize(2);
+    const items = [];
+    let ri = await call(`${a.url}/orders/v0/orders/${ids[0]}/orderItems`, { headers: { 'x-amz-access-token': token } });
+    items.push(...ri.body.payload.OrderItems);
+    assert.ok(ri.body.payload.NextToken);
+    ri = await call(`${a.url}/orders/v0/orders/${ids[0]}/orderItems?NextToken=${encodeURIComponent(ri.body.payload.NextToken)}`, { headers: { 'x-amz-access-token': token } });
+    items.push(...ri.body.payload.OrderItems);
+    assert.deepEqual(items.map((i) => [i.SellerSKU, i.QuantityOrdered]), [['TEE-BLK-M', 1], ['MUG-01', 2], ['CAP', 1]]);
+    const mark = new Date(a.clock.now()).toISOString();
+    a.clock.advance(1000);
+    a.cancelOrder(ids[2]);
+    const changed = await get(`MarketplaceIds=${a.marketplaceId}&LastUpdatedAfter=${encodeURIComponent(mark)}`);
+    assert.deepEqual(changed.body.payload.Orders.map((o) => [o.AmazonOrderId, o.OrderStatus]), [[ids[2], 'Canceled']]);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('ebay', () => {
+  let e;
+  const bulk = (requests, token) => call(`${e.url}/sell/inventory/v1/bulk_update_price_quantity`, { method: 'POST', headers: token === null ? {} : { authorization: `Bearer ${token ?? e.token}` }, body: { requests } });
+
+  before(async () => {
+    e = await startEbaySim({
+      inventory: [
+        { sku: 'TEE', quantity: 10, offers: [{ offerId: '5001', availableQuantity: 10 }] },
+        { sku: 'MUG', quantity: 3, offers: [{ offerId: '5002', availableQuantity: 3 }] },
+      ],
+    });
+  });
+  after(() => e.close());
+
+  test('bearer token required → 401 OAuth error', async () => {
+    const r = await bulk([{ sku: 'TEE', shipToLocationAvailability: { quantity: 1 } }], null);
+    assert.equal(r.status, 401);
+    assert.equal(r.body.errors[0].errorId, 1001);
+    assert.equal((await bulk([], 'bad')).status, 401);
+  });
+
+  test('more than 25 requests → 400', async () => {
+    const reqs = Array.from({ length: 26 }, () => ({ sku: 'TEE', shipToLocationAvailability: { quantity: 1 } }));
+    const r = await bulk(reqs);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.errors[0].errorId, 25002);
+    assert.equal(e.item('TEE').quantity, 10);
+  });
+
+  test('per-request responses: 200s, and 207 with errors for unknown sku/offer', async () => {
+    const ok = await bulk([{ sku: 'TEE', shipToLocationAvailability: { quantity: 8 }, offers: [{ offerId: '5001', availableQuantity: 6 }] }]);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body.responses, [{ offerId: '5001', sku: 'TEE', statusCode: 200 }]);
+    assert.equal(e.listedQuantity('5001'), 6);
+    const mixed = await bulk([
+      { sku: 'MUG', shipToLocationAvailability: { quantity: 2 }, offers: [{ offerId: '5002', availableQuantity: 2 }] },
+      { sku: 'GHOST', shipToLocationAvailability: { quantity: 1 } },
+      { offers: [{ offerId: '9999', availableQuantity: 1 }] },
+    ]);
+    assert.equal(mixed.status, 207);
+    assert.equal(mixed.body.responses[0].statusCode, 200);
+    assert.equal(mixed.body.responses[1].statusCode, 400);
+    assert.equal(mixed.body.responses[1].errors[0].errorId, 25709);
+    assert.equal(mixed.body.responses[2].errors[0].errorId, 25709);
+    assert.deepEqual(e.log.values('TEE'), [6]);
+  });
+
+  test('the 251st revision of a listing in a UTC day is refused; the next day it works', async () => {
+    e.setRevisionsToday('5002', 249);
+    const r250 = await bulk([{ offers: [{ offerId: '5002', availableQuantity: 1 }] }]);
+    assert.equal(r250.status, 200);
+    assert.equal(e.revisionsToday('5002'), 250);
+    const r251 = await bulk([{ offers: [{ offerId: '5002', availableQuantity: 0 }] }]);
+    assert.equal(r251.status, 207);
+    assert.equal(r251.body.responses[0].statusCode, 400);
+    assert.equal(r251.body.responses[0].errors[0].errorId, 25002);
+    assert.equal(e.offer('5002').availableQuantity, 1);
+    const now = new Date(e.clock.now());
+    const nextDay = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 0, 0, 1);
+    e.clock.set(nextDay);
+    const ok = await bulk([{ offers: [{ offerId: '5002', availableQuantity: 0 }] }]);
+    assert.equal(ok.status, 200);
+    assert.equal(e.revisionsToday('5002'), 1);
+    e.clock.reset();
+  });
+
+  test('getOrders: filter=lastmodifieddate:[from..], limit/offset pagination', async () => {
+    const from = new Date(e.clock.now() - 1).toISOString();
+    const ids = [];
+    for (let i = 0; i < 5; i++) { ids.push(e.addOrder({ lineItems: [{ sku: 'TEE', quantity: 1 }] }).orderId); e.clock.advance(1000); }
+    e.clock.advance(1000);
+    const mark = new Date(e.clock.now()).toISOString();
+    e.clock.advance(1000);
+    e.cancelOrder(ids[1]);
+    const page = (filter, limit, offset) => call(`${e.url}/sell/fulfillment/v1/order?filter=${encodeURIComponent(filter)}&limit=${limit}&offset=${offset}`, { headers: { authorization: `Bearer ${e.token}` } });
+    const got = [];
+    let r = await page(`lastmodifieddate:[${from}..]`, 2, 0);
+    assert.equal(r.body.total, 5);
+    got.push(...r.body.orders);
+    while (r.body.next) { r = await call(r.body.next, { headers: { authorization: `Bearer ${e.token}` } }); got.push(...r.body.orders); }
+    assert.deepEqual(got.map((o) => o.orderId).sort(), [...ids].sort());
+    const changed = await page(`lastmodifieddate:[${mark}..]`, 50, 0);
+    assert.deepEqual(changed.body.orders.map((o) => [o.orderId, o.cancelStatus.cancelState]), [[ids[1], 'CANCELED']]);
+    assert.equal(changed.body.orders[0].lineItems[0].sku, 'TEE');
+    assert.equal((await page('bogus:[x..]', 1, 0)).status, 400);
+  });
+
+  test('notification sender: X-EBAY-SIGNATURE verifies with the served public key', async () => {
+    const rx = await startReceiver();
+    const payload = notificationPayload({ topic: 'MARKETPLACE_ACCOUNT_DELETION', data: { username: 'u', userId: 'x' } });
+    const sent = await e.sendNotification(`${rx.url}/ebay`, payload);
+    assert.equal(sent.status, 200);
+    const got = rx.received[0];
+    const header = JSON.parse(Buffer.from(got.headers['x-ebay-signature'], 'base64').toString());
+    assert.equal(header.alg, 'ecdsa');
+    assert.equal(header.digest, 'SHA256');
+    assert.equal(header.kid, e.keyId);
+    assert.equal((await call(`${e.url}/commerce/notification/v1/public_key/${header.kid}`)).status, 401);
+    const pk = await call(`${e.url}/commerce/notification/v1/public_key/${header.kid}`, { headers: { authorization: `Bearer ${e.token}` } });
+    assert.equal(pk.status, 200);
+    assert.equal(pk.body.algorithm, 'ECDSA');
+    assert.equal(pk.body.digest, 'SHA256');
+    const key = crypto.createPublicKey(formatEbayKey(pk.body.key));
+    assert.ok(crypto.verify('sha256', got.raw, key, Buffer.from(header.signature, 'base64')));
+    // eBay's SDKs verify over the compactly re-serialised JSON: identical bytes here.
+    assert.ok(crypto.verify('sha256', Buffer.from(JSON.stringify(JSON.parse(got.raw))), key, Buffer.from(header.signature, 'base64')));
+    assert.equal(crypto.verify('sha256', Buffer.from(got.raw.toString().replace('"u"', '"v"')), key, Buffer.from(header.signature, 'base64')), false);
+    // SHA1 mode (as in eBay's SDK fixtures): header and public key both say SHA1.
+    e.setDigest('SHA1');
+    await e.sendNotification(`${rx.url}/ebay`, payload);
+    const h1 = JSON.parse(Buffer.from(rx.received[1].headers['x-ebay-signature'], 'base64').toString());
+    assert.equal(h1.digest, 'SHA1');
+    assert.ok(crypto.verify('sha1', rx.received[1].raw, key, Buffer.from(h1.signature, 'base64')));
+    e.setDigest('SHA256');
+    await rx.close();
+  });
+
+  test('endpoint validation challenge helper', async () => {
+    const endpoint = 'http://127.0.0.1/ebay';
+    const rx = await startReceiver(({ url }) => ({ status: 200, contentType: 'application/json', body: JSON.stringify({ challengeResponse: challengeResponse(url.searchParams.get('challenge_code'), 'tok', `${endpointBase}/ebay`) }) }));
+    const endpointBase = rx.url;
+    const r = await sendChallenge(`${rx.url}/ebay`, 'tok');
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(challengeResponse('a', 'b', 'c'), crypto.createHash('sha256').update('abc').digest('hex'));
+    assert.ok(endpoint);
+    await rx.close();
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('wholesale (X12 846)', () => {
+  let h;
+  const post = (body, { ct = 'application/edi-x12', auth } = {}) => call(h.endpoint, { method: 'POST', headers: { 'content-type': ct, ...(auth === null ? {} : { authorization: auth ?? h.authHeader('ACME') }) }, body });
+
+  before(async () => {
+    h = await startWholesaleSim({ partners: [{ id: 'ACME', username: 'acme', password: 'pw', senderId: 'STOCKEDGE' }] });
+  });
+  after(() => h.close());
+
+  test('Basic auth per partner', async () => {
+    const doc = build846({ items: [{ code: 'TEE', quantity: 1 }], controlNumber: 1 });
+    const r = await post(doc, { auth: null });
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get('www-authenticate'), /Basic/);
+    assert.equal((await post(doc, { auth: `Basic ${Buffer.from('acme:bad').toString('base64')}` })).status, 401);
+  });
+
+  test('a valid 846 is accepted and QTY*33 recorded per item code, in order', async () => {
+    const doc = build846({ items: [{ code: 'TEE', quantity: 5 }, { code: 'MUG', quantity: 0 }], controlNumber: 2 });
+    const r = await post(doc, { ct: 'text/plain' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.status, 'accepted');
+    assert.equal(h.quantity('TEE'), 5);
+    assert.equal(h.quantity('MUG'), 0);
+    const r2 = await post(build846({ items: [{ code: 'TEE', quantity: 3 }], controlNumber: 3 }));
+    assert.equal(r2.status, 200);
+    assert.deepEqual(h.log.values('TEE'), [5, 3]);
+    const dup = await post(build846({ items: [{ code: 'TEE', quantity: 99 }], controlNumber: 3 }));
+    assert.equal(dup.body.status, 'duplicate');
+    assert.equal(h.quantity('TEE'), 3);
+    assert.equal((await post(doc, { ct: 'application/json' })).status, 415);
+  });
+
+  test("StockEdge's LIN form (LIN**IN*<code>*VN*<sku>) with BIA05 and DTM in the loop", async () => {
+    const doc = build846({ items: [{ ids: { IN: 'P-77', VN: 'TEE-BLK-M' }, quantity: 4 }], controlNumber: 10 })
+      .replace(/(BIA\*00\*MM\*INV0001\*\d{8})~/, '$1*1200~')
+      .replace(/(QTY\*33\*4\*EA~)/, '$1\nDTM*007*20260101*1200~')
+      .replace(/SE\*(\d+)\*/, (_, n) => `SE*${Number(n) + 1}*`);
+    const r = await post(doc);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(h.quantity('P-77'), 4);
+    assert.deepEqual(h.log.last('P-77').ids, { IN: 'P-77', VN: 'TEE-BLK-M' });
+    assert.equal(h.log.entries({ sku: 'TEE-BLK-M' }).length, 1);
+  });
+
+  test('invalid envelopes are refused with a reason and write nothing', async () => {
+    const good = build846({ items: [{ code: 'CAP', quantity: 2 }], controlNumber: 4 });
+    const cases = [
+      [good.replace('*ZZ*STOCKEDGE      *', '*ZZ*STOCKEDGE     *'), /106/],
+      [good.replace(/SE\*\d+\*/, 'SE*99*'), /SE01/],
+      [good.replace('SE*6*0001', 'SE*6*0002'), /SE02/],
+      [good.replace('GE*1*4', 'GE*1*5'), /GE02/],
+      [good.replace('IEA*1*000000004', 'IEA*1*000000009'), /IEA02/],
+      [good.replace('GS*IB*', 'GS*IN*'), /GS01/],
+      [good.replace('QTY*33*2*EA', 'QTY*17*2*EA'), /QTY\*33/],
+      [good.replace('QTY*33*2*EA', 'QTY*33*-2*EA'), /non-negative/],
+      [good.replace('CTT*1', 'CTT*2'), /CTT01/],
+      [good.replace(/GE\*1\*4~\n/, ''), /GE/],
+    ];
+    for (const [doc, reason] of cases) {
+      const r = await post(doc);
+      assert.equal(r.status, 400, `${reason}: ${r.text}`);
+      assert.equal(r.body.status, 'rejected');
+      assert.match(r.body.reason, reason);
+    }
+    assert.equal(h.quantity('CAP'), undefined);
+    const foreign = build846({ senderId: 'OTHER', items: [{ code: 'CAP', quantity: 2 }], controlNumber: 5 });
+    assert.equal((await post(foreign)).status, 403);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('faults speak each platform\'s error shape', () => {
+  let sims;
+  before(async () => { sims = await startAll(); });
+  after(() => sims.close());
+
+  test('500 / 429 bodies and headers per platform; faults settable over HTTP on each', async () => {
+    const probe = {
+      shopify: [sims.shopify.graphqlUrl(), 'POST'],
+      woocommerce: [`${sims.woocommerce.apiBase}/orders`, 'GET'],
+      amazon: [`${sims.amazon.url}/orders/v0/orders?MarketplaceIds=x`, 'GET'],
+      ebay: [`${sims.ebay.url}/sell/fulfillment/v1/order`, 'GET'],
+      wholesale: [sims.wholesale.endpoint, 'POST'],
+    };
+    for (const [name, [url, method]] of Object.entries(probe)) {
+      const set = await call(`${sims[name].url}/__sim/faults`, { method: 'POST', body: { sequence: ['500', '429'], retryAfterSeconds: 2 } });
+      assert.equal(set.status, 200, name);
+      const r500 = await call(url, { method, body: method === 'POST' ? '' : undefined });
+      assert.equal(r500.status, 500, name);
+      const r429 = await call(url, { method, body: method === 'POST' ? '' : undefined });
+      assert.equal(r429.status, 429, name);
+      if (name === 'amazon') {
+        assert.equal(r429.headers.get('retry-after'), null); // SP-API sends none
+        assert.ok(r429.headers.get('x-amzn-ratelimit-limit'));
+        assert.equal(r429.body.errors[0].code, 'QuotaExceeded');
+      } else {
+        assert.equal(r429.headers.get('retry-after'), '2', name);
+      }
+      if (name === 'woocommerce') assert.deepEqual(Object.keys(r500.body).sort(), ['code', 'data', 'message']);
+      if (name === 'ebay') assert.equal(r500.body.errors[0].errorId, 25001);
+      if (name === 'shopify') assert.ok(r500.body.errors);
+      const journal = await call(`${sims[name].url}/__sim/requests`);
+      assert.deepEqual(journal.body.requests.slice(-2).map((x) => x.fault), ['500', '429'], name);
+    }
+  });
+});
