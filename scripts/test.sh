@@ -20,5 +20,6 @@ wasm_env cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnin
 step "build the Worker"
 bash scripts/build-worker.sh
 
-step "end-to-end tests (workerd)"
+step "channel simulators (self-tests) and end-to-end tests (workerd)"
+node --test tests/sim/
 STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/

@@ -4,6 +4,7 @@
 //! and acknowledges or retries messages. Messages that exhaust their retries reach the
 //! dead-letter queue, whose consumer records them as failures.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use crate::stock::{Sku, Token};
 use crate::sync::connection::{self, ConnectionError};
 use crate::sync::{
     coalesce, ChannelAdapter, Decision, HttpRequest, HttpResponse, LastPushed, ListingKey, ListingOutcome, ListingUpdate, LwaToken,
-    Outcome, RetryPolicy, ShopifyAdapter, StockChanged,
+    Outcome, RetryPolicy, ShopifyAdapter, StockChanged, TokenBucket,
 };
 use crate::time::Millis;
 
@@ -194,7 +195,7 @@ async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> V
         Err(e @ ConnectionError::Unsupported(_)) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Rejected, e.to_string())),
         Err(e) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string())),
     };
-    let mut outcomes = run(adapter.as_ref(), &base, updates, t).await;
+    let mut outcomes = run(adapter.as_ref(), &base, &conn.account, updates, t).await;
     // Compare-and-set lost (Shopify): read what the platform shows, then push once more.
     if conn.kind == ChannelKind::Shopify {
         let stale: Vec<&ListingUpdate> =
@@ -208,7 +209,7 @@ async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> V
                     again.push(u.clone().expecting(ShopifyAdapter::read_available(&resp)));
                 }
             }
-            let second = run(adapter.as_ref(), &base, &again, t).await;
+            let second = run(adapter.as_ref(), &base, &conn.account, &again, t).await;
             outcomes.retain(|o| !second.iter().any(|s| s.key == o.key));
             outcomes.extend(second);
         }
@@ -216,10 +217,32 @@ async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> V
     outcomes
 }
 
-async fn run(adapter: &dyn ChannelAdapter, base: &str, updates: &[ListingUpdate], t: Millis) -> Vec<ListingOutcome> {
+thread_local! {
+    /// Per Amazon account, the SP-API rate (5 requests/s, burst 5), kept for the isolate's life.
+    static AMAZON_RATE: RefCell<BTreeMap<String, TokenBucket>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Waits until the account's token bucket allows one more Amazon call.
+async fn pace_amazon(account: &str) {
+    loop {
+        let t = now();
+        let wait = AMAZON_RATE.with(|b| {
+            b.borrow_mut().entry(account.to_owned()).or_insert_with(|| TokenBucket::amazon_listings(t)).try_take(t)
+        });
+        match wait {
+            Ok(()) => return,
+            Err(ms) => Delay::from(Duration::from_millis(ms.max(1))).await,
+        }
+    }
+}
+
+async fn run(adapter: &dyn ChannelAdapter, base: &str, account: &str, updates: &[ListingUpdate], t: Millis) -> Vec<ListingOutcome> {
     let built = adapter.build(updates, t);
     let mut outcomes = built.refused;
     for call in &built.calls {
+        if adapter.kind() == ChannelKind::Amazon {
+            pace_amazon(account).await;
+        }
         match send(base, &call.request).await {
             Ok(resp) => outcomes.extend(adapter.interpret(call, &resp, t)),
             Err(why) => outcomes.extend(adapter.no_response(call, &why)),
