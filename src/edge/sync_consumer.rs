@@ -20,7 +20,7 @@ use crate::stock::{Sku, Token};
 use crate::sync::connection::{self, ConnectionError};
 use crate::sync::{
     coalesce, ChannelAdapter, Decision, HttpRequest, HttpResponse, LastPushed, ListingKey, ListingOutcome, ListingUpdate, LwaToken,
-    Outcome, RetryPolicy, ShopifyAdapter, StockChanged, TokenBucket,
+    Outcome, RetryPolicy, ShopifyAdapter, StockChanged, TokenBucket, TokenCache,
 };
 use crate::time::Millis;
 
@@ -196,6 +196,17 @@ async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> V
         Err(e) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string())),
     };
     let mut outcomes = run(adapter.as_ref(), &base, &conn.account, updates, t).await;
+    if conn.kind == ChannelKind::Amazon {
+        // A refused access token (revoked, or expired before its time): forget it and retry
+        // with a new one rather than dead-lettering the update.
+        let refused = |o: &ListingOutcome| matches!(&o.outcome, Outcome::Permanent(f) if f.kind == crate::sync::FailureKind::Credentials);
+        if outcomes.iter().any(refused) {
+            AMAZON_TOKENS.with(|c| c.borrow_mut().clear());
+            for o in outcomes.iter_mut().filter(|o| refused(o)) {
+                o.outcome = Outcome::backoff("the access token was refused; a new one is fetched");
+            }
+        }
+    }
     // Compare-and-set lost (Shopify): read what the platform shows, then push once more.
     if conn.kind == ChannelKind::Shopify {
         let stale: Vec<&ListingUpdate> =
@@ -251,11 +262,24 @@ async fn run(adapter: &dyn ChannelAdapter, base: &str, account: &str, updates: &
     outcomes
 }
 
+thread_local! {
+    /// Per Amazon refresh token, the access token last obtained, until shortly before it expires.
+    static AMAZON_TOKENS: RefCell<BTreeMap<String, TokenCache>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// An LWA access token for the channel's credentials: the cached one while valid, else a new one.
 async fn amazon_token(settings: &Map<String, Value>, secret: Option<&str>, t: Millis) -> std::result::Result<String, Outcome> {
     let creds = connection::lwa_credentials(secret)
         .map_err(|e| Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string()))?;
+    let cached = AMAZON_TOKENS.with(|c| c.borrow().get(&creds.refresh_token).and_then(|tc| tc.get(t).map(str::to_owned)));
+    if let Some(token) = cached {
+        return Ok(token);
+    }
     let resp = send(&connection::token_url(settings), &creds.token_request()).await.map_err(Outcome::backoff)?;
-    LwaToken::from_response(&resp, t).map(|token| token.access_token)
+    let token = LwaToken::from_response(&resp, t)?;
+    let access = token.access_token.clone();
+    AMAZON_TOKENS.with(|c| c.borrow_mut().entry(creds.refresh_token.clone()).or_default().store(token, t));
+    Ok(access)
 }
 
 /// Performs one platform call, with a timeout.
