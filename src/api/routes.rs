@@ -2,6 +2,7 @@
 
 use super::problem::{Kind, Problem};
 use super::requests::{sku_in_path, token_in_path};
+use crate::catalog::model::ChannelKind;
 use crate::stock::{Sku, Token};
 
 /// Who may call a route.
@@ -45,12 +46,17 @@ pub enum Route {
     RetryFailure(i64),
     /// Products, locations, channels and listings (admin).
     Catalog(super::catalog_routes::CatalogRoute),
+    /// `POST /v1/webhooks/{shopify|woocommerce|amazon|ebay}`: a platform-signed delivery (no
+    /// bearer token; the signature is checked instead).
+    Webhook(ChannelKind),
+    /// `GET /v1/inbound/unmatched`: inbound order lines that map to no listing.
+    Unmatched,
 }
 
 impl Route {
     pub fn role(&self) -> Role {
         match self {
-            Route::Health | Route::OpenApi | Route::ProblemPage(_) => Role::Public,
+            Route::Health | Route::OpenApi | Route::ProblemPage(_) | Route::Webhook(_) => Role::Public,
             Route::Availability
             | Route::CreateReservation
             | Route::GetReservation(_)
@@ -69,7 +75,8 @@ impl Route {
             | Route::SyncStatus
             | Route::SyncFailures
             | Route::RetryFailure(_)
-            | Route::Catalog(_) => Role::Admin,
+            | Route::Catalog(_)
+            | Route::Unmatched => Role::Admin,
         }
     }
 }
@@ -83,10 +90,11 @@ fn method_not_allowed(allow: &str) -> Problem {
     Problem::new(Kind::MethodNotAllowed, format!("this path takes {allow}")).with("allow", allow)
 }
 
-/// Whether `path` is one of the public pages (no token needed, whatever the method).
+/// Whether `path` is one of the public pages (no token needed, whatever the method), or a
+/// webhook path (platform-signed: the signature is checked instead of a token).
 pub fn is_public(path: &str) -> bool {
     let p = path.trim_end_matches('/');
-    p == "/healthz" || p == "/v1/openapi.json" || p.starts_with("/problems/")
+    p == "/healthz" || p == "/v1/openapi.json" || p.starts_with("/problems/") || p.starts_with("/v1/webhooks/")
 }
 
 /// Resolves `method path` to a route, or to the problem to answer with.
@@ -143,6 +151,14 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
                 .map(Route::RetryFailure)
                 .ok_or_else(|| Problem::invalid(vec![super::problem::FieldError::new("id", "must be a positive integer")])),
         ),
+        ["v1", "webhooks", platform] => match *platform {
+            "shopify" => only("POST", Ok(Route::Webhook(ChannelKind::Shopify))),
+            "woocommerce" => only("POST", Ok(Route::Webhook(ChannelKind::Woocommerce))),
+            "amazon" => only("POST", Ok(Route::Webhook(ChannelKind::Amazon))),
+            "ebay" => only("POST", Ok(Route::Webhook(ChannelKind::Ebay))),
+            _ => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
+        },
+        ["v1", "inbound", "unmatched"] => only("GET", Ok(Route::Unmatched)),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();
             let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();
@@ -177,5 +193,25 @@ mod tests {
         assert_eq!(resolve("GET", "/nope").map_err(|p| p.kind), Err(Kind::NotFound));
         assert_eq!(resolve("DELETE", "/v1/reservations").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
         assert_eq!(resolve("GET", "/v1/skus/bad%20sku").map_err(|p| p.kind), Err(Kind::ValidationFailed));
+    }
+
+    #[test]
+    fn webhooks_are_public_and_post_only() {
+        for (name, kind) in [
+            ("shopify", ChannelKind::Shopify),
+            ("woocommerce", ChannelKind::Woocommerce),
+            ("amazon", ChannelKind::Amazon),
+            ("ebay", ChannelKind::Ebay),
+        ] {
+            let path = format!("/v1/webhooks/{name}");
+            let r = resolve("POST", &path).expect("route");
+            assert_eq!(r, Route::Webhook(kind));
+            assert_eq!(r.role(), Role::Public);
+            assert!(is_public(&path));
+            assert_eq!(resolve("GET", &path).map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        }
+        assert_eq!(resolve("POST", "/v1/webhooks/etsy").map_err(|p| p.kind), Err(Kind::NotFound));
+        assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| r.role()), Ok(Role::Admin));
+        assert!(!is_public("/v1/inbound/unmatched"));
     }
 }

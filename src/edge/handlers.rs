@@ -101,6 +101,11 @@ async fn write(req: &mut Request, env: &Env, max: usize) -> Result<std::result::
 }
 
 pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Response> {
+    // Webhooks read their raw body themselves (1 MiB, before any parsing) and take no
+    // Idempotency-Key: the platform's delivery id de-duplicates them.
+    if let Route::Webhook(kind) = route {
+        return super::webhooks::receive(kind, req, env).await;
+    }
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
         let max = if route == Route::Import { MAX_IMPORT_FILE_BYTES as usize } else { MAX_JSON_BODY_BYTES };
@@ -216,6 +221,8 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
         Route::SyncFailures => super::sync_admin::failures(env).await,
         Route::RetryFailure(id) => super::sync_admin::retry(env, id).await,
         Route::Catalog(route) => super::catalog::handle(route, req, &w.bytes, env).await,
+        Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
+        Route::Unmatched => super::webhooks::unmatched(&query_pairs(&req)?, env).await,
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));
             let order = OrderKey { channel: f.channel, order_id: f.order_id };

@@ -17,6 +17,7 @@ mod sku_client;
 mod sku_object;
 mod sync_admin;
 mod sync_consumer;
+mod webhooks;
 
 
 use worker::{event, Context, Env, Request, Response, Result};

@@ -14,6 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import crypto from 'node:crypto';
+
+import { startEbaySim, notificationPayload, signNotification } from '../sim/ebay.mjs';
 import {
   assertRouterCoverage,
   document,
@@ -290,6 +293,7 @@ const SAMPLE = {
   'GET /v1/sync/status': ['/v1/sync/status'],
   'GET /v1/sync/failures': ['/v1/sync/failures'],
   'POST /v1/sync/failures/{id}/retry': ['/v1/sync/failures/999999/retry'],
+  'GET /v1/inbound/unmatched': ['/v1/inbound/unmatched'],
 };
 
 describe('auth', () => {
@@ -809,6 +813,77 @@ describe('sync', () => {
     }
     assert.ok(failure, 'the failure is listed');
     expectStatus(await call('POST', `/v1/sync/failures/${failure.id}/retry`, { token: ADMIN }), 200);
+  });
+});
+
+describe('inbound webhooks', () => {
+  // Signing keys from .dev.vars (SIM_*_WEBHOOK_SECRET, SIM_AMAZON_FORWARDER_SECRET).
+  const hmac = (key, text, enc = 'base64') => crypto.createHmac('sha256', key).update(text).digest(enc);
+  const SHOP = `${RUN}-openapi.myshopify.com`.toLowerCase();
+
+  test('POST /v1/webhooks/shopify: 200 for a signed delivery, 401 forged, 413 over 1 MiB', async () => {
+    expectStatus(
+      await call('PUT', `/v1/channels/${RUN}-shop`, { token: ADMIN, body: { kind: 'shopify', account: SHOP, settings: { webhook_secret: 'SIM_SHOPIFY_WEBHOOK_SECRET' } } }),
+      201,
+    );
+    const body = JSON.stringify({ id: 1, title: 'a product' });
+    const headers = (sig) => ({ 'x-shopify-topic': 'products/update', 'x-shopify-shop-domain': SHOP, 'x-shopify-event-id': crypto.randomUUID(), 'x-shopify-hmac-sha256': sig });
+    const r = await call('POST', '/v1/webhooks/shopify', { raw: body, headers: headers(hmac('shopify-sim-client-secret', body)) });
+    expectStatus(r, 200);
+    assert.equal(r.json.result, 'ignored');
+    expectProblem(await call('POST', '/v1/webhooks/shopify', { raw: body, headers: headers(hmac('forged', body)) }), 401, 'unauthorized');
+    const big = JSON.stringify({ id: 1, pad: 'x'.repeat(1024 * 1024) });
+    expectProblem(await call('POST', '/v1/webhooks/shopify', { raw: big, headers: headers(hmac('shopify-sim-client-secret', big)) }), 413, 'payload-too-large');
+  });
+
+  test('POST /v1/webhooks/woocommerce: the creation ping answers 200', async () => {
+    const r = await call('POST', '/v1/webhooks/woocommerce', { raw: 'webhook_id=3', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expectStatus(r, 200);
+    assert.equal(r.json.result, 'ping');
+    expectProblem(await call('POST', '/v1/webhooks/woocommerce', { raw: '{}', headers: { 'x-wc-webhook-source': 'https://nowhere.example/', 'x-wc-webhook-signature': 'AAAA' } }), 401, 'unauthorized');
+  });
+
+  test('POST /v1/webhooks/amazon: a forwarded notification StockEdge does not act on answers 200', async () => {
+    const CHA = `${RUN}-amz`;
+    expectStatus(
+      await call('PUT', `/v1/channels/${CHA}`, { token: ADMIN, body: { kind: 'amazon', account: 'A1OPENAPI', settings: { webhook_secret: 'SIM_AMAZON_FORWARDER_SECRET' } } }),
+      201,
+    );
+    const body = JSON.stringify({ NotificationType: 'ANY_OFFER_CHANGED', NotificationMetadata: { NotificationId: crypto.randomUUID() } });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const sig = `sha256=${hmac('amazon-forwarder-sim-secret', `${ts}.${body}`, 'hex')}`;
+    const r = await call('POST', `/v1/webhooks/amazon?channel=${CHA}`, { raw: body, headers: { 'x-stockedge-timestamp': ts, 'x-stockedge-signature': sig } });
+    expectStatus(r, 200);
+    assert.equal(r.json.ignored.reason, 'unhandled_topic');
+    expectProblem(await call('POST', `/v1/webhooks/amazon?channel=${CHA}`, { raw: body, headers: { 'x-stockedge-timestamp': ts, 'x-stockedge-signature': `sha256=${'0'.repeat(64)}` } }), 401, 'unauthorized');
+  });
+
+  test('POST /v1/webhooks/ebay: a notification signed with the key eBay serves answers 200', async () => {
+    const eb = await startEbaySim();
+    try {
+      const CHE = `${RUN}-ebay`;
+      expectStatus(
+        await call('PUT', `/v1/channels/${CHE}`, { token: ADMIN, body: { kind: 'ebay', account: 'sim_seller', credentials_secret: 'SIM_EBAY_TOKEN', settings: { base_url: eb.url } } }),
+        201,
+      );
+      const n = notificationPayload({ topic: 'MARKETPLACE_ACCOUNT_DELETION', data: { username: 'x' } });
+      const body = JSON.stringify(n);
+      const signature = signNotification(body, { privateKey: eb.privateKey, kid: eb.keyId, digest: eb.digest });
+      const r = await call('POST', `/v1/webhooks/ebay?channel=${CHE}`, { raw: body, headers: { 'x-ebay-signature': signature } });
+      expectStatus(r, 200);
+      assert.equal(r.json.result, 'ignored');
+      expectProblem(await call('POST', `/v1/webhooks/ebay?channel=${CHE}`, { raw: body }), 401, 'unauthorized');
+    } finally {
+      await eb.close();
+    }
+  });
+
+  test('GET /v1/inbound/unmatched: a page; bad bounds are 422', async () => {
+    const r = await call('GET', '/v1/inbound/unmatched?limit=10', { token: ADMIN });
+    expectStatus(r, 200);
+    assert.ok(Array.isArray(r.json.items));
+    const p = expectProblem(await call('GET', '/v1/inbound/unmatched?limit=0&after=x', { token: ADMIN }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['limit', 'after']);
   });
 });
 
