@@ -12,6 +12,7 @@ mod imports;
 mod key_registry;
 mod order_client;
 mod order_object;
+mod platform_http;
 mod rpc;
 mod sku_client;
 mod sku_object;

@@ -72,14 +72,13 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use futures::future::{select, Either};
 use futures::StreamExt;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::JsValue;
-use worker::{console_warn, D1Database, D1PreparedStatement, Delay, Env, Fetch, Request, RequestInit, Response, Result};
+use worker::{console_warn, D1Database, D1PreparedStatement, Env, Request, Response, Result};
 
 use crate::api::idempotency::fingerprint;
 use crate::api::order_call::{OrderAction, OrderCall};
@@ -1006,30 +1005,9 @@ async fn ebay_order(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> Result<Step<Op
     }
 }
 
-/// Performs one platform call (`base` + the request's path), with a timeout.
+/// Performs one platform call, with this module's timeout.
 async fn send(base: &str, req: &HttpRequest) -> Step<HttpResponse> {
-    let headers = worker::Headers::new();
-    for (k, v) in &req.headers {
-        headers.set(k, v).map_err(|e| e.to_string())?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(worker::Method::from(req.method.as_str().to_owned())).with_headers(headers);
-    if !req.body.is_empty() {
-        init.with_body(Some(JsValue::from_str(&req.body)));
-    }
-    let request = Request::new_with_init(&format!("{base}{}", req.path), &init).map_err(|e| e.to_string())?;
-    let call = Fetch::Request(request);
-    let fetch = Box::pin(call.send());
-    let timeout = Box::pin(Delay::from(CALL_TIMEOUT));
-    let mut resp = match select(fetch, timeout).await {
-        Either::Left((r, _)) => r.map_err(|e| e.to_string())?,
-        Either::Right(_) => return Err(format!("no answer within {} s", CALL_TIMEOUT.as_secs())),
-    };
-    let mut out = HttpResponse::new(resp.status_code(), resp.text().await.map_err(|e| e.to_string())?);
-    for (k, v) in resp.headers().entries() {
-        out = out.header(&k, v);
-    }
-    Ok(out)
+    super::platform_http::send(base, req, CALL_TIMEOUT).await
 }
 
 // ---------------------------------------------------------------------------------------------
