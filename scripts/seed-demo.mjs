@@ -2,13 +2,18 @@
 const url = process.argv[2] ?? 'http://127.0.0.1:8787';
 const admin = { authorization: 'Bearer dev-admin', 'content-type': 'application/json' };
 const demo = [
-  { sku: 'TEE-BLK-M', on_hand: 40 },
-  { sku: 'TEE-BLK-L', on_hand: 25 },
-  { sku: 'MUG-01', on_hand: 12 },
-  { sku: 'POSTER-A2', on_hand: 3, backorder_limit: 5 },
-  { sku: 'LAST-ONE', on_hand: 1 },
+  { sku: 'TEE-BLK-M', title: 'T-shirt, black, M', on_hand: 40 },
+  { sku: 'TEE-BLK-L', title: 'T-shirt, black, L', on_hand: 25 },
+  { sku: 'MUG-01', title: 'Mug', on_hand: 12 },
+  { sku: 'POSTER-A2', title: 'Poster A2 (backorderable)', on_hand: 3, backorder_limit: 5 },
+  { sku: 'LAST-ONE', title: 'The last one', on_hand: 1 },
 ];
-for (const { sku, ...body } of demo) {
+for (const { sku, title, ...body } of demo) {
+  // The catalogue entry (exports list catalogue products).
+  const product = await fetch(`${url}/v1/products/${encodeURIComponent(sku)}`, {
+    method: 'PUT', headers: admin, body: JSON.stringify({ title, ...(body.backorder_limit ? { backorder_limit: body.backorder_limit } : {}) }),
+  });
+  if (product.status >= 300) throw new Error(`catalogue ${sku}: ${product.status} ${await product.text()}`);
   const got = await fetch(`${url}/v1/skus/${encodeURIComponent(sku)}`, { headers: admin });
   if (got.status === 200) {
     console.log(`demo ${sku}: already there`);
