@@ -9,16 +9,16 @@ const demo = [
   { sku: 'LAST-ONE', title: 'The last one', on_hand: 1 },
 ];
 for (const { sku, title, ...body } of demo) {
-  // The catalogue entry (exports list catalogue products).
-  const product = await fetch(`${url}/v1/products/${encodeURIComponent(sku)}`, {
-    method: 'PUT', headers: admin, body: JSON.stringify({ title, ...(body.backorder_limit ? { backorder_limit: body.backorder_limit } : {}) }),
-  });
-  if (product.status >= 300) throw new Error(`catalogue ${sku}: ${product.status} ${await product.text()}`);
   const got = await fetch(`${url}/v1/skus/${encodeURIComponent(sku)}`, { headers: admin });
   if (got.status === 200) {
     console.log(`demo ${sku}: already there`);
     continue;
   }
+  // The catalogue entry first (exports list catalogue products), then the stock.
+  const product = await fetch(`${url}/v1/products/${encodeURIComponent(sku)}`, {
+    method: 'PUT', headers: admin, body: JSON.stringify({ title }),
+  });
+  if (product.status >= 300) throw new Error(`catalogue ${sku}: ${product.status} ${await product.text()}`);
   const put = await fetch(`${url}/v1/skus/${encodeURIComponent(sku)}/stock`, {
     method: 'PUT', headers: { ...admin, 'idempotency-key': `demo-seed-${sku}` }, body: JSON.stringify(body),
   });
