@@ -23,6 +23,8 @@ struct StatusRow {
     pending_since: Option<i64>,
     attempts: i64,
     last_error: Option<String>,
+    revisions_day: i64,
+    revisions: i64,
 }
 
 #[derive(Deserialize)]
@@ -43,7 +45,8 @@ pub async fn status(env: &Env) -> Result<Response> {
     let db = env.d1("CATALOG")?;
     let rows: Vec<StatusRow> = db
         .prepare(
-            "SELECT channel, sku, last_version, last_quantity, pushed_at, pending_version, pending_since, attempts, last_error \
+            "SELECT channel, sku, last_version, last_quantity, pushed_at, pending_version, pending_since, attempts, last_error, \
+             revisions_day, revisions \
              FROM listing_sync ORDER BY channel, sku",
         )
         .all()
@@ -58,6 +61,7 @@ pub async fn status(env: &Env) -> Result<Response> {
                 "last_version": r.last_version, "last_quantity": r.last_quantity, "pushed_at": time(r.pushed_at),
                 "pending_version": r.pending_version, "attempts": r.attempts, "last_error": r.last_error,
                 "lag_ms": r.pending_since.map_or(0, |s| (t - s).max(0)),
+                "revisions_today": if r.revisions_day == t.div_euclid(86_400_000) { r.revisions } else { 0 },
             })
         })
         .collect();

@@ -19,7 +19,7 @@ use crate::stock::{Sku, Token};
 use crate::sync::connection::{self, ConnectionError};
 use crate::sync::{
     coalesce, ChannelAdapter, Decision, HttpRequest, HttpResponse, LastPushed, ListingKey, ListingOutcome, ListingUpdate, LwaToken,
-    Outcome, RetryPolicy, ShopifyAdapter, StockChanged, TokenBucket, TokenCache,
+    Outcome, RetryPolicy, ShopifyAdapter, StockChanged, TokenBucket, TokenCache, admit_revisions, DailyRevisions,
 };
 use crate::time::Millis;
 
@@ -53,6 +53,8 @@ struct SyncRow {
     last_version: Option<i64>,
     last_quantity: Option<i64>,
     attempts: i64,
+    revisions_day: i64,
+    revisions: i64,
 }
 
 /// A channel as the consumer needs it.
@@ -74,7 +76,8 @@ pub async fn consume(batch: MessageBatch<StockChanged>, env: Env, _ctx: Context)
     let db = env.d1("CATALOG")?;
     let (listings, conns) = load_listings(&db, &skus).await?;
     let pushed = load_pushed(&db, &skus).await?;
-    let last: BTreeMap<ListingKey, LastPushed> = pushed.iter().filter_map(|(k, (p, _))| p.map(|p| (k.clone(), p))).collect();
+    let last: BTreeMap<ListingKey, LastPushed> = pushed.iter().filter_map(|(k, (p, _, _))| p.map(|p| (k.clone(), p))).collect();
+    let mut revisions: BTreeMap<ListingKey, DailyRevisions> = pushed.iter().map(|(k, (_, _, r))| (k.clone(), *r)).collect();
     let updates = coalesce(&events, &listings, &last);
 
     let mut by_channel: BTreeMap<Token, Vec<ListingUpdate>> = BTreeMap::new();
@@ -86,9 +89,17 @@ pub async fn consume(batch: MessageBatch<StockChanged>, env: Env, _ctx: Context)
     let mut retry: BTreeMap<Sku, u64> = BTreeMap::new();
     for (channel, updates) in by_channel {
         let Some(conn) = conns.get(&channel) else { continue };
-        let outcomes = push(&env, conn, &updates, t).await;
+        let (updates, mut outcomes) = if conn.kind == ChannelKind::Ebay {
+            // At most 250 revisions per listing per day: the rest wait for the next UTC day.
+            let (admitted, deferred) = admit_revisions(updates, &mut revisions, t);
+            count_revisions(&db, &admitted, &revisions, t).await?;
+            (admitted, deferred)
+        } else {
+            (updates, Vec::new())
+        };
+        outcomes.extend(push(&env, conn, &updates, t).await);
         for o in &outcomes {
-            let attempts = pushed.get(&o.key).map_or(0, |(_, a)| *a) as u32 + 1;
+            let attempts = pushed.get(&o.key).map_or(0, |(_, a, _)| *a) as u32 + 1;
             let update = updates.iter().find(|u| u.key == o.key);
             let decision = policy.decide(&o.outcome, attempts);
             record(&db, o, update, attempts, &decision, t).await?;
@@ -149,11 +160,14 @@ async fn load_listings(db: &D1Database, skus: &[Sku]) -> Result<(Vec<Listing>, B
     Ok((listings, conns))
 }
 
-async fn load_pushed(db: &D1Database, skus: &[Sku]) -> Result<BTreeMap<ListingKey, (Option<LastPushed>, i64)>> {
+/// Per listing: what it last accepted, failed attempts since, and today's revisions (eBay).
+type Pushed = BTreeMap<ListingKey, (Option<LastPushed>, i64, DailyRevisions)>;
+
+async fn load_pushed(db: &D1Database, skus: &[Sku]) -> Result<Pushed> {
     let mut out = BTreeMap::new();
     for chunk in skus.chunks(IN_CHUNK) {
         let sql = format!(
-            "SELECT channel, sku, last_version, last_quantity, attempts FROM listing_sync WHERE sku IN ({})",
+            "SELECT channel, sku, last_version, last_quantity, attempts, revisions_day, revisions FROM listing_sync WHERE sku IN ({})",
             vec!["?"; chunk.len()].join(", ")
         );
         let params: Vec<JsValue> = chunk.iter().map(|s| JsValue::from(s.as_str())).collect();
@@ -164,7 +178,8 @@ async fn load_pushed(db: &D1Database, skus: &[Sku]) -> Result<BTreeMap<ListingKe
                 (Some(v), Some(q)) => Some(LastPushed { version: v as u64, quantity: q }),
                 _ => None,
             };
-            out.insert(ListingKey { channel, sku }, (last, r.attempts));
+            let revisions = DailyRevisions { day: r.revisions_day, count: r.revisions.clamp(0, i64::from(u32::MAX)) as u32 };
+            out.insert(ListingKey { channel, sku }, (last, r.attempts, revisions));
         }
     }
     Ok(out)
@@ -329,6 +344,27 @@ async fn record(db: &D1Database, o: &ListingOutcome, u: Option<&ListingUpdate>, 
         }
     };
     stmt.run().await?;
+    Ok(())
+}
+
+/// Keeps today's revision count of each eBay listing about to be pushed.
+async fn count_revisions(db: &D1Database, admitted: &[ListingUpdate], counters: &BTreeMap<ListingKey, DailyRevisions>, t: Millis) -> Result<()> {
+    for u in admitted {
+        let Some(r) = counters.get(&u.key) else { continue };
+        db.prepare(
+            "INSERT INTO listing_sync (channel, sku, attempts, updated_at, revisions_day, revisions) VALUES (?1, ?2, 0, ?3, ?4, ?5) \
+             ON CONFLICT (channel, sku) DO UPDATE SET revisions_day = ?4, revisions = ?5",
+        )
+        .bind(&[
+            u.key.channel.as_str().into(),
+            u.key.sku.as_str().into(),
+            (t.0 as f64).into(),
+            (r.day as f64).into(),
+            f64::from(r.count).into(),
+        ])?
+        .run()
+        .await?;
+    }
     Ok(())
 }
 

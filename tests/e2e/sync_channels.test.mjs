@@ -118,6 +118,11 @@ test(`${CHANGES} random changes over ${SKUS} SKUs reach all four channels despit
       highest.set(e.listing, e.version);
     }
   }
+  // eBay revisions are counted per listing and day (the platform allows 250).
+  const status = await ok(await A.admin('GET', '/v1/sync/status'));
+  const ebayRows = status.items.filter((x) => x.channel === ch.ebay);
+  assert.equal(ebayRows.length, SKUS);
+  assert.ok(ebayRows.every((x) => x.revisions_today >= 1 && x.revisions_today <= 250), JSON.stringify(ebayRows.map((x) => x.revisions_today)));
   const failures = await ok(await A.admin('GET', '/v1/sync/failures'));
   assert.deepEqual(failures.items.filter((f) => f.sku.startsWith(run)), [], 'transient faults never dead-letter');
 });
