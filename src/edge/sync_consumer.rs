@@ -204,7 +204,26 @@ async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> V
             Err(outcome) => return fail_all(outcome),
         }
     }
-    let adapter = match connection::adapter(conn.kind, secret.as_deref(), &conn.settings) {
+    let adapter = match conn.kind {
+        ChannelKind::Wholesale => {
+            let mut partners: Vec<String> = updates
+                .iter()
+                .filter_map(|u| match &u.external {
+                    External::Wholesale { partner_id, .. } => Some(partner_id.clone()),
+                    _ => None,
+                })
+                .collect();
+            partners.sort();
+            partners.dedup();
+            let interchange = match next_interchange(env, channel_of(updates)).await {
+                Ok(n) => n,
+                Err(e) => return fail_all(Outcome::backoff(format!("control number: {e}"))),
+            };
+            Ok(Box::new(connection::wholesale(&conn.settings, secret.as_deref(), &partners, interchange)) as Box<dyn ChannelAdapter>)
+        }
+        kind => connection::adapter(kind, secret.as_deref(), &conn.settings),
+    };
+    let adapter = match adapter {
         Ok(a) => a,
         Err(e @ ConnectionError::Unsupported(_)) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Rejected, e.to_string())),
         Err(e) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string())),
@@ -345,6 +364,28 @@ async fn record(db: &D1Database, o: &ListingOutcome, u: Option<&ListingUpdate>, 
     };
     stmt.run().await?;
     Ok(())
+}
+
+fn channel_of(updates: &[ListingUpdate]) -> &str {
+    updates.first().map_or("", |u| u.key.channel.as_str())
+}
+
+/// The next interchange control number of a wholesale channel (1, 2, …; X12 allows 9 digits).
+async fn next_interchange(env: &Env, channel: &str) -> Result<u32> {
+    #[derive(Deserialize)]
+    struct Row {
+        interchange: i64,
+    }
+    let row: Option<Row> = env
+        .d1("CATALOG")?
+        .prepare(
+            "INSERT INTO x12_control (channel, interchange) VALUES (?, 1) \
+             ON CONFLICT (channel) DO UPDATE SET interchange = interchange % 999999999 + 1 RETURNING interchange",
+        )
+        .bind(&[channel.into()])?
+        .first(None)
+        .await?;
+    Ok(row.map_or(1, |r| r.interchange as u32))
 }
 
 /// Keeps today's revision count of each eBay listing about to be pushed.

@@ -13,7 +13,10 @@ use super::amazon::AmazonAdapter;
 use super::ebay::EbayAdapter;
 use super::lwa::LwaCredentials;
 use super::shopify::ShopifyAdapter;
+use super::http::basic_auth;
+use super::wholesale::{TradingPartner, WholesaleAdapter};
 use super::woocommerce::WooCommerceAdapter;
+use super::x12::{ControlNumbers, Envelope, Usage, MAX_LINES_PER_SET};
 use crate::catalog::model::ChannelKind;
 
 /// Why a channel cannot be reached.
@@ -56,6 +59,43 @@ pub fn lwa_credentials(secret: Option<&str>) -> Result<LwaCredentials, Connectio
     }
 }
 
+/// A wholesale (EDI 846) channel's adapter for the trading partners `partner_ids`, with the
+/// interchange control number of this push. Settings: `path` (default `/edi/846`), `sender_id`
+/// (ISA06/GS02, default `STOCKEDGE`), `usage` (`"T"` for test interchanges), and per partner
+/// `partners.<id>.receiver_id` (ISA08/GS03, default the partner id). The secret, if any, is
+/// `user:password` for HTTP Basic.
+pub fn wholesale(settings: &Map<String, Value>, secret: Option<&str>, partner_ids: &[String], interchange: u32) -> WholesaleAdapter {
+    let text = |v: Option<&Value>, default: &str| v.and_then(Value::as_str).unwrap_or(default).to_owned();
+    let sender = text(settings.get("sender_id"), "STOCKEDGE");
+    let usage = if settings.get("usage").and_then(Value::as_str) == Some("T") { Usage::Test } else { Usage::Production };
+    let partners = partner_ids
+        .iter()
+        .map(|id| {
+            let receiver = text(settings.get("partners").and_then(|p| p.get(id)).and_then(|p| p.get("receiver_id")), id);
+            TradingPartner {
+                partner_id: id.clone(),
+                envelope: Envelope {
+                    sender_qualifier: "ZZ".into(),
+                    sender_id: sender.clone(),
+                    receiver_qualifier: "ZZ".into(),
+                    receiver_id: receiver.clone(),
+                    application_sender: sender.clone(),
+                    application_receiver: receiver,
+                    usage,
+                },
+                control: ControlNumbers { interchange, group: interchange, transaction: interchange },
+                max_lines_per_set: MAX_LINES_PER_SET,
+                effective_dates: false,
+            }
+        })
+        .collect();
+    WholesaleAdapter {
+        path: text(settings.get("path"), "/edi/846"),
+        authorization: secret.and_then(|s| s.split_once(':')).map(|(u, p)| basic_auth(u, p)),
+        partners,
+    }
+}
+
 /// The adapter for a channel, given its secret (for Amazon: an access token already obtained).
 pub fn adapter(kind: ChannelKind, secret: Option<&str>, settings: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
     let secret = secret.filter(|s| !s.is_empty());
@@ -73,6 +113,7 @@ pub fn adapter(kind: ChannelKind, secret: Option<&str>, settings: &Map<String, V
         }
         ChannelKind::Amazon => Box::new(AmazonAdapter::new(secret.ok_or(ConnectionError::NoSecret)?)),
         ChannelKind::Ebay => Box::new(EbayAdapter::new(secret.ok_or(ConnectionError::NoSecret)?)),
+        // Wholesale needs its partners and a control number: see [`wholesale`].
         ChannelKind::Wholesale => return Err(ConnectionError::Unsupported("wholesale")),
     })
 }
@@ -92,5 +133,17 @@ mod tests {
         assert_eq!(adapter(ChannelKind::Shopify, None, &settings).err(), Some(ConnectionError::NoSecret));
         assert!(lwa_credentials(Some(r#"{"client_id":"a","client_secret":"b","refresh_token":"c"}"#)).is_ok());
         assert!(lwa_credentials(Some("nope")).is_err());
+    }
+
+    #[test]
+    fn wholesale_partners_get_an_envelope_each() {
+        let mut settings = Map::new();
+        settings.insert("partners".into(), serde_json::json!({"ACME": {"receiver_id": "ACMERECV"}}));
+        let a = wholesale(&settings, Some("edi:pw"), &["ACME".into(), "BOLT".into()], 42);
+        assert_eq!(a.path, "/edi/846");
+        assert!(a.authorization.as_deref().is_some_and(|h| h.starts_with("Basic ")));
+        assert_eq!(a.partners[0].envelope.receiver_id, "ACMERECV");
+        assert_eq!(a.partners[1].envelope.receiver_id, "BOLT");
+        assert_eq!(a.partners[1].control.interchange, 42);
     }
 }

@@ -1,7 +1,8 @@
 // Every channel at once, with injected faults: random stock changes over several SKUs, each
-// listed on Shopify, WooCommerce, Amazon and eBay (loopback simulators, tests/sim/). At the end
-// every listing on every simulator equals its rule applied to StockEdge's final availability,
-// and no simulator ever received a lower version after a higher one.
+// listed on Shopify, WooCommerce, Amazon, eBay and an EDI 846 partner (loopback simulators,
+// tests/sim/). At the end every listing on every simulator equals its rule applied to
+// StockEdge's final availability, and no simulator ever received a lower version after a
+// higher one.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -10,6 +11,7 @@ import { startShopifySim } from '../sim/shopify.mjs';
 import { startWooCommerceSim } from '../sim/woocommerce.mjs';
 import { startAmazonSim } from '../sim/amazon.mjs';
 import { startEbaySim } from '../sim/ebay.mjs';
+import { startWholesaleSim } from '../sim/wholesale.mjs';
 
 const SKUS = Number(process.env.SYNC_SKUS ?? 10);
 const CHANGES = Number(process.env.SYNC_CHANGES ?? 200);
@@ -20,8 +22,8 @@ let A;
 const sims = {};
 
 before(async () => {
-  [sims.shopify, sims.woo, sims.amazon, sims.ebay] = await Promise.all([
-    startShopifySim(), startWooCommerceSim(), startAmazonSim(), startEbaySim(),
+  [sims.shopify, sims.woo, sims.amazon, sims.ebay, sims.wholesale] = await Promise.all([
+    startShopifySim(), startWooCommerceSim(), startAmazonSim(), startEbaySim(), startWholesaleSim(),
   ]);
   rt = await start();
   A = api(rt.url);
@@ -48,13 +50,14 @@ function rng(seed) {
   };
 }
 
-test(`${CHANGES} random changes over ${SKUS} SKUs reach all four channels despite ${FAULT_RATE * 100}% faults`, { timeout: 240_000 }, async () => {
+test(`${CHANGES} random changes over ${SKUS} SKUs reach all five channels despite ${FAULT_RATE * 100}% faults`, { timeout: 240_000 }, async () => {
   const run = unique('mc');
-  const ch = { shopify: `${run}-shopify`, woo: `${run}-woo`, amazon: `${run}-amazon`, ebay: `${run}-ebay` };
+  const ch = { shopify: `${run}-shopify`, woo: `${run}-woo`, amazon: `${run}-amazon`, ebay: `${run}-ebay`, wholesale: `${run}-edi` };
   await ok(await A.admin('PUT', `/v1/channels/${ch.shopify}`, { kind: 'shopify', account: sims.shopify.shopDomain, credentials_secret: 'SIM_SHOPIFY_TOKEN', settings: { base_url: sims.shopify.url } }), 201);
   await ok(await A.admin('PUT', `/v1/channels/${ch.woo}`, { kind: 'woocommerce', account: 'woo.example', credentials_secret: 'SIM_WOO_CREDENTIALS', settings: { base_url: sims.woo.url } }), 201);
   await ok(await A.admin('PUT', `/v1/channels/${ch.amazon}`, { kind: 'amazon', account: sims.amazon.sellerId, credentials_secret: 'SIM_AMAZON_LWA', settings: { base_url: sims.amazon.url, token_url: sims.amazon.url } }), 201);
   await ok(await A.admin('PUT', `/v1/channels/${ch.ebay}`, { kind: 'ebay', account: 'sim_seller', credentials_secret: 'SIM_EBAY_TOKEN', settings: { base_url: sims.ebay.url } }), 201);
+  await ok(await A.admin('PUT', `/v1/channels/${ch.wholesale}`, { kind: 'wholesale', account: 'acme.example', settings: { base_url: sims.wholesale.url, partners: { ACME: { receiver_id: 'ACMERECV' } } } }), 201);
 
   const skus = Array.from({ length: SKUS }, (_, i) => `${run}-S${i}`);
   const rules = skus.map((_, i) => (i % 3 === 0 ? { buffer: 1 } : i % 3 === 1 ? { percent: 50 } : {}));
@@ -73,6 +76,7 @@ test(`${CHANGES} random changes over ${SKUS} SKUs reach all four channels despit
     await ok(await A.admin('PUT', `/v1/channels/${ch.woo}/listings/${enc(sku)}`, { external: { product_id: id }, rule }), 201);
     await ok(await A.admin('PUT', `/v1/channels/${ch.amazon}/listings/${enc(sku)}`, { external: { seller_id: sims.amazon.sellerId, seller_sku: sku, marketplace_ids: [sims.amazon.marketplaceId] }, rule }), 201);
     await ok(await A.admin('PUT', `/v1/channels/${ch.ebay}/listings/${enc(sku)}`, { external: { sku, offer_id: offerId }, rule }), 201);
+    await ok(await A.admin('PUT', `/v1/channels/${ch.wholesale}/listings/${enc(sku)}`, { external: { partner_id: 'ACME', item_code: `IC-${i}` }, rule }), 201);
   }
 
   for (const s of Object.values(sims)) s.faults.set({ rate: FAULT_RATE, kinds: ['500', '503', '429'], retryAfterSeconds: 1, seed: 42 });
@@ -103,10 +107,12 @@ test(`${CHANGES} random changes over ${SKUS} SKUs reach all four channels despit
     woo: sims.woo.stockOf(ids[i].id),
     amazon: sims.amazon.quantity(sku),
     ebay: sims.ebay.listedQuantity(ids[i].offerId),
+    wholesale: sims.wholesale.quantity(`IC-${i}`),
   }));
-  const settled = await until(() => shows().every((x) => x.shopify === x.want && x.woo === x.want && x.amazon === x.want && x.ebay === x.want), { timeoutMs: 180_000, everyMs: 500 });
+  const equal = (x) => x.shopify === x.want && x.woo === x.want && x.amazon === x.want && x.ebay === x.want && x.wholesale === x.want;
+  const settled = await until(() => shows().every(equal), { timeoutMs: 180_000, everyMs: 500 });
   for (const s of Object.values(sims)) s.faults.set({ rate: 0 });
-  assert.ok(settled, JSON.stringify(shows().filter((x) => !(x.shopify === x.want && x.woo === x.want && x.amazon === x.want && x.ebay === x.want)), null, 1));
+  assert.ok(settled, JSON.stringify(shows().filter((x) => !equal(x)), null, 1));
 
   // Versions only move forward on every listing of every simulator.
   for (const [name, sim] of Object.entries(sims)) {
