@@ -68,4 +68,9 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VER
   # Without --locked: its lock file pins a yanked webpki-roots (shared/TOOLCHAIN.md).
   install_tool wasm-bindgen-cli "$BINDGEN_VERSION"
 fi
+# The catalogue's schema (D1, migrations/) in the default local state, so that a plain
+# `npx wrangler dev` works too (scripts/dev.sh applies it again; the tests use their own state).
+CI=1 node_modules/.bin/wrangler d1 migrations apply stockedge-catalog --local >/dev/null 2>&1 \
+  || log "note: D1 migrations could not be applied to .wrangler/state (scripts/dev.sh retries)"
+
 log "ready: toolchain=$STOCKEDGE_TOOLCHAIN worker-build=$(worker-build --version 2>/dev/null | awk '{print $NF}') wasm-bindgen=$BINDGEN_VERSION wrangler=$(node_modules/.bin/wrangler --version 2>/dev/null | tail -1)"
