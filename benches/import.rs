@@ -16,6 +16,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use stockedge::import::{Format, ReadOptions, RowOutcome, StockReader};
 
+#[path = "../tests/support/columns.rs"]
+mod columns;
+use columns::{INVENTORY_COLUMNS, SHOPIFY_PRODUCT_COLUMNS, WOO_COLUMNS};
+
 const ROWS: usize = 100_000;
 
 fn csv_line(cells: &[String]) -> String {
@@ -37,116 +41,12 @@ fn file(header: &[&str], row: impl Fn(usize) -> Vec<(&'static str, String)>) -> 
     out.into_bytes()
 }
 
-const SHOPIFY_PRODUCT: &[&str] = &[
-    "Handle",
-    "Title",
-    "Body (HTML)",
-    "Vendor",
-    "Product Category",
-    "Type",
-    "Tags",
-    "Published",
-    "Option1 Name",
-    "Option1 Value",
-    "Option2 Name",
-    "Option2 Value",
-    "Option3 Name",
-    "Option3 Value",
-    "Variant SKU",
-    "Variant Grams",
-    "Variant Inventory Tracker",
-    "Variant Inventory Qty",
-    "Variant Inventory Policy",
-    "Variant Fulfillment Service",
-    "Variant Price",
-    "Variant Compare At Price",
-    "Variant Requires Shipping",
-    "Variant Taxable",
-    "Variant Barcode",
-    "Image Src",
-    "Image Position",
-    "Image Alt Text",
-    "Gift Card",
-    "SEO Title",
-    "SEO Description",
-    "Variant Image",
-    "Variant Weight Unit",
-    "Variant Tax Code",
-    "Cost per item",
-    "Status",
-];
-const SHOPIFY_INVENTORY: &[&str] = &[
-    "Handle",
-    "Title",
-    "Option1 Name",
-    "Option1 Value",
-    "Option2 Name",
-    "Option2 Value",
-    "Option3 Name",
-    "Option3 Value",
-    "SKU",
-    "HS Code",
-    "COO",
-    "Location",
-    "Bin name",
-    "Incoming (not editable)",
-    "Unavailable (not editable)",
-    "Committed (not editable)",
-    "Available (not editable)",
-    "On hand (current)",
-    "On hand (new)",
-];
-const WOOCOMMERCE: &[&str] = &[
-    "ID",
-    "Type",
-    "SKU",
-    "Name",
-    "Published",
-    "Is featured?",
-    "Visibility in catalog",
-    "Short description",
-    "Description",
-    "Date sale price starts",
-    "Date sale price ends",
-    "Tax status",
-    "Tax class",
-    "In stock?",
-    "Stock",
-    "Low stock amount",
-    "Backorders allowed?",
-    "Sold individually?",
-    "Weight (kg)",
-    "Length (cm)",
-    "Width (cm)",
-    "Height (cm)",
-    "Allow customer reviews?",
-    "Purchase note",
-    "Sale price",
-    "Regular price",
-    "Categories",
-    "Tags",
-    "Shipping class",
-    "Images",
-    "Download limit",
-    "Download expiry days",
-    "Parent",
-    "Grouped products",
-    "Upsells",
-    "Cross-sells",
-    "External URL",
-    "Button text",
-    "Position",
-    "Attribute 1 name",
-    "Attribute 1 value(s)",
-    "Attribute 1 visible",
-    "Attribute 1 global",
-];
 
 fn files() -> Vec<(Format, Vec<u8>)> {
     let plain = file(&["sku", "quantity", "location"], |i| {
         vec![("sku", format!("SKU-{i}")), ("quantity", (i % 997).to_string()), ("location", format!("loc-{}", i % 3))]
     });
-    let product = file(SHOPIFY_PRODUCT, |i| {
+    let product = file(SHOPIFY_PRODUCT_COLUMNS, |i| {
         let p = i / 4;
         vec![
             ("Handle", format!("product-{p}")),
@@ -170,7 +70,7 @@ fn files() -> Vec<(Format, Vec<u8>)> {
             ("Status", String::from("active")),
         ]
     });
-    let inventory = file(SHOPIFY_INVENTORY, |i| {
+    let inventory = file(INVENTORY_COLUMNS, |i| {
         let q = (i % 997).to_string();
         vec![
             ("Handle", format!("product-{}", i / 3)),
@@ -187,7 +87,7 @@ fn files() -> Vec<(Format, Vec<u8>)> {
             ("On hand (new)", if i % 2 == 0 { q } else { String::new() }),
         ]
     });
-    let woo = file(WOOCOMMERCE, |i| {
+    let woo = file(WOO_COLUMNS, |i| {
         vec![
             ("ID", (1000 + i).to_string()),
             ("Type", String::from(if i % 10 == 0 { "simple, downloadable, virtual" } else { "variation" })),

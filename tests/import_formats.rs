@@ -25,6 +25,10 @@ use stockedge::import::{
 };
 use stockedge::stock::{Location, Sku};
 
+#[path = "support/columns.rs"]
+mod columns;
+use columns::{INVENTORY_COLUMNS, SHOPIFY_PRODUCT_COLUMNS, WOO_COLUMNS};
+
 // ---------- helpers ----------
 
 /// A CSV text from a header and rows given as (column, value) pairs; cells are quoted as a
@@ -91,44 +95,6 @@ fn errors(rows: &[RowOutcome]) -> Vec<(u64, Option<String>, String)> {
 
 // ---------- Shopify product CSV ----------
 
-const SHOPIFY_PRODUCT_COLUMNS: &[&str] = &[
-    "Handle",
-    "Title",
-    "Body (HTML)",
-    "Vendor",
-    "Product Category",
-    "Type",
-    "Tags",
-    "Published",
-    "Option1 Name",
-    "Option1 Value",
-    "Option2 Name",
-    "Option2 Value",
-    "Option3 Name",
-    "Option3 Value",
-    "Variant SKU",
-    "Variant Grams",
-    "Variant Inventory Tracker",
-    "Variant Inventory Qty",
-    "Variant Inventory Policy",
-    "Variant Fulfillment Service",
-    "Variant Price",
-    "Variant Compare At Price",
-    "Variant Requires Shipping",
-    "Variant Taxable",
-    "Variant Barcode",
-    "Image Src",
-    "Image Position",
-    "Image Alt Text",
-    "Gift Card",
-    "SEO Title",
-    "SEO Description",
-    "Variant Image",
-    "Variant Weight Unit",
-    "Variant Tax Code",
-    "Cost per item",
-    "Status",
-];
 
 fn shopify_products() -> String {
     let variant =
@@ -289,51 +255,6 @@ fn shopify_product_csv_with_current_column_names() {
 
 // ---------- WooCommerce product CSV ----------
 
-const WOO_COLUMNS: &[&str] = &[
-    "ID",
-    "Type",
-    "SKU",
-    "Name",
-    "Published",
-    "Is featured?",
-    "Visibility in catalog",
-    "Short description",
-    "Description",
-    "Date sale price starts",
-    "Date sale price ends",
-    "Tax status",
-    "Tax class",
-    "In stock?",
-    "Stock",
-    "Low stock amount",
-    "Backorders allowed?",
-    "Sold individually?",
-    "Weight (kg)",
-    "Length (cm)",
-    "Width (cm)",
-    "Height (cm)",
-    "Allow customer reviews?",
-    "Purchase note",
-    "Sale price",
-    "Regular price",
-    "Categories",
-    "Tags",
-    "Shipping class",
-    "Images",
-    "Download limit",
-    "Download expiry days",
-    "Parent",
-    "Grouped products",
-    "Upsells",
-    "Cross-sells",
-    "External URL",
-    "Button text",
-    "Position",
-    "Attribute 1 name",
-    "Attribute 1 value(s)",
-    "Attribute 1 visible",
-    "Attribute 1 global",
-];
 
 fn woo_products() -> String {
     let p = |id: &'static str,
@@ -426,27 +347,6 @@ fn woocommerce_empty_stock_is_not_zero() {
 
 // ---------- Shopify inventory CSV ----------
 
-const INVENTORY_COLUMNS: &[&str] = &[
-    "Handle",
-    "Title",
-    "Option1 Name",
-    "Option1 Value",
-    "Option2 Name",
-    "Option2 Value",
-    "Option3 Name",
-    "Option3 Value",
-    "SKU",
-    "HS Code",
-    "COO",
-    "Location",
-    "Bin name",
-    "Incoming (not editable)",
-    "Unavailable (not editable)",
-    "Committed (not editable)",
-    "Available (not editable)",
-    "On hand (current)",
-    "On hand (new)",
-];
 
 #[test]
 fn shopify_inventory_csv_with_two_locations() {

@@ -51,6 +51,8 @@ pub struct CartCoordinator {
     env: Env,
     /// One step at a time per cart: concurrent identical requests wait and then see its result.
     lock: Mutex<()>,
+    /// Whether this instance already made sure its tables exist (once, not on every call).
+    schema_ready: std::cell::Cell<bool>,
 }
 
 struct SqlCart<'a> {
@@ -80,7 +82,10 @@ impl CartStore for SqlCart<'_> {
 impl CartCoordinator {
     fn sql(&self) -> Result<SqlStorage> {
         let sql = self.state.storage().sql();
-        sql.exec("CREATE TABLE IF NOT EXISTS cart (k TEXT PRIMARY KEY, body TEXT NOT NULL)", None)?;
+        if !self.schema_ready.get() {
+            sql.exec("CREATE TABLE IF NOT EXISTS cart (k TEXT PRIMARY KEY, body TEXT NOT NULL)", None)?;
+            self.schema_ready.set(true);
+        }
         Ok(sql)
     }
 
@@ -230,7 +235,7 @@ impl CartCoordinator {
 
 impl DurableObject for CartCoordinator {
     fn new(state: State, env: Env) -> Self {
-        CartCoordinator { state, env, lock: Mutex::new(()) }
+        CartCoordinator { state, env, lock: Mutex::new(()), schema_ready: std::cell::Cell::new(false) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {

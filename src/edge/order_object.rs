@@ -28,6 +28,8 @@ pub struct OrderDesk {
     state: State,
     env: Env,
     lock: Mutex<()>,
+    /// Whether this instance already made sure its tables exist (once, not on every call).
+    schema_ready: std::cell::Cell<bool>,
 }
 
 fn err(e: impl std::fmt::Display) -> Error {
@@ -37,8 +39,11 @@ fn err(e: impl std::fmt::Display) -> Error {
 impl OrderDesk {
     fn sql(&self) -> Result<SqlStorage> {
         let sql = self.state.storage().sql();
-        sql.exec("CREATE TABLE IF NOT EXISTS book (k TEXT PRIMARY KEY, body TEXT NOT NULL)", None)?;
-        sql.exec("CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL)", None)?;
+        if !self.schema_ready.get() {
+            sql.exec("CREATE TABLE IF NOT EXISTS book (k TEXT PRIMARY KEY, body TEXT NOT NULL)", None)?;
+            sql.exec("CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL)", None)?;
+            self.schema_ready.set(true);
+        }
         Ok(sql)
     }
 
@@ -208,7 +213,7 @@ fn unavailable(why: &str) -> Answer {
 
 impl DurableObject for OrderDesk {
     fn new(state: State, env: Env) -> Self {
-        OrderDesk { state, env, lock: Mutex::new(()) }
+        OrderDesk { state, env, lock: Mutex::new(()), schema_ready: std::cell::Cell::new(false) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
