@@ -43,6 +43,7 @@ pub mod headers;
 pub(crate) mod json;
 pub mod key_cache;
 pub mod limits;
+pub mod poll;
 pub mod shopify;
 pub(crate) mod signature;
 pub mod woocommerce;

@@ -1,0 +1,13 @@
+//! Polling the marketplaces' order feeds: the catch-up for what webhooks miss (WooCommerce never
+//! retries a failed delivery, Amazon's notifications go to SQS, eBay's may be lost). Pure: the
+//! edge's cron handler (`src/edge/inbound_poll.rs`) stores the [`PollState`], performs the
+//! requests and applies the orders through the same path as webhooks.
+//!
+//! - [`window`]: which stretch of a feed a run reads, and the watermark.
+//! - [`feeds`]: each platform's page request and page reader, and which orders are applied.
+
+pub mod feeds;
+pub mod window;
+
+pub use feeds::{admit, page_request, read_page, FeedError, FeedOf, FeedPage, PolledOrder};
+pub use window::{is_polled, PollState, Window};
