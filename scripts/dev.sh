@@ -13,7 +13,7 @@ bash scripts/build-worker.sh
 CI=1 node_modules/.bin/wrangler d1 migrations apply stockedge-catalog --local >/dev/null
 
 STOCKEDGE_SKIP_BUILD=1 setsid node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port "$PORT" \
-  --show-interactive-dev-session=false &
+  --show-interactive-dev-session=false --test-scheduled &
 WRANGLER=$!
 trap 'kill -TERM -- -$WRANGLER 2>/dev/null || true' EXIT INT TERM
 

@@ -49,14 +49,22 @@ pub enum Route {
     /// `POST /v1/webhooks/{shopify|woocommerce|amazon|ebay}`: a platform-signed delivery (no
     /// bearer token; the signature is checked instead).
     Webhook(ChannelKind),
+    /// `GET /v1/webhooks/ebay?challenge_code=`: eBay's endpoint validation (public).
+    EbayChallenge,
     /// `GET /v1/inbound/unmatched`: inbound order lines that map to no listing.
     Unmatched,
+    /// `GET /v1/inbound/drift`: levels a platform reported that StockEdge did not push.
+    Drift,
+    /// `GET /v1/inbound/polls`: where each channel's order-feed poll stands.
+    Polls,
+    /// `POST /v1/inbound/polls/run`: poll the order feeds now.
+    RunPolls,
 }
 
 impl Route {
     pub fn role(&self) -> Role {
         match self {
-            Route::Health | Route::OpenApi | Route::ProblemPage(_) | Route::Webhook(_) => Role::Public,
+            Route::Health | Route::OpenApi | Route::ProblemPage(_) | Route::Webhook(_) | Route::EbayChallenge => Role::Public,
             Route::Availability
             | Route::CreateReservation
             | Route::GetReservation(_)
@@ -76,7 +84,10 @@ impl Route {
             | Route::SyncFailures
             | Route::RetryFailure(_)
             | Route::Catalog(_)
-            | Route::Unmatched => Role::Admin,
+            | Route::Unmatched
+            | Route::Drift
+            | Route::Polls
+            | Route::RunPolls => Role::Admin,
         }
     }
 }
@@ -155,10 +166,17 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
             "shopify" => only("POST", Ok(Route::Webhook(ChannelKind::Shopify))),
             "woocommerce" => only("POST", Ok(Route::Webhook(ChannelKind::Woocommerce))),
             "amazon" => only("POST", Ok(Route::Webhook(ChannelKind::Amazon))),
-            "ebay" => only("POST", Ok(Route::Webhook(ChannelKind::Ebay))),
+            "ebay" => match m {
+                "GET" | "HEAD" => Ok(Route::EbayChallenge),
+                "POST" => Ok(Route::Webhook(ChannelKind::Ebay)),
+                _ => Err(method_not_allowed("GET, POST")),
+            },
             _ => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
         },
         ["v1", "inbound", "unmatched"] => only("GET", Ok(Route::Unmatched)),
+        ["v1", "inbound", "drift"] => only("GET", Ok(Route::Drift)),
+        ["v1", "inbound", "polls"] => only("GET", Ok(Route::Polls)),
+        ["v1", "inbound", "polls", "run"] => only("POST", Ok(Route::RunPolls)),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();
             let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();
@@ -208,8 +226,18 @@ mod tests {
             assert_eq!(r, Route::Webhook(kind));
             assert_eq!(r.role(), Role::Public);
             assert!(is_public(&path));
-            assert_eq!(resolve("GET", &path).map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+            if kind != ChannelKind::Ebay {
+                assert_eq!(resolve("GET", &path).map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+            }
         }
+        // eBay validates the endpoint with a GET carrying `challenge_code`.
+        assert_eq!(resolve("GET", "/v1/webhooks/ebay").map(|r| r.role()), Ok(Role::Public));
+        assert_eq!(resolve("PUT", "/v1/webhooks/ebay").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        for (m, path) in [("GET", "/v1/inbound/drift"), ("GET", "/v1/inbound/polls"), ("POST", "/v1/inbound/polls/run")] {
+            assert_eq!(resolve(m, path).map(|r| r.role()), Ok(Role::Admin), "{m} {path}");
+            assert!(!is_public(path));
+        }
+        assert_eq!(resolve("GET", "/v1/inbound/polls/run").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
         assert_eq!(resolve("POST", "/v1/webhooks/etsy").map_err(|p| p.kind), Err(Kind::NotFound));
         assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| r.role()), Ok(Role::Admin));
         assert!(!is_public("/v1/inbound/unmatched"));

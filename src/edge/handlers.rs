@@ -222,7 +222,11 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
         Route::RetryFailure(id) => super::sync_admin::retry(env, id).await,
         Route::Catalog(route) => super::catalog::handle(route, req, &w.bytes, env).await,
         Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
-        Route::Unmatched => super::webhooks::unmatched(&query_pairs(&req)?, env).await,
+        Route::Unmatched => super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
+        Route::Drift => super::inbound_admin::drift(&query_pairs(&req)?, env).await,
+        Route::Polls => super::inbound_poll::status(env).await,
+        Route::RunPolls => super::inbound_poll::run_now(&query_pairs(&req)?, env).await,
+        Route::EbayChallenge => super::webhooks::ebay_challenge(&req, env).await,
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));
             let order = OrderKey { channel: f.channel, order_id: f.order_id };

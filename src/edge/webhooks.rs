@@ -37,147 +37,43 @@
 //!   effects are in place, so a delivery that failed half-way is applied again when the platform
 //!   retries; every effect is idempotent on its own (sale lines by line id in the order desk,
 //!   restocks by refund line in the SKU's Idempotency-Key records, unmatched lines by order line).
-//! - Sale → `OrderAction::Sell` on the order desk (channel id, order id); Cancel → `Cancel` of the
-//!   whole order (a cancellation that arrives first leaves a tombstone: the late sale is
-//!   ignored). Lines map to SKUs through the channel's listings (`LineIdentity::lookup_keys`, most
-//!   exact first; Shopify order lines by their `sku`: the channel's listing of that SKU). Bundle
-//!   SKUs sell their components. The ledger location is `settings.location` (default `main`).
-//! - A line that maps to no listing is recorded in D1 `unmatched_lines` (`GET
-//!   /v1/inbound/unmatched`) and nothing is applied for it; the delivery still answers 200. An
-//!   operator can record it with `POST /v1/sales` under the same channel, order id and line id
-//!   (the desk applies a line id once, so a later delivery of it does not count it twice).
-//! - Restock (Shopify `refunds/create`): a `return` (or `legacy_restock`) line puts the units
-//!   back on the shelf — an adjustment `+qty`, reason `restock`, made once per refund line (its
-//!   Idempotency-Key in the SKU ledger is `inbound-restock:{channel}:{order}:{refund line}:{sku}`). A
-//!   `cancel` line (unfulfilled units) is not applied: the order desk cannot release one line of
-//!   an order, and Shopify sends `orders/cancelled` for the order as well, whose cancellation
-//!   releases the units once. (An order edited to drop unfulfilled units keeps them committed
-//!   until it is cancelled — availability errs low, never high.)
-//! - Drift (Shopify `inventory_levels/update` for a listed inventory item at the listing's
-//!   location): equal to what StockEdge last pushed (`listing_sync.last_quantity`: the push's
-//!   echo) or to what it would list now → nothing. Otherwise it is recorded in D1 `drift_events`,
-//!   and with `settings.on_drift = "adjust"` (the default: StockEdge is the source of truth)
-//!   StockEdge pushes its own number back to that listing (the sync queue, compare-and-set from
-//!   the reported level); with `"flag"` it is only recorded. StockEdge's ledger never takes the
-//!   platform's number. (A level that drops because of a Shopify sale whose `orders/create` is
-//!   still on its way reads as drift and is pushed back; the order's arrival corrects it.)
-//! - Ignored (stale, unhandled topic, not yet sold, fulfilled by Amazon, …) and unusable (signed,
-//!   but not understandable) deliveries answer 200; unusable ones are kept in
-//!   `inbound_deliveries` with their error, since a resend cannot fix them.
-//! - A step that could not complete (an order desk, a ledger or the platform's API unreachable)
-//!   answers 503 and records nothing: the platform's retry applies the rest (Shopify, eBay and an
-//!   SQS forwarder retry; WooCommerce does not — its polling catch-up is the cron's job).
+//! - Otherwise it is applied as `inbound_apply.rs` describes — the path the order-feed polls
+//!   (`inbound_poll.rs`) take too — and answers 200 with what it did. A step that could not
+//!   complete answers 503 and records nothing: the platform's retry applies the rest (Shopify,
+//!   eBay and an SQS forwarder retry; WooCommerce does not — the poll catches up).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use futures::StreamExt;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::JsValue;
-use worker::{console_warn, D1Database, D1PreparedStatement, Env, Request, Response, Result};
+use worker::{console_warn, D1Database, Env, Request, Response, Result};
 
-use crate::api::idempotency::fingerprint;
-use crate::api::order_call::{OrderAction, OrderCall};
-use crate::api::requests::Line;
-use crate::api::sku_call::{Answer, SkuAction, SkuCall};
-use crate::api::{FieldError, Kind, Problem};
-use crate::catalog::bundle;
-use crate::catalog::model::{is_secret_name, ChannelKind, External};
-use crate::catalog::ListingRule;
-use crate::inbound::{
-    amazon, drift, ebay, shopify, woocommerce, DriftVerdict, EbayKey, EventKind, FetchOrder, Headers, InboundError,
-    InboundEvent, InboundLine, KeyCache, LineIdentity, ListingKey, Lookup, Outcome, PlatformIds, Received, RestockType,
-    MAX_BODY_BYTES,
-};
-use crate::stock::limits::MAX_LINES;
-use crate::stock::{Cause, Command, Location, Op, OrderKey, Sku, Token};
-use crate::sync::{connection, HttpRequest, HttpResponse, LwaToken, Method as HttpMethod, StockChanged, TokenCache};
+use crate::api::{Kind, Problem};
+use crate::catalog::model::ChannelKind;
+use crate::inbound::{amazon, ebay, shopify, woocommerce, EbayKey, Headers, InboundError, KeyCache, Lookup, Received, MAX_BODY_BYTES};
+use crate::stock::Token;
+use crate::sync::{connection, HttpRequest, Method as HttpMethod};
 use crate::time::Millis;
 
 use super::clock::now;
-use super::{catalog_reads, http, order_client, sku_client};
+use super::http;
+use super::inbound_apply::{handle, secret, send, Conn, ChannelRow, Cx, Summary, CHANNEL_SELECT, DB};
 
-/// The catalogue's D1 binding.
-const DB: &str = "CATALOG";
-/// The queue the sync consumer reads (a drift push-back is sent there).
-const QUEUE: &str = "STOCK_CHANGES";
-/// How long one call to a platform may take (Shopify waits 5 s for the whole answer).
-const CALL_TIMEOUT: Duration = Duration::from_secs(4);
-/// Bound parameters per `IN (…)` list (D1 binds at most 100).
-const IN_CHUNK: usize = 90;
 /// Channels tried per delivery (each costs a signature check over the body).
 const MAX_CANDIDATES: usize = 16;
-/// `getOrderItems` pages read for one order.
-const MAX_ITEM_PAGES: usize = 20;
 /// How long a handled delivery's key is kept.
 const DELIVERY_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
 /// Most of an oversized chunked body drained before answering 413 (see [`read_body`]).
 const DRAIN_BYTES: usize = 16 * 1024 * 1024;
-/// Restock adjustments' Idempotency-Key prefix in the SKU ledgers.
-const RESTOCK_KEY: &str = "inbound-restock";
 
 thread_local! {
     /// eBay public keys by `kid`, for this isolate's lifetime.
     static EBAY_KEYS: RefCell<KeyCache<EbayKey>> = RefCell::new(KeyCache::new());
-    /// Amazon (Login with Amazon) access tokens by channel id.
-    static LWA_TOKENS: RefCell<BTreeMap<String, TokenCache>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// A step that could not complete for now (answered 503, nothing recorded), with why.
-type Step<T> = std::result::Result<T, String>;
-
-// ---------------------------------------------------------------------------------------------
-// Channels
-
-#[derive(Clone, Debug)]
-struct Conn {
-    channel: Token,
-    account: String,
-    credentials_secret: Option<String>,
-    settings: Map<String, Value>,
-}
-
-#[derive(Deserialize)]
-struct ChannelRow {
-    channel: String,
-    account: String,
-    credentials_secret: Option<String>,
-    settings: String,
-}
-
-impl Conn {
-    fn of(r: ChannelRow) -> Option<Conn> {
-        let settings = match serde_json::from_str::<Value>(&r.settings) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
-        Some(Conn { channel: Token::parse(&r.channel).ok()?, account: r.account, credentials_secret: r.credentials_secret, settings })
-    }
-
-    fn setting(&self, name: &str) -> Option<&str> {
-        self.settings.get(name).and_then(Value::as_str)
-    }
-
-    /// The ledger location the channel's orders take stock from (`settings.location`).
-    fn location(&self) -> Location {
-        self.setting("location").and_then(|l| Location::parse(l).ok()).unwrap_or_default()
-    }
-
-    /// `settings.on_drift`: `adjust` (default) or `flag`.
-    fn pushes_back_drift(&self) -> bool {
-        self.setting("on_drift") != Some("flag")
-    }
-}
-
-/// A Worker secret (a plain var in local development), by name.
-fn secret(env: &Env, name: Option<&str>) -> Option<String> {
-    let name = name.filter(|n| is_secret_name(n))?;
-    env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string())).filter(|s| !s.is_empty())
-}
 
 /// The webhook signing key of a channel: the secret `settings.webhook_secret` names.
 fn webhook_secret(env: &Env, c: &Conn) -> Option<String> {
@@ -191,7 +87,6 @@ fn site(s: &str) -> String {
     s.trim_end_matches('/').to_ascii_lowercase()
 }
 
-const CHANNEL_SELECT: &str = "SELECT channel, account, credentials_secret, settings FROM channels";
 
 /// The channels a delivery may be for (see the module docs), in channel id order.
 async fn candidates(db: &D1Database, kind: ChannelKind, headers: &Headers, hint: Option<&str>) -> Result<Vec<Conn>> {
@@ -412,603 +307,6 @@ async fn ebay_key(env: &Env, conns: &[Conn], kid: &str, t: Millis) -> KeyFetch {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Applying a delivery
-
-struct Cx<'a> {
-    env: &'a Env,
-    db: &'a D1Database,
-    t: Millis,
-    kind: ChannelKind,
-    topic: &'a str,
-    dedupe_key: Option<&'a str>,
-}
-
-/// What a delivery did; also its answer.
-struct Summary {
-    channel: Token,
-    sold_lines: usize,
-    cancelled_orders: usize,
-    restocked_lines: usize,
-    deferred_restock_lines: usize,
-    unmatched_lines: usize,
-    drift_recorded: usize,
-    drift_pushed_back: usize,
-    ignored: Option<Value>,
-    unusable: Option<String>,
-}
-
-impl Summary {
-    fn new(channel: &Token) -> Summary {
-        Summary {
-            channel: channel.clone(),
-            sold_lines: 0,
-            cancelled_orders: 0,
-            restocked_lines: 0,
-            deferred_restock_lines: 0,
-            unmatched_lines: 0,
-            drift_recorded: 0,
-            drift_pushed_back: 0,
-            ignored: None,
-            unusable: None,
-        }
-    }
-
-    fn to_json(&self, result: &str, topic: &str) -> Value {
-        let mut v = json!({
-            "result": result,
-            "channel": self.channel.as_str(),
-            "topic": topic,
-            "sold_lines": self.sold_lines,
-            "cancelled_orders": self.cancelled_orders,
-            "restocked_lines": self.restocked_lines,
-            "deferred_restock_lines": self.deferred_restock_lines,
-            "unmatched_lines": self.unmatched_lines,
-            "drift_recorded": self.drift_recorded,
-            "drift_pushed_back": self.drift_pushed_back,
-        });
-        if let Some(i) = &self.ignored {
-            v["ignored"] = i.clone();
-        }
-        if let Some(u) = &self.unusable {
-            v["detail"] = Value::from(u.as_str());
-        }
-        v
-    }
-}
-
-async fn handle(cx: &Cx<'_>, conns: &[Conn], r: &Received, s: &mut Summary) -> Result<Step<()>> {
-    let Some(conn) = conns.first() else { return Ok(Ok(())) };
-    if cx.kind == ChannelKind::Amazon {
-        if let Some(seller) = r.account.as_deref().filter(|a| *a != conn.account) {
-            s.unusable = Some(format!("seller {seller} is not the account of channel {}", conn.channel));
-            return Ok(Ok(()));
-        }
-    }
-    match &r.outcome {
-        Outcome::Ping => Ok(Ok(())),
-        Outcome::Ignored { ignored } => {
-            s.ignored = Some(serde_json::to_value(ignored).unwrap_or(Value::Null));
-            Ok(Ok(()))
-        }
-        Outcome::Events { events } => apply_all(cx, conn, events, s).await,
-        Outcome::Fetch { order } => match cx.kind {
-            ChannelKind::Amazon => {
-                let items = match amazon_items(cx, conn, order).await? {
-                    Ok(Some(items)) => items,
-                    Ok(None) => {
-                        s.unusable = Some(format!("Amazon has no order {} for channel {}", order.order_id, conn.channel));
-                        return Ok(Ok(()));
-                    }
-                    Err(why) => return Ok(Err(why)),
-                };
-                match amazon::order_outcome(order, &items) {
-                    Ok(Outcome::Events { events }) => apply_all(cx, conn, &events, s).await,
-                    Ok(Outcome::Ignored { ignored }) => {
-                        s.ignored = Some(serde_json::to_value(&ignored).unwrap_or(Value::Null));
-                        Ok(Ok(()))
-                    }
-                    Ok(_) => Ok(Ok(())),
-                    Err(e) => {
-                        s.unusable = Some(e.to_string());
-                        Ok(Ok(()))
-                    }
-                }
-            }
-            ChannelKind::Ebay => {
-                for c in conns {
-                    match ebay_order(cx, c, order).await? {
-                        Ok(Some(events)) => {
-                            s.channel = c.channel.clone();
-                            return apply_all(cx, c, &events, s).await;
-                        }
-                        Ok(None) => continue,
-                        Err(why) => return Ok(Err(why)),
-                    }
-                }
-                s.unusable = Some(format!("no eBay channel has order {}", order.order_id));
-                Ok(Ok(()))
-            }
-            _ => Ok(Ok(())),
-        },
-    }
-}
-
-async fn apply_all(cx: &Cx<'_>, conn: &Conn, events: &[InboundEvent], s: &mut Summary) -> Result<Step<()>> {
-    for e in events {
-        let step = match e.kind {
-            EventKind::Sale => sale(cx, conn, e, s).await?,
-            EventKind::Cancel => cancel(cx, conn, e, s).await?,
-            EventKind::Restock => restock(cx, conn, e, s).await?,
-            EventKind::Drift => drift_event(cx, conn, e, s).await?,
-        };
-        if step.is_err() {
-            return Ok(step);
-        }
-    }
-    Ok(Ok(()))
-}
-
-/// A platform id as a [`Token`]; one that is not (too long, other characters) is replaced by a
-/// digest of itself, the same every time.
-fn token_of(s: &str) -> Token {
-    Token::parse(s).unwrap_or_else(|_| {
-        let h = hex::encode(Sha256::digest(s.as_bytes()));
-        Token::parse(&format!("h:{}", &h[..40])).unwrap_or_else(|_| unreachable!("a hex digest is a token"))
-    })
-}
-
-fn order_key(conn: &Conn, e: &InboundEvent) -> Option<OrderKey> {
-    e.order_id.as_deref().map(|o| OrderKey { channel: conn.channel.clone(), order_id: token_of(o) })
-}
-
-/// Sends a call to an order desk; a desk that cannot be reached (or answers 5xx) is a step that
-/// did not complete.
-async fn desk(cx: &Cx<'_>, call: &OrderCall) -> Result<Step<Answer>> {
-    match order_client::call(cx.env, call).await {
-        Ok(a) if a.status >= 500 => Ok(Err(format!("order desk answered {}: {}", a.status, a.body))),
-        Ok(a) => {
-            if a.is_problem() {
-                console_warn!("order desk refused {:?}: {} {}", call.order, a.status, a.body);
-            }
-            Ok(Ok(a))
-        }
-        Err(e) => Ok(Err(format!("order desk: {e}"))),
-    }
-}
-
-/// Bundle SKUs become their components (so a sold bundle sells its components); lines of other
-/// SKUs pass unchanged.
-async fn expand_bundles(cx: &Cx<'_>, lines: Vec<Line>) -> Result<Vec<Line>> {
-    let skus: Vec<Sku> = lines.iter().map(|l| l.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let bundles = catalog_reads::bundles(cx.env, &skus).await?;
-    if bundles.is_empty() {
-        return Ok(lines);
-    }
-    let mut out = Vec::with_capacity(lines.len());
-    for l in lines {
-        match bundle::expand(vec![l.clone()], &bundles) {
-            Ok(parts) => out.extend(parts),
-            Err(e) => {
-                console_warn!("bundle {} not expanded: {e}", l.sku);
-                out.push(l);
-            }
-        }
-    }
-    Ok(out)
-}
-
-async fn sale(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut Summary) -> Result<Step<()>> {
-    let Some(order) = order_key(conn, e) else { return Ok(Ok(())) };
-    let skus = map_lines(cx.db, &conn.channel, &e.lines).await?;
-    let location = conn.location();
-    let mut lines = Vec::new();
-    let mut unmatched = Vec::new();
-    for (l, sku) in e.lines.iter().zip(skus) {
-        match sku {
-            Some(sku) => lines.push(Line { sku, qty: l.qty, location: location.clone(), line_id: Some(token_of(&l.line_id)) }),
-            None => unmatched.push(l),
-        }
-    }
-    s.unmatched_lines += record_unmatched(cx, conn, e, "sale", &unmatched).await?;
-    if lines.is_empty() {
-        return Ok(Ok(()));
-    }
-    let n = lines.len();
-    let lines = expand_bundles(cx, lines).await?;
-    for chunk in lines.chunks(MAX_LINES) {
-        let call = OrderCall { order: order.clone(), action: OrderAction::Sell { lines: chunk.to_vec() }, idempotency: None };
-        if let Err(why) = desk(cx, &call).await? {
-            return Ok(Err(why));
-        }
-    }
-    s.sold_lines += n;
-    Ok(Ok(()))
-}
-
-async fn cancel(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut Summary) -> Result<Step<()>> {
-    let Some(order) = order_key(conn, e) else { return Ok(Ok(())) };
-    let reason = Some(format!("{} {}", cx.kind.as_str(), cx.topic));
-    let call = OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: None };
-    if let Err(why) = desk(cx, &call).await? {
-        return Ok(Err(why));
-    }
-    s.cancelled_orders += 1;
-    Ok(Ok(()))
-}
-
-async fn restock(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut Summary) -> Result<Step<()>> {
-    let Some(order) = order_key(conn, e) else { return Ok(Ok(())) };
-    let skus = map_lines(cx.db, &conn.channel, &e.lines).await?;
-    let location = conn.location();
-    let mut unmatched = Vec::new();
-    for (l, sku) in e.lines.iter().zip(skus) {
-        if l.restock == Some(RestockType::Cancel) {
-            // Released by the order's cancellation (see the module docs).
-            s.deferred_restock_lines += 1;
-            continue;
-        }
-        let Some(sku) = sku else {
-            unmatched.push(l);
-            continue;
-        };
-        let line = Line { sku, qty: l.qty, location: location.clone(), line_id: None };
-        for part in expand_bundles(cx, vec![line]).await? {
-            let key = format!("{RESTOCK_KEY}:{}:{}:{}:{}", order.channel, order.order_id, token_of(&l.line_id), part.sku);
-            let fp = fingerprint("POST", RESTOCK_KEY, format!("{} {} {}", part.sku, part.location, part.qty).as_bytes());
-            let cause = Cause {
-                reason: Some("restock".into()),
-                channel: Some(order.channel.to_string()),
-                order_id: Some(order.order_id.to_string()),
-                line_id: Some(l.line_id.clone()),
-                reference: cx.dedupe_key.map(str::to_owned),
-                ..Cause::default()
-            };
-            let call = SkuCall {
-                sku: part.sku.clone(),
-                action: SkuAction::Apply { commands: vec![Command::Adjust { location: part.location.clone(), delta: part.qty, cause }] },
-                idempotency: Some((key, fp)),
-            };
-            match sku_client::call(cx.env, &call).await {
-                Ok(a) if a.status >= 500 => return Ok(Err(format!("ledger {} answered {}", part.sku, a.status))),
-                Ok(a) if a.is_problem() => console_warn!("restock of {} refused: {} {}", part.sku, a.status, a.body),
-                Ok(_) => {}
-                Err(e) => return Ok(Err(format!("ledger {}: {e}", part.sku))),
-            }
-        }
-        s.restocked_lines += 1;
-    }
-    s.unmatched_lines += record_unmatched(cx, conn, e, "restock", &unmatched).await?;
-    Ok(Ok(()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Mapping lines to SKUs
-
-#[derive(Deserialize)]
-struct IdentityRow {
-    sku: String,
-    identity: String,
-}
-
-#[derive(Deserialize)]
-struct SkuRow {
-    sku: String,
-}
-
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-fn in_list(db: &D1Database, sql: &str, channel: &Token, values: &[String]) -> Result<D1PreparedStatement> {
-    let mut params: Vec<JsValue> = vec![channel.as_str().into()];
-    params.extend(values.iter().map(|v| JsValue::from(v.as_str())));
-    db.prepare(sql.replace("{in}", &placeholders(values.len()))).bind(&params)
-}
-
-/// For each line, the SKU its first look-up key finds among `channel`'s listings.
-async fn map_lines(db: &D1Database, channel: &Token, lines: &[InboundLine]) -> Result<Vec<Option<Sku>>> {
-    let keys: Vec<Vec<ListingKey>> = lines.iter().map(|l| l.identity.lookup_keys()).collect();
-    let mut identities = BTreeSet::new();
-    let mut skus = BTreeSet::new();
-    for k in keys.iter().flatten() {
-        match k {
-            ListingKey::Identity(i) => {
-                identities.insert(i.clone());
-            }
-            ListingKey::Sku(s) => {
-                skus.insert(s.clone());
-            }
-            // Resolving a variant needs Shopify's Admin API; such lines stay unmatched.
-            ListingKey::ShopifyVariant(_) => {}
-        }
-    }
-    let identities: Vec<String> = identities.into_iter().collect();
-    let skus: Vec<String> = skus.into_iter().collect();
-    let mut stmts = Vec::new();
-    for chunk in identities.chunks(IN_CHUNK) {
-        stmts.push(in_list(db, "SELECT sku, identity FROM listings WHERE channel = ? AND identity IN ({in})", channel, chunk)?);
-    }
-    let split = stmts.len();
-    for chunk in skus.chunks(IN_CHUNK) {
-        stmts.push(in_list(db, "SELECT sku FROM listings WHERE channel = ? AND sku IN ({in})", channel, chunk)?);
-    }
-    let mut by_identity = BTreeMap::new();
-    let mut listed = BTreeSet::new();
-    if !stmts.is_empty() {
-        for (i, r) in db.batch(stmts).await?.iter().enumerate() {
-            if i < split {
-                for row in r.results::<IdentityRow>()? {
-                    by_identity.insert(row.identity, row.sku);
-                }
-            } else {
-                for row in r.results::<SkuRow>()? {
-                    listed.insert(row.sku);
-                }
-            }
-        }
-    }
-    Ok(keys
-        .iter()
-        .map(|ks| {
-            ks.iter()
-                .find_map(|k| match k {
-                    ListingKey::Identity(i) => by_identity.get(i).cloned(),
-                    ListingKey::Sku(s) => listed.contains(s).then(|| s.clone()),
-                    ListingKey::ShopifyVariant(_) => None,
-                })
-                .and_then(|s| Sku::parse(&s).ok())
-        })
-        .collect())
-}
-
-/// Records lines that map to no listing (once per order line); returns how many there were.
-async fn record_unmatched(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, kind: &str, lines: &[&InboundLine]) -> Result<usize> {
-    if lines.is_empty() {
-        return Ok(0);
-    }
-    let order_id = e.order_id.clone().unwrap_or_default();
-    let mut stmts = Vec::with_capacity(lines.len());
-    for l in lines {
-        let identity = serde_json::to_string(&l.identity).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        stmts.push(
-            cx.db
-                .prepare(
-                    "INSERT OR IGNORE INTO unmatched_lines (channel, order_id, line_id, kind, identity, qty, received_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .bind(&[
-                    conn.channel.as_str().into(),
-                    order_id.as_str().into(),
-                    l.line_id.as_str().into(),
-                    kind.into(),
-                    identity.into(),
-                    (l.qty as f64).into(),
-                    (cx.t.0 as f64).into(),
-                ])?,
-        );
-    }
-    cx.db.batch(stmts).await?;
-    Ok(lines.len())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Drift
-
-#[derive(Deserialize)]
-struct DriftRow {
-    sku: String,
-    external: String,
-    buffer: i64,
-    percent: i64,
-    max_listed: Option<i64>,
-    zero_at_or_below: Option<i64>,
-    last_version: Option<i64>,
-    last_quantity: Option<i64>,
-}
-
-/// The SKU's (available, on_hand, version) now; a SKU never stocked is all 0.
-async fn sku_state(cx: &Cx<'_>, sku: &Sku) -> Result<Step<(i64, i64, u64)>> {
-    let call = SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None };
-    match sku_client::call(cx.env, &call).await {
-        Ok(a) if a.status == 200 => {
-            let n = |k: &str| a.body.get(k).and_then(Value::as_i64).unwrap_or(0);
-            Ok(Ok((n("available"), n("on_hand"), a.body.get("version").and_then(Value::as_u64).unwrap_or(0))))
-        }
-        Ok(a) if a.status == 404 => Ok(Ok((0, 0, 0))),
-        Ok(a) => Ok(Err(format!("ledger {sku} answered {}", a.status))),
-        Err(e) => Ok(Err(format!("ledger {sku}: {e}"))),
-    }
-}
-
-async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut Summary) -> Result<Step<()>> {
-    for line in &e.lines {
-        let PlatformIds::Shopify { inventory_item_id: Some(item), location_id, .. } = &line.identity.ids else { continue };
-        let identity = crate::catalog::model::identity::shopify(*item);
-        let row: Option<DriftRow> = cx
-            .db
-            .prepare(
-                "SELECT l.sku, l.external, l.buffer, l.percent, l.max_listed, l.zero_at_or_below, s.last_version, s.last_quantity \
-                 FROM listings l LEFT JOIN listing_sync s ON s.channel = l.channel AND s.sku = l.sku \
-                 WHERE l.channel = ?1 AND l.identity = ?2",
-            )
-            .bind(&[conn.channel.as_str().into(), identity.as_str().into()])?
-            .first(None)
-            .await?;
-        // A level of an item StockEdge does not list, or at another location: not its business.
-        let Some(row) = row else { continue };
-        let listed_at = serde_json::from_str::<Value>(&row.external).ok().and_then(|v| External::from_stored(ChannelKind::Shopify, &v));
-        if let Some(External::Shopify { location_id: listed, .. }) = listed_at {
-            if location_id.is_some_and(|l| l != listed) {
-                continue;
-            }
-        }
-        let Ok(sku) = Sku::parse(&row.sku) else { continue };
-        let DriftVerdict::Drift { reported, last_pushed } = drift::check(line.qty, row.last_quantity) else { continue };
-        let (available, on_hand, version) = match sku_state(cx, &sku).await? {
-            Ok(v) => v,
-            Err(why) => return Ok(Err(why)),
-        };
-        let rule = ListingRule {
-            buffer: row.buffer,
-            percent: row.percent.clamp(0, 100) as u8,
-            max_listed: row.max_listed,
-            zero_at_or_below: row.zero_at_or_below,
-        };
-        let listed = rule.listed(available);
-        if reported == listed {
-            // What StockEdge lists now (a push not yet recorded, or the platform's own sale
-            // matching StockEdge's): nothing to correct.
-            continue;
-        }
-        let push_back = conn.pushes_back_drift();
-        cx.db
-            .prepare(
-                "INSERT INTO drift_events (channel, sku, line_id, reported, last_pushed, listed, action, dedupe_key, occurred_at, received_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .bind(&[
-                conn.channel.as_str().into(),
-                sku.as_str().into(),
-                line.line_id.as_str().into(),
-                (reported as f64).into(),
-                last_pushed.map_or(JsValue::NULL, |p| (p as f64).into()),
-                (listed as f64).into(),
-                if push_back { "push_back" } else { "flag" }.into(),
-                cx.dedupe_key.map_or(JsValue::NULL, JsValue::from),
-                (e.occurred_at.0 as f64).into(),
-                (cx.t.0 as f64).into(),
-            ])?
-            .run()
-            .await?;
-        s.drift_recorded += 1;
-        if !push_back {
-            continue;
-        }
-        // Push StockEdge's number back: mark the listing as holding `reported` at the version
-        // before the current one, so the consumer pushes the current version with a
-        // compare-and-set from the platform's actual level. Only when the listing's record is
-        // at the current version (a newer push in flight corrects the level by itself).
-        if version >= 1 && row.last_version == Some(version as i64) {
-            cx.db
-                .prepare(
-                    "UPDATE listing_sync SET last_version = ?1, last_quantity = ?2, updated_at = ?3 \
-                     WHERE channel = ?4 AND sku = ?5 AND last_version = ?6",
-                )
-                .bind(&[
-                    ((version - 1) as f64).into(),
-                    (reported as f64).into(),
-                    (cx.t.0 as f64).into(),
-                    conn.channel.as_str().into(),
-                    sku.as_str().into(),
-                    (version as f64).into(),
-                ])?
-                .run()
-                .await?;
-        }
-        let event = StockChanged { sku: sku.clone(), version, available, on_hand, cause: Op::Set, at: cx.t };
-        if let Err(e) = cx.env.queue(QUEUE)?.send(&event).await {
-            return Ok(Err(format!("sync queue: {e}")));
-        }
-        s.drift_pushed_back += 1;
-    }
-    Ok(Ok(()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fetching what the notification left out
-
-async fn amazon_token(cx: &Cx<'_>, c: &Conn) -> Step<String> {
-    let cached = LWA_TOKENS.with(|m| m.borrow().get(c.channel.as_str()).and_then(|tc| tc.get(cx.t)).map(str::to_owned));
-    if let Some(token) = cached {
-        return Ok(token);
-    }
-    let creds = connection::lwa_credentials(secret(cx.env, c.credentials_secret.as_deref()).as_deref())
-        .map_err(|e| format!("channel {}: {e}", c.channel))?;
-    let resp = send(&connection::token_url(&c.settings), &creds.token_request()).await.map_err(|why| format!("LWA: {why}"))?;
-    let token = LwaToken::from_response(&resp, cx.t).map_err(|o| format!("LWA: {o:?}"))?;
-    let access = token.access_token.clone();
-    LWA_TOKENS.with(|m| m.borrow_mut().entry(c.channel.to_string()).or_default().store(token, cx.t));
-    Ok(access)
-}
-
-fn enc(s: &str) -> String {
-    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
-}
-
-/// The items of an Amazon order (`getOrderItems`, every page); `None` when Amazon has no such
-/// order for the channel.
-async fn amazon_items(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> Result<Step<Option<Vec<amazon::OrderItem>>>> {
-    let token = match amazon_token(cx, c).await {
-        Ok(t) => t,
-        Err(why) => return Ok(Err(why)),
-    };
-    let base = connection::base_url(ChannelKind::Amazon, &c.account, &c.settings);
-    let mut items = Vec::new();
-    let mut next: Option<String> = None;
-    for _ in 0..MAX_ITEM_PAGES {
-        let mut path = format!("/orders/v0/orders/{}/orderItems", enc(&order.order_id));
-        if let Some(n) = &next {
-            path.push_str(&format!("?NextToken={}", enc(n)));
-        }
-        let req = HttpRequest::new(HttpMethod::Get, path).header("x-amz-access-token", token.as_str()).header("Accept", "application/json");
-        let resp = match send(&base, &req).await {
-            Ok(r) => r,
-            Err(why) => return Ok(Err(format!("getOrderItems: {why}"))),
-        };
-        match resp.status {
-            200 => {}
-            404 => return Ok(Ok(None)),
-            403 => {
-                LWA_TOKENS.with(|m| m.borrow_mut().remove(c.channel.as_str()));
-                return Ok(Err("getOrderItems answered 403 (the access token was refused)".into()));
-            }
-            other => return Ok(Err(format!("getOrderItems answered {other}"))),
-        }
-        let page = match amazon::parse_order_items_page(resp.body.as_bytes()) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(format!("getOrderItems: {e}"))),
-        };
-        items.extend(page.items);
-        next = page.next_token;
-        if next.is_none() {
-            return Ok(Ok(Some(items)));
-        }
-    }
-    Ok(Err(format!("order {} has more than {MAX_ITEM_PAGES} pages of items", order.order_id)))
-}
-
-/// The eBay order as events, read with channel `c`'s credentials; `None` when that channel does
-/// not have it.
-async fn ebay_order(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> Result<Step<Option<Vec<InboundEvent>>>> {
-    let Some(token) = secret(cx.env, c.credentials_secret.as_deref()) else { return Ok(Ok(None)) };
-    let base = connection::base_url(ChannelKind::Ebay, &c.account, &c.settings);
-    let req = HttpRequest::new(HttpMethod::Get, format!("/sell/fulfillment/v1/order?orderIds={}", enc(&order.order_id)))
-        .header("Authorization", format!("Bearer {token}"))
-        .header("Accept", "application/json");
-    let resp = match send(&base, &req).await {
-        Ok(r) => r,
-        Err(why) => return Ok(Err(format!("getOrders: {why}"))),
-    };
-    match resp.status {
-        200 => {}
-        401 | 403 | 404 => return Ok(Ok(None)),
-        other => return Ok(Err(format!("getOrders answered {other}"))),
-    }
-    match ebay::parse_orders_page(resp.body.as_bytes(), &c.account, order.occurred_at) {
-        Ok(page) => {
-            let events: Vec<InboundEvent> =
-                page.events.into_iter().filter(|e| e.order_id.as_deref() == Some(order.order_id.as_str())).collect();
-            Ok(Ok((!events.is_empty()).then_some(events)))
-        }
-        Err(e) => Ok(Err(format!("getOrders: {e}"))),
-    }
-}
-
-/// Performs one platform call, with this module's timeout.
-async fn send(base: &str, req: &HttpRequest) -> Step<HttpResponse> {
-    super::platform_http::send(base, req, CALL_TIMEOUT).await
-}
 
 // ---------------------------------------------------------------------------------------------
 // Deliveries
@@ -1036,83 +334,47 @@ async fn record_delivery(db: &D1Database, key: &str, channel: &Token, topic: &st
     Ok(())
 }
 
+
 // ---------------------------------------------------------------------------------------------
-// GET /v1/inbound/unmatched
+// GET /v1/webhooks/ebay?challenge_code=…
 
-#[derive(Deserialize)]
-struct UnmatchedRow {
-    id: i64,
-    channel: String,
-    order_id: String,
-    line_id: String,
-    kind: String,
-    identity: String,
-    qty: i64,
-    received_at: i64,
-}
-
-/// `GET /v1/inbound/unmatched?channel=&after=&limit=`: inbound order lines that mapped to no
-/// listing, oldest first, with the keys StockEdge looked them up by.
-pub async fn unmatched(query: &[(String, String)], env: &Env) -> Result<Response> {
-    let mut errors = Vec::new();
-    let mut channel: Option<Token> = None;
-    let mut after = 0_i64;
-    let mut limit = 100_i64;
-    for (k, v) in query {
-        match k.as_str() {
-            "channel" => match Token::parse(v) {
-                Ok(c) => channel = Some(c),
-                Err(e) => errors.push(FieldError::new("channel", e.to_string())),
-            },
-            "after" => match v.parse::<i64>() {
-                Ok(n) if n >= 0 => after = n,
-                _ => errors.push(FieldError::new("after", "must be a whole number, 0 or more (the previous page's next)")),
-            },
-            "limit" => match v.parse::<i64>() {
-                Ok(n) if (1..=1000).contains(&n) => limit = n,
-                _ => errors.push(FieldError::new("limit", "must be a whole number from 1 to 1000")),
-            },
+/// eBay's endpoint validation: `{"challengeResponse": hex(SHA-256(code ‖ verification token ‖
+/// endpoint))}`. The verification token is the secret the eBay channel's
+/// `settings.webhook_secret` names; the endpoint is `settings.endpoint_url`, else this request's
+/// URL without its query (what was registered with eBay, when StockEdge is reached directly).
+/// `?channel=` picks the channel; without it, the first eBay channel with a token answers.
+pub async fn ebay_challenge(req: &Request, env: &Env) -> Result<Response> {
+    let url = req.url()?;
+    let mut code = None;
+    let mut hint = None;
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "challenge_code" => code = Some(v.into_owned()),
+            "channel" => hint = Some(v.into_owned()),
             _ => {}
         }
     }
-    if !errors.is_empty() {
-        return http::problem(&Problem::invalid(errors));
-    }
+    let Some(code) = code.filter(|c| !c.is_empty() && c.len() <= 512) else {
+        return http::problem(&Problem::invalid(vec![crate::api::FieldError::new(
+            "challenge_code",
+            "eBay's endpoint validation sends challenge_code (1 to 512 characters); notifications are POSTed",
+        )]));
+    };
     let db = env.d1(DB)?;
-    let rows: Vec<UnmatchedRow> = db
-        .prepare(
-            "SELECT id, channel, order_id, line_id, kind, identity, qty, received_at FROM unmatched_lines \
-             WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY id LIMIT ?3",
-        )
-        .bind(&[(after as f64).into(), channel.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()), ((limit + 1) as f64).into()])?
-        .all()
-        .await?
-        .results()?;
-    let more = rows.len() as i64 > limit;
-    let page: Vec<&UnmatchedRow> = rows.iter().take(limit as usize).collect();
-    let items: Vec<Value> = page
-        .iter()
-        .map(|r| {
-            let identity: Option<LineIdentity> = serde_json::from_str(&r.identity).ok();
-            json!({
-                "id": r.id,
-                "channel": r.channel,
-                "order_id": r.order_id,
-                "line_id": r.line_id,
-                "kind": r.kind,
-                "qty": r.qty,
-                "sku": identity.as_ref().and_then(|i| i.sku.clone()),
-                "identity": serde_json::from_str::<Value>(&r.identity).unwrap_or(Value::Null),
-                "lookup_keys": identity.map(|i| i.lookup_keys()).unwrap_or_default(),
-                "received_at": Millis(r.received_at).to_rfc3339(),
-            })
-        })
-        .collect();
-    let mut body = json!({ "items": items });
-    if more {
-        if let Some(last) = page.last() {
-            body["next"] = Value::from(last.id);
+    let conns = candidates(&db, ChannelKind::Ebay, &Headers::default(), hint.as_deref()).await?;
+    let Some((conn, token)) = conns.iter().find_map(|c| webhook_secret(env, c).map(|t| (c, t))) else {
+        return http::problem(
+            &Problem::new(Kind::NotFound, "no eBay channel has a verification token (settings.webhook_secret names it)")
+                .with("resource", "channel"),
+        );
+    };
+    let endpoint = match conn.setting("endpoint_url") {
+        Some(e) => e.to_owned(),
+        None => {
+            let mut u = url.clone();
+            u.set_query(None);
+            u.to_string()
         }
-    }
-    http::json(200, &body)
+    };
+    http::json(200, &json!({ "challengeResponse": ebay::challenge_response(&code, &token, &endpoint) }))
 }

@@ -103,11 +103,13 @@ pub fn page_request(feed: &FeedOf, window: &Window) -> HttpRequest {
     let path = match feed.kind {
         ChannelKind::Woocommerce => {
             // WooCommerce reads dates without an offset as the site's; with dates_are_gmt, as UTC.
+            // Both bounds are exclusive and whole seconds: the lower is rounded down, the upper
+            // up, so nothing in the stretch falls between them.
             let wp = |t: Millis| iso_seconds(t).trim_end_matches('Z').to_string();
             format!(
                 "/wp-json/wc/v3/orders?modified_after={}&modified_before={}&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page={WOO_PER_PAGE}&page={}",
                 wp(window.after),
-                wp(window.before),
+                wp(Millis(window.before.0 + 1_000)),
                 position(cursor, 1)
             )
         }
@@ -249,7 +251,7 @@ mod tests {
         let w = page_request(&feed(ChannelKind::Woocommerce), &window(Some("3"))).path;
         assert_eq!(
             w,
-            "/wp-json/wc/v3/orders?modified_after=2026-12-01T00:00:00&modified_before=2026-12-01T01:00:00&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page=100&page=3"
+            "/wp-json/wc/v3/orders?modified_after=2026-12-01T00:00:00&modified_before=2026-12-01T01:00:01&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page=100&page=3"
         );
         let a = page_request(&feed(ChannelKind::Amazon), &window(None)).path;
         assert_eq!(

@@ -28,11 +28,11 @@ pub const OVERLAP_MS: i64 = 10 * 60 * 1000;
 
 /// How far behind `now` a stretch ends: SP-API refuses `LastUpdatedBefore` later than 2 minutes
 /// before now, so Amazon stretches end 3 minutes back (a minute for clock skew); the other feeds
-/// take any bound, and end 5 seconds back.
+/// take any bound and end at `now` (what becomes visible late is in the next stretch's overlap).
 pub fn lag_ms(kind: ChannelKind) -> i64 {
     match kind {
         ChannelKind::Amazon => 3 * 60 * 1000,
-        _ => 5 * 1000,
+        _ => 0,
     }
 }
 
@@ -105,7 +105,7 @@ mod tests {
     fn first_stretch_starts_at_the_connection_and_ends_behind_now() {
         let s = PollState::new(Millis(100 * MIN));
         let w = s.next_window(ChannelKind::Woocommerce, Millis(200 * MIN)).expect("window");
-        assert_eq!((w.after, w.before, w.cursor), (Millis(100 * MIN), Millis(200 * MIN - 5_000), None));
+        assert_eq!((w.after, w.before, w.cursor), (Millis(100 * MIN), Millis(200 * MIN), None));
         let a = s.next_window(ChannelKind::Amazon, Millis(200 * MIN)).expect("window");
         assert_eq!(a.before, Millis(197 * MIN));
     }
@@ -140,6 +140,7 @@ mod tests {
     fn nothing_to_read_within_the_lag_and_the_watermark_never_goes_back() {
         let mut s = PollState::new(Millis(10 * MIN));
         assert_eq!(s.next_window(ChannelKind::Amazon, Millis(12 * MIN)), None);
+        assert_eq!(s.next_window(ChannelKind::Woocommerce, Millis(10 * MIN)), None);
         s.watermark = Some(Millis(50 * MIN));
         s.advance(&Window { after: Millis(0), before: Millis(40 * MIN), cursor: None }, None);
         assert_eq!(s.watermark, Some(Millis(50 * MIN)));

@@ -409,6 +409,8 @@ export async function start({ stateDir } = {}) {
     '--inspector-port', String(inspectorPort),
     '--show-interactive-dev-session=false',
     '--persist-to', stateDir,
+    // GET /__scheduled?cron=… runs the scheduled handler (the order-feed polls) on demand.
+    '--test-scheduled',
   ];
   if (configPath) args.push('--config', configPath);
   const fd = fs.openSync(logFile, 'a');
