@@ -166,11 +166,10 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
             "shopify" => only("POST", Ok(Route::Webhook(ChannelKind::Shopify))),
             "woocommerce" => only("POST", Ok(Route::Webhook(ChannelKind::Woocommerce))),
             "amazon" => only("POST", Ok(Route::Webhook(ChannelKind::Amazon))),
-            "ebay" => match m {
-                "GET" | "HEAD" => Ok(Route::EbayChallenge),
-                "POST" => Ok(Route::Webhook(ChannelKind::Ebay)),
-                _ => Err(method_not_allowed("GET, POST")),
-            },
+            // eBay validates the endpoint with a GET (`challenge_code`) and POSTs notifications.
+            "ebay" if m == "GET" || m == "HEAD" => only("GET", Ok(Route::EbayChallenge)),
+            "ebay" if m == "POST" => only("POST", Ok(Route::Webhook(ChannelKind::Ebay))),
+            "ebay" => Err(method_not_allowed("GET, POST")),
             _ => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
         },
         ["v1", "inbound", "unmatched"] => only("GET", Ok(Route::Unmatched)),

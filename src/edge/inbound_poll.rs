@@ -340,7 +340,7 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
                 req = req.header("Authorization", format!("Bearer {token}"));
             }
         }
-        let resp = match send(&connection_base(conn, kind), &req).await {
+        let resp = match fetch_page(&connection_base(conn, kind), &req).await {
             Ok(r) => r,
             Err(why) => {
                 run.error = Some(why);
@@ -398,6 +398,15 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
         }
     }
     Ok(())
+}
+
+/// A page read is a GET: one that failed in transport (a kept-alive connection the platform
+/// closed while the previous page was being applied, a reset) is tried once more at once.
+async fn fetch_page(base: &str, req: &crate::sync::HttpRequest) -> std::result::Result<crate::sync::HttpResponse, String> {
+    match send(base, req).await {
+        Ok(r) => Ok(r),
+        Err(first) => send(base, req).await.map_err(|second| format!("{first}; again: {second}")),
+    }
 }
 
 fn connection_base(conn: &Conn, kind: ChannelKind) -> String {

@@ -294,6 +294,9 @@ const SAMPLE = {
   'GET /v1/sync/failures': ['/v1/sync/failures'],
   'POST /v1/sync/failures/{id}/retry': ['/v1/sync/failures/999999/retry'],
   'GET /v1/inbound/unmatched': ['/v1/inbound/unmatched'],
+  'GET /v1/inbound/drift': ['/v1/inbound/drift'],
+  'GET /v1/inbound/polls': ['/v1/inbound/polls'],
+  'POST /v1/inbound/polls/run': ['/v1/inbound/polls/run?channel=nothing-here'],
 };
 
 describe('auth', () => {
@@ -884,6 +887,40 @@ describe('inbound webhooks', () => {
     assert.ok(Array.isArray(r.json.items));
     const p = expectProblem(await call('GET', '/v1/inbound/unmatched?limit=0&after=x', { token: ADMIN }), 422, 'validation-failed');
     assert.deepEqual(fieldsOf(p), ['limit', 'after']);
+  });
+
+  test('GET /v1/inbound/drift: a page; bad bounds are 422', async () => {
+    const r = await call('GET', '/v1/inbound/drift?limit=10&sku=A', { token: ADMIN });
+    expectStatus(r, 200);
+    assert.ok(Array.isArray(r.json.items));
+    const p = expectProblem(await call('GET', '/v1/inbound/drift?limit=1001&sku=bad%20sku', { token: ADMIN }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['limit', 'sku']);
+  });
+
+  test('GET /v1/inbound/polls and POST /v1/inbound/polls/run', async () => {
+    const r = await call('GET', '/v1/inbound/polls', { token: ADMIN });
+    expectStatus(r, 200);
+    assert.ok(Array.isArray(r.json.items));
+    const run = await call('POST', '/v1/inbound/polls/run?channel=nothing-here', { token: ADMIN });
+    expectStatus(run, 200);
+    assert.deepEqual(run.json.runs, []);
+    const p = expectProblem(await call('POST', '/v1/inbound/polls/run?channel=bad%20id', { token: ADMIN }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['channel']);
+  });
+
+  test('GET /v1/webhooks/ebay: the endpoint challenge', async () => {
+    const CHV = `${RUN}-ebay-verify`;
+    expectStatus(
+      await call('PUT', `/v1/channels/${CHV}`, { token: ADMIN, body: { kind: 'ebay', account: 'verify', settings: { webhook_secret: 'SIM_EBAY_VERIFICATION_TOKEN', endpoint_url: 'https://stockedge.example/v1/webhooks/ebay' } } }),
+      201,
+    );
+    const r = await call('GET', `/v1/webhooks/ebay?challenge_code=abc&channel=${CHV}`);
+    expectStatus(r, 200);
+    const want = crypto.createHash('sha256').update('abc').update('sim_ebay_verification_token_0123456789abcdef').update('https://stockedge.example/v1/webhooks/ebay').digest('hex');
+    assert.equal(r.json.challengeResponse, want);
+    expectProblem(await call('GET', '/v1/webhooks/ebay?challenge_code=abc&channel=no-such-channel'), 404, 'not-found');
+    const p = expectProblem(await call('GET', '/v1/webhooks/ebay'), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['challenge_code']);
   });
 });
 

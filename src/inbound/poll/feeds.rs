@@ -222,10 +222,13 @@ pub fn read_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Milli
 }
 
 /// Whether a polled order is applied. A sale placed before StockEdge was connected to the channel
-/// (`since`) is not: the stock counts StockEdge was given already reflect it. Cancellations always
-/// are (a cancellation of an order StockEdge never sold leaves a tombstone and changes nothing).
+/// (`since`) is not: the stock counts StockEdge was given already reflect it. Platforms give the
+/// time to the second (WooCommerce, SP-API), so "before" means before the second of `since`.
+/// Cancellations always are applied (a cancellation of an order StockEdge never sold leaves a
+/// tombstone and changes nothing).
 pub fn admit(order: &PolledOrder, since: Millis) -> bool {
-    let placed_before = order.placed_at.is_some_and(|t| t < since);
+    let since_second = Millis(since.0 - since.0.rem_euclid(1000));
+    let placed_before = order.placed_at.is_some_and(|t| t < since_second);
     let takes_stock = match &order.outcome {
         Ok(Outcome::Events { events }) => events.iter().any(|e| e.kind == EventKind::Sale),
         Ok(Outcome::Fetch { .. }) => true,
@@ -299,6 +302,9 @@ mod tests {
         assert!(!admit(&page.orders[0], since), "placed 00:10, connected 00:11");
         assert!(admit(&page.orders[0], Millis::parse_rfc3339("2026-12-01T00:05:00Z").expect("time")));
         assert!(admit(&page.orders[2], since), "a cancellation");
+        // Placed in the second the channel was connected: whole-second times cannot say it was
+        // before, so it is applied.
+        assert!(admit(&page.orders[0], Millis::parse_rfc3339("2026-12-01T00:10:00.400Z").expect("time")));
     }
 
     #[test]

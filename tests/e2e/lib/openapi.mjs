@@ -249,7 +249,8 @@ export function routerRoutes(source = readFileSync(`${ROOT}src/api/routes.rs`, '
       return lit ? { lit: lit[1] } : { param: s };
     });
     const toPath = (ss) => `/${[...prefix, ...ss].map((s) => (s.lit !== undefined ? s.lit : `{${s.param}}`)).join('/')}`;
-    const inner = [...text.matchAll(/"([^"]+)"\s*=>\s*only\(\s*"([A-Z]+)"/g)];
+    // `"lit" => only("M", …)`, also with a guard: `"lit" if m == "GET" => only("GET", …)`.
+    const inner = [...text.matchAll(/"([^"]+)"(?:\s+if\s[^\n]*?)?\s*=>\s*only\(\s*"([A-Z]+)"/g)];
     const last = segs[segs.length - 1];
     if (inner.length && last?.param && new RegExp(`match\\s+\\*?${last.param}\\b`).test(text)) {
       for (const [, lit, method] of inner) routes.push({ method, path: toPath([...segs.slice(0, -1), { lit }]) });
