@@ -223,6 +223,11 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
         Route::Catalog(route) => super::catalog::handle(route, req, &w.bytes, env).await,
         Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
         Route::Unmatched => super::webhooks::unmatched(&query_pairs(&req)?, env).await,
+        Route::Alerts => super::alerts::list(&query_pairs(&req)?, env).await,
+        Route::AcknowledgeAlert(id) => {
+            try_p!(w.validated(Ok(())));
+            super::alerts::acknowledge(env, id).await
+        }
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));
             let order = OrderKey { channel: f.channel, order_id: f.order_id };
