@@ -638,6 +638,8 @@ fn one_consumer_batch_end_to_end() {
         on_hand: available + 2,
         cause: Op::Sale,
         at: Millis(now().0 - 60_000 + version as i64 * 1_000),
+        oversold: 0,
+        alert: None,
     };
     // Delivered out of order and twice.
     let messages: Vec<String> = [event(7, 9), event(5, 12), event(7, 9), event(6, 10)].iter().map(|e| e.to_message().unwrap()).collect();

@@ -1,6 +1,7 @@
 //! The HTTP contract without HTTP: request validation, response views, problem types,
 //! idempotency records. The edge translates between these and `worker` types.
 
+pub mod alerts;
 pub mod fields;
 pub mod idempotency;
 pub mod problem;

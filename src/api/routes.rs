@@ -59,6 +59,10 @@ pub enum Route {
     Polls,
     /// `POST /v1/inbound/polls/run`: poll the order feeds now.
     RunPolls,
+    /// `GET /v1/alerts`: alerts raised by changes that oversold a SKU, oldest first.
+    Alerts,
+    /// `POST /v1/alerts/{id}/acknowledge`.
+    AcknowledgeAlert(i64),
 }
 
 impl Route {
@@ -87,7 +91,9 @@ impl Route {
             | Route::Unmatched
             | Route::Drift
             | Route::Polls
-            | Route::RunPolls => Role::Admin,
+            | Route::RunPolls
+            | Route::Alerts
+            | Route::AcknowledgeAlert(_) => Role::Admin,
         }
     }
 }
@@ -99,6 +105,14 @@ fn decode(segment: &str) -> String {
 
 fn method_not_allowed(allow: &str) -> Problem {
     Problem::new(Kind::MethodNotAllowed, format!("this path takes {allow}")).with("allow", allow)
+}
+
+/// A numeric id in a path (sync failures, alerts): a positive integer, else `422` naming `id`.
+fn positive_id(raw: &str) -> Result<i64, Problem> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Problem::invalid(vec![super::problem::FieldError::new("id", "must be a positive integer")]))
 }
 
 /// Whether `path` is one of the public pages (no token needed, whatever the method), or a
@@ -154,14 +168,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "exports"] => only("GET", Ok(Route::Export)),
         ["v1", "sync", "status"] => only("GET", Ok(Route::SyncStatus)),
         ["v1", "sync", "failures"] => only("GET", Ok(Route::SyncFailures)),
-        ["v1", "sync", "failures", id, "retry"] => only(
-            "POST",
-            id.parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .map(Route::RetryFailure)
-                .ok_or_else(|| Problem::invalid(vec![super::problem::FieldError::new("id", "must be a positive integer")])),
-        ),
+        ["v1", "sync", "failures", id, "retry"] => only("POST", positive_id(id).map(Route::RetryFailure)),
         ["v1", "webhooks", platform] => match *platform {
             "shopify" => only("POST", Ok(Route::Webhook(ChannelKind::Shopify))),
             "woocommerce" => only("POST", Ok(Route::Webhook(ChannelKind::Woocommerce))),
@@ -176,6 +183,8 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "inbound", "drift"] => only("GET", Ok(Route::Drift)),
         ["v1", "inbound", "polls"] => only("GET", Ok(Route::Polls)),
         ["v1", "inbound", "polls", "run"] => only("POST", Ok(Route::RunPolls)),
+        ["v1", "alerts"] => only("GET", Ok(Route::Alerts)),
+        ["v1", "alerts", id, "acknowledge"] => only("POST", positive_id(id).map(Route::AcknowledgeAlert)),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();
             let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();
@@ -240,5 +249,22 @@ mod tests {
         assert_eq!(resolve("POST", "/v1/webhooks/etsy").map_err(|p| p.kind), Err(Kind::NotFound));
         assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| r.role()), Ok(Role::Admin));
         assert!(!is_public("/v1/inbound/unmatched"));
+    }
+
+    #[test]
+    fn alerts_are_admin_routes() {
+        assert_eq!(resolve("GET", "/v1/alerts"), Ok(Route::Alerts));
+        assert_eq!(resolve("GET", "/v1/alerts/").map(|r| r.role()), Ok(Role::Admin));
+        assert_eq!(resolve("POST", "/v1/alerts").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        let ack = resolve("POST", "/v1/alerts/42/acknowledge");
+        assert_eq!(ack, Ok(Route::AcknowledgeAlert(42)));
+        assert_eq!(ack.map(|r| r.role()), Ok(Role::Admin));
+        assert_eq!(resolve("GET", "/v1/alerts/42/acknowledge").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        for bad in ["0", "-1", "x", "1.5"] {
+            let path = format!("/v1/alerts/{bad}/acknowledge");
+            assert_eq!(resolve("POST", &path).map_err(|p| p.kind), Err(Kind::ValidationFailed), "{path}");
+        }
+        assert_eq!(resolve("POST", "/v1/alerts/1/close").map_err(|p| p.kind), Err(Kind::NotFound));
+        assert!(!is_public("/v1/alerts"));
     }
 }

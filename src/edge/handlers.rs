@@ -225,8 +225,16 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
         Route::Unmatched => super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
         Route::Drift => super::inbound_admin::drift(&query_pairs(&req)?, env).await,
         Route::Polls => super::inbound_poll::status(env).await,
-        Route::RunPolls => super::inbound_poll::run_now(&query_pairs(&req)?, env).await,
+        Route::RunPolls => {
+            try_p!(w.validated(Ok(())));
+            super::inbound_poll::run_now(&query_pairs(&req)?, env).await
+        }
         Route::EbayChallenge => super::webhooks::ebay_challenge(&req, env).await,
+        Route::Alerts => super::alerts::list(&query_pairs(&req)?, env).await,
+        Route::AcknowledgeAlert(id) => {
+            try_p!(w.validated(Ok(())));
+            super::alerts::acknowledge(env, id).await
+        }
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));
             let order = OrderKey { channel: f.channel, order_id: f.order_id };

@@ -539,15 +539,15 @@ pub(super) struct DriftRow {
     last_quantity: Option<i64>,
 }
 
-/// The SKU's (available, on_hand, version) now; a SKU never stocked is all 0.
-pub(super) async fn sku_state(cx: &Cx<'_>, sku: &Sku) -> Result<Step<(i64, i64, u64)>> {
+/// A SKU's `(available, on_hand, oversold, version)`; all 0 for a SKU never stocked.
+pub(super) async fn sku_state(cx: &Cx<'_>, sku: &Sku) -> Result<Step<(i64, i64, i64, u64)>> {
     let call = SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None };
     match sku_client::call(cx.env, &call).await {
         Ok(a) if a.status == 200 => {
             let n = |k: &str| a.body.get(k).and_then(Value::as_i64).unwrap_or(0);
-            Ok(Ok((n("available"), n("on_hand"), a.body.get("version").and_then(Value::as_u64).unwrap_or(0))))
+            Ok(Ok((n("available"), n("on_hand"), n("oversold"), a.body.get("version").and_then(Value::as_u64).unwrap_or(0))))
         }
-        Ok(a) if a.status == 404 => Ok(Ok((0, 0, 0))),
+        Ok(a) if a.status == 404 => Ok(Ok((0, 0, 0, 0))),
         Ok(a) => Ok(Err(format!("ledger {sku} answered {}", a.status))),
         Err(e) => Ok(Err(format!("ledger {sku}: {e}"))),
     }
@@ -577,7 +577,7 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
         }
         let Ok(sku) = Sku::parse(&row.sku) else { continue };
         let DriftVerdict::Drift { reported, last_pushed } = drift::check(line.qty, row.last_quantity) else { continue };
-        let (available, on_hand, version) = match sku_state(cx, &sku).await? {
+        let (available, on_hand, oversold, version) = match sku_state(cx, &sku).await? {
             Ok(v) => v,
             Err(why) => return Ok(Err(why)),
         };
@@ -638,7 +638,8 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
                 .run()
                 .await?;
         }
-        let event = StockChanged { sku: sku.clone(), version, available, on_hand, cause: Op::Set, at: cx.t };
+        // A re-announcement of the current state: it raises no alert (the change that oversold did).
+        let event = StockChanged { sku: sku.clone(), version, available, on_hand, cause: Op::Set, at: cx.t, oversold, alert: None };
         if let Err(e) = cx.env.queue(QUEUE)?.send(&event).await {
             return Ok(Err(format!("sync queue: {e}")));
         }

@@ -1,6 +1,7 @@
 //! The Cloudflare Workers shell: HTTP in, core decisions, bindings out. Nothing here decides
 //! anything about stock; it translates.
 
+mod alerts;
 mod auth;
 mod cart_object;
 mod catalog_reads;

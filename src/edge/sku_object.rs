@@ -16,7 +16,7 @@ use crate::api::sku_call::{handle, Answer, SkuAction, SkuCall};
 use crate::api::views::{EntryView, JournalPage};
 use crate::api::{Kind, Problem};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
-use crate::stock::{Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Sku, Snapshot, Token};
+use crate::stock::{oversold_alert, Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Sku, Snapshot, Token, Totals};
 use crate::sync::StockChanged;
 
 use super::clock::now;
@@ -128,15 +128,19 @@ impl SkuLedger {
     }
 
     /// Writes what changed. Called with no `await` after the decision, so the writes commit
-    /// atomically with it (the object's implicit transaction).
-    fn persist(&self, ledger: &Ledger, changes: Changes) -> Result<()> {
+    /// atomically with it (the object's implicit transaction). `before` is the SKU's totals
+    /// before the call: when `oversold` grew, the outbox event carries the alert.
+    fn persist(&self, ledger: &Ledger, before: &Totals, changes: Changes) -> Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
         let sql = self.sql();
-        // The transactional outbox: the event that announces this change is written with it.
+        // The transactional outbox: the event that announces this change is written with it,
+        // and with it the oversold alert the change raised, if any.
         if let (Some(last), Some(sku)) = (changes.entries.last(), self.sku.borrow().as_ref()) {
-            let event = StockChanged::from_totals(sku.clone(), ledger.version(), &ledger.totals(), last.op, last.at);
+            let after = ledger.totals();
+            let alert = oversold_alert(before, &after, &changes.entries);
+            let event = StockChanged::from_totals(sku.clone(), ledger.version(), &after, last.op, last.at, alert);
             sql.exec(
                 "INSERT OR REPLACE INTO outbox (version, body) VALUES (?, ?)",
                 vec![(ledger.version() as i64).into(), encode(&event)?.into()],
@@ -188,9 +192,10 @@ impl SkuLedger {
             *slot = Some(self.load()?);
         }
         let Some(ledger) = slot.as_mut() else { return Err(Error::RustError("ledger not loaded".into())) };
+        let before = ledger.totals();
         let out = f(ledger);
         let changes = ledger.take_changes();
-        if let Err(e) = self.persist(ledger, changes) {
+        if let Err(e) = self.persist(ledger, &before, changes) {
             // Memory may now be ahead of storage: drop it and reload on the next call.
             *slot = None;
             return Err(e);

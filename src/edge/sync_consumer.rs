@@ -2,7 +2,8 @@
 //! SKU, with the channel's adapter (`crate::sync`). Decisions are the core's — coalescing,
 //! payloads, reading answers, retry policy; this reads D1, performs HTTP calls, records status,
 //! and acknowledges or retries messages. Messages that exhaust their retries reach the
-//! dead-letter queue, whose consumer records them as failures.
+//! dead-letter queue, whose consumer records them as failures. Before any of that, the
+//! oversold alerts the batch's events carry are recorded in D1 `alerts` (`super::alerts`).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,6 +75,10 @@ pub async fn consume(batch: MessageBatch<StockChanged>, env: Env, _ctx: Context)
     let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
     let skus: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let db = env.d1("CATALOG")?;
+    // Alerts first, from every message: coalescing below keeps only the newest version per
+    // listing, and an alert rides on the version that oversold, which may not be the newest.
+    // If recording fails the whole batch is retried, so no alert is acknowledged unrecorded.
+    super::alerts::record(&db, &events).await?;
     let (listings, conns) = load_listings(&db, &skus).await?;
     let pushed = load_pushed(&db, &skus).await?;
     let last: BTreeMap<ListingKey, LastPushed> = pushed.iter().filter_map(|(k, (p, _, _))| p.map(|p| (k.clone(), p))).collect();
@@ -429,7 +434,11 @@ async fn fail(db: &D1Database, channel: Option<&Token>, e: &StockChanged, reason
 async fn record_dead_letters(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<()> {
     let db = env.d1("CATALOG")?;
     let t = now();
-    for m in batch.messages()? {
+    let messages = batch.messages()?;
+    // An event that never got through the main consumer still raises its alert.
+    let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
+    super::alerts::record(&db, &events).await?;
+    for m in messages {
         fail(&db, None, m.body(), "retries exhausted", t).await?;
         m.ack();
     }

@@ -1,5 +1,6 @@
 //! The stock ledger of one SKU: pure, deterministic, and the only place quantities change.
 
+pub mod alert;
 pub mod command;
 pub mod error;
 pub mod hold;
@@ -11,6 +12,7 @@ pub mod levels;
 pub mod limits;
 pub mod order;
 
+pub use alert::{oversold_alert, OversoldAlert};
 pub use command::{Command, Effect, Outcome, SaleLine};
 pub use error::LedgerError;
 pub use hold::{Hold, HoldStatus};

@@ -76,7 +76,7 @@ mod tests {
         Token::parse(&format!("ch{i}")).unwrap()
     }
     fn event(s: u8, version: u64, available: i64) -> StockChanged {
-        StockChanged { sku: sku(s), version, available, on_hand: available, cause: Op::Adjust, at: Millis(version as i64 * 10) }
+        StockChanged { sku: sku(s), version, available, on_hand: available, cause: Op::Adjust, at: Millis(version as i64 * 10), oversold: 0, alert: None }
     }
     fn listing(c: u8, s: u8, rule: ListingRule) -> Listing {
         Listing { channel: channel(c), sku: sku(s), external: External::Ebay { sku: format!("E{s}"), offer_id: None }, rule }

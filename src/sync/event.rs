@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stock::{Op, Sku, Totals};
+use crate::stock::{Op, OversoldAlert, Sku, Totals};
 use crate::time::Millis;
 
 /// Cloudflare Queues refuses messages above 128 KB
@@ -25,6 +25,14 @@ pub struct StockChanged {
     pub cause: Op,
     /// When the change was committed.
     pub at: Millis,
+    /// The SKU's oversold units after the change (sold elsewhere beyond the shelf and beyond
+    /// the backorder allowance). Absent in messages written before alerts existed: read as 0.
+    #[serde(default)]
+    pub oversold: i64,
+    /// Present when this change made `oversold` grow (`stock::oversold_alert`): the consumer
+    /// records it in D1 `alerts` (once per SKU and version) before anything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<OversoldAlert>,
 }
 
 /// Why a message could not be written or read.
@@ -38,9 +46,9 @@ pub enum EventError {
 
 impl StockChanged {
     /// The event for a ledger's state after a transition (`totals` and `version` as the ledger
-    /// reports them once the change is applied).
-    pub fn from_totals(sku: Sku, version: u64, totals: &Totals, cause: Op, at: Millis) -> StockChanged {
-        StockChanged { sku, version, available: totals.available, on_hand: totals.on_hand, cause, at }
+    /// reports them once the change is applied), with the alert the change raised, if any.
+    pub fn from_totals(sku: Sku, version: u64, totals: &Totals, cause: Op, at: Millis, alert: Option<OversoldAlert>) -> StockChanged {
+        StockChanged { sku, version, available: totals.available, on_hand: totals.on_hand, cause, at, oversold: totals.oversold, alert }
     }
 
     /// The queue message body (JSON), refused when over [`MAX_MESSAGE_BYTES`].
@@ -74,11 +82,37 @@ mod tests {
             on_hand: i64::MAX,
             cause: Op::Sale,
             at: Millis(1_795_993_008_123),
+            oversold: i64::MAX,
+            alert: Some(OversoldAlert {
+                units: i64::MAX,
+                oversold: i64::MAX,
+                op: Op::Sale,
+                channel: Some("c".repeat(crate::stock::limits::MAX_ID_LEN)),
+                order_id: Some("o".repeat(crate::stock::limits::MAX_ID_LEN)),
+            }),
         };
         let m = e.to_message().unwrap();
-        assert!(m.len() < 512, "{} bytes", m.len());
+        assert!(m.len() < 1024, "{} bytes", m.len());
         assert!(m.contains(r#""cause":"sale""#));
         assert_eq!(StockChanged::from_message(&m).unwrap(), e);
+    }
+
+    #[test]
+    fn messages_from_before_alerts_still_decode() {
+        let old = r#"{"sku":"A","version":3,"available":0,"on_hand":2,"cause":"sale","at":5}"#;
+        let e = StockChanged::from_message(old).unwrap();
+        assert_eq!((e.oversold, e.alert), (0, None));
+        let none = StockChanged { alert: None, ..e };
+        assert!(!none.to_message().unwrap().contains("alert"), "no alert, no member");
+    }
+
+    #[test]
+    fn carries_the_totals_oversold_and_the_alert() {
+        let t = Totals { on_hand: 2, committed: 5, oversold: 3, ..Totals::default() };
+        let alert = OversoldAlert { units: 3, oversold: 3, op: Op::Sale, channel: Some("amazon".into()), order_id: Some("1".into()) };
+        let e = StockChanged::from_totals(Sku::parse("A").unwrap(), 4, &t, Op::Sale, Millis(9), Some(alert.clone()));
+        assert_eq!((e.available, e.oversold, e.alert.as_ref()), (0, 3, Some(&alert)));
+        assert_eq!(StockChanged::from_message(&e.to_message().unwrap()).unwrap(), e);
     }
 
     #[test]

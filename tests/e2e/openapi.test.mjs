@@ -297,6 +297,8 @@ const SAMPLE = {
   'GET /v1/inbound/drift': ['/v1/inbound/drift'],
   'GET /v1/inbound/polls': ['/v1/inbound/polls'],
   'POST /v1/inbound/polls/run': ['/v1/inbound/polls/run?channel=nothing-here'],
+  'GET /v1/alerts': ['/v1/alerts'],
+  'POST /v1/alerts/{id}/acknowledge': ['/v1/alerts/999999/acknowledge'],
 };
 
 describe('auth', () => {
@@ -921,6 +923,38 @@ describe('inbound webhooks', () => {
     expectProblem(await call('GET', '/v1/webhooks/ebay?challenge_code=abc&channel=no-such-channel'), 404, 'not-found');
     const p = expectProblem(await call('GET', '/v1/webhooks/ebay'), 422, 'validation-failed');
     assert.deepEqual(fieldsOf(p), ['challenge_code']);
+  });
+});
+
+describe('alerts', () => {
+  test('GET /v1/alerts: a page; bad bounds are 422; acknowledging an unknown id is 404, a bad id 422', async () => {
+    const r = await call('GET', '/v1/alerts?limit=10', { token: ADMIN });
+    expectStatus(r, 200);
+    assert.ok(Array.isArray(r.json.items));
+    const p = expectProblem(await call('GET', '/v1/alerts?sku=a%20b&after=x&limit=0', { token: ADMIN }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['sku', 'after', 'limit']);
+    expectProblem(await call('POST', '/v1/alerts/999999/acknowledge', { token: ADMIN }), 404, 'not-found');
+    expectProblem(await call('POST', '/v1/alerts/x/acknowledge', { token: ADMIN }), 422, 'validation-failed');
+  });
+
+  test('a sale beyond stock raises an alert, which can be acknowledged', async () => {
+    const S = sku('OVERSOLD');
+    expectStatus(await send('PUT', `/v1/skus/${enc(S)}/stock`, { token: ADMIN, body: { on_hand: 1 } }), 200);
+    expectStatus(await send('POST', '/v1/sales', { token: ADMIN, body: { channel: 'ebay', order_id: `${RUN}-over`, lines: [{ sku: S, qty: 3 }] } }), 200);
+    let alert;
+    for (let i = 0; i < 100 && !alert; i++) {
+      const r = await call('GET', `/v1/alerts?sku=${enc(S)}`, { token: ADMIN });
+      expectStatus(r, 200);
+      alert = r.json.items[0];
+      if (!alert) await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.ok(alert, 'the alert is listed');
+    assert.equal(alert.units, 2);
+    assert.equal(alert.acknowledged_at, null);
+    const acked = await call('POST', `/v1/alerts/${alert.id}/acknowledge`, { token: ADMIN });
+    expectStatus(acked, 200);
+    assert.equal(acked.json.id, alert.id);
+    assert.equal(typeof acked.json.acknowledged_at, 'string');
   });
 });
 

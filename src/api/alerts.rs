@@ -1,0 +1,196 @@
+//! The alerts endpoints without HTTP: `GET /v1/alerts?sku=&after=&limit=` (query validation,
+//! the page and its `next`) and the alert as answered by it and by
+//! `POST /v1/alerts/{id}/acknowledge`.
+//!
+//! An alert is a row of D1 `alerts` (migrations/0007_alerts.sql), written by the queue consumer
+//! from the `alert` of a `StockChanged` event; times are stored as epoch milliseconds and
+//! answered as RFC 3339.
+
+use serde::{Deserialize, Serialize};
+
+use super::problem::{FieldError, Problem};
+use crate::stock::Sku;
+use crate::time::Millis;
+
+/// Default and largest page of `GET /v1/alerts` (the same bounds as the other D1 listings).
+pub const DEFAULT_ALERT_PAGE: i64 = 100;
+pub const MAX_ALERT_PAGE: i64 = 1_000;
+
+/// A validated `GET /v1/alerts` query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertsQuery {
+    /// Only this SKU's alerts.
+    pub sku: Option<Sku>,
+    /// Alerts with ids above this (the previous page's `next`).
+    pub after: i64,
+    pub limit: i64,
+}
+
+/// Reads `sku`, `after` and `limit`; every faulty one is named in one `validation-failed`.
+/// Other parameters are ignored.
+pub fn alerts_query(pairs: &[(String, String)]) -> Result<AlertsQuery, Problem> {
+    let mut errors = Vec::new();
+    let mut q = AlertsQuery { sku: None, after: 0, limit: DEFAULT_ALERT_PAGE };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "sku" => match Sku::parse(v) {
+                Ok(s) => q.sku = Some(s),
+                Err(e) => errors.push(FieldError::new("sku", format!("{v:?} {e}"))),
+            },
+            "after" => match v.parse::<i64>() {
+                Ok(n) if n >= 0 => q.after = n,
+                _ => errors.push(FieldError::new("after", "must be a whole number, 0 or more (the previous page's next)")),
+            },
+            "limit" => match v.parse::<i64>() {
+                Ok(n) if (1..=MAX_ALERT_PAGE).contains(&n) => q.limit = n,
+                _ => errors.push(FieldError::new("limit", format!("must be a whole number from 1 to {MAX_ALERT_PAGE}"))),
+            },
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(q)
+    } else {
+        Err(Problem::invalid(errors))
+    }
+}
+
+/// One row of D1 `alerts`, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct AlertRecord {
+    pub id: i64,
+    pub kind: String,
+    pub sku: String,
+    pub version: i64,
+    pub units: i64,
+    pub oversold_total: i64,
+    pub op: String,
+    pub channel: Option<String>,
+    pub order_id: Option<String>,
+    pub raised_at: i64,
+    pub acknowledged_at: Option<i64>,
+}
+
+/// An alert as the API answers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlertView {
+    pub id: i64,
+    /// `oversold` (the only kind so far).
+    pub kind: String,
+    pub sku: String,
+    /// The SKU version of the change that raised it.
+    pub version: i64,
+    /// Units newly oversold by that change.
+    pub units: i64,
+    /// The SKU's oversold units right after that change.
+    pub oversold_total: i64,
+    /// The change's journal op (`sale` for a marketplace sale).
+    pub op: String,
+    pub channel: Option<String>,
+    pub order_id: Option<String>,
+    pub raised_at: String,
+    /// When it was first acknowledged; `null` while open.
+    pub acknowledged_at: Option<String>,
+}
+
+impl From<AlertRecord> for AlertView {
+    fn from(r: AlertRecord) -> Self {
+        AlertView {
+            id: r.id,
+            kind: r.kind,
+            sku: r.sku,
+            version: r.version,
+            units: r.units,
+            oversold_total: r.oversold_total,
+            op: r.op,
+            channel: r.channel,
+            order_id: r.order_id,
+            raised_at: Millis(r.raised_at).to_rfc3339(),
+            acknowledged_at: r.acknowledged_at.map(|t| Millis(t).to_rfc3339()),
+        }
+    }
+}
+
+/// A page of alerts, oldest first; `next` (pass it as `after`) when more follow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlertPage {
+    pub items: Vec<AlertView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
+/// The page from up to `limit + 1` rows read in id order: the extra row only tells that more
+/// follow.
+pub fn alert_page(mut rows: Vec<AlertRecord>, limit: i64) -> AlertPage {
+    let limit = usize::try_from(limit.max(0)).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(|r| r.id) } else { None };
+    AlertPage { items: rows.into_iter().map(AlertView::from).collect(), next }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Kind;
+
+    fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
+        q.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn row(id: i64) -> AlertRecord {
+        AlertRecord {
+            id,
+            kind: "oversold".into(),
+            sku: "A".into(),
+            version: id + 1,
+            units: 3,
+            oversold_total: 3,
+            op: "sale".into(),
+            channel: Some("amazon".into()),
+            order_id: Some("113-1".into()),
+            raised_at: 0,
+            acknowledged_at: None,
+        }
+    }
+
+    #[test]
+    fn defaults_and_bounds() {
+        assert_eq!(alerts_query(&[]), Ok(AlertsQuery { sku: None, after: 0, limit: DEFAULT_ALERT_PAGE }));
+        let q = alerts_query(&pairs(&[("sku", "TEE/M"), ("after", "7"), ("limit", "1000"), ("x", "y")])).expect("valid");
+        assert_eq!(q, AlertsQuery { sku: Some(Sku::parse("TEE/M").expect("sku")), after: 7, limit: 1000 });
+    }
+
+    #[test]
+    fn names_every_faulty_parameter() {
+        let p = alerts_query(&pairs(&[("sku", "a b"), ("after", "-1"), ("limit", "0")])).expect_err("invalid");
+        assert_eq!(p.kind, Kind::ValidationFailed);
+        let errors = p.extra.get("errors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
+        let fields: Vec<&str> = errors.iter().filter_map(|e| e.get("field").and_then(|f| f.as_str())).collect();
+        assert_eq!(fields, ["sku", "after", "limit"]);
+        assert!(alerts_query(&pairs(&[("limit", "1001")])).is_err());
+        assert!(alerts_query(&pairs(&[("after", "x")])).is_err());
+    }
+
+    #[test]
+    fn a_page_names_next_only_when_more_follow() {
+        let page = alert_page(vec![row(1), row(2), row(3)], 2);
+        assert_eq!(page.items.iter().map(|a| a.id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(page.next, Some(2));
+        let last = alert_page(vec![row(3)], 2);
+        assert_eq!(last.next, None);
+        let json = serde_json::to_value(&last).expect("json");
+        assert!(json.get("next").is_none());
+    }
+
+    #[test]
+    fn times_are_rfc3339_and_open_alerts_have_null_acknowledged_at() {
+        let v = AlertView::from(AlertRecord { raised_at: 1_795_993_008_123, ..row(1) });
+        let json = serde_json::to_value(&v).expect("json");
+        assert_eq!(json["raised_at"], Millis(1_795_993_008_123).to_rfc3339());
+        assert!(json["acknowledged_at"].is_null());
+        assert_eq!(json["units"], 3);
+        let acked = AlertView::from(AlertRecord { acknowledged_at: Some(0), ..row(1) });
+        assert_eq!(acked.acknowledged_at.as_deref(), Some(Millis(0).to_rfc3339().as_str()));
+    }
+}
