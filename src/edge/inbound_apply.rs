@@ -587,7 +587,10 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
             max_listed: row.max_listed,
             zero_at_or_below: row.zero_at_or_below,
         };
-        let listed = rule.listed(available);
+        // A re-announcement of the current state, pushed back below if this is drift: it raises no
+        // alert (the change that oversold did).
+        let event = StockChanged { sku: sku.clone(), version, available, on_hand, cause: Op::Set, at: cx.t, oversold, alert: None };
+        let listed = rule.listed(event.sellable());
         if reported == listed {
             // What StockEdge lists now (a push not yet recorded, or the platform's own sale
             // matching StockEdge's): nothing to correct.
@@ -638,8 +641,6 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
                 .run()
                 .await?;
         }
-        // A re-announcement of the current state: it raises no alert (the change that oversold did).
-        let event = StockChanged { sku: sku.clone(), version, available, on_hand, cause: Op::Set, at: cx.t, oversold, alert: None };
         if let Err(e) = cx.env.queue(QUEUE)?.send(&event).await {
             return Ok(Err(format!("sync queue: {e}")));
         }

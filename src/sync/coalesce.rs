@@ -17,7 +17,8 @@ use crate::time::Millis;
 ///
 /// A listing gets an update only when the batch holds a version newer than the one it last
 /// received, and then exactly one: the batch's newest version of its SKU, with
-/// `quantity = rule.listed(available)` of that version ([`ListingRule::listed`]). Older and
+/// `quantity = rule.listed(sellable)` of that version ([`ListingRule::listed`],
+/// [`StockChanged::sellable`]: available less units owed to oversold orders). Older and
 /// equal versions are dropped, so replays and out-of-order deliveries never move a listing
 /// backwards. The result is sorted by listing key.
 ///
@@ -50,7 +51,7 @@ pub fn coalesce(events: &[StockChanged], listings: &[Listing], pushed: &BTreeMap
             external: listing.external.clone(),
             version: e.version,
             available: e.available,
-            quantity: listing.rule.listed(e.available),
+            quantity: listing.rule.listed(e.sellable()),
             expected: pushed.get(&key).map(|p| p.quantity),
             cause: e.cause,
             at: e.at,
@@ -140,7 +141,7 @@ mod tests {
                 let e = events.iter().find(|e| e.sku == u.key.sku && e.version == max).unwrap();
                 let l = listings.iter().find(|l| l.channel == u.key.channel && l.sku == u.key.sku).unwrap();
                 prop_assert_eq!(u.available, e.available);
-                prop_assert_eq!(u.quantity, l.rule.listed(e.available));
+                prop_assert_eq!(u.quantity, l.rule.listed(e.sellable()));
                 prop_assert_eq!(u.expected, pushed.get(&u.key).map(|p| p.quantity));
                 prop_assert!(u.since <= u.at);
             }

@@ -51,6 +51,14 @@ impl StockChanged {
         StockChanged { sku, version, available: totals.available, on_hand: totals.on_hand, cause, at, oversold: totals.oversold, alert }
     }
 
+    /// What the channels may still sell: `available` less the units already owed to oversold
+    /// orders, at least 0. A SKU oversold at one location and stocked at another lists only what
+    /// is left once the shortfall is covered, and a SKU oversold at its only location lists 0 —
+    /// so a sale that could not be covered pushes 0 (or less) to every channel at once.
+    pub fn sellable(&self) -> i64 {
+        (self.available - self.oversold.max(0)).max(0)
+    }
+
     /// The queue message body (JSON), refused when over [`MAX_MESSAGE_BYTES`].
     pub fn to_message(&self) -> Result<String, EventError> {
         let s = serde_json::to_string(self)?;
@@ -104,6 +112,16 @@ mod tests {
         assert_eq!((e.oversold, e.alert), (0, None));
         let none = StockChanged { alert: None, ..e };
         assert!(!none.to_message().unwrap().contains("alert"), "no alert, no member");
+    }
+
+    #[test]
+    fn sellable_nets_the_oversold_units_out_of_what_other_locations_hold() {
+        let mut e = StockChanged::from_totals(Sku::parse("A").expect("sku"), 1, &Totals { available: 5, oversold: 3, ..Totals::default() }, Op::Sale, Millis(0), None);
+        assert_eq!(e.sellable(), 2);
+        e.oversold = 9;
+        assert_eq!(e.sellable(), 0);
+        e.oversold = 0;
+        assert_eq!(e.sellable(), 5);
     }
 
     #[test]
