@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { api, start, unique, until } from './lib/worker.mjs';
-import { startShopifySim } from '../sim/shopify.mjs';
+import { startShopifySim, sendWebhook as sendShopify, orderCreatedPayload } from '../sim/shopify.mjs';
 import { startWooCommerceSim } from '../sim/woocommerce.mjs';
 import { startAmazonSim } from '../sim/amazon.mjs';
 import { startEbaySim } from '../sim/ebay.mjs';
@@ -155,4 +155,39 @@ test('an uncovered sale is counted, raises one alert and zeroes every listing', 
   assert.equal(missing.status, 404);
   assert.equal(missing.body.type, '/problems/not-found');
   assert.equal((await A.storefront('GET', '/v1/alerts')).status, 403);
+});
+
+test('a webhook sale beyond the selling location, with stock elsewhere: oversold, alerted, listed as what is still sellable', { timeout: 120_000 }, async () => {
+  const run = unique('alw');
+  const shop = `${run}.myshopify.com`.toLowerCase();
+  const ch = { shopify: `${run}-shop`, woo: `${run}-woo` };
+  // Orders on the Shopify channel take stock from `main` (the default location).
+  await ok(await A.admin('PUT', `/v1/channels/${ch.shopify}`, { kind: 'shopify', account: shop, settings: { webhook_secret: 'SIM_SHOPIFY_WEBHOOK_SECRET' } }), 201);
+  await ok(await A.admin('PUT', `/v1/channels/${ch.woo}`, { kind: 'woocommerce', account: 'woo.example', credentials_secret: 'SIM_WOO_CREDENTIALS', settings: { base_url: sims.woo.url } }), 201);
+  const sku = `${run}-MUG`;
+  const productId = 820_001;
+  sims.woo.addProduct({ id: productId, sku, manage_stock: true, stock_quantity: 0 });
+  await ok(await A.admin('PUT', `/v1/channels/${ch.shopify}/listings/${enc(sku)}`, { external: { inventory_item_id: 820_002, location_id: 1 } }), 201);
+  await ok(await A.admin('PUT', `/v1/channels/${ch.woo}/listings/${enc(sku)}`, { external: { product_id: productId } }), 201);
+  await ok(await A.admin('PUT', `/v1/skus/${enc(sku)}/stock`, { on_hand: 2 }));
+  await ok(await A.admin('PUT', `/v1/skus/${enc(sku)}/stock`, { on_hand: 2, location: 'east' }));
+  assert.ok(await until(() => sims.woo.stockOf(productId) === 4, { timeoutMs: 30_000, everyMs: 100 }), `woo before: ${sims.woo.stockOf(productId)}`);
+
+  // Sold on Shopify: 5 from `main`, which holds 2 → 3 oversold; `east` still has 2, all owed.
+  const o = { id: 5_550_001, lineItems: [{ id: 5_550_002, sku, quantity: 5, variant_id: 1, product_id: 1 }] };
+  const r = await sendShopify(`${rt.url}/v1/webhooks/shopify`, 'orders/create', orderCreatedPayload(o), { shopDomain: shop });
+  assert.equal(r.status, 200, r.text);
+  const state = await ok(await A.admin('GET', `/v1/skus/${enc(sku)}`));
+  assert.deepEqual([state.oversold, state.available], [3, 2]);
+  const alerts = await until(async () => {
+    const items = (await ok(await A.admin('GET', `/v1/alerts?sku=${enc(sku)}`))).items;
+    return items.length ? items : null;
+  }, { timeoutMs: 30_000, everyMs: 200 });
+  assert.ok(alerts, 'an alert is listed');
+  assert.deepEqual(alerts.map((a) => [a.units, a.channel, a.order_id]), [[3, ch.shopify, String(o.id)]]);
+  // Available 2 but 3 owed: nothing is sellable, so WooCommerce is pushed 0.
+  assert.ok(await until(() => sims.woo.stockOf(productId) === 0, { timeoutMs: 30_000, everyMs: 100 }), `woo after: ${sims.woo.stockOf(productId)}`);
+  // Receiving 4 at east: 6 there, 3 of them owed to the oversold order → listed 3.
+  await ok(await A.admin('POST', `/v1/skus/${enc(sku)}/adjustments`, { delta: 4, location: 'east', reason: 'received' }));
+  assert.ok(await until(() => sims.woo.stockOf(productId) === 3, { timeoutMs: 30_000, everyMs: 100 }), `woo after receiving: ${sims.woo.stockOf(productId)}`);
 });
