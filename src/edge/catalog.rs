@@ -741,14 +741,35 @@ async fn put_listing(cx: &Cx<'_>, put: &Put<'_>, channel: Token, sku: Sku) -> Re
             (status, st, vec![w])
         }
     };
+    let changed = !writes.is_empty();
     match cx.commit(put, writes, status, &listing.to_json(st)).await? {
-        Ok(r) => Ok(r),
+        Ok(r) => {
+            if changed {
+                push_to_new_listing(cx, &channel, &sku).await?;
+            }
+            Ok(r)
+        }
         Err(Refusal::Unique) => {
             let other = sku_for_identity(db, &channel, &identity).await?;
             http::problem(&model::identity_taken(&channel, &identity, other.as_ref().map(Sku::as_str)))
         }
         Err(r) => Err(worker::Error::RustError(format!("listing write refused: {r:?}"))),
     }
+}
+
+/// A listing created, or whose rule or identity changed, gets the SKU's current state at once
+/// (its rule applied) rather than at the SKU's next change (`repush`). When the ledger cannot be
+/// read, the listing is written all the same and the next change of the SKU carries it.
+async fn push_to_new_listing(cx: &Cx<'_>, channel: &Token, sku: &Sku) -> Result<()> {
+    let pushed = match super::repush::current(cx.env, sku, cx.now).await? {
+        Ok(Some(state)) => super::repush::to_listing(cx.env, &cx.db, channel, &state, None, cx.now).await?,
+        Ok(None) => Ok(()),
+        Err(why) => Err(why),
+    };
+    if let Err(why) = pushed {
+        worker::console_warn!("listing {channel}/{sku} written; its first push waits for the next change: {why}");
+    }
+    Ok(())
 }
 
 /// The SKU listed on `channel` under the identity key `identity` (see

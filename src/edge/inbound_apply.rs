@@ -67,8 +67,6 @@ use super::{catalog_reads, order_client, sku_client};
 
 /// The catalogue's D1 binding.
 pub(super) const DB: &str = "CATALOG";
-/// The queue the sync consumer reads (a drift push-back is sent there).
-pub(super) const QUEUE: &str = "STOCK_CHANGES";
 /// How long one call to a platform may take (Shopify waits 5 s for the whole answer).
 pub(super) const CALL_TIMEOUT: Duration = Duration::from_secs(4);
 /// Bound parameters per `IN (…)` list (D1 binds at most 100).
@@ -535,22 +533,7 @@ pub(super) struct DriftRow {
     percent: i64,
     max_listed: Option<i64>,
     zero_at_or_below: Option<i64>,
-    last_version: Option<i64>,
     last_quantity: Option<i64>,
-}
-
-/// A SKU's `(available, on_hand, oversold, version)`; all 0 for a SKU never stocked.
-pub(super) async fn sku_state(cx: &Cx<'_>, sku: &Sku) -> Result<Step<(i64, i64, i64, u64)>> {
-    let call = SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None };
-    match sku_client::call(cx.env, &call).await {
-        Ok(a) if a.status == 200 => {
-            let n = |k: &str| a.body.get(k).and_then(Value::as_i64).unwrap_or(0);
-            Ok(Ok((n("available"), n("on_hand"), n("oversold"), a.body.get("version").and_then(Value::as_u64).unwrap_or(0))))
-        }
-        Ok(a) if a.status == 404 => Ok(Ok((0, 0, 0, 0))),
-        Ok(a) => Ok(Err(format!("ledger {sku} answered {}", a.status))),
-        Err(e) => Ok(Err(format!("ledger {sku}: {e}"))),
-    }
 }
 
 pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut Summary) -> Result<Step<()>> {
@@ -560,7 +543,7 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
         let row: Option<DriftRow> = cx
             .db
             .prepare(
-                "SELECT l.sku, l.external, l.buffer, l.percent, l.max_listed, l.zero_at_or_below, s.last_version, s.last_quantity \
+                "SELECT l.sku, l.external, l.buffer, l.percent, l.max_listed, l.zero_at_or_below, s.last_quantity \
                  FROM listings l LEFT JOIN listing_sync s ON s.channel = l.channel AND s.sku = l.sku \
                  WHERE l.channel = ?1 AND l.identity = ?2",
             )
@@ -577,8 +560,11 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
         }
         let Ok(sku) = Sku::parse(&row.sku) else { continue };
         let DriftVerdict::Drift { reported, last_pushed } = drift::check(line.qty, row.last_quantity) else { continue };
-        let (available, on_hand, oversold, version) = match sku_state(cx, &sku).await? {
-            Ok(v) => v,
+        // The SKU's current state (a SKU never stocked: all 0, version 0), to compare with and,
+        // if this is drift, to push back.
+        let event = match super::repush::current(cx.env, &sku, cx.t).await? {
+            Ok(Some(e)) => e,
+            Ok(None) => StockChanged { sku: sku.clone(), version: 0, available: 0, on_hand: 0, cause: Op::Set, at: cx.t, oversold: 0, alert: None },
             Err(why) => return Ok(Err(why)),
         };
         let rule = ListingRule {
@@ -587,9 +573,6 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
             max_listed: row.max_listed,
             zero_at_or_below: row.zero_at_or_below,
         };
-        // A re-announcement of the current state, pushed back below if this is drift: it raises no
-        // alert (the change that oversold did).
-        let event = StockChanged { sku: sku.clone(), version, available, on_hand, cause: Op::Set, at: cx.t, oversold, alert: None };
         let listed = rule.listed(event.sellable());
         if reported == listed {
             // What StockEdge lists now (a push not yet recorded, or the platform's own sale
@@ -620,29 +603,11 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
         if !push_back {
             continue;
         }
-        // Push StockEdge's number back: mark the listing as holding `reported` at the version
-        // before the current one, so the consumer pushes the current version with a
-        // compare-and-set from the platform's actual level. Only when the listing's record is
-        // at the current version (a newer push in flight corrects the level by itself).
-        if version >= 1 && row.last_version == Some(version as i64) {
-            cx.db
-                .prepare(
-                    "UPDATE listing_sync SET last_version = ?1, last_quantity = ?2, updated_at = ?3 \
-                     WHERE channel = ?4 AND sku = ?5 AND last_version = ?6",
-                )
-                .bind(&[
-                    ((version - 1) as f64).into(),
-                    (reported as f64).into(),
-                    (cx.t.0 as f64).into(),
-                    conn.channel.as_str().into(),
-                    sku.as_str().into(),
-                    (version as f64).into(),
-                ])?
-                .run()
-                .await?;
-        }
-        if let Err(e) = cx.env.queue(QUEUE)?.send(&event).await {
-            return Ok(Err(format!("sync queue: {e}")));
+        // Push StockEdge's number back, with a compare-and-set from the platform's actual level.
+        // (When a newer push is already in flight, the listing's record is past this version and
+        // that push corrects the level by itself.)
+        if let Err(why) = super::repush::to_listing(cx.env, cx.db, &conn.channel, &event, Some(reported), cx.t).await? {
+            return Ok(Err(why));
         }
         s.drift_pushed_back += 1;
     }

@@ -17,6 +17,7 @@ mod key_registry;
 mod order_client;
 mod order_object;
 mod platform_http;
+mod repush;
 mod rpc;
 mod sku_client;
 mod sku_object;

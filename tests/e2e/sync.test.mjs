@@ -87,6 +87,24 @@ test('changes reach the Shopify listing through the queue, with the listing rule
   assert.equal(mine.last_error, null);
 });
 
+test('a listing gets the SKU\'s quantity when it is created, and again when its rule changes', async () => {
+  const channel = unique('shop');
+  await connect(channel);
+  const sku = unique('SYNC-NEW');
+  shop.addLocation({ id: 1 });
+  shop.addItem({ id: 5101, sku, levels: { 1: { available: 0 } } });
+  // Stocked before it is listed: nothing to push to yet.
+  await ok(await A.admin('PUT', `/v1/skus/${enc(sku)}/stock`, { on_hand: 9 }));
+  await list(channel, sku, 5101);
+  assert.ok(await until(() => shop.quantity(5101, 1) === 9, { timeoutMs: 15_000, everyMs: 20 }), `after listing: ${shop.quantity(5101, 1)}`);
+  // Only the rule changes (no stock change): the new quantity is pushed.
+  await ok(await A.admin('PUT', `/v1/channels/${enc(channel)}/listings/${enc(sku)}`, { external: { inventory_item_id: 5101, location_id: 1 }, rule: { buffer: 3 } }));
+  assert.ok(await until(() => shop.quantity(5101, 1) === 6, { timeoutMs: 15_000, everyMs: 20 }), `after the rule change: ${shop.quantity(5101, 1)}`);
+  // Stock changes still flow, through the new rule.
+  await ok(await A.admin('POST', `/v1/skus/${enc(sku)}/adjustments`, { delta: 1, reason: 'received' }));
+  assert.ok(await until(() => shop.quantity(5101, 1) === 7, { timeoutMs: 15_000, everyMs: 20 }), `after the change: ${shop.quantity(5101, 1)}`);
+});
+
 test('faults are retried until the listing matches; an unknown listing is a listed failure', async () => {
   const channel = unique('shop');
   await connect(channel);

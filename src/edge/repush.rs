@@ -1,0 +1,72 @@
+//! Pushing a SKU's current state to one listing again, outside the ordinary flow of changes:
+//! when the listing is created or its rule or identity changes (`PUT /v1/channels/{c}/listings/{sku}`)
+//! and when a platform reports drift that StockEdge corrects (`inbound_apply.rs`).
+//!
+//! The sync consumer pushes a listing only versions newer than the one it last accepted
+//! (`listing_sync.last_version`). So the listing's record is set back to the version before the
+//! SKU's current one, and the current state is announced on the `stock-changes` queue: that
+//! listing takes it (its rule decides the quantity; Shopify's compare-and-set starts from the
+//! level recorded), and every other listing of the SKU, already at that version, ignores it.
+
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env, Result};
+
+use crate::api::sku_call::{SkuAction, SkuCall};
+use crate::stock::{Op, Sku, Token};
+use crate::sync::StockChanged;
+use crate::time::Millis;
+
+use super::sku_client;
+
+/// The queue the sync consumer reads.
+const QUEUE: &str = "STOCK_CHANGES";
+
+/// The SKU's current state as a (re-)announcement: cause `set`, no alert (the change that
+/// oversold, if any, raised it). `Ok(None)` for a SKU never stocked (version 0: nothing to
+/// push). `Err` when the ledger could not be read.
+pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
+    let call = SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None };
+    match sku_client::call(env, &call).await {
+        Ok(a) if a.status == 200 => {
+            let n = |k: &str| a.body.get(k).and_then(Value::as_i64).unwrap_or(0);
+            let version = a.body.get("version").and_then(Value::as_u64).unwrap_or(0);
+            Ok(Ok((version > 0).then(|| StockChanged {
+                sku: sku.clone(),
+                version,
+                available: n("available"),
+                on_hand: n("on_hand"),
+                cause: Op::Set,
+                at,
+                oversold: n("oversold"),
+                alert: None,
+            })))
+        }
+        Ok(a) if a.status == 404 => Ok(Ok(None)),
+        Ok(a) => Ok(Err(format!("ledger {sku} answered {}", a.status))),
+        Err(e) => Ok(Err(format!("ledger {sku}: {e}"))),
+    }
+}
+
+/// Makes `channel`'s listing of `state.sku` take `state` again. `seen` is the level the
+/// platform is known to hold, when known (drift): the compare-and-set starts from it.
+pub async fn to_listing(env: &Env, db: &D1Database, channel: &Token, state: &StockChanged, seen: Option<i64>, t: Millis) -> Result<std::result::Result<(), String>> {
+    db.prepare(
+        "UPDATE listing_sync SET last_version = ?1, last_quantity = COALESCE(?2, last_quantity), updated_at = ?3 \
+         WHERE channel = ?4 AND sku = ?5 AND last_version >= ?6",
+    )
+    .bind(&[
+        ((state.version.saturating_sub(1)) as f64).into(),
+        seen.map_or(JsValue::NULL, |q| (q as f64).into()),
+        (t.0 as f64).into(),
+        channel.as_str().into(),
+        state.sku.as_str().into(),
+        (state.version as f64).into(),
+    ])?
+    .run()
+    .await?;
+    if let Err(e) = env.queue(QUEUE)?.send(state).await {
+        return Ok(Err(format!("sync queue: {e}")));
+    }
+    Ok(Ok(()))
+}
