@@ -36,6 +36,8 @@ pub enum Route {
     Fulfilments,
     /// `POST /v1/imports`: a stock file.
     Import,
+    /// `GET /v1/imports/{id}`: an import job's progress and report.
+    ImportJob(Token),
     /// `GET /v1/exports`: current stock as a file.
     Export,
     /// `GET /v1/sync/status`: per listing, what it last received and what is pending.
@@ -83,6 +85,7 @@ impl Route {
             | Route::CancelSale { .. }
             | Route::Fulfilments
             | Route::Import
+            | Route::ImportJob(_)
             | Route::Export
             | Route::SyncStatus
             | Route::SyncFailures
@@ -165,6 +168,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         }),
         ["v1", "fulfilments"] => only("POST", Ok(Route::Fulfilments)),
         ["v1", "imports"] => only("POST", Ok(Route::Import)),
+        ["v1", "imports", id] => only("GET", token_in_path("id", &decode(id)).map(Route::ImportJob)),
         ["v1", "exports"] => only("GET", Ok(Route::Export)),
         ["v1", "sync", "status"] => only("GET", Ok(Route::SyncStatus)),
         ["v1", "sync", "failures"] => only("GET", Ok(Route::SyncFailures)),

@@ -213,6 +213,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             try_p!(w.validated(Ok(())));
             super::imports::import(env, &w.bytes, format, mode, dry_run, w.idem).await
         }
+        Route::ImportJob(id) => super::import_jobs::status(env, id.as_str(), &query_pairs(&req)?).await,
         Route::Export => {
             let format = try_p!(requests::export_query(&query_pairs(&req)?));
             super::imports::export(env, format).await

@@ -12,8 +12,8 @@ use worker::{Env, Response, Result};
 use crate::api::idempotency::fingerprint;
 use crate::api::sku_call::{Answer, SkuAction, SkuCall};
 use crate::import::{
-    apply, plan_rows, write_export, Basis, BackorderPolicy, ExportRow, Format, Mode, ReadOptions, RowOutcome, Status,
-    StockReader,
+    apply, jobs, plan_rows, write_export, Basis, BackorderPolicy, ExportRow, Format, Mode, Plan, ReadOptions, RowOutcome,
+    Status, StockReader,
 };
 use crate::stock::{Location, Sku};
 
@@ -70,7 +70,43 @@ pub async fn import(
     };
     let (format, basis) = (reader.format(), reader.basis());
     let mappings = serde_json::to_value(reader.location_mappings()).unwrap_or(Value::Null);
+    let import_id = match &idem {
+        Some((key, _)) => format!("imp_{}", &fingerprint("import-id", "", key.as_bytes())[..16]),
+        None => format!("imp_{}", &fingerprint("import-id", &now().0.to_string(), bytes)[..16]),
+    };
+    if jobs::needs_job(&outcomes) {
+        let fp = idem.as_ref().map_or_else(|| fingerprint("POST", "/v1/imports", bytes), |(_, fp)| fp.clone());
+        let job = super::import_jobs::Job { id: import_id, format, basis, mode, dry_run, fingerprint: fp, location_mappings: mappings };
+        return super::import_jobs::submit(env, job, outcomes).await;
+    }
+    // Re-posting the file with the same key replays each ledger's first answer.
+    let ledger_key = idem.map(|(k, fp)| (format!("import:{k}"), fp));
+    let plan = apply_rows(env, outcomes, basis, mode, dry_run, &import_id, ledger_key.as_ref()).await?;
+    let mut body = serde_json::to_value(&plan).unwrap_or(Value::Null);
+    if let Some(m) = body.as_object_mut() {
+        m.insert("import_id".into(), json!(import_id));
+        m.insert("format".into(), json!(format.as_str()));
+        m.insert("basis".into(), serde_json::to_value(basis).unwrap_or(Value::Null));
+        m.insert("dry_run".into(), json!(dry_run));
+        m.insert("location_mappings".into(), mappings);
+        m.remove("batches");
+    }
+    http::json(200, &body)
+}
 
+/// Plans `outcomes` against what each SKU's ledger holds now and, unless `dry_run`, applies the
+/// batches (each ledger's call carries `ledger_key`, so a repeat replays its first answer) and
+/// makes every imported SKU a catalogue product. The plan's rows say what happened; a batch a
+/// ledger refused marks its rows as errors.
+pub async fn apply_rows(
+    env: &Env,
+    outcomes: Vec<RowOutcome>,
+    basis: Basis,
+    mode: Mode,
+    dry_run: bool,
+    import_id: &str,
+    ledger_key: Option<&(String, String)>,
+) -> Result<Plan> {
     // What each SKU holds now, for the per-row diff.
     let skus: BTreeSet<Sku> = outcomes
         .iter()
@@ -86,52 +122,38 @@ pub async fn import(
         let q = states.get(sku)?.get(loc.as_str())?;
         Some(if basis == Basis::Available { q.1 } else { q.0 })
     });
-
-    let import_id = match &idem {
-        Some((key, _)) => format!("imp_{}", &fingerprint("import-id", "", key.as_bytes())[..16]),
-        None => format!("imp_{}", &fingerprint("import-id", &now().0.to_string(), bytes)[..16]),
-    };
-    if !dry_run {
-        let calls: Vec<SkuCall> = plan
-            .batches
-            .iter()
-            .map(|b| SkuCall {
-                sku: b.sku.clone(),
-                action: SkuAction::Apply { commands: apply::commands(b, basis, mode, &import_id) },
-                // Re-posting the file with the same key replays each ledger's first answer.
-                idempotency: idem.as_ref().map(|(k, fp)| (format!("import:{k}"), fp.clone())),
-            })
-            .filter(|c| matches!(&c.action, SkuAction::Apply { commands } if !commands.is_empty()))
-            .collect();
-        let answers = call_all(env, &calls).await?;
-        let refused: BTreeMap<&Sku, String> = calls
-            .iter()
-            .zip(&answers)
-            .filter(|(_, a)| a.is_problem())
-            .map(|(c, a)| (&c.sku, a.body["detail"].as_str().unwrap_or("refused by the ledger").to_owned()))
-            .collect();
-        for row in plan.rows.iter_mut() {
-            if let Some(why) = row.sku.as_ref().and_then(|s| refused.get(s)) {
-                if row.status == Status::Applied {
-                    row.status = Status::Error;
-                    row.message = Some(why.clone());
-                }
+    if dry_run {
+        return Ok(plan);
+    }
+    let calls: Vec<SkuCall> = plan
+        .batches
+        .iter()
+        .map(|b| SkuCall {
+            sku: b.sku.clone(),
+            action: SkuAction::Apply { commands: apply::commands(b, basis, mode, import_id) },
+            idempotency: ledger_key.cloned(),
+        })
+        .filter(|c| matches!(&c.action, SkuAction::Apply { commands } if !commands.is_empty()))
+        .collect();
+    let answers = call_all(env, &calls).await?;
+    let refused: BTreeMap<&Sku, String> = calls
+        .iter()
+        .zip(&answers)
+        .filter(|(_, a)| a.is_problem())
+        .map(|(c, a)| (&c.sku, a.body["detail"].as_str().unwrap_or("refused by the ledger").to_owned()))
+        .collect();
+    for row in plan.rows.iter_mut() {
+        if let Some(why) = row.sku.as_ref().and_then(|s| refused.get(s)) {
+            if row.status == Status::Applied {
+                row.status = Status::Error;
+                row.message = Some(why.clone());
             }
         }
-        plan.summary.errors = plan.rows.iter().filter(|r| r.status == Status::Error).count();
-        plan.summary.applied = plan.rows.iter().filter(|r| r.status == Status::Applied).count();
-        upsert_products(env, &plan.batches).await?;
     }
-    let mut body = serde_json::to_value(&plan).unwrap_or(Value::Null);
-    if let Some(m) = body.as_object_mut() {
-        m.insert("import_id".into(), json!(import_id));
-        m.insert("format".into(), json!(format.as_str()));
-        m.insert("basis".into(), serde_json::to_value(basis).unwrap_or(Value::Null));
-        m.insert("dry_run".into(), json!(dry_run));
-        m.insert("location_mappings".into(), mappings);
-        m.remove("batches");
-    }
-    http::json(200, &body)
+    plan.summary.errors = plan.rows.iter().filter(|r| r.status == Status::Error).count();
+    plan.summary.applied = plan.rows.iter().filter(|r| r.status == Status::Applied).count();
+    upsert_products(env, &plan.batches).await?;
+    Ok(plan)
 }
 
 /// Makes sure every imported SKU is a catalogue product (and records an imported backorder

@@ -9,6 +9,7 @@ mod catalog;
 mod clock;
 mod handlers;
 mod http;
+mod import_jobs;
 mod imports;
 mod inbound_admin;
 mod inbound_apply;

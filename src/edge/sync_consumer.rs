@@ -71,6 +71,11 @@ pub async fn consume(batch: MessageBatch<StockChanged>, env: Env, _ctx: Context)
     if batch.queue() == DLQ {
         return record_dead_letters(&batch, &env).await;
     }
+    // Import job chunks share this entry point (one #[event(queue)] per Worker); their bodies
+    // are read raw, not as stock changes.
+    if batch.queue() == super::import_jobs::QUEUE_NAME {
+        return super::import_jobs::consume(&batch, &env).await;
+    }
     let messages = batch.messages()?;
     let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
     let skus: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();

@@ -20,14 +20,14 @@
 //! Detection tries the formats in the order of [`Format::ALL`]; the first whose signature columns
 //! are all present wins.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::error::ImportError;
 use super::header::Header;
 
 /// A bulk stock file format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Format {
     /// Shopify product CSV: one row per variant (plus image-only rows), one location.
     #[serde(rename = "shopify")]
@@ -50,7 +50,7 @@ pub enum Format {
 /// the same size (`delta` of [`Change`](super::plan::Change)): moving on-hand by Δ moves
 /// available by Δ. For `mode=set` the `current` lookup given to [`plan`](super::plan::plan) must
 /// then return the current *available* count (unclamped: on_hand − reserved − committed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// Units physically at the location (Shopify inventory `On hand`, plain CSV).

@@ -36,3 +36,16 @@ pub const MAX_BATCH_CHANGES: usize = crate::stock::limits::MAX_LINES;
 
 /// Characters of a file value quoted back in an error message.
 pub const MAX_QUOTED_VALUE_CHARS: usize = 40;
+
+/// Distinct SKUs one import may touch and still be applied within its request. Each touched SKU
+/// costs two calls to its Durable Object (read, then apply), and one Worker invocation has a
+/// bounded number of subrequests and of objects it can keep open; larger files become a job
+/// ([`jobs`](super::jobs)) applied in chunks by the `import-jobs` queue consumer.
+pub const MAX_SYNC_IMPORT_SKUS: usize = 1_000;
+
+/// Distinct SKUs in one chunk of an import job (one queue message, one consumer invocation).
+pub const JOB_CHUNK_SKUS: usize = 250;
+
+/// Rows in one chunk of an import job (a chunk is stored as one D1 row, at most 2 MB). A SKU's
+/// rows are never split across chunks, so a SKU with more rows makes a chunk of its own.
+pub const JOB_CHUNK_ROWS: usize = 2_000;

@@ -24,6 +24,7 @@ pub mod error;
 pub mod export;
 pub mod format;
 pub mod header;
+pub mod jobs;
 pub mod limits;
 pub mod lines;
 pub mod location_map;

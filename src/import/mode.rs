@@ -1,12 +1,12 @@
 //! What a quantity in the file means: a target (`set`) or a change (`adjust`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::error::ImportError;
 
 /// `mode=` of `POST /v1/imports`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Each quantity is the new level; 0..=[`MAX_ON_HAND`](crate::stock::limits::MAX_ON_HAND).

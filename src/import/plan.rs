@@ -27,7 +27,7 @@
 //! not know the current policy and the ledger ignores a policy equal to its own. In `adjust`
 //! mode rows that cancel out (+3 then −3) leave no change in any batch.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 use crate::stock::limits::MAX_ON_HAND;
@@ -40,7 +40,7 @@ use super::policy::BackorderPolicy;
 use super::row::RowOutcome;
 
 /// What happens to one row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Applied,
@@ -50,7 +50,7 @@ pub enum Status {
 }
 
 /// The report line of one data row (serialises as the per-row report of `POST /v1/imports`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowReport {
     pub line: u64,
     pub status: Status,
@@ -77,7 +77,7 @@ pub struct RowReport {
 }
 
 /// The net change of one (SKU, location).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub location: Location,
     /// `current(sku, location)` as read by the plan.
@@ -90,7 +90,7 @@ pub struct Change {
 }
 
 /// The work of one Durable Object call: changes of one SKU.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     pub sku: Sku,
     pub changes: Vec<Change>,
@@ -99,7 +99,7 @@ pub struct Batch {
 }
 
 /// Counts per status.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub rows: usize,
     pub applied: usize,
@@ -114,7 +114,7 @@ pub struct Summary {
 }
 
 /// The outcome of planning an import.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub mode: Mode,
     pub summary: Summary,

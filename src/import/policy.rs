@@ -11,13 +11,13 @@
 //!   `includes/import/class-wc-product-csv-importer.php` `parse_backorders_field` (an empty value
 //!   means `no` to WooCommerce; StockEdge reads it as "not stated" and leaves the policy alone).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Whether a SKU may be sold beyond its stock. StockEdge's ledger keeps a numeric
 /// `backorder_limit` per SKU; the edge turns `Deny` into 0 and the others into its configured
 /// allowance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackorderPolicy {
     /// No sales past zero (Shopify `deny`, WooCommerce `0`).

@@ -1,7 +1,7 @@
 //! One data row: what the reader makes of it ([`RowOutcome`]), and safe access to its cells.
 
 use csv::ByteRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stock::{Location, Sku};
 
@@ -23,7 +23,7 @@ pub struct Context<'m> {
 /// `line` is the 1-based physical line where the row starts, as a spreadsheet or text editor
 /// shows it (the header is line 1; a quoted cell with line breaks makes the next row start
 /// further down).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum RowOutcome {
     /// A stock level (or, in `adjust` mode, a change) for one SKU at one location.

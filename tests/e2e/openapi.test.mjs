@@ -289,6 +289,7 @@ const SAMPLE = {
   'PUT /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A', { external: { sku: 'A' } }],
   'DELETE /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A'],
   'POST /v1/imports': ['/v1/imports?format=csv&dry_run=true', 'sku,quantity\nA,1\n'],
+  'GET /v1/imports/{id}': ['/v1/imports/imp_0000000000000000'],
   'GET /v1/exports': ['/v1/exports?format=csv'],
   'GET /v1/sync/status': ['/v1/sync/status'],
   'GET /v1/sync/failures': ['/v1/sync/failures'],
@@ -784,6 +785,12 @@ describe('bulk files', () => {
     expectProblem(await call('POST', '/v1/imports', csv('what,ever\n1,2\n')), 422, 'validation-failed');
     expectProblem(await call('POST', '/v1/imports?format=xlsx', csv('sku,quantity\n')), 422, 'validation-failed');
     expectProblem(await call('POST', '/v1/imports?mode=replace', csv('sku,quantity\n')), 422, 'validation-failed');
+    // Over 1,000 SKUs: a job (202), then its status (200) and an unknown job (404).
+    const many = ['sku,quantity', ...Array.from({ length: 1001 }, (_, i) => `${S}-J${i},1`)].join('\n');
+    const job = await call('POST', '/v1/imports?format=csv&dry_run=true', csv(`${many}\n`));
+    expectStatus(job, 202);
+    expectStatus(await call('GET', `/v1/imports/${job.json.import_id}?limit=10`, { token: ADMIN }), 200);
+    expectProblem(await call('GET', '/v1/imports/imp_0000000000000000', { token: ADMIN }), 404, 'not-found');
   });
 
   test('GET /v1/exports: each format as text/csv, 422 for an unknown one', async () => {
