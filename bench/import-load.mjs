@@ -35,11 +35,15 @@ async function post(query) {
   });
   let body = await r.json();
   if (r.status === 202) {
+    const job = body;
     for (;;) {
       await new Promise((res) => setTimeout(res, 500));
-      const p = await fetch(`${url}${body.poll}?limit=1`, { headers: { authorization: 'Bearer dev-admin' } });
-      body = await p.json();
-      if (p.status !== 200) throw new Error(`${query}: poll ${p.status} ${JSON.stringify(body).slice(0, 300)}`);
+      const p = await fetch(`${url}${job.poll}?limit=1`, { headers: { authorization: 'Bearer dev-admin' } });
+      const answer = await p.json().catch(() => ({}));
+      // The local runtime may fail a poll while it is short of memory: poll again.
+      if (p.status >= 500) continue;
+      if (p.status !== 200) throw new Error(`${query}: poll ${p.status} ${JSON.stringify(answer).slice(0, 300)}`);
+      body = answer;
       if (body.status === 'done') break;
     }
   } else if (r.status !== 200) {

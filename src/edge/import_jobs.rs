@@ -35,6 +35,8 @@ const QUEUE: &str = "IMPORT_JOBS";
 pub const QUEUE_NAME: &str = "import-jobs";
 /// Times a chunk is begun before it is reported as failed.
 const MAX_CHUNK_ATTEMPTS: i64 = 6;
+/// Seconds before a failed chunk is tried again (6 attempts span about a minute and a half).
+const RETRY_DELAY_S: u32 = 15;
 /// Messages per `sendBatch` (Queues accepts at most 100).
 const SEND_BATCH: usize = 100;
 /// Report rows per `GET /v1/imports/{id}` page.
@@ -203,7 +205,7 @@ pub async fn consume<T>(batch: &MessageBatch<T>, env: &Env) -> Result<()> {
             Ok(()) => m.ack(),
             Err(e) => {
                 console_error!("import job {} chunk {}: {e}; retried", msg.job, msg.n);
-                m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(2).build());
+                m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(RETRY_DELAY_S).build());
             }
         }
     }

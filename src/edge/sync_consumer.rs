@@ -66,16 +66,37 @@ struct Conn {
     settings: Map<String, Value>,
 }
 
+/// Seconds before a batch whose handling failed (D1 or a binding unavailable) is delivered again.
+const FAILED_BATCH_DELAY_S: u32 = 5;
+
+/// The Worker's one queue entry point. It never returns an error: workers-rs turns a queue
+/// handler's `Err` into a panic, which aborts the isolate's wasm instance, and every later event
+/// of that isolate fails with it. A batch that could not be handled is retried instead (the
+/// consumers are idempotent: pushes by (listing, version), alerts and failures by key, import
+/// chunks by their ledger key).
 #[event(queue)]
 pub async fn consume(batch: MessageBatch<StockChanged>, env: Env, _ctx: Context) -> Result<()> {
+    if let Err(e) = dispatch(&batch, &env).await {
+        console_error!("queue {}: batch not handled ({e}); retried in {FAILED_BATCH_DELAY_S} s", batch.queue());
+        batch.retry_all_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(FAILED_BATCH_DELAY_S).build());
+    }
+    Ok(())
+}
+
+async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<()> {
     if batch.queue() == DLQ {
-        return record_dead_letters(&batch, &env).await;
+        return record_dead_letters(batch, env).await;
     }
     // Import job chunks share this entry point (one #[event(queue)] per Worker); their bodies
     // are read raw, not as stock changes.
     if batch.queue() == super::import_jobs::QUEUE_NAME {
-        return super::import_jobs::consume(&batch, &env).await;
+        return super::import_jobs::consume(batch, env).await;
     }
+    stock_changes(batch, env).await
+}
+
+/// The `stock-changes` consumer: every listing of the batch's SKUs gets its newest version.
+async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<()> {
     let messages = batch.messages()?;
     let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
     let skus: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
@@ -107,7 +128,7 @@ pub async fn consume(batch: MessageBatch<StockChanged>, env: Env, _ctx: Context)
         } else {
             (updates, Vec::new())
         };
-        outcomes.extend(push(&env, conn, &updates, t).await);
+        outcomes.extend(push(env, conn, &updates, t).await);
         for o in &outcomes {
             let attempts = pushed.get(&o.key).map_or(0, |(_, a, _)| *a) as u32 + 1;
             let update = updates.iter().find(|u| u.key == o.key);
