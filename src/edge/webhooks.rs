@@ -22,8 +22,8 @@
 //! - eBay: the signature is ECDSA with eBay's public key for the header's `kid`, fetched from
 //!   `settings.public_key_url` + `kid` (a URL prefix), else `{base_url}/commerce/notification/
 //!   v1/public_key/{kid}` (`base_url` defaults to `https://api.ebay.com`), with the channel's
-//!   `credentials_secret` token, and kept in this isolate's memory for an hour
-//!   (`inbound::KeyCache`). `?channel=<id>` names the channel; without it, the order is looked
+//!   bearer token (`super::ebay_token`: its bare token, or one minted from its refresh
+//!   token), and kept in this isolate's memory for an hour (`inbound::KeyCache`). `?channel=<id>` names the channel; without it, the order is looked
 //!   up with each eBay channel's credentials and belongs to the first that has it.
 //!
 //! Several channels may match (two channels for one shop): each one's key is tried, and the first
