@@ -338,7 +338,7 @@ fn amazon_lwa_token_request_and_pacing() {
     let mut cache = TokenCache::default();
     assert_eq!(cache.get(now()), None);
     let answer = HttpResponse::new(200, r#"{"access_token":"Atza|IQEB","refresh_token":"Atzr|IwEB","token_type":"bearer","expires_in":3600}"#);
-    cache.store(LwaToken::from_response(&answer, now()).unwrap(), now());
+    cache.store(LwaToken::from_response(&answer, now(), "LWA").unwrap(), now());
     assert_eq!(cache.get(now().plus_seconds(3_299)), Some("Atza|IQEB"));
     assert_eq!(cache.get(now().plus_seconds(3_300)), None);
 

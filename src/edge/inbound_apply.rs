@@ -60,9 +60,10 @@ use crate::inbound::{
 };
 use crate::stock::limits::MAX_LINES;
 use crate::stock::{Cause, Command, Location, Op, OrderKey, Sku, Token};
-use crate::sync::{connection, HttpRequest, HttpResponse, LwaToken, Method as HttpMethod, StockChanged, TokenCache};
+use crate::sync::{connection, EbayCredentialsError, HttpRequest, HttpResponse, LwaToken, Method as HttpMethod, StockChanged, TokenCache};
 use crate::time::Millis;
 
+use super::ebay_token::{EbayAuth, EbayCallError};
 use super::{catalog_reads, order_client, sku_client};
 
 /// The catalogue's D1 binding.
@@ -625,7 +626,7 @@ pub(super) async fn amazon_token(cx: &Cx<'_>, c: &Conn) -> Step<String> {
     let creds = connection::lwa_credentials(secret(cx.env, c.credentials_secret.as_deref()).as_deref())
         .map_err(|e| format!("channel {}: {e}", c.channel))?;
     let resp = send(&connection::token_url(&c.settings), &creds.token_request()).await.map_err(|why| format!("LWA: {why}"))?;
-    let token = LwaToken::from_response(&resp, cx.t).map_err(|o| format!("LWA: {o:?}"))?;
+    let token = LwaToken::from_response(&resp, cx.t, "LWA").map_err(|o| format!("LWA: {o:?}"))?;
     let access = token.access_token.clone();
     LWA_TOKENS.with(|m| m.borrow_mut().entry(c.channel.to_string()).or_default().store(token, cx.t));
     Ok(access)
@@ -680,13 +681,24 @@ pub(super) async fn amazon_items(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> R
 /// The eBay order as events, read with channel `c`'s credentials; `None` when that channel does
 /// not have it.
 pub(super) async fn ebay_order(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> Result<Step<Option<Vec<InboundEvent>>>> {
-    let Some(token) = secret(cx.env, c.credentials_secret.as_deref()) else { return Ok(Ok(None)) };
+    let auth = match EbayAuth::of(secret(cx.env, c.credentials_secret.as_deref()).as_deref(), &c.account, &c.settings) {
+        Ok(a) => a,
+        Err(EbayCredentialsError::NoSecret) => return Ok(Ok(None)),
+        Err(e) => {
+            console_warn!("eBay channel {}: {e}", c.channel);
+            return Ok(Ok(None));
+        }
+    };
     let base = connection::base_url(ChannelKind::Ebay, &c.account, &c.settings);
     let req = HttpRequest::new(HttpMethod::Get, format!("/sell/fulfillment/v1/order?orderIds={}", enc(&order.order_id)))
-        .header("Authorization", format!("Bearer {token}"))
         .header("Accept", "application/json");
-    let resp = match send(&base, &req).await {
+    let resp = match auth.send(&base, &req, cx.t, CALL_TIMEOUT).await {
         Ok(r) => r,
+        // Refresh credentials eBay refuses: like a refused token, this channel cannot have it.
+        Err(EbayCallError::Token(why @ crate::sync::Outcome::Permanent(_))) => {
+            console_warn!("eBay channel {}: {why}", c.channel);
+            return Ok(Ok(None));
+        }
         Err(why) => return Ok(Err(format!("getOrders: {why}"))),
     };
     match resp.status {

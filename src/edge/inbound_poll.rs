@@ -36,7 +36,8 @@ use crate::time::Millis;
 
 use super::clock::now;
 use super::http;
-use super::inbound_apply::{amazon_token, apply_outcome, secret, send, ChannelRow, Conn, Cx, Summary, DB, IN_CHUNK};
+use super::ebay_token::{EbayAuth, EbayCallError};
+use super::inbound_apply::{amazon_token, apply_outcome, secret, send, ChannelRow, Conn, Cx, Summary, CALL_TIMEOUT, DB, IN_CHUNK};
 
 /// How long a run holds a channel (a run that died releases it by expiry).
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -314,6 +315,17 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
         return Ok(());
     }
     let conns = [conn.clone()];
+    let ebay = if kind == ChannelKind::Ebay {
+        match EbayAuth::of(secret(env, conn.credentials_secret.as_deref()).as_deref(), &conn.account, &conn.settings) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                run.error = Some(format!("the channel's credentials secret: {e}"));
+                return Ok(());
+            }
+        }
+    } else {
+        None
+    };
     for _ in 0..page_budget(kind) {
         let mut req = page_request(&feed, &window);
         match kind {
@@ -332,15 +344,15 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
                     return Ok(());
                 }
             },
-            _ => {
-                let Some(token) = secret(env, conn.credentials_secret.as_deref()) else {
-                    run.error = Some("the channel's credentials secret is missing".into());
-                    return Ok(());
-                };
-                req = req.header("Authorization", format!("Bearer {token}"));
-            }
+            // eBay: the bearer token is added by `fetch_ebay_page`.
+            _ => {}
         }
-        let resp = match fetch_page(&connection_base(conn, kind), &req).await {
+        let base = connection_base(conn, kind);
+        let fetched = match &ebay {
+            Some(auth) => fetch_ebay_page(auth, &base, &req, t).await,
+            None => fetch_page(&base, &req).await,
+        };
+        let resp = match fetched {
             Ok(r) => r,
             Err(why) => {
                 run.error = Some(why);
@@ -406,6 +418,16 @@ async fn fetch_page(base: &str, req: &crate::sync::HttpRequest) -> std::result::
     match send(base, req).await {
         Ok(r) => Ok(r),
         Err(first) => send(base, req).await.map_err(|second| format!("{first}; again: {second}")),
+    }
+}
+
+/// [`fetch_page`] for eBay: with the channel's bearer token (a new one if eBay refuses a cached
+/// one).
+async fn fetch_ebay_page(auth: &EbayAuth, base: &str, req: &crate::sync::HttpRequest, t: Millis) -> std::result::Result<crate::sync::HttpResponse, String> {
+    match auth.send(base, req, t, CALL_TIMEOUT).await {
+        Ok(r) => Ok(r),
+        Err(first @ EbayCallError::NoAnswer(_)) => auth.send(base, req, t, CALL_TIMEOUT).await.map_err(|second| format!("{first}; again: {second}")),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -7,6 +7,7 @@ mod cart_object;
 mod catalog_reads;
 mod catalog;
 mod clock;
+mod ebay_token;
 mod handlers;
 mod http;
 mod import_jobs;

@@ -19,12 +19,13 @@ use crate::catalog::ListingRule;
 use crate::stock::{Sku, Token};
 use crate::sync::connection::{self, ConnectionError};
 use crate::sync::{
-    coalesce, ChannelAdapter, Decision, HttpRequest, HttpResponse, LastPushed, ListingKey, ListingOutcome, ListingUpdate, LwaToken,
+    coalesce, ChannelAdapter, Decision, EbayAdapter, HttpRequest, HttpResponse, LastPushed, ListingKey, ListingOutcome, ListingUpdate, LwaToken,
     Outcome, RetryPolicy, ShopifyAdapter, StockChanged, TokenBucket, TokenCache, admit_revisions, DailyRevisions,
 };
 use crate::time::Millis;
 
 use super::clock::now;
+use super::ebay_token::EbayAuth;
 
 const DLQ: &str = "stock-changes-dlq";
 /// How long one platform call may take before it counts as a timeout.
@@ -235,6 +236,21 @@ async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> V
             Err(outcome) => return fail_all(outcome),
         }
     }
+    // eBay: the secret's bare token, or one minted from its refresh token (and cached).
+    let mut ebay = None;
+    if conn.kind == ChannelKind::Ebay {
+        let auth = match EbayAuth::of(secret.as_deref(), &conn.account, &conn.settings) {
+            Ok(a) => a,
+            Err(e) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string())),
+        };
+        match auth.bearer(t, CALL_TIMEOUT).await {
+            Ok(b) => {
+                secret = Some(b.token.clone());
+                ebay = Some((auth, b));
+            }
+            Err(outcome) => return fail_all(outcome),
+        }
+    }
     let adapter = match conn.kind {
         ChannelKind::Wholesale => {
             let mut partners: Vec<String> = updates
@@ -269,6 +285,21 @@ async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> V
             for o in outcomes.iter_mut().filter(|o| refused(o)) {
                 o.outcome = Outcome::backoff("the access token was refused; a new one is fetched");
             }
+        }
+    }
+    if let Some((auth, bearer)) = &ebay {
+        // A cached token eBay refused (expired by eBay's clock, or revoked): forget it and push
+        // the refused updates once more with a new one (eBay applied nothing of a refused call).
+        let refused = |o: &ListingOutcome| matches!(&o.outcome, Outcome::Permanent(f) if f.kind == crate::sync::FailureKind::Credentials);
+        if outcomes.iter().any(refused) && auth.refused(bearer) {
+            let again: Vec<ListingUpdate> =
+                updates.iter().filter(|u| outcomes.iter().any(|o| o.key == u.key && refused(o))).cloned().collect();
+            let second = match auth.bearer(t, CALL_TIMEOUT).await {
+                Ok(b) => run(&EbayAdapter::new(b.token), &base, &conn.account, &again, t).await,
+                Err(outcome) => again.iter().map(|u| crate::sync::adapter::outcome_of(u, outcome.clone())).collect(),
+            };
+            outcomes.retain(|o| !second.iter().any(|s| s.key == o.key));
+            outcomes.extend(second);
         }
     }
     // Compare-and-set lost (Shopify): read what the platform shows, then push once more.
@@ -340,7 +371,7 @@ async fn amazon_token(settings: &Map<String, Value>, secret: Option<&str>, t: Mi
         return Ok(token);
     }
     let resp = send(&connection::token_url(settings), &creds.token_request()).await.map_err(Outcome::backoff)?;
-    let token = LwaToken::from_response(&resp, t)?;
+    let token = LwaToken::from_response(&resp, t, "LWA")?;
     let access = token.access_token.clone();
     AMAZON_TOKENS.with(|c| c.borrow_mut().entry(creds.refresh_token.clone()).or_default().store(token, t));
     Ok(access)

@@ -22,8 +22,8 @@
 //! - eBay: the signature is ECDSA with eBay's public key for the header's `kid`, fetched from
 //!   `settings.public_key_url` + `kid` (a URL prefix), else `{base_url}/commerce/notification/
 //!   v1/public_key/{kid}` (`base_url` defaults to `https://api.ebay.com`), with the channel's
-//!   `credentials_secret` token, and kept in this isolate's memory for an hour
-//!   (`inbound::KeyCache`). `?channel=<id>` names the channel; without it, the order is looked
+//!   bearer token (`super::ebay_token`: its bare token, or one minted from its refresh
+//!   token), and kept in this isolate's memory for an hour (`inbound::KeyCache`). `?channel=<id>` names the channel; without it, the order is looked
 //!   up with each eBay channel's credentials and belongs to the first that has it.
 //!
 //! Several channels may match (two channels for one shop): each one's key is tried, and the first
@@ -60,7 +60,8 @@ use crate::time::Millis;
 
 use super::clock::now;
 use super::http;
-use super::inbound_apply::{handle, secret, send, Conn, ChannelRow, Cx, Summary, CHANNEL_SELECT, DB};
+use super::ebay_token::EbayAuth;
+use super::inbound_apply::{handle, secret, send, Conn, ChannelRow, Cx, Summary, CALL_TIMEOUT, CHANNEL_SELECT, DB};
 
 /// Channels tried per delivery (each costs a signature check over the body).
 const MAX_CANDIDATES: usize = 16;
@@ -283,11 +284,15 @@ async fn ebay_key(env: &Env, conns: &[Conn], kid: &str, t: Millis) -> KeyFetch {
         None => KeyFetch::Unavailable(why),
     };
     let Some(c) = conns.first() else { return stale.map_or(KeyFetch::Unknown, KeyFetch::Key) };
-    let mut req = HttpRequest::new(HttpMethod::Get, "").header("Accept", "application/json");
-    if let Some(token) = secret(env, c.credentials_secret.as_deref()) {
-        req = req.header("Authorization", format!("Bearer {token}"));
-    }
-    match send(&ebay_key_url(c, kid), &req).await {
+    let req = HttpRequest::new(HttpMethod::Get, "").header("Accept", "application/json");
+    let url = ebay_key_url(c, kid);
+    // With the channel's bearer token (bare, or minted from its refresh token); without
+    // usable credentials, unauthenticated.
+    let answer = match EbayAuth::of(secret(env, c.credentials_secret.as_deref()).as_deref(), &c.account, &c.settings) {
+        Ok(auth) => auth.send(&url, &req, t, CALL_TIMEOUT).await.map_err(|e| e.to_string()),
+        Err(_) => send(&url, &req).await,
+    };
+    match answer {
         Ok(r) if r.status == 200 => match EbayKey::from_response(r.body.as_bytes()) {
             Ok(k) => {
                 EBAY_KEYS.with(|cache| cache.borrow_mut().insert(kid, k.clone(), t));

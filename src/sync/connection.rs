@@ -1,10 +1,12 @@
 //! How the shell reaches a channel: its base URL and its credentials, from the catalogue's
 //! channel record (kind, account, settings) and the Worker secret the record names.
 //!
-//! Secret formats, by kind: Shopify and eBay — the access token; WooCommerce — `key:secret`;
-//! Amazon — JSON `{"client_id","client_secret","refresh_token"}` (Login with Amazon).
+//! Secret formats, by kind: Shopify — the access token; eBay — a user access token, or JSON
+//! `{"client_id","client_secret","refresh_token","scopes"?}` (access tokens minted as needed, see
+//! [`super::ebay_auth`]); WooCommerce — `key:secret`; Amazon — JSON
+//! `{"client_id","client_secret","refresh_token"}` (Login with Amazon).
 //! `settings.base_url` overrides the platform's address (tests point it at loopback
-//! simulators); `settings.token_url` does the same for Amazon's token endpoint.
+//! simulators); `settings.token_url` does the same for Amazon's and eBay's token endpoints.
 
 use serde_json::{Map, Value};
 
@@ -96,7 +98,8 @@ pub fn wholesale(settings: &Map<String, Value>, secret: Option<&str>, partner_id
     }
 }
 
-/// The adapter for a channel, given its secret (for Amazon: an access token already obtained).
+/// The adapter for a channel, given its secret (for Amazon and eBay: an access token already
+/// obtained).
 pub fn adapter(kind: ChannelKind, secret: Option<&str>, settings: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
     let secret = secret.filter(|s| !s.is_empty());
     Ok(match kind {

@@ -13,7 +13,8 @@
 //! 4. [`RetryPolicy::decide`] turns each outcome into done / retry after a delay / re-read and
 //!    retry / dead letter, and [`SyncStatus::record`] keeps the per-listing record.
 //!
-//! Platform helpers that are state the shell persists: the Amazon LWA [`TokenCache`], the
+//! Platform helpers that are state the shell persists: the OAuth [`TokenCache`] (Amazon LWA and
+//! eBay refresh-token credentials), the
 //! SP-API [`TokenBucket`], and eBay's per-listing [`DailyRevisions`] counter.
 
 pub mod adapter;
@@ -21,9 +22,11 @@ pub mod amazon;
 pub mod coalesce;
 pub mod connection;
 pub mod ebay;
+pub mod ebay_auth;
 pub mod event;
 pub mod http;
 pub mod lwa;
+pub mod oauth;
 pub mod outcome;
 pub mod retry;
 pub mod revisions;
@@ -40,9 +43,11 @@ pub use adapter::{Built, ChannelAdapter, PushCall};
 pub use amazon::{AmazonAdapter, PatchOp};
 pub use coalesce::coalesce;
 pub use ebay::EbayAdapter;
+pub use ebay_auth::{EbayCredentials, EbayCredentialsError, EbayRefresh};
 pub use event::{EventError, StockChanged, MAX_MESSAGE_BYTES};
 pub use http::{HttpRequest, HttpResponse, Method};
-pub use lwa::{LwaCredentials, LwaToken, TokenCache};
+pub use lwa::{LwaCredentials, LwaToken};
+pub use oauth::{AccessToken, TokenCache};
 pub use outcome::{Failure, FailureKind, ListingOutcome, Outcome};
 pub use retry::{Decision, RetryPolicy};
 pub use revisions::{admit_revisions, DailyRevisions, EBAY_DAILY_REVISION_LIMIT};

@@ -25,17 +25,33 @@
 //    from the public key's digest (Java: "<digest>with<algorithm>") or fixed to SHA-1 (Node SDK
 //    'ssl3-sha1'); eBay's own SDK test fixture header says "digest":"SHA1". The key is returned
 //    as PEM without line breaks (the SDKs re-insert them). See README for the digest choice.
+//  - https://developer.ebay.com/api-docs/static/oauth-refresh-token-request.html — POST
+//    /identity/v1/oauth2/token, Content-Type application/x-www-form-urlencoded, Authorization
+//    Basic base64(client_id:client_secret), body grant_type=refresh_token&refresh_token&scope
+//    (space-separated, the granted scopes or a subset) → {access_token, expires_in: 7200,
+//    token_type: "User Access Token"}; OAuth 2.0 errors {error, error_description}: invalid_grant
+//    (400) for a bad refresh token, invalid_client (401), invalid_scope, unsupported_grant_type.
 //  - OAuth failures: 401 {errors:[{errorId:1001, domain:"OAuth", category:"REQUEST",
 //    message:"Invalid access token", longMessage:"Invalid access token. Check the value of the
 //    Authorization HTTP request header."}]}.
 
 import crypto from 'node:crypto';
 import {
-  startSim, createClock, WriteLog, FaultInjector, json, bearer, postRaw, parseVersion,
-  VERSION_HEADER, router,
+  startSim, createClock, WriteLog, FaultInjector, json, bearer, basicAuth, safeEqual, postRaw,
+  parseVersion, VERSION_HEADER, router,
 } from './lib.mjs';
 
 export const MAX_REQUESTS = 25;
+export const TOKEN_PATH = '/identity/v1/oauth2/token';
+export const SCOPE_INVENTORY = 'https://api.ebay.com/oauth/api_scope/sell.inventory';
+export const SCOPE_FULFILLMENT = 'https://api.ebay.com/oauth/api_scope/sell.fulfillment';
+/** The OAuth client the simulator knows unless told otherwise (`.dev.vars` SIM_EBAY_OAUTH). */
+export const DEFAULT_CLIENT = {
+  clientId: 'StockEdg-sim-PRD-0123456789',
+  clientSecret: 'PRD-sim-client-secret-0123',
+  refreshToken: 'v^1.1#i^1#r^1#f^0#I^3#p^3#t^sim-refresh-token',
+  scopes: ['https://api.ebay.com/oauth/api_scope', SCOPE_INVENTORY, SCOPE_FULFILLMENT],
+};
 
 function ebayError(errorId, { domain = 'API_INVENTORY', category = 'REQUEST', message, longMessage, parameters } = {}) {
   const e = { errorId, domain, subdomain: domain === 'API_INVENTORY' ? 'Selling' : undefined, category, message };
@@ -112,8 +128,10 @@ export async function sendChallenge(endpoint, verificationToken, challengeCode =
 /**
  * Starts the eBay simulator.
  *
- * @param opts {port, tokens = ['v^1.1#sim-user-token'], inventory: [{sku, quantity, offers:
- *   [{offerId, availableQuantity, marketplaceId = 'EBAY_US', status = 'PUBLISHED', listingId}]}],
+ * @param opts {port, tokens = ['v^1.1#sim-user-token'] (fixed tokens that never expire),
+ *   clients = [DEFAULT_CLIENT] ({clientId, clientSecret, refreshToken, scopes}: who may mint
+ *   tokens), tokenTtlSeconds = 7200, inventory: [{sku, quantity, offers: [{offerId,
+ *   availableQuantity, marketplaceId = 'EBAY_US', status = 'PUBLISHED', listingId}]}],
  *   revisionLimit = 250, digest = 'SHA256', keyId, orders: [...], faults, clock}
  */
 export async function startEbaySim(opts = {}) {
@@ -121,6 +139,10 @@ export async function startEbaySim(opts = {}) {
   const log = new WriteLog(clock);
   const faults = new FaultInjector(opts.faults ?? {});
   const tokens = new Set(opts.tokens ?? ['v^1.1#sim-user-token']);
+  const clients = opts.clients ?? [DEFAULT_CLIENT];
+  const tokenTtl = opts.tokenTtlSeconds ?? 7200;
+  const issued = new Map(); // access token -> {clientId, scopes, expiresAt}
+  const tokenRequests = []; // {at, clientId, grantType, status, error?}
   const revisionLimit = opts.revisionLimit ?? 250;
   let digest = opts.digest ?? 'SHA256';
   const keyId = opts.keyId ?? crypto.randomUUID();
@@ -150,7 +172,39 @@ export async function startEbaySim(opts = {}) {
   const listed = (o) => Math.min(o.availableQuantity, items.get(o.sku)?.quantity ?? 0);
 
   const UNAUTHORIZED = json(401, { errors: [ebayError(1001, { domain: 'OAuth', category: 'REQUEST', message: 'Invalid access token', longMessage: 'Invalid access token. Check the value of the Authorization HTTP request header.' })] });
-  const authed = (ctx) => tokens.has(bearer(ctx.headers.authorization) ?? '');
+  // A fixed token, or one the token endpoint issued that has not expired on the simulator's clock.
+  const authed = (ctx) => {
+    const t = bearer(ctx.headers.authorization) ?? '';
+    if (tokens.has(t)) return true;
+    const g = issued.get(t);
+    return Boolean(g) && clock.now() < g.expiresAt;
+  };
+
+  // ---------------------------------------------------------------- OAuth token endpoint
+
+  function oauthToken(ctx) {
+    const entry = { at: clock.iso(), clientId: null, grantType: null, status: 0 };
+    tokenRequests.push(entry);
+    const answer = (status, body) => { entry.status = status; if (body.error) entry.error = body.error; return json(status, body); };
+    const ct = String(ctx.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (ct !== 'application/x-www-form-urlencoded') return answer(400, { error: 'invalid_request', error_description: 'request is missing a required parameter or malformed.' });
+    const p = new URLSearchParams(ctx.text());
+    entry.grantType = p.get('grant_type');
+    const basic = basicAuth(ctx.headers.authorization);
+    entry.clientId = basic?.user ?? null;
+    const c = basic && clients.find((x) => x.clientId === basic.user);
+    if (!c || !safeEqual(c.clientSecret, basic.pass)) return answer(401, { error: 'invalid_client', error_description: 'client authentication failed' });
+    if (!p.get('grant_type')) return answer(400, { error: 'invalid_request', error_description: 'request is missing a required parameter or malformed.' });
+    if (p.get('grant_type') !== 'refresh_token') return answer(400, { error: 'unsupported_grant_type', error_description: 'grant type in request is not supported by the authorization server' });
+    if (!p.get('refresh_token')) return answer(400, { error: 'invalid_request', error_description: 'request is missing a required parameter or malformed.' });
+    if (!safeEqual(c.refreshToken, p.get('refresh_token'))) return answer(400, { error: 'invalid_grant', error_description: 'the provided authorization refresh token is invalid or was issued to another client' });
+    const granted = c.scopes ?? DEFAULT_CLIENT.scopes;
+    const asked = (p.get('scope') ?? '').split(' ').filter(Boolean);
+    if (asked.some((x) => !granted.includes(x))) return answer(400, { error: 'invalid_scope', error_description: 'The requested scope is invalid, unknown, malformed, or exceeds the scope granted to the client' });
+    const token = `v^1.1#i^1#p^3#I^3#r^0#f^0#t^${crypto.randomBytes(48).toString('base64url')}`;
+    issued.set(token, { clientId: c.clientId, scopes: asked.length ? asked : granted, expiresAt: clock.now() + tokenTtl * 1000 });
+    return answer(200, { access_token: token, expires_in: tokenTtl, token_type: 'User Access Token' });
+  }
 
   // ---------------------------------------------------------------- bulkUpdatePriceQuantity
 
@@ -359,6 +413,7 @@ export async function startEbaySim(opts = {}) {
   }
 
   const handler = router([
+    ['POST', TOKEN_PATH, oauthToken],
     ['POST', '/sell/inventory/v1/bulk_update_price_quantity', bulkUpdate],
     ['GET', '/sell/inventory/v1/inventory_item/:sku', getInventoryItem],
     ['GET', '/sell/inventory/v1/offer/:offerId', getOffer],
@@ -378,6 +433,7 @@ export async function startEbaySim(opts = {}) {
       offers: [...offers.values()].map((o) => ({ ...o, listedQuantity: listed(o), revisionsToday: o.listingId ? revisionCount(o.listingId) : 0 })),
       orders: [...orders.values()].map(orderJson),
       publicKeyId: keyId,
+      tokenRequests: tokenRequests.length,
     }),
     errorResponse: (kind, ctx, fault) => {
       const ra = { 'retry-after': String(fault.retryAfterSeconds) };
@@ -391,8 +447,19 @@ export async function startEbaySim(opts = {}) {
   for (const o of opts.orders ?? []) addOrder(o);
 
   Object.defineProperty(sim, 'digest', { get: () => digest, enumerable: true });
+  Object.defineProperty(sim, 'tokenRequestCount', { get: () => tokenRequests.length, enumerable: true });
   return Object.assign(sim, {
     token: [...tokens][0],
+    tokenUrl: `${sim.url}${TOKEN_PATH}`,
+    tokenTtlSeconds: tokenTtl,
+    clientId: clients[0]?.clientId,
+    clientSecret: clients[0]?.clientSecret,
+    refreshToken: clients[0]?.refreshToken,
+    /** The refresh-token credentials JSON StockEdge reads from an eBay channel's secret. */
+    oauthSecret: (c = clients[0]) => JSON.stringify({ client_id: c.clientId, client_secret: c.clientSecret, refresh_token: c.refreshToken }),
+    tokenRequests,
+    /** Makes every issued access token expire now (or move `sim.clock` past `tokenTtlSeconds`). */
+    expireTokens() { for (const g of issued.values()) g.expiresAt = clock.now(); },
     keyId,
     privateKey,
     publicKey,

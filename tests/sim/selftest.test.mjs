@@ -13,7 +13,7 @@ import {
 } from './shopify.mjs';
 import { startWooCommerceSim, sendWebhook as sendWooWebhook, sendPing } from './woocommerce.mjs';
 import { startAmazonSim } from './amazon.mjs';
-import { startEbaySim, formatEbayKey, notificationPayload, challengeResponse, sendChallenge } from './ebay.mjs';
+import { startEbaySim, formatEbayKey, notificationPayload, challengeResponse, sendChallenge, SCOPE_INVENTORY, SCOPE_FULFILLMENT } from './ebay.mjs';
 import { startWholesaleSim, build846 } from './wholesale.mjs';
 import { startAll } from './index.mjs';
 
@@ -703,6 +703,51 @@ describe('ebay', () => {
     assert.equal(challengeResponse('a', 'b', 'c'), crypto.createHash('sha256').update('abc').digest('hex'));
     assert.ok(endpoint);
     await rx.close();
+  });
+
+  test('OAuth refresh-token grant: Basic client credentials, invalid_grant, issued tokens expire on the simulator clock', async () => {
+    const o = await startEbaySim({ tokenTtlSeconds: 60, inventory: [{ sku: 'TEE', quantity: 1, offers: [{ offerId: '7001', availableQuantity: 1 }] }] });
+    try {
+      const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+      const form = (fields) => new URLSearchParams(fields).toString().replace(/\+/g, '%20');
+      const mint = ({ auth = basic(o.clientId, o.clientSecret), ct = 'application/x-www-form-urlencoded', fields = { grant_type: 'refresh_token', refresh_token: o.refreshToken, scope: `${SCOPE_INVENTORY} ${SCOPE_FULFILLMENT}` } } = {}) =>
+        call(o.tokenUrl, { method: 'POST', headers: { 'content-type': ct, ...(auth ? { authorization: auth } : {}) }, body: form(fields) });
+      const badClient = await mint({ auth: basic(o.clientId, 'wrong') });
+      assert.equal(badClient.status, 401);
+      assert.equal(badClient.body.error, 'invalid_client');
+      assert.equal((await mint({ auth: null })).body.error, 'invalid_client');
+      const badGrant = await mint({ fields: { grant_type: 'refresh_token', refresh_token: 'v^1.1#nope' } });
+      assert.equal(badGrant.status, 400);
+      assert.equal(badGrant.body.error, 'invalid_grant');
+      assert.equal((await mint({ fields: { grant_type: 'client_credentials' } })).body.error, 'unsupported_grant_type');
+      assert.equal((await mint({ fields: { grant_type: 'refresh_token', refresh_token: o.refreshToken, scope: 'https://api.ebay.com/oauth/api_scope/sell.finances' } })).body.error, 'invalid_scope');
+      assert.equal((await mint({ ct: 'application/json' })).body.error, 'invalid_request');
+      const ok = await mint();
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.token_type, 'User Access Token');
+      assert.equal(ok.body.expires_in, 60);
+      assert.equal(o.tokenRequestCount, 7);
+      assert.deepEqual(o.tokenRequests.map((r) => r.status), [401, 401, 400, 400, 400, 400, 200]);
+      const read = (token) => call(`${o.url}/sell/inventory/v1/offer/7001`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal((await read(ok.body.access_token)).status, 200, 'an issued token works');
+      assert.equal((await read(o.token)).status, 200, 'the fixed token still works');
+      o.clock.advance(59_000);
+      assert.equal((await read(ok.body.access_token)).status, 200);
+      o.clock.advance(1_000);
+      const expired = await read(ok.body.access_token);
+      assert.equal(expired.status, 401, 'expired on the simulator clock');
+      assert.equal(expired.body.errors[0].errorId, 1001);
+      assert.equal(expired.body.errors[0].domain, 'OAuth');
+      assert.equal((await read(o.token)).status, 200, 'the fixed token never expires');
+      const again = await mint();
+      assert.notEqual(again.body.access_token, ok.body.access_token);
+      assert.equal((await read(again.body.access_token)).status, 200);
+      o.expireTokens();
+      assert.equal((await read(again.body.access_token)).status, 401);
+      assert.deepEqual(JSON.parse(o.oauthSecret()), { client_id: o.clientId, client_secret: o.clientSecret, refresh_token: o.refreshToken });
+    } finally {
+      await o.close();
+    }
   });
 });
 
