@@ -38,10 +38,13 @@ async function post(query) {
     const job = body;
     for (;;) {
       await new Promise((res) => setTimeout(res, 500));
-      const p = await fetch(`${url}${job.poll}?limit=1`, { headers: { authorization: 'Bearer dev-admin' } });
+      // The local runtime may fail or stall a poll while it is short of memory: poll again.
+      const p = await fetch(`${url}${job.poll}?limit=1`, {
+        headers: { authorization: 'Bearer dev-admin', connection: 'close' },
+        signal: AbortSignal.timeout(30_000),
+      }).catch(() => null);
+      if (!p || p.status >= 500) continue;
       const answer = await p.json().catch(() => ({}));
-      // The local runtime may fail a poll while it is short of memory: poll again.
-      if (p.status >= 500) continue;
       if (p.status !== 200) throw new Error(`${query}: poll ${p.status} ${JSON.stringify(answer).slice(0, 300)}`);
       body = answer;
       if (body.status === 'done') break;
