@@ -8,13 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::problem::{FieldError, Problem};
+use super::paging::{id_page, Filter};
+use super::problem::Problem;
 use crate::stock::Sku;
 use crate::time::Millis;
-
-/// Default and largest page of `GET /v1/alerts` (the same bounds as the other D1 listings).
-pub const DEFAULT_ALERT_PAGE: i64 = 100;
-pub const MAX_ALERT_PAGE: i64 = 1_000;
 
 /// A validated `GET /v1/alerts` query.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,33 +23,11 @@ pub struct AlertsQuery {
     pub limit: i64,
 }
 
-/// Reads `sku`, `after` and `limit`; every faulty one is named in one `validation-failed`.
-/// Other parameters are ignored.
+/// Reads `sku`, `after` and `limit` ([`id_page`]); every faulty one is named in one
+/// `validation-failed`. Other parameters are ignored.
 pub fn alerts_query(pairs: &[(String, String)]) -> Result<AlertsQuery, Problem> {
-    let mut errors = Vec::new();
-    let mut q = AlertsQuery { sku: None, after: 0, limit: DEFAULT_ALERT_PAGE };
-    for (k, v) in pairs {
-        match k.as_str() {
-            "sku" => match Sku::parse(v) {
-                Ok(s) => q.sku = Some(s),
-                Err(e) => errors.push(FieldError::new("sku", format!("{v:?} {e}"))),
-            },
-            "after" => match v.parse::<i64>() {
-                Ok(n) if n >= 0 => q.after = n,
-                _ => errors.push(FieldError::new("after", "must be a whole number, 0 or more (the previous page's next)")),
-            },
-            "limit" => match v.parse::<i64>() {
-                Ok(n) if (1..=MAX_ALERT_PAGE).contains(&n) => q.limit = n,
-                _ => errors.push(FieldError::new("limit", format!("must be a whole number from 1 to {MAX_ALERT_PAGE}"))),
-            },
-            _ => {}
-        }
-    }
-    if errors.is_empty() {
-        Ok(q)
-    } else {
-        Err(Problem::invalid(errors))
-    }
+    let p = id_page(pairs, &[Filter::Sku])?;
+    Ok(AlertsQuery { sku: p.sku, after: p.after, limit: p.limit })
 }
 
 /// One row of D1 `alerts`, as stored.
@@ -156,7 +131,7 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(alerts_query(&[]), Ok(AlertsQuery { sku: None, after: 0, limit: DEFAULT_ALERT_PAGE }));
+        assert_eq!(alerts_query(&[]), Ok(AlertsQuery { sku: None, after: 0, limit: crate::api::paging::DEFAULT_PAGE }));
         let q = alerts_query(&pairs(&[("sku", "TEE/M"), ("after", "7"), ("limit", "1000"), ("x", "y")])).expect("valid");
         assert_eq!(q, AlertsQuery { sku: Some(Sku::parse("TEE/M").expect("sku")), after: 7, limit: 1000 });
     }

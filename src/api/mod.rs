@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod fields;
 pub mod idempotency;
+pub mod paging;
 pub mod problem;
 pub mod requests;
 pub mod views;

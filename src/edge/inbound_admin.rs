@@ -7,52 +7,12 @@ use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 use worker::{Env, Response, Result};
 
-use crate::api::{FieldError, Problem};
+use crate::api::paging::{id_page, Filter};
 use crate::inbound::LineIdentity;
-use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
 use super::http;
 use super::inbound_apply::DB;
-
-/// `channel`, `sku` (when `with_sku`), `after`, `limit` (1..=1000, default 100).
-struct Page {
-    channel: Option<Token>,
-    sku: Option<Sku>,
-    after: i64,
-    limit: i64,
-}
-
-fn page_query(query: &[(String, String)], with_sku: bool) -> std::result::Result<Page, Problem> {
-    let mut errors = Vec::new();
-    let mut p = Page { channel: None, sku: None, after: 0, limit: 100 };
-    for (k, v) in query {
-        match k.as_str() {
-            "channel" => match Token::parse(v) {
-                Ok(c) => p.channel = Some(c),
-                Err(e) => errors.push(FieldError::new("channel", e.to_string())),
-            },
-            "sku" if with_sku => match Sku::parse(v) {
-                Ok(s) => p.sku = Some(s),
-                Err(e) => errors.push(FieldError::new("sku", e.to_string())),
-            },
-            "after" => match v.parse::<i64>() {
-                Ok(n) if n >= 0 => p.after = n,
-                _ => errors.push(FieldError::new("after", "must be a whole number, 0 or more (the previous page's next)")),
-            },
-            "limit" => match v.parse::<i64>() {
-                Ok(n) if (1..=1000).contains(&n) => p.limit = n,
-                _ => errors.push(FieldError::new("limit", "must be a whole number from 1 to 1000")),
-            },
-            _ => {}
-        }
-    }
-    if errors.is_empty() {
-        Ok(p)
-    } else {
-        Err(Problem::invalid(errors))
-    }
-}
 
 /// `{"items": [...], "next": <last id>}` (`next` only when there is more).
 fn paged(items: Vec<Value>, ids: Vec<i64>, limit: i64) -> Value {
@@ -84,7 +44,7 @@ struct UnmatchedRow {
 /// `GET /v1/inbound/unmatched?channel=&after=&limit=`: inbound order lines that mapped to no
 /// listing, oldest first, with the keys StockEdge looked them up by.
 pub async fn unmatched(query: &[(String, String)], env: &Env) -> Result<Response> {
-    let p = match page_query(query, false) {
+    let p = match id_page(query, &[Filter::Channel]) {
         Ok(p) => p,
         Err(problem) => return http::problem(&problem),
     };
@@ -137,7 +97,7 @@ struct DriftRow {
 /// `GET /v1/inbound/drift?channel=&sku=&after=&limit=`: levels a platform reported that were
 /// neither StockEdge's last push nor what it lists now, oldest first, with what StockEdge did.
 pub async fn drift(query: &[(String, String)], env: &Env) -> Result<Response> {
-    let p = match page_query(query, true) {
+    let p = match id_page(query, &[Filter::Channel, Filter::Sku]) {
         Ok(p) => p,
         Err(problem) => return http::problem(&problem),
     };
