@@ -43,6 +43,9 @@ use super::inbound_apply::{amazon_token, apply_outcome, secret, send, ChannelRow
 const LEASE_MS: i64 = 5 * 60 * 1000;
 /// How long an order's fingerprint is kept.
 const SEEN_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
+/// Tries of one page read that fails in transport (each failure drops a connection the platform
+/// closed while the previous page was applied; a pool may hold several).
+const PAGE_ATTEMPTS: u32 = 4;
 /// Channels polled per run.
 const MAX_CHANNELS: usize = 50;
 
@@ -412,13 +415,21 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
     Ok(())
 }
 
-/// A page read is a GET: one that failed in transport (a kept-alive connection the platform
-/// closed while the previous page was being applied, a reset) is tried once more at once.
+/// A page read is a GET: one that fails in transport (a kept-alive connection the platform
+/// closed while the previous page was being applied, a reset) is tried again, up to
+/// [`PAGE_ATTEMPTS`] times, 100 ms × n apart.
 async fn fetch_page(base: &str, req: &crate::sync::HttpRequest) -> std::result::Result<crate::sync::HttpResponse, String> {
-    match send(base, req).await {
-        Ok(r) => Ok(r),
-        Err(first) => send(base, req).await.map_err(|second| format!("{first}; again: {second}")),
+    let mut failures = Vec::new();
+    for attempt in 0..PAGE_ATTEMPTS {
+        if attempt > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
+        }
+        match send(base, req).await {
+            Ok(r) => return Ok(r),
+            Err(why) => failures.push(why),
+        }
     }
+    Err(format!("{} attempts failed: {}", PAGE_ATTEMPTS, failures.join("; ")))
 }
 
 /// [`fetch_page`] for eBay: with the channel's bearer token (a new one if eBay refuses a cached
