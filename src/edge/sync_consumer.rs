@@ -99,13 +99,16 @@ async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<()> {
 /// The `stock-changes` consumer: every listing of the batch's SKUs gets its newest version.
 async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<()> {
     let messages = batch.messages()?;
-    let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
-    let skus: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
     let db = env.d1("CATALOG")?;
     // Alerts first, from every message: coalescing below keeps only the newest version per
     // listing, and an alert rides on the version that oversold, which may not be the newest.
     // If recording fails the whole batch is retried, so no alert is acknowledged unrecorded.
     super::alerts::record(&db, &events).await?;
+    // Bundles made of the changed SKUs: their listings follow their components.
+    let (bundle_events, bundle_members) = super::bundle_listings::events_for(env, &db, &events).await?;
+    events.extend(bundle_events);
+    let skus: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let (listings, conns) = load_listings(&db, &skus).await?;
     let pushed = load_pushed(&db, &skus).await?;
     let last: BTreeMap<ListingKey, LastPushed> = pushed.iter().filter_map(|(k, (p, _, _))| p.map(|p| (k.clone(), p))).collect();
@@ -147,6 +150,15 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<
                         fail(&db, Some(&o.key.channel), e, reason, t).await?;
                     }
                 }
+            }
+        }
+    }
+    // A bundle listing to retry retries the messages of its components that brought it.
+    for (bundle, members) in &bundle_members {
+        if let Some(delay) = retry.get(bundle).copied() {
+            for sku in members {
+                let slot = retry.entry(sku.clone()).or_default();
+                *slot = (*slot).max(delay);
             }
         }
     }

@@ -18,6 +18,7 @@
 //! SP-API [`TokenBucket`], and eBay's per-listing [`DailyRevisions`] counter.
 
 pub mod adapter;
+pub mod bundle_event;
 pub mod amazon;
 pub mod coalesce;
 pub mod connection;

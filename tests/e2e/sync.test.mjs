@@ -105,6 +105,32 @@ test('a listing gets the SKU\'s quantity when it is created, and again when its 
   assert.ok(await until(() => shop.quantity(5101, 1) === 7, { timeoutMs: 15_000, everyMs: 20 }), `after the change: ${shop.quantity(5101, 1)}`);
 });
 
+test('a bundle\'s listing follows its components: listed when created, moved by any component\'s change', async () => {
+  const channel = unique('shop');
+  await connect(channel);
+  const [kit, cup, lid] = [unique('SYNC-KIT'), unique('SYNC-CUP'), unique('SYNC-LID')];
+  await ok(await A.admin('PUT', `/v1/skus/${enc(cup)}/stock`, { on_hand: 10 }));
+  await ok(await A.admin('PUT', `/v1/skus/${enc(lid)}/stock`, { on_hand: 3 }));
+  await ok(await A.admin('PUT', `/v1/products/${enc(kit)}`, { title: 'Cup kit', components: [{ sku: cup, qty: 2 }, { sku: lid, qty: 1 }] }), 201);
+  shop.addLocation({ id: 1 });
+  shop.addItem({ id: 5201, sku: kit, levels: { 1: { available: 0 } } });
+  await list(channel, kit, 5201);
+  // min(⌊10/2⌋, ⌊3/1⌋) = 3, pushed when the listing is created.
+  assert.ok(await until(() => shop.quantity(5201, 1) === 3, { timeoutMs: 15_000, everyMs: 20 }), `after listing: ${shop.quantity(5201, 1)}`);
+  // Cups run low: ⌊5/2⌋ = 2.
+  await ok(await A.admin('PUT', `/v1/skus/${enc(cup)}/stock`, { on_hand: 5 }));
+  assert.ok(await until(() => shop.quantity(5201, 1) === 2, { timeoutMs: 15_000, everyMs: 20 }), `after the cup change: ${shop.quantity(5201, 1)}`);
+  // A storefront holds the last lid: no kit can be sold.
+  const hold = await ok(await A.storefront('POST', '/v1/reservations', { lines: [{ sku: lid, qty: 3 }] }), 201);
+  assert.ok(await until(() => shop.quantity(5201, 1) === 0, { timeoutMs: 15_000, everyMs: 20 }), `after the lid hold: ${shop.quantity(5201, 1)}`);
+  await ok(await A.storefront('POST', `/v1/reservations/${hold.id}/release`));
+  assert.ok(await until(() => shop.quantity(5201, 1) === 2, { timeoutMs: 15_000, everyMs: 20 }), `after the release: ${shop.quantity(5201, 1)}`);
+  // The bundle's versions only grow, so no older state ever overwrote a newer one.
+  const versions = shop.log.versions('5201:1').map(Number);
+  assert.ok(versions.length >= 4, JSON.stringify(versions));
+  assert.ok(versions.every((v, i) => i === 0 || v > versions[i - 1]), JSON.stringify(versions));
+});
+
 test('faults are retried until the listing matches; an unknown listing is a listed failure', async () => {
   const channel = unique('shop');
   await connect(channel);

@@ -1,0 +1,64 @@
+//! What a bundle's listings take when one of its components changes. A bundle has no ledger of
+//! its own: it is as available as its scarcest component allows ([`Bundle::available`], on each
+//! component's [`sellable`](StockChanged::sellable) units), so its listings must move whenever a
+//! component does.
+//!
+//! The event's version is the sum of the components' ledger versions. Every component version
+//! only grows, so the sum grows whenever any component changes and never goes back: the
+//! coalescer's "newest version wins, never push an older one" holds for bundles unchanged.
+//! (A bundle SKU must therefore not also have a ledger of its own; the catalogue keeps bundles
+//! stock-less — their stock is their components'.)
+
+use std::collections::BTreeMap;
+
+use super::event::StockChanged;
+use crate::catalog::bundle::Bundle;
+use crate::stock::{Op, Sku};
+use crate::time::Millis;
+
+/// The bundle's state from its components' current states (`states`: a component absent from
+/// it has never been stocked: version 0, nothing sellable). `cause` and `at` are those of the
+/// component change that prompted it.
+pub fn bundle_event(bundle: &Bundle, states: &BTreeMap<Sku, StockChanged>, cause: Op, at: Millis) -> StockChanged {
+    let version = bundle.components.iter().map(|c| states.get(&c.sku).map_or(0, |s| s.version)).fold(0_u64, u64::saturating_add);
+    let available = bundle.available(|sku| states.get(sku).map_or(0, StockChanged::sellable));
+    StockChanged { sku: bundle.sku.clone(), version, available, on_hand: available, cause, at, oversold: 0, alert: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::bundle::Component;
+
+    fn sku(s: &str) -> Sku {
+        Sku::parse(s).expect("sku")
+    }
+
+    fn state(s: &str, version: u64, available: i64, oversold: i64) -> (Sku, StockChanged) {
+        (sku(s), StockChanged { sku: sku(s), version, available, on_hand: available, cause: Op::Set, at: Millis(0), oversold, alert: None })
+    }
+
+    fn kit() -> Bundle {
+        Bundle { sku: sku("KIT"), components: vec![Component { sku: sku("A"), qty: 2 }, Component { sku: sku("C"), qty: 1 }] }
+    }
+
+    #[test]
+    fn the_scarcest_component_decides_and_the_version_is_the_sum() {
+        let states: BTreeMap<Sku, StockChanged> = [state("A", 4, 10, 0), state("C", 7, 3, 0)].into_iter().collect();
+        let e = bundle_event(&kit(), &states, Op::Sale, Millis(5));
+        assert_eq!((e.sku.as_str(), e.version, e.available, e.sellable()), ("KIT", 11, 3, 3));
+        // A component oversold elsewhere owes its units first.
+        let states: BTreeMap<Sku, StockChanged> = [state("A", 5, 10, 5), state("C", 7, 3, 0)].into_iter().collect();
+        assert_eq!(bundle_event(&kit(), &states, Op::Sale, Millis(5)).available, 2);
+        // A component never stocked: nothing to sell.
+        let states: BTreeMap<Sku, StockChanged> = [state("A", 5, 10, 0)].into_iter().collect();
+        assert_eq!(bundle_event(&kit(), &states, Op::Sale, Millis(5)).available, 0);
+    }
+
+    #[test]
+    fn any_component_change_makes_a_newer_version() {
+        let before: BTreeMap<Sku, StockChanged> = [state("A", 4, 10, 0), state("C", 7, 3, 0)].into_iter().collect();
+        let after: BTreeMap<Sku, StockChanged> = [state("A", 4, 10, 0), state("C", 8, 2, 0)].into_iter().collect();
+        assert!(bundle_event(&kit(), &after, Op::Sale, Millis(6)).version > bundle_event(&kit(), &before, Op::Sale, Millis(5)).version);
+    }
+}
