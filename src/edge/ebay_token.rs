@@ -27,6 +27,8 @@ thread_local! {
 /// An eBay channel's way to a bearer token.
 pub(super) struct EbayAuth {
     creds: EbayCredentials,
+    /// Mint application tokens (client-credentials grant) rather than the seller's.
+    application: bool,
     /// The token endpoint (refresh credentials only).
     url: String,
     key: String,
@@ -64,7 +66,18 @@ impl EbayAuth {
             EbayCredentials::Refresh(r) => r.cache_key(&url),
             EbayCredentials::Token(_) => String::new(),
         };
-        Ok(EbayAuth { creds, url, key })
+        Ok(EbayAuth { creds, application: false, url, key })
+    }
+
+    /// The same credentials for calls eBay authorises per application (`getPublicKey`): with
+    /// refresh-token credentials, application tokens (client-credentials grant) cached apart
+    /// from the seller's; a bare token is used as it is.
+    pub(super) fn application(mut self) -> EbayAuth {
+        if matches!(self.creds, EbayCredentials::Refresh(_)) && !self.application {
+            self.application = true;
+            self.key.push_str(":application");
+        }
+        self
     }
 
     /// A bearer token: the bare token, the cached one while valid, else a new one.
@@ -77,7 +90,8 @@ impl EbayAuth {
         if let Some(token) = cached {
             return Ok(Bearer { token, reused: true });
         }
-        let resp = super::platform_http::send(&self.url, &refresh.token_request(), timeout).await.map_err(|why| Outcome::backoff(format!("eBay token endpoint: {why}")))?;
+        let request = if self.application { refresh.application_token_request() } else { refresh.token_request() };
+        let resp = super::platform_http::send(&self.url, &request, timeout).await.map_err(|why| Outcome::backoff(format!("eBay token endpoint: {why}")))?;
         let token = AccessToken::from_response(&resp, t, "eBay")?;
         let access = token.access_token.clone();
         EBAY_TOKENS.with(|c| c.borrow_mut().entry(self.key.clone()).or_default().store(token, t));

@@ -286,10 +286,11 @@ async fn ebay_key(env: &Env, conns: &[Conn], kid: &str, t: Millis) -> KeyFetch {
     let Some(c) = conns.first() else { return stale.map_or(KeyFetch::Unknown, KeyFetch::Key) };
     let req = HttpRequest::new(HttpMethod::Get, "").header("Accept", "application/json");
     let url = ebay_key_url(c, kid);
-    // With the channel's bearer token (bare, or minted from its refresh token); without
-    // usable credentials, unauthenticated.
+    // eBay authorises getPublicKey per application: with refresh-token credentials an
+    // application token (client-credentials grant); a bare token as it is; without usable
+    // credentials, unauthenticated.
     let answer = match EbayAuth::of(secret(env, c.credentials_secret.as_deref()).as_deref(), &c.account, &c.settings) {
-        Ok(auth) => auth.send(&url, &req, t, CALL_TIMEOUT).await.map_err(|e| e.to_string()),
+        Ok(auth) => auth.application().send(&url, &req, t, CALL_TIMEOUT).await.map_err(|e| e.to_string()),
         Err(_) => send(&url, &req).await,
     };
     match answer {

@@ -26,6 +26,10 @@ pub const TOKEN_PATH: &str = "/identity/v1/oauth2/token";
 pub const DEFAULT_SCOPES: [&str; 2] =
     ["https://api.ebay.com/oauth/api_scope/sell.inventory", "https://api.ebay.com/oauth/api_scope/sell.fulfillment"];
 
+/// The scope of application access tokens (client-credentials grant): what the Notification
+/// API's `getPublicKey` asks for.
+pub const APPLICATION_SCOPE: &str = "https://api.ebay.com/oauth/api_scope";
+
 /// What an eBay channel's credentials secret holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EbayCredentials {
@@ -115,6 +119,16 @@ impl EbayRefresh {
             .body(body)
     }
 
+    /// The client-credentials grant: an application access token (no seller behind it), for
+    /// calls such as `getPublicKey` that eBay authorises per application.
+    pub fn application_token_request(&self) -> HttpRequest {
+        let body = form_urlencoded(&[("grant_type", "client_credentials"), ("scope", APPLICATION_SCOPE)]);
+        HttpRequest::new(Method::Post, "")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Authorization", basic_auth(&self.client_id, &self.client_secret))
+            .body(body)
+    }
+
     /// Names the tokens these credentials mint at `token_url` (a digest: the refresh token is
     /// not kept as a key). Rotated credentials name other tokens.
     pub fn cache_key(&self, token_url: &str) -> String {
@@ -146,6 +160,17 @@ fn has_path(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn application_tokens_use_the_client_credentials_grant() {
+        let Ok(EbayCredentials::Refresh(r)) = EbayCredentials::parse(Some(r#"{"client_id":"app","client_secret":"s3cret","refresh_token":"v^1.1#r"}"#)) else {
+            panic!("refresh credentials")
+        };
+        let req = r.application_token_request();
+        assert_eq!(req.body, "grant_type=client_credentials&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope");
+        assert_eq!(req.header_value("Authorization"), Some("Basic YXBwOnMzY3JldA=="));
+        assert_eq!(req.header_value("Content-Type"), Some("application/x-www-form-urlencoded"));
+    }
     use crate::sync::oauth::{AccessToken, TokenCache};
     use crate::sync::{FailureKind, HttpResponse, Outcome};
     use crate::time::Millis;

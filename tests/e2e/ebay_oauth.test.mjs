@@ -94,6 +94,8 @@ describe('eBay refresh-token credentials', () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(await available(S), 8);
     assert.ok(eb.tokenRequestCount > before, `token requests: ${before} → ${eb.tokenRequestCount}`);
+    // The public key was fetched with an application token (eBay authorises getPublicKey per app).
+    assert.ok(eb.tokenRequests.some((t) => t.grantType === 'client_credentials' && t.status === 200), JSON.stringify(eb.tokenRequests));
   });
 
   test('after expiry, an order added to eBay is applied by the poll', async () => {

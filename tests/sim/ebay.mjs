@@ -31,6 +31,8 @@
 //    (space-separated, the granted scopes or a subset) → {access_token, expires_in: 7200,
 //    token_type: "User Access Token"}; OAuth 2.0 errors {error, error_description}: invalid_grant
 //    (400) for a bad refresh token, invalid_client (401), invalid_scope, unsupported_grant_type.
+//    grant_type=client_credentials&scope=https://api.ebay.com/oauth/api_scope mints an application
+//    token ("Application Access Token"), which getPublicKey requires (a user token is refused).
 //  - OAuth failures: 401 {errors:[{errorId:1001, domain:"OAuth", category:"REQUEST",
 //    message:"Invalid access token", longMessage:"Invalid access token. Check the value of the
 //    Authorization HTTP request header."}]}.
@@ -43,7 +45,10 @@ import {
 
 export const MAX_REQUESTS = 25;
 export const TOKEN_PATH = '/identity/v1/oauth2/token';
+export const SCOPE_PUBLIC = 'https://api.ebay.com/oauth/api_scope';
 export const SCOPE_INVENTORY = 'https://api.ebay.com/oauth/api_scope/sell.inventory';
+/** Application tokens (client-credentials grant) live 2 hours, like user tokens. */
+const APP_TOKEN_TTL_S = 7200;
 export const SCOPE_FULFILLMENT = 'https://api.ebay.com/oauth/api_scope/sell.fulfillment';
 /** The OAuth client the simulator knows unless told otherwise (`.dev.vars` SIM_EBAY_OAUTH). */
 export const DEFAULT_CLIENT = {
@@ -195,6 +200,14 @@ export async function startEbaySim(opts = {}) {
     const c = basic && clients.find((x) => x.clientId === basic.user);
     if (!c || !safeEqual(c.clientSecret, basic.pass)) return answer(401, { error: 'invalid_client', error_description: 'client authentication failed' });
     if (!p.get('grant_type')) return answer(400, { error: 'invalid_request', error_description: 'request is missing a required parameter or malformed.' });
+    if (p.get('grant_type') === 'client_credentials') {
+      // An application token: no seller behind it; only the public scope.
+      const asked = (p.get('scope') ?? '').split(' ').filter(Boolean);
+      if (asked.length === 0 || asked.some((x) => x !== SCOPE_PUBLIC)) return answer(400, { error: 'invalid_scope', error_description: 'The requested scope is invalid, unknown, malformed, or exceeds the scope granted to the client' });
+      const token = `v^1.1#i^1#f^0#p^1#r^0#I^3#t^${crypto.randomBytes(48).toString('base64url')}`;
+      issued.set(token, { clientId: c.clientId, scopes: asked, application: true, expiresAt: clock.now() + APP_TOKEN_TTL_S * 1000 });
+      return answer(200, { access_token: token, expires_in: APP_TOKEN_TTL_S, token_type: 'Application Access Token' });
+    }
     if (p.get('grant_type') !== 'refresh_token') return answer(400, { error: 'unsupported_grant_type', error_description: 'grant type in request is not supported by the authorization server' });
     if (!p.get('refresh_token')) return answer(400, { error: 'invalid_request', error_description: 'request is missing a required parameter or malformed.' });
     if (!safeEqual(c.refreshToken, p.get('refresh_token'))) return answer(400, { error: 'invalid_grant', error_description: 'the provided authorization refresh token is invalid or was issued to another client' });
@@ -202,7 +215,7 @@ export async function startEbaySim(opts = {}) {
     const asked = (p.get('scope') ?? '').split(' ').filter(Boolean);
     if (asked.some((x) => !granted.includes(x))) return answer(400, { error: 'invalid_scope', error_description: 'The requested scope is invalid, unknown, malformed, or exceeds the scope granted to the client' });
     const token = `v^1.1#i^1#p^3#I^3#r^0#f^0#t^${crypto.randomBytes(48).toString('base64url')}`;
-    issued.set(token, { clientId: c.clientId, scopes: asked.length ? asked : granted, expiresAt: clock.now() + tokenTtl * 1000 });
+    issued.set(token, { clientId: c.clientId, scopes: asked.length ? asked : granted, application: false, expiresAt: clock.now() + tokenTtl * 1000 });
     return answer(200, { access_token: token, expires_in: tokenTtl, token_type: 'User Access Token' });
   }
 
@@ -404,7 +417,9 @@ export async function startEbaySim(opts = {}) {
   // ---------------------------------------------------------------- Notification public key
 
   function getPublicKey(ctx) {
-    if (!authed(ctx)) return UNAUTHORIZED;
+    // getPublicKey is authorised per application: an application token (client-credentials
+    // grant), or the fixed legacy token; a seller's minted user token is refused.
+    if (!authed(ctx) || issued.get(bearer(ctx.headers.authorization) ?? '')?.application === false) return UNAUTHORIZED;
     if (ctx.params.kid !== keyId) {
       // Simulator's error id: the stored docs did not list getPublicKey's error codes.
       return json(404, { errors: [ebayError(195000, { domain: 'API_NOTIFICATION', category: 'REQUEST', message: `The public key ID ${ctx.params.kid} was not found.` })] });

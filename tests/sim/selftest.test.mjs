@@ -719,15 +719,24 @@ describe('ebay', () => {
       const badGrant = await mint({ fields: { grant_type: 'refresh_token', refresh_token: 'v^1.1#nope' } });
       assert.equal(badGrant.status, 400);
       assert.equal(badGrant.body.error, 'invalid_grant');
-      assert.equal((await mint({ fields: { grant_type: 'client_credentials' } })).body.error, 'unsupported_grant_type');
+      assert.equal((await mint({ fields: { grant_type: 'password' } })).body.error, 'unsupported_grant_type');
+      // The client-credentials grant gives application tokens, for the public scope only.
+      assert.equal((await mint({ fields: { grant_type: 'client_credentials' } })).body.error, 'invalid_scope');
+      const app = await mint({ fields: { grant_type: 'client_credentials', scope: 'https://api.ebay.com/oauth/api_scope' } });
+      assert.equal(app.status, 200);
+      assert.equal(app.body.token_type, 'Application Access Token');
       assert.equal((await mint({ fields: { grant_type: 'refresh_token', refresh_token: o.refreshToken, scope: 'https://api.ebay.com/oauth/api_scope/sell.finances' } })).body.error, 'invalid_scope');
       assert.equal((await mint({ ct: 'application/json' })).body.error, 'invalid_request');
       const ok = await mint();
       assert.equal(ok.status, 200, ok.text);
       assert.equal(ok.body.token_type, 'User Access Token');
       assert.equal(ok.body.expires_in, 60);
-      assert.equal(o.tokenRequestCount, 7);
-      assert.deepEqual(o.tokenRequests.map((r) => r.status), [401, 401, 400, 400, 400, 400, 200]);
+      assert.equal(o.tokenRequestCount, 9);
+      assert.deepEqual(o.tokenRequests.map((r) => r.status), [401, 401, 400, 400, 400, 200, 400, 400, 200]);
+      // getPublicKey takes the application token, not the seller's user token.
+      const key = (token) => call(o.publicKeyUrl(), { headers: { authorization: `Bearer ${token}` } });
+      assert.equal((await key(app.body.access_token)).status, 200);
+      assert.equal((await key(ok.body.access_token)).status, 401);
       const read = (token) => call(`${o.url}/sell/inventory/v1/offer/7001`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal((await read(ok.body.access_token)).status, 200, 'an issued token works');
       assert.equal((await read(o.token)).status, 200, 'the fixed token still works');
