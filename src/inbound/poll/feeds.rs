@@ -2,7 +2,7 @@
 //!
 //! | platform | request | next page |
 //! |---|---|---|
-//! | WooCommerce | `GET /wp-json/wc/v3/orders?modified_after&modified_before&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page=100&page=N` | `page + 1` while `X-WP-TotalPages` is larger |
+//! | WooCommerce | `GET /wp-json/wc/v3/orders?modified_after&modified_before&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page=100&page=N` | while `X-WP-TotalPages` is larger: from the page's newest modification (keyset), see `woo_cursor` |
 //! | Amazon SP-API | `GET /orders/v0/orders?MarketplaceIds&LastUpdatedAfter&LastUpdatedBefore&MaxResultsPerPage=100`, then `?MarketplaceIds&NextToken` | `payload.NextToken` |
 //! | eBay Fulfillment | `GET /sell/fulfillment/v1/order?filter=lastmodifieddate:[a..b]&limit=200&offset=N` | `offset + limit` while below `total` |
 //!
@@ -106,11 +106,11 @@ pub fn page_request(feed: &FeedOf, window: &Window) -> HttpRequest {
             // Both bounds are exclusive and whole seconds: the lower is rounded down, the upper
             // up, so nothing in the stretch falls between them.
             let wp = |t: Millis| iso_seconds(t).trim_end_matches('Z').to_string();
+            let (after, page) = woo_cursor(window);
             format!(
-                "/wp-json/wc/v3/orders?modified_after={}&modified_before={}&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page={WOO_PER_PAGE}&page={}",
-                wp(window.after),
+                "/wp-json/wc/v3/orders?modified_after={}&modified_before={}&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page={WOO_PER_PAGE}&page={page}",
+                wp(after),
                 wp(Millis(window.before.0 + 1_000)),
-                position(cursor, 1)
             )
         }
         ChannelKind::Amazon => {
@@ -131,6 +131,34 @@ pub fn page_request(feed: &FeedOf, window: &Window) -> HttpRequest {
         }
     };
     HttpRequest::new(Method::Get, path).header("Accept", "application/json")
+}
+
+/// WooCommerce pages by modification time (keyset), not by page number alone: a page number
+/// counts from the stretch's start, so an order modified again while the stretch is read leaves
+/// it and shifts every later order one place back — the one at the page boundary would be
+/// skipped. The cursor `"<after ms>:<page>"` restarts from the last page's newest modification
+/// instead (less a second: the bound is exclusive and whole seconds, so orders of that second
+/// are read again and skipped by their fingerprints); the page number only grows when a whole
+/// page shares one second. No cursor: the stretch's start, page 1.
+fn woo_cursor(window: &Window) -> (Millis, u64) {
+    let parsed = window.cursor.as_deref().and_then(|c| {
+        let (at, page) = c.split_once(':')?;
+        Some((Millis(at.parse::<i64>().ok()?), page.parse::<u64>().ok().filter(|p| (1..=MAX_POSITION).contains(p))?))
+    });
+    parsed.unwrap_or((window.after, 1))
+}
+
+/// The cursor after a WooCommerce page (see [`woo_cursor`]); `None` on the last page.
+fn woo_next(window: &Window, pages: u64, last_modified: Option<Millis>) -> Option<String> {
+    let (after, page) = woo_cursor(window);
+    if pages <= page {
+        return None;
+    }
+    let second = |t: Millis| t.0 - t.0.rem_euclid(1000);
+    match last_modified.map(|m| Millis(second(m) - 1000)).filter(|next| second(*next) > second(after)) {
+        Some(next) => Some(format!("{}:1", next.0)),
+        None => Some(format!("{}:{}", after.0, page + 1)),
+    }
 }
 
 fn fingerprint(order: &Value) -> String {
@@ -167,9 +195,13 @@ pub fn read_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Milli
         ChannelKind::Woocommerce => {
             let root: Value = serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
             let mut orders = Vec::new();
+            let mut last_modified: Option<Millis> = None;
             for (i, v) in array_of(&root, "the body")?.iter().enumerate() {
                 let prefix = format!("[{i}]");
                 let o = json::element(v, &prefix)?;
+                if let Some(m) = json::time_opt(o, "date_modified_gmt") {
+                    last_modified = Some(last_modified.map_or(m, |l: Millis| l.max(m)));
+                }
                 orders.push(PolledOrder {
                     order_id: json::id(o, "id", &prefix)?,
                     placed_at: json::time_opt(o, "date_created_gmt"),
@@ -177,9 +209,8 @@ pub fn read_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Milli
                     outcome: woocommerce::order_outcome(o, &feed.account, now),
                 });
             }
-            let page = position(window.cursor.as_deref(), 1);
             let pages = resp.header_value("x-wp-totalpages").and_then(|p| p.trim().parse::<u64>().ok()).unwrap_or(0);
-            Ok(FeedPage { orders, next: (pages > page).then(|| (page + 1).to_string()) })
+            Ok(FeedPage { orders, next: woo_next(window, pages, last_modified) })
         }
         ChannelKind::Amazon => {
             let page = amazon::parse_orders_page(body)?;
@@ -251,7 +282,7 @@ mod tests {
 
     #[test]
     fn requests_follow_each_platforms_query_contract() {
-        let w = page_request(&feed(ChannelKind::Woocommerce), &window(Some("3"))).path;
+        let w = page_request(&feed(ChannelKind::Woocommerce), &window(Some("1796083200000:3"))).path;
         assert_eq!(
             w,
             "/wp-json/wc/v3/orders?modified_after=2026-12-01T00:00:00&modified_before=2026-12-01T01:00:01&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page=100&page=3"
@@ -266,8 +297,9 @@ mod tests {
         let e = page_request(&feed(ChannelKind::Ebay), &window(Some("400"))).path;
         assert!(e.starts_with("/sell/fulfillment/v1/order?filter=lastmodifieddate%3A%5B2026-12-01T00%3A00%3A00.000Z..2026-12-01T01%3A00%3A00.000Z%5D"), "{e}");
         assert!(e.ends_with("&limit=200&offset=400"));
-        // A stored cursor that is not a position starts from the first page.
+        // A stored cursor that is not one starts from the stretch's first page.
         assert!(page_request(&feed(ChannelKind::Woocommerce), &window(Some("x"))).path.ends_with("&page=1"));
+        assert!(page_request(&feed(ChannelKind::Woocommerce), &window(Some("x"))).path.contains("modified_after=2026-12-01T00:00:00&"));
     }
 
     const WOO_PAGE: &str = r#"[
@@ -281,8 +313,9 @@ mod tests {
     #[test]
     fn woocommerce_pages_give_each_orders_outcome_and_the_next_page() {
         let resp = HttpResponse::new(200, WOO_PAGE).header("X-WP-TotalPages", "3");
-        let page = read_page(&feed(ChannelKind::Woocommerce), &window(Some("2")), &resp, Millis(0)).expect("page");
-        assert_eq!(page.next.as_deref(), Some("3"));
+        let page = read_page(&feed(ChannelKind::Woocommerce), &window(None), &resp, Millis(0)).expect("page");
+        // Next: from the page's newest modification (00:11:00) less a second, page 1.
+        assert_eq!(page.next.as_deref(), Some("1796083859000:1"));
         let ids: Vec<&str> = page.orders.iter().map(|o| o.order_id.as_str()).collect();
         assert_eq!(ids, ["727", "728", "729", "730"]);
         let Ok(Outcome::Events { events }) = &page.orders[0].outcome else { panic!("a sale") };
@@ -290,8 +323,24 @@ mod tests {
         assert!(matches!(page.orders[1].outcome, Ok(Outcome::Ignored { .. })));
         assert!(page.orders[3].outcome.is_err(), "one bad order does not spoil the page");
         assert_ne!(page.orders[0].fingerprint, page.orders[1].fingerprint);
-        let last = read_page(&feed(ChannelKind::Woocommerce), &window(Some("3")), &resp, Millis(0)).expect("page");
+        let last = read_page(&feed(ChannelKind::Woocommerce), &window(Some("1796084999000:3")), &resp, Millis(0)).expect("page");
         assert_eq!(last.next, None);
+    }
+
+    #[test]
+    fn woocommerce_pages_by_modification_time_so_orders_modified_meanwhile_shift_nothing() {
+        let w = window(None);
+        let at = |s: &str| Millis::parse_rfc3339(s).expect("time");
+        // Progress: restart from the newest modification's second, less one, page 1.
+        let next = woo_next(&w, 5, Some(at("2026-12-01T00:20:07.400Z"))).expect("more");
+        assert_eq!(next, format!("{}:1", at("2026-12-01T00:20:06Z").0));
+        let w2 = Window { cursor: Some(next), ..w.clone() };
+        assert!(page_request(&feed(ChannelKind::Woocommerce), &w2).path.contains("modified_after=2026-12-01T00:20:06&"));
+        // A whole page within one second: no time progress, so the page number grows.
+        let stuck = woo_next(&w2, 5, Some(at("2026-12-01T00:20:07.900Z"))).expect("more");
+        assert_eq!(stuck, format!("{}:2", at("2026-12-01T00:20:06Z").0));
+        // The last page.
+        assert_eq!(woo_next(&w2, 1, Some(at("2026-12-01T00:30:00Z"))), None);
     }
 
     #[test]
