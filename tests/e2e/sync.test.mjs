@@ -81,9 +81,14 @@ test('changes reach the Shopify listing through the queue, with the listing rule
   await ok(await A.storefront('POST', `/v1/reservations/${hold.id}/release`));
   assert.ok(await until(() => shop.quantity(5001, 1) === 12, { timeoutMs: 15_000, everyMs: 20 }));
 
-  const status = await ok(await A.admin('GET', '/v1/sync/status'));
-  const mine = status.items.find((i) => i.channel === channel && i.sku === a);
-  assert.equal(mine.last_quantity, 12);
+  // The consumer records a push once the platform answered it: the status follows shortly after
+  // the simulator shows the quantity.
+  const mine = await until(async () => {
+    const status = await ok(await A.admin('GET', '/v1/sync/status'));
+    const item = status.items.find((i) => i.channel === channel && i.sku === a);
+    return item?.last_quantity === 12 ? item : null;
+  }, { timeoutMs: 15_000, everyMs: 50 });
+  assert.ok(mine, 'the sync status records the last push (12)');
   assert.equal(mine.last_error, null);
 });
 
