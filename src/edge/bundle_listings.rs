@@ -12,6 +12,7 @@ use worker::{D1Database, Env, Result};
 use crate::stock::Sku;
 use crate::sync::bundle_event::bundle_event;
 use crate::sync::StockChanged;
+use crate::time::Millis;
 
 use super::clock::now;
 
@@ -50,7 +51,7 @@ pub async fn events_for(env: &Env, db: &D1Database, events: &[StockChanged]) -> 
     let t = now();
     let mut states: BTreeMap<Sku, StockChanged> = BTreeMap::new();
     for chunk in components.chunks(FAN_OUT) {
-        for (sku, state) in chunk.iter().zip(join_all(chunk.iter().map(|s| super::repush::current(env, s, t))).await) {
+        for (sku, state) in chunk.iter().zip(join_all(chunk.iter().map(|s| super::repush::ledger_state(env, s, t))).await) {
             match state? {
                 Ok(Some(s)) => {
                     states.insert(sku.clone(), s);
@@ -72,14 +73,13 @@ pub async fn events_for(env: &Env, db: &D1Database, events: &[StockChanged]) -> 
 }
 
 /// A bundle SKU's current state as an event (`None` when `sku` is not a bundle), for a listing
-/// of the bundle created or changed (`repush`).
-pub async fn current(env: &Env, sku: &Sku) -> Result<std::result::Result<Option<StockChanged>, String>> {
+/// of the bundle created, changed or drifting (`repush::current`).
+pub async fn current(env: &Env, sku: &Sku, t: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
     let bundles = super::catalog_reads::bundles(env, std::slice::from_ref(sku)).await?;
     let Some(bundle) = bundles.get(sku) else { return Ok(Ok(None)) };
-    let t = now();
     let mut states = BTreeMap::new();
     for c in &bundle.components {
-        match super::repush::current(env, &c.sku, t).await? {
+        match super::repush::ledger_state(env, &c.sku, t).await? {
             Ok(Some(s)) => {
                 states.insert(c.sku.clone(), s);
             }

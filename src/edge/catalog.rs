@@ -761,12 +761,7 @@ async fn put_listing(cx: &Cx<'_>, put: &Put<'_>, channel: Token, sku: Sku) -> Re
 /// (its rule applied) rather than at the SKU's next change (`repush`). When the ledger cannot be
 /// read, the listing is written all the same and the next change of the SKU carries it.
 async fn push_to_new_listing(cx: &Cx<'_>, channel: &Token, sku: &Sku) -> Result<()> {
-    // A bundle has no ledger: its state comes from its components.
-    let state = match super::bundle_listings::current(cx.env, sku).await? {
-        Ok(None) => super::repush::current(cx.env, sku, cx.now).await?,
-        other => other,
-    };
-    let pushed = match state {
+    let pushed = match super::repush::current(cx.env, sku, cx.now).await? {
         Ok(Some(state)) => super::repush::to_listing(cx.env, &cx.db, channel, &state, None, cx.now).await?,
         Ok(None) => Ok(()),
         Err(why) => Err(why),

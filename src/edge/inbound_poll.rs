@@ -21,6 +21,8 @@
 //! happened must be counted. Amazon needs marketplace ids: `settings.marketplace_ids`, else those
 //! of the channel's listings.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
@@ -32,6 +34,7 @@ use crate::inbound::Outcome;
 use crate::inbound::poll::{admit, is_polled, page_request, read_page, FeedError, FeedOf, PollState, Window};
 use crate::stock::Token;
 use crate::sync::http::basic_auth;
+use crate::sync::{HttpRequest, HttpResponse};
 use crate::time::Millis;
 
 use super::clock::now;
@@ -131,7 +134,6 @@ impl ChannelRun {
     }
 
     fn to_json(&self) -> Value {
-        let applied = self.summary.to_json(self.result, "poll");
         json!({
             "channel": self.channel.as_str(),
             "kind": self.kind.as_str(),
@@ -147,9 +149,9 @@ impl ChannelRun {
             "orders_unchanged": self.unchanged,
             "orders_before_connection": self.before_connection,
             "orders_unusable": self.unusable,
-            "sold_lines": applied["sold_lines"],
-            "cancelled_orders": applied["cancelled_orders"],
-            "unmatched_lines": applied["unmatched_lines"],
+            "sold_lines": self.summary.sold_lines,
+            "cancelled_orders": self.summary.cancelled_orders,
+            "unmatched_lines": self.summary.unmatched_lines,
             "error": self.error,
         })
     }
@@ -252,9 +254,9 @@ async fn marketplaces(db: &D1Database, conn: &Conn) -> Result<Vec<String>> {
     Ok(rows.into_iter().map(|r| r.value).collect())
 }
 
-/// The fingerprints of the orders already applied, among `ids`.
-async fn seen_fingerprints(db: &D1Database, channel: &Token, ids: &[String]) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
+/// The fingerprints of the orders already applied, among `ids`, by order id.
+async fn seen_fingerprints(db: &D1Database, channel: &Token, ids: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
     for chunk in ids.chunks(IN_CHUNK) {
         let mut params: Vec<JsValue> = vec![channel.as_str().into()];
         params.extend(chunk.iter().map(|v| JsValue::from(v.as_str())));
@@ -263,20 +265,29 @@ async fn seen_fingerprints(db: &D1Database, channel: &Token, ids: &[String]) -> 
             vec!["?"; chunk.len()].join(", ")
         );
         for r in db.prepare(sql).bind(&params)?.all().await?.results::<SeenRow>()? {
-            out.push((r.order_id, r.fingerprint));
+            out.insert(r.order_id, r.fingerprint);
         }
     }
     Ok(out)
 }
 
-async fn remember(db: &D1Database, channel: &Token, order_id: &str, fingerprint: &str, t: Millis) -> Result<()> {
-    db.prepare(
-        "INSERT INTO inbound_poll_seen (channel, order_id, fingerprint, seen_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (channel, order_id) DO UPDATE SET fingerprint = excluded.fingerprint, seen_at = excluded.seen_at",
-    )
-    .bind(&[channel.as_str().into(), order_id.into(), fingerprint.into(), (t.0 as f64).into()])?
-    .run()
-    .await?;
+/// Records the fingerprints of the orders a page got through (`(order id, fingerprint)`), in one
+/// D1 batch.
+async fn remember(db: &D1Database, channel: &Token, done: &[(&str, &str)], t: Millis) -> Result<()> {
+    if done.is_empty() {
+        return Ok(());
+    }
+    let mut stmts = Vec::with_capacity(done.len());
+    for (order_id, fingerprint) in done {
+        stmts.push(
+            db.prepare(
+                "INSERT INTO inbound_poll_seen (channel, order_id, fingerprint, seen_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (channel, order_id) DO UPDATE SET fingerprint = excluded.fingerprint, seen_at = excluded.seen_at",
+            )
+            .bind(&[channel.as_str().into(), (*order_id).into(), (*fingerprint).into(), (t.0 as f64).into()])?,
+        );
+    }
+    db.batch(stmts).await?;
     Ok(())
 }
 
@@ -318,44 +329,16 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
         return Ok(());
     }
     let conns = [conn.clone()];
-    let ebay = if kind == ChannelKind::Ebay {
-        match EbayAuth::of(secret(env, conn.credentials_secret.as_deref()).as_deref(), &conn.account, &conn.settings) {
-            Ok(a) => Some(a),
-            Err(e) => {
-                run.error = Some(format!("the channel's credentials secret: {e}"));
-                return Ok(());
-            }
+    let auth = match FeedAuth::of(env, conn, kind) {
+        Ok(a) => a,
+        Err(why) => {
+            run.error = Some(why);
+            return Ok(());
         }
-    } else {
-        None
     };
+    let base = crate::sync::connection::base_url(kind, &conn.account, &conn.settings);
     for _ in 0..page_budget(kind) {
-        let mut req = page_request(&feed, &window);
-        match kind {
-            ChannelKind::Woocommerce => {
-                let creds = secret(env, conn.credentials_secret.as_deref()).unwrap_or_default();
-                let Some((key, pass)) = creds.split_once(':') else {
-                    run.error = Some("the channel's credentials secret is missing or not key:secret".into());
-                    return Ok(());
-                };
-                req = req.header("Authorization", basic_auth(key, pass));
-            }
-            ChannelKind::Amazon => match amazon_token(&cx, conn).await {
-                Ok(token) => req = req.header("x-amz-access-token", token),
-                Err(why) => {
-                    run.error = Some(why);
-                    return Ok(());
-                }
-            },
-            // eBay: the bearer token is added by `fetch_ebay_page`.
-            _ => {}
-        }
-        let base = connection_base(conn, kind);
-        let fetched = match &ebay {
-            Some(auth) => fetch_ebay_page(auth, &base, &req, t).await,
-            None => fetch_page(&base, &req).await,
-        };
-        let resp = match fetched {
+        let resp = match fetch_page(&auth, &cx, conn, &base, &page_request(&feed, &window)).await {
             Ok(r) => r,
             Err(why) => {
                 run.error = Some(why);
@@ -376,8 +359,11 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
         run.orders_read += page.orders.len();
         let ids: Vec<String> = page.orders.iter().map(|o| o.order_id.clone()).collect();
         let seen = seen_fingerprints(db, &conn.channel, &ids).await?;
+        // Orders got through (applied, ignored, unusable, before the connection): remembered
+        // in one batch when the page ends, or when an order stops the run.
+        let mut done: Vec<(&str, &str)> = Vec::with_capacity(page.orders.len());
         for order in &page.orders {
-            if seen.iter().any(|(id, f)| *id == order.order_id && *f == order.fingerprint) {
+            if seen.get(&order.order_id) == Some(&order.fingerprint) {
                 run.unchanged += 1;
                 continue;
             }
@@ -392,6 +378,7 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
                     Ok(outcome) => {
                         if let Err(why) = apply_outcome(&cx, &conns, outcome, &mut run.summary).await? {
                             run.error = Some(format!("order {}: {why}", order.order_id));
+                            remember(db, &conn.channel, &done, t).await?;
                             return Ok(());
                         }
                         if !matches!(outcome, Outcome::Ignored { .. } | Outcome::Ping) {
@@ -400,8 +387,9 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
                     }
                 }
             }
-            remember(db, &conn.channel, &order.order_id, &order.fingerprint, t).await?;
+            done.push((&order.order_id, &order.fingerprint));
         }
+        remember(db, &conn.channel, &done, t).await?;
         state.advance(&window, page.next.clone());
         save_state(db, &conn.channel, &state).await?;
         match page.next {
@@ -415,35 +403,59 @@ async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind
     Ok(())
 }
 
-/// A page read is a GET: one that fails in transport (a kept-alive connection the platform
-/// closed while the previous page was being applied, a reset) is tried again, up to
-/// [`PAGE_ATTEMPTS`] times, 100 ms × n apart.
-async fn fetch_page(base: &str, req: &crate::sync::HttpRequest) -> std::result::Result<crate::sync::HttpResponse, String> {
+/// How a channel's feed is authenticated, settled once per run.
+enum FeedAuth {
+    /// WooCommerce: HTTP Basic with the consumer key and secret.
+    Basic(String),
+    /// Amazon: a Login-with-Amazon access token (cached; taken per page, as it may expire).
+    Lwa,
+    /// eBay: the channel's bearer token, bare or minted (a new one if eBay refuses a cached one).
+    Ebay(EbayAuth),
+}
+
+impl FeedAuth {
+    fn of(env: &Env, conn: &Conn, kind: ChannelKind) -> std::result::Result<FeedAuth, String> {
+        let secret = secret(env, conn.credentials_secret.as_deref());
+        match kind {
+            ChannelKind::Amazon => Ok(FeedAuth::Lwa),
+            ChannelKind::Ebay => EbayAuth::of(secret.as_deref(), &conn.account, &conn.settings)
+                .map(FeedAuth::Ebay)
+                .map_err(|e| format!("the channel's credentials secret: {e}")),
+            _ => match secret.as_deref().and_then(|s| s.split_once(':')) {
+                Some((key, pass)) => Ok(FeedAuth::Basic(basic_auth(key, pass))),
+                None => Err("the channel's credentials secret is missing or not key:secret".into()),
+            },
+        }
+    }
+}
+
+/// One page read, authenticated. A read is a GET: one that fails in transport (a kept-alive
+/// connection the platform closed while the previous page was being applied, a reset) is tried
+/// again, up to [`PAGE_ATTEMPTS`] times, 100 ms × n apart.
+async fn fetch_page(auth: &FeedAuth, cx: &Cx<'_>, conn: &Conn, base: &str, req: &HttpRequest) -> std::result::Result<HttpResponse, String> {
     let mut failures = Vec::new();
     for attempt in 0..PAGE_ATTEMPTS {
         if attempt > 0 {
             worker::Delay::from(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
         }
-        match send(base, req).await {
+        let answer = match auth {
+            FeedAuth::Basic(header) => send(base, &req.clone().header("Authorization", header.as_str())).await,
+            FeedAuth::Lwa => match amazon_token(cx, conn).await {
+                Ok(token) => send(base, &req.clone().header("x-amz-access-token", token)).await,
+                Err(why) => return Err(why),
+            },
+            FeedAuth::Ebay(a) => match a.send(base, req, cx.t, CALL_TIMEOUT).await {
+                Ok(r) => Ok(r),
+                Err(e @ EbayCallError::Token(_)) => return Err(e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+        };
+        match answer {
             Ok(r) => return Ok(r),
             Err(why) => failures.push(why),
         }
     }
-    Err(format!("{} attempts failed: {}", PAGE_ATTEMPTS, failures.join("; ")))
-}
-
-/// [`fetch_page`] for eBay: with the channel's bearer token (a new one if eBay refuses a cached
-/// one).
-async fn fetch_ebay_page(auth: &EbayAuth, base: &str, req: &crate::sync::HttpRequest, t: Millis) -> std::result::Result<crate::sync::HttpResponse, String> {
-    match auth.send(base, req, t, CALL_TIMEOUT).await {
-        Ok(r) => Ok(r),
-        Err(first @ EbayCallError::NoAnswer(_)) => auth.send(base, req, t, CALL_TIMEOUT).await.map_err(|second| format!("{first}; again: {second}")),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn connection_base(conn: &Conn, kind: ChannelKind) -> String {
-    crate::sync::connection::base_url(kind, &conn.account, &conn.settings)
+    Err(format!("{PAGE_ATTEMPTS} attempts failed: {}", failures.join("; ")))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,10 +22,20 @@ use super::sku_client;
 /// The queue the sync consumer reads.
 const QUEUE: &str = "STOCK_CHANGES";
 
-/// The SKU's current state as a (re-)announcement: cause `set`, no alert (the change that
+/// What a listing of `sku` shows now, as a (re-)announcement: a bundle's state from its
+/// components (`bundle_listings`: a bundle has no ledger of its own), any other SKU's from its
+/// ledger ([`ledger_state`]). `Ok(None)`: nothing to push yet.
+pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
+    match super::bundle_listings::current(env, sku, at).await? {
+        Ok(None) => ledger_state(env, sku, at).await,
+        bundle => Ok(bundle),
+    }
+}
+
+/// The SKU's ledger state as a (re-)announcement: cause `set`, no alert (the change that
 /// oversold, if any, raised it). `Ok(None)` for a SKU never stocked (version 0: nothing to
 /// push). `Err` when the ledger could not be read.
-pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
+pub async fn ledger_state(env: &Env, sku: &Sku, at: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
     let call = SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None };
     match sku_client::call(env, &call).await {
         Ok(a) if a.status == 200 => {

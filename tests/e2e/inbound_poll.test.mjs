@@ -210,6 +210,8 @@ describe('amazon', () => {
     const run = await poll(CH.amazon);
     assert.equal(run.result, 'polled', JSON.stringify(run));
     assert.ok(run.orders_before_connection >= 1, JSON.stringify(run));
+    // The order updated a minute ago is outside the stretch (it ends 3 minutes back): two read.
+    assert.equal(run.orders_read, 2, JSON.stringify(run));
     assert.equal(await available(S), 8);
     assert.equal(await available(OLD), 10);
     await poll(CH.amazon);
@@ -219,6 +221,8 @@ describe('amazon', () => {
     assert.equal(c.cancelled_orders, 1, JSON.stringify(c));
     assert.equal(await available(S), 10);
     assert.ok(recent.AmazonOrderId);
+    // Nothing of it was sold yet: S is back at 10 after the cancellation, not 9.
+    assert.notEqual(await available(S), 9);
     const status = await pollStatus(CH.amazon);
     assert.ok(status.watermark && Date.parse(status.watermark) <= Date.now() - 2 * MIN, JSON.stringify(status));
   });
