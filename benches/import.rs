@@ -41,7 +41,6 @@ fn file(header: &[&str], row: impl Fn(usize) -> Vec<(&'static str, String)>) -> 
     out.into_bytes()
 }
 
-
 fn files() -> Vec<(Format, Vec<u8>)> {
     let plain = file(&["sku", "quantity", "location"], |i| {
         vec![("sku", format!("SKU-{i}")), ("quantity", (i % 997).to_string()), ("location", format!("loc-{}", i % 3))]

@@ -125,7 +125,8 @@ fn sale_apply(c: &mut Criterion) {
 fn journal_of(n: usize) -> Vec<Entry> {
     let mut l = Ledger::new();
     for location in ["main", "east"] {
-        let set = Command::Set { location: loc(location), on_hand: 500, expected_version: None, cause: Cause::default() };
+        let set =
+            Command::Set { location: loc(location), on_hand: 500, expected_version: None, cause: Cause::default() };
         l.apply(set, Millis(0)).expect("set");
     }
     let mut template: Vec<Entry> = Vec::new();
@@ -138,23 +139,46 @@ fn journal_of(n: usize) -> Vec<Entry> {
         let location = if i.is_multiple_of(2) { loc("main") } else { loc("east") };
         let order = OrderKey { channel: tok("direct"), order_id: tok(&format!("o{i}")) };
         let cmds = match i % 6 {
-            0 | 1 => vec![
-                Command::Reserve { hold: hold.clone(), lines: vec![(location.clone(), 2)], expires_at: Millis(now + 250), channel: None, reference: Some("cart".into()) },
-            ],
+            0 | 1 => vec![Command::Reserve {
+                hold: hold.clone(),
+                lines: vec![(location.clone(), 2)],
+                expires_at: Millis(now + 250),
+                channel: None,
+                reference: Some("cart".into()),
+            }],
             2 => vec![
-                Command::Reserve { hold: hold.clone(), lines: vec![(location.clone(), 1)], expires_at: Millis(now + 10_000), channel: None, reference: None },
+                Command::Reserve {
+                    hold: hold.clone(),
+                    lines: vec![(location.clone(), 1)],
+                    expires_at: Millis(now + 10_000),
+                    channel: None,
+                    reference: None,
+                },
                 Command::Release { hold },
             ],
             3 => vec![
-                Command::Reserve { hold: hold.clone(), lines: vec![(loc("main"), 1), (loc("east"), 1)], expires_at: Millis(now + 10_000), channel: None, reference: None },
+                Command::Reserve {
+                    hold: hold.clone(),
+                    lines: vec![(loc("main"), 1), (loc("east"), 1)],
+                    expires_at: Millis(now + 10_000),
+                    channel: None,
+                    reference: None,
+                },
                 Command::Commit { hold, order: order.clone() },
                 Command::Fulfil { order, location: loc("main"), qty: 1, shipment: tok("s1") },
             ],
             4 => vec![
-                Command::Sale { order: order.clone(), lines: vec![SaleLine { line_id: tok("1"), location: location.clone(), qty: 1 }] },
+                Command::Sale {
+                    order: order.clone(),
+                    lines: vec![SaleLine { line_id: tok("1"), location: location.clone(), qty: 1 }],
+                },
                 Command::Cancel { order, reason: Some("customer".into()) },
             ],
-            _ => vec![Command::Adjust { location, delta: 2, cause: Cause { reason: Some("received".into()), ..Cause::default() } }],
+            _ => vec![Command::Adjust {
+                location,
+                delta: 2,
+                cause: Cause { reason: Some("received".into()), ..Cause::default() },
+            }],
         };
         for cmd in cmds {
             l.apply(cmd, Millis(now)).expect("command");
@@ -227,7 +251,10 @@ fn snapshot_with_holds(held: usize, released: usize, orders_n: usize) -> Snapsho
     let mut orders = Vec::with_capacity(orders_n);
     for i in 0..orders_n {
         let mut o = stockedge::stock::Order::default();
-        o.lines.insert(tok("1"), stockedge::stock::OrderLine { location: loc("main"), qty: 2, fulfilled: 1, cancelled: false });
+        o.lines.insert(
+            tok("1"),
+            stockedge::stock::OrderLine { location: loc("main"), qty: 2, fulfilled: 1, cancelled: false },
+        );
         levels.entry(loc("main")).or_default().committed += 1;
         orders.push((OrderKey { channel: tok("amazon"), order_id: tok(&format!("A-{i:06}")) }, o));
     }

@@ -4,7 +4,7 @@
 #
 #   npm packages      wrangler (pinned in package.json / package-lock.json), via `npm ci`
 #   wasm toolchain    rustup's wasm32 target if it can be had, else Debian's rustc-web + build-std
-#                     (shared/TOOLCHAIN.md)
+#                     (docs/toolchain.md)
 #   worker-build      the version wrangler's [build] uses (cargo install)
 #   wasm-bindgen-cli  the exact version of wasm-bindgen in Cargo.lock (cargo install)
 set -euo pipefail
@@ -37,7 +37,7 @@ elif debian_ready; then
 elif timeout 30 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
   log "wasm32 target: installed with rustup"
 else
-  log "rustup cannot fetch the wasm32 target here; installing Debian's rustc-web (shared/TOOLCHAIN.md)"
+  log "rustup cannot fetch the wasm32 target here; installing Debian's rustc-web (docs/toolchain.md)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     rustc-web cargo-web rust-web-src rust-web-clippy lld-22 >/dev/null
@@ -65,7 +65,7 @@ if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUI
 fi
 BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
-  # Without --locked: its lock file pins a yanked webpki-roots (shared/TOOLCHAIN.md).
+  # Without --locked: its lock file pins a yanked webpki-roots (docs/toolchain.md).
   install_tool wasm-bindgen-cli "$BINDGEN_VERSION"
 fi
 # The catalogue's schema (D1, migrations/) in the default local state, so that a plain

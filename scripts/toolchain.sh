@@ -3,7 +3,7 @@
 # and worker-build need to work offline. Native builds (cargo test) are left untouched.
 #
 # 1. The ordinary path: rustup with the wasm32 target installed (as on a developer laptop).
-# 2. The fallback (shared/TOOLCHAIN.md): Debian's rustc-web with std's sources, std built for
+# 2. The fallback (docs/toolchain.md): Debian's rustc-web with std's sources, std built for
 #    wasm by build-std, wasm-ld as linker, and /usr/bin ahead of rustup's proxies.
 # Either way worker-build is pointed at the local wasm-bindgen CLI and esbuild, so it downloads
 # nothing.

@@ -43,7 +43,9 @@ use stockedge::api::requests::Line;
 use stockedge::api::sku_call::{handle, reply_of, Answer, SkuAction};
 use stockedge::cart::coordinator::Start;
 use stockedge::cart::{coordinator, plan, CartError, CartStore, End, Phase, Reservation, SkuPort, SkuReply};
-use stockedge::stock::{invariants, journal, Cause, Command, Entry, HoldStatus, Ledger, Location, OrderKey, SaleLine, Sku, Token};
+use stockedge::stock::{
+    invariants, journal, Cause, Command, Entry, HoldStatus, Ledger, Location, OrderKey, SaleLine, Sku, Token,
+};
 use stockedge::time::Millis;
 
 const DEFAULT_SEEDS: u64 = 1_000;
@@ -200,9 +202,26 @@ struct Stats {
 impl Stats {
     fn add(&mut self, o: &Stats) {
         macro_rules! sum { ($($f:ident),*) => { $( self.$f += o.$f; )* } }
-        sum!(carts, creates_held, shorts, commits_ok, commit_refused, extends_ok, releases_ok, unavailable, crashes,
-             resumes, lost_requests, lost_replies, holds_expired, committed_carts, short_with_holds_at_answer,
-             k1_held_without_holds, k2_stuck_extending, k4_rejected_answered_201);
+        sum!(
+            carts,
+            creates_held,
+            shorts,
+            commits_ok,
+            commit_refused,
+            extends_ok,
+            releases_ok,
+            unavailable,
+            crashes,
+            resumes,
+            lost_requests,
+            lost_replies,
+            holds_expired,
+            committed_carts,
+            short_with_holds_at_answer,
+            k1_held_without_holds,
+            k2_stuck_extending,
+            k4_rejected_answered_201
+        );
     }
 }
 
@@ -242,7 +261,6 @@ impl CartStore for Slot<'_> {
     /// The Worker's store ignores this (it arms the alarm before each step); so does the model.
     fn resume_at(&self, _at: Option<Millis>) {}
 }
-
 
 impl SkuPort for World {
     async fn send(&self, sku: &Sku, cmd: Command) -> SkuReply {
@@ -425,7 +443,9 @@ impl World {
         let missing: Vec<String> = r
             .parts
             .iter()
-            .filter(|p| ledgers.get(&p.sku).and_then(|l| l.hold(&r.hold_id())).map(|h| h.status) != Some(HoldStatus::Held))
+            .filter(|p| {
+                ledgers.get(&p.sku).and_then(|l| l.hold(&r.hold_id())).map(|h| h.status) != Some(HoldStatus::Held)
+            })
             .map(|p| p.sku.to_string())
             .collect();
         if !missing.is_empty() {
@@ -485,7 +505,11 @@ impl World {
                 return;
             }
             Start::Fresh(r) => {
-                self.note(format!("{id}: create (attempt {}) {:?} ttl {ttl_ms}", r.attempt, lines.iter().map(|l| (l.sku.as_str(), l.location.as_str(), l.qty)).collect::<Vec<_>>()));
+                self.note(format!(
+                    "{id}: create (attempt {}) {:?} ttl {ttl_ms}",
+                    r.attempt,
+                    lines.iter().map(|l| (l.sku.as_str(), l.location.as_str(), l.qty)).collect::<Vec<_>>()
+                ));
                 r
             }
         };
@@ -627,7 +651,9 @@ impl World {
             if r.phase == Phase::Held {
                 self.check_held(&r);
             }
-            if r.answer.as_ref().is_some_and(|(status, _)| *status == 201) && r.phase == (Phase::Ended { outcome: End::Rejected }) {
+            if r.answer.as_ref().is_some_and(|(status, _)| *status == 201)
+                && r.phase == (Phase::Ended { outcome: End::Rejected })
+            {
                 self.stats.borrow_mut().k4_rejected_answered_201 += 1;
                 self.note(format!("{id}: KNOWN BUG K4: the alarm recorded 201 for a rejected creation"));
             }
@@ -636,7 +662,8 @@ impl World {
 
     fn fire_alarms(&self) {
         let now = self.now.get();
-        let due: Vec<Token> = self.alarms.borrow().iter().filter(|(_, at)| **at <= now).map(|(id, _)| id.clone()).collect();
+        let due: Vec<Token> =
+            self.alarms.borrow().iter().filter(|(_, at)| **at <= now).map(|(id, _)| id.clone()).collect();
         for id in due {
             self.alarm(&id);
         }
@@ -650,7 +677,12 @@ impl World {
             for l in LOCS {
                 let n = self.rand(0, 8);
                 self.on_hand.borrow_mut().insert((sku(s), loc(l)), n);
-                commands.push(Command::Set { location: loc(l), on_hand: n, expected_version: None, cause: Cause::default() });
+                commands.push(Command::Set {
+                    location: loc(l),
+                    on_hand: n,
+                    expected_version: None,
+                    cause: Cause::default(),
+                });
             }
             commands.push(Command::Policy { backorder_limit: self.rand(0, 2) });
             let a = self.call(&sku(s), commands);
@@ -725,7 +757,10 @@ impl World {
                 }
                 75..=89 => {
                     // A shopper whose create failed retries it (same id, same request).
-                    let retry = self.carts.borrow().iter().position(|c| c.told == Told::Unavailable && self.records.borrow().get(&c.id).is_some_and(|r| r.answer.is_none()));
+                    let retry = self.carts.borrow().iter().position(|c| {
+                        c.told == Told::Unavailable
+                            && self.records.borrow().get(&c.id).is_some_and(|r| r.answer.is_none())
+                    });
                     if let Some(i) = retry {
                         self.create(i)
                     }
@@ -781,7 +816,11 @@ fn fresh(id: &Token, lines: &[Line], t: Millis, ttl_ms: i64) -> Reservation {
 fn fail(w: &World, seed: u64, msg: String) -> String {
     let trace = w.trace.borrow();
     let tail = &trace[trace.len().saturating_sub(60)..];
-    format!("seed {seed}: {msg}\n--- last {} events (SIM_SEED={seed} prints them all) ---\n{}", tail.len(), tail.join("\n"))
+    format!(
+        "seed {seed}: {msg}\n--- last {} events (SIM_SEED={seed} prints them all) ---\n{}",
+        tail.len(),
+        tail.join("\n")
+    )
 }
 
 macro_rules! ensure {
@@ -813,7 +852,12 @@ fn check_world(w: &World, seed: u64, strict: bool) -> Result<(), String> {
     }
     let _ = strict;
     let (k1, k4) = (w.stats.borrow().k1_held_without_holds, w.stats.borrow().k4_rejected_answered_201);
-    ensure!(w, seed, k1 + k4 == 0, "answered held without holds {k1} times, recorded 201 for a rejected creation {k4} times");
+    ensure!(
+        w,
+        seed,
+        k1 + k4 == 0,
+        "answered held without holds {k1} times, recorded 201 for a rejected creation {k4} times"
+    );
     let last_deadline = w
         .ledgers
         .borrow()
@@ -846,9 +890,23 @@ fn check_world(w: &World, seed: u64, strict: bool) -> Result<(), String> {
             r.parts.iter().map(|p| ledgers.get(&p.sku).and_then(|l| l.hold(&r.hold_id())).map(|h| h.status)).collect();
         let committed = statuses.iter().filter(|s| **s == Some(HoldStatus::Committed)).count();
         ensure!(w, seed, !statuses.contains(&Some(HoldStatus::Held)), "{}: a hold is still held: {statuses:?}", c.id);
-        ensure!(w, seed, committed == 0 || committed == r.parts.len(), "{}: committed on some SKUs only: {statuses:?} ({:?})", c.id, r.phase);
+        ensure!(
+            w,
+            seed,
+            committed == 0 || committed == r.parts.len(),
+            "{}: committed on some SKUs only: {statuses:?} ({:?})",
+            c.id,
+            r.phase
+        );
         let is_committed = committed == r.parts.len();
-        ensure!(w, seed, is_committed == matches!(r.phase, Phase::Committed { .. }), "{}: SKUs {statuses:?} but record {:?}", c.id, r.phase);
+        ensure!(
+            w,
+            seed,
+            is_committed == matches!(r.phase, Phase::Committed { .. }),
+            "{}: SKUs {statuses:?} but record {:?}",
+            c.id,
+            r.phase
+        );
         ensure!(w, seed, !c.told_committed || is_committed, "{}: told committed but SKUs are {statuses:?}", c.id);
         ensure!(w, seed, !c.told_short || committed == 0, "{}: answered Short but committed on {committed} SKUs", c.id);
         if is_committed {
@@ -875,12 +933,24 @@ fn check_world(w: &World, seed: u64, strict: bool) -> Result<(), String> {
             ensure!(w, seed, lv.reserved == 0, "{s} {location}: reserved {} after settling", lv.reserved);
             let want_on_hand = w.on_hand.borrow().get(&key).copied().unwrap_or(0);
             ensure!(w, seed, lv.on_hand == want_on_hand, "{s} {location}: on_hand {} want {want_on_hand}", lv.on_hand);
-            let want_committed = committed_units.get(&key).copied().unwrap_or(0) + w.sold.borrow().get(&key).copied().unwrap_or(0);
-            ensure!(w, seed, lv.committed == want_committed, "{s} {location}: committed {} want {want_committed}", lv.committed);
+            let want_committed =
+                committed_units.get(&key).copied().unwrap_or(0) + w.sold.borrow().get(&key).copied().unwrap_or(0);
+            ensure!(
+                w,
+                seed,
+                lv.committed == want_committed,
+                "{s} {location}: committed {} want {want_committed}",
+                lv.committed
+            );
         }
         let r = journal::replay(journals.get(s).map(Vec::as_slice).unwrap_or_default());
         let r = r.map_err(|e| fail(w, seed, format!("{s}: journal: {e}")))?;
-        ensure!(w, seed, r.levels == *l.levels() && r.version == l.version(), "{s}: journal replay differs from the ledger");
+        ensure!(
+            w,
+            seed,
+            r.levels == *l.levels() && r.version == l.version(),
+            "{s}: journal replay differs from the ledger"
+        );
     }
     Ok(())
 }

@@ -95,7 +95,6 @@ fn errors(rows: &[RowOutcome]) -> Vec<(u64, Option<String>, String)> {
 
 // ---------- Shopify product CSV ----------
 
-
 fn shopify_products() -> String {
     let variant =
         |size: &'static str, sku: &'static str, tracker: &'static str, qty: &'static str, policy: &'static str| {
@@ -255,7 +254,6 @@ fn shopify_product_csv_with_current_column_names() {
 
 // ---------- WooCommerce product CSV ----------
 
-
 fn woo_products() -> String {
     let p = |id: &'static str,
              kind: &'static str,
@@ -346,7 +344,6 @@ fn woocommerce_empty_stock_is_not_zero() {
 }
 
 // ---------- Shopify inventory CSV ----------
-
 
 #[test]
 fn shopify_inventory_csv_with_two_locations() {

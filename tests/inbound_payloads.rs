@@ -91,7 +91,8 @@ fn shopify_headers(topic: &str, body: &[u8], secret: &[u8]) -> Headers {
 #[test]
 fn shopify_signature_known_answer() {
     // RFC 4231 test case 2: HMAC-SHA256(key "Jefe", "what do ya want for nothing?").
-    let expected = STANDARD.encode(hex::decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843").unwrap());
+    let expected =
+        STANDARD.encode(hex::decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843").unwrap());
     assert_eq!(shopify::sign(b"Jefe", b"what do ya want for nothing?"), expected);
     assert_eq!(woocommerce::sign(b"Jefe", b"what do ya want for nothing?"), expected);
 }
@@ -124,7 +125,12 @@ fn shopify_orders_create_is_a_sale() {
     );
     assert_eq!(
         e.lines[1].identity.ids,
-        PlatformIds::Shopify { inventory_item_id: None, variant_id: Some(49148385), product_id: Some(632910392), location_id: None }
+        PlatformIds::Shopify {
+            inventory_item_id: None,
+            variant_id: Some(49148385),
+            product_id: Some(632910392),
+            location_id: None
+        }
     );
     // Order lines carry no inventory item: SKU first, then the variant to resolve.
     assert_eq!(
@@ -205,7 +211,10 @@ fn shopify_inventory_level_is_drift_keyed_by_inventory_item() {
     let l = &e.lines[0];
     assert_eq!(l.qty, 6);
     assert_eq!(l.line_id, "271878346596884015@24826418");
-    assert_eq!(l.identity.lookup_keys(), vec![ListingKey::Identity("shopify:inventory_item:271878346596884015".into())]);
+    assert_eq!(
+        l.identity.lookup_keys(),
+        vec![ListingKey::Identity("shopify:inventory_item:271878346596884015".into())]
+    );
 
     // Echo check: equal to what StockEdge last pushed → ignore; anything else is drift.
     assert_eq!(drift::check(6, Some(6)), DriftVerdict::Echo);
@@ -245,7 +254,10 @@ fn shopify_staleness_and_unknown_topics() {
 #[test]
 fn shopify_dedupe_key_falls_back_to_webhook_id() {
     let h = Headers::new().with("X-Shopify-Webhook-Id", "w-1");
-    assert_eq!(shopify::dedupe_key(&h, "s.myshopify.com", "orders/create").as_deref(), Some("shopify:s.myshopify.com:webhook:w-1"));
+    assert_eq!(
+        shopify::dedupe_key(&h, "s.myshopify.com", "orders/create").as_deref(),
+        Some("shopify:s.myshopify.com:webhook:w-1")
+    );
     assert_eq!(shopify::dedupe_key(&Headers::new(), "s", "t"), None);
     // One merchant action can produce several topics with one event id: different keys.
     let h = Headers::new().with("x-shopify-event-id", "e-1");
@@ -313,8 +325,9 @@ fn body_limit_answers_413_before_anything_else() {
 }
 
 fn order_with_lines(n: usize, qty: i64) -> String {
-    let lines: Vec<serde_json::Value> =
-        (0..n).map(|i| serde_json::json!({"id": i + 1, "sku": format!("S-{i}"), "variant_id": 7, "quantity": qty})).collect();
+    let lines: Vec<serde_json::Value> = (0..n)
+        .map(|i| serde_json::json!({"id": i + 1, "sku": format!("S-{i}"), "variant_id": 7, "quantity": qty}))
+        .collect();
     serde_json::json!({"id": 1, "created_at": "2026-01-01T00:00:00Z", "line_items": lines}).to_string()
 }
 
@@ -333,7 +346,9 @@ fn line_limits_and_quantity_bounds() {
     ));
     assert!(shopify::parse("orders/create", "s", order_with_lines(1, -1).as_bytes(), now()).is_err());
     // A line of 0 is left out.
-    assert!(one_event(shopify::parse("orders/create", "s", order_with_lines(2, 0).as_bytes(), now()).unwrap()).lines.is_empty());
+    assert!(one_event(shopify::parse("orders/create", "s", order_with_lines(2, 0).as_bytes(), now()).unwrap())
+        .lines
+        .is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,7 +451,10 @@ fn woocommerce_signature_failures_are_unauthorized() {
     let body = fixture("woocommerce_order_727.json");
     let h = woo_headers("order.created", &body, SECRET);
     assert!(woocommerce::verify(&h, &body, SECRET).is_ok());
-    assert_eq!(assert_unauthorized(woocommerce::receive(&h, &flip_byte(&body, 10), SECRET, now())), AuthError::Mismatch);
+    assert_eq!(
+        assert_unauthorized(woocommerce::receive(&h, &flip_byte(&body, 10), SECRET, now())),
+        AuthError::Mismatch
+    );
     let mut mac = STANDARD.decode(woocommerce::sign(SECRET, &body)).unwrap();
     mac[31] ^= 0x01;
     let forged = Headers::new().with("X-WC-Webhook-Signature", &STANDARD.encode(&mac));
@@ -505,19 +523,22 @@ fn amazon_order_change_asks_for_the_items() {
 fn amazon_cancelled_and_afn_orders() {
     let text = String::from_utf8(fixture("amazon_order_change.json")).unwrap();
     let cancelled = text.replace("\"OrderStatus\": \"Unshipped\"", "\"OrderStatus\": \"Canceled\"");
-    let r = amazon::receive(&amazon_headers(cancelled.as_bytes(), SECRET, now_secs()), cancelled.as_bytes(), SECRET, now())
-        .unwrap();
+    let r =
+        amazon::receive(&amazon_headers(cancelled.as_bytes(), SECRET, now_secs()), cancelled.as_bytes(), SECRET, now())
+            .unwrap();
     let e = one_event(r.outcome);
     assert_eq!(e.kind, EventKind::Cancel);
     assert_eq!(e.order_id.as_deref(), Some("903-8868176-2219830"));
     assert_eq!(e.occurred_at, at("2022-11-29T19:42:04.284Z"));
 
     let afn = text.replace("\"FulfillmentType\": \"MFN\"", "\"FulfillmentType\": \"AFN\"");
-    let r = amazon::receive(&amazon_headers(afn.as_bytes(), SECRET, now_secs()), afn.as_bytes(), SECRET, now()).unwrap();
+    let r =
+        amazon::receive(&amazon_headers(afn.as_bytes(), SECRET, now_secs()), afn.as_bytes(), SECRET, now()).unwrap();
     assert_eq!(ignored(r.outcome), Ignored::FulfilledByAmazon);
 
     let other = text.replace("\"NotificationType\": \"ORDER_CHANGE\"", "\"NotificationType\": \"ANY_OFFER_CHANGED\"");
-    let r = amazon::receive(&amazon_headers(other.as_bytes(), SECRET, now_secs()), other.as_bytes(), SECRET, now()).unwrap();
+    let r = amazon::receive(&amazon_headers(other.as_bytes(), SECRET, now_secs()), other.as_bytes(), SECRET, now())
+        .unwrap();
     assert_eq!(ignored(r.outcome), Ignored::UnhandledTopic { topic: "ANY_OFFER_CHANGED".into() });
 }
 
@@ -533,13 +554,14 @@ fn amazon_forwarder_signature_failures() {
     let mut s = s.into_bytes();
     let last = s.len() - 1;
     s[last] = if s[last] == b'0' { b'1' } else { b'0' };
-    let forged = Headers::new().with("X-StockEdge-Timestamp", &t).with("X-StockEdge-Signature", std::str::from_utf8(&s).unwrap());
+    let forged = Headers::new()
+        .with("X-StockEdge-Timestamp", &t)
+        .with("X-StockEdge-Signature", std::str::from_utf8(&s).unwrap());
     assert_eq!(assert_unauthorized(amazon::receive(&forged, &body, SECRET, now())), AuthError::Mismatch);
     // The signature covers the timestamp: moving it breaks the signature.
-    let moved = Headers::new().with("X-StockEdge-Timestamp", &(now_secs() - 1).to_string()).with(
-        "X-StockEdge-Signature",
-        h.get("X-StockEdge-Signature").unwrap(),
-    );
+    let moved = Headers::new()
+        .with("X-StockEdge-Timestamp", &(now_secs() - 1).to_string())
+        .with("X-StockEdge-Signature", h.get("X-StockEdge-Signature").unwrap());
     assert_eq!(assert_unauthorized(amazon::receive(&moved, &body, SECRET, now())), AuthError::Mismatch);
     // Older (or newer) than 5 minutes.
     for ts in [now_secs() - 301, now_secs() + 301] {
@@ -560,12 +582,18 @@ fn amazon_forwarder_signature_failures() {
     let bare_hex = Headers::new()
         .with("X-StockEdge-Timestamp", h.get("X-StockEdge-Timestamp").unwrap())
         .with("X-StockEdge-Signature", h.get("X-StockEdge-Signature").unwrap().trim_start_matches("sha256="));
-    assert!(matches!(assert_unauthorized(amazon::receive(&bare_hex, &body, SECRET, now())), AuthError::MalformedHeader { .. }));
+    assert!(matches!(
+        assert_unauthorized(amazon::receive(&bare_hex, &body, SECRET, now())),
+        AuthError::MalformedHeader { .. }
+    ));
     let bad_ts = h.clone();
     let bad_ts = Headers::new()
         .with("X-StockEdge-Timestamp", "17648e5")
         .with("X-StockEdge-Signature", bad_ts.get("X-StockEdge-Signature").unwrap());
-    assert!(matches!(assert_unauthorized(amazon::receive(&bad_ts, &body, SECRET, now())), AuthError::MalformedHeader { .. }));
+    assert!(matches!(
+        assert_unauthorized(amazon::receive(&bad_ts, &body, SECRET, now())),
+        AuthError::MalformedHeader { .. }
+    ));
 }
 
 #[test]
@@ -595,7 +623,11 @@ fn amazon_get_order_items_make_the_sale() {
     let items = amazon::parse_order_items_page(&fixture("amazon_get_order_items.json")).unwrap();
     assert_eq!(items.order_id.as_deref(), Some("902-1845936-5435065"));
     assert_eq!(items.next_token.as_deref(), Some("MRgZW55IGNhcm5hbCBwbGVhc3VyZS6="));
-    let fetch = match amazon::decide(&amazon::parse_orders_page(&fixture("amazon_get_orders.json")).unwrap().orders[0], "A3TH9S8BH6GOGM", now()) {
+    let fetch = match amazon::decide(
+        &amazon::parse_orders_page(&fixture("amazon_get_orders.json")).unwrap().orders[0],
+        "A3TH9S8BH6GOGM",
+        now(),
+    ) {
         Outcome::Fetch { order } => order,
         other => panic!("{other:?}"),
     };
@@ -607,7 +639,10 @@ fn amazon_get_order_items_make_the_sale() {
         e.lines.iter().map(|l| (l.line_id.as_str(), l.identity.sku.as_deref(), l.qty)).collect();
     assert_eq!(got, vec![("68828574383266", Some("CBA_OTF_1"), 1), ("79039765272157", Some("CBA_OTF_5"), 2)]);
     assert_eq!(e.lines[0].identity.lookup_keys(), vec![ListingKey::Identity("amazon:A3TH9S8BH6GOGM:CBA_OTF_1".into())]);
-    assert_eq!(e.lines[0].identity.ids, PlatformIds::Amazon { seller_id: "A3TH9S8BH6GOGM".into(), asin: Some("BT0093TELA".into()) });
+    assert_eq!(
+        e.lines[0].identity.ids,
+        PlatformIds::Amazon { seller_id: "A3TH9S8BH6GOGM".into(), asin: Some("BT0093TELA".into()) }
+    );
 
     let too_many = vec![items.items[0].clone(); MAX_LINES_PER_ORDER + 1];
     assert!(matches!(amazon::order_outcome(&fetch, &too_many), Err(PayloadError::TooManyLines { .. })));
@@ -625,7 +660,8 @@ fn signing_key(seed: u8) -> SigningKey {
 
 fn ebay_headers(sk: &SigningKey, kid: &str, body: &[u8]) -> Headers {
     let sig: Signature = sk.sign(body); // ECDSA P-256 with SHA-256
-    Headers::new().with("X-EBAY-SIGNATURE", &ebay::encode_signature_header(kid, sig.to_der().as_bytes(), EbayDigest::Sha256))
+    Headers::new()
+        .with("X-EBAY-SIGNATURE", &ebay::encode_signature_header(kid, sig.to_der().as_bytes(), EbayDigest::Sha256))
 }
 
 fn ebay_key(sk: &SigningKey) -> EbayKey {
@@ -648,7 +684,10 @@ fn ebay_sdk_vector_verifies_with_sha1() {
     assert_eq!(ebay::verify(&h, &body, &key), Ok(()));
     let r = ebay::receive(&h, &body, &key, now()).unwrap();
     assert_eq!(ignored(r.outcome), Ignored::UnhandledTopic { topic: "MARKETPLACE_ACCOUNT_DELETION".into() });
-    assert_eq!(r.dedupe_key.as_deref(), Some("ebay:49feeaeb-4982-42d9-a377-9645b8479411_33f7e043-fed8-442b-9d44-791923bd9a6d"));
+    assert_eq!(
+        r.dedupe_key.as_deref(),
+        Some("ebay:49feeaeb-4982-42d9-a377-9645b8479411_33f7e043-fed8-442b-9d44-791923bd9a6d")
+    );
     // Tampered (one byte), or checked with SHA-256: refused.
     assert_eq!(ebay::verify(&h, &flip_byte(&body, 40), &key), Err(AuthError::Mismatch));
     let as_sha256 = EbayKey::new(*key.verifying_key(), EbayDigest::Sha256);
@@ -693,17 +732,17 @@ fn ebay_generated_key_signs_and_verifies() {
     let mut der = sig.to_der().as_bytes().to_vec();
     let last = der.len() - 1;
     der[last] ^= 0x01;
-    let bad = Headers::new().with("X-EBAY-SIGNATURE", &ebay::encode_signature_header("kid-1", &der, EbayDigest::Sha256));
+    let bad =
+        Headers::new().with("X-EBAY-SIGNATURE", &ebay::encode_signature_header("kid-1", &der, EbayDigest::Sha256));
     assert_eq!(assert_unauthorized(ebay::receive(&bad, &body, &key, now())), AuthError::Mismatch);
     let mut raw = sig.to_bytes().to_vec();
     raw[31] ^= 0x01;
-    let bad = Headers::new().with("X-EBAY-SIGNATURE", &ebay::encode_signature_header("kid-1", &raw, EbayDigest::Sha256));
+    let bad =
+        Headers::new().with("X-EBAY-SIGNATURE", &ebay::encode_signature_header("kid-1", &raw, EbayDigest::Sha256));
     assert_eq!(assert_unauthorized(ebay::receive(&bad, &body, &key, now())), AuthError::Mismatch);
     // The fixed form of the right signature verifies too.
-    let fixed = Headers::new().with(
-        "X-EBAY-SIGNATURE",
-        &ebay::encode_signature_header("kid-1", &sig.to_bytes(), EbayDigest::Sha256),
-    );
+    let fixed = Headers::new()
+        .with("X-EBAY-SIGNATURE", &ebay::encode_signature_header("kid-1", &sig.to_bytes(), EbayDigest::Sha256));
     assert_eq!(ebay::verify(&fixed, &body, &key), Ok(()));
     // Missing and malformed headers.
     assert_eq!(
@@ -750,7 +789,8 @@ fn ebay_keys_in_every_documented_form() {
     // SHA-1 as eBay uses it: sign the SHA-1 prehash, verify through the header.
     let body = fixture("ebay_order_confirmation.json");
     let sig: Signature = sk.sign_prehash(&sha1::Sha1::digest(&body)).unwrap();
-    let h = Headers::new().with("X-EBAY-SIGNATURE", &ebay::encode_signature_header("k", sig.to_der().as_bytes(), EbayDigest::Sha1));
+    let h = Headers::new()
+        .with("X-EBAY-SIGNATURE", &ebay::encode_signature_header("k", sig.to_der().as_bytes(), EbayDigest::Sha1));
     assert_eq!(ebay::verify(&h, &body, &EbayKey::from_pem(&one_line, EbayDigest::Sha1).unwrap()), Ok(()));
 
     for bad in [
@@ -779,7 +819,10 @@ fn ebay_get_orders_page() {
     assert_eq!(sale.lines[0].identity.lookup_keys(), vec![ListingKey::Identity("ebay:sku:TEE-RED-M".into())]);
     assert_eq!(
         sale.lines[0].identity.ids,
-        PlatformIds::Ebay { legacy_item_id: Some("110554390983".into()), legacy_variation_id: Some("410016387271".into()) }
+        PlatformIds::Ebay {
+            legacy_item_id: Some("110554390983".into()),
+            legacy_variation_id: Some("410016387271".into())
+        }
     );
     // A listing made outside the Inventory API has no SKU: no key, left for an operator.
     assert!(sale.lines[1].identity.lookup_keys().is_empty());
@@ -790,9 +833,15 @@ fn ebay_get_orders_page() {
 
 #[test]
 fn ebay_challenge_response() {
-    let expected = hex::encode(sha2::Sha256::digest(b"a8628072-3d33-45ee-9004-bee86830a22dtoken-0123456789https://stockedge.example/v1/webhooks/ebay"));
+    let expected = hex::encode(sha2::Sha256::digest(
+        b"a8628072-3d33-45ee-9004-bee86830a22dtoken-0123456789https://stockedge.example/v1/webhooks/ebay",
+    ));
     assert_eq!(
-        ebay::challenge_response("a8628072-3d33-45ee-9004-bee86830a22d", "token-0123456789", "https://stockedge.example/v1/webhooks/ebay"),
+        ebay::challenge_response(
+            "a8628072-3d33-45ee-9004-bee86830a22d",
+            "token-0123456789",
+            "https://stockedge.example/v1/webhooks/ebay"
+        ),
         expected
     );
 }

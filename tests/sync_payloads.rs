@@ -18,7 +18,14 @@ fn now() -> Millis {
     Millis::parse_rfc3339("2026-11-29T22:56:48Z").unwrap()
 }
 
-fn update(channel: &str, sku: &str, external: External, version: u64, quantity: i64, expected: Option<i64>) -> ListingUpdate {
+fn update(
+    channel: &str,
+    sku: &str,
+    external: External,
+    version: u64,
+    quantity: i64,
+    expected: Option<i64>,
+) -> ListingUpdate {
     let at = Millis::parse_rfc3339("2026-11-29T22:50:00Z").unwrap();
     ListingUpdate {
         key: ListingKey { channel: Token::parse(channel).unwrap(), sku: Sku::parse(sku).unwrap() },
@@ -59,20 +66,30 @@ fn kind_of(o: &Outcome) -> Option<FailureKind> {
 // Shopify
 
 fn shopify_update(sku: &str, item: i64, version: u64, quantity: i64, expected: Option<i64>) -> ListingUpdate {
-    update("myshop", sku, External::Shopify { inventory_item_id: item, location_id: 124656943 }, version, quantity, expected)
+    update(
+        "myshop",
+        sku,
+        External::Shopify { inventory_item_id: item, location_id: 124656943 },
+        version,
+        quantity,
+        expected,
+    )
 }
 
 #[test]
 fn shopify_golden_request() {
     let adapter = ShopifyAdapter::new("shpat_secret");
-    let updates = [shopify_update("TEE-BLK-M", 30322695, 42, 7, Some(9)), shopify_update("MUG/01", 30322696, 5, 0, None)];
+    let updates =
+        [shopify_update("TEE-BLK-M", 30322695, 42, 7, Some(9)), shopify_update("MUG/01", 30322696, 5, 0, None)];
     let built = adapter.build(&updates, now());
     let call = only_call(&built);
     let r = &call.request;
     assert_eq!((r.method, r.path.as_str()), (Method::Post, "/admin/api/2026-04/graphql.json"));
     assert_eq!(r.header_value("x-shopify-access-token"), Some("shpat_secret"));
     assert_eq!(r.header_value("content-type"), Some("application/json"));
-    let field = |i: u8| format!("q{i}: inventorySetQuantities(input: $q{i}) {{ inventoryAdjustmentGroup {{ id }} userErrors {{ code field message }} }}");
+    let field = |i: u8| {
+        format!("q{i}: inventorySetQuantities(input: $q{i}) {{ inventoryAdjustmentGroup {{ id }} userErrors {{ code field message }} }}")
+    };
     let query = format!(
         "mutation StockEdgeSetAvailable($q0: InventorySetQuantitiesInput!, $q1: InventorySetQuantitiesInput!) {{ {} {} }}",
         field(0),
@@ -139,7 +156,10 @@ fn shopify_reads_user_errors_per_listing() {
     assert_eq!(kind_of(&out[2]), Some(FailureKind::UnknownListing));
     assert_eq!(kind_of(&out[3]), Some(FailureKind::Validation));
     let cost = QueryCost::from_response(&response).unwrap();
-    assert_eq!(cost.throttle_status, ThrottleStatus { maximum_available: 2000.0, currently_available: 1960.0, restore_rate: 100.0 });
+    assert_eq!(
+        cost.throttle_status,
+        ThrottleStatus { maximum_available: 2000.0, currently_available: 1960.0, restore_rate: 100.0 }
+    );
     assert_eq!(cost.actual_query_cost, Some(40.0));
 }
 
@@ -155,15 +175,34 @@ fn shopify_throttling_and_statuses() {
         "extensions": {"cost": {"requestedQueryCost": 752, "actualQueryCost": null,
             "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 666, "restoreRate": 50.0}}}
     });
-    assert_eq!(outcomes(&adapter, call, HttpResponse::new(200, throttled.to_string())), [Outcome::RetryAfter(2), Outcome::RetryAfter(2)]);
-    assert_eq!(outcomes(&adapter, call, HttpResponse::new(429, "").header("Retry-After", "3")), [Outcome::RetryAfter(3), Outcome::RetryAfter(3)]);
-    assert_eq!(outcomes(&adapter, call, HttpResponse::new(429, throttled.to_string())), [Outcome::RetryAfter(2), Outcome::RetryAfter(2)]);
+    assert_eq!(
+        outcomes(&adapter, call, HttpResponse::new(200, throttled.to_string())),
+        [Outcome::RetryAfter(2), Outcome::RetryAfter(2)]
+    );
+    assert_eq!(
+        outcomes(&adapter, call, HttpResponse::new(429, "").header("Retry-After", "3")),
+        [Outcome::RetryAfter(3), Outcome::RetryAfter(3)]
+    );
+    assert_eq!(
+        outcomes(&adapter, call, HttpResponse::new(429, throttled.to_string())),
+        [Outcome::RetryAfter(2), Outcome::RetryAfter(2)]
+    );
     assert!(matches!(outcomes(&adapter, call, HttpResponse::new(503, ""))[0], Outcome::Backoff(_)));
     assert!(matches!(outcomes(&adapter, call, HttpResponse::new(200, "<html>"))[0], Outcome::Backoff(_)));
-    let denied = outcomes(&adapter, call, HttpResponse::new(401, r#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#));
+    let denied = outcomes(
+        &adapter,
+        call,
+        HttpResponse::new(
+            401,
+            r#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#,
+        ),
+    );
     assert_eq!(kind_of(&denied[0]), Some(FailureKind::Credentials));
     let bad_query = json!({"errors": [{"message": "Variable $q0 of type InventorySetQuantitiesInput! was provided invalid value", "extensions": {"code": "INVALID_VARIABLE"}}]});
-    assert_eq!(kind_of(&outcomes(&adapter, call, HttpResponse::new(200, bad_query.to_string()))[1]), Some(FailureKind::Validation));
+    assert_eq!(
+        kind_of(&outcomes(&adapter, call, HttpResponse::new(200, bad_query.to_string()))[1]),
+        Some(FailureKind::Validation)
+    );
     // A partial answer: q1's result missing with a top-level internal error.
     let partial = json!({"data": {"q0": {"inventoryAdjustmentGroup": {"id": "x"}, "userErrors": []}, "q1": null},
         "errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}, "path": ["q1"]}]});
@@ -179,9 +218,13 @@ fn shopify_stale_then_reread() {
     let reread = adapter.reread_request(&u).unwrap();
     assert_eq!(reread.path, "/admin/api/2026-04/graphql.json");
     let v: Value = serde_json::from_str(&reread.body).unwrap();
-    assert_eq!(v["variables"], json!({"item": "gid://shopify/InventoryItem/30322695", "location": "gid://shopify/Location/124656943"}));
+    assert_eq!(
+        v["variables"],
+        json!({"item": "gid://shopify/InventoryItem/30322695", "location": "gid://shopify/Location/124656943"})
+    );
     assert!(v["query"].as_str().unwrap().contains("quantities(names: [\"available\"])"));
-    let answer = json!({"data": {"inventoryItem": {"inventoryLevel": {"quantities": [{"name": "available", "quantity": 4}]}}}});
+    let answer =
+        json!({"data": {"inventoryItem": {"inventoryLevel": {"quantities": [{"name": "available", "quantity": 4}]}}}});
     let current = ShopifyAdapter::read_available(&HttpResponse::new(200, answer.to_string()));
     assert_eq!(current, Some(4));
     let retry = adapter.build(&[u.expecting(current)], now());
@@ -199,7 +242,12 @@ fn woo_update(sku: &str, product_id: i64, variation_id: Option<i64>, quantity: i
 #[test]
 fn woocommerce_golden_requests() {
     let adapter = WooCommerceAdapter::new("ck_123", "cs_456");
-    let updates = [woo_update("A", 799, None, 12), woo_update("B", 22, Some(733), 0), woo_update("C", 800, None, 5), woo_update("D", 22, Some(734), 3)];
+    let updates = [
+        woo_update("A", 799, None, 12),
+        woo_update("B", 22, Some(733), 0),
+        woo_update("C", 800, None, 5),
+        woo_update("D", 22, Some(734), 3),
+    ];
     let built = adapter.build(&updates, now());
     assert!(built.refused.is_empty());
     assert_eq!(built.calls.len(), 2);
@@ -240,7 +288,12 @@ fn woocommerce_splits_at_100_items() {
 #[test]
 fn woocommerce_reads_per_item_errors() {
     let adapter = WooCommerceAdapter::new("k", "s");
-    let updates = [woo_update("A", 799, None, 12), woo_update("B", 800, None, 5), woo_update("C", 801, None, 5), woo_update("D", 802, None, 1)];
+    let updates = [
+        woo_update("A", 799, None, 12),
+        woo_update("B", 800, None, 5),
+        woo_update("C", 801, None, 5),
+        woo_update("D", 802, None, 1),
+    ];
     let built = adapter.build(&updates, now());
     let call = only_call(&built);
     let body = json!({"update": [
@@ -255,12 +308,20 @@ fn woocommerce_reads_per_item_errors() {
     assert!(matches!(&out[3], Outcome::Backoff(r) if r.contains("802")), "missing from the answer: {:?}", out[3]);
 
     let cannot = json!({"code": "woocommerce_rest_cannot_edit", "message": "Sorry, you are not allowed to edit this resource.", "data": {"status": 401}});
-    assert_eq!(kind_of(&outcomes(&adapter, call, HttpResponse::new(401, cannot.to_string()))[0]), Some(FailureKind::Credentials));
+    assert_eq!(
+        kind_of(&outcomes(&adapter, call, HttpResponse::new(401, cannot.to_string()))[0]),
+        Some(FailureKind::Credentials)
+    );
     let too_large = json!({"code": "woocommerce_rest_request_entity_too_large", "message": "Unable to accept more than 100 items for this request.", "data": {"status": 413}});
     let out = outcomes(&adapter, call, HttpResponse::new(413, too_large.to_string()));
-    assert!(matches!(&out[0], Outcome::Permanent(f) if f.kind == FailureKind::Validation && f.message.contains("entity_too_large")));
+    assert!(
+        matches!(&out[0], Outcome::Permanent(f) if f.kind == FailureKind::Validation && f.message.contains("entity_too_large"))
+    );
     assert!(matches!(outcomes(&adapter, call, HttpResponse::new(502, ""))[0], Outcome::Backoff(_)));
-    assert_eq!(outcomes(&adapter, call, HttpResponse::new(429, "").header("Retry-After", "10"))[0], Outcome::RetryAfter(10));
+    assert_eq!(
+        outcomes(&adapter, call, HttpResponse::new(429, "").header("Retry-After", "10"))[0],
+        Outcome::RetryAfter(10)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +342,10 @@ fn amazon_golden_request() {
     let built = adapter.build(&[amazon_update("MUG-01", "MUG-01/BLUE", 14)], now());
     let r = &only_call(&built).request;
     assert_eq!(r.method, Method::Patch);
-    assert_eq!(r.path, "/listings/2021-08-01/items/A2C4E6G8I0K/MUG-01%2FBLUE?marketplaceIds=ATVPDKIKX0DER,A2EUQ1WTGCTBG2");
+    assert_eq!(
+        r.path,
+        "/listings/2021-08-01/items/A2C4E6G8I0K/MUG-01%2FBLUE?marketplaceIds=ATVPDKIKX0DER,A2EUQ1WTGCTBG2"
+    );
     assert_eq!(
         r.body,
         r#"{"productType":"PRODUCT","patches":[{"op":"replace","path":"/attributes/fulfillment_availability","value":[{"fulfillment_channel_code":"DEFAULT","quantity":14}]}]}"#
@@ -303,7 +367,8 @@ fn amazon_reads_submission_responses_and_errors() {
     let built = adapter.build(&[amazon_update("A", "A", 1)], now());
     let call = only_call(&built);
     let one = |r: HttpResponse| outcomes(&adapter, call, r).remove(0);
-    let accepted = json!({"sku": "A", "status": "ACCEPTED", "submissionId": "f1dc2914-75dd-11ea-bc55-0242ac130003", "issues": []});
+    let accepted =
+        json!({"sku": "A", "status": "ACCEPTED", "submissionId": "f1dc2914-75dd-11ea-bc55-0242ac130003", "issues": []});
     assert_eq!(one(HttpResponse::new(200, accepted.to_string())), Outcome::Pushed);
     let invalid = json!({"sku": "A", "status": "INVALID", "submissionId": "x", "issues": [
         {"code": "90220", "message": "'fulfillment_availability' is required but not supplied.", "severity": "ERROR", "attributeNames": ["fulfillment_availability"]},
@@ -316,12 +381,30 @@ fn amazon_reads_submission_responses_and_errors() {
         }
         other => panic!("{other:?}"),
     }
-    let errors = |code: &str, message: &str| json!({"errors": [{"code": code, "message": message, "details": ""}]}).to_string();
-    assert_eq!(kind_of(&one(HttpResponse::new(400, errors("InvalidInput", "Invalid input")))), Some(FailureKind::Validation));
-    assert_eq!(kind_of(&one(HttpResponse::new(403, errors("Unauthorized", "Access to requested resource is denied.")))), Some(FailureKind::Credentials));
-    assert_eq!(kind_of(&one(HttpResponse::new(404, errors("NotFound", "Resource not found.")))), Some(FailureKind::UnknownListing));
-    assert_eq!(one(HttpResponse::new(429, errors("QuotaExceeded", "You exceeded your quota")).header("x-amzn-RateLimit-Limit", "5.0")), Outcome::RetryAfter(1));
-    assert_eq!(one(HttpResponse::new(429, errors("QuotaExceeded", "You exceeded your quota")).header("x-amzn-RateLimit-Limit", "0.2")), Outcome::RetryAfter(5));
+    let errors =
+        |code: &str, message: &str| json!({"errors": [{"code": code, "message": message, "details": ""}]}).to_string();
+    assert_eq!(
+        kind_of(&one(HttpResponse::new(400, errors("InvalidInput", "Invalid input")))),
+        Some(FailureKind::Validation)
+    );
+    assert_eq!(
+        kind_of(&one(HttpResponse::new(403, errors("Unauthorized", "Access to requested resource is denied.")))),
+        Some(FailureKind::Credentials)
+    );
+    assert_eq!(
+        kind_of(&one(HttpResponse::new(404, errors("NotFound", "Resource not found.")))),
+        Some(FailureKind::UnknownListing)
+    );
+    assert_eq!(
+        one(HttpResponse::new(429, errors("QuotaExceeded", "You exceeded your quota"))
+            .header("x-amzn-RateLimit-Limit", "5.0")),
+        Outcome::RetryAfter(1)
+    );
+    assert_eq!(
+        one(HttpResponse::new(429, errors("QuotaExceeded", "You exceeded your quota"))
+            .header("x-amzn-RateLimit-Limit", "0.2")),
+        Outcome::RetryAfter(5)
+    );
     assert!(matches!(one(HttpResponse::new(429, errors("QuotaExceeded", "q"))), Outcome::Backoff(_)));
     assert!(matches!(one(HttpResponse::new(503, errors("ServiceUnavailable", "try later"))), Outcome::Backoff(_)));
     assert!(matches!(adapter.no_response(call, "timeout").remove(0).outcome, Outcome::Backoff(_)));
@@ -329,7 +412,11 @@ fn amazon_reads_submission_responses_and_errors() {
 
 #[test]
 fn amazon_lwa_token_request_and_pacing() {
-    let creds = LwaCredentials { client_id: "amzn1.application-oa2-client.abc".into(), client_secret: "s3cr=t".into(), refresh_token: "Atzr|IwEB".into() };
+    let creds = LwaCredentials {
+        client_id: "amzn1.application-oa2-client.abc".into(),
+        client_secret: "s3cr=t".into(),
+        refresh_token: "Atzr|IwEB".into(),
+    };
     let r = creds.token_request();
     assert_eq!((r.method, r.path.as_str()), (Method::Post, "/auth/o2/token"));
     assert_eq!(r.header_value("content-type"), Some("application/x-www-form-urlencoded;charset=UTF-8"));
@@ -337,7 +424,10 @@ fn amazon_lwa_token_request_and_pacing() {
 
     let mut cache = TokenCache::default();
     assert_eq!(cache.get(now()), None);
-    let answer = HttpResponse::new(200, r#"{"access_token":"Atza|IQEB","refresh_token":"Atzr|IwEB","token_type":"bearer","expires_in":3600}"#);
+    let answer = HttpResponse::new(
+        200,
+        r#"{"access_token":"Atza|IQEB","refresh_token":"Atzr|IwEB","token_type":"bearer","expires_in":3600}"#,
+    );
     cache.store(LwaToken::from_response(&answer, now(), "LWA").unwrap(), now());
     assert_eq!(cache.get(now().plus_seconds(3_299)), Some("Atza|IQEB"));
     assert_eq!(cache.get(now().plus_seconds(3_300)), None);
@@ -358,7 +448,8 @@ fn ebay_update(sku: &str, offer_id: Option<&str>, quantity: i64) -> ListingUpdat
 #[test]
 fn ebay_golden_request() {
     let adapter = EbayAdapter::new("v^1.1#i^1#token");
-    let built = adapter.build(&[ebay_update("TEE-BLK-M", Some("9876543210"), 6), ebay_update("MUG-01", None, 0)], now());
+    let built =
+        adapter.build(&[ebay_update("TEE-BLK-M", Some("9876543210"), 6), ebay_update("MUG-01", None, 0)], now());
     let r = &only_call(&built).request;
     assert_eq!((r.method, r.path.as_str()), (Method::Post, "/sell/inventory/v1/bulk_update_price_quantity"));
     assert_eq!(r.header_value("authorization"), Some("Bearer v^1.1#i^1#token"));
@@ -387,7 +478,12 @@ fn ebay_splits_at_25() {
 #[test]
 fn ebay_reads_multi_status_responses() {
     let adapter = EbayAdapter::new("t");
-    let updates = [ebay_update("A", Some("1"), 1), ebay_update("B", Some("2"), 1), ebay_update("C", None, 1), ebay_update("D", None, 1)];
+    let updates = [
+        ebay_update("A", Some("1"), 1),
+        ebay_update("B", Some("2"), 1),
+        ebay_update("C", None, 1),
+        ebay_update("D", None, 1),
+    ];
     let built = adapter.build(&updates, now());
     let call = only_call(&built);
     let body = json!({"responses": [
@@ -401,14 +497,21 @@ fn ebay_reads_multi_status_responses() {
     ]});
     let out = outcomes(&adapter, call, HttpResponse::new(207, body.to_string()));
     assert_eq!(out[0], Outcome::Pushed);
-    assert!(matches!(&out[1], Outcome::Permanent(f) if f.kind == FailureKind::Validation && f.message.contains("25002")));
+    assert!(
+        matches!(&out[1], Outcome::Permanent(f) if f.kind == FailureKind::Validation && f.message.contains("25002"))
+    );
     assert!(matches!(&out[2], Outcome::Backoff(r) if r.contains("25001")));
     assert!(matches!(&out[3], Outcome::Backoff(r) if r.contains("no result")));
 
     let expired = json!({"errors": [{"errorId": 1001, "domain": "OAuth", "category": "REQUEST", "message": "Invalid access token"}]});
-    assert_eq!(kind_of(&outcomes(&adapter, call, HttpResponse::new(401, expired.to_string()))[0]), Some(FailureKind::Credentials));
+    assert_eq!(
+        kind_of(&outcomes(&adapter, call, HttpResponse::new(401, expired.to_string()))[0]),
+        Some(FailureKind::Credentials)
+    );
     let bad = json!({"errors": [{"errorId": 25709, "domain": "API_INVENTORY", "category": "REQUEST", "message": "Invalid value for header Content-Type."}]});
-    assert!(matches!(&outcomes(&adapter, call, HttpResponse::new(400, bad.to_string()))[0], Outcome::Permanent(f) if f.message.contains("25709")));
+    assert!(
+        matches!(&outcomes(&adapter, call, HttpResponse::new(400, bad.to_string()))[0], Outcome::Permanent(f) if f.message.contains("25709"))
+    );
 }
 
 #[test]
@@ -417,7 +520,8 @@ fn ebay_daily_revision_ceiling() {
     let mut counters = BTreeMap::new();
     let mut admitted_total = 0;
     for i in 0..251 {
-        let (admitted, deferred) = admit_revisions(vec![ebay_update("A", Some("1"), i)], &mut counters, Millis(day.0 + i * 60_000));
+        let (admitted, deferred) =
+            admit_revisions(vec![ebay_update("A", Some("1"), i)], &mut counters, Millis(day.0 + i * 60_000));
         admitted_total += admitted.len();
         if i == 250 {
             assert!(admitted.is_empty());
@@ -426,7 +530,8 @@ fn ebay_daily_revision_ceiling() {
         }
     }
     assert_eq!(admitted_total, EBAY_DAILY_REVISION_LIMIT as usize);
-    let (admitted, _) = admit_revisions(vec![ebay_update("A", Some("1"), 1)], &mut counters, Millis(day.0 + 86_400_000));
+    let (admitted, _) =
+        admit_revisions(vec![ebay_update("A", Some("1"), 1)], &mut counters, Millis(day.0 + 86_400_000));
     assert_eq!(admitted.len(), 1, "a new UTC day");
 }
 
@@ -446,7 +551,8 @@ fn envelope() -> Envelope {
 }
 
 fn partner(effective_dates: bool) -> TradingPartner {
-    let mut p = TradingPartner::new("acme", envelope(), ControlNumbers { interchange: 1234, group: 56, transaction: 1 });
+    let mut p =
+        TradingPartner::new("acme", envelope(), ControlNumbers { interchange: 1234, group: 56, transaction: 1 });
     p.effective_dates = effective_dates;
     p
 }
@@ -456,13 +562,21 @@ fn wholesale(partners: Vec<TradingPartner>) -> WholesaleAdapter {
 }
 
 fn wholesale_update(partner_id: &str, sku: &str, item_code: Option<&str>, quantity: i64) -> ListingUpdate {
-    update("wholesale", sku, External::Wholesale { partner_id: partner_id.into(), item_code: item_code.map(str::to_owned) }, 2, quantity, None)
+    update(
+        "wholesale",
+        sku,
+        External::Wholesale { partner_id: partner_id.into(), item_code: item_code.map(str::to_owned) },
+        2,
+        quantity,
+        None,
+    )
 }
 
 #[test]
 fn x12_golden_document() {
     let adapter = wholesale(vec![partner(true)]);
-    let updates = [wholesale_update("acme", "TEE-BLK-M", Some("ACME-778"), 7), wholesale_update("acme", "MUG-01", None, 0)];
+    let updates =
+        [wholesale_update("acme", "TEE-BLK-M", Some("ACME-778"), 7), wholesale_update("acme", "MUG-01", None, 0)];
     let built = adapter.build(&updates, now());
     let r = &only_call(&built).request;
     assert_eq!((r.method, r.path.as_str()), (Method::Post, "/edi/846"));
@@ -506,7 +620,8 @@ fn x12_envelope_is_valid_for_one_and_many_items() {
     let mut p = partner(true);
     p.max_lines_per_set = 1_000;
     p.control = ControlNumbers { interchange: 999_999_999, group: 7, transaction: 41 };
-    let updates: Vec<ListingUpdate> = (0..2_500).map(|i| wholesale_update("acme", &format!("SKU-{i:05}"), Some(&format!("P{i}")), i)).collect();
+    let updates: Vec<ListingUpdate> =
+        (0..2_500).map(|i| wholesale_update("acme", &format!("SKU-{i:05}"), Some(&format!("P{i}")), i)).collect();
     let built = wholesale(vec![p]).build(&updates, now());
     let text = &only_call(&built).request.body;
     let s = check_846(text).unwrap();
@@ -523,7 +638,8 @@ fn x12_envelope_is_valid_for_one_and_many_items() {
 
 #[test]
 fn x12_checker_catches_broken_envelopes() {
-    let built = wholesale(vec![partner(false)]).build(&[wholesale_update("acme", "A", None, 3), wholesale_update("acme", "B", None, 4)], now());
+    let built = wholesale(vec![partner(false)])
+        .build(&[wholesale_update("acme", "A", None, 3), wholesale_update("acme", "B", None, 4)], now());
     let good = only_call(&built).request.body.clone();
     assert!(check_846(&good).is_ok());
     let broken = [
@@ -574,10 +690,19 @@ fn wholesale_refuses_what_it_cannot_write() {
 fn any_external() -> impl Strategy<Value = External> {
     prop_oneof![
         (1i64..5, 1i64..3).prop_map(|(i, l)| External::Shopify { inventory_item_id: i, location_id: l }),
-        (1i64..5, proptest::option::of(1i64..4)).prop_map(|(p, v)| External::Woocommerce { product_id: p, variation_id: v }),
-        (0u8..3).prop_map(|s| External::Amazon { seller_id: "S1".into(), seller_sku: format!("A{s}"), marketplace_ids: vec!["ATVPDKIKX0DER".into()] }),
-        (0u8..3, proptest::option::of(0u8..2)).prop_map(|(s, o)| External::Ebay { sku: format!("E{s}"), offer_id: o.map(|o| o.to_string()) }),
-        (0u8..3, proptest::option::of(0u8..2)).prop_map(|(p, c)| External::Wholesale { partner_id: format!("p{p}"), item_code: c.map(|c| format!("C{c}")) }),
+        (1i64..5, proptest::option::of(1i64..4))
+            .prop_map(|(p, v)| External::Woocommerce { product_id: p, variation_id: v }),
+        (0u8..3).prop_map(|s| External::Amazon {
+            seller_id: "S1".into(),
+            seller_sku: format!("A{s}"),
+            marketplace_ids: vec!["ATVPDKIKX0DER".into()]
+        }),
+        (0u8..3, proptest::option::of(0u8..2))
+            .prop_map(|(s, o)| External::Ebay { sku: format!("E{s}"), offer_id: o.map(|o| o.to_string()) }),
+        (0u8..3, proptest::option::of(0u8..2)).prop_map(|(p, c)| External::Wholesale {
+            partner_id: format!("p{p}"),
+            item_code: c.map(|c| format!("C{c}"))
+        }),
     ]
 }
 
@@ -591,7 +716,13 @@ fn adapters() -> Vec<Box<dyn ChannelAdapter>> {
     woo.batch_limit = 3;
     let mut shop = ShopifyAdapter::new("t");
     shop.mutations_per_request = 2;
-    vec![Box::new(shop), Box::new(woo), Box::new(AmazonAdapter::new("t")), Box::new(EbayAdapter::new("t")), Box::new(wholesale(vec![p0, p1]))]
+    vec![
+        Box::new(shop),
+        Box::new(woo),
+        Box::new(AmazonAdapter::new("t")),
+        Box::new(EbayAdapter::new("t")),
+        Box::new(wholesale(vec![p0, p1])),
+    ]
 }
 
 proptest! {
@@ -642,7 +773,8 @@ fn one_consumer_batch_end_to_end() {
         alert: None,
     };
     // Delivered out of order and twice.
-    let messages: Vec<String> = [event(7, 9), event(5, 12), event(7, 9), event(6, 10)].iter().map(|e| e.to_message().unwrap()).collect();
+    let messages: Vec<String> =
+        [event(7, 9), event(5, 12), event(7, 9), event(6, 10)].iter().map(|e| e.to_message().unwrap()).collect();
     let events: Vec<StockChanged> = messages.iter().map(|m| StockChanged::from_message(m).unwrap()).collect();
     let shop = Token::parse("myshop").unwrap();
     let listings = [Listing {

@@ -83,7 +83,10 @@ mod tests {
 
     #[test]
     fn bundles_and_channel_rules() {
-        let kit = Bundle { sku: sku("KIT"), components: vec![Component { sku: sku("A"), qty: 2 }, Component { sku: sku("B"), qty: 1 }] };
+        let kit = Bundle {
+            sku: sku("KIT"),
+            components: vec![Component { sku: sku("A"), qty: 2 }, Component { sku: sku("B"), qty: 1 }],
+        };
         let bundles = BTreeMap::from([(sku("KIT"), kit)]);
         assert_eq!(ledgers_to_read(&[sku("KIT"), sku("C"), sku("A")], &bundles), vec![sku("A"), sku("B"), sku("C")]);
         let ledgers = BTreeMap::from([item("A", 9, 4), item("B", 3, 7), item("C", 10, 1)]);

@@ -24,9 +24,13 @@ pub enum CartAction {
         keyed: bool,
     },
     Get,
-    Commit { order_id: Option<Token> },
+    Commit {
+        order_id: Option<Token>,
+    },
     Release,
-    Extend { ttl_seconds: i64 },
+    Extend {
+        ttl_seconds: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,7 +43,9 @@ pub struct CartCall {
 /// The answer to a finished coordinator step.
 pub fn answer(r: &Reservation, result: Result<(), CartError>, ok_status: u16, now: Millis) -> Answer {
     match result {
-        Ok(()) => Answer { status: ok_status, body: serde_json::to_value(ReservationView::of(r, now)).unwrap_or_default() },
+        Ok(()) => {
+            Answer { status: ok_status, body: serde_json::to_value(ReservationView::of(r, now)).unwrap_or_default() }
+        }
         Err(CartError::Short(lines)) => {
             let detail = lines
                 .iter()
@@ -50,7 +56,10 @@ pub fn answer(r: &Reservation, result: Result<(), CartError>, ok_status: u16, no
         }
         Err(CartError::NotHeld(status)) => Answer::problem(&not_held_status(status)),
         Err(CartError::Unavailable(why)) => {
-            let p = Problem::new(Kind::Unavailable, format!("a SKU ledger could not be reached ({why}); retry with the same request"));
+            let p = Problem::new(
+                Kind::Unavailable,
+                format!("a SKU ledger could not be reached ({why}); retry with the same request"),
+            );
             Answer::problem(&p)
         }
     }

@@ -39,7 +39,9 @@ fn both<A, B>(a: Result<A, Problem>, b: Result<B, Problem>) -> Result<(A, B), Pr
         p.extra
             .get("errors")
             .and_then(|e| e.as_array())
-            .map(|a| a.iter().filter_map(|e| Some(FieldError::new(e["field"].as_str()?, e["message"].as_str()?))).collect())
+            .map(|a| {
+                a.iter().filter_map(|e| Some(FieldError::new(e["field"].as_str()?, e["message"].as_str()?))).collect()
+            })
             .unwrap_or_default()
     };
     match (a, b) {
@@ -59,7 +61,10 @@ fn only(method: &'static str, route: Result<CatalogRoute, Problem>) -> (&'static
 }
 
 /// The route of `method` among a path's `routes` (`HEAD` reads as `GET`), else `405`.
-fn pick<const N: usize>(method: &str, routes: [(&'static str, Result<CatalogRoute, Problem>); N]) -> Result<CatalogRoute, Problem> {
+fn pick<const N: usize>(
+    method: &str,
+    routes: [(&'static str, Result<CatalogRoute, Problem>); N],
+) -> Result<CatalogRoute, Problem> {
     let want = if method == "HEAD" { "GET" } else { method };
     let allow = routes.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", ");
     match routes.into_iter().find(|(m, _)| *m == want) {
@@ -77,38 +82,52 @@ pub fn resolve(method: &str, segs: &[&str]) -> Result<CatalogRoute, Problem> {
         ["products"] => pick(m, [only("GET", Ok(R::ListProducts))]),
         ["products", sku] => {
             let sku = sku_in_path(sku);
-            pick(m, [
-                only("GET", sku.clone().map(R::GetProduct)),
-                only("PUT", sku.clone().map(R::PutProduct)),
-                only("DELETE", sku.map(R::DeleteProduct)),
-            ])
+            pick(
+                m,
+                [
+                    only("GET", sku.clone().map(R::GetProduct)),
+                    only("PUT", sku.clone().map(R::PutProduct)),
+                    only("DELETE", sku.map(R::DeleteProduct)),
+                ],
+            )
         }
         ["locations"] => pick(m, [only("GET", Ok(R::ListLocations))]),
         ["locations", location] => {
             let location = location_in_path(location);
-            pick(m, [
-                only("GET", location.clone().map(R::GetLocation)),
-                only("PUT", location.clone().map(R::PutLocation)),
-                only("DELETE", location.map(R::DeleteLocation)),
-            ])
+            pick(
+                m,
+                [
+                    only("GET", location.clone().map(R::GetLocation)),
+                    only("PUT", location.clone().map(R::PutLocation)),
+                    only("DELETE", location.map(R::DeleteLocation)),
+                ],
+            )
         }
         ["channels"] => pick(m, [only("GET", Ok(R::ListChannels))]),
         ["channels", channel] => {
             let channel = token_in_path("channel", channel);
-            pick(m, [
-                only("GET", channel.clone().map(R::GetChannel)),
-                only("PUT", channel.clone().map(R::PutChannel)),
-                only("DELETE", channel.map(R::DeleteChannel)),
-            ])
+            pick(
+                m,
+                [
+                    only("GET", channel.clone().map(R::GetChannel)),
+                    only("PUT", channel.clone().map(R::PutChannel)),
+                    only("DELETE", channel.map(R::DeleteChannel)),
+                ],
+            )
         }
-        ["channels", channel, "listings"] => pick(m, [only("GET", token_in_path("channel", channel).map(R::ListListings))]),
+        ["channels", channel, "listings"] => {
+            pick(m, [only("GET", token_in_path("channel", channel).map(R::ListListings))])
+        }
         ["channels", channel, "listings", sku] => {
             let ids = both(token_in_path("channel", channel), sku_in_path(sku));
-            pick(m, [
-                only("GET", ids.clone().map(|(c, s)| R::GetListing(c, s))),
-                only("PUT", ids.clone().map(|(c, s)| R::PutListing(c, s))),
-                only("DELETE", ids.map(|(c, s)| R::DeleteListing(c, s))),
-            ])
+            pick(
+                m,
+                [
+                    only("GET", ids.clone().map(|(c, s)| R::GetListing(c, s))),
+                    only("PUT", ids.clone().map(|(c, s)| R::PutListing(c, s))),
+                    only("DELETE", ids.map(|(c, s)| R::DeleteListing(c, s))),
+                ],
+            )
         }
         _ => Err(Problem::new(Kind::NotFound, format!("no route /v1/{}", segs.join("/")))),
     }
@@ -128,18 +147,26 @@ mod tests {
 
     #[test]
     fn resolves_every_catalogue_route() {
-        let c = |m: &str, p: &str| routes::resolve(m, p).map(|r| match r {
-            Route::Catalog(c) => c,
-            other => panic!("not a catalogue route: {other:?}"),
-        });
+        let c = |m: &str, p: &str| {
+            routes::resolve(m, p).map(|r| match r {
+                Route::Catalog(c) => c,
+                other => panic!("not a catalogue route: {other:?}"),
+            })
+        };
         assert_eq!(c("GET", "/v1/products"), Ok(CatalogRoute::ListProducts));
         assert_eq!(c("PUT", "/v1/products/A%2FB"), Ok(CatalogRoute::PutProduct(sku("A/B"))));
         assert_eq!(c("HEAD", "/v1/products/A"), Ok(CatalogRoute::GetProduct(sku("A"))));
-        assert_eq!(c("DELETE", "/v1/locations/east"), Ok(CatalogRoute::DeleteLocation(Location::parse("east").expect("loc"))));
+        assert_eq!(
+            c("DELETE", "/v1/locations/east"),
+            Ok(CatalogRoute::DeleteLocation(Location::parse("east").expect("loc")))
+        );
         assert_eq!(c("GET", "/v1/channels/"), Ok(CatalogRoute::ListChannels));
         assert_eq!(c("PUT", "/v1/channels/shop-1"), Ok(CatalogRoute::PutChannel(token("shop-1"))));
         assert_eq!(c("GET", "/v1/channels/shop-1/listings"), Ok(CatalogRoute::ListListings(token("shop-1"))));
-        assert_eq!(c("DELETE", "/v1/channels/shop-1/listings/A"), Ok(CatalogRoute::DeleteListing(token("shop-1"), sku("A"))));
+        assert_eq!(
+            c("DELETE", "/v1/channels/shop-1/listings/A"),
+            Ok(CatalogRoute::DeleteListing(token("shop-1"), sku("A")))
+        );
         assert_eq!(routes::resolve("GET", "/v1/products").map(|r| r.role()), Ok(Role::Admin));
     }
 
@@ -153,8 +180,13 @@ mod tests {
         assert_eq!(resolve("GET", &["channels", "c", "nope"]).map_err(|p| p.kind), Err(Kind::NotFound));
         assert_eq!(resolve("GET", &["locations", "Main"]).map_err(|p| p.kind), Err(Kind::ValidationFailed));
         let both = resolve("PUT", &["channels", "bad channel", "listings", "bad sku"]).expect_err("422");
-        let fields: Vec<&str> = both.extra["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+        let fields: Vec<&str> =
+            both.extra["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
         assert_eq!(fields, ["channel", "sku"]);
-        assert_eq!(resolve("POST", &["products", "bad sku"]).map_err(|p| p.kind), Err(Kind::MethodNotAllowed), "method first");
+        assert_eq!(
+            resolve("POST", &["products", "bad sku"]).map_err(|p| p.kind),
+            Err(Kind::MethodNotAllowed),
+            "method first"
+        );
     }
 }

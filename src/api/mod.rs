@@ -10,9 +10,9 @@ pub mod requests;
 pub mod views;
 
 pub use problem::{FieldError, Kind, Problem};
-pub mod routes;
-pub mod sku_call;
 pub mod availability;
 pub mod cart_call;
 pub mod catalog_routes;
 pub mod order_call;
+pub mod routes;
+pub mod sku_call;

@@ -13,11 +13,19 @@ use crate::stock::{OrderKey, Sku};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum OrderAction {
-    Sell { lines: Vec<Line> },
-    Cancel { reason: Option<String> },
-    Fulfil { lines: Vec<Line> },
+    Sell {
+        lines: Vec<Line>,
+    },
+    Cancel {
+        reason: Option<String>,
+    },
+    Fulfil {
+        lines: Vec<Line>,
+    },
     /// Committed storefront lines, registered by the cart coordinator.
-    Attach { lines: Vec<BookLine> },
+    Attach {
+        lines: Vec<BookLine>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

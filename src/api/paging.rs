@@ -43,7 +43,8 @@ pub fn id_page(pairs: &[(String, String)], filters: &[Filter]) -> Result<IdPage,
             },
             "after" => match v.parse::<i64>() {
                 Ok(n) if n >= 0 => p.after = n,
-                _ => errors.push(FieldError::new("after", "must be a whole number, 0 or more (the previous page's next)")),
+                _ => errors
+                    .push(FieldError::new("after", "must be a whole number, 0 or more (the previous page's next)")),
             },
             "limit" => match v.parse::<i64>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => p.limit = n,
@@ -70,14 +71,19 @@ mod tests {
 
     #[test]
     fn reads_the_filters_a_listing_takes_and_ignores_the_rest() {
-        let q = id_page(&pairs(&[("channel", "shop-1"), ("sku", "TEE/M"), ("after", "7"), ("limit", "1000")]), &[Filter::Sku]).expect("valid");
+        let q = id_page(
+            &pairs(&[("channel", "shop-1"), ("sku", "TEE/M"), ("after", "7"), ("limit", "1000")]),
+            &[Filter::Sku],
+        )
+        .expect("valid");
         assert_eq!((q.channel, q.sku.map(|s| s.to_string()), q.after, q.limit), (None, Some("TEE/M".into()), 7, 1000));
         assert_eq!(id_page(&[], &[]).map(|q| q.limit), Ok(DEFAULT_PAGE));
     }
 
     #[test]
     fn names_every_faulty_parameter_in_query_order() {
-        let p = id_page(&pairs(&[("limit", "0"), ("after", "x"), ("channel", "a b")]), &[Filter::Channel]).expect_err("invalid");
+        let p = id_page(&pairs(&[("limit", "0"), ("after", "x"), ("channel", "a b")]), &[Filter::Channel])
+            .expect_err("invalid");
         assert_eq!(p.kind, Kind::ValidationFailed);
         let errors = p.extra.get("errors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
         let fields: Vec<&str> = errors.iter().filter_map(|e| e.get("field").and_then(|f| f.as_str())).collect();

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::stock::{LedgerError, HoldStatus};
+use crate::stock::{HoldStatus, LedgerError};
 
 /// The stable problem types. `type` is `/problems/<slug>`; the Worker serves that page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -139,11 +139,7 @@ impl Problem {
 
     /// A validation failure naming the fields at fault.
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
         Problem::new(Kind::ValidationFailed, detail).with("errors", errors)
     }
 
@@ -169,7 +165,8 @@ impl Problem {
 /// validation result, so one answer names every faulty field, the key first.
 pub fn with_key_fault<T>(key_fault: Option<&Problem>, body: Result<T, Problem>) -> Result<T, Problem> {
     let Some(key) = key_fault else { return body };
-    let errors_of = |p: &Problem| -> Vec<Value> { p.extra.get("errors").and_then(|e| e.as_array().cloned()).unwrap_or_default() };
+    let errors_of =
+        |p: &Problem| -> Vec<Value> { p.extra.get("errors").and_then(|e| e.as_array().cloned()).unwrap_or_default() };
     match body {
         Ok(_) => Err(key.clone()),
         Err(p) if p.kind == Kind::ValidationFailed => {
@@ -206,7 +203,9 @@ pub fn from_ledger(sku: &str, e: &LedgerError) -> Problem {
         }
         LedgerError::NegativeOnHand { .. } => Problem::new(Kind::NegativeOnHand, detail),
         LedgerError::HoldNotFound => Problem::new(Kind::ReservationNotFound, detail),
-        LedgerError::HoldNotHeld(s) => Problem::new(Kind::ReservationNotHeld, detail).with("reservation_status", s.as_str()),
+        LedgerError::HoldNotHeld(s) => {
+            Problem::new(Kind::ReservationNotHeld, detail).with("reservation_status", s.as_str())
+        }
         LedgerError::HoldConflict => Problem::new(Kind::ReservationConflict, detail),
         LedgerError::OrderNotFound => Problem::new(Kind::OrderNotFound, detail),
         LedgerError::OrderCancelled => Problem::new(Kind::OrderCancelled, detail),
@@ -240,11 +239,7 @@ mod tests {
 
     #[test]
     fn insufficient_stock_lists_the_short_line() {
-        let e = LedgerError::InsufficientStock {
-            location: crate::stock::Location::main(),
-            requested: 3,
-            available: 1,
-        };
+        let e = LedgerError::InsufficientStock { location: crate::stock::Location::main(), requested: 3, available: 1 };
         let v = from_ledger("A-1", &e).to_json();
         assert_eq!(v["type"], "/problems/insufficient-stock");
         assert_eq!(v["status"], 409);

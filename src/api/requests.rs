@@ -1,4 +1,4 @@
-//! The request bodies of API.md, validated into typed values. Every fault names its field.
+//! The request bodies of docs/api.md, validated into typed values. Every fault names its field.
 
 use serde::{Deserialize, Serialize};
 
@@ -141,8 +141,7 @@ pub fn create_reservation(body: &[u8]) -> Result<CreateReservation, Problem> {
             f.fault("id", format!("must be at most {MAX_RESERVATION_ID_LEN} characters"));
         }
         let lines = lines(f, false);
-        let ttl_seconds =
-            f.int_opt("ttl_seconds", MIN_TTL_SECONDS..=MAX_TTL_SECONDS).unwrap_or(DEFAULT_TTL_SECONDS);
+        let ttl_seconds = f.int_opt("ttl_seconds", MIN_TTL_SECONDS..=MAX_TTL_SECONDS).unwrap_or(DEFAULT_TTL_SECONDS);
         let channel = f.id_opt("channel", Token::parse);
         let reference = f.text_opt("reference", MAX_TEXT_LEN);
         Some(CreateReservation { id, lines: lines?, ttl_seconds, channel, reference })
@@ -262,7 +261,9 @@ pub fn journal_query(pairs: &[(String, String)]) -> Result<(u64, usize), Problem
 
 /// `POST /v1/imports?format=&mode=&dry_run=`: the format (detected from the header when
 /// absent), the mode (default `set`) and whether to change nothing.
-pub fn import_query(pairs: &[(String, String)]) -> Result<(Option<crate::import::Format>, crate::import::Mode, bool), Problem> {
+pub fn import_query(
+    pairs: &[(String, String)],
+) -> Result<(Option<crate::import::Format>, crate::import::Mode, bool), Problem> {
     let mut errors = Vec::new();
     let mut format = None;
     let mut mode = crate::import::Mode::Set;
@@ -296,7 +297,8 @@ pub fn import_query(pairs: &[(String, String)]) -> Result<(Option<crate::import:
 pub fn export_query(pairs: &[(String, String)]) -> Result<crate::import::Format, Problem> {
     match pairs.iter().find(|(k, _)| k == "format") {
         None => Ok(crate::import::Format::Plain),
-        Some((_, v)) => crate::import::Format::from_query(v).map_err(|e| Problem::invalid(vec![FieldError::new("format", e.to_string())])),
+        Some((_, v)) => crate::import::Format::from_query(v)
+            .map_err(|e| Problem::invalid(vec![FieldError::new("format", e.to_string())])),
     }
 }
 
@@ -317,7 +319,10 @@ mod tests {
     use super::*;
 
     fn fields_of(p: &Problem) -> Vec<String> {
-        p.extra["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_owned()).collect()).unwrap_or_default()
+        p.extra["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_owned()).collect())
+            .unwrap_or_default()
     }
 
     #[test]

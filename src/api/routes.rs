@@ -32,7 +32,10 @@ pub enum Route {
     ReleaseReservation(Token),
     ExtendReservation(Token),
     Sales,
-    CancelSale { channel: Token, order_id: Token },
+    CancelSale {
+        channel: Token,
+        order_id: Token,
+    },
     Fulfilments,
     /// `POST /v1/imports`: a stock file.
     Import,
@@ -70,7 +73,9 @@ pub enum Route {
 impl Route {
     pub fn role(&self) -> Role {
         match self {
-            Route::Health | Route::OpenApi | Route::ProblemPage(_) | Route::Webhook(_) | Route::EbayChallenge => Role::Public,
+            Route::Health | Route::OpenApi | Route::ProblemPage(_) | Route::Webhook(_) | Route::EbayChallenge => {
+                Role::Public
+            }
             Route::Availability
             | Route::CreateReservation
             | Route::GetReservation(_)
@@ -212,10 +217,7 @@ mod tests {
 
     #[test]
     fn percent_encoded_sku_with_slash() {
-        assert_eq!(
-            resolve("GET", "/v1/skus/A%2FB"),
-            Ok(Route::GetSku(Sku::parse("A/B").expect("sku")))
-        );
+        assert_eq!(resolve("GET", "/v1/skus/A%2FB"), Ok(Route::GetSku(Sku::parse("A/B").expect("sku"))));
     }
 
     #[test]
@@ -245,7 +247,8 @@ mod tests {
         // eBay validates the endpoint with a GET carrying `challenge_code`.
         assert_eq!(resolve("GET", "/v1/webhooks/ebay").map(|r| r.role()), Ok(Role::Public));
         assert_eq!(resolve("PUT", "/v1/webhooks/ebay").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
-        for (m, path) in [("GET", "/v1/inbound/drift"), ("GET", "/v1/inbound/polls"), ("POST", "/v1/inbound/polls/run")] {
+        for (m, path) in [("GET", "/v1/inbound/drift"), ("GET", "/v1/inbound/polls"), ("POST", "/v1/inbound/polls/run")]
+        {
             assert_eq!(resolve(m, path).map(|r| r.role()), Ok(Role::Admin), "{m} {path}");
             assert!(!is_public(path));
         }

@@ -126,7 +126,12 @@ mod tests {
     fn a_refused_command_rolls_back_the_earlier_ones_of_the_call() {
         let sku = Sku::parse("A").expect("sku");
         let mut l = Ledger::new();
-        let set = |n| Command::Set { location: Location::main(), on_hand: n, expected_version: None, cause: Cause::default() };
+        let set = |n| Command::Set {
+            location: Location::main(),
+            on_hand: n,
+            expected_version: None,
+            cause: Cause::default(),
+        };
         let bad = Command::Adjust { location: Location::main(), delta: -100, cause: Cause::default() };
         let a = handle(&mut l, &sku, SkuAction::Apply { commands: vec![set(5), bad] }, Millis(1));
         assert_eq!(a.status, 409);

@@ -1,4 +1,4 @@
-//! Response bodies of API.md, built from core state.
+//! Response bodies of docs/api.md, built from core state.
 
 use serde::Serialize;
 
@@ -71,11 +71,16 @@ impl AvailabilityItem {
     pub fn of(sku: &Sku, l: &Ledger) -> AvailabilityItem {
         let t = l.totals();
         let room = (l.backorder_limit() - t.shortfall()).max(0);
-        AvailabilityItem { sku: sku.to_string(), available: t.available, sellable: t.available + room, version: l.version() }
+        AvailabilityItem {
+            sku: sku.to_string(),
+            available: t.available,
+            sellable: t.available + room,
+            version: l.version(),
+        }
     }
 }
 
-/// One journal entry as API.md shows it.
+/// One journal entry as docs/api.md shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EntryView {
     pub seq: u64,

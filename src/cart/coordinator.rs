@@ -126,7 +126,13 @@ fn first_unavailable(replies: &[SkuReply]) -> Option<String> {
 
 /// Releases every hold of the cart and ends it with `outcome`. If a SKU cannot be reached the
 /// cart stays in `Releasing` for [`resume`]; the holds expire by their own deadline regardless.
-async fn release_all<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, outcome: End, now: Millis) -> bool {
+async fn release_all<P: SkuPort, S: CartStore>(
+    port: &P,
+    store: &S,
+    r: &mut Reservation,
+    outcome: End,
+    now: Millis,
+) -> bool {
     transition(store, r, Phase::Releasing { outcome }, now);
     let replies = fan_out(port, &r.parts, |_| Command::Release { hold: hold(r) }).await;
     if first_unavailable(&replies).is_some() {
@@ -137,7 +143,12 @@ async fn release_all<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Rese
 }
 
 /// Places every hold of a cart in phase `Creating` (already saved by the caller).
-pub async fn create<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, now: Millis) -> Result<(), CartError> {
+pub async fn create<P: SkuPort, S: CartStore>(
+    port: &P,
+    store: &S,
+    r: &mut Reservation,
+    now: Millis,
+) -> Result<(), CartError> {
     let replies = fan_out(port, &r.parts, |p| Command::Reserve {
         hold: hold(r),
         lines: p.lines.clone(),
@@ -219,7 +230,13 @@ async fn unpin_all<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reserv
     }
 }
 
-async fn commit_all<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, order: OrderKey, now: Millis) -> Result<(), CartError> {
+async fn commit_all<P: SkuPort, S: CartStore>(
+    port: &P,
+    store: &S,
+    r: &mut Reservation,
+    order: OrderKey,
+    now: Millis,
+) -> Result<(), CartError> {
     let replies = fan_out(port, &r.parts, |_| Command::Commit { hold: hold(r), order: order.clone() }).await;
     if let Some(why) = first_unavailable(&replies) {
         return Err(CartError::Unavailable(why));
@@ -261,7 +278,12 @@ pub async fn extend<P: SkuPort, S: CartStore>(
 }
 
 /// Releases a held cart. Releasing a released or expired cart is a no-op.
-pub async fn release<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, now: Millis) -> Result<(), CartError> {
+pub async fn release<P: SkuPort, S: CartStore>(
+    port: &P,
+    store: &S,
+    r: &mut Reservation,
+    now: Millis,
+) -> Result<(), CartError> {
     let outcome = match &r.phase {
         Phase::Ended { outcome: End::Released | End::Expired } => return Ok(()),
         Phase::Releasing { outcome } => *outcome,
@@ -277,7 +299,12 @@ pub async fn release<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Rese
 }
 
 /// Finishes or undoes whatever step the cart was interrupted in (the coordinator's alarm).
-pub async fn resume<P: SkuPort, S: CartStore>(port: &P, store: &S, r: &mut Reservation, now: Millis) -> Result<(), CartError> {
+pub async fn resume<P: SkuPort, S: CartStore>(
+    port: &P,
+    store: &S,
+    r: &mut Reservation,
+    now: Millis,
+) -> Result<(), CartError> {
     match r.phase.clone() {
         Phase::Creating => create(port, store, r, now).await,
         Phase::Pinning { .. } => {

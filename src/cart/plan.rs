@@ -49,12 +49,17 @@ pub fn plan(lines: &[Line]) -> Result<Vec<Part>, Problem> {
     }
 }
 
-/// The merged lines of a plan, as API.md lists them.
+/// The merged lines of a plan, as docs/api.md lists them.
 pub fn lines_of(parts: &[Part]) -> Vec<Line> {
     parts
         .iter()
         .flat_map(|p| {
-            p.lines.iter().map(|(loc, qty)| Line { sku: p.sku.clone(), qty: *qty, location: loc.clone(), line_id: None })
+            p.lines.iter().map(|(loc, qty)| Line {
+                sku: p.sku.clone(),
+                qty: *qty,
+                location: loc.clone(),
+                line_id: None,
+            })
         })
         .collect()
 }
@@ -64,12 +69,7 @@ mod tests {
     use super::*;
 
     fn line(sku: &str, qty: i64, loc: &str) -> Line {
-        Line {
-            sku: Sku::parse(sku).expect("sku"),
-            qty,
-            location: Location::parse(loc).expect("loc"),
-            line_id: None,
-        }
+        Line { sku: Sku::parse(sku).expect("sku"), qty, location: Location::parse(loc).expect("loc"), line_id: None }
     }
 
     #[test]

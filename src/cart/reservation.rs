@@ -17,15 +17,27 @@ pub enum Phase {
     Creating,
     Held,
     /// Holds are being pinned for a commit. Resume: unpin (the commit was not confirmed).
-    Pinning { order: OrderKey },
+    Pinning {
+        order: OrderKey,
+    },
     /// Every hold is pinned; commits are being applied. Resume: commit again until done.
-    Committing { order: OrderKey },
-    Committed { order: OrderKey },
+    Committing {
+        order: OrderKey,
+    },
+    Committed {
+        order: OrderKey,
+    },
     /// Holds are moving to a new deadline. Resume: extend again.
-    Extending { expires_at: Millis },
+    Extending {
+        expires_at: Millis,
+    },
     /// Holds are being released; `outcome` is the status the cart ends in.
-    Releasing { outcome: End },
-    Ended { outcome: End },
+    Releasing {
+        outcome: End,
+    },
+    Ended {
+        outcome: End,
+    },
 }
 
 /// How a cart that is no longer held ended.
@@ -67,7 +79,7 @@ impl Reservation {
         Token::parse(&format!("{}#{}", self.id, self.attempt)).unwrap_or_else(|_| self.id.clone())
     }
 
-    /// The status API.md shows: `held`, `committed`, `released` or `expired`
+    /// The status docs/api.md shows: `held`, `committed`, `released` or `expired`
     /// (`pending` while being created or changed).
     pub fn status(&self, now: Millis) -> &'static str {
         match &self.phase {
@@ -87,7 +99,11 @@ impl Reservation {
     pub fn in_transition(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Creating | Phase::Pinning { .. } | Phase::Committing { .. } | Phase::Extending { .. } | Phase::Releasing { .. }
+            Phase::Creating
+                | Phase::Pinning { .. }
+                | Phase::Committing { .. }
+                | Phase::Extending { .. }
+                | Phase::Releasing { .. }
         )
     }
 

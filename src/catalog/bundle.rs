@@ -86,7 +86,8 @@ pub fn expand(lines: Vec<Line>, bundles: &std::collections::BTreeMap<Sku, Bundle
             continue;
         };
         for mut c in b.lines(line.qty, &line.location)? {
-            c.line_id = line.line_id.as_ref().and_then(|id| crate::stock::Token::parse(&format!("{id}/{}", c.sku)).ok());
+            c.line_id =
+                line.line_id.as_ref().and_then(|id| crate::stock::Token::parse(&format!("{id}/{}", c.sku)).ok());
             out.push(c);
         }
     }
@@ -106,7 +107,10 @@ mod tests {
     }
 
     fn kit() -> Bundle {
-        Bundle { sku: sku("KIT"), components: vec![Component { sku: sku("A"), qty: 2 }, Component { sku: sku("B"), qty: 1 }] }
+        Bundle {
+            sku: sku("KIT"),
+            components: vec![Component { sku: sku("A"), qty: 2 }, Component { sku: sku("B"), qty: 1 }],
+        }
     }
 
     #[test]
@@ -125,7 +129,12 @@ mod tests {
     fn expansion_replaces_bundle_lines_only() {
         let bundles = std::collections::BTreeMap::from([(sku("KIT"), kit())]);
         let lines = vec![
-            Line { sku: sku("KIT"), qty: 2, location: Location::main(), line_id: Some(crate::stock::Token::parse("7").expect("id")) },
+            Line {
+                sku: sku("KIT"),
+                qty: 2,
+                location: Location::main(),
+                line_id: Some(crate::stock::Token::parse("7").expect("id")),
+            },
             Line { sku: sku("C"), qty: 1, location: Location::main(), line_id: None },
         ];
         let out = expand(lines, &bundles).expect("expand");

@@ -119,7 +119,14 @@ fn bool_opt(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str) -> Option<
 }
 
 /// An optional string member that must satisfy `ok` (described by `rule`), at most `max` characters.
-fn string_opt(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str, max: usize, ok: fn(&str) -> bool, rule: &str) -> Option<String> {
+fn string_opt(
+    f: &mut Fields<'_>,
+    obj: &Map<String, Value>,
+    name: &str,
+    max: usize,
+    ok: fn(&str) -> bool,
+    rule: &str,
+) -> Option<String> {
     match obj.get(name) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => {
@@ -142,7 +149,14 @@ fn string_opt(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str, max: usi
     }
 }
 
-fn string_req(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str, max: usize, ok: fn(&str) -> bool, rule: &str) -> Option<String> {
+fn string_req(
+    f: &mut Fields<'_>,
+    obj: &Map<String, Value>,
+    name: &str,
+    max: usize,
+    ok: fn(&str) -> bool,
+    rule: &str,
+) -> Option<String> {
     if obj.get(name).is_none_or(Value::is_null) {
         f.fault(name, "is required");
         return None;
@@ -216,7 +230,8 @@ impl Product {
         if let Some(t) = self.low_stock_threshold {
             m.insert("low_stock_threshold".into(), Value::from(t));
         }
-        let components: Vec<Value> = self.components.iter().map(|c| json!({"sku": c.sku.as_str(), "qty": c.qty})).collect();
+        let components: Vec<Value> =
+            self.components.iter().map(|c| json!({"sku": c.sku.as_str(), "qty": c.qty})).collect();
         m.insert("components".into(), Value::Array(components));
         stamps.put(&mut m);
         Value::Object(m)
@@ -251,7 +266,14 @@ pub fn product(sku: &Sku, body: &[u8]) -> Result<Product, Problem> {
     let title = f.text_opt("title", MAX_TEXT_LEN).filter(|t| !t.is_empty());
     let barcode = match obj.get("barcode") {
         Some(Value::String(s)) if s.is_empty() => None,
-        _ => string_opt(&mut f, &obj, "barcode", MAX_BARCODE_LEN, no_space, "may not contain spaces or control characters"),
+        _ => string_opt(
+            &mut f,
+            &obj,
+            "barcode",
+            MAX_BARCODE_LEN,
+            no_space,
+            "may not contain spaces or control characters",
+        ),
     };
     let tracked = bool_opt(&mut f, &obj, "tracked").unwrap_or(true);
     let backorder_limit = f.int_opt("backorder_limit", 0..=MAX_BACKORDER_LIMIT);
@@ -288,7 +310,10 @@ pub fn product(sku: &Sku, body: &[u8]) -> Result<Product, Problem> {
             errors.push(FieldError::new(bundle_fault_field(&components, &e), e.to_string()));
         }
     }
-    finish(errors, Some(Product { sku: sku.clone(), title, barcode, tracked, backorder_limit, low_stock_threshold, components }))
+    finish(
+        errors,
+        Some(Product { sku: sku.clone(), title, barcode, tracked, backorder_limit, low_stock_threshold, components }),
+    )
 }
 
 /// Bundles do not nest: a component may not be a bundle, and a SKU that is a component of a
@@ -307,7 +332,11 @@ pub fn nesting_faults(product: &Product, component_bundles: &[String], parent_bu
     if !product.components.is_empty() && !parent_bundles.is_empty() {
         out.push(FieldError::new(
             "components",
-            format!("{} is a component of {}; a component cannot be a bundle (bundles do not nest)", product.sku, parent_bundles.join(", ")),
+            format!(
+                "{} is a component of {}; a component cannot be a bundle (bundles do not nest)",
+                product.sku,
+                parent_bundles.join(", ")
+            ),
         ));
     }
     out
@@ -337,7 +366,14 @@ pub fn location(location: &crate::stock::Location, body: &[u8]) -> Result<Locati
     let obj = parse_object(body)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(&obj, "", &mut errors);
-    let name = string_req(&mut f, &obj, "name", MAX_NAME_LEN, plain, "may not contain control characters or start or end with spaces");
+    let name = string_req(
+        &mut f,
+        &obj,
+        "name",
+        MAX_NAME_LEN,
+        plain,
+        "may not contain control characters or start or end with spaces",
+    );
     finish(errors, name.map(|name| LocationRecord { location: location.clone(), name }))
 }
 
@@ -356,8 +392,13 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 5] =
-        [ChannelKind::Shopify, ChannelKind::Woocommerce, ChannelKind::Amazon, ChannelKind::Ebay, ChannelKind::Wholesale];
+    pub const ALL: [ChannelKind; 5] = [
+        ChannelKind::Shopify,
+        ChannelKind::Woocommerce,
+        ChannelKind::Amazon,
+        ChannelKind::Ebay,
+        ChannelKind::Wholesale,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -417,7 +458,10 @@ pub fn channel(id: &Token, body: &[u8]) -> Result<Channel, Problem> {
     let obj = parse_object(body)?;
     let mut errors = Vec::new();
     if id.as_str() == OrderKey::DIRECT {
-        errors.push(FieldError::new("channel", format!("{:?} is reserved for the storefront's own orders", OrderKey::DIRECT)));
+        errors.push(FieldError::new(
+            "channel",
+            format!("{:?} is reserved for the storefront's own orders", OrderKey::DIRECT),
+        ));
     }
     let mut f = Fields::new(&obj, "", &mut errors);
     let kind = match obj.get("kind") {
@@ -437,7 +481,8 @@ pub fn channel(id: &Token, body: &[u8]) -> Result<Channel, Problem> {
             None
         }
     };
-    let account = string_req(&mut f, &obj, "account", MAX_ACCOUNT_LEN, no_space, "may not contain spaces or control characters");
+    let account =
+        string_req(&mut f, &obj, "account", MAX_ACCOUNT_LEN, no_space, "may not contain spaces or control characters");
     let enabled = bool_opt(&mut f, &obj, "enabled").unwrap_or(true);
     let credentials_secret = match obj.get("credentials_secret") {
         None | Some(Value::Null) => None,
@@ -469,7 +514,9 @@ pub fn channel(id: &Token, body: &[u8]) -> Result<Channel, Problem> {
         }
     };
     let value = match (kind, account) {
-        (Some(kind), Some(account)) => Some(Channel { channel: id.clone(), kind, account, enabled, credentials_secret, settings }),
+        (Some(kind), Some(account)) => {
+            Some(Channel { channel: id.clone(), kind, account, enabled, credentials_secret, settings })
+        }
         _ => None,
     };
     finish(errors, value)
@@ -480,7 +527,11 @@ pub fn kind_change_fault(old: ChannelKind, new: ChannelKind, listings: i64) -> O
     (old != new && listings > 0).then(|| {
         FieldError::new(
             "kind",
-            format!("cannot change from {} to {} while the channel has {listings} listing(s); delete them first", old.as_str(), new.as_str()),
+            format!(
+                "cannot change from {} to {} while the channel has {listings} listing(s); delete them first",
+                old.as_str(),
+                new.as_str()
+            ),
         )
     })
 }
@@ -673,7 +724,14 @@ fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> 
         }
         ChannelKind::Amazon => {
             let seller_id = string_req(f, obj, "seller_id", 64, alnum, "may only contain A-Z a-z 0-9");
-            let seller_sku = string_req(f, obj, "seller_sku", 40, plain, "may not contain control characters or start or end with spaces");
+            let seller_sku = string_req(
+                f,
+                obj,
+                "seller_sku",
+                40,
+                plain,
+                "may not contain control characters or start or end with spaces",
+            );
             let mut marketplace_ids: Vec<String> = Vec::new();
             let mut ok = true;
             match obj.get("marketplace_ids") {
@@ -701,7 +759,10 @@ fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> 
                                 }
                             }
                             _ => {
-                                f.fault(&format!("marketplace_ids[{i}]"), "must be a marketplace id: 1-32 of A-Z 0-9 (e.g. ATVPDKIKX0DER)");
+                                f.fault(
+                                    &format!("marketplace_ids[{i}]"),
+                                    "must be a marketplace id: 1-32 of A-Z 0-9 (e.g. ATVPDKIKX0DER)",
+                                );
                                 ok = false;
                             }
                         }
@@ -716,15 +777,30 @@ fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> 
             Some(External::Amazon { seller_id: seller_id?, seller_sku: seller_sku?, marketplace_ids: ids? })
         }
         ChannelKind::Ebay => {
-            let sku = string_req(f, obj, "sku", 50, plain, "may not contain control characters or start or end with spaces");
-            let offer_id = string_opt(f, obj, "offer_id", 64, |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "may only contain A-Z a-z 0-9 - _");
+            let sku =
+                string_req(f, obj, "sku", 50, plain, "may not contain control characters or start or end with spaces");
+            let offer_id = string_opt(
+                f,
+                obj,
+                "offer_id",
+                64,
+                |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "may only contain A-Z a-z 0-9 - _",
+            );
             let offer_bad = obj.get("offer_id").is_some_and(|v| !v.is_null()) && offer_id.is_none();
             let sku = sku?;
             (!offer_bad).then_some(External::Ebay { sku, offer_id })
         }
         ChannelKind::Wholesale => {
             let partner_id = f.id("partner_id", Token::parse).map(String::from);
-            let item_code = string_opt(f, obj, "item_code", 128, plain, "may not contain control characters or start or end with spaces");
+            let item_code = string_opt(
+                f,
+                obj,
+                "item_code",
+                128,
+                plain,
+                "may not contain control characters or start or end with spaces",
+            );
             let code_bad = obj.get("item_code").is_some_and(|v| !v.is_null()) && item_code.is_none();
             let partner_id = partner_id?;
             (!code_bad).then_some(External::Wholesale { partner_id, item_code })
@@ -788,7 +864,14 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
     let mut errors = Vec::new();
     let external_value = match obj.get("external") {
         None | Some(Value::Null) => {
-            errors.push(FieldError::new("external", format!("is required: the SKU's identity on this {} channel ({})", kind.as_str(), external_fields(kind).join(", "))));
+            errors.push(FieldError::new(
+                "external",
+                format!(
+                    "is required: the SKU's identity on this {} channel ({})",
+                    kind.as_str(),
+                    external_fields(kind).join(", ")
+                ),
+            ));
             None
         }
         Some(Value::Object(e)) => {
@@ -853,7 +936,10 @@ pub fn page_query(pairs: &[(String, String)]) -> Result<PageQuery, Problem> {
     for (k, v) in pairs {
         match k.as_str() {
             "after" if v.chars().count() <= crate::stock::limits::MAX_ID_LEN => q.after = v.clone(),
-            "after" => errors.push(FieldError::new("after", format!("must be at most {} characters", crate::stock::limits::MAX_ID_LEN))),
+            "after" => errors.push(FieldError::new(
+                "after",
+                format!("must be at most {} characters", crate::stock::limits::MAX_ID_LEN),
+            )),
             "limit" => match v.parse::<usize>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => q.limit = n,
                 _ => errors.push(FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}"))),
@@ -901,7 +987,12 @@ mod tests {
         Token::parse(s).expect("token")
     }
     fn fields(p: &Problem) -> Vec<String> {
-        p.extra["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().unwrap_or("").to_owned()).collect()
+        p.extra["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or("").to_owned())
+            .collect()
     }
     fn body(v: Value) -> Vec<u8> {
         v.to_string().into_bytes()
@@ -914,7 +1005,10 @@ mod tests {
         assert!(p.tracked);
         assert!(p.bundle().is_none());
         let v = p.to_json(T);
-        assert_eq!(v, json!({"sku":"TEE-1","tracked":true,"components":[],"created_at":"1970-01-01T00:00:00.000Z","updated_at":"1970-01-01T00:00:01.000Z"}));
+        assert_eq!(
+            v,
+            json!({"sku":"TEE-1","tracked":true,"components":[],"created_at":"1970-01-01T00:00:00.000Z","updated_at":"1970-01-01T00:00:01.000Z"})
+        );
         let p = product(&sku("KIT"), &body(json!({"title":"Kit","barcode":"0123456789012","tracked":false,"backorder_limit":5,"low_stock_threshold":2,"components":[{"sku":"A","qty":2},{"sku":"B","qty":1}]}))).expect("kit");
         assert_eq!(p.bundle().expect("bundle").available(|s| if s.as_str() == "A" { 7 } else { 9 }), 3);
         assert_eq!(p.to_json(T)["components"], json!([{"sku":"A","qty":2},{"sku":"B","qty":1}]));
@@ -932,14 +1026,29 @@ mod tests {
         assert_eq!(p.kind, Kind::ValidationFailed);
         assert_eq!(
             fields(&p),
-            ["title", "barcode", "tracked", "backorder_limit", "low_stock_threshold", "components[4]", "components[0].qty", "components[1].sku", "components[2].sku", "components[3].sku"]
+            [
+                "title",
+                "barcode",
+                "tracked",
+                "backorder_limit",
+                "low_stock_threshold",
+                "components[4]",
+                "components[0].qty",
+                "components[1].sku",
+                "components[2].sku",
+                "components[3].sku"
+            ]
         );
-        let dup = product(&sku("KIT"), &body(json!({"components": [{"sku": "A", "qty": 1}, {"sku": "A", "qty": 2}]}))).expect_err("dup");
+        let dup = product(&sku("KIT"), &body(json!({"components": [{"sku": "A", "qty": 1}, {"sku": "A", "qty": 2}]})))
+            .expect_err("dup");
         assert_eq!(fields(&dup), ["components[1].sku"]);
         let not_array = product(&sku("KIT"), &body(json!({"components": {"sku": "A"}}))).expect_err("not array");
         assert_eq!(fields(&not_array), ["components"]);
         let too_many: Vec<Value> = (0..101).map(|i| json!({"sku": format!("C{i}"), "qty": 1})).collect();
-        assert_eq!(fields(&product(&sku("KIT"), &body(json!({"components": too_many}))).expect_err("many")), ["components"]);
+        assert_eq!(
+            fields(&product(&sku("KIT"), &body(json!({"components": too_many}))).expect_err("many")),
+            ["components"]
+        );
         assert_eq!(product(&sku("KIT"), b"[]").expect_err("array").kind, Kind::InvalidJson);
     }
 
@@ -953,7 +1062,9 @@ mod tests {
 
     #[test]
     fn bundles_do_not_nest() {
-        let kit = product(&sku("KIT"), &body(json!({"components": [{"sku": "A", "qty": 1}, {"sku": "BOX", "qty": 1}]}))).expect("kit");
+        let kit =
+            product(&sku("KIT"), &body(json!({"components": [{"sku": "A", "qty": 1}, {"sku": "BOX", "qty": 1}]})))
+                .expect("kit");
         let f = nesting_faults(&kit, &["BOX".into()], &[]);
         assert_eq!(f.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["components[1].sku"]);
         let f = nesting_faults(&kit, &[], &["MEGA".into()]);
@@ -983,7 +1094,13 @@ mod tests {
         let p = channel(&token("direct"), &body(json!({"kind": "etsy", "account": "a b", "enabled": 1, "credentials_secret": "shpat_123abc", "settings": {"on_drift": "ignore"}}))).expect_err("bad");
         assert_eq!(fields(&p), ["channel", "kind", "account", "enabled", "credentials_secret", "settings.on_drift"]);
         assert_eq!(fields(&channel(&token("c"), b"{}").expect_err("empty")), ["kind", "account"]);
-        assert_eq!(fields(&channel(&token("c"), &body(json!({"kind": "ebay", "account": "me", "settings": []}))).expect_err("settings")), ["settings"]);
+        assert_eq!(
+            fields(
+                &channel(&token("c"), &body(json!({"kind": "ebay", "account": "me", "settings": []})))
+                    .expect_err("settings")
+            ),
+            ["settings"]
+        );
         assert!(is_secret_name("A"));
         assert!(is_secret_name(&format!("A{}", "B".repeat(63))));
         assert!(!is_secret_name(&format!("A{}", "B".repeat(64))));
@@ -996,8 +1113,20 @@ mod tests {
     #[test]
     fn shopify_identities_accept_numbers_digit_strings_and_gids() {
         let ch = token("shop");
-        let a = listing(ChannelKind::Shopify, &ch, &sku("A"), &body(json!({"external": {"inventory_item_id": 123, "location_id": "gid://shopify/Location/9"}}))).expect("a");
-        let b = listing(ChannelKind::Shopify, &ch, &sku("B"), &body(json!({"external": {"inventory_item_id": "gid://shopify/InventoryItem/123", "location_id": "9"}}))).expect("b");
+        let a = listing(
+            ChannelKind::Shopify,
+            &ch,
+            &sku("A"),
+            &body(json!({"external": {"inventory_item_id": 123, "location_id": "gid://shopify/Location/9"}})),
+        )
+        .expect("a");
+        let b = listing(
+            ChannelKind::Shopify,
+            &ch,
+            &sku("B"),
+            &body(json!({"external": {"inventory_item_id": "gid://shopify/InventoryItem/123", "location_id": "9"}})),
+        )
+        .expect("b");
         assert_eq!(a.external, b.external);
         assert_eq!(a.identity(), "shopify:inventory_item:123");
         assert_eq!(a.rule, ListingRule::default());
@@ -1014,19 +1143,46 @@ mod tests {
         let s = sku("S-1");
         let ok = |kind, e: Value| listing(kind, &ch, &s, &body(json!({"external": e}))).expect("valid").identity();
         assert_eq!(ok(ChannelKind::Woocommerce, json!({"product_id": 12})), "woocommerce:product:12");
-        assert_eq!(ok(ChannelKind::Woocommerce, json!({"product_id": 12, "variation_id": 34})), "woocommerce:product:12:variation:34");
+        assert_eq!(
+            ok(ChannelKind::Woocommerce, json!({"product_id": 12, "variation_id": 34})),
+            "woocommerce:product:12:variation:34"
+        );
         assert_eq!(identity::woocommerce(12, Some(0)), "woocommerce:product:12");
-        assert_eq!(ok(ChannelKind::Amazon, json!({"seller_id": "A2EUQ1WTGCTBG2", "seller_sku": "TEE 1", "marketplace_ids": ["ATVPDKIKX0DER"]})), "amazon:A2EUQ1WTGCTBG2:TEE 1");
+        assert_eq!(
+            ok(
+                ChannelKind::Amazon,
+                json!({"seller_id": "A2EUQ1WTGCTBG2", "seller_sku": "TEE 1", "marketplace_ids": ["ATVPDKIKX0DER"]})
+            ),
+            "amazon:A2EUQ1WTGCTBG2:TEE 1"
+        );
         assert_eq!(ok(ChannelKind::Ebay, json!({"sku": "E-1", "offer_id": "5005317010"})), "ebay:sku:E-1");
-        assert_eq!(ok(ChannelKind::Wholesale, json!({"partner_id": "acme", "item_code": "X9"})), "wholesale:acme|item:X9");
+        assert_eq!(
+            ok(ChannelKind::Wholesale, json!({"partner_id": "acme", "item_code": "X9"})),
+            "wholesale:acme|item:X9"
+        );
         assert_eq!(ok(ChannelKind::Wholesale, json!({"partner_id": "acme"})), "wholesale:acme|sku:S-1");
 
         let bad = |kind, e: Value| fields(&listing(kind, &ch, &s, &body(json!({"external": e}))).expect_err("invalid"));
-        assert_eq!(bad(ChannelKind::Woocommerce, json!({"product_id": 0, "variation_id": "3"})), ["external.product_id", "external.variation_id"]);
-        assert_eq!(bad(ChannelKind::Amazon, json!({"seller_id": "a-b", "marketplace_ids": []})), ["external.seller_id", "external.seller_sku", "external.marketplace_ids"]);
-        assert_eq!(bad(ChannelKind::Amazon, json!({"seller_id": "A", "seller_sku": "x", "marketplace_ids": ["ok1", "OK", "OK"]})), ["external.marketplace_ids[0]", "external.marketplace_ids[2]"]);
+        assert_eq!(
+            bad(ChannelKind::Woocommerce, json!({"product_id": 0, "variation_id": "3"})),
+            ["external.product_id", "external.variation_id"]
+        );
+        assert_eq!(
+            bad(ChannelKind::Amazon, json!({"seller_id": "a-b", "marketplace_ids": []})),
+            ["external.seller_id", "external.seller_sku", "external.marketplace_ids"]
+        );
+        assert_eq!(
+            bad(
+                ChannelKind::Amazon,
+                json!({"seller_id": "A", "seller_sku": "x", "marketplace_ids": ["ok1", "OK", "OK"]})
+            ),
+            ["external.marketplace_ids[0]", "external.marketplace_ids[2]"]
+        );
         assert_eq!(bad(ChannelKind::Ebay, json!({"offer_id": "a b"})), ["external.sku", "external.offer_id"]);
-        assert_eq!(bad(ChannelKind::Wholesale, json!({"partner_id": "a b", "item_code": ""})), ["external.partner_id", "external.item_code"]);
+        assert_eq!(
+            bad(ChannelKind::Wholesale, json!({"partner_id": "a b", "item_code": ""})),
+            ["external.partner_id", "external.item_code"]
+        );
         assert_eq!(fields(&listing(ChannelKind::Ebay, &ch, &s, b"{}").expect_err("missing")), ["external"]);
     }
 
@@ -1047,12 +1203,29 @@ mod tests {
     fn listing_rules() {
         let ch = token("c");
         let e = json!({"sku": "E-1"});
-        let l = listing(ChannelKind::Ebay, &ch, &sku("A"), &body(json!({"external": e, "rule": {"buffer": 2, "percent": 50, "max_listed": 10, "zero_at_or_below": 3}}))).expect("rule");
+        let l = listing(
+            ChannelKind::Ebay,
+            &ch,
+            &sku("A"),
+            &body(
+                json!({"external": e, "rule": {"buffer": 2, "percent": 50, "max_listed": 10, "zero_at_or_below": 3}}),
+            ),
+        )
+        .expect("rule");
         assert_eq!(l.rule.listed(4), 1);
         assert_eq!(l.to_json(T)["rule"], json!({"buffer": 2, "percent": 50, "max_listed": 10, "zero_at_or_below": 3}));
         let p = listing(ChannelKind::Ebay, &ch, &sku("A"), &body(json!({"external": e, "rule": {"buffer": -1, "percent": 101, "max_listed": "x", "zero_at_or_below": 2_000_000, "floor": 1}}))).expect_err("bad rule");
-        assert_eq!(fields(&p), ["rule.floor", "rule.buffer", "rule.percent", "rule.max_listed", "rule.zero_at_or_below"]);
-        assert_eq!(fields(&listing(ChannelKind::Ebay, &ch, &sku("A"), &body(json!({"external": 1, "rule": 1}))).expect_err("shapes")), ["external", "rule"]);
+        assert_eq!(
+            fields(&p),
+            ["rule.floor", "rule.buffer", "rule.percent", "rule.max_listed", "rule.zero_at_or_below"]
+        );
+        assert_eq!(
+            fields(
+                &listing(ChannelKind::Ebay, &ch, &sku("A"), &body(json!({"external": 1, "rule": 1})))
+                    .expect_err("shapes")
+            ),
+            ["external", "rule"]
+        );
     }
 
     #[test]

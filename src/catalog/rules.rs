@@ -94,8 +94,14 @@ mod tests {
     }
 
     fn rule() -> impl Strategy<Value = ListingRule> {
-        (0i64..50, 0u8..=100, proptest::option::of(0i64..100), proptest::option::of(0i64..20))
-            .prop_map(|(buffer, percent, max_listed, zero_at_or_below)| ListingRule { buffer, percent, max_listed, zero_at_or_below })
+        (0i64..50, 0u8..=100, proptest::option::of(0i64..100), proptest::option::of(0i64..20)).prop_map(
+            |(buffer, percent, max_listed, zero_at_or_below)| ListingRule {
+                buffer,
+                percent,
+                max_listed,
+                zero_at_or_below,
+            },
+        )
     }
 
     proptest! {

@@ -14,7 +14,8 @@ use super::clock::now;
 use super::http;
 
 const DB: &str = "CATALOG";
-const COLUMNS: &str = "id, kind, sku, version, units, oversold_total, op, channel, order_id, raised_at, acknowledged_at";
+const COLUMNS: &str =
+    "id, kind, sku, version, units, oversold_total, op, channel, order_id, raised_at, acknowledged_at";
 
 /// Records the alert of every event that carries one, once per (kind, sku, version): a
 /// redelivered or re-queued event adds nothing. Warns in the log for each alert newly recorded.
@@ -70,8 +71,14 @@ pub async fn list(query: &[(String, String)], env: &Env) -> Result<Response> {
     };
     let rows: Vec<AlertRecord> = env
         .d1(DB)?
-        .prepare(format!("SELECT {COLUMNS} FROM alerts WHERE id > ?1 AND (?2 IS NULL OR sku = ?2) ORDER BY id LIMIT ?3"))
-        .bind(&[(q.after as f64).into(), q.sku.as_ref().map_or(JsValue::NULL, |s| s.as_str().into()), ((q.limit + 1) as f64).into()])?
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM alerts WHERE id > ?1 AND (?2 IS NULL OR sku = ?2) ORDER BY id LIMIT ?3"
+        ))
+        .bind(&[
+            (q.after as f64).into(),
+            q.sku.as_ref().map_or(JsValue::NULL, |s| s.as_str().into()),
+            ((q.limit + 1) as f64).into(),
+        ])?
         .all()
         .await?
         .results()?;
@@ -83,7 +90,9 @@ pub async fn list(query: &[(String, String)], env: &Env) -> Result<Response> {
 pub async fn acknowledge(env: &Env, id: i64) -> Result<Response> {
     let row: Option<AlertRecord> = env
         .d1(DB)?
-        .prepare(format!("UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, ?1) WHERE id = ?2 RETURNING {COLUMNS}"))
+        .prepare(format!(
+            "UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, ?1) WHERE id = ?2 RETURNING {COLUMNS}"
+        ))
         .bind(&[(now().0 as f64).into(), (id as f64).into()])?
         .first(None)
         .await?;
@@ -92,4 +101,3 @@ pub async fn acknowledge(env: &Env, id: i64) -> Result<Response> {
         None => http::problem(&Problem::new(Kind::NotFound, format!("no alert {id}")).with("resource", "alert")),
     }
 }
-

@@ -1,4 +1,4 @@
-//! Bearer tokens and roles (API.md): storefront or admin, compared in constant time.
+//! Bearer tokens and roles (docs/api.md): storefront or admin, compared in constant time.
 
 use subtle::ConstantTimeEq;
 use worker::{Env, Request};

@@ -28,7 +28,11 @@ struct BundleRow {
 
 /// The events of the bundles that have a component among `events`' SKUs, and per bundle its
 /// components that are in the batch (a failed push of the bundle retries their messages).
-pub async fn events_for(env: &Env, db: &D1Database, events: &[StockChanged]) -> Result<(Vec<StockChanged>, BTreeMap<Sku, Vec<Sku>>)> {
+pub async fn events_for(
+    env: &Env,
+    db: &D1Database,
+    events: &[StockChanged],
+) -> Result<(Vec<StockChanged>, BTreeMap<Sku, Vec<Sku>>)> {
     let changed: Vec<String> = events.iter().map(|e| e.sku.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut bundle_skus = BTreeSet::new();
     for chunk in changed.chunks(IN_CHUNK) {
@@ -47,11 +51,18 @@ pub async fn events_for(env: &Env, db: &D1Database, events: &[StockChanged]) -> 
         return Ok((Vec::new(), BTreeMap::new()));
     }
     let bundles = super::catalog_reads::bundles(env, &bundle_skus.into_iter().collect::<Vec<_>>()).await?;
-    let components: Vec<Sku> = bundles.values().flat_map(|b| b.components.iter().map(|c| c.sku.clone())).collect::<BTreeSet<_>>().into_iter().collect();
+    let components: Vec<Sku> = bundles
+        .values()
+        .flat_map(|b| b.components.iter().map(|c| c.sku.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let t = now();
     let mut states: BTreeMap<Sku, StockChanged> = BTreeMap::new();
     for chunk in components.chunks(FAN_OUT) {
-        for (sku, state) in chunk.iter().zip(join_all(chunk.iter().map(|s| super::repush::ledger_state(env, s, t))).await) {
+        for (sku, state) in
+            chunk.iter().zip(join_all(chunk.iter().map(|s| super::repush::ledger_state(env, s, t))).await)
+        {
             match state? {
                 Ok(Some(s)) => {
                     states.insert(sku.clone(), s);
@@ -64,10 +75,14 @@ pub async fn events_for(env: &Env, db: &D1Database, events: &[StockChanged]) -> 
     let mut out = Vec::with_capacity(bundles.len());
     let mut members = BTreeMap::new();
     for b in bundles.values() {
-        let in_batch: Vec<&StockChanged> = events.iter().filter(|e| b.components.iter().any(|c| c.sku == e.sku)).collect();
+        let in_batch: Vec<&StockChanged> =
+            events.iter().filter(|e| b.components.iter().any(|c| c.sku == e.sku)).collect();
         let Some(newest) = in_batch.iter().max_by_key(|e| e.at) else { continue };
         out.push(bundle_event(b, &states, newest.cause, newest.at));
-        members.insert(b.sku.clone(), in_batch.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect());
+        members.insert(
+            b.sku.clone(),
+            in_batch.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
+        );
     }
     Ok((out, members))
 }

@@ -11,11 +11,11 @@ use worker::*;
 use crate::api::cart_call::{answer, CartAction, CartCall};
 use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::sku_call::Answer;
-use crate::orders::BookLine;
 use crate::api::views::ReservationView;
 use crate::api::{Kind, Problem};
 use crate::cart::coordinator::{self, Start, RESUME_DELAY_MS};
 use crate::cart::{CartStore, End, Phase, Reservation};
+use crate::orders::BookLine;
 use crate::stock::order::hold_line_id;
 use crate::stock::{OrderKey, Token};
 use crate::time::Millis;
@@ -62,14 +62,12 @@ struct SqlCart<'a> {
 
 impl CartStore for SqlCart<'_> {
     fn save(&self, r: &Reservation) {
-        let res = serde_json::to_string(r)
-            .map_err(|e| e.to_string())
-            .and_then(|body| {
-                self.sql
-                    .exec("INSERT OR REPLACE INTO cart (k, body) VALUES ('cart', ?)", vec![body.into()])
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            });
+        let res = serde_json::to_string(r).map_err(|e| e.to_string()).and_then(|body| {
+            self.sql
+                .exec("INSERT OR REPLACE INTO cart (k, body) VALUES ('cart', ?)", vec![body.into()])
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
         if let Err(e) = res {
             *self.failed.borrow_mut() = Some(e);
         }
@@ -146,7 +144,9 @@ impl CartCoordinator {
             &'a StubPort<'a>,
             &'a SqlCart<'a>,
             &'a mut Reservation,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<(), crate::cart::CartError>> + 'a>>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = std::result::Result<(), crate::cart::CartError>> + 'a>,
+        >,
     {
         let failed = RefCell::new(None);
         let store = self.store(&failed)?;
@@ -204,10 +204,16 @@ impl CartCoordinator {
             return self.create(call.id, call.action).await;
         }
         let Some(mut r) = self.load()? else {
-            return Ok(Answer::problem(&Problem::new(Kind::ReservationNotFound, format!("no reservation {}", call.id))));
+            return Ok(Answer::problem(&Problem::new(
+                Kind::ReservationNotFound,
+                format!("no reservation {}", call.id),
+            )));
         };
         if matches!(r.phase, Phase::Ended { outcome: End::Rejected }) {
-            return Ok(Answer::problem(&Problem::new(Kind::ReservationNotFound, format!("reservation {} was refused", call.id))));
+            return Ok(Answer::problem(&Problem::new(
+                Kind::ReservationNotFound,
+                format!("reservation {} was refused", call.id),
+            )));
         }
         match call.action {
             CartAction::Get => Ok(Answer::ok(ReservationView::of(&r, t))),

@@ -19,7 +19,9 @@ use crate::api::idempotency::fingerprint;
 use crate::api::requests::idempotency_key;
 use crate::api::sku_call::{SkuAction, SkuCall};
 use crate::api::{FieldError, Problem};
-use crate::catalog::model::{self, Channel, ChannelKind, Entity, External, Listing, LocationRecord, PageQuery, Product, Stamps};
+use crate::catalog::model::{
+    self, Channel, ChannelKind, Entity, External, Listing, LocationRecord, PageQuery, Product, Stamps,
+};
 use crate::catalog::{Component, ListingRule};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
 use crate::stock::{Command, Location, Sku, Token};
@@ -138,9 +140,13 @@ impl Cx<'_> {
             body: String,
         }
         let since = self.now.0 - IDEMPOTENCY_RETENTION_MS;
-        let row = stmt(&self.db, "SELECT status, body FROM catalog_replays WHERE key = ?1 AND fingerprint = ?2 AND at >= ?3", &[text(key), text(fp), int(since)])?
-            .first::<Row>(None)
-            .await?;
+        let row = stmt(
+            &self.db,
+            "SELECT status, body FROM catalog_replays WHERE key = ?1 AND fingerprint = ?2 AND at >= ?3",
+            &[text(key), text(fp), int(since)],
+        )?
+        .first::<Row>(None)
+        .await?;
         match row {
             Some(r) => Ok(Some(http::raw_json(u16::try_from(r.status).map_err(corrupt)?, r.body)?)),
             None => Ok(None),
@@ -148,7 +154,13 @@ impl Cx<'_> {
     }
 
     /// Runs `writes` and the replay record in one batch, and answers `status` `body`.
-    async fn commit(&self, put: &Put<'_>, mut writes: Vec<D1PreparedStatement>, status: u16, body: &Value) -> Result<std::result::Result<Response, Refusal>> {
+    async fn commit(
+        &self,
+        put: &Put<'_>,
+        mut writes: Vec<D1PreparedStatement>,
+        status: u16,
+        body: &Value,
+    ) -> Result<std::result::Result<Response, Refusal>> {
         let body = body.to_string();
         if let Some((key, fp)) = &put.idem {
             writes.push(stmt(
@@ -156,7 +168,11 @@ impl Cx<'_> {
                 "INSERT OR IGNORE INTO catalog_replays (key, fingerprint, status, body, at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 &[text(key), text(fp), int(i64::from(status)), text(&body), int(self.now.0)],
             )?);
-            writes.push(stmt(&self.db, "DELETE FROM catalog_replays WHERE at < ?1", &[int(self.now.0 - IDEMPOTENCY_RETENTION_MS)])?);
+            writes.push(stmt(
+                &self.db,
+                "DELETE FROM catalog_replays WHERE at < ?1",
+                &[int(self.now.0 - IDEMPOTENCY_RETENTION_MS)],
+            )?);
         }
         if !writes.is_empty() {
             if let Err(e) = self.db.batch(writes).await {
@@ -172,7 +188,8 @@ impl Cx<'_> {
 
 pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -> Result<Response> {
     let cx = Cx { env, db: env.d1(BINDING)?, now: clock::now() };
-    let query: Vec<(String, String)> = req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let query: Vec<(String, String)> =
+        req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     // The key registry has claimed the key (handlers::write); the catalogue keeps the answers.
     let (idem, key_fault) = match idempotency_key(req.headers().get("idempotency-key").ok().flatten()) {
         Ok(k) => (k.map(|k| (k, fingerprint(req.method().as_ref(), &req.path(), body))), None),
@@ -207,7 +224,8 @@ pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -
         },
         R::PutLocation(location) => put_location(&cx, &put, location).await,
         R::DeleteLocation(location) => {
-            let r = stmt(&cx.db, "DELETE FROM locations WHERE location = ?1", &[text(location.as_str())])?.run().await?;
+            let r =
+                stmt(&cx.db, "DELETE FROM locations WHERE location = ?1", &[text(location.as_str())])?.run().await?;
             if changes(&r)? == 0 {
                 return http::problem(&model::not_found(Entity::Location, location.as_str()));
             }
@@ -239,7 +257,11 @@ pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -
                 .db
                 .batch(vec![
                     stmt(&cx.db, "SELECT kind FROM channels WHERE channel = ?1", &[text(channel.as_str())])?,
-                    stmt(&cx.db, &format!("{LISTING_SELECT} WHERE channel = ?1 AND sku = ?2"), &[text(channel.as_str()), text(sku.as_str())])?,
+                    stmt(
+                        &cx.db,
+                        &format!("{LISTING_SELECT} WHERE channel = ?1 AND sku = ?2"),
+                        &[text(channel.as_str()), text(sku.as_str())],
+                    )?,
                 ])
                 .await?;
             let Some(kind) = first::<KindRow>(&res[0])? else {
@@ -259,7 +281,11 @@ pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -
                 .db
                 .batch(vec![
                     stmt(&cx.db, "SELECT kind FROM channels WHERE channel = ?1", &[text(channel.as_str())])?,
-                    stmt(&cx.db, "DELETE FROM listings WHERE channel = ?1 AND sku = ?2", &[text(channel.as_str()), text(sku.as_str())])?,
+                    stmt(
+                        &cx.db,
+                        "DELETE FROM listings WHERE channel = ?1 AND sku = ?2",
+                        &[text(channel.as_str()), text(sku.as_str())],
+                    )?,
                 ])
                 .await?;
             if first::<KindRow>(&res[0])?.is_none() {
@@ -276,7 +302,8 @@ pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -
 // ---------------------------------------------------------------------------------------------
 // Products
 
-const PRODUCT_SELECT: &str = "SELECT sku, title, barcode, tracked, backorder_limit, low_stock_threshold, created_at, updated_at FROM products";
+const PRODUCT_SELECT: &str =
+    "SELECT sku, title, barcode, tracked, backorder_limit, low_stock_threshold, created_at, updated_at FROM products";
 
 #[derive(Deserialize)]
 struct ProductRow {
@@ -324,7 +351,11 @@ impl ProductRow {
 fn product_reads(db: &D1Database, sku: &Sku) -> Result<[D1PreparedStatement; 2]> {
     Ok([
         stmt(db, &format!("{PRODUCT_SELECT} WHERE sku = ?1"), &[text(sku.as_str())])?,
-        stmt(db, "SELECT bundle_sku, component_sku, qty FROM bundle_components WHERE bundle_sku = ?1 ORDER BY position", &[text(sku.as_str())])?,
+        stmt(
+            db,
+            "SELECT bundle_sku, component_sku, qty FROM bundle_components WHERE bundle_sku = ?1 ORDER BY position",
+            &[text(sku.as_str())],
+        )?,
     ])
 }
 
@@ -478,14 +509,20 @@ impl LocationRow {
 }
 
 async fn load_location(db: &D1Database, location: &Location) -> Result<Option<(LocationRecord, Stamps)>> {
-    let row = stmt(db, &format!("{LOCATION_SELECT} WHERE location = ?1"), &[text(location.as_str())])?.first::<LocationRow>(None).await?;
+    let row = stmt(db, &format!("{LOCATION_SELECT} WHERE location = ?1"), &[text(location.as_str())])?
+        .first::<LocationRow>(None)
+        .await?;
     row.map(LocationRow::into_record).transpose()
 }
 
 async fn list_locations(cx: &Cx<'_>, q: &PageQuery) -> Result<Response> {
-    let res = stmt(&cx.db, &format!("{LOCATION_SELECT} WHERE location > ?1 ORDER BY location LIMIT ?2"), &[text(&q.after), int(q.limit as i64 + 1)])?
-        .all()
-        .await?;
+    let res = stmt(
+        &cx.db,
+        &format!("{LOCATION_SELECT} WHERE location > ?1 ORDER BY location LIMIT ?2"),
+        &[text(&q.after), int(q.limit as i64 + 1)],
+    )?
+    .all()
+    .await?;
     let (page, next) = model::page_of(rows::<LocationRow>(&res)?, q.limit, |l| l.location.clone());
     let items = page.into_iter().map(|r| r.into_record().map(|(l, st)| l.to_json(st))).collect::<Result<Vec<_>>>()?;
     http::json(200, &model::list_json(items, next))
@@ -520,7 +557,8 @@ async fn put_location(cx: &Cx<'_>, put: &Put<'_>, location: Location) -> Result<
 // ---------------------------------------------------------------------------------------------
 // Channels
 
-const CHANNEL_SELECT: &str = "SELECT channel, kind, account, enabled, credentials_secret, settings, created_at, updated_at FROM channels";
+const CHANNEL_SELECT: &str =
+    "SELECT channel, kind, account, enabled, credentials_secret, settings, created_at, updated_at FROM channels";
 
 #[derive(Deserialize)]
 struct ChannelRow {
@@ -564,14 +602,20 @@ impl ChannelRow {
 }
 
 async fn load_channel(db: &D1Database, channel: &Token) -> Result<Option<(Channel, Stamps)>> {
-    let row = stmt(db, &format!("{CHANNEL_SELECT} WHERE channel = ?1"), &[text(channel.as_str())])?.first::<ChannelRow>(None).await?;
+    let row = stmt(db, &format!("{CHANNEL_SELECT} WHERE channel = ?1"), &[text(channel.as_str())])?
+        .first::<ChannelRow>(None)
+        .await?;
     row.map(ChannelRow::into_channel).transpose()
 }
 
 async fn list_channels(cx: &Cx<'_>, q: &PageQuery) -> Result<Response> {
-    let res = stmt(&cx.db, &format!("{CHANNEL_SELECT} WHERE channel > ?1 ORDER BY channel LIMIT ?2"), &[text(&q.after), int(q.limit as i64 + 1)])?
-        .all()
-        .await?;
+    let res = stmt(
+        &cx.db,
+        &format!("{CHANNEL_SELECT} WHERE channel > ?1 ORDER BY channel LIMIT ?2"),
+        &[text(&q.after), int(q.limit as i64 + 1)],
+    )?
+    .all()
+    .await?;
     let (page, next) = model::page_of(rows::<ChannelRow>(&res)?, q.limit, |c| c.channel.clone());
     let items = page.into_iter().map(|r| r.into_channel().map(|(c, st)| c.to_json(st))).collect::<Result<Vec<_>>>()?;
     http::json(200, &model::list_json(items, next))
@@ -657,7 +701,8 @@ impl ListingRow {
         let l = Listing {
             channel: Token::parse(&self.channel).map_err(corrupt)?,
             sku: Sku::parse(&self.sku).map_err(corrupt)?,
-            external: External::from_stored(kind, &external).ok_or_else(|| corrupt(format!("{} identity {external}", kind.as_str())))?,
+            external: External::from_stored(kind, &external)
+                .ok_or_else(|| corrupt(format!("{} identity {external}", kind.as_str())))?,
             rule: ListingRule {
                 buffer: self.buffer,
                 percent: u8::try_from(self.percent).map_err(corrupt)?,
@@ -686,7 +731,8 @@ async fn list_listings(cx: &Cx<'_>, channel: &Token, q: &PageQuery) -> Result<Re
     };
     let kind = kind.kind()?;
     let (page, next) = model::page_of(rows::<ListingRow>(&res[1])?, q.limit, |l| l.sku.clone());
-    let items = page.into_iter().map(|r| r.into_listing(kind).map(|(l, st)| l.to_json(st))).collect::<Result<Vec<_>>>()?;
+    let items =
+        page.into_iter().map(|r| r.into_listing(kind).map(|(l, st)| l.to_json(st))).collect::<Result<Vec<_>>>()?;
     http::json(200, &model::list_json(items, next))
 }
 
@@ -695,7 +741,11 @@ async fn put_listing(cx: &Cx<'_>, put: &Put<'_>, channel: Token, sku: Sku) -> Re
     let res = db
         .batch(vec![
             stmt(db, "SELECT kind FROM channels WHERE channel = ?1", &[text(channel.as_str())])?,
-            stmt(db, &format!("{LISTING_SELECT} WHERE channel = ?1 AND sku = ?2"), &[text(channel.as_str()), text(sku.as_str())])?,
+            stmt(
+                db,
+                &format!("{LISTING_SELECT} WHERE channel = ?1 AND sku = ?2"),
+                &[text(channel.as_str()), text(sku.as_str())],
+            )?,
         ])
         .await?;
     // The identity's shape depends on the channel's kind: a missing channel answers first.
@@ -706,7 +756,8 @@ async fn put_listing(cx: &Cx<'_>, put: &Put<'_>, channel: Token, sku: Sku) -> Re
         return http::problem(&model::not_found(Entity::Channel, channel.as_str()));
     };
     let kind = kind.kind()?;
-    let listing = try_p!(model::with_key_fault(put.key_fault.as_ref(), model::listing(kind, &channel, &sku, put.bytes)));
+    let listing =
+        try_p!(model::with_key_fault(put.key_fault.as_ref(), model::listing(kind, &channel, &sku, put.bytes)));
     if let Some(r) = cx.replayed(put).await? {
         return Ok(r);
     }
@@ -779,8 +830,12 @@ pub async fn sku_for_identity(db: &D1Database, channel: &Token, identity: &str) 
     struct Row {
         sku: String,
     }
-    let row = stmt(db, "SELECT sku FROM listings WHERE channel = ?1 AND identity = ?2", &[text(channel.as_str()), text(identity)])?
-        .first::<Row>(None)
-        .await?;
+    let row = stmt(
+        db,
+        "SELECT sku FROM listings WHERE channel = ?1 AND identity = ?2",
+        &[text(channel.as_str()), text(identity)],
+    )?
+    .first::<Row>(None)
+    .await?;
     row.map(|r| Sku::parse(&r.sku).map_err(corrupt)).transpose()
 }

@@ -45,7 +45,9 @@ pub async fn bundles(env: &Env, skus: &[Sku]) -> Result<BTreeMap<Sku, Bundle>> {
         let params: Vec<JsValue> = chunk.iter().map(|s| JsValue::from(s.as_str())).collect();
         let rows: Vec<ComponentRow> = db.prepare(sql).bind(&params)?.all().await?.results()?;
         for r in rows {
-            let (Ok(bundle), Ok(component)) = (Sku::parse(&r.bundle_sku), Sku::parse(&r.component_sku)) else { continue };
+            let (Ok(bundle), Ok(component)) = (Sku::parse(&r.bundle_sku), Sku::parse(&r.component_sku)) else {
+                continue;
+            };
             out.entry(bundle.clone())
                 .or_insert_with(|| Bundle { sku: bundle, components: Vec::new() })
                 .components

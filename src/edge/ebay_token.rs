@@ -59,7 +59,11 @@ impl fmt::Display for EbayCallError {
 
 impl EbayAuth {
     /// From the channel's secret (its value) and record.
-    pub(super) fn of(secret: Option<&str>, account: &str, settings: &Map<String, Value>) -> Result<EbayAuth, EbayCredentialsError> {
+    pub(super) fn of(
+        secret: Option<&str>,
+        account: &str,
+        settings: &Map<String, Value>,
+    ) -> Result<EbayAuth, EbayCredentialsError> {
         let creds = EbayCredentials::parse(secret)?;
         let url = ebay_auth::token_url(account, settings);
         let key = match &creds {
@@ -91,7 +95,9 @@ impl EbayAuth {
             return Ok(Bearer { token, reused: true });
         }
         let request = if self.application { refresh.application_token_request() } else { refresh.token_request() };
-        let resp = super::platform_http::send(&self.url, &request, timeout).await.map_err(|why| Outcome::backoff(format!("eBay token endpoint: {why}")))?;
+        let resp = super::platform_http::send(&self.url, &request, timeout)
+            .await
+            .map_err(|why| Outcome::backoff(format!("eBay token endpoint: {why}")))?;
         let token = AccessToken::from_response(&resp, t, "eBay")?;
         let access = token.access_token.clone();
         EBAY_TOKENS.with(|c| c.borrow_mut().entry(self.key.clone()).or_default().store(token, t));
@@ -116,7 +122,13 @@ impl EbayAuth {
 
     /// Sends `req` to `base` with the bearer token; when eBay answers 401 to a cached token, once
     /// more with a new one.
-    pub(super) async fn send(&self, base: &str, req: &HttpRequest, t: Millis, timeout: Duration) -> Result<HttpResponse, EbayCallError> {
+    pub(super) async fn send(
+        &self,
+        base: &str,
+        req: &HttpRequest,
+        t: Millis,
+        timeout: Duration,
+    ) -> Result<HttpResponse, EbayCallError> {
         let mut bearer = self.bearer(t, timeout).await.map_err(EbayCallError::Token)?;
         let mut again = false;
         loop {

@@ -9,14 +9,14 @@ use std::collections::BTreeMap;
 
 use crate::api::availability;
 use crate::api::idempotency::fingerprint;
-use crate::api::views::AvailabilityItem;
-use crate::catalog::bundle;
 use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::requests;
 use crate::api::routes::Route;
 use crate::api::sku_call::{SkuAction, SkuCall};
+use crate::api::views::AvailabilityItem;
 use crate::api::{Kind, Problem};
 use crate::cart::plan;
+use crate::catalog::bundle;
 use crate::import::limits::MAX_IMPORT_FILE_BYTES;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::{Cause, Command, OrderKey, Sku, Token};
@@ -44,7 +44,12 @@ async fn body(req: &mut Request, max: usize) -> Result<std::result::Result<Vec<u
 }
 
 /// The validated `Idempotency-Key` with this request's fingerprint.
-fn idempotency(req: &Request, method: &str, path: &str, body: &[u8]) -> std::result::Result<Option<(String, String)>, Problem> {
+fn idempotency(
+    req: &Request,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> std::result::Result<Option<(String, String)>, Problem> {
     let key = requests::idempotency_key(req.headers().get("idempotency-key").ok().flatten())?;
     Ok(key.map(|k| (k, fingerprint(method, path, body))))
 }
@@ -245,13 +250,17 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
 }
 
 /// Replaces bundle lines by their components (catalogue), so a bundle is held or sold whole.
-async fn expand_bundles(env: &Env, lines: Vec<requests::Line>) -> Result<std::result::Result<Vec<requests::Line>, Problem>> {
+async fn expand_bundles(
+    env: &Env,
+    lines: Vec<requests::Line>,
+) -> Result<std::result::Result<Vec<requests::Line>, Problem>> {
     let skus: Vec<Sku> = lines.iter().map(|l| l.sku.clone()).collect();
     let bundles = catalog_reads::bundles(env, &skus).await?;
     if bundles.is_empty() {
         return Ok(Ok(lines));
     }
-    Ok(bundle::expand(lines, &bundles).map_err(|e| Problem::invalid(vec![crate::api::FieldError::new("lines", e.to_string())])))
+    Ok(bundle::expand(lines, &bundles)
+        .map_err(|e| Problem::invalid(vec![crate::api::FieldError::new("lines", e.to_string())])))
 }
 
 async fn sku_answer(env: &Env, sku: Sku, action: SkuAction, idempotency: Option<(String, String)>) -> Result<Response> {

@@ -77,7 +77,10 @@ pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Re
     }
     let rows_total = outcomes.len();
     let skus_total = {
-        let mut s: Vec<_> = outcomes.iter().filter_map(|o| if let RowOutcome::Stock { sku, .. } = o { Some(sku.clone()) } else { None }).collect();
+        let mut s: Vec<_> = outcomes
+            .iter()
+            .filter_map(|o| if let RowOutcome::Stock { sku, .. } = o { Some(sku.clone()) } else { None })
+            .collect();
         s.sort_unstable();
         s.dedup();
         s.len()
@@ -104,8 +107,11 @@ pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Re
         ])?];
     for (n, chunk) in chunks.iter().enumerate() {
         stmts.push(
-            db.prepare("INSERT OR IGNORE INTO import_job_chunks (job_id, n, outcomes) VALUES (?1, ?2, ?3)")
-                .bind(&[job.id.as_str().into(), (n as f64).into(), to_json(chunk)?.into()])?,
+            db.prepare("INSERT OR IGNORE INTO import_job_chunks (job_id, n, outcomes) VALUES (?1, ?2, ?3)").bind(&[
+                job.id.as_str().into(),
+                (n as f64).into(),
+                to_json(chunk)?.into(),
+            ])?,
         );
     }
     db.batch(stmts).await?;
@@ -114,7 +120,8 @@ pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Re
     let plan = plan_rows(first, job.mode, |_, _| None);
     finish_chunk(&db, &job.id, 0, &plan.rows, &plan.summary).await?;
     let queue = env.queue(QUEUE)?;
-    let messages: Vec<ChunkMessage> = (1..chunks.len() as i64).map(|n| ChunkMessage { job: job.id.clone(), n }).collect();
+    let messages: Vec<ChunkMessage> =
+        (1..chunks.len() as i64).map(|n| ChunkMessage { job: job.id.clone(), n }).collect();
     for batch in messages.chunks(SEND_BATCH) {
         let batch: Vec<&ChunkMessage> = batch.iter().collect();
         queue.send_batch(batch).await?;
@@ -129,7 +136,12 @@ struct Exists {
 }
 
 async fn exists(db: &D1Database, id: &str) -> Result<bool> {
-    Ok(db.prepare("SELECT 1 AS n FROM import_jobs WHERE id = ?1").bind(&[id.into()])?.first::<Exists>(None).await?.is_some())
+    Ok(db
+        .prepare("SELECT 1 AS n FROM import_jobs WHERE id = ?1")
+        .bind(&[id.into()])?
+        .first::<Exists>(None)
+        .await?
+        .is_some())
 }
 
 /// Stores a chunk's report and summary (once), then the job's progress.
@@ -238,7 +250,9 @@ async fn apply_chunk(env: &Env, db: &D1Database, msg: &ChunkMessage) -> Result<(
         let mut plan = plan_rows(outcomes, mode, |_, _| None);
         for r in plan.rows.iter_mut().filter(|r| r.status == Status::Applied || r.status == Status::Unchanged) {
             r.status = Status::Error;
-            r.message = Some(format!("the chunk could not be applied after {MAX_CHUNK_ATTEMPTS} attempts; import these rows again"));
+            r.message = Some(format!(
+                "the chunk could not be applied after {MAX_CHUNK_ATTEMPTS} attempts; import these rows again"
+            ));
             r.after = None;
         }
         plan.summary.applied = 0;
@@ -325,7 +339,9 @@ pub async fn status(env: &Env, id: &str, query: &[(String, String)]) -> Result<R
         match k.as_str() {
             "after" => match v.parse::<u64>() {
                 Ok(n) => after = n,
-                Err(_) => errors.push(FieldError::new("after", "must be a line number, 0 or more (the previous page's next)")),
+                Err(_) => {
+                    errors.push(FieldError::new("after", "must be a line number, 0 or more (the previous page's next)"))
+                }
             },
             "limit" => match v.parse::<usize>() {
                 Ok(n) if (1..=MAX_PAGE_ROWS).contains(&n) => limit = n,

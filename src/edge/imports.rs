@@ -12,8 +12,8 @@ use worker::{Env, Response, Result};
 use crate::api::idempotency::fingerprint;
 use crate::api::sku_call::{Answer, SkuAction, SkuCall};
 use crate::import::{
-    apply, jobs, plan_rows, write_export, Basis, BackorderPolicy, ExportRow, Format, Mode, Plan, ReadOptions, RowOutcome,
-    Status, StockReader,
+    apply, jobs, plan_rows, write_export, BackorderPolicy, Basis, ExportRow, Format, Mode, Plan, ReadOptions,
+    RowOutcome, Status, StockReader,
 };
 use crate::stock::{Location, Sku};
 
@@ -76,7 +76,15 @@ pub async fn import(
     };
     if jobs::needs_job(&outcomes) {
         let fp = idem.as_ref().map_or_else(|| fingerprint("POST", "/v1/imports", bytes), |(_, fp)| fp.clone());
-        let job = super::import_jobs::Job { id: import_id, format, basis, mode, dry_run, fingerprint: fp, location_mappings: mappings };
+        let job = super::import_jobs::Job {
+            id: import_id,
+            format,
+            basis,
+            mode,
+            dry_run,
+            fingerprint: fp,
+            location_mappings: mappings,
+        };
         return super::import_jobs::submit(env, job, outcomes).await;
     }
     // Re-posting the file with the same key replays each ledger's first answer.
@@ -115,7 +123,8 @@ pub async fn apply_rows(
             _ => None,
         })
         .collect();
-    let reads: Vec<SkuCall> = skus.iter().map(|s| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
+    let reads: Vec<SkuCall> =
+        skus.iter().map(|s| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
     let states: BTreeMap<Sku, BTreeMap<String, (i64, i64)>> =
         skus.iter().cloned().zip(call_all(env, &reads).await?.iter().map(quantities)).collect();
     let mut plan = plan_rows(outcomes, mode, |sku: &Sku, loc: &Location| {
@@ -195,7 +204,8 @@ struct ProductRow {
 
 pub async fn export(env: &Env, format: Format) -> Result<Response> {
     let db = env.d1("CATALOG")?;
-    let products: Vec<ProductRow> = db.prepare("SELECT sku, tracked FROM products ORDER BY sku").all().await?.results()?;
+    let products: Vec<ProductRow> =
+        db.prepare("SELECT sku, tracked FROM products ORDER BY sku").all().await?.results()?;
     let products: Vec<(Sku, bool)> =
         products.into_iter().filter_map(|p| Sku::parse(&p.sku).ok().map(|s| (s, p.tracked != 0))).collect();
     let reads: Vec<SkuCall> =
@@ -203,10 +213,21 @@ pub async fn export(env: &Env, format: Format) -> Result<Response> {
     let states = call_all(env, &reads).await?;
     let mut rows = Vec::new();
     for ((sku, tracked), state) in products.iter().zip(&states) {
-        let backorder = if state.body["backorder_limit"].as_i64().unwrap_or(0) > 0 { BackorderPolicy::Allow } else { BackorderPolicy::Deny };
+        let backorder = if state.body["backorder_limit"].as_i64().unwrap_or(0) > 0 {
+            BackorderPolicy::Allow
+        } else {
+            BackorderPolicy::Deny
+        };
         let locations = state.body["locations"].as_array().cloned().unwrap_or_default();
         if locations.is_empty() {
-            rows.push(ExportRow { sku: sku.clone(), location: Location::main(), on_hand: 0, available: 0, backorder, tracked: *tracked });
+            rows.push(ExportRow {
+                sku: sku.clone(),
+                location: Location::main(),
+                on_hand: 0,
+                available: 0,
+                backorder,
+                tracked: *tracked,
+            });
         }
         for l in locations {
             let location = l["location"].as_str().and_then(|s| Location::parse(s).ok()).unwrap_or_default();

@@ -27,7 +27,6 @@ fn paged(items: Vec<Value>, ids: Vec<i64>, limit: i64) -> Value {
     body
 }
 
-
 #[derive(Deserialize)]
 struct UnmatchedRow {
     id: i64,
@@ -39,7 +38,6 @@ struct UnmatchedRow {
     qty: i64,
     received_at: i64,
 }
-
 
 /// `GET /v1/inbound/unmatched?channel=&after=&limit=`: inbound order lines that mapped to no
 /// listing, oldest first, with the keys StockEdge looked them up by.
@@ -54,7 +52,11 @@ pub async fn unmatched(query: &[(String, String)], env: &Env) -> Result<Response
             "SELECT id, channel, order_id, line_id, kind, identity, qty, received_at FROM unmatched_lines \
              WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY id LIMIT ?3",
         )
-        .bind(&[(p.after as f64).into(), p.channel.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()), ((p.limit + 1) as f64).into()])?
+        .bind(&[
+            (p.after as f64).into(),
+            p.channel.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()),
+            ((p.limit + 1) as f64).into(),
+        ])?
         .all()
         .await?
         .results()?;

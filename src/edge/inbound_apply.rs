@@ -55,12 +55,15 @@ use crate::catalog::bundle;
 use crate::catalog::model::{is_secret_name, ChannelKind, External};
 use crate::catalog::ListingRule;
 use crate::inbound::{
-    amazon, drift, ebay, DriftVerdict, EventKind, FetchOrder, InboundEvent, InboundLine, ListingKey, Outcome, PlatformIds,
-    Received, RestockType,
+    amazon, drift, ebay, DriftVerdict, EventKind, FetchOrder, InboundEvent, InboundLine, ListingKey, Outcome,
+    PlatformIds, Received, RestockType,
 };
 use crate::stock::limits::MAX_LINES;
 use crate::stock::{Cause, Command, Location, Op, OrderKey, Sku, Token};
-use crate::sync::{connection, EbayCredentialsError, HttpRequest, HttpResponse, LwaToken, Method as HttpMethod, StockChanged, TokenCache};
+use crate::sync::{
+    connection, EbayCredentialsError, HttpRequest, HttpResponse, LwaToken, Method as HttpMethod, StockChanged,
+    TokenCache,
+};
 use crate::time::Millis;
 
 use super::ebay_token::{EbayAuth, EbayCallError};
@@ -110,7 +113,12 @@ impl Conn {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        Some(Conn { channel: Token::parse(&r.channel).ok()?, account: r.account, credentials_secret: r.credentials_secret, settings })
+        Some(Conn {
+            channel: Token::parse(&r.channel).ok()?,
+            account: r.account,
+            credentials_secret: r.credentials_secret,
+            settings,
+        })
     }
 
     pub(super) fn setting(&self, name: &str) -> Option<&str> {
@@ -131,7 +139,11 @@ impl Conn {
 /// A Worker secret (a plain var in local development), by name.
 pub(super) fn secret(env: &Env, name: Option<&str>) -> Option<String> {
     let name = name.filter(|n| is_secret_name(n))?;
-    env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string())).filter(|s| !s.is_empty())
+    env.secret(name)
+        .ok()
+        .map(|s| s.to_string())
+        .or_else(|| env.var(name).ok().map(|v| v.to_string()))
+        .filter(|s| !s.is_empty())
 }
 
 pub(super) const CHANNEL_SELECT: &str = "SELECT channel, account, credentials_secret, settings FROM channels";
@@ -228,7 +240,8 @@ pub(super) async fn apply_outcome(cx: &Cx<'_>, conns: &[Conn], outcome: &Outcome
                 let items = match amazon_items(cx, conn, order).await? {
                     Ok(Some(items)) => items,
                     Ok(None) => {
-                        s.unusable = Some(format!("Amazon has no order {} for channel {}", order.order_id, conn.channel));
+                        s.unusable =
+                            Some(format!("Amazon has no order {} for channel {}", order.order_id, conn.channel));
                         return Ok(Ok(()));
                     }
                     Err(why) => return Ok(Err(why)),
@@ -337,7 +350,9 @@ pub(super) async fn sale(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut Sum
     let mut unmatched = Vec::new();
     for (l, sku) in e.lines.iter().zip(skus) {
         match sku {
-            Some(sku) => lines.push(Line { sku, qty: l.qty, location: location.clone(), line_id: Some(token_of(&l.line_id)) }),
+            Some(sku) => {
+                lines.push(Line { sku, qty: l.qty, location: location.clone(), line_id: Some(token_of(&l.line_id)) })
+            }
             None => unmatched.push(l),
         }
     }
@@ -348,7 +363,8 @@ pub(super) async fn sale(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut Sum
     let n = lines.len();
     let lines = expand_bundles(cx, lines).await?;
     for chunk in lines.chunks(MAX_LINES) {
-        let call = OrderCall { order: order.clone(), action: OrderAction::Sell { lines: chunk.to_vec() }, idempotency: None };
+        let call =
+            OrderCall { order: order.clone(), action: OrderAction::Sell { lines: chunk.to_vec() }, idempotency: None };
         if let Err(why) = desk(cx, &call).await? {
             return Ok(Err(why));
         }
@@ -385,8 +401,10 @@ pub(super) async fn restock(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut 
         };
         let line = Line { sku, qty: l.qty, location: location.clone(), line_id: None };
         for part in expand_bundles(cx, vec![line]).await? {
-            let key = format!("{RESTOCK_KEY}:{}:{}:{}:{}", order.channel, order.order_id, token_of(&l.line_id), part.sku);
-            let fp = fingerprint("POST", RESTOCK_KEY, format!("{} {} {}", part.sku, part.location, part.qty).as_bytes());
+            let key =
+                format!("{RESTOCK_KEY}:{}:{}:{}:{}", order.channel, order.order_id, token_of(&l.line_id), part.sku);
+            let fp =
+                fingerprint("POST", RESTOCK_KEY, format!("{} {} {}", part.sku, part.location, part.qty).as_bytes());
             let cause = Cause {
                 reason: Some("restock".into()),
                 channel: Some(order.channel.to_string()),
@@ -397,7 +415,9 @@ pub(super) async fn restock(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut 
             };
             let call = SkuCall {
                 sku: part.sku.clone(),
-                action: SkuAction::Apply { commands: vec![Command::Adjust { location: part.location.clone(), delta: part.qty, cause }] },
+                action: SkuAction::Apply {
+                    commands: vec![Command::Adjust { location: part.location.clone(), delta: part.qty, cause }],
+                },
                 idempotency: Some((key, fp)),
             };
             match sku_client::call(cx.env, &call).await {
@@ -458,7 +478,12 @@ pub(super) async fn map_lines(db: &D1Database, channel: &Token, lines: &[Inbound
     let skus: Vec<String> = skus.into_iter().collect();
     let mut stmts = Vec::new();
     for chunk in identities.chunks(IN_CHUNK) {
-        stmts.push(in_list(db, "SELECT sku, identity FROM listings WHERE channel = ? AND identity IN ({in})", channel, chunk)?);
+        stmts.push(in_list(
+            db,
+            "SELECT sku, identity FROM listings WHERE channel = ? AND identity IN ({in})",
+            channel,
+            chunk,
+        )?);
     }
     let split = stmts.len();
     for chunk in skus.chunks(IN_CHUNK) {
@@ -494,7 +519,13 @@ pub(super) async fn map_lines(db: &D1Database, channel: &Token, lines: &[Inbound
 }
 
 /// Records lines that map to no listing (once per order line); returns how many there were.
-pub(super) async fn record_unmatched(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, kind: &str, lines: &[&InboundLine]) -> Result<usize> {
+pub(super) async fn record_unmatched(
+    cx: &Cx<'_>,
+    conn: &Conn,
+    e: &InboundEvent,
+    kind: &str,
+    lines: &[&InboundLine],
+) -> Result<usize> {
     if lines.is_empty() {
         return Ok(0);
     }
@@ -539,7 +570,9 @@ pub(super) struct DriftRow {
 
 pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut Summary) -> Result<Step<()>> {
     for line in &e.lines {
-        let PlatformIds::Shopify { inventory_item_id: Some(item), location_id, .. } = &line.identity.ids else { continue };
+        let PlatformIds::Shopify { inventory_item_id: Some(item), location_id, .. } = &line.identity.ids else {
+            continue;
+        };
         let identity = crate::catalog::model::identity::shopify(*item);
         let row: Option<DriftRow> = cx
             .db
@@ -553,7 +586,9 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
             .await?;
         // A level of an item StockEdge does not list, or at another location: not its business.
         let Some(row) = row else { continue };
-        let listed_at = serde_json::from_str::<Value>(&row.external).ok().and_then(|v| External::from_stored(ChannelKind::Shopify, &v));
+        let listed_at = serde_json::from_str::<Value>(&row.external)
+            .ok()
+            .and_then(|v| External::from_stored(ChannelKind::Shopify, &v));
         if let Some(External::Shopify { location_id: listed, .. }) = listed_at {
             if location_id.is_some_and(|l| l != listed) {
                 continue;
@@ -565,7 +600,16 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
         // if this is drift, to push back.
         let event = match super::repush::current(cx.env, &sku, cx.t).await? {
             Ok(Some(e)) => e,
-            Ok(None) => StockChanged { sku: sku.clone(), version: 0, available: 0, on_hand: 0, cause: Op::Set, at: cx.t, oversold: 0, alert: None },
+            Ok(None) => StockChanged {
+                sku: sku.clone(),
+                version: 0,
+                available: 0,
+                on_hand: 0,
+                cause: Op::Set,
+                at: cx.t,
+                oversold: 0,
+                alert: None,
+            },
             Err(why) => return Ok(Err(why)),
         };
         let rule = ListingRule {
@@ -625,7 +669,8 @@ pub(super) async fn amazon_token(cx: &Cx<'_>, c: &Conn) -> Step<String> {
     }
     let creds = connection::lwa_credentials(secret(cx.env, c.credentials_secret.as_deref()).as_deref())
         .map_err(|e| format!("channel {}: {e}", c.channel))?;
-    let resp = send(&connection::token_url(&c.settings), &creds.token_request()).await.map_err(|why| format!("LWA: {why}"))?;
+    let resp =
+        send(&connection::token_url(&c.settings), &creds.token_request()).await.map_err(|why| format!("LWA: {why}"))?;
     let token = LwaToken::from_response(&resp, cx.t, "LWA").map_err(|o| format!("LWA: {o:?}"))?;
     let access = token.access_token.clone();
     LWA_TOKENS.with(|m| m.borrow_mut().entry(c.channel.to_string()).or_default().store(token, cx.t));
@@ -638,7 +683,11 @@ pub(super) fn enc(s: &str) -> String {
 
 /// The items of an Amazon order (`getOrderItems`, every page); `None` when Amazon has no such
 /// order for the channel.
-pub(super) async fn amazon_items(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> Result<Step<Option<Vec<amazon::OrderItem>>>> {
+pub(super) async fn amazon_items(
+    cx: &Cx<'_>,
+    c: &Conn,
+    order: &FetchOrder,
+) -> Result<Step<Option<Vec<amazon::OrderItem>>>> {
     let token = match amazon_token(cx, c).await {
         Ok(t) => t,
         Err(why) => return Ok(Err(why)),
@@ -651,7 +700,9 @@ pub(super) async fn amazon_items(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> R
         if let Some(n) = &next {
             path.push_str(&format!("?NextToken={}", enc(n)));
         }
-        let req = HttpRequest::new(HttpMethod::Get, path).header("x-amz-access-token", token.as_str()).header("Accept", "application/json");
+        let req = HttpRequest::new(HttpMethod::Get, path)
+            .header("x-amz-access-token", token.as_str())
+            .header("Accept", "application/json");
         let resp = match send(&base, &req).await {
             Ok(r) => r,
             Err(why) => return Ok(Err(format!("getOrderItems: {why}"))),
@@ -690,8 +741,9 @@ pub(super) async fn ebay_order(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> Res
         }
     };
     let base = connection::base_url(ChannelKind::Ebay, &c.account, &c.settings);
-    let req = HttpRequest::new(HttpMethod::Get, format!("/sell/fulfillment/v1/order?orderIds={}", enc(&order.order_id)))
-        .header("Accept", "application/json");
+    let req =
+        HttpRequest::new(HttpMethod::Get, format!("/sell/fulfillment/v1/order?orderIds={}", enc(&order.order_id)))
+            .header("Accept", "application/json");
     let resp = match auth.send(&base, &req, cx.t, CALL_TIMEOUT).await {
         Ok(r) => r,
         // Refresh credentials eBay refuses: like a refused token, this channel cannot have it.

@@ -30,17 +30,19 @@ use worker::{console_error, console_log, event, D1Database, Env, Response, Resul
 
 use crate::api::{FieldError, Problem};
 use crate::catalog::model::ChannelKind;
-use crate::inbound::Outcome;
 use crate::inbound::poll::{admit, is_polled, page_request, read_page, FeedError, FeedOf, PollState, Window};
+use crate::inbound::Outcome;
 use crate::stock::Token;
 use crate::sync::http::basic_auth;
 use crate::sync::{HttpRequest, HttpResponse};
 use crate::time::Millis;
 
 use super::clock::now;
-use super::http;
 use super::ebay_token::{EbayAuth, EbayCallError};
-use super::inbound_apply::{amazon_token, apply_outcome, secret, send, ChannelRow, Conn, Cx, Summary, CALL_TIMEOUT, DB, IN_CHUNK};
+use super::http;
+use super::inbound_apply::{
+    amazon_token, apply_outcome, secret, send, ChannelRow, Conn, Cx, Summary, CALL_TIMEOUT, DB, IN_CHUNK,
+};
 
 /// How long a run holds a channel (a run that died releases it by expiry).
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -170,12 +172,20 @@ pub async fn run(env: &Env, only: Option<&Token>) -> Result<Vec<Value>> {
         .await?
         .results()?;
     let t = now();
-    db.prepare("DELETE FROM inbound_poll_seen WHERE seen_at < ?1").bind(&[((t.0 - SEEN_RETENTION_MS) as f64).into()])?.run().await?;
+    db.prepare("DELETE FROM inbound_poll_seen WHERE seen_at < ?1")
+        .bind(&[((t.0 - SEEN_RETENTION_MS) as f64).into()])?
+        .run()
+        .await?;
     let mut out = Vec::new();
     for r in rows {
         let Some(kind) = ChannelKind::parse(&r.kind).filter(|k| is_polled(*k)) else { continue };
         let created_at = Millis(r.created_at);
-        let row = ChannelRow { channel: r.channel, account: r.account, credentials_secret: r.credentials_secret, settings: r.settings };
+        let row = ChannelRow {
+            channel: r.channel,
+            account: r.account,
+            credentials_secret: r.credentials_secret,
+            settings: r.settings,
+        };
         let Some(conn) = Conn::of(row) else { continue };
         if conn.settings.get("poll").and_then(Value::as_bool) == Some(false) {
             continue;
@@ -202,16 +212,23 @@ async fn lease(db: &D1Database, channel: &Token, initial: &PollState, t: Millis)
 }
 
 async fn load_state(db: &D1Database, channel: &Token, since: Millis) -> Result<PollState> {
-    let row: Option<StateRow> =
-        db.prepare("SELECT state FROM inbound_polls WHERE channel = ?1").bind(&[channel.as_str().into()])?.first(None).await?;
-    let mut state = row.and_then(|r| serde_json::from_str::<PollState>(&r.state).ok()).unwrap_or_else(|| PollState::new(since));
+    let row: Option<StateRow> = db
+        .prepare("SELECT state FROM inbound_polls WHERE channel = ?1")
+        .bind(&[channel.as_str().into()])?
+        .first(None)
+        .await?;
+    let mut state =
+        row.and_then(|r| serde_json::from_str::<PollState>(&r.state).ok()).unwrap_or_else(|| PollState::new(since));
     state.since = since;
     Ok(state)
 }
 
 async fn save_state(db: &D1Database, channel: &Token, state: &PollState) -> Result<()> {
     let s = serde_json::to_string(state).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    db.prepare("UPDATE inbound_polls SET state = ?1 WHERE channel = ?2").bind(&[s.into(), channel.as_str().into()])?.run().await?;
+    db.prepare("UPDATE inbound_polls SET state = ?1 WHERE channel = ?2")
+        .bind(&[s.into(), channel.as_str().into()])?
+        .run()
+        .await?;
     Ok(())
 }
 
@@ -311,7 +328,15 @@ async fn poll_channel(env: &Env, db: &D1Database, conn: Conn, kind: ChannelKind,
 
 /// Reads the channel's stretch as far as the budget goes. `Err` only for D1 failures; a
 /// platform's refusal or an order that could not be applied is `run.error`.
-async fn read_stretch(env: &Env, db: &D1Database, conn: &Conn, kind: ChannelKind, since: Millis, t: Millis, run: &mut ChannelRun) -> Result<()> {
+async fn read_stretch(
+    env: &Env,
+    db: &D1Database,
+    conn: &Conn,
+    kind: ChannelKind,
+    since: Millis,
+    t: Millis,
+    run: &mut ChannelRun,
+) -> Result<()> {
     let mut state = load_state(db, &conn.channel, since).await?;
     let Some(mut window) = state.next_window(kind, t) else {
         run.finished = true;
@@ -432,7 +457,13 @@ impl FeedAuth {
 /// One page read, authenticated. A read is a GET: one that fails in transport (a kept-alive
 /// connection the platform closed while the previous page was being applied, a reset) is tried
 /// again, up to [`PAGE_ATTEMPTS`] times, 100 ms × n apart.
-async fn fetch_page(auth: &FeedAuth, cx: &Cx<'_>, conn: &Conn, base: &str, req: &HttpRequest) -> std::result::Result<HttpResponse, String> {
+async fn fetch_page(
+    auth: &FeedAuth,
+    cx: &Cx<'_>,
+    conn: &Conn,
+    base: &str,
+    req: &HttpRequest,
+) -> std::result::Result<HttpResponse, String> {
     let mut failures = Vec::new();
     for attempt in 0..PAGE_ATTEMPTS {
         if attempt > 0 {

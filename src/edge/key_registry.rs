@@ -56,7 +56,8 @@ impl DurableObject for IdempotencyKeys {
         let existing: Option<Recorded> = rows.first().and_then(|r| serde_json::from_str(&r.body).ok());
         let fresh = match judge(existing.as_ref(), &claim.fingerprint) {
             Verdict::Reused => {
-                let p = Problem::new(Kind::IdempotencyKeyReused, "this Idempotency-Key was used with a different request");
+                let p =
+                    Problem::new(Kind::IdempotencyKeyReused, "this Idempotency-Key was used with a different request");
                 return http::answer(&Answer::problem(&p));
             }
             Verdict::Replay(_) => false,

@@ -5,8 +5,8 @@ mod alerts;
 mod auth;
 mod bundle_listings;
 mod cart_object;
-mod catalog_reads;
 mod catalog;
+mod catalog_reads;
 mod clock;
 mod ebay_token;
 mod handlers;
@@ -27,7 +27,6 @@ mod sku_object;
 mod sync_admin;
 mod sync_consumer;
 mod webhooks;
-
 
 use worker::{event, Context, Env, Request, Response, Result};
 

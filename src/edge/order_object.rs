@@ -63,7 +63,11 @@ impl OrderDesk {
     async fn send(&self, plan: &Plan) -> Result<std::result::Result<Vec<Answer>, String>> {
         let calls: Vec<SkuCall> = plan
             .iter()
-            .map(|(sku, commands)| SkuCall { sku: sku.clone(), action: SkuAction::Apply { commands: commands.clone() }, idempotency: None })
+            .map(|(sku, commands)| SkuCall {
+                sku: sku.clone(),
+                action: SkuAction::Apply { commands: commands.clone() },
+                idempotency: None,
+            })
             .collect();
         let mut answers = Vec::with_capacity(calls.len());
         for a in join_all(calls.iter().map(|c| sku_client::call(&self.env, c))).await {
@@ -96,12 +100,20 @@ impl OrderDesk {
         let t = now();
         let sql = self.sql()?;
         if let Some((key, fp)) = &call.idempotency {
-            let rows = sql.exec("SELECT body FROM idempotency WHERE key = ?", vec![key.as_str().into()])?.to_array::<BodyRow>()?;
-            let existing: Option<Recorded> = rows.first().map(|r| serde_json::from_str(&r.body).map_err(err)).transpose()?;
+            let rows = sql
+                .exec("SELECT body FROM idempotency WHERE key = ?", vec![key.as_str().into()])?
+                .to_array::<BodyRow>()?;
+            let existing: Option<Recorded> =
+                rows.first().map(|r| serde_json::from_str(&r.body).map_err(err)).transpose()?;
             match judge(existing.as_ref(), fp) {
-                Verdict::Replay(r) => return Ok(Answer { status: r.status, body: serde_json::from_str(&r.body).map_err(err)? }),
+                Verdict::Replay(r) => {
+                    return Ok(Answer { status: r.status, body: serde_json::from_str(&r.body).map_err(err)? })
+                }
                 Verdict::Reused => {
-                    return Ok(Answer::problem(&Problem::new(Kind::IdempotencyKeyReused, "this Idempotency-Key was used with a different request")))
+                    return Ok(Answer::problem(&Problem::new(
+                        Kind::IdempotencyKeyReused,
+                        "this Idempotency-Key was used with a different request",
+                    )))
                 }
                 Verdict::Fresh => {}
             }
@@ -185,8 +197,10 @@ impl OrderDesk {
     /// Reads the ledgers a fulfilment plan touches and answers `not-on-hand` if one of them has
     /// fewer units on hand than the plan ships, so that the usual refusal ships nothing at all.
     async fn not_on_hand(&self, plan: &Plan) -> Result<Option<Answer>> {
-        let calls: Vec<SkuCall> =
-            plan.iter().map(|(sku, _)| SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None }).collect();
+        let calls: Vec<SkuCall> = plan
+            .iter()
+            .map(|(sku, _)| SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None })
+            .collect();
         let answers = join_all(calls.iter().map(|c| sku_client::call(&self.env, c))).await;
         for ((sku, commands), a) in plan.iter().zip(answers) {
             let a = a?;
@@ -198,7 +212,10 @@ impl OrderDesk {
                     .and_then(|l| l["on_hand"].as_i64())
                     .unwrap_or(0);
                 if on_hand < *qty {
-                    let p = Problem::new(Kind::NotOnHand, format!("{sku}: {qty} to ship from {location}, {on_hand} on hand"));
+                    let p = Problem::new(
+                        Kind::NotOnHand,
+                        format!("{sku}: {qty} to ship from {location}, {on_hand} on hand"),
+                    );
                     return Ok(Some(Answer::problem(&p)));
                 }
             }
@@ -208,7 +225,10 @@ impl OrderDesk {
 }
 
 fn unavailable(why: &str) -> Answer {
-    Answer::problem(&Problem::new(Kind::Unavailable, format!("a SKU ledger could not be reached ({why}); the order will be completed — retry to see the result")))
+    Answer::problem(&Problem::new(
+        Kind::Unavailable,
+        format!("a SKU ledger could not be reached ({why}); the order will be completed — retry to see the result"),
+    ))
 }
 
 impl DurableObject for OrderDesk {

@@ -35,7 +35,11 @@ pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<std::result::Re
 /// The SKU's ledger state as a (re-)announcement: cause `set`, no alert (the change that
 /// oversold, if any, raised it). `Ok(None)` for a SKU never stocked (version 0: nothing to
 /// push). `Err` when the ledger could not be read.
-pub async fn ledger_state(env: &Env, sku: &Sku, at: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
+pub async fn ledger_state(
+    env: &Env,
+    sku: &Sku,
+    at: Millis,
+) -> Result<std::result::Result<Option<StockChanged>, String>> {
     let call = SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None };
     match sku_client::call(env, &call).await {
         Ok(a) if a.status == 200 => {
@@ -60,7 +64,14 @@ pub async fn ledger_state(env: &Env, sku: &Sku, at: Millis) -> Result<std::resul
 
 /// Makes `channel`'s listing of `state.sku` take `state` again. `seen` is the level the
 /// platform is known to hold, when known (drift): the compare-and-set starts from it.
-pub async fn to_listing(env: &Env, db: &D1Database, channel: &Token, state: &StockChanged, seen: Option<i64>, t: Millis) -> Result<std::result::Result<(), String>> {
+pub async fn to_listing(
+    env: &Env,
+    db: &D1Database,
+    channel: &Token,
+    state: &StockChanged,
+    seen: Option<i64>,
+    t: Millis,
+) -> Result<std::result::Result<(), String>> {
     db.prepare(
         "UPDATE listing_sync SET last_version = ?1, last_quantity = COALESCE(?2, last_quantity), updated_at = ?3 \
          WHERE channel = ?4 AND sku = ?5 AND last_version >= ?6",

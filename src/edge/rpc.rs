@@ -23,7 +23,5 @@ pub async fn call(env: &Env, binding: &str, name: &str, body: &impl Serialize) -
 
 /// Reads an object's incoming call; a body that is not a `T` is answered as an internal problem.
 pub async fn read<T: DeserializeOwned>(req: &mut Request) -> std::result::Result<T, Result<Response>> {
-    req.json::<T>()
-        .await
-        .map_err(|e| http::problem(&Problem::new(Kind::Internal, format!("bad internal call: {e}"))))
+    req.json::<T>().await.map_err(|e| http::problem(&Problem::new(Kind::Internal, format!("bad internal call: {e}"))))
 }

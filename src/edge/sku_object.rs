@@ -16,7 +16,9 @@ use crate::api::sku_call::{handle, Answer, SkuAction, SkuCall};
 use crate::api::views::{EntryView, JournalPage};
 use crate::api::{Kind, Problem};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
-use crate::stock::{oversold_alert, Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Sku, Snapshot, Token, Totals};
+use crate::stock::{
+    oversold_alert, Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Sku, Snapshot, Token, Totals,
+};
 use crate::sync::StockChanged;
 
 use super::clock::now;
@@ -108,11 +110,17 @@ impl SkuLedger {
         for stmt in SCHEMA.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             sql.exec(stmt, None)?;
         }
-        let meta: Meta = match sql.exec("SELECT v AS body FROM meta WHERE k = 'ledger'", None)?.to_array::<BodyRow>()?.first() {
-            Some(r) => decode(&r.body)?,
-            None => Meta::default(),
+        let meta: Meta =
+            match sql.exec("SELECT v AS body FROM meta WHERE k = 'ledger'", None)?.to_array::<BodyRow>()?.first() {
+                Some(r) => decode(&r.body)?,
+                None => Meta::default(),
+            };
+        let mut snap = Snapshot {
+            backorder_limit: meta.backorder_limit,
+            version: meta.version,
+            last_seq: meta.last_seq,
+            ..Snapshot::default()
         };
-        let mut snap = Snapshot { backorder_limit: meta.backorder_limit, version: meta.version, last_seq: meta.last_seq, ..Snapshot::default() };
         for r in sql.exec("SELECT location, on_hand, reserved, committed FROM levels", None)?.to_array::<LevelRow>()? {
             let loc = Location::parse(&r.location).map_err(|e| Error::RustError(e.to_string()))?;
             snap.levels.insert(loc, Levels { on_hand: r.on_hand, reserved: r.reserved, committed: r.committed });
@@ -147,7 +155,11 @@ impl SkuLedger {
             )?;
         }
         if changes.meta {
-            let meta = Meta { version: ledger.version(), last_seq: ledger.last_seq(), backorder_limit: ledger.backorder_limit() };
+            let meta = Meta {
+                version: ledger.version(),
+                last_seq: ledger.last_seq(),
+                backorder_limit: ledger.backorder_limit(),
+            };
             sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('ledger', ?)", vec![encode(&meta)?.into()])?;
         }
         for loc in &changes.levels {
@@ -204,7 +216,8 @@ impl SkuLedger {
     }
 
     fn recorded(&self, key: &str) -> Result<Option<Recorded>> {
-        let rows = self.sql().exec("SELECT body FROM idempotency WHERE key = ?", vec![key.into()])?.to_array::<BodyRow>()?;
+        let rows =
+            self.sql().exec("SELECT body FROM idempotency WHERE key = ?", vec![key.into()])?.to_array::<BodyRow>()?;
         match rows.first() {
             Some(r) => Ok(Some(decode(&r.body)?)),
             None => Ok(None),
@@ -237,7 +250,7 @@ impl SkuLedger {
         let sku = call.sku.clone();
         let answer = self.with_ledger(|l| handle(l, &sku, call.action, t))?;
         if let Some((key, fingerprint)) = idem {
-            // Refusals are recorded too, so a retry sees the same answer (API.md).
+            // Refusals are recorded too, so a retry sees the same answer (docs/api.md).
             let rec = Recorded { fingerprint, status: answer.status, body: answer.body.to_string(), at: t };
             self.sql().exec(
                 "INSERT OR REPLACE INTO idempotency (key, at, body) VALUES (?, ?, ?)",

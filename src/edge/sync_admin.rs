@@ -96,11 +96,16 @@ pub async fn retry(env: &Env, id: i64) -> Result<Response> {
         .first(None)
         .await?;
     let Some(row) = row else {
-        return http::problem(&Problem::new(Kind::NotFound, format!("no open sync failure {id}")).with("resource", "sync failure"));
+        return http::problem(
+            &Problem::new(Kind::NotFound, format!("no open sync failure {id}")).with("resource", "sync failure"),
+        );
     };
     let event: StockChanged = serde_json::from_str(&row.event).map_err(|e| worker::Error::RustError(e.to_string()))?;
     db.prepare("UPDATE listing_sync SET attempts = 0 WHERE sku = ?").bind(&[event.sku.as_str().into()])?.run().await?;
     env.queue("STOCK_CHANGES")?.send(&event).await?;
-    db.prepare("UPDATE sync_failures SET retried_at = ? WHERE id = ?").bind(&[(now().0 as f64).into(), (id as f64).into()])?.run().await?;
+    db.prepare("UPDATE sync_failures SET retried_at = ? WHERE id = ?")
+        .bind(&[(now().0 as f64).into(), (id as f64).into()])?
+        .run()
+        .await?;
     http::json(200, &json!({ "id": id, "retried": true, "sku": event.sku.as_str(), "version": event.version }))
 }

@@ -19,8 +19,9 @@ use crate::catalog::ListingRule;
 use crate::stock::{Sku, Token};
 use crate::sync::connection::{self, ConnectionError};
 use crate::sync::{
-    coalesce, ChannelAdapter, Decision, EbayAdapter, HttpRequest, HttpResponse, LastPushed, ListingKey, ListingOutcome, ListingUpdate, LwaToken,
-    Outcome, RetryPolicy, ShopifyAdapter, StockChanged, TokenBucket, TokenCache, admit_revisions, DailyRevisions,
+    admit_revisions, coalesce, ChannelAdapter, DailyRevisions, Decision, EbayAdapter, HttpRequest, HttpResponse,
+    LastPushed, ListingKey, ListingOutcome, ListingUpdate, LwaToken, Outcome, RetryPolicy, ShopifyAdapter,
+    StockChanged, TokenBucket, TokenCache,
 };
 use crate::time::Millis;
 
@@ -111,8 +112,10 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<
     let skus: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let (listings, conns) = load_listings(&db, &skus).await?;
     let pushed = load_pushed(&db, &skus).await?;
-    let last: BTreeMap<ListingKey, LastPushed> = pushed.iter().filter_map(|(k, (p, _, _))| p.map(|p| (k.clone(), p))).collect();
-    let mut revisions: BTreeMap<ListingKey, DailyRevisions> = pushed.iter().map(|(k, (_, _, r))| (k.clone(), *r)).collect();
+    let last: BTreeMap<ListingKey, LastPushed> =
+        pushed.iter().filter_map(|(k, (p, _, _))| p.map(|p| (k.clone(), p))).collect();
+    let mut revisions: BTreeMap<ListingKey, DailyRevisions> =
+        pushed.iter().map(|(k, (_, _, r))| (k.clone(), *r)).collect();
     let updates = coalesce(&events, &listings, &last);
 
     let mut by_channel: BTreeMap<Token, Vec<ListingUpdate>> = BTreeMap::new();
@@ -164,7 +167,9 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> Result<
     }
     for m in &messages {
         match retry.get(&m.body().sku) {
-            Some(delay) => m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(*delay as u32).build()),
+            Some(delay) => {
+                m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(*delay as u32).build())
+            }
             None => m.ack(),
         }
     }
@@ -184,10 +189,14 @@ async fn load_listings(db: &D1Database, skus: &[Sku]) -> Result<(Vec<Listing>, B
         let params: Vec<JsValue> = chunk.iter().map(|s| JsValue::from(s.as_str())).collect();
         let rows: Vec<ListingRow> = db.prepare(sql).bind(&params)?.all().await?.results()?;
         for r in rows {
-            let (Ok(channel), Ok(sku), Some(kind)) = (Token::parse(&r.channel), Sku::parse(&r.sku), ChannelKind::parse(&r.kind)) else {
+            let (Ok(channel), Ok(sku), Some(kind)) =
+                (Token::parse(&r.channel), Sku::parse(&r.sku), ChannelKind::parse(&r.kind))
+            else {
                 continue;
             };
-            let Some(external) = serde_json::from_str::<Value>(&r.external).ok().and_then(|v| External::from_stored(kind, &v)) else {
+            let Some(external) =
+                serde_json::from_str::<Value>(&r.external).ok().and_then(|v| External::from_stored(kind, &v))
+            else {
                 continue;
             };
             let rule = ListingRule {
@@ -197,7 +206,12 @@ async fn load_listings(db: &D1Database, skus: &[Sku]) -> Result<(Vec<Listing>, B
                 zero_at_or_below: r.zero_at_or_below,
             };
             let settings = serde_json::from_str::<Map<String, Value>>(&r.settings).unwrap_or_default();
-            conns.entry(channel.clone()).or_insert(Conn { kind, account: r.account, secret_name: r.credentials_secret, settings });
+            conns.entry(channel.clone()).or_insert(Conn {
+                kind,
+                account: r.account,
+                secret_name: r.credentials_secret,
+                settings,
+            });
             listings.push(Listing { channel, sku, external, rule });
         }
     }
@@ -222,7 +236,8 @@ async fn load_pushed(db: &D1Database, skus: &[Sku]) -> Result<Pushed> {
                 (Some(v), Some(q)) => Some(LastPushed { version: v as u64, quantity: q }),
                 _ => None,
             };
-            let revisions = DailyRevisions { day: r.revisions_day, count: r.revisions.clamp(0, i64::from(u32::MAX)) as u32 };
+            let revisions =
+                DailyRevisions { day: r.revisions_day, count: r.revisions.clamp(0, i64::from(u32::MAX)) as u32 };
             out.insert(ListingKey { channel, sku }, (last, r.attempts, revisions));
         }
     }
@@ -278,13 +293,16 @@ async fn push(env: &Env, conn: &Conn, updates: &[ListingUpdate], t: Millis) -> V
                 Ok(n) => n,
                 Err(e) => return fail_all(Outcome::backoff(format!("control number: {e}"))),
             };
-            Ok(Box::new(connection::wholesale(&conn.settings, secret.as_deref(), &partners, interchange)) as Box<dyn ChannelAdapter>)
+            Ok(Box::new(connection::wholesale(&conn.settings, secret.as_deref(), &partners, interchange))
+                as Box<dyn ChannelAdapter>)
         }
         kind => connection::adapter(kind, secret.as_deref(), &conn.settings),
     };
     let adapter = match adapter {
         Ok(a) => a,
-        Err(e @ ConnectionError::Unsupported(_)) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Rejected, e.to_string())),
+        Err(e @ ConnectionError::Unsupported(_)) => {
+            return fail_all(Outcome::permanent(crate::sync::FailureKind::Rejected, e.to_string()))
+        }
         Err(e) => return fail_all(Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string())),
     };
     let mut outcomes = run(adapter.as_ref(), &base, &conn.account, updates, t).await;
@@ -354,7 +372,13 @@ async fn pace_amazon(account: &str) {
     }
 }
 
-async fn run(adapter: &dyn ChannelAdapter, base: &str, account: &str, updates: &[ListingUpdate], t: Millis) -> Vec<ListingOutcome> {
+async fn run(
+    adapter: &dyn ChannelAdapter,
+    base: &str,
+    account: &str,
+    updates: &[ListingUpdate],
+    t: Millis,
+) -> Vec<ListingOutcome> {
     let built = adapter.build(updates, t);
     let mut outcomes = built.refused;
     for call in &built.calls {
@@ -375,10 +399,15 @@ thread_local! {
 }
 
 /// An LWA access token for the channel's credentials: the cached one while valid, else a new one.
-async fn amazon_token(settings: &Map<String, Value>, secret: Option<&str>, t: Millis) -> std::result::Result<String, Outcome> {
+async fn amazon_token(
+    settings: &Map<String, Value>,
+    secret: Option<&str>,
+    t: Millis,
+) -> std::result::Result<String, Outcome> {
     let creds = connection::lwa_credentials(secret)
         .map_err(|e| Outcome::permanent(crate::sync::FailureKind::Credentials, e.to_string()))?;
-    let cached = AMAZON_TOKENS.with(|c| c.borrow().get(&creds.refresh_token).and_then(|tc| tc.get(t).map(str::to_owned)));
+    let cached =
+        AMAZON_TOKENS.with(|c| c.borrow().get(&creds.refresh_token).and_then(|tc| tc.get(t).map(str::to_owned)));
     if let Some(token) = cached {
         return Ok(token);
     }
@@ -395,7 +424,14 @@ async fn send(base: &str, req: &HttpRequest) -> std::result::Result<HttpResponse
 }
 
 /// Keeps the listing's sync record: what it accepted, or what went wrong and how often.
-async fn record(db: &D1Database, o: &ListingOutcome, u: Option<&ListingUpdate>, attempts: u32, d: &Decision, t: Millis) -> Result<()> {
+async fn record(
+    db: &D1Database,
+    o: &ListingOutcome,
+    u: Option<&ListingUpdate>,
+    attempts: u32,
+    d: &Decision,
+    t: Millis,
+) -> Result<()> {
     let since = u.map_or(t.0, |u| u.since.0) as f64;
     let stmt = match (&o.outcome, d) {
         (Outcome::Pushed, _) => db
@@ -463,7 +499,12 @@ async fn next_interchange(env: &Env, channel: &str) -> Result<u32> {
 }
 
 /// Keeps today's revision count of each eBay listing about to be pushed.
-async fn count_revisions(db: &D1Database, admitted: &[ListingUpdate], counters: &BTreeMap<ListingKey, DailyRevisions>, t: Millis) -> Result<()> {
+async fn count_revisions(
+    db: &D1Database,
+    admitted: &[ListingUpdate],
+    counters: &BTreeMap<ListingKey, DailyRevisions>,
+    t: Millis,
+) -> Result<()> {
     for u in admitted {
         let Some(r) = counters.get(&u.key) else { continue };
         db.prepare(
@@ -486,17 +527,19 @@ async fn count_revisions(db: &D1Database, admitted: &[ListingUpdate], counters: 
 /// Records a failed push with its event, so an operator can see it and retry it.
 async fn fail(db: &D1Database, channel: Option<&Token>, e: &StockChanged, reason: &str, t: Millis) -> Result<()> {
     let event = serde_json::to_string(e).map_err(|e| Error::RustError(e.to_string()))?;
-    db.prepare("INSERT INTO sync_failures (channel, sku, version, reason, event, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(&[
-            channel.map_or(JsValue::NULL, |c| c.as_str().into()),
-            e.sku.as_str().into(),
-            (e.version as f64).into(),
-            reason.into(),
-            event.into(),
-            (t.0 as f64).into(),
-        ])?
-        .run()
-        .await?;
+    db.prepare(
+        "INSERT INTO sync_failures (channel, sku, version, reason, event, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&[
+        channel.map_or(JsValue::NULL, |c| c.as_str().into()),
+        e.sku.as_str().into(),
+        (e.version as f64).into(),
+        reason.into(),
+        event.into(),
+        (t.0 as f64).into(),
+    ])?
+    .run()
+    .await?;
     Ok(())
 }
 

@@ -53,15 +53,17 @@ use worker::{console_warn, D1Database, Env, Request, Response, Result};
 
 use crate::api::{Kind, Problem};
 use crate::catalog::model::ChannelKind;
-use crate::inbound::{amazon, ebay, shopify, woocommerce, EbayKey, Headers, InboundError, KeyCache, Lookup, Received, MAX_BODY_BYTES};
+use crate::inbound::{
+    amazon, ebay, shopify, woocommerce, EbayKey, Headers, InboundError, KeyCache, Lookup, Received, MAX_BODY_BYTES,
+};
 use crate::stock::Token;
 use crate::sync::{connection, HttpRequest, Method as HttpMethod};
 use crate::time::Millis;
 
 use super::clock::now;
-use super::http;
 use super::ebay_token::EbayAuth;
-use super::inbound_apply::{handle, secret, send, Conn, ChannelRow, Cx, Summary, CALL_TIMEOUT, CHANNEL_SELECT, DB};
+use super::http;
+use super::inbound_apply::{handle, secret, send, ChannelRow, Conn, Cx, Summary, CALL_TIMEOUT, CHANNEL_SELECT, DB};
 
 /// Channels tried per delivery (each costs a signature check over the body).
 const MAX_CANDIDATES: usize = 16;
@@ -75,7 +77,6 @@ thread_local! {
     static EBAY_KEYS: RefCell<KeyCache<EbayKey>> = RefCell::new(KeyCache::new());
 }
 
-
 /// The webhook signing key of a channel: the secret `settings.webhook_secret` names.
 fn webhook_secret(env: &Env, c: &Conn) -> Option<String> {
     secret(env, c.setting("webhook_secret"))
@@ -88,15 +89,16 @@ fn site(s: &str) -> String {
     s.trim_end_matches('/').to_ascii_lowercase()
 }
 
-
 /// The channels a delivery may be for (see the module docs), in channel id order.
 async fn candidates(db: &D1Database, kind: ChannelKind, headers: &Headers, hint: Option<&str>) -> Result<Vec<Conn>> {
     let k = JsValue::from(kind.as_str());
     let stmt = match kind {
         ChannelKind::Shopify => {
             let Some(shop) = headers.get(shopify::SHOP_HEADER) else { return Ok(Vec::new()) };
-            db.prepare(format!("{CHANNEL_SELECT} WHERE kind = ?1 AND lower(account) = ?2 ORDER BY channel LIMIT {MAX_CANDIDATES}"))
-                .bind(&[k, shop.to_ascii_lowercase().into()])?
+            db.prepare(format!(
+                "{CHANNEL_SELECT} WHERE kind = ?1 AND lower(account) = ?2 ORDER BY channel LIMIT {MAX_CANDIDATES}"
+            ))
+            .bind(&[k, shop.to_ascii_lowercase().into()])?
         }
         _ => match hint {
             Some(h) => db.prepare(format!("{CHANNEL_SELECT} WHERE kind = ?1 AND channel = ?2")).bind(&[k, h.into()])?,
@@ -119,19 +121,28 @@ async fn candidates(db: &D1Database, kind: ChannelKind, headers: &Headers, hint:
 enum Verified {
     /// Authentic for these channels (one for HMAC platforms; the eBay candidates), and what the
     /// core made of it.
-    Ok { conns: Vec<Conn>, result: std::result::Result<Received, InboundError> },
+    Ok {
+        conns: Vec<Conn>,
+        result: std::result::Result<Received, InboundError>,
+    },
     Unauthorized,
     /// The eBay key could not be fetched and none is cached.
     Unavailable(String),
 }
 
 fn unauthorized() -> Result<Response> {
-    http::problem(&Problem::new(Kind::Unauthorized, "the delivery's signature does not verify with any matching channel's webhook key"))
+    http::problem(&Problem::new(
+        Kind::Unauthorized,
+        "the delivery's signature does not verify with any matching channel's webhook key",
+    ))
 }
 
 fn unavailable(why: &str) -> Result<Response> {
     console_warn!("webhook not completed: {why}");
-    http::problem(&Problem::new(Kind::Unavailable, format!("the delivery could not be completed ({why}); nothing was recorded — send it again")))
+    http::problem(&Problem::new(
+        Kind::Unavailable,
+        format!("the delivery could not be completed ({why}); nothing was recorded — send it again"),
+    ))
 }
 
 fn too_large() -> Problem {
@@ -198,12 +209,18 @@ pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<R
             let detail = json!({"error": e.to_string()});
             console_warn!("{} webhook for channel {} is unusable: {e}", kind.as_str(), first.channel);
             record_delivery(&db, &key, &first.channel, "unknown", "unusable", &detail, t).await?;
-            return http::json(200, &json!({"result": "unusable", "channel": first.channel.as_str(), "detail": e.to_string()}));
+            return http::json(
+                200,
+                &json!({"result": "unusable", "channel": first.channel.as_str(), "detail": e.to_string()}),
+            );
         }
     };
     if let Some(key) = &received.dedupe_key {
         if seen(&db, key).await? {
-            return http::json(200, &json!({"result": "duplicate", "channel": first.channel.as_str(), "topic": received.topic}));
+            return http::json(
+                200,
+                &json!({"result": "duplicate", "channel": first.channel.as_str(), "topic": received.topic}),
+            );
         }
     }
     let cx = Cx { env, db: &db, t, kind, topic: &received.topic, dedupe_key: received.dedupe_key.as_deref() };
@@ -264,7 +281,10 @@ enum KeyFetch {
 fn ebay_key_url(c: &Conn, kid: &str) -> String {
     match c.setting("public_key_url") {
         Some(prefix) => format!("{prefix}{kid}"),
-        None => format!("{}/commerce/notification/v1/public_key/{kid}", connection::base_url(ChannelKind::Ebay, &c.account, &c.settings)),
+        None => format!(
+            "{}/commerce/notification/v1/public_key/{kid}",
+            connection::base_url(ChannelKind::Ebay, &c.account, &c.settings)
+        ),
     }
 }
 
@@ -313,7 +333,6 @@ async fn ebay_key(env: &Env, conns: &[Conn], kid: &str, t: Millis) -> KeyFetch {
     }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Deliveries
 
@@ -324,11 +343,23 @@ struct Seen {
 }
 
 async fn seen(db: &D1Database, key: &str) -> Result<bool> {
-    let row: Option<Seen> = db.prepare("SELECT 1 AS n FROM inbound_deliveries WHERE dedupe_key = ?1").bind(&[key.into()])?.first(None).await?;
+    let row: Option<Seen> = db
+        .prepare("SELECT 1 AS n FROM inbound_deliveries WHERE dedupe_key = ?1")
+        .bind(&[key.into()])?
+        .first(None)
+        .await?;
     Ok(row.is_some())
 }
 
-async fn record_delivery(db: &D1Database, key: &str, channel: &Token, topic: &str, outcome: &str, detail: &Value, t: Millis) -> Result<()> {
+async fn record_delivery(
+    db: &D1Database,
+    key: &str,
+    channel: &Token,
+    topic: &str,
+    outcome: &str,
+    detail: &Value,
+    t: Millis,
+) -> Result<()> {
     db.batch(vec![
         db.prepare(
             "INSERT OR IGNORE INTO inbound_deliveries (dedupe_key, channel, topic, outcome, detail, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -339,7 +370,6 @@ async fn record_delivery(db: &D1Database, key: &str, channel: &Token, topic: &st
     .await?;
     Ok(())
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // GET /v1/webhooks/ebay?challenge_code=…
@@ -370,8 +400,11 @@ pub async fn ebay_challenge(req: &Request, env: &Env) -> Result<Response> {
     let conns = candidates(&db, ChannelKind::Ebay, &Headers::default(), hint.as_deref()).await?;
     let Some((conn, token)) = conns.iter().find_map(|c| webhook_secret(env, c).map(|t| (c, t))) else {
         return http::problem(
-            &Problem::new(Kind::NotFound, "no eBay channel has a verification token (settings.webhook_secret names it)")
-                .with("resource", "channel"),
+            &Problem::new(
+                Kind::NotFound,
+                "no eBay channel has a verification token (settings.webhook_secret names it)",
+            )
+            .with("resource", "channel"),
         );
     };
     let endpoint = match conn.setting("endpoint_url") {

@@ -58,7 +58,13 @@ mod tests {
     fn batch(delta: i64, after: i64, backorder: Option<BackorderPolicy>) -> Batch {
         Batch {
             sku: Sku::parse("A").expect("sku"),
-            changes: vec![Change { location: Location::main(), before: Some(after - delta), after, delta, lines: vec![2] }],
+            changes: vec![Change {
+                location: Location::main(),
+                before: Some(after - delta),
+                after,
+                delta,
+                lines: vec![2],
+            }],
             backorder,
         }
     }
@@ -66,7 +72,9 @@ mod tests {
     #[test]
     fn on_hand_files_set_and_available_files_adjust() {
         let set = commands(&batch(3, 10, None), Basis::OnHand, Mode::Set, "imp-1");
-        assert!(matches!(&set[0], Command::Set { on_hand: 10, cause, .. } if cause.import_id.as_deref() == Some("imp-1")));
+        assert!(
+            matches!(&set[0], Command::Set { on_hand: 10, cause, .. } if cause.import_id.as_deref() == Some("imp-1"))
+        );
         let avail = commands(&batch(3, 10, Some(BackorderPolicy::Deny)), Basis::Available, Mode::Set, "imp-1");
         assert!(matches!(avail[0], Command::Adjust { delta: 3, .. }));
         assert!(matches!(avail[1], Command::Policy { backorder_limit: 0 }));

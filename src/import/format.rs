@@ -119,7 +119,9 @@ impl Format {
         match self {
             Format::ShopifyProduct => "Handle, Variant SKU, Variant Inventory Qty",
             Format::ShopifyInventory => "Handle, SKU, Location, and On hand or Available",
-            Format::WooCommerce => "SKU, Stock, In stock?, Backorders allowed?; full exports also have ID, Type, Parent",
+            Format::WooCommerce => {
+                "SKU, Stock, In stock?, Backorders allowed?; full exports also have ID, Type, Parent"
+            }
             Format::Plain => "sku, quantity[, location]",
         }
     }

@@ -107,12 +107,14 @@ mod tests {
 
     #[test]
     fn small_files_are_applied_in_their_request() {
-        let rows: Vec<RowOutcome> = (0..MAX_SYNC_IMPORT_SKUS as u64).map(|i| stock(i + 2, &format!("S{i}"), "main", 1)).collect();
+        let rows: Vec<RowOutcome> =
+            (0..MAX_SYNC_IMPORT_SKUS as u64).map(|i| stock(i + 2, &format!("S{i}"), "main", 1)).collect();
         assert!(!needs_job(&rows));
         let mut more = rows.clone();
         more.push(stock(99_999, "ONE-MORE", "main", 1));
         assert!(needs_job(&more), "one SKU over the limit");
-        let same_sku: Vec<RowOutcome> = (0..=MAX_SYNC_IMPORT_ROWS as u64).map(|i| stock(i + 2, "A", "main", 1)).collect();
+        let same_sku: Vec<RowOutcome> =
+            (0..=MAX_SYNC_IMPORT_ROWS as u64).map(|i| stock(i + 2, "A", "main", 1)).collect();
         assert!(needs_job(&same_sku), "one row over the limit");
     }
 
@@ -148,7 +150,11 @@ mod tests {
         let mut rows = Vec::new();
         for i in 0..700u64 {
             rows.push(stock(2 * i + 2, &format!("S{}", i % 300), "main", i as i64));
-            rows.push(RowOutcome::Error { line: 2 * i + 3, column: Some("Stock".into()), message: "not a number".into() });
+            rows.push(RowOutcome::Error {
+                line: 2 * i + 3,
+                column: Some("Stock".into()),
+                message: "not a number".into(),
+            });
         }
         let current = |_: &Sku, _: &Location| Some(3);
         let whole = plan_rows(rows.clone(), Mode::Set, current);

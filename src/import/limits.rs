@@ -1,12 +1,12 @@
 //! Every limit the bulk import and export enforce, named in one place.
 //!
-//! The HTTP contract (API.md, `POST /v1/imports`) quotes the synchronous row limit; the others
+//! The HTTP contract (docs/api.md, `POST /v1/imports`) quotes the synchronous row limit; the others
 //! bound memory and make a broken file fail on one row instead of swallowing the rest.
 
 /// Data rows (after the header, blank rows not counted) that one synchronous import may hold.
 /// Larger files are refused by [`plan`](super::plan::plan) with
 /// [`ImportError::TooManyRows`](super::ImportError::TooManyRows); the edge answers them with a
-/// `202` job instead (API.md).
+/// `202` job instead (docs/api.md).
 pub const MAX_SYNC_IMPORT_ROWS: usize = 10_000;
 
 /// Bytes of one uploaded file, header included. Reading stops with

@@ -1,7 +1,7 @@
 //! Bulk stock files: reading channel exports and StockEdge's own CSV, planning the import, and
 //! writing exports. Pure: no I/O beyond `std::io::Read`/`Write`, no clock, no `worker` types.
 //!
-//! The HTTP side (API.md): `POST /v1/imports?format=shopify|shopify-inventory|woocommerce|csv&mode=set|adjust&dry_run=…`
+//! The HTTP side (docs/api.md): `POST /v1/imports?format=shopify|shopify-inventory|woocommerce|csv&mode=set|adjust&dry_run=…`
 //! and `GET /v1/exports?format=…`. The edge does:
 //!
 //! ```text

@@ -1,7 +1,7 @@
 //! Amazon Selling Partner API: `ORDER_CHANGE` notifications relayed by a forwarder, and the
 //! Orders API pages (`getOrders`, `getOrderItems`) that polling and notifications both end in.
 //!
-//! Amazon delivers `ORDER_CHANGE` to SQS with no signature (CHANNELS.md: "trust is the queue's
+//! Amazon delivers `ORDER_CHANGE` to SQS with no signature (docs/channels.md: "trust is the queue's
 //! policy"), and a Worker cannot read SQS. A forwarder (anything that reads the queue: a Lambda, a
 //! small service) POSTs each message body unchanged to `/v1/webhooks/amazon`, signed with a secret
 //! it shares with StockEdge:
@@ -37,7 +37,7 @@
 //!   StockEdge does too; a later Canceled gives them back); Canceled is a Cancel (no items
 //!   needed); Unfulfillable and unknown statuses lead to nothing.
 //! - Fulfilled by Amazon (AFN) orders are ignored: they ship from Amazon's stock, and StockEdge
-//!   lists the seller's own stock (`fulfillment_channel_code: DEFAULT`, CHANNELS.md).
+//!   lists the seller's own stock (`fulfillment_channel_code: DEFAULT`, docs/channels.md).
 //! - De-duplication key: `amazon:{NotificationId}`.
 
 use serde_json::Value;

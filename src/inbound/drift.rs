@@ -1,7 +1,7 @@
 //! Telling a platform's report of a level apart from StockEdge's own write coming back.
 //!
 //! Shopify sends `inventory_levels/update` for every change of `available`, including the ones
-//! StockEdge makes when it pushes a quantity (CHANNELS.md: `inventorySetQuantities`). An update
+//! StockEdge makes when it pushes a quantity (docs/channels.md: `inventorySetQuantities`). An update
 //! equal to the quantity StockEdge last pushed to that listing is that push echoing back; anything
 //! else is drift (a change made on the platform: a manual edit, another app, a sale whose order
 //! event is on its way).

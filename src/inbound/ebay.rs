@@ -338,7 +338,12 @@ pub fn parse_orders_page(body: &[u8], account: &str, fallback_at: Millis) -> Res
 }
 
 /// One Fulfillment API order (also the body of `getOrder`).
-pub fn order_event(order: &Object, prefix: &str, account: &str, fallback_at: Millis) -> Result<InboundEvent, PayloadError> {
+pub fn order_event(
+    order: &Object,
+    prefix: &str,
+    account: &str,
+    fallback_at: Millis,
+) -> Result<InboundEvent, PayloadError> {
     let order_id = json::id(order, "orderId", prefix)?;
     let cancelled = match json::get(order, "cancelStatus") {
         Some(Value::Object(c)) => c.get("cancelState").and_then(Value::as_str) == Some("CANCELED"),

@@ -5,7 +5,7 @@
 //! caller. A body too large is `413`. A body that is signed correctly but cannot be understood is
 //! answered `200` and recorded as a sync failure: the platform resending the same payload cannot
 //! fix it, Shopify retries a failed delivery 8 times and WooCommerce disables a webhook after 5
-//! consecutive failures (CHANNELS.md), so refusing it would only lose the later, good deliveries.
+//! consecutive failures (docs/channels.md), so refusing it would only lose the later, good deliveries.
 
 /// A failed signature or freshness check. All variants mean "not from the platform".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -38,10 +38,6 @@ impl Headers {
 
     /// The first value of `name`, trimmed; `None` when absent or empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
+        self.entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
 }

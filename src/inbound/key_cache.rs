@@ -85,13 +85,7 @@ impl<K> KeyCache<K> {
     pub fn insert(&mut self, kid: &str, key: K, now: Millis) {
         self.entries.retain(|e| e.kid != kid);
         while self.entries.len() >= self.capacity {
-            let oldest = self
-                .entries
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, e)| e.fetched_at)
-                .map(|(i, _)| i)
-                .unwrap_or(0);
+            let oldest = self.entries.iter().enumerate().min_by_key(|(_, e)| e.fetched_at).map(|(i, _)| i).unwrap_or(0);
             self.entries.remove(oldest);
         }
         self.entries.push(Entry { kid: kid.to_string(), key, fetched_at: now });

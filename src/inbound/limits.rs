@@ -10,7 +10,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// ([`PayloadError::TooManyLines`](super::PayloadError::TooManyLines)) rather than applied in part.
 pub const MAX_LINES_PER_ORDER: usize = 250;
 
-/// Largest quantity on one line (API.md: a quantity per line is 1..=1,000,000).
+/// Largest quantity on one line (docs/api.md: a quantity per line is 1..=1,000,000).
 pub const MAX_LINE_QTY: i64 = 1_000_000;
 
 /// Largest absolute level a drift report may carry (a Shopify `available` may be negative).
@@ -20,7 +20,7 @@ pub const MAX_LEVEL: i64 = 1_000_000_000;
 pub const MAX_ID_LEN: usize = 255;
 
 /// A Shopify delivery whose `X-Shopify-Triggered-At` is older than this is stale and ignored.
-/// Shopify retries a failed delivery 8 times over 4 hours (CHANNELS.md), so a day leaves room for
+/// Shopify retries a failed delivery 8 times over 4 hours (docs/channels.md), so a day leaves room for
 /// slow retries while still refusing replays of old, validly signed payloads.
 pub const SHOPIFY_MAX_AGE_MS: i64 = 24 * 60 * 60 * 1000;
 

@@ -7,14 +7,14 @@
 //!   `X-Shopify-Webhook-Id` ("A unique composite key per delivery"), `X-Shopify-Triggered-At`,
 //!   `X-Shopify-Event-Id` ("A unique ID shared across all deliveries produced by the same merchant
 //!   action"). The HMAC is keyed with the app's client secret over the raw body
-//!   (shopify.dev/docs/apps/build/events/verify-deliveries; CHANNELS.md).
+//!   (shopify.dev/docs/apps/build/events/verify-deliveries; docs/channels.md).
 //! - Duplicates: shopify.dev/apps/build/webhooks/ignore-duplicates — "the same [X-Shopify-Event-Id]
 //!   value across more than one webhook indicates a duplicate".
 //! - Payloads are the REST resources: the Order (`line_items[]` with `id`, `variant_id`,
 //!   `product_id`, `sku`, `quantity`), the Refund (`order_id`, `refund_line_items[]` with `id`,
 //!   `line_item_id`, `location_id`, `quantity`, `restock_type`, `line_item{...}`; example in the REST
 //!   Refund reference: refund 929361464 of order 450789469), and the InventoryLevel
-//!   (`{inventory_item_id, location_id, available, updated_at, admin_graphql_api_id}`, CHANNELS.md).
+//!   (`{inventory_item_id, location_id, available, updated_at, admin_graphql_api_id}`, docs/channels.md).
 //!
 //! Choices where the docs are silent:
 //! - De-duplication key: `shopify:{shop}:{topic}:{event id}`. The event id is shared by every
@@ -75,8 +75,7 @@ pub fn is_stale(triggered_at: Millis, now: Millis) -> bool {
 
 fn shop_domain(headers: &Headers) -> Result<String, PayloadError> {
     let shop = headers.get(SHOP_HEADER).ok_or(PayloadError::BadHeader { header: SHOP_HEADER })?;
-    let ok = shop.len() <= MAX_ID_LEN
-        && shop.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    let ok = shop.len() <= MAX_ID_LEN && shop.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
     if !ok {
         return Err(PayloadError::BadHeader { header: SHOP_HEADER });
     }
@@ -181,16 +180,18 @@ fn refund(mut body: Object, shop: &str, fallback_at: Millis) -> Result<Outcome, 
         body = inner;
     }
     let order_id = json::id(&body, "order_id", "")?;
-    let at = json::time_opt(&body, "created_at")
-        .or_else(|| json::time_opt(&body, "processed_at"))
-        .unwrap_or(fallback_at);
+    let at =
+        json::time_opt(&body, "created_at").or_else(|| json::time_opt(&body, "processed_at")).unwrap_or(fallback_at);
     let mut lines = Vec::new();
     for (i, v) in json::lines(&body, "refund_line_items", "")?.iter().enumerate() {
         let prefix = format!("refund_line_items[{i}]");
         let rli = json::element(v, &prefix)?;
         let kind = rli.get("restock_type").and_then(|t| t.as_str());
         let restock = restock_type(kind).map_err(|_| {
-            PayloadError::invalid(format!("{prefix}.restock_type"), "must be no_restock, cancel, return or legacy_restock")
+            PayloadError::invalid(
+                format!("{prefix}.restock_type"),
+                "must be no_restock, cancel, return or legacy_restock",
+            )
         })?;
         let Some(restock) = restock else { continue };
         let qty = json::qty(rli, "quantity", &prefix)?;

@@ -52,9 +52,8 @@ pub(crate) fn verify_base64_header(
         return Err(AuthError::NoSecret);
     }
     let value = headers.get(header).ok_or(AuthError::MissingHeader { header })?;
-    let given = STANDARD
-        .decode(value.as_bytes())
-        .map_err(|_| AuthError::MalformedHeader { header, reason: "not base64" })?;
+    let given =
+        STANDARD.decode(value.as_bytes()).map_err(|_| AuthError::MalformedHeader { header, reason: "not base64" })?;
     if given.len() != 32 {
         return Err(AuthError::MalformedHeader { header, reason: "not a SHA-256 HMAC (32 bytes)" });
     }

@@ -70,10 +70,7 @@ pub fn is_ping(headers: &Headers, body: &[u8]) -> bool {
 }
 
 fn header_text(headers: &Headers, name: &'static str) -> Option<String> {
-    headers
-        .get(name)
-        .filter(|v| v.len() <= MAX_ID_LEN && !v.chars().any(char::is_control))
-        .map(str::to_string)
+    headers.get(name).filter(|v| v.len() <= MAX_ID_LEN && !v.chars().any(char::is_control)).map(str::to_string)
 }
 
 /// The key to remember this delivery by (see the module docs); `None` without a delivery id.
@@ -179,7 +176,7 @@ pub fn order_outcome(order: &Object, source: &str, fallback_at: Millis) -> Resul
 
 /// A `GET /wp-json/wc/v3/orders?modified_after=…` page (a JSON array of orders) → the events of
 /// the orders that took or gave back stock, in page order. The catch-up after missed webhooks:
-/// WooCommerce does not retry failed deliveries (CHANNELS.md).
+/// WooCommerce does not retry failed deliveries (docs/channels.md).
 pub fn parse_orders_page(source: &str, body: &[u8], fallback_at: Millis) -> Result<Vec<InboundEvent>, PayloadError> {
     let orders = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(serde_json::Value::Array(a)) => a,

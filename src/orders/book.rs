@@ -55,7 +55,8 @@ fn shipped_key(sku: &Sku, location: &Location) -> String {
 
 /// The default line id of a line that names none: its SKU and location.
 pub fn default_line_id(sku: &Sku, location: &Location) -> Token {
-    Token::parse(&format!("{sku}@{location}")).unwrap_or_else(|_| Token::parse("line").unwrap_or_else(|_| unreachable!()))
+    Token::parse(&format!("{sku}@{location}"))
+        .unwrap_or_else(|_| Token::parse("line").unwrap_or_else(|_| unreachable!()))
 }
 
 fn group(commands: Vec<(Sku, Command)>) -> Plan {
@@ -86,7 +87,12 @@ impl Book {
                 continue;
             }
             if !known {
-                self.lines.push(BookLine { sku: l.sku.clone(), line_id: line_id.clone(), location: l.location.clone(), qty: l.qty });
+                self.lines.push(BookLine {
+                    sku: l.sku.clone(),
+                    line_id: line_id.clone(),
+                    location: l.location.clone(),
+                    qty: l.qty,
+                });
             }
             // Known lines are sent again too: the ledger ignores them, and a sale whose earlier
             // delivery did not reach every ledger is completed.
@@ -94,7 +100,10 @@ impl Book {
             let (location, qty) = recorded.map(|b| (b.location.clone(), b.qty)).unwrap_or((l.location.clone(), l.qty));
             per_sku.entry(l.sku.clone()).or_default().push(SaleLine { line_id, location, qty });
         }
-        per_sku.into_iter().map(|(sku, lines)| (sku, vec![Command::Sale { order: self.order.clone(), lines }])).collect()
+        per_sku
+            .into_iter()
+            .map(|(sku, lines)| (sku, vec![Command::Sale { order: self.order.clone(), lines }]))
+            .collect()
     }
 
     /// Records committed storefront lines (from a reservation commit) so that cancellation and
@@ -156,7 +165,8 @@ impl Book {
         let mut commands = Vec::new();
         for ((sku, location), qty) in want {
             *self.shipped.entry(shipped_key(&sku, &location)).or_default() += qty;
-            commands.push((sku, Command::Fulfil { order: self.order.clone(), location, qty, shipment: shipment.clone() }));
+            commands
+                .push((sku, Command::Fulfil { order: self.order.clone(), location, qty, shipment: shipment.clone() }));
         }
         Ok(group(commands))
     }

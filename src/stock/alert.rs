@@ -78,7 +78,11 @@ mod tests {
             op,
             location: Location::parse("main").expect("location"),
             deltas,
-            cause: Cause { channel: channel.map(str::to_owned), order_id: order.map(str::to_owned), ..Cause::default() },
+            cause: Cause {
+                channel: channel.map(str::to_owned),
+                order_id: order.map(str::to_owned),
+                ..Cause::default()
+            },
             version: 1,
         }
     }
@@ -92,7 +96,13 @@ mod tests {
         let a = oversold_alert(&totals(2, 0), &totals(0, 3), &[sale(5)]).expect("alert");
         assert_eq!(
             a,
-            OversoldAlert { units: 3, oversold: 3, op: Op::Sale, channel: Some("amazon".into()), order_id: Some("113-1".into()) }
+            OversoldAlert {
+                units: 3,
+                oversold: 3,
+                op: Op::Sale,
+                channel: Some("amazon".into()),
+                order_id: Some("113-1".into())
+            }
         );
     }
 
@@ -142,8 +152,11 @@ mod tests {
         let tok = |s: &str| Token::parse(s).expect("token");
         let main = Location::parse("main").expect("location");
         let mut l = Ledger::new();
-        l.apply(Command::Set { location: main.clone(), on_hand: 2, expected_version: None, cause: Cause::default() }, Millis(0))
-            .expect("set");
+        l.apply(
+            Command::Set { location: main.clone(), on_hand: 2, expected_version: None, cause: Cause::default() },
+            Millis(0),
+        )
+        .expect("set");
         l.take_changes();
         let sale = Command::Sale {
             order: OrderKey { channel: tok("amazon"), order_id: tok("113-1") },

@@ -8,7 +8,7 @@ use super::ids::Location;
 use super::levels::{Deltas, Levels};
 use crate::time::Millis;
 
-/// What kind of change an entry records (API.md's journal `op` names).
+/// What kind of change an entry records (docs/api.md's journal `op` names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {

@@ -268,13 +268,7 @@ impl Ledger {
         Ok(Effect::Applied)
     }
 
-    fn adjust(
-        &mut self,
-        location: Location,
-        delta: i64,
-        cause: Cause,
-        now: Millis,
-    ) -> Result<Effect, LedgerError> {
+    fn adjust(&mut self, location: Location, delta: i64, cause: Cause, now: Millis) -> Result<Effect, LedgerError> {
         let would_be = self.level(&location).on_hand.saturating_add(delta);
         if would_be < 0 {
             return Err(LedgerError::NegativeOnHand { location, would_be });
@@ -355,10 +349,7 @@ impl Ledger {
             reference: reference.clone(),
             ..Cause::default()
         };
-        let deltas = merged
-            .iter()
-            .map(|(l, q)| (l.clone(), Deltas { reserved: *q, ..Deltas::default() }))
-            .collect();
+        let deltas = merged.iter().map(|(l, q)| (l.clone(), Deltas { reserved: *q, ..Deltas::default() })).collect();
         self.transition(now, Op::Reserve, cause, deltas);
         self.holds.insert(
             id.clone(),
@@ -503,13 +494,9 @@ impl Ledger {
         h.pinned = false;
         h.updated_at = now;
         let lines = h.lines.clone();
-        let cause = Cause {
-            reservation_id: Some(id.to_string()),
-            reason: reason.map(str::to_owned),
-            ..Cause::default()
-        };
-        let deltas =
-            lines.iter().map(|(l, q)| (l.clone(), Deltas { reserved: -q, ..Deltas::default() })).collect();
+        let cause =
+            Cause { reservation_id: Some(id.to_string()), reason: reason.map(str::to_owned), ..Cause::default() };
+        let deltas = lines.iter().map(|(l, q)| (l.clone(), Deltas { reserved: -q, ..Deltas::default() })).collect();
         self.transition(now, op, cause, deltas);
         self.reindex(id, old);
         self.changes.holds.insert(id.clone());
@@ -545,10 +532,7 @@ impl Ledger {
             line_id: (fresh.len() == 1).then(|| fresh.keys().next().map(|k| k.to_string())).flatten(),
             ..Cause::default()
         };
-        let deltas = per_location
-            .into_iter()
-            .map(|(l, q)| (l, Deltas { committed: q, ..Deltas::default() }))
-            .collect();
+        let deltas = per_location.into_iter().map(|(l, q)| (l, Deltas { committed: q, ..Deltas::default() })).collect();
         self.transition(now, Op::Sale, cause, deltas);
         let order = self.orders.entry(key.clone()).or_default();
         for (id, l) in fresh {
@@ -580,10 +564,8 @@ impl Ledger {
         for line in order.lines.values() {
             *per_location.entry(line.location.clone()).or_default() += line.open();
         }
-        let deltas = per_location
-            .into_iter()
-            .map(|(l, q)| (l, Deltas { committed: -q, ..Deltas::default() }))
-            .collect();
+        let deltas =
+            per_location.into_iter().map(|(l, q)| (l, Deltas { committed: -q, ..Deltas::default() })).collect();
         self.transition(now, Op::Cancel, cause, deltas);
         if let Some(o) = self.orders.get_mut(&key) {
             o.cancelled = true;

@@ -11,8 +11,11 @@ fn order(ch: &str, id: &str) -> OrderKey {
 }
 fn stocked(n: i64) -> Ledger {
     let mut l = Ledger::new();
-    l.apply(Command::Set { location: loc("main"), on_hand: n, expected_version: None, cause: Cause::default() }, Millis(0))
-        .expect("set");
+    l.apply(
+        Command::Set { location: loc("main"), on_hand: n, expected_version: None, cause: Cause::default() },
+        Millis(0),
+    )
+    .expect("set");
     l
 }
 fn reserve(l: &mut Ledger, id: &str, qty: i64, expires: i64, now: i64) -> Result<Outcome, LedgerError> {
@@ -148,7 +151,8 @@ fn cancel_returns_open_units_and_fulfil_ships_them() {
 fn set_with_a_stale_version_is_refused() {
     let mut l = stocked(1);
     let v = l.version();
-    let stale = Command::Set { location: loc("main"), on_hand: 7, expected_version: Some(v - 1), cause: Cause::default() };
+    let stale =
+        Command::Set { location: loc("main"), on_hand: 7, expected_version: Some(v - 1), cause: Cause::default() };
     assert_eq!(l.apply(stale, Millis(1)), Err(LedgerError::VersionConflict { expected: v - 1, actual: v }));
     let fresh = Command::Set { location: loc("main"), on_hand: 7, expected_version: Some(v), cause: Cause::default() };
     assert_eq!(l.apply(fresh, Millis(2)).expect("fresh").version, v + 1);

@@ -1,6 +1,6 @@
 //! Every limit StockEdge enforces, named in one place.
 //!
-//! The HTTP contract (API.md) quotes these numbers; tests and the OpenAPI document refer to them.
+//! The HTTP contract (docs/api.md) quotes these numbers; tests and the OpenAPI document refer to them.
 
 /// Largest quantity on one line of a reservation, sale or fulfilment.
 pub const MAX_LINE_QTY: i64 = 1_000_000;
@@ -24,7 +24,7 @@ pub const COMMIT_MARGIN_MS: i64 = 500;
 /// Journal page size bounds.
 pub const DEFAULT_JOURNAL_PAGE: usize = 100;
 pub const MAX_JOURNAL_PAGE: usize = 1_000;
-/// Idempotency-Key length bounds and how long a key's answer is kept (24 h, API.md).
+/// Idempotency-Key length bounds and how long a key's answer is kept (24 h, docs/api.md).
 pub const MIN_IDEMPOTENCY_KEY_LEN: usize = 1;
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 3_600 * 1_000;

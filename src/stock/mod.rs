@@ -21,4 +21,3 @@ pub use journal::{Cause, Entry, Op};
 pub use ledger::{Changes, Ledger, Snapshot};
 pub use levels::{Deltas, Levels, Totals};
 pub use order::{Order, OrderLine};
-

@@ -9,7 +9,8 @@ use super::ids::{Location, Token};
 /// Client line ids may not start with `res:` (see `api::requests`), so the two never meet.
 pub fn hold_line_id(hold: &Token, location: &Location) -> Result<Token, crate::stock::LedgerError> {
     let id = format!("{HOLD_LINE_PREFIX}{hold}@{location}");
-    Token::parse(&id).map_err(|_| crate::stock::LedgerError::OutOfRange { field: "hold", value: hold.as_str().len() as i64 })
+    Token::parse(&id)
+        .map_err(|_| crate::stock::LedgerError::OutOfRange { field: "hold", value: hold.as_str().len() as i64 })
 }
 
 /// The prefix reserved for line ids made from holds.

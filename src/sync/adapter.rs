@@ -69,7 +69,12 @@ pub(crate) fn wrong_kind(update: &ListingUpdate, expected: ChannelKind) -> Listi
         update,
         Outcome::permanent(
             FailureKind::Validation,
-            format!("listing {} is a {} listing, not a {} one", update.key, update.external.kind().as_str(), expected.as_str()),
+            format!(
+                "listing {} is a {} listing, not a {} one",
+                update.key,
+                update.external.kind().as_str(),
+                expected.as_str()
+            ),
         ),
     )
 }

@@ -2,7 +2,7 @@
 //! `patchListingsItem`, one SKU per request.
 //!
 //! Contract used (developer-docs.amazon.com/sp-api, Listings Items API v2021-08-01 reference and
-//! "Connecting to the Selling Partner API"; CHANNELS.md):
+//! "Connecting to the Selling Partner API"; docs/channels.md):
 //! - `PATCH /listings/2021-08-01/items/{sellerId}/{sku}?marketplaceIds=…` (a comma-delimited
 //!   list; the SKU path parameter must be URL-encoded, docs "URL Encoding") with
 //!   `{"productType": "PRODUCT", "patches": [{"op": "replace", "path":
@@ -135,7 +135,10 @@ impl ChannelAdapter for AmazonAdapter {
             return for_all(call, rate_limited(response));
         }
         if response.status == 403 {
-            return for_all(call, Outcome::permanent(FailureKind::Credentials, format!("HTTP 403: {}", errors_message(response))));
+            return for_all(
+                call,
+                Outcome::permanent(FailureKind::Credentials, format!("HTTP 403: {}", errors_message(response))),
+            );
         }
         if let Some(outcome) = by_status(response, now) {
             return for_all(call, outcome);
@@ -157,7 +160,8 @@ impl ChannelAdapter for AmazonAdapter {
 
 /// A 429 without `Retry-After`: wait for one token at the rate `x-amzn-RateLimit-Limit` states.
 fn rate_limited(response: &HttpResponse) -> Outcome {
-    let rate = response.header_value("x-amzn-RateLimit-Limit").and_then(|v| v.trim().parse::<f64>().ok()).filter(|r| *r > 0.0);
+    let rate =
+        response.header_value("x-amzn-RateLimit-Limit").and_then(|v| v.trim().parse::<f64>().ok()).filter(|r| *r > 0.0);
     match rate {
         Some(r) => Outcome::RetryAfter(((1.0 / r).ceil() as u64).max(1)),
         None => Outcome::backoff("429 QuotaExceeded"),

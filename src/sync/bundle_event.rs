@@ -20,9 +20,19 @@ use crate::time::Millis;
 /// it has never been stocked: version 0, nothing sellable). `cause` and `at` are those of the
 /// component change that prompted it.
 pub fn bundle_event(bundle: &Bundle, states: &BTreeMap<Sku, StockChanged>, cause: Op, at: Millis) -> StockChanged {
-    let version = bundle.components.iter().map(|c| states.get(&c.sku).map_or(0, |s| s.version)).fold(0_u64, u64::saturating_add);
+    let version =
+        bundle.components.iter().map(|c| states.get(&c.sku).map_or(0, |s| s.version)).fold(0_u64, u64::saturating_add);
     let available = bundle.available(|sku| states.get(sku).map_or(0, StockChanged::sellable));
-    StockChanged { sku: bundle.sku.clone(), version, available, on_hand: available, cause, at, oversold: 0, alert: None }
+    StockChanged {
+        sku: bundle.sku.clone(),
+        version,
+        available,
+        on_hand: available,
+        cause,
+        at,
+        oversold: 0,
+        alert: None,
+    }
 }
 
 #[cfg(test)]
@@ -35,11 +45,26 @@ mod tests {
     }
 
     fn state(s: &str, version: u64, available: i64, oversold: i64) -> (Sku, StockChanged) {
-        (sku(s), StockChanged { sku: sku(s), version, available, on_hand: available, cause: Op::Set, at: Millis(0), oversold, alert: None })
+        (
+            sku(s),
+            StockChanged {
+                sku: sku(s),
+                version,
+                available,
+                on_hand: available,
+                cause: Op::Set,
+                at: Millis(0),
+                oversold,
+                alert: None,
+            },
+        )
     }
 
     fn kit() -> Bundle {
-        Bundle { sku: sku("KIT"), components: vec![Component { sku: sku("A"), qty: 2 }, Component { sku: sku("C"), qty: 1 }] }
+        Bundle {
+            sku: sku("KIT"),
+            components: vec![Component { sku: sku("A"), qty: 2 }, Component { sku: sku("C"), qty: 1 }],
+        }
     }
 
     #[test]
@@ -59,6 +84,9 @@ mod tests {
     fn any_component_change_makes_a_newer_version() {
         let before: BTreeMap<Sku, StockChanged> = [state("A", 4, 10, 0), state("C", 7, 3, 0)].into_iter().collect();
         let after: BTreeMap<Sku, StockChanged> = [state("A", 4, 10, 0), state("C", 8, 2, 0)].into_iter().collect();
-        assert!(bundle_event(&kit(), &after, Op::Sale, Millis(6)).version > bundle_event(&kit(), &before, Op::Sale, Millis(5)).version);
+        assert!(
+            bundle_event(&kit(), &after, Op::Sale, Millis(6)).version
+                > bundle_event(&kit(), &before, Op::Sale, Millis(5)).version
+        );
     }
 }

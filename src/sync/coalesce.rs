@@ -23,7 +23,11 @@ use crate::time::Millis;
 /// backwards. The result is sorted by listing key.
 ///
 /// [`ListingRule::listed`]: crate::catalog::ListingRule::listed
-pub fn coalesce(events: &[StockChanged], listings: &[Listing], pushed: &BTreeMap<ListingKey, LastPushed>) -> Vec<ListingUpdate> {
+pub fn coalesce(
+    events: &[StockChanged],
+    listings: &[Listing],
+    pushed: &BTreeMap<ListingKey, LastPushed>,
+) -> Vec<ListingUpdate> {
     let mut by_sku: BTreeMap<&Sku, Vec<&StockChanged>> = BTreeMap::new();
     for e in events {
         by_sku.entry(&e.sku).or_default().push(e);
@@ -77,10 +81,24 @@ mod tests {
         Token::parse(&format!("ch{i}")).unwrap()
     }
     fn event(s: u8, version: u64, available: i64) -> StockChanged {
-        StockChanged { sku: sku(s), version, available, on_hand: available, cause: Op::Adjust, at: Millis(version as i64 * 10), oversold: 0, alert: None }
+        StockChanged {
+            sku: sku(s),
+            version,
+            available,
+            on_hand: available,
+            cause: Op::Adjust,
+            at: Millis(version as i64 * 10),
+            oversold: 0,
+            alert: None,
+        }
     }
     fn listing(c: u8, s: u8, rule: ListingRule) -> Listing {
-        Listing { channel: channel(c), sku: sku(s), external: External::Ebay { sku: format!("E{s}"), offer_id: None }, rule }
+        Listing {
+            channel: channel(c),
+            sku: sku(s),
+            external: External::Ebay { sku: format!("E{s}"), offer_id: None },
+            rule,
+        }
     }
 
     #[test]
@@ -109,8 +127,14 @@ mod tests {
     }
 
     fn rule() -> impl Strategy<Value = ListingRule> {
-        (0i64..20, 0u8..=100, proptest::option::of(0i64..50), proptest::option::of(0i64..10))
-            .prop_map(|(buffer, percent, max_listed, zero_at_or_below)| ListingRule { buffer, percent, max_listed, zero_at_or_below })
+        (0i64..20, 0u8..=100, proptest::option::of(0i64..50), proptest::option::of(0i64..10)).prop_map(
+            |(buffer, percent, max_listed, zero_at_or_below)| ListingRule {
+                buffer,
+                percent,
+                max_listed,
+                zero_at_or_below,
+            },
+        )
     }
 
     proptest! {

@@ -13,9 +13,9 @@ use serde_json::{Map, Value};
 use super::adapter::ChannelAdapter;
 use super::amazon::AmazonAdapter;
 use super::ebay::EbayAdapter;
+use super::http::basic_auth;
 use super::lwa::LwaCredentials;
 use super::shopify::ShopifyAdapter;
-use super::http::basic_auth;
 use super::wholesale::{TradingPartner, WholesaleAdapter};
 use super::woocommerce::WooCommerceAdapter;
 use super::x12::{ControlNumbers, Envelope, Usage, MAX_LINES_PER_SET};
@@ -47,16 +47,24 @@ pub fn base_url(kind: ChannelKind, account: &str, settings: &Map<String, Value>)
 
 /// Where Amazon access tokens come from.
 pub fn token_url(settings: &Map<String, Value>) -> String {
-    settings.get("token_url").and_then(Value::as_str).unwrap_or("https://api.amazon.com").trim_end_matches('/').to_owned()
+    settings
+        .get("token_url")
+        .and_then(Value::as_str)
+        .unwrap_or("https://api.amazon.com")
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// Amazon's refresh-token credentials from the secret.
 pub fn lwa_credentials(secret: Option<&str>) -> Result<LwaCredentials, ConnectionError> {
     let s = secret.ok_or(ConnectionError::NoSecret)?;
-    let v: Value = serde_json::from_str(s).map_err(|_| ConnectionError::BadSecret("JSON with client_id, client_secret, refresh_token"))?;
+    let v: Value = serde_json::from_str(s)
+        .map_err(|_| ConnectionError::BadSecret("JSON with client_id, client_secret, refresh_token"))?;
     let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     match (field("client_id"), field("client_secret"), field("refresh_token")) {
-        (Some(client_id), Some(client_secret), Some(refresh_token)) => Ok(LwaCredentials { client_id, client_secret, refresh_token }),
+        (Some(client_id), Some(client_secret), Some(refresh_token)) => {
+            Ok(LwaCredentials { client_id, client_secret, refresh_token })
+        }
         _ => Err(ConnectionError::BadSecret("JSON with client_id, client_secret, refresh_token")),
     }
 }
@@ -66,14 +74,21 @@ pub fn lwa_credentials(secret: Option<&str>) -> Result<LwaCredentials, Connectio
 /// (ISA06/GS02, default `STOCKEDGE`), `usage` (`"T"` for test interchanges), and per partner
 /// `partners.<id>.receiver_id` (ISA08/GS03, default the partner id). The secret, if any, is
 /// `user:password` for HTTP Basic.
-pub fn wholesale(settings: &Map<String, Value>, secret: Option<&str>, partner_ids: &[String], interchange: u32) -> WholesaleAdapter {
+pub fn wholesale(
+    settings: &Map<String, Value>,
+    secret: Option<&str>,
+    partner_ids: &[String],
+    interchange: u32,
+) -> WholesaleAdapter {
     let text = |v: Option<&Value>, default: &str| v.and_then(Value::as_str).unwrap_or(default).to_owned();
     let sender = text(settings.get("sender_id"), "STOCKEDGE");
-    let usage = if settings.get("usage").and_then(Value::as_str) == Some("T") { Usage::Test } else { Usage::Production };
+    let usage =
+        if settings.get("usage").and_then(Value::as_str) == Some("T") { Usage::Test } else { Usage::Production };
     let partners = partner_ids
         .iter()
         .map(|id| {
-            let receiver = text(settings.get("partners").and_then(|p| p.get(id)).and_then(|p| p.get("receiver_id")), id);
+            let receiver =
+                text(settings.get("partners").and_then(|p| p.get(id)).and_then(|p| p.get("receiver_id")), id);
             TradingPartner {
                 partner_id: id.clone(),
                 envelope: Envelope {
@@ -100,7 +115,11 @@ pub fn wholesale(settings: &Map<String, Value>, secret: Option<&str>, partner_id
 
 /// The adapter for a channel, given its secret (for Amazon and eBay: an access token already
 /// obtained).
-pub fn adapter(kind: ChannelKind, secret: Option<&str>, settings: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
+pub fn adapter(
+    kind: ChannelKind,
+    secret: Option<&str>,
+    settings: &Map<String, Value>,
+) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
     let secret = secret.filter(|s| !s.is_empty());
     Ok(match kind {
         ChannelKind::Shopify => {
@@ -111,7 +130,10 @@ pub fn adapter(kind: ChannelKind, secret: Option<&str>, settings: &Map<String, V
             Box::new(a)
         }
         ChannelKind::Woocommerce => {
-            let (key, secret) = secret.ok_or(ConnectionError::NoSecret)?.split_once(':').ok_or(ConnectionError::BadSecret("key:secret"))?;
+            let (key, secret) = secret
+                .ok_or(ConnectionError::NoSecret)?
+                .split_once(':')
+                .ok_or(ConnectionError::BadSecret("key:secret"))?;
             Box::new(WooCommerceAdapter::new(key, secret))
         }
         ChannelKind::Amazon => Box::new(AmazonAdapter::new(secret.ok_or(ConnectionError::NoSecret)?)),
@@ -132,7 +154,10 @@ mod tests {
         settings.insert("base_url".into(), Value::from("http://127.0.0.1:9000/"));
         assert_eq!(base_url(ChannelKind::Ebay, "x", &settings), "http://127.0.0.1:9000");
         assert!(adapter(ChannelKind::Woocommerce, Some("ck_1:cs_2"), &settings).is_ok());
-        assert_eq!(adapter(ChannelKind::Woocommerce, Some("nocolon"), &settings).err(), Some(ConnectionError::BadSecret("key:secret")));
+        assert_eq!(
+            adapter(ChannelKind::Woocommerce, Some("nocolon"), &settings).err(),
+            Some(ConnectionError::BadSecret("key:secret"))
+        );
         assert_eq!(adapter(ChannelKind::Shopify, None, &settings).err(), Some(ConnectionError::NoSecret));
         assert!(lwa_credentials(Some(r#"{"client_id":"a","client_secret":"b","refresh_token":"c"}"#)).is_ok());
         assert!(lwa_credentials(Some("nope")).is_err());

@@ -17,7 +17,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::adapter::{by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
+use super::adapter::{
+    by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+};
 use super::http::{HttpRequest, HttpResponse, Method};
 use super::outcome::{FailureKind, ListingOutcome, Outcome};
 use super::update::ListingUpdate;
@@ -94,7 +96,10 @@ impl ChannelAdapter for EbayAdapter {
                     PriceQuantity {
                         sku,
                         ship_to_location_availability: ShipTo { quantity: u.quantity },
-                        offers: offer_id.iter().map(|o| OfferQuantity { offer_id: o, available_quantity: u.quantity }).collect(),
+                        offers: offer_id
+                            .iter()
+                            .map(|o| OfferQuantity { offer_id: o, available_quantity: u.quantity })
+                            .collect(),
                     }
                 })
                 .collect();
@@ -113,7 +118,10 @@ impl ChannelAdapter for EbayAdapter {
             return for_all(call, outcome);
         }
         if !response.is_success() {
-            let message = response.json().and_then(|v| v.get("errors").cloned()).map_or_else(|| snippet(&response.body), |e| errors_message(&e));
+            let message = response
+                .json()
+                .and_then(|v| v.get("errors").cloned())
+                .map_or_else(|| snippet(&response.body), |e| errors_message(&e));
             return for_all(call, client_error(response, message));
         }
         let Some(entries) = response.json().and_then(|v| v.get("responses").and_then(Value::as_array).cloned()) else {
@@ -123,7 +131,8 @@ impl ChannelAdapter for EbayAdapter {
             .iter()
             .map(|u| {
                 let sku = ebay_sku(u);
-                let mine: Vec<&Value> = entries.iter().filter(|e| e.get("sku").and_then(Value::as_str) == Some(sku)).collect();
+                let mine: Vec<&Value> =
+                    entries.iter().filter(|e| e.get("sku").and_then(Value::as_str) == Some(sku)).collect();
                 let outcome = if mine.is_empty() {
                     Outcome::backoff(format!("no result for SKU {sku}"))
                 } else {

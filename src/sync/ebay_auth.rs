@@ -52,7 +52,10 @@ pub struct EbayRefresh {
 
 impl std::fmt::Debug for EbayRefresh {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EbayRefresh").field("client_id", &self.client_id).field("scopes", &self.scopes).finish_non_exhaustive()
+        f.debug_struct("EbayRefresh")
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,14 +88,24 @@ impl EbayCredentials {
         }
         let Ok(Value::Object(v)) = serde_json::from_str::<Value>(s) else { return Err(EbayCredentialsError::NotJson) };
         let field = |k: &'static str| {
-            v.get(k).and_then(Value::as_str).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).ok_or(EbayCredentialsError::Missing(k))
+            v.get(k)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .ok_or(EbayCredentialsError::Missing(k))
         };
         let scopes: Vec<String> = match v.get("scopes") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
             Some(Value::Array(a)) => a
                 .iter()
-                .map(|x| x.as_str().map(str::trim).filter(|x| !x.is_empty() && !x.contains(char::is_whitespace)).map(str::to_owned))
+                .map(|x| {
+                    x.as_str()
+                        .map(str::trim)
+                        .filter(|x| !x.is_empty() && !x.contains(char::is_whitespace))
+                        .map(str::to_owned)
+                })
                 .collect::<Option<Vec<_>>>()
                 .ok_or(EbayCredentialsError::BadScopes)?,
             Some(_) => return Err(EbayCredentialsError::BadScopes),
@@ -112,7 +125,11 @@ impl EbayRefresh {
     /// whole).
     pub fn token_request(&self) -> HttpRequest {
         let scope = self.scopes.join(" ");
-        let body = form_urlencoded(&[("grant_type", "refresh_token"), ("refresh_token", &self.refresh_token), ("scope", &scope)]);
+        let body = form_urlencoded(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &self.refresh_token),
+            ("scope", &scope),
+        ]);
         HttpRequest::new(Method::Post, "")
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Authorization", basic_auth(&self.client_id, &self.client_secret))
@@ -145,7 +162,12 @@ impl EbayRefresh {
 /// `https://api.sandbox.ebay.com` gets [`TOKEN_PATH`]), else `{base_url}` + [`TOKEN_PATH`]
 /// (`base_url` defaulting to `https://api.ebay.com`).
 pub fn token_url(account: &str, settings: &Map<String, Value>) -> String {
-    match settings.get("token_url").and_then(Value::as_str).map(|u| u.trim().trim_end_matches('/')).filter(|u| !u.is_empty()) {
+    match settings
+        .get("token_url")
+        .and_then(Value::as_str)
+        .map(|u| u.trim().trim_end_matches('/'))
+        .filter(|u| !u.is_empty())
+    {
         Some(url) if has_path(url) => url.to_owned(),
         Some(origin) => format!("{origin}{TOKEN_PATH}"),
         None => format!("{}{TOKEN_PATH}", base_url(ChannelKind::Ebay, account, settings)),
@@ -163,7 +185,9 @@ mod tests {
 
     #[test]
     fn application_tokens_use_the_client_credentials_grant() {
-        let Ok(EbayCredentials::Refresh(r)) = EbayCredentials::parse(Some(r#"{"client_id":"app","client_secret":"s3cret","refresh_token":"v^1.1#r"}"#)) else {
+        let Ok(EbayCredentials::Refresh(r)) =
+            EbayCredentials::parse(Some(r#"{"client_id":"app","client_secret":"s3cret","refresh_token":"v^1.1#r"}"#))
+        else {
             panic!("refresh credentials")
         };
         let req = r.application_token_request();
@@ -186,7 +210,10 @@ mod tests {
 
     #[test]
     fn a_bare_token_is_kept_as_is() {
-        assert_eq!(EbayCredentials::parse(Some("v^1.1#sim-user-token\n")), Ok(EbayCredentials::Token("v^1.1#sim-user-token".into())));
+        assert_eq!(
+            EbayCredentials::parse(Some("v^1.1#sim-user-token\n")),
+            Ok(EbayCredentials::Token("v^1.1#sim-user-token".into()))
+        );
         assert_eq!(EbayCredentials::parse(Some("two words")), Err(EbayCredentialsError::BadToken));
         assert_eq!(EbayCredentials::parse(Some("  ")), Err(EbayCredentialsError::NoSecret));
         assert_eq!(EbayCredentials::parse(None), Err(EbayCredentialsError::NoSecret));
@@ -203,11 +230,26 @@ mod tests {
         assert!(!format!("{r:?}").contains("refresh_token"), "secrets are not printed: {r:?}");
         let bad = |s: &str| EbayCredentials::parse(Some(s)).err();
         assert_eq!(bad("{not json"), Some(EbayCredentialsError::NotJson));
-        assert_eq!(bad(r#"{"client_secret":"b","refresh_token":"c"}"#), Some(EbayCredentialsError::Missing("client_id")));
-        assert_eq!(bad(r#"{"client_id":"a","client_secret":"","refresh_token":"c"}"#), Some(EbayCredentialsError::Missing("client_secret")));
-        assert_eq!(bad(r#"{"client_id":"a","client_secret":"b","refresh_token":7}"#), Some(EbayCredentialsError::Missing("refresh_token")));
-        assert_eq!(bad(r#"{"client_id":"a","client_secret":"b","refresh_token":"c","scopes":[1]}"#), Some(EbayCredentialsError::BadScopes));
-        assert_eq!(bad(r#"{"client_id":"a","client_secret":"b","refresh_token":"c","scopes":{}}"#), Some(EbayCredentialsError::BadScopes));
+        assert_eq!(
+            bad(r#"{"client_secret":"b","refresh_token":"c"}"#),
+            Some(EbayCredentialsError::Missing("client_id"))
+        );
+        assert_eq!(
+            bad(r#"{"client_id":"a","client_secret":"","refresh_token":"c"}"#),
+            Some(EbayCredentialsError::Missing("client_secret"))
+        );
+        assert_eq!(
+            bad(r#"{"client_id":"a","client_secret":"b","refresh_token":7}"#),
+            Some(EbayCredentialsError::Missing("refresh_token"))
+        );
+        assert_eq!(
+            bad(r#"{"client_id":"a","client_secret":"b","refresh_token":"c","scopes":[1]}"#),
+            Some(EbayCredentialsError::BadScopes)
+        );
+        assert_eq!(
+            bad(r#"{"client_id":"a","client_secret":"b","refresh_token":"c","scopes":{}}"#),
+            Some(EbayCredentialsError::BadScopes)
+        );
     }
 
     #[test]
@@ -236,14 +278,20 @@ mod tests {
 
     #[test]
     fn golden_answers() {
-        let ok = HttpResponse::new(200, r#"{"access_token":"v^1.1#i^1#f^0#p^3#I^3#r^0#t^H4sIAAAAAAAAAOVY","expires_in":7200,"token_type":"User Access Token"}"#);
+        let ok = HttpResponse::new(
+            200,
+            r#"{"access_token":"v^1.1#i^1#f^0#p^3#I^3#r^0#t^H4sIAAAAAAAAAOVY","expires_in":7200,"token_type":"User Access Token"}"#,
+        );
         let t = AccessToken::from_response(&ok, Millis(0), "eBay").expect("a token");
         assert_eq!((t.expires_in, t.token_type.as_str()), (7200, "User Access Token"));
         let mut cache = TokenCache::default();
         cache.store(t, Millis(1_000));
         assert!(cache.get(Millis(1_000 + 6_899_999)).is_some());
         assert_eq!(cache.get(Millis(1_000 + 6_900_000)), None, "5 minutes before eBay's expiry");
-        let refused = HttpResponse::new(400, r#"{"error":"invalid_grant","error_description":"the provided authorization refresh token is invalid or was issued to another client"}"#);
+        let refused = HttpResponse::new(
+            400,
+            r#"{"error":"invalid_grant","error_description":"the provided authorization refresh token is invalid or was issued to another client"}"#,
+        );
         match AccessToken::from_response(&refused, Millis(0), "eBay") {
             Err(Outcome::Permanent(f)) => {
                 assert_eq!(f.kind, FailureKind::Credentials);
@@ -251,7 +299,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let client = HttpResponse::new(401, r#"{"error":"invalid_client","error_description":"client authentication failed"}"#);
+        let client =
+            HttpResponse::new(401, r#"{"error":"invalid_client","error_description":"client authentication failed"}"#);
         assert!(matches!(AccessToken::from_response(&client, Millis(0), "eBay"), Err(Outcome::Permanent(_))));
         let busy = HttpResponse::new(503, "").header("Retry-After", "7");
         assert_eq!(AccessToken::from_response(&busy, Millis(0), "eBay"), Err(Outcome::Backoff("HTTP 503".into())));

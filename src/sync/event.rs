@@ -47,8 +47,24 @@ pub enum EventError {
 impl StockChanged {
     /// The event for a ledger's state after a transition (`totals` and `version` as the ledger
     /// reports them once the change is applied), with the alert the change raised, if any.
-    pub fn from_totals(sku: Sku, version: u64, totals: &Totals, cause: Op, at: Millis, alert: Option<OversoldAlert>) -> StockChanged {
-        StockChanged { sku, version, available: totals.available, on_hand: totals.on_hand, cause, at, oversold: totals.oversold, alert }
+    pub fn from_totals(
+        sku: Sku,
+        version: u64,
+        totals: &Totals,
+        cause: Op,
+        at: Millis,
+        alert: Option<OversoldAlert>,
+    ) -> StockChanged {
+        StockChanged {
+            sku,
+            version,
+            available: totals.available,
+            on_hand: totals.on_hand,
+            cause,
+            at,
+            oversold: totals.oversold,
+            alert,
+        }
     }
 
     /// What the channels may still sell: `available` less the units already owed to oversold
@@ -116,7 +132,14 @@ mod tests {
 
     #[test]
     fn sellable_nets_the_oversold_units_out_of_what_other_locations_hold() {
-        let mut e = StockChanged::from_totals(Sku::parse("A").expect("sku"), 1, &Totals { available: 5, oversold: 3, ..Totals::default() }, Op::Sale, Millis(0), None);
+        let mut e = StockChanged::from_totals(
+            Sku::parse("A").expect("sku"),
+            1,
+            &Totals { available: 5, oversold: 3, ..Totals::default() },
+            Op::Sale,
+            Millis(0),
+            None,
+        );
         assert_eq!(e.sellable(), 2);
         e.oversold = 9;
         assert_eq!(e.sellable(), 0);
@@ -127,7 +150,13 @@ mod tests {
     #[test]
     fn carries_the_totals_oversold_and_the_alert() {
         let t = Totals { on_hand: 2, committed: 5, oversold: 3, ..Totals::default() };
-        let alert = OversoldAlert { units: 3, oversold: 3, op: Op::Sale, channel: Some("amazon".into()), order_id: Some("1".into()) };
+        let alert = OversoldAlert {
+            units: 3,
+            oversold: 3,
+            op: Op::Sale,
+            channel: Some("amazon".into()),
+            order_id: Some("1".into()),
+        };
         let e = StockChanged::from_totals(Sku::parse("A").unwrap(), 4, &t, Op::Sale, Millis(9), Some(alert.clone()));
         assert_eq!((e.available, e.oversold, e.alert.as_ref()), (0, 3, Some(&alert)));
         assert_eq!(StockChanged::from_message(&e.to_message().unwrap()).unwrap(), e);

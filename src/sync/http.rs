@@ -139,7 +139,15 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {
-        let vectors = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")];
+        let vectors = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
         for (plain, encoded) in vectors {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
@@ -163,6 +171,9 @@ mod tests {
     #[test]
     fn encodes_components_and_forms() {
         assert_eq!(encode_component("TEE/BLK M"), "TEE%2FBLK%20M");
-        assert_eq!(form_urlencoded(&[("grant_type", "refresh_token"), ("refresh_token", "Atzr|a+b")]), "grant_type=refresh_token&refresh_token=Atzr%7Ca%2Bb");
+        assert_eq!(
+            form_urlencoded(&[("grant_type", "refresh_token"), ("refresh_token", "Atzr|a+b")]),
+            "grant_type=refresh_token&refresh_token=Atzr%7Ca%2Bb"
+        );
     }
 }

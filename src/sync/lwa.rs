@@ -37,7 +37,9 @@ impl LwaCredentials {
             ("client_id", &self.client_id),
             ("client_secret", &self.client_secret),
         ]);
-        HttpRequest::new(Method::Post, TOKEN_PATH).header("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8").body(body)
+        HttpRequest::new(Method::Post, TOKEN_PATH)
+            .header("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+            .body(body)
     }
 }
 
@@ -47,7 +49,11 @@ mod tests {
 
     #[test]
     fn token_request_is_a_form_post() {
-        let c = LwaCredentials { client_id: "amzn1.app".into(), client_secret: "s&t".into(), refresh_token: "Atzr|a b".into() };
+        let c = LwaCredentials {
+            client_id: "amzn1.app".into(),
+            client_secret: "s&t".into(),
+            refresh_token: "Atzr|a b".into(),
+        };
         let r = c.token_request();
         assert_eq!((r.method, r.path.as_str()), (Method::Post, TOKEN_PATH));
         assert_eq!(r.header_value("content-type"), Some("application/x-www-form-urlencoded;charset=UTF-8"));

@@ -18,8 +18,8 @@
 //! SP-API [`TokenBucket`], and eBay's per-listing [`DailyRevisions`] counter.
 
 pub mod adapter;
-pub mod bundle_event;
 pub mod amazon;
+pub mod bundle_event;
 pub mod coalesce;
 pub mod connection;
 pub mod ebay;

@@ -34,7 +34,9 @@ impl AccessToken {
     /// 429 and 5xx are retried, an unreadable 2xx is retried.
     pub fn from_response(response: &HttpResponse, now: Millis, issuer: &str) -> Result<AccessToken, Outcome> {
         if response.status == 429 || response.status >= 500 {
-            return Err(by_status(response, now).unwrap_or_else(|| Outcome::backoff(format!("HTTP {}", response.status))));
+            return Err(
+                by_status(response, now).unwrap_or_else(|| Outcome::backoff(format!("HTTP {}", response.status)))
+            );
         }
         if !response.is_success() {
             let message = response
@@ -44,7 +46,10 @@ impl AccessToken {
                     format!("{}: {}", field("error"), field("error_description"))
                 })
                 .unwrap_or_else(|| snippet(&response.body));
-            return Err(Outcome::permanent(FailureKind::Credentials, format!("{issuer} token refused (HTTP {}): {message}", response.status)));
+            return Err(Outcome::permanent(
+                FailureKind::Credentials,
+                format!("{issuer} token refused (HTTP {}): {message}", response.status),
+            ));
         }
         match serde_json::from_str::<AccessToken>(&response.body) {
             Ok(t) if !t.access_token.is_empty() && t.expires_in > 0 => Ok(t),
@@ -114,9 +119,15 @@ mod tests {
 
     #[test]
     fn reads_token_answers() {
-        let ok = HttpResponse::new(200, r#"{"access_token":"Atza|x","refresh_token":"Atzr|y","token_type":"bearer","expires_in":3600}"#);
+        let ok = HttpResponse::new(
+            200,
+            r#"{"access_token":"Atza|x","refresh_token":"Atzr|y","token_type":"bearer","expires_in":3600}"#,
+        );
         assert_eq!(AccessToken::from_response(&ok, Millis(0), "LWA").map(|t| t.expires_in), Ok(3600));
-        let refused = HttpResponse::new(400, r#"{"error_description":"The request has an invalid grant parameter : refresh_token","error":"invalid_grant"}"#);
+        let refused = HttpResponse::new(
+            400,
+            r#"{"error_description":"The request has an invalid grant parameter : refresh_token","error":"invalid_grant"}"#,
+        );
         match AccessToken::from_response(&refused, Millis(0), "LWA") {
             Err(Outcome::Permanent(f)) => {
                 assert_eq!(f.kind, FailureKind::Credentials);
@@ -125,9 +136,18 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(AccessToken::from_response(&HttpResponse::new(503, ""), Millis(0), "LWA"), Err(Outcome::Backoff(_))));
-        assert!(matches!(AccessToken::from_response(&HttpResponse::new(200, "{}"), Millis(0), "LWA"), Err(Outcome::Backoff(_))));
-        assert!(matches!(AccessToken::from_response(&HttpResponse::new(200, "not json"), Millis(0), "eBay"), Err(Outcome::Backoff(_))));
+        assert!(matches!(
+            AccessToken::from_response(&HttpResponse::new(503, ""), Millis(0), "LWA"),
+            Err(Outcome::Backoff(_))
+        ));
+        assert!(matches!(
+            AccessToken::from_response(&HttpResponse::new(200, "{}"), Millis(0), "LWA"),
+            Err(Outcome::Backoff(_))
+        ));
+        assert!(matches!(
+            AccessToken::from_response(&HttpResponse::new(200, "not json"), Millis(0), "eBay"),
+            Err(Outcome::Backoff(_))
+        ));
         let zero = HttpResponse::new(200, r#"{"access_token":"x","expires_in":0}"#);
         assert!(matches!(AccessToken::from_response(&zero, Millis(0), "eBay"), Err(Outcome::Backoff(_))));
     }

@@ -81,7 +81,10 @@ mod tests {
     #[test]
     fn examples() {
         let p = RetryPolicy::default();
-        assert_eq!((1..=11).map(|a| p.backoff_ms(a) / 1000).collect::<Vec<_>>(), [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]);
+        assert_eq!(
+            (1..=11).map(|a| p.backoff_ms(a) / 1000).collect::<Vec<_>>(),
+            [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
+        );
         assert_eq!(p.decide(&Outcome::Pushed, 3), Decision::Done);
         assert_eq!(p.decide(&Outcome::RetryAfter(30), 1), Decision::Retry { after_ms: 30_000, reread: false });
         assert_eq!(p.decide(&Outcome::Stale, 1), Decision::Retry { after_ms: 0, reread: true });
@@ -89,11 +92,16 @@ mod tests {
         let dead = p.decide(&Outcome::permanent(FailureKind::UnknownListing, "no such item"), 1);
         assert_eq!(dead, Decision::DeadLetter { reason: "UnknownListing: no such item".into() });
         match p.decide(&Outcome::backoff("HTTP 503"), 10) {
-            Decision::DeadLetter { reason } => assert!(reason.contains("10 attempts") && reason.contains("HTTP 503"), "{reason}"),
+            Decision::DeadLetter { reason } => {
+                assert!(reason.contains("10 attempts") && reason.contains("HTTP 503"), "{reason}")
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(Decision::Retry { after_ms: 1, reread: false }.delay_seconds(), Some(1));
-        assert_eq!(Decision::Retry { after_ms: u64::MAX, reread: false }.delay_seconds(), Some(QUEUE_MAX_DELAY_SECONDS));
+        assert_eq!(
+            Decision::Retry { after_ms: u64::MAX, reread: false }.delay_seconds(),
+            Some(QUEUE_MAX_DELAY_SECONDS)
+        );
     }
 
     fn outcome() -> impl Strategy<Value = Outcome> {

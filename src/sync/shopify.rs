@@ -32,7 +32,9 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::adapter::{by_status, client_error, for_all, is_kind, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
+use super::adapter::{
+    by_status, client_error, for_all, is_kind, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+};
 use super::http::{encode_component, HttpRequest, HttpResponse, Method};
 use super::outcome::{FailureKind, ListingOutcome, Outcome};
 use super::update::ListingUpdate;
@@ -93,7 +95,11 @@ impl ShopifyAdapter {
     pub fn read_available(response: &HttpResponse) -> Option<i64> {
         let v = response.json()?;
         let quantities = v.pointer("/data/inventoryItem/inventoryLevel/quantities")?.as_array()?;
-        quantities.iter().find(|q| q.get("name").and_then(Value::as_str) == Some("available"))?.get("quantity")?.as_i64()
+        quantities
+            .iter()
+            .find(|q| q.get("name").and_then(Value::as_str) == Some("available"))?
+            .get("quantity")?
+            .as_i64()
     }
 }
 
@@ -178,7 +184,9 @@ impl ChannelAdapter for ShopifyAdapter {
             let inputs = chunk
                 .iter()
                 .map(|u| {
-                    let External::Shopify { inventory_item_id, location_id } = u.external else { unreachable!("partitioned by kind") };
+                    let External::Shopify { inventory_item_id, location_id } = u.external else {
+                        unreachable!("partitioned by kind")
+                    };
                     SetInput {
                         name: "available",
                         reason: self.reason.clone(),
@@ -194,7 +202,9 @@ impl ChannelAdapter for ShopifyAdapter {
                 .collect();
             let body = Body { query: mutation_document(chunk.len()), variables: Variables(inputs) };
             let body = serde_json::to_string(&body).expect("serialisable");
-            built.calls.push(PushCall { request: self.request(body), updates: chunk.iter().map(|u| (*u).clone()).collect() });
+            built
+                .calls
+                .push(PushCall { request: self.request(body), updates: chunk.iter().map(|u| (*u).clone()).collect() });
         }
         built
     }
@@ -240,9 +250,12 @@ impl ChannelAdapter for ShopifyAdapter {
 fn top_level_outcome(v: &Value, response: &HttpResponse) -> Option<Outcome> {
     let errors = v.get("errors")?.as_array().filter(|a| !a.is_empty())?;
     let code = |e: &Value| e.pointer("/extensions/code").and_then(Value::as_str).map(str::to_owned);
-    let messages: Vec<String> = errors.iter().filter_map(|e| e.get("message").and_then(Value::as_str)).map(str::to_owned).collect();
+    let messages: Vec<String> =
+        errors.iter().filter_map(|e| e.get("message").and_then(Value::as_str)).map(str::to_owned).collect();
     let message = messages.join("; ");
-    if errors.iter().any(|e| code(e).as_deref() == Some("THROTTLED") || e.get("message").and_then(Value::as_str) == Some("Throttled")) {
+    if errors.iter().any(|e| {
+        code(e).as_deref() == Some("THROTTLED") || e.get("message").and_then(Value::as_str) == Some("Throttled")
+    }) {
         let wait = QueryCost::from_response(response).map_or(1, |c| c.wait_seconds());
         return Some(Outcome::RetryAfter(wait));
     }
@@ -287,9 +300,10 @@ fn user_error_outcome(code: &str, message: &str) -> Outcome {
     match code {
         "CHANGE_FROM_QUANTITY_STALE" | "COMPARE_QUANTITY_STALE" => Outcome::Stale,
         "IDEMPOTENCY_CONCURRENT_REQUEST" | "SERVICE_UNAVAILABLE" => Outcome::backoff(message),
-        "INVALID_INVENTORY_ITEM" | "INVALID_LOCATION" | "ITEM_NOT_STOCKED_AT_LOCATION" | "NON_MUTABLE_INVENTORY_ITEM" => {
-            Outcome::permanent(FailureKind::UnknownListing, message)
-        }
+        "INVALID_INVENTORY_ITEM"
+        | "INVALID_LOCATION"
+        | "ITEM_NOT_STOCKED_AT_LOCATION"
+        | "NON_MUTABLE_INVENTORY_ITEM" => Outcome::permanent(FailureKind::UnknownListing, message),
         "INVALID_NAME"
         | "INVALID_QUANTITY_NEGATIVE"
         | "INVALID_QUANTITY_TOO_HIGH"
@@ -359,7 +373,11 @@ mod tests {
         let c = |requested: f64, available: f64, rate: f64| QueryCost {
             requested_query_cost: requested,
             actual_query_cost: None,
-            throttle_status: ThrottleStatus { maximum_available: 2000.0, currently_available: available, restore_rate: rate },
+            throttle_status: ThrottleStatus {
+                maximum_available: 2000.0,
+                currently_available: available,
+                restore_rate: rate,
+            },
         };
         assert_eq!(c(752.0, 666.0, 50.0).wait_seconds(), 2);
         assert_eq!(c(100.0, 500.0, 100.0).wait_seconds(), 1);
@@ -369,6 +387,9 @@ mod tests {
 
     #[test]
     fn reference_uri_escapes_slashes() {
-        assert_eq!(reference_document_uri(&Sku::parse("TEE/BLK-M").unwrap(), 42), "gid://stockedge/StockChange/TEE%2FBLK-M/42");
+        assert_eq!(
+            reference_document_uri(&Sku::parse("TEE/BLK-M").unwrap(), 42),
+            "gid://stockedge/StockChange/TEE%2FBLK-M/42"
+        );
     }
 }

@@ -104,8 +104,8 @@ impl SyncStatus {
 mod tests {
     use super::*;
     use crate::catalog::model::External;
-    use crate::sync::outcome::FailureKind;
     use crate::stock::{Op, Sku, Token};
+    use crate::sync::outcome::FailureKind;
 
     fn update(version: u64, since: i64) -> ListingUpdate {
         ListingUpdate {

@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use super::adapter::{by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
+use super::adapter::{
+    by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+};
 use super::http::{HttpRequest, HttpResponse, Method};
 use super::outcome::{FailureKind, ListingOutcome, Outcome};
 use super::update::ListingUpdate;
@@ -61,7 +63,9 @@ impl ChannelAdapter for WholesaleAdapter {
         for (partner_id, group) in by_partner {
             let Some(partner) = self.partners.iter().find(|p| p.partner_id == partner_id) else {
                 let message = format!("no EDI envelope configured for trading partner {partner_id}");
-                built.refused.extend(group.iter().map(|u| outcome_of(u, Outcome::permanent(FailureKind::Validation, message.clone()))));
+                built.refused.extend(
+                    group.iter().map(|u| outcome_of(u, Outcome::permanent(FailureKind::Validation, message.clone()))),
+                );
                 continue;
             };
             let mut lines = Vec::new();
@@ -79,24 +83,36 @@ impl ChannelAdapter for WholesaleAdapter {
                         lines.push(line);
                         carried.push(u.clone());
                     }
-                    Err(e) => built.refused.push(outcome_of(u, Outcome::permanent(FailureKind::Validation, e.to_string()))),
+                    Err(e) => {
+                        built.refused.push(outcome_of(u, Outcome::permanent(FailureKind::Validation, e.to_string())))
+                    }
                 }
             }
             if lines.is_empty() {
                 continue;
             }
             let reference = format!("{:09}", partner.control.interchange);
-            match inventory_advice(&partner.envelope, partner.control, &reference, &lines, partner.max_lines_per_set, now) {
+            match inventory_advice(
+                &partner.envelope,
+                partner.control,
+                &reference,
+                &lines,
+                partner.max_lines_per_set,
+                now,
+            ) {
                 Ok(document) => {
-                    let mut request = HttpRequest::new(Method::Post, self.path.clone()).header("Content-Type", "application/edi-x12");
+                    let mut request =
+                        HttpRequest::new(Method::Post, self.path.clone()).header("Content-Type", "application/edi-x12");
                     if let Some(auth) = &self.authorization {
                         request = request.header("Authorization", auth.clone());
                     }
                     built.calls.push(PushCall { request: request.body(document), updates: carried });
                 }
-                Err(e) => built
-                    .refused
-                    .extend(carried.iter().map(|u| outcome_of(u, Outcome::permanent(FailureKind::Validation, format!("envelope: {e}"))))),
+                Err(e) => built.refused.extend(
+                    carried
+                        .iter()
+                        .map(|u| outcome_of(u, Outcome::permanent(FailureKind::Validation, format!("envelope: {e}")))),
+                ),
             }
         }
         built
@@ -116,6 +132,12 @@ impl ChannelAdapter for WholesaleAdapter {
 impl TradingPartner {
     /// A partner with the default set size and no effective dates.
     pub fn new(partner_id: impl Into<String>, envelope: Envelope, control: ControlNumbers) -> TradingPartner {
-        TradingPartner { partner_id: partner_id.into(), envelope, control, max_lines_per_set: MAX_LINES_PER_SET, effective_dates: false }
+        TradingPartner {
+            partner_id: partner_id.into(),
+            envelope,
+            control,
+            max_lines_per_set: MAX_LINES_PER_SET,
+            effective_dates: false,
+        }
     }
 }

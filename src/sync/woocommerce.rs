@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-use super::adapter::{by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
+use super::adapter::{
+    by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+};
 use super::http::{basic_auth, HttpRequest, HttpResponse, Method};
 use super::outcome::{FailureKind, ListingOutcome, Outcome};
 use super::update::ListingUpdate;
@@ -36,7 +38,11 @@ pub struct WooCommerceAdapter {
 
 impl WooCommerceAdapter {
     pub fn new(consumer_key: impl Into<String>, consumer_secret: impl Into<String>) -> WooCommerceAdapter {
-        WooCommerceAdapter { consumer_key: consumer_key.into(), consumer_secret: consumer_secret.into(), batch_limit: WOO_BATCH_LIMIT }
+        WooCommerceAdapter {
+            consumer_key: consumer_key.into(),
+            consumer_secret: consumer_secret.into(),
+            batch_limit: WOO_BATCH_LIMIT,
+        }
     }
 
     fn request(&self, path: String, items: Vec<Item>) -> HttpRequest {
@@ -85,7 +91,9 @@ impl ChannelAdapter for WooCommerceAdapter {
         for u in updates {
             match u.external {
                 External::Woocommerce { variation_id: None, .. } => simple.push(u),
-                External::Woocommerce { product_id, variation_id: Some(_) } => variations.entry(product_id).or_default().push(u),
+                External::Woocommerce { product_id, variation_id: Some(_) } => {
+                    variations.entry(product_id).or_default().push(u)
+                }
                 _ => built.refused.push(wrong_kind(u, ChannelKind::Woocommerce)),
             }
         }
@@ -95,9 +103,16 @@ impl ChannelAdapter for WooCommerceAdapter {
             for chunk in group.chunks(self.batch_limit()) {
                 let items = chunk
                     .iter()
-                    .map(|u| Item { id: item_id(u).expect("grouped by kind"), manage_stock: true, stock_quantity: u.quantity })
+                    .map(|u| Item {
+                        id: item_id(u).expect("grouped by kind"),
+                        manage_stock: true,
+                        stock_quantity: u.quantity,
+                    })
                     .collect();
-                built.calls.push(PushCall { request: self.request(path.clone(), items), updates: chunk.iter().map(|u| (*u).clone()).collect() });
+                built.calls.push(PushCall {
+                    request: self.request(path.clone(), items),
+                    updates: chunk.iter().map(|u| (*u).clone()).collect(),
+                });
             }
         }
         built

@@ -184,8 +184,22 @@ pub fn isa(envelope: &Envelope, interchange: u32, now: Millis) -> Result<String,
     let component = COMPONENT.to_string();
     let blank = " ".repeat(10);
     let elements = [
-        "00", &blank, "00", &blank, &sender_q, &sender, &receiver_q, &receiver, &t.yymmdd, &t.hhmm, "U", "00401", &control, "0",
-        usage, &component,
+        "00",
+        &blank,
+        "00",
+        &blank,
+        &sender_q,
+        &sender,
+        &receiver_q,
+        &receiver,
+        &t.yymmdd,
+        &t.hhmm,
+        "U",
+        "00401",
+        &control,
+        "0",
+        usage,
+        &component,
     ];
     // Every ISA element is present (fixed width), so no trimming here.
     let mut s = String::from("ISA");
@@ -223,12 +237,25 @@ pub fn inventory_advice(
     }
 
     let mut out = isa(envelope, numbers.interchange, now)?;
-    out.push_str(&segment("GS", &["IB", &envelope.application_sender, &envelope.application_receiver, &t.ccyymmdd, &t.hhmm, &group, "X", "004010"]));
+    out.push_str(&segment(
+        "GS",
+        &[
+            "IB",
+            &envelope.application_sender,
+            &envelope.application_receiver,
+            &t.ccyymmdd,
+            &t.hhmm,
+            &group,
+            "X",
+            "004010",
+        ],
+    ));
     for (i, set) in sets.iter().enumerate() {
         let st02 = format!("{:04}", numbers.transaction as usize + i);
         let reference = if sets.len() > 1 { format!("{reference}-{}", i + 1) } else { reference.to_owned() };
         value("BIA03", &reference, 1, MAX_REFERENCE_LEN)?;
-        let mut body = vec![segment("ST", &["846", &st02]), segment("BIA", &["00", "SI", &reference, &t.ccyymmdd, &t.hhmm])];
+        let mut body =
+            vec![segment("ST", &["846", &st02]), segment("BIA", &["00", "SI", &reference, &t.ccyymmdd, &t.hhmm])];
         for line in *set {
             let quantity = line.quantity.to_string();
             body.push(match &line.item_code {

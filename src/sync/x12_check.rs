@@ -131,7 +131,11 @@ pub fn check_846(text: &str) -> Result<EnvelopeSummary, X12Error> {
         if se.el(2) != st.el(2) || st.el(2).len() < 4 || st.el(2).len() > 9 {
             return Err(broken("SE02 must equal ST02 (4-9 characters)"));
         }
-        sets.push(SetSummary { control: st.el(2).to_owned(), segments: set.len(), lines: grammar(&set[1..set.len() - 1])? });
+        sets.push(SetSummary {
+            control: st.el(2).to_owned(),
+            segments: set.len(),
+            lines: grammar(&set[1..set.len() - 1])?,
+        });
         i = end + 1;
     }
     if ge.el(1) != sets.len().to_string() {
@@ -152,10 +156,19 @@ fn grammar(inner: &[Segment]) -> Result<Vec<(Option<String>, String, i64)>, X12E
         let s = &inner[k];
         match s.id.as_str() {
             "LIN" => {
-                let pairs: Vec<(&str, &str)> = s.elements.iter().skip(1).map(String::as_str).collect::<Vec<_>>().chunks(2).map(|c| (c[0], *c.get(1).unwrap_or(&""))).collect();
+                let pairs: Vec<(&str, &str)> = s
+                    .elements
+                    .iter()
+                    .skip(1)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .chunks(2)
+                    .map(|c| (c[0], *c.get(1).unwrap_or(&"")))
+                    .collect();
                 let get = |q: &str| pairs.iter().find(|(qual, _)| *qual == q).map(|(_, v)| v.to_string());
                 let sku = get("VN").ok_or_else(|| broken("LIN without a VN item"))?;
-                let qty = inner.get(k + 1).filter(|q| q.id == "QTY").ok_or_else(|| broken("LIN must be followed by QTY"))?;
+                let qty =
+                    inner.get(k + 1).filter(|q| q.id == "QTY").ok_or_else(|| broken("LIN must be followed by QTY"))?;
                 if qty.el(1) != "33" {
                     return Err(broken("QTY01 must be 33 (quantity available for sale)"));
                 }
@@ -199,9 +212,22 @@ mod tests {
             usage: Usage::Test,
         };
         let lines: Vec<InventoryLine> = (0..5)
-            .map(|i| InventoryLine { item_code: (i % 2 == 0).then(|| format!("C{i}")), sku: format!("S{i}"), quantity: i, effective: (i % 3 == 0).then_some(Millis(0)) })
+            .map(|i| InventoryLine {
+                item_code: (i % 2 == 0).then(|| format!("C{i}")),
+                sku: format!("S{i}"),
+                quantity: i,
+                effective: (i % 3 == 0).then_some(Millis(0)),
+            })
             .collect();
-        inventory_advice(&envelope, ControlNumbers { interchange: 9, group: 8, transaction: 7 }, "R", &lines, 2, Millis(0)).unwrap()
+        inventory_advice(
+            &envelope,
+            ControlNumbers { interchange: 9, group: 8, transaction: 7 },
+            "R",
+            &lines,
+            2,
+            Millis(0),
+        )
+        .unwrap()
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //      issues:[{code, message, severity: ERROR|WARNING|INFO, attributeNames}]};
 //      errors are ErrorList {errors:[{code, message, details?}]} for 400/403/413/415/429/500/503;
 //      `x-amzn-RateLimit-Limit` and `x-amzn-RequestId` headers; usage plan 5 rps, burst 5
-//      (CHANNELS.md notes one page lists burst 10: configurable).
+//      (docs/channels.md notes one page lists burst 10: configurable).
 //  - amzn/selling-partner-api-models models/orders-api-model/ordersV0.json
 //      GET /orders/v0/orders: MarketplaceIds required (≤ 50); CreatedAfter or LastUpdatedAfter
 //      required; *Before "at least 2 minutes before the current time"; MaxResultsPerPage 1–100
@@ -25,7 +25,7 @@
 //  - 403 bodies {errors:[{code:"Unauthorized", message:"Access to requested resource is denied.",
 //    details}]} and 429 {code:"QuotaExceeded", message:"You exceeded your quota for the requested
 //    resource."}: SP-API error responses as reported in the SP-API docs/FAQ.
-//  - /work/shared/CHANNELS.md (body shape, `merge` keeps other fulfilment attributes).
+//  - docs/channels.md (body shape, `merge` keeps other fulfilment attributes).
 
 import crypto from 'node:crypto';
 import {

@@ -20,7 +20,7 @@
 //  - Notification API: https://developer.ebay.com/api-docs/buy/notification/resources/public_key/
 //    methods/getPublicKey — GET /commerce/notification/v1/public_key/{public_key_id} →
 //    PublicKey {algorithm ("ECDSA"), digest (e.g. "SHA1"), key}; X-EBAY-SIGNATURE is base64 JSON
-//    {alg:"ecdsa", kid, signature, digest} (eBay Connect 2021 "Notifications" deck; CHANNELS.md).
+//    {alg:"ecdsa", kid, signature, digest} (eBay Connect 2021 "Notifications" deck; docs/channels.md).
 //    eBay's SDKs verify over the JSON message re-serialised compactly, with the algorithm taken
 //    from the public key's digest (Java: "<digest>with<algorithm>") or fixed to SHA-1 (Node SDK
 //    'ssl3-sha1'); eBay's own SDK test fixture header says "digest":"SHA1". The key is returned

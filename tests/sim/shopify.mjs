@@ -25,7 +25,7 @@
 //  - webhook payloads are the REST resources (orders, refunds with refund_line_items and
 //    restock_type return|cancel|no_restock, inventory_levels/update with an InventoryLevel GID
 //    carrying `?inventory_item_id=`): /docs/api/webhooks and the REST Refund/InventoryLevel
-//    resources; /work/shared/CHANNELS.md.
+//    resources; docs/channels.md.
 //
 // Where the docs are silent the choice is written next to the code and listed in README.md.
 

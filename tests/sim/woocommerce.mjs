@@ -27,7 +27,7 @@
 //      retries. deliver_ping(): POST body "webhook_id=N", no signature.
 //  - error JSON shape (WP REST): {code, message, data: {status}}; `rest_invalid_param`,
 //    `rest_no_route`, `rest_invalid_json` from WordPress core.
-//  - /work/shared/CHANNELS.md (fields manage_stock, stock_quantity, stock_status, backorders).
+//  - docs/channels.md (fields manage_stock, stock_quantity, stock_status, backorders).
 
 import crypto from 'node:crypto';
 import {

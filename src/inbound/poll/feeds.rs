@@ -127,7 +127,11 @@ pub fn page_request(feed: &FeedOf, window: &Window) -> HttpRequest {
         }
         _ => {
             let filter = format!("lastmodifieddate:[{}..{}]", window.after.to_rfc3339(), window.before.to_rfc3339());
-            format!("/sell/fulfillment/v1/order?filter={}&limit={EBAY_LIMIT}&offset={}", encode_component(&filter), position(cursor, 0))
+            format!(
+                "/sell/fulfillment/v1/order?filter={}&limit={EBAY_LIMIT}&offset={}",
+                encode_component(&filter),
+                position(cursor, 0)
+            )
         }
     };
     HttpRequest::new(Method::Get, path).header("Accept", "application/json")
@@ -246,7 +250,8 @@ pub fn read_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Milli
             let offset = position(window.cursor.as_deref(), 0);
             let total = json::get(&root, "total").and_then(Value::as_u64);
             let read = offset + list.len() as u64;
-            let more = !list.is_empty() && total.map_or(json::get(&root, "next").is_some_and(|n| n.is_string()), |t| read < t);
+            let more =
+                !list.is_empty() && total.map_or(json::get(&root, "next").is_some_and(|n| n.is_string()), |t| read < t);
             Ok(FeedPage { orders, next: more.then(|| read.to_string()) })
         }
     }
@@ -277,7 +282,11 @@ mod tests {
     }
 
     fn window(cursor: Option<&str>) -> Window {
-        Window { after: Millis(1_796_083_200_000), before: Millis(1_796_086_800_000), cursor: cursor.map(str::to_owned) }
+        Window {
+            after: Millis(1_796_083_200_000),
+            before: Millis(1_796_086_800_000),
+            cursor: cursor.map(str::to_owned),
+        }
     }
 
     #[test]
@@ -299,7 +308,9 @@ mod tests {
         assert!(e.ends_with("&limit=200&offset=400"));
         // A stored cursor that is not one starts from the stretch's first page.
         assert!(page_request(&feed(ChannelKind::Woocommerce), &window(Some("x"))).path.ends_with("&page=1"));
-        assert!(page_request(&feed(ChannelKind::Woocommerce), &window(Some("x"))).path.contains("modified_after=2026-12-01T00:00:00&"));
+        assert!(page_request(&feed(ChannelKind::Woocommerce), &window(Some("x")))
+            .path
+            .contains("modified_after=2026-12-01T00:00:00&"));
     }
 
     const WOO_PAGE: &str = r#"[
@@ -323,7 +334,8 @@ mod tests {
         assert!(matches!(page.orders[1].outcome, Ok(Outcome::Ignored { .. })));
         assert!(page.orders[3].outcome.is_err(), "one bad order does not spoil the page");
         assert_ne!(page.orders[0].fingerprint, page.orders[1].fingerprint);
-        let last = read_page(&feed(ChannelKind::Woocommerce), &window(Some("1796084999000:3")), &resp, Millis(0)).expect("page");
+        let last = read_page(&feed(ChannelKind::Woocommerce), &window(Some("1796084999000:3")), &resp, Millis(0))
+            .expect("page");
         assert_eq!(last.next, None);
     }
 
@@ -335,7 +347,9 @@ mod tests {
         let next = woo_next(&w, 5, Some(at("2026-12-01T00:20:07.400Z"))).expect("more");
         assert_eq!(next, format!("{}:1", at("2026-12-01T00:20:06Z").0));
         let w2 = Window { cursor: Some(next), ..w.clone() };
-        assert!(page_request(&feed(ChannelKind::Woocommerce), &w2).path.contains("modified_after=2026-12-01T00:20:06&"));
+        assert!(page_request(&feed(ChannelKind::Woocommerce), &w2)
+            .path
+            .contains("modified_after=2026-12-01T00:20:06&"));
         // A whole page within one second: no time progress, so the page number grows.
         let stuck = woo_next(&w2, 5, Some(at("2026-12-01T00:20:07.900Z"))).expect("more");
         assert_eq!(stuck, format!("{}:2", at("2026-12-01T00:20:06Z").0));
@@ -363,10 +377,13 @@ mod tests {
             {"AmazonOrderId": "902-2", "OrderStatus": "Canceled", "FulfillmentChannel": "MFN", "PurchaseDate": "2026-12-01T00:20:00Z", "LastUpdateDate": "2026-12-01T00:30:00Z"},
             {"AmazonOrderId": "902-3", "OrderStatus": "Unfulfillable", "FulfillmentChannel": "MFN", "PurchaseDate": "2026-12-01T00:20:00Z"}
           ], "NextToken": "abc"}}"#;
-        let page = read_page(&feed(ChannelKind::Amazon), &window(None), &HttpResponse::new(200, body), Millis(0)).expect("page");
+        let page = read_page(&feed(ChannelKind::Amazon), &window(None), &HttpResponse::new(200, body), Millis(0))
+            .expect("page");
         assert_eq!(page.next.as_deref(), Some("abc"));
         assert!(matches!(&page.orders[0].outcome, Ok(Outcome::Fetch { order }) if order.order_id == "902-1"));
-        assert!(matches!(&page.orders[1].outcome, Ok(Outcome::Events { events }) if events[0].kind == EventKind::Cancel));
+        assert!(
+            matches!(&page.orders[1].outcome, Ok(Outcome::Events { events }) if events[0].kind == EventKind::Cancel)
+        );
         assert!(matches!(page.orders[2].outcome, Ok(Outcome::Ignored { .. })));
         assert_eq!(page.orders[0].placed_at, Millis::parse_rfc3339("2026-12-01T00:10:00Z"));
     }
@@ -380,10 +397,14 @@ mod tests {
         let resp = HttpResponse::new(200, body);
         let page = read_page(&feed(ChannelKind::Ebay), &window(None), &resp, Millis(0)).expect("page");
         assert_eq!(page.next.as_deref(), Some("2"));
-        assert!(matches!(&page.orders[1].outcome, Ok(Outcome::Events { events }) if events[0].kind == EventKind::Cancel));
+        assert!(
+            matches!(&page.orders[1].outcome, Ok(Outcome::Events { events }) if events[0].kind == EventKind::Cancel)
+        );
         let last = read_page(&feed(ChannelKind::Ebay), &window(Some("2")), &resp, Millis(0)).expect("page");
         assert_eq!(last.next, None, "offset 2 + 2 read ≥ total 3");
-        let empty = read_page(&feed(ChannelKind::Ebay), &window(None), &HttpResponse::new(200, r#"{"total": 0}"#), Millis(0)).expect("page");
+        let empty =
+            read_page(&feed(ChannelKind::Ebay), &window(None), &HttpResponse::new(200, r#"{"total": 0}"#), Millis(0))
+                .expect("page");
         assert_eq!((empty.orders.len(), empty.next), (0, None));
     }
 
@@ -393,8 +414,14 @@ mod tests {
         let w = window(None);
         let throttled = HttpResponse::new(429, "{}").header("Retry-After", "30");
         assert_eq!(read_page(&f, &w, &throttled, Millis(0)), Err(FeedError::Throttled { retry_after_s: Some(30) }));
-        assert_eq!(read_page(&f, &w, &HttpResponse::new(401, "{}"), Millis(0)), Err(FeedError::Refused { status: 401 }));
+        assert_eq!(
+            read_page(&f, &w, &HttpResponse::new(401, "{}"), Millis(0)),
+            Err(FeedError::Refused { status: 401 })
+        );
         assert_eq!(read_page(&f, &w, &HttpResponse::new(503, ""), Millis(0)), Err(FeedError::Status { status: 503 }));
-        assert!(matches!(read_page(&f, &w, &HttpResponse::new(200, "<html>"), Millis(0)), Err(FeedError::Unreadable(_))));
+        assert!(matches!(
+            read_page(&f, &w, &HttpResponse::new(200, "<html>"), Millis(0)),
+            Err(FeedError::Unreadable(_))
+        ));
     }
 }
