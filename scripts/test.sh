@@ -8,6 +8,9 @@ bash scripts/setup.sh
 source scripts/toolchain.sh
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+step "formatting (cargo fmt --check)"
+cargo fmt --check
+
 step "native tests (cargo test)"
 cargo test --all-targets
 

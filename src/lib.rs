@@ -9,6 +9,7 @@
 pub mod api;
 pub mod cart;
 pub mod catalog;
+pub mod fault;
 pub mod import;
 pub mod inbound;
 pub mod orders;

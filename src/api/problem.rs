@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::fault::{Fault, ObjectError, StoreError};
 use crate::stock::{HoldStatus, LedgerError};
 
 /// The stable problem types. `type` is `/problems/<slug>`; the Worker serves that page.
@@ -29,11 +30,12 @@ pub enum Kind {
     NotOnHand,
     IdempotencyKeyReused,
     Unavailable,
+    SchemaMissing,
     Internal,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 23] = [
         Kind::NotFound,
         Kind::MethodNotAllowed,
         Kind::Unauthorized,
@@ -55,6 +57,7 @@ impl Kind {
         Kind::NotOnHand,
         Kind::IdempotencyKeyReused,
         Kind::Unavailable,
+        Kind::SchemaMissing,
         Kind::Internal,
     ];
 
@@ -82,6 +85,7 @@ impl Kind {
             Kind::NotOnHand => ("not-on-hand", 409, "Not on hand", "The fulfilment ships more units than are on hand at that location."),
             Kind::IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency key reused", "This Idempotency-Key was used before with a different request body. Use a new key for a new request."),
             Kind::Unavailable => ("unavailable", 503, "Temporarily unavailable", "A part of StockEdge could not be reached. Nothing was left half-done: an interrupted step is finished or undone by itself. Retry the same request (with the same Idempotency-Key)."),
+            Kind::SchemaMissing => ("schema-missing", 503, "Storage schema missing", "The catalogue database (D1) has no tables yet: its migrations were not applied to this state. Apply them with `npx wrangler d1 migrations apply stockedge-catalog --local` (or `--remote` for a deployed Worker), then retry. Nothing was written."),
             Kind::Internal => ("internal", 500, "Internal error", "Something failed inside StockEdge. Nothing was partially written; retry with the same Idempotency-Key."),
         }
     }
@@ -212,6 +216,23 @@ pub fn from_ledger(sku: &str, e: &LedgerError) -> Problem {
         LedgerError::OverFulfilment { .. } => Problem::new(Kind::OverFulfilment, detail),
         LedgerError::NotOnHand { .. } => Problem::new(Kind::NotOnHand, detail),
         LedgerError::OutOfRange { field, .. } => Problem::invalid(vec![FieldError::new(*field, e.to_string())]),
+    }
+}
+
+/// The answer for a fault of the shell: the one place where a typed failure becomes HTTP.
+pub fn from_fault(f: &Fault) -> Problem {
+    match f {
+        Fault::Store(StoreError::SchemaMissing { table }) => {
+            Problem::new(Kind::SchemaMissing, f.to_string()).with("missing_table", table)
+        }
+        Fault::Store(StoreError::Transient(_)) | Fault::Object(ObjectError::Unreachable { .. }) => {
+            Problem::new(Kind::Unavailable, format!("{f}; nothing was applied twice — retry"))
+        }
+        Fault::Store(StoreError::Constraint { .. } | StoreError::Corrupt(_))
+        | Fault::Object(ObjectError::OutOfContract { .. })
+        | Fault::Runtime(_) => {
+            Problem::new(Kind::Internal, "an internal step failed; nothing was applied twice — retry")
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use crate::api::views::AvailabilityItem;
 use crate::api::{Kind, Problem};
 use crate::cart::plan;
 use crate::catalog::bundle;
+use crate::fault::Fault;
 use crate::import::limits::MAX_IMPORT_FILE_BYTES;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::{Cause, Command, OrderKey, Sku, Token};
@@ -58,7 +59,7 @@ macro_rules! try_p {
     ($e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(p) => return http::problem(&p),
+            Err(p) => return Ok(http::problem(&p)?),
         }
     };
 }
@@ -105,11 +106,13 @@ async fn write(req: &mut Request, env: &Env, max: usize) -> Result<std::result::
     Ok(Ok(Write { bytes, idem, key_fault }))
 }
 
-pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Response> {
+/// Answers one routed request. Faults keep their type ([`Fault`]); `api::problem::from_fault`
+/// maps them to HTTP in the entry point.
+pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::Result<Response, Fault> {
     // Webhooks read their raw body themselves (1 MiB, before any parsing) and take no
     // Idempotency-Key: the platform's delivery id de-duplicates them.
     if let Route::Webhook(kind) = route {
-        return super::webhooks::receive(kind, req, env).await;
+        return Ok(super::webhooks::receive(kind, req, env).await?);
     }
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
@@ -118,7 +121,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
     } else {
         Write { bytes: Vec::new(), idem: None, key_fault: None }
     };
-    match route {
+    let answer: Result<Response> = match route {
         Route::Health => http::json(200, &serde_json::json!({"status": "ok", "service": "stockedge", "version": env!("CARGO_PKG_VERSION")})),
         Route::OpenApi => http::text(200, OPENAPI.to_owned(), "application/json"),
         Route::ProblemPage(kind) => http::text(
@@ -143,7 +146,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             for (c, a) in calls.iter().zip(join_all(calls.iter().map(|c| sku_client::call(env, c))).await) {
                 let a = a?;
                 if a.is_problem() {
-                    return http::answer(&a);
+                    return Ok(http::answer(&a)?);
                 }
                 if let Ok(item) = serde_json::from_value::<AvailabilityItem>(a.body) {
                     ledgers.insert(c.sku.clone(), item);
@@ -246,7 +249,8 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> Result<Respons
             let order = OrderKey { channel: f.channel, order_id: f.order_id };
             order_answer(env, OrderCall { order, action: OrderAction::Fulfil { lines: f.lines }, idempotency: w.idem }).await
         }
-    }
+    };
+    Ok(answer?)
 }
 
 /// Replaces bundle lines by their components (catalogue), so a bundle is held or sold whole.

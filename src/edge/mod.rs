@@ -24,14 +24,24 @@ mod repush;
 mod rpc;
 mod sku_client;
 mod sku_object;
+mod store;
 mod sync_admin;
 mod sync_consumer;
 mod webhooks;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
+use crate::api::problem::from_fault;
 use crate::api::routes::{is_public, resolve, Role};
-use crate::api::{Kind, Problem};
+use crate::api::Kind;
+use crate::fault::Fault;
+
+/// A `worker` error that reached the shell's boundary: the runtime refused an operation.
+impl From<worker::Error> for Fault {
+    fn from(e: worker::Error) -> Fault {
+        Fault::Runtime(e.to_string())
+    }
+}
 
 #[event(start)]
 fn start() {
@@ -61,9 +71,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
     match handlers::handle(route, req, &env).await {
         Ok(r) => Ok(r),
-        Err(e) => {
-            worker::console_error!("{method} {path}: {e}");
-            http::problem(&Problem::new(Kind::Internal, "an internal step failed; nothing was applied twice — retry"))
+        Err(fault) => {
+            worker::console_error!("{method} {path}: {fault}");
+            http::problem(&from_fault(&fault))
         }
     }
 }

@@ -1,0 +1,96 @@
+//! Every D1 query of the Worker lives under this module, one file per table family; the binding
+//! is named once ([`CATALOG`]) and every D1 failure is classified once ([`fail`]) into a typed
+//! [`StoreError`], so callers never read error text.
+
+#![allow(dead_code)] // Until every D1 query of the shell has moved here (issue 10).
+
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, D1Result, Env};
+
+pub use crate::fault::StoreError;
+
+/// The D1 database binding of the catalogue (wrangler.toml `[[d1_databases]]`).
+pub const CATALOG: &str = "CATALOG";
+
+/// Bound parameters per `IN (…)` list: D1 takes at most 100 per statement, leaving room for the
+/// statement's other parameters.
+pub const IN_CHUNK: usize = 90;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Classifies a D1 (or binding) error: the one place that reads its text.
+pub fn fail(e: worker::Error) -> StoreError {
+    let text = match &e {
+        worker::Error::D1(d) => {
+            let js: &worker::js_sys::Error = d.as_ref();
+            format!("{} {}", String::from(js.message()), d.cause())
+        }
+        other => other.to_string(),
+    };
+    StoreError::classify(&text)
+}
+
+/// The catalogue database.
+pub fn db(env: &Env) -> StoreResult<D1Database> {
+    env.d1(CATALOG).map_err(fail)
+}
+
+/// A statement with its parameters bound.
+pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> StoreResult<D1PreparedStatement> {
+    db.prepare(sql).bind(args).map_err(fail)
+}
+
+/// Runs a statement and decodes every row.
+pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> StoreResult<Vec<T>> {
+    let r = s.all().await.map_err(fail)?;
+    rows(&r)
+}
+
+/// Runs a statement and decodes its first row, if any.
+pub async fn first<T: DeserializeOwned>(s: D1PreparedStatement) -> StoreResult<Option<T>> {
+    Ok(all::<T>(s).await?.into_iter().next())
+}
+
+/// Runs a write; returns how many rows it changed.
+pub async fn run(s: D1PreparedStatement) -> StoreResult<usize> {
+    let r = s.run().await.map_err(fail)?;
+    changes(&r)
+}
+
+/// Runs statements as one D1 batch (one transaction: all or none).
+pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> StoreResult<Vec<D1Result>> {
+    if stmts.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.batch(stmts).await.map_err(fail)
+}
+
+/// The rows of a statement's result.
+pub fn rows<T: DeserializeOwned>(r: &D1Result) -> StoreResult<Vec<T>> {
+    r.results::<T>().map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// How many rows a write changed.
+pub fn changes(r: &D1Result) -> StoreResult<usize> {
+    Ok(r.meta().map_err(fail)?.and_then(|m| m.changes).unwrap_or(0))
+}
+
+/// `?, ?, …` with `n` placeholders.
+pub fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Parameter values.
+pub fn text(v: &str) -> JsValue {
+    JsValue::from_str(v)
+}
+pub fn int(v: i64) -> JsValue {
+    JsValue::from_f64(v as f64)
+}
+pub fn opt_text(v: Option<&str>) -> JsValue {
+    v.map_or(JsValue::NULL, text)
+}
+pub fn opt_int(v: Option<i64>) -> JsValue {
+    v.map_or(JsValue::NULL, int)
+}
