@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod model;
 pub mod rules;
+pub mod secret;
 
 pub use bundle::{Bundle, BundleError, Component};
-pub use rules::{ListingRule, RuleError};
+pub use rules::{ListingRule, RuleError, StoredRule};

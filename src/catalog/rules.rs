@@ -46,6 +46,31 @@ pub enum RuleError {
     Threshold,
 }
 
+/// A rule as stored in the `listings` table, before it is trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct StoredRule {
+    pub buffer: i64,
+    pub percent: i64,
+    pub max_listed: Option<i64>,
+    pub zero_at_or_below: Option<i64>,
+}
+
+impl StoredRule {
+    /// The one mapping from a stored row to a [`ListingRule`]: a stored value out of bounds is a
+    /// corrupt row and is refused loudly (never clamped into something nobody configured).
+    pub fn rule(self) -> Result<ListingRule, RuleError> {
+        let percent = u8::try_from(self.percent).map_err(|_| RuleError::Percent)?;
+        let rule = ListingRule {
+            buffer: self.buffer,
+            percent,
+            max_listed: self.max_listed,
+            zero_at_or_below: self.zero_at_or_below,
+        };
+        rule.validate()?;
+        Ok(rule)
+    }
+}
+
 impl ListingRule {
     pub fn validate(&self) -> Result<(), RuleError> {
         if !(0..=1_000_000).contains(&self.buffer) {
@@ -82,6 +107,15 @@ impl ListingRule {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn stored_rules_out_of_bounds_are_refused_not_clamped() {
+        let ok = StoredRule { buffer: 2, percent: 50, max_listed: Some(10), zero_at_or_below: None };
+        assert_eq!(ok.rule().map(|r| r.percent), Ok(50));
+        assert_eq!(StoredRule { percent: 101, ..ok }.rule(), Err(RuleError::Percent));
+        assert_eq!(StoredRule { percent: -1, ..ok }.rule(), Err(RuleError::Percent));
+        assert_eq!(StoredRule { buffer: -3, ..ok }.rule(), Err(RuleError::Buffer));
+    }
 
     #[test]
     fn examples() {

@@ -7,7 +7,7 @@ use crate::api::routes::Role;
 use crate::api::{Kind, Problem};
 
 fn secret(env: &Env, name: &str) -> Option<String> {
-    env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
+    super::secrets::read(env, Some(name)).ok()
 }
 
 fn same(a: &str, b: &str) -> bool {

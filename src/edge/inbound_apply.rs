@@ -52,7 +52,7 @@ use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::requests::Line;
 use crate::api::sku_call::{Answer, SkuAction, SkuCall};
 use crate::catalog::bundle;
-use crate::catalog::model::{is_secret_name, ChannelKind, External};
+use crate::catalog::model::{ChannelKind, External};
 use crate::catalog::ListingRule;
 use crate::inbound::{
     amazon, drift, ebay, DriftVerdict, EventKind, FetchOrder, InboundEvent, InboundLine, ListingKey, Outcome,
@@ -138,12 +138,7 @@ impl Conn {
 
 /// A Worker secret (a plain var in local development), by name.
 pub(super) fn secret(env: &Env, name: Option<&str>) -> Option<String> {
-    let name = name.filter(|n| is_secret_name(n))?;
-    env.secret(name)
-        .ok()
-        .map(|s| s.to_string())
-        .or_else(|| env.var(name).ok().map(|v| v.to_string()))
-        .filter(|s| !s.is_empty())
+    super::secrets::read(env, name).ok()
 }
 
 pub(super) const CHANNEL_SELECT: &str = "SELECT channel, account, credentials_secret, settings FROM channels";

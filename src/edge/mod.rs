@@ -22,6 +22,7 @@ mod order_object;
 mod platform_http;
 mod repush;
 mod rpc;
+mod secrets;
 mod sku_client;
 mod sku_object;
 mod store;

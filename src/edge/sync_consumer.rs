@@ -246,8 +246,7 @@ async fn load_pushed(db: &D1Database, skus: &[Sku]) -> Result<Pushed> {
 
 /// The secret a channel names (a Worker secret; a plain var in local development).
 fn secret(env: &Env, name: Option<&str>) -> Option<String> {
-    let name = name?;
-    env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
+    super::secrets::read(env, name).ok()
 }
 
 /// Pushes one channel's updates and returns one outcome per update.
