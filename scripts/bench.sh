@@ -13,13 +13,13 @@ SMOKE=""
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 log() { printf '\033[1m[bench]\033[0m %s\n' "$*"; }
 
-bash scripts/setup.sh
+[ -n "${STOCKEDGE_BENCH_NO_SETUP:-}" ] || bash scripts/setup.sh
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then
   log "installing PostgreSQL and Redis (Debian packages)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null
 fi
-bash scripts/build-worker.sh
+[ -n "${STOCKEDGE_BENCH_NO_SETUP:-}" ] || bash scripts/build-worker.sh
 
 out="$(mktemp)"
 if [ -n "$SMOKE" ]; then

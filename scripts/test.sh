@@ -26,3 +26,6 @@ bash scripts/build-worker.sh
 step "channel simulators (self-tests) and end-to-end tests (workerd)"
 node --test tests/sim/
 STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/
+
+step "benchmark code (smoke: a handful of requests per system, nothing timed or written)"
+STOCKEDGE_BENCH_NO_SETUP=1 bash scripts/bench.sh --smoke
