@@ -378,3 +378,90 @@ pub async fn resume<P: SkuPort, S: CartStore>(
         Phase::Held | Phase::Committed { .. } | Phase::Ended { .. } => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::stock::Token;
+
+    /// Every SKU applies every command.
+    struct Applies;
+
+    impl SkuPort for Applies {
+        async fn send(&self, _sku: &Sku, _cmd: Command) -> SkuReply {
+            SkuReply::Done
+        }
+    }
+
+    /// A store whose writes fail from the `fail_from`-th on.
+    struct Store {
+        saves: Cell<u32>,
+        fail_from: u32,
+        saved: RefCell<Option<Reservation>>,
+    }
+
+    impl CartStore for Store {
+        fn save(&self, r: &Reservation) -> Result<(), SaveError> {
+            self.saves.set(self.saves.get() + 1);
+            if self.saves.get() >= self.fail_from {
+                return Err(SaveError("disk full".into()));
+            }
+            *self.saved.borrow_mut() = Some(r.clone());
+            Ok(())
+        }
+        fn resume_at(&self, _at: Option<Millis>) {}
+    }
+
+    fn cart() -> Reservation {
+        Reservation {
+            id: Token::parse("r1").expect("id"),
+            parts: vec![Part { sku: Sku::parse("A").expect("sku"), lines: vec![(Location::main(), 1)] }],
+            expires_at: Millis(60_000),
+            phase: Phase::Creating,
+            channel: None,
+            reference: None,
+            created_at: Millis(0),
+            fingerprint: "f".into(),
+            answer: None,
+            attempt: 0,
+        }
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_saved_stops_the_step_with_a_typed_error_and_no_answer() {
+        let store = Store { saves: Cell::new(0), fail_from: 1, saved: RefCell::new(None) };
+        let mut r = cart();
+        let result = block_on(create(&Applies, &store, &mut r, Millis(1)));
+        assert_eq!(result, Err(CartError::NotSaved(SaveError("disk full".into()))));
+        assert!(store.saved.borrow().is_none(), "nothing was saved");
+        assert!(!record_answer(&mut r, &result, Millis(1)), "a step left unsaved is not a final answer");
+    }
+
+    #[test]
+    fn a_release_that_cannot_record_its_end_is_left_to_resume() {
+        let store = Store { saves: Cell::new(0), fail_from: 2, saved: RefCell::new(None) };
+        let mut r = Reservation { phase: Phase::Held, ..cart() };
+        let result = block_on(release(&Applies, &store, &mut r, Millis(1)));
+        assert!(matches!(result, Err(CartError::NotSaved(_))));
+        let saved = store.saved.borrow().clone().expect("the releasing phase was saved");
+        assert_eq!(saved.phase, Phase::Releasing { outcome: End::Released });
+        assert!(saved.in_transition(), "the alarm finishes it");
+    }
+
+    #[test]
+    fn a_held_creation_records_its_first_answer_once() {
+        let store = Store { saves: Cell::new(0), fail_from: u32::MAX, saved: RefCell::new(None) };
+        let mut r = cart();
+        let result = block_on(create(&Applies, &store, &mut r, Millis(1)));
+        assert_eq!(result, Ok(()));
+        assert!(record_answer(&mut r, &result, Millis(5)));
+        let first = r.answer.clone();
+        assert!(matches!(&first, Some(Ok(shown)) if shown.status == Status::Held));
+        assert!(!record_answer(&mut r, &result, Millis(9)), "kept as first given");
+        assert_eq!(r.answer, first);
+    }
+}
