@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
-use stockedge::api::requests::Line;
 use stockedge::cart::plan;
+use stockedge::orders::Line;
 use stockedge::stock::{
     invariants, journal, Cause, Command, Entry, Hold, HoldStatus, Ledger, Levels, Location, OrderKey, SaleLine, Sku,
     Snapshot, Token,

@@ -1,7 +1,7 @@
 //! A deterministic simulation of the cart coordinator (in the style of TigerBeetle's VOPR).
 //!
 //! One seed drives a whole world: 4 SKU ledgers (real [`Ledger`]s behind the real pure handler
-//! `api::sku_call::handle`, answered as the Worker's `sku_client::reply_of` does), an in-memory
+//! `api::sku_call::apply`, read as the Worker's `sku_client::StubPort` does with `hold_reply`), an in-memory
 //! cart store with resume alarms, shoppers that create, commit, extend, release and retry carts,
 //! marketplace sales and restocks hitting the same SKUs, and a clock that jumps forward so that
 //! holds expire. A seeded PRNG injects faults:
@@ -38,11 +38,10 @@ use std::task::{Context, Poll};
 
 use futures::executor::block_on;
 
-use stockedge::api::cart_call::answer;
-use stockedge::api::requests::Line;
-use stockedge::api::sku_call::{handle, reply_of, Answer, SkuAction};
+use stockedge::api::sku_call::{apply, hold_reply, SkuResult};
 use stockedge::cart::coordinator::Start;
-use stockedge::cart::{coordinator, plan, CartError, CartStore, End, Phase, Reservation, SkuPort, SkuReply};
+use stockedge::cart::{coordinator, plan, CartError, CartStore, End, Phase, Reservation, SaveError, SkuPort, SkuReply};
+use stockedge::orders::Line;
 use stockedge::stock::{
     invariants, journal, Cause, Command, Entry, HoldStatus, Ledger, Location, OrderKey, SaleLine, Sku, Token,
 };
@@ -254,9 +253,10 @@ struct Slot<'a> {
 }
 
 impl CartStore for Slot<'_> {
-    fn save(&self, r: &Reservation) {
+    fn save(&self, r: &Reservation) -> Result<(), SaveError> {
         assert_eq!(r.id, self.id);
         self.world.records.borrow_mut().insert(r.id.clone(), r.clone());
+        Ok(())
     }
     /// The Worker's store ignores this (it arms the alarm before each step); so does the model.
     fn resume_at(&self, _at: Option<Millis>) {}
@@ -368,14 +368,13 @@ impl World {
 
     /// Applies one command through the SKU object's pure handler and keeps its journal.
     fn apply(&self, sku: &Sku, cmd: Command) -> SkuReply {
-        let a = self.call(sku, vec![cmd]);
-        reply_of(&a)
+        hold_reply(self.call(sku, vec![cmd]))
     }
 
-    fn call(&self, sku: &Sku, commands: Vec<Command>) -> Answer {
+    fn call(&self, sku: &Sku, commands: Vec<Command>) -> SkuResult {
         let mut ledgers = self.ledgers.borrow_mut();
         let l = ledgers.entry(sku.clone()).or_default();
-        let a = handle(l, sku, SkuAction::Apply { commands }, self.now());
+        let a = apply(l, sku, commands, self.now());
         self.absorb(sku, l);
         a
     }
@@ -410,7 +409,7 @@ impl World {
         Fut: Future<Output = (Result<(), CartError>, Reservation)> + 'w,
     {
         let slot = Slot { world: self, id: r.id.clone() };
-        slot.save(r);
+        slot.save(r).expect("saved");
         self.alarms.borrow_mut().insert(r.id.clone(), self.now.get() + RESUME_DELAY_MS);
         let crash = self.crash_point();
         match run(step(self, slot, r.clone()), crash) {
@@ -526,10 +525,8 @@ impl World {
             return;
         };
         self.note(format!("{}: create -> {res:?} ({:?})", r.id, r.phase));
-        if r.answer.is_none() && coordinator::is_final_answer(r, &res) {
-            let a = answer(r, res.clone(), 201, self.now());
-            r.answer = Some((a.status, a.body.to_string()));
-            Slot { world: self, id: r.id.clone() }.save(r);
+        if coordinator::record_answer(r, &res, self.now()) {
+            Slot { world: self, id: r.id.clone() }.save(r).expect("saved");
         }
         let mut carts = self.carts.borrow_mut();
         let c = &mut carts[i];
@@ -554,7 +551,7 @@ impl World {
                 }
             }
             Err(CartError::NotHeld(_)) => c.told = Told::NotHeld,
-            Err(CartError::Unavailable(_)) => c.told = Told::Unavailable,
+            Err(CartError::Unavailable(_) | CartError::NotSaved(_)) => c.told = Told::Unavailable,
         }
     }
 
@@ -644,16 +641,12 @@ impl World {
         self.note(format!("{id}: resume -> {res:?} ({:?})", r.phase));
         let Some(res) = res else { return };
         // The same rule as `CartCoordinator::drive`: keep a creation's final answer.
-        if r.answer.is_none() && coordinator::is_final_answer(&r, &res) {
-            let a = answer(&r, res.clone(), 201, t);
-            r.answer = Some((a.status, a.body.to_string()));
-            Slot { world: self, id: r.id.clone() }.save(&r);
+        if coordinator::record_answer(&mut r, &res, t) {
+            Slot { world: self, id: r.id.clone() }.save(&r).expect("saved");
             if r.phase == Phase::Held {
                 self.check_held(&r);
             }
-            if r.answer.as_ref().is_some_and(|(status, _)| *status == 201)
-                && r.phase == (Phase::Ended { outcome: End::Rejected })
-            {
+            if matches!(r.answer, Some(Ok(_))) && r.phase == (Phase::Ended { outcome: End::Rejected }) {
                 self.stats.borrow_mut().k4_rejected_answered_201 += 1;
                 self.note(format!("{id}: KNOWN BUG K4: the alarm recorded 201 for a rejected creation"));
             }
@@ -686,7 +679,7 @@ impl World {
             }
             commands.push(Command::Policy { backorder_limit: self.rand(0, 2) });
             let a = self.call(&sku(s), commands);
-            assert_eq!(a.status, 200, "{}", a.body);
+            assert!(a.is_ok(), "{a:?}");
         }
     }
 
@@ -696,7 +689,7 @@ impl World {
         let qty = self.rand(1, 2);
         let order = OrderKey { channel: tok("amz"), order_id: tok(&format!("m{n}")) };
         let sale = Command::Sale { order, lines: vec![SaleLine { line_id: tok("1"), location: l.clone(), qty }] };
-        assert_eq!(self.call(&s, vec![sale]).status, 200);
+        assert!(self.call(&s, vec![sale]).is_ok());
         *self.sold.borrow_mut().entry((s.clone(), l.clone())).or_default() += qty;
         self.note(format!("marketplace sale {s} {l} {qty}"));
     }
@@ -706,7 +699,7 @@ impl World {
         let l = loc(LOCS[self.rand(0, 1) as usize]);
         let delta = self.rand(1, 4);
         let cmd = Command::Adjust { location: l.clone(), delta, cause: Cause::default() };
-        assert_eq!(self.call(&s, vec![cmd]).status, 200);
+        assert!(self.call(&s, vec![cmd]).is_ok());
         *self.on_hand.borrow_mut().entry((s.clone(), l.clone())).or_default() += delta;
         self.note(format!("restock {s} {l} +{delta}"));
     }
@@ -1005,7 +998,7 @@ fn scripted() -> World {
     for s in ["A", "B"] {
         w.on_hand.borrow_mut().insert((sku(s), loc("main")), 5);
         let set = Command::Set { location: loc("main"), on_hand: 5, expected_version: None, cause: Cause::default() };
-        assert_eq!(w.call(&sku(s), vec![set]).status, 200);
+        assert!(w.call(&sku(s), vec![set]).is_ok());
     }
     let lines = vec![
         Line { sku: sku("A"), qty: 1, location: loc("main"), line_id: None },
@@ -1083,7 +1076,7 @@ fn commit_to_a_cancelled_order_key_commits_whole_and_returns_the_units() {
     let w = scripted();
     w.create(0);
     let cancel = Command::Cancel { order: OrderKey { channel: tok("direct"), order_id: tok("c0") }, reason: None };
-    assert_eq!(w.call(&sku("A"), vec![cancel]).status, 200);
+    assert!(w.call(&sku("A"), vec![cancel]).is_ok());
     w.commit(0);
     for _ in 0..5 {
         w.now.set(w.now.get() + RESUME_DELAY_MS);

@@ -6,6 +6,7 @@ pub mod fields;
 pub mod idempotency;
 pub mod paging;
 pub mod problem;
+pub mod reply;
 pub mod requests;
 pub mod views;
 

@@ -1,14 +1,15 @@
-//! The wire format between the Worker and an order book object, and the answer it builds from
-//! the SKU ledgers' replies.
+//! The typed calls between the Worker and an order desk object: the request, the reply (typed
+//! book and ledger refusals), and the one rendering of a reply as HTTP.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
-use super::problem::{Kind, Problem};
-use super::requests::Line;
-use super::sku_call::Answer;
-use crate::orders::{BookError, BookLine};
-use crate::stock::{OrderKey, Sku};
+use super::idempotency::Keyed;
+use super::problem::{from_book, from_ledger, Kind, Problem};
+use super::reply::HttpReply;
+use super::sku_call::Applied;
+use super::views::AvailabilityItem;
+use crate::orders::{BookError, BookLine, Line};
+use crate::stock::{Effect, LedgerError, OrderKey, Sku, Token};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -42,31 +43,112 @@ pub fn book_name(order: &OrderKey) -> String {
     format!("{} {}", order.channel, order.order_id)
 }
 
-pub fn book_problem(e: &BookError) -> Problem {
-    match e {
-        BookError::Cancelled => Problem::new(Kind::OrderCancelled, e.to_string()),
-        BookError::OverFulfilment { .. } => Problem::new(Kind::OverFulfilment, e.to_string()),
-        BookError::NotFound => Problem::new(Kind::OrderNotFound, e.to_string()),
+/// One SKU's part of an order answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuLine {
+    pub sku: Sku,
+    pub effect: Effect,
+    pub available: i64,
+    pub oversold: i64,
+    pub version: u64,
+}
+
+impl SkuLine {
+    /// From the ledger's answer to the order's commands.
+    pub fn applied(sku: &Sku, a: &Applied) -> SkuLine {
+        SkuLine {
+            sku: sku.clone(),
+            effect: a.effect.clone(),
+            available: a.state.available,
+            oversold: a.state.oversold,
+            version: a.state.version,
+        }
+    }
+
+    /// A SKU of a sale that arrived after its order's cancellation: nothing was committed.
+    pub fn after_cancel(sku: &Sku, item: &AvailabilityItem) -> SkuLine {
+        SkuLine {
+            sku: sku.clone(),
+            effect: Effect::OrderAlreadyCancelled,
+            available: item.available,
+            oversold: 0,
+            version: item.version,
+        }
     }
 }
 
-/// One SKU's part of an order answer, from the ledger's reply.
-pub fn sku_result(sku: &Sku, ledger: &Answer, effect_override: Option<&str>) -> Value {
-    let b = &ledger.body;
-    json!({
-        "sku": sku.as_str(),
-        "effect": effect_override.map(Value::from).unwrap_or_else(|| b.get("effect").cloned().unwrap_or(Value::Null)),
-        "available": b.get("available").cloned().unwrap_or(Value::from(0)),
-        "oversold": b.get("oversold").cloned().unwrap_or(Value::from(0)),
-        "version": b.get("version").cloned().unwrap_or(Value::from(0)),
-    })
+/// An order as answered (docs/api.md: `{"channel","order_id","cancelled","skus"}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderState {
+    pub channel: Token,
+    pub order_id: Token,
+    pub cancelled: bool,
+    pub skus: Vec<SkuLine>,
 }
 
-pub fn order_answer(order: &OrderKey, cancelled: bool, skus: Vec<Value>) -> Answer {
-    Answer::ok(json!({
-        "channel": order.channel.as_str(),
-        "order_id": order.order_id.as_str(),
-        "cancelled": cancelled,
-        "skus": skus,
-    }))
+impl OrderState {
+    pub fn of(order: &OrderKey, cancelled: bool, skus: Vec<SkuLine>) -> OrderState {
+        OrderState { channel: order.channel.clone(), order_id: order.order_id.clone(), cancelled, skus }
+    }
+}
+
+/// Why a desk did not answer with the order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderRefusal {
+    /// The book refused the request; nothing was sent to a ledger.
+    Book(BookError),
+    /// A ledger refused its part after the book's checks (a fulfilment racing another order's);
+    /// `applied_skus` did apply, the refused part stays open on the order.
+    Ledger { sku: Sku, error: LedgerError, applied_skus: Vec<Sku> },
+    /// A ledger could not be reached: the plan stays pending and the desk's alarm completes it.
+    Unavailable(String),
+}
+
+pub type OrderResult = Result<OrderState, OrderRefusal>;
+/// A desk's reply to one call, with the Idempotency-Key's verdict.
+pub type OrderReply = Keyed<OrderResult>;
+
+/// The HTTP answer for a desk's reply.
+pub fn render(reply: OrderResult) -> HttpReply {
+    match reply {
+        Ok(o) => HttpReply::json(200, &o),
+        Err(OrderRefusal::Book(e)) => HttpReply::problem(from_book(&e)),
+        Err(OrderRefusal::Ledger { sku, error, applied_skus }) => {
+            HttpReply::problem(from_ledger(sku.as_str(), &error).with("applied_skus", applied_skus))
+        }
+        Err(OrderRefusal::Unavailable(why)) => HttpReply::problem(Problem::new(
+            Kind::Unavailable,
+            format!("a SKU ledger could not be reached ({why}); the order will be completed — retry to see the result"),
+        )),
+    }
+}
+
+/// The HTTP answer for a keyed desk reply (a replay is flagged).
+pub fn render_keyed(reply: OrderReply) -> HttpReply {
+    HttpReply::keyed(reply, render)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stock::Location;
+
+    #[test]
+    fn a_ledger_refusal_names_what_did_apply() {
+        let sku = |s: &str| Sku::parse(s).expect("sku");
+        let error = LedgerError::NotOnHand { location: Location::main(), requested: 2, on_hand: 1 };
+        let r = render(Err(OrderRefusal::Ledger { sku: sku("B"), error, applied_skus: vec![sku("A")] }));
+        let body: serde_json::Value = serde_json::from_str(&r.text()).expect("json");
+        assert_eq!((r.status(), body["type"].as_str()), (409, Some("/problems/not-on-hand")));
+        assert_eq!(body["applied_skus"], serde_json::json!(["A"]));
+    }
+
+    #[test]
+    fn book_refusals_map_to_their_problems() {
+        let r = render(Err(OrderRefusal::Book(BookError::NotFound)));
+        assert_eq!(r.status(), 404);
+        let r = render(Err(OrderRefusal::Unavailable("x".into())));
+        assert_eq!(r.status(), 503);
+    }
 }

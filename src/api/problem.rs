@@ -3,7 +3,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::cart::{CartError, PlanError};
 use crate::fault::{Fault, ObjectError, StoreError};
+use crate::orders::BookError;
 use crate::stock::{HoldStatus, LedgerError};
 
 /// The stable problem types. `type` is `/problems/<slug>`; the Worker serves that page.
@@ -215,8 +217,52 @@ pub fn from_ledger(sku: &str, e: &LedgerError) -> Problem {
         LedgerError::OrderCancelled => Problem::new(Kind::OrderCancelled, detail),
         LedgerError::OverFulfilment { .. } => Problem::new(Kind::OverFulfilment, detail),
         LedgerError::NotOnHand { .. } => Problem::new(Kind::NotOnHand, detail),
-        LedgerError::OutOfRange { field, .. } => Problem::invalid(vec![FieldError::new(*field, e.to_string())]),
+        LedgerError::OutOfRange { field, .. } => Problem::invalid(vec![FieldError::new(field, e.to_string())]),
     }
+}
+
+/// The answer for a cart step that did not succeed.
+pub fn from_cart(e: &CartError) -> Problem {
+    match e {
+        CartError::Short(lines) => {
+            let detail = lines
+                .iter()
+                .map(|l| format!("{} at {}: {} requested, {} available", l.sku, l.location, l.requested, l.available))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Problem::new(Kind::InsufficientStock, detail).with("lines", lines)
+        }
+        CartError::NotHeld(status) => {
+            Problem::new(Kind::ReservationNotHeld, format!("the reservation is {}", status.as_str()))
+                .with("reservation_status", status.as_str())
+        }
+        CartError::Unavailable(why) => Problem::new(
+            Kind::Unavailable,
+            format!("a SKU ledger could not be reached ({why}); retry with the same request"),
+        ),
+        CartError::NotSaved(why) => Problem::new(Kind::Unavailable, format!("{why}; retry with the same request")),
+    }
+}
+
+/// The answer for a cart whose merged lines are too large.
+pub fn from_plan(e: &PlanError) -> Problem {
+    Problem::invalid(e.0.iter().map(|l| FieldError::new("lines", l.to_string())).collect())
+}
+
+/// The answer for a request an order's book refused.
+pub fn from_book(e: &BookError) -> Problem {
+    let kind = match e {
+        BookError::Cancelled => Kind::OrderCancelled,
+        BookError::OverFulfilment { .. } => Kind::OverFulfilment,
+        BookError::NotFound => Kind::OrderNotFound,
+        BookError::NotOnHand { .. } => Kind::NotOnHand,
+    };
+    Problem::new(kind, e.to_string())
+}
+
+/// The answer for an Idempotency-Key already used with another request.
+pub fn key_reused() -> Problem {
+    Problem::new(Kind::IdempotencyKeyReused, "this Idempotency-Key was used with a different request")
 }
 
 /// The answer for a fault of the shell: the one place where a typed failure becomes HTTP.

@@ -93,15 +93,8 @@ pub fn adjustment(body: &[u8]) -> Result<Adjustment, Problem> {
     })
 }
 
-/// One line of a reservation, sale or fulfilment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Line {
-    pub sku: Sku,
-    pub qty: i64,
-    pub location: Location,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line_id: Option<Token>,
-}
+/// One line of a reservation, sale or fulfilment (the domain's type; requests parse into it).
+pub use crate::orders::Line;
 
 fn lines(f: &mut Fields<'_>, with_line_id: bool) -> Option<Vec<Line>> {
     let items = f.objects("lines", MAX_LINES);

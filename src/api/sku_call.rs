@@ -1,23 +1,29 @@
-//! The wire format between the Worker and a SKU ledger object, and the pure handler that answers
-//! a call from the in-memory ledger. The object only loads, persists and sends.
+//! The typed calls between the Worker and a SKU ledger object: the request, the reply (typed
+//! ledger refusals, with their SKU), the pure handlers that answer from the in-memory ledger, and
+//! the one rendering of a reply as HTTP. The object only loads, persists and sends.
+//!
+//! A single-SKU reservation is expressible as one call: `Apply` takes the hold commands
+//! (`Reserve`, `Extend`, `Commit`, `Release`) for a hold that lives only in this ledger, and a
+//! read of one hold is one more [`SkuAction`] variant; neither reshapes the request or the reply.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::idempotency::Keyed;
 use super::problem::{from_ledger, Kind, Problem};
-use super::views::{AvailabilityItem, SkuView};
+use super::reply::HttpReply;
+use super::views::{AvailabilityItem, EntryView, JournalPage, SkuView};
 use crate::cart::SkuReply;
-use crate::stock::{Command, HoldStatus, Ledger, Location, Sku};
+use crate::stock::{Command, Effect, Entry, Ledger, LedgerError, Sku};
 use crate::time::Millis;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum SkuAction {
-    /// The full state (`GET /v1/skus/{sku}`); 404 if the SKU was never touched.
+    /// The full state (`GET /v1/skus/{sku}`); refused as never stocked if the SKU was never touched.
     Get,
     /// One availability item; unknown SKUs read as 0.
     Availability,
-    /// A page of the journal (answered from storage by the object).
+    /// A page of the journal (read from storage by the object, paged by [`journal_page`]).
     Journal { after: u64, limit: usize },
     /// Apply commands in order, all or none: if one is refused, none of them applies.
     Apply { commands: Vec<Command> },
@@ -33,88 +39,108 @@ pub struct SkuCall {
     pub idempotency: Option<(String, String)>,
 }
 
-/// An HTTP answer in the public format.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Answer {
-    pub status: u16,
-    pub body: Value,
+/// The state after applied commands and what the last one did (docs/api.md: the state plus
+/// `effect`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    #[serde(flatten)]
+    pub state: SkuView,
+    pub effect: Effect,
 }
 
-impl Answer {
-    pub fn ok(body: impl Serialize) -> Answer {
-        Answer { status: 200, body: serde_json::to_value(body).unwrap_or(Value::Null) }
-    }
-    pub fn problem(p: &Problem) -> Answer {
-        Answer { status: p.status(), body: p.to_json() }
-    }
-    pub fn is_problem(&self) -> bool {
-        self.status >= 400
-    }
+/// What a ledger answers when it answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkuAnswer {
+    State(SkuView),
+    Applied(Applied),
+    Availability(AvailabilityItem),
+    Journal(JournalPage),
 }
 
-/// Answers `Get`, `Availability` and `Apply` from the ledger at time `now`.
-/// For `Apply`, a refused command rolls back the ones before it in the same call.
-pub fn handle(ledger: &mut Ledger, sku: &Sku, action: SkuAction, now: Millis) -> Answer {
-    match action {
-        SkuAction::Get => {
-            ledger.expire_due(now);
-            if ledger.version() == 0 {
-                return Answer::problem(&Problem::new(Kind::SkuNotFound, format!("{sku} has no stock record")));
-            }
-            Answer::ok(SkuView::of(sku, ledger))
-        }
-        SkuAction::Availability => {
-            ledger.expire_due(now);
-            Answer::ok(AvailabilityItem::of(sku, ledger))
-        }
-        SkuAction::Journal { .. } => Answer::problem(&Problem::new(Kind::Internal, "journal is read from storage")),
-        SkuAction::Apply { commands } => {
-            let multi = commands.len() > 1;
-            let before = multi.then(|| ledger.clone());
-            let mut effects = Vec::with_capacity(commands.len());
-            for cmd in commands {
-                match ledger.apply(cmd, now) {
-                    Ok(o) => effects.push(o.effect),
-                    Err(e) => {
-                        if let Some(b) = before {
-                            *ledger = b;
-                        }
-                        return Answer::problem(&from_ledger(sku.as_str(), &e));
-                    }
+/// Why a ledger did not answer with a state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum SkuRefusal {
+    /// `Get` of a SKU whose stock was never set.
+    #[error("{sku} has no stock record")]
+    NeverStocked { sku: Sku },
+    /// The ledger refused a command; nothing of the call applied.
+    #[error("{sku}: {error}")]
+    Ledger { sku: Sku, error: LedgerError },
+}
+
+/// A ledger's reply to one call.
+pub type SkuResult = Result<SkuAnswer, SkuRefusal>;
+/// A ledger's reply to one call, with the Idempotency-Key's verdict.
+pub type SkuReplyKeyed = Keyed<SkuResult>;
+
+/// `Get`: the state at `now`, or never stocked.
+pub fn state(ledger: &mut Ledger, sku: &Sku, now: Millis) -> SkuResult {
+    ledger.expire_due(now);
+    if ledger.version() == 0 {
+        return Err(SkuRefusal::NeverStocked { sku: sku.clone() });
+    }
+    Ok(SkuAnswer::State(SkuView::of(sku, ledger)))
+}
+
+/// `Availability`: one item at `now`; an unknown SKU reads as 0.
+pub fn availability(ledger: &mut Ledger, sku: &Sku, now: Millis) -> SkuResult {
+    ledger.expire_due(now);
+    Ok(SkuAnswer::Availability(AvailabilityItem::of(sku, ledger)))
+}
+
+/// `Apply`: the commands in order at `now`. A refused command rolls back the ones before it in
+/// the same call.
+pub fn apply(ledger: &mut Ledger, sku: &Sku, commands: Vec<Command>, now: Millis) -> SkuResult {
+    let before = (commands.len() > 1).then(|| ledger.clone());
+    let mut effect = Effect::Duplicate;
+    for cmd in commands {
+        match ledger.apply(cmd, now) {
+            Ok(a) => effect = a.effect,
+            Err(error) => {
+                if let Some(b) = before {
+                    *ledger = b;
                 }
+                return Err(SkuRefusal::Ledger { sku: sku.clone(), error });
             }
-            let mut body = serde_json::to_value(SkuView::of(sku, ledger)).unwrap_or(Value::Null);
-            if let (Value::Object(m), Some(last)) = (&mut body, effects.last()) {
-                m.insert("effect".into(), serde_json::to_value(last).unwrap_or(Value::Null));
-            }
-            Answer { status: 200, body }
         }
+    }
+    Ok(SkuAnswer::Applied(Applied { state: SkuView::of(sku, ledger), effect }))
+}
+
+/// `Journal`: a page of at most `limit` entries from `entries` (read with `limit + 1` rows, so
+/// that one more says whether a next page exists).
+pub fn journal_page(sku: &Sku, entries: &[Entry], limit: usize) -> SkuResult {
+    let page: Vec<EntryView> = entries.iter().take(limit).map(EntryView::from).collect();
+    let next = (entries.len() > limit).then(|| page.last().map(|e| e.seq)).flatten();
+    Ok(SkuAnswer::Journal(JournalPage { sku: sku.to_string(), entries: page, next }))
+}
+
+/// What a cart coordinator makes of a ledger's reply to a hold command.
+pub fn hold_reply(reply: SkuResult) -> SkuReply {
+    match reply {
+        Ok(_) => SkuReply::Done,
+        Err(SkuRefusal::Ledger { error, .. }) => SkuReply::refused(error),
+        Err(SkuRefusal::NeverStocked { sku }) => SkuReply::Unavailable(format!("{sku} answered a read to a command")),
     }
 }
 
-/// What a coordinator makes of a SKU's answer.
-pub fn reply_of(a: &Answer) -> SkuReply {
-    let kind = a.body.get("type").and_then(|t| t.as_str()).unwrap_or("");
-    match (a.status, kind) {
-        (200, _) => SkuReply::Done,
-        (409, "/problems/insufficient-stock") => {
-            let line = &a.body["lines"][0];
-            SkuReply::Short {
-                location: line["location"].as_str().and_then(|l| Location::parse(l).ok()).unwrap_or_default(),
-                requested: line["requested"].as_i64().unwrap_or(0),
-                available: line["available"].as_i64().unwrap_or(0),
-            }
-        }
-        (409, "/problems/reservation-not-held") => SkuReply::NotHeld(match a.body["reservation_status"].as_str() {
-            Some("committed") => Some(HoldStatus::Committed),
-            Some("released") => Some(HoldStatus::Released),
-            Some("expired") => Some(HoldStatus::Expired),
-            _ => None,
-        }),
-        (404, "/problems/reservation-not-found") => SkuReply::NotHeld(None),
-        (409, "/problems/reservation-conflict") => SkuReply::NotHeld(None),
-        _ => SkuReply::Unavailable(format!("SKU answered {}: {}", a.status, a.body)),
+/// The HTTP answer for a ledger's reply.
+pub fn render(reply: SkuResult) -> HttpReply {
+    match reply {
+        Ok(SkuAnswer::State(v)) => HttpReply::json(200, &v),
+        Ok(SkuAnswer::Applied(a)) => HttpReply::json(200, &a),
+        Ok(SkuAnswer::Availability(i)) => HttpReply::json(200, &i),
+        Ok(SkuAnswer::Journal(p)) => HttpReply::json(200, &p),
+        Err(e @ SkuRefusal::NeverStocked { .. }) => HttpReply::problem(Problem::new(Kind::SkuNotFound, e.to_string())),
+        Err(SkuRefusal::Ledger { sku, error }) => HttpReply::problem(from_ledger(sku.as_str(), &error)),
     }
+}
+
+/// The HTTP answer for a keyed ledger reply (a replay is flagged).
+pub fn render_keyed(reply: SkuReplyKeyed) -> HttpReply {
+    HttpReply::keyed(reply, render)
 }
 
 #[cfg(test)]
@@ -122,31 +148,59 @@ mod tests {
     use super::*;
     use crate::stock::{Cause, Location};
 
+    fn set(n: i64) -> Command {
+        Command::Set { location: Location::main(), on_hand: n, expected_version: None, cause: Cause::default() }
+    }
+
     #[test]
     fn a_refused_command_rolls_back_the_earlier_ones_of_the_call() {
         let sku = Sku::parse("A").expect("sku");
         let mut l = Ledger::new();
-        let set = |n| Command::Set {
-            location: Location::main(),
-            on_hand: n,
-            expected_version: None,
-            cause: Cause::default(),
-        };
         let bad = Command::Adjust { location: Location::main(), delta: -100, cause: Cause::default() };
-        let a = handle(&mut l, &sku, SkuAction::Apply { commands: vec![set(5), bad] }, Millis(1));
-        assert_eq!(a.status, 409);
+        let refused = apply(&mut l, &sku, vec![set(5), bad], Millis(1));
+        assert!(matches!(refused, Err(SkuRefusal::Ledger { error: LedgerError::NegativeOnHand { .. }, .. })));
+        assert_eq!(render(refused).status(), 409);
         assert_eq!(l.version(), 0);
         assert!(l.take_changes().is_empty(), "nothing left to persist");
-        let ok = handle(&mut l, &sku, SkuAction::Apply { commands: vec![set(5)] }, Millis(2));
-        assert_eq!(ok.body["available"], 5);
-        assert_eq!(ok.body["effect"], "applied");
+        let Ok(SkuAnswer::Applied(a)) = apply(&mut l, &sku, vec![set(5)], Millis(2)) else { panic!("applied") };
+        assert_eq!((a.state.available, a.effect), (5, Effect::Applied));
     }
 
     #[test]
     fn unknown_sku_is_404_but_reads_as_zero_availability() {
         let sku = Sku::parse("NEW").expect("sku");
         let mut l = Ledger::new();
-        assert_eq!(handle(&mut l, &sku, SkuAction::Get, Millis(0)).status, 404);
-        assert_eq!(handle(&mut l, &sku, SkuAction::Availability, Millis(0)).body["available"], 0);
+        assert_eq!(render(state(&mut l, &sku, Millis(0))).status(), 404);
+        let Ok(SkuAnswer::Availability(item)) = availability(&mut l, &sku, Millis(0)) else { panic!("item") };
+        assert_eq!(item.available, 0);
+    }
+
+    #[test]
+    fn a_reply_travels_typed_and_renders_the_public_body() {
+        let sku = Sku::parse("A").expect("sku");
+        let mut l = Ledger::new();
+        let first = apply(&mut l, &sku, vec![set(5)], Millis(1));
+        let wire = serde_json::to_string(&Keyed::Answered(first.clone())).expect("encode");
+        let back: SkuReplyKeyed = serde_json::from_str(&wire).expect("decode");
+        assert_eq!(back, Keyed::Answered(first.clone()));
+        let body: serde_json::Value = serde_json::from_str(&render(first).text()).expect("json");
+        assert_eq!((body["on_hand"].as_i64(), body["effect"].as_str()), (Some(5), Some("applied")));
+        let short = apply(&mut l, &sku, vec![set(-1)], Millis(2));
+        let wire = serde_json::to_string(&short).expect("encode");
+        assert_eq!(serde_json::from_str::<SkuResult>(&wire).expect("decode"), short);
+    }
+
+    #[test]
+    fn the_journal_page_says_whether_more_follow() {
+        let sku = Sku::parse("A").expect("sku");
+        let mut l = Ledger::new();
+        for n in 1..=3 {
+            apply(&mut l, &sku, vec![set(n)], Millis(n)).expect("set");
+        }
+        let entries = l.take_changes().entries;
+        let Ok(SkuAnswer::Journal(p)) = journal_page(&sku, &entries, 2) else { panic!("page") };
+        assert_eq!((p.entries.len(), p.next), (2, Some(entries[1].seq)));
+        let Ok(SkuAnswer::Journal(p)) = journal_page(&sku, &entries, 3) else { panic!("page") };
+        assert_eq!(p.next, None);
     }
 }

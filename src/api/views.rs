@@ -1,11 +1,13 @@
 //! Response bodies of docs/api.md, built from core state.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::cart::Shown;
+use crate::orders::Line;
 use crate::stock::{Entry, Ledger, Sku};
 use crate::time::Millis;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationView {
     pub location: String,
     pub on_hand: i64,
@@ -15,7 +17,7 @@ pub struct LocationView {
 }
 
 /// `GET /v1/skus/{sku}` and every state-changing SKU answer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkuView {
     pub sku: String,
     pub on_hand: i64,
@@ -58,7 +60,7 @@ impl SkuView {
 }
 
 /// One item of `GET /v1/availability`.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AvailabilityItem {
     pub sku: String,
     pub available: i64,
@@ -81,7 +83,7 @@ impl AvailabilityItem {
 }
 
 /// One journal entry as docs/api.md shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryView {
     pub seq: u64,
     pub at: String,
@@ -107,7 +109,7 @@ impl From<&Entry> for EntryView {
 }
 
 /// `GET /v1/skus/{sku}/journal`: `next` is the `after` for the next page, absent at the end.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalPage {
     pub sku: String,
     pub entries: Vec<EntryView>,
@@ -126,7 +128,7 @@ pub struct ReservationView {
     pub id: String,
     pub status: &'static str,
     pub expires_at: String,
-    pub lines: Vec<crate::api::requests::Line>,
+    pub lines: Vec<Line>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,15 +138,15 @@ pub struct ReservationView {
 }
 
 impl ReservationView {
-    pub fn of(r: &crate::cart::Reservation, now: Millis) -> ReservationView {
+    pub fn of(r: &Shown) -> ReservationView {
         ReservationView {
             id: r.id.to_string(),
-            status: r.status(now),
+            status: r.status.as_str(),
             expires_at: r.expires_at.to_rfc3339(),
             lines: crate::cart::plan::lines_of(&r.parts),
             channel: r.channel.as_ref().map(|c| c.to_string()),
             reference: r.reference.clone(),
-            order_id: r.order().map(|o| o.order_id.to_string()),
+            order_id: r.order.as_ref().map(|o| o.order_id.to_string()),
         }
     }
 }

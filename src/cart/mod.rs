@@ -4,6 +4,6 @@ pub mod coordinator;
 pub mod plan;
 pub mod reservation;
 
-pub use coordinator::{CartError, CartStore, ShortLine, SkuPort, SkuReply};
-pub use plan::{plan, Part};
-pub use reservation::{End, Phase, Reservation};
+pub use coordinator::{CartError, CartStore, SaveError, ShortLine, SkuPort, SkuReply};
+pub use plan::{plan, OverLine, Part, PlanError};
+pub use reservation::{End, Phase, Reservation, Shown, Status};

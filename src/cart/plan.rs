@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::requests::Line;
-use crate::api::{FieldError, Problem};
+use crate::orders::Line;
 use crate::stock::limits::MAX_LINE_QTY;
 use crate::stock::{Location, Sku};
 
@@ -16,9 +15,22 @@ pub struct Part {
     pub lines: Vec<(Location, i64)>,
 }
 
+/// A merged line above [`MAX_LINE_QTY`]: lines of one SKU and location that add up to too much.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{sku} at {location} adds up to {qty}; at most {MAX_LINE_QTY} per SKU and location")]
+pub struct OverLine {
+    pub sku: Sku,
+    pub location: Location,
+    pub qty: i64,
+}
+
+/// Why a cart cannot be planned: every merged line that is too large.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanError(pub Vec<OverLine>);
+
 /// Merges lines of the same SKU and location and groups them by SKU, in SKU order.
 /// A merged line above [`MAX_LINE_QTY`] is refused.
-pub fn plan(lines: &[Line]) -> Result<Vec<Part>, Problem> {
+pub fn plan(lines: &[Line]) -> Result<Vec<Part>, PlanError> {
     let mut merged: BTreeMap<&Sku, BTreeMap<&Location, i64>> = BTreeMap::new();
     for l in lines {
         *merged.entry(&l.sku).or_default().entry(&l.location).or_default() += l.qty;
@@ -32,10 +44,7 @@ pub fn plan(lines: &[Line]) -> Result<Vec<Part>, Problem> {
                 .into_iter()
                 .map(|(loc, qty)| {
                     if qty > MAX_LINE_QTY {
-                        errors.push(FieldError::new(
-                            "lines",
-                            format!("{sku} at {loc} adds up to {qty}; at most {MAX_LINE_QTY} per SKU and location"),
-                        ));
+                        errors.push(OverLine { sku: sku.clone(), location: loc.clone(), qty });
                     }
                     (loc.clone(), qty)
                 })
@@ -45,7 +54,7 @@ pub fn plan(lines: &[Line]) -> Result<Vec<Part>, Problem> {
     if errors.is_empty() {
         Ok(parts)
     } else {
-        Err(Problem::invalid(errors))
+        Err(PlanError(errors))
     }
 }
 
@@ -83,6 +92,10 @@ mod tests {
 
     #[test]
     fn merged_quantity_is_bounded() {
-        assert!(plan(&[line("A", MAX_LINE_QTY, "main"), line("A", 1, "main")]).is_err());
+        let err = plan(&[line("A", MAX_LINE_QTY, "main"), line("A", 1, "main")]).expect_err("too large");
+        assert_eq!(
+            err.0,
+            vec![OverLine { sku: Sku::parse("A").expect("s"), location: Location::main(), qty: MAX_LINE_QTY + 1 }]
+        );
     }
 }

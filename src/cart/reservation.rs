@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::coordinator::CartError;
 use super::plan::Part;
 use crate::stock::{OrderKey, Token};
 use crate::time::Millis;
@@ -50,6 +51,46 @@ pub enum End {
     Rejected,
 }
 
+/// A reservation's status as clients see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Held,
+    /// Being created or changed.
+    Pending,
+    Committed,
+    Released,
+    Expired,
+    /// Its creation was refused: nothing was held.
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Held => "held",
+            Status::Pending => "pending",
+            Status::Committed => "committed",
+            Status::Released => "released",
+            Status::Expired => "expired",
+            Status::Rejected => "rejected",
+        }
+    }
+}
+
+/// A reservation as an answer shows it at one moment (`Reservation::shown`): what a replay
+/// repeats byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shown {
+    pub id: Token,
+    pub status: Status,
+    pub expires_at: Millis,
+    pub parts: Vec<Part>,
+    pub channel: Option<Token>,
+    pub reference: Option<String>,
+    pub order: Option<OrderKey>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reservation {
     pub id: Token,
@@ -61,8 +102,9 @@ pub struct Reservation {
     pub created_at: Millis,
     /// Fingerprint of the creating request, for idempotent replays.
     pub fingerprint: String,
-    /// The answer to the creating request once decided (201 or 409), replayed to repeats.
-    pub answer: Option<(u16, String)>,
+    /// The answer to the creating request once decided (held, or refused), replayed to repeats
+    /// exactly as it was first given.
+    pub answer: Option<Result<Shown, CartError>>,
     /// How many times creation started afresh after an unanswered failure. Each attempt holds
     /// under its own hold id, so a new attempt never meets the released holds of an old one.
     #[serde(default)]
@@ -81,17 +123,30 @@ impl Reservation {
 
     /// The status docs/api.md shows: `held`, `committed`, `released` or `expired`
     /// (`pending` while being created or changed).
-    pub fn status(&self, now: Millis) -> &'static str {
+    pub fn status(&self, now: Millis) -> Status {
         match &self.phase {
-            Phase::Held if now >= self.expires_at => "expired",
-            Phase::Held => "held",
-            Phase::Creating | Phase::Pinning { .. } | Phase::Extending { .. } => "pending",
-            Phase::Committing { .. } | Phase::Committed { .. } => "committed",
+            Phase::Held if now >= self.expires_at => Status::Expired,
+            Phase::Held => Status::Held,
+            Phase::Creating | Phase::Pinning { .. } | Phase::Extending { .. } => Status::Pending,
+            Phase::Committing { .. } | Phase::Committed { .. } => Status::Committed,
             Phase::Releasing { outcome } | Phase::Ended { outcome } => match outcome {
-                End::Released => "released",
-                End::Expired => "expired",
-                End::Rejected => "rejected",
+                End::Released => Status::Released,
+                End::Expired => Status::Expired,
+                End::Rejected => Status::Rejected,
             },
+        }
+    }
+
+    /// The reservation as an answer shows it at `now`.
+    pub fn shown(&self, now: Millis) -> Shown {
+        Shown {
+            id: self.id.clone(),
+            status: self.status(now),
+            expires_at: self.expires_at,
+            parts: self.parts.clone(),
+            channel: self.channel.clone(),
+            reference: self.reference.clone(),
+            order: self.order().cloned(),
         }
     }
 

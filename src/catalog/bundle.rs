@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::requests::Line;
+use crate::orders::Line;
 use crate::stock::limits::{MAX_LINES, MAX_LINE_QTY};
 use crate::stock::{Location, Sku};
 

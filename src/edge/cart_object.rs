@@ -1,48 +1,33 @@
 //! `CartCoordinator`: one Durable Object per reservation id. It records each step before touching
 //! any SKU ledger, drives the step through [`crate::cart::coordinator`], and finishes an
-//! interrupted step from its alarm.
-
-use std::cell::RefCell;
+//! interrupted step from its alarm. A keyed commit, release or extend keeps its first answer
+//! (and, until answered, the time it was first asked), so a repeat applies nothing again.
 
 use futures::lock::Mutex;
 use serde::Deserialize;
 use worker::*;
 
-use crate::api::cart_call::{answer, CartAction, CartCall};
+use crate::api::cart_call::{CartAction, CartAnswer, CartCall, CartRefusal, CartReply, CartResult};
+use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
 use crate::api::order_call::{OrderAction, OrderCall};
-use crate::api::sku_call::Answer;
-use crate::api::views::ReservationView;
-use crate::api::{Kind, Problem};
+use crate::api::requests::direct;
 use crate::cart::coordinator::{self, Start, RESUME_DELAY_MS};
-use crate::cart::{CartStore, End, Phase, Reservation};
+use crate::cart::{CartError, CartStore, End, Phase, Reservation, SaveError};
 use crate::orders::BookLine;
 use crate::stock::order::hold_line_id;
 use crate::stock::{OrderKey, Token};
 use crate::time::Millis;
 
 use super::clock::now;
-use super::http;
 use super::order_client;
+use super::rpc::{self, corrupt};
 use super::sku_client::StubPort;
+
+const CLASS: &str = "CartCoordinator";
 
 #[derive(Deserialize)]
 struct BodyRow {
     body: String,
-}
-
-/// The recorded answer to a creation, replayed; a 201 shows the reservation as it is now.
-fn replay(r: &Reservation, now: Millis) -> Answer {
-    match &r.answer {
-        Some((201, _)) => {
-            let mut view = serde_json::to_value(ReservationView::of(r, now)).unwrap_or_default();
-            if let Some(m) = view.as_object_mut() {
-                m.insert("replayed".into(), true.into());
-            }
-            Answer { status: 201, body: view }
-        }
-        Some((status, body)) => Answer { status: *status, body: serde_json::from_str(body).unwrap_or_default() },
-        None => Answer::ok(ReservationView::of(r, now)),
-    }
 }
 
 #[durable_object]
@@ -55,26 +40,27 @@ pub struct CartCoordinator {
     schema_ready: std::cell::Cell<bool>,
 }
 
-struct SqlCart<'a> {
+/// The cart's record in the object's SQLite storage.
+struct SqlCart {
     sql: SqlStorage,
-    failed: &'a RefCell<Option<String>>,
 }
 
-impl CartStore for SqlCart<'_> {
-    fn save(&self, r: &Reservation) {
-        let res = serde_json::to_string(r).map_err(|e| e.to_string()).and_then(|body| {
-            self.sql
-                .exec("INSERT OR REPLACE INTO cart (k, body) VALUES ('cart', ?)", vec![body.into()])
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        });
-        if let Err(e) = res {
-            *self.failed.borrow_mut() = Some(e);
-        }
+impl CartStore for SqlCart {
+    fn save(&self, r: &Reservation) -> std::result::Result<(), SaveError> {
+        let body = serde_json::to_string(r).map_err(|e| SaveError(e.to_string()))?;
+        self.sql
+            .exec("INSERT OR REPLACE INTO cart (k, body) VALUES ('cart', ?)", vec![body.into()])
+            .map(|_| ())
+            .map_err(|e| SaveError(e.to_string()))
     }
 
     /// The alarm is set before each step (see `drive`), so there is nothing to do here.
     fn resume_at(&self, _at: Option<Millis>) {}
+}
+
+/// Whether a reply is final, to be kept for the key's repeats: not a step left to finish.
+fn is_final(result: &CartResult) -> bool {
+    !matches!(result, Err(CartRefusal::Cart(CartError::Unavailable(_) | CartError::NotSaved(_))))
 }
 
 impl CartCoordinator {
@@ -82,6 +68,7 @@ impl CartCoordinator {
         let sql = self.state.storage().sql();
         if !self.schema_ready.get() {
             sql.exec("CREATE TABLE IF NOT EXISTS cart (k TEXT PRIMARY KEY, body TEXT NOT NULL)", None)?;
+            sql.exec("CREATE TABLE IF NOT EXISTS keys (k TEXT PRIMARY KEY, body TEXT NOT NULL)", None)?;
             self.schema_ready.set(true);
         }
         Ok(sql)
@@ -89,10 +76,18 @@ impl CartCoordinator {
 
     fn load(&self) -> Result<Option<Reservation>> {
         let rows = self.sql()?.exec("SELECT body FROM cart WHERE k = 'cart'", None)?.to_array::<BodyRow>()?;
-        match rows.first() {
-            Some(r) => serde_json::from_str(&r.body).map(Some).map_err(|e| Error::RustError(e.to_string())),
-            None => Ok(None),
-        }
+        rows.first().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).transpose()
+    }
+
+    fn recorded(&self, key: &str) -> Result<Option<Recorded<CartResult>>> {
+        let rows = self.sql()?.exec("SELECT body FROM keys WHERE k = ?", vec![key.into()])?.to_array::<BodyRow>()?;
+        rows.first().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).transpose()
+    }
+
+    fn record(&self, key: &str, rec: &Recorded<CartResult>) -> Result<()> {
+        let body = serde_json::to_string(rec)?;
+        self.sql()?.exec("INSERT OR REPLACE INTO keys (k, body) VALUES (?, ?)", vec![key.into(), body.into()])?;
+        Ok(())
     }
 
     /// Arms the resume alarm before a step touches any SKU.
@@ -101,74 +96,62 @@ impl CartCoordinator {
         self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await
     }
 
-    fn store<'a>(&self, failed: &'a RefCell<Option<String>>) -> Result<SqlCart<'a>> {
-        Ok(SqlCart { sql: self.sql()?, failed })
-    }
-
-    async fn create(&self, id: Token, action: CartAction) -> Result<Answer> {
-        let CartAction::Create { parts, ttl_seconds, channel, reference, fingerprint, keyed } = action else {
-            return Err(Error::RustError("not a create".into()));
-        };
-        let t = now();
-        let new = Reservation {
-            id: id.clone(),
-            parts,
-            expires_at: t.plus_seconds(ttl_seconds),
-            phase: Phase::Creating,
-            channel,
-            reference,
-            created_at: t,
-            fingerprint,
-            answer: None,
-            attempt: 0,
-        };
-        match coordinator::start_create(self.load()?, new) {
-            Start::Conflict => {
-                let p = if keyed {
-                    Problem::new(Kind::IdempotencyKeyReused, "this Idempotency-Key was used with a different request")
-                } else {
-                    Problem::new(Kind::ReservationConflict, format!("reservation {id} exists with other lines"))
-                };
-                Ok(Answer::problem(&p))
-            }
-            Start::Replay(existing) => Ok(replay(&existing, t)),
-            Start::Resume(mut r) => self.drive(&mut r, 201, |p, s, r| Box::pin(coordinator::resume(p, s, r, t))).await,
-            Start::Fresh(mut r) => self.drive(&mut r, 201, |p, s, r| Box::pin(coordinator::create(p, s, r, t))).await,
-        }
-    }
-
-    /// Saves `r`, arms the alarm, runs `step`, and records the answer of a creation.
-    async fn drive<F>(&self, r: &mut Reservation, ok_status: u16, step: F) -> Result<Answer>
+    /// Saves `r`, arms the alarm, runs `step`, and records the answer of a creation. What the
+    /// step could not save or arm is a typed [`CartError::NotSaved`]: the step is left for the
+    /// alarm or a retry.
+    async fn drive<F>(&self, r: &mut Reservation, step: F) -> std::result::Result<(), CartError>
     where
         F: for<'a> FnOnce(
             &'a StubPort<'a>,
-            &'a SqlCart<'a>,
+            &'a SqlCart,
             &'a mut Reservation,
         ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = std::result::Result<(), crate::cart::CartError>> + 'a>,
+            Box<dyn std::future::Future<Output = std::result::Result<(), CartError>> + 'a>,
         >,
     {
-        let failed = RefCell::new(None);
-        let store = self.store(&failed)?;
-        store.save(r);
-        self.arm().await?;
+        let not_saved = |e: Error| CartError::NotSaved(SaveError(e.to_string()));
+        let store = SqlCart { sql: self.sql().map_err(not_saved)? };
+        store.save(r)?;
+        self.arm().await.map_err(not_saved)?;
         let port = StubPort { env: &self.env };
         let result = step(&port, &store, r).await;
-        if let Some(e) = failed.borrow().as_ref() {
-            return Err(Error::RustError(format!("cart not saved: {e}")));
-        }
-        let a = answer(r, result.clone(), ok_status, now());
-        if r.answer.is_none() && coordinator::is_final_answer(r, &result) {
-            // The creation's answer, kept for its retries — whoever finished it (the request or
-            // the alarm).
-            let first = answer(r, result, 201, now());
-            r.answer = Some((first.status, first.body.to_string()));
-            store.save(r);
+        if coordinator::record_answer(r, &result, now()) {
+            store.save(r)?;
         }
         if !r.in_transition() {
-            self.state.storage().delete_alarm().await?;
+            self.state.storage().delete_alarm().await.map_err(not_saved)?;
         }
-        Ok(a)
+        result
+    }
+
+    /// Creates `new` (or replays, resumes or refuses, as its record under the same id says).
+    /// `keyed`: the id came from an Idempotency-Key, so another request under it reuses the key.
+    async fn create(&self, new: Reservation, keyed: bool, t: Millis) -> Result<CartReply> {
+        let id = new.id.clone();
+        let (mut r, result) = match coordinator::start_create(self.load()?, new) {
+            Start::Conflict if keyed => return Ok(Keyed::KeyReused),
+            Start::Conflict => return Ok(Keyed::Answered(Err(CartRefusal::Conflict { id }))),
+            Start::Replay(existing) => {
+                let first = existing.answer.clone().map(|a| a.map(CartAnswer::Created).map_err(CartRefusal::Cart));
+                return Ok(match first {
+                    Some(first) => Keyed::Replayed(first),
+                    None => Keyed::Answered(Ok(CartAnswer::Current(existing.shown(t)))),
+                });
+            }
+            Start::Resume(mut r) => {
+                let res = self.drive(&mut r, |p, s, r| Box::pin(coordinator::resume(p, s, r, t))).await;
+                (r, res)
+            }
+            Start::Fresh(mut r) => {
+                let res = self.drive(&mut r, |p, s, r| Box::pin(coordinator::create(p, s, r, t))).await;
+                (r, res)
+            }
+        };
+        // The first answer as recorded, or (not final: a SKU unreachable) the refusal as it is.
+        Ok(Keyed::Answered(match (r.answer.take(), result) {
+            (Some(first), _) => first.map(CartAnswer::Created).map_err(CartRefusal::Cart),
+            (None, result) => result.map(|()| CartAnswer::Created(r.shown(now()))).map_err(CartRefusal::Cart),
+        }))
     }
 
     /// Registers a committed cart's lines with its order desk, so that cancelling or fulfilling
@@ -190,52 +173,79 @@ impl CartCoordinator {
             })
             .collect();
         let call = OrderCall { order, action: OrderAction::Attach { lines }, idempotency: None };
-        match order_client::call(&self.env, &call).await {
-            Ok(a) if a.status == 200 => {}
-            Ok(a) => console_warn!("cart {}: order desk answered {}", r.id, a.status),
-            Err(e) => console_warn!("cart {}: order desk unreachable: {e}", r.id),
+        match order_client::call(&self.env, &call).await.map(Keyed::reply) {
+            Ok(Some(Ok(_))) => {}
+            Ok(other) => console_warn!("cart {}: order desk answered {other:?}", r.id),
+            Err(e) => console_warn!("cart {}: {e}", r.id),
         }
     }
 
-    async fn call(&self, call: CartCall) -> Result<Answer> {
-        let _guard = self.lock.lock().await;
+    /// Carries out a step other than a creation. `asked` is when the request was first asked (an
+    /// extension's new deadline counts from it).
+    async fn act(&self, id: Token, action: CartAction, asked: Millis) -> Result<CartResult> {
         let t = now();
-        if let CartAction::Create { .. } = call.action {
-            return self.create(call.id, call.action).await;
-        }
-        let Some(mut r) = self.load()? else {
-            return Ok(Answer::problem(&Problem::new(
-                Kind::ReservationNotFound,
-                format!("no reservation {}", call.id),
-            )));
-        };
+        let Some(mut r) = self.load()? else { return Ok(Err(CartRefusal::NotFound { id })) };
         if matches!(r.phase, Phase::Ended { outcome: End::Rejected }) {
-            return Ok(Answer::problem(&Problem::new(
-                Kind::ReservationNotFound,
-                format!("reservation {} was refused", call.id),
-            )));
+            return Ok(Err(CartRefusal::Rejected { id }));
         }
-        match call.action {
-            CartAction::Get => Ok(Answer::ok(ReservationView::of(&r, t))),
+        let current = |r: &Reservation| CartAnswer::Current(r.shown(now()));
+        let result = match action {
+            CartAction::Get | CartAction::Create { .. } => return Ok(Ok(current(&r))),
             CartAction::Commit { order_id } => {
                 let order = OrderKey {
-                    channel: r.channel.clone().unwrap_or_else(crate::api::requests::direct),
+                    channel: r.channel.clone().unwrap_or_else(direct),
                     order_id: order_id.unwrap_or_else(|| r.id.clone()),
                 };
                 let key = order.clone();
-                let a = self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::commit(p, s, r, order, t))).await?;
-                if a.status == 200 {
+                let res = self.drive(&mut r, |p, s, r| Box::pin(coordinator::commit(p, s, r, order, t))).await;
+                if res.is_ok() {
                     self.register(&r, key).await;
                 }
-                Ok(a)
+                res
             }
-            CartAction::Release => self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::release(p, s, r, t))).await,
+            CartAction::Release => self.drive(&mut r, |p, s, r| Box::pin(coordinator::release(p, s, r, t))).await,
             CartAction::Extend { ttl_seconds } => {
-                let at = t.plus_seconds(ttl_seconds);
-                self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::extend(p, s, r, at, t))).await
+                let at = asked.plus_seconds(ttl_seconds);
+                self.drive(&mut r, |p, s, r| Box::pin(coordinator::extend(p, s, r, at, t))).await
             }
-            CartAction::Create { .. } => Err(Error::RustError("unreachable".into())),
+        };
+        Ok(result.map(|()| current(&r)).map_err(CartRefusal::Cart))
+    }
+
+    async fn call(&self, call: CartCall) -> Result<CartReply> {
+        let _guard = self.lock.lock().await;
+        let t = now();
+        let CartCall { id, action, idempotency } = call;
+        if let CartAction::Create { parts, ttl_seconds, channel, reference, fingerprint, keyed } = action {
+            let new = Reservation {
+                id,
+                parts,
+                expires_at: t.plus_seconds(ttl_seconds),
+                phase: Phase::Creating,
+                channel,
+                reference,
+                created_at: t,
+                fingerprint,
+                answer: None,
+                attempt: 0,
+            };
+            return self.create(new, keyed, t).await;
         }
+        let Some((key, fingerprint)) = idempotency else { return Ok(Keyed::Answered(self.act(id, action, t).await?)) };
+        let asked = match judge(self.recorded(&key)?.as_ref(), &fingerprint) {
+            Verdict::Replay(first) => return Ok(Keyed::Replayed(first.clone())),
+            Verdict::Reused => return Ok(Keyed::KeyReused),
+            Verdict::Resume { at } => at,
+            Verdict::Fresh => {
+                self.record(&key, &Recorded { fingerprint: fingerprint.clone(), at: t, reply: None })?;
+                t
+            }
+        };
+        let result = self.act(id, action, asked).await?;
+        if is_final(&result) {
+            self.record(&key, &Recorded { fingerprint, at: asked, reply: Some(result.clone()) })?;
+        }
+        Ok(Keyed::Answered(result))
     }
 }
 
@@ -244,13 +254,8 @@ impl DurableObject for CartCoordinator {
         CartCoordinator { state, env, lock: Mutex::new(()), schema_ready: std::cell::Cell::new(false) }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let call: CartCall = match super::rpc::read(&mut req).await {
-            Ok(c) => c,
-            Err(answer) => return answer,
-        };
-        let a = self.call(call).await?;
-        http::answer(&a)
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        rpc::serve(req, CLASS, |call: CartCall| self.call(call)).await
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -258,7 +263,9 @@ impl DurableObject for CartCoordinator {
         let Some(mut r) = self.load()? else { return Response::ok("empty") };
         if r.in_transition() {
             let t = now();
-            self.drive(&mut r, 200, |p, s, r| Box::pin(coordinator::resume(p, s, r, t))).await?;
+            if let Err(e) = self.drive(&mut r, |p, s, r| Box::pin(coordinator::resume(p, s, r, t))).await {
+                console_warn!("cart {}: resume left pending: {e:?}", r.id);
+            }
         }
         Response::ok("ok")
     }

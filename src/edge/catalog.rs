@@ -17,7 +17,7 @@ use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response, 
 use crate::api::catalog_routes::CatalogRoute;
 use crate::api::idempotency::fingerprint;
 use crate::api::requests::idempotency_key;
-use crate::api::sku_call::{SkuAction, SkuCall};
+use crate::api::sku_call::{self, SkuAction};
 use crate::api::{FieldError, Problem};
 use crate::catalog::model::{
     self, Channel, ChannelKind, Entity, External, Listing, LocationRecord, PageQuery, Product, Stamps,
@@ -148,7 +148,7 @@ impl Cx<'_> {
         .first::<Row>(None)
         .await?;
         match row {
-            Some(r) => Ok(Some(http::raw_json(u16::try_from(r.status).map_err(corrupt)?, r.body)?)),
+            Some(r) => Ok(Some(http::replayed(http::raw_json(u16::try_from(r.status).map_err(corrupt)?, r.body)?)?)),
             None => Ok(None),
         }
     }
@@ -432,14 +432,9 @@ async fn put_product(cx: &Cx<'_>, put: &Put<'_>, sku: Sku) -> Result<Response> {
 
     // The ledger keeps the backorder allowance; setting the same value again is a no-op there.
     if let Some(limit) = product.backorder_limit {
-        let call = SkuCall {
-            sku: sku.clone(),
-            action: SkuAction::Apply { commands: vec![Command::Policy { backorder_limit: limit }] },
-            idempotency: None,
-        };
-        let a = sku_client::call(cx.env, &call).await?;
-        if a.is_problem() {
-            return http::answer(&a);
+        let policy = SkuAction::Apply { commands: vec![Command::Policy { backorder_limit: limit }] };
+        if let Err(refused) = sku_client::ask(cx.env, &sku, policy).await? {
+            return http::reply(&sku_call::render(Err(refused)));
         }
     }
 

@@ -1,47 +1,89 @@
 //! One function per route: read the request, validate with `api::requests`, call the right
 //! object, answer.
 
+use std::collections::BTreeMap;
+
 use futures::future::join_all;
 use worker::{Env, Method, Request, Response, Result};
 
-use crate::api::cart_call::{CartAction, CartCall};
-use std::collections::BTreeMap;
-
 use crate::api::availability;
+use crate::api::cart_call::{self, CartAction, CartCall};
 use crate::api::idempotency::fingerprint;
-use crate::api::order_call::{OrderAction, OrderCall};
+use crate::api::order_call::{self, OrderAction, OrderCall};
+use crate::api::problem::{from_plan, key_reused};
 use crate::api::requests;
 use crate::api::routes::Route;
-use crate::api::sku_call::{SkuAction, SkuCall};
-use crate::api::views::AvailabilityItem;
+use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuCall};
 use crate::api::{Kind, Problem};
 use crate::cart::plan;
 use crate::catalog::bundle;
-use crate::fault::Fault;
+use crate::fault::{Fault, ObjectError, StoreError};
 use crate::import::limits::MAX_IMPORT_FILE_BYTES;
+use crate::orders::Line;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
 use super::http;
-use super::{catalog_reads, key_registry, order_client, sku_client};
+use super::key_registry::{self, ClaimVerdict};
+use super::{catalog_reads, order_client, sku_client};
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 const CART_BINDING: &str = "CART_COORDINATOR";
+
+/// Why a request stops before its route answers: a problem to answer with, or a fault of the
+/// shell (mapped to HTTP by the entry point).
+enum Stop {
+    Answer(Problem),
+    Fault(Fault),
+}
+
+impl From<Problem> for Stop {
+    fn from(p: Problem) -> Stop {
+        Stop::Answer(p)
+    }
+}
+
+impl From<Fault> for Stop {
+    fn from(f: Fault) -> Stop {
+        Stop::Fault(f)
+    }
+}
+
+impl From<worker::Error> for Stop {
+    fn from(e: worker::Error) -> Stop {
+        Stop::Fault(e.into())
+    }
+}
+
+impl From<ObjectError> for Stop {
+    fn from(e: ObjectError) -> Stop {
+        Stop::Fault(e.into())
+    }
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Fault(e.into())
+    }
+}
 
 fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
     Ok(req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
 }
 
 /// Reads a body of at most `max` bytes.
-async fn body(req: &mut Request, max: usize) -> Result<std::result::Result<Vec<u8>, Problem>> {
+async fn body(req: &mut Request, max: usize) -> std::result::Result<Vec<u8>, Stop> {
     let too_large = || Problem::new(Kind::PayloadTooLarge, format!("this endpoint takes at most {max} bytes"));
     if let Ok(Some(len)) = req.headers().get("content-length") {
         if len.parse::<usize>().is_ok_and(|n| n > max) {
-            return Ok(Err(too_large()));
+            return Err(too_large().into());
         }
     }
     let bytes = req.bytes().await?;
-    Ok(if bytes.len() > max { Err(too_large()) } else { Ok(bytes) })
+    if bytes.len() > max {
+        return Err(too_large().into());
+    }
+    Ok(bytes)
 }
 
 /// The validated `Idempotency-Key` with this request's fingerprint.
@@ -55,11 +97,14 @@ fn idempotency(
     Ok(key.map(|k| (k, fingerprint(method, path, body))))
 }
 
+/// The value, or the answer for a problem (`Err(Problem)` or `Err(Stop)`); a fault of the shell
+/// returns as the handler's error.
 macro_rules! try_p {
     ($e:expr) => {
-        match $e {
+        match $e.map_err(Stop::from) {
             Ok(v) => v,
-            Err(p) => return Ok(http::problem(&p)?),
+            Err(Stop::Answer(p)) => return Ok(http::problem(&p)?),
+            Err(Stop::Fault(f)) => return Err(f),
         }
     };
 }
@@ -82,7 +127,7 @@ impl Write {
 
 /// Reads a write's body and claims its Idempotency-Key in the key registry, so that one key
 /// is never used for two different requests, whatever resource they touch.
-async fn write(req: &mut Request, env: &Env, max: usize) -> Result<std::result::Result<Write, Problem>> {
+async fn write(req: &mut Request, env: &Env, max: usize) -> std::result::Result<Write, Stop> {
     let method = req.method().to_string();
     // The query is part of the request (imports take their format and mode there).
     let url = req.url()?;
@@ -90,20 +135,17 @@ async fn write(req: &mut Request, env: &Env, max: usize) -> Result<std::result::
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),
     };
-    let bytes = match body(req, max).await? {
-        Ok(b) => b,
-        Err(p) => return Ok(Err(p)),
-    };
+    let bytes = body(req, max).await?;
     let (idem, key_fault) = match idempotency(req, &method, &path, &bytes) {
         Ok(i) => (i, None),
         Err(p) => (None, Some(p)),
     };
     if let Some((key, fp)) = &idem {
-        if let Err(p) = key_registry::claim(env, key, fp).await? {
-            return Ok(Err(p));
+        if key_registry::claim(env, key, fp).await? == ClaimVerdict::Reused {
+            return Err(key_reused().into());
         }
     }
-    Ok(Ok(Write { bytes, idem, key_fault }))
+    Ok(Write { bytes, idem, key_fault })
 }
 
 /// Answers one routed request. Faults keep their type ([`Fault`]); `api::problem::from_fault`
@@ -117,7 +159,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
         let max = if route == Route::Import { MAX_IMPORT_FILE_BYTES as usize } else { MAX_JSON_BODY_BYTES };
-        try_p!(write(&mut req, env, max).await?)
+        try_p!(write(&mut req, env, max).await)
     } else {
         Write { bytes: Vec::new(), idem: None, key_fault: None }
     };
@@ -138,18 +180,15 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::Availability => {
             let (skus, channel) = try_p!(requests::availability_query(&query_pairs(&req)?));
             let bundles = catalog_reads::bundles(env, &skus).await?;
-            let calls: Vec<SkuCall> = availability::ledgers_to_read(&skus, &bundles)
-                .into_iter()
-                .map(|sku| SkuCall { sku, action: SkuAction::Availability, idempotency: None })
-                .collect();
+            let to_read = availability::ledgers_to_read(&skus, &bundles);
+            let reads = to_read.iter().map(|sku| sku_client::ask(env, sku, SkuAction::Availability));
             let mut ledgers = BTreeMap::new();
-            for (c, a) in calls.iter().zip(join_all(calls.iter().map(|c| sku_client::call(env, c))).await) {
-                let a = a?;
-                if a.is_problem() {
-                    return Ok(http::answer(&a)?);
-                }
-                if let Ok(item) = serde_json::from_value::<AvailabilityItem>(a.body) {
-                    ledgers.insert(c.sku.clone(), item);
+            for (sku, reply) in to_read.iter().zip(join_all(reads).await) {
+                match reply? {
+                    Ok(SkuAnswer::Availability(item)) => {
+                        ledgers.insert(sku.clone(), item);
+                    }
+                    other => return Ok(http::reply(&sku_call::render(other))?),
                 }
             }
             let rules = match &channel {
@@ -159,10 +198,10 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let items = availability::compose(&skus, &bundles, &ledgers, rules.as_ref());
             http::json(200, &serde_json::json!({ "items": items }))
         }
-        Route::GetSku(sku) => sku_answer(env, sku, SkuAction::Get, None).await,
+        Route::GetSku(sku) => Ok(sku_answer(env, sku, SkuAction::Get, None).await?),
         Route::Journal(sku) => {
             let (after, limit) = try_p!(requests::journal_query(&query_pairs(&req)?));
-            sku_answer(env, sku, SkuAction::Journal { after, limit }, None).await
+            Ok(sku_answer(env, sku, SkuAction::Journal { after, limit }, None).await?)
         }
         Route::PutStock(sku) => {
             let s = try_p!(w.validated(requests::set_stock(&w.bytes)));
@@ -171,18 +210,18 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             if let Some(limit) = s.backorder_limit {
                 commands.push(Command::Policy { backorder_limit: limit });
             }
-            sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await
+            Ok(sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await?)
         }
         Route::Adjust(sku) => {
             let a = try_p!(w.validated(requests::adjustment(&w.bytes)));
             let cause = Cause { reason: Some(a.reason), ..Cause::default() };
             let commands = vec![Command::Adjust { location: a.location, delta: a.delta, cause }];
-            sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await
+            Ok(sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await?)
         }
         Route::CreateReservation => {
             let c = try_p!(w.validated(requests::create_reservation(&w.bytes)));
-            let lines = try_p!(expand_bundles(env, c.lines).await?);
-            let parts = try_p!(plan(&lines));
+            let lines = try_p!(expand_bundles(env, c.lines).await);
+            let parts = try_p!(plan(&lines).map_err(|e| from_plan(&e)));
             let fp = fingerprint("POST", &path, &w.bytes);
             let (id, keyed) = match (c.id, &w.idem) {
                 (Some(id), idem) => (id, idem.is_some()),
@@ -190,31 +229,31 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
                 (None, None) => (random_id()?, false),
             };
             let action = CartAction::Create { parts, ttl_seconds: c.ttl_seconds, channel: c.channel, reference: c.reference, fingerprint: fp, keyed };
-            cart_answer(env, CartCall { id, action }).await
+            Ok(cart_answer(env, CartCall { id, action, idempotency: None }).await?)
         }
-        Route::GetReservation(id) => cart_answer(env, CartCall { id, action: CartAction::Get }).await,
+        Route::GetReservation(id) => Ok(cart_answer(env, CartCall { id, action: CartAction::Get, idempotency: None }).await?),
         Route::CommitReservation(id) => {
             let order_id = try_p!(w.validated(requests::commit(&w.bytes)));
-            cart_answer(env, CartCall { id, action: CartAction::Commit { order_id } }).await
+            Ok(cart_answer(env, CartCall { id, action: CartAction::Commit { order_id }, idempotency: w.idem }).await?)
         }
         Route::ReleaseReservation(id) => {
             try_p!(w.validated(Ok(())));
-            cart_answer(env, CartCall { id, action: CartAction::Release }).await
+            Ok(cart_answer(env, CartCall { id, action: CartAction::Release, idempotency: w.idem }).await?)
         }
         Route::ExtendReservation(id) => {
             let ttl_seconds = try_p!(w.validated(requests::extend(&w.bytes)));
-            cart_answer(env, CartCall { id, action: CartAction::Extend { ttl_seconds } }).await
+            Ok(cart_answer(env, CartCall { id, action: CartAction::Extend { ttl_seconds }, idempotency: w.idem }).await?)
         }
         Route::Sales => {
             let s = try_p!(w.validated(requests::sale(&w.bytes)));
-            let lines = try_p!(expand_bundles(env, s.lines).await?);
+            let lines = try_p!(expand_bundles(env, s.lines).await);
             let order = OrderKey { channel: s.channel, order_id: s.order_id };
-            order_answer(env, OrderCall { order, action: OrderAction::Sell { lines }, idempotency: w.idem }).await
+            Ok(order_answer(env, OrderCall { order, action: OrderAction::Sell { lines }, idempotency: w.idem }).await?)
         }
         Route::CancelSale { channel, order_id } => {
             let reason = try_p!(w.validated(requests::cancel(&w.bytes)));
             let order = OrderKey { channel, order_id };
-            order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: w.idem }).await
+            Ok(order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: w.idem }).await?)
         }
         Route::Import => {
             let (format, mode, dry_run) = try_p!(requests::import_query(&query_pairs(&req)?));
@@ -247,47 +286,51 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));
             let order = OrderKey { channel: f.channel, order_id: f.order_id };
-            order_answer(env, OrderCall { order, action: OrderAction::Fulfil { lines: f.lines }, idempotency: w.idem }).await
+            Ok(order_answer(env, OrderCall { order, action: OrderAction::Fulfil { lines: f.lines }, idempotency: w.idem }).await?)
         }
     };
     Ok(answer?)
 }
 
 /// Replaces bundle lines by their components (catalogue), so a bundle is held or sold whole.
-async fn expand_bundles(
-    env: &Env,
-    lines: Vec<requests::Line>,
-) -> Result<std::result::Result<Vec<requests::Line>, Problem>> {
+async fn expand_bundles(env: &Env, lines: Vec<Line>) -> std::result::Result<Vec<Line>, Stop> {
     let skus: Vec<Sku> = lines.iter().map(|l| l.sku.clone()).collect();
     let bundles = catalog_reads::bundles(env, &skus).await?;
     if bundles.is_empty() {
-        return Ok(Ok(lines));
+        return Ok(lines);
     }
-    Ok(bundle::expand(lines, &bundles)
-        .map_err(|e| Problem::invalid(vec![crate::api::FieldError::new("lines", e.to_string())])))
+    bundle::expand(lines, &bundles)
+        .map_err(|e| Problem::invalid(vec![crate::api::FieldError::new("lines", e.to_string())]).into())
 }
 
-async fn sku_answer(env: &Env, sku: Sku, action: SkuAction, idempotency: Option<(String, String)>) -> Result<Response> {
-    let a = sku_client::call(env, &SkuCall { sku, action, idempotency }).await?;
-    http::answer(&a)
+async fn sku_answer(
+    env: &Env,
+    sku: Sku,
+    action: SkuAction,
+    idempotency: Option<(String, String)>,
+) -> std::result::Result<Response, Fault> {
+    let reply = sku_client::call(env, &SkuCall { sku, action, idempotency }).await?;
+    Ok(http::reply(&sku_call::render_keyed(reply))?)
 }
 
-async fn order_answer(env: &Env, call: OrderCall) -> Result<Response> {
-    http::answer(&order_client::call(env, &call).await?)
+async fn order_answer(env: &Env, call: OrderCall) -> std::result::Result<Response, Fault> {
+    let reply = order_client::call(env, &call).await?;
+    Ok(http::reply(&order_call::render_keyed(reply))?)
 }
 
-async fn cart_answer(env: &Env, call: CartCall) -> Result<Response> {
-    http::answer(&super::rpc::call(env, CART_BINDING, call.id.as_str(), &call).await?)
+async fn cart_answer(env: &Env, call: CartCall) -> std::result::Result<Response, Fault> {
+    let reply = super::rpc::call(env, CART_BINDING, call.id.as_str(), &call).await?;
+    Ok(http::reply(&cart_call::render_keyed(reply))?)
 }
 
 /// A reservation id derived from an Idempotency-Key, so that repeats reach the same coordinator.
-fn derived_id(key: &str) -> Result<Token> {
+fn derived_id(key: &str) -> std::result::Result<Token, Fault> {
     let h = fingerprint("reservation-id", "", key.as_bytes());
-    Token::parse(&format!("res_{}", &h[..24])).map_err(|e| worker::Error::RustError(e.to_string()))
+    Token::parse(&format!("res_{}", &h[..24])).map_err(|e| Fault::Runtime(e.to_string()))
 }
 
-fn random_id() -> Result<Token> {
+fn random_id() -> std::result::Result<Token, Fault> {
     let mut b = [0u8; 12];
-    getrandom::fill(&mut b).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    Token::parse(&format!("res_{}", hex::encode(b))).map_err(|e| worker::Error::RustError(e.to_string()))
+    getrandom::fill(&mut b).map_err(|e| Fault::Runtime(e.to_string()))?;
+    Token::parse(&format!("res_{}", hex::encode(b))).map_err(|e| Fault::Runtime(e.to_string()))
 }

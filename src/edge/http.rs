@@ -3,8 +3,12 @@
 use serde::Serialize;
 use worker::{Headers, Response, Result};
 
-use crate::api::sku_call::Answer;
+use crate::api::reply::{Body, HttpReply};
 use crate::api::Problem;
+
+/// The header that flags a replayed first answer to an Idempotency-Key (the body is the same
+/// bytes as the first time).
+pub const REPLAYED: &str = "idempotent-replayed";
 
 fn with_type(mut r: Response, content_type: &str) -> Result<Response> {
     let h: &mut Headers = r.headers_mut();
@@ -15,8 +19,7 @@ fn with_type(mut r: Response, content_type: &str) -> Result<Response> {
 
 /// A JSON body with `status`.
 pub fn json(status: u16, body: &impl Serialize) -> Result<Response> {
-    let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    raw_json(status, text)
+    raw_json(status, serde_json::to_string(body)?)
 }
 
 /// An already-serialised JSON body; problem statuses get `application/problem+json`.
@@ -36,8 +39,22 @@ pub fn problem(p: &Problem) -> Result<Response> {
     Ok(r)
 }
 
-pub fn answer(a: &Answer) -> Result<Response> {
-    raw_json(a.status, a.body.to_string())
+/// An answer rendered from an object's typed reply; a replay carries `Idempotent-Replayed: true`.
+pub fn reply(r: &HttpReply) -> Result<Response> {
+    let resp = match &r.body {
+        Body::Json { status, body } => raw_json(*status, body.to_string())?,
+        Body::Problem(p) => problem(p)?,
+    };
+    if r.replayed {
+        return replayed(resp);
+    }
+    Ok(resp)
+}
+
+/// Flags `resp` as the replay of a recorded first answer.
+pub fn replayed(mut resp: Response) -> Result<Response> {
+    resp.headers_mut().set(REPLAYED, "true")?;
+    Ok(resp)
 }
 
 pub fn text(status: u16, body: String, content_type: &str) -> Result<Response> {

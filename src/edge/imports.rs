@@ -10,7 +10,7 @@ use wasm_bindgen::JsValue;
 use worker::{Env, Response, Result};
 
 use crate::api::idempotency::fingerprint;
-use crate::api::sku_call::{Answer, SkuAction, SkuCall};
+use crate::api::sku_call::{SkuAction, SkuAnswer, SkuCall, SkuReplyKeyed};
 use crate::import::{
     apply, jobs, plan_rows, write_export, BackorderPolicy, Basis, ExportRow, Format, Mode, Plan, ReadOptions,
     RowOutcome, Status, StockReader,
@@ -26,7 +26,7 @@ const FAN_OUT: usize = 32;
 const UPSERT_ROWS: usize = 20;
 
 /// Sends `calls` with at most [`FAN_OUT`] in flight; answers in order.
-async fn call_all(env: &Env, calls: &[SkuCall]) -> Result<Vec<Answer>> {
+async fn call_all(env: &Env, calls: &[SkuCall]) -> Result<Vec<SkuReplyKeyed>> {
     let mut out = Vec::with_capacity(calls.len());
     for chunk in calls.chunks(FAN_OUT) {
         for a in join_all(chunk.iter().map(|c| sku_client::call(env, c))).await {
@@ -37,16 +37,11 @@ async fn call_all(env: &Env, calls: &[SkuCall]) -> Result<Vec<Answer>> {
 }
 
 /// The quantities of each location of a SKU's state answer: (on_hand, on_hand − reserved − committed).
-fn quantities(state: &Answer) -> BTreeMap<String, (i64, i64)> {
+fn quantities(state: &SkuReplyKeyed) -> BTreeMap<String, (i64, i64)> {
     let mut m = BTreeMap::new();
-    if state.status != 200 {
-        return m;
-    }
-    for l in state.body["locations"].as_array().into_iter().flatten() {
-        let get = |k: &str| l[k].as_i64().unwrap_or(0);
-        if let Some(loc) = l["location"].as_str() {
-            m.insert(loc.to_owned(), (get("on_hand"), get("on_hand") - get("reserved") - get("committed")));
-        }
+    let Some(Ok(SkuAnswer::State(v))) = state.clone().reply() else { return m };
+    for l in v.locations {
+        m.insert(l.location, (l.on_hand, l.on_hand - l.reserved - l.committed));
     }
     m
 }
@@ -148,8 +143,11 @@ pub async fn apply_rows(
     let refused: BTreeMap<&Sku, String> = calls
         .iter()
         .zip(&answers)
-        .filter(|(_, a)| a.is_problem())
-        .map(|(c, a)| (&c.sku, a.body["detail"].as_str().unwrap_or("refused by the ledger").to_owned()))
+        .filter_map(|(c, a)| match a.clone().reply() {
+            Some(Ok(_)) => None,
+            Some(Err(refused)) => Some((&c.sku, refused.to_string())),
+            None => Some((&c.sku, "this Idempotency-Key was used with a different request".to_owned())),
+        })
         .collect();
     for row in plan.rows.iter_mut() {
         if let Some(why) = row.sku.as_ref().and_then(|s| refused.get(s)) {
@@ -212,13 +210,17 @@ pub async fn export(env: &Env, format: Format) -> Result<Response> {
         products.iter().map(|(s, _)| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
     let states = call_all(env, &reads).await?;
     let mut rows = Vec::new();
-    for ((sku, tracked), state) in products.iter().zip(&states) {
-        let backorder = if state.body["backorder_limit"].as_i64().unwrap_or(0) > 0 {
+    for ((sku, tracked), state) in products.iter().zip(states) {
+        let state = match state.reply() {
+            Some(Ok(SkuAnswer::State(v))) => Some(v),
+            _ => None,
+        };
+        let backorder = if state.as_ref().is_some_and(|v| v.backorder_limit > 0) {
             BackorderPolicy::Allow
         } else {
             BackorderPolicy::Deny
         };
-        let locations = state.body["locations"].as_array().cloned().unwrap_or_default();
+        let locations = state.map(|v| v.locations).unwrap_or_default();
         if locations.is_empty() {
             rows.push(ExportRow {
                 sku: sku.clone(),
@@ -230,12 +232,12 @@ pub async fn export(env: &Env, format: Format) -> Result<Response> {
             });
         }
         for l in locations {
-            let location = l["location"].as_str().and_then(|s| Location::parse(s).ok()).unwrap_or_default();
+            let location = Location::parse(&l.location).unwrap_or_default();
             rows.push(ExportRow {
                 sku: sku.clone(),
                 location,
-                on_hand: l["on_hand"].as_i64().unwrap_or(0),
-                available: l["available"].as_i64().unwrap_or(0),
+                on_hand: l.on_hand,
+                available: l.available,
                 backorder,
                 tracked: *tracked,
             });

@@ -48,9 +48,11 @@ use wasm_bindgen::JsValue;
 use worker::{console_warn, D1Database, D1PreparedStatement, Env, Result};
 
 use crate::api::idempotency::fingerprint;
+use crate::api::idempotency::Keyed;
 use crate::api::order_call::{OrderAction, OrderCall};
+use crate::api::order_call::{OrderRefusal, OrderReply};
 use crate::api::requests::Line;
-use crate::api::sku_call::{Answer, SkuAction, SkuCall};
+use crate::api::sku_call::{SkuAction, SkuCall};
 use crate::catalog::bundle;
 use crate::catalog::model::{ChannelKind, External};
 use crate::catalog::ListingRule;
@@ -303,14 +305,14 @@ pub(super) fn order_key(conn: &Conn, e: &InboundEvent) -> Option<OrderKey> {
 
 /// Sends a call to an order desk; a desk that cannot be reached (or answers 5xx) is a step that
 /// did not complete.
-pub(super) async fn desk(cx: &Cx<'_>, call: &OrderCall) -> Result<Step<Answer>> {
+pub(super) async fn desk(cx: &Cx<'_>, call: &OrderCall) -> Result<Step<OrderReply>> {
     match order_client::call(cx.env, call).await {
-        Ok(a) if a.status >= 500 => Ok(Err(format!("order desk answered {}: {}", a.status, a.body))),
-        Ok(a) => {
-            if a.is_problem() {
-                console_warn!("order desk refused {:?}: {} {}", call.order, a.status, a.body);
+        Ok(Keyed::Answered(Err(OrderRefusal::Unavailable(why)))) => Ok(Err(format!("order desk: {why}"))),
+        Ok(reply) => {
+            if !matches!(reply, Keyed::Answered(Ok(_)) | Keyed::Replayed(Ok(_))) {
+                console_warn!("order desk refused {:?}: {reply:?}", call.order);
             }
-            Ok(Ok(a))
+            Ok(Ok(reply))
         }
         Err(e) => Ok(Err(format!("order desk: {e}"))),
     }
@@ -416,9 +418,8 @@ pub(super) async fn restock(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &mut 
                 idempotency: Some((key, fp)),
             };
             match sku_client::call(cx.env, &call).await {
-                Ok(a) if a.status >= 500 => return Ok(Err(format!("ledger {} answered {}", part.sku, a.status))),
-                Ok(a) if a.is_problem() => console_warn!("restock of {} refused: {} {}", part.sku, a.status, a.body),
-                Ok(_) => {}
+                Ok(Keyed::Answered(Ok(_)) | Keyed::Replayed(Ok(_))) => {}
+                Ok(refused) => console_warn!("restock of {} refused: {refused:?}", part.sku),
                 Err(e) => return Ok(Err(format!("ledger {}: {e}", part.sku))),
             }
         }

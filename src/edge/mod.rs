@@ -44,6 +44,14 @@ impl From<worker::Error> for Fault {
     }
 }
 
+/// An object call's failure crossing into shell code that still answers `worker::Error`
+/// (routes not yet returning [`Fault`]); those answer it as an internal failure.
+impl From<crate::fault::ObjectError> for worker::Error {
+    fn from(e: crate::fault::ObjectError) -> worker::Error {
+        worker::Error::RustError(e.to_string())
+    }
+}
+
 #[event(start)]
 fn start() {
     console_error_panic_hook::set_once();

@@ -2,25 +2,40 @@
 //! writes the SKU commands a request turns into before sending any, and re-sends them from its
 //! alarm until every ledger confirmed (each command is idempotent).
 
+use std::collections::BTreeMap;
+
 use futures::future::join_all;
 use futures::lock::Mutex;
 use serde::Deserialize;
 use worker::*;
 
-use crate::api::idempotency::{judge, Recorded, Verdict};
-use crate::api::order_call::{book_problem, order_answer, sku_result, OrderAction, OrderCall};
-use crate::api::sku_call::{Answer, SkuAction, SkuCall};
-use crate::api::{Kind, Problem};
+use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
+use crate::api::order_call::{
+    book_name, OrderAction, OrderCall, OrderRefusal, OrderReply, OrderResult, OrderState, SkuLine,
+};
+use crate::api::sku_call::{Applied, SkuAction, SkuAnswer, SkuRefusal};
 use crate::cart::coordinator::RESUME_DELAY_MS;
-use crate::orders::{Book, Plan};
-use crate::stock::{Command, OrderKey};
+use crate::orders::{check_on_hand, Book, Plan};
+use crate::stock::{LedgerError, Location, OrderKey, Sku};
 
 use super::clock::now;
-use super::{http, sku_client};
+use super::rpc::{self, corrupt};
+use super::sku_client;
+
+const CLASS: &str = "OrderDesk";
 
 #[derive(Deserialize)]
 struct BodyRow {
     body: String,
+}
+
+/// What sending a plan came to.
+enum Sent {
+    /// Every ledger answered: its part applied, or its refusal.
+    Confirmed(Vec<std::result::Result<Applied, LedgerError>>),
+    /// A ledger could not be reached (or answered out of contract): the plan stays pending for
+    /// the alarm.
+    Pending(String),
 }
 
 #[durable_object]
@@ -30,10 +45,6 @@ pub struct OrderDesk {
     lock: Mutex<()>,
     /// Whether this instance already made sure its tables exist (once, not on every call).
     schema_ready: std::cell::Cell<bool>,
-}
-
-fn err(e: impl std::fmt::Display) -> Error {
-    Error::RustError(e.to_string())
 }
 
 impl OrderDesk {
@@ -49,45 +60,46 @@ impl OrderDesk {
 
     fn load(&self) -> Result<Option<Book>> {
         let rows = self.sql()?.exec("SELECT body FROM book WHERE k = 'book'", None)?.to_array::<BodyRow>()?;
-        rows.first().map(|r| serde_json::from_str(&r.body).map_err(err)).transpose()
+        rows.first().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).transpose()
     }
 
     fn save(&self, b: &Book) -> Result<()> {
-        let body = serde_json::to_string(b).map_err(err)?;
+        let body = serde_json::to_string(b)?;
         self.sql()?.exec("INSERT OR REPLACE INTO book (k, body) VALUES ('book', ?)", vec![body.into()])?;
         Ok(())
     }
 
-    /// Sends a plan to its ledgers in parallel. `Ok` with every ledger's answer, or `Err` with
-    /// the first that could not be reached (the plan stays pending for the alarm).
-    async fn send(&self, plan: &Plan) -> Result<std::result::Result<Vec<Answer>, String>> {
-        let calls: Vec<SkuCall> = plan
+    fn recorded(&self, key: &str) -> Result<Option<Recorded<OrderResult>>> {
+        let rows =
+            self.sql()?.exec("SELECT body FROM idempotency WHERE key = ?", vec![key.into()])?.to_array::<BodyRow>()?;
+        rows.first().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).transpose()
+    }
+
+    /// Sends a plan to its ledgers in parallel.
+    async fn send(&self, plan: &Plan) -> Sent {
+        let asks = plan
             .iter()
-            .map(|(sku, commands)| SkuCall {
-                sku: sku.clone(),
-                action: SkuAction::Apply { commands: commands.clone() },
-                idempotency: None,
-            })
-            .collect();
-        let mut answers = Vec::with_capacity(calls.len());
-        for a in join_all(calls.iter().map(|c| sku_client::call(&self.env, c))).await {
-            match a {
-                Ok(a) if a.status < 500 => answers.push(a),
-                Ok(a) => return Ok(Err(format!("ledger answered {}", a.status))),
-                Err(e) => return Ok(Err(e.to_string())),
+            .map(|(sku, commands)| sku_client::ask(&self.env, sku, SkuAction::Apply { commands: commands.clone() }));
+        let mut parts = Vec::with_capacity(plan.len());
+        for ((sku, _), reply) in plan.iter().zip(join_all(asks).await) {
+            match reply {
+                Ok(Ok(SkuAnswer::Applied(a))) => parts.push(Ok(a)),
+                Ok(Err(SkuRefusal::Ledger { error, .. })) => parts.push(Err(error)),
+                Ok(other) => return Sent::Pending(format!("ledger {sku} answered {other:?}")),
+                Err(e) => return Sent::Pending(e.to_string()),
             }
         }
-        Ok(Ok(answers))
+        Sent::Confirmed(parts)
     }
 
     /// Records `plan` as pending, sends it, and clears it once every ledger answered.
-    async fn run(&self, book: &mut Book, plan: Plan) -> Result<std::result::Result<Vec<Answer>, String>> {
+    async fn run(&self, book: &mut Book, plan: Plan) -> Result<Sent> {
         book.pending = Some(plan.clone());
         self.save(book)?;
         let at = now().0 + RESUME_DELAY_MS;
         self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
-        let sent = self.send(&plan).await?;
-        if sent.is_ok() {
+        let sent = self.send(&plan).await;
+        if let Sent::Confirmed(_) = sent {
             book.pending = None;
             self.save(book)?;
             self.state.storage().delete_alarm().await?;
@@ -95,140 +107,112 @@ impl OrderDesk {
         Ok(sent)
     }
 
-    async fn call(&self, call: OrderCall) -> Result<Answer> {
+    async fn call(&self, call: OrderCall) -> Result<OrderReply> {
         let _guard = self.lock.lock().await;
         let t = now();
-        let sql = self.sql()?;
         if let Some((key, fp)) = &call.idempotency {
-            let rows = sql
-                .exec("SELECT body FROM idempotency WHERE key = ?", vec![key.as_str().into()])?
-                .to_array::<BodyRow>()?;
-            let existing: Option<Recorded> =
-                rows.first().map(|r| serde_json::from_str(&r.body).map_err(err)).transpose()?;
-            match judge(existing.as_ref(), fp) {
-                Verdict::Replay(r) => {
-                    return Ok(Answer { status: r.status, body: serde_json::from_str(&r.body).map_err(err)? })
-                }
-                Verdict::Reused => {
-                    return Ok(Answer::problem(&Problem::new(
-                        Kind::IdempotencyKeyReused,
-                        "this Idempotency-Key was used with a different request",
-                    )))
-                }
-                Verdict::Fresh => {}
+            match judge(self.recorded(key)?.as_ref(), fp) {
+                Verdict::Replay(first) => return Ok(Keyed::Replayed(first.clone())),
+                Verdict::Reused => return Ok(Keyed::KeyReused),
+                Verdict::Fresh | Verdict::Resume { .. } => {}
             }
         }
         let mut book = self.load()?.unwrap_or_else(|| Book::new(call.order.clone()));
         if let Some(plan) = book.pending.clone() {
-            if let Err(why) = self.run(&mut book, plan).await? {
-                return Ok(unavailable(&why));
+            if let Sent::Pending(why) = self.run(&mut book, plan).await? {
+                return Ok(Keyed::Answered(Err(OrderRefusal::Unavailable(why))));
             }
         }
-        let answer = self.apply(&mut book, &call.order, call.action).await?;
-        if let (Some((key, fp)), false) = (&call.idempotency, answer.status >= 500) {
-            let rec = Recorded { fingerprint: fp.clone(), status: answer.status, body: answer.body.to_string(), at: t };
-            sql.exec(
+        let result = self.apply(&mut book, &call.order, call.action).await?;
+        if let (Some((key, fp)), false) = (call.idempotency, matches!(result, Err(OrderRefusal::Unavailable(_)))) {
+            let rec = Recorded { fingerprint: fp, at: t, reply: Some(result.clone()) };
+            self.sql()?.exec(
                 "INSERT OR REPLACE INTO idempotency (key, at, body) VALUES (?, ?, ?)",
-                vec![key.as_str().into(), t.0.into(), serde_json::to_string(&rec).map_err(err)?.into()],
+                vec![key.into(), t.0.into(), serde_json::to_string(&rec)?.into()],
             )?;
         }
-        Ok(answer)
+        Ok(Keyed::Answered(result))
     }
 
-    async fn apply(&self, book: &mut Book, order: &OrderKey, action: OrderAction) -> Result<Answer> {
+    async fn apply(&self, book: &mut Book, order: &OrderKey, action: OrderAction) -> Result<OrderResult> {
         let plan = match action {
             OrderAction::Attach { lines } => {
                 book.attach(lines);
                 self.save(book)?;
-                return Ok(order_answer(order, book.cancelled, Vec::new()));
+                return Ok(Ok(OrderState::of(order, book.cancelled, Vec::new())));
             }
             OrderAction::Sell { lines } if book.cancelled => {
                 // Cancelled before the sale arrived: nothing is committed; report the SKUs as they are.
-                let calls: Vec<SkuCall> = lines
-                    .iter()
-                    .map(|l| SkuCall { sku: l.sku.clone(), action: SkuAction::Availability, idempotency: None })
-                    .collect();
-                let mut skus = Vec::new();
-                for (c, a) in calls.iter().zip(join_all(calls.iter().map(|c| sku_client::call(&self.env, c))).await) {
-                    skus.push(sku_result(&c.sku, &a?, Some("order_already_cancelled")));
+                let reads = lines.iter().map(|l| sku_client::ask(&self.env, &l.sku, SkuAction::Availability));
+                let mut skus = Vec::with_capacity(lines.len());
+                for (l, reply) in lines.iter().zip(join_all(reads).await) {
+                    match reply {
+                        Ok(Ok(SkuAnswer::Availability(item))) => skus.push(SkuLine::after_cancel(&l.sku, &item)),
+                        Ok(other) => {
+                            return Ok(Err(OrderRefusal::Unavailable(format!("ledger {} answered {other:?}", l.sku))))
+                        }
+                        Err(e) => return Ok(Err(OrderRefusal::Unavailable(e.to_string()))),
+                    }
                 }
-                return Ok(order_answer(order, true, skus));
+                return Ok(Ok(OrderState::of(order, true, skus)));
             }
             OrderAction::Sell { lines } => book.sell(&lines),
             OrderAction::Cancel { reason } => book.cancel(reason),
             OrderAction::Fulfil { lines } => match book.fulfil(&lines) {
                 Ok(plan) => {
-                    if let Some(short) = self.not_on_hand(&plan).await? {
-                        return Ok(short);
+                    if let Some(refusal) = self.not_on_hand(&plan).await {
+                        return Ok(Err(refusal));
                     }
                     plan
                 }
-                Err(e) => return Ok(Answer::problem(&book_problem(&e))),
+                Err(e) => return Ok(Err(OrderRefusal::Book(e))),
             },
         };
-        let answers = match self.run(book, plan.clone()).await? {
-            Ok(a) => a,
-            Err(why) => return Ok(unavailable(&why)),
+        let parts = match self.run(book, plan.clone()).await? {
+            Sent::Confirmed(parts) => parts,
+            Sent::Pending(why) => return Ok(Err(OrderRefusal::Unavailable(why))),
         };
-        if let Some(refused) = answers.iter().find(|a| a.is_problem()).cloned() {
+        if let Some((sku, error)) =
+            plan.iter().zip(&parts).find_map(|((sku, _), p)| p.as_ref().err().map(|e| (sku.clone(), e.clone())))
+        {
             // A ledger refused its part (a fulfilment racing another order's): take that part
             // back in the book and say which SKUs did apply.
-            let mut applied = Vec::new();
-            for ((sku, commands), a) in plan.iter().zip(&answers) {
-                if a.is_problem() {
-                    book.unship(sku, commands);
-                } else {
-                    applied.push(sku.to_string());
+            let mut applied_skus = Vec::new();
+            for ((sku, commands), p) in plan.iter().zip(&parts) {
+                match p {
+                    Err(_) => book.unship(sku, commands),
+                    Ok(_) => applied_skus.push(sku.clone()),
                 }
             }
             self.save(book)?;
-            let mut body = refused.body;
-            if let Some(m) = body.as_object_mut() {
-                m.insert("applied_skus".into(), applied.into());
-            }
-            return Ok(Answer { status: refused.status, body });
+            return Ok(Err(OrderRefusal::Ledger { sku, error, applied_skus }));
         }
-        let skus = plan.iter().zip(&answers).map(|((sku, _), a)| sku_result(sku, a, None)).collect();
-        Ok(order_answer(order, book.cancelled, skus))
+        let skus =
+            plan.iter().zip(&parts).filter_map(|((sku, _), p)| p.as_ref().ok().map(|a| SkuLine::applied(sku, a)));
+        Ok(Ok(OrderState::of(order, book.cancelled, skus.collect())))
     }
-}
 
-impl OrderDesk {
-    /// Reads the ledgers a fulfilment plan touches and answers `not-on-hand` if one of them has
-    /// fewer units on hand than the plan ships, so that the usual refusal ships nothing at all.
-    async fn not_on_hand(&self, plan: &Plan) -> Result<Option<Answer>> {
-        let calls: Vec<SkuCall> = plan
-            .iter()
-            .map(|(sku, _)| SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None })
-            .collect();
-        let answers = join_all(calls.iter().map(|c| sku_client::call(&self.env, c))).await;
-        for ((sku, commands), a) in plan.iter().zip(answers) {
-            let a = a?;
-            for c in commands {
-                let Command::Fulfil { location, qty, .. } = c else { continue };
-                let on_hand = a.body["locations"]
-                    .as_array()
-                    .and_then(|ls| ls.iter().find(|l| l["location"] == location.as_str()))
-                    .and_then(|l| l["on_hand"].as_i64())
-                    .unwrap_or(0);
-                if on_hand < *qty {
-                    let p = Problem::new(
-                        Kind::NotOnHand,
-                        format!("{sku}: {qty} to ship from {location}, {on_hand} on hand"),
-                    );
-                    return Ok(Some(Answer::problem(&p)));
+    /// Reads the ledgers a fulfilment plan touches and refuses it (`not-on-hand`) if one of them
+    /// has fewer units on hand than the plan ships, so that the usual refusal ships nothing.
+    async fn not_on_hand(&self, plan: &Plan) -> Option<OrderRefusal> {
+        let reads = plan.iter().map(|(sku, _)| sku_client::ask(&self.env, sku, SkuAction::Get));
+        let mut on_hand: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
+        for ((sku, _), reply) in plan.iter().zip(join_all(reads).await) {
+            match reply {
+                Ok(Ok(SkuAnswer::State(v))) => {
+                    for l in v.locations {
+                        if let Ok(loc) = Location::parse(&l.location) {
+                            on_hand.insert((sku.clone(), loc), l.on_hand);
+                        }
+                    }
                 }
+                Ok(_) => {}
+                Err(e) => return Some(OrderRefusal::Unavailable(e.to_string())),
             }
         }
-        Ok(None)
+        let have = |sku: &Sku, loc: &Location| on_hand.get(&(sku.clone(), loc.clone())).copied().unwrap_or(0);
+        check_on_hand(plan, have).err().map(OrderRefusal::Book)
     }
-}
-
-fn unavailable(why: &str) -> Answer {
-    Answer::problem(&Problem::new(
-        Kind::Unavailable,
-        format!("a SKU ledger could not be reached ({why}); the order will be completed — retry to see the result"),
-    ))
 }
 
 impl DurableObject for OrderDesk {
@@ -236,22 +220,17 @@ impl DurableObject for OrderDesk {
         OrderDesk { state, env, lock: Mutex::new(()), schema_ready: std::cell::Cell::new(false) }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let call: OrderCall = match super::rpc::read(&mut req).await {
-            Ok(c) => c,
-            Err(answer) => return answer,
-        };
-        let a = self.call(call).await?;
-        http::answer(&a)
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        rpc::serve(req, CLASS, |call: OrderCall| self.call(call)).await
     }
 
     async fn alarm(&self) -> Result<Response> {
         let _guard = self.lock.lock().await;
         if let Some(mut book) = self.load()? {
             if let Some(plan) = book.pending.clone() {
-                if let Err(why) = self.run(&mut book, plan).await? {
+                if let Sent::Pending(why) = self.run(&mut book, plan).await? {
                     // Leave the alarm armed by `run`: it fires again.
-                    console_warn!("order {} still pending: {why}", crate::api::order_call::book_name(&book.order));
+                    console_warn!("order {} still pending: {why}", book_name(&book.order));
                 }
             }
         }

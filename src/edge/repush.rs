@@ -8,11 +8,10 @@
 //! listing takes it (its rule decides the quantity; Shopify's compare-and-set starts from the
 //! level recorded), and every other listing of the SKU, already at that version, ignores it.
 
-use serde_json::Value;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Env, Result};
 
-use crate::api::sku_call::{SkuAction, SkuCall};
+use crate::api::sku_call::{SkuAction, SkuAnswer, SkuRefusal};
 use crate::stock::{Op, Sku, Token};
 use crate::sync::StockChanged;
 use crate::time::Millis;
@@ -40,24 +39,19 @@ pub async fn ledger_state(
     sku: &Sku,
     at: Millis,
 ) -> Result<std::result::Result<Option<StockChanged>, String>> {
-    let call = SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None };
-    match sku_client::call(env, &call).await {
-        Ok(a) if a.status == 200 => {
-            let n = |k: &str| a.body.get(k).and_then(Value::as_i64).unwrap_or(0);
-            let version = a.body.get("version").and_then(Value::as_u64).unwrap_or(0);
-            Ok(Ok((version > 0).then(|| StockChanged {
-                sku: sku.clone(),
-                version,
-                available: n("available"),
-                on_hand: n("on_hand"),
-                cause: Op::Set,
-                at,
-                oversold: n("oversold"),
-                alert: None,
-            })))
-        }
-        Ok(a) if a.status == 404 => Ok(Ok(None)),
-        Ok(a) => Ok(Err(format!("ledger {sku} answered {}", a.status))),
+    match sku_client::ask(env, sku, SkuAction::Get).await {
+        Ok(Ok(SkuAnswer::State(v))) => Ok(Ok((v.version > 0).then(|| StockChanged {
+            sku: sku.clone(),
+            version: v.version,
+            available: v.available,
+            on_hand: v.on_hand,
+            cause: Op::Set,
+            at,
+            oversold: v.oversold,
+            alert: None,
+        }))),
+        Ok(Err(SkuRefusal::NeverStocked { .. })) => Ok(Ok(None)),
+        Ok(other) => Ok(Err(format!("ledger {sku} answered {other:?}"))),
         Err(e) => Ok(Err(format!("ledger {sku}: {e}"))),
     }
 }

@@ -1,17 +1,26 @@
 //! Calling SKU ledger objects from the Worker and from cart coordinators.
 
-use worker::{Env, Result};
+use worker::Env;
 
-use crate::api::sku_call::{reply_of, Answer, SkuAction, SkuCall};
+use crate::api::sku_call::{hold_reply, SkuAction, SkuCall, SkuReplyKeyed, SkuResult};
 use crate::cart::{SkuPort, SkuReply};
+use crate::fault::ObjectError;
 use crate::stock::{Command, Sku};
 
 /// The Durable Object namespace binding of the SKU ledgers (wrangler.toml).
 pub const BINDING: &str = "SKU_LEDGER";
 
-/// Sends `call` to the SKU's object and returns its answer.
-pub async fn call(env: &Env, call: &SkuCall) -> Result<Answer> {
+/// Sends `call` to the SKU's object and returns its reply.
+pub async fn call(env: &Env, call: &SkuCall) -> Result<SkuReplyKeyed, ObjectError> {
     super::rpc::call(env, BINDING, call.sku.as_str(), call).await
+}
+
+/// Sends `action` without an Idempotency-Key and returns the ledger's reply.
+pub async fn ask(env: &Env, sku: &Sku, action: SkuAction) -> Result<SkuResult, ObjectError> {
+    let reply = call(env, &SkuCall { sku: sku.clone(), action, idempotency: None }).await?;
+    reply
+        .reply()
+        .ok_or(ObjectError::OutOfContract { class: BINDING, detail: "a key verdict to an unkeyed call".into() })
 }
 
 /// [`SkuPort`] over Durable Object stubs.
@@ -21,9 +30,8 @@ pub struct StubPort<'a> {
 
 impl SkuPort for StubPort<'_> {
     async fn send(&self, sku: &Sku, cmd: Command) -> SkuReply {
-        let c = SkuCall { sku: sku.clone(), action: SkuAction::Apply { commands: vec![cmd] }, idempotency: None };
-        match call(self.env, &c).await {
-            Ok(a) => reply_of(&a),
+        match ask(self.env, sku, SkuAction::Apply { commands: vec![cmd] }).await {
+            Ok(r) => hold_reply(r),
             Err(e) => SkuReply::Unavailable(e.to_string()),
         }
     }

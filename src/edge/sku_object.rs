@@ -11,10 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::*;
 
-use crate::api::idempotency::{judge, Recorded, Verdict};
-use crate::api::sku_call::{handle, Answer, SkuAction, SkuCall};
-use crate::api::views::{EntryView, JournalPage};
-use crate::api::{Kind, Problem};
+use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
+use crate::api::sku_call::{apply, availability, journal_page, state, SkuAction, SkuCall, SkuReplyKeyed, SkuResult};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
 use crate::stock::{
     oversold_alert, Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Sku, Snapshot, Token, Totals,
@@ -22,7 +20,10 @@ use crate::stock::{
 use crate::sync::StockChanged;
 
 use super::clock::now;
-use super::http;
+use super::rpc::{self, corrupt};
+
+/// This class's name in typed call errors.
+const CLASS: &str = "SkuLedger";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -89,15 +90,15 @@ pub struct SkuLedger {
 }
 
 fn decode<T: DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| Error::RustError(format!("corrupt row: {e}")))
+    serde_json::from_str(s).map_err(corrupt)
 }
 
 fn token(s: &str) -> Result<Token> {
-    Token::parse(s).map_err(|e| Error::RustError(format!("corrupt row: {e}")))
+    Token::parse(s).map_err(corrupt)
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::RustError(e.to_string()))
+    Ok(serde_json::to_string(v)?)
 }
 
 impl SkuLedger {
@@ -122,7 +123,7 @@ impl SkuLedger {
             ..Snapshot::default()
         };
         for r in sql.exec("SELECT location, on_hand, reserved, committed FROM levels", None)?.to_array::<LevelRow>()? {
-            let loc = Location::parse(&r.location).map_err(|e| Error::RustError(e.to_string()))?;
+            let loc = Location::parse(&r.location).map_err(corrupt)?;
             snap.levels.insert(loc, Levels { on_hand: r.on_hand, reserved: r.reserved, committed: r.committed });
         }
         for r in sql.exec("SELECT body FROM holds", None)?.to_array::<BodyRow>()? {
@@ -203,7 +204,7 @@ impl SkuLedger {
         if slot.is_none() {
             *slot = Some(self.load()?);
         }
-        let Some(ledger) = slot.as_mut() else { return Err(Error::RustError("ledger not loaded".into())) };
+        let ledger = slot.get_or_insert_with(Ledger::new);
         let before = ledger.totals();
         let out = f(ledger);
         let changes = ledger.take_changes();
@@ -215,52 +216,45 @@ impl SkuLedger {
         Ok(out)
     }
 
-    fn recorded(&self, key: &str) -> Result<Option<Recorded>> {
+    fn recorded(&self, key: &str) -> Result<Option<Recorded<SkuResult>>> {
         let rows =
             self.sql().exec("SELECT body FROM idempotency WHERE key = ?", vec![key.into()])?.to_array::<BodyRow>()?;
-        match rows.first() {
-            Some(r) => Ok(Some(decode(&r.body)?)),
-            None => Ok(None),
-        }
+        rows.first().map(|r| decode(&r.body)).transpose()
     }
 
-    fn call(&self, call: SkuCall) -> Result<Answer> {
+    /// Answers one call. A keyed call is judged against the key's record first: a replay gives
+    /// the recorded reply again, a reused key is refused, and a fresh reply is recorded in the
+    /// same synchronous turn as the change it answers.
+    fn call(&self, call: SkuCall) -> Result<SkuReplyKeyed> {
         let t = now();
-        self.learn_sku(&call.sku)?;
-        if let SkuAction::Journal { after, limit } = call.action {
-            return self.journal(&call, after, limit);
-        }
-        let idem = match &call.idempotency {
-            Some((key, fingerprint)) => {
-                self.with_ledger(|_| ())?; // ensure the schema exists
-                let existing = self.recorded(key)?;
-                match judge(existing.as_ref(), fingerprint) {
-                    Verdict::Replay(r) => return Ok(Answer { status: r.status, body: decode(&r.body)? }),
-                    Verdict::Reused => {
-                        return Ok(Answer::problem(&Problem::new(
-                            Kind::IdempotencyKeyReused,
-                            "this Idempotency-Key was used with a different request",
-                        )))
-                    }
-                    Verdict::Fresh => Some((key.clone(), fingerprint.clone())),
-                }
+        let SkuCall { sku, action, idempotency } = call;
+        self.learn_sku(&sku)?;
+        if let Some((key, fingerprint)) = &idempotency {
+            self.with_ledger(|_| ())?; // ensure the schema exists
+            match judge(self.recorded(key)?.as_ref(), fingerprint) {
+                Verdict::Replay(reply) => return Ok(Keyed::Replayed(reply.clone())),
+                Verdict::Reused => return Ok(Keyed::KeyReused),
+                Verdict::Fresh | Verdict::Resume { .. } => {}
             }
-            None => None,
+        }
+        let reply = match action {
+            SkuAction::Get => self.with_ledger(|l| state(l, &sku, t))?,
+            SkuAction::Availability => self.with_ledger(|l| availability(l, &sku, t))?,
+            SkuAction::Apply { commands } => self.with_ledger(|l| apply(l, &sku, commands, t))?,
+            SkuAction::Journal { after, limit } => self.journal(&sku, after, limit)?,
         };
-        let sku = call.sku.clone();
-        let answer = self.with_ledger(|l| handle(l, &sku, call.action, t))?;
-        if let Some((key, fingerprint)) = idem {
+        if let Some((key, fingerprint)) = idempotency {
             // Refusals are recorded too, so a retry sees the same answer (docs/api.md).
-            let rec = Recorded { fingerprint, status: answer.status, body: answer.body.to_string(), at: t };
+            let rec = Recorded { fingerprint, at: t, reply: Some(reply.clone()) };
             self.sql().exec(
                 "INSERT OR REPLACE INTO idempotency (key, at, body) VALUES (?, ?, ?)",
                 vec![key.into(), t.0.into(), encode(&rec)?.into()],
             )?;
         }
-        Ok(answer)
+        Ok(Keyed::Answered(reply))
     }
 
-    fn journal(&self, call: &SkuCall, after: u64, limit: usize) -> Result<Answer> {
+    fn journal(&self, sku: &Sku, after: u64, limit: usize) -> Result<SkuResult> {
         self.with_ledger(|_| ())?;
         let rows = self
             .sql()
@@ -269,12 +263,8 @@ impl SkuLedger {
                 vec![(after as i64).into(), (limit as i64 + 1).into()],
             )?
             .to_array::<BodyRow>()?;
-        let mut entries = Vec::with_capacity(rows.len());
-        for r in rows.iter().take(limit) {
-            entries.push(EntryView::from(&decode::<Entry>(&r.body)?));
-        }
-        let next = (rows.len() > limit).then(|| entries.last().map(|e| e.seq)).flatten();
-        Ok(Answer::ok(JournalPage { sku: call.sku.to_string(), entries, next }))
+        let entries = rows.iter().map(|r| decode::<Entry>(&r.body)).collect::<Result<Vec<_>>>()?;
+        Ok(journal_page(sku, &entries, limit))
     }
 
     /// Remembers this object's SKU (in memory and in `meta`), for outbox events and alarms.
@@ -349,15 +339,14 @@ impl DurableObject for SkuLedger {
         SkuLedger { state, env, sku: RefCell::new(None), ledger: RefCell::new(None), alarm_at: RefCell::new(None) }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let call: SkuCall = match super::rpc::read(&mut req).await {
-            Ok(c) => c,
-            Err(answer) => return answer,
-        };
-        let answer = self.call(call)?;
-        self.schedule().await?;
-        self.flush_or_retry().await?;
-        http::answer(&answer)
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        rpc::serve(req, CLASS, |call: SkuCall| async move {
+            let reply = self.call(call)?;
+            self.schedule().await?;
+            self.flush_or_retry().await?;
+            Ok(reply)
+        })
+        .await
     }
 
     async fn alarm(&self) -> Result<Response> {

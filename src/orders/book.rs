@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::requests::Line;
+use super::line::Line;
 use crate::stock::{Command, Location, OrderKey, SaleLine, Sku, Token};
 
 /// One sold line, as the book records it.
@@ -38,8 +38,10 @@ pub struct Book {
     pub pending: Option<Plan>,
 }
 
-/// Why the book refused a request.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why the book refused a request. Travels to the Worker as is (serde);
+/// `api::problem::from_book` maps it to HTTP.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BookError {
     #[error("the order was cancelled")]
     Cancelled,
@@ -47,6 +49,29 @@ pub enum BookError {
     NotFound,
     #[error("{sku} at {location}: {requested} to ship, {open} open on the order")]
     OverFulfilment { sku: String, location: String, requested: i64, open: i64 },
+    #[error("{sku}: {requested} to ship from {location}, {on_hand} on hand")]
+    NotOnHand { sku: Sku, location: Location, requested: i64, on_hand: i64 },
+}
+
+/// Checks a fulfilment plan against the units each ledger has on hand (`on_hand(sku,
+/// location)`, read just before), so that a shipment the ledgers would refuse in part ships
+/// nothing at all.
+pub fn check_on_hand(plan: &Plan, on_hand: impl Fn(&Sku, &Location) -> i64) -> Result<(), BookError> {
+    for (sku, commands) in plan {
+        for c in commands {
+            let Command::Fulfil { location, qty, .. } = c else { continue };
+            let have = on_hand(sku, location);
+            if have < *qty {
+                return Err(BookError::NotOnHand {
+                    sku: sku.clone(),
+                    location: location.clone(),
+                    requested: *qty,
+                    on_hand: have,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn shipped_key(sku: &Sku, location: &Location) -> String {
@@ -237,5 +262,24 @@ mod tests {
         let plan = b.fulfil(&[line("A", 2, None), line("B", 1, None)]).expect("fits");
         assert_eq!(plan.len(), 2);
         assert_eq!(b.open(&Sku::parse("A").expect("s"), &Location::main()), 0);
+    }
+
+    #[test]
+    fn a_fulfilment_beyond_what_is_on_hand_names_the_line() {
+        let mut b = book();
+        b.sell(&[line("A", 2, None), line("B", 3, None)]);
+        let plan = b.fulfil(&[line("A", 2, None), line("B", 3, None)]).expect("fits the order");
+        let a = Sku::parse("A").expect("s");
+        assert_eq!(check_on_hand(&plan, |_, _| 3), Ok(()));
+        let err = check_on_hand(&plan, |s, _| if *s == a { 5 } else { 1 }).expect_err("B short");
+        assert_eq!(
+            err,
+            BookError::NotOnHand {
+                sku: Sku::parse("B").expect("s"),
+                location: Location::main(),
+                requested: 3,
+                on_hand: 1
+            }
+        );
     }
 }

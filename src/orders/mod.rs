@@ -2,5 +2,7 @@
 //! turns sales, cancellations and fulfilments into idempotent SKU ledger commands.
 
 pub mod book;
+pub mod line;
 
-pub use book::{Book, BookError, BookLine, Plan};
+pub use book::{check_on_hand, Book, BookError, BookLine, Plan};
+pub use line::Line;

@@ -54,7 +54,7 @@ pub enum Command {
 }
 
 /// What an accepted command did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// The ledger changed. The version moves with every change to quantities, deadlines or
@@ -68,9 +68,9 @@ pub enum Effect {
     HoldAlready(HoldStatus),
 }
 
-/// The answer to an accepted command.
+/// The answer to an accepted command: what it did and the version the SKU is at after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Accepted {
     pub effect: Effect,
     pub version: u64,
 }

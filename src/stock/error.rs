@@ -1,9 +1,14 @@
 //! Why the ledger refused a command. A refused command changes nothing.
 
+use serde::{Deserialize, Serialize};
+
 use super::hold::HoldStatus;
 use super::ids::Location;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Travels as is between a SKU ledger object and its callers (serde), so a refusal keeps its
+/// type until `api::problem::from_ledger` maps it to HTTP.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LedgerError {
     #[error("{requested} requested at {location}, {available} available")]
     InsufficientStock { location: Location, requested: i64, available: i64 },
@@ -26,5 +31,5 @@ pub enum LedgerError {
     #[error("{requested} to ship from {location}, {on_hand} on hand")]
     NotOnHand { location: Location, requested: i64, on_hand: i64 },
     #[error("{field} out of range: {value}")]
-    OutOfRange { field: &'static str, value: i64 },
+    OutOfRange { field: String, value: i64 },
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::command::{Command, Effect, Outcome, SaleLine};
+use super::command::{Accepted, Command, Effect, SaleLine};
 use super::error::LedgerError;
 use super::hold::{Hold, HoldStatus};
 use super::ids::{HoldId, Location, OrderKey, Token};
@@ -192,7 +192,7 @@ impl Ledger {
 
     /// Applies `cmd` at `now`, after expiring the holds that are due. A refused command changes
     /// nothing (the expiry before it stands).
-    pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Outcome, LedgerError> {
+    pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Accepted, LedgerError> {
         self.expire_due(now);
         let effect = match cmd {
             Command::Set { location, on_hand, expected_version, cause } => {
@@ -216,7 +216,7 @@ impl Ledger {
         if let Err(v) = super::invariants::check(self) {
             panic!("ledger invariant violated: {v}");
         }
-        Ok(Outcome { effect, version: self.version })
+        Ok(Accepted { effect, version: self.version })
     }
 
     // --- transitions -------------------------------------------------------------------------
@@ -251,7 +251,7 @@ impl Ledger {
         now: Millis,
     ) -> Result<Effect, LedgerError> {
         if !(0..=MAX_ON_HAND).contains(&on_hand) {
-            return Err(LedgerError::OutOfRange { field: "on_hand", value: on_hand });
+            return Err(LedgerError::OutOfRange { field: "on_hand".into(), value: on_hand });
         }
         if let Some(expected) = expected {
             if expected != self.version {
@@ -274,7 +274,7 @@ impl Ledger {
             return Err(LedgerError::NegativeOnHand { location, would_be });
         }
         if would_be > MAX_ON_HAND {
-            return Err(LedgerError::OutOfRange { field: "on_hand", value: would_be });
+            return Err(LedgerError::OutOfRange { field: "on_hand".into(), value: would_be });
         }
         let op = if cause.import_id.is_some() { Op::Import } else { Op::Adjust };
         let d = Deltas { on_hand: delta, ..Deltas::default() };
@@ -284,7 +284,7 @@ impl Ledger {
 
     fn policy(&mut self, limit: i64, now: Millis) -> Result<Effect, LedgerError> {
         if !(0..=MAX_BACKORDER_LIMIT).contains(&limit) {
-            return Err(LedgerError::OutOfRange { field: "backorder_limit", value: limit });
+            return Err(LedgerError::OutOfRange { field: "backorder_limit".into(), value: limit });
         }
         if limit == self.backorder_limit {
             return Ok(Effect::Duplicate);
@@ -307,12 +307,12 @@ impl Ledger {
         let mut merged: BTreeMap<Location, i64> = BTreeMap::new();
         for (location, qty) in lines {
             if !(1..=MAX_LINE_QTY).contains(&qty) {
-                return Err(LedgerError::OutOfRange { field: "qty", value: qty });
+                return Err(LedgerError::OutOfRange { field: "qty".into(), value: qty });
             }
             *merged.entry(location).or_default() += qty;
         }
         if merged.is_empty() {
-            return Err(LedgerError::OutOfRange { field: "lines", value: 0 });
+            return Err(LedgerError::OutOfRange { field: "lines".into(), value: 0 });
         }
         if let Some(existing) = self.holds.get(&id) {
             if existing.lines != merged {
@@ -505,7 +505,7 @@ impl Ledger {
     fn sale(&mut self, key: OrderKey, lines: Vec<SaleLine>, now: Millis) -> Result<Effect, LedgerError> {
         for l in &lines {
             if !(1..=MAX_LINE_QTY).contains(&l.qty) {
-                return Err(LedgerError::OutOfRange { field: "qty", value: l.qty });
+                return Err(LedgerError::OutOfRange { field: "qty".into(), value: l.qty });
             }
         }
         let existing = self.orders.get(&key);
@@ -586,7 +586,7 @@ impl Ledger {
         now: Millis,
     ) -> Result<Effect, LedgerError> {
         if !(1..=MAX_LINE_QTY).contains(&qty) {
-            return Err(LedgerError::OutOfRange { field: "qty", value: qty });
+            return Err(LedgerError::OutOfRange { field: "qty".into(), value: qty });
         }
         let order = self.orders.get(&key).ok_or(LedgerError::OrderNotFound)?;
         if order.shipments.contains(&shipment) {

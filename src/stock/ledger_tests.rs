@@ -18,7 +18,7 @@ fn stocked(n: i64) -> Ledger {
     .expect("set");
     l
 }
-fn reserve(l: &mut Ledger, id: &str, qty: i64, expires: i64, now: i64) -> Result<Outcome, LedgerError> {
+fn reserve(l: &mut Ledger, id: &str, qty: i64, expires: i64, now: i64) -> Result<Accepted, LedgerError> {
     l.apply(
         Command::Reserve {
             hold: tok(id),
@@ -46,7 +46,7 @@ fn same_hold_id_is_idempotent_and_conflicting_lines_are_refused() {
     let mut l = stocked(5);
     let v = reserve(&mut l, "r1", 2, 1_000, 1).expect("first").version;
     let again = reserve(&mut l, "r1", 2, 1_000, 2).expect("replay");
-    assert_eq!(again, Outcome { effect: Effect::Duplicate, version: v });
+    assert_eq!(again, Accepted { effect: Effect::Duplicate, version: v });
     assert_eq!(reserve(&mut l, "r1", 3, 1_000, 3), Err(LedgerError::HoldConflict));
     assert_eq!(l.totals().reserved, 2);
 }

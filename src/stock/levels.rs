@@ -50,7 +50,7 @@ impl Deltas {
 }
 
 /// The SKU-wide totals and what they mean for selling.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub on_hand: i64,
     pub reserved: i64,

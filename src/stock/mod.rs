@@ -13,7 +13,7 @@ pub mod limits;
 pub mod order;
 
 pub use alert::{oversold_alert, OversoldAlert};
-pub use command::{Command, Effect, Outcome, SaleLine};
+pub use command::{Accepted, Command, Effect, SaleLine};
 pub use error::LedgerError;
 pub use hold::{Hold, HoldStatus};
 pub use ids::{HoldId, IdError, Location, OrderKey, Sku, Token};

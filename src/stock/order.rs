@@ -10,7 +10,7 @@ use super::ids::{Location, Token};
 pub fn hold_line_id(hold: &Token, location: &Location) -> Result<Token, crate::stock::LedgerError> {
     let id = format!("{HOLD_LINE_PREFIX}{hold}@{location}");
     Token::parse(&id)
-        .map_err(|_| crate::stock::LedgerError::OutOfRange { field: "hold", value: hold.as_str().len() as i64 })
+        .map_err(|_| crate::stock::LedgerError::OutOfRange { field: "hold".into(), value: hold.as_str().len() as i64 })
 }
 
 /// The prefix reserved for line ids made from holds.

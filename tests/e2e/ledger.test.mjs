@@ -283,6 +283,7 @@ describe('stock ledger', () => {
         reference: 'cart-42',
       });
       const b = assertOk(r, 201, 'create');
+      assert.equal(r.headers.get('idempotent-replayed'), null, 'a first answer is not flagged');
       assert.equal(b.id, id);
       assert.equal(b.status, 'held');
       assert.deepEqual(b.lines, [{ sku, qty: 3, location: 'main' }]);
@@ -290,7 +291,6 @@ describe('stock ledger', () => {
       assert.equal(b.reference, 'cart-42');
       const exp = Date.parse(b.expires_at);
       assert.ok(Math.abs(exp - (t0 + 120_000)) < 5_000, `expires_at ≈ now + 120 s: ${b.expires_at}`);
-      assert.equal(b.replayed, undefined);
 
       const g = assertOk(await getRes(id), 200, 'GET');
       assert.equal(g.id, id);
@@ -312,14 +312,18 @@ describe('stock ledger', () => {
       assert.match(anon.id, /^res_/);
     });
 
-    test('repeating a create: same id and body → 201 replayed, held once; same id, other lines → 409 reservation-conflict', async () => {
+    test('repeating a create: same id and body → the first 201 byte for byte, flagged, held once; same id, other lines → 409 reservation-conflict', async () => {
       const sku = await stocked('REP', 10);
       const id = unique('res');
       const body = { id, lines: [{ sku, qty: 2 }] };
-      const first = assertOk(await reserve(body), 201, 'first');
-      const again = assertOk(await reserve(body), 201, 'repeat');
+      const r1 = await reserve(body);
+      const first = assertOk(r1, 201, 'first');
+      const r2 = await reserve(body);
+      const again = assertOk(r2, 201, 'repeat');
+      assert.equal(r2.text, r1.text, 'the replay is the first body, byte for byte');
+      assert.equal(r2.headers.get('idempotent-replayed'), 'true');
       assert.equal(again.id, id);
-      assert.equal(again.replayed, true);
+      assert.equal(again.replayed, undefined, 'no member marks the replay');
       assert.equal(again.status, 'held');
       assert.equal(again.expires_at, first.expires_at);
       assert.equal((await levels(sku)).reserved, 2, 'held once');
@@ -332,10 +336,13 @@ describe('stock ledger', () => {
     test('Idempotency-Key without id: one reservation per key; same key, other body → 422 idempotency-key-reused', async () => {
       const sku = await stocked('KEY', 10);
       const key = unique('key');
-      const first = assertOk(await reserve({ lines: [{ sku, qty: 2 }] }, { 'idempotency-key': key }), 201, 'first');
-      const again = assertOk(await reserve({ lines: [{ sku, qty: 2 }] }, { 'idempotency-key': key }), 201, 'repeat');
+      const r1 = await reserve({ lines: [{ sku, qty: 2 }] }, { 'idempotency-key': key });
+      const first = assertOk(r1, 201, 'first');
+      const r2 = await reserve({ lines: [{ sku, qty: 2 }] }, { 'idempotency-key': key });
+      const again = assertOk(r2, 201, 'repeat');
       assert.equal(again.id, first.id);
-      assert.equal(again.replayed, true);
+      assert.equal(r2.text, r1.text);
+      assert.equal(r2.headers.get('idempotent-replayed'), 'true');
       assert.equal((await levels(sku)).reserved, 2);
       const other = await reserve({ lines: [{ sku, qty: 5 }] }, { 'idempotency-key': key });
       assertProblem(other, 422, 'idempotency-key-reused', 'same key, other body');
@@ -545,12 +552,118 @@ describe('stock ledger', () => {
       const ids = new Set(answers.map((r) => r.body?.id));
       assert.deepEqual([...statuses], [201], answers.find((r) => r.status !== 201)?.text);
       assert.equal(ids.size, 1, `one id: ${[...ids]}`);
-      assert.equal(answers.filter((r) => r.body.replayed !== true).length, 1, 'exactly one first answer');
+      assert.equal(answers.filter((r) => r.headers.get('idempotent-replayed') !== 'true').length, 1, 'exactly one first answer');
+      assert.equal(new Set(answers.map((r) => r.text)).size, 1, 'every answer is the first, byte for byte');
       const s = await levels(sku);
       assert.equal(s.reserved, 4, 'held once');
       assert.equal(s.version, 2);
       const reserves = (await readJournal(a, sku)).filter((e) => e.op === 'reserve');
       assert.equal(reserves.length, 1);
+    });
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // docs/api.md: a repeat of a keyed request applies nothing again and is answered with the first
+  // answer, byte for byte, flagged by `Idempotent-Replayed: true`.
+  describe('Idempotency-Key repeats on every keyed route', () => {
+    const keyed = (key) => ({ 'idempotency-key': key });
+    const storefront = (method, p, body, key) => a.storefront(method, p, body, keyed(key));
+    const admin = (method, p, body, key) => a.admin(method, p, body, keyed(key));
+
+    /** Sends the same keyed request twice; the second is the first answer again, flagged. */
+    async function twice(send, status, what) {
+      const first = await send();
+      assert.equal(first.status, status, `${what}: ${first.text}`);
+      assert.equal(first.headers.get('idempotent-replayed'), null, `${what}: a first answer is not flagged`);
+      await sleep(20); // so that anything computed from the clock would differ
+      const again = await send();
+      assert.equal(again.status, status, `${what} repeated: ${again.text}`);
+      assert.equal(again.text, first.text, `${what}: the replay is the first body, byte for byte`);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true', `${what}: the replay is flagged`);
+      return first.body;
+    }
+
+    const ops = async (sku, op) => (await readJournal(a, sku)).filter((e) => e.op === op).length;
+
+    test('extend: a repeat neither moves expires_at nor journals another extend', async () => {
+      const sku = await stocked('XKEY', 5);
+      const id = assertOk(await reserve({ lines: [{ sku, qty: 1 }], ttl_seconds: 60 }), 201, 'hold').id;
+      const key = unique('key');
+      const extend = () => storefront('POST', `/v1/reservations/${enc(id)}/extend`, { ttl_seconds: 600 }, key);
+      const first = await twice(extend, 200, 'extend');
+      assert.equal(assertOk(await getRes(id), 200, 'GET').expires_at, first.expires_at, 'expires_at as first extended');
+      assert.equal(await ops(sku, 'extend'), 1, 'one extend journaled');
+      // Another key extends again (a new request).
+      const other = assertOk(await storefront('POST', `/v1/reservations/${enc(id)}/extend`, { ttl_seconds: 600 }, unique('key')), 200, 'other key');
+      assert.ok(Date.parse(other.expires_at) > Date.parse(first.expires_at), 'a new key is a new extension');
+      assert.equal(await ops(sku, 'extend'), 2);
+    });
+
+    test('commit and release: a repeat gives the first answer, even after the reservation changed', async () => {
+      const sku = await stocked('CKEY', 5);
+      const held = assertOk(await reserve({ lines: [{ sku, qty: 2 }] }), 201, 'hold').id;
+      const commitKey = unique('key');
+      const orderId = unique('ord');
+      const commit = () => storefront('POST', `/v1/reservations/${enc(held)}/commit`, { order_id: orderId }, commitKey);
+      const c = await twice(commit, 200, 'commit');
+      assert.equal(c.status, 'committed');
+      assert.equal(await ops(sku, 'commit'), 1);
+
+      const other = assertOk(await reserve({ lines: [{ sku, qty: 1 }] }), 201, 'hold 2').id;
+      const releaseKey = unique('key');
+      const release = () => storefront('POST', `/v1/reservations/${enc(other)}/release`, {}, releaseKey);
+      const r = await twice(release, 200, 'release');
+      assert.equal(r.status, 'released');
+      assert.equal(await ops(sku, 'release'), 1);
+      // A refusal is the first answer too: releasing the committed cart is 409, then replayed.
+      const refusedKey = unique('key');
+      await twice(() => storefront('POST', `/v1/reservations/${enc(held)}/release`, {}, refusedKey), 409, 'refused release');
+    });
+
+    test('stock set and adjust: a repeat applies nothing (same version, one journal entry each)', async () => {
+      const sku = unique('SKEY');
+      const setKey = unique('key');
+      const set = await twice(() => admin('PUT', `/v1/skus/${enc(sku)}/stock`, { on_hand: 7 }, setKey), 200, 'set');
+      const adjKey = unique('key');
+      const adj = await twice(
+        () => admin('POST', `/v1/skus/${enc(sku)}/adjustments`, { delta: 3, reason: 'received' }, adjKey),
+        200,
+        'adjust',
+      );
+      assert.equal(adj.version, set.version + 1);
+      const s = await levels(sku);
+      assert.equal(s.on_hand, 10, 'each applied once');
+      assert.equal(await ops(sku, 'adjust'), 1);
+    });
+
+    test('sales, cancellations and fulfilments: a repeat applies nothing', async () => {
+      const sku = await stocked('OKEY', 10);
+      const orderId = unique('ord');
+      const saleKey = unique('key');
+      const sold = await twice(
+        () => admin('POST', '/v1/sales', { channel: 'shopify', order_id: orderId, lines: [{ sku, qty: 3 }] }, saleKey),
+        200,
+        'sale',
+      );
+      assert.equal(sold.skus[0].effect, 'applied', 'the replay says applied, as the first answer did');
+      const shipKey = unique('key');
+      await twice(
+        () => admin('POST', '/v1/fulfilments', { channel: 'shopify', order_id: orderId, lines: [{ sku, qty: 1 }] }, shipKey),
+        200,
+        'fulfilment',
+      );
+      const cancelKey = unique('key');
+      await twice(() => admin('POST', `/v1/sales/shopify/${enc(orderId)}/cancel`, {}, cancelKey), 200, 'cancel');
+      const s = await levels(sku);
+      assert.equal(s.on_hand, 9, 'shipped once');
+      assert.equal(s.committed, 0);
+      for (const op of ['sale', 'fulfil', 'cancel']) assert.equal(await ops(sku, op), 1, `one ${op}`);
+    });
+
+    test('catalogue PUTs: a replay is flagged and byte-identical', async () => {
+      const sku = unique('PKEY');
+      const key = unique('key');
+      await twice(() => admin('PUT', `/v1/products/${enc(sku)}`, { title: 'once' }, key), 201, 'product');
     });
   });
 

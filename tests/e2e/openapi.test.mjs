@@ -461,7 +461,7 @@ describe('reservations', () => {
     expectStatus(await send('PUT', `/v1/skus/${enc(C)}/stock`, { token: ADMIN, body: { on_hand: 10 } }), 200);
   });
 
-  test('create 201, replay 201 replayed, same id other lines 409, merged lines', async () => {
+  test('create 201, replay the same 201 flagged Idempotent-Replayed, same id other lines 409, merged lines', async () => {
     const id = `${RUN}-cart-1`;
     const body = { id, lines: [{ sku: B, qty: 1 }, { sku: C, qty: 2, location: 'main' }, { sku: B, qty: 1 }], ttl_seconds: 600, channel: 'web', reference: 'checkout 1' };
     const r = await send('POST', '/v1/reservations', { token: STOREFRONT, body });
@@ -471,7 +471,8 @@ describe('reservations', () => {
     assert.deepEqual(r.json.lines.find((l) => l.sku === B), { sku: B, qty: 2, location: 'main' });
     const replay = await send('POST', '/v1/reservations', { token: STOREFRONT, body });
     expectStatus(replay, 201);
-    assert.equal(replay.json.replayed, true);
+    assert.equal(replay.text, r.text, 'the first answer, byte for byte');
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     expectProblem(await send('POST', '/v1/reservations', { token: STOREFRONT, body: { id, lines: [{ sku: B, qty: 3 }] } }), 409, 'reservation-conflict');
     const got = await call('GET', `/v1/reservations/${enc(id)}`, { token: STOREFRONT });
     expectStatus(got, 200);
