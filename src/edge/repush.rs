@@ -9,43 +9,39 @@
 //! level recorded), and every other listing of the SKU, already at that version, ignores it.
 
 use serde_json::Value;
-use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, Result};
+use worker::{D1Database, Env};
 
 use crate::api::sku_call::{SkuAction, SkuCall};
+use crate::fault::{Fault, ObjectError};
 use crate::stock::{Op, Sku, Token};
 use crate::sync::StockChanged;
 use crate::time::Millis;
 
-use super::sku_client;
+use super::{sku_client, store};
 
 /// The queue the sync consumer reads.
 const QUEUE: &str = "STOCK_CHANGES";
 
 /// What a listing of `sku` shows now, as a (re-)announcement: a bundle's state from its
 /// components (`bundle_listings`: a bundle has no ledger of its own), any other SKU's from its
-/// ledger ([`ledger_state`]). `Ok(None)`: nothing to push yet.
-pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
+/// ledger ([`ledger_state`]). `None`: nothing to push yet.
+pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<Option<StockChanged>, Fault> {
     match super::bundle_listings::current(env, sku, at).await? {
-        Ok(None) => ledger_state(env, sku, at).await,
+        None => ledger_state(env, sku, at).await,
         bundle => Ok(bundle),
     }
 }
 
 /// The SKU's ledger state as a (re-)announcement: cause `set`, no alert (the change that
-/// oversold, if any, raised it). `Ok(None)` for a SKU never stocked (version 0: nothing to
-/// push). `Err` when the ledger could not be read.
-pub async fn ledger_state(
-    env: &Env,
-    sku: &Sku,
-    at: Millis,
-) -> Result<std::result::Result<Option<StockChanged>, String>> {
+/// oversold, if any, raised it). `None` for a SKU never stocked (version 0: nothing to push).
+pub async fn ledger_state(env: &Env, sku: &Sku, at: Millis) -> Result<Option<StockChanged>, Fault> {
     let call = SkuCall { sku: sku.clone(), action: SkuAction::Get, idempotency: None };
+    let fault = |detail: String| ObjectError::OutOfContract { class: "SKU", detail };
     match sku_client::call(env, &call).await {
         Ok(a) if a.status == 200 => {
             let n = |k: &str| a.body.get(k).and_then(Value::as_i64).unwrap_or(0);
             let version = a.body.get("version").and_then(Value::as_u64).unwrap_or(0);
-            Ok(Ok((version > 0).then(|| StockChanged {
+            Ok((version > 0).then(|| StockChanged {
                 sku: sku.clone(),
                 version,
                 available: n("available"),
@@ -54,11 +50,11 @@ pub async fn ledger_state(
                 at,
                 oversold: n("oversold"),
                 alert: None,
-            })))
+            }))
         }
-        Ok(a) if a.status == 404 => Ok(Ok(None)),
-        Ok(a) => Ok(Err(format!("ledger {sku} answered {}", a.status))),
-        Err(e) => Ok(Err(format!("ledger {sku}: {e}"))),
+        Ok(a) if a.status == 404 => Ok(None),
+        Ok(a) => Err(fault(format!("ledger {sku} answered {}", a.status)).into()),
+        Err(e) => Err(ObjectError::Unreachable { class: "SKU", detail: format!("ledger {sku}: {e}") }.into()),
     }
 }
 
@@ -71,23 +67,8 @@ pub async fn to_listing(
     state: &StockChanged,
     seen: Option<i64>,
     t: Millis,
-) -> Result<std::result::Result<(), String>> {
-    db.prepare(
-        "UPDATE listing_sync SET last_version = ?1, last_quantity = COALESCE(?2, last_quantity), updated_at = ?3 \
-         WHERE channel = ?4 AND sku = ?5 AND last_version >= ?6",
-    )
-    .bind(&[
-        ((state.version.saturating_sub(1)) as f64).into(),
-        seen.map_or(JsValue::NULL, |q| (q as f64).into()),
-        (t.0 as f64).into(),
-        channel.as_str().into(),
-        state.sku.as_str().into(),
-        (state.version as f64).into(),
-    ])?
-    .run()
-    .await?;
-    if let Err(e) = env.queue(QUEUE)?.send(state).await {
-        return Ok(Err(format!("sync queue: {e}")));
-    }
-    Ok(Ok(()))
+) -> Result<(), Fault> {
+    store::sync_admin::rewind(db, channel, state, seen, t).await?;
+    env.queue(QUEUE)?.send(state).await?;
+    Ok(())
 }

@@ -2,7 +2,13 @@
 //! is named once ([`CATALOG`]) and every D1 failure is classified once ([`fail`]) into a typed
 //! [`StoreError`], so callers never read error text.
 
-#![allow(dead_code)] // Until every D1 query of the shell has moved here (issue 10).
+pub mod alerts;
+pub mod catalog;
+pub mod channels;
+pub mod imports;
+pub mod inbound_admin;
+pub mod listings;
+pub mod sync_admin;
 
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
@@ -29,6 +35,11 @@ pub fn fail(e: worker::Error) -> StoreError {
         other => other.to_string(),
     };
     StoreError::classify(&text)
+}
+
+/// A stored row that does not decode into what the code expects.
+pub fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
 }
 
 /// The catalogue database.
