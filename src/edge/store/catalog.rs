@@ -9,7 +9,8 @@ use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use super::{
-    all, batch, changes, corrupt, first, int, opt_int, opt_text, placeholders, rows, stmt, text, StoreResult, IN_CHUNK,
+    all, batch, corrupt, delete_with, first, int, opt_int, opt_text, placeholders, rows, stmt, text, StoreResult,
+    IN_CHUNK,
 };
 use crate::catalog::model::{LocationRecord, Product, Stamps};
 use crate::catalog::{Bundle, Component};
@@ -209,15 +210,12 @@ pub fn product_writes(db: &D1Database, product: &Product, st: Stamps) -> StoreRe
 
 /// Deletes the product `sku` and its components; `false` when there was no such product.
 pub async fn delete_product(db: &D1Database, sku: &Sku) -> StoreResult<bool> {
-    let res = batch(
+    delete_with(
         db,
-        vec![
-            stmt(db, "DELETE FROM bundle_components WHERE bundle_sku = ?1", &[text(sku.as_str())])?,
-            stmt(db, "DELETE FROM products WHERE sku = ?1", &[text(sku.as_str())])?,
-        ],
+        stmt(db, "DELETE FROM bundle_components WHERE bundle_sku = ?1", &[text(sku.as_str())])?,
+        stmt(db, "DELETE FROM products WHERE sku = ?1", &[text(sku.as_str())])?,
     )
-    .await?;
-    Ok(changes(&res[1])? > 0)
+    .await
 }
 
 /// The bundles among `skus`, with their components.

@@ -4,10 +4,10 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use worker::{D1Database, D1PreparedStatement};
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use super::catalog::stamps;
-use super::{all, batch, changes, corrupt, first, int, opt_text, rows, stmt, text, StoreResult};
+use super::{all, batch, corrupt, delete_with, first, int, opt_text, rows, stmt, text, StoreResult};
 use crate::catalog::model::{Channel, ChannelKind, Stamps};
 use crate::stock::Token;
 
@@ -82,18 +82,22 @@ pub async fn page(db: &D1Database, after: &str, limit: usize) -> StoreResult<Vec
     .await
 }
 
-/// The statement reading `channel`'s kind (`KindRow`), for batches that need it first.
-pub fn kind_read(db: &D1Database, channel: &Token) -> StoreResult<D1PreparedStatement> {
-    stmt(db, "SELECT kind FROM channels WHERE channel = ?1", &[text(channel.as_str())])
-}
-
-/// The kind of a batch's [`kind_read`] result; `None` when there is no such channel.
-pub fn kind_of(r: &worker::D1Result) -> StoreResult<Option<ChannelKind>> {
+/// `channel`'s kind (`None`: no such channel) and the result of `then`, run in one batch after
+/// the kind is read (a listing's shape depends on its channel's kind).
+pub async fn with_kind(
+    db: &D1Database,
+    channel: &Token,
+    then: D1PreparedStatement,
+) -> StoreResult<(Option<ChannelKind>, D1Result)> {
     #[derive(Deserialize)]
     struct KindRow {
         kind: String,
     }
-    rows::<KindRow>(r)?.into_iter().next().map(|k| kind(&k.kind)).transpose()
+    let read = stmt(db, "SELECT kind FROM channels WHERE channel = ?1", &[text(channel.as_str())])?;
+    let mut res = batch(db, vec![read, then]).await?;
+    let kind = rows::<KindRow>(&res[0])?.into_iter().next().map(|k| kind(&k.kind)).transpose()?;
+    let result = res.pop().ok_or_else(|| corrupt("a batch of two answered one result"))?;
+    Ok((kind, result))
 }
 
 /// The connection `channel` and how many listings it has.
@@ -139,13 +143,10 @@ pub fn write(db: &D1Database, channel: &Channel, st: Stamps) -> StoreResult<D1Pr
 
 /// Deletes the connection and its listings; `false` when there was no such channel.
 pub async fn delete(db: &D1Database, channel: &Token) -> StoreResult<bool> {
-    let res = batch(
+    delete_with(
         db,
-        vec![
-            stmt(db, "DELETE FROM listings WHERE channel = ?1", &[text(channel.as_str())])?,
-            stmt(db, "DELETE FROM channels WHERE channel = ?1", &[text(channel.as_str())])?,
-        ],
+        stmt(db, "DELETE FROM listings WHERE channel = ?1", &[text(channel.as_str())])?,
+        stmt(db, "DELETE FROM channels WHERE channel = ?1", &[text(channel.as_str())])?,
     )
-    .await?;
-    Ok(changes(&res[1])? > 0)
+    .await
 }

@@ -206,36 +206,26 @@ pub async fn begin_chunk(db: &D1Database, job: &str, n: i64, now: Millis) -> Sto
     Ok(())
 }
 
-/// The summaries of the job's finished chunks.
-pub async fn summaries(db: &D1Database, job: &str) -> StoreResult<Vec<Summary>> {
+/// A JSON column (`summary` or `report`) of the job's finished chunks.
+async fn finished(db: &D1Database, job: &str, column: &str) -> StoreResult<Vec<String>> {
     #[derive(Deserialize)]
     struct Row {
-        summary: String,
+        value: String,
     }
-    let rows = all::<Row>(stmt(
-        db,
-        "SELECT summary FROM import_job_chunks WHERE job_id = ?1 AND summary IS NOT NULL",
-        &[text(job)],
-    )?)
-    .await?;
-    rows.iter().map(|r| decode(&r.summary)).collect()
+    let sql = format!("SELECT {column} AS value FROM import_job_chunks WHERE job_id = ?1 AND {column} IS NOT NULL");
+    Ok(all::<Row>(stmt(db, &sql, &[text(job)])?).await?.into_iter().map(|r| r.value).collect())
+}
+
+/// The summaries of the job's finished chunks.
+pub async fn summaries(db: &D1Database, job: &str) -> StoreResult<Vec<Summary>> {
+    finished(db, job, "summary").await?.iter().map(|s| decode(s)).collect()
 }
 
 /// The report rows of the job's finished chunks with line numbers above `after`, unordered.
 pub async fn report_rows(db: &D1Database, job: &str, after: u64) -> StoreResult<Vec<RowReport>> {
-    #[derive(Deserialize)]
-    struct Row {
-        report: String,
-    }
-    let rows = all::<Row>(stmt(
-        db,
-        "SELECT report FROM import_job_chunks WHERE job_id = ?1 AND report IS NOT NULL",
-        &[text(job)],
-    )?)
-    .await?;
     let mut out = Vec::new();
-    for r in &rows {
-        out.extend(decode::<Vec<RowReport>>(&r.report)?.into_iter().filter(|row| row.line > after));
+    for r in finished(db, job, "report").await? {
+        out.extend(decode::<Vec<RowReport>>(&r)?.into_iter().filter(|row| row.line > after));
     }
     Ok(out)
 }

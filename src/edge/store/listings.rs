@@ -10,8 +10,8 @@ use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::catalog::stamps;
-use super::channels::{kind_of, kind_read};
-use super::{all, batch, changes, corrupt, first, int, opt_int, placeholders, rows, stmt, text, StoreResult, IN_CHUNK};
+use super::channels::with_kind;
+use super::{all, changes, corrupt, first, int, opt_int, placeholders, rows, stmt, text, StoreResult, IN_CHUNK};
 use crate::catalog::model::{ChannelKind, External, Listing, Stamps};
 use crate::catalog::{ListingRule, StoredRule};
 use crate::stock::{Sku, Token};
@@ -88,19 +88,13 @@ pub async fn get(
     channel: &Token,
     sku: &Sku,
 ) -> StoreResult<(Option<ChannelKind>, Option<ListingRow>)> {
-    let res = batch(
+    let read = stmt(
         db,
-        vec![
-            kind_read(db, channel)?,
-            stmt(
-                db,
-                &format!("{LISTING_SELECT} WHERE channel = ?1 AND sku = ?2"),
-                &[text(channel.as_str()), text(sku.as_str())],
-            )?,
-        ],
-    )
-    .await?;
-    Ok((kind_of(&res[0])?, rows::<ListingRow>(&res[1])?.into_iter().next()))
+        &format!("{LISTING_SELECT} WHERE channel = ?1 AND sku = ?2"),
+        &[text(channel.as_str()), text(sku.as_str())],
+    )?;
+    let (kind, res) = with_kind(db, channel, read).await?;
+    Ok((kind, rows::<ListingRow>(&res)?.into_iter().next()))
 }
 
 /// The channel's kind (`None`: no such channel) and up to `limit` of its listings with SKUs
@@ -111,19 +105,13 @@ pub async fn page(
     after: &str,
     limit: usize,
 ) -> StoreResult<(Option<ChannelKind>, Vec<ListingRow>)> {
-    let res = batch(
+    let read = stmt(
         db,
-        vec![
-            kind_read(db, channel)?,
-            stmt(
-                db,
-                &format!("{LISTING_SELECT} WHERE channel = ?1 AND sku > ?2 ORDER BY sku LIMIT ?3"),
-                &[text(channel.as_str()), text(after), int(limit as i64)],
-            )?,
-        ],
-    )
-    .await?;
-    Ok((kind_of(&res[0])?, rows::<ListingRow>(&res[1])?))
+        &format!("{LISTING_SELECT} WHERE channel = ?1 AND sku > ?2 ORDER BY sku LIMIT ?3"),
+        &[text(channel.as_str()), text(after), int(limit as i64)],
+    )?;
+    let (kind, res) = with_kind(db, channel, read).await?;
+    Ok((kind, rows::<ListingRow>(&res)?))
 }
 
 /// The statement that stores `listing` with `st`.
@@ -154,22 +142,15 @@ pub fn write(db: &D1Database, listing: &Listing, st: Stamps) -> StoreResult<D1Pr
 /// Deletes `channel`'s listing of `sku`: `None` when there is no such channel, else whether a
 /// listing was deleted.
 pub async fn delete(db: &D1Database, channel: &Token, sku: &Sku) -> StoreResult<Option<bool>> {
-    let res = batch(
+    let delete = stmt(
         db,
-        vec![
-            kind_read(db, channel)?,
-            stmt(
-                db,
-                "DELETE FROM listings WHERE channel = ?1 AND sku = ?2",
-                &[text(channel.as_str()), text(sku.as_str())],
-            )?,
-        ],
-    )
-    .await?;
-    if kind_of(&res[0])?.is_none() {
-        return Ok(None);
+        "DELETE FROM listings WHERE channel = ?1 AND sku = ?2",
+        &[text(channel.as_str()), text(sku.as_str())],
+    )?;
+    match with_kind(db, channel, delete).await? {
+        (None, _) => Ok(None),
+        (Some(_), res) => Ok(Some(changes(&res)? > 0)),
     }
-    Ok(Some(changes(&res[1])? > 0))
 }
 
 /// The SKU listed on `channel` under the identity key `identity` (see

@@ -77,6 +77,17 @@ pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> StoreRes
     db.batch(stmts).await.map_err(fail)
 }
 
+/// Deletes a record's `dependants`, then the record, in one batch; `false` when there was no
+/// such record.
+pub async fn delete_with(
+    db: &D1Database,
+    dependants: D1PreparedStatement,
+    record: D1PreparedStatement,
+) -> StoreResult<bool> {
+    let res = batch(db, vec![dependants, record]).await?;
+    Ok(changes(&res[1])? > 0)
+}
+
 /// The rows of a statement's result.
 pub fn rows<T: DeserializeOwned>(r: &D1Result) -> StoreResult<Vec<T>> {
     r.results::<T>().map_err(|e| StoreError::Corrupt(e.to_string()))
