@@ -13,6 +13,7 @@ pub mod views;
 pub use problem::{FieldError, Kind, Problem};
 pub mod availability;
 pub mod cart_call;
+pub mod catalog_bodies;
 pub mod catalog_routes;
 pub mod order_call;
 pub mod routes;

@@ -1,19 +1,17 @@
-//! The catalogue's records and their validation: products (with bundle components), locations,
+//! The catalogue's records and their rules: products (with bundle components), locations,
 //! channel connections and listings (a SKU's identity on a channel, and the rule for what the
-//! channel shows). Pure: `edge::catalog` reads and writes these records in D1.
+//! channel shows). Pure and free of HTTP: `api::catalog_bodies` reads request bodies into these
+//! records (naming every faulty field), `edge::store` reads and writes them in D1.
 //!
-//! Every validator reads a whole body and names every faulty field (`components[1].qty`,
-//! `external.inventory_item_id`, `rule.percent`, …) in one `422 validation-failed`.
+//! The rules that need more than one body — bundles do not nest, a channel's kind stays while
+//! it has listings — answer [`FieldFault`]s, which `api` reports as `422 validation-failed`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::bundle::{Bundle, BundleError, Component};
-use super::rules::{ListingRule, RuleError};
-use crate::api::fields::{parse_object, Fields};
-use crate::api::problem::{FieldError, Kind, Problem};
-use crate::stock::limits::{MAX_BACKORDER_LIMIT, MAX_LINES, MAX_LINE_QTY, MAX_ON_HAND, MAX_TEXT_LEN};
-use crate::stock::{OrderKey, Sku, Token};
+use super::bundle::{Bundle, Component};
+use super::rules::ListingRule;
+use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
 /// Longest barcode (GTIN-14 is 14; Code 128 and friends are longer).
@@ -53,10 +51,18 @@ impl Stamps {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Problems (the catalogue's own problem kinds would be product-not-found, location-not-found,
-// channel-not-found, listing-not-found and conflict; until problem.rs has them these use
-// `not-found` with a detail naming the record, and `validation-failed` naming the field).
+/// What is wrong with a record, and the field (a JSON path in its body) at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldFault {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldFault {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldFault { field: field.into(), message: message.into() }
+    }
+}
 
 /// The kinds of record the catalogue keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,110 +82,6 @@ impl Entity {
             Entity::Listing => "listing",
         }
     }
-}
-
-/// `404`: no such record. `id` names it (a listing: `"<sku> on <channel>"`).
-pub fn not_found(entity: Entity, id: &str) -> Problem {
-    Problem::new(Kind::NotFound, format!("{} {id} not found", entity.noun())).with("resource", entity.noun())
-}
-
-/// `422` on `external`: this channel identity already belongs to another SKU's listing.
-pub fn identity_taken(channel: &Token, identity: &str, other_sku: Option<&str>) -> Problem {
-    let message = match other_sku {
-        Some(s) => format!("this identity ({identity}) is already listed on channel {channel} as SKU {s}; one channel identity maps to one SKU"),
-        None => format!("this identity ({identity}) is already listed on channel {channel} for another SKU; one channel identity maps to one SKU"),
-    };
-    let p = Problem::invalid(vec![FieldError::new("external", message)]);
-    match other_sku {
-        Some(s) => p.with("conflicting_sku", s),
-        None => p,
-    }
-}
-
-pub use crate::api::problem::with_key_fault;
-
-fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, Problem> {
-    match value {
-        Some(v) if errors.is_empty() => Ok(v),
-        _ if errors.is_empty() => Err(Problem::invalid(vec![FieldError::new("body", "is incomplete")])),
-        _ => Err(Problem::invalid(errors)),
-    }
-}
-
-/// An optional boolean member.
-fn bool_opt(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str) -> Option<bool> {
-    match obj.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => {
-            f.fault(name, "must be true or false");
-            None
-        }
-    }
-}
-
-/// An optional string member that must satisfy `ok` (described by `rule`), at most `max` characters.
-fn string_opt(
-    f: &mut Fields<'_>,
-    obj: &Map<String, Value>,
-    name: &str,
-    max: usize,
-    ok: fn(&str) -> bool,
-    rule: &str,
-) -> Option<String> {
-    match obj.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => {
-            f.fault(name, "must not be empty");
-            None
-        }
-        Some(Value::String(s)) if s.chars().count() > max => {
-            f.fault(name, format!("must be at most {max} characters"));
-            None
-        }
-        Some(Value::String(s)) if !ok(s) => {
-            f.fault(name, rule.to_owned());
-            None
-        }
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            f.fault(name, "must be a string");
-            None
-        }
-    }
-}
-
-fn string_req(
-    f: &mut Fields<'_>,
-    obj: &Map<String, Value>,
-    name: &str,
-    max: usize,
-    ok: fn(&str) -> bool,
-    rule: &str,
-) -> Option<String> {
-    if obj.get(name).is_none_or(Value::is_null) {
-        f.fault(name, "is required");
-        return None;
-    }
-    string_opt(f, obj, name, max, ok, rule)
-}
-
-/// Free text: no control characters, no leading or trailing whitespace.
-fn plain(s: &str) -> bool {
-    !s.chars().any(char::is_control) && s.trim() == s
-}
-
-/// One token: printable, no whitespace at all.
-fn no_space(s: &str) -> bool {
-    !s.chars().any(|c| c.is_control() || c.is_whitespace())
-}
-
-fn alnum(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_alphanumeric())
-}
-
-fn upper_alnum(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// A Worker secret's name: `^[A-Z][A-Z0-9_]{0,63}$`.
@@ -238,99 +140,21 @@ impl Product {
     }
 }
 
-/// The field a bundle fault belongs to.
-fn bundle_fault_field(components: &[Component], e: &BundleError) -> String {
-    let at = |sku: &str, last: bool| {
-        let mut idx = components.iter().enumerate().filter(|(_, c)| c.sku.as_str() == sku).map(|(i, _)| i);
-        let i = if last { idx.next_back() } else { idx.next() };
-        i.map_or_else(|| "components".to_owned(), |i| format!("components[{i}]"))
-    };
-    match e {
-        BundleError::Empty | BundleError::TooMany | BundleError::TooLarge { .. } => "components".into(),
-        BundleError::Qty(s) => format!("{}.qty", at(s, false)),
-        BundleError::Duplicate(s) => format!("{}.sku", at(s, true)),
-        BundleError::SelfReference => {
-            let s = components.first().map(|c| c.sku.as_str()).unwrap_or_default();
-            format!("{}.sku", at(s, false))
-        }
-    }
-}
-
-/// `PUT /v1/products/{sku}`: `{title?, barcode?, tracked?, backorder_limit?,
-/// low_stock_threshold?, components?: [{sku, qty}]}`. An empty or absent `components` makes
-/// the product a plain SKU; otherwise it is a bundle (checked with [`Bundle::validate`]).
-pub fn product(sku: &Sku, body: &[u8]) -> Result<Product, Problem> {
-    let obj = parse_object(body)?;
-    let mut errors = Vec::new();
-    let mut f = Fields::new(&obj, "", &mut errors);
-    let title = f.text_opt("title", MAX_TEXT_LEN).filter(|t| !t.is_empty());
-    let barcode = match obj.get("barcode") {
-        Some(Value::String(s)) if s.is_empty() => None,
-        _ => string_opt(
-            &mut f,
-            &obj,
-            "barcode",
-            MAX_BARCODE_LEN,
-            no_space,
-            "may not contain spaces or control characters",
-        ),
-    };
-    let tracked = bool_opt(&mut f, &obj, "tracked").unwrap_or(true);
-    let backorder_limit = f.int_opt("backorder_limit", 0..=MAX_BACKORDER_LIMIT);
-    let low_stock_threshold = f.int_opt("low_stock_threshold", 0..=MAX_ON_HAND);
-
-    let mut components = Vec::new();
-    let mut components_ok = true;
-    let listed = matches!(obj.get("components"), Some(Value::Array(a)) if !a.is_empty())
-        || !matches!(obj.get("components"), None | Some(Value::Null) | Some(Value::Array(_)));
-    if listed {
-        let items = f.objects("components", MAX_LINES);
-        components_ok = !items.is_empty();
-        for (i, item) in items.into_iter().enumerate() {
-            let mut g = f.nested(item, "components", i);
-            let csku = g.id("sku", Sku::parse);
-            let qty = g.int("qty", 1..=MAX_LINE_QTY);
-            if let Some(c) = &csku {
-                if c == sku {
-                    g.fault("sku", BundleError::SelfReference.to_string());
-                } else if components.iter().any(|d: &Component| &d.sku == c) {
-                    g.fault("sku", BundleError::Duplicate(c.to_string()).to_string());
-                }
-            }
-            match (csku, qty) {
-                (Some(sku), Some(qty)) => components.push(Component { sku, qty }),
-                _ => components_ok = false,
-            }
-        }
-    }
-    let fresh_faults = errors.iter().any(|e| e.field.starts_with("components"));
-    if components_ok && !fresh_faults && !components.is_empty() {
-        let b = Bundle { sku: sku.clone(), components: components.clone() };
-        if let Err(e) = b.validate() {
-            errors.push(FieldError::new(bundle_fault_field(&components, &e), e.to_string()));
-        }
-    }
-    finish(
-        errors,
-        Some(Product { sku: sku.clone(), title, barcode, tracked, backorder_limit, low_stock_threshold, components }),
-    )
-}
-
 /// Bundles do not nest: a component may not be a bundle, and a SKU that is a component of a
 /// bundle may not become one. `component_bundles` are the components that are bundles;
 /// `parent_bundles` the bundles that list `product` as a component.
-pub fn nesting_faults(product: &Product, component_bundles: &[String], parent_bundles: &[String]) -> Vec<FieldError> {
+pub fn nesting_faults(product: &Product, component_bundles: &[String], parent_bundles: &[String]) -> Vec<FieldFault> {
     let mut out = Vec::new();
     for (i, c) in product.components.iter().enumerate() {
         if component_bundles.iter().any(|b| b == c.sku.as_str()) {
-            out.push(FieldError::new(
+            out.push(FieldFault::new(
                 format!("components[{i}].sku"),
                 format!("{} is itself a bundle; bundles do not nest", c.sku),
             ));
         }
     }
     if !product.components.is_empty() && !parent_bundles.is_empty() {
-        out.push(FieldError::new(
+        out.push(FieldFault::new(
             "components",
             format!(
                 "{} is a component of {}; a component cannot be a bundle (bundles do not nest)",
@@ -340,6 +164,15 @@ pub fn nesting_faults(product: &Product, component_bundles: &[String], parent_bu
         ));
     }
     out
+}
+
+/// The no-nesting rule refused a product write that passed [`nesting_faults`]: another write
+/// changed the bundles in between.
+pub fn nested_meanwhile() -> FieldFault {
+    FieldFault::new(
+        "components",
+        "bundles do not nest: a component became a bundle, or this SKU a component, while this request ran; read and retry",
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,22 +192,6 @@ impl LocationRecord {
         stamps.put(&mut m);
         Value::Object(m)
     }
-}
-
-/// `PUT /v1/locations/{location}`: `{name}`.
-pub fn location(location: &crate::stock::Location, body: &[u8]) -> Result<LocationRecord, Problem> {
-    let obj = parse_object(body)?;
-    let mut errors = Vec::new();
-    let mut f = Fields::new(&obj, "", &mut errors);
-    let name = string_req(
-        &mut f,
-        &obj,
-        "name",
-        MAX_NAME_LEN,
-        plain,
-        "may not contain control characters or start or end with spaces",
-    );
-    finish(errors, name.map(|name| LocationRecord { location: location.clone(), name }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,7 +231,8 @@ impl ChannelKind {
         ChannelKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    fn names() -> String {
+    /// The kinds' names, comma-separated (for messages).
+    pub fn names() -> String {
         ChannelKind::ALL.map(ChannelKind::as_str).join(", ")
     }
 }
@@ -453,79 +271,10 @@ impl Channel {
     }
 }
 
-/// `PUT /v1/channels/{channel}`: `{kind, account, enabled?, credentials_secret?, settings?}`.
-pub fn channel(id: &Token, body: &[u8]) -> Result<Channel, Problem> {
-    let obj = parse_object(body)?;
-    let mut errors = Vec::new();
-    if id.as_str() == OrderKey::DIRECT {
-        errors.push(FieldError::new(
-            "channel",
-            format!("{:?} is reserved for the storefront's own orders", OrderKey::DIRECT),
-        ));
-    }
-    let mut f = Fields::new(&obj, "", &mut errors);
-    let kind = match obj.get("kind") {
-        None | Some(Value::Null) => {
-            f.fault("kind", "is required");
-            None
-        }
-        Some(Value::String(s)) => {
-            let k = ChannelKind::parse(s);
-            if k.is_none() {
-                f.fault("kind", format!("must be one of {}", ChannelKind::names()));
-            }
-            k
-        }
-        Some(_) => {
-            f.fault("kind", format!("must be one of {}", ChannelKind::names()));
-            None
-        }
-    };
-    let account =
-        string_req(&mut f, &obj, "account", MAX_ACCOUNT_LEN, no_space, "may not contain spaces or control characters");
-    let enabled = bool_opt(&mut f, &obj, "enabled").unwrap_or(true);
-    let credentials_secret = match obj.get("credentials_secret") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if is_secret_name(s) => Some(s.clone()),
-        Some(_) => {
-            f.fault(
-                "credentials_secret",
-                "must be the NAME of a Worker secret (1-64 of A-Z 0-9 _, starting with a letter, e.g. SHOPIFY_TOKEN_MYSHOP), never the secret itself",
-            );
-            None
-        }
-    };
-    let settings = match obj.get("settings") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(s)) => {
-            if let Some(d) = s.get("on_drift") {
-                if !d.as_str().is_some_and(|d| ON_DRIFT.contains(&d)) {
-                    f.fault("settings.on_drift", format!("must be one of {}", ON_DRIFT.join(", ")));
-                }
-            }
-            if Value::Object(s.clone()).to_string().len() > MAX_SETTINGS_BYTES {
-                f.fault("settings", format!("must be at most {MAX_SETTINGS_BYTES} bytes of JSON"));
-            }
-            s.clone()
-        }
-        Some(_) => {
-            f.fault("settings", "must be an object");
-            Map::new()
-        }
-    };
-    let value = match (kind, account) {
-        (Some(kind), Some(account)) => {
-            Some(Channel { channel: id.clone(), kind, account, enabled, credentials_secret, settings })
-        }
-        _ => None,
-    };
-    finish(errors, value)
-}
-
 /// A channel's kind may not change while listings (shaped for the old kind) exist.
-pub fn kind_change_fault(old: ChannelKind, new: ChannelKind, listings: i64) -> Option<FieldError> {
+pub fn kind_change_fault(old: ChannelKind, new: ChannelKind, listings: i64) -> Option<FieldFault> {
     (old != new && listings > 0).then(|| {
-        FieldError::new(
+        FieldFault::new(
             "kind",
             format!(
                 "cannot change from {} to {} while the channel has {listings} listing(s); delete them first",
@@ -652,159 +401,74 @@ impl External {
         }
     }
 
-    /// Reads a stored identity (written by [`listing`], so valid).
+    /// Reads a stored identity (written from [`External::to_json`]); `None` when it is not
+    /// the shape of a `kind` identity.
     pub fn from_stored(kind: ChannelKind, v: &Value) -> Option<External> {
-        let obj = v.as_object()?;
-        let mut errors = Vec::new();
-        let e = {
-            let mut f = Fields::new(obj, "external", &mut errors);
-            external(kind, obj, &mut f)
+        stored::read(kind, v.clone())
+    }
+}
+
+/// The stored shapes of identities: exactly what [`External::to_json`] writes.
+mod stored {
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::{ChannelKind, External};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Shopify {
+        inventory_item_id: i64,
+        location_id: i64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Woocommerce {
+        product_id: i64,
+        variation_id: Option<i64>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Amazon {
+        seller_id: String,
+        seller_sku: String,
+        marketplace_ids: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Ebay {
+        sku: String,
+        offer_id: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Wholesale {
+        partner_id: String,
+        item_code: Option<String>,
+    }
+
+    pub fn read(kind: ChannelKind, v: Value) -> Option<External> {
+        let e = match kind {
+            ChannelKind::Shopify => serde_json::from_value::<Shopify>(v)
+                .map(|s| External::Shopify { inventory_item_id: s.inventory_item_id, location_id: s.location_id }),
+            ChannelKind::Woocommerce => serde_json::from_value::<Woocommerce>(v)
+                .map(|w| External::Woocommerce { product_id: w.product_id, variation_id: w.variation_id }),
+            ChannelKind::Amazon => serde_json::from_value::<Amazon>(v).map(|a| External::Amazon {
+                seller_id: a.seller_id,
+                seller_sku: a.seller_sku,
+                marketplace_ids: a.marketplace_ids,
+            }),
+            ChannelKind::Ebay => {
+                serde_json::from_value::<Ebay>(v).map(|e| External::Ebay { sku: e.sku, offer_id: e.offer_id })
+            }
+            ChannelKind::Wholesale => serde_json::from_value::<Wholesale>(v)
+                .map(|w| External::Wholesale { partner_id: w.partner_id, item_code: w.item_code }),
         };
-        e.filter(|_| errors.is_empty())
-    }
-}
-
-/// The fields each kind's identity has.
-fn external_fields(kind: ChannelKind) -> &'static [&'static str] {
-    match kind {
-        ChannelKind::Shopify => &["inventory_item_id", "location_id"],
-        ChannelKind::Woocommerce => &["product_id", "variation_id"],
-        ChannelKind::Amazon => &["seller_id", "seller_sku", "marketplace_ids"],
-        ChannelKind::Ebay => &["sku", "offer_id"],
-        ChannelKind::Wholesale => &["partner_id", "item_code"],
-    }
-}
-
-/// A Shopify id: a positive integer (number or digit string) or `gid://shopify/<gid_type>/<id>`.
-fn shopify_id(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str, gid_type: &str) -> Option<i64> {
-    let rule = format!("must be a positive integer id or a gid://shopify/{gid_type}/<id> string");
-    let parsed = match obj.get(name) {
-        None | Some(Value::Null) => {
-            f.fault(name, "is required");
-            return None;
-        }
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => {
-            let digits = s.strip_prefix(&format!("gid://shopify/{gid_type}/")).unwrap_or(s);
-            if !digits.is_empty() && digits.len() <= 16 && digits.bytes().all(|b| b.is_ascii_digit()) {
-                digits.parse::<i64>().ok()
-            } else {
-                None
-            }
-        }
-        Some(_) => None,
-    };
-    match parsed {
-        Some(n) if (1..=MAX_PLATFORM_ID).contains(&n) => Some(n),
-        _ => {
-            f.fault(name, rule);
-            None
-        }
-    }
-}
-
-/// Reads `external` for a channel of `kind` (faults under the cursor's prefix).
-fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> Option<External> {
-    let allowed = external_fields(kind);
-    for k in obj.keys() {
-        if !allowed.contains(&k.as_str()) {
-            f.fault(k, format!("is not a field of a {} listing (it has {})", kind.as_str(), allowed.join(", ")));
-        }
-    }
-    match kind {
-        ChannelKind::Shopify => {
-            let item = shopify_id(f, obj, "inventory_item_id", "InventoryItem");
-            let location = shopify_id(f, obj, "location_id", "Location");
-            Some(External::Shopify { inventory_item_id: item?, location_id: location? })
-        }
-        ChannelKind::Woocommerce => {
-            let product_id = f.int("product_id", 1..=MAX_PLATFORM_ID);
-            let variation_id = f.int_opt("variation_id", 1..=MAX_PLATFORM_ID);
-            Some(External::Woocommerce { product_id: product_id?, variation_id })
-        }
-        ChannelKind::Amazon => {
-            let seller_id = string_req(f, obj, "seller_id", 64, alnum, "may only contain A-Z a-z 0-9");
-            let seller_sku = string_req(
-                f,
-                obj,
-                "seller_sku",
-                40,
-                plain,
-                "may not contain control characters or start or end with spaces",
-            );
-            let mut marketplace_ids: Vec<String> = Vec::new();
-            let mut ok = true;
-            match obj.get("marketplace_ids") {
-                None | Some(Value::Null) => {
-                    f.fault("marketplace_ids", "is required");
-                    ok = false;
-                }
-                Some(Value::Array(a)) if a.is_empty() => {
-                    f.fault("marketplace_ids", "must not be empty");
-                    ok = false;
-                }
-                Some(Value::Array(a)) if a.len() > MAX_MARKETPLACES => {
-                    f.fault("marketplace_ids", format!("must have at most {MAX_MARKETPLACES} items"));
-                    ok = false;
-                }
-                Some(Value::Array(a)) => {
-                    for (i, m) in a.iter().enumerate() {
-                        match m.as_str() {
-                            Some(s) if !s.is_empty() && s.len() <= 32 && upper_alnum(s) => {
-                                if marketplace_ids.iter().any(|x| x == s) {
-                                    f.fault(&format!("marketplace_ids[{i}]"), format!("{s} is listed twice"));
-                                    ok = false;
-                                } else {
-                                    marketplace_ids.push(s.to_owned());
-                                }
-                            }
-                            _ => {
-                                f.fault(
-                                    &format!("marketplace_ids[{i}]"),
-                                    "must be a marketplace id: 1-32 of A-Z 0-9 (e.g. ATVPDKIKX0DER)",
-                                );
-                                ok = false;
-                            }
-                        }
-                    }
-                }
-                Some(_) => {
-                    f.fault("marketplace_ids", "must be an array of marketplace ids");
-                    ok = false;
-                }
-            }
-            let ids = ok.then_some(marketplace_ids);
-            Some(External::Amazon { seller_id: seller_id?, seller_sku: seller_sku?, marketplace_ids: ids? })
-        }
-        ChannelKind::Ebay => {
-            let sku =
-                string_req(f, obj, "sku", 50, plain, "may not contain control characters or start or end with spaces");
-            let offer_id = string_opt(
-                f,
-                obj,
-                "offer_id",
-                64,
-                |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
-                "may only contain A-Z a-z 0-9 - _",
-            );
-            let offer_bad = obj.get("offer_id").is_some_and(|v| !v.is_null()) && offer_id.is_none();
-            let sku = sku?;
-            (!offer_bad).then_some(External::Ebay { sku, offer_id })
-        }
-        ChannelKind::Wholesale => {
-            let partner_id = f.id("partner_id", Token::parse).map(String::from);
-            let item_code = string_opt(
-                f,
-                obj,
-                "item_code",
-                128,
-                plain,
-                "may not contain control characters or start or end with spaces",
-            );
-            let code_bad = obj.get("item_code").is_some_and(|v| !v.is_null()) && item_code.is_none();
-            let partner_id = partner_id?;
-            (!code_bad).then_some(External::Wholesale { partner_id, item_code })
-        }
+        e.ok()
     }
 }
 
@@ -848,78 +512,6 @@ impl Listing {
     }
 }
 
-fn rule_fault_field(e: &RuleError) -> &'static str {
-    match e {
-        RuleError::Buffer => "rule.buffer",
-        RuleError::Percent => "rule.percent",
-        RuleError::MaxListed => "rule.max_listed",
-        RuleError::Threshold => "rule.zero_at_or_below",
-    }
-}
-
-/// `PUT /v1/channels/{channel}/listings/{sku}` on a channel of `kind`:
-/// `{external: {...per kind}, rule?: {buffer?, percent?, max_listed?, zero_at_or_below?}}`.
-pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Result<Listing, Problem> {
-    let obj = parse_object(body)?;
-    let mut errors = Vec::new();
-    let external_value = match obj.get("external") {
-        None | Some(Value::Null) => {
-            errors.push(FieldError::new(
-                "external",
-                format!(
-                    "is required: the SKU's identity on this {} channel ({})",
-                    kind.as_str(),
-                    external_fields(kind).join(", ")
-                ),
-            ));
-            None
-        }
-        Some(Value::Object(e)) => {
-            let mut f = Fields::new(e, "external", &mut errors);
-            external(kind, e, &mut f)
-        }
-        Some(_) => {
-            errors.push(FieldError::new("external", "must be an object"));
-            None
-        }
-    };
-    let rule = match obj.get("rule") {
-        None | Some(Value::Null) => Some(ListingRule::default()),
-        Some(Value::Object(r)) => {
-            let before = errors.len();
-            let rule = {
-                let mut f = Fields::new(r, "rule", &mut errors);
-                for k in r.keys() {
-                    if !["buffer", "percent", "max_listed", "zero_at_or_below"].contains(&k.as_str()) {
-                        f.fault(k, "is not a rule field (buffer, percent, max_listed, zero_at_or_below)");
-                    }
-                }
-                ListingRule {
-                    buffer: f.int_opt("buffer", 0..=1_000_000).unwrap_or(0),
-                    percent: f.int_opt("percent", 0..=100).map_or(100, |p| p as u8),
-                    max_listed: f.int_opt("max_listed", 0..=1_000_000_000),
-                    zero_at_or_below: f.int_opt("zero_at_or_below", 0..=1_000_000),
-                }
-            };
-            if errors.len() == before {
-                if let Err(e) = rule.validate() {
-                    errors.push(FieldError::new(rule_fault_field(&e), e.to_string()));
-                }
-            }
-            Some(rule)
-        }
-        Some(_) => {
-            errors.push(FieldError::new("rule", "must be an object"));
-            None
-        }
-    };
-    let value = match (external_value, rule) {
-        (Some(external), Some(rule)) => Some(Listing { channel: channel.clone(), sku: sku.clone(), external, rule }),
-        _ => None,
-    };
-    finish(errors, value)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Lists
 
@@ -928,30 +520,6 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
 pub struct PageQuery {
     pub after: String,
     pub limit: usize,
-}
-
-pub fn page_query(pairs: &[(String, String)]) -> Result<PageQuery, Problem> {
-    let mut errors = Vec::new();
-    let mut q = PageQuery { after: String::new(), limit: DEFAULT_PAGE };
-    for (k, v) in pairs {
-        match k.as_str() {
-            "after" if v.chars().count() <= crate::stock::limits::MAX_ID_LEN => q.after = v.clone(),
-            "after" => errors.push(FieldError::new(
-                "after",
-                format!("must be at most {} characters", crate::stock::limits::MAX_ID_LEN),
-            )),
-            "limit" => match v.parse::<usize>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => q.limit = n,
-                _ => errors.push(FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}"))),
-            },
-            _ => {}
-        }
-    }
-    if errors.is_empty() {
-        Ok(q)
-    } else {
-        Err(Problem::invalid(errors))
-    }
 }
 
 /// Cuts `rows` (fetched with `limit + 1`, in id order) to a page: the rows and, when more
@@ -980,212 +548,6 @@ pub fn list_json(items: Vec<Value>, next: Option<String>) -> Value {
 mod tests {
     use super::*;
 
-    fn sku(s: &str) -> Sku {
-        Sku::parse(s).expect("sku")
-    }
-    fn token(s: &str) -> Token {
-        Token::parse(s).expect("token")
-    }
-    fn fields(p: &Problem) -> Vec<String> {
-        p.extra["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .map(|e| e["field"].as_str().unwrap_or("").to_owned())
-            .collect()
-    }
-    fn body(v: Value) -> Vec<u8> {
-        v.to_string().into_bytes()
-    }
-    const T: Stamps = Stamps { created_at: Millis(0), updated_at: Millis(1_000) };
-
-    #[test]
-    fn product_defaults_and_view() {
-        let p = product(&sku("TEE-1"), b"{}").expect("product");
-        assert!(p.tracked);
-        assert!(p.bundle().is_none());
-        let v = p.to_json(T);
-        assert_eq!(
-            v,
-            json!({"sku":"TEE-1","tracked":true,"components":[],"created_at":"1970-01-01T00:00:00.000Z","updated_at":"1970-01-01T00:00:01.000Z"})
-        );
-        let p = product(&sku("KIT"), &body(json!({"title":"Kit","barcode":"0123456789012","tracked":false,"backorder_limit":5,"low_stock_threshold":2,"components":[{"sku":"A","qty":2},{"sku":"B","qty":1}]}))).expect("kit");
-        assert_eq!(p.bundle().expect("bundle").available(|s| if s.as_str() == "A" { 7 } else { 9 }), 3);
-        assert_eq!(p.to_json(T)["components"], json!([{"sku":"A","qty":2},{"sku":"B","qty":1}]));
-        assert_eq!(product(&sku("X"), &body(json!({"components": []}))).expect("empty").components, vec![]);
-    }
-
-    #[test]
-    fn product_names_every_faulty_field() {
-        let p = product(
-            &sku("KIT"),
-            &body(json!({"title": 3, "barcode": "a b", "tracked": "yes", "backorder_limit": 1_000_001, "low_stock_threshold": -1,
-                "components": [{"sku": "A", "qty": 0}, {"sku": "bad sku", "qty": 1}, {"sku": "KIT", "qty": 1}, {"qty": 1}, 7]})),
-        )
-        .expect_err("invalid");
-        assert_eq!(p.kind, Kind::ValidationFailed);
-        assert_eq!(
-            fields(&p),
-            [
-                "title",
-                "barcode",
-                "tracked",
-                "backorder_limit",
-                "low_stock_threshold",
-                "components[4]",
-                "components[0].qty",
-                "components[1].sku",
-                "components[2].sku",
-                "components[3].sku"
-            ]
-        );
-        let dup = product(&sku("KIT"), &body(json!({"components": [{"sku": "A", "qty": 1}, {"sku": "A", "qty": 2}]})))
-            .expect_err("dup");
-        assert_eq!(fields(&dup), ["components[1].sku"]);
-        let not_array = product(&sku("KIT"), &body(json!({"components": {"sku": "A"}}))).expect_err("not array");
-        assert_eq!(fields(&not_array), ["components"]);
-        let too_many: Vec<Value> = (0..101).map(|i| json!({"sku": format!("C{i}"), "qty": 1})).collect();
-        assert_eq!(
-            fields(&product(&sku("KIT"), &body(json!({"components": too_many}))).expect_err("many")),
-            ["components"]
-        );
-        assert_eq!(product(&sku("KIT"), b"[]").expect_err("array").kind, Kind::InvalidJson);
-    }
-
-    #[test]
-    fn bundle_errors_map_to_fields() {
-        let cs = vec![Component { sku: sku("A"), qty: 1 }, Component { sku: sku("A"), qty: 1 }];
-        assert_eq!(bundle_fault_field(&cs, &BundleError::Duplicate("A".into())), "components[1].sku");
-        assert_eq!(bundle_fault_field(&cs, &BundleError::Qty("A".into())), "components[0].qty");
-        assert_eq!(bundle_fault_field(&cs, &BundleError::TooMany), "components");
-    }
-
-    #[test]
-    fn bundles_do_not_nest() {
-        let kit =
-            product(&sku("KIT"), &body(json!({"components": [{"sku": "A", "qty": 1}, {"sku": "BOX", "qty": 1}]})))
-                .expect("kit");
-        let f = nesting_faults(&kit, &["BOX".into()], &[]);
-        assert_eq!(f.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["components[1].sku"]);
-        let f = nesting_faults(&kit, &[], &["MEGA".into()]);
-        assert_eq!(f.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["components"]);
-        let plain = product(&sku("A"), b"{}").expect("plain");
-        assert!(nesting_faults(&plain, &[], &["KIT".into()]).is_empty(), "a component may stay a plain SKU");
-    }
-
-    #[test]
-    fn locations() {
-        let main = crate::stock::Location::main();
-        let l = location(&main, &body(json!({"name": "Main warehouse"}))).expect("location");
-        assert_eq!(l.to_json(T)["name"], "Main warehouse");
-        assert_eq!(fields(&location(&main, b"{}").expect_err("no name")), ["name"]);
-        assert_eq!(fields(&location(&main, &body(json!({"name": " x"}))).expect_err("spaces")), ["name"]);
-        assert_eq!(fields(&location(&main, &body(json!({"name": "x".repeat(201)}))).expect_err("long")), ["name"]);
-    }
-
-    #[test]
-    fn channels() {
-        let c = channel(&token("shop-main"), &body(json!({"kind": "shopify", "account": "myshop.myshopify.com", "credentials_secret": "SHOPIFY_TOKEN_MYSHOP", "settings": {"on_drift": "flag", "x": 1}}))).expect("channel");
-        assert!(c.enabled);
-        assert_eq!(c.on_drift(), "flag");
-        let v = c.to_json(T);
-        assert_eq!(v["kind"], "shopify");
-        assert_eq!(v["settings"], json!({"on_drift": "flag", "x": 1}));
-        let p = channel(&token("direct"), &body(json!({"kind": "etsy", "account": "a b", "enabled": 1, "credentials_secret": "shpat_123abc", "settings": {"on_drift": "ignore"}}))).expect_err("bad");
-        assert_eq!(fields(&p), ["channel", "kind", "account", "enabled", "credentials_secret", "settings.on_drift"]);
-        assert_eq!(fields(&channel(&token("c"), b"{}").expect_err("empty")), ["kind", "account"]);
-        assert_eq!(
-            fields(
-                &channel(&token("c"), &body(json!({"kind": "ebay", "account": "me", "settings": []})))
-                    .expect_err("settings")
-            ),
-            ["settings"]
-        );
-        assert!(is_secret_name("A"));
-        assert!(is_secret_name(&format!("A{}", "B".repeat(63))));
-        assert!(!is_secret_name(&format!("A{}", "B".repeat(64))));
-        assert!(!is_secret_name("1ABC") && !is_secret_name("") && !is_secret_name("ABC-D"));
-        assert!(kind_change_fault(ChannelKind::Shopify, ChannelKind::Ebay, 1).is_some());
-        assert!(kind_change_fault(ChannelKind::Shopify, ChannelKind::Ebay, 0).is_none());
-        assert!(kind_change_fault(ChannelKind::Shopify, ChannelKind::Shopify, 3).is_none());
-    }
-
-    #[test]
-    fn shopify_identities_accept_numbers_digit_strings_and_gids() {
-        let ch = token("shop");
-        let a = listing(
-            ChannelKind::Shopify,
-            &ch,
-            &sku("A"),
-            &body(json!({"external": {"inventory_item_id": 123, "location_id": "gid://shopify/Location/9"}})),
-        )
-        .expect("a");
-        let b = listing(
-            ChannelKind::Shopify,
-            &ch,
-            &sku("B"),
-            &body(json!({"external": {"inventory_item_id": "gid://shopify/InventoryItem/123", "location_id": "9"}})),
-        )
-        .expect("b");
-        assert_eq!(a.external, b.external);
-        assert_eq!(a.identity(), "shopify:inventory_item:123");
-        assert_eq!(a.rule, ListingRule::default());
-        let v = a.to_json(T);
-        assert_eq!(v["external"], json!({"inventory_item_id": 123, "location_id": 9}));
-        assert_eq!(v["rule"], json!({"buffer": 0, "percent": 100}));
-        let p = listing(ChannelKind::Shopify, &ch, &sku("A"), &body(json!({"external": {"inventory_item_id": "gid://shopify/Location/1", "location_id": 0, "product_id": 1}}))).expect_err("bad");
-        assert_eq!(fields(&p), ["external.product_id", "external.inventory_item_id", "external.location_id"]);
-    }
-
-    #[test]
-    fn identities_per_kind() {
-        let ch = token("c");
-        let s = sku("S-1");
-        let ok = |kind, e: Value| listing(kind, &ch, &s, &body(json!({"external": e}))).expect("valid").identity();
-        assert_eq!(ok(ChannelKind::Woocommerce, json!({"product_id": 12})), "woocommerce:product:12");
-        assert_eq!(
-            ok(ChannelKind::Woocommerce, json!({"product_id": 12, "variation_id": 34})),
-            "woocommerce:product:12:variation:34"
-        );
-        assert_eq!(identity::woocommerce(12, Some(0)), "woocommerce:product:12");
-        assert_eq!(
-            ok(
-                ChannelKind::Amazon,
-                json!({"seller_id": "A2EUQ1WTGCTBG2", "seller_sku": "TEE 1", "marketplace_ids": ["ATVPDKIKX0DER"]})
-            ),
-            "amazon:A2EUQ1WTGCTBG2:TEE 1"
-        );
-        assert_eq!(ok(ChannelKind::Ebay, json!({"sku": "E-1", "offer_id": "5005317010"})), "ebay:sku:E-1");
-        assert_eq!(
-            ok(ChannelKind::Wholesale, json!({"partner_id": "acme", "item_code": "X9"})),
-            "wholesale:acme|item:X9"
-        );
-        assert_eq!(ok(ChannelKind::Wholesale, json!({"partner_id": "acme"})), "wholesale:acme|sku:S-1");
-
-        let bad = |kind, e: Value| fields(&listing(kind, &ch, &s, &body(json!({"external": e}))).expect_err("invalid"));
-        assert_eq!(
-            bad(ChannelKind::Woocommerce, json!({"product_id": 0, "variation_id": "3"})),
-            ["external.product_id", "external.variation_id"]
-        );
-        assert_eq!(
-            bad(ChannelKind::Amazon, json!({"seller_id": "a-b", "marketplace_ids": []})),
-            ["external.seller_id", "external.seller_sku", "external.marketplace_ids"]
-        );
-        assert_eq!(
-            bad(
-                ChannelKind::Amazon,
-                json!({"seller_id": "A", "seller_sku": "x", "marketplace_ids": ["ok1", "OK", "OK"]})
-            ),
-            ["external.marketplace_ids[0]", "external.marketplace_ids[2]"]
-        );
-        assert_eq!(bad(ChannelKind::Ebay, json!({"offer_id": "a b"})), ["external.sku", "external.offer_id"]);
-        assert_eq!(
-            bad(ChannelKind::Wholesale, json!({"partner_id": "a b", "item_code": ""})),
-            ["external.partner_id", "external.item_code"]
-        );
-        assert_eq!(fields(&listing(ChannelKind::Ebay, &ch, &s, b"{}").expect_err("missing")), ["external"]);
-    }
-
     #[test]
     fn stored_identities_read_back() {
         for e in [
@@ -1200,64 +562,30 @@ mod tests {
     }
 
     #[test]
-    fn listing_rules() {
-        let ch = token("c");
-        let e = json!({"sku": "E-1"});
-        let l = listing(
-            ChannelKind::Ebay,
-            &ch,
-            &sku("A"),
-            &body(
-                json!({"external": e, "rule": {"buffer": 2, "percent": 50, "max_listed": 10, "zero_at_or_below": 3}}),
-            ),
-        )
-        .expect("rule");
-        assert_eq!(l.rule.listed(4), 1);
-        assert_eq!(l.to_json(T)["rule"], json!({"buffer": 2, "percent": 50, "max_listed": 10, "zero_at_or_below": 3}));
-        let p = listing(ChannelKind::Ebay, &ch, &sku("A"), &body(json!({"external": e, "rule": {"buffer": -1, "percent": 101, "max_listed": "x", "zero_at_or_below": 2_000_000, "floor": 1}}))).expect_err("bad rule");
-        assert_eq!(
-            fields(&p),
-            ["rule.floor", "rule.buffer", "rule.percent", "rule.max_listed", "rule.zero_at_or_below"]
-        );
-        assert_eq!(
-            fields(
-                &listing(ChannelKind::Ebay, &ch, &sku("A"), &body(json!({"external": 1, "rule": 1})))
-                    .expect_err("shapes")
-            ),
-            ["external", "rule"]
-        );
+    fn stored_identities_of_another_shape_are_refused() {
+        let shopify = json!({"inventory_item_id": 1, "location_id": 2});
+        assert_eq!(External::from_stored(ChannelKind::Ebay, &shopify), None, "the shape of another kind");
+        let extra = json!({"inventory_item_id": 1, "location_id": 2, "x": 3});
+        assert_eq!(External::from_stored(ChannelKind::Shopify, &extra), None, "an unknown member");
+        assert_eq!(External::from_stored(ChannelKind::Shopify, &json!({"inventory_item_id": 1})), None);
+        assert_eq!(External::from_stored(ChannelKind::Wholesale, &json!("p")), None);
     }
 
     #[test]
-    fn identity_conflicts_name_the_other_sku() {
-        let p = identity_taken(&token("shop"), "shopify:inventory_item:1", Some("B"));
-        assert_eq!(p.kind, Kind::ValidationFailed);
-        assert_eq!(fields(&p), ["external"]);
-        assert_eq!(p.extra["conflicting_sku"], "B");
-        assert_eq!(not_found(Entity::Channel, "x").to_json()["status"], 404);
-    }
-
-    #[test]
-    fn key_faults_merge_with_body_faults() {
-        let key = Problem::invalid(vec![FieldError::new("Idempotency-Key", "too long")]);
-        let body: Result<(), Problem> = Err(Problem::invalid(vec![FieldError::new("name", "is required")]));
-        assert_eq!(fields(&with_key_fault(Some(&key), body).expect_err("both")), ["Idempotency-Key", "name"]);
-        assert_eq!(fields(&with_key_fault(Some(&key), Ok(())).expect_err("key")), ["Idempotency-Key"]);
-        assert_eq!(with_key_fault(None, Ok(1)), Ok(1));
-        let json = Err::<(), _>(Problem::new(Kind::InvalidJson, "x"));
-        assert_eq!(with_key_fault(Some(&key), json).expect_err("json").kind, Kind::InvalidJson);
-    }
-
-    #[test]
-    fn pages() {
-        let q = page_query(&[("after".into(), "B".into()), ("limit".into(), "2".into())]).expect("query");
-        assert_eq!(q, PageQuery { after: "B".into(), limit: 2 });
-        assert_eq!(page_query(&[]).expect("defaults").limit, DEFAULT_PAGE);
-        let p = page_query(&[("limit".into(), "0".into()), ("after".into(), "x".repeat(129))]).expect_err("bad");
-        assert_eq!(fields(&p), ["limit", "after"]);
+    fn pages_cut_at_the_limit() {
         let (rows, next) = page_of(vec!["C", "D", "E"], 2, |s| s.to_string());
         assert_eq!((rows, next), (vec!["C", "D"], Some("D".into())));
         assert_eq!(page_of(vec!["C"], 2, |s| s.to_string()).1, None);
         assert_eq!(list_json(vec![], None), json!({"items": []}));
+        assert_eq!(list_json(vec![json!(1)], Some("A".into())), json!({"items": [1], "next": "A"}));
+    }
+
+    #[test]
+    fn every_kind_parses_from_its_name() {
+        for k in ChannelKind::ALL {
+            assert_eq!(ChannelKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(ChannelKind::parse("etsy"), None);
+        assert_eq!(ChannelKind::names(), "shopify, woocommerce, amazon, ebay, wholesale");
     }
 }

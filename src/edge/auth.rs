@@ -6,10 +6,6 @@ use worker::{Env, Request};
 use crate::api::routes::Role;
 use crate::api::{Kind, Problem};
 
-fn secret(env: &Env, name: &str) -> Option<String> {
-    super::secrets::read(env, Some(name)).ok()
-}
-
 fn same(a: &str, b: &str) -> bool {
     // Equal lengths are required by ct_eq; length itself is not secret here.
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
@@ -24,8 +20,9 @@ pub fn authorize(req: &Request, env: &Env, need: Role) -> Result<(), Problem> {
     let Some(token) = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
         return Err(Problem::new(Kind::Unauthorized, "send Authorization: Bearer <token>"));
     };
-    let admin = secret(env, "ADMIN_TOKEN").is_some_and(|s| same(token, &s));
-    let storefront = secret(env, "STOREFRONT_TOKEN").is_some_and(|s| same(token, &s));
+    let grants = |name: &str| super::secrets::read(env, Some(name)).is_ok_and(|s| same(token, &s));
+    let admin = grants("ADMIN_TOKEN");
+    let storefront = grants("STOREFRONT_TOKEN");
     match (need, admin, storefront) {
         (_, true, _) => Ok(()),
         (Role::Storefront, false, true) => Ok(()),

@@ -5,26 +5,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::join_all;
-use serde::Deserialize;
-use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, Result};
+use worker::{D1Database, Env};
 
+use crate::fault::Fault;
 use crate::stock::Sku;
 use crate::sync::bundle_event::bundle_event;
 use crate::sync::StockChanged;
 use crate::time::Millis;
 
 use super::clock::now;
+use super::store;
 
-/// Bound parameters per `IN (…)` list (D1 binds at most 100).
-const IN_CHUNK: usize = 90;
 /// Ledger reads in flight at once.
 const FAN_OUT: usize = 32;
-
-#[derive(Deserialize)]
-struct BundleRow {
-    bundle_sku: String,
-}
 
 /// The events of the bundles that have a component among `events`' SKUs, and per bundle its
 /// components that are in the batch (a failed push of the bundle retries their messages).
@@ -32,21 +25,9 @@ pub async fn events_for(
     env: &Env,
     db: &D1Database,
     events: &[StockChanged],
-) -> Result<(Vec<StockChanged>, BTreeMap<Sku, Vec<Sku>>)> {
-    let changed: Vec<String> = events.iter().map(|e| e.sku.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut bundle_skus = BTreeSet::new();
-    for chunk in changed.chunks(IN_CHUNK) {
-        let sql = format!(
-            "SELECT DISTINCT bundle_sku FROM bundle_components WHERE component_sku IN ({})",
-            vec!["?"; chunk.len()].join(", ")
-        );
-        let params: Vec<JsValue> = chunk.iter().map(|s| JsValue::from(s.as_str())).collect();
-        for r in db.prepare(sql).bind(&params)?.all().await?.results::<BundleRow>()? {
-            if let Ok(s) = Sku::parse(&r.bundle_sku) {
-                bundle_skus.insert(s);
-            }
-        }
-    }
+) -> Result<(Vec<StockChanged>, BTreeMap<Sku, Vec<Sku>>), Fault> {
+    let changed: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let bundle_skus = store::catalog::bundles_containing(db, &changed).await?;
     if bundle_skus.is_empty() {
         return Ok((Vec::new(), BTreeMap::new()));
     }
@@ -63,12 +44,8 @@ pub async fn events_for(
         for (sku, state) in
             chunk.iter().zip(join_all(chunk.iter().map(|s| super::repush::ledger_state(env, s, t))).await)
         {
-            match state? {
-                Ok(Some(s)) => {
-                    states.insert(sku.clone(), s);
-                }
-                Ok(None) => {}
-                Err(why) => return Err(worker::Error::RustError(why)),
+            if let Some(s) = state? {
+                states.insert(sku.clone(), s);
             }
         }
     }
@@ -89,18 +66,14 @@ pub async fn events_for(
 
 /// A bundle SKU's current state as an event (`None` when `sku` is not a bundle), for a listing
 /// of the bundle created, changed or drifting (`repush::current`).
-pub async fn current(env: &Env, sku: &Sku, t: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
+pub async fn current(env: &Env, sku: &Sku, t: Millis) -> Result<Option<StockChanged>, Fault> {
     let bundles = super::catalog_reads::bundles(env, std::slice::from_ref(sku)).await?;
-    let Some(bundle) = bundles.get(sku) else { return Ok(Ok(None)) };
+    let Some(bundle) = bundles.get(sku) else { return Ok(None) };
     let mut states = BTreeMap::new();
     for c in &bundle.components {
-        match super::repush::ledger_state(env, &c.sku, t).await? {
-            Ok(Some(s)) => {
-                states.insert(c.sku.clone(), s);
-            }
-            Ok(None) => {}
-            Err(why) => return Ok(Err(why)),
+        if let Some(s) = super::repush::ledger_state(env, &c.sku, t).await? {
+            states.insert(c.sku.clone(), s);
         }
     }
-    Ok(Ok(Some(bundle_event(bundle, &states, crate::stock::Op::Set, t))))
+    Ok(Some(bundle_event(bundle, &states, crate::stock::Op::Set, t)))
 }

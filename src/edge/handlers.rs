@@ -258,30 +258,30 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::Import => {
             let (format, mode, dry_run) = try_p!(requests::import_query(&query_pairs(&req)?));
             try_p!(w.validated(Ok(())));
-            super::imports::import(env, &w.bytes, format, mode, dry_run, w.idem).await
+            return super::imports::import(env, &w.bytes, format, mode, dry_run, w.idem).await;
         }
-        Route::ImportJob(id) => super::import_jobs::status(env, id.as_str(), &query_pairs(&req)?).await,
+        Route::ImportJob(id) => return super::import_jobs::status(env, id.as_str(), &query_pairs(&req)?).await,
         Route::Export => {
             let format = try_p!(requests::export_query(&query_pairs(&req)?));
-            super::imports::export(env, format).await
+            return super::imports::export(env, format).await;
         }
-        Route::SyncStatus => super::sync_admin::status(env).await,
-        Route::SyncFailures => super::sync_admin::failures(env).await,
-        Route::RetryFailure(id) => super::sync_admin::retry(env, id).await,
-        Route::Catalog(route) => super::catalog::handle(route, req, &w.bytes, env).await,
+        Route::SyncStatus => return super::sync_admin::status(env).await,
+        Route::SyncFailures => return super::sync_admin::failures(env).await,
+        Route::RetryFailure(id) => return super::sync_admin::retry(env, id).await,
+        Route::Catalog(route) => return super::catalog::handle(route, req, &w.bytes, env).await,
         Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
-        Route::Unmatched => super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
-        Route::Drift => super::inbound_admin::drift(&query_pairs(&req)?, env).await,
+        Route::Unmatched => return super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
+        Route::Drift => return super::inbound_admin::drift(&query_pairs(&req)?, env).await,
         Route::Polls => super::inbound_poll::status(env).await,
         Route::RunPolls => {
             try_p!(w.validated(Ok(())));
             super::inbound_poll::run_now(&query_pairs(&req)?, env).await
         }
         Route::EbayChallenge => super::webhooks::ebay_challenge(&req, env).await,
-        Route::Alerts => super::alerts::list(&query_pairs(&req)?, env).await,
+        Route::Alerts => return super::alerts::list(&query_pairs(&req)?, env).await,
         Route::AcknowledgeAlert(id) => {
             try_p!(w.validated(Ok(())));
-            super::alerts::acknowledge(env, id).await
+            return super::alerts::acknowledge(env, id).await;
         }
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));

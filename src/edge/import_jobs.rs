@@ -19,16 +19,17 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{console_error, D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response, Result};
+use worker::{console_error, D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response};
 
 use crate::api::{FieldError, Kind, Problem};
-use crate::import::{jobs, plan_rows, Basis, Format, Mode, RowOutcome, RowReport, Status, Summary};
+use crate::fault::Fault;
+use crate::import::{jobs, plan_rows, RowOutcome, RowReport, Status, Summary};
 use crate::time::Millis;
 
 use super::clock::now;
-use super::http;
+use super::store::imports::{self as stored, Job};
+use super::{http, store};
 
-const DB: &str = "CATALOG";
 /// The queue binding of the job chunks (wrangler.toml).
 const QUEUE: &str = "IMPORT_JOBS";
 /// The queue's name, as a consumer batch reports it.
@@ -42,17 +43,6 @@ const SEND_BATCH: usize = 100;
 /// Report rows per `GET /v1/imports/{id}` page.
 const MAX_PAGE_ROWS: usize = 5_000;
 
-/// A job's settings, as submitted.
-pub struct Job {
-    pub id: String,
-    pub format: Format,
-    pub basis: Basis,
-    pub mode: Mode,
-    pub dry_run: bool,
-    pub fingerprint: String,
-    pub location_mappings: Value,
-}
-
 /// One queue message: a chunk to apply.
 #[derive(Serialize, Deserialize)]
 struct ChunkMessage {
@@ -60,19 +50,11 @@ struct ChunkMessage {
     n: i64,
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| worker::Error::RustError(e.to_string()))
-}
-
-fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| worker::Error::RustError(e.to_string()))
-}
-
 /// Stores the job and sends its chunks; answers `202` with the job's status (or, for a job that
 /// exists already — the same Idempotency-Key — its status as it is).
-pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Response> {
-    let db = env.d1(DB)?;
-    if exists(&db, &job.id).await? {
+pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Response, Fault> {
+    let db = store::db(env)?;
+    if stored::exists(&db, &job.id).await? {
         return answer(&db, &job.id, 202, None).await;
     }
     let rows_total = outcomes.len();
@@ -86,39 +68,11 @@ pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Re
         s.len()
     };
     let chunks = jobs::chunks(outcomes);
-    let t = now();
-    let mut stmts = vec![db
-        .prepare(
-            "INSERT OR IGNORE INTO import_jobs (id, status, format, basis, mode, dry_run, fingerprint, location_mappings, \
-             chunks_total, rows_total, skus_total, created_at, updated_at) VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-        )
-        .bind(&[
-            job.id.as_str().into(),
-            job.format.as_str().into(),
-            to_json(&job.basis)?.into(),
-            to_json(&job.mode)?.into(),
-            job.dry_run.into(),
-            job.fingerprint.as_str().into(),
-            job.location_mappings.to_string().into(),
-            (chunks.len() as f64).into(),
-            (rows_total as f64).into(),
-            (skus_total as f64).into(),
-            (t.0 as f64).into(),
-        ])?];
-    for (n, chunk) in chunks.iter().enumerate() {
-        stmts.push(
-            db.prepare("INSERT OR IGNORE INTO import_job_chunks (job_id, n, outcomes) VALUES (?1, ?2, ?3)").bind(&[
-                job.id.as_str().into(),
-                (n as f64).into(),
-                to_json(chunk)?.into(),
-            ])?,
-        );
-    }
-    db.batch(stmts).await?;
+    stored::submit(&db, &job, &chunks, (rows_total, skus_total), now()).await?;
     // Chunk 0, the rows without a SKU: reported without touching a ledger.
     let first = chunks.first().cloned().unwrap_or_default();
     let plan = plan_rows(first, job.mode, |_, _| None);
-    finish_chunk(&db, &job.id, 0, &plan.rows, &plan.summary).await?;
+    stored::finish_chunk(&db, &job.id, 0, &plan.rows, &plan.summary, now()).await?;
     let queue = env.queue(QUEUE)?;
     let messages: Vec<ChunkMessage> =
         (1..chunks.len() as i64).map(|n| ChunkMessage { job: job.id.clone(), n }).collect();
@@ -129,80 +83,9 @@ pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Re
     answer(&db, &job.id, 202, None).await
 }
 
-#[derive(Deserialize)]
-struct Exists {
-    #[allow(dead_code)]
-    n: i64,
-}
-
-async fn exists(db: &D1Database, id: &str) -> Result<bool> {
-    Ok(db
-        .prepare("SELECT 1 AS n FROM import_jobs WHERE id = ?1")
-        .bind(&[id.into()])?
-        .first::<Exists>(None)
-        .await?
-        .is_some())
-}
-
-/// Stores a chunk's report and summary (once), then the job's progress.
-async fn finish_chunk(db: &D1Database, job: &str, n: i64, rows: &[RowReport], summary: &Summary) -> Result<()> {
-    let t = now();
-    db.batch(vec![
-        db.prepare("UPDATE import_job_chunks SET report = ?1, summary = ?2, done_at = ?3 WHERE job_id = ?4 AND n = ?5 AND report IS NULL")
-            .bind(&[to_json(&rows)?.into(), to_json(summary)?.into(), (t.0 as f64).into(), job.into(), (n as f64).into()])?,
-        db.prepare(
-            "UPDATE import_jobs SET chunks_done = (SELECT COUNT(*) FROM import_job_chunks WHERE job_id = ?1 AND report IS NOT NULL), \
-             updated_at = ?2 WHERE id = ?1",
-        )
-        .bind(&[job.into(), (t.0 as f64).into()])?,
-        db.prepare(
-            "UPDATE import_jobs SET status = CASE WHEN chunks_done >= chunks_total THEN 'done' ELSE 'running' END, \
-             finished_at = CASE WHEN chunks_done >= chunks_total THEN ?2 ELSE NULL END WHERE id = ?1 AND status != 'done'",
-        )
-        .bind(&[job.into(), (t.0 as f64).into()])?,
-    ])
-    .await?;
-    Ok(())
-}
-
-#[derive(Deserialize)]
-struct JobRow {
-    id: String,
-    status: String,
-    format: String,
-    basis: String,
-    mode: String,
-    dry_run: i64,
-    fingerprint: String,
-    location_mappings: String,
-    chunks_total: i64,
-    chunks_done: i64,
-    rows_total: i64,
-    skus_total: i64,
-    created_at: i64,
-    finished_at: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct ChunkRow {
-    outcomes: String,
-    report: Option<String>,
-    attempts: i64,
-}
-
-async fn job_row(db: &D1Database, id: &str) -> Result<Option<JobRow>> {
-    db.prepare(
-        "SELECT id, status, format, basis, mode, dry_run, fingerprint, location_mappings, chunks_total, chunks_done, \
-         rows_total, skus_total, created_at, finished_at FROM import_jobs WHERE id = ?1",
-    )
-    .bind(&[id.into()])?
-    .first(None)
-    .await
-}
-
 /// The `import-jobs` consumer: applies each message's chunk.
-pub async fn consume<T>(batch: &MessageBatch<T>, env: &Env) -> Result<()> {
-    let db = env.d1(DB)?;
+pub async fn consume<T>(batch: &MessageBatch<T>, env: &Env) -> worker::Result<()> {
+    let db = store::db(env)?;
     for m in batch.raw_iter() {
         let text = worker::js_sys::JSON::stringify(&m.body()).ok().and_then(|s| s.as_string()).unwrap_or_default();
         let msg: ChunkMessage = match serde_json::from_str(&text) {
@@ -224,30 +107,17 @@ pub async fn consume<T>(batch: &MessageBatch<T>, env: &Env) -> Result<()> {
     Ok(())
 }
 
-async fn apply_chunk(env: &Env, db: &D1Database, msg: &ChunkMessage) -> Result<()> {
-    let Some(job) = job_row(db, &msg.job).await? else { return Ok(()) };
-    let chunk: Option<ChunkRow> = db
-        .prepare("SELECT outcomes, report, attempts FROM import_job_chunks WHERE job_id = ?1 AND n = ?2")
-        .bind(&[msg.job.as_str().into(), (msg.n as f64).into()])?
-        .first(None)
-        .await?;
-    let Some(chunk) = chunk else { return Ok(()) };
-    if chunk.report.is_some() {
+async fn apply_chunk(env: &Env, db: &D1Database, msg: &ChunkMessage) -> Result<(), Fault> {
+    let Some(job) = stored::job(db, &msg.job).await? else { return Ok(()) };
+    let Some(chunk) = stored::chunk(db, &msg.job, msg.n).await? else { return Ok(()) };
+    if chunk.finished {
         return Ok(());
     }
-    db.prepare("UPDATE import_job_chunks SET attempts = attempts + 1 WHERE job_id = ?1 AND n = ?2")
-        .bind(&[msg.job.as_str().into(), (msg.n as f64).into()])?
-        .run()
-        .await?;
-    db.prepare("UPDATE import_jobs SET status = 'running', updated_at = ?2 WHERE id = ?1 AND status = 'queued'")
-        .bind(&[msg.job.as_str().into(), (now().0 as f64).into()])?
-        .run()
-        .await?;
-    let outcomes: Vec<RowOutcome> = from_json(&chunk.outcomes)?;
-    let mode: Mode = from_json(&job.mode)?;
+    stored::begin_chunk(db, &msg.job, msg.n, now()).await?;
+    let mode = job.mode()?;
     if chunk.attempts >= MAX_CHUNK_ATTEMPTS {
         // Give up on this chunk: its rows are reported as errors so that the job ends.
-        let mut plan = plan_rows(outcomes, mode, |_, _| None);
+        let mut plan = plan_rows(chunk.outcomes, mode, |_, _| None);
         for r in plan.rows.iter_mut().filter(|r| r.status == Status::Applied || r.status == Status::Unchanged) {
             r.status = Status::Error;
             r.message = Some(format!(
@@ -259,63 +129,38 @@ async fn apply_chunk(env: &Env, db: &D1Database, msg: &ChunkMessage) -> Result<(
         plan.summary.unchanged = 0;
         plan.summary.changes = 0;
         plan.summary.errors = plan.rows.iter().filter(|r| r.status == Status::Error).count();
-        return finish_chunk(db, &msg.job, msg.n, &plan.rows, &plan.summary).await;
+        return Ok(stored::finish_chunk(db, &msg.job, msg.n, &plan.rows, &plan.summary, now()).await?);
     }
-    let basis: Basis = from_json(&job.basis)?;
     let key = (format!("import:{}", job.id), job.fingerprint.clone());
-    let plan = super::imports::apply_rows(env, outcomes, basis, mode, job.dry_run != 0, &job.id, Some(&key)).await?;
-    finish_chunk(db, &msg.job, msg.n, &plan.rows, &plan.summary).await
+    let plan =
+        super::imports::apply_rows(env, chunk.outcomes, job.basis()?, mode, job.dry_run(), &job.id, Some(&key)).await?;
+    Ok(stored::finish_chunk(db, &msg.job, msg.n, &plan.rows, &plan.summary, now()).await?)
 }
 
 /// The job's status; with `page` (`after` line, `limit` rows) the report rows of finished
 /// chunks, in line order.
-async fn answer(db: &D1Database, id: &str, status: u16, page: Option<(u64, usize)>) -> Result<Response> {
-    let Some(job) = job_row(db, id).await? else {
-        return http::problem(&Problem::new(Kind::NotFound, format!("no import job {id}")).with("resource", "import"));
+async fn answer(db: &D1Database, id: &str, status: u16, page: Option<(u64, usize)>) -> Result<Response, Fault> {
+    let Some(job) = stored::job(db, id).await? else {
+        let p = Problem::new(Kind::NotFound, format!("no import job {id}")).with("resource", "import");
+        return Ok(http::problem(&p)?);
     };
-    #[derive(Deserialize)]
-    struct Done {
-        summary: Option<String>,
-    }
-    let summaries: Vec<Done> = db
-        .prepare("SELECT summary FROM import_job_chunks WHERE job_id = ?1 AND summary IS NOT NULL")
-        .bind(&[id.into()])?
-        .all()
-        .await?
-        .results()?;
-    let mut summary = Summary::default();
-    for s in summaries.iter().filter_map(|d| d.summary.as_deref()) {
-        summary = jobs::add(summary, &from_json(s)?);
-    }
+    let summary = stored::summaries(db, id).await?.iter().fold(Summary::default(), jobs::add);
     let mut body = json!({
         "import_id": job.id,
         "status": job.status,
         "format": job.format,
-        "basis": serde_json::from_str::<Value>(&job.basis).unwrap_or(Value::Null),
-        "mode": serde_json::from_str::<Value>(&job.mode).unwrap_or(Value::Null),
-        "dry_run": job.dry_run != 0,
+        "basis": job.basis()?,
+        "mode": job.mode()?,
+        "dry_run": job.dry_run(),
         "progress": {"chunks": job.chunks_total, "chunks_done": job.chunks_done, "rows": job.rows_total, "skus": job.skus_total},
         "summary": summary,
-        "location_mappings": serde_json::from_str::<Value>(&job.location_mappings).unwrap_or(Value::Null),
+        "location_mappings": job.location_mappings()?,
         "created_at": Millis(job.created_at).to_rfc3339(),
         "finished_at": job.finished_at.map(|t| Millis(t).to_rfc3339()),
         "poll": format!("/v1/imports/{}", job.id),
     });
     if let Some((after, limit)) = page {
-        #[derive(Deserialize)]
-        struct Report {
-            report: Option<String>,
-        }
-        let reports: Vec<Report> = db
-            .prepare("SELECT report FROM import_job_chunks WHERE job_id = ?1 AND report IS NOT NULL")
-            .bind(&[id.into()])?
-            .all()
-            .await?
-            .results()?;
-        let mut rows: Vec<RowReport> = Vec::new();
-        for r in reports.iter().filter_map(|r| r.report.as_deref()) {
-            rows.extend(from_json::<Vec<RowReport>>(r)?.into_iter().filter(|row| row.line > after));
-        }
+        let mut rows: Vec<RowReport> = stored::report_rows(db, id, after).await?;
         rows.sort_by_key(|r| r.line);
         let more = rows.len() > limit;
         rows.truncate(limit);
@@ -326,12 +171,12 @@ async fn answer(db: &D1Database, id: &str, status: u16, page: Option<(u64, usize
         }
         body["rows"] = serde_json::to_value(&rows).unwrap_or(Value::Null);
     }
-    http::json(status, &body)
+    Ok(http::json(status, &body)?)
 }
 
 /// `GET /v1/imports/{id}?after=&limit=`: the job's progress and summary, and a page of its
 /// per-row report (rows of finished chunks with `line > after`, at most `limit`, default 1000).
-pub async fn status(env: &Env, id: &str, query: &[(String, String)]) -> Result<Response> {
+pub async fn status(env: &Env, id: &str, query: &[(String, String)]) -> Result<Response, Fault> {
     let mut errors = Vec::new();
     let mut after = 0_u64;
     let mut limit = 1_000_usize;
@@ -351,8 +196,7 @@ pub async fn status(env: &Env, id: &str, query: &[(String, String)]) -> Result<R
         }
     }
     if !errors.is_empty() {
-        return http::problem(&Problem::invalid(errors));
+        return Ok(http::problem(&Problem::invalid(errors))?);
     }
-    let db = env.d1(DB)?;
-    answer(&db, id, 200, Some((after, limit))).await
+    answer(&store::db(env)?, id, 200, Some((after, limit))).await
 }

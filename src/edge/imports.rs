@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::join_all;
 use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
-use worker::{Env, Response, Result};
+use worker::{Env, Response};
 
 use crate::api::idempotency::fingerprint;
 use crate::api::sku_call::{SkuAction, SkuAnswer, SkuCall, SkuReplyKeyed};
+use crate::fault::Fault;
 use crate::import::{
     apply, jobs, plan_rows, write_export, BackorderPolicy, Basis, ExportRow, Format, Mode, Plan, ReadOptions,
     RowOutcome, Status, StockReader,
@@ -18,15 +18,14 @@ use crate::import::{
 use crate::stock::{Location, Sku};
 
 use super::clock::now;
-use super::{http, sku_client};
+use super::store::imports::Job;
+use super::{http, sku_client, store};
 
 /// Ledger calls in flight at once during an import or export.
 const FAN_OUT: usize = 32;
-/// Products upserted per D1 statement (4 bound parameters each; D1 allows 100 per statement).
-const UPSERT_ROWS: usize = 20;
 
 /// Sends `calls` with at most [`FAN_OUT`] in flight; answers in order.
-async fn call_all(env: &Env, calls: &[SkuCall]) -> Result<Vec<SkuReplyKeyed>> {
+async fn call_all(env: &Env, calls: &[SkuCall]) -> Result<Vec<SkuReplyKeyed>, Fault> {
     let mut out = Vec::with_capacity(calls.len());
     for chunk in calls.chunks(FAN_OUT) {
         for a in join_all(chunk.iter().map(|c| sku_client::call(env, c))).await {
@@ -53,15 +52,15 @@ pub async fn import(
     mode: Mode,
     dry_run: bool,
     idem: Option<(String, String)>,
-) -> Result<Response> {
+) -> Result<Response, Fault> {
     let options = ReadOptions::new(format, mode);
     let mut reader = match StockReader::new(bytes, options) {
         Ok(r) => r,
-        Err(e) => return http::problem(&e.problem()),
+        Err(e) => return Ok(http::problem(&e.problem())?),
     };
     let outcomes: Vec<RowOutcome> = match reader.by_ref().collect() {
         Ok(rows) => rows,
-        Err(e) => return http::problem(&crate::import::ImportError::problem(&e)),
+        Err(e) => return Ok(http::problem(&crate::import::ImportError::problem(&e))?),
     };
     let (format, basis) = (reader.format(), reader.basis());
     let mappings = serde_json::to_value(reader.location_mappings()).unwrap_or(Value::Null);
@@ -71,15 +70,7 @@ pub async fn import(
     };
     if jobs::needs_job(&outcomes) {
         let fp = idem.as_ref().map_or_else(|| fingerprint("POST", "/v1/imports", bytes), |(_, fp)| fp.clone());
-        let job = super::import_jobs::Job {
-            id: import_id,
-            format,
-            basis,
-            mode,
-            dry_run,
-            fingerprint: fp,
-            location_mappings: mappings,
-        };
+        let job = Job { id: import_id, format, basis, mode, dry_run, fingerprint: fp, location_mappings: mappings };
         return super::import_jobs::submit(env, job, outcomes).await;
     }
     // Re-posting the file with the same key replays each ledger's first answer.
@@ -94,13 +85,14 @@ pub async fn import(
         m.insert("location_mappings".into(), mappings);
         m.remove("batches");
     }
-    http::json(200, &body)
+    Ok(http::json(200, &body)?)
 }
 
 /// Plans `outcomes` against what each SKU's ledger holds now and, unless `dry_run`, applies the
-/// batches (each ledger's call carries `ledger_key`, so a repeat replays its first answer) and
-/// makes every imported SKU a catalogue product. The plan's rows say what happened; a batch a
-/// ledger refused marks its rows as errors.
+/// batches (each ledger's call carries `ledger_key`, so a repeat replays its first answer),
+/// having first made every SKU it applies a catalogue product (so a catalogue that cannot be
+/// written fails the import before any ledger changes). The plan's rows say what happened; a
+/// batch a ledger refused marks its rows as errors.
 pub async fn apply_rows(
     env: &Env,
     outcomes: Vec<RowOutcome>,
@@ -109,7 +101,7 @@ pub async fn apply_rows(
     dry_run: bool,
     import_id: &str,
     ledger_key: Option<&(String, String)>,
-) -> Result<Plan> {
+) -> Result<Plan, Fault> {
     // What each SKU holds now, for the per-row diff.
     let skus: BTreeSet<Sku> = outcomes
         .iter()
@@ -129,6 +121,9 @@ pub async fn apply_rows(
     if dry_run {
         return Ok(plan);
     }
+    let products: Vec<(Sku, Option<i64>)> =
+        plan.batches.iter().map(|b| (b.sku.clone(), b.backorder.map(apply::backorder_limit))).collect();
+    store::catalog::ensure_products(&store::db(env)?, &products, now()).await?;
     let calls: Vec<SkuCall> = plan
         .batches
         .iter()
@@ -159,53 +154,11 @@ pub async fn apply_rows(
     }
     plan.summary.errors = plan.rows.iter().filter(|r| r.status == Status::Error).count();
     plan.summary.applied = plan.rows.iter().filter(|r| r.status == Status::Applied).count();
-    upsert_products(env, &plan.batches).await?;
     Ok(plan)
 }
 
-/// Makes sure every imported SKU is a catalogue product (and records an imported backorder
-/// policy there), without touching products that exist.
-async fn upsert_products(env: &Env, batches: &[crate::import::Batch]) -> Result<()> {
-    let db = env.d1("CATALOG")?;
-    let t = now().0 as f64;
-    let mut statements = Vec::new();
-    for chunk in batches.chunks(UPSERT_ROWS) {
-        let values = vec!["(?, 1, ?, ?, ?)"; chunk.len()].join(", ");
-        let sql = format!(
-            "INSERT INTO products (sku, tracked, backorder_limit, created_at, updated_at) VALUES {values} \
-             ON CONFLICT (sku) DO UPDATE SET backorder_limit = COALESCE(excluded.backorder_limit, products.backorder_limit), \
-             updated_at = excluded.updated_at"
-        );
-        let mut params: Vec<JsValue> = Vec::with_capacity(chunk.len() * 4);
-        for b in chunk {
-            params.push(b.sku.as_str().into());
-            params.push(match b.backorder {
-                Some(p) => (apply::backorder_limit(p) as f64).into(),
-                None => JsValue::NULL,
-            });
-            params.push(t.into());
-            params.push(t.into());
-        }
-        statements.push(db.prepare(sql).bind(&params)?);
-    }
-    for group in statements.chunks(50) {
-        db.batch(group.to_vec()).await?;
-    }
-    Ok(())
-}
-
-#[derive(serde::Deserialize)]
-struct ProductRow {
-    sku: String,
-    tracked: i64,
-}
-
-pub async fn export(env: &Env, format: Format) -> Result<Response> {
-    let db = env.d1("CATALOG")?;
-    let products: Vec<ProductRow> =
-        db.prepare("SELECT sku, tracked FROM products ORDER BY sku").all().await?.results()?;
-    let products: Vec<(Sku, bool)> =
-        products.into_iter().filter_map(|p| Sku::parse(&p.sku).ok().map(|s| (s, p.tracked != 0))).collect();
+pub async fn export(env: &Env, format: Format) -> Result<Response, Fault> {
+    let products = store::catalog::tracked(&store::db(env)?).await?;
     let reads: Vec<SkuCall> =
         products.iter().map(|(s, _)| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
     let states = call_all(env, &reads).await?;
@@ -245,7 +198,7 @@ pub async fn export(env: &Env, format: Format) -> Result<Response> {
     }
     let mut out = Vec::new();
     if let Err(e) = write_export(format, &mut out, rows) {
-        return http::problem(&crate::api::Problem::new(crate::api::Kind::Internal, e.to_string()));
+        return Ok(http::problem(&crate::api::Problem::new(crate::api::Kind::Internal, e.to_string()))?);
     }
     let mut r = http::text(200, String::from_utf8_lossy(&out).into_owned(), "text/csv; charset=utf-8")?;
     r.headers_mut().set("content-disposition", &format!("attachment; filename=\"{}\"", format.export_file_name()))?;

@@ -2,17 +2,15 @@
 //! to no listing) and `GET /v1/inbound/drift` (levels a platform reported that StockEdge did not
 //! push). Both page by id: `after` is the previous page's `next`.
 
-use serde::Deserialize;
 use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
-use worker::{Env, Response, Result};
+use worker::{Env, Response};
 
 use crate::api::paging::{id_page, Filter};
+use crate::fault::Fault;
 use crate::inbound::LineIdentity;
 use crate::time::Millis;
 
-use super::http;
-use super::inbound_apply::DB;
+use super::{http, store};
 
 /// `{"items": [...], "next": <last id>}` (`next` only when there is more).
 fn paged(items: Vec<Value>, ids: Vec<i64>, limit: i64) -> Value {
@@ -27,39 +25,14 @@ fn paged(items: Vec<Value>, ids: Vec<i64>, limit: i64) -> Value {
     body
 }
 
-#[derive(Deserialize)]
-struct UnmatchedRow {
-    id: i64,
-    channel: String,
-    order_id: String,
-    line_id: String,
-    kind: String,
-    identity: String,
-    qty: i64,
-    received_at: i64,
-}
-
 /// `GET /v1/inbound/unmatched?channel=&after=&limit=`: inbound order lines that mapped to no
 /// listing, oldest first, with the keys StockEdge looked them up by.
-pub async fn unmatched(query: &[(String, String)], env: &Env) -> Result<Response> {
+pub async fn unmatched(query: &[(String, String)], env: &Env) -> Result<Response, Fault> {
     let p = match id_page(query, &[Filter::Channel]) {
         Ok(p) => p,
-        Err(problem) => return http::problem(&problem),
+        Err(problem) => return Ok(http::problem(&problem)?),
     };
-    let db = env.d1(DB)?;
-    let rows: Vec<UnmatchedRow> = db
-        .prepare(
-            "SELECT id, channel, order_id, line_id, kind, identity, qty, received_at FROM unmatched_lines \
-             WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY id LIMIT ?3",
-        )
-        .bind(&[
-            (p.after as f64).into(),
-            p.channel.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()),
-            ((p.limit + 1) as f64).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows = store::inbound_admin::unmatched(&store::db(env)?, p.after, p.channel.as_ref(), p.limit + 1).await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let items = rows
         .iter()
@@ -79,45 +52,18 @@ pub async fn unmatched(query: &[(String, String)], env: &Env) -> Result<Response
             })
         })
         .collect();
-    http::json(200, &paged(items, ids, p.limit))
-}
-
-#[derive(Deserialize)]
-struct DriftRow {
-    id: i64,
-    channel: String,
-    sku: String,
-    line_id: String,
-    reported: i64,
-    last_pushed: Option<i64>,
-    listed: i64,
-    action: String,
-    occurred_at: i64,
-    received_at: i64,
+    Ok(http::json(200, &paged(items, ids, p.limit))?)
 }
 
 /// `GET /v1/inbound/drift?channel=&sku=&after=&limit=`: levels a platform reported that were
 /// neither StockEdge's last push nor what it lists now, oldest first, with what StockEdge did.
-pub async fn drift(query: &[(String, String)], env: &Env) -> Result<Response> {
+pub async fn drift(query: &[(String, String)], env: &Env) -> Result<Response, Fault> {
     let p = match id_page(query, &[Filter::Channel, Filter::Sku]) {
         Ok(p) => p,
-        Err(problem) => return http::problem(&problem),
+        Err(problem) => return Ok(http::problem(&problem)?),
     };
-    let db = env.d1(DB)?;
-    let rows: Vec<DriftRow> = db
-        .prepare(
-            "SELECT id, channel, sku, line_id, reported, last_pushed, listed, action, occurred_at, received_at FROM drift_events \
-             WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR sku = ?3) ORDER BY id LIMIT ?4",
-        )
-        .bind(&[
-            (p.after as f64).into(),
-            p.channel.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()),
-            p.sku.as_ref().map_or(JsValue::NULL, |s| s.as_str().into()),
-            ((p.limit + 1) as f64).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let filters = (p.channel.as_ref(), p.sku.as_ref());
+    let rows = store::inbound_admin::drift(&store::db(env)?, p.after, filters, p.limit + 1).await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let items = rows
         .iter()
@@ -136,5 +82,5 @@ pub async fn drift(query: &[(String, String)], env: &Env) -> Result<Response> {
             })
         })
         .collect();
-    http::json(200, &paged(items, ids, p.limit))
+    Ok(http::json(200, &paged(items, ids, p.limit))?)
 }

@@ -594,7 +594,7 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
         let DriftVerdict::Drift { reported, last_pushed } = drift::check(line.qty, row.last_quantity) else { continue };
         // The SKU's current state (a SKU never stocked: all 0, version 0), to compare with and,
         // if this is drift, to push back.
-        let event = match super::repush::current(cx.env, &sku, cx.t).await? {
+        let event = match super::repush::current(cx.env, &sku, cx.t).await {
             Ok(Some(e)) => e,
             Ok(None) => StockChanged {
                 sku: sku.clone(),
@@ -606,7 +606,7 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
                 oversold: 0,
                 alert: None,
             },
-            Err(why) => return Ok(Err(why)),
+            Err(why) => return Ok(Err(why.to_string())),
         };
         let rule = ListingRule {
             buffer: row.buffer,
@@ -647,8 +647,8 @@ pub(super) async fn drift_event(cx: &Cx<'_>, conn: &Conn, e: &InboundEvent, s: &
         // Push StockEdge's number back, with a compare-and-set from the platform's actual level.
         // (When a newer push is already in flight, the listing's record is past this version and
         // that push corrects the level by itself.)
-        if let Err(why) = super::repush::to_listing(cx.env, cx.db, &conn.channel, &event, Some(reported), cx.t).await? {
-            return Ok(Err(why));
+        if let Err(why) = super::repush::to_listing(cx.env, cx.db, &conn.channel, &event, Some(reported), cx.t).await {
+            return Ok(Err(why.to_string()));
         }
         s.drift_pushed_back += 1;
     }

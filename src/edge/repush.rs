@@ -8,39 +8,34 @@
 //! listing takes it (its rule decides the quantity; Shopify's compare-and-set starts from the
 //! level recorded), and every other listing of the SKU, already at that version, ignores it.
 
-use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, Result};
+use worker::{D1Database, Env};
 
 use crate::api::sku_call::{SkuAction, SkuAnswer, SkuRefusal};
+use crate::fault::{Fault, ObjectError};
 use crate::stock::{Op, Sku, Token};
 use crate::sync::StockChanged;
 use crate::time::Millis;
 
-use super::sku_client;
+use super::{sku_client, store};
 
 /// The queue the sync consumer reads.
 const QUEUE: &str = "STOCK_CHANGES";
 
 /// What a listing of `sku` shows now, as a (re-)announcement: a bundle's state from its
 /// components (`bundle_listings`: a bundle has no ledger of its own), any other SKU's from its
-/// ledger ([`ledger_state`]). `Ok(None)`: nothing to push yet.
-pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<std::result::Result<Option<StockChanged>, String>> {
+/// ledger ([`ledger_state`]). `None`: nothing to push yet.
+pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<Option<StockChanged>, Fault> {
     match super::bundle_listings::current(env, sku, at).await? {
-        Ok(None) => ledger_state(env, sku, at).await,
+        None => ledger_state(env, sku, at).await,
         bundle => Ok(bundle),
     }
 }
 
 /// The SKU's ledger state as a (re-)announcement: cause `set`, no alert (the change that
-/// oversold, if any, raised it). `Ok(None)` for a SKU never stocked (version 0: nothing to
-/// push). `Err` when the ledger could not be read.
-pub async fn ledger_state(
-    env: &Env,
-    sku: &Sku,
-    at: Millis,
-) -> Result<std::result::Result<Option<StockChanged>, String>> {
-    match sku_client::ask(env, sku, SkuAction::Get).await {
-        Ok(Ok(SkuAnswer::State(v))) => Ok(Ok((v.version > 0).then(|| StockChanged {
+/// oversold, if any, raised it). `None` for a SKU never stocked (version 0: nothing to push).
+pub async fn ledger_state(env: &Env, sku: &Sku, at: Millis) -> Result<Option<StockChanged>, Fault> {
+    match sku_client::ask(env, sku, SkuAction::Get).await? {
+        Ok(SkuAnswer::State(v)) => Ok((v.version > 0).then(|| StockChanged {
             sku: sku.clone(),
             version: v.version,
             available: v.available,
@@ -49,10 +44,9 @@ pub async fn ledger_state(
             at,
             oversold: v.oversold,
             alert: None,
-        }))),
-        Ok(Err(SkuRefusal::NeverStocked { .. })) => Ok(Ok(None)),
-        Ok(other) => Ok(Err(format!("ledger {sku} answered {other:?}"))),
-        Err(e) => Ok(Err(format!("ledger {sku}: {e}"))),
+        })),
+        Err(SkuRefusal::NeverStocked { .. }) => Ok(None),
+        other => Err(ObjectError::OutOfContract { class: "SKU", detail: format!("ledger {sku} answered {other:?}") }.into()),
     }
 }
 
@@ -65,23 +59,8 @@ pub async fn to_listing(
     state: &StockChanged,
     seen: Option<i64>,
     t: Millis,
-) -> Result<std::result::Result<(), String>> {
-    db.prepare(
-        "UPDATE listing_sync SET last_version = ?1, last_quantity = COALESCE(?2, last_quantity), updated_at = ?3 \
-         WHERE channel = ?4 AND sku = ?5 AND last_version >= ?6",
-    )
-    .bind(&[
-        ((state.version.saturating_sub(1)) as f64).into(),
-        seen.map_or(JsValue::NULL, |q| (q as f64).into()),
-        (t.0 as f64).into(),
-        channel.as_str().into(),
-        state.sku.as_str().into(),
-        (state.version as f64).into(),
-    ])?
-    .run()
-    .await?;
-    if let Err(e) = env.queue(QUEUE)?.send(state).await {
-        return Ok(Err(format!("sync queue: {e}")));
-    }
-    Ok(Ok(()))
+) -> Result<(), Fault> {
+    store::sync_admin::rewind(db, channel, state, seen, t).await?;
+    env.queue(QUEUE)?.send(state).await?;
+    Ok(())
 }

@@ -1,57 +1,22 @@
 //! `GET /v1/sync/status`, `GET /v1/sync/failures`, `POST /v1/sync/failures/{id}/retry`:
 //! what operators see of channel sync, and the one thing they can do about a failure.
 
-use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{Env, Response, Result};
+use worker::{Env, Response};
 
 use crate::api::{Kind, Problem};
-use crate::sync::StockChanged;
+use crate::fault::Fault;
 use crate::time::Millis;
 
 use super::clock::now;
-use super::http;
-
-#[derive(Deserialize)]
-struct StatusRow {
-    channel: String,
-    sku: String,
-    last_version: Option<i64>,
-    last_quantity: Option<i64>,
-    pushed_at: Option<i64>,
-    pending_version: Option<i64>,
-    pending_since: Option<i64>,
-    attempts: i64,
-    last_error: Option<String>,
-    revisions_day: i64,
-    revisions: i64,
-}
-
-#[derive(Deserialize)]
-struct FailureRow {
-    id: i64,
-    channel: Option<String>,
-    sku: String,
-    version: i64,
-    reason: String,
-    created_at: i64,
-}
+use super::{http, store};
 
 fn time(ms: Option<i64>) -> Value {
     ms.map_or(Value::Null, |m| Value::from(Millis(m).to_rfc3339()))
 }
 
-pub async fn status(env: &Env) -> Result<Response> {
-    let db = env.d1("CATALOG")?;
-    let rows: Vec<StatusRow> = db
-        .prepare(
-            "SELECT channel, sku, last_version, last_quantity, pushed_at, pending_version, pending_since, attempts, last_error, \
-             revisions_day, revisions \
-             FROM listing_sync ORDER BY channel, sku",
-        )
-        .all()
-        .await?
-        .results()?;
+pub async fn status(env: &Env) -> Result<Response, Fault> {
+    let rows = store::sync_admin::status(&store::db(env)?).await?;
     let t = now().0;
     let items: Vec<Value> = rows
         .into_iter()
@@ -65,47 +30,28 @@ pub async fn status(env: &Env) -> Result<Response> {
             })
         })
         .collect();
-    http::json(200, &json!({ "items": items }))
+    Ok(http::json(200, &json!({ "items": items }))?)
 }
 
-pub async fn failures(env: &Env) -> Result<Response> {
-    let db = env.d1("CATALOG")?;
-    let rows: Vec<FailureRow> = db
-        .prepare("SELECT id, channel, sku, version, reason, created_at FROM sync_failures WHERE retried_at IS NULL ORDER BY id")
-        .all()
-        .await?
-        .results()?;
+pub async fn failures(env: &Env) -> Result<Response, Fault> {
+    let rows = store::sync_admin::open_failures(&store::db(env)?).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| json!({"id": r.id, "channel": r.channel, "sku": r.sku, "version": r.version, "reason": r.reason, "at": time(Some(r.created_at))}))
         .collect();
-    http::json(200, &json!({ "items": items }))
-}
-
-#[derive(Deserialize)]
-struct EventRow {
-    event: String,
+    Ok(http::json(200, &json!({ "items": items }))?)
 }
 
 /// Sends the failed event to the queue again and marks the failure retried.
-pub async fn retry(env: &Env, id: i64) -> Result<Response> {
-    let db = env.d1("CATALOG")?;
-    let row: Option<EventRow> = db
-        .prepare("SELECT event FROM sync_failures WHERE id = ? AND retried_at IS NULL")
-        .bind(&[(id as f64).into()])?
-        .first(None)
-        .await?;
-    let Some(row) = row else {
-        return http::problem(
+pub async fn retry(env: &Env, id: i64) -> Result<Response, Fault> {
+    let db = store::db(env)?;
+    let Some(event) = store::sync_admin::failed_event(&db, id).await? else {
+        return Ok(http::problem(
             &Problem::new(Kind::NotFound, format!("no open sync failure {id}")).with("resource", "sync failure"),
-        );
+        )?);
     };
-    let event: StockChanged = serde_json::from_str(&row.event).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    db.prepare("UPDATE listing_sync SET attempts = 0 WHERE sku = ?").bind(&[event.sku.as_str().into()])?.run().await?;
+    store::sync_admin::reset_attempts(&db, &event.sku).await?;
     env.queue("STOCK_CHANGES")?.send(&event).await?;
-    db.prepare("UPDATE sync_failures SET retried_at = ? WHERE id = ?")
-        .bind(&[(now().0 as f64).into(), (id as f64).into()])?
-        .run()
-        .await?;
-    http::json(200, &json!({ "id": id, "retried": true, "sku": event.sku.as_str(), "version": event.version }))
+    store::sync_admin::mark_retried(&db, id, now()).await?;
+    Ok(http::json(200, &json!({ "id": id, "retried": true, "sku": event.sku.as_str(), "version": event.version }))?)
 }

@@ -2,7 +2,13 @@
 //! is named once ([`CATALOG`]) and every D1 failure is classified once ([`fail`]) into a typed
 //! [`StoreError`], so callers never read error text.
 
-#![allow(dead_code)] // Until every D1 query of the shell has moved here (issue 10).
+pub mod alerts;
+pub mod catalog;
+pub mod channels;
+pub mod imports;
+pub mod inbound_admin;
+pub mod listings;
+pub mod sync_admin;
 
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
@@ -29,6 +35,11 @@ pub fn fail(e: worker::Error) -> StoreError {
         other => other.to_string(),
     };
     StoreError::classify(&text)
+}
+
+/// A stored row that does not decode into what the code expects.
+pub fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
 }
 
 /// The catalogue database.
@@ -64,6 +75,17 @@ pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> StoreRes
         return Ok(Vec::new());
     }
     db.batch(stmts).await.map_err(fail)
+}
+
+/// Deletes a record's `dependants`, then the record, in one batch; `false` when there was no
+/// such record.
+pub async fn delete_with(
+    db: &D1Database,
+    dependants: D1PreparedStatement,
+    record: D1PreparedStatement,
+) -> StoreResult<bool> {
+    let res = batch(db, vec![dependants, record]).await?;
+    Ok(changes(&res[1])? > 0)
 }
 
 /// The rows of a statement's result.

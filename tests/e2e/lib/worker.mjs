@@ -8,7 +8,8 @@
 // configuration derived from wrangler.toml: the same name, bindings, migrations and compatibility
 // date, `main` pointing at the snapshot, and no [build] section; .dev.vars is copied next to it.
 // Set STOCKEDGE_E2E_LIVE=1 to run wrangler straight on the repository's wrangler.toml instead.
-// Before wrangler starts, the D1 migrations (migrations/) are applied to the state dir once.
+// Before wrangler starts, the D1 migrations (migrations/) are applied to the state dir once
+// (unless the test asks for a Worker without them).
 //
 // Environment:
 //   STOCKEDGE_SKIP_BUILD=1  skip scripts/build-worker.sh when build/worker/shim.mjs exists
@@ -385,10 +386,11 @@ let stateCounter = 0;
 
 /**
  * Starts the Worker under `wrangler dev --local`. `stateDir` (optional) is the persistence
- * directory; a fresh one is made when omitted. Resolves to
+ * directory; a fresh one is made when omitted. `migrations: false` leaves the D1 migrations
+ * unapplied (a Worker deployed before its schema). Resolves to
  * `{ url, port, stateDir, logFile, pid, stop(), kill() }` once GET /healthz answers 200.
  */
-export async function start({ stateDir } = {}) {
+export async function start({ stateDir, migrations = true } = {}) {
   hookExit();
   const { configPath } = await build();
   if (!stateDir) {
@@ -396,7 +398,7 @@ export async function start({ stateDir } = {}) {
     ownedDirs.add(stateDir);
   }
   fs.mkdirSync(stateDir, { recursive: true });
-  await applyMigrations(stateDir, configPath);
+  if (migrations) await applyMigrations(stateDir, configPath);
   const port = await freePort();
   const inspectorPort = await freePort();
   const logFile = path.join(stateDir, `wrangler-${port}.log`);
