@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // Until every D1 query of the shell has moved here (issue 10).
 
+pub mod sync_state;
+
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
