@@ -837,8 +837,7 @@ fn tee_batch(read_answers: Vec<Answer>) -> (Vec<HttpRequest>, Vec<ListingResult>
     let ok = json!({"data": {"q0": {"inventoryAdjustmentGroup": {"id": "gid://shopify/InventoryAdjustmentGroup/9"}, "userErrors": []}}});
     let mut sent = Vec::new();
     let mut reads = read_answers.into_iter();
-    loop {
-        let Step::Send { base, requests } = push.step() else { break };
+    while let Step::Send { base, requests } = push.step() {
         assert_eq!(base, "https://myshop.example");
         assert_eq!(requests.len(), 1);
         let body = requests[0].body.clone();

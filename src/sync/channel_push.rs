@@ -341,3 +341,179 @@ fn unread(failed: PushResult) -> PushResult {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stock::{Op, Sku};
+
+    fn update(kind: ChannelKind, sku: &str) -> ListingUpdate {
+        let external = match kind {
+            ChannelKind::Amazon => {
+                External::Amazon { seller_id: "S".into(), seller_sku: sku.into(), marketplace_ids: vec!["M".into()] }
+            }
+            ChannelKind::Ebay => External::Ebay { sku: sku.into(), offer_id: None },
+            ChannelKind::Wholesale => External::Wholesale { partner_id: "ACME".into(), item_code: None },
+            ChannelKind::Woocommerce => External::Woocommerce { product_id: 1, variation_id: None },
+            _ => External::Shopify { inventory_item_id: 1, location_id: 2 },
+        };
+        ListingUpdate {
+            key: ListingId { channel: Token::parse("ch").unwrap(), sku: Sku::parse(sku).unwrap() },
+            external,
+            version: 3,
+            available: 5,
+            quantity: 5,
+            expected: Some(4),
+            cause: Op::Sale,
+            at: Millis(0),
+            since: Millis(0),
+        }
+    }
+
+    fn channel(kind: ChannelKind, secret: Result<&str, SecretError>) -> Channel {
+        let mut settings = Map::new();
+        settings.insert("base_url".into(), Value::from("https://platform"));
+        Channel {
+            channel: Token::parse("ch").unwrap(),
+            kind,
+            account: "acct".into(),
+            settings,
+            secret: secret.map(str::to_owned),
+        }
+    }
+
+    const LWA: &str = r#"{"client_id":"a","client_secret":"b","refresh_token":"c"}"#;
+
+    fn outcomes(push: ChannelPush) -> Vec<PushResult> {
+        push.results().into_iter().map(|r| r.outcome).collect()
+    }
+
+    fn sends(push: &ChannelPush) -> usize {
+        match push.step() {
+            Step::Send { requests, .. } => requests.len(),
+            other => panic!("expected a send, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_channel_without_usable_credentials_fails_every_update_permanently() {
+        let missing = channel(ChannelKind::Shopify, Err(SecretError::Missing("SHOP".into())));
+        let push = ChannelPush::new(
+            &missing,
+            vec![update(ChannelKind::Shopify, "A"), update(ChannelKind::Shopify, "B")],
+            Millis(0),
+        );
+        assert_eq!(push.step(), Step::Done);
+        let out = outcomes(push);
+        assert_eq!(out.len(), 2);
+        assert!(
+            out.iter().all(|o| matches!(o, PushResult::Permanent(f) if f.kind == FailureKind::Credentials)),
+            "{out:?}"
+        );
+        let bad_json = channel(ChannelKind::Amazon, Ok("not json"));
+        assert_eq!(outcomes(ChannelPush::new(&bad_json, vec![update(ChannelKind::Amazon, "A")], Millis(0))).len(), 1);
+    }
+
+    #[test]
+    fn nothing_to_push_is_done_at_once() {
+        let push = ChannelPush::new(&channel(ChannelKind::Shopify, Ok("t")), Vec::new(), Millis(0));
+        assert_eq!(push.step(), Step::Done);
+        assert!(push.results().is_empty());
+    }
+
+    #[test]
+    fn amazon_asks_for_a_token_then_pushes_paced_with_it() {
+        let mut push =
+            ChannelPush::new(&channel(ChannelKind::Amazon, Ok(LWA)), vec![update(ChannelKind::Amazon, "A")], Millis(0));
+        let Step::Token { source, forget: None } = push.step() else { panic!("{:?}", push.step()) };
+        assert_eq!((source.issuer, source.url.as_str()), ("LWA", "https://api.amazon.com"));
+        assert_eq!(
+            (source.key.starts_with("lwa:"), source.key.len()),
+            (true, 4 + 32),
+            "a digest, not the refresh token"
+        );
+        push.token(Ok(Bearer { token: "Atza|1".into(), reused: false }));
+        let Step::Send { requests, .. } = push.step() else { panic!() };
+        assert_eq!(requests[0].header_value("x-amz-access-token"), Some("Atza|1"));
+        assert!(push.pacing().is_some_and(|(key, _)| key == "amazon:acct"), "SP-API calls are paced per seller");
+    }
+
+    #[test]
+    fn a_token_endpoint_failure_is_every_update_s_result() {
+        let mut push =
+            ChannelPush::new(&channel(ChannelKind::Amazon, Ok(LWA)), vec![update(ChannelKind::Amazon, "A")], Millis(0));
+        push.token(Err(PushResult::backoff("LWA token endpoint: timeout")));
+        assert_eq!(push.step(), Step::Done);
+        assert_eq!(outcomes(push), [PushResult::backoff("LWA token endpoint: timeout")]);
+    }
+
+    #[test]
+    fn a_refused_cached_token_is_renewed_once_and_the_refused_pushed_again() {
+        let mut push =
+            ChannelPush::new(&channel(ChannelKind::Amazon, Ok(LWA)), vec![update(ChannelKind::Amazon, "A")], Millis(0));
+        push.token(Ok(Bearer { token: "old".into(), reused: true }));
+        assert_eq!(sends(&push), 1);
+        push.answered(vec![Ok(HttpResponse::new(403, r#"{"errors":[{"code":"Unauthorized"}]}"#))]);
+        let Step::Token { forget, .. } = push.step() else { panic!("{:?}", push.step()) };
+        assert_eq!(forget.as_deref(), Some("old"), "the refused token is forgotten first");
+        push.token(Ok(Bearer { token: "new".into(), reused: false }));
+        assert_eq!(sends(&push), 1);
+        push.answered(vec![Ok(HttpResponse::new(403, "{}"))]);
+        assert_eq!(push.step(), Step::Done, "renewed once, not twice");
+        assert!(matches!(&outcomes(push)[..], [PushResult::Permanent(f)] if f.kind == FailureKind::Credentials));
+    }
+
+    #[test]
+    fn a_refused_new_token_is_final() {
+        let mut push =
+            ChannelPush::new(&channel(ChannelKind::Amazon, Ok(LWA)), vec![update(ChannelKind::Amazon, "A")], Millis(0));
+        push.token(Ok(Bearer { token: "fresh".into(), reused: false }));
+        push.answered(vec![Ok(HttpResponse::new(403, "{}"))]);
+        assert_eq!(push.step(), Step::Done);
+    }
+
+    #[test]
+    fn an_ebay_bare_token_is_used_as_is() {
+        let push = ChannelPush::new(
+            &channel(ChannelKind::Ebay, Ok("v^1.1#token")),
+            vec![update(ChannelKind::Ebay, "A")],
+            Millis(0),
+        );
+        let Step::Send { requests, .. } = push.step() else { panic!("{:?}", push.step()) };
+        assert_eq!(requests[0].header_value("authorization"), Some("Bearer v^1.1#token"));
+    }
+
+    #[test]
+    fn wholesale_draws_a_control_number_and_may_name_no_secret() {
+        let mut push = ChannelPush::new(
+            &channel(ChannelKind::Wholesale, Err(SecretError::Unnamed)),
+            vec![update(ChannelKind::Wholesale, "A")],
+            Millis(0),
+        );
+        assert_eq!(push.step(), Step::ControlNumber);
+        push.control_number(Ok(42));
+        let Step::Send { requests, .. } = push.step() else { panic!() };
+        assert!(requests[0].body.contains("*000000042*"), "{}", requests[0].body);
+        let mut failed = ChannelPush::new(
+            &channel(ChannelKind::Wholesale, Err(SecretError::Unnamed)),
+            vec![update(ChannelKind::Wholesale, "A")],
+            Millis(0),
+        );
+        failed.control_number(Err(PushResult::backoff("control number: D1 unavailable")));
+        assert!(matches!(&outcomes(failed)[..], [PushResult::Backoff(_)]));
+        let missing = channel(ChannelKind::Wholesale, Err(SecretError::Missing("EDI".into())));
+        assert_eq!(ChannelPush::new(&missing, vec![update(ChannelKind::Wholesale, "A")], Millis(0)).step(), Step::Done);
+    }
+
+    #[test]
+    fn no_answer_is_a_back_off_and_platforms_without_compare_are_not_reread() {
+        let mut push = ChannelPush::new(
+            &channel(ChannelKind::Woocommerce, Ok("ck:cs")),
+            vec![update(ChannelKind::Woocommerce, "A")],
+            Millis(0),
+        );
+        push.answered(vec![Err("no answer within 10 s".into())]);
+        assert_eq!(push.step(), Step::Done);
+        assert!(matches!(&outcomes(push)[..], [PushResult::Backoff(why)] if why.contains("no answer")));
+    }
+}

@@ -63,7 +63,7 @@ pub fn access(
         (_, Ok(s)) => s,
     };
     Ok(match kind {
-        ChannelKind::Amazon => Access::Token(lwa_credentials(Some(secret))?.source(&token_url(settings))),
+        ChannelKind::Amazon => Access::Token(lwa_source(Some(secret), settings)?),
         ChannelKind::Ebay => match EbayCredentials::parse(Some(secret))? {
             EbayCredentials::Token(token) => Access::Secret(Some(token)),
             EbayCredentials::Refresh(r) => Access::Token(r.source(&ebay_auth::token_url(account, settings), false)),
@@ -107,6 +107,12 @@ pub fn lwa_credentials(secret: Option<&str>) -> Result<LwaCredentials, Connectio
         }
         _ => Err(ConnectionError::BadSecret("JSON with client_id, client_secret, refresh_token")),
     }
+}
+
+/// Where an Amazon channel's LWA access tokens come from, given its secret: what every Amazon
+/// call (pushes, order reads, polls) asks the shell's one token cache for.
+pub fn lwa_source(secret: Option<&str>, settings: &Map<String, Value>) -> Result<TokenSource, ConnectionError> {
+    Ok(lwa_credentials(secret)?.source(&token_url(settings)))
 }
 
 /// A wholesale (EDI 846) channel's adapter for the trading partners `partner_ids`, with the

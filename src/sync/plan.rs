@@ -223,3 +223,151 @@ fn later(retry: &mut BTreeMap<Sku, u32>, sku: &Sku, delay: u32) {
     let slot = retry.entry(sku.clone()).or_default();
     *slot = (*slot).max(delay);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::model::External;
+    use crate::catalog::secret::SecretError;
+    use crate::catalog::ListingRule;
+    use crate::stock::Op;
+    use crate::sync::revisions::EBAY_DAILY_REVISION_LIMIT;
+    use serde_json::Map;
+
+    fn sku(s: &str) -> Sku {
+        Sku::parse(s).unwrap()
+    }
+
+    fn event(s: &str, version: u64, available: i64) -> StockChanged {
+        StockChanged {
+            sku: sku(s),
+            version,
+            available,
+            on_hand: available,
+            cause: Op::Sale,
+            at: Millis(1_000 * version as i64),
+            oversold: 0,
+            alert: None,
+        }
+    }
+
+    fn key(channel: &str, s: &str) -> ListingId {
+        ListingId { channel: Token::parse(channel).unwrap(), sku: sku(s) }
+    }
+
+    fn listing(channel: &str, s: &str, external: External) -> Result<Listing, CorruptListing> {
+        Ok(Listing { channel: Token::parse(channel).unwrap(), sku: sku(s), external, rule: ListingRule::default() })
+    }
+
+    fn loaded(kind: ChannelKind, listings: Vec<Result<Listing, CorruptListing>>) -> Loaded {
+        let ch = Token::parse("ch").unwrap();
+        let channel = Channel {
+            channel: ch.clone(),
+            kind,
+            account: "acct".into(),
+            settings: Map::new(),
+            secret: Err(SecretError::Missing("X".into())),
+        };
+        Loaded { listings, channels: BTreeMap::from([(ch, channel)]), ..Loaded::default() }
+    }
+
+    fn now() -> Millis {
+        Millis(86_400_000 * 20_000 + 3_600_000)
+    }
+
+    #[test]
+    fn ebay_listings_past_their_daily_revisions_wait_for_the_next_day() {
+        let ebay = |s: &str| External::Ebay { sku: s.into(), offer_id: None };
+        let mut input = loaded(ChannelKind::Ebay, vec![listing("ch", "A", ebay("A")), listing("ch", "B", ebay("B"))]);
+        let day = now().0.div_euclid(86_400_000);
+        let full = DailyRevisions { day, count: EBAY_DAILY_REVISION_LIMIT };
+        input.synced.insert(key("ch", "A"), Synced { revisions: full, ..Synced::default() });
+        let plan = BatchPlan::new(vec![event("A", 2, 5), event("B", 2, 5)], input, now(), RetryPolicy::default());
+        assert_eq!(
+            plan.revisions,
+            [(key("ch", "B"), DailyRevisions { day, count: 1 })],
+            "only B is admitted, and counted"
+        );
+        let settled = plan.settle(Vec::new());
+        let wait = ((day + 1) * 86_400 - now().0 / 1000).min(crate::sync::retry::QUEUE_MAX_DELAY_SECONDS as i64);
+        assert_eq!(settled.retry.get(&sku("A")), Some(&(wait as u32)), "A waits for the next UTC day (12 h at most)");
+        assert!(settled.failures.is_empty());
+    }
+
+    #[test]
+    fn a_corrupt_listing_with_a_change_is_a_recorded_failure() {
+        let corrupt = CorruptListing { key: key("ch", "A"), reason: "listing rule: percent".into() };
+        let mut input = loaded(ChannelKind::Shopify, vec![Err(corrupt.clone())]);
+        let plan = BatchPlan::new(vec![event("A", 4, 5)], input.clone(), now(), RetryPolicy::default());
+        assert!(plan.pushes.is_empty(), "nothing is pushed with a guessed rule");
+        let settled = plan.settle(Vec::new());
+        assert_eq!(settled.failures.len(), 1);
+        let f = &settled.failures[0];
+        assert_eq!((f.channel.as_ref().map(Token::as_str), f.event.version), (Some("ch"), 4));
+        assert!(f.reason.contains("percent"), "{}", f.reason);
+        assert!(settled.retry.is_empty(), "retrying cannot help");
+        // Already past that version: nothing to record.
+        input
+            .synced
+            .insert(key("ch", "A"), Synced { last: Some(LastPushed { version: 4, quantity: 1 }), ..Synced::default() });
+        assert!(BatchPlan::new(vec![event("A", 4, 5)], input, now(), RetryPolicy::default())
+            .settle(Vec::new())
+            .failures
+            .is_empty());
+    }
+
+    fn result(k: ListingId, outcome: PushResult) -> ListingResult {
+        ListingResult { key: k, version: 4, quantity: 5, outcome }
+    }
+
+    #[test]
+    fn failures_are_counted_until_the_last_attempt_dead_letters() {
+        let shop = External::Shopify { inventory_item_id: 1, location_id: 1 };
+        let mut input = loaded(ChannelKind::Shopify, vec![listing("ch", "A", shop)]);
+        let policy = RetryPolicy::default();
+        input.synced.insert(key("ch", "A"), Synced { attempts: 2, ..Synced::default() });
+        let plan = BatchPlan::new(vec![event("A", 4, 5)], input.clone(), now(), policy);
+        let settled = plan.settle(vec![result(key("ch", "A"), PushResult::backoff("HTTP 503"))]);
+        assert!(
+            matches!(&settled.writes[..], [SyncWrite::Failed { attempts: 3, since: Millis(4_000), .. }]),
+            "{settled:?}"
+        );
+        assert_eq!(settled.retry.get(&sku("A")), Some(&8), "the third back-off: 8 s");
+
+        input.synced.insert(key("ch", "A"), Synced { attempts: policy.max_attempts - 1, ..Synced::default() });
+        let plan = BatchPlan::new(vec![event("A", 4, 5)], input, now(), policy);
+        let settled = plan.settle(vec![result(key("ch", "A"), PushResult::backoff("HTTP 503"))]);
+        match &settled.writes[..] {
+            [SyncWrite::Failed { attempts: 0, error, .. }] => assert!(error.starts_with("dead-lettered"), "{error}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(settled.failures.len(), 1);
+        assert!(settled.retry.is_empty());
+    }
+
+    #[test]
+    fn a_bundle_listing_to_retry_retries_its_components_messages() {
+        let shop = External::Shopify { inventory_item_id: 1, location_id: 1 };
+        let mut input = loaded(ChannelKind::Shopify, vec![listing("ch", "KIT", shop)]);
+        input.bundle_members.insert(sku("KIT"), vec![sku("LID"), sku("CUP")]);
+        let plan = BatchPlan::new(vec![event("LID", 2, 1), event("KIT", 9, 1)], input, now(), RetryPolicy::default());
+        let settled = plan.settle(vec![result(key("ch", "KIT"), PushResult::RetryAfter(30))]);
+        assert_eq!(settled.retry, BTreeMap::from([(sku("CUP"), 30), (sku("KIT"), 30), (sku("LID"), 30)]));
+        assert!(matches!(&settled.writes[..], [SyncWrite::Failed { .. }]));
+    }
+
+    #[test]
+    fn a_success_is_recorded_and_dead_letters_name_no_channel() {
+        let shop = External::Shopify { inventory_item_id: 1, location_id: 1 };
+        let plan = BatchPlan::new(
+            vec![event("A", 4, 5)],
+            loaded(ChannelKind::Shopify, vec![listing("ch", "A", shop)]),
+            now(),
+            RetryPolicy::default(),
+        );
+        let settled = plan.settle(vec![result(key("ch", "A"), PushResult::Pushed)]);
+        assert_eq!(settled.writes, [SyncWrite::Pushed { key: key("ch", "A"), version: 4, quantity: 5, at: now() }]);
+        let dead = dead_letters(&[event("A", 4, 5)], now());
+        assert_eq!((dead[0].channel.clone(), dead[0].reason.as_str(), dead[0].at), (None, "retries exhausted", now()));
+    }
+}
