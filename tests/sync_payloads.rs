@@ -14,6 +14,10 @@ use stockedge::stock::{Op, Sku, Token};
 use stockedge::sync::*;
 use stockedge::time::Millis;
 
+#[path = "support/x12_check.rs"]
+mod x12_check;
+use x12_check::{check_846, parse};
+
 fn now() -> Millis {
     Millis::parse_rfc3339("2026-11-29T22:56:48Z").unwrap()
 }
@@ -28,7 +32,7 @@ fn update(
 ) -> ListingUpdate {
     let at = Millis::parse_rfc3339("2026-11-29T22:50:00Z").unwrap();
     ListingUpdate {
-        key: ListingKey { channel: Token::parse(channel).unwrap(), sku: Sku::parse(sku).unwrap() },
+        key: ListingId { channel: Token::parse(channel).unwrap(), sku: Sku::parse(sku).unwrap() },
         external,
         version,
         available: quantity,
@@ -40,7 +44,7 @@ fn update(
     }
 }
 
-fn outcomes(adapter: &impl ChannelAdapter, call: &PushCall, response: HttpResponse) -> Vec<Outcome> {
+fn outcomes(adapter: &impl ChannelAdapter, call: &PushCall, response: HttpResponse) -> Vec<PushResult> {
     let out = adapter.interpret(call, &response, now());
     assert_eq!(out.len(), call.updates.len(), "one outcome per update");
     for (o, u) in out.iter().zip(&call.updates) {
@@ -55,9 +59,9 @@ fn only_call(built: &Built) -> &PushCall {
     &built.calls[0]
 }
 
-fn kind_of(o: &Outcome) -> Option<FailureKind> {
+fn kind_of(o: &PushResult) -> Option<FailureKind> {
     match o {
-        Outcome::Permanent(f) => Some(f.kind),
+        PushResult::Permanent(f) => Some(f.kind),
         _ => None,
     }
 }
@@ -151,8 +155,8 @@ fn shopify_reads_user_errors_per_listing() {
     });
     let response = HttpResponse::new(200, body.to_string());
     let out = outcomes(&adapter, call, response.clone());
-    assert_eq!(out[0], Outcome::Pushed);
-    assert_eq!(out[1], Outcome::Stale);
+    assert_eq!(out[0], PushResult::Pushed);
+    assert_eq!(out[1], PushResult::Stale);
     assert_eq!(kind_of(&out[2]), Some(FailureKind::UnknownListing));
     assert_eq!(kind_of(&out[3]), Some(FailureKind::Validation));
     let cost = QueryCost::from_response(&response).unwrap();
@@ -177,18 +181,18 @@ fn shopify_throttling_and_statuses() {
     });
     assert_eq!(
         outcomes(&adapter, call, HttpResponse::new(200, throttled.to_string())),
-        [Outcome::RetryAfter(2), Outcome::RetryAfter(2)]
+        [PushResult::RetryAfter(2), PushResult::RetryAfter(2)]
     );
     assert_eq!(
         outcomes(&adapter, call, HttpResponse::new(429, "").header("Retry-After", "3")),
-        [Outcome::RetryAfter(3), Outcome::RetryAfter(3)]
+        [PushResult::RetryAfter(3), PushResult::RetryAfter(3)]
     );
     assert_eq!(
         outcomes(&adapter, call, HttpResponse::new(429, throttled.to_string())),
-        [Outcome::RetryAfter(2), Outcome::RetryAfter(2)]
+        [PushResult::RetryAfter(2), PushResult::RetryAfter(2)]
     );
-    assert!(matches!(outcomes(&adapter, call, HttpResponse::new(503, ""))[0], Outcome::Backoff(_)));
-    assert!(matches!(outcomes(&adapter, call, HttpResponse::new(200, "<html>"))[0], Outcome::Backoff(_)));
+    assert!(matches!(outcomes(&adapter, call, HttpResponse::new(503, ""))[0], PushResult::Backoff(_)));
+    assert!(matches!(outcomes(&adapter, call, HttpResponse::new(200, "<html>"))[0], PushResult::Backoff(_)));
     let denied = outcomes(
         &adapter,
         call,
@@ -207,15 +211,15 @@ fn shopify_throttling_and_statuses() {
     let partial = json!({"data": {"q0": {"inventoryAdjustmentGroup": {"id": "x"}, "userErrors": []}, "q1": null},
         "errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}, "path": ["q1"]}]});
     let out = outcomes(&adapter, call, HttpResponse::new(200, partial.to_string()));
-    assert_eq!(out[0], Outcome::Pushed);
-    assert!(matches!(out[1], Outcome::Backoff(_)));
+    assert_eq!(out[0], PushResult::Pushed);
+    assert!(matches!(out[1], PushResult::Backoff(_)));
 }
 
 #[test]
 fn shopify_stale_then_reread() {
     let adapter = ShopifyAdapter::new("shpat_secret");
     let u = shopify_update("A", 30322695, 8, 5, Some(6));
-    let reread = adapter.reread_request(&u).unwrap();
+    let reread = adapter.reread(&u).unwrap();
     assert_eq!(reread.path, "/admin/api/2026-04/graphql.json");
     let v: Value = serde_json::from_str(&reread.body).unwrap();
     assert_eq!(
@@ -225,11 +229,36 @@ fn shopify_stale_then_reread() {
     assert!(v["query"].as_str().unwrap().contains("quantities(names: [\"available\"])"));
     let answer =
         json!({"data": {"inventoryItem": {"inventoryLevel": {"quantities": [{"name": "available", "quantity": 4}]}}}});
-    let current = ShopifyAdapter::read_available(&HttpResponse::new(200, answer.to_string()));
-    assert_eq!(current, Some(4));
-    let retry = adapter.build(&[u.expecting(current)], now());
+    let current = adapter.read_current(&HttpResponse::new(200, answer.to_string()), now());
+    assert_eq!(current, Ok(4));
+    let retry = adapter.build(&[u.expecting(current.ok())], now());
     let v: Value = serde_json::from_str(&only_call(&retry).request.body).unwrap();
     assert_eq!(v["variables"]["q0"]["quantities"][0]["changeFromQuantity"], 4);
+}
+
+#[test]
+fn shopify_reread_failures_say_what_follows() {
+    let adapter = ShopifyAdapter::new("t");
+    let read = |status: u16, body: Value| adapter.read_current(&HttpResponse::new(status, body.to_string()), now());
+    assert!(matches!(read(503, json!({"errors": "Unavailable Shop"})), Err(PushResult::Backoff(_))));
+    let throttled = json!({
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": {"cost": {"requestedQueryCost": 4, "actualQueryCost": null,
+            "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 0, "restoreRate": 2.0}}}
+    });
+    assert_eq!(read(200, throttled), Err(PushResult::RetryAfter(2)));
+    let gone = read(200, json!({"data": {"inventoryItem": null}}));
+    assert_eq!(gone.err().as_ref().and_then(kind_of), Some(FailureKind::UnknownListing));
+    let unstocked = read(200, json!({"data": {"inventoryItem": {"inventoryLevel": null}}}));
+    assert_eq!(unstocked.err().as_ref().and_then(kind_of), Some(FailureKind::UnknownListing));
+    assert!(matches!(
+        read(200, json!({"data": {"inventoryItem": {"inventoryLevel": {"quantities": []}}}})),
+        Err(PushResult::Backoff(_))
+    ));
+    assert_eq!(
+        read(401, json!({"errors": "[API] Invalid API key"})).err().as_ref().and_then(kind_of),
+        Some(FailureKind::Credentials)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,10 +331,10 @@ fn woocommerce_reads_per_item_errors() {
         {"id": 801, "error": {"code": "rest_invalid_param", "message": "Invalid parameter(s): stock_quantity", "data": {"status": 400}}}
     ]});
     let out = outcomes(&adapter, call, HttpResponse::new(200, body.to_string()));
-    assert_eq!(out[0], Outcome::Pushed);
+    assert_eq!(out[0], PushResult::Pushed);
     assert_eq!(kind_of(&out[1]), Some(FailureKind::UnknownListing));
     assert_eq!(kind_of(&out[2]), Some(FailureKind::Validation));
-    assert!(matches!(&out[3], Outcome::Backoff(r) if r.contains("802")), "missing from the answer: {:?}", out[3]);
+    assert!(matches!(&out[3], PushResult::Backoff(r) if r.contains("802")), "missing from the answer: {:?}", out[3]);
 
     let cannot = json!({"code": "woocommerce_rest_cannot_edit", "message": "Sorry, you are not allowed to edit this resource.", "data": {"status": 401}});
     assert_eq!(
@@ -315,12 +344,12 @@ fn woocommerce_reads_per_item_errors() {
     let too_large = json!({"code": "woocommerce_rest_request_entity_too_large", "message": "Unable to accept more than 100 items for this request.", "data": {"status": 413}});
     let out = outcomes(&adapter, call, HttpResponse::new(413, too_large.to_string()));
     assert!(
-        matches!(&out[0], Outcome::Permanent(f) if f.kind == FailureKind::Validation && f.message.contains("entity_too_large"))
+        matches!(&out[0], PushResult::Permanent(f) if f.kind == FailureKind::Validation && f.message.contains("entity_too_large"))
     );
-    assert!(matches!(outcomes(&adapter, call, HttpResponse::new(502, ""))[0], Outcome::Backoff(_)));
+    assert!(matches!(outcomes(&adapter, call, HttpResponse::new(502, ""))[0], PushResult::Backoff(_)));
     assert_eq!(
         outcomes(&adapter, call, HttpResponse::new(429, "").header("Retry-After", "10"))[0],
-        Outcome::RetryAfter(10)
+        PushResult::RetryAfter(10)
     );
 }
 
@@ -369,13 +398,13 @@ fn amazon_reads_submission_responses_and_errors() {
     let one = |r: HttpResponse| outcomes(&adapter, call, r).remove(0);
     let accepted =
         json!({"sku": "A", "status": "ACCEPTED", "submissionId": "f1dc2914-75dd-11ea-bc55-0242ac130003", "issues": []});
-    assert_eq!(one(HttpResponse::new(200, accepted.to_string())), Outcome::Pushed);
+    assert_eq!(one(HttpResponse::new(200, accepted.to_string())), PushResult::Pushed);
     let invalid = json!({"sku": "A", "status": "INVALID", "submissionId": "x", "issues": [
         {"code": "90220", "message": "'fulfillment_availability' is required but not supplied.", "severity": "ERROR", "attributeNames": ["fulfillment_availability"]},
         {"code": "18027", "message": "just a warning", "severity": "WARNING"}
     ]});
     match one(HttpResponse::new(200, invalid.to_string())) {
-        Outcome::Permanent(f) => {
+        PushResult::Permanent(f) => {
             assert_eq!(f.kind, FailureKind::Validation);
             assert!(f.message.contains("90220") && !f.message.contains("warning"), "{}", f.message);
         }
@@ -398,16 +427,16 @@ fn amazon_reads_submission_responses_and_errors() {
     assert_eq!(
         one(HttpResponse::new(429, errors("QuotaExceeded", "You exceeded your quota"))
             .header("x-amzn-RateLimit-Limit", "5.0")),
-        Outcome::RetryAfter(1)
+        PushResult::RetryAfter(1)
     );
     assert_eq!(
         one(HttpResponse::new(429, errors("QuotaExceeded", "You exceeded your quota"))
             .header("x-amzn-RateLimit-Limit", "0.2")),
-        Outcome::RetryAfter(5)
+        PushResult::RetryAfter(5)
     );
-    assert!(matches!(one(HttpResponse::new(429, errors("QuotaExceeded", "q"))), Outcome::Backoff(_)));
-    assert!(matches!(one(HttpResponse::new(503, errors("ServiceUnavailable", "try later"))), Outcome::Backoff(_)));
-    assert!(matches!(adapter.no_response(call, "timeout").remove(0).outcome, Outcome::Backoff(_)));
+    assert!(matches!(one(HttpResponse::new(429, errors("QuotaExceeded", "q"))), PushResult::Backoff(_)));
+    assert!(matches!(one(HttpResponse::new(503, errors("ServiceUnavailable", "try later"))), PushResult::Backoff(_)));
+    assert!(matches!(adapter.no_response(call, "timeout").remove(0).outcome, PushResult::Backoff(_)));
 }
 
 #[test]
@@ -496,12 +525,12 @@ fn ebay_reads_multi_status_responses() {
         {"statusCode": 500, "sku": "C", "errors": [{"errorId": 25001, "domain": "API_INVENTORY", "category": "APPLICATION", "message": "A system error has occurred."}]}
     ]});
     let out = outcomes(&adapter, call, HttpResponse::new(207, body.to_string()));
-    assert_eq!(out[0], Outcome::Pushed);
+    assert_eq!(out[0], PushResult::Pushed);
     assert!(
-        matches!(&out[1], Outcome::Permanent(f) if f.kind == FailureKind::Validation && f.message.contains("25002"))
+        matches!(&out[1], PushResult::Permanent(f) if f.kind == FailureKind::Validation && f.message.contains("25002"))
     );
-    assert!(matches!(&out[2], Outcome::Backoff(r) if r.contains("25001")));
-    assert!(matches!(&out[3], Outcome::Backoff(r) if r.contains("no result")));
+    assert!(matches!(&out[2], PushResult::Backoff(r) if r.contains("25001")));
+    assert!(matches!(&out[3], PushResult::Backoff(r) if r.contains("no result")));
 
     let expired = json!({"errors": [{"errorId": 1001, "domain": "OAuth", "category": "REQUEST", "message": "Invalid access token"}]});
     assert_eq!(
@@ -510,7 +539,7 @@ fn ebay_reads_multi_status_responses() {
     );
     let bad = json!({"errors": [{"errorId": 25709, "domain": "API_INVENTORY", "category": "REQUEST", "message": "Invalid value for header Content-Type."}]});
     assert!(
-        matches!(&outcomes(&adapter, call, HttpResponse::new(400, bad.to_string()))[0], Outcome::Permanent(f) if f.message.contains("25709"))
+        matches!(&outcomes(&adapter, call, HttpResponse::new(400, bad.to_string()))[0], PushResult::Permanent(f) if f.message.contains("25709"))
     );
 }
 
@@ -526,7 +555,7 @@ fn ebay_daily_revision_ceiling() {
         if i == 250 {
             assert!(admitted.is_empty());
             let wait_until_midnight = (86_400_000 - 250 * 60_000) / 1000;
-            assert_eq!(deferred[0].outcome, Outcome::RetryAfter(wait_until_midnight as u64));
+            assert_eq!(deferred[0].outcome, PushResult::RetryAfter(wait_until_midnight as u64));
         }
     }
     assert_eq!(admitted_total, EBAY_DAILY_REVISION_LIMIT as usize);
@@ -679,8 +708,8 @@ fn wholesale_refuses_what_it_cannot_write() {
     assert_eq!(built.refused.len(), 4);
     assert!(built.refused.iter().all(|o| kind_of(&o.outcome) == Some(FailureKind::Validation)));
     let call = &built.calls[0];
-    assert_eq!(outcomes(&adapter, call, HttpResponse::new(202, "")), [Outcome::Pushed]);
-    assert!(matches!(outcomes(&adapter, call, HttpResponse::new(500, ""))[0], Outcome::Backoff(_)));
+    assert_eq!(outcomes(&adapter, call, HttpResponse::new(202, "")), [PushResult::Pushed]);
+    assert!(matches!(outcomes(&adapter, call, HttpResponse::new(500, ""))[0], PushResult::Backoff(_)));
     assert_eq!(kind_of(&outcomes(&adapter, call, HttpResponse::new(400, "bad ISA"))[0]), Some(FailureKind::Validation));
 }
 
@@ -733,10 +762,10 @@ proptest! {
             externals.into_iter().enumerate().map(|(i, e)| update("c", &format!("SKU-{i}"), e, 1, i as i64, None)).collect();
         for adapter in adapters() {
             let built = adapter.build(&updates, now());
-            let mut seen: Vec<&ListingKey> = built.calls.iter().flat_map(|c| c.updates.iter().map(|u| &u.key)).collect();
+            let mut seen: Vec<&ListingId> = built.calls.iter().flat_map(|c| c.updates.iter().map(|u| &u.key)).collect();
             seen.extend(built.refused.iter().map(|o| &o.key));
             seen.sort();
-            let mut expected: Vec<&ListingKey> = updates.iter().map(|u| &u.key).collect();
+            let mut expected: Vec<&ListingId> = updates.iter().map(|u| &u.key).collect();
             expected.sort();
             prop_assert_eq!(seen, expected, "{:?}", adapter.kind());
             for call in &built.calls {
@@ -750,17 +779,16 @@ proptest! {
                 }
             }
             for r in &built.refused {
-                prop_assert!(matches!(r.outcome, Outcome::Permanent(_)));
+                prop_assert!(matches!(r.outcome, PushResult::Permanent(_)));
             }
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// End to end: events → coalesce → build → interpret → retry decision → status.
+// End to end: events → plan → push (stale, re-read, push again) → settle.
 
-#[test]
-fn one_consumer_batch_end_to_end() {
+fn tee_batch(read_answers: Vec<Answer>) -> (Vec<HttpRequest>, Vec<ListingResult>, Settlement) {
     let sku = Sku::parse("TEE-BLK-M").unwrap();
     let event = |version: u64, available: i64| StockChanged {
         sku: sku.clone(),
@@ -777,44 +805,111 @@ fn one_consumer_batch_end_to_end() {
         [event(7, 9), event(5, 12), event(7, 9), event(6, 10)].iter().map(|e| e.to_message().unwrap()).collect();
     let events: Vec<StockChanged> = messages.iter().map(|m| StockChanged::from_message(m).unwrap()).collect();
     let shop = Token::parse("myshop").unwrap();
-    let listings = [Listing {
+    let listing = Listing {
         channel: shop.clone(),
         sku: sku.clone(),
         external: External::Shopify { inventory_item_id: 30322695, location_id: 124656943 },
         rule: ListingRule { buffer: 1, percent: 50, max_listed: None, zero_at_or_below: None },
-    }];
-    let key = ListingKey { channel: shop, sku: sku.clone() };
-    let mut status = SyncStatus::new(key.clone());
-    status.pushed_version = Some(5);
-    status.pushed_quantity = Some(5);
-    let mut pushed = BTreeMap::new();
-    pushed.insert(key.clone(), status.last_pushed().unwrap());
+    };
+    let key = ListingId { channel: shop.clone(), sku: sku.clone() };
+    let mut settings = serde_json::Map::new();
+    settings.insert("base_url".into(), json!("https://myshop.example"));
+    let channel = Channel {
+        channel: shop.clone(),
+        kind: stockedge::catalog::model::ChannelKind::Shopify,
+        account: "myshop.example".into(),
+        settings,
+        secret: Ok("shpat_t".into()),
+    };
+    let synced = Synced { last: Some(LastPushed { version: 5, quantity: 5 }), ..Synced::default() };
+    let loaded = Loaded {
+        listings: vec![Ok(listing)],
+        channels: BTreeMap::from([(shop, channel)]),
+        synced: BTreeMap::from([(key, synced)]),
+        bundle_members: BTreeMap::new(),
+    };
+    let mut plan = BatchPlan::new(events, loaded, now(), RetryPolicy::default());
+    assert!(plan.revisions.is_empty(), "not an eBay listing");
+    let mut push = plan.pushes.remove(0);
+    assert!(plan.pushes.is_empty());
 
-    let updates = coalesce(&events, &listings, &pushed);
-    assert_eq!(updates.len(), 1);
-    let u = &updates[0];
-    assert_eq!((u.version, u.available, u.quantity, u.expected), (7, 9, 4, Some(5)), "(9 − 1) × 50 %");
-    status.observe(u);
-    assert_eq!(status.lag_ms(now()), 54_000, "since version 6, the oldest change not pushed");
-
-    let adapter = ShopifyAdapter::new("t");
-    let policy = RetryPolicy::default();
-    let built = adapter.build(&updates, now());
-    let call = only_call(&built);
     let stale = json!({"data": {"q0": {"inventoryAdjustmentGroup": null, "userErrors": [{"code": "CHANGE_FROM_QUANTITY_STALE", "field": ["input", "quantities", "0", "changeFromQuantity"], "message": "stale"}]}}});
-    let first = adapter.interpret(call, &HttpResponse::new(200, stale.to_string()), now()).remove(0);
-    status.record(&first, now());
-    assert_eq!(policy.decide(&first.outcome, status.attempts), Decision::Retry { after_ms: 0, reread: true });
-
-    let retry = adapter.build(&[u.clone().expecting(Some(3))], now());
     let ok = json!({"data": {"q0": {"inventoryAdjustmentGroup": {"id": "gid://shopify/InventoryAdjustmentGroup/9"}, "userErrors": []}}});
-    let second = adapter.interpret(only_call(&retry), &HttpResponse::new(200, ok.to_string()), now()).remove(0);
-    assert_eq!(policy.decide(&second.outcome, status.attempts + 1), Decision::Done);
-    status.record(&second, now().plus_seconds(1));
-    assert_eq!(status.last_pushed(), Some(LastPushed { version: 7, quantity: 4 }));
-    assert_eq!((status.lag_ms(now().plus_seconds(5)), status.attempts, status.last_error.clone()), (0, 0, None));
+    let mut sent = Vec::new();
+    let mut reads = read_answers.into_iter();
+    while let Step::Send { base, requests } = push.step() {
+        assert_eq!(base, "https://myshop.example");
+        assert_eq!(requests.len(), 1);
+        let body = requests[0].body.clone();
+        sent.extend(requests);
+        let answer = if body.contains("StockEdgeAvailable") {
+            reads.next().expect("no more re-reads expected")
+        } else if sent.iter().filter(|r| r.body.contains("inventorySetQuantities")).count() == 1 {
+            Ok(HttpResponse::new(200, stale.to_string()))
+        } else {
+            Ok(HttpResponse::new(200, ok.to_string()))
+        };
+        push.answered(vec![answer]);
+    }
+    assert_eq!(push.step(), Step::Done);
+    let results = push.results();
+    let settled = plan.settle(results.clone());
+    (sent, results, settled)
+}
 
-    // The same events again change nothing.
-    pushed.insert(key, status.last_pushed().unwrap());
-    assert!(coalesce(&events, &listings, &pushed).is_empty());
+fn change_from(request: &HttpRequest) -> Option<Value> {
+    let v: Value = serde_json::from_str(&request.body).ok()?;
+    v.pointer("/variables/q0/quantities/0").map(|q| q["changeFromQuantity"].clone())
+}
+
+#[test]
+fn one_consumer_batch_end_to_end() {
+    let read =
+        json!({"data": {"inventoryItem": {"inventoryLevel": {"quantities": [{"name": "available", "quantity": 3}]}}}});
+    let answers = vec![
+        Ok(HttpResponse::new(503, "{\"errors\":\"Unavailable Shop\"}")),
+        Ok(HttpResponse::new(200, read.to_string())),
+    ];
+    let (sent, results, settled) = tee_batch(answers);
+    let pushes: Vec<Option<Value>> = sent.iter().filter_map(change_from).map(Some).collect();
+    assert_eq!(
+        pushes,
+        [Some(json!(5)), Some(json!(3))],
+        "the last pushed quantity, then the one read after a retried read"
+    );
+    assert_eq!(sent.len(), 4, "push, read (503), read, push");
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        (results[0].version, results[0].quantity, &results[0].outcome),
+        (7, 4, &PushResult::Pushed),
+        "(9 − 1) × 50 %"
+    );
+    let key = results[0].key.clone();
+    assert_eq!(settled.writes, [SyncWrite::Pushed { key, version: 7, quantity: 4, at: now() }]);
+    assert!(settled.failures.is_empty() && settled.retry.is_empty(), "{settled:?}");
+}
+
+/// Defect 5: a re-read that cannot be read never turns into a push without its compare.
+#[test]
+fn an_unreadable_reread_leaves_the_push_for_later_never_blind() {
+    let unavailable = || Ok(HttpResponse::new(503, "{\"errors\":\"Unavailable Shop\"}"));
+    let (sent, results, settled) = tee_batch(vec![unavailable(), Err("connection reset".into()), unavailable()]);
+    assert_eq!(sent.len(), 1 + REREAD_ATTEMPTS as usize, "one push, then only re-reads");
+    assert!(sent.iter().filter_map(change_from).all(|c| c != Value::Null), "never changeFromQuantity: null");
+    assert!(
+        matches!(&results[0].outcome, PushResult::Backoff(why) if why.contains("could not be read")),
+        "{results:?}"
+    );
+    assert!(matches!(&settled.writes[0], SyncWrite::Failed { version: 7, attempts: 1, .. }), "{settled:?}");
+    assert_eq!(settled.retry.get(&Sku::parse("TEE-BLK-M").unwrap()), Some(&2), "retried after the back-off");
+
+    let throttled = json!({
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": {"cost": {"requestedQueryCost": 4, "actualQueryCost": null,
+            "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 0, "restoreRate": 1.0}}}
+    });
+    let (sent, results, settled) = tee_batch(vec![Ok(HttpResponse::new(200, throttled.to_string()))]);
+    assert_eq!(sent.len(), 2, "a throttled read is not hammered");
+    assert_eq!(results[0].outcome, PushResult::RetryAfter(4));
+    assert_eq!(settled.retry.get(&Sku::parse("TEE-BLK-M").unwrap()), Some(&4));
 }

@@ -1,49 +1,34 @@
-//! eBay bearer tokens for a channel, shared by everything that calls eBay with the channel's
-//! credentials: the sync consumer's quantity pushes, order reads for notifications
-//! (`inbound_apply::ebay_order`), the order-feed poll and the notification public-key fetch.
+//! eBay bearer tokens for a channel, for the inbound side's eBay calls (order reads for
+//! notifications, the order-feed poll, the notification public-key fetch); the sync consumer's
+//! pushes get theirs through `crate::sync::ChannelPush`.
 //!
 //! The channel's secret holds a bare user access token (used as is) or refresh-token JSON
-//! (`crate::sync::ebay_auth`). Minted tokens are kept in this isolate's memory per credentials
-//! (`crate::sync::TokenCache`, until five minutes before eBay's expiry). When eBay answers 401 to a
+//! (`crate::sync::ebay_auth`). Minted tokens are kept in the one token cache (`super::tokens`,
+//! until five minutes before eBay's expiry). When eBay answers 401 to a
 //! token taken from that cache (revoked, or expired early — eBay's clock is what counts), the entry
 //! is dropped and the call is made once more with a new token.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::sync::ebay_auth::{self, EbayCredentials, EbayCredentialsError};
-use crate::sync::{AccessToken, HttpRequest, HttpResponse, Outcome, TokenCache};
+use crate::sync::ebay_auth::{self, EbayCredentials, EbayCredentialsError, EbayRefresh};
+use crate::sync::{Bearer, HttpRequest, HttpResponse, PushResult, TokenSource};
 use crate::time::Millis;
 
-thread_local! {
-    /// Minted eBay access tokens by credentials (`EbayRefresh::cache_key`).
-    static EBAY_TOKENS: RefCell<BTreeMap<String, TokenCache>> = const { RefCell::new(BTreeMap::new()) };
-}
+use super::tokens;
 
-/// An eBay channel's way to a bearer token.
-pub(super) struct EbayAuth {
-    creds: EbayCredentials,
-    /// Mint application tokens (client-credentials grant) rather than the seller's.
-    application: bool,
-    /// The token endpoint (refresh credentials only).
-    url: String,
-    key: String,
-}
-
-/// A token to send, and whether it came from the cache (so a refusal may be cured by a new one).
-pub(super) struct Bearer {
-    pub(super) token: String,
-    reused: bool,
+/// An eBay channel's way to a bearer token: a bare user token, or a source of minted ones.
+pub(super) enum EbayAuth {
+    Token(String),
+    Minted { refresh: EbayRefresh, url: String, source: TokenSource },
 }
 
 /// Why an eBay call got no usable answer.
 pub(super) enum EbayCallError {
     /// No access token could be had: the token endpoint's refusal (permanent) or trouble.
-    Token(Outcome),
+    Token(PushResult),
     /// The call itself got no answer.
     NoAnswer(String),
 }
@@ -64,60 +49,45 @@ impl EbayAuth {
         account: &str,
         settings: &Map<String, Value>,
     ) -> Result<EbayAuth, EbayCredentialsError> {
-        let creds = EbayCredentials::parse(secret)?;
-        let url = ebay_auth::token_url(account, settings);
-        let key = match &creds {
-            EbayCredentials::Refresh(r) => r.cache_key(&url),
-            EbayCredentials::Token(_) => String::new(),
-        };
-        Ok(EbayAuth { creds, application: false, url, key })
+        Ok(match EbayCredentials::parse(secret)? {
+            EbayCredentials::Token(token) => EbayAuth::Token(token),
+            EbayCredentials::Refresh(refresh) => {
+                let url = ebay_auth::token_url(account, settings);
+                EbayAuth::Minted { source: refresh.source(&url, false), refresh, url }
+            }
+        })
     }
 
     /// The same credentials for calls eBay authorises per application (`getPublicKey`): with
     /// refresh-token credentials, application tokens (client-credentials grant) cached apart
     /// from the seller's; a bare token is used as it is.
-    pub(super) fn application(mut self) -> EbayAuth {
-        if matches!(self.creds, EbayCredentials::Refresh(_)) && !self.application {
-            self.application = true;
-            self.key.push_str(":application");
+    pub(super) fn application(self) -> EbayAuth {
+        match self {
+            EbayAuth::Minted { refresh, url, .. } => {
+                EbayAuth::Minted { source: refresh.source(&url, true), refresh, url }
+            }
+            token => token,
         }
-        self
     }
 
     /// A bearer token: the bare token, the cached one while valid, else a new one.
-    pub(super) async fn bearer(&self, t: Millis, timeout: Duration) -> Result<Bearer, Outcome> {
-        let refresh = match &self.creds {
-            EbayCredentials::Token(token) => return Ok(Bearer { token: token.clone(), reused: false }),
-            EbayCredentials::Refresh(r) => r,
-        };
-        let cached = EBAY_TOKENS.with(|c| c.borrow().get(&self.key).and_then(|tc| tc.get(t)).map(str::to_owned));
-        if let Some(token) = cached {
-            return Ok(Bearer { token, reused: true });
+    pub(super) async fn bearer(&self, t: Millis, timeout: Duration) -> Result<Bearer, PushResult> {
+        match self {
+            EbayAuth::Token(token) => Ok(Bearer { token: token.clone(), reused: false }),
+            EbayAuth::Minted { source, .. } => tokens::bearer(source, t, timeout).await,
         }
-        let request = if self.application { refresh.application_token_request() } else { refresh.token_request() };
-        let resp = super::platform_http::send(&self.url, &request, timeout)
-            .await
-            .map_err(|why| Outcome::backoff(format!("eBay token endpoint: {why}")))?;
-        let token = AccessToken::from_response(&resp, t, "eBay")?;
-        let access = token.access_token.clone();
-        EBAY_TOKENS.with(|c| c.borrow_mut().entry(self.key.clone()).or_default().store(token, t));
-        Ok(Bearer { token: access, reused: false })
     }
 
-    /// eBay refused `b`: forgets it (unless a newer token has replaced it already). True when a
-    /// new token may succeed where it failed (it came from the cache).
+    /// eBay refused `b`: forgets it. True when a new token may succeed where it failed (it came
+    /// from the cache).
     pub(super) fn refused(&self, b: &Bearer) -> bool {
-        if !matches!(self.creds, EbayCredentials::Refresh(_)) {
-            return false;
-        }
-        EBAY_TOKENS.with(|c| {
-            let mut c = c.borrow_mut();
-            let holds = c.get(&self.key).and_then(|tc| tc.token.as_ref()).is_some_and(|ct| ct.access_token == b.token);
-            if holds {
-                c.remove(&self.key);
+        match self {
+            EbayAuth::Token(_) => false,
+            EbayAuth::Minted { source, .. } => {
+                tokens::forget(source, &b.token);
+                b.reused
             }
-        });
-        b.reused
+        }
     }
 
     /// Sends `req` to `base` with the bearer token; when eBay answers 401 to a cached token, once

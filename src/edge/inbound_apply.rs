@@ -743,7 +743,7 @@ pub(super) async fn ebay_order(cx: &Cx<'_>, c: &Conn, order: &FetchOrder) -> Res
     let resp = match auth.send(&base, &req, cx.t, CALL_TIMEOUT).await {
         Ok(r) => r,
         // Refresh credentials eBay refuses: like a refused token, this channel cannot have it.
-        Err(EbayCallError::Token(why @ crate::sync::Outcome::Permanent(_))) => {
+        Err(EbayCallError::Token(why @ crate::sync::PushResult::Permanent(_))) => {
             console_warn!("eBay channel {}: {why}", c.channel);
             return Ok(Ok(None));
         }

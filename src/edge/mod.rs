@@ -28,6 +28,7 @@ mod sku_object;
 mod store;
 mod sync_admin;
 mod sync_consumer;
+mod tokens;
 mod webhooks;
 
 use worker::{event, Context, Env, Request, Response, Result};

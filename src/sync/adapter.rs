@@ -2,7 +2,8 @@
 //! answer into per-listing outcomes. A new channel is one module implementing it.
 
 use super::http::{HttpRequest, HttpResponse};
-use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::push_result::{FailureKind, ListingResult, PushResult};
+use super::token_bucket::TokenBucket;
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
 use crate::time::Millis;
@@ -19,7 +20,7 @@ pub struct PushCall {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Built {
     pub calls: Vec<PushCall>,
-    pub refused: Vec<ListingOutcome>,
+    pub refused: Vec<ListingResult>,
 }
 
 /// A channel's push protocol. Implementations are plain data (credentials and settings the shell
@@ -39,23 +40,42 @@ pub trait ChannelAdapter {
     fn build(&self, updates: &[ListingUpdate], now: Millis) -> Built;
 
     /// Reads the platform's answer to `call`. `now` resolves `Retry-After` dates.
-    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome>;
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingResult>;
 
     /// The outcomes when `call` got no answer (timeout, connection reset): retry with back-off.
     /// The pushes are absolute quantities, so a repeat of a call that did land is harmless.
-    fn no_response(&self, call: &PushCall, reason: &str) -> Vec<ListingOutcome> {
-        for_all(call, Outcome::backoff(format!("no response: {reason}")))
+    fn no_response(&self, call: &PushCall, reason: &str) -> Vec<ListingResult> {
+        for_all(call, PushResult::backoff(format!("no response: {reason}")))
+    }
+
+    /// Platforms with compare-and-set: after [`PushResult::Stale`], the request that reads what
+    /// the listing shows now. `None` (the default) for platforms without it.
+    fn reread(&self, _update: &ListingUpdate) -> Option<HttpRequest> {
+        None
+    }
+
+    /// Reads the answer to [`ChannelAdapter::reread`]: the quantity the listing shows, or why it
+    /// could not be read (`Backoff`: worth reading again; anything else: give up for now).
+    fn read_current(&self, response: &HttpResponse, now: Millis) -> Result<i64, PushResult> {
+        let _ = (response, now);
+        Err(PushResult::permanent(FailureKind::Rejected, "this platform has no compare-and-set"))
+    }
+
+    /// The platform's request rate per account, when calls must be paced: a full bucket at
+    /// `now` (the shell keeps one per account and waits for it before every call).
+    fn rate_limit(&self, _now: Millis) -> Option<TokenBucket> {
+        None
     }
 }
 
 /// The outcome of `update` when it is `outcome`.
-pub fn outcome_of(update: &ListingUpdate, outcome: Outcome) -> ListingOutcome {
-    ListingOutcome { key: update.key.clone(), version: update.version, quantity: update.quantity, outcome }
+pub fn result_of(update: &ListingUpdate, outcome: PushResult) -> ListingResult {
+    ListingResult { key: update.key.clone(), version: update.version, quantity: update.quantity, outcome }
 }
 
 /// The same outcome for every update of the call.
-pub fn for_all(call: &PushCall, outcome: Outcome) -> Vec<ListingOutcome> {
-    call.updates.iter().map(|u| outcome_of(u, outcome.clone())).collect()
+pub fn for_all(call: &PushCall, outcome: PushResult) -> Vec<ListingResult> {
+    call.updates.iter().map(|u| result_of(u, outcome.clone())).collect()
 }
 
 /// Splits updates into chunks of at most `limit` (at least 1), keeping their order.
@@ -64,10 +84,10 @@ pub fn chunks(updates: &[ListingUpdate], limit: usize) -> impl Iterator<Item = &
 }
 
 /// Refuses an update whose identity belongs to another platform.
-pub(crate) fn wrong_kind(update: &ListingUpdate, expected: ChannelKind) -> ListingOutcome {
-    outcome_of(
+pub(crate) fn wrong_kind(update: &ListingUpdate, expected: ChannelKind) -> ListingResult {
+    result_of(
         update,
-        Outcome::permanent(
+        PushResult::permanent(
             FailureKind::Validation,
             format!(
                 "listing {} is a {} listing, not a {} one",
@@ -87,15 +107,15 @@ pub(crate) fn is_kind(external: &External, kind: ChannelKind) -> bool {
 /// The outcomes every platform shares, by status alone: 429 → `RetryAfter` when the answer
 /// says when (else `Backoff`), 408 and 5xx → `Backoff`, 401 and 403 → `Permanent(Credentials)`.
 /// `None` for everything else (the adapter reads those).
-pub(crate) fn by_status(response: &HttpResponse, now: Millis) -> Option<Outcome> {
+pub(crate) fn by_status(response: &HttpResponse, now: Millis) -> Option<PushResult> {
     match response.status {
         429 => Some(match response.retry_after(now) {
-            Some(s) => Outcome::RetryAfter(s),
-            None => Outcome::backoff("429 Too Many Requests without Retry-After"),
+            Some(s) => PushResult::RetryAfter(s),
+            None => PushResult::backoff("429 Too Many Requests without Retry-After"),
         }),
-        408 => Some(Outcome::backoff("408 Request Timeout")),
-        500..=599 => Some(Outcome::backoff(format!("HTTP {}", response.status))),
-        401 | 403 => Some(Outcome::permanent(
+        408 => Some(PushResult::backoff("408 Request Timeout")),
+        500..=599 => Some(PushResult::backoff(format!("HTTP {}", response.status))),
+        401 | 403 => Some(PushResult::permanent(
             FailureKind::Credentials,
             format!("HTTP {}: {}", response.status, snippet(&response.body)),
         )),
@@ -115,11 +135,11 @@ pub(crate) fn snippet(body: &str) -> String {
 
 /// A permanent failure for an unexpected 4xx: 400/413/415/422 are content problems, 404 an
 /// unknown resource, the rest final refusals.
-pub(crate) fn client_error(response: &HttpResponse, message: String) -> Outcome {
+pub(crate) fn client_error(response: &HttpResponse, message: String) -> PushResult {
     let kind = match response.status {
         404 | 410 => FailureKind::UnknownListing,
         400 | 413 | 415 | 422 => FailureKind::Validation,
         _ => FailureKind::Rejected,
     };
-    Outcome::permanent(kind, format!("HTTP {}: {message}", response.status))
+    PushResult::permanent(kind, format!("HTTP {}: {message}", response.status))
 }

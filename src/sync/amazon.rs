@@ -22,7 +22,8 @@ use serde_json::Value;
 
 use super::adapter::{by_status, client_error, for_all, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
 use super::http::{encode_component, HttpRequest, HttpResponse, Method};
-use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::push_result::{FailureKind, ListingResult, PushResult};
+use super::token_bucket::TokenBucket;
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
 use crate::time::Millis;
@@ -104,6 +105,11 @@ impl ChannelAdapter for AmazonAdapter {
         AMAZON_BATCH_LIMIT
     }
 
+    /// `patchListingsItem`'s usage plan per seller ([`TokenBucket::amazon_listings`]).
+    fn rate_limit(&self, now: Millis) -> Option<TokenBucket> {
+        Some(TokenBucket::amazon_listings(now))
+    }
+
     fn build(&self, updates: &[ListingUpdate], now: Millis) -> Built {
         let mut built = Built::default();
         for u in updates {
@@ -130,14 +136,14 @@ impl ChannelAdapter for AmazonAdapter {
         built
     }
 
-    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome> {
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingResult> {
         if response.status == 429 && response.retry_after(now).is_none() {
             return for_all(call, rate_limited(response));
         }
         if response.status == 403 {
             return for_all(
                 call,
-                Outcome::permanent(FailureKind::Credentials, format!("HTTP 403: {}", errors_message(response))),
+                PushResult::permanent(FailureKind::Credentials, format!("HTTP 403: {}", errors_message(response))),
             );
         }
         if let Some(outcome) = by_status(response, now) {
@@ -147,24 +153,24 @@ impl ChannelAdapter for AmazonAdapter {
             return for_all(call, client_error(response, errors_message(response)));
         }
         let Some(v) = response.json() else {
-            return for_all(call, Outcome::backoff("unreadable listings submission response"));
+            return for_all(call, PushResult::backoff("unreadable listings submission response"));
         };
         let outcome = match v.get("status").and_then(Value::as_str) {
-            Some("ACCEPTED") | Some("VALID") => Outcome::Pushed,
-            Some("INVALID") => Outcome::permanent(FailureKind::Validation, issues_message(&v)),
-            _ => Outcome::backoff(format!("unexpected submission status: {}", snippet(&response.body))),
+            Some("ACCEPTED") | Some("VALID") => PushResult::Pushed,
+            Some("INVALID") => PushResult::permanent(FailureKind::Validation, issues_message(&v)),
+            _ => PushResult::backoff(format!("unexpected submission status: {}", snippet(&response.body))),
         };
         for_all(call, outcome)
     }
 }
 
 /// A 429 without `Retry-After`: wait for one token at the rate `x-amzn-RateLimit-Limit` states.
-fn rate_limited(response: &HttpResponse) -> Outcome {
+fn rate_limited(response: &HttpResponse) -> PushResult {
     let rate =
         response.header_value("x-amzn-RateLimit-Limit").and_then(|v| v.trim().parse::<f64>().ok()).filter(|r| *r > 0.0);
     match rate {
-        Some(r) => Outcome::RetryAfter(((1.0 / r).ceil() as u64).max(1)),
-        None => Outcome::backoff("429 QuotaExceeded"),
+        Some(r) => PushResult::RetryAfter(((1.0 / r).ceil() as u64).max(1)),
+        None => PushResult::backoff("429 QuotaExceeded"),
     }
 }
 

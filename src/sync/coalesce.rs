@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::event::StockChanged;
-use super::update::{LastPushed, ListingKey, ListingUpdate};
+use super::update::{LastPushed, ListingId, ListingUpdate};
 use crate::catalog::model::Listing;
 use crate::stock::Sku;
 use crate::time::Millis;
@@ -26,7 +26,7 @@ use crate::time::Millis;
 pub fn coalesce(
     events: &[StockChanged],
     listings: &[Listing],
-    pushed: &BTreeMap<ListingKey, LastPushed>,
+    pushed: &BTreeMap<ListingId, LastPushed>,
 ) -> Vec<ListingUpdate> {
     let mut by_sku: BTreeMap<&Sku, Vec<&StockChanged>> = BTreeMap::new();
     for e in events {
@@ -35,7 +35,7 @@ pub fn coalesce(
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for listing in listings {
-        let key = ListingKey { channel: listing.channel.clone(), sku: listing.sku.clone() };
+        let key = ListingId { channel: listing.channel.clone(), sku: listing.sku.clone() };
         if !seen.insert(key.clone()) {
             continue;
         }
@@ -107,7 +107,7 @@ mod tests {
         let events = [event(1, 3, 7), event(1, 5, 50), event(1, 4, 1), event(2, 9, 9)];
         let listings = [listing(1, 1, rule), listing(2, 1, ListingRule::default()), listing(1, 3, rule)];
         let mut pushed = BTreeMap::new();
-        pushed.insert(ListingKey { channel: channel(2), sku: sku(1) }, LastPushed { version: 5, quantity: 4 });
+        pushed.insert(ListingId { channel: channel(2), sku: sku(1) }, LastPushed { version: 5, quantity: 4 });
         let out = coalesce(&events, &listings, &pushed);
         assert_eq!(out.len(), 1, "ch2 already has v5; SKU-3 had no event; SKU-2 has no listing");
         let u = &out[0];
@@ -151,7 +151,7 @@ mod tests {
             let listings: Vec<Listing> = raw_listings.iter().map(|(c, s, r)| listing(*c, *s, *r)).collect();
             let mut pushed = BTreeMap::new();
             for &(c, s, v, q) in &raw_pushed {
-                pushed.insert(ListingKey { channel: channel(c), sku: sku(s) }, LastPushed { version: v, quantity: q });
+                pushed.insert(ListingId { channel: channel(c), sku: sku(s) }, LastPushed { version: v, quantity: q });
             }
             let out = coalesce(&events, &listings, &pushed);
 
@@ -171,7 +171,7 @@ mod tests {
             }
             // Every listing behind its SKU's newest version gets its update.
             for l in &listings {
-                let key = ListingKey { channel: l.channel.clone(), sku: l.sku.clone() };
+                let key = ListingId { channel: l.channel.clone(), sku: l.sku.clone() };
                 let max = events.iter().filter(|e| e.sku == l.sku).map(|e| e.version).max();
                 let floor = pushed.get(&key).map(|p| p.version);
                 let due = max.is_some_and(|m| floor.is_none_or(|f| m > f));

@@ -13,13 +13,16 @@ use serde_json::{Map, Value};
 use super::adapter::ChannelAdapter;
 use super::amazon::AmazonAdapter;
 use super::ebay::EbayAdapter;
+use super::ebay_auth::{self, EbayCredentials, EbayCredentialsError};
 use super::http::basic_auth;
 use super::lwa::LwaCredentials;
+use super::oauth::TokenSource;
 use super::shopify::ShopifyAdapter;
 use super::wholesale::{TradingPartner, WholesaleAdapter};
 use super::woocommerce::WooCommerceAdapter;
 use super::x12::{ControlNumbers, Envelope, Usage, MAX_LINES_PER_SET};
 use crate::catalog::model::ChannelKind;
+use crate::catalog::secret::SecretError;
 
 /// Why a channel cannot be reached.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +33,43 @@ pub enum ConnectionError {
     BadSecret(&'static str),
     #[error("{0} channels are not pushed to yet")]
     Unsupported(&'static str),
+    #[error("credentials: {0}")]
+    Secret(#[from] SecretError),
+    #[error("eBay credentials: {0}")]
+    Ebay(#[from] EbayCredentialsError),
+}
+
+/// How a channel's calls are authorised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// With the channel's secret as it is (Shopify, WooCommerce, an eBay user token; for
+    /// wholesale, optional Basic credentials).
+    Secret(Option<String>),
+    /// With an access token from this source (Amazon LWA, eBay refresh-token credentials).
+    Token(TokenSource),
+}
+
+/// How calls to a channel of `kind` are authorised, given the secret its record names (as the
+/// shell read it). Only wholesale channels may name no secret.
+pub fn access(
+    kind: ChannelKind,
+    secret: Result<&str, &SecretError>,
+    account: &str,
+    settings: &Map<String, Value>,
+) -> Result<Access, ConnectionError> {
+    let secret = match (kind, secret) {
+        (ChannelKind::Wholesale, Err(SecretError::Unnamed)) => return Ok(Access::Secret(None)),
+        (_, Err(e)) => return Err(ConnectionError::Secret(e.clone())),
+        (_, Ok(s)) => s,
+    };
+    Ok(match kind {
+        ChannelKind::Amazon => Access::Token(lwa_source(Some(secret), settings)?),
+        ChannelKind::Ebay => match EbayCredentials::parse(Some(secret))? {
+            EbayCredentials::Token(token) => Access::Secret(Some(token)),
+            EbayCredentials::Refresh(r) => Access::Token(r.source(&ebay_auth::token_url(account, settings), false)),
+        },
+        _ => Access::Secret(Some(secret.to_owned())),
+    })
 }
 
 /// The base URL calls go to (no trailing slash).
@@ -67,6 +107,12 @@ pub fn lwa_credentials(secret: Option<&str>) -> Result<LwaCredentials, Connectio
         }
         _ => Err(ConnectionError::BadSecret("JSON with client_id, client_secret, refresh_token")),
     }
+}
+
+/// Where an Amazon channel's LWA access tokens come from, given its secret: what every Amazon
+/// call (pushes, order reads, polls) asks the shell's one token cache for.
+pub fn lwa_source(secret: Option<&str>, settings: &Map<String, Value>) -> Result<TokenSource, ConnectionError> {
+    Ok(lwa_credentials(secret)?.source(&token_url(settings)))
 }
 
 /// A wholesale (EDI 846) channel's adapter for the trading partners `partner_ids`, with the

@@ -18,10 +18,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::adapter::{
-    by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+    by_status, client_error, for_all, result_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
 };
 use super::http::{HttpRequest, HttpResponse, Method};
-use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
 use crate::time::Millis;
@@ -113,7 +113,7 @@ impl ChannelAdapter for EbayAdapter {
         built
     }
 
-    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome> {
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingResult> {
         if let Some(outcome) = by_status(response, now) {
             return for_all(call, outcome);
         }
@@ -125,7 +125,7 @@ impl ChannelAdapter for EbayAdapter {
             return for_all(call, client_error(response, message));
         }
         let Some(entries) = response.json().and_then(|v| v.get("responses").and_then(Value::as_array).cloned()) else {
-            return for_all(call, Outcome::backoff("bulk response without `responses`"));
+            return for_all(call, PushResult::backoff("bulk response without `responses`"));
         };
         call.updates
             .iter()
@@ -134,24 +134,24 @@ impl ChannelAdapter for EbayAdapter {
                 let mine: Vec<&Value> =
                     entries.iter().filter(|e| e.get("sku").and_then(Value::as_str) == Some(sku)).collect();
                 let outcome = if mine.is_empty() {
-                    Outcome::backoff(format!("no result for SKU {sku}"))
+                    PushResult::backoff(format!("no result for SKU {sku}"))
                 } else {
                     // An item and its offer each answer; the listing is pushed when all did.
-                    mine.iter().map(|e| entry_outcome(e)).max_by_key(rank).unwrap_or(Outcome::Pushed)
+                    mine.iter().map(|e| entry_outcome(e)).max_by_key(rank).unwrap_or(PushResult::Pushed)
                 };
-                outcome_of(u, outcome)
+                result_of(u, outcome)
             })
             .collect()
     }
 }
 
-fn rank(o: &Outcome) -> u8 {
+fn rank(o: &PushResult) -> u8 {
     match o {
-        Outcome::Pushed => 0,
-        Outcome::RetryAfter(_) => 1,
-        Outcome::Backoff(_) => 2,
-        Outcome::Stale => 3,
-        Outcome::Permanent(_) => 4,
+        PushResult::Pushed => 0,
+        PushResult::RetryAfter(_) => 1,
+        PushResult::Backoff(_) => 2,
+        PushResult::Stale => 3,
+        PushResult::Permanent(_) => 4,
     }
 }
 
@@ -169,15 +169,15 @@ fn errors_message(errors: &Value) -> String {
 }
 
 /// One `PriceQuantityResponse` entry.
-fn entry_outcome(entry: &Value) -> Outcome {
+fn entry_outcome(entry: &Value) -> PushResult {
     let status = entry.get("statusCode").and_then(Value::as_u64).unwrap_or(0);
     let message = entry.get("errors").map(errors_message).unwrap_or_default();
     match status {
-        200..=299 => Outcome::Pushed,
-        401 | 403 => Outcome::permanent(FailureKind::Credentials, message),
-        404 => Outcome::permanent(FailureKind::UnknownListing, message),
-        408 | 429 | 500..=599 => Outcome::backoff(format!("item status {status}: {message}")),
-        400..=499 => Outcome::permanent(FailureKind::Validation, message),
-        _ => Outcome::backoff(format!("item status {status}: {message}")),
+        200..=299 => PushResult::Pushed,
+        401 | 403 => PushResult::permanent(FailureKind::Credentials, message),
+        404 => PushResult::permanent(FailureKind::UnknownListing, message),
+        408 | 429 | 500..=599 => PushResult::backoff(format!("item status {status}: {message}")),
+        400..=499 => PushResult::permanent(FailureKind::Validation, message),
+        _ => PushResult::backoff(format!("item status {status}: {message}")),
     }
 }

@@ -12,10 +12,10 @@
 //! the answer and caching the token are shared with Amazon: [`super::oauth`].
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::connection::base_url;
 use super::http::{basic_auth, form_urlencoded, HttpRequest, Method};
+use super::oauth::{cache_key, TokenSource};
 use crate::catalog::model::ChannelKind;
 
 /// The token endpoint's path on `https://api.ebay.com` (sandbox: `https://api.sandbox.ebay.com`).
@@ -149,12 +149,18 @@ impl EbayRefresh {
     /// Names the tokens these credentials mint at `token_url` (a digest: the refresh token is
     /// not kept as a key). Rotated credentials name other tokens.
     pub fn cache_key(&self, token_url: &str) -> String {
-        let mut h = Sha256::new();
-        for part in [token_url, &self.client_id, &self.client_secret, &self.refresh_token, &self.scopes.join(" ")] {
-            h.update(part.as_bytes());
-            h.update([0u8]);
-        }
-        format!("ebay:{}", hex::encode(&h.finalize()[..16]))
+        cache_key(
+            "ebay",
+            &[token_url, &self.client_id, &self.client_secret, &self.refresh_token, &self.scopes.join(" ")],
+        )
+    }
+
+    /// Where this seller's user tokens (or, with `application`, the app's tokens: client
+    /// credentials grant, cached apart) come from.
+    pub fn source(&self, token_url: &str, application: bool) -> TokenSource {
+        let (request, suffix) =
+            if application { (self.application_token_request(), ":application") } else { (self.token_request(), "") };
+        TokenSource { key: self.cache_key(token_url) + suffix, url: token_url.to_owned(), request, issuer: "eBay" }
     }
 }
 
@@ -196,7 +202,7 @@ mod tests {
         assert_eq!(req.header_value("Content-Type"), Some("application/x-www-form-urlencoded"));
     }
     use crate::sync::oauth::{AccessToken, TokenCache};
-    use crate::sync::{FailureKind, HttpResponse, Outcome};
+    use crate::sync::{FailureKind, HttpResponse, PushResult};
     use crate::time::Millis;
 
     const SECRET: &str = r#"{"client_id":"StockEdg-app-PRD-1a2b3c","client_secret":"PRD-secret","refresh_token":"v^1.1#i^1#r^1#f^0#I^3#p^3#t^Ul4xMF8=","scopes":"https://api.ebay.com/oauth/api_scope/sell.inventory"}"#;
@@ -293,7 +299,7 @@ mod tests {
             r#"{"error":"invalid_grant","error_description":"the provided authorization refresh token is invalid or was issued to another client"}"#,
         );
         match AccessToken::from_response(&refused, Millis(0), "eBay") {
-            Err(Outcome::Permanent(f)) => {
+            Err(PushResult::Permanent(f)) => {
                 assert_eq!(f.kind, FailureKind::Credentials);
                 assert!(f.message.starts_with("eBay token refused (HTTP 400): invalid_grant"), "{}", f.message);
             }
@@ -301,9 +307,9 @@ mod tests {
         }
         let client =
             HttpResponse::new(401, r#"{"error":"invalid_client","error_description":"client authentication failed"}"#);
-        assert!(matches!(AccessToken::from_response(&client, Millis(0), "eBay"), Err(Outcome::Permanent(_))));
+        assert!(matches!(AccessToken::from_response(&client, Millis(0), "eBay"), Err(PushResult::Permanent(_))));
         let busy = HttpResponse::new(503, "").header("Retry-After", "7");
-        assert_eq!(AccessToken::from_response(&busy, Millis(0), "eBay"), Err(Outcome::Backoff("HTTP 503".into())));
+        assert_eq!(AccessToken::from_response(&busy, Millis(0), "eBay"), Err(PushResult::Backoff("HTTP 503".into())));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! OAuth 2.0 `{"error", "error_description"}` (RFC 6749 §5.2).
 
 use super::http::{form_urlencoded, HttpRequest, Method};
+use super::oauth::{cache_key, TokenSource};
 
 /// LWA's answer: an OAuth access token (see [`super::oauth`]); read it with
 /// `LwaToken::from_response(&response, now, "LWA")`.
@@ -40,6 +41,17 @@ impl LwaCredentials {
         HttpRequest::new(Method::Post, TOKEN_PATH)
             .header("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
             .body(body)
+    }
+
+    /// Where this seller's access tokens come from: [`LwaCredentials::token_request`] sent to
+    /// `token_url` (`https://api.amazon.com`, or `settings.token_url`).
+    pub fn source(&self, token_url: &str) -> TokenSource {
+        TokenSource {
+            key: cache_key("lwa", &[token_url, &self.client_id, &self.client_secret, &self.refresh_token]),
+            url: token_url.to_owned(),
+            request: self.token_request(),
+            issuer: "LWA",
+        }
     }
 }
 

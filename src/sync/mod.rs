@@ -3,23 +3,26 @@
 //! time comes in as [`Millis`](crate::time::Millis), requests go out as values, responses come
 //! back as values.
 //!
-//! The flow the Workers shell drives (one queue consumer batch):
+//! The flow of one queue consumer batch, planned by [`BatchPlan`] and driven by the Workers
+//! shell:
 //! 1. [`StockChanged`] events arrive from the `stock-changes` queue (at least once, any order).
-//! 2. [`coalesce`] keeps, per (channel, listing), only the newest version not yet pushed and
-//!    turns its availability into the listed quantity with the listing's rule.
-//! 3. A [`ChannelAdapter`] per channel builds the HTTP calls ([`ChannelAdapter::build`], at most
-//!    the platform's batch size each) and reads each answer into one [`Outcome`] per listing
-//!    ([`ChannelAdapter::interpret`]).
-//! 4. [`RetryPolicy::decide`] turns each outcome into done / retry after a delay / re-read and
-//!    retry / dead letter, and [`SyncStatus::record`] keeps the per-listing record.
+//! 2. [`coalesce`] keeps, per listing, only the newest version not yet pushed and turns its
+//!    availability into the listed quantity with the listing's rule; eBay listings past their
+//!    daily revisions wait for the next day ([`admit_revisions`]).
+//! 3. A [`ChannelPush`] per channel asks for what it needs (an access token, a control number),
+//!    has its [`ChannelAdapter`] build the calls, reads each answer into one [`PushResult`] per
+//!    listing, renews a refused cached token once and re-reads a lost compare-and-set.
+//! 4. [`BatchPlan::settle`] turns each result with the [`RetryPolicy`] into the listing's
+//!    [`SyncWrite`], a [`FailureRecord`] per dead letter, and the messages to deliver again.
 //!
-//! Platform helpers that are state the shell persists: the OAuth [`TokenCache`] (Amazon LWA and
-//! eBay refresh-token credentials), the
-//! SP-API [`TokenBucket`], and eBay's per-listing [`DailyRevisions`] counter.
+//! State the shell keeps between batches: the OAuth [`TokenCache`] per [`TokenSource`] (Amazon
+//! LWA and eBay refresh-token credentials), the SP-API [`TokenBucket`], and eBay's per-listing
+//! [`DailyRevisions`] counter (in the sync record).
 
 pub mod adapter;
 pub mod amazon;
 pub mod bundle_event;
+pub mod channel_push;
 pub mod coalesce;
 pub mod connection;
 pub mod ebay;
@@ -28,35 +31,34 @@ pub mod event;
 pub mod http;
 pub mod lwa;
 pub mod oauth;
-pub mod outcome;
+pub mod plan;
+pub mod push_result;
 pub mod retry;
 pub mod revisions;
 pub mod shopify;
-pub mod status;
 pub mod token_bucket;
 pub mod update;
 pub mod wholesale;
 pub mod woocommerce;
 pub mod x12;
-pub mod x12_check;
 
 pub use adapter::{Built, ChannelAdapter, PushCall};
 pub use amazon::{AmazonAdapter, PatchOp};
+pub use channel_push::{Answer, Channel, ChannelPush, Step, REREAD_ATTEMPTS};
 pub use coalesce::coalesce;
 pub use ebay::EbayAdapter;
 pub use ebay_auth::{EbayCredentials, EbayCredentialsError, EbayRefresh};
 pub use event::{EventError, StockChanged, MAX_MESSAGE_BYTES};
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use lwa::{LwaCredentials, LwaToken};
-pub use oauth::{AccessToken, TokenCache};
-pub use outcome::{Failure, FailureKind, ListingOutcome, Outcome};
+pub use oauth::{AccessToken, Bearer, TokenCache, TokenSource};
+pub use plan::{dead_letters, BatchPlan, CorruptListing, FailureRecord, Loaded, Settlement, SyncWrite, Synced};
+pub use push_result::{Failure, FailureKind, ListingResult, PushResult};
 pub use retry::{Decision, RetryPolicy};
 pub use revisions::{admit_revisions, DailyRevisions, EBAY_DAILY_REVISION_LIMIT};
 pub use shopify::{QueryCost, ShopifyAdapter, ThrottleStatus};
-pub use status::SyncStatus;
 pub use token_bucket::TokenBucket;
-pub use update::{LastPushed, ListingKey, ListingUpdate};
+pub use update::{LastPushed, ListingId, ListingUpdate};
 pub use wholesale::{TradingPartner, WholesaleAdapter};
 pub use woocommerce::WooCommerceAdapter;
 pub use x12::{inventory_advice, ControlNumbers, Envelope, InventoryLine, Usage, X12Error};
-pub use x12_check::{check_846, parse, EnvelopeSummary, Segment};

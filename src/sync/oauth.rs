@@ -8,10 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::adapter::{by_status, snippet};
-use super::http::HttpResponse;
-use super::outcome::{FailureKind, Outcome};
+use super::http::{HttpRequest, HttpResponse};
+use super::push_result::{FailureKind, PushResult};
 use crate::time::Millis;
 
 /// A token is treated as expired this long before the platform says it is, so a request built
@@ -32,10 +33,10 @@ impl AccessToken {
     /// On failure, the outcome for the calls that needed the token: `invalid_grant` /
     /// `invalid_client` / `unauthorized_client` and other 4xx are permanent credential failures,
     /// 429 and 5xx are retried, an unreadable 2xx is retried.
-    pub fn from_response(response: &HttpResponse, now: Millis, issuer: &str) -> Result<AccessToken, Outcome> {
+    pub fn from_response(response: &HttpResponse, now: Millis, issuer: &str) -> Result<AccessToken, PushResult> {
         if response.status == 429 || response.status >= 500 {
             return Err(
-                by_status(response, now).unwrap_or_else(|| Outcome::backoff(format!("HTTP {}", response.status)))
+                by_status(response, now).unwrap_or_else(|| PushResult::backoff(format!("HTTP {}", response.status)))
             );
         }
         if !response.is_success() {
@@ -46,14 +47,14 @@ impl AccessToken {
                     format!("{}: {}", field("error"), field("error_description"))
                 })
                 .unwrap_or_else(|| snippet(&response.body));
-            return Err(Outcome::permanent(
+            return Err(PushResult::permanent(
                 FailureKind::Credentials,
                 format!("{issuer} token refused (HTTP {}): {message}", response.status),
             ));
         }
         match serde_json::from_str::<AccessToken>(&response.body) {
             Ok(t) if !t.access_token.is_empty() && t.expires_in > 0 => Ok(t),
-            _ => Err(Outcome::backoff(format!("unreadable {issuer} token response"))),
+            _ => Err(PushResult::backoff(format!("unreadable {issuer} token response"))),
         }
     }
 }
@@ -94,6 +95,40 @@ impl TokenCache {
     }
 }
 
+/// Where a channel's access tokens come from: the request to send to `url` (its path is
+/// appended), and the cache entry the answer is kept under. The shell's token cache
+/// (`edge/tokens.rs`) is keyed by it; Amazon (LWA) and eBay build one each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenSource {
+    /// Names the tokens these credentials mint at this endpoint ([`cache_key`]).
+    pub key: String,
+    /// The token endpoint's base URL (the request's path is appended).
+    pub url: String,
+    pub request: HttpRequest,
+    /// Names the endpoint in messages ("LWA", "eBay").
+    pub issuer: &'static str,
+}
+
+/// An access token to send, and whether it came from the cache: a refused cached token may have
+/// expired early or been revoked, so a new one may succeed where it failed; a refused new one
+/// will not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bearer {
+    pub token: String,
+    pub reused: bool,
+}
+
+/// A digest naming credentials (never the secret itself) under `prefix`: rotated credentials
+/// name other tokens.
+pub fn cache_key(prefix: &str, parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    format!("{prefix}:{}", hex::encode(&h.finalize()[..16]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +164,7 @@ mod tests {
             r#"{"error_description":"The request has an invalid grant parameter : refresh_token","error":"invalid_grant"}"#,
         );
         match AccessToken::from_response(&refused, Millis(0), "LWA") {
-            Err(Outcome::Permanent(f)) => {
+            Err(PushResult::Permanent(f)) => {
                 assert_eq!(f.kind, FailureKind::Credentials);
                 assert!(f.message.starts_with("LWA token refused (HTTP 400)"), "{}", f.message);
                 assert!(f.message.contains("invalid_grant"));
@@ -138,17 +173,17 @@ mod tests {
         }
         assert!(matches!(
             AccessToken::from_response(&HttpResponse::new(503, ""), Millis(0), "LWA"),
-            Err(Outcome::Backoff(_))
+            Err(PushResult::Backoff(_))
         ));
         assert!(matches!(
             AccessToken::from_response(&HttpResponse::new(200, "{}"), Millis(0), "LWA"),
-            Err(Outcome::Backoff(_))
+            Err(PushResult::Backoff(_))
         ));
         assert!(matches!(
             AccessToken::from_response(&HttpResponse::new(200, "not json"), Millis(0), "eBay"),
-            Err(Outcome::Backoff(_))
+            Err(PushResult::Backoff(_))
         ));
         let zero = HttpResponse::new(200, r#"{"access_token":"x","expires_in":0}"#);
-        assert!(matches!(AccessToken::from_response(&zero, Millis(0), "eBay"), Err(Outcome::Backoff(_))));
+        assert!(matches!(AccessToken::from_response(&zero, Millis(0), "eBay"), Err(PushResult::Backoff(_))));
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::outcome::Outcome;
+use super::push_result::PushResult;
 
 /// Cloudflare Queues accepts `delaySeconds` up to 12 hours
 /// (developers.cloudflare.com/queues/configuration/batching-retries).
@@ -57,13 +57,15 @@ impl RetryPolicy {
     }
 
     /// What follows `outcome`, the result of attempt number `attempt` (1-based).
-    pub fn decide(&self, outcome: &Outcome, attempt: u32) -> Decision {
+    pub fn decide(&self, outcome: &PushResult, attempt: u32) -> Decision {
         let retry = match outcome {
-            Outcome::Pushed => return Decision::Done,
-            Outcome::Permanent(f) => return Decision::DeadLetter { reason: format!("{:?}: {}", f.kind, f.message) },
-            Outcome::RetryAfter(seconds) => Decision::Retry { after_ms: seconds.saturating_mul(1000), reread: false },
-            Outcome::Backoff(_) => Decision::Retry { after_ms: self.backoff_ms(attempt), reread: false },
-            Outcome::Stale => Decision::Retry { after_ms: 0, reread: true },
+            PushResult::Pushed => return Decision::Done,
+            PushResult::Permanent(f) => return Decision::DeadLetter { reason: format!("{:?}: {}", f.kind, f.message) },
+            PushResult::RetryAfter(seconds) => {
+                Decision::Retry { after_ms: seconds.saturating_mul(1000), reread: false }
+            }
+            PushResult::Backoff(_) => Decision::Retry { after_ms: self.backoff_ms(attempt), reread: false },
+            PushResult::Stale => Decision::Retry { after_ms: 0, reread: true },
         };
         if attempt >= self.max_attempts {
             return Decision::DeadLetter { reason: format!("gave up after {attempt} attempts; last: {outcome}") };
@@ -75,7 +77,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::outcome::FailureKind;
+    use crate::sync::push_result::FailureKind;
     use proptest::prelude::*;
 
     #[test]
@@ -85,13 +87,13 @@ mod tests {
             (1..=11).map(|a| p.backoff_ms(a) / 1000).collect::<Vec<_>>(),
             [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
         );
-        assert_eq!(p.decide(&Outcome::Pushed, 3), Decision::Done);
-        assert_eq!(p.decide(&Outcome::RetryAfter(30), 1), Decision::Retry { after_ms: 30_000, reread: false });
-        assert_eq!(p.decide(&Outcome::Stale, 1), Decision::Retry { after_ms: 0, reread: true });
-        assert_eq!(p.decide(&Outcome::backoff("503"), 2), Decision::Retry { after_ms: 4_000, reread: false });
-        let dead = p.decide(&Outcome::permanent(FailureKind::UnknownListing, "no such item"), 1);
+        assert_eq!(p.decide(&PushResult::Pushed, 3), Decision::Done);
+        assert_eq!(p.decide(&PushResult::RetryAfter(30), 1), Decision::Retry { after_ms: 30_000, reread: false });
+        assert_eq!(p.decide(&PushResult::Stale, 1), Decision::Retry { after_ms: 0, reread: true });
+        assert_eq!(p.decide(&PushResult::backoff("503"), 2), Decision::Retry { after_ms: 4_000, reread: false });
+        let dead = p.decide(&PushResult::permanent(FailureKind::UnknownListing, "no such item"), 1);
         assert_eq!(dead, Decision::DeadLetter { reason: "UnknownListing: no such item".into() });
-        match p.decide(&Outcome::backoff("HTTP 503"), 10) {
+        match p.decide(&PushResult::backoff("HTTP 503"), 10) {
             Decision::DeadLetter { reason } => {
                 assert!(reason.contains("10 attempts") && reason.contains("HTTP 503"), "{reason}")
             }
@@ -104,13 +106,13 @@ mod tests {
         );
     }
 
-    fn outcome() -> impl Strategy<Value = Outcome> {
+    fn outcome() -> impl Strategy<Value = PushResult> {
         prop_oneof![
-            Just(Outcome::Pushed),
-            (0u64..100_000).prop_map(Outcome::RetryAfter),
-            Just(Outcome::backoff("5xx")),
-            Just(Outcome::Stale),
-            Just(Outcome::permanent(FailureKind::Validation, "bad")),
+            Just(PushResult::Pushed),
+            (0u64..100_000).prop_map(PushResult::RetryAfter),
+            Just(PushResult::backoff("5xx")),
+            Just(PushResult::Stale),
+            Just(PushResult::permanent(FailureKind::Validation, "bad")),
         ]
     }
 
@@ -133,13 +135,13 @@ mod tests {
                 Decision::Done => prop_assert!(o.is_pushed()),
                 Decision::Retry { after_ms, reread } => {
                     prop_assert!(attempt < max, "no retry at or past the last attempt");
-                    prop_assert_eq!(reread, o == Outcome::Stale);
-                    if let Outcome::RetryAfter(s) = o { prop_assert_eq!(after_ms, s * 1000, "Retry-After honoured"); }
-                    if let Outcome::Backoff(_) = o { prop_assert!(after_ms <= 60_000); }
+                    prop_assert_eq!(reread, o == PushResult::Stale);
+                    if let PushResult::RetryAfter(s) = o { prop_assert_eq!(after_ms, s * 1000, "Retry-After honoured"); }
+                    if let PushResult::Backoff(_) = o { prop_assert!(after_ms <= 60_000); }
                 }
                 Decision::DeadLetter { reason } => {
                     prop_assert!(!reason.is_empty());
-                    prop_assert!(matches!(o, Outcome::Permanent(_)) || attempt >= max);
+                    prop_assert!(matches!(o, PushResult::Permanent(_)) || attempt >= max);
                 }
             }
         }

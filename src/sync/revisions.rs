@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::adapter::outcome_of;
-use super::outcome::{ListingOutcome, Outcome};
-use super::update::{ListingKey, ListingUpdate};
+use super::adapter::result_of;
+use super::push_result::{ListingResult, PushResult};
+use super::update::{ListingId, ListingUpdate};
 use crate::time::Millis;
 
 pub const EBAY_DAILY_REVISION_LIMIT: u32 = 250;
@@ -43,15 +43,15 @@ impl DailyRevisions {
 /// answers the others `RetryAfter` the next UTC midnight.
 pub fn admit_revisions(
     updates: Vec<ListingUpdate>,
-    counters: &mut BTreeMap<ListingKey, DailyRevisions>,
+    counters: &mut BTreeMap<ListingId, DailyRevisions>,
     now: Millis,
-) -> (Vec<ListingUpdate>, Vec<ListingOutcome>) {
+) -> (Vec<ListingUpdate>, Vec<ListingResult>) {
     let mut admitted = Vec::new();
     let mut deferred = Vec::new();
     for u in updates {
         match counters.entry(u.key.clone()).or_default().try_revise(now) {
             Ok(()) => admitted.push(u),
-            Err(wait) => deferred.push(outcome_of(&u, Outcome::RetryAfter(wait))),
+            Err(wait) => deferred.push(result_of(&u, PushResult::RetryAfter(wait))),
         }
     }
     (admitted, deferred)

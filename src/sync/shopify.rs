@@ -33,10 +33,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::adapter::{
-    by_status, client_error, for_all, is_kind, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+    by_status, client_error, for_all, is_kind, result_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
 };
 use super::http::{encode_component, HttpRequest, HttpResponse, Method};
-use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
 use crate::stock::Sku;
@@ -77,29 +77,6 @@ impl ShopifyAdapter {
             .header("Content-Type", "application/json")
             .header("X-Shopify-Access-Token", self.access_token.clone())
             .body(body)
-    }
-
-    /// After `Stale`: a query for the listing's current `available` at its location (read it
-    /// with [`ShopifyAdapter::read_available`], then retry with
-    /// [`ListingUpdate::expecting`]). `None` for a non-Shopify listing.
-    pub fn reread_request(&self, update: &ListingUpdate) -> Option<HttpRequest> {
-        let External::Shopify { inventory_item_id, location_id } = update.external else { return None };
-        let body = serde_json::json!({
-            "query": REREAD_QUERY,
-            "variables": { "item": item_gid(inventory_item_id), "location": location_gid(location_id) },
-        });
-        Some(self.request(body.to_string()))
-    }
-
-    /// The `available` quantity in the answer to [`ShopifyAdapter::reread_request`].
-    pub fn read_available(response: &HttpResponse) -> Option<i64> {
-        let v = response.json()?;
-        let quantities = v.pointer("/data/inventoryItem/inventoryLevel/quantities")?.as_array()?;
-        quantities
-            .iter()
-            .find(|q| q.get("name").and_then(Value::as_str) == Some("available"))?
-            .get("quantity")?
-            .as_i64()
     }
 }
 
@@ -209,23 +186,10 @@ impl ChannelAdapter for ShopifyAdapter {
         built
     }
 
-    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome> {
-        if response.status == 429 {
-            let outcome = match (response.retry_after(now), QueryCost::from_response(response)) {
-                (Some(s), _) => Outcome::RetryAfter(s),
-                (None, Some(cost)) => Outcome::RetryAfter(cost.wait_seconds()),
-                (None, None) => Outcome::backoff("429 Too Many Requests"),
-            };
-            return for_all(call, outcome);
-        }
-        if let Some(outcome) = by_status(response, now) {
-            return for_all(call, outcome);
-        }
-        if !response.is_success() {
-            return for_all(call, client_error(response, snippet(&response.body)));
-        }
-        let Some(v) = response.json() else {
-            return for_all(call, Outcome::backoff("unreadable GraphQL response"));
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingResult> {
+        let v = match answer_json(response, now) {
+            Ok(v) => v,
+            Err(failed) => return for_all(call, failed),
         };
         // Top-level errors: the whole request failed, or some fields did (then `data` is partial).
         let top = top_level_outcome(&v, response);
@@ -238,16 +202,70 @@ impl ChannelAdapter for ShopifyAdapter {
                 let outcome = match (field, &top) {
                     (Some(f), _) => field_outcome(f),
                     (None, Some(t)) => t.clone(),
-                    (None, None) => Outcome::backoff(format!("no result for q{i}")),
+                    (None, None) => PushResult::backoff(format!("no result for q{i}")),
                 };
-                outcome_of(u, outcome)
+                result_of(u, outcome)
             })
             .collect()
     }
+
+    /// After `Stale`: a query for the listing's current `available` at its location.
+    fn reread(&self, update: &ListingUpdate) -> Option<HttpRequest> {
+        let External::Shopify { inventory_item_id, location_id } = update.external else { return None };
+        let body = serde_json::json!({
+            "query": REREAD_QUERY,
+            "variables": { "item": item_gid(inventory_item_id), "location": location_gid(location_id) },
+        });
+        Some(self.request(body.to_string()))
+    }
+
+    /// The `available` quantity in the answer to the re-read: a throttled or failed query is the
+    /// result the whole request would have had (`RetryAfter`, `Backoff`, …); an item the shop
+    /// does not have, or does not stock at the location, is an unknown listing.
+    fn read_current(&self, response: &HttpResponse, now: Millis) -> Result<i64, PushResult> {
+        let v = answer_json(response, now)?;
+        if let Some(failed) = top_level_outcome(&v, response) {
+            return Err(failed);
+        }
+        let item = v.pointer("/data/inventoryItem").filter(|i| !i.is_null());
+        let Some(item) = item else {
+            return Err(PushResult::permanent(FailureKind::UnknownListing, "the shop has no such inventory item"));
+        };
+        let Some(level) = item.get("inventoryLevel").filter(|l| !l.is_null()) else {
+            return Err(PushResult::permanent(FailureKind::UnknownListing, "the item is not stocked at the location"));
+        };
+        level
+            .get("quantities")
+            .and_then(Value::as_array)
+            .and_then(|qs| qs.iter().find(|q| q.get("name").and_then(Value::as_str) == Some("available")))
+            .and_then(|q| q.get("quantity"))
+            .and_then(Value::as_i64)
+            .ok_or_else(|| PushResult::backoff("unreadable re-read answer: no available quantity"))
+    }
+}
+
+/// A GraphQL answer's JSON, or the result every field of the request gets: 429 (with
+/// `Retry-After`, else the reported throttle state), the statuses every platform shares, other
+/// 4xx, an unreadable body.
+fn answer_json(response: &HttpResponse, now: Millis) -> Result<Value, PushResult> {
+    if response.status == 429 {
+        return Err(match (response.retry_after(now), QueryCost::from_response(response)) {
+            (Some(s), _) => PushResult::RetryAfter(s),
+            (None, Some(cost)) => PushResult::RetryAfter(cost.wait_seconds()),
+            (None, None) => PushResult::backoff("429 Too Many Requests"),
+        });
+    }
+    if let Some(failed) = by_status(response, now) {
+        return Err(failed);
+    }
+    if !response.is_success() {
+        return Err(client_error(response, snippet(&response.body)));
+    }
+    response.json().ok_or_else(|| PushResult::backoff("unreadable GraphQL response"))
 }
 
 /// The outcome top-level `errors` mean, if any.
-fn top_level_outcome(v: &Value, response: &HttpResponse) -> Option<Outcome> {
+fn top_level_outcome(v: &Value, response: &HttpResponse) -> Option<PushResult> {
     let errors = v.get("errors")?.as_array().filter(|a| !a.is_empty())?;
     let code = |e: &Value| e.pointer("/extensions/code").and_then(Value::as_str).map(str::to_owned);
     let messages: Vec<String> =
@@ -257,21 +275,21 @@ fn top_level_outcome(v: &Value, response: &HttpResponse) -> Option<Outcome> {
         code(e).as_deref() == Some("THROTTLED") || e.get("message").and_then(Value::as_str) == Some("Throttled")
     }) {
         let wait = QueryCost::from_response(response).map_or(1, |c| c.wait_seconds());
-        return Some(Outcome::RetryAfter(wait));
+        return Some(PushResult::RetryAfter(wait));
     }
     if errors.iter().any(|e| matches!(code(e).as_deref(), Some("INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE"))) {
-        return Some(Outcome::backoff(message));
+        return Some(PushResult::backoff(message));
     }
     if errors.iter().any(|e| code(e).as_deref() == Some("ACCESS_DENIED")) {
-        return Some(Outcome::permanent(FailureKind::Credentials, message));
+        return Some(PushResult::permanent(FailureKind::Credentials, message));
     }
-    Some(Outcome::permanent(FailureKind::Validation, message))
+    Some(PushResult::permanent(FailureKind::Validation, message))
 }
 
 /// One aliased field's `{inventoryAdjustmentGroup, userErrors}`. No user errors means the
 /// quantity is set, whether or not an adjustment group came back (setting the quantity it
 /// already has changes nothing, so there may be no group).
-fn field_outcome(field: &Value) -> Outcome {
+fn field_outcome(field: &Value) -> PushResult {
     let errors = field.get("userErrors").and_then(Value::as_array).cloned().unwrap_or_default();
     errors
         .iter()
@@ -281,29 +299,29 @@ fn field_outcome(field: &Value) -> Outcome {
             user_error_outcome(code, &format!("{code}: {message}"))
         })
         .max_by_key(severity)
-        .unwrap_or(Outcome::Pushed)
+        .unwrap_or(PushResult::Pushed)
 }
 
 /// When one field has several errors, the one that decides: permanent over stale over retry.
-fn severity(o: &Outcome) -> u8 {
+fn severity(o: &PushResult) -> u8 {
     match o {
-        Outcome::Pushed => 0,
-        Outcome::RetryAfter(_) => 1,
-        Outcome::Backoff(_) => 2,
-        Outcome::Stale => 3,
-        Outcome::Permanent(_) => 4,
+        PushResult::Pushed => 0,
+        PushResult::RetryAfter(_) => 1,
+        PushResult::Backoff(_) => 2,
+        PushResult::Stale => 3,
+        PushResult::Permanent(_) => 4,
     }
 }
 
 /// `InventorySetQuantitiesUserErrorCode` → outcome.
-fn user_error_outcome(code: &str, message: &str) -> Outcome {
+fn user_error_outcome(code: &str, message: &str) -> PushResult {
     match code {
-        "CHANGE_FROM_QUANTITY_STALE" | "COMPARE_QUANTITY_STALE" => Outcome::Stale,
-        "IDEMPOTENCY_CONCURRENT_REQUEST" | "SERVICE_UNAVAILABLE" => Outcome::backoff(message),
+        "CHANGE_FROM_QUANTITY_STALE" | "COMPARE_QUANTITY_STALE" => PushResult::Stale,
+        "IDEMPOTENCY_CONCURRENT_REQUEST" | "SERVICE_UNAVAILABLE" => PushResult::backoff(message),
         "INVALID_INVENTORY_ITEM"
         | "INVALID_LOCATION"
         | "ITEM_NOT_STOCKED_AT_LOCATION"
-        | "NON_MUTABLE_INVENTORY_ITEM" => Outcome::permanent(FailureKind::UnknownListing, message),
+        | "NON_MUTABLE_INVENTORY_ITEM" => PushResult::permanent(FailureKind::UnknownListing, message),
         "INVALID_NAME"
         | "INVALID_QUANTITY_NEGATIVE"
         | "INVALID_QUANTITY_TOO_HIGH"
@@ -312,9 +330,9 @@ fn user_error_outcome(code: &str, message: &str) -> Outcome {
         | "INVALID_REFERENCE_DOCUMENT"
         | "COMPARE_QUANTITY_REQUIRED"
         | "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR"
-        | "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" => Outcome::permanent(FailureKind::Validation, message),
+        | "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" => PushResult::permanent(FailureKind::Validation, message),
         // A code this build does not know: retry (bounded by the retry policy), then dead letter.
-        _ => Outcome::backoff(message),
+        _ => PushResult::backoff(message),
     }
 }
 

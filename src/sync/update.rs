@@ -9,12 +9,12 @@ use crate::time::Millis;
 
 /// A listing: one SKU on one channel (the D1 `listings` primary key).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ListingKey {
+pub struct ListingId {
     pub channel: Token,
     pub sku: Sku,
 }
 
-impl fmt::Display for ListingKey {
+impl fmt::Display for ListingId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.channel, self.sku)
     }
@@ -30,7 +30,7 @@ pub struct LastPushed {
 /// The newest state of a SKU a listing has not received yet, as that listing should show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListingUpdate {
-    pub key: ListingKey,
+    pub key: ListingId,
     /// Where the listing lives on its platform.
     pub external: External,
     /// The SKU version this update carries (the newest in the coalesced batch).

@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use super::adapter::{
-    by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+    by_status, client_error, for_all, result_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
 };
 use super::http::{HttpRequest, HttpResponse, Method};
-use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::update::ListingUpdate;
 use super::x12::{inventory_advice, ControlNumbers, Envelope, InventoryLine, MAX_LINES_PER_SET};
 use crate::catalog::model::{ChannelKind, External};
@@ -64,7 +64,7 @@ impl ChannelAdapter for WholesaleAdapter {
             let Some(partner) = self.partners.iter().find(|p| p.partner_id == partner_id) else {
                 let message = format!("no EDI envelope configured for trading partner {partner_id}");
                 built.refused.extend(
-                    group.iter().map(|u| outcome_of(u, Outcome::permanent(FailureKind::Validation, message.clone()))),
+                    group.iter().map(|u| result_of(u, PushResult::permanent(FailureKind::Validation, message.clone()))),
                 );
                 continue;
             };
@@ -84,7 +84,7 @@ impl ChannelAdapter for WholesaleAdapter {
                         carried.push(u.clone());
                     }
                     Err(e) => {
-                        built.refused.push(outcome_of(u, Outcome::permanent(FailureKind::Validation, e.to_string())))
+                        built.refused.push(result_of(u, PushResult::permanent(FailureKind::Validation, e.to_string())))
                     }
                 }
             }
@@ -108,22 +108,22 @@ impl ChannelAdapter for WholesaleAdapter {
                     }
                     built.calls.push(PushCall { request: request.body(document), updates: carried });
                 }
-                Err(e) => built.refused.extend(
-                    carried
-                        .iter()
-                        .map(|u| outcome_of(u, Outcome::permanent(FailureKind::Validation, format!("envelope: {e}")))),
-                ),
+                Err(e) => {
+                    built.refused.extend(carried.iter().map(|u| {
+                        result_of(u, PushResult::permanent(FailureKind::Validation, format!("envelope: {e}")))
+                    }))
+                }
             }
         }
         built
     }
 
-    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome> {
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingResult> {
         if let Some(outcome) = by_status(response, now) {
             return for_all(call, outcome);
         }
         if response.is_success() {
-            return for_all(call, Outcome::Pushed);
+            return for_all(call, PushResult::Pushed);
         }
         for_all(call, client_error(response, snippet(&response.body)))
     }

@@ -16,10 +16,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::adapter::{
-    by_status, client_error, for_all, outcome_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+    by_status, client_error, for_all, result_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
 };
 use super::http::{basic_auth, HttpRequest, HttpResponse, Method};
-use super::outcome::{FailureKind, ListingOutcome, Outcome};
+use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
 use crate::time::Millis;
@@ -118,7 +118,7 @@ impl ChannelAdapter for WooCommerceAdapter {
         built
     }
 
-    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingOutcome> {
+    fn interpret(&self, call: &PushCall, response: &HttpResponse, now: Millis) -> Vec<ListingResult> {
         if let Some(outcome) = by_status(response, now) {
             return for_all(call, outcome);
         }
@@ -127,7 +127,7 @@ impl ChannelAdapter for WooCommerceAdapter {
             return for_all(call, client_error(response, message));
         }
         let Some(items) = response.json().and_then(|v| v.get("update").and_then(Value::as_array).cloned()) else {
-            return for_all(call, Outcome::backoff("batch response without an `update` list"));
+            return for_all(call, PushResult::backoff("batch response without an `update` list"));
         };
         call.updates
             .iter()
@@ -135,13 +135,13 @@ impl ChannelAdapter for WooCommerceAdapter {
                 let id = item_id(u);
                 let entry = items.iter().find(|e| e.get("id").and_then(Value::as_i64) == id);
                 let outcome = match entry {
-                    None => Outcome::backoff(format!("no result for item {}", id.unwrap_or_default())),
+                    None => PushResult::backoff(format!("no result for item {}", id.unwrap_or_default())),
                     Some(e) => match e.get("error").filter(|e| !e.is_null()) {
-                        None => Outcome::Pushed,
+                        None => PushResult::Pushed,
                         Some(err) => item_error(err),
                     },
                 };
-                outcome_of(u, outcome)
+                result_of(u, outcome)
             })
             .collect()
     }
@@ -155,16 +155,16 @@ fn wp_error_message(v: &Value) -> String {
 }
 
 /// A batch item's `error: {code, message, data: {status}}`.
-fn item_error(err: &Value) -> Outcome {
+fn item_error(err: &Value) -> PushResult {
     let code = err.get("code").and_then(Value::as_str).unwrap_or("");
     let message = wp_error_message(err);
     let status = err.pointer("/data/status").and_then(Value::as_u64).unwrap_or(400);
     if code.ends_with("invalid_id") || status == 404 || status == 410 {
-        return Outcome::permanent(FailureKind::UnknownListing, message);
+        return PushResult::permanent(FailureKind::UnknownListing, message);
     }
     match status {
-        401 | 403 => Outcome::permanent(FailureKind::Credentials, message),
-        408 | 429 | 500..=599 => Outcome::backoff(message),
-        _ => Outcome::permanent(FailureKind::Validation, message),
+        401 | 403 => PushResult::permanent(FailureKind::Credentials, message),
+        408 | 429 | 500..=599 => PushResult::backoff(message),
+        _ => PushResult::permanent(FailureKind::Validation, message),
     }
 }

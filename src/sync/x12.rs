@@ -45,7 +45,7 @@ pub const MAX_REFERENCE_LEN: usize = 30;
 /// The largest interchange, group or transaction-set control number (nine digits).
 pub const MAX_CONTROL_NUMBER: u32 = 999_999_999;
 
-/// Why a document could not be written (or read, see [`super::x12_check`]).
+/// Why a document could not be written (or, in the tests' checker, read).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum X12Error {
     #[error("{element}: {reason} ({value:?})")]

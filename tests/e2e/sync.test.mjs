@@ -172,3 +172,36 @@ test('faults are retried until the listing matches; an unknown listing is a list
   const retried = await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`);
   assert.equal(retried.status, 200, retried.text);
 });
+
+test('a lost compare-and-set whose re-read fails is pushed later with the compare, never blind', async () => {
+  // A shop of its own, so that no other test's retries consume the injected faults.
+  const own = await startShopifySim();
+  try {
+    const channel = unique('shop-cas');
+    await ok(await A.admin('PUT', `/v1/channels/${enc(channel)}`, {
+      kind: 'shopify', account: own.shopDomain, credentials_secret: 'SIM_SHOPIFY_TOKEN', settings: { base_url: own.url },
+    }), 201);
+    const s = unique('SYNC-CAS');
+    own.addLocation({ id: 1 });
+    own.addItem({ id: 7001, sku: s, levels: { 1: { available: 0 } } });
+    await ok(await A.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 10 }));
+    await list(channel, s, 7001);
+    assert.ok(await until(() => own.quantity(7001, 1) === 10, { timeoutMs: 15_000, everyMs: 20 }), `listed: ${own.quantity(7001, 1)}`);
+    const before = own.log.entries().length;
+
+    // An edit in the Shopify admin, then a change in StockEdge whose push loses the
+    // compare-and-set; every re-read of the current quantity fails (503) within that delivery.
+    own.setQuantities(7001, 1, { available: 99 });
+    own.faults.set({ sequence: [null, '503', '503', '503'] });
+    await ok(await A.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 30 }));
+    assert.ok(await until(() => own.quantity(7001, 1) === 30, { timeoutMs: 30_000, everyMs: 50 }), `after the retry: ${own.quantity(7001, 1)}`);
+
+    assert.equal(own.faults.history.length, 3, 'the three re-reads were refused');
+    const writes = own.log.entries().slice(before).filter((w) => w.listing === '7001:1');
+    assert.ok(writes.length >= 1, JSON.stringify(writes));
+    assert.ok(writes.every((w) => w.changeFromQuantity !== null && w.changeFromQuantity !== undefined), `a blind write: ${JSON.stringify(writes)}`);
+    assert.equal(writes[0].changeFromQuantity, 99, 'the write compares with what the admin set');
+  } finally {
+    await own.close();
+  }
+});

@@ -10,6 +10,8 @@ pub mod inbound_admin;
 pub mod listings;
 pub mod sync_admin;
 
+pub mod sync_state;
+
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};

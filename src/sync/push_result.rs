@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::update::ListingKey;
+use super::update::ListingId;
 
 /// Why a push can never succeed as sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +34,7 @@ impl Failure {
 
 /// What one listing's push came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum PushResult {
     /// The platform took the quantity.
     Pushed,
     /// Throttled: try again after this many seconds (`Retry-After`, or what the platform's
@@ -49,37 +49,37 @@ pub enum Outcome {
     Permanent(Failure),
 }
 
-impl Outcome {
-    pub fn permanent(kind: FailureKind, message: impl Into<String>) -> Outcome {
-        Outcome::Permanent(Failure::new(kind, message))
+impl PushResult {
+    pub fn permanent(kind: FailureKind, message: impl Into<String>) -> PushResult {
+        PushResult::Permanent(Failure::new(kind, message))
     }
 
-    pub fn backoff(reason: impl Into<String>) -> Outcome {
-        Outcome::Backoff(reason.into())
+    pub fn backoff(reason: impl Into<String>) -> PushResult {
+        PushResult::Backoff(reason.into())
     }
 
     pub fn is_pushed(&self) -> bool {
-        matches!(self, Outcome::Pushed)
+        matches!(self, PushResult::Pushed)
     }
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for PushResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Pushed => f.write_str("pushed"),
-            Outcome::RetryAfter(s) => write!(f, "throttled: retry after {s} s"),
-            Outcome::Backoff(reason) => write!(f, "transient failure: {reason}"),
-            Outcome::Stale => f.write_str("stale: the platform's quantity changed since we last pushed"),
-            Outcome::Permanent(Failure { kind, message }) => write!(f, "permanent failure ({kind:?}): {message}"),
+            PushResult::Pushed => f.write_str("pushed"),
+            PushResult::RetryAfter(s) => write!(f, "throttled: retry after {s} s"),
+            PushResult::Backoff(reason) => write!(f, "transient failure: {reason}"),
+            PushResult::Stale => f.write_str("stale: the platform's quantity changed since we last pushed"),
+            PushResult::Permanent(Failure { kind, message }) => write!(f, "permanent failure ({kind:?}): {message}"),
         }
     }
 }
 
 /// A listing's outcome for the version and quantity that were sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListingOutcome {
-    pub key: ListingKey,
+pub struct ListingResult {
+    pub key: ListingId,
     pub version: u64,
     pub quantity: i64,
-    pub outcome: Outcome,
+    pub outcome: PushResult,
 }

@@ -1,9 +1,9 @@
 //! A small X12 reader: splits an interchange into segments and checks its envelope and the 846
-//! segment grammar — what the tests use to prove that what [`super::x12`] writes is valid:
+//! segment grammar — what the tests use to prove that what `stockedge::sync::x12` writes is valid:
 //! ISA fixed width (106 characters), SE01 = segments of the set counting ST and SE, SE02 = ST02,
 //! GE01 = transaction sets of the group, GE02 = GS06, IEA01 = functional groups, IEA02 = ISA13.
 
-use super::x12::X12Error;
+use stockedge::sync::x12::X12Error;
 
 /// One segment: its id and its elements (ISA01… as `elements[0]`…).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,12 +194,11 @@ fn grammar(inner: &[Segment]) -> Result<Vec<(Option<String>, String, i64)>, X12E
     Ok(lines)
 }
 
-#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::x12::{inventory_advice, ControlNumbers, Envelope, InventoryLine, Usage};
-    use crate::time::Millis;
     use proptest::prelude::*;
+    use stockedge::sync::x12::{inventory_advice, ControlNumbers, Envelope, InventoryLine, Usage};
+    use stockedge::time::Millis;
 
     fn document() -> String {
         let envelope = Envelope {
