@@ -12,7 +12,7 @@ use crate::inbound::LineIdentity;
 use crate::time::Millis;
 
 use super::http;
-use super::inbound_apply::DB;
+use super::store::CATALOG as DB;
 
 /// `{"items": [...], "next": <last id>}` (`next` only when there is more).
 fn paged(items: Vec<Value>, ids: Vec<i64>, limit: i64) -> Value {
