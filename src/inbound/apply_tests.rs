@@ -36,21 +36,7 @@ fn shopify_line(id: &str, sku: &str, qty: i64) -> InboundLine {
 }
 
 fn level(item: i64, location: i64, qty: i64) -> InboundLine {
-    InboundLine {
-        identity: LineIdentity {
-            sku: None,
-            ids: PlatformIds::Shopify {
-                inventory_item_id: Some(item),
-                variant_id: None,
-                product_id: None,
-                location_id: Some(location),
-            },
-        },
-        line_id: format!("{item}@{location}"),
-        qty,
-        restock: None,
-        order_line_id: None,
-    }
+    crate::inbound::shopify::level_line(item, location, qty)
 }
 
 fn event(kind: EventKind, lines: Vec<InboundLine>) -> InboundEvent {

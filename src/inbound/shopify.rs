@@ -245,21 +245,26 @@ fn inventory_level(level: &Object, shop: &str, fallback_at: Millis) -> Result<In
         account: shop.to_string(),
         order_id: None,
         kind: EventKind::Drift,
-        lines: vec![InboundLine {
-            identity: LineIdentity {
-                sku: None,
-                ids: PlatformIds::Shopify {
-                    inventory_item_id: Some(item),
-                    variant_id: None,
-                    product_id: None,
-                    location_id: Some(location),
-                },
-            },
-            line_id: format!("{item}@{location}"),
-            qty: available,
-            restock: None,
-            order_line_id: None,
-        }],
+        lines: vec![level_line(item, location, available)],
         occurred_at: at,
     }]))
+}
+
+/// The drift line of an inventory item's level at a location (line id `{item}@{location}`).
+pub fn level_line(item: i64, location: i64, available: i64) -> InboundLine {
+    InboundLine {
+        identity: LineIdentity {
+            sku: None,
+            ids: PlatformIds::Shopify {
+                inventory_item_id: Some(item),
+                variant_id: None,
+                product_id: None,
+                location_id: Some(location),
+            },
+        },
+        line_id: format!("{item}@{location}"),
+        qty: available,
+        restock: None,
+        order_line_id: None,
+    }
 }
