@@ -14,8 +14,8 @@ use sha2::Digest as _;
 use stockedge::catalog::model::ChannelKind;
 use stockedge::inbound::{
     amazon, drift, ebay, shopify, woocommerce, Answer, AuthError, DriftVerdict, EbayDigest, EbayKey, EventKind,
-    FetchOrder, Headers, Ignored, InboundError, InboundEvent, KeyCache, ListingKey, Lookup, Outcome, PayloadError,
-    PlatformIds, RestockType, MAX_BODY_BYTES, MAX_LINES_PER_ORDER,
+    FetchOrder, Headers, Ignored, InboundError, InboundEvent, InboundOutcome, KeyCache, Lookup, LookupKey,
+    PayloadError, PlatformIds, RestockType, MAX_BODY_BYTES, MAX_LINES_PER_ORDER,
 };
 use stockedge::time::Millis;
 
@@ -34,22 +34,22 @@ fn now() -> Millis {
     at("2026-11-29T12:00:00Z")
 }
 
-fn events(outcome: Outcome) -> Vec<InboundEvent> {
+fn events(outcome: InboundOutcome) -> Vec<InboundEvent> {
     match outcome {
-        Outcome::Events { events } => events,
+        InboundOutcome::Events { events } => events,
         other => panic!("expected events, got {other:?}"),
     }
 }
 
-fn one_event(outcome: Outcome) -> InboundEvent {
+fn one_event(outcome: InboundOutcome) -> InboundEvent {
     let mut e = events(outcome);
     assert_eq!(e.len(), 1, "{e:?}");
     e.remove(0)
 }
 
-fn ignored(outcome: Outcome) -> Ignored {
+fn ignored(outcome: InboundOutcome) -> Ignored {
     match outcome {
-        Outcome::Ignored { ignored } => ignored,
+        InboundOutcome::Ignored { ignored } => ignored,
         other => panic!("expected ignored, got {other:?}"),
     }
 }
@@ -135,7 +135,7 @@ fn shopify_orders_create_is_a_sale() {
     // Order lines carry no inventory item: SKU first, then the variant to resolve.
     assert_eq!(
         e.lines[1].identity.lookup_keys(),
-        vec![ListingKey::Sku("IPOD2008RED".into()), ListingKey::ShopifyVariant(49148385)]
+        vec![LookupKey::Sku("IPOD2008RED".into()), LookupKey::ShopifyVariant(49148385)]
     );
 }
 
@@ -211,10 +211,7 @@ fn shopify_inventory_level_is_drift_keyed_by_inventory_item() {
     let l = &e.lines[0];
     assert_eq!(l.qty, 6);
     assert_eq!(l.line_id, "271878346596884015@24826418");
-    assert_eq!(
-        l.identity.lookup_keys(),
-        vec![ListingKey::Identity("shopify:inventory_item:271878346596884015".into())]
-    );
+    assert_eq!(l.identity.lookup_keys(), vec![LookupKey::Identity("shopify:inventory_item:271878346596884015".into())]);
 
     // Echo check: equal to what StockEdge last pushed → ignore; anything else is drift.
     assert_eq!(drift::check(6, Some(6)), DriftVerdict::Echo);
@@ -234,7 +231,7 @@ fn shopify_staleness_and_unknown_topics() {
     let body = fixture("shopify_orders_create.json");
     let h = shopify_headers("orders/create", &body, SECRET).with("X-Shopify-Triggered-At", "ignored-second-value");
     // The first Triggered-At header is 2 s old: processed.
-    assert!(matches!(shopify::receive(&h, &body, SECRET, now()).unwrap().outcome, Outcome::Events { .. }));
+    assert!(matches!(shopify::receive(&h, &body, SECRET, now()).unwrap().outcome, InboundOutcome::Events { .. }));
 
     let old = Headers::new()
         .with("X-Shopify-Topic", "orders/create")
@@ -391,10 +388,10 @@ fn woocommerce_order_created_processing_is_a_sale() {
     assert_eq!(e.lines[0].qty, 2);
     assert_eq!(e.lines[0].identity.sku, None);
     assert_eq!(e.lines[0].identity.ids, PlatformIds::Woocommerce { product_id: 93, variation_id: None });
-    assert_eq!(e.lines[0].identity.lookup_keys(), vec![ListingKey::Identity("woocommerce:product:93".into())]);
+    assert_eq!(e.lines[0].identity.lookup_keys(), vec![LookupKey::Identity("woocommerce:product:93".into())]);
     assert_eq!(
         e.lines[1].identity.lookup_keys(),
-        vec![ListingKey::Identity("woocommerce:product:22:variation:23".into()), ListingKey::Sku("Bar3".into())]
+        vec![LookupKey::Identity("woocommerce:product:22:variation:23".into()), LookupKey::Sku("Bar3".into())]
     );
 }
 
@@ -434,7 +431,7 @@ fn woocommerce_order_deleted_is_a_cancel() {
 fn woocommerce_ping_is_answered_without_signature() {
     let h = Headers::new().with("X-WC-Webhook-Source", WOO_SOURCE);
     let r = woocommerce::receive(&h, b"webhook_id=12", SECRET, now()).unwrap();
-    assert_eq!(r.outcome, Outcome::Ping);
+    assert_eq!(r.outcome, InboundOutcome::Ping);
     assert_eq!(r.dedupe_key, None);
     assert!(woocommerce::is_ping(&Headers::new(), b"webhook_id=4"));
     assert!(!woocommerce::is_ping(&Headers::new(), b"webhook_id="));
@@ -516,7 +513,7 @@ fn amazon_order_change_asks_for_the_items() {
         status: Some("Unshipped".into()),
         occurred_at: at("2022-07-13T19:42:04.284Z"),
     };
-    assert_eq!(r.outcome, Outcome::Fetch { order: expected });
+    assert_eq!(r.outcome, InboundOutcome::Fetch { order: expected });
 }
 
 #[test]
@@ -602,9 +599,9 @@ fn amazon_get_orders_page() {
     assert_eq!(page.next_token.as_deref(), Some("2YgYW55IGNhcm5hbCBwbGVhc3VyZS4="));
     assert_eq!(page.orders.len(), 4);
     let seller = "A3TH9S8BH6GOGM";
-    let decided: Vec<Outcome> = page.orders.iter().map(|o| amazon::decide(o, seller, now())).collect();
+    let decided: Vec<InboundOutcome> = page.orders.iter().map(|o| amazon::decide(o, seller, now())).collect();
     match &decided[0] {
-        Outcome::Fetch { order } => {
+        InboundOutcome::Fetch { order } => {
             assert_eq!(order.order_id, "902-1845936-5435065");
             assert_eq!(order.status.as_deref(), Some("Unshipped"));
             assert_eq!(order.occurred_at, at("1970-01-19T03:58:30Z"));
@@ -615,7 +612,7 @@ fn amazon_get_orders_page() {
     assert_eq!((e.kind, e.order_id.as_deref()), (EventKind::Cancel, Some("902-3159896-1390916")));
     assert_eq!(e.occurred_at, at("2024-01-15T14:22:10.456Z"));
     assert_eq!(ignored(decided[2].clone()), Ignored::FulfilledByAmazon);
-    assert!(matches!(&decided[3], Outcome::Fetch { order } if order.status.as_deref() == Some("Pending")));
+    assert!(matches!(&decided[3], InboundOutcome::Fetch { order } if order.status.as_deref() == Some("Pending")));
 }
 
 #[test]
@@ -628,7 +625,7 @@ fn amazon_get_order_items_make_the_sale() {
         "A3TH9S8BH6GOGM",
         now(),
     ) {
-        Outcome::Fetch { order } => order,
+        InboundOutcome::Fetch { order } => order,
         other => panic!("{other:?}"),
     };
     let e = one_event(amazon::order_outcome(&fetch, &items.items).unwrap());
@@ -638,7 +635,7 @@ fn amazon_get_order_items_make_the_sale() {
     let got: Vec<(&str, Option<&str>, i64)> =
         e.lines.iter().map(|l| (l.line_id.as_str(), l.identity.sku.as_deref(), l.qty)).collect();
     assert_eq!(got, vec![("68828574383266", Some("CBA_OTF_1"), 1), ("79039765272157", Some("CBA_OTF_5"), 2)]);
-    assert_eq!(e.lines[0].identity.lookup_keys(), vec![ListingKey::Identity("amazon:A3TH9S8BH6GOGM:CBA_OTF_1".into())]);
+    assert_eq!(e.lines[0].identity.lookup_keys(), vec![LookupKey::Identity("amazon:A3TH9S8BH6GOGM:CBA_OTF_1".into())]);
     assert_eq!(
         e.lines[0].identity.ids,
         PlatformIds::Amazon { seller_id: "A3TH9S8BH6GOGM".into(), asin: Some("BT0093TELA".into()) }
@@ -710,7 +707,7 @@ fn ebay_generated_key_signs_and_verifies() {
     );
     assert_eq!(
         r.outcome,
-        Outcome::Fetch {
+        InboundOutcome::Fetch {
             order: FetchOrder {
                 channel_kind: ChannelKind::Ebay,
                 account: None,
@@ -816,7 +813,7 @@ fn ebay_get_orders_page() {
     assert_eq!(sale.occurred_at, at("2025-12-01T10:15:29Z"));
     assert_eq!(sale.lines.len(), 2);
     assert_eq!((sale.lines[0].line_id.as_str(), sale.lines[0].qty), ("10055148637401", 2));
-    assert_eq!(sale.lines[0].identity.lookup_keys(), vec![ListingKey::Identity("ebay:sku:TEE-RED-M".into())]);
+    assert_eq!(sale.lines[0].identity.lookup_keys(), vec![LookupKey::Identity("ebay:sku:TEE-RED-M".into())]);
     assert_eq!(
         sale.lines[0].identity.ids,
         PlatformIds::Ebay {

@@ -154,7 +154,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
     // Webhooks read their raw body themselves (1 MiB, before any parsing) and take no
     // Idempotency-Key: the platform's delivery id de-duplicates them.
     if let Route::Webhook(kind) = route {
-        return Ok(super::webhooks::receive(kind, req, env).await?);
+        return super::webhooks::receive(kind, req, env).await;
     }
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
@@ -272,12 +272,12 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
         Route::Unmatched => return super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
         Route::Drift => return super::inbound_admin::drift(&query_pairs(&req)?, env).await,
-        Route::Polls => super::inbound_poll::status(env).await,
+        Route::Polls => return super::inbound_poll::status(env).await,
         Route::RunPolls => {
             try_p!(w.validated(Ok(())));
-            super::inbound_poll::run_now(&query_pairs(&req)?, env).await
+            return super::inbound_poll::run_now(&query_pairs(&req)?, env).await;
         }
-        Route::EbayChallenge => super::webhooks::ebay_challenge(&req, env).await,
+        Route::EbayChallenge => return super::webhooks::ebay_challenge(&req, env).await,
         Route::Alerts => return super::alerts::list(&query_pairs(&req)?, env).await,
         Route::AcknowledgeAlert(id) => {
             try_p!(w.validated(Ok(())));

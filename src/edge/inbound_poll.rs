@@ -5,11 +5,11 @@
 //! SQS, eBay's can be dropped — still reduces stock, once. `GET /v1/inbound/polls` shows where
 //! each channel's poll stands.
 //!
-//! Per channel and run (decisions in `crate::inbound::poll`):
+//! Per channel and run (decisions in `crate::inbound::poll`, D1 in `store::inbound`):
 //! 1. Take the channel's lease in D1 `inbound_polls` (runs may overlap; one polls a channel at a
 //!    time) and read its state; a channel polled for the first time starts at its creation (or
 //!    `settings.poll_since`, RFC 3339).
-//! 2. Read pages of the stretch, at most [`page_budget`] per run. For each order: skip it if
+//! 2. Read pages of the stretch, at most `page_budget` per run. For each order: skip it if
 //!    `inbound_poll_seen` holds the same fingerprint; skip a sale placed before the channel was
 //!    connected; otherwise apply it (Amazon orders after `getOrderItems`) and remember its
 //!    fingerprint. An order that cannot be applied now (a desk, a ledger, the platform
@@ -21,48 +21,31 @@
 //! happened must be counted. Amazon needs marketplace ids: `settings.marketplace_ids`, else those
 //! of the channel's listings.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
 use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
-use worker::{console_error, console_log, event, D1Database, Env, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{
+    console_error, console_log, console_warn, event, D1Database, Env, Response, ScheduleContext, ScheduledEvent,
+};
 
 use crate::api::{FieldError, Problem};
 use crate::catalog::model::ChannelKind;
-use crate::inbound::poll::{admit, is_polled, page_request, read_page, FeedError, FeedOf, PollState, Window};
-use crate::inbound::Outcome;
+use crate::fault::{Fault, StoreError};
+use crate::inbound::apply::Arrival;
+use crate::inbound::fetch::CALL_TIMEOUT;
+use crate::inbound::poll::run::PAGE_ATTEMPTS;
+use crate::inbound::poll::{
+    is_polled, page_budget, page_request, read_page, triage, FeedOf, PollRecord, PollRun, PollState, Triage,
+};
+use crate::inbound::InboundChannel;
 use crate::stock::Token;
 use crate::sync::http::basic_auth;
-use crate::sync::{HttpRequest, HttpResponse};
+use crate::sync::{connection, HttpRequest, HttpResponse};
 use crate::time::Millis;
 
 use super::clock::now;
 use super::ebay_token::{EbayAuth, EbayCallError};
-use super::http;
-use super::inbound_apply::{
-    amazon_token, apply_outcome, secret, send, ChannelRow, Conn, Cx, Summary, CALL_TIMEOUT, DB, IN_CHUNK,
-};
-
-/// How long a run holds a channel (a run that died releases it by expiry).
-const LEASE_MS: i64 = 5 * 60 * 1000;
-/// How long an order's fingerprint is kept.
-const SEEN_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
-/// Tries of one page read that fails in transport (each failure drops a connection the platform
-/// closed while the previous page was applied; a pool may hold several).
-const PAGE_ATTEMPTS: u32 = 4;
-/// Channels polled per run.
-const MAX_CHANNELS: usize = 50;
-
-/// Pages read per channel and run. SP-API `getOrders` allows a burst of 20 and one more a
-/// minute, and each order costs a `getOrderItems` (burst 30, one every 2 s): two pages per run.
-fn page_budget(kind: ChannelKind) -> usize {
-    match kind {
-        ChannelKind::Amazon => 2,
-        ChannelKind::Ebay => 5,
-        _ => 10,
-    }
-}
+use super::inbound_apply::{amazon_token, apply, send, Cx};
+use super::store::{self, inbound as rows};
+use super::{http, secrets};
 
 /// The cron trigger.
 #[event(scheduled)]
@@ -73,350 +56,117 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-#[derive(Deserialize)]
-struct PolledChannelRow {
-    channel: String,
-    kind: String,
-    account: String,
-    credentials_secret: Option<String>,
-    settings: String,
-    created_at: i64,
-}
-
-#[derive(Deserialize)]
-struct StateRow {
-    state: String,
-}
-
-#[derive(Deserialize)]
-struct SeenRow {
-    order_id: String,
-    fingerprint: String,
-}
-
-#[derive(Deserialize)]
-struct MarketplaceRow {
-    value: String,
-}
-
-/// What one channel's run did (also the answer's item).
-struct ChannelRun {
-    channel: Token,
-    kind: ChannelKind,
-    result: &'static str,
-    window: Option<Window>,
-    pages: usize,
-    orders_read: usize,
-    orders_applied: usize,
-    unchanged: usize,
-    before_connection: usize,
-    unusable: usize,
-    finished: bool,
-    error: Option<String>,
-    summary: Summary,
-}
-
-impl ChannelRun {
-    fn new(conn: &Conn, kind: ChannelKind) -> ChannelRun {
-        ChannelRun {
-            channel: conn.channel.clone(),
-            kind,
-            result: "polled",
-            window: None,
-            pages: 0,
-            orders_read: 0,
-            orders_applied: 0,
-            unchanged: 0,
-            before_connection: 0,
-            unusable: 0,
-            finished: false,
-            error: None,
-            summary: Summary::new(&conn.channel),
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        json!({
-            "channel": self.channel.as_str(),
-            "kind": self.kind.as_str(),
-            "result": self.result,
-            "window": self.window.as_ref().map(|w| json!({
-                "after": w.after.to_rfc3339(),
-                "before": w.before.to_rfc3339(),
-            })),
-            "finished": self.finished,
-            "pages": self.pages,
-            "orders_read": self.orders_read,
-            "orders_applied": self.orders_applied,
-            "orders_unchanged": self.unchanged,
-            "orders_before_connection": self.before_connection,
-            "orders_unusable": self.unusable,
-            "sold_lines": self.summary.sold_lines,
-            "cancelled_orders": self.summary.cancelled_orders,
-            "unmatched_lines": self.summary.unmatched_lines,
-            "error": self.error,
-        })
-    }
-}
-
 /// Polls every polled channel (or only `only`) once; one JSON summary per channel.
-pub async fn run(env: &Env, only: Option<&Token>) -> Result<Vec<Value>> {
-    let db = env.d1(DB)?;
-    let rows: Vec<PolledChannelRow> = db
-        .prepare(
-            "SELECT channel, kind, account, credentials_secret, settings, created_at FROM channels \
-             WHERE kind IN ('woocommerce', 'amazon', 'ebay') AND (?1 IS NULL OR channel = ?1) ORDER BY channel LIMIT ?2",
-        )
-        .bind(&[only.map_or(JsValue::NULL, |c| c.as_str().into()), (MAX_CHANNELS as f64).into()])?
-        .all()
-        .await?
-        .results()?;
-    let t = now();
-    db.prepare("DELETE FROM inbound_poll_seen WHERE seen_at < ?1")
-        .bind(&[((t.0 - SEEN_RETENTION_MS) as f64).into()])?
-        .run()
-        .await?;
+pub async fn run(env: &Env, only: Option<&Token>) -> Result<Vec<Value>, Fault> {
+    let db = store::db(env)?;
+    let channels = rows::polled_channels(&db, only).await?;
+    rows::prune_seen(&db, now()).await?;
     let mut out = Vec::new();
-    for r in rows {
-        let Some(kind) = ChannelKind::parse(&r.kind).filter(|k| is_polled(*k)) else { continue };
-        let created_at = Millis(r.created_at);
-        let row = ChannelRow {
-            channel: r.channel,
-            account: r.account,
-            credentials_secret: r.credentials_secret,
-            settings: r.settings,
-        };
-        let Some(conn) = Conn::of(row) else { continue };
-        if conn.settings.get("poll").and_then(Value::as_bool) == Some(false) {
-            continue;
-        }
-        let since = conn.setting("poll_since").and_then(Millis::parse_rfc3339).unwrap_or(created_at);
-        let run = poll_channel(env, &db, conn, kind, since).await?;
-        out.push(run.to_json());
+    for p in channels.into_iter().filter(|p| is_polled(p.kind) && p.channel.polled()) {
+        let since = p.channel.poll_since(p.created_at);
+        out.push(poll_channel(env, &db, &p.channel, p.kind, since).await?.to_json());
     }
     Ok(out)
 }
 
-/// Takes the channel's lease; `false` when another run holds it.
-async fn lease(db: &D1Database, channel: &Token, initial: &PollState, t: Millis) -> Result<bool> {
-    let state = serde_json::to_string(initial).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let r = db
-        .prepare(
-            "INSERT INTO inbound_polls (channel, state, lease_until) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (channel) DO UPDATE SET lease_until = excluded.lease_until WHERE inbound_polls.lease_until < ?4",
-        )
-        .bind(&[channel.as_str().into(), state.into(), ((t.0 + LEASE_MS) as f64).into(), (t.0 as f64).into()])?
-        .run()
-        .await?;
-    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
-}
-
-async fn load_state(db: &D1Database, channel: &Token, since: Millis) -> Result<PollState> {
-    let row: Option<StateRow> = db
-        .prepare("SELECT state FROM inbound_polls WHERE channel = ?1")
-        .bind(&[channel.as_str().into()])?
-        .first(None)
-        .await?;
-    let mut state =
-        row.and_then(|r| serde_json::from_str::<PollState>(&r.state).ok()).unwrap_or_else(|| PollState::new(since));
-    state.since = since;
-    Ok(state)
-}
-
-async fn save_state(db: &D1Database, channel: &Token, state: &PollState) -> Result<()> {
-    let s = serde_json::to_string(state).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    db.prepare("UPDATE inbound_polls SET state = ?1 WHERE channel = ?2")
-        .bind(&[s.into(), channel.as_str().into()])?
-        .run()
-        .await?;
-    Ok(())
-}
-
-async fn finish(db: &D1Database, run: &ChannelRun, t: Millis) -> Result<()> {
-    let ok = run.error.is_none();
-    db.prepare(
-        "UPDATE inbound_polls SET lease_until = 0, last_run_at = ?1, last_ok_at = CASE WHEN ?2 THEN ?1 ELSE last_ok_at END, \
-         last_error = ?3, orders_read = orders_read + ?4, orders_applied = orders_applied + ?5 WHERE channel = ?6",
-    )
-    .bind(&[
-        (t.0 as f64).into(),
-        ok.into(),
-        run.error.as_deref().map_or(JsValue::NULL, JsValue::from),
-        (run.orders_read as f64).into(),
-        (run.orders_applied as f64).into(),
-        run.channel.as_str().into(),
-    ])?
-    .run()
-    .await?;
-    Ok(())
-}
-
-/// Amazon marketplaces to ask about: `settings.marketplace_ids`, else the channel's listings'.
-async fn marketplaces(db: &D1Database, conn: &Conn) -> Result<Vec<String>> {
-    if let Some(Value::Array(ids)) = conn.settings.get("marketplace_ids") {
-        let ids: Vec<String> = ids.iter().filter_map(Value::as_str).map(str::to_owned).collect();
-        if !ids.is_empty() {
-            return Ok(ids);
-        }
-    }
-    let rows: Vec<MarketplaceRow> = db
-        .prepare(
-            "SELECT DISTINCT j.value AS value FROM listings l, json_each(l.external, '$.marketplace_ids') j \
-             WHERE l.channel = ?1 ORDER BY 1 LIMIT 50",
-        )
-        .bind(&[conn.channel.as_str().into()])?
-        .all()
-        .await?
-        .results()?;
-    Ok(rows.into_iter().map(|r| r.value).collect())
-}
-
-/// The fingerprints of the orders already applied, among `ids`, by order id.
-async fn seen_fingerprints(db: &D1Database, channel: &Token, ids: &[String]) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for chunk in ids.chunks(IN_CHUNK) {
-        let mut params: Vec<JsValue> = vec![channel.as_str().into()];
-        params.extend(chunk.iter().map(|v| JsValue::from(v.as_str())));
-        let sql = format!(
-            "SELECT order_id, fingerprint FROM inbound_poll_seen WHERE channel = ? AND order_id IN ({})",
-            vec!["?"; chunk.len()].join(", ")
-        );
-        for r in db.prepare(sql).bind(&params)?.all().await?.results::<SeenRow>()? {
-            out.insert(r.order_id, r.fingerprint);
-        }
-    }
-    Ok(out)
-}
-
-/// Records the fingerprints of the orders a page got through (`(order id, fingerprint)`), in one
-/// D1 batch.
-async fn remember(db: &D1Database, channel: &Token, done: &[(&str, &str)], t: Millis) -> Result<()> {
-    if done.is_empty() {
-        return Ok(());
-    }
-    let mut stmts = Vec::with_capacity(done.len());
-    for (order_id, fingerprint) in done {
-        stmts.push(
-            db.prepare(
-                "INSERT INTO inbound_poll_seen (channel, order_id, fingerprint, seen_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (channel, order_id) DO UPDATE SET fingerprint = excluded.fingerprint, seen_at = excluded.seen_at",
-            )
-            .bind(&[channel.as_str().into(), (*order_id).into(), (*fingerprint).into(), (t.0 as f64).into()])?,
-        );
-    }
-    db.batch(stmts).await?;
-    Ok(())
-}
-
-async fn poll_channel(env: &Env, db: &D1Database, conn: Conn, kind: ChannelKind, since: Millis) -> Result<ChannelRun> {
+async fn poll_channel(
+    env: &Env,
+    db: &D1Database,
+    conn: &InboundChannel,
+    kind: ChannelKind,
+    since: Millis,
+) -> Result<PollRun, StoreError> {
     let t = now();
-    let mut run = ChannelRun::new(&conn, kind);
-    if !lease(db, &conn.channel, &PollState::new(since), t).await? {
+    let mut run = PollRun::new(&conn.id, kind);
+    if !rows::lease(db, &conn.id, &PollState::new(since), t).await? {
         run.result = "busy";
         return Ok(run);
     }
-    let outcome = read_stretch(env, db, &conn, kind, since, t, &mut run).await;
-    if let Err(e) = &outcome {
-        run.error = Some(e.to_string());
+    if let Err(e) = read_stretch(env, db, conn, kind, since, t, &mut run).await {
+        run.stop(e.to_string());
     }
-    if run.error.is_some() {
-        run.result = "incomplete";
-    }
-    finish(db, &run, now()).await?;
+    rows::finish(db, &run, now()).await?;
     Ok(run)
 }
 
 /// Reads the channel's stretch as far as the budget goes. `Err` only for D1 failures; a
-/// platform's refusal or an order that could not be applied is `run.error`.
+/// platform's refusal or an order that could not be applied stops the run (`run.error`).
 async fn read_stretch(
     env: &Env,
     db: &D1Database,
-    conn: &Conn,
+    conn: &InboundChannel,
     kind: ChannelKind,
     since: Millis,
     t: Millis,
-    run: &mut ChannelRun,
-) -> Result<()> {
-    let mut state = load_state(db, &conn.channel, since).await?;
+    run: &mut PollRun,
+) -> Result<(), StoreError> {
+    let mut state = rows::poll_state(db, &conn.id, since).await?;
     let Some(mut window) = state.next_window(kind, t) else {
         run.finished = true;
         return Ok(());
     };
     run.window = Some(window.clone());
-    let cx = Cx { env, db, t, kind, topic: "poll", dedupe_key: None };
-    let feed = FeedOf {
-        kind,
-        account: conn.account.clone(),
-        marketplace_ids: if kind == ChannelKind::Amazon { marketplaces(db, conn).await? } else { Vec::new() },
-    };
-    if kind == ChannelKind::Amazon && feed.marketplace_ids.is_empty() {
-        run.error = Some("no marketplace ids: set settings.marketplace_ids or list the channel's items".into());
-        return Ok(());
+    let mut marketplace_ids = Vec::new();
+    if kind == ChannelKind::Amazon {
+        marketplace_ids = conn.marketplace_ids();
+        if marketplace_ids.is_empty() {
+            marketplace_ids = rows::marketplaces(db, &conn.id).await?;
+        }
+        if marketplace_ids.is_empty() {
+            run.stop("no marketplace ids: set settings.marketplace_ids or list the channel's items");
+            return Ok(());
+        }
     }
-    let conns = [conn.clone()];
+    let feed = FeedOf { kind, account: conn.account.clone(), marketplace_ids };
     let auth = match FeedAuth::of(env, conn, kind) {
         Ok(a) => a,
         Err(why) => {
-            run.error = Some(why);
+            run.stop(why);
             return Ok(());
         }
     };
-    let base = crate::sync::connection::base_url(kind, &conn.account, &conn.settings);
+    let cx = Cx { env, db, at: Arrival { kind, topic: "poll", dedupe_key: None, now: t } };
+    let base = connection::base_url(kind, &conn.account, &conn.settings);
     for _ in 0..page_budget(kind) {
-        let resp = match fetch_page(&auth, &cx, conn, &base, &page_request(&feed, &window)).await {
-            Ok(r) => r,
-            Err(why) => {
-                run.error = Some(why);
-                return Ok(());
-            }
-        };
-        let page = match read_page(&feed, &window, &resp, now()) {
+        let read = fetch_page(&auth, &cx, conn, &base, &page_request(&feed, &window))
+            .await
+            .and_then(|resp| read_page(&feed, &window, &resp, now()).map_err(|e| e.describe()));
+        let page = match read {
             Ok(p) => p,
-            Err(e) => {
-                run.error = Some(match e {
-                    FeedError::Throttled { retry_after_s: Some(s) } => format!("{e}; retry after {s} s"),
-                    _ => e.to_string(),
-                });
+            Err(why) => {
+                run.stop(why);
                 return Ok(());
             }
         };
         run.pages += 1;
         run.orders_read += page.orders.len();
         let ids: Vec<String> = page.orders.iter().map(|o| o.order_id.clone()).collect();
-        let seen = seen_fingerprints(db, &conn.channel, &ids).await?;
+        let seen = rows::seen_fingerprints(db, &conn.id, &ids).await?;
         // Orders got through (applied, ignored, unusable, before the connection): remembered
         // in one batch when the page ends, or when an order stops the run.
         let mut done: Vec<(&str, &str)> = Vec::with_capacity(page.orders.len());
         for order in &page.orders {
-            if seen.get(&order.order_id) == Some(&order.fingerprint) {
-                run.unchanged += 1;
-                continue;
-            }
-            if !admit(order, since) {
-                run.before_connection += 1;
-            } else {
-                match &order.outcome {
+            let triaged = triage(order, seen.get(&order.order_id).map(String::as_str), since);
+            let applied = match &triaged {
+                Triage::Apply(outcome) => match apply(&cx, conn, &[], outcome).await {
+                    Ok(report) => Some(report.tally),
                     Err(e) => {
-                        run.unusable += 1;
-                        worker::console_warn!("{} order {} is unusable: {e}", conn.channel, order.order_id);
+                        run.stop(format!("order {}: {e}", order.order_id));
+                        return rows::remember(db, &conn.id, &done, t).await;
                     }
-                    Ok(outcome) => {
-                        if let Err(why) = apply_outcome(&cx, &conns, outcome, &mut run.summary).await? {
-                            run.error = Some(format!("order {}: {why}", order.order_id));
-                            remember(db, &conn.channel, &done, t).await?;
-                            return Ok(());
-                        }
-                        if !matches!(outcome, Outcome::Ignored { .. } | Outcome::Ping) {
-                            run.orders_applied += 1;
-                        }
-                    }
+                },
+                Triage::Unusable(e) => {
+                    console_warn!("{} order {} is unusable: {e}", conn.id, order.order_id);
+                    None
                 }
-            }
+                Triage::Unchanged | Triage::BeforeConnection => None,
+            };
+            run.count(&triaged, applied.as_ref());
             done.push((&order.order_id, &order.fingerprint));
         }
-        remember(db, &conn.channel, &done, t).await?;
+        rows::remember(db, &conn.id, &done, t).await?;
         state.advance(&window, page.next.clone());
-        save_state(db, &conn.channel, &state).await?;
+        rows::save_state(db, &conn.id, &state).await?;
         match page.next {
             Some(cursor) => window.cursor = Some(cursor),
             None => {
@@ -439,8 +189,8 @@ enum FeedAuth {
 }
 
 impl FeedAuth {
-    fn of(env: &Env, conn: &Conn, kind: ChannelKind) -> std::result::Result<FeedAuth, String> {
-        let secret = secret(env, conn.credentials_secret.as_deref());
+    fn of(env: &Env, conn: &InboundChannel, kind: ChannelKind) -> Result<FeedAuth, String> {
+        let secret = secrets::read(env, conn.credentials_secret.as_deref()).ok();
         match kind {
             ChannelKind::Amazon => Ok(FeedAuth::Lwa),
             ChannelKind::Ebay => EbayAuth::of(secret.as_deref(), &conn.account, &conn.settings)
@@ -460,10 +210,10 @@ impl FeedAuth {
 async fn fetch_page(
     auth: &FeedAuth,
     cx: &Cx<'_>,
-    conn: &Conn,
+    conn: &InboundChannel,
     base: &str,
     req: &HttpRequest,
-) -> std::result::Result<HttpResponse, String> {
+) -> Result<HttpResponse, String> {
     let mut failures = Vec::new();
     for attempt in 0..PAGE_ATTEMPTS {
         if attempt > 0 {
@@ -471,11 +221,15 @@ async fn fetch_page(
         }
         let answer = match auth {
             FeedAuth::Basic(header) => send(base, &req.clone().header("Authorization", header.as_str())).await,
-            FeedAuth::Lwa => match amazon_token(cx, conn).await {
-                Ok(token) => send(base, &req.clone().header("x-amz-access-token", token)).await,
-                Err(why) => return Err(why),
-            },
-            FeedAuth::Ebay(a) => match a.send(base, req, cx.t, CALL_TIMEOUT).await {
+            FeedAuth::Lwa => {
+                let access = amazon_token(cx.env, conn, cx.at.now).await.map_err(|e| e.to_string())?;
+                let answer = send(base, &req.clone().header("x-amz-access-token", access.token.as_str())).await;
+                if matches!(&answer, Ok(r) if r.status == 401 || r.status == 403) {
+                    access.forget();
+                }
+                answer
+            }
+            FeedAuth::Ebay(a) => match a.send(base, req, cx.at.now, CALL_TIMEOUT).await {
                 Ok(r) => Ok(r),
                 Err(e @ EbayCallError::Token(_)) => return Err(e.to_string()),
                 Err(e) => Err(e.to_string()),
@@ -489,67 +243,23 @@ async fn fetch_page(
     Err(format!("{PAGE_ATTEMPTS} attempts failed: {}", failures.join("; ")))
 }
 
-// ---------------------------------------------------------------------------------------------
-// The admin routes
-
 /// `POST /v1/inbound/polls/run[?channel=]`: polls now (all polled channels, or one), answering
 /// what each run did.
-pub async fn run_now(query: &[(String, String)], env: &Env) -> Result<Response> {
+pub async fn run_now(query: &[(String, String)], env: &Env) -> Result<Response, Fault> {
     let mut only = None;
-    for (k, v) in query {
-        if k == "channel" {
-            match Token::parse(v) {
-                Ok(c) => only = Some(c),
-                Err(e) => return http::problem(&Problem::invalid(vec![FieldError::new("channel", e.to_string())])),
-            }
+    for (_, v) in query.iter().filter(|(k, _)| k == "channel") {
+        match Token::parse(v) {
+            Ok(c) => only = Some(c),
+            Err(e) => return Ok(http::problem(&Problem::invalid(vec![FieldError::new("channel", e.to_string())]))?),
         }
     }
     let runs = run(env, only.as_ref()).await?;
-    http::json(200, &json!({ "runs": runs }))
-}
-
-#[derive(Deserialize)]
-struct PollRow {
-    channel: String,
-    kind: String,
-    state: Option<String>,
-    last_run_at: Option<i64>,
-    last_ok_at: Option<i64>,
-    last_error: Option<String>,
-    orders_read: Option<i64>,
-    orders_applied: Option<i64>,
+    Ok(http::json(200, &json!({ "runs": runs }))?)
 }
 
 /// `GET /v1/inbound/polls`: each polled channel's watermark and last run.
-pub async fn status(env: &Env) -> Result<Response> {
-    let db = env.d1(DB)?;
-    let rows: Vec<PollRow> = db
-        .prepare(
-            "SELECT c.channel, c.kind, p.state, p.last_run_at, p.last_ok_at, p.last_error, p.orders_read, p.orders_applied \
-             FROM channels c LEFT JOIN inbound_polls p ON p.channel = c.channel \
-             WHERE c.kind IN ('woocommerce', 'amazon', 'ebay') ORDER BY c.channel",
-        )
-        .all()
-        .await?
-        .results()?;
-    let time = |t: Option<i64>| t.map(|t| Millis(t).to_rfc3339());
-    let items: Vec<Value> = rows
-        .into_iter()
-        .map(|r| {
-            let state = r.state.as_deref().and_then(|s| serde_json::from_str::<PollState>(s).ok());
-            json!({
-                "channel": r.channel,
-                "kind": r.kind,
-                "since": state.as_ref().map(|s| s.since.to_rfc3339()),
-                "watermark": state.as_ref().and_then(|s| s.watermark).map(Millis::to_rfc3339),
-                "in_progress": state.as_ref().is_some_and(|s| s.window.is_some()),
-                "last_run_at": time(r.last_run_at),
-                "last_ok_at": time(r.last_ok_at),
-                "last_error": r.last_error,
-                "orders_read": r.orders_read.unwrap_or(0),
-                "orders_applied": r.orders_applied.unwrap_or(0),
-            })
-        })
-        .collect();
-    http::json(200, &json!({ "items": items }))
+pub async fn status(env: &Env) -> Result<Response, Fault> {
+    let records = rows::poll_records(&store::db(env)?).await?;
+    let items: Vec<Value> = records.iter().map(PollRecord::to_json).collect();
+    Ok(http::json(200, &json!({ "items": items }))?)
 }

@@ -46,7 +46,9 @@ pub async fn ledger_state(env: &Env, sku: &Sku, at: Millis) -> Result<Option<Sto
             alert: None,
         })),
         Err(SkuRefusal::NeverStocked { .. }) => Ok(None),
-        other => Err(ObjectError::OutOfContract { class: "SKU", detail: format!("ledger {sku} answered {other:?}") }.into()),
+        other => {
+            Err(ObjectError::OutOfContract { class: "SKU", detail: format!("ledger {sku} answered {other:?}") }.into())
+        }
     }
 }
 

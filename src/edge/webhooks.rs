@@ -37,40 +37,36 @@
 //!   effects are in place, so a delivery that failed half-way is applied again when the platform
 //!   retries; every effect is idempotent on its own (sale lines by line id in the order desk,
 //!   restocks by refund line in the SKU's Idempotency-Key records, unmatched lines by order line).
-//! - Otherwise it is applied as `inbound_apply.rs` describes — the path the order-feed polls
-//!   (`inbound_poll.rs`) take too — and answers 200 with what it did. A step that could not
+//! - Otherwise it is applied as `crate::inbound::apply` plans it (`inbound_apply.rs` carries the
+//!   plan out) — the path the order-feed polls (`inbound_poll.rs`) take too — and answers 200
+//!   with what it did. A step that could not
 //!   complete answers 503 and records nothing: the platform's retry applies the rest (Shopify,
 //!   eBay and an SQS forwarder retry; WooCommerce does not — the poll catches up).
 
 use std::cell::RefCell;
 
 use futures::StreamExt;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use wasm_bindgen::JsValue;
-use worker::{console_warn, D1Database, Env, Request, Response, Result};
+use serde_json::json;
+use worker::{console_warn, D1Database, Env, Request, Response};
 
-use crate::api::{Kind, Problem};
+use crate::api::{FieldError, Kind, Problem};
 use crate::catalog::model::ChannelKind;
+use crate::fault::Fault;
+use crate::inbound::apply::{Arrival, Report};
+use crate::inbound::delivery::{refusal, unusable_key, DRAIN_BYTES, MAX_CANDIDATES};
+use crate::inbound::fetch::{ebay_key_answer, ebay_key_url, KeyAnswer, CALL_TIMEOUT};
 use crate::inbound::{
-    amazon, ebay, shopify, woocommerce, EbayKey, Headers, InboundError, KeyCache, Lookup, Received, MAX_BODY_BYTES,
+    amazon, ebay, shopify, woocommerce, ApplyError, EbayKey, Headers, InboundChannel, InboundError, KeyCache, Lookup,
+    Received, MAX_BODY_BYTES,
 };
-use crate::stock::Token;
 use crate::sync::{connection, HttpRequest, Method as HttpMethod};
 use crate::time::Millis;
 
 use super::clock::now;
 use super::ebay_token::EbayAuth;
-use super::http;
-use super::inbound_apply::{handle, secret, send, ChannelRow, Conn, Cx, Summary, CALL_TIMEOUT, CHANNEL_SELECT, DB};
-
-/// Channels tried per delivery (each costs a signature check over the body).
-const MAX_CANDIDATES: usize = 16;
-/// How long a handled delivery's key is kept.
-const DELIVERY_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
-/// Most of an oversized chunked body drained before answering 413 (see [`read_body`]).
-const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+use super::inbound_apply::{apply, send, Cx};
+use super::store::{self, inbound as rows};
+use super::{http, secrets};
 
 thread_local! {
     /// eBay public keys by `kid`, for this isolate's lifetime.
@@ -78,71 +74,47 @@ thread_local! {
 }
 
 /// The webhook signing key of a channel: the secret `settings.webhook_secret` names.
-fn webhook_secret(env: &Env, c: &Conn) -> Option<String> {
-    secret(env, c.setting("webhook_secret"))
-}
-
-/// `https://Shop.Example.com/` → `shop.example.com`.
-fn site(s: &str) -> String {
-    let s = s.trim();
-    let s = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).unwrap_or(s);
-    s.trim_end_matches('/').to_ascii_lowercase()
+fn webhook_secret(env: &Env, c: &InboundChannel) -> Option<String> {
+    secrets::read(env, c.setting("webhook_secret")).ok()
 }
 
 /// The channels a delivery may be for (see the module docs), in channel id order.
-async fn candidates(db: &D1Database, kind: ChannelKind, headers: &Headers, hint: Option<&str>) -> Result<Vec<Conn>> {
-    let k = JsValue::from(kind.as_str());
-    let stmt = match kind {
-        ChannelKind::Shopify => {
-            let Some(shop) = headers.get(shopify::SHOP_HEADER) else { return Ok(Vec::new()) };
-            db.prepare(format!(
-                "{CHANNEL_SELECT} WHERE kind = ?1 AND lower(account) = ?2 ORDER BY channel LIMIT {MAX_CANDIDATES}"
-            ))
-            .bind(&[k, shop.to_ascii_lowercase().into()])?
-        }
-        _ => match hint {
-            Some(h) => db.prepare(format!("{CHANNEL_SELECT} WHERE kind = ?1 AND channel = ?2")).bind(&[k, h.into()])?,
-            None => db.prepare(format!("{CHANNEL_SELECT} WHERE kind = ?1 ORDER BY channel LIMIT 200")).bind(&[k])?,
-        },
-    };
-    let mut conns: Vec<Conn> = stmt.all().await?.results::<ChannelRow>()?.into_iter().filter_map(Conn::of).collect();
+async fn candidates(
+    db: &D1Database,
+    kind: ChannelKind,
+    headers: &Headers,
+    hint: Option<&str>,
+) -> Result<Vec<InboundChannel>, Fault> {
+    let mut conns = rows::webhook_channels(db, kind, headers.get(shopify::SHOP_HEADER), hint).await?;
     if kind == ChannelKind::Woocommerce {
-        let source = headers.get(woocommerce::SOURCE_HEADER).map(site);
-        conns.retain(|c| source.as_deref() == Some(site(&c.account).as_str()));
+        conns.retain(|c| c.is_site(headers.get(woocommerce::SOURCE_HEADER)));
     }
     conns.truncate(MAX_CANDIDATES);
     Ok(conns)
 }
-
-// ---------------------------------------------------------------------------------------------
-// Entry points
 
 /// What a delivery's authentication came to.
 enum Verified {
     /// Authentic for these channels (one for HMAC platforms; the eBay candidates), and what the
     /// core made of it.
     Ok {
-        conns: Vec<Conn>,
-        result: std::result::Result<Received, InboundError>,
+        conns: Vec<InboundChannel>,
+        result: Result<Received, InboundError>,
     },
     Unauthorized,
     /// The eBay key could not be fetched and none is cached.
     Unavailable(String),
 }
 
-fn unauthorized() -> Result<Response> {
-    http::problem(&Problem::new(
-        Kind::Unauthorized,
-        "the delivery's signature does not verify with any matching channel's webhook key",
-    ))
+fn unauthorized() -> Result<Response, Fault> {
+    let detail = "the delivery's signature does not verify with any matching channel's webhook key";
+    Ok(http::problem(&Problem::new(Kind::Unauthorized, detail))?)
 }
 
-fn unavailable(why: &str) -> Result<Response> {
+fn unavailable(why: &str) -> Result<Response, Fault> {
     console_warn!("webhook not completed: {why}");
-    http::problem(&Problem::new(
-        Kind::Unavailable,
-        format!("the delivery could not be completed ({why}); nothing was recorded — send it again"),
-    ))
+    let detail = format!("the delivery could not be completed ({why}); nothing was recorded — send it again");
+    Ok(http::problem(&Problem::new(Kind::Unavailable, detail))?)
 }
 
 fn too_large() -> Problem {
@@ -152,15 +124,14 @@ fn too_large() -> Problem {
 /// Reads at most [`MAX_BODY_BYTES`]: a larger body is refused (413) before anything looks at
 /// it. With a `Content-Length` over the limit nothing is read. A chunked body (no length) is kept
 /// up to the limit; past it the rest is only drained and dropped, up to [`DRAIN_BYTES`], so that
-/// the connection can carry the answer (`wrangler dev`'s proxy holds an answer back until the
-/// body it forwards is consumed).
-async fn read_body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Problem>> {
+/// the connection can carry the answer.
+async fn read_body(req: &mut Request) -> Result<Option<Vec<u8>>, Fault> {
     if let Ok(Some(len)) = req.headers().get("content-length") {
         if len.trim().parse::<u64>().is_ok_and(|n| n > MAX_BODY_BYTES as u64) {
-            return Ok(Err(too_large()));
+            return Ok(None);
         }
     }
-    let Ok(mut stream) = req.stream() else { return Ok(Ok(Vec::new())) };
+    let Ok(mut stream) = req.stream() else { return Ok(Some(Vec::new())) };
     let mut body = Vec::new();
     let mut seen = 0_usize;
     while let Some(chunk) = stream.next().await {
@@ -173,25 +144,22 @@ async fn read_body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Pro
             body.extend_from_slice(&chunk);
         }
     }
-    Ok(if seen > MAX_BODY_BYTES { Err(too_large()) } else { Ok(body) })
+    Ok((seen <= MAX_BODY_BYTES).then_some(body))
 }
 
 /// `POST /v1/webhooks/{platform}`.
-pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<Response> {
-    let body = match read_body(&mut req).await? {
-        Ok(b) => b,
-        Err(p) => return http::problem(&p),
-    };
+pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<Response, Fault> {
+    let Some(body) = read_body(&mut req).await? else { return Ok(http::problem(&too_large())?) };
     let headers = Headers::from_pairs(req.headers().entries());
     let hint = req.url()?.query_pairs().find(|(k, _)| k == "channel").map(|(_, v)| v.into_owned());
     if kind == ChannelKind::Woocommerce && woocommerce::is_ping(&headers, &body) {
-        return http::json(200, &json!({"result": "ping"}));
+        return Ok(http::json(200, &json!({"result": "ping"}))?);
     }
     let t = now();
-    let db = env.d1(DB)?;
+    let db = store::db(env)?;
     let conns = candidates(&db, kind, &headers, hint.as_deref()).await?;
     let verified = match kind {
-        ChannelKind::Ebay => verify_ebay(env, conns, &headers, &body, t).await?,
+        ChannelKind::Ebay => verify_ebay(env, conns, &headers, &body, t).await,
         _ => verify_hmac(env, kind, conns, &headers, &body, t),
     };
     let (conns, result) = match verified {
@@ -199,52 +167,51 @@ pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<R
         Verified::Unauthorized => return unauthorized(),
         Verified::Unavailable(why) => return unavailable(&why),
     };
-    let Some(first) = conns.first().cloned() else { return unauthorized() };
+    let Some((first, others)) = conns.split_first() else { return unauthorized() };
     let received = match result {
         Ok(r) => r,
         Err(InboundError::Unauthorized(_)) => return unauthorized(),
-        Err(InboundError::TooLarge { .. }) => return http::problem(&too_large()),
+        Err(InboundError::TooLarge { .. }) => return Ok(http::problem(&too_large())?),
         Err(InboundError::Payload(e)) => {
-            let key = format!("unusable:{}:{}", kind.as_str(), &hex::encode(Sha256::digest(&body))[..32]);
+            console_warn!("{} webhook for channel {} is unusable: {e}", kind.as_str(), first.id);
             let detail = json!({"error": e.to_string()});
-            console_warn!("{} webhook for channel {} is unusable: {e}", kind.as_str(), first.channel);
-            record_delivery(&db, &key, &first.channel, "unknown", "unusable", &detail, t).await?;
-            return http::json(
-                200,
-                &json!({"result": "unusable", "channel": first.channel.as_str(), "detail": e.to_string()}),
-            );
+            let key = unusable_key(kind, &body);
+            rows::record_delivery(&db, &key, &first.id, "unknown", "unusable", &detail, t).await?;
+            let answer = json!({"result": "unusable", "channel": first.id.as_str(), "detail": e.to_string()});
+            return Ok(http::json(200, &answer)?);
         }
     };
     if let Some(key) = &received.dedupe_key {
-        if seen(&db, key).await? {
-            return http::json(
-                200,
-                &json!({"result": "duplicate", "channel": first.channel.as_str(), "topic": received.topic}),
-            );
+        if rows::delivery_seen(&db, key).await? {
+            let answer = json!({"result": "duplicate", "channel": first.id.as_str(), "topic": received.topic});
+            return Ok(http::json(200, &answer)?);
         }
     }
-    let cx = Cx { env, db: &db, t, kind, topic: &received.topic, dedupe_key: received.dedupe_key.as_deref() };
-    let mut s = Summary::new(&first.channel);
-    let step = handle(&cx, &conns, &received, &mut s).await?;
-    if let Err(why) = step {
-        return unavailable(&why);
-    }
-    let outcome = if s.unusable.is_some() {
-        "unusable"
-    } else if s.ignored.is_some() {
-        "ignored"
-    } else {
-        "applied"
+    let at = Arrival { kind, topic: &received.topic, dedupe_key: received.dedupe_key.as_deref(), now: t };
+    let report = match refusal(first, &received) {
+        Some(why) => Report::unusable(&first.id, why),
+        None => match apply(&Cx { env, db: &db, at }, first, others, &received.outcome).await {
+            Ok(report) => report,
+            Err(ApplyError::Fault(Fault::Store(e))) => return Err(e.into()),
+            Err(e) => return unavailable(&e.to_string()),
+        },
     };
-    let answer = s.to_json(outcome, &received.topic);
+    let answer = report.answer(&received.topic);
     if let Some(key) = &received.dedupe_key {
-        record_delivery(&db, key, &s.channel, &received.topic, outcome, &answer, t).await?;
+        rows::record_delivery(&db, key, &report.channel, &received.topic, report.result(), &answer, t).await?;
     }
-    http::json(200, &answer)
+    Ok(http::json(200, &answer)?)
 }
 
 /// Shopify, WooCommerce, Amazon: the first candidate whose webhook key verifies the delivery.
-fn verify_hmac(env: &Env, kind: ChannelKind, conns: Vec<Conn>, headers: &Headers, body: &[u8], t: Millis) -> Verified {
+fn verify_hmac(
+    env: &Env,
+    kind: ChannelKind,
+    conns: Vec<InboundChannel>,
+    headers: &Headers,
+    body: &[u8],
+    t: Millis,
+) -> Verified {
     for c in conns {
         let Some(key) = webhook_secret(env, &c) else { continue };
         let result = match kind {
@@ -261,151 +228,70 @@ fn verify_hmac(env: &Env, kind: ChannelKind, conns: Vec<Conn>, headers: &Headers
 }
 
 /// eBay: eBay's key for the header's `kid` (cached, else fetched), then the core's check.
-async fn verify_ebay(env: &Env, conns: Vec<Conn>, headers: &Headers, body: &[u8], t: Millis) -> Result<Verified> {
-    let Ok(sig) = ebay::parse_signature_header(headers) else { return Ok(Verified::Unauthorized) };
-    let key = match ebay_key(env, &conns, &sig.kid, t).await {
-        KeyFetch::Key(k) => k,
-        KeyFetch::Unknown => return Ok(Verified::Unauthorized),
-        KeyFetch::Unavailable(why) => return Ok(Verified::Unavailable(why)),
-    };
-    Ok(Verified::Ok { result: ebay::receive(headers, body, &key, t), conns })
-}
-
-enum KeyFetch {
-    Key(EbayKey),
-    /// eBay has no such key (or no channel to ask with): the signature cannot be genuine.
-    Unknown,
-    Unavailable(String),
-}
-
-fn ebay_key_url(c: &Conn, kid: &str) -> String {
-    match c.setting("public_key_url") {
-        Some(prefix) => format!("{prefix}{kid}"),
-        None => format!(
-            "{}/commerce/notification/v1/public_key/{kid}",
-            connection::base_url(ChannelKind::Ebay, &c.account, &c.settings)
-        ),
+async fn verify_ebay(env: &Env, conns: Vec<InboundChannel>, headers: &Headers, body: &[u8], t: Millis) -> Verified {
+    let Ok(sig) = ebay::parse_signature_header(headers) else { return Verified::Unauthorized };
+    match ebay_key(env, &conns, &sig.kid, t).await {
+        Ok(Some(key)) => Verified::Ok { result: ebay::receive(headers, body, &key, t), conns },
+        Ok(None) => Verified::Unauthorized,
+        Err(why) => Verified::Unavailable(why),
     }
 }
 
-async fn ebay_key(env: &Env, conns: &[Conn], kid: &str, t: Millis) -> KeyFetch {
+/// eBay's key `kid`: fresh from the cache, else fetched (with the first candidate's credentials:
+/// eBay authorises `getPublicKey` per application), else a stale cached copy. `Ok(None)`: eBay
+/// has no such key; `Err`: it could not be asked and none is cached.
+async fn ebay_key(env: &Env, conns: &[InboundChannel], kid: &str, t: Millis) -> Result<Option<EbayKey>, String> {
     let cached = EBAY_KEYS.with(|c| match c.borrow().lookup(kid, t) {
         Lookup::Fresh(k) => Some((k.clone(), true)),
         Lookup::Stale(k) => Some((k.clone(), false)),
         Lookup::Missing => None,
     });
     let stale = match cached {
-        Some((k, true)) => return KeyFetch::Key(k),
-        Some((k, false)) => Some(k),
-        None => None,
+        Some((k, true)) => return Ok(Some(k)),
+        other => other.map(|(k, _)| k),
     };
-    let fallback = |why: String| match &stale {
-        Some(k) => KeyFetch::Key(k.clone()),
-        None => KeyFetch::Unavailable(why),
-    };
-    let Some(c) = conns.first() else { return stale.map_or(KeyFetch::Unknown, KeyFetch::Key) };
+    let Some(c) = conns.first() else { return Ok(stale) };
     let req = HttpRequest::new(HttpMethod::Get, "").header("Accept", "application/json");
-    let url = ebay_key_url(c, kid);
-    // eBay authorises getPublicKey per application: with refresh-token credentials an
-    // application token (client-credentials grant); a bare token as it is; without usable
-    // credentials, unauthenticated.
-    let answer = match EbayAuth::of(secret(env, c.credentials_secret.as_deref()).as_deref(), &c.account, &c.settings) {
+    let base = connection::base_url(ChannelKind::Ebay, &c.account, &c.settings);
+    let url = ebay_key_url(c.setting("public_key_url"), &base, kid);
+    let secret = secrets::read(env, c.credentials_secret.as_deref()).ok();
+    let answer = match EbayAuth::of(secret.as_deref(), &c.account, &c.settings) {
         Ok(auth) => auth.application().send(&url, &req, t, CALL_TIMEOUT).await.map_err(|e| e.to_string()),
         Err(_) => send(&url, &req).await,
     };
-    match answer {
-        Ok(r) if r.status == 200 => match EbayKey::from_response(r.body.as_bytes()) {
-            Ok(k) => {
-                EBAY_KEYS.with(|cache| cache.borrow_mut().insert(kid, k.clone(), t));
-                KeyFetch::Key(k)
-            }
-            Err(e) => {
-                console_warn!("eBay key {kid} is not usable: {e}");
-                KeyFetch::Unknown
-            }
-        },
-        Ok(r) if r.status == 404 => {
-            EBAY_KEYS.with(|cache| cache.borrow_mut().remove(kid));
-            KeyFetch::Unknown
+    match ebay_key_answer(answer.as_ref().map_err(String::clone)) {
+        KeyAnswer::Key(k) => {
+            EBAY_KEYS.with(|cache| cache.borrow_mut().insert(kid, k.clone(), t));
+            Ok(Some(k))
         }
-        Ok(r) => fallback(format!("eBay's public key endpoint answered {}", r.status)),
-        Err(why) => fallback(format!("eBay's public key endpoint: {why}")),
+        KeyAnswer::Unknown { forget } => {
+            if forget {
+                EBAY_KEYS.with(|cache| cache.borrow_mut().remove(kid));
+            }
+            Ok(None)
+        }
+        KeyAnswer::Unavailable(why) => stale.map(Some).ok_or(why),
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Deliveries
-
-#[derive(Deserialize)]
-struct Seen {
-    #[allow(dead_code)]
-    n: i64,
-}
-
-async fn seen(db: &D1Database, key: &str) -> Result<bool> {
-    let row: Option<Seen> = db
-        .prepare("SELECT 1 AS n FROM inbound_deliveries WHERE dedupe_key = ?1")
-        .bind(&[key.into()])?
-        .first(None)
-        .await?;
-    Ok(row.is_some())
-}
-
-async fn record_delivery(
-    db: &D1Database,
-    key: &str,
-    channel: &Token,
-    topic: &str,
-    outcome: &str,
-    detail: &Value,
-    t: Millis,
-) -> Result<()> {
-    db.batch(vec![
-        db.prepare(
-            "INSERT OR IGNORE INTO inbound_deliveries (dedupe_key, channel, topic, outcome, detail, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .bind(&[key.into(), channel.as_str().into(), topic.into(), outcome.into(), detail.to_string().into(), (t.0 as f64).into()])?,
-        db.prepare("DELETE FROM inbound_deliveries WHERE received_at < ?1").bind(&[((t.0 - DELIVERY_RETENTION_MS) as f64).into()])?,
-    ])
-    .await?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// GET /v1/webhooks/ebay?challenge_code=…
-
-/// eBay's endpoint validation: `{"challengeResponse": hex(SHA-256(code ‖ verification token ‖
-/// endpoint))}`. The verification token is the secret the eBay channel's
-/// `settings.webhook_secret` names; the endpoint is `settings.endpoint_url`, else this request's
-/// URL without its query (what was registered with eBay, when StockEdge is reached directly).
-/// `?channel=` picks the channel; without it, the first eBay channel with a token answers.
-pub async fn ebay_challenge(req: &Request, env: &Env) -> Result<Response> {
+/// `GET /v1/webhooks/ebay?challenge_code=…`: eBay's endpoint validation,
+/// `{"challengeResponse": hex(SHA-256(code ‖ verification token ‖ endpoint))}`. The verification
+/// token is the secret the eBay channel's `settings.webhook_secret` names; the endpoint is
+/// `settings.endpoint_url`, else this request's URL without its query (what was registered with
+/// eBay, when StockEdge is reached directly). `?channel=` picks the channel; without it, the first
+/// eBay channel with a token answers.
+pub async fn ebay_challenge(req: &Request, env: &Env) -> Result<Response, Fault> {
     let url = req.url()?;
-    let mut code = None;
-    let mut hint = None;
-    for (k, v) in url.query_pairs() {
-        match k.as_ref() {
-            "challenge_code" => code = Some(v.into_owned()),
-            "channel" => hint = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    let Some(code) = code.filter(|c| !c.is_empty() && c.len() <= 512) else {
-        return http::problem(&Problem::invalid(vec![crate::api::FieldError::new(
-            "challenge_code",
-            "eBay's endpoint validation sends challenge_code (1 to 512 characters); notifications are POSTed",
-        )]));
+    let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let Some(code) = query("challenge_code").filter(|c| !c.is_empty() && c.len() <= 512) else {
+        let why = "eBay's endpoint validation sends challenge_code (1 to 512 characters); notifications are POSTed";
+        return Ok(http::problem(&Problem::invalid(vec![FieldError::new("challenge_code", why)]))?);
     };
-    let db = env.d1(DB)?;
-    let conns = candidates(&db, ChannelKind::Ebay, &Headers::default(), hint.as_deref()).await?;
+    let db = store::db(env)?;
+    let conns = candidates(&db, ChannelKind::Ebay, &Headers::default(), query("channel").as_deref()).await?;
     let Some((conn, token)) = conns.iter().find_map(|c| webhook_secret(env, c).map(|t| (c, t))) else {
-        return http::problem(
-            &Problem::new(
-                Kind::NotFound,
-                "no eBay channel has a verification token (settings.webhook_secret names it)",
-            )
-            .with("resource", "channel"),
-        );
+        let detail = "no eBay channel has a verification token (settings.webhook_secret names it)";
+        return Ok(http::problem(&Problem::new(Kind::NotFound, detail).with("resource", "channel"))?);
     };
     let endpoint = match conn.setting("endpoint_url") {
         Some(e) => e.to_owned(),
@@ -415,5 +301,6 @@ pub async fn ebay_challenge(req: &Request, env: &Env) -> Result<Response> {
             u.to_string()
         }
     };
-    http::json(200, &json!({ "challengeResponse": ebay::challenge_response(&code, &token, &endpoint) }))
+    let answer = json!({ "challengeResponse": ebay::challenge_response(&code, &token, &endpoint) });
+    Ok(http::json(200, &answer)?)
 }

@@ -44,7 +44,7 @@ use serde_json::Value;
 
 use super::error::{AuthError, InboundError, PayloadError};
 use super::event::{
-    EventKind, FetchOrder, Ignored, InboundEvent, InboundLine, LineIdentity, Outcome, PlatformIds, Received,
+    EventKind, FetchOrder, Ignored, InboundEvent, InboundLine, InboundOutcome, LineIdentity, PlatformIds, Received,
 };
 use super::headers::Headers;
 use super::json::{self, Object};
@@ -130,7 +130,7 @@ pub fn receive(headers: &Headers, body: &[u8], secret: &[u8], now: Millis) -> Re
             channel_kind: ChannelKind::Amazon,
             account: None,
             dedupe_key: notification_id.map(|id| format!("amazon:{id}")),
-            outcome: Outcome::ignored(Ignored::UnhandledTopic { topic: notification_type.clone() }),
+            outcome: InboundOutcome::ignored(Ignored::UnhandledTopic { topic: notification_type.clone() }),
             topic: notification_type,
         }),
         Notification::OrderChange(change) => Ok(Received {
@@ -190,12 +190,12 @@ pub fn status_kind(status: &str) -> Option<EventKind> {
 }
 
 /// The next step for an order of `seller_id`: cancel it now, fetch its items, or nothing.
-pub fn decide(order: &OrderHead, seller_id: &str, fallback_at: Millis) -> Outcome {
+pub fn decide(order: &OrderHead, seller_id: &str, fallback_at: Millis) -> InboundOutcome {
     if order.fulfillment.as_deref() == Some("AFN") {
-        return Outcome::ignored(Ignored::FulfilledByAmazon);
+        return InboundOutcome::ignored(Ignored::FulfilledByAmazon);
     }
     match status_kind(&order.status) {
-        Some(EventKind::Cancel) => Outcome::events(vec![InboundEvent {
+        Some(EventKind::Cancel) => InboundOutcome::events(vec![InboundEvent {
             channel_kind: ChannelKind::Amazon,
             account: seller_id.to_string(),
             order_id: Some(order.order_id.clone()),
@@ -203,7 +203,7 @@ pub fn decide(order: &OrderHead, seller_id: &str, fallback_at: Millis) -> Outcom
             lines: Vec::new(),
             occurred_at: order.updated_at.or(order.purchased_at).unwrap_or(fallback_at),
         }]),
-        Some(_) => Outcome::Fetch {
+        Some(_) => InboundOutcome::Fetch {
             order: FetchOrder {
                 channel_kind: ChannelKind::Amazon,
                 account: Some(seller_id.to_string()),
@@ -212,7 +212,7 @@ pub fn decide(order: &OrderHead, seller_id: &str, fallback_at: Millis) -> Outcom
                 occurred_at: order.purchased_at.or(order.updated_at).unwrap_or(fallback_at),
             },
         },
-        None => Outcome::ignored(Ignored::NotYetSold { status: order.status.clone() }),
+        None => InboundOutcome::ignored(Ignored::NotYetSold { status: order.status.clone() }),
     }
 }
 
@@ -302,11 +302,11 @@ pub fn parse_order_items_page(body: &[u8]) -> Result<OrderItemsPage, PayloadErro
 }
 
 /// The event of a fetched order, once all its item pages are read (`items` across pages).
-pub fn order_outcome(order: &FetchOrder, items: &[OrderItem]) -> Result<Outcome, PayloadError> {
+pub fn order_outcome(order: &FetchOrder, items: &[OrderItem]) -> Result<InboundOutcome, PayloadError> {
     let seller_id = order.account.clone().ok_or_else(|| PayloadError::missing("SellerId"))?;
     let status = order.status.clone().unwrap_or_default();
     let Some(kind) = status_kind(&status) else {
-        return Ok(Outcome::ignored(Ignored::NotYetSold { status }));
+        return Ok(InboundOutcome::ignored(Ignored::NotYetSold { status }));
     };
     if items.len() > MAX_LINES_PER_ORDER {
         return Err(PayloadError::TooManyLines { found: items.len(), max: MAX_LINES_PER_ORDER });
@@ -325,7 +325,7 @@ pub fn order_outcome(order: &FetchOrder, items: &[OrderItem]) -> Result<Outcome,
             order_line_id: None,
         })
         .collect();
-    Ok(Outcome::events(vec![InboundEvent {
+    Ok(InboundOutcome::events(vec![InboundEvent {
         channel_kind: ChannelKind::Amazon,
         account: seller_id,
         order_id: Some(order.order_id.clone()),

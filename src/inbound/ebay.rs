@@ -47,7 +47,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::error::{AuthError, InboundError, PayloadError};
 use super::event::{
-    EventKind, FetchOrder, Ignored, InboundEvent, InboundLine, LineIdentity, Outcome, PlatformIds, Received,
+    EventKind, FetchOrder, Ignored, InboundEvent, InboundLine, InboundOutcome, LineIdentity, PlatformIds, Received,
 };
 use super::headers::Headers;
 use super::json::{self, Object};
@@ -242,7 +242,7 @@ pub fn receive(headers: &Headers, body: &[u8], key: &EbayKey, now: Millis) -> Re
     verify(headers, body, key)?;
     let n = parse_notification(body)?;
     let outcome = match (&n.topic[..], &n.order_id) {
-        (ORDER_CONFIRMATION, Some(order_id)) => Outcome::Fetch {
+        (ORDER_CONFIRMATION, Some(order_id)) => InboundOutcome::Fetch {
             order: FetchOrder {
                 channel_kind: ChannelKind::Ebay,
                 account: None,
@@ -252,7 +252,7 @@ pub fn receive(headers: &Headers, body: &[u8], key: &EbayKey, now: Millis) -> Re
             },
         },
         (ORDER_CONFIRMATION, None) => return Err(PayloadError::missing("notification.data.orderId").into()),
-        _ => Outcome::ignored(Ignored::UnhandledTopic { topic: n.topic.clone() }),
+        _ => InboundOutcome::ignored(Ignored::UnhandledTopic { topic: n.topic.clone() }),
     };
     Ok(Received {
         channel_kind: ChannelKind::Ebay,

@@ -110,3 +110,28 @@ impl InboundError {
         }
     }
 }
+
+/// Why an inbound order could not be applied now: the webhook answers 503 (a D1 failure: what
+/// `api::problem::from_fault` says) and records nothing; the poll keeps its cursor. Either way the
+/// order is applied again later, and what was done is not redone (every effect is idempotent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// D1, an order desk or a SKU ledger, or the runtime (the sync queue) failed.
+    #[error(transparent)]
+    Fault(#[from] crate::fault::Fault),
+    /// The platform's API gave no usable answer for what the delivery left out.
+    #[error(transparent)]
+    Platform(#[from] super::fetch::FetchError),
+}
+
+impl From<crate::fault::StoreError> for ApplyError {
+    fn from(e: crate::fault::StoreError) -> ApplyError {
+        ApplyError::Fault(e.into())
+    }
+}
+
+impl From<crate::fault::ObjectError> for ApplyError {
+    fn from(e: crate::fault::ObjectError) -> ApplyError {
+        ApplyError::Fault(e.into())
+    }
+}

@@ -72,7 +72,7 @@ pub struct LineIdentity {
 /// [`LineIdentity::lookup_keys`] in order and take the first that finds one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
-pub enum ListingKey {
+pub enum LookupKey {
     /// The catalogue's listing identity key (`catalog::model::identity`, unique per channel).
     Identity(String),
     /// The channel's listing of the StockEdge SKU equal to the line's SKU.
@@ -92,36 +92,36 @@ impl LineIdentity {
     /// - Amazon: the seller SKU — the catalogue identity (`amazon:{seller}:{sku}`).
     /// - eBay: the inventory SKU — the catalogue identity (`ebay:sku:{sku}`); a line without a SKU
     ///   (a listing not made through the Inventory API) has no key and stays unmapped.
-    pub fn lookup_keys(&self) -> Vec<ListingKey> {
+    pub fn lookup_keys(&self) -> Vec<LookupKey> {
         let mut keys = Vec::new();
         match &self.ids {
             PlatformIds::Shopify { inventory_item_id: Some(item), .. } => {
-                keys.push(ListingKey::Identity(identity::shopify(*item)));
+                keys.push(LookupKey::Identity(identity::shopify(*item)));
             }
             PlatformIds::Shopify { inventory_item_id: None, variant_id, .. } => {
                 if let Some(sku) = &self.sku {
-                    keys.push(ListingKey::Sku(sku.clone()));
+                    keys.push(LookupKey::Sku(sku.clone()));
                 }
                 if let Some(v) = variant_id {
-                    keys.push(ListingKey::ShopifyVariant(*v));
+                    keys.push(LookupKey::ShopifyVariant(*v));
                 }
             }
             PlatformIds::Woocommerce { product_id, variation_id } => {
                 if *product_id > 0 {
-                    keys.push(ListingKey::Identity(identity::woocommerce(*product_id, *variation_id)));
+                    keys.push(LookupKey::Identity(identity::woocommerce(*product_id, *variation_id)));
                 }
                 if let Some(sku) = &self.sku {
-                    keys.push(ListingKey::Sku(sku.clone()));
+                    keys.push(LookupKey::Sku(sku.clone()));
                 }
             }
             PlatformIds::Amazon { seller_id, .. } => {
                 if let Some(sku) = &self.sku {
-                    keys.push(ListingKey::Identity(identity::amazon(seller_id, sku)));
+                    keys.push(LookupKey::Identity(identity::amazon(seller_id, sku)));
                 }
             }
             PlatformIds::Ebay { .. } => {
                 if let Some(sku) = &self.sku {
-                    keys.push(ListingKey::Identity(identity::ebay(sku)));
+                    keys.push(LookupKey::Identity(identity::ebay(sku)));
                 }
             }
         }
@@ -198,7 +198,7 @@ pub enum Ignored {
 /// What a delivery, once authentic, comes to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
+pub enum InboundOutcome {
     /// Apply these, in order.
     Events { events: Vec<InboundEvent> },
     /// Read the order from the platform, then make its event.
@@ -209,13 +209,13 @@ pub enum Outcome {
     Ping,
 }
 
-impl Outcome {
-    pub fn events(events: Vec<InboundEvent>) -> Outcome {
-        Outcome::Events { events }
+impl InboundOutcome {
+    pub fn events(events: Vec<InboundEvent>) -> InboundOutcome {
+        InboundOutcome::Events { events }
     }
 
-    pub fn ignored(ignored: Ignored) -> Outcome {
-        Outcome::Ignored { ignored }
+    pub fn ignored(ignored: Ignored) -> InboundOutcome {
+        InboundOutcome::Ignored { ignored }
     }
 }
 
@@ -229,5 +229,5 @@ pub struct Received {
     pub topic: String,
     /// `None` when the platform sent no delivery id (the ledger's per-line idempotency still holds).
     pub dedupe_key: Option<String>,
-    pub outcome: Outcome,
+    pub outcome: InboundOutcome,
 }

@@ -9,7 +9,7 @@
 //! let headers = Headers::from_pairs(req.headers().entries());
 //! let received = match platform {
 //!     shopify     => shopify::receive(&headers, &body, secret, now),
-//!     woocommerce => woocommerce::receive(&headers, &body, secret, now),   // ping → Outcome::Ping
+//!     woocommerce => woocommerce::receive(&headers, &body, secret, now),   // ping → InboundOutcome::Ping
 //!     amazon      => amazon::receive(&headers, &body, forwarder_secret, now),
 //!     ebay        => { let kid = ebay::parse_signature_header(&headers)?.kid;
 //!                      if cache.needs_fetch(&kid, now) { fetch, EbayKey::from_response, cache.insert }
@@ -28,17 +28,25 @@
 //! `amazon::parse_orders_page` + `amazon::decide`, `ebay::parse_orders_page`.
 //!
 //! Layout, one concept per file:
-//! - [`event`]: [`InboundEvent`], lines, listing identity and look-up keys, [`Outcome`], [`Received`].
+//! - [`event`]: [`InboundEvent`], lines, listing identity and look-up keys, [`InboundOutcome`], [`Received`].
 //! - [`shopify`], [`woocommerce`], [`amazon`], [`ebay`]: each platform's signature, headers and payloads.
 //! - `signature`: HMAC-SHA256 helpers. [`key_cache`]: eBay keys by id, fresh for an hour.
 //! - [`drift`]: telling StockEdge's own pushes (echoes) from drift.
+//! - [`apply`]: the planner — loaded rows and events in, effects (order-desk calls, restocks,
+//!   records, push-backs) and what to report out. [`channel`]: a channel's inbound settings.
+//! - [`delivery`]: webhook delivery bounds and checks. [`fetch`]: what the platforms' APIs answer
+//!   when a notification left the order out. [`poll`]: the order-feed polls.
 //! - [`headers`], `json` (lenient readers), [`limits`], [`error`].
 
 pub mod amazon;
+pub mod apply;
+pub mod channel;
+pub mod delivery;
 pub mod drift;
 pub mod ebay;
 pub mod error;
 pub mod event;
+pub mod fetch;
 pub mod headers;
 pub(crate) mod json;
 pub mod key_cache;
@@ -48,11 +56,12 @@ pub mod shopify;
 pub(crate) mod signature;
 pub mod woocommerce;
 
+pub use channel::{InboundChannel, OnDrift};
 pub use drift::DriftVerdict;
 pub use ebay::{EbayDigest, EbayKey};
-pub use error::{Answer, AuthError, InboundError, PayloadError};
+pub use error::{Answer, ApplyError, AuthError, InboundError, PayloadError};
 pub use event::{
-    EventKind, FetchOrder, Ignored, InboundEvent, InboundLine, LineIdentity, ListingKey, Outcome, PlatformIds,
+    EventKind, FetchOrder, Ignored, InboundEvent, InboundLine, InboundOutcome, LineIdentity, LookupKey, PlatformIds,
     Received, RestockType,
 };
 pub use headers::Headers;

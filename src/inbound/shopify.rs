@@ -28,7 +28,7 @@
 
 use super::error::{AuthError, InboundError, PayloadError};
 use super::event::{
-    EventKind, Ignored, InboundEvent, InboundLine, LineIdentity, Outcome, PlatformIds, Received, RestockType,
+    EventKind, Ignored, InboundEvent, InboundLine, InboundOutcome, LineIdentity, PlatformIds, Received, RestockType,
 };
 use super::headers::Headers;
 use super::json::{self, Object};
@@ -98,14 +98,14 @@ pub fn receive(headers: &Headers, body: &[u8], secret: &[u8], now: Millis) -> Re
     let dedupe_key = dedupe_key(headers, &shop, &topic);
     let triggered_at = headers.get(TRIGGERED_AT_HEADER).and_then(json::parse_time);
     let outcome = match triggered_at {
-        Some(t) if is_stale(t, now) => Outcome::ignored(Ignored::Stale { triggered_at: t }),
+        Some(t) if is_stale(t, now) => InboundOutcome::ignored(Ignored::Stale { triggered_at: t }),
         _ => parse(&topic, &shop, body, triggered_at.unwrap_or(now))?,
     };
     Ok(Received { channel_kind: ChannelKind::Shopify, account: Some(shop), topic, dedupe_key, outcome })
 }
 
 /// A verified body of `topic` from `shop`; `fallback_at` is used when the payload carries no time.
-pub fn parse(topic: &str, shop: &str, body: &[u8], fallback_at: Millis) -> Result<Outcome, PayloadError> {
+pub fn parse(topic: &str, shop: &str, body: &[u8], fallback_at: Millis) -> Result<InboundOutcome, PayloadError> {
     match topic {
         ORDERS_CREATE => {
             let order = json::object(body)?;
@@ -121,7 +121,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8], fallback_at: Millis) -> Resul
         }
         REFUNDS_CREATE => refund(json::object(body)?, shop, fallback_at),
         INVENTORY_LEVELS_UPDATE => inventory_level(&json::object(body)?, shop, fallback_at),
-        other => Ok(Outcome::ignored(Ignored::UnhandledTopic { topic: other.to_string() })),
+        other => Ok(InboundOutcome::ignored(Ignored::UnhandledTopic { topic: other.to_string() })),
     }
 }
 
@@ -137,7 +137,7 @@ fn identity(item: &Object, prefix: &str, location_id: Option<i64>) -> Result<Lin
     })
 }
 
-fn order_event(order: &Object, shop: &str, kind: EventKind, at: Millis) -> Result<Outcome, PayloadError> {
+fn order_event(order: &Object, shop: &str, kind: EventKind, at: Millis) -> Result<InboundOutcome, PayloadError> {
     let order_id = json::id(order, "id", "")?;
     let mut lines = Vec::new();
     for (i, v) in json::lines(order, "line_items", "")?.iter().enumerate() {
@@ -155,7 +155,7 @@ fn order_event(order: &Object, shop: &str, kind: EventKind, at: Millis) -> Resul
             order_line_id: None,
         });
     }
-    Ok(Outcome::events(vec![InboundEvent {
+    Ok(InboundOutcome::events(vec![InboundEvent {
         channel_kind: ChannelKind::Shopify,
         account: shop.to_string(),
         order_id: Some(order_id),
@@ -175,7 +175,7 @@ fn restock_type(s: Option<&str>) -> Result<Option<RestockType>, ()> {
     }
 }
 
-fn refund(mut body: Object, shop: &str, fallback_at: Millis) -> Result<Outcome, PayloadError> {
+fn refund(mut body: Object, shop: &str, fallback_at: Millis) -> Result<InboundOutcome, PayloadError> {
     if let Some(serde_json::Value::Object(inner)) = body.remove("refund") {
         body = inner;
     }
@@ -217,9 +217,9 @@ fn refund(mut body: Object, shop: &str, fallback_at: Millis) -> Result<Outcome, 
         });
     }
     if lines.is_empty() {
-        return Ok(Outcome::ignored(Ignored::NothingRestocked));
+        return Ok(InboundOutcome::ignored(Ignored::NothingRestocked));
     }
-    Ok(Outcome::events(vec![InboundEvent {
+    Ok(InboundOutcome::events(vec![InboundEvent {
         channel_kind: ChannelKind::Shopify,
         account: shop.to_string(),
         order_id: Some(order_id),
@@ -229,37 +229,42 @@ fn refund(mut body: Object, shop: &str, fallback_at: Millis) -> Result<Outcome, 
     }]))
 }
 
-fn inventory_level(level: &Object, shop: &str, fallback_at: Millis) -> Result<Outcome, PayloadError> {
+fn inventory_level(level: &Object, shop: &str, fallback_at: Millis) -> Result<InboundOutcome, PayloadError> {
     let item = json::num_id(level, "inventory_item_id", "")?;
     let location = json::num_id(level, "location_id", "")?;
     let available = match json::get(level, "available") {
-        None => return Ok(Outcome::ignored(Ignored::NotTracked)),
+        None => return Ok(InboundOutcome::ignored(Ignored::NotTracked)),
         Some(v) => v
             .as_i64()
             .filter(|n| n.abs() <= MAX_LEVEL)
             .ok_or_else(|| PayloadError::invalid("available", "must be an integer"))?,
     };
     let at = json::time_opt(level, "updated_at").unwrap_or(fallback_at);
-    Ok(Outcome::events(vec![InboundEvent {
+    Ok(InboundOutcome::events(vec![InboundEvent {
         channel_kind: ChannelKind::Shopify,
         account: shop.to_string(),
         order_id: None,
         kind: EventKind::Drift,
-        lines: vec![InboundLine {
-            identity: LineIdentity {
-                sku: None,
-                ids: PlatformIds::Shopify {
-                    inventory_item_id: Some(item),
-                    variant_id: None,
-                    product_id: None,
-                    location_id: Some(location),
-                },
-            },
-            line_id: format!("{item}@{location}"),
-            qty: available,
-            restock: None,
-            order_line_id: None,
-        }],
+        lines: vec![level_line(item, location, available)],
         occurred_at: at,
     }]))
+}
+
+/// The drift line of an inventory item's level at a location (line id `{item}@{location}`).
+pub fn level_line(item: i64, location: i64, available: i64) -> InboundLine {
+    InboundLine {
+        identity: LineIdentity {
+            sku: None,
+            ids: PlatformIds::Shopify {
+                inventory_item_id: Some(item),
+                variant_id: None,
+                product_id: None,
+                location_id: Some(location),
+            },
+        },
+        line_id: format!("{item}@{location}"),
+        qty: available,
+        restock: None,
+        order_line_id: None,
+    }
 }

@@ -29,7 +29,9 @@
 use sha2::{Digest, Sha256};
 
 use super::error::{AuthError, InboundError, PayloadError};
-use super::event::{EventKind, Ignored, InboundEvent, InboundLine, LineIdentity, Outcome, PlatformIds, Received};
+use super::event::{
+    EventKind, Ignored, InboundEvent, InboundLine, InboundOutcome, LineIdentity, PlatformIds, Received,
+};
 use super::headers::Headers;
 use super::json::{self, Object};
 use super::limits::{MAX_BODY_BYTES, MAX_ID_LEN};
@@ -92,7 +94,7 @@ pub fn receive(headers: &Headers, body: &[u8], secret: &[u8], now: Millis) -> Re
             account: header_text(headers, SOURCE_HEADER),
             topic: "ping".into(),
             dedupe_key: None,
-            outcome: Outcome::Ping,
+            outcome: InboundOutcome::Ping,
         });
     }
     verify(headers, body, secret)?;
@@ -104,12 +106,12 @@ pub fn receive(headers: &Headers, body: &[u8], secret: &[u8], now: Millis) -> Re
 }
 
 /// A verified body of `topic` from the site `source`.
-pub fn parse(topic: &str, source: &str, body: &[u8], fallback_at: Millis) -> Result<Outcome, PayloadError> {
+pub fn parse(topic: &str, source: &str, body: &[u8], fallback_at: Millis) -> Result<InboundOutcome, PayloadError> {
     match topic {
         ORDER_CREATED | ORDER_UPDATED => order_outcome(&json::object(body)?, source, fallback_at),
         ORDER_DELETED => {
             let obj = json::object(body)?;
-            Ok(Outcome::events(vec![InboundEvent {
+            Ok(InboundOutcome::events(vec![InboundEvent {
                 channel_kind: ChannelKind::Woocommerce,
                 account: source.to_string(),
                 order_id: Some(json::id(&obj, "id", "")?),
@@ -118,7 +120,7 @@ pub fn parse(topic: &str, source: &str, body: &[u8], fallback_at: Millis) -> Res
                 occurred_at: fallback_at,
             }]))
         }
-        other => Ok(Outcome::ignored(Ignored::UnhandledTopic { topic: other.to_string() })),
+        other => Ok(InboundOutcome::ignored(Ignored::UnhandledTopic { topic: other.to_string() })),
     }
 }
 
@@ -132,11 +134,11 @@ pub fn status_kind(status: &str) -> Option<EventKind> {
 }
 
 /// One REST v3 order (a webhook body, or an element of a `GET /orders` page) → its outcome.
-pub fn order_outcome(order: &Object, source: &str, fallback_at: Millis) -> Result<Outcome, PayloadError> {
+pub fn order_outcome(order: &Object, source: &str, fallback_at: Millis) -> Result<InboundOutcome, PayloadError> {
     let order_id = json::id(order, "id", "")?;
     let status = json::text(order, "status", "")?;
     let Some(kind) = status_kind(&status) else {
-        return Ok(Outcome::ignored(Ignored::NotYetSold { status }));
+        return Ok(InboundOutcome::ignored(Ignored::NotYetSold { status }));
     };
     let at = json::time_opt(order, "date_modified_gmt")
         .or_else(|| json::time_opt(order, "date_created_gmt"))
@@ -164,7 +166,7 @@ pub fn order_outcome(order: &Object, source: &str, fallback_at: Millis) -> Resul
             order_line_id: None,
         });
     }
-    Ok(Outcome::events(vec![InboundEvent {
+    Ok(InboundOutcome::events(vec![InboundEvent {
         channel_kind: ChannelKind::Woocommerce,
         account: source.to_string(),
         order_id: Some(order_id),
@@ -186,7 +188,7 @@ pub fn parse_orders_page(source: &str, body: &[u8], fallback_at: Millis) -> Resu
     let mut events = Vec::new();
     for (i, v) in orders.iter().enumerate() {
         let order = json::element(v, &format!("[{i}]"))?;
-        if let Outcome::Events { events: e } = order_outcome(order, source, fallback_at)? {
+        if let InboundOutcome::Events { events: e } = order_outcome(order, source, fallback_at)? {
             events.extend(e);
         }
     }

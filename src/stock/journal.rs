@@ -37,6 +37,10 @@ pub struct Cause {
     pub channel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_id: Option<String>,
+    /// Every order line an entry records, when it records more than one (a sale with two lines
+    /// of this SKU): the platform's line ids, so each line stays traceable and cancellable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import_id: Option<String>,
     /// The operator's reason (`received`, `correction`, `damaged`, `shrinkage`, `restock`,

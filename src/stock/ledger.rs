@@ -530,6 +530,7 @@ impl Ledger {
             order_id: Some(key.order_id.to_string()),
             channel: Some(key.channel.to_string()),
             line_id: (fresh.len() == 1).then(|| fresh.keys().next().map(|k| k.to_string())).flatten(),
+            line_ids: if fresh.len() > 1 { fresh.keys().map(|k| k.to_string()).collect() } else { Vec::new() },
             ..Cause::default()
         };
         let deltas = per_location.into_iter().map(|(l, q)| (l, Deltas { committed: q, ..Deltas::default() })).collect();

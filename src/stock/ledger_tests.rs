@@ -177,3 +177,24 @@ fn journal_replay_rebuilds_levels_and_version() {
     assert_eq!(r.levels, *l.levels());
     assert_eq!(r.version, l.version());
 }
+
+#[test]
+fn a_sale_of_two_lines_of_one_sku_journals_both_line_ids_and_a_cancel_releases_both() {
+    let mut l = stocked(10);
+    let key = order("shopify", "1001");
+    let lines = vec![
+        SaleLine { line_id: tok("11"), location: loc("main"), qty: 1 },
+        SaleLine { line_id: tok("12"), location: loc("main"), qty: 2 },
+    ];
+    l.take_changes();
+    l.apply(Command::Sale { order: key.clone(), lines }, Millis(1)).expect("sale");
+    let entries = l.take_changes().entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (entries[0].cause.line_id.as_deref(), entries[0].cause.line_ids.clone()),
+        (None, vec!["11".to_string(), "12".to_string()])
+    );
+    assert_eq!(l.totals().committed, 3);
+    l.apply(Command::Cancel { order: key, reason: None }, Millis(2)).expect("cancel");
+    assert_eq!((l.totals().committed, l.totals().available), (0, 10));
+}

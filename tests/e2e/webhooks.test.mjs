@@ -180,6 +180,29 @@ describe('shopify', () => {
     assert.equal((await state(S)).available, 10);
   });
 
+  test('two lines of one SKU are journaled with both platform line ids; the cancellation releases both', async () => {
+    const S = unique('WH-SH-2L');
+    await stock(S, 10);
+    await listing(CH.shopify, S, { inventory_item_id: id(), location_id: 1 });
+    const o = order(S, 1, [{ id: id(), sku: S, quantity: 2, variant_id: id(), product_id: id() }]);
+    const r = await send('orders/create', orderCreatedPayload(o));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.sold_lines, 2);
+    assert.equal((await state(S)).committed, 3);
+    const journal = await ok(await A.admin('GET', `/v1/skus/${enc(S)}/journal`));
+    const sales = journal.entries.filter((e) => e.op === 'sale');
+    assert.equal(sales.length, 1, JSON.stringify(journal.entries));
+    assert.deepEqual([...sales[0].cause.line_ids].sort(), o.lineItems.map((l) => String(l.id)).sort());
+    assert.equal(sales[0].deltas.committed, 3);
+    // Delivered again: neither line counts twice.
+    assert.equal((await send('orders/create', orderCreatedPayload(o))).status, 200);
+    assert.equal((await state(S)).committed, 3);
+    assert.equal((await send('orders/cancelled', orderCancelledPayload(o))).status, 200);
+    const s = await state(S);
+    assert.equal(s.committed, 0);
+    assert.equal(s.available, 10);
+  });
+
   test('a cancellation that arrives first wins over 5 concurrent, later creations', async () => {
     const S = unique('WH-SH-OOO');
     await stock(S, 10);

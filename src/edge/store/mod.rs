@@ -18,6 +18,8 @@ use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 pub use crate::fault::StoreError;
 
+pub mod inbound;
+
 /// The D1 database binding of the catalogue (wrangler.toml `[[d1_databases]]`).
 pub const CATALOG: &str = "CATALOG";
 

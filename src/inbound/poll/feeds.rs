@@ -8,8 +8,8 @@
 //!
 //! Authentication headers are the edge's (Basic for WooCommerce, `x-amz-access-token`, eBay's
 //! bearer token). Each order on a page becomes a [`PolledOrder`]: what it means for stock (the
-//! same [`Outcome`] a webhook for it would give: WooCommerce and eBay orders carry their lines,
-//! Amazon orders need `getOrderItems`, an [`Outcome::Fetch`]), when it was placed, and a
+//! same [`InboundOutcome`] a webhook for it would give: WooCommerce and eBay orders carry their lines,
+//! Amazon orders need `getOrderItems`, an [`InboundOutcome::Fetch`]), when it was placed, and a
 //! fingerprint of its content, so that an order read again unchanged (the windows overlap) is
 //! skipped without calling anything.
 
@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::window::Window;
 use crate::catalog::model::ChannelKind;
 use crate::inbound::error::PayloadError;
-use crate::inbound::event::{EventKind, Outcome};
+use crate::inbound::event::{EventKind, InboundOutcome};
 use crate::inbound::{amazon, ebay, json, woocommerce};
 use crate::sync::http::encode_component;
 use crate::sync::{HttpRequest, HttpResponse, Method};
@@ -45,7 +45,7 @@ pub struct PolledOrder {
     /// Changes whenever the order's content does.
     pub fingerprint: String,
     /// What the order means for stock, or why it cannot be used (the rest of the page still is).
-    pub outcome: Result<Outcome, PayloadError>,
+    pub outcome: Result<InboundOutcome, PayloadError>,
 }
 
 /// One page of a feed.
@@ -71,6 +71,16 @@ pub enum FeedError {
     /// A 2xx answer that is not a page of the feed.
     #[error("the page is not readable: {0}")]
     Unreadable(#[from] PayloadError),
+}
+
+impl FeedError {
+    /// The run's error text: the error, and when a throttle says how long to wait, that too.
+    pub fn describe(&self) -> String {
+        match self {
+            FeedError::Throttled { retry_after_s: Some(s) } => format!("{self}; retry after {s} s"),
+            _ => self.to_string(),
+        }
+    }
 }
 
 /// What a poll needs to know about the channel to build requests.
@@ -244,7 +254,7 @@ pub fn read_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Milli
                     order_id: json::id(o, "orderId", &prefix)?,
                     placed_at: json::time_opt(o, "creationDate"),
                     fingerprint: fingerprint(v),
-                    outcome: ebay::order_event(o, &prefix, &feed.account, now).map(|e| Outcome::events(vec![e])),
+                    outcome: ebay::order_event(o, &prefix, &feed.account, now).map(|e| InboundOutcome::events(vec![e])),
                 });
             }
             let offset = position(window.cursor.as_deref(), 0);
@@ -266,8 +276,8 @@ pub fn admit(order: &PolledOrder, since: Millis) -> bool {
     let since_second = Millis(since.0 - since.0.rem_euclid(1000));
     let placed_before = order.placed_at.is_some_and(|t| t < since_second);
     let takes_stock = match &order.outcome {
-        Ok(Outcome::Events { events }) => events.iter().any(|e| e.kind == EventKind::Sale),
-        Ok(Outcome::Fetch { .. }) => true,
+        Ok(InboundOutcome::Events { events }) => events.iter().any(|e| e.kind == EventKind::Sale),
+        Ok(InboundOutcome::Fetch { .. }) => true,
         _ => false,
     };
     !(placed_before && takes_stock)
@@ -287,6 +297,15 @@ mod tests {
             before: Millis(1_796_086_800_000),
             cursor: cursor.map(str::to_owned),
         }
+    }
+
+    #[test]
+    fn a_throttle_says_how_long_to_wait_when_the_platform_did() {
+        assert_eq!(
+            FeedError::Throttled { retry_after_s: Some(60) }.describe(),
+            "throttled by the platform (429); retry after 60 s"
+        );
+        assert_eq!(FeedError::Throttled { retry_after_s: None }.describe(), "throttled by the platform (429)");
     }
 
     #[test]
@@ -329,9 +348,9 @@ mod tests {
         assert_eq!(page.next.as_deref(), Some("1796083859000:1"));
         let ids: Vec<&str> = page.orders.iter().map(|o| o.order_id.as_str()).collect();
         assert_eq!(ids, ["727", "728", "729", "730"]);
-        let Ok(Outcome::Events { events }) = &page.orders[0].outcome else { panic!("a sale") };
+        let Ok(InboundOutcome::Events { events }) = &page.orders[0].outcome else { panic!("a sale") };
         assert_eq!((events[0].kind, events[0].lines[0].qty), (EventKind::Sale, 2));
-        assert!(matches!(page.orders[1].outcome, Ok(Outcome::Ignored { .. })));
+        assert!(matches!(page.orders[1].outcome, Ok(InboundOutcome::Ignored { .. })));
         assert!(page.orders[3].outcome.is_err(), "one bad order does not spoil the page");
         assert_ne!(page.orders[0].fingerprint, page.orders[1].fingerprint);
         let last = read_page(&feed(ChannelKind::Woocommerce), &window(Some("1796084999000:3")), &resp, Millis(0))
@@ -380,11 +399,11 @@ mod tests {
         let page = read_page(&feed(ChannelKind::Amazon), &window(None), &HttpResponse::new(200, body), Millis(0))
             .expect("page");
         assert_eq!(page.next.as_deref(), Some("abc"));
-        assert!(matches!(&page.orders[0].outcome, Ok(Outcome::Fetch { order }) if order.order_id == "902-1"));
+        assert!(matches!(&page.orders[0].outcome, Ok(InboundOutcome::Fetch { order }) if order.order_id == "902-1"));
         assert!(
-            matches!(&page.orders[1].outcome, Ok(Outcome::Events { events }) if events[0].kind == EventKind::Cancel)
+            matches!(&page.orders[1].outcome, Ok(InboundOutcome::Events { events }) if events[0].kind == EventKind::Cancel)
         );
-        assert!(matches!(page.orders[2].outcome, Ok(Outcome::Ignored { .. })));
+        assert!(matches!(page.orders[2].outcome, Ok(InboundOutcome::Ignored { .. })));
         assert_eq!(page.orders[0].placed_at, Millis::parse_rfc3339("2026-12-01T00:10:00Z"));
     }
 
@@ -398,7 +417,7 @@ mod tests {
         let page = read_page(&feed(ChannelKind::Ebay), &window(None), &resp, Millis(0)).expect("page");
         assert_eq!(page.next.as_deref(), Some("2"));
         assert!(
-            matches!(&page.orders[1].outcome, Ok(Outcome::Events { events }) if events[0].kind == EventKind::Cancel)
+            matches!(&page.orders[1].outcome, Ok(InboundOutcome::Events { events }) if events[0].kind == EventKind::Cancel)
         );
         let last = read_page(&feed(ChannelKind::Ebay), &window(Some("2")), &resp, Millis(0)).expect("page");
         assert_eq!(last.next, None, "offset 2 + 2 read ≥ total 3");

@@ -5,9 +5,12 @@
 //!
 //! - [`window`]: which stretch of a feed a run reads, and the watermark.
 //! - [`feeds`]: each platform's page request and page reader, and which orders are applied.
+//! - [`run`]: one channel's run — its bounds, each order's triage, and its report.
 
 pub mod feeds;
+pub mod run;
 pub mod window;
 
 pub use feeds::{admit, page_request, read_page, FeedError, FeedOf, FeedPage, PolledOrder};
+pub use run::{page_budget, triage, PollRecord, PollRun, Triage};
 pub use window::{is_polled, PollState, Window};
