@@ -347,6 +347,18 @@ mod tests {
     }
 
     #[test]
+    fn a_member_named_twice_is_400_whichever_value_is_valid() {
+        let p = create_reservation(br#"{"lines":[{"sku":"E1","qty":-1,"qty":1}]}"#).expect_err("duplicate");
+        assert_eq!((p.status(), p.kind), (400, crate::api::Kind::InvalidJson));
+        assert!(p.detail.contains(r#""qty""#) && p.detail.contains(r#""/lines/0""#), "{}", p.detail);
+        let p = set_stock(br#"{"on_hand":5,"on_hand":50}"#).expect_err("duplicate");
+        assert_eq!(p.status(), 400);
+        assert!(sale(br#"{"channel":"web","order_id":"bad id","order_id":"1001","lines":[{"sku":"A","qty":1}]}"#)
+            .is_err_and(|p| p.status() == 400));
+        assert!(commit(br#"{"order_id":"1","order_id":"1"}"#).is_err_and(|p| p.status() == 400), "even equal values");
+    }
+
+    #[test]
     fn too_many_lines_is_refused() {
         let lines: Vec<String> = (0..101).map(|i| format!(r#"{{"sku":"S{i}","qty":1}}"#)).collect();
         let body = format!(r#"{{"lines":[{}]}}"#, lines.join(","));
