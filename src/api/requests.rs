@@ -238,7 +238,7 @@ pub fn availability_query(pairs: &[(String, String)]) -> Result<(Vec<Sku>, Optio
 pub fn journal_query(pairs: &[(String, String)]) -> Result<(u64, usize), Problem> {
     let mut errors = Vec::new();
     let mut after = 0u64;
-    let mut limit = DEFAULT_JOURNAL_PAGE;
+    let mut limit = DEFAULT_PAGE;
     for (k, v) in pairs {
         match k.as_str() {
             "after" => match v.parse::<u64>() {
@@ -246,8 +246,8 @@ pub fn journal_query(pairs: &[(String, String)]) -> Result<(u64, usize), Problem
                 Err(_) => errors.push(FieldError::new("after", "must be a non-negative integer")),
             },
             "limit" => match v.parse::<usize>() {
-                Ok(n) if (1..=MAX_JOURNAL_PAGE).contains(&n) => limit = n,
-                _ => errors.push(FieldError::new("limit", format!("must be between 1 and {MAX_JOURNAL_PAGE}"))),
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => limit = n,
+                _ => errors.push(FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}"))),
             },
             _ => {}
         }

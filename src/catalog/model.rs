@@ -12,7 +12,11 @@ use super::bundle::{Bundle, BundleError, Component};
 use super::rules::{ListingRule, RuleError};
 use crate::api::fields::{parse_object, Fields};
 use crate::api::problem::{FieldError, Kind, Problem};
-use crate::stock::limits::{MAX_BACKORDER_LIMIT, MAX_LINES, MAX_LINE_QTY, MAX_ON_HAND, MAX_TEXT_LEN};
+pub use crate::stock::limits::{DEFAULT_PAGE, MAX_PAGE};
+use crate::stock::limits::{
+    MAX_BACKORDER_LIMIT, MAX_LINES, MAX_LINE_QTY, MAX_ON_HAND, MAX_RULE_BUFFER, MAX_RULE_LISTED, MAX_RULE_PERCENT,
+    MAX_RULE_ZERO_AT_OR_BELOW, MAX_TEXT_LEN,
+};
 use crate::stock::{OrderKey, Sku, Token};
 use crate::time::Millis;
 
@@ -28,9 +32,6 @@ pub const MAX_SETTINGS_BYTES: usize = 8 * 1024;
 pub const MAX_PLATFORM_ID: i64 = 9_007_199_254_740_991;
 /// At most this many Amazon marketplaces per listing.
 pub const MAX_MARKETPLACES: usize = 50;
-/// List pages: default and largest size.
-pub const DEFAULT_PAGE: usize = 100;
-pub const MAX_PAGE: usize = 1_000;
 /// What `settings.on_drift` may say: push StockEdge's number back, or only report the drift.
 pub const ON_DRIFT: [&str; 2] = ["adjust", "flag"];
 
@@ -895,10 +896,10 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
                     }
                 }
                 ListingRule {
-                    buffer: f.int_opt("buffer", 0..=1_000_000).unwrap_or(0),
-                    percent: f.int_opt("percent", 0..=100).map_or(100, |p| p as u8),
-                    max_listed: f.int_opt("max_listed", 0..=1_000_000_000),
-                    zero_at_or_below: f.int_opt("zero_at_or_below", 0..=1_000_000),
+                    buffer: f.int_opt("buffer", 0..=MAX_RULE_BUFFER).unwrap_or(0),
+                    percent: f.int_opt("percent", 0..=i64::from(MAX_RULE_PERCENT)).map_or(100, |p| p as u8),
+                    max_listed: f.int_opt("max_listed", 0..=MAX_RULE_LISTED),
+                    zero_at_or_below: f.int_opt("zero_at_or_below", 0..=MAX_RULE_ZERO_AT_OR_BELOW),
                 }
             };
             if errors.len() == before {
