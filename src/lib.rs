@@ -1,10 +1,17 @@
 //! StockEdge: the single source of truth for stock across sales channels.
 //!
-//! Layout (pure core first, thin shell last):
-//! - [`stock`]: the per-SKU ledger — levels, holds, orders, journal, invariants. No I/O, no clock.
-//! - [`cart`]: multi-SKU reservations — line planning and the coordinator's state machine.
-//! - [`api`]: the HTTP contract without HTTP — request validation, response views, problem types.
-//! - `edge` (wasm32 only): the Cloudflare Workers shell — router, Durable Objects, bindings.
+//! Layout (pure core first, thin shell last; only `edge` knows about Cloudflare Workers):
+//! - [`stock`]: the ledger of one SKU — levels, holds, orders, journal, invariants, limits. No I/O, no clock.
+//! - [`cart`]: multi-SKU reservations — line planning and the coordinator's protocol, generic over ports.
+//! - [`orders`]: the order book — sales, cancellations and fulfilments turned into idempotent ledger commands.
+//! - [`catalog`]: products and bundles, locations, channels, listings and their rules, secret names.
+//! - [`import`]: stock files in and out — Shopify, WooCommerce and plain CSV readers, the plan, writers.
+//! - [`sync`]: outbound channel sync — stock events, coalescing, one adapter per platform, retry policy.
+//! - [`inbound`]: marketplace webhooks and order-feed polls — signatures, dedupe, payloads, poll windows.
+//! - [`api`]: the HTTP contract without HTTP — routes, request validation, views, problem types.
+//! - [`fault`]: the typed failures of storage, Durable Object calls and the runtime, mapped to HTTP once in `api`.
+//! - [`time`]: milliseconds since the epoch, as the shell passes the clock in.
+//! - `edge` (wasm32 only): the Cloudflare Workers shell — router, Durable Objects, D1 store, queues, cron.
 
 pub mod api;
 pub mod cart;

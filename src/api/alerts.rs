@@ -131,7 +131,10 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(alerts_query(&[]), Ok(AlertsQuery { sku: None, after: 0, limit: crate::api::paging::DEFAULT_PAGE }));
+        assert_eq!(
+            alerts_query(&[]),
+            Ok(AlertsQuery { sku: None, after: 0, limit: crate::stock::limits::DEFAULT_PAGE as i64 })
+        );
         let q =
             alerts_query(&pairs(&[("sku", "TEE/M"), ("after", "7"), ("limit", "1000"), ("x", "y")])).expect("valid");
         assert_eq!(q, AlertsQuery { sku: Some(Sku::parse("TEE/M").expect("sku")), after: 7, limit: 1000 });

@@ -10,11 +10,13 @@ use super::fields::{parse_object, Fields};
 use super::problem::{FieldError, Kind, Problem};
 use crate::catalog::model::{
     is_secret_name, Channel, ChannelKind, Entity, External, FieldFault, Listing, LocationRecord, PageQuery, Product,
-    DEFAULT_PAGE, MAX_ACCOUNT_LEN, MAX_BARCODE_LEN, MAX_MARKETPLACES, MAX_NAME_LEN, MAX_PAGE, MAX_PLATFORM_ID,
-    MAX_SETTINGS_BYTES, ON_DRIFT,
+    MAX_ACCOUNT_LEN, MAX_BARCODE_LEN, MAX_MARKETPLACES, MAX_NAME_LEN, MAX_PLATFORM_ID, MAX_SETTINGS_BYTES, ON_DRIFT,
 };
 use crate::catalog::{Bundle, BundleError, Component, ListingRule, RuleError};
-use crate::stock::limits::{MAX_BACKORDER_LIMIT, MAX_LINES, MAX_LINE_QTY, MAX_ON_HAND, MAX_TEXT_LEN};
+use crate::stock::limits::{
+    DEFAULT_PAGE, MAX_BACKORDER_LIMIT, MAX_LINES, MAX_LINE_QTY, MAX_ON_HAND, MAX_PAGE, MAX_RULE_BUFFER,
+    MAX_RULE_LISTED, MAX_RULE_PERCENT, MAX_RULE_ZERO_AT_OR_BELOW, MAX_TEXT_LEN,
+};
 use crate::stock::{OrderKey, Sku, Token};
 
 /// `422 validation-failed` naming the catalogue's faults.
@@ -478,10 +480,10 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
                     }
                 }
                 ListingRule {
-                    buffer: f.int_opt("buffer", 0..=1_000_000).unwrap_or(0),
-                    percent: f.int_opt("percent", 0..=100).map_or(100, |p| p as u8),
-                    max_listed: f.int_opt("max_listed", 0..=1_000_000_000),
-                    zero_at_or_below: f.int_opt("zero_at_or_below", 0..=1_000_000),
+                    buffer: f.int_opt("buffer", 0..=MAX_RULE_BUFFER).unwrap_or(0),
+                    percent: f.int_opt("percent", 0..=i64::from(MAX_RULE_PERCENT)).map_or(100, |p| p as u8),
+                    max_listed: f.int_opt("max_listed", 0..=MAX_RULE_LISTED),
+                    zero_at_or_below: f.int_opt("zero_at_or_below", 0..=MAX_RULE_ZERO_AT_OR_BELOW),
                 }
             };
             if errors.len() == before {

@@ -1,13 +1,23 @@
 //! Reading a JSON object field by field, collecting every fault with its field path, so that a
 //! bad request is answered once with all that is wrong with it.
+//!
+//! [`parse_object`] is the one parser of JSON request bodies (stock, reservations, sales,
+//! fulfilments and the catalogue all go through it).
+
+mod unique_members;
 
 use serde_json::{Map, Value};
 
 use super::problem::{FieldError, Kind, Problem};
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::IdError;
+use unique_members::{DuplicateMember, StrictJsonError};
 
-/// Parses a request body that must be a JSON object.
+/// Parses a request body that must be a JSON object (an empty or all-blank body reads as `{}`).
+///
+/// Refused with `400 invalid-json`: text that is not JSON, a document that is not an object, and
+/// an object (at any depth) naming a member twice — `detail` names the member and the JSON
+/// pointer of its object. A body over [`MAX_JSON_BODY_BYTES`] is `413 payload-too-large`.
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
     if body.len() > MAX_JSON_BODY_BYTES {
         return Err(Problem::new(
@@ -16,10 +26,18 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
         ));
     }
     let text = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
-    match serde_json::from_slice::<Value>(text) {
+    match unique_members::parse(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(Problem::new(Kind::InvalidJson, "the body must be a JSON object")),
-        Err(e) => Err(Problem::new(Kind::InvalidJson, format!("the body is not valid JSON: {e}"))),
+        Err(StrictJsonError::Duplicate(DuplicateMember { name, pointer })) => Err(Problem::new(
+            Kind::InvalidJson,
+            format!(
+                "the body names member {name:?} twice in the object at JSON pointer {pointer:?}; name each member once"
+            ),
+        )),
+        Err(StrictJsonError::Syntax(e)) => {
+            Err(Problem::new(Kind::InvalidJson, format!("the body is not valid JSON: {e}")))
+        }
     }
 }
 

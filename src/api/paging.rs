@@ -3,11 +3,8 @@
 //! `next`) and `limit`. Each listing says which filters it takes; other parameters are ignored.
 
 use super::problem::{FieldError, Problem};
+use crate::stock::limits::{DEFAULT_PAGE, MAX_PAGE};
 use crate::stock::{Sku, Token};
-
-/// Default and largest page.
-pub const DEFAULT_PAGE: i64 = 100;
-pub const MAX_PAGE: i64 = 1_000;
 
 /// The filters a listing takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +27,7 @@ pub struct IdPage {
 /// Reads the query; every faulty parameter is named in one `validation-failed`, in query order.
 pub fn id_page(pairs: &[(String, String)], filters: &[Filter]) -> Result<IdPage, Problem> {
     let mut errors = Vec::new();
-    let mut p = IdPage { channel: None, sku: None, after: 0, limit: DEFAULT_PAGE };
+    let mut p = IdPage { channel: None, sku: None, after: 0, limit: DEFAULT_PAGE as i64 };
     for (k, v) in pairs {
         match k.as_str() {
             "channel" if filters.contains(&Filter::Channel) => match Token::parse(v) {
@@ -46,8 +43,8 @@ pub fn id_page(pairs: &[(String, String)], filters: &[Filter]) -> Result<IdPage,
                 _ => errors
                     .push(FieldError::new("after", "must be a whole number, 0 or more (the previous page's next)")),
             },
-            "limit" => match v.parse::<i64>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => p.limit = n,
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => p.limit = n as i64,
                 _ => errors.push(FieldError::new("limit", format!("must be a whole number from 1 to {MAX_PAGE}"))),
             },
             _ => {}
@@ -77,7 +74,7 @@ mod tests {
         )
         .expect("valid");
         assert_eq!((q.channel, q.sku.map(|s| s.to_string()), q.after, q.limit), (None, Some("TEE/M".into()), 7, 1000));
-        assert_eq!(id_page(&[], &[]).map(|q| q.limit), Ok(DEFAULT_PAGE));
+        assert_eq!(id_page(&[], &[]).map(|q| q.limit), Ok(DEFAULT_PAGE as i64));
     }
 
     #[test]

@@ -231,7 +231,7 @@ pub fn availability_query(pairs: &[(String, String)]) -> Result<(Vec<Sku>, Optio
 pub fn journal_query(pairs: &[(String, String)]) -> Result<(u64, usize), Problem> {
     let mut errors = Vec::new();
     let mut after = 0u64;
-    let mut limit = DEFAULT_JOURNAL_PAGE;
+    let mut limit = DEFAULT_PAGE;
     for (k, v) in pairs {
         match k.as_str() {
             "after" => match v.parse::<u64>() {
@@ -239,8 +239,8 @@ pub fn journal_query(pairs: &[(String, String)]) -> Result<(u64, usize), Problem
                 Err(_) => errors.push(FieldError::new("after", "must be a non-negative integer")),
             },
             "limit" => match v.parse::<usize>() {
-                Ok(n) if (1..=MAX_JOURNAL_PAGE).contains(&n) => limit = n,
-                _ => errors.push(FieldError::new("limit", format!("must be between 1 and {MAX_JOURNAL_PAGE}"))),
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => limit = n,
+                _ => errors.push(FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}"))),
             },
             _ => {}
         }
@@ -337,6 +337,18 @@ mod tests {
     fn malformed_json_is_400() {
         assert_eq!(set_stock(b"{on_hand: 1").expect_err("bad").status(), 400);
         assert_eq!(set_stock(b"[1]").expect_err("bad").status(), 400);
+    }
+
+    #[test]
+    fn a_member_named_twice_is_400_whichever_value_is_valid() {
+        let p = create_reservation(br#"{"lines":[{"sku":"E1","qty":-1,"qty":1}]}"#).expect_err("duplicate");
+        assert_eq!((p.status(), p.kind), (400, crate::api::Kind::InvalidJson));
+        assert!(p.detail.contains(r#""qty""#) && p.detail.contains(r#""/lines/0""#), "{}", p.detail);
+        let p = set_stock(br#"{"on_hand":5,"on_hand":50}"#).expect_err("duplicate");
+        assert_eq!(p.status(), 400);
+        assert!(sale(br#"{"channel":"web","order_id":"bad id","order_id":"1001","lines":[{"sku":"A","qty":1}]}"#)
+            .is_err_and(|p| p.status() == 400));
+        assert!(commit(br#"{"order_id":"1","order_id":"1"}"#).is_err_and(|p| p.status() == 400), "even equal values");
     }
 
     #[test]

@@ -26,9 +26,6 @@ pub const MAX_SETTINGS_BYTES: usize = 8 * 1024;
 pub const MAX_PLATFORM_ID: i64 = 9_007_199_254_740_991;
 /// At most this many Amazon marketplaces per listing.
 pub const MAX_MARKETPLACES: usize = 50;
-/// List pages: default and largest size.
-pub const DEFAULT_PAGE: usize = 100;
-pub const MAX_PAGE: usize = 1_000;
 /// What `settings.on_drift` may say: push StockEdge's number back, or only report the drift.
 pub const ON_DRIFT: [&str; 2] = ["adjust", "flag"];
 

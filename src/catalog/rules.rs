@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::stock::limits::{MAX_RULE_BUFFER, MAX_RULE_LISTED, MAX_RULE_PERCENT, MAX_RULE_ZERO_AT_OR_BELOW};
+
 /// A listing's rule. The default lists everything available.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListingRule {
@@ -36,13 +38,13 @@ impl Default for ListingRule {
 /// Why a rule was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
-    #[error("buffer must be between 0 and 1000000")]
+    #[error("buffer must be between 0 and {MAX_RULE_BUFFER}")]
     Buffer,
-    #[error("percent must be between 0 and 100")]
+    #[error("percent must be between 0 and {MAX_RULE_PERCENT}")]
     Percent,
-    #[error("max_listed must be between 0 and 1000000000")]
+    #[error("max_listed must be between 0 and {MAX_RULE_LISTED}")]
     MaxListed,
-    #[error("zero_at_or_below must be between 0 and 1000000")]
+    #[error("zero_at_or_below must be between 0 and {MAX_RULE_ZERO_AT_OR_BELOW}")]
     Threshold,
 }
 
@@ -73,16 +75,16 @@ impl StoredRule {
 
 impl ListingRule {
     pub fn validate(&self) -> Result<(), RuleError> {
-        if !(0..=1_000_000).contains(&self.buffer) {
+        if !(0..=MAX_RULE_BUFFER).contains(&self.buffer) {
             return Err(RuleError::Buffer);
         }
-        if self.percent > 100 {
+        if self.percent > MAX_RULE_PERCENT {
             return Err(RuleError::Percent);
         }
-        if self.max_listed.is_some_and(|m| !(0..=1_000_000_000).contains(&m)) {
+        if self.max_listed.is_some_and(|m| !(0..=MAX_RULE_LISTED).contains(&m)) {
             return Err(RuleError::MaxListed);
         }
-        if self.zero_at_or_below.is_some_and(|z| !(0..=1_000_000).contains(&z)) {
+        if self.zero_at_or_below.is_some_and(|z| !(0..=MAX_RULE_ZERO_AT_OR_BELOW).contains(&z)) {
             return Err(RuleError::Threshold);
         }
         Ok(())

@@ -10,8 +10,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// ([`PayloadError::TooManyLines`](super::PayloadError::TooManyLines)) rather than applied in part.
 pub const MAX_LINES_PER_ORDER: usize = 250;
 
-/// Largest quantity on one line (docs/api.md: a quantity per line is 1..=1,000,000).
-pub const MAX_LINE_QTY: i64 = 1_000_000;
+/// Largest quantity on one line: the core's bound, the same for a delivered order as for a sale
+/// posted to the API.
+pub use crate::stock::limits::MAX_LINE_QTY;
 
 /// Largest absolute level a drift report may carry (a Shopify `available` may be negative).
 pub const MAX_LEVEL: i64 = 1_000_000_000;

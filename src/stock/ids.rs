@@ -14,9 +14,19 @@ pub enum IdError {
     TooLong { max: usize },
     #[error("may only contain {allowed}")]
     BadChar { allowed: &'static str },
+    #[error(
+        "must be segments separated by single `/`, none of them `.` or `..` (no leading, trailing or doubled `/`)"
+    )]
+    BadSegment,
 }
 
-fn check(s: &str, max: usize, allowed: &'static str, ok: fn(char) -> bool) -> Result<(), IdError> {
+fn check(
+    s: &str,
+    max: usize,
+    allowed: &'static str,
+    ok: fn(char) -> bool,
+    shape: fn(&str) -> Result<(), IdError>,
+) -> Result<(), IdError> {
     if s.is_empty() {
         return Err(IdError::Empty);
     }
@@ -26,11 +36,26 @@ fn check(s: &str, max: usize, allowed: &'static str, ok: fn(char) -> bool) -> Re
     if !s.chars().all(ok) {
         return Err(IdError::BadChar { allowed });
     }
+    shape(s)
+}
+
+/// Any string of allowed characters.
+fn any_shape(_: &str) -> Result<(), IdError> {
+    Ok(())
+}
+
+/// A SKU is a path of `/`-separated segments, none empty, `.` or `..`: a SKU may name a
+/// hierarchy (`TEE/RED/M`) but never climb out of one, wherever it is used as a path (object
+/// names, export files, URLs).
+fn sku_shape(s: &str) -> Result<(), IdError> {
+    if s.split('/').any(|segment| matches!(segment, "" | "." | "..")) {
+        return Err(IdError::BadSegment);
+    }
     Ok(())
 }
 
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $max:expr, $allowed:expr, $ok:expr) => {
+    ($(#[$doc:meta])* $name:ident, $max:expr, $allowed:expr, $ok:expr, $shape:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -39,7 +64,7 @@ macro_rules! id_type {
         impl $name {
             /// Validates `s`.
             pub fn parse(s: &str) -> Result<Self, IdError> {
-                check(s, $max, $allowed, $ok)?;
+                check(s, $max, $allowed, $ok, $shape)?;
                 Ok(Self(s.to_owned()))
             }
             pub fn as_str(&self) -> &str {
@@ -49,7 +74,7 @@ macro_rules! id_type {
         impl TryFrom<String> for $name {
             type Error = IdError;
             fn try_from(s: String) -> Result<Self, IdError> {
-                check(&s, $max, $allowed, $ok)?;
+                check(&s, $max, $allowed, $ok, $shape)?;
                 Ok(Self(s))
             }
         }
@@ -77,17 +102,18 @@ fn token_char(c: char) -> bool {
 }
 
 id_type!(
-    /// A stock-keeping unit: 1–64 of `A-Z a-z 0-9 . _ - /`, case-sensitive.
-    Sku, MAX_SKU_LEN, "A-Z a-z 0-9 . _ - /", sku_char
+    /// A stock-keeping unit: 1–64 of `A-Z a-z 0-9 . _ - /`, case-sensitive, in `/`-separated
+    /// segments none of which is empty, `.` or `..` (so no leading, trailing or doubled `/`).
+    Sku, MAX_SKU_LEN, "A-Z a-z 0-9 . _ - /", sku_char, sku_shape
 );
 id_type!(
     /// A stock location: 1–32 of `a-z 0-9 _ -`; `main` by default.
-    Location, MAX_LOCATION_LEN, "a-z 0-9 _ -", location_char
+    Location, MAX_LOCATION_LEN, "a-z 0-9 _ -", location_char, any_shape
 );
 id_type!(
     /// A client-chosen identifier (reservation, order, line, channel): 1–128 of
     /// `A-Z a-z 0-9 . _ - : / # @`.
-    Token, MAX_ID_LEN, "A-Z a-z 0-9 . _ - : / # @", token_char
+    Token, MAX_ID_LEN, "A-Z a-z 0-9 . _ - : / # @", token_char, any_shape
 );
 
 impl Location {
@@ -131,6 +157,40 @@ mod tests {
         assert!(Sku::parse(&"x".repeat(64)).is_ok());
         assert_eq!(Sku::parse(&"x".repeat(65)), Err(IdError::TooLong { max: 64 }));
         assert!(matches!(Sku::parse("ümlaut"), Err(IdError::BadChar { .. })));
+    }
+
+    #[test]
+    fn sku_segments_never_climb() {
+        for bad in [
+            ".",
+            "..",
+            "/",
+            "//",
+            "/A",
+            "A/",
+            "A//B",
+            "./A",
+            "A/.",
+            "../A",
+            "A/..",
+            "A/../B",
+            "A/./B",
+            "../../etc/passwd",
+            "A/../../B",
+            "..//..",
+        ] {
+            assert_eq!(Sku::parse(bad), Err(IdError::BadSegment), "{bad:?}");
+            assert!(serde_json::from_str::<Sku>(&format!("{bad:?}")).is_err(), "{bad:?}");
+        }
+        for good in ["...", ".A", "A.", "..A", "A..", "A/...", ".hidden/x", "a.b/c..d", "TEE/RED/M", "-_.-"] {
+            assert!(Sku::parse(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_keep_their_grammar() {
+        assert!(Token::parse("gid://shopify/Order/1").is_ok());
+        assert!(Token::parse("../x").is_ok());
     }
 
     #[test]

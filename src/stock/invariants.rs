@@ -1,5 +1,8 @@
-//! The ledger's invariants, as code. Checked after every command in debug builds and by the
-//! property tests and the simulation over random command sequences.
+//! The ledger's full invariant sweep, O(holds + orders + locations). Checked after every command
+//! in debug builds, and by the property tests and the simulation over random command sequences.
+//! Release builds keep only the cheap assertions in [`Ledger::apply`] and its transitions (the
+//! touched levels are non-negative, version and sequence move forward, a hold stays within the
+//! backorder allowance); docs/architecture.md, "Invariants", says which is which.
 
 use std::collections::BTreeMap;
 

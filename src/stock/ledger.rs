@@ -192,7 +192,16 @@ impl Ledger {
 
     /// Applies `cmd` at `now`, after expiring the holds that are due. A refused command changes
     /// nothing (the expiry before it stands).
+    ///
+    /// Asserted in every build, release included (cheap, on what the command touched): no level
+    /// it touched holds a negative quantity, the version and journal sequence only move forward,
+    /// and a hold leaves the shortfall within the backorder allowance (or no worse than before).
+    /// A failed assertion panics: the call fails and nothing of it is written (the shell persists
+    /// [`take_changes`](Self::take_changes) only after `apply` returns). The full sweep,
+    /// [`invariants::check`](super::invariants::check), runs after every command in debug builds
+    /// and tests only.
     pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Accepted, LedgerError> {
+        let (version_before, seq_before) = (self.version, self.last_seq);
         self.expire_due(now);
         let effect = match cmd {
             Command::Set { location, on_hand, expected_version, cause } => {
@@ -212,6 +221,12 @@ impl Ledger {
             Command::Cancel { order, reason } => self.cancel(order, reason, now)?,
             Command::Fulfil { order, location, qty, shipment } => self.fulfil(order, location, qty, shipment, now)?,
         };
+        assert!(
+            self.version >= version_before && self.last_seq >= seq_before,
+            "ledger: version or sequence went back ({version_before}, {seq_before} → {}, {})",
+            self.version,
+            self.last_seq
+        );
         #[cfg(debug_assertions)]
         if let Err(v) = super::invariants::check(self) {
             panic!("ledger invariant violated: {v}");
@@ -228,6 +243,10 @@ impl Ledger {
         for (location, d) in deltas {
             let level = self.levels.entry(location.clone()).or_default();
             d.apply_to(level);
+            assert!(
+                level.on_hand >= 0 && level.reserved >= 0 && level.committed >= 0,
+                "ledger: {op:?} left a negative quantity at {location}: {level:?}"
+            );
             self.changes.levels.insert(location.clone());
             self.last_seq += 1;
             self.changes.entries.push(Entry {
@@ -351,6 +370,12 @@ impl Ledger {
         };
         let deltas = merged.iter().map(|(l, q)| (l.clone(), Deltas { reserved: *q, ..Deltas::default() })).collect();
         self.transition(now, Op::Reserve, cause, deltas);
+        let shortfall = self.totals().shortfall();
+        assert!(
+            shortfall <= before.max(self.backorder_limit),
+            "ledger: hold {id} left a shortfall of {shortfall} (allowance {}, {before} before)",
+            self.backorder_limit
+        );
         self.holds.insert(
             id.clone(),
             Hold {

@@ -1,6 +1,10 @@
-//! Every limit StockEdge enforces, named in one place.
+//! Every limit of the core and the HTTP contract, named in one place. The other layers keep
+//! theirs in `import::limits` (files) and `inbound::limits` (platform deliveries), using these
+//! where they mean the same thing (one line's quantity is [`MAX_LINE_QTY`] everywhere).
 //!
-//! The HTTP contract (docs/api.md) quotes these numbers; tests and the OpenAPI document refer to them.
+//! The HTTP contract (docs/api.md) quotes these numbers; tests and the OpenAPI document refer to
+//! them, and the D1 schema's `CHECK`s repeat some as a backstop (a native test,
+//! `tests/limits_schema.rs`, keeps the two in agreement).
 
 /// Largest quantity on one line of a reservation, sale or fulfilment.
 pub const MAX_LINE_QTY: i64 = 1_000_000;
@@ -21,9 +25,10 @@ pub const DEFAULT_TTL_SECONDS: i64 = 900;
 /// A cart commit is refused when its holds would expire within this margin (ms), so that
 /// every SKU is pinned well before any hold's own alarm can fire.
 pub const COMMIT_MARGIN_MS: i64 = 500;
-/// Journal page size bounds.
-pub const DEFAULT_JOURNAL_PAGE: usize = 100;
-pub const MAX_JOURNAL_PAGE: usize = 1_000;
+/// Page size bounds of every paged list: a SKU's journal, the catalogue lists and the operators'
+/// lists (alerts, unmatched lines, drift).
+pub const DEFAULT_PAGE: usize = 100;
+pub const MAX_PAGE: usize = 1_000;
 /// Idempotency-Key length bounds and how long a key's answer is kept (24 h, docs/api.md).
 pub const MIN_IDEMPOTENCY_KEY_LEN: usize = 1;
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -41,3 +46,9 @@ pub const MAX_RESERVATION_ID_LEN: usize = 64;
 pub const MAX_TEXT_LEN: usize = 500;
 /// Request bodies larger than this are refused before parsing (bytes).
 pub const MAX_JSON_BODY_BYTES: usize = 256 * 1024;
+/// A listing rule (`catalog::ListingRule`): units kept back from a channel, the share listed
+/// (percent), the cap on what is listed, and the level at or below which 0 is listed.
+pub const MAX_RULE_BUFFER: i64 = 1_000_000;
+pub const MAX_RULE_PERCENT: u8 = 100;
+pub const MAX_RULE_LISTED: i64 = 1_000_000_000;
+pub const MAX_RULE_ZERO_AT_OR_BELOW: i64 = 1_000_000;
