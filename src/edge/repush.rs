@@ -62,7 +62,7 @@ pub async fn to_listing(
     seen: Option<i64>,
     t: Millis,
 ) -> Result<(), Fault> {
-    store::sync_admin::rewind(db, channel, state, seen, t).await?;
+    store::sync_state::rewind(db, channel, state, seen, t).await?;
     env.queue(QUEUE)?.send(state).await?;
     Ok(())
 }

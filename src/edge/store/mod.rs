@@ -6,10 +6,8 @@ pub mod alerts;
 pub mod catalog;
 pub mod channels;
 pub mod imports;
-pub mod inbound_admin;
+pub mod inbound;
 pub mod listings;
-pub mod sync_admin;
-
 pub mod sync_state;
 
 use serde::de::DeserializeOwned;
@@ -17,8 +15,6 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 pub use crate::fault::StoreError;
-
-pub mod inbound;
 
 /// The D1 database binding of the catalogue (wrangler.toml `[[d1_databases]]`).
 pub const CATALOG: &str = "CATALOG";
