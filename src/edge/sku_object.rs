@@ -20,6 +20,7 @@ use crate::stock::{
 use crate::sync::StockChanged;
 
 use super::clock::now;
+use super::limits::{CLEANUP_EVERY_MS, OUTBOX_RETRY_MS, QUEUE_SEND_BATCH as OUTBOX_BATCH};
 use super::rpc::{self, corrupt};
 
 /// This class's name in typed call errors.
@@ -35,15 +36,8 @@ CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS outbox (version INTEGER PRIMARY KEY, body TEXT NOT NULL);
 ";
 
-/// The queue every committed change is announced on (wrangler.toml).
-const QUEUE: &str = "STOCK_CHANGES";
-/// Events sent per queue call (the platform takes at most 100 per `sendBatch`).
-const OUTBOX_BATCH: usize = 100;
-/// How soon an unsent outbox is tried again.
-const OUTBOX_RETRY_MS: i64 = 5_000;
-
-/// How often an idle ledger wakes to forget old idempotency records and terminal holds.
-const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
+/// The queue every committed change is announced on and the sync consumer reads (wrangler.toml).
+pub(super) const QUEUE: &str = "STOCK_CHANGES";
 
 #[derive(Serialize, Deserialize, Default)]
 struct Meta {

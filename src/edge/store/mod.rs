@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod listings;
 pub mod sync_state;
 
+pub use super::limits::IN_CHUNK;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
@@ -18,10 +19,6 @@ pub use crate::fault::StoreError;
 
 /// The D1 database binding of the catalogue (wrangler.toml `[[d1_databases]]`).
 pub const CATALOG: &str = "CATALOG";
-
-/// Bound parameters per `IN (…)` list: D1 takes at most 100 per statement, leaving room for the
-/// statement's other parameters.
-pub const IN_CHUNK: usize = 90;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
