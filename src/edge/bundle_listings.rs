@@ -14,10 +14,8 @@ use crate::sync::StockChanged;
 use crate::time::Millis;
 
 use super::clock::now;
+use super::limits::FAN_OUT;
 use super::store;
-
-/// Ledger reads in flight at once.
-const FAN_OUT: usize = 32;
 
 /// The events of the bundles that have a component among `events`' SKUs, and per bundle its
 /// components that are in the batch (a failed push of the bundle retries their messages).

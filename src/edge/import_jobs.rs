@@ -27,6 +27,9 @@ use crate::import::{jobs, plan_rows, RowOutcome, RowReport, Status, Summary};
 use crate::time::Millis;
 
 use super::clock::now;
+use super::limits::{
+    IMPORT_RETRY_DELAY_S as RETRY_DELAY_S, MAX_CHUNK_ATTEMPTS, MAX_PAGE_ROWS, QUEUE_SEND_BATCH as SEND_BATCH,
+};
 use super::store::imports::{self as stored, Job};
 use super::{http, store};
 
@@ -34,14 +37,6 @@ use super::{http, store};
 const QUEUE: &str = "IMPORT_JOBS";
 /// The queue's name, as a consumer batch reports it.
 pub const QUEUE_NAME: &str = "import-jobs";
-/// Times a chunk is begun before it is reported as failed.
-const MAX_CHUNK_ATTEMPTS: i64 = 6;
-/// Seconds before a failed chunk is tried again (6 attempts span about a minute and a half).
-const RETRY_DELAY_S: u32 = 15;
-/// Messages per `sendBatch` (Queues accepts at most 100).
-const SEND_BATCH: usize = 100;
-/// Report rows per `GET /v1/imports/{id}` page.
-const MAX_PAGE_ROWS: usize = 5_000;
 
 /// One queue message: a chunk to apply.
 #[derive(Serialize, Deserialize)]

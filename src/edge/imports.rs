@@ -18,11 +18,9 @@ use crate::import::{
 use crate::stock::{Location, Sku};
 
 use super::clock::now;
+use super::limits::FAN_OUT;
 use super::store::imports::Job;
 use super::{http, sku_client, store};
-
-/// Ledger calls in flight at once during an import or export.
-const FAN_OUT: usize = 32;
 
 /// Sends `calls` with at most [`FAN_OUT`] in flight; answers in order.
 async fn call_all(env: &Env, calls: &[SkuCall]) -> Result<Vec<SkuReplyKeyed>, Fault> {

@@ -32,7 +32,7 @@ pub async fn unmatched(query: &[(String, String)], env: &Env) -> Result<Response
         Ok(p) => p,
         Err(problem) => return Ok(http::problem(&problem)?),
     };
-    let rows = store::inbound_admin::unmatched(&store::db(env)?, p.after, p.channel.as_ref(), p.limit + 1).await?;
+    let rows = store::inbound::unmatched(&store::db(env)?, p.after, p.channel.as_ref(), p.limit + 1).await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let items = rows
         .iter()
@@ -63,7 +63,7 @@ pub async fn drift(query: &[(String, String)], env: &Env) -> Result<Response, Fa
         Err(problem) => return Ok(http::problem(&problem)?),
     };
     let filters = (p.channel.as_ref(), p.sku.as_ref());
-    let rows = store::inbound_admin::drift(&store::db(env)?, p.after, filters, p.limit + 1).await?;
+    let rows = store::inbound::drift(&store::db(env)?, p.after, filters, p.limit + 1).await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let items = rows
         .iter()

@@ -17,6 +17,7 @@ mod inbound_admin;
 mod inbound_apply;
 mod inbound_poll;
 mod key_registry;
+mod limits;
 mod order_client;
 mod order_object;
 mod platform_http;

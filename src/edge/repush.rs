@@ -16,10 +16,8 @@ use crate::stock::{Op, Sku, Token};
 use crate::sync::StockChanged;
 use crate::time::Millis;
 
+use super::sku_object::QUEUE;
 use super::{sku_client, store};
-
-/// The queue the sync consumer reads.
-const QUEUE: &str = "STOCK_CHANGES";
 
 /// What a listing of `sku` shows now, as a (re-)announcement: a bundle's state from its
 /// components (`bundle_listings`: a bundle has no ledger of its own), any other SKU's from its
@@ -62,7 +60,7 @@ pub async fn to_listing(
     seen: Option<i64>,
     t: Millis,
 ) -> Result<(), Fault> {
-    store::sync_admin::rewind(db, channel, state, seen, t).await?;
+    store::sync_state::rewind(db, channel, state, seen, t).await?;
     env.queue(QUEUE)?.send(state).await?;
     Ok(())
 }

@@ -14,67 +14,23 @@ use worker::*;
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
 use crate::api::sku_call::{apply, availability, journal_page, state, SkuAction, SkuCall, SkuReplyKeyed, SkuResult};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
-use crate::stock::{
-    oversold_alert, Changes, Entry, Hold, Ledger, Levels, Location, Order, OrderKey, Sku, Snapshot, Token, Totals,
-};
+use crate::stock::storage::{self, BodyRow, SqlValue};
+use crate::stock::{oversold_alert, Changes, Entry, Ledger, Sku, Totals};
 use crate::sync::StockChanged;
 
 use super::clock::now;
+use super::limits::{CLEANUP_EVERY_MS, OUTBOX_RETRY_MS, QUEUE_SEND_BATCH as OUTBOX_BATCH};
 use super::rpc::{self, corrupt};
 
 /// This class's name in typed call errors.
 const CLASS: &str = "SkuLedger";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS levels (location TEXT PRIMARY KEY, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, committed INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, status TEXT NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS orders (channel TEXT NOT NULL, order_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (channel, order_id));
-CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (version INTEGER PRIMARY KEY, body TEXT NOT NULL);
-";
-
-/// The queue every committed change is announced on (wrangler.toml).
-const QUEUE: &str = "STOCK_CHANGES";
-/// Events sent per queue call (the platform takes at most 100 per `sendBatch`).
-const OUTBOX_BATCH: usize = 100;
-/// How soon an unsent outbox is tried again.
-const OUTBOX_RETRY_MS: i64 = 5_000;
-
-/// How often an idle ledger wakes to forget old idempotency records and terminal holds.
-const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
-
-#[derive(Serialize, Deserialize, Default)]
-struct Meta {
-    version: u64,
-    last_seq: u64,
-    backorder_limit: i64,
-}
-
-#[derive(Deserialize)]
-struct LevelRow {
-    location: String,
-    on_hand: i64,
-    reserved: i64,
-    committed: i64,
-}
-
-#[derive(Deserialize)]
-struct BodyRow {
-    body: String,
-}
+/// The queue every committed change is announced on and the sync consumer reads (wrangler.toml).
+pub(super) const QUEUE: &str = "STOCK_CHANGES";
 
 #[derive(Deserialize)]
 struct OutboxRow {
     version: i64,
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct OrderRow {
-    channel: String,
-    order_id: String,
     body: String,
 }
 
@@ -93,10 +49,6 @@ fn decode<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(corrupt)
 }
 
-fn token(s: &str) -> Result<Token> {
-    Token::parse(s).map_err(corrupt)
-}
-
 fn encode<T: Serialize>(v: &T) -> Result<String> {
     Ok(serde_json::to_string(v)?)
 }
@@ -108,92 +60,41 @@ impl SkuLedger {
 
     fn load(&self) -> Result<Ledger> {
         let sql = self.sql();
-        for stmt in SCHEMA.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        for stmt in storage::SCHEMA.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             sql.exec(stmt, None)?;
         }
-        let meta: Meta =
-            match sql.exec("SELECT v AS body FROM meta WHERE k = 'ledger'", None)?.to_array::<BodyRow>()?.first() {
-                Some(r) => decode(&r.body)?,
-                None => Meta::default(),
-            };
-        let mut snap = Snapshot {
-            backorder_limit: meta.backorder_limit,
-            version: meta.version,
-            last_seq: meta.last_seq,
-            ..Snapshot::default()
-        };
-        for r in sql.exec("SELECT location, on_hand, reserved, committed FROM levels", None)?.to_array::<LevelRow>()? {
-            let loc = Location::parse(&r.location).map_err(corrupt)?;
-            snap.levels.insert(loc, Levels { on_hand: r.on_hand, reserved: r.reserved, committed: r.committed });
-        }
-        for r in sql.exec("SELECT body FROM holds", None)?.to_array::<BodyRow>()? {
-            snap.holds.push(decode::<Hold>(&r.body)?);
-        }
-        for r in sql.exec("SELECT channel, order_id, body FROM orders", None)?.to_array::<OrderRow>()? {
-            let key = OrderKey { channel: token(&r.channel)?, order_id: token(&r.order_id)? };
-            snap.orders.push((key, decode::<Order>(&r.body)?));
-        }
-        Ok(Ledger::restore(snap))
+        let meta = sql.exec(storage::READ_META, None)?.to_array::<BodyRow>()?;
+        let levels = sql.exec(storage::READ_LEVELS, None)?.to_array()?;
+        let holds = sql.exec(storage::READ_HOLDS, None)?.to_array()?;
+        let orders = sql.exec(storage::READ_ORDERS, None)?.to_array()?;
+        Ok(Ledger::restore(storage::snapshot(meta.first(), &levels, &holds, &orders).map_err(corrupt)?))
     }
 
-    /// Writes what changed. Called with no `await` after the decision, so the writes commit
-    /// atomically with it (the object's implicit transaction). `before` is the SKU's totals
-    /// before the call: when `oversold` grew, the outbox event carries the alert.
+    /// Writes what changed (`storage::plan`). Called with no `await` after the decision, so the
+    /// writes commit atomically with it (the object's implicit transaction). `before` is the
+    /// SKU's totals before the call: when `oversold` grew, the outbox event carries the alert.
     fn persist(&self, ledger: &Ledger, before: &Totals, changes: Changes) -> Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
-        let sql = self.sql();
         // The transactional outbox: the event that announces this change is written with it,
         // and with it the oversold alert the change raised, if any.
-        if let (Some(last), Some(sku)) = (changes.entries.last(), self.sku.borrow().as_ref()) {
-            let after = ledger.totals();
-            let alert = oversold_alert(before, &after, &changes.entries);
-            let event = StockChanged::from_totals(sku.clone(), ledger.version(), &after, last.op, last.at, alert);
-            sql.exec(
-                "INSERT OR REPLACE INTO outbox (version, body) VALUES (?, ?)",
-                vec![(ledger.version() as i64).into(), encode(&event)?.into()],
-            )?;
-        }
-        if changes.meta {
-            let meta = Meta {
-                version: ledger.version(),
-                last_seq: ledger.last_seq(),
-                backorder_limit: ledger.backorder_limit(),
-            };
-            sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('ledger', ?)", vec![encode(&meta)?.into()])?;
-        }
-        for loc in &changes.levels {
-            let l = ledger.level(loc);
-            sql.exec(
-                "INSERT OR REPLACE INTO levels (location, on_hand, reserved, committed) VALUES (?, ?, ?, ?)",
-                vec![loc.as_str().into(), l.on_hand.into(), l.reserved.into(), l.committed.into()],
-            )?;
-        }
-        for id in &changes.holds {
-            if let Some(h) = ledger.hold(id) {
-                sql.exec(
-                    "INSERT OR REPLACE INTO holds (id, status, expires_at, body) VALUES (?, ?, ?, ?)",
-                    vec![id.as_str().into(), h.status.as_str().into(), h.expires_at.0.into(), encode(h)?.into()],
-                )?;
+        let event = match (changes.entries.last(), self.sku.borrow().as_ref()) {
+            (Some(last), Some(sku)) => {
+                let after = ledger.totals();
+                let alert = oversold_alert(before, &after, &changes.entries);
+                let e = StockChanged::from_totals(sku.clone(), ledger.version(), &after, last.op, last.at, alert);
+                Some(encode(&e)?)
             }
-        }
-        for id in &changes.removed_holds {
-            sql.exec("DELETE FROM holds WHERE id = ?", vec![id.as_str().into()])?;
-        }
-        for key in &changes.orders {
-            if let Some(o) = ledger.order(key) {
-                sql.exec(
-                    "INSERT OR REPLACE INTO orders (channel, order_id, body) VALUES (?, ?, ?)",
-                    vec![key.channel.as_str().into(), key.order_id.as_str().into(), encode(o)?.into()],
-                )?;
-            }
-        }
-        for e in &changes.entries {
-            sql.exec(
-                "INSERT INTO journal (seq, version, body) VALUES (?, ?, ?)",
-                vec![(e.seq as i64).into(), (e.version as i64).into(), encode(e)?.into()],
-            )?;
+            _ => None,
+        };
+        let sql = self.sql();
+        for s in storage::plan(ledger, &changes, event).map_err(corrupt)? {
+            let args = s.args.into_iter().map(|v| match v {
+                SqlValue::Int(n) => SqlStorageValue::from(n),
+                SqlValue::Text(t) => SqlStorageValue::from(t),
+            });
+            sql.exec(s.sql, args.collect::<Vec<_>>())?;
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ fn time(ms: Option<i64>) -> Value {
 }
 
 pub async fn status(env: &Env) -> Result<Response, Fault> {
-    let rows = store::sync_admin::status(&store::db(env)?).await?;
+    let rows = store::sync_state::status(&store::db(env)?).await?;
     let t = now().0;
     let items: Vec<Value> = rows
         .into_iter()
@@ -34,7 +34,7 @@ pub async fn status(env: &Env) -> Result<Response, Fault> {
 }
 
 pub async fn failures(env: &Env) -> Result<Response, Fault> {
-    let rows = store::sync_admin::open_failures(&store::db(env)?).await?;
+    let rows = store::sync_state::open_failures(&store::db(env)?).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| json!({"id": r.id, "channel": r.channel, "sku": r.sku, "version": r.version, "reason": r.reason, "at": time(Some(r.created_at))}))
@@ -45,13 +45,13 @@ pub async fn failures(env: &Env) -> Result<Response, Fault> {
 /// Sends the failed event to the queue again and marks the failure retried.
 pub async fn retry(env: &Env, id: i64) -> Result<Response, Fault> {
     let db = store::db(env)?;
-    let Some(event) = store::sync_admin::failed_event(&db, id).await? else {
+    let Some(event) = store::sync_state::failed_event(&db, id).await? else {
         return Ok(http::problem(
             &Problem::new(Kind::NotFound, format!("no open sync failure {id}")).with("resource", "sync failure"),
         )?);
     };
-    store::sync_admin::reset_attempts(&db, &event.sku).await?;
+    store::sync_state::reset_attempts(&db, &event.sku).await?;
     env.queue("STOCK_CHANGES")?.send(&event).await?;
-    store::sync_admin::mark_retried(&db, id, now()).await?;
+    store::sync_state::mark_retried(&db, id, now()).await?;
     Ok(http::json(200, &json!({ "id": id, "retried": true, "sku": event.sku.as_str(), "version": event.version }))?)
 }

@@ -21,14 +21,11 @@ use crate::sync::{
 use crate::time::Millis;
 
 use super::clock::now;
+use super::limits::{CALL_TIMEOUT, FAILED_BATCH_DELAY_S};
 use super::store::{self, sync_state};
 use super::{secrets, tokens};
 
 const DLQ: &str = "stock-changes-dlq";
-/// How long one platform call may take before it counts as a timeout.
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Seconds before a batch whose handling failed (D1 or a binding unavailable) is delivered again.
-const FAILED_BATCH_DELAY_S: u32 = 5;
 
 /// The Worker's one queue entry point. It never returns an error: workers-rs turns a queue
 /// handler's `Err` into a panic, which aborts the isolate's wasm instance, and every later event

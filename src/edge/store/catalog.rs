@@ -14,6 +14,7 @@ use super::{
 };
 use crate::catalog::model::{LocationRecord, Product, Stamps};
 use crate::catalog::{Bundle, Component};
+use crate::edge::limits::{UPSERT_ROWS, UPSERT_STATEMENTS};
 use crate::stock::{Location, Sku};
 use crate::time::Millis;
 
@@ -254,11 +255,6 @@ pub async fn bundles_containing(db: &D1Database, components: &[Sku]) -> StoreRes
     }
     Ok(out)
 }
-
-/// Products upserted per statement (4 bound parameters each; D1 binds at most 100).
-const UPSERT_ROWS: usize = 20;
-/// Statements per D1 batch when upserting imported products.
-const UPSERT_STATEMENTS: usize = 50;
 
 /// Makes every `(sku, backorder_limit)` a product (tracked), recording a given backorder limit
 /// and leaving the rest of an existing product as it is.

@@ -11,7 +11,8 @@ use super::{all, batch, corrupt, delete_with, first, int, opt_text, rows, stmt, 
 use crate::catalog::model::{Channel, ChannelKind, Stamps};
 use crate::stock::Token;
 
-const CHANNEL_SELECT: &str =
+/// The columns of [`ChannelRow`], from `channels`; a read appends its `WHERE`.
+pub(super) const CHANNEL_SELECT: &str =
     "SELECT channel, kind, account, enabled, credentials_secret, settings, created_at, updated_at FROM channels";
 
 /// One stored channel connection.

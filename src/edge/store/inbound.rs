@@ -1,41 +1,30 @@
 //! The inbound tables: channels as webhooks and polls read them, the channel's listings that
 //! inbound lines map to (with what was last pushed to each), `inbound_deliveries`,
-//! `unmatched_lines`, `drift_events`, `inbound_polls` (state and lease) and `inbound_poll_seen`.
+//! `unmatched_lines`, `drift_events`, `inbound_polls` (state and lease) and `inbound_poll_seen`;
+//! and what operators read of inbound traffic (unmatched lines and drift, paged by id).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
+use super::channels::{ChannelRow, CHANNEL_SELECT};
+use super::listings::{self, ListingRow};
 use super::{
     all, batch, first, int, opt_int, opt_text, placeholders, rows, run, stmt, text, StoreError, StoreResult, IN_CHUNK,
 };
 use crate::catalog::model::ChannelKind;
-use crate::catalog::StoredRule;
 use crate::inbound::apply::{DriftRecord, Listing, Lookups, UnmatchedLine};
 use crate::inbound::delivery::{DELIVERY_RETENTION_MS, MAX_CANDIDATES};
 use crate::inbound::poll::run::{LEASE_MS, MAX_CHANNELS, SEEN_RETENTION_MS};
 use crate::inbound::poll::{PollRecord, PollRun, PollState};
 use crate::inbound::InboundChannel;
-use crate::stock::Token;
+use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
 // ---------------------------------------------------------------------------------------------
 // Channels
-
-const CHANNEL_SELECT: &str = "SELECT channel, kind, account, credentials_secret, settings, created_at FROM channels";
-
-/// A channel row (the integrator folds this into `store::channels`).
-#[derive(Deserialize)]
-struct ChannelRow {
-    channel: String,
-    kind: String,
-    account: String,
-    credentials_secret: Option<String>,
-    settings: String,
-    created_at: i64,
-}
 
 /// A channel whose order feed is polled.
 pub struct PolledChannel {
@@ -44,8 +33,9 @@ pub struct PolledChannel {
     pub created_at: Millis,
 }
 
+/// A channel row as the inbound path reads it; `None` (skipped) when its id or kind is unreadable.
 fn polled(r: ChannelRow) -> Option<PolledChannel> {
-    let kind = ChannelKind::parse(&r.kind)?;
+    let kind = r.kind().ok()?;
     let channel = InboundChannel::of(&r.channel, r.account, r.credentials_secret, &r.settings)?;
     Some(PolledChannel { channel, kind, created_at: Millis(r.created_at) })
 }
@@ -86,52 +76,18 @@ pub async fn polled_channels(db: &D1Database, only: Option<&Token>) -> StoreResu
 // ---------------------------------------------------------------------------------------------
 // Listings
 
-#[derive(Deserialize)]
-struct ListingRow {
-    sku: String,
-    identity: String,
-    external: String,
-    buffer: i64,
-    percent: i64,
-    max_listed: Option<i64>,
-    zero_at_or_below: Option<i64>,
-    last_quantity: Option<i64>,
-}
-
-const LISTING_SELECT: &str = "SELECT l.sku, l.identity, l.external, l.buffer, l.percent, l.max_listed, \
-     l.zero_at_or_below, s.last_quantity FROM listings l \
-     LEFT JOIN listing_sync s ON s.channel = l.channel AND s.sku = l.sku WHERE l.channel = ?";
-
-fn in_list(db: &D1Database, column: &str, channel: &Token, values: &[String]) -> StoreResult<D1PreparedStatement> {
-    let sql = format!("{LISTING_SELECT} AND l.{column} IN ({})", placeholders(values.len()));
-    let mut args = vec![text(channel.as_str())];
-    args.extend(values.iter().map(|v| text(v)));
-    stmt(db, &sql, &args)
-}
-
 /// The channel's listings with one of the identities or SKUs, in one D1 batch.
 pub async fn listings(db: &D1Database, channel: &Token, lookups: &Lookups) -> StoreResult<Vec<Listing>> {
-    let mut stmts = Vec::new();
-    for chunk in lookups.identities.chunks(IN_CHUNK) {
-        stmts.push(in_list(db, "identity", channel, chunk)?);
-    }
-    for chunk in lookups.skus.chunks(IN_CHUNK) {
-        stmts.push(in_list(db, "sku", channel, chunk)?);
-    }
+    let mut stmts = listings::with_values(db, channel, "identity", &lookups.identities)?;
+    stmts.extend(listings::with_values(db, channel, "sku", &lookups.skus)?);
     let mut out: BTreeMap<String, Listing> = BTreeMap::new();
     for r in batch(db, stmts).await? {
         for row in rows::<ListingRow>(&r)? {
-            let rule = StoredRule {
-                buffer: row.buffer,
-                percent: row.percent,
-                max_listed: row.max_listed,
-                zero_at_or_below: row.zero_at_or_below,
-            };
             let listing = Listing {
+                rule: row.stored_rule(),
                 sku: row.sku,
                 identity: row.identity,
                 external: row.external,
-                rule,
                 last_pushed: row.last_quantity,
             };
             out.insert(listing.sku.clone(), listing);
@@ -363,4 +319,68 @@ pub async fn poll_records(db: &D1Database) -> StoreResult<Vec<PollRecord>> {
         &[],
     )?;
     all(s).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// What operators read: unmatched lines and drift, paged by id
+
+/// An inbound order line that mapped to no listing.
+#[derive(Deserialize)]
+pub struct UnmatchedRow {
+    pub id: i64,
+    pub channel: String,
+    pub order_id: String,
+    pub line_id: String,
+    pub kind: String,
+    /// The line's identity (`inbound::LineIdentity`), as stored JSON.
+    pub identity: String,
+    pub qty: i64,
+    pub received_at: i64,
+}
+
+/// A level a platform reported that StockEdge did not push, and what was done.
+#[derive(Deserialize)]
+pub struct DriftRow {
+    pub id: i64,
+    pub channel: String,
+    pub sku: String,
+    pub line_id: String,
+    pub reported: i64,
+    pub last_pushed: Option<i64>,
+    pub listed: i64,
+    pub action: String,
+    pub occurred_at: i64,
+    pub received_at: i64,
+}
+
+/// Up to `limit` unmatched lines with ids above `after` (only `channel`'s when given).
+pub async fn unmatched(
+    db: &D1Database,
+    after: i64,
+    channel: Option<&Token>,
+    limit: i64,
+) -> StoreResult<Vec<UnmatchedRow>> {
+    all(stmt(
+        db,
+        "SELECT id, channel, order_id, line_id, kind, identity, qty, received_at FROM unmatched_lines \
+         WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY id LIMIT ?3",
+        &[int(after), opt_text(channel.map(Token::as_str)), int(limit)],
+    )?)
+    .await
+}
+
+/// Up to `limit` drift records with ids above `after` (only `channel`'s, `sku`'s when given).
+pub async fn drift(
+    db: &D1Database,
+    after: i64,
+    (channel, sku): (Option<&Token>, Option<&Sku>),
+    limit: i64,
+) -> StoreResult<Vec<DriftRow>> {
+    all(stmt(
+        db,
+        "SELECT id, channel, sku, line_id, reported, last_pushed, listed, action, occurred_at, received_at FROM drift_events \
+         WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR sku = ?3) ORDER BY id LIMIT ?4",
+        &[int(after), opt_text(channel.map(Token::as_str)), opt_text(sku.map(Sku::as_str)), int(limit)],
+    )?)
+    .await
 }

@@ -11,13 +11,19 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::catalog::stamps;
 use super::channels::with_kind;
-use super::{all, changes, corrupt, first, int, opt_int, placeholders, rows, stmt, text, StoreResult, IN_CHUNK};
+use super::{batch, changes, corrupt, first, int, opt_int, placeholders, rows, stmt, text, StoreResult, IN_CHUNK};
 use crate::catalog::model::{ChannelKind, External, Listing, Stamps};
 use crate::catalog::{ListingRule, StoredRule};
 use crate::stock::{Sku, Token};
 
-const LISTING_SELECT: &str = "SELECT channel, sku, identity, external, buffer, percent, max_listed, zero_at_or_below, \
-     created_at, updated_at FROM listings";
+/// The columns of [`ListingRow`], from `listings l`; a read appends its joins and `WHERE`.
+pub(super) const LISTING_SELECT: &str = "SELECT l.channel, l.sku, l.identity, l.external, l.buffer, l.percent, \
+     l.max_listed, l.zero_at_or_below, l.created_at, l.updated_at FROM listings l";
+
+/// [`LISTING_SELECT`] with `last_quantity`, what was last pushed to each listing.
+const LISTING_SELECT_PUSHED: &str = "SELECT l.channel, l.sku, l.identity, l.external, l.buffer, l.percent, \
+     l.max_listed, l.zero_at_or_below, l.created_at, l.updated_at, s.last_quantity FROM listings l \
+     LEFT JOIN listing_sync s ON s.channel = l.channel AND s.sku = l.sku";
 
 /// One stored listing.
 #[derive(Clone, Debug, Deserialize)]
@@ -34,6 +40,9 @@ pub struct ListingRow {
     pub zero_at_or_below: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `listing_sync.last_quantity` (the level last pushed), when the read joins it.
+    #[serde(default)]
+    pub last_quantity: Option<i64>,
 }
 
 impl ListingRow {
@@ -41,10 +50,19 @@ impl ListingRow {
         Sku::parse(&self.sku).map_err(|e| corrupt(format!("stored SKU {:?}: {e}", self.sku)))
     }
 
+    /// The rule as stored (not yet checked: the inbound planner checks it where it is used).
+    pub fn stored_rule(&self) -> StoredRule {
+        StoredRule {
+            buffer: self.buffer,
+            percent: self.percent,
+            max_listed: self.max_listed,
+            zero_at_or_below: self.zero_at_or_below,
+        }
+    }
+
     /// The listing's rule, refused when a stored value is out of bounds.
     pub fn rule(&self) -> StoreResult<ListingRule> {
-        stored_rule(self.buffer, self.percent, self.max_listed, self.zero_at_or_below)
-            .map_err(|e| corrupt(format!("listing {}/{}: {e}", self.channel, self.sku)))
+        self.stored_rule().rule().map_err(|e| corrupt(format!("listing {}/{}: {e}", self.channel, self.sku)))
     }
 
     /// The identity on a channel of `kind`.
@@ -71,15 +89,6 @@ impl ListingRow {
         }
         Ok((l, stamps(self.created_at, self.updated_at)))
     }
-}
-
-fn stored_rule(
-    buffer: i64,
-    percent: i64,
-    max_listed: Option<i64>,
-    zero_at_or_below: Option<i64>,
-) -> Result<ListingRule, crate::catalog::RuleError> {
-    StoredRule { buffer, percent, max_listed, zero_at_or_below }.rule()
 }
 
 /// The channel's kind (`None`: no such channel) and its listing of `sku`, read in one batch.
@@ -156,42 +165,44 @@ pub async fn delete(db: &D1Database, channel: &Token, sku: &Sku) -> StoreResult<
 /// The SKU listed on `channel` under the identity key `identity` (see
 /// `catalog::model::identity`): how an inbound order or event from a channel finds its SKU.
 pub async fn sku_for_identity(db: &D1Database, channel: &Token, identity: &str) -> StoreResult<Option<Sku>> {
-    #[derive(Deserialize)]
-    struct Row {
-        sku: String,
-    }
     let s = stmt(
         db,
-        "SELECT sku FROM listings WHERE channel = ?1 AND identity = ?2",
+        &format!("{LISTING_SELECT} WHERE channel = ?1 AND identity = ?2"),
         &[text(channel.as_str()), text(identity)],
     )?;
-    first::<Row>(s).await?.map(|r| Sku::parse(&r.sku).map_err(corrupt)).transpose()
+    first::<ListingRow>(s).await?.map(|r| r.sku()).transpose()
+}
+
+/// The statements reading `channel`'s listings whose `column` (`sku` or `identity`) is one of
+/// `values`, [`IN_CHUNK`] values each, with what was last pushed to each (`last_quantity`).
+pub fn with_values(
+    db: &D1Database,
+    channel: &Token,
+    column: &str,
+    values: &[impl AsRef<str>],
+) -> StoreResult<Vec<D1PreparedStatement>> {
+    values
+        .chunks(IN_CHUNK)
+        .map(|chunk| {
+            let sql = format!(
+                "{LISTING_SELECT_PUSHED} WHERE l.channel = ? AND l.{column} IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut args = vec![text(channel.as_str())];
+            args.extend(chunk.iter().map(|v| text(v.as_ref())));
+            stmt(db, &sql, &args)
+        })
+        .collect()
 }
 
 /// The listing rules of `channel` for those of `skus` it lists; unlisted SKUs are absent. A
 /// stored rule out of bounds fails the read (it is never clamped).
 pub async fn rules(db: &D1Database, channel: &Token, skus: &[Sku]) -> StoreResult<BTreeMap<Sku, ListingRule>> {
-    #[derive(Deserialize)]
-    struct RuleRow {
-        sku: String,
-        buffer: i64,
-        percent: i64,
-        max_listed: Option<i64>,
-        zero_at_or_below: Option<i64>,
-    }
+    let skus: Vec<&str> = skus.iter().map(Sku::as_str).collect();
     let mut out = BTreeMap::new();
-    for chunk in skus.chunks(IN_CHUNK) {
-        let sql = format!(
-            "SELECT sku, buffer, percent, max_listed, zero_at_or_below FROM listings WHERE channel = ? AND sku IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut args = vec![text(channel.as_str())];
-        args.extend(chunk.iter().map(|s| text(s.as_str())));
-        for r in all::<RuleRow>(stmt(db, &sql, &args)?).await? {
-            let sku = Sku::parse(&r.sku).map_err(corrupt)?;
-            let rule = stored_rule(r.buffer, r.percent, r.max_listed, r.zero_at_or_below)
-                .map_err(|e| corrupt(format!("listing {channel}/{sku}: {e}")))?;
-            out.insert(sku, rule);
+    for r in batch(db, with_values(db, channel, "sku", &skus)?).await? {
+        for row in rows::<ListingRow>(&r)? {
+            out.insert(row.sku()?, row.rule()?);
         }
     }
     Ok(out)

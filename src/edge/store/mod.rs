@@ -6,26 +6,19 @@ pub mod alerts;
 pub mod catalog;
 pub mod channels;
 pub mod imports;
-pub mod inbound_admin;
+pub mod inbound;
 pub mod listings;
-pub mod sync_admin;
-
 pub mod sync_state;
 
+pub use super::limits::IN_CHUNK;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 pub use crate::fault::StoreError;
 
-pub mod inbound;
-
 /// The D1 database binding of the catalogue (wrangler.toml `[[d1_databases]]`).
 pub const CATALOG: &str = "CATALOG";
-
-/// Bound parameters per `IN (…)` list: D1 takes at most 100 per statement, leaving room for the
-/// statement's other parameters.
-pub const IN_CHUNK: usize = 90;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

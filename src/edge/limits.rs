@@ -1,0 +1,38 @@
+//! The shell's limits, named once: what the platform allows per call (D1 parameters, Queues
+//! batch size), how much the shell does at once, and how long it waits. The core's limits are in
+//! `stock::limits`, `catalog`, `import` and `inbound`; these are the ones only the shell needs.
+
+use std::time::Duration;
+
+/// Bound parameters per `IN (…)` list: D1 takes at most 100 per statement, leaving room for the
+/// statement's other parameters.
+pub const IN_CHUNK: usize = 90;
+/// Products upserted per statement (4 bound parameters each; D1 binds at most 100).
+pub const UPSERT_ROWS: usize = 20;
+/// Statements per D1 batch when upserting imported products.
+pub const UPSERT_STATEMENTS: usize = 50;
+
+/// Messages per Queues `sendBatch` (the platform takes at most 100).
+pub const QUEUE_SEND_BATCH: usize = 100;
+
+/// Ledger calls in flight at once (bundle listings, imports and exports).
+pub const FAN_OUT: usize = 32;
+
+/// How long one platform call may take before it counts as a timeout.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Seconds before a sync batch whose handling failed (D1 or a binding unavailable) is delivered
+/// again.
+pub const FAILED_BATCH_DELAY_S: u32 = 5;
+
+/// How soon a SKU object's unsent outbox is tried again.
+pub const OUTBOX_RETRY_MS: i64 = 5_000;
+/// How often an idle SKU object wakes to forget old idempotency records and terminal holds.
+pub const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
+
+/// Times an import chunk is begun before it is reported as failed.
+pub const MAX_CHUNK_ATTEMPTS: i64 = 6;
+/// Seconds before a failed import chunk is tried again (6 attempts span about a minute and a
+/// half).
+pub const IMPORT_RETRY_DELAY_S: u32 = 15;
+/// Report rows per `GET /v1/imports/{id}` page.
+pub const MAX_PAGE_ROWS: usize = 5_000;

@@ -1,0 +1,192 @@
+//! How one SKU's ledger is kept in its Durable Object's SQLite storage, as a pure persistence
+//! plan: the schema, the rows read back into a [`Snapshot`] ([`snapshot`]), and the statements
+//! that write what a call changed ([`plan`]). The shell (`edge::sku_object`) only runs them.
+//!
+//! Tables: `meta` (the ledger's version, sequence and backorder allowance under `ledger`, the
+//! object's SKU under `sku`), `levels` (one row per location), `holds` and `orders` (JSON
+//! bodies), `journal` (append-only), `idempotency` (keyed replies) and `outbox` (events not yet
+//! on the queue, written with the change they announce).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Changes, Hold, Ledger, Levels, Location, Order, OrderKey, Snapshot, Token};
+
+/// The tables, created when missing on every load (statements separated by `;`).
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS levels (location TEXT PRIMARY KEY, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, committed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, status TEXT NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (channel TEXT NOT NULL, order_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (channel, order_id));
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (version INTEGER PRIMARY KEY, body TEXT NOT NULL);
+";
+
+/// The reads of a load, each answering the row type named.
+pub const READ_META: &str = "SELECT v AS body FROM meta WHERE k = 'ledger'";
+pub const READ_LEVELS: &str = "SELECT location, on_hand, reserved, committed FROM levels";
+pub const READ_HOLDS: &str = "SELECT body FROM holds";
+pub const READ_ORDERS: &str = "SELECT channel, order_id, body FROM orders";
+
+/// The ledger's counters, stored as JSON under `meta.ledger`.
+#[derive(Serialize, Deserialize, Default, Debug, PartialEq, Eq)]
+pub struct Meta {
+    pub version: u64,
+    pub last_seq: u64,
+    pub backorder_limit: i64,
+}
+
+/// A `levels` row.
+#[derive(Deserialize, Debug)]
+pub struct LevelRow {
+    pub location: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub committed: i64,
+}
+
+/// A row whose one column is a JSON `body` (or a text value read `AS body`).
+#[derive(Deserialize, Debug)]
+pub struct BodyRow {
+    pub body: String,
+}
+
+/// An `orders` row.
+#[derive(Deserialize, Debug)]
+pub struct OrderRow {
+    pub channel: String,
+    pub order_id: String,
+    pub body: String,
+}
+
+/// A stored row that does not decode: the object's storage is not what this code wrote.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CorruptRow(pub String);
+
+impl std::fmt::Display for CorruptRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "corrupt row: {}", self.0)
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, CorruptRow> {
+    serde_json::from_str(s).map_err(|e| CorruptRow(e.to_string()))
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<String, CorruptRow> {
+    serde_json::to_string(v).map_err(|e| CorruptRow(e.to_string()))
+}
+
+/// The ledger's state from its stored rows (`meta`: the `meta.ledger` row, if any).
+pub fn snapshot(
+    meta: Option<&BodyRow>,
+    levels: &[LevelRow],
+    holds: &[BodyRow],
+    orders: &[OrderRow],
+) -> Result<Snapshot, CorruptRow> {
+    let meta: Meta = meta.map(|m| decode(&m.body)).transpose()?.unwrap_or_default();
+    let mut snap = Snapshot {
+        backorder_limit: meta.backorder_limit,
+        version: meta.version,
+        last_seq: meta.last_seq,
+        ..Snapshot::default()
+    };
+    for r in levels {
+        let loc = Location::parse(&r.location).map_err(|e| CorruptRow(e.to_string()))?;
+        snap.levels.insert(loc, Levels { on_hand: r.on_hand, reserved: r.reserved, committed: r.committed });
+    }
+    for r in holds {
+        snap.holds.push(decode::<Hold>(&r.body)?);
+    }
+    let token = |s: &str| Token::parse(s).map_err(|e| CorruptRow(e.to_string()));
+    for r in orders {
+        let key = OrderKey { channel: token(&r.channel)?, order_id: token(&r.order_id)? };
+        snap.orders.push((key, decode::<Order>(&r.body)?));
+    }
+    Ok(snap)
+}
+
+/// A bound value of a [`Statement`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SqlValue {
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Int(v)
+    }
+}
+impl From<u64> for SqlValue {
+    /// Versions and sequence numbers stay far below 2^63.
+    fn from(v: u64) -> Self {
+        SqlValue::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<&str> for SqlValue {
+    fn from(v: &str) -> Self {
+        SqlValue::Text(v.to_owned())
+    }
+}
+impl From<String> for SqlValue {
+    fn from(v: String) -> Self {
+        SqlValue::Text(v)
+    }
+}
+
+/// One write: SQL with its bound values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: &'static str,
+    pub args: Vec<SqlValue>,
+}
+
+fn write(sql: &'static str, args: Vec<SqlValue>) -> Statement {
+    Statement { sql, args }
+}
+
+/// The statements that write what `changes` says moved in `ledger`, in order: the outbox event
+/// that announces the change (`outbox`, the JSON of the event, when the change has entries),
+/// the counters, levels, holds (kept or removed), orders, and the new journal entries. Run with
+/// no `await` after the decision, they commit atomically with it.
+pub fn plan(ledger: &Ledger, changes: &Changes, outbox: Option<String>) -> Result<Vec<Statement>, CorruptRow> {
+    let mut out = Vec::new();
+    if let Some(event) = outbox {
+        let sql = "INSERT OR REPLACE INTO outbox (version, body) VALUES (?, ?)";
+        out.push(write(sql, vec![ledger.version().into(), event.into()]));
+    }
+    if changes.meta {
+        let meta =
+            Meta { version: ledger.version(), last_seq: ledger.last_seq(), backorder_limit: ledger.backorder_limit() };
+        out.push(write("INSERT OR REPLACE INTO meta (k, v) VALUES ('ledger', ?)", vec![encode(&meta)?.into()]));
+    }
+    for loc in &changes.levels {
+        let l = ledger.level(loc);
+        let sql = "INSERT OR REPLACE INTO levels (location, on_hand, reserved, committed) VALUES (?, ?, ?, ?)";
+        out.push(write(sql, vec![loc.as_str().into(), l.on_hand.into(), l.reserved.into(), l.committed.into()]));
+    }
+    for (id, h) in changes.holds.iter().filter_map(|id| Some((id, ledger.hold(id)?))) {
+        let sql = "INSERT OR REPLACE INTO holds (id, status, expires_at, body) VALUES (?, ?, ?, ?)";
+        out.push(write(
+            sql,
+            vec![id.as_str().into(), h.status.as_str().into(), h.expires_at.0.into(), encode(h)?.into()],
+        ));
+    }
+    for id in &changes.removed_holds {
+        out.push(write("DELETE FROM holds WHERE id = ?", vec![id.as_str().into()]));
+    }
+    for (key, o) in changes.orders.iter().filter_map(|k| Some((k, ledger.order(k)?))) {
+        let sql = "INSERT OR REPLACE INTO orders (channel, order_id, body) VALUES (?, ?, ?)";
+        out.push(write(sql, vec![key.channel.as_str().into(), key.order_id.as_str().into(), encode(o)?.into()]));
+    }
+    for e in &changes.entries {
+        let sql = "INSERT INTO journal (seq, version, body) VALUES (?, ?, ?)";
+        out.push(write(sql, vec![e.seq.into(), e.version.into(), encode(e)?.into()]));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "storage_tests.rs"]
+mod tests;
