@@ -5,6 +5,7 @@
 //! - [`cart`]: multi-SKU reservations — line planning and the coordinator's protocol, generic over ports.
 //! - [`orders`]: the order book — sales, cancellations and fulfilments turned into idempotent ledger commands.
 //! - [`catalog`]: products and bundles, locations, channels, listings and their rules, secret names.
+//! - [`channels`]: the channel registry — one entry per platform wiring its push adapter, webhook reader and order feed.
 //! - [`import`]: stock files in and out — Shopify, WooCommerce and plain CSV readers, the plan, writers.
 //! - [`sync`]: outbound channel sync — stock events, coalescing, one adapter per platform, retry policy.
 //! - [`inbound`]: marketplace webhooks and order-feed polls — signatures, dedupe, payloads, poll windows.
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod cart;
 pub mod catalog;
+pub mod channels;
 pub mod fault;
 pub mod import;
 pub mod inbound;

@@ -289,17 +289,6 @@ pub fn channel(id: &Token, body: &[u8]) -> Result<Channel, Problem> {
     finish(errors, value)
 }
 
-/// The fields each kind's identity has.
-fn external_fields(kind: ChannelKind) -> &'static [&'static str] {
-    match kind {
-        ChannelKind::Shopify => &["inventory_item_id", "location_id"],
-        ChannelKind::Woocommerce => &["product_id", "variation_id"],
-        ChannelKind::Amazon => &["seller_id", "seller_sku", "marketplace_ids"],
-        ChannelKind::Ebay => &["sku", "offer_id"],
-        ChannelKind::Wholesale => &["partner_id", "item_code"],
-    }
-}
-
 /// A Shopify id: a positive integer (number or digit string) or `gid://shopify/<gid_type>/<id>`.
 fn shopify_id(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str, gid_type: &str) -> Option<i64> {
     let rule = format!("must be a positive integer id or a gid://shopify/{gid_type}/<id> string");
@@ -330,7 +319,7 @@ fn shopify_id(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str, gid_type
 
 /// Reads `external` for a channel of `kind` (faults under the cursor's prefix).
 fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> Option<External> {
-    let allowed = external_fields(kind);
+    let allowed = crate::channels::platform(kind).identity_fields;
     for k in obj.keys() {
         if !allowed.contains(&k.as_str()) {
             f.fault(k, format!("is not a field of a {} listing (it has {})", kind.as_str(), allowed.join(", ")));
@@ -454,7 +443,7 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
                 format!(
                     "is required: the SKU's identity on this {} channel ({})",
                     kind.as_str(),
-                    external_fields(kind).join(", ")
+                    crate::channels::platform(kind).identity_fields.join(", ")
                 ),
             ));
             None

@@ -3,6 +3,7 @@
 use super::problem::{Kind, Problem};
 use super::requests::{sku_in_path, token_in_path};
 use crate::catalog::model::ChannelKind;
+use crate::channels::WebhookVerify;
 use crate::stock::{Sku, Token};
 
 /// Who may call a route.
@@ -178,15 +179,16 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "sync", "status"] => only("GET", Ok(Route::SyncStatus)),
         ["v1", "sync", "failures"] => only("GET", Ok(Route::SyncFailures)),
         ["v1", "sync", "failures", id, "retry"] => only("POST", positive_id(id).map(Route::RetryFailure)),
-        ["v1", "webhooks", platform] => match *platform {
-            "shopify" => only("POST", Ok(Route::Webhook(ChannelKind::Shopify))),
-            "woocommerce" => only("POST", Ok(Route::Webhook(ChannelKind::Woocommerce))),
-            "amazon" => only("POST", Ok(Route::Webhook(ChannelKind::Amazon))),
+        ["v1", "webhooks", route] => match crate::channels::by_webhook_route(route) {
             // eBay validates the endpoint with a GET (`challenge_code`) and POSTs notifications.
-            "ebay" if m == "GET" || m == "HEAD" => only("GET", Ok(Route::EbayChallenge)),
-            "ebay" if m == "POST" => only("POST", Ok(Route::Webhook(ChannelKind::Ebay))),
-            "ebay" => Err(method_not_allowed("GET, POST")),
-            _ => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
+            Some((_, w)) if matches!(w.verify, WebhookVerify::EbayKeys) && (m == "GET" || m == "HEAD") => {
+                only("GET", Ok(Route::EbayChallenge))
+            }
+            Some((_, w)) if matches!(w.verify, WebhookVerify::EbayKeys) && m != "POST" => {
+                Err(method_not_allowed("GET, POST"))
+            }
+            Some((p, _)) => only("POST", Ok(Route::Webhook(p.kind))),
+            None => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
         },
         ["v1", "inbound", "unmatched"] => only("GET", Ok(Route::Unmatched)),
         ["v1", "inbound", "drift"] => only("GET", Ok(Route::Drift)),

@@ -194,7 +194,8 @@ impl LocationRecord {
 // ---------------------------------------------------------------------------------------------
 // Channels
 
-/// The platforms a channel connection can be.
+/// The platforms a channel connection can be. What each one does is its registration in
+/// [`crate::channels::registry`] (declared in this order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
@@ -214,14 +215,9 @@ impl ChannelKind {
         ChannelKind::Wholesale,
     ];
 
+    /// The kind's name, as its registration holds it ([`crate::channels::Platform::name`]).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelKind::Shopify => "shopify",
-            ChannelKind::Woocommerce => "woocommerce",
-            ChannelKind::Amazon => "amazon",
-            ChannelKind::Ebay => "ebay",
-            ChannelKind::Wholesale => "wholesale",
-        }
+        crate::channels::platform(self).name
     }
 
     pub fn parse(s: &str) -> Option<ChannelKind> {

@@ -18,6 +18,7 @@ use crate::api::order_call::{OrderRefusal, OrderReply};
 use crate::api::requests::Line;
 use crate::api::sku_call::{SkuAction, SkuCall, SkuReplyKeyed};
 use crate::catalog::model::ChannelKind;
+use crate::channels::{platform, OrderFetch};
 use crate::fault::ObjectError;
 use crate::inbound::apply::{lookups, needs, plan, Arrival, Effect, Loaded, Report, RESTOCK_KEY};
 use crate::inbound::fetch::{self, FetchError, CALL_TIMEOUT, MAX_ITEM_PAGES};
@@ -49,8 +50,8 @@ pub(super) async fn apply(
         InboundOutcome::Fetch { order } => order,
         settled => return Ok(Report::settled(&conn.id, settled)),
     };
-    match cx.at.kind {
-        ChannelKind::Amazon => match amazon_items(cx, conn, order).await? {
+    match platform(cx.at.kind).order_fetch {
+        Some(OrderFetch::AmazonItems) => match amazon_items(cx, conn, order).await? {
             Some(items) => match amazon::order_outcome(order, &items) {
                 Ok(InboundOutcome::Events { events }) => apply_events(cx, conn, &events).await,
                 Ok(settled) => Ok(Report::settled(&conn.id, &settled)),
@@ -61,7 +62,7 @@ pub(super) async fn apply(
                 format!("Amazon has no order {} for channel {}", order.order_id, conn.id),
             )),
         },
-        ChannelKind::Ebay => {
+        Some(OrderFetch::EbayOrder) => {
             for c in std::iter::once(conn).chain(others) {
                 if let Some(events) = ebay_order(cx, c, order).await? {
                     return apply_events(cx, c, &events).await;
@@ -69,7 +70,7 @@ pub(super) async fn apply(
             }
             Ok(Report::unusable(&conn.id, format!("no eBay channel has order {}", order.order_id)))
         }
-        _ => Ok(Report::new(&conn.id)),
+        None => Ok(Report::new(&conn.id)),
     }
 }
 

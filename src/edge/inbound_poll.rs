@@ -28,6 +28,7 @@ use worker::{
 
 use crate::api::{FieldError, Problem};
 use crate::catalog::model::ChannelKind;
+use crate::channels::{platform, FeedAuth as Registered};
 use crate::fault::{Fault, StoreError};
 use crate::inbound::apply::Arrival;
 use crate::inbound::fetch::CALL_TIMEOUT;
@@ -107,7 +108,7 @@ async fn read_stretch(
     };
     run.window = Some(window.clone());
     let mut marketplace_ids = Vec::new();
-    if kind == ChannelKind::Amazon {
+    if platform(kind).feed.is_some_and(|f| f.needs_marketplaces) {
         marketplace_ids = conn.marketplace_ids();
         if marketplace_ids.is_empty() {
             marketplace_ids = rows::marketplaces(db, &conn.id).await?;
@@ -191,12 +192,12 @@ enum FeedAuth {
 impl FeedAuth {
     fn of(env: &Env, conn: &InboundChannel, kind: ChannelKind) -> Result<FeedAuth, String> {
         let secret = secrets::read(env, conn.credentials_secret.as_deref()).ok();
-        match kind {
-            ChannelKind::Amazon => Ok(FeedAuth::Lwa),
-            ChannelKind::Ebay => EbayAuth::of(secret.as_deref(), &conn.account, &conn.settings)
+        match platform(kind).feed.map(|f| f.auth) {
+            Some(Registered::Lwa) => Ok(FeedAuth::Lwa),
+            Some(Registered::Ebay) => EbayAuth::of(secret.as_deref(), &conn.account, &conn.settings)
                 .map(FeedAuth::Ebay)
                 .map_err(|e| format!("the channel's credentials secret: {e}")),
-            _ => match secret.as_deref().and_then(|s| s.split_once(':')) {
+            Some(Registered::Basic) | None => match secret.as_deref().and_then(|s| s.split_once(':')) {
                 Some((key, pass)) => Ok(FeedAuth::Basic(basic_auth(key, pass))),
                 None => Err("the channel's credentials secret is missing or not key:secret".into()),
             },

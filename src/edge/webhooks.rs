@@ -51,13 +51,14 @@ use worker::{console_warn, D1Database, Env, Request, Response};
 
 use crate::api::{FieldError, Kind, Problem};
 use crate::catalog::model::ChannelKind;
+use crate::channels::registry::ReceiveFn;
+use crate::channels::{platform, WebhookAddress, WebhookVerify};
 use crate::fault::Fault;
 use crate::inbound::apply::{Arrival, Report};
 use crate::inbound::delivery::{refusal, unusable_key, DRAIN_BYTES, MAX_CANDIDATES};
 use crate::inbound::fetch::{ebay_key_answer, ebay_key_url, KeyAnswer, CALL_TIMEOUT};
 use crate::inbound::{
-    amazon, ebay, shopify, woocommerce, ApplyError, EbayKey, Headers, InboundChannel, InboundError, KeyCache, Lookup,
-    Received, MAX_BODY_BYTES,
+    ebay, ApplyError, EbayKey, Headers, InboundChannel, InboundError, KeyCache, Lookup, Received, MAX_BODY_BYTES,
 };
 use crate::sync::{connection, HttpRequest, Method as HttpMethod};
 use crate::time::Millis;
@@ -78,16 +79,24 @@ fn webhook_secret(env: &Env, c: &InboundChannel) -> Option<String> {
     secrets::read(env, c.setting("webhook_secret")).ok()
 }
 
-/// The channels a delivery may be for (see the module docs), in channel id order.
+/// The channels a delivery may be for (see the module docs), in channel id order: as the
+/// platform's webhook registration says it names its channel.
 async fn candidates(
     db: &D1Database,
     kind: ChannelKind,
     headers: &Headers,
     hint: Option<&str>,
 ) -> Result<Vec<InboundChannel>, Fault> {
-    let mut conns = rows::webhook_channels(db, kind, headers.get(shopify::SHOP_HEADER), hint).await?;
-    if kind == ChannelKind::Woocommerce {
-        conns.retain(|c| c.is_site(headers.get(woocommerce::SOURCE_HEADER)));
+    let address = platform(kind).webhook.map_or(WebhookAddress::Hint, |w| w.address);
+    let mut conns = match address {
+        WebhookAddress::AccountHeader(h) => match headers.get(h) {
+            Some(account) => rows::webhook_channels(db, kind, Some(account), hint).await?,
+            None => Vec::new(),
+        },
+        WebhookAddress::SiteHeader(_) | WebhookAddress::Hint => rows::webhook_channels(db, kind, None, hint).await?,
+    };
+    if let WebhookAddress::SiteHeader(h) = address {
+        conns.retain(|c| c.is_site(headers.get(h)));
     }
     conns.truncate(MAX_CANDIDATES);
     Ok(conns)
@@ -152,15 +161,16 @@ pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<R
     let Some(body) = read_body(&mut req).await? else { return Ok(http::problem(&too_large())?) };
     let headers = Headers::from_pairs(req.headers().entries());
     let hint = req.url()?.query_pairs().find(|(k, _)| k == "channel").map(|(_, v)| v.into_owned());
-    if kind == ChannelKind::Woocommerce && woocommerce::is_ping(&headers, &body) {
+    let Some(webhook) = platform(kind).webhook else { return unauthorized() };
+    if webhook.is_ping.is_some_and(|is_ping| is_ping(&headers, &body)) {
         return Ok(http::json(200, &json!({"result": "ping"}))?);
     }
     let t = now();
     let db = store::db(env)?;
     let conns = candidates(&db, kind, &headers, hint.as_deref()).await?;
-    let verified = match kind {
-        ChannelKind::Ebay => verify_ebay(env, conns, &headers, &body, t).await,
-        _ => verify_hmac(env, kind, conns, &headers, &body, t),
+    let verified = match webhook.verify {
+        WebhookVerify::EbayKeys => verify_ebay(env, conns, &headers, &body, t).await,
+        WebhookVerify::Hmac(read) => verify_hmac(env, read, conns, &headers, &body, t),
     };
     let (conns, result) = match verified {
         Verified::Ok { conns, result } => (conns, result),
@@ -203,10 +213,11 @@ pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<R
     Ok(http::json(200, &answer)?)
 }
 
-/// Shopify, WooCommerce, Amazon: the first candidate whose webhook key verifies the delivery.
+/// HMAC platforms: the first candidate whose webhook key verifies the delivery (with the
+/// platform's registered reader).
 fn verify_hmac(
     env: &Env,
-    kind: ChannelKind,
+    read: ReceiveFn,
     conns: Vec<InboundChannel>,
     headers: &Headers,
     body: &[u8],
@@ -214,12 +225,7 @@ fn verify_hmac(
 ) -> Verified {
     for c in conns {
         let Some(key) = webhook_secret(env, &c) else { continue };
-        let result = match kind {
-            ChannelKind::Shopify => shopify::receive(headers, body, key.as_bytes(), t),
-            ChannelKind::Woocommerce => woocommerce::receive(headers, body, key.as_bytes(), t),
-            ChannelKind::Amazon => amazon::receive(headers, body, key.as_bytes(), t),
-            ChannelKind::Ebay | ChannelKind::Wholesale => return Verified::Unauthorized,
-        };
+        let result = read(headers, body, key.as_bytes(), t);
         if !matches!(result, Err(InboundError::Unauthorized(_))) {
             return Verified::Ok { conns: vec![c], result };
         }

@@ -22,6 +22,7 @@ use super::token_bucket::TokenBucket;
 use super::update::{ListingId, ListingUpdate};
 use crate::catalog::model::{ChannelKind, External};
 use crate::catalog::secret::SecretError;
+use crate::channels::{platform, Push};
 use crate::stock::Token;
 use crate::time::Millis;
 
@@ -122,7 +123,7 @@ impl ChannelPush {
             Ok(Access::Token(source)) => {
                 push.state = State::Token { source, forget: None, updates: push.updates.clone(), round: Round::First }
             }
-            Ok(Access::Secret(secret)) if channel.kind == ChannelKind::Wholesale => {
+            Ok(Access::Secret(secret)) if matches!(platform(channel.kind).push, Push::Edi) => {
                 push.state = State::ControlNumber { secret }
             }
             Ok(Access::Secret(secret)) => push.start(secret, None, push.updates.clone(), Round::First),

@@ -11,18 +11,15 @@
 use serde_json::{Map, Value};
 
 use super::adapter::ChannelAdapter;
-use super::amazon::AmazonAdapter;
-use super::ebay::EbayAdapter;
 use super::ebay_auth::{self, EbayCredentials, EbayCredentialsError};
 use super::http::basic_auth;
 use super::lwa::LwaCredentials;
 use super::oauth::TokenSource;
-use super::shopify::ShopifyAdapter;
 use super::wholesale::{TradingPartner, WholesaleAdapter};
-use super::woocommerce::WooCommerceAdapter;
 use super::x12::{ControlNumbers, Envelope, Usage, MAX_LINES_PER_SET};
 use crate::catalog::model::ChannelKind;
 use crate::catalog::secret::SecretError;
+use crate::channels::{platform, Auth, BaseUrl, Push};
 
 /// Why a channel cannot be reached.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -57,18 +54,18 @@ pub fn access(
     account: &str,
     settings: &Map<String, Value>,
 ) -> Result<Access, ConnectionError> {
-    let secret = match (kind, secret) {
-        (ChannelKind::Wholesale, Err(SecretError::Unnamed)) => return Ok(Access::Secret(None)),
+    let secret = match (platform(kind).auth, secret) {
+        (Auth::OptionalSecret, Err(SecretError::Unnamed)) => return Ok(Access::Secret(None)),
         (_, Err(e)) => return Err(ConnectionError::Secret(e.clone())),
         (_, Ok(s)) => s,
     };
-    Ok(match kind {
-        ChannelKind::Amazon => Access::Token(lwa_source(Some(secret), settings)?),
-        ChannelKind::Ebay => match EbayCredentials::parse(Some(secret))? {
+    Ok(match platform(kind).auth {
+        Auth::Lwa => Access::Token(lwa_source(Some(secret), settings)?),
+        Auth::Ebay => match EbayCredentials::parse(Some(secret))? {
             EbayCredentials::Token(token) => Access::Secret(Some(token)),
             EbayCredentials::Refresh(r) => Access::Token(r.source(&ebay_auth::token_url(account, settings), false)),
         },
-        _ => Access::Secret(Some(secret.to_owned())),
+        Auth::Secret | Auth::OptionalSecret => Access::Secret(Some(secret.to_owned())),
     })
 }
 
@@ -77,11 +74,9 @@ pub fn base_url(kind: ChannelKind, account: &str, settings: &Map<String, Value>)
     if let Some(url) = settings.get("base_url").and_then(Value::as_str) {
         return url.trim_end_matches('/').to_owned();
     }
-    match kind {
-        ChannelKind::Shopify | ChannelKind::Woocommerce => format!("https://{account}"),
-        ChannelKind::Amazon => String::from("https://sellingpartnerapi-na.amazon.com"),
-        ChannelKind::Ebay => String::from("https://api.ebay.com"),
-        ChannelKind::Wholesale => format!("https://{account}"),
+    match platform(kind).base_url {
+        BaseUrl::Account => format!("https://{account}"),
+        BaseUrl::Fixed(url) => url.to_owned(),
     }
 }
 
@@ -160,33 +155,17 @@ pub fn wholesale(
 }
 
 /// The adapter for a channel, given its secret (for Amazon and eBay: an access token already
-/// obtained).
+/// obtained): the one its platform registers. EDI channels need their partners and a control
+/// number: see [`wholesale`].
 pub fn adapter(
     kind: ChannelKind,
     secret: Option<&str>,
     settings: &Map<String, Value>,
 ) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
-    let secret = secret.filter(|s| !s.is_empty());
-    Ok(match kind {
-        ChannelKind::Shopify => {
-            let mut a = ShopifyAdapter::new(secret.ok_or(ConnectionError::NoSecret)?);
-            if let Some(v) = settings.get("api_version").and_then(Value::as_str) {
-                a.api_version = v.to_owned();
-            }
-            Box::new(a)
-        }
-        ChannelKind::Woocommerce => {
-            let (key, secret) = secret
-                .ok_or(ConnectionError::NoSecret)?
-                .split_once(':')
-                .ok_or(ConnectionError::BadSecret("key:secret"))?;
-            Box::new(WooCommerceAdapter::new(key, secret))
-        }
-        ChannelKind::Amazon => Box::new(AmazonAdapter::new(secret.ok_or(ConnectionError::NoSecret)?)),
-        ChannelKind::Ebay => Box::new(EbayAdapter::new(secret.ok_or(ConnectionError::NoSecret)?)),
-        // Wholesale needs its partners and a control number: see [`wholesale`].
-        ChannelKind::Wholesale => return Err(ConnectionError::Unsupported("wholesale")),
-    })
+    match platform(kind).push {
+        Push::Adapter(build) => build(secret.ok_or(ConnectionError::NoSecret)?, settings),
+        Push::Edi => Err(ConnectionError::Unsupported(platform(kind).name)),
+    }
 }
 
 #[cfg(test)]

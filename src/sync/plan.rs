@@ -15,7 +15,7 @@ use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::retry::{Decision, RetryPolicy};
 use super::revisions::{admit_revisions, DailyRevisions};
 use super::update::{LastPushed, ListingId, ListingUpdate};
-use crate::catalog::model::{ChannelKind, Listing};
+use crate::catalog::model::Listing;
 use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
@@ -119,7 +119,7 @@ impl BatchPlan {
         let mut pushes = Vec::new();
         for (channel, updates) in by_channel {
             let Some(conn) = loaded.channels.get(&channel) else { continue };
-            let updates = if conn.kind == ChannelKind::Ebay {
+            let updates = if crate::channels::platform(conn.kind).daily_revisions {
                 // At most 250 revisions per listing per day: the rest wait for the next UTC day.
                 let (admitted, deferred) = admit_revisions(updates, &mut counters, now);
                 revisions.extend(admitted.iter().filter_map(|u| counters.get(&u.key).map(|r| (u.key.clone(), *r))));
@@ -227,6 +227,7 @@ fn later(retry: &mut BTreeMap<Sku, u32>, sku: &Sku, delay: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::model::ChannelKind;
     use crate::catalog::model::External;
     use crate::catalog::secret::SecretError;
     use crate::catalog::ListingRule;

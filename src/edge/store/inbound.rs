@@ -15,6 +15,7 @@ use super::{
     all, batch, first, int, opt_int, opt_text, placeholders, rows, run, stmt, text, StoreError, StoreResult, IN_CHUNK,
 };
 use crate::catalog::model::ChannelKind;
+use crate::channels::polled_kinds;
 use crate::inbound::apply::{DriftRecord, Listing, Lookups, UnmatchedLine};
 use crate::inbound::delivery::{DELIVERY_RETENTION_MS, MAX_CANDIDATES};
 use crate::inbound::poll::run::{LEASE_MS, MAX_CHANNELS, SEEN_RETENTION_MS};
@@ -40,18 +41,18 @@ fn polled(r: ChannelRow) -> Option<PolledChannel> {
     Some(PolledChannel { channel, kind, created_at: Millis(r.created_at) })
 }
 
-/// The `kind` channels a webhook delivery may be for: Shopify's by shop domain
-/// (case-insensitive), the others' by `hint` (`?channel=`), else all, in channel id order.
+/// The `kind` channels a webhook delivery may be for: by `account` when the delivery names it
+/// (case-insensitive; Shopify's shop domain), else by `hint` (`?channel=`), else all, in channel
+/// id order.
 pub async fn webhook_channels(
     db: &D1Database,
     kind: ChannelKind,
-    shop: Option<&str>,
+    account: Option<&str>,
     hint: Option<&str>,
 ) -> StoreResult<Vec<InboundChannel>> {
     let k = text(kind.as_str());
-    let s = match (kind, hint) {
-        (ChannelKind::Shopify, _) => {
-            let Some(shop) = shop else { return Ok(Vec::new()) };
+    let s = match (account, hint) {
+        (Some(shop), _) => {
             let sql = format!(
                 "{CHANNEL_SELECT} WHERE kind = ?1 AND lower(account) = ?2 ORDER BY channel LIMIT {MAX_CANDIDATES}"
             );
@@ -65,9 +66,10 @@ pub async fn webhook_channels(
 
 /// The channels whose feeds may be polled (or only `only`), at most [`MAX_CHANNELS`].
 pub async fn polled_channels(db: &D1Database, only: Option<&Token>) -> StoreResult<Vec<PolledChannel>> {
+    let kinds: Vec<String> = polled_kinds().map(|k| format!("'{}'", k.as_str())).collect();
     let sql = format!(
-        "{CHANNEL_SELECT} WHERE kind IN ('woocommerce', 'amazon', 'ebay') AND (?1 IS NULL OR channel = ?1) \
-         ORDER BY channel LIMIT ?2"
+        "{CHANNEL_SELECT} WHERE kind IN ({}) AND (?1 IS NULL OR channel = ?1) ORDER BY channel LIMIT ?2",
+        kinds.join(", ")
     );
     let s = stmt(db, &sql, &[opt_text(only.map(Token::as_str)), int(MAX_CHANNELS as i64)])?;
     Ok(all::<ChannelRow>(s).await?.into_iter().filter_map(polled).collect())

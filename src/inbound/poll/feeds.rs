@@ -107,44 +107,54 @@ fn position(cursor: Option<&str>, first: u64) -> u64 {
 }
 
 /// The request for the page at `window.cursor` (the first page when `None`), without
-/// authentication.
+/// authentication: the feed registered for the channel's kind (see [`crate::channels`]); a kind
+/// without a feed has no pages, and its request is never sent.
 pub fn page_request(feed: &FeedOf, window: &Window) -> HttpRequest {
-    let cursor = window.cursor.as_deref();
-    let path = match feed.kind {
-        ChannelKind::Woocommerce => {
-            // WooCommerce reads dates without an offset as the site's; with dates_are_gmt, as UTC.
-            // Both bounds are exclusive and whole seconds: the lower is rounded down, the upper
-            // up, so nothing in the stretch falls between them.
-            let wp = |t: Millis| iso_seconds(t).trim_end_matches('Z').to_string();
-            let (after, page) = woo_cursor(window);
-            format!(
-                "/wp-json/wc/v3/orders?modified_after={}&modified_before={}&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page={WOO_PER_PAGE}&page={page}",
-                wp(after),
-                wp(Millis(window.before.0 + 1_000)),
-            )
-        }
-        ChannelKind::Amazon => {
-            let ids: Vec<String> = feed.marketplace_ids.iter().map(|m| encode_component(m)).collect();
-            match cursor {
-                Some(token) => format!("/orders/v0/orders?MarketplaceIds={}&NextToken={}", ids.join(","), encode_component(token)),
-                None => format!(
-                    "/orders/v0/orders?MarketplaceIds={}&LastUpdatedAfter={}&LastUpdatedBefore={}&MaxResultsPerPage={AMAZON_PER_PAGE}",
-                    ids.join(","),
-                    encode_component(&iso_seconds(window.after)),
-                    encode_component(&iso_seconds(window.before))
-                ),
-            }
-        }
-        _ => {
-            let filter = format!("lastmodifieddate:[{}..{}]", window.after.to_rfc3339(), window.before.to_rfc3339());
-            format!(
-                "/sell/fulfillment/v1/order?filter={}&limit={EBAY_LIMIT}&offset={}",
-                encode_component(&filter),
-                position(cursor, 0)
-            )
-        }
+    let path = match crate::channels::platform(feed.kind).feed {
+        Some(f) => (f.path)(feed, window),
+        None => String::new(),
     };
     HttpRequest::new(Method::Get, path).header("Accept", "application/json")
+}
+
+/// The WooCommerce orders page at `window.cursor` (see [`woo_cursor`]).
+pub fn woo_path(_feed: &FeedOf, window: &Window) -> String {
+    // WooCommerce reads dates without an offset as the site's; with dates_are_gmt, as UTC.
+    // Both bounds are exclusive and whole seconds: the lower is rounded down, the upper
+    // up, so nothing in the stretch falls between them.
+    let wp = |t: Millis| iso_seconds(t).trim_end_matches('Z').to_string();
+    let (after, page) = woo_cursor(window);
+    format!(
+        "/wp-json/wc/v3/orders?modified_after={}&modified_before={}&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page={WOO_PER_PAGE}&page={page}",
+        wp(after),
+        wp(Millis(window.before.0 + 1_000)),
+    )
+}
+
+/// The SP-API `getOrders` page at `window.cursor` (a `NextToken`).
+pub fn amazon_path(feed: &FeedOf, window: &Window) -> String {
+    let cursor = window.cursor.as_deref();
+    let ids: Vec<String> = feed.marketplace_ids.iter().map(|m| encode_component(m)).collect();
+    match cursor {
+        Some(token) => format!("/orders/v0/orders?MarketplaceIds={}&NextToken={}", ids.join(","), encode_component(token)),
+        None => format!(
+            "/orders/v0/orders?MarketplaceIds={}&LastUpdatedAfter={}&LastUpdatedBefore={}&MaxResultsPerPage={AMAZON_PER_PAGE}",
+            ids.join(","),
+            encode_component(&iso_seconds(window.after)),
+            encode_component(&iso_seconds(window.before))
+        ),
+    }
+}
+
+/// The eBay Fulfillment orders page at `window.cursor` (an offset).
+pub fn ebay_path(_feed: &FeedOf, window: &Window) -> String {
+    let cursor = window.cursor.as_deref();
+    let filter = format!("lastmodifieddate:[{}..{}]", window.after.to_rfc3339(), window.before.to_rfc3339());
+    format!(
+        "/sell/fulfillment/v1/order?filter={}&limit={EBAY_LIMIT}&offset={}",
+        encode_component(&filter),
+        position(cursor, 0)
+    )
 }
 
 /// WooCommerce pages by modification time (keyset), not by page number alone: a page number
@@ -199,72 +209,82 @@ fn array_of<'a>(v: &'a Value, field: &str) -> Result<&'a [Value], PayloadError> 
     }
 }
 
-/// Reads the answer to [`page_request`] for `window`.
+/// Reads the answer to [`page_request`] for `window`, with the page reader registered for the
+/// channel's kind.
 pub fn read_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Millis) -> Result<FeedPage, FeedError> {
     if let Some(e) = status_error(resp, now) {
         return Err(e);
     }
-    let body = resp.body.as_bytes();
-    match feed.kind {
-        ChannelKind::Woocommerce => {
-            let root: Value = serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
-            let mut orders = Vec::new();
-            let mut last_modified: Option<Millis> = None;
-            for (i, v) in array_of(&root, "the body")?.iter().enumerate() {
-                let prefix = format!("[{i}]");
-                let o = json::element(v, &prefix)?;
-                if let Some(m) = json::time_opt(o, "date_modified_gmt") {
-                    last_modified = Some(last_modified.map_or(m, |l: Millis| l.max(m)));
-                }
-                orders.push(PolledOrder {
-                    order_id: json::id(o, "id", &prefix)?,
-                    placed_at: json::time_opt(o, "date_created_gmt"),
-                    fingerprint: fingerprint(v),
-                    outcome: woocommerce::order_outcome(o, &feed.account, now),
-                });
-            }
-            let pages = resp.header_value("x-wp-totalpages").and_then(|p| p.trim().parse::<u64>().ok()).unwrap_or(0);
-            Ok(FeedPage { orders, next: woo_next(window, pages, last_modified) })
-        }
-        ChannelKind::Amazon => {
-            let page = amazon::parse_orders_page(body)?;
-            let root: Value = serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
-            let raw = array_of(root.pointer("/payload/Orders").unwrap_or(&Value::Null), "payload.Orders")?;
-            let orders = page
-                .orders
-                .iter()
-                .zip(raw)
-                .map(|(head, v)| PolledOrder {
-                    order_id: head.order_id.clone(),
-                    placed_at: head.purchased_at,
-                    fingerprint: fingerprint(v),
-                    outcome: Ok(amazon::decide(head, &feed.account, now)),
-                })
-                .collect();
-            Ok(FeedPage { orders, next: page.next_token })
-        }
-        _ => {
-            let root = json::object(body)?;
-            let list = array_of(json::get(&root, "orders").unwrap_or(&Value::Null), "orders")?;
-            let mut orders = Vec::with_capacity(list.len());
-            for (i, v) in list.iter().enumerate() {
-                let prefix = format!("orders[{i}]");
-                let o = json::element(v, &prefix)?;
-                orders.push(PolledOrder {
-                    order_id: json::id(o, "orderId", &prefix)?,
-                    placed_at: json::time_opt(o, "creationDate"),
-                    fingerprint: fingerprint(v),
-                    outcome: ebay::order_event(o, &prefix, &feed.account, now).map(|e| InboundOutcome::events(vec![e])),
-                });
-            }
-            let offset = position(window.cursor.as_deref(), 0);
-            let total = json::get(&root, "total").and_then(Value::as_u64);
-            let read = offset + list.len() as u64;
-            let more =
-                !list.is_empty() && total.map_or(json::get(&root, "next").is_some_and(|n| n.is_string()), |t| read < t);
-            Ok(FeedPage { orders, next: more.then(|| read.to_string()) })
-        }
+    match crate::channels::platform(feed.kind).feed {
+        Some(f) => (f.page)(feed, window, resp, now),
+        None => Ok(FeedPage { orders: Vec::new(), next: None }),
     }
+}
+
+/// A WooCommerce orders page (a 2xx answer).
+pub fn woo_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Millis) -> Result<FeedPage, FeedError> {
+    let body = resp.body.as_bytes();
+    let root: Value = serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+    let mut orders = Vec::new();
+    let mut last_modified: Option<Millis> = None;
+    for (i, v) in array_of(&root, "the body")?.iter().enumerate() {
+        let prefix = format!("[{i}]");
+        let o = json::element(v, &prefix)?;
+        if let Some(m) = json::time_opt(o, "date_modified_gmt") {
+            last_modified = Some(last_modified.map_or(m, |l: Millis| l.max(m)));
+        }
+        orders.push(PolledOrder {
+            order_id: json::id(o, "id", &prefix)?,
+            placed_at: json::time_opt(o, "date_created_gmt"),
+            fingerprint: fingerprint(v),
+            outcome: woocommerce::order_outcome(o, &feed.account, now),
+        });
+    }
+    let pages = resp.header_value("x-wp-totalpages").and_then(|p| p.trim().parse::<u64>().ok()).unwrap_or(0);
+    Ok(FeedPage { orders, next: woo_next(window, pages, last_modified) })
+}
+
+/// An SP-API `getOrders` page (a 2xx answer).
+pub fn amazon_page(feed: &FeedOf, _window: &Window, resp: &HttpResponse, now: Millis) -> Result<FeedPage, FeedError> {
+    let body = resp.body.as_bytes();
+    let page = amazon::parse_orders_page(body)?;
+    let root: Value = serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+    let raw = array_of(root.pointer("/payload/Orders").unwrap_or(&Value::Null), "payload.Orders")?;
+    let orders = page
+        .orders
+        .iter()
+        .zip(raw)
+        .map(|(head, v)| PolledOrder {
+            order_id: head.order_id.clone(),
+            placed_at: head.purchased_at,
+            fingerprint: fingerprint(v),
+            outcome: Ok(amazon::decide(head, &feed.account, now)),
+        })
+        .collect();
+    Ok(FeedPage { orders, next: page.next_token })
+}
+
+/// An eBay Fulfillment orders page (a 2xx answer).
+pub fn ebay_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Millis) -> Result<FeedPage, FeedError> {
+    let body = resp.body.as_bytes();
+    let root = json::object(body)?;
+    let list = array_of(json::get(&root, "orders").unwrap_or(&Value::Null), "orders")?;
+    let mut orders = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        let prefix = format!("orders[{i}]");
+        let o = json::element(v, &prefix)?;
+        orders.push(PolledOrder {
+            order_id: json::id(o, "orderId", &prefix)?,
+            placed_at: json::time_opt(o, "creationDate"),
+            fingerprint: fingerprint(v),
+            outcome: ebay::order_event(o, &prefix, &feed.account, now).map(|e| InboundOutcome::events(vec![e])),
+        });
+    }
+    let offset = position(window.cursor.as_deref(), 0);
+    let total = json::get(&root, "total").and_then(Value::as_u64);
+    let read = offset + list.len() as u64;
+    let more = !list.is_empty() && total.map_or(json::get(&root, "next").is_some_and(|n| n.is_string()), |t| read < t);
+    Ok(FeedPage { orders, next: more.then(|| read.to_string()) })
 }
 
 /// Whether a polled order is applied. A sale placed before StockEdge was connected to the channel

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::feeds::PolledOrder;
 use super::window::{PollState, Window};
 use crate::catalog::model::ChannelKind;
+use crate::channels::platform;
 use crate::inbound::apply::Tally;
 use crate::inbound::error::PayloadError;
 use crate::inbound::event::InboundOutcome;
@@ -24,14 +25,11 @@ pub const PAGE_ATTEMPTS: u32 = 4;
 /// Channels polled per run.
 pub const MAX_CHANNELS: usize = 50;
 
-/// Pages read per channel and run. SP-API `getOrders` allows a burst of 20 and one more a
-/// minute, and each order costs a `getOrderItems` (burst 30, one every 2 s): two pages per run.
+/// Pages read per channel and run: the budget the platform's feed registers (SP-API's
+/// `getOrders` and `getOrderItems` rate limits allow Amazon two pages per run); none for a kind
+/// without a feed.
 pub fn page_budget(kind: ChannelKind) -> usize {
-    match kind {
-        ChannelKind::Amazon => 2,
-        ChannelKind::Ebay => 5,
-        _ => 10,
-    }
+    platform(kind).feed.map_or(0, |f| f.page_budget)
 }
 
 /// What a polled order comes to before anything is called.

@@ -21,24 +21,23 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::model::ChannelKind;
+use crate::channels::platform;
 use crate::time::Millis;
 
 /// How far back each stretch reaches into the previous one.
 pub const OVERLAP_MS: i64 = 10 * 60 * 1000;
 
-/// How far behind `now` a stretch ends: SP-API refuses `LastUpdatedBefore` later than 2 minutes
-/// before now, so Amazon stretches end 3 minutes back (a minute for clock skew); the other feeds
-/// take any bound and end at `now` (what becomes visible late is in the next stretch's overlap).
+/// How far behind `now` a stretch ends: the lag the platform's feed registers (SP-API refuses
+/// `LastUpdatedBefore` later than 2 minutes before now, so Amazon stretches end 3 minutes back);
+/// the other feeds take any bound and end at `now` (what becomes visible late is in the next
+/// stretch's overlap).
 pub fn lag_ms(kind: ChannelKind) -> i64 {
-    match kind {
-        ChannelKind::Amazon => 3 * 60 * 1000,
-        _ => 0,
-    }
+    platform(kind).feed.map_or(0, |f| f.lag_ms)
 }
 
-/// The platforms whose order feeds StockEdge polls.
+/// The platforms whose order feeds StockEdge polls: those that register one.
 pub fn is_polled(kind: ChannelKind) -> bool {
-    matches!(kind, ChannelKind::Woocommerce | ChannelKind::Amazon | ChannelKind::Ebay)
+    platform(kind).feed.is_some()
 }
 
 /// A stretch of the feed: orders modified in `[after, before]`, read from `cursor` on

@@ -226,7 +226,10 @@ export function validateRequestBody(method, pathTemplate, body, contentType = 'a
  * calls. An arm whose last segment is matched again (`match *action { "commit" => only("POST", …) }`)
  * contributes one route per inner arm. An arm that hands the rest of the path to
  * `catalog_routes::resolve` contributes that function's arms (src/api/catalog_routes.rs: segments
- * after `/v1/`, methods listed with `only("…", …)` too).
+ * after `/v1/`, methods listed with `only("…", …)` too). An arm that looks its last segment up in
+ * the channel registry (`by_webhook_route`) contributes one `POST` per registered webhook route
+ * (src/channels/registry.rs: `route: "…"`), and a `GET` for those verified with eBay's keys
+ * (the endpoint challenge).
  */
 export function routerRoutes(source = readFileSync(`${ROOT}src/api/routes.rs`, 'utf8'), prefix = []) {
   const start = source.indexOf('pub fn resolve(');
@@ -240,6 +243,15 @@ export function routerRoutes(source = readFileSync(`${ROOT}src/api/routes.rs`, '
   const routes = [];
   arms.forEach((arm, i) => {
     const text = fn.slice(arm.bodyStart, i + 1 < arms.length ? arms[i + 1].at : undefined);
+    if (/by_webhook_route\(/.test(text)) {
+      const registry = readFileSync(`${ROOT}src/channels/registry.rs`, 'utf8');
+      const base = arm.pattern.split(',').map((s) => s.trim()).slice(0, -1).map((s) => s.replace(/"/g, ''));
+      for (const [, route, verify] of registry.matchAll(/route:\s*"([^"]+)"[\s\S]*?verify:\s*WebhookVerify::(\w+)/g)) {
+        routes.push({ method: 'POST', path: `/${[...base, route].join('/')}` });
+        if (verify === 'EbayKeys') routes.push({ method: 'GET', path: `/${[...base, route].join('/')}` });
+      }
+      return;
+    }
     if (/catalog_routes::resolve\(/.test(text)) {
       routes.push(...routerRoutes(readFileSync(`${ROOT}src/api/catalog_routes.rs`, 'utf8'), [{ lit: 'v1' }]));
       return;

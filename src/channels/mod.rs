@@ -1,0 +1,12 @@
+//! The sales channels StockEdge connects to, as registrations: one entry per platform in
+//! [`registry`], wiring what varies between platforms (kind name, listing identity fields, how
+//! calls are authorised, the push adapter, the webhook reader, the order feed) to the platform's
+//! own modules (`sync::<platform>`, `inbound::<platform>`, `inbound::poll::feeds`). Pure: no
+//! `worker` types; the shell looks a platform up and dispatches on what the entry says.
+
+pub mod registry;
+
+pub use registry::{
+    by_webhook_route, platform, polled_kinds, Auth, BaseUrl, Feed, FeedAuth, OrderFetch, Platform, Push, Webhook,
+    WebhookAddress, WebhookVerify, PLATFORMS,
+};
