@@ -169,8 +169,22 @@ test('faults are retried until the listing matches; an unknown listing is a list
     return f.items.find((x) => x.sku === ghost);
   }, { timeoutMs: 15_000, everyMs: 200 });
   assert.ok(failure, 'the unknown listing shows in /v1/sync/failures');
-  const retried = await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`);
+  const key = { 'idempotency-key': `retry-${ghost}` };
+  const retried = await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`, undefined, key);
   assert.equal(retried.status, 200, retried.text);
+  assert.equal(retried.headers.get('idempotent-replayed'), null);
+  // A repeat with the key answers the first answer, flagged, and sends nothing again; the key
+  // with another failure is refused.
+  const again = await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`, undefined, key);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.text, retried.text);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  const reused = await A.admin('POST', '/v1/sync/failures/999999999/retry', undefined, key);
+  assert.equal(reused.status, 422, reused.text);
+  assert.equal(reused.body.type, '/problems/idempotency-key-reused');
+  await new Promise((r) => setTimeout(r, 2_000));
+  const open = (await ok(await A.admin('GET', '/v1/sync/failures'))).items.filter((x) => x.sku === ghost);
+  assert.ok(open.length <= 1, `the failure was sent again once: ${JSON.stringify(open)}`);
 });
 
 test('a lost compare-and-set whose re-read fails is pushed later with the compare, never blind', async () => {
@@ -204,4 +218,18 @@ test('a lost compare-and-set whose re-read fails is pushed later with the compar
   } finally {
     await own.close();
   }
+});
+
+test('a keyed poll run answers its first answer again, flagged; the key with another run is refused', async () => {
+  const key = { 'idempotency-key': unique('poll-run') };
+  const first = await A.admin('POST', '/v1/inbound/polls/run?channel=nothing-here', undefined, key);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.headers.get('idempotent-replayed'), null);
+  const again = await A.admin('POST', '/v1/inbound/polls/run?channel=nothing-here', undefined, key);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.text, first.text);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  const other = await A.admin('POST', '/v1/inbound/polls/run?channel=something-else', undefined, key);
+  assert.equal(other.status, 422, other.text);
+  assert.equal(other.body.type, '/problems/idempotency-key-reused');
 });
