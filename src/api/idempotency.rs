@@ -51,6 +51,46 @@ pub fn judge<'a, T>(existing: Option<&'a Recorded<T>>, fingerprint: &str) -> Ver
     }
 }
 
+/// What to do with a request whose first answer the key's registry keeps (routes whose effects
+/// no object replays by itself: imports, alert acknowledgements, sync retries, poll runs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Start<'a, T> {
+    /// Carry the request out (first use, or a repeat of one interrupted before it answered).
+    Go,
+    /// The same request is being carried out now, under a lease begun less than `lease_ms`
+    /// ago: answer "retry" rather than carry it out twice at once.
+    Busy,
+    /// Answered before: answer with the kept answer.
+    Replay(&'a T),
+    /// Seen with another request.
+    Reused,
+}
+
+/// Judges a request against what its key's registry holds: `existing` (the claim and the kept
+/// answer, if any) and `started`, when a request under this key last began being carried out.
+pub fn start<'a, T>(
+    existing: Option<&'a Recorded<T>>,
+    fingerprint: &str,
+    started: Option<Millis>,
+    now: Millis,
+    lease_ms: i64,
+) -> Start<'a, T> {
+    match judge(existing, fingerprint) {
+        Verdict::Reused => Start::Reused,
+        Verdict::Replay(t) => Start::Replay(t),
+        Verdict::Fresh | Verdict::Resume { .. } => match started {
+            Some(s) if now.0 - s.0 < lease_ms => Start::Busy,
+            _ => Start::Go,
+        },
+    }
+}
+
+/// Whether an answer with this status is kept for replay: every answer but one that only says
+/// to retry (5xx) and an accepted job (`202`), whose repeat answers the job as it is now.
+pub fn kept(status: u16) -> bool {
+    status < 500 && status != 202
+}
+
 /// An object's reply to a call that may carry an Idempotency-Key: answered now, the recorded
 /// first answer again, or refused because the key belongs to another request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +123,25 @@ mod tests {
         assert_eq!(judge(Some(&r), &f), Verdict::Replay(&7));
         assert_eq!(judge(Some(&r), &fingerprint("POST", "/v1/sales", b"{ }")), Verdict::Reused);
         assert_ne!(f, fingerprint("PUT", "/v1/sales", b"{}"));
+    }
+
+    #[test]
+    fn a_kept_answer_replays_and_a_running_request_is_not_started_twice() {
+        let f = fingerprint("POST", "/v1/alerts/1/acknowledge", b"");
+        let claimed: Recorded<i32> = Recorded { fingerprint: f.clone(), at: Millis(5), reply: None };
+        let answered = Recorded { reply: Some(3), ..claimed.clone() };
+        assert_eq!(start::<i32>(None, &f, None, Millis(10), 100), Start::Go);
+        assert_eq!(start(Some(&claimed), &f, None, Millis(10), 100), Start::Go);
+        assert_eq!(start(Some(&claimed), &f, Some(Millis(5)), Millis(104), 100), Start::Busy);
+        assert_eq!(start(Some(&claimed), &f, Some(Millis(5)), Millis(105), 100), Start::Go, "the lease ran out");
+        assert_eq!(start(Some(&answered), &f, Some(Millis(5)), Millis(10), 100), Start::Replay(&3));
+        assert_eq!(start(Some(&answered), "other", None, Millis(10), 100), Start::Reused);
+    }
+
+    #[test]
+    fn retry_answers_and_accepted_jobs_are_not_kept() {
+        assert!(kept(200) && kept(404) && kept(422));
+        assert!(!kept(202) && !kept(500) && !kept(503));
     }
 
     #[test]

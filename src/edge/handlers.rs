@@ -258,7 +258,8 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::Import => {
             let (format, mode, dry_run) = try_p!(requests::import_query(&query_pairs(&req)?));
             try_p!(w.validated(Ok(())));
-            return super::imports::import(env, &w.bytes, format, mode, dry_run, w.idem).await;
+            let import = super::imports::import(env, &w.bytes, format, mode, dry_run, w.idem.clone());
+            return key_registry::keeping(env, w.idem.as_ref(), import).await;
         }
         Route::ImportJob(id) => return super::import_jobs::status(env, id.as_str(), &query_pairs(&req)?).await,
         Route::Export => {
@@ -267,7 +268,10 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         }
         Route::SyncStatus => return super::sync_admin::status(env).await,
         Route::SyncFailures => return super::sync_admin::failures(env).await,
-        Route::RetryFailure(id) => return super::sync_admin::retry(env, id).await,
+        Route::RetryFailure(id) => {
+            try_p!(w.validated(Ok(())));
+            return key_registry::keeping(env, w.idem.as_ref(), super::sync_admin::retry(env, id)).await;
+        }
         Route::Catalog(route) => return super::catalog::handle(route, req, &w.bytes, env).await,
         Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
         Route::Unmatched => return super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
@@ -275,13 +279,14 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::Polls => return super::inbound_poll::status(env).await,
         Route::RunPolls => {
             try_p!(w.validated(Ok(())));
-            return super::inbound_poll::run_now(&query_pairs(&req)?, env).await;
+            let query = query_pairs(&req)?;
+            return key_registry::keeping(env, w.idem.as_ref(), super::inbound_poll::run_now(&query, env)).await;
         }
         Route::EbayChallenge => return super::webhooks::ebay_challenge(&req, env).await,
         Route::Alerts => return super::alerts::list(&query_pairs(&req)?, env).await,
         Route::AcknowledgeAlert(id) => {
             try_p!(w.validated(Ok(())));
-            return super::alerts::acknowledge(env, id).await;
+            return key_registry::keeping(env, w.idem.as_ref(), super::alerts::acknowledge(env, id)).await;
         }
         Route::Fulfilments => {
             let f = try_p!(w.validated(requests::fulfilment(&w.bytes)));

@@ -33,6 +33,9 @@ pub const MAX_PAGE: usize = 1_000;
 pub const MIN_IDEMPOTENCY_KEY_LEN: usize = 1;
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 3_600 * 1_000;
+/// How long a request whose answer the key registry keeps may run before a repeat under its key
+/// carries it out again (the first is taken to have been interrupted).
+pub const IDEMPOTENCY_LEASE_MS: i64 = 120 * 1_000;
 /// Terminal holds (committed, released, expired) are kept this long for status reads and replays.
 pub const HOLD_RETENTION_MS: i64 = 7 * 24 * 3_600 * 1_000;
 /// SKU: 1..=64 of `A-Z a-z 0-9 . _ - /`. Location: 1..=32 of `a-z 0-9 _ -`.

@@ -154,6 +154,26 @@ test('an uncovered sale is counted, raises one alert and zeroes every listing', 
   const missing = await A.admin('POST', '/v1/alerts/999999999/acknowledge');
   assert.equal(missing.status, 404);
   assert.equal(missing.body.type, '/problems/not-found');
+
+  // With an Idempotency-Key the first answer is kept: a repeat gets it byte for byte, flagged;
+  // the key with another alert is refused.
+  const key = { 'idempotency-key': `ack-${sku}` };
+  const keyed = await A.admin('POST', `/v1/alerts/${two[1].id}/acknowledge`, undefined, key);
+  assert.equal(keyed.status, 200, keyed.text);
+  assert.equal(keyed.headers.get('idempotent-replayed'), null);
+  const keyedAgain = await A.admin('POST', `/v1/alerts/${two[1].id}/acknowledge`, undefined, key);
+  assert.equal(keyedAgain.status, 200, keyedAgain.text);
+  assert.equal(keyedAgain.text, keyed.text);
+  assert.equal(keyedAgain.headers.get('idempotent-replayed'), 'true');
+  const reused = await A.admin('POST', `/v1/alerts/${alert.id}/acknowledge`, undefined, key);
+  assert.equal(reused.status, 422, reused.text);
+  assert.equal(reused.body.type, '/problems/idempotency-key-reused');
+  const missingKey = { 'idempotency-key': `ack-missing-${sku}` };
+  const missingKeyed = await A.admin('POST', '/v1/alerts/999999999/acknowledge', undefined, missingKey);
+  const missingAgain = await A.admin('POST', '/v1/alerts/999999999/acknowledge', undefined, missingKey);
+  assert.equal(missingAgain.status, 404);
+  assert.equal(missingAgain.text, missingKeyed.text);
+  assert.equal(missingAgain.headers.get('idempotent-replayed'), 'true');
   assert.equal((await A.storefront('GET', '/v1/alerts')).status, 403);
 });
 

@@ -74,6 +74,29 @@ describe('plain CSV', () => {
     assert.deepEqual(rowsByStatus(unchanged.body), { unchanged: 1 });
   });
 
+  test('a keyed re-import answers its first report byte for byte, flagged, whatever changed since', async () => {
+    const a = unique('IMP-R');
+    const csv = `sku,quantity\n${a},5\n`;
+    const key = `imp-replay-${a}`;
+    const first = await upload('format=csv&mode=set', csv, { 'idempotency-key': key });
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers.get('idempotent-replayed'), null, 'a first answer is not flagged');
+    assert.equal(await onHand(a), 5);
+
+    // The stock moves on; the repeat neither recomputes the report nor applies the file again.
+    assert.equal((await A.admin('PUT', `/v1/skus/${a}/stock`, { on_hand: 9 })).status, 200);
+    const again = await upload('format=csv&mode=set', csv, { 'idempotency-key': key });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.text, first.text, 'the first report, byte for byte');
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(await onHand(a), 9, 'nothing applied twice');
+
+    const other = await upload('format=csv&mode=set', `sku,quantity\n${a},6\n`, { 'idempotency-key': key });
+    assert.equal(other.status, 422, other.text);
+    assert.equal(other.body.type, '/problems/idempotency-key-reused');
+    assert.equal(await onHand(a), 9);
+  });
+
   test('row errors name line and column; malformed files are refused whole', async () => {
     const s = unique('IMP-E');
     const r = await upload('format=csv&mode=set', `sku,quantity\n${s},5\nbad sku,1\n${s}-2,many\n`);
