@@ -57,6 +57,8 @@ function holdId() {
 async function postgresBackend(url, poolSize) {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client whose server went away at the end of a run: nothing to do but drop it.
+  pool.on('error', () => {});
   await pool.query(`
     CREATE TABLE IF NOT EXISTS stock (sku text PRIMARY KEY, on_hand bigint NOT NULL, reserved bigint NOT NULL DEFAULT 0);
     CREATE TABLE IF NOT EXISTS holds (id text PRIMARY KEY, lines jsonb NOT NULL, expires_at timestamptz NOT NULL);
