@@ -56,8 +56,8 @@ function procs() {
       const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      // f[0] = state (field 3); pgrp = field 5; utime, stime = fields 14, 15
-      out.push({ pid: Number(d), comm, pgrp: Number(f[2]), cpu: (Number(f[11]) + Number(f[12])) * TICK_MS });
+      // f[0] = state (field 3); ppid = field 4; pgrp = field 5; utime, stime = fields 14, 15
+      out.push({ pid: Number(d), comm, ppid: Number(f[1]), pgrp: Number(f[2]), cpu: (Number(f[11]) + Number(f[12])) * TICK_MS });
     } catch {
       /* gone */
     }
@@ -287,10 +287,13 @@ function table(all, systems) {
     md += `| ${l} | ${systems.map((s) => fmt(by(s, l))).join(' | ')} | ${ratio('PostgreSQL')} | ${ratio('Redis')} |\n`;
   }
   md += `\nUnexpected statuses (anything but 200/201, and 409 on the oversell check):\n\n`;
+  let unexpected = 0;
   for (const r of all) {
     const bad = Object.entries(r.statuses).filter(([s]) => !['200', '201'].includes(s));
+    unexpected += bad.length;
     if (bad.length) md += `- ${r.system}, ${r.label}: ${bad.map(([s, c]) => `${c} × ${s}`).join(', ')}\n`;
   }
+  if (!unexpected) md += `none.\n`;
   md += `\nCPU per request (ms, from /proc; the runtime that executes the code, and the rest of the stack):\n\n`;
   md += `| scenario | ${systems.join(' | ')} |\n|---|${systems.map(() => '---|').join('')}\n`;
   for (const l of labels) {
@@ -337,7 +340,8 @@ async function main() {
     systems.push({
       name: 'PostgreSQL',
       url: pgPeer.url,
-      meters: { postgres: (p) => p.pgrp === pgsql.pgid, http: (p) => p.pid === pgPeer.pid },
+      // Each backend starts its own session (setsid), so it is counted as the postmaster's child.
+      meters: { postgres: (p) => p.pgrp === pgsql.pgid || p.ppid === pgsql.pgid, http: (p) => p.pid === pgPeer.pid },
       version: pgsql.version,
     });
   }
