@@ -79,7 +79,7 @@ pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Re
 }
 
 /// The `import-jobs` consumer: applies each message's chunk.
-pub async fn consume<T>(batch: &MessageBatch<T>, env: &Env) -> worker::Result<()> {
+pub async fn consume<T>(batch: &MessageBatch<T>, env: &Env) -> Result<(), Fault> {
     let db = store::db(env)?;
     for m in batch.raw_iter() {
         let text = worker::js_sys::JSON::stringify(&m.body()).ok().and_then(|s| s.as_string()).unwrap_or_default();

@@ -46,28 +46,6 @@ impl From<worker::Error> for Fault {
     }
 }
 
-/// An object call's failure crossing into shell code that still answers `worker::Error`
-/// (routes not yet returning [`Fault`]); those answer it as an internal failure.
-impl From<crate::fault::ObjectError> for worker::Error {
-    fn from(e: crate::fault::ObjectError) -> worker::Error {
-        worker::Error::RustError(e.to_string())
-    }
-}
-
-/// A fault reaching code still typed `worker::Result` (the queue consumers, until they return
-/// [`Fault`]): it keeps its text, not its type.
-impl From<Fault> for worker::Error {
-    fn from(f: Fault) -> worker::Error {
-        worker::Error::RustError(f.to_string())
-    }
-}
-
-impl From<crate::fault::StoreError> for worker::Error {
-    fn from(e: crate::fault::StoreError) -> worker::Error {
-        Fault::from(e).into()
-    }
-}
-
 #[event(start)]
 fn start() {
     console_error_panic_hook::set_once();

@@ -48,7 +48,7 @@ async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result:
     // Import job chunks share this entry point (one #[event(queue)] per Worker); their bodies
     // are read raw, not as stock changes.
     if batch.queue() == super::import_jobs::QUEUE_NAME {
-        return Ok(super::import_jobs::consume(batch, env).await?);
+        return super::import_jobs::consume(batch, env).await;
     }
     stock_changes(batch, env).await
 }
