@@ -9,20 +9,18 @@
 //! before the catalogue row is written, so a retry after a failure converges.
 
 use serde_json::Value;
-use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
+use worker::{D1Database, D1PreparedStatement, Env, Response};
 
 use crate::api::catalog_bodies as bodies;
 use crate::api::catalog_routes::CatalogRoute;
-use crate::api::idempotency::fingerprint;
-use crate::api::requests::idempotency_key;
 use crate::api::sku_call::{self, SkuAction};
-use crate::api::Problem;
 use crate::catalog::model::{self, Entity, PageQuery, Stamps};
 use crate::fault::{Constraint, Fault};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
 use crate::stock::{Command, Location, Sku, Token};
 use crate::time::Millis;
 
+use super::handlers::Write as Put;
 use super::store::{self, catalog as products, channels, listings, StoreError, StoreResult};
 use super::{clock, http, sku_client};
 
@@ -55,23 +53,9 @@ struct Cx<'a> {
     now: Millis,
 }
 
-/// A PUT's body and its Idempotency-Key (with the request's fingerprint), or the key's fault.
-struct Put<'a> {
-    bytes: &'a [u8],
-    idem: Option<(String, String)>,
-    key_fault: Option<Problem>,
-}
-
-impl Put<'_> {
-    /// The body's validation result with the key's fault merged in.
-    fn validated<T>(&self, body: Result<T, Problem>) -> Result<T, Problem> {
-        crate::api::problem::with_key_fault(self.key_fault.as_ref(), body)
-    }
-}
-
 impl Cx<'_> {
     /// The recorded answer to this PUT's Idempotency-Key, if it was answered before.
-    async fn replayed(&self, put: &Put<'_>) -> Result<Option<Response>, Fault> {
+    async fn replayed(&self, put: &Put) -> Result<Option<Response>, Fault> {
         let Some((key, fp)) = &put.idem else { return Ok(None) };
         let since = Millis(self.now.0 - IDEMPOTENCY_RETENTION_MS);
         match products::replay(&self.db, key, fp, since).await? {
@@ -83,7 +67,7 @@ impl Cx<'_> {
     /// Runs `writes` and the replay record of `(status, body)` in one batch.
     async fn commit(
         &self,
-        put: &Put<'_>,
+        put: &Put,
         mut writes: Vec<D1PreparedStatement>,
         status: u16,
         body: &str,
@@ -100,7 +84,7 @@ impl Cx<'_> {
     /// record's stamps. Answers the status (201 created, 200 otherwise), the stamps and the body.
     async fn upsert<R: PartialEq>(
         &self,
-        put: &Put<'_>,
+        put: &Put,
         record: &R,
         existing: Option<(R, Stamps)>,
         view: impl Fn(Stamps) -> Value,
@@ -135,21 +119,15 @@ impl Written {
     }
 }
 
-pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -> Result<Response, Fault> {
+/// Answers a catalogue route; `put` is the request's body and Idempotency-Key as the key
+/// registry claimed it (`handlers::write`); the catalogue keeps the answers.
+pub async fn handle(route: CatalogRoute, query: &[(String, String)], put: &Put, env: &Env) -> Result<Response, Fault> {
     let cx = Cx { env, db: store::db(env)?, now: clock::now() };
-    let query: Vec<(String, String)> =
-        req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    // The key registry has claimed the key (handlers::write); the catalogue keeps the answers.
-    let (idem, key_fault) = match idempotency_key(req.headers().get("idempotency-key").ok().flatten()) {
-        Ok(k) => (k.map(|k| (k, fingerprint(req.method().as_ref(), &req.path(), body))), None),
-        Err(p) => (None, Some(p)),
-    };
-    let put = Put { bytes: body, idem, key_fault };
     let db = &cx.db;
     use CatalogRoute as R;
     match route {
         R::ListProducts => {
-            let q = try_p!(bodies::page_query(&query));
+            let q = try_p!(bodies::page_query(query));
             let page = products::products(db, &q.after, q.limit + 1).await?;
             list(&q, page, |(p, _)| p.sku.to_string(), |(p, st)| p.to_json(*st))
         }
@@ -157,13 +135,13 @@ pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -
             Some((p, st)) => Ok(http::json(200, &p.to_json(st))?),
             None => not_found(Entity::Product, sku.as_str()),
         },
-        R::PutProduct(sku) => put_product(&cx, &put, sku).await,
+        R::PutProduct(sku) => put_product(&cx, put, sku).await,
         R::DeleteProduct(sku) => match products::delete_product(db, &sku).await? {
             true => no_content(),
             false => not_found(Entity::Product, sku.as_str()),
         },
         R::ListLocations => {
-            let q = try_p!(bodies::page_query(&query));
+            let q = try_p!(bodies::page_query(query));
             let page = products::locations(db, &q.after, q.limit + 1).await?;
             list(&q, page, |(l, _)| l.location.to_string(), |(l, st)| l.to_json(*st))
         }
@@ -171,13 +149,13 @@ pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -
             Some((l, st)) => Ok(http::json(200, &l.to_json(st))?),
             None => not_found(Entity::Location, location.as_str()),
         },
-        R::PutLocation(location) => put_location(&cx, &put, location).await,
+        R::PutLocation(location) => put_location(&cx, put, location).await,
         R::DeleteLocation(location) => match products::delete_location(db, &location).await? {
             true => no_content(),
             false => not_found(Entity::Location, location.as_str()),
         },
         R::ListChannels => {
-            let q = try_p!(bodies::page_query(&query));
+            let q = try_p!(bodies::page_query(query));
             let page = channels::page(db, &q.after, q.limit + 1)
                 .await?
                 .iter()
@@ -192,14 +170,14 @@ pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -
             }
             None => not_found(Entity::Channel, channel.as_str()),
         },
-        R::PutChannel(channel) => put_channel(&cx, &put, channel).await,
+        R::PutChannel(channel) => put_channel(&cx, put, channel).await,
         // Its listings go with it (also ON DELETE CASCADE).
         R::DeleteChannel(channel) => match channels::delete(db, &channel).await? {
             true => no_content(),
             false => not_found(Entity::Channel, channel.as_str()),
         },
         R::ListListings(channel) => {
-            let q = try_p!(bodies::page_query(&query));
+            let q = try_p!(bodies::page_query(query));
             let (kind, rows) = listings::page(db, &channel, &q.after, q.limit + 1).await?;
             let Some(kind) = kind else { return not_found(Entity::Channel, channel.as_str()) };
             let page = rows.iter().map(|r| r.listing(kind)).collect::<StoreResult<Vec<_>>>()?;
@@ -213,7 +191,7 @@ pub async fn handle(route: CatalogRoute, req: Request, body: &[u8], env: &Env) -
                 Ok(http::json(200, &l.to_json(st))?)
             }
         },
-        R::PutListing(channel, sku) => put_listing(&cx, &put, channel, sku).await,
+        R::PutListing(channel, sku) => put_listing(&cx, put, channel, sku).await,
         R::DeleteListing(channel, sku) => match listings::delete(db, &channel, &sku).await? {
             None => not_found(Entity::Channel, channel.as_str()),
             Some(false) => not_found(Entity::Listing, &listing_id(&channel, &sku)),
@@ -233,8 +211,8 @@ fn list<T>(
     Ok(http::json(200, &model::list_json(page.iter().map(view).collect(), next))?)
 }
 
-async fn put_product(cx: &Cx<'_>, put: &Put<'_>, sku: Sku) -> Result<Response, Fault> {
-    let product = try_p!(put.validated(bodies::product(&sku, put.bytes)));
+async fn put_product(cx: &Cx<'_>, put: &Put, sku: Sku) -> Result<Response, Fault> {
+    let product = try_p!(put.validated(bodies::product(&sku, &put.bytes)));
     if let Some(r) = cx.replayed(put).await? {
         return Ok(r);
     }
@@ -271,8 +249,8 @@ async fn put_product(cx: &Cx<'_>, put: &Put<'_>, sku: Sku) -> Result<Response, F
     }
 }
 
-async fn put_location(cx: &Cx<'_>, put: &Put<'_>, location: Location) -> Result<Response, Fault> {
-    let record = try_p!(put.validated(bodies::location(&location, put.bytes)));
+async fn put_location(cx: &Cx<'_>, put: &Put, location: Location) -> Result<Response, Fault> {
+    let record = try_p!(put.validated(bodies::location(&location, &put.bytes)));
     if let Some(r) = cx.replayed(put).await? {
         return Ok(r);
     }
@@ -288,8 +266,8 @@ async fn put_location(cx: &Cx<'_>, put: &Put<'_>, location: Location) -> Result<
     .answer()
 }
 
-async fn put_channel(cx: &Cx<'_>, put: &Put<'_>, id: Token) -> Result<Response, Fault> {
-    let channel = try_p!(put.validated(bodies::channel(&id, put.bytes)));
+async fn put_channel(cx: &Cx<'_>, put: &Put, id: Token) -> Result<Response, Fault> {
+    let channel = try_p!(put.validated(bodies::channel(&id, &put.bytes)));
     if let Some(r) = cx.replayed(put).await? {
         return Ok(r);
     }
@@ -305,7 +283,7 @@ async fn put_channel(cx: &Cx<'_>, put: &Put<'_>, id: Token) -> Result<Response, 
         .answer()
 }
 
-async fn put_listing(cx: &Cx<'_>, put: &Put<'_>, channel: Token, sku: Sku) -> Result<Response, Fault> {
+async fn put_listing(cx: &Cx<'_>, put: &Put, channel: Token, sku: Sku) -> Result<Response, Fault> {
     let (kind, row) = listings::get(&cx.db, &channel, &sku).await?;
     // The identity's shape depends on the channel's kind: a missing channel answers first.
     let Some(kind) = kind else {
@@ -314,7 +292,7 @@ async fn put_listing(cx: &Cx<'_>, put: &Put<'_>, channel: Token, sku: Sku) -> Re
         }
         return not_found(Entity::Channel, channel.as_str());
     };
-    let listing = try_p!(put.validated(bodies::listing(kind, &channel, &sku, put.bytes)));
+    let listing = try_p!(put.validated(bodies::listing(kind, &channel, &sku, &put.bytes)));
     if let Some(r) = cx.replayed(put).await? {
         return Ok(r);
     }

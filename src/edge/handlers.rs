@@ -109,18 +109,19 @@ macro_rules! try_p {
     };
 }
 
-/// A write's body and its Idempotency-Key with the request's fingerprint.
-struct Write {
-    bytes: Vec<u8>,
-    idem: Option<(String, String)>,
+/// A write's body and its Idempotency-Key with the request's fingerprint (also what the
+/// catalogue routes take).
+pub(super) struct Write {
+    pub(super) bytes: Vec<u8>,
+    pub(super) idem: Option<(String, String)>,
     /// A malformed Idempotency-Key, reported together with the body's faults.
-    key_fault: Option<Problem>,
+    pub(super) key_fault: Option<Problem>,
 }
 
 impl Write {
     /// The body's validation result with the key's fault merged in, so that one answer names
     /// every faulty field.
-    fn validated<T>(&self, body: std::result::Result<T, Problem>) -> std::result::Result<T, Problem> {
+    pub(super) fn validated<T>(&self, body: std::result::Result<T, Problem>) -> std::result::Result<T, Problem> {
         crate::api::problem::with_key_fault(self.key_fault.as_ref(), body)
     }
 }
@@ -272,7 +273,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             try_p!(w.validated(Ok(())));
             return key_registry::keeping(env, w.idem.as_ref(), super::sync_admin::retry(env, id)).await;
         }
-        Route::Catalog(route) => return super::catalog::handle(route, req, &w.bytes, env).await,
+        Route::Catalog(route) => return super::catalog::handle(route, &query_pairs(&req)?, &w, env).await,
         Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
         Route::Unmatched => return super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
         Route::Drift => return super::inbound_admin::drift(&query_pairs(&req)?, env).await,
