@@ -241,7 +241,7 @@ pub struct OrderItem {
     pub quantity_ordered: i64,
 }
 
-fn payload(body: &[u8]) -> Result<Object, PayloadError> {
+pub(crate) fn payload(body: &[u8]) -> Result<Object, PayloadError> {
     let mut root = json::object(body)?;
     match root.remove("payload") {
         Some(Value::Object(p)) => Ok(p),
@@ -263,8 +263,12 @@ fn next_token(p: &Object) -> Result<Option<String>, PayloadError> {
 
 /// Reads a `getOrders` response page.
 pub fn parse_orders_page(body: &[u8]) -> Result<OrdersPage, PayloadError> {
-    let p = payload(body)?;
-    let list = match json::get(&p, "Orders") {
+    orders_page(&payload(body)?)
+}
+
+/// Reads a `getOrders` page's `payload` (see [`parse_orders_page`]).
+pub(crate) fn orders_page(p: &Object) -> Result<OrdersPage, PayloadError> {
+    let list = match json::get(p, "Orders") {
         Some(Value::Array(a)) => a.as_slice(),
         Some(_) => return Err(PayloadError::invalid("payload.Orders", "must be an array")),
         None => &[],
@@ -281,7 +285,7 @@ pub fn parse_orders_page(body: &[u8]) -> Result<OrdersPage, PayloadError> {
             updated_at: json::time_opt(o, "LastUpdateDate"),
         });
     }
-    Ok(OrdersPage { orders, next_token: next_token(&p)? })
+    Ok(OrdersPage { orders, next_token: next_token(p)? })
 }
 
 /// Reads a `getOrderItems` response page.

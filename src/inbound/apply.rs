@@ -375,12 +375,14 @@ fn suspects<'a>(events: &'a [InboundEvent], index: &Index<'a>) -> Vec<Suspect<'a
         let Some((item, location_id)) = drift_item(line) else { continue };
         // A level of an item StockEdge does not list, or at another location: not its business.
         let Some(listing) = index.by_identity.get(identity::shopify(item).as_str()).copied() else { continue };
-        let listed_at =
-            serde_json::from_str(&listing.external).ok().and_then(|v| External::from_stored(ChannelKind::Shopify, &v));
-        if let Some(External::Shopify { location_id: listed, .. }) = listed_at {
-            if location_id.is_some_and(|l| l != listed) {
-                continue;
+        let listed_at = serde_json::from_str(&listing.external).ok().and_then(|v| {
+            match External::from_stored(ChannelKind::Shopify, &v)? {
+                External::Shopify { location_id, .. } => Some(location_id),
+                _ => None,
             }
+        });
+        if location_id.zip(listed_at).is_some_and(|(reported, listed)| reported != listed) {
+            continue;
         }
         let Ok(sku) = Sku::parse(&listing.sku) else { continue };
         if let DriftVerdict::Drift { reported, last_pushed } = drift::check(line.qty, listing.last_pushed) {
@@ -511,25 +513,24 @@ fn restock(ch: &InboundChannel, at: &Arrival<'_>, e: &InboundEvent, index: &Inde
             continue;
         };
         let line_id = token_of(&l.line_id);
+        let cause = Cause {
+            reason: Some("restock".into()),
+            channel: Some(order.channel.to_string()),
+            order_id: Some(order.order_id.to_string()),
+            line_id: Some(l.line_id.clone()),
+            reference: at.dedupe_key.map(str::to_owned),
+            ..Cause::default()
+        };
         let line = SoldLine { sku, qty: l.qty, location: location.clone(), line_id: line_id.clone() };
-        for part in expand(line, &loaded.bundles, &mut p.notes) {
-            let key = format!("{RESTOCK_KEY}:{}:{}:{line_id}:{}", order.channel, order.order_id, part.sku);
-            let cause = Cause {
-                reason: Some("restock".into()),
-                channel: Some(order.channel.to_string()),
-                order_id: Some(order.order_id.to_string()),
-                line_id: Some(l.line_id.clone()),
-                reference: at.dedupe_key.map(str::to_owned),
-                ..Cause::default()
-            };
-            restocks.push(Effect::Restock(Restock {
+        restocks.extend(expand(line, &loaded.bundles, &mut p.notes).into_iter().map(|part| {
+            Effect::Restock(Restock {
+                key: format!("{RESTOCK_KEY}:{}:{}:{line_id}:{}", order.channel, order.order_id, part.sku),
                 sku: part.sku,
                 location: part.location,
                 qty: part.qty,
-                cause,
-                key,
-            }));
-        }
+                cause: cause.clone(),
+            })
+        }));
         p.tally.restocked_lines += 1;
     }
     record_unmatched(missing, p);

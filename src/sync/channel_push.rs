@@ -190,7 +190,7 @@ impl ChannelPush {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Push { adapter, calls, round } => {
                 let mut now_results = Vec::new();
-                for (call, answer) in calls.iter().zip(answers.into_iter().map(Some).chain(std::iter::repeat(None))) {
+                for (call, answer) in calls.iter().zip(padded(answers)) {
                     now_results.extend(match answer {
                         Some(Ok(response)) => adapter.interpret(call, &response, self.now),
                         Some(Err(why)) => adapter.no_response(call, &why),
@@ -276,7 +276,7 @@ impl ChannelPush {
         answers: Vec<Answer>,
     ) {
         let mut again = Vec::new();
-        for (mut r, answer) in pending.into_iter().zip(answers.into_iter().map(Some).chain(std::iter::repeat(None))) {
+        for (mut r, answer) in pending.into_iter().zip(padded(answers)) {
             r.attempts += 1;
             let read = match answer {
                 Some(Ok(response)) => adapter.read_current(&response, self.now),
@@ -315,6 +315,11 @@ impl ChannelPush {
             self.results.insert(r.key.clone(), r);
         }
     }
+}
+
+/// The answers in order, then `None` for every request that got none (the shell stopped early).
+fn padded(answers: Vec<Answer>) -> impl Iterator<Item = Option<Answer>> {
+    answers.into_iter().map(Some).chain(std::iter::repeat(None))
 }
 
 /// The platform refused the access token (401/403 or an auth error in the answer).

@@ -183,17 +183,15 @@ impl BatchPlan {
 
     fn write(&self, r: &ListingResult, attempts: u32, decision: &Decision) -> SyncWrite {
         let (key, version, at) = (r.key.clone(), r.version, self.now);
-        match (&r.outcome, decision) {
-            (PushResult::Pushed, _) => SyncWrite::Pushed { key, version, quantity: r.quantity, at },
-            (_, Decision::DeadLetter { reason }) => {
-                let since = self.since.get(&r.key).copied().unwrap_or(at);
-                SyncWrite::Failed { key, version, since, attempts: 0, error: format!("dead-lettered: {reason}"), at }
-            }
-            (outcome, _) => {
-                let since = self.since.get(&r.key).copied().unwrap_or(at);
-                SyncWrite::Failed { key, version, since, attempts, error: outcome.to_string(), at }
-            }
+        if r.outcome == PushResult::Pushed {
+            return SyncWrite::Pushed { key, version, quantity: r.quantity, at };
         }
+        let since = self.since.get(&r.key).copied().unwrap_or(at);
+        let (attempts, error) = match decision {
+            Decision::DeadLetter { reason } => (0, format!("dead-lettered: {reason}")),
+            _ => (attempts, r.outcome.to_string()),
+        };
+        SyncWrite::Failed { key, version, since, attempts, error, at }
     }
 }
 

@@ -246,10 +246,9 @@ pub fn woo_page(feed: &FeedOf, window: &Window, resp: &HttpResponse, now: Millis
 
 /// An SP-API `getOrders` page (a 2xx answer).
 pub fn amazon_page(feed: &FeedOf, _window: &Window, resp: &HttpResponse, now: Millis) -> Result<FeedPage, FeedError> {
-    let body = resp.body.as_bytes();
-    let page = amazon::parse_orders_page(body)?;
-    let root: Value = serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
-    let raw = array_of(root.pointer("/payload/Orders").unwrap_or(&Value::Null), "payload.Orders")?;
+    let payload = amazon::payload(resp.body.as_bytes())?;
+    let page = amazon::orders_page(&payload)?;
+    let raw = array_of(json::get(&payload, "Orders").unwrap_or(&Value::Null), "payload.Orders")?;
     let orders = page
         .orders
         .iter()
