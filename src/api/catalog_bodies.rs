@@ -51,8 +51,8 @@ fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, Problem> {
 }
 
 /// An optional boolean member.
-fn bool_opt(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str) -> Option<bool> {
-    match obj.get(name) {
+fn bool_opt(f: &mut Fields<'_>, name: &str) -> Option<bool> {
+    match f.object().get(name) {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
         Some(_) => {
@@ -63,15 +63,8 @@ fn bool_opt(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str) -> Option<
 }
 
 /// An optional string member that must satisfy `ok` (described by `rule`), at most `max` characters.
-fn string_opt(
-    f: &mut Fields<'_>,
-    obj: &Map<String, Value>,
-    name: &str,
-    max: usize,
-    ok: fn(&str) -> bool,
-    rule: &str,
-) -> Option<String> {
-    match obj.get(name) {
+fn string_opt(f: &mut Fields<'_>, name: &str, max: usize, ok: fn(&str) -> bool, rule: &str) -> Option<String> {
+    match f.object().get(name) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => {
             f.fault(name, "must not be empty");
@@ -93,19 +86,12 @@ fn string_opt(
     }
 }
 
-fn string_req(
-    f: &mut Fields<'_>,
-    obj: &Map<String, Value>,
-    name: &str,
-    max: usize,
-    ok: fn(&str) -> bool,
-    rule: &str,
-) -> Option<String> {
-    if obj.get(name).is_none_or(Value::is_null) {
+fn string_req(f: &mut Fields<'_>, name: &str, max: usize, ok: fn(&str) -> bool, rule: &str) -> Option<String> {
+    if f.object().get(name).is_none_or(Value::is_null) {
         f.fault(name, "is required");
         return None;
     }
-    string_opt(f, obj, name, max, ok, rule)
+    string_opt(f, name, max, ok, rule)
 }
 
 /// Free text: no control characters, no leading or trailing whitespace.
@@ -154,16 +140,9 @@ pub fn product(sku: &Sku, body: &[u8]) -> Result<Product, Problem> {
     let title = f.text_opt("title", MAX_TEXT_LEN).filter(|t| !t.is_empty());
     let barcode = match obj.get("barcode") {
         Some(Value::String(s)) if s.is_empty() => None,
-        _ => string_opt(
-            &mut f,
-            &obj,
-            "barcode",
-            MAX_BARCODE_LEN,
-            no_space,
-            "may not contain spaces or control characters",
-        ),
+        _ => string_opt(&mut f, "barcode", MAX_BARCODE_LEN, no_space, "may not contain spaces or control characters"),
     };
-    let tracked = bool_opt(&mut f, &obj, "tracked").unwrap_or(true);
+    let tracked = bool_opt(&mut f, "tracked").unwrap_or(true);
     let backorder_limit = f.int_opt("backorder_limit", 0..=MAX_BACKORDER_LIMIT);
     let low_stock_threshold = f.int_opt("low_stock_threshold", 0..=MAX_ON_HAND);
 
@@ -211,7 +190,6 @@ pub fn location(location: &crate::stock::Location, body: &[u8]) -> Result<Locati
     let mut f = Fields::new(&obj, "", &mut errors);
     let name = string_req(
         &mut f,
-        &obj,
         "name",
         MAX_NAME_LEN,
         plain,
@@ -249,8 +227,8 @@ pub fn channel(id: &Token, body: &[u8]) -> Result<Channel, Problem> {
         }
     };
     let account =
-        string_req(&mut f, &obj, "account", MAX_ACCOUNT_LEN, no_space, "may not contain spaces or control characters");
-    let enabled = bool_opt(&mut f, &obj, "enabled").unwrap_or(true);
+        string_req(&mut f, "account", MAX_ACCOUNT_LEN, no_space, "may not contain spaces or control characters");
+    let enabled = bool_opt(&mut f, "enabled").unwrap_or(true);
     let credentials_secret = match obj.get("credentials_secret") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if is_secret_name(s) => Some(s.clone()),
@@ -290,9 +268,9 @@ pub fn channel(id: &Token, body: &[u8]) -> Result<Channel, Problem> {
 }
 
 /// A Shopify id: a positive integer (number or digit string) or `gid://shopify/<gid_type>/<id>`.
-fn shopify_id(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str, gid_type: &str) -> Option<i64> {
+fn shopify_id(f: &mut Fields<'_>, name: &str, gid_type: &str) -> Option<i64> {
     let rule = format!("must be a positive integer id or a gid://shopify/{gid_type}/<id> string");
-    let parsed = match obj.get(name) {
+    let parsed = match f.object().get(name) {
         None | Some(Value::Null) => {
             f.fault(name, "is required");
             return None;
@@ -318,7 +296,8 @@ fn shopify_id(f: &mut Fields<'_>, obj: &Map<String, Value>, name: &str, gid_type
 }
 
 /// Reads `external` for a channel of `kind` (faults under the cursor's prefix).
-fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> Option<External> {
+fn external(kind: ChannelKind, f: &mut Fields<'_>) -> Option<External> {
+    let obj = f.object();
     let allowed = crate::channels::platform(kind).identity_fields;
     for k in obj.keys() {
         if !allowed.contains(&k.as_str()) {
@@ -327,8 +306,8 @@ fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> 
     }
     match kind {
         ChannelKind::Shopify => {
-            let item = shopify_id(f, obj, "inventory_item_id", "InventoryItem");
-            let location = shopify_id(f, obj, "location_id", "Location");
+            let item = shopify_id(f, "inventory_item_id", "InventoryItem");
+            let location = shopify_id(f, "location_id", "Location");
             Some(External::Shopify { inventory_item_id: item?, location_id: location? })
         }
         ChannelKind::Woocommerce => {
@@ -337,10 +316,9 @@ fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> 
             Some(External::Woocommerce { product_id: product_id?, variation_id })
         }
         ChannelKind::Amazon => {
-            let seller_id = string_req(f, obj, "seller_id", 64, alnum, "may only contain A-Z a-z 0-9");
+            let seller_id = string_req(f, "seller_id", 64, alnum, "may only contain A-Z a-z 0-9");
             let seller_sku = string_req(
                 f,
-                obj,
                 "seller_sku",
                 40,
                 plain,
@@ -391,11 +369,9 @@ fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> 
             Some(External::Amazon { seller_id: seller_id?, seller_sku: seller_sku?, marketplace_ids: ids? })
         }
         ChannelKind::Ebay => {
-            let sku =
-                string_req(f, obj, "sku", 50, plain, "may not contain control characters or start or end with spaces");
+            let sku = string_req(f, "sku", 50, plain, "may not contain control characters or start or end with spaces");
             let offer_id = string_opt(
                 f,
-                obj,
                 "offer_id",
                 64,
                 |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
@@ -409,7 +385,6 @@ fn external(kind: ChannelKind, obj: &Map<String, Value>, f: &mut Fields<'_>) -> 
             let partner_id = f.id("partner_id", Token::parse).map(String::from);
             let item_code = string_opt(
                 f,
-                obj,
                 "item_code",
                 128,
                 plain,
@@ -450,7 +425,7 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
         }
         Some(Value::Object(e)) => {
             let mut f = Fields::new(e, "external", &mut errors);
-            external(kind, e, &mut f)
+            external(kind, &mut f)
         }
         Some(_) => {
             errors.push(FieldError::new("external", "must be an object"));

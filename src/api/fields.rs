@@ -66,6 +66,11 @@ impl<'a> Fields<'a> {
         self.errors.push(FieldError::new(path, message));
     }
 
+    /// The object this cursor reads.
+    pub fn object(&self) -> &'a Map<String, Value> {
+        self.obj
+    }
+
     fn get(&self, name: &str) -> Option<&'a Value> {
         self.obj.get(name).filter(|v| !v.is_null())
     }
