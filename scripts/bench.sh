@@ -21,12 +21,13 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v redis
 fi
 [ -n "${STOCKEDGE_BENCH_NO_SETUP:-}" ] || bash scripts/build-worker.sh
 
-out="$(mktemp)"
 if [ -n "$SMOKE" ]; then
-  STOCKEDGE_SKIP_BUILD=1 node bench/side-by-side.mjs --smoke --out "$out"
+  STOCKEDGE_SKIP_BUILD=1 node bench/side-by-side.mjs --smoke
   log "smoke run passed"
   exit 0
 fi
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
 STOCKEDGE_SKIP_BUILD=1 node bench/side-by-side.mjs --out "$out"
 # Replace the side-by-side section of BENCHMARKS.md with this run.
 node -e '

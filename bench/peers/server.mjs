@@ -168,9 +168,10 @@ const server = http.createServer(async (req, res) => {
     if (req.method === 'GET' && url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     const stockPath = url.pathname.match(/^\/v1\/skus\/(.+)\/stock$/);
     if (req.method === 'PUT' && stockPath) {
+      const sku = decodeURIComponent(stockPath[1]);
       const b = await readBody(req);
-      await store.setStock(decodeURIComponent(stockPath[1]), b.on_hand);
-      return json(res, 200, { sku: decodeURIComponent(stockPath[1]), on_hand: b.on_hand });
+      await store.setStock(sku, b.on_hand);
+      return json(res, 200, { sku, on_hand: b.on_hand });
     }
     if (req.method === 'POST' && url.pathname === '/v1/reservations') {
       const b = await readBody(req);

@@ -170,6 +170,8 @@ test('an uncovered sale is counted, raises one alert and zeroes every listing', 
   assert.equal(reused.body.type, '/problems/idempotency-key-reused');
   const missingKey = { 'idempotency-key': `ack-missing-${sku}` };
   const missingKeyed = await A.admin('POST', '/v1/alerts/999999999/acknowledge', undefined, missingKey);
+  assert.equal(missingKeyed.status, 404, missingKeyed.text);
+  assert.equal(missingKeyed.headers.get('idempotent-replayed'), null);
   const missingAgain = await A.admin('POST', '/v1/alerts/999999999/acknowledge', undefined, missingKey);
   assert.equal(missingAgain.status, 404);
   assert.equal(missingAgain.text, missingKeyed.text);

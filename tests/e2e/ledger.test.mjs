@@ -633,6 +633,8 @@ describe('stock ledger', () => {
       assert.equal(adj.version, set.version + 1);
       const s = await levels(sku);
       assert.equal(s.on_hand, 10, 'each applied once');
+      assert.equal(s.version, adj.version, 'no replay moved the version');
+      assert.equal(await ops(sku, 'set'), 1);
       assert.equal(await ops(sku, 'adjust'), 1);
     });
 
