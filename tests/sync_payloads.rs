@@ -11,6 +11,11 @@ use serde_json::{json, Value};
 use stockedge::catalog::model::{External, Listing};
 use stockedge::catalog::ListingRule;
 use stockedge::stock::{Op, Sku, Token};
+use stockedge::sync::amazon::AmazonIdentity;
+use stockedge::sync::ebay::EbayIdentity;
+use stockedge::sync::shopify::ShopifyIdentity;
+use stockedge::sync::wholesale::WholesaleIdentity;
+use stockedge::sync::woocommerce::WoocommerceIdentity;
 use stockedge::sync::*;
 use stockedge::time::Millis;
 
@@ -73,7 +78,7 @@ fn shopify_update(sku: &str, item: i64, version: u64, quantity: i64, expected: O
     update(
         "myshop",
         sku,
-        External::Shopify { inventory_item_id: item, location_id: 124656943 },
+        External::from(ShopifyIdentity { inventory_item_id: item, location_id: 124656943 }),
         version,
         quantity,
         expected,
@@ -265,7 +270,7 @@ fn shopify_reread_failures_say_what_follows() {
 // WooCommerce
 
 fn woo_update(sku: &str, product_id: i64, variation_id: Option<i64>, quantity: i64) -> ListingUpdate {
-    update("woo", sku, External::Woocommerce { product_id, variation_id }, 3, quantity, Some(99))
+    update("woo", sku, External::from(WoocommerceIdentity { product_id, variation_id }), 3, quantity, Some(99))
 }
 
 #[test]
@@ -357,11 +362,11 @@ fn woocommerce_reads_per_item_errors() {
 // Amazon
 
 fn amazon_update(sku: &str, seller_sku: &str, quantity: i64) -> ListingUpdate {
-    let external = External::Amazon {
+    let external = External::from(AmazonIdentity {
         seller_id: "A2C4E6G8I0K".into(),
         seller_sku: seller_sku.into(),
         marketplace_ids: vec!["ATVPDKIKX0DER".into(), "A2EUQ1WTGCTBG2".into()],
-    };
+    });
     update("amazon-us", sku, external, 11, quantity, None)
 }
 
@@ -471,7 +476,14 @@ fn amazon_lwa_token_request_and_pacing() {
 // eBay
 
 fn ebay_update(sku: &str, offer_id: Option<&str>, quantity: i64) -> ListingUpdate {
-    update("ebay-us", sku, External::Ebay { sku: sku.into(), offer_id: offer_id.map(str::to_owned) }, 4, quantity, None)
+    update(
+        "ebay-us",
+        sku,
+        External::from(EbayIdentity { sku: sku.into(), offer_id: offer_id.map(str::to_owned) }),
+        4,
+        quantity,
+        None,
+    )
 }
 
 #[test]
@@ -594,7 +606,7 @@ fn wholesale_update(partner_id: &str, sku: &str, item_code: Option<&str>, quanti
     update(
         "wholesale",
         sku,
-        External::Wholesale { partner_id: partner_id.into(), item_code: item_code.map(str::to_owned) },
+        External::from(WholesaleIdentity { partner_id: partner_id.into(), item_code: item_code.map(str::to_owned) }),
         2,
         quantity,
         None,
@@ -718,20 +730,22 @@ fn wholesale_refuses_what_it_cannot_write() {
 
 fn any_external() -> impl Strategy<Value = External> {
     prop_oneof![
-        (1i64..5, 1i64..3).prop_map(|(i, l)| External::Shopify { inventory_item_id: i, location_id: l }),
+        (1i64..5, 1i64..3).prop_map(|(i, l)| External::from(ShopifyIdentity { inventory_item_id: i, location_id: l })),
         (1i64..5, proptest::option::of(1i64..4))
-            .prop_map(|(p, v)| External::Woocommerce { product_id: p, variation_id: v }),
-        (0u8..3).prop_map(|s| External::Amazon {
+            .prop_map(|(p, v)| External::from(WoocommerceIdentity { product_id: p, variation_id: v })),
+        (0u8..3).prop_map(|s| External::from(AmazonIdentity {
             seller_id: "S1".into(),
             seller_sku: format!("A{s}"),
             marketplace_ids: vec!["ATVPDKIKX0DER".into()]
-        }),
-        (0u8..3, proptest::option::of(0u8..2))
-            .prop_map(|(s, o)| External::Ebay { sku: format!("E{s}"), offer_id: o.map(|o| o.to_string()) }),
-        (0u8..3, proptest::option::of(0u8..2)).prop_map(|(p, c)| External::Wholesale {
+        })),
+        (0u8..3, proptest::option::of(0u8..2)).prop_map(|(s, o)| External::from(EbayIdentity {
+            sku: format!("E{s}"),
+            offer_id: o.map(|o| o.to_string())
+        })),
+        (0u8..3, proptest::option::of(0u8..2)).prop_map(|(p, c)| External::from(WholesaleIdentity {
             partner_id: format!("p{p}"),
             item_code: c.map(|c| format!("C{c}"))
-        }),
+        })),
     ]
 }
 
@@ -808,7 +822,7 @@ fn tee_batch(read_answers: Vec<Answer>) -> (Vec<HttpRequest>, Vec<ListingResult>
     let listing = Listing {
         channel: shop.clone(),
         sku: sku.clone(),
-        external: External::Shopify { inventory_item_id: 30322695, location_id: 124656943 },
+        external: External::from(ShopifyIdentity { inventory_item_id: 30322695, location_id: 124656943 }),
         rule: ListingRule { buffer: 1, percent: 50, max_listed: None, zero_at_or_below: None },
     };
     let key = ListingId { channel: shop.clone(), sku: sku.clone() };

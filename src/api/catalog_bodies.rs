@@ -10,7 +10,7 @@ use super::fields::{parse_object, Fields};
 use super::problem::{FieldError, Kind, Problem};
 use crate::catalog::model::{
     is_secret_name, Channel, ChannelKind, Entity, External, FieldFault, Listing, LocationRecord, PageQuery, Product,
-    MAX_ACCOUNT_LEN, MAX_BARCODE_LEN, MAX_MARKETPLACES, MAX_NAME_LEN, MAX_PLATFORM_ID, MAX_SETTINGS_BYTES, ON_DRIFT,
+    MAX_ACCOUNT_LEN, MAX_BARCODE_LEN, MAX_NAME_LEN, MAX_SETTINGS_BYTES, ON_DRIFT,
 };
 use crate::catalog::{Bundle, BundleError, Component, ListingRule, RuleError};
 use crate::stock::limits::{
@@ -102,14 +102,6 @@ fn plain(s: &str) -> bool {
 /// One token: printable, no whitespace at all.
 fn no_space(s: &str) -> bool {
     !s.chars().any(|c| c.is_control() || c.is_whitespace())
-}
-
-fn alnum(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_alphanumeric())
-}
-
-fn upper_alnum(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// The field a bundle fault belongs to.
@@ -267,132 +259,16 @@ pub fn channel(id: &Token, body: &[u8]) -> Result<Channel, Problem> {
     finish(errors, value)
 }
 
-/// A Shopify id: a positive integer (number or digit string) or `gid://shopify/<gid_type>/<id>`.
-fn shopify_id(f: &mut Fields<'_>, name: &str, gid_type: &str) -> Option<i64> {
-    let rule = format!("must be a positive integer id or a gid://shopify/{gid_type}/<id> string");
-    let parsed = match f.object().get(name) {
-        None | Some(Value::Null) => {
-            f.fault(name, "is required");
-            return None;
-        }
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => {
-            let digits = s.strip_prefix(&format!("gid://shopify/{gid_type}/")).unwrap_or(s);
-            if !digits.is_empty() && digits.len() <= 16 && digits.bytes().all(|b| b.is_ascii_digit()) {
-                digits.parse::<i64>().ok()
-            } else {
-                None
-            }
-        }
-        Some(_) => None,
-    };
-    match parsed {
-        Some(n) if (1..=MAX_PLATFORM_ID).contains(&n) => Some(n),
-        _ => {
-            f.fault(name, rule);
-            None
-        }
-    }
-}
-
-/// Reads `external` for a channel of `kind` (faults under the cursor's prefix).
+/// Reads `external` for a channel of `kind`, as its registration declares it (faults under the
+/// cursor's prefix).
 fn external(kind: ChannelKind, f: &mut Fields<'_>) -> Option<External> {
-    let obj = f.object();
-    let allowed = crate::channels::platform(kind).identity_fields;
-    for k in obj.keys() {
-        if !allowed.contains(&k.as_str()) {
-            f.fault(k, format!("is not a field of a {} listing (it has {})", kind.as_str(), allowed.join(", ")));
-        }
-    }
-    match kind {
-        ChannelKind::Shopify => {
-            let item = shopify_id(f, "inventory_item_id", "InventoryItem");
-            let location = shopify_id(f, "location_id", "Location");
-            Some(External::Shopify { inventory_item_id: item?, location_id: location? })
-        }
-        ChannelKind::Woocommerce => {
-            let product_id = f.int("product_id", 1..=MAX_PLATFORM_ID);
-            let variation_id = f.int_opt("variation_id", 1..=MAX_PLATFORM_ID);
-            Some(External::Woocommerce { product_id: product_id?, variation_id })
-        }
-        ChannelKind::Amazon => {
-            let seller_id = string_req(f, "seller_id", 64, alnum, "may only contain A-Z a-z 0-9");
-            let seller_sku = string_req(
-                f,
-                "seller_sku",
-                40,
-                plain,
-                "may not contain control characters or start or end with spaces",
-            );
-            let mut marketplace_ids: Vec<String> = Vec::new();
-            let mut ok = true;
-            match obj.get("marketplace_ids") {
-                None | Some(Value::Null) => {
-                    f.fault("marketplace_ids", "is required");
-                    ok = false;
-                }
-                Some(Value::Array(a)) if a.is_empty() => {
-                    f.fault("marketplace_ids", "must not be empty");
-                    ok = false;
-                }
-                Some(Value::Array(a)) if a.len() > MAX_MARKETPLACES => {
-                    f.fault("marketplace_ids", format!("must have at most {MAX_MARKETPLACES} items"));
-                    ok = false;
-                }
-                Some(Value::Array(a)) => {
-                    for (i, m) in a.iter().enumerate() {
-                        match m.as_str() {
-                            Some(s) if !s.is_empty() && s.len() <= 32 && upper_alnum(s) => {
-                                if marketplace_ids.iter().any(|x| x == s) {
-                                    f.fault(&format!("marketplace_ids[{i}]"), format!("{s} is listed twice"));
-                                    ok = false;
-                                } else {
-                                    marketplace_ids.push(s.to_owned());
-                                }
-                            }
-                            _ => {
-                                f.fault(
-                                    &format!("marketplace_ids[{i}]"),
-                                    "must be a marketplace id: 1-32 of A-Z 0-9 (e.g. ATVPDKIKX0DER)",
-                                );
-                                ok = false;
-                            }
-                        }
-                    }
-                }
-                Some(_) => {
-                    f.fault("marketplace_ids", "must be an array of marketplace ids");
-                    ok = false;
-                }
+    match External::read(kind, f.object()) {
+        Ok(e) => Some(e),
+        Err(faults) => {
+            for fault in faults {
+                f.fault(&fault.field, fault.message);
             }
-            let ids = ok.then_some(marketplace_ids);
-            Some(External::Amazon { seller_id: seller_id?, seller_sku: seller_sku?, marketplace_ids: ids? })
-        }
-        ChannelKind::Ebay => {
-            let sku = string_req(f, "sku", 50, plain, "may not contain control characters or start or end with spaces");
-            let offer_id = string_opt(
-                f,
-                "offer_id",
-                64,
-                |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
-                "may only contain A-Z a-z 0-9 - _",
-            );
-            let offer_bad = obj.get("offer_id").is_some_and(|v| !v.is_null()) && offer_id.is_none();
-            let sku = sku?;
-            (!offer_bad).then_some(External::Ebay { sku, offer_id })
-        }
-        ChannelKind::Wholesale => {
-            let partner_id = f.id("partner_id", Token::parse).map(String::from);
-            let item_code = string_opt(
-                f,
-                "item_code",
-                128,
-                plain,
-                "may not contain control characters or start or end with spaces",
-            );
-            let code_bad = obj.get("item_code").is_some_and(|v| !v.is_null()) && item_code.is_none();
-            let partner_id = partner_id?;
-            (!code_bad).then_some(External::Wholesale { partner_id, item_code })
+            None
         }
     }
 }
@@ -418,7 +294,7 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
                 format!(
                     "is required: the SKU's identity on this {} channel ({})",
                     kind.as_str(),
-                    crate::channels::platform(kind).identity_fields.join(", ")
+                    kind.platform().identity.names()
                 ),
             ));
             None
@@ -498,7 +374,7 @@ pub fn page_query(pairs: &[(String, String)]) -> Result<PageQuery, Problem> {
 mod tests {
     use super::*;
     use crate::api::problem::with_key_fault;
-    use crate::catalog::model::{identity, kind_change_fault, nesting_faults, Stamps};
+    use crate::catalog::model::{kind_change_fault, nesting_faults, Stamps};
     use crate::time::Millis;
     use serde_json::json;
 
@@ -669,7 +545,7 @@ mod tests {
             ok(ChannelKind::Woocommerce, json!({"product_id": 12, "variation_id": 34})),
             "woocommerce:product:12:variation:34"
         );
-        assert_eq!(identity::woocommerce(12, Some(0)), "woocommerce:product:12");
+        assert_eq!(crate::sync::woocommerce::identity_key(12, Some(0)), "woocommerce:product:12");
         assert_eq!(
             ok(
                 ChannelKind::Amazon,

@@ -187,7 +187,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
             Some((_, w)) if matches!(w.verify, WebhookVerify::EbayKeys) && m != "POST" => {
                 Err(method_not_allowed("GET, POST"))
             }
-            Some((p, _)) => only("POST", Ok(Route::Webhook(p.kind))),
+            Some((kind, _)) => only("POST", Ok(Route::Webhook(kind))),
             None => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
         },
         ["v1", "inbound", "unmatched"] => only("GET", Ok(Route::Unmatched)),

@@ -6,11 +6,11 @@
 //! The rules that need more than one body — bundles do not nest, a channel's kind stays while
 //! it has listings — answer [`FieldFault`]s, which `api` reports as `422 validation-failed`.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::bundle::{Bundle, Component};
 use super::rules::ListingRule;
+use crate::channels::identity::{FieldValue, Members};
 use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
@@ -194,41 +194,7 @@ impl LocationRecord {
 // ---------------------------------------------------------------------------------------------
 // Channels
 
-/// The platforms a channel connection can be. What each one does is its registration in
-/// [`crate::channels::registry`] (declared in this order).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChannelKind {
-    Shopify,
-    Woocommerce,
-    Amazon,
-    Ebay,
-    Wholesale,
-}
-
-impl ChannelKind {
-    pub const ALL: [ChannelKind; 5] = [
-        ChannelKind::Shopify,
-        ChannelKind::Woocommerce,
-        ChannelKind::Amazon,
-        ChannelKind::Ebay,
-        ChannelKind::Wholesale,
-    ];
-
-    /// The kind's name, as its registration holds it ([`crate::channels::Platform::name`]).
-    pub fn as_str(self) -> &'static str {
-        crate::channels::platform(self).name
-    }
-
-    pub fn parse(s: &str) -> Option<ChannelKind> {
-        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// The kinds' names, comma-separated (for messages).
-    pub fn names() -> String {
-        ChannelKind::ALL.map(ChannelKind::as_str).join(", ")
-    }
-}
+pub use crate::channels::ChannelKind;
 
 /// A connection to a sales channel. Credentials are named (a Worker secret), never stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -281,187 +247,87 @@ pub fn kind_change_fault(old: ChannelKind, new: ChannelKind, listings: i64) -> O
 // ---------------------------------------------------------------------------------------------
 // Listings
 
-/// A SKU's identity on a channel, per platform.
+/// A SKU's identity on a channel: the members its platform declares
+/// ([`crate::channels::Platform::identity`]), read, stored and written as JSON generically.
+/// Platforms that need them keep typed views in their own modules (`sync::shopify::ShopifyIdentity`, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum External {
-    /// Shopify: the variant's inventory item at one Shopify location (numeric ids; the GraphQL
-    /// ids are `gid://shopify/InventoryItem/<id>` and `gid://shopify/Location/<id>`).
-    Shopify { inventory_item_id: i64, location_id: i64 },
-    /// WooCommerce: a simple product, or one variation of a variable product.
-    Woocommerce { product_id: i64, variation_id: Option<i64> },
-    /// Amazon: the seller's SKU in the listed marketplaces.
-    Amazon { seller_id: String, seller_sku: String, marketplace_ids: Vec<String> },
-    /// eBay: the inventory item's SKU, and the offer when known.
-    Ebay { sku: String, offer_id: Option<String> },
-    /// A wholesale partner: the partner's item code, or our SKU when it has none.
-    Wholesale { partner_id: String, item_code: Option<String> },
-}
-
-/// The mapping keys from a channel identity to a SKU: unique per channel (D1 index
-/// `listings_by_identity`), so an inbound order or event can be mapped to exactly one SKU by
-/// building the same key from what the platform sends.
-pub mod identity {
-    use crate::stock::Sku;
-
-    /// Shopify: the inventory item (one per variant), whatever the location.
-    pub fn shopify(inventory_item_id: i64) -> String {
-        format!("shopify:inventory_item:{inventory_item_id}")
-    }
-
-    /// WooCommerce: the product, and the variation when there is one (`0`, as order lines
-    /// send for a simple product, means none).
-    pub fn woocommerce(product_id: i64, variation_id: Option<i64>) -> String {
-        match variation_id.filter(|v| *v > 0) {
-            Some(v) => format!("woocommerce:product:{product_id}:variation:{v}"),
-            None => format!("woocommerce:product:{product_id}"),
-        }
-    }
-
-    /// Amazon: the seller's SKU (the same in every marketplace of the seller).
-    pub fn amazon(seller_id: &str, seller_sku: &str) -> String {
-        format!("amazon:{seller_id}:{seller_sku}")
-    }
-
-    /// eBay: the inventory item's SKU.
-    pub fn ebay(sku: &str) -> String {
-        format!("ebay:sku:{sku}")
-    }
-
-    /// A wholesale partner's item code.
-    pub fn wholesale_item(partner_id: &str, item_code: &str) -> String {
-        format!("wholesale:{partner_id}|item:{item_code}")
-    }
-
-    /// A wholesale partner ordering by our SKU (no item code of its own).
-    pub fn wholesale_sku(partner_id: &str, sku: &Sku) -> String {
-        format!("wholesale:{partner_id}|sku:{sku}")
-    }
+pub struct External {
+    kind: ChannelKind,
+    /// Present members, in declaration order.
+    members: Members,
 }
 
 impl External {
-    pub fn kind(&self) -> ChannelKind {
-        match self {
-            External::Shopify { .. } => ChannelKind::Shopify,
-            External::Woocommerce { .. } => ChannelKind::Woocommerce,
-            External::Amazon { .. } => ChannelKind::Amazon,
-            External::Ebay { .. } => ChannelKind::Ebay,
-            External::Wholesale { .. } => ChannelKind::Wholesale,
-        }
+    /// An identity of `kind` with these members (for a platform's own typed identities): members
+    /// the platform does not declare are dropped, the rest kept in declaration order.
+    pub fn new(kind: ChannelKind, members: impl IntoIterator<Item = (&'static str, FieldValue)>) -> External {
+        let mut given: Vec<_> = members.into_iter().collect();
+        let members = kind
+            .platform()
+            .identity
+            .fields
+            .iter()
+            .filter_map(|f| given.iter().position(|(n, _)| *n == f.name).map(|i| (f.name, given.swap_remove(i).1)))
+            .collect();
+        External { kind, members }
     }
 
-    /// The mapping key of this identity (see [`identity`]); `sku` is the listed SKU, used
-    /// only by wholesale partners without item codes.
-    pub fn identity(&self, sku: &Sku) -> String {
-        match self {
-            External::Shopify { inventory_item_id, .. } => identity::shopify(*inventory_item_id),
-            External::Woocommerce { product_id, variation_id } => identity::woocommerce(*product_id, *variation_id),
-            External::Amazon { seller_id, seller_sku, .. } => identity::amazon(seller_id, seller_sku),
-            External::Ebay { sku, .. } => identity::ebay(sku),
-            External::Wholesale { partner_id, item_code: Some(code) } => identity::wholesale_item(partner_id, code),
-            External::Wholesale { partner_id, item_code: None } => identity::wholesale_sku(partner_id, sku),
-        }
+    /// Reads a listing body's `external` object for a channel of `kind`: every fault names its
+    /// member, relative to `external` (`inventory_item_id`, `marketplace_ids[2]`).
+    pub fn read(kind: ChannelKind, obj: &Map<String, Value>) -> Result<External, Vec<FieldFault>> {
+        let members = crate::channels::identity::read(kind.as_str(), &kind.platform().identity, obj)?;
+        Ok(External { kind, members })
     }
 
-    pub fn to_json(&self) -> Value {
-        match self {
-            External::Shopify { inventory_item_id, location_id } => {
-                json!({"inventory_item_id": inventory_item_id, "location_id": location_id})
-            }
-            External::Woocommerce { product_id, variation_id } => {
-                let mut m = json!({"product_id": product_id});
-                if let Some(v) = variation_id {
-                    m["variation_id"] = json!(v);
-                }
-                m
-            }
-            External::Amazon { seller_id, seller_sku, marketplace_ids } => {
-                json!({"seller_id": seller_id, "seller_sku": seller_sku, "marketplace_ids": marketplace_ids})
-            }
-            External::Ebay { sku, offer_id } => {
-                let mut m = json!({"sku": sku});
-                if let Some(o) = offer_id {
-                    m["offer_id"] = json!(o);
-                }
-                m
-            }
-            External::Wholesale { partner_id, item_code } => {
-                let mut m = json!({"partner_id": partner_id});
-                if let Some(c) = item_code {
-                    m["item_code"] = json!(c);
-                }
-                m
-            }
-        }
-    }
-
-    /// Reads a stored identity (written from [`External::to_json`]); `None` when it is not
-    /// the shape of a `kind` identity.
+    /// Reads a stored identity (written from [`External::to_json`]); `None` when it is not the
+    /// shape of a `kind` identity.
     pub fn from_stored(kind: ChannelKind, v: &Value) -> Option<External> {
-        stored::read(kind, v.clone())
-    }
-}
-
-/// The stored shapes of identities: exactly what [`External::to_json`] writes.
-mod stored {
-    use serde::Deserialize;
-    use serde_json::Value;
-
-    use super::{ChannelKind, External};
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Shopify {
-        inventory_item_id: i64,
-        location_id: i64,
+        let members = crate::channels::identity::stored(&kind.platform().identity, v)?;
+        Some(External { kind, members })
     }
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Woocommerce {
-        product_id: i64,
-        variation_id: Option<i64>,
+    pub fn kind(&self) -> ChannelKind {
+        self.kind
     }
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Amazon {
-        seller_id: String,
-        seller_sku: String,
-        marketplace_ids: Vec<String>,
+    /// A member's value, if present.
+    pub fn get(&self, name: &str) -> Option<&FieldValue> {
+        self.members.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Ebay {
-        sku: String,
-        offer_id: Option<String>,
+    /// An integer member.
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.get(name) {
+            Some(FieldValue::Int(n)) => Some(*n),
+            _ => None,
+        }
     }
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Wholesale {
-        partner_id: String,
-        item_code: Option<String>,
+    /// A text member.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(FieldValue::Text(s)) => Some(s),
+            _ => None,
+        }
     }
 
-    pub fn read(kind: ChannelKind, v: Value) -> Option<External> {
-        let e = match kind {
-            ChannelKind::Shopify => serde_json::from_value::<Shopify>(v)
-                .map(|s| External::Shopify { inventory_item_id: s.inventory_item_id, location_id: s.location_id }),
-            ChannelKind::Woocommerce => serde_json::from_value::<Woocommerce>(v)
-                .map(|w| External::Woocommerce { product_id: w.product_id, variation_id: w.variation_id }),
-            ChannelKind::Amazon => serde_json::from_value::<Amazon>(v).map(|a| External::Amazon {
-                seller_id: a.seller_id,
-                seller_sku: a.seller_sku,
-                marketplace_ids: a.marketplace_ids,
-            }),
-            ChannelKind::Ebay => {
-                serde_json::from_value::<Ebay>(v).map(|e| External::Ebay { sku: e.sku, offer_id: e.offer_id })
-            }
-            ChannelKind::Wholesale => serde_json::from_value::<Wholesale>(v)
-                .map(|w| External::Wholesale { partner_id: w.partner_id, item_code: w.item_code }),
-        };
-        e.ok()
+    /// A list member.
+    pub fn list(&self, name: &str) -> Option<&[String]> {
+        match self.get(name) {
+            Some(FieldValue::List(l)) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The mapping key of this identity (its platform's [`crate::channels::identity::KeyFn`]);
+    /// `sku` is the listed SKU.
+    pub fn identity(&self, sku: &Sku) -> String {
+        (self.kind.platform().identity.key)(self, sku)
+    }
+
+    /// The present members as a JSON object (also the stored form).
+    pub fn to_json(&self) -> Value {
+        crate::channels::identity::to_json(&self.members)
     }
 }
 
@@ -543,15 +409,32 @@ mod tests {
 
     #[test]
     fn stored_identities_read_back() {
-        for e in [
-            External::Shopify { inventory_item_id: 1, location_id: 2 },
-            External::Woocommerce { product_id: 3, variation_id: Some(4) },
-            External::Amazon { seller_id: "S".into(), seller_sku: "k".into(), marketplace_ids: vec!["M".into()] },
-            External::Ebay { sku: "e".into(), offer_id: None },
-            External::Wholesale { partner_id: "p".into(), item_code: Some("c".into()) },
+        for (kind, v) in [
+            (ChannelKind::Shopify, json!({"inventory_item_id": 1, "location_id": 2})),
+            (ChannelKind::Woocommerce, json!({"product_id": 3, "variation_id": 4})),
+            (ChannelKind::Amazon, json!({"seller_id": "S", "seller_sku": "k", "marketplace_ids": ["M"]})),
+            (ChannelKind::Ebay, json!({"sku": "e"})),
+            (ChannelKind::Wholesale, json!({"partner_id": "p", "item_code": "c"})),
         ] {
-            assert_eq!(External::from_stored(e.kind(), &e.to_json()), Some(e));
+            let e = External::from_stored(kind, &v).expect("stored shape");
+            assert_eq!(e.kind(), kind);
+            assert_eq!(e.to_json(), v, "written back as read");
+            assert_eq!(External::from_stored(kind, &e.to_json()), Some(e));
         }
+        let nulls = External::from_stored(ChannelKind::Ebay, &json!({"sku": "e", "offer_id": null})).expect("null");
+        assert_eq!(nulls.to_json(), json!({"sku": "e"}), "an optional member stored as null is absent");
+    }
+
+    #[test]
+    fn built_identities_keep_declaration_order_and_drop_undeclared_members() {
+        let a = External::new(
+            ChannelKind::Shopify,
+            [("location_id", FieldValue::Int(2)), ("x", FieldValue::Int(9)), ("inventory_item_id", FieldValue::Int(1))],
+        );
+        let b = External::from_stored(ChannelKind::Shopify, &json!({"inventory_item_id": 1, "location_id": 2}));
+        assert_eq!(Some(a.clone()), b);
+        assert_eq!((a.int("inventory_item_id"), a.int("location_id"), a.int("x")), (Some(1), Some(2), None));
+        assert_eq!(a.text("location_id"), None, "typed accessors answer only their type");
     }
 
     #[test]
@@ -562,6 +445,9 @@ mod tests {
         assert_eq!(External::from_stored(ChannelKind::Shopify, &extra), None, "an unknown member");
         assert_eq!(External::from_stored(ChannelKind::Shopify, &json!({"inventory_item_id": 1})), None);
         assert_eq!(External::from_stored(ChannelKind::Wholesale, &json!("p")), None);
+        let wrong_type = json!({"seller_id": "S", "seller_sku": "k", "marketplace_ids": "M"});
+        assert_eq!(External::from_stored(ChannelKind::Amazon, &wrong_type), None, "a member of another type");
+        assert_eq!(External::from_stored(ChannelKind::Woocommerce, &json!({"product_id": 1.5})), None);
     }
 
     #[test]
@@ -575,7 +461,7 @@ mod tests {
 
     #[test]
     fn every_kind_parses_from_its_name() {
-        for k in ChannelKind::ALL {
+        for k in ChannelKind::all() {
             assert_eq!(ChannelKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(ChannelKind::parse("etsy"), None);

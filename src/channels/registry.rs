@@ -1,28 +1,32 @@
-//! The channel registry: one [`Platform`] per [`ChannelKind`], holding everything that varies
-//! between platforms. The platform's code stays in its own modules; an entry only wires them.
-//! The shell and the planners look a kind up ([`platform`]) instead of matching on it, so a
-//! platform that authenticates, pushes, receives webhooks and is polled like an existing one
-//! needs no change outside its modules, its entry and its kind (see "Adding a channel" in
-//! `docs/architecture.md`).
+//! The channel registry: one [`Platform`] per channel kind, holding everything that varies
+//! between platforms — its name, its listing identity, how calls are authorised, its push
+//! adapter, webhook and order feed. The platform's code stays in its own modules
+//! (`sync::<platform>`, `inbound::<platform>`); an entry only declares and wires. Everything else
+//! is derived from the entries: [`ChannelKind`] parsing and listing, the `external` identity's
+//! reading, stored shape and JSON ([`crate::catalog::model::External`]), webhook routes, polled
+//! kinds. A new platform is a new entry in [`PLATFORMS`] plus its own modules (see "Adding a
+//! channel" in `docs/channels.md`).
 
 use serde_json::{Map, Value};
 
-use crate::catalog::model::ChannelKind;
+use super::identity::{Chars, Grammar, Identity, IdentityField};
+use super::kind::ChannelKind;
+use crate::catalog::model::MAX_MARKETPLACES;
 use crate::inbound::poll::feeds::{self, FeedError, FeedOf, FeedPage};
 use crate::inbound::poll::window::Window;
-use crate::inbound::{amazon, shopify, woocommerce, Headers, InboundError, Received};
+use crate::inbound::{Headers, InboundError, Received};
 use crate::sync::adapter::ChannelAdapter;
 use crate::sync::connection::ConnectionError;
-use crate::sync::{AmazonAdapter, EbayAdapter, HttpResponse, ShopifyAdapter, WooCommerceAdapter};
+use crate::sync::HttpResponse;
 use crate::time::Millis;
+use crate::{inbound, sync};
 
 /// A platform StockEdge connects to.
 pub struct Platform {
-    pub kind: ChannelKind,
-    /// The kind's name: in channel records, messages and the webhook route.
+    /// The kind's name: in channel records, listings, messages and the webhook route. Unique.
     pub name: &'static str,
-    /// The members of a listing's `external` identity on this platform.
-    pub identity_fields: &'static [&'static str],
+    /// The members of a listing's `external` identity on this platform, and its mapping key.
+    pub identity: Identity,
     /// Where calls go when the channel's `settings.base_url` does not say.
     pub base_url: BaseUrl,
     /// How calls are authorised.
@@ -149,152 +153,223 @@ pub enum OrderFetch {
     EbayOrder,
 }
 
-fn required(secret: &str) -> Result<&str, ConnectionError> {
-    Some(secret).filter(|s| !s.is_empty()).ok_or(ConnectionError::NoSecret)
+/// Shopify: the variant's inventory item at one location; Admin GraphQL pushes with compare-and-set; HMAC-signed webhooks.
+const SHOPIFY: Platform = Platform {
+    name: "shopify",
+    identity: Identity {
+        fields: &[
+            IdentityField::required("inventory_item_id", Grammar::IdOrPrefixed("gid://shopify/InventoryItem/")),
+            IdentityField::required("location_id", Grammar::IdOrPrefixed("gid://shopify/Location/")),
+        ],
+        key: sync::shopify::listing_key,
+    },
+    base_url: BaseUrl::Account,
+    auth: Auth::Secret,
+    push: Push::Adapter(sync::shopify::connect),
+    daily_revisions: false,
+    webhook: Some(Webhook {
+        route: "shopify",
+        address: WebhookAddress::AccountHeader(inbound::shopify::SHOP_HEADER),
+        verify: WebhookVerify::Hmac(inbound::shopify::receive),
+        is_ping: None,
+    }),
+    feed: None,
+    order_fetch: None,
+};
+
+/// WooCommerce: a product or one variation; REST batch pushes; HMAC-signed webhooks; the orders feed.
+const WOOCOMMERCE: Platform = Platform {
+    name: "woocommerce",
+    identity: Identity {
+        fields: &[
+            IdentityField::required("product_id", Grammar::Id),
+            IdentityField::optional("variation_id", Grammar::Id),
+        ],
+        key: sync::woocommerce::listing_key,
+    },
+    base_url: BaseUrl::Account,
+    auth: Auth::Secret,
+    push: Push::Adapter(sync::woocommerce::connect),
+    daily_revisions: false,
+    webhook: Some(Webhook {
+        route: "woocommerce",
+        address: WebhookAddress::SiteHeader(inbound::woocommerce::SOURCE_HEADER),
+        verify: WebhookVerify::Hmac(inbound::woocommerce::receive),
+        is_ping: Some(inbound::woocommerce::is_ping),
+    }),
+    feed: Some(Feed {
+        path: feeds::woo_path,
+        page: feeds::woo_page,
+        lag_ms: 0,
+        page_budget: 10,
+        needs_marketplaces: false,
+        auth: FeedAuth::Basic,
+    }),
+    order_fetch: None,
+};
+
+/// Amazon SP-API: the seller's SKU in its marketplaces; Listings Items patches with an LWA token; notifications; the orders feed.
+const AMAZON: Platform = Platform {
+    name: "amazon",
+    identity: Identity {
+        fields: &[
+            IdentityField::required("seller_id", Grammar::Text { max: 64, chars: Chars::Alnum }),
+            IdentityField::required("seller_sku", Grammar::Text { max: 40, chars: Chars::Plain }),
+            IdentityField::required(
+                "marketplace_ids",
+                Grammar::Codes {
+                    noun: "marketplace id",
+                    example: "ATVPDKIKX0DER",
+                    max_items: MAX_MARKETPLACES,
+                    max_len: 32,
+                    chars: Chars::UpperAlnum,
+                },
+            ),
+        ],
+        key: sync::amazon::listing_key,
+    },
+    base_url: BaseUrl::Fixed("https://sellingpartnerapi-na.amazon.com"),
+    auth: Auth::Lwa,
+    push: Push::Adapter(sync::amazon::connect),
+    daily_revisions: false,
+    webhook: Some(Webhook {
+        route: "amazon",
+        address: WebhookAddress::Hint,
+        verify: WebhookVerify::Hmac(inbound::amazon::receive),
+        is_ping: None,
+    }),
+    // SP-API refuses `LastUpdatedBefore` later than 2 minutes before now: stretches end 3
+    // minutes back (a minute for clock skew). `getOrders` allows a burst of 20 and one more a
+    // minute, and each order costs a `getOrderItems` (burst 30, one every 2 s): two pages.
+    feed: Some(Feed {
+        path: feeds::amazon_path,
+        page: feeds::amazon_page,
+        lag_ms: 3 * 60 * 1000,
+        page_budget: 2,
+        needs_marketplaces: true,
+        auth: FeedAuth::Lwa,
+    }),
+    order_fetch: Some(OrderFetch::AmazonItems),
+};
+
+/// eBay: the inventory item's SKU (and offer); bulk price-quantity pushes; notifications signed with eBay's keys; the orders feed.
+const EBAY: Platform = Platform {
+    name: "ebay",
+    identity: Identity {
+        fields: &[
+            IdentityField::required("sku", Grammar::Text { max: 50, chars: Chars::Plain }),
+            IdentityField::optional("offer_id", Grammar::Text { max: 64, chars: Chars::Word }),
+        ],
+        key: sync::ebay::listing_key,
+    },
+    base_url: BaseUrl::Fixed("https://api.ebay.com"),
+    auth: Auth::Ebay,
+    push: Push::Adapter(sync::ebay::connect),
+    daily_revisions: true,
+    webhook: Some(Webhook {
+        route: "ebay",
+        address: WebhookAddress::Hint,
+        verify: WebhookVerify::EbayKeys,
+        is_ping: None,
+    }),
+    feed: Some(Feed {
+        path: feeds::ebay_path,
+        page: feeds::ebay_page,
+        lag_ms: 0,
+        page_budget: 5,
+        needs_marketplaces: false,
+        auth: FeedAuth::Ebay,
+    }),
+    order_fetch: Some(OrderFetch::EbayOrder),
+};
+
+/// Wholesale trading partners: the partner's item code (or our SKU); EDI 846 inventory advice.
+const WHOLESALE: Platform = Platform {
+    name: "wholesale",
+    identity: Identity {
+        fields: &[
+            IdentityField::required("partner_id", Grammar::Token),
+            IdentityField::optional("item_code", Grammar::Text { max: 128, chars: Chars::Plain }),
+        ],
+        key: sync::wholesale::listing_key,
+    },
+    base_url: BaseUrl::Account,
+    auth: Auth::OptionalSecret,
+    push: Push::Edi,
+    daily_revisions: false,
+    webhook: None,
+    feed: None,
+    order_fetch: None,
+};
+
+/// Every platform StockEdge connects to, in the order kinds are listed. Adding one here (and its
+/// modules) is all a new channel takes: no migration, no other list of kinds.
+pub static PLATFORMS: [Platform; 5] = [SHOPIFY, WOOCOMMERCE, AMAZON, EBAY, WHOLESALE];
+
+/// The Worker's registry.
+pub static REGISTRY: Registry = Registry::new(&PLATFORMS);
+
+/// The kinds code names directly (payload readers, adapters, tests). A platform needs one only if
+/// its own code names it: it is the entry's handle, nothing more.
+#[allow(non_upper_case_globals)]
+impl ChannelKind {
+    pub const Shopify: ChannelKind = ChannelKind::of(&SHOPIFY);
+    pub const Woocommerce: ChannelKind = ChannelKind::of(&WOOCOMMERCE);
+    pub const Amazon: ChannelKind = ChannelKind::of(&AMAZON);
+    pub const Ebay: ChannelKind = ChannelKind::of(&EBAY);
+    pub const Wholesale: ChannelKind = ChannelKind::of(&WHOLESALE);
 }
 
-fn shopify_adapter(secret: &str, settings: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
-    let mut a = ShopifyAdapter::new(required(secret)?);
-    if let Some(v) = settings.get("api_version").and_then(Value::as_str) {
-        a.api_version = v.to_owned();
+/// A list of platforms: [`REGISTRY`] in the Worker; a made-up one in tests, to show a platform
+/// works from its entry alone.
+pub struct Registry {
+    platforms: &'static [Platform],
+}
+
+impl Registry {
+    pub const fn new(platforms: &'static [Platform]) -> Registry {
+        Registry { platforms }
     }
-    Ok(Box::new(a))
+
+    /// Every kind, in registration order.
+    pub fn kinds(&self) -> impl Iterator<Item = ChannelKind> {
+        self.platforms.iter().map(ChannelKind::of)
+    }
+
+    /// The kind named `name`.
+    pub fn parse(&self, name: &str) -> Option<ChannelKind> {
+        self.kinds().find(|k| k.as_str() == name)
+    }
+
+    /// The kinds' names, comma-separated (for messages).
+    pub fn names(&self) -> String {
+        self.kinds().map(ChannelKind::as_str).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The kind whose webhook is `POST /v1/webhooks/{route}`, and its webhook.
+    pub fn by_webhook_route(&self, route: &str) -> Option<(ChannelKind, &'static Webhook)> {
+        self.kinds().find_map(|k| k.platform().webhook.as_ref().filter(|w| w.route == route).map(|w| (k, w)))
+    }
+
+    /// The kinds whose order feeds StockEdge polls.
+    pub fn polled_kinds(&self) -> impl Iterator<Item = ChannelKind> {
+        self.kinds().filter(|k| k.platform().feed.is_some())
+    }
 }
 
-fn woocommerce_adapter(secret: &str, _: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
-    let (key, secret) = required(secret)?.split_once(':').ok_or(ConnectionError::BadSecret("key:secret"))?;
-    Ok(Box::new(WooCommerceAdapter::new(key, secret)))
-}
-
-fn amazon_adapter(token: &str, _: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
-    Ok(Box::new(AmazonAdapter::new(required(token)?)))
-}
-
-fn ebay_adapter(token: &str, _: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
-    Ok(Box::new(EbayAdapter::new(required(token)?)))
-}
-
-/// Every platform, one entry per [`ChannelKind`] in [`ChannelKind::ALL`] order.
-pub static PLATFORMS: [Platform; 5] = [
-    Platform {
-        kind: ChannelKind::Shopify,
-        name: "shopify",
-        identity_fields: &["inventory_item_id", "location_id"],
-        base_url: BaseUrl::Account,
-        auth: Auth::Secret,
-        push: Push::Adapter(shopify_adapter),
-        daily_revisions: false,
-        webhook: Some(Webhook {
-            route: "shopify",
-            address: WebhookAddress::AccountHeader(shopify::SHOP_HEADER),
-            verify: WebhookVerify::Hmac(shopify::receive),
-            is_ping: None,
-        }),
-        feed: None,
-        order_fetch: None,
-    },
-    Platform {
-        kind: ChannelKind::Woocommerce,
-        name: "woocommerce",
-        identity_fields: &["product_id", "variation_id"],
-        base_url: BaseUrl::Account,
-        auth: Auth::Secret,
-        push: Push::Adapter(woocommerce_adapter),
-        daily_revisions: false,
-        webhook: Some(Webhook {
-            route: "woocommerce",
-            address: WebhookAddress::SiteHeader(woocommerce::SOURCE_HEADER),
-            verify: WebhookVerify::Hmac(woocommerce::receive),
-            is_ping: Some(woocommerce::is_ping),
-        }),
-        feed: Some(Feed {
-            path: feeds::woo_path,
-            page: feeds::woo_page,
-            lag_ms: 0,
-            page_budget: 10,
-            needs_marketplaces: false,
-            auth: FeedAuth::Basic,
-        }),
-        order_fetch: None,
-    },
-    Platform {
-        kind: ChannelKind::Amazon,
-        name: "amazon",
-        identity_fields: &["seller_id", "seller_sku", "marketplace_ids"],
-        base_url: BaseUrl::Fixed("https://sellingpartnerapi-na.amazon.com"),
-        auth: Auth::Lwa,
-        push: Push::Adapter(amazon_adapter),
-        daily_revisions: false,
-        webhook: Some(Webhook {
-            route: "amazon",
-            address: WebhookAddress::Hint,
-            verify: WebhookVerify::Hmac(amazon::receive),
-            is_ping: None,
-        }),
-        // SP-API refuses `LastUpdatedBefore` later than 2 minutes before now: stretches end 3
-        // minutes back (a minute for clock skew). `getOrders` allows a burst of 20 and one more a
-        // minute, and each order costs a `getOrderItems` (burst 30, one every 2 s): two pages.
-        feed: Some(Feed {
-            path: feeds::amazon_path,
-            page: feeds::amazon_page,
-            lag_ms: 3 * 60 * 1000,
-            page_budget: 2,
-            needs_marketplaces: true,
-            auth: FeedAuth::Lwa,
-        }),
-        order_fetch: Some(OrderFetch::AmazonItems),
-    },
-    Platform {
-        kind: ChannelKind::Ebay,
-        name: "ebay",
-        identity_fields: &["sku", "offer_id"],
-        base_url: BaseUrl::Fixed("https://api.ebay.com"),
-        auth: Auth::Ebay,
-        push: Push::Adapter(ebay_adapter),
-        daily_revisions: true,
-        webhook: Some(Webhook {
-            route: "ebay",
-            address: WebhookAddress::Hint,
-            verify: WebhookVerify::EbayKeys,
-            is_ping: None,
-        }),
-        feed: Some(Feed {
-            path: feeds::ebay_path,
-            page: feeds::ebay_page,
-            lag_ms: 0,
-            page_budget: 5,
-            needs_marketplaces: false,
-            auth: FeedAuth::Ebay,
-        }),
-        order_fetch: Some(OrderFetch::EbayOrder),
-    },
-    Platform {
-        kind: ChannelKind::Wholesale,
-        name: "wholesale",
-        identity_fields: &["partner_id", "item_code"],
-        base_url: BaseUrl::Account,
-        auth: Auth::OptionalSecret,
-        push: Push::Edi,
-        daily_revisions: false,
-        webhook: None,
-        feed: None,
-        order_fetch: None,
-    },
-];
-
-/// The registration of `kind` (entries are in declaration order: a test checks it).
+/// The registration of `kind`.
 pub fn platform(kind: ChannelKind) -> &'static Platform {
-    &PLATFORMS[kind as usize]
+    kind.platform()
 }
 
-/// The platform whose webhook is `POST /v1/webhooks/{route}`.
-pub fn by_webhook_route(route: &str) -> Option<(&'static Platform, &'static Webhook)> {
-    PLATFORMS.iter().find_map(|p| p.webhook.as_ref().filter(|w| w.route == route).map(|w| (p, w)))
+/// The kind whose webhook is `POST /v1/webhooks/{route}`, and its webhook.
+pub fn by_webhook_route(route: &str) -> Option<(ChannelKind, &'static Webhook)> {
+    REGISTRY.by_webhook_route(route)
 }
 
 /// The kinds whose order feeds StockEdge polls.
 pub fn polled_kinds() -> impl Iterator<Item = ChannelKind> {
-    PLATFORMS.iter().filter(|p| p.feed.is_some()).map(|p| p.kind)
+    REGISTRY.polled_kinds()
 }
 
 #[cfg(test)]
@@ -302,14 +377,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_one_entry_in_order_that_round_trips_its_name() {
-        assert_eq!(PLATFORMS.len(), ChannelKind::ALL.len());
-        for (p, k) in PLATFORMS.iter().zip(ChannelKind::ALL) {
-            assert_eq!(p.kind, k, "entries in ChannelKind::ALL order");
-            assert_eq!(platform(k).kind, k);
-            assert_eq!(ChannelKind::parse(p.name), Some(k));
-            assert_eq!(serde_json::to_value(k).ok(), Some(Value::from(p.name)), "serde agrees with the name");
-            assert!(!p.identity_fields.is_empty());
+    fn names_are_unique_and_every_kind_round_trips_its_name() {
+        let kinds: Vec<ChannelKind> = ChannelKind::all().collect();
+        assert_eq!(kinds.len(), PLATFORMS.len());
+        for (i, k) in kinds.iter().enumerate() {
+            assert_eq!(kinds.iter().filter(|o| o.as_str() == k.as_str()).count(), 1, "{k} is registered once");
+            assert!(std::ptr::eq(k.platform(), &PLATFORMS[i]), "a parsed kind is a handle on its entry");
+            assert_eq!(ChannelKind::parse(k.as_str()), Some(*k));
+            assert_eq!(serde_json::to_value(k).ok(), Some(Value::from(k.as_str())), "serde writes the name");
+            assert_eq!(serde_json::from_value::<ChannelKind>(Value::from(k.as_str())).ok(), Some(*k));
+        }
+        assert!(serde_json::from_value::<ChannelKind>(Value::from("etsy")).is_err(), "an unregistered name");
+        let named = [
+            (ChannelKind::Shopify, "shopify"),
+            (ChannelKind::Woocommerce, "woocommerce"),
+            (ChannelKind::Amazon, "amazon"),
+            (ChannelKind::Ebay, "ebay"),
+            (ChannelKind::Wholesale, "wholesale"),
+        ];
+        for (k, name) in named {
+            assert_eq!(ChannelKind::parse(name), Some(k), "the named kind is the registered one");
+        }
+    }
+
+    #[test]
+    fn identities_declare_unique_members_and_at_least_one_required() {
+        for p in &PLATFORMS {
+            let fields = p.identity.fields;
+            assert!(fields.iter().any(|f| f.required), "{}: an identity names something", p.name);
+            for f in fields {
+                assert_eq!(fields.iter().filter(|g| g.name == f.name).count(), 1, "{}.{}", p.name, f.name);
+            }
         }
     }
 
@@ -318,7 +416,7 @@ mod tests {
         for p in &PLATFORMS {
             if let Some(w) = &p.webhook {
                 let (found, _) = by_webhook_route(w.route).expect("route resolves");
-                assert_eq!(found.kind, p.kind);
+                assert_eq!(found.as_str(), p.name);
             }
         }
         assert!(by_webhook_route("etsy").is_none());

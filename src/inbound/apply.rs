@@ -37,11 +37,12 @@ use super::drift::{self, DriftVerdict};
 use super::event::{
     EventKind, Ignored, InboundEvent, InboundLine, InboundOutcome, LineIdentity, LookupKey, PlatformIds, RestockType,
 };
-use crate::catalog::model::{identity, ChannelKind, External};
+use crate::catalog::model::{ChannelKind, External};
 use crate::catalog::{Bundle, StoredRule};
 use crate::fault::StoreError;
 use crate::stock::limits::MAX_LINES;
 use crate::stock::{Cause, Command, Location, Op, OrderKey, Sku, Token};
+use crate::sync::shopify::{self as shopify_push, ShopifyIdentity};
 use crate::sync::StockChanged;
 use crate::time::Millis;
 
@@ -328,7 +329,7 @@ pub fn lookups(events: &[InboundEvent]) -> Lookups {
             LookupKey::ShopifyVariant(_) => false,
         };
     }
-    identities.extend(drift_lines(events).filter_map(drift_item).map(|(item, _)| identity::shopify(item)));
+    identities.extend(drift_lines(events).filter_map(drift_item).map(|(item, _)| shopify_push::identity_key(item)));
     Lookups { identities: identities.into_iter().collect(), skus: skus.into_iter().collect() }
 }
 
@@ -374,12 +375,10 @@ fn suspects<'a>(events: &'a [InboundEvent], index: &Index<'a>) -> Vec<Suspect<'a
     for line in drift_lines(events) {
         let Some((item, location_id)) = drift_item(line) else { continue };
         // A level of an item StockEdge does not list, or at another location: not its business.
-        let Some(listing) = index.by_identity.get(identity::shopify(item).as_str()).copied() else { continue };
+        let Some(listing) = index.by_identity.get(shopify_push::identity_key(item).as_str()).copied() else { continue };
         let listed_at = serde_json::from_str(&listing.external).ok().and_then(|v| {
-            match External::from_stored(ChannelKind::Shopify, &v)? {
-                External::Shopify { location_id, .. } => Some(location_id),
-                _ => None,
-            }
+            let stored = External::from_stored(ChannelKind::Shopify, &v)?;
+            ShopifyIdentity::of(&stored).map(|i| i.location_id)
         });
         if location_id.zip(listed_at).is_some_and(|(reported, listed)| reported != listed) {
             continue;

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::model::{identity, ChannelKind};
+use crate::catalog::model::ChannelKind;
+use crate::sync::{amazon, ebay, shopify, woocommerce};
 use crate::time::Millis;
 
 /// What happened on the platform.
@@ -58,6 +59,10 @@ pub enum PlatformIds {
     Amazon { seller_id: String, asin: Option<String> },
     /// Listings made through the Inventory API carry `sku`; older ones only the legacy ids.
     Ebay { legacy_item_id: Option<String>, legacy_variation_id: Option<String> },
+    /// Any other platform: its reader builds the listing's mapping key itself, with the key
+    /// function its registration declares (`None` when the line does not say enough), so a new
+    /// platform needs no variant here.
+    Keyed { identity: Option<String> },
 }
 
 /// Which listing a line is about, as far as the platform says.
@@ -73,7 +78,7 @@ pub struct LineIdentity {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
 pub enum LookupKey {
-    /// The catalogue's listing identity key (`catalog::model::identity`, unique per channel).
+    /// The catalogue's listing identity key (its platform's key function, unique per channel).
     Identity(String),
     /// The channel's listing of the StockEdge SKU equal to the line's SKU.
     Sku(String),
@@ -92,11 +97,12 @@ impl LineIdentity {
     /// - Amazon: the seller SKU — the catalogue identity (`amazon:{seller}:{sku}`).
     /// - eBay: the inventory SKU — the catalogue identity (`ebay:sku:{sku}`); a line without a SKU
     ///   (a listing not made through the Inventory API) has no key and stays unmapped.
+    /// - Any other platform (`Keyed`): the identity its reader built, then the `sku`.
     pub fn lookup_keys(&self) -> Vec<LookupKey> {
         let mut keys = Vec::new();
         match &self.ids {
             PlatformIds::Shopify { inventory_item_id: Some(item), .. } => {
-                keys.push(LookupKey::Identity(identity::shopify(*item)));
+                keys.push(LookupKey::Identity(shopify::identity_key(*item)));
             }
             PlatformIds::Shopify { inventory_item_id: None, variant_id, .. } => {
                 if let Some(sku) = &self.sku {
@@ -108,7 +114,7 @@ impl LineIdentity {
             }
             PlatformIds::Woocommerce { product_id, variation_id } => {
                 if *product_id > 0 {
-                    keys.push(LookupKey::Identity(identity::woocommerce(*product_id, *variation_id)));
+                    keys.push(LookupKey::Identity(woocommerce::identity_key(*product_id, *variation_id)));
                 }
                 if let Some(sku) = &self.sku {
                     keys.push(LookupKey::Sku(sku.clone()));
@@ -116,12 +122,20 @@ impl LineIdentity {
             }
             PlatformIds::Amazon { seller_id, .. } => {
                 if let Some(sku) = &self.sku {
-                    keys.push(LookupKey::Identity(identity::amazon(seller_id, sku)));
+                    keys.push(LookupKey::Identity(amazon::identity_key(seller_id, sku)));
                 }
             }
             PlatformIds::Ebay { .. } => {
                 if let Some(sku) = &self.sku {
-                    keys.push(LookupKey::Identity(identity::ebay(sku)));
+                    keys.push(LookupKey::Identity(ebay::identity_key(sku)));
+                }
+            }
+            PlatformIds::Keyed { identity } => {
+                if let Some(i) = identity {
+                    keys.push(LookupKey::Identity(i.clone()));
+                }
+                if let Some(sku) = &self.sku {
+                    keys.push(LookupKey::Sku(sku.clone()));
                 }
             }
         }

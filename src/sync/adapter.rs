@@ -5,7 +5,7 @@ use super::http::{HttpRequest, HttpResponse};
 use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::token_bucket::TokenBucket;
 use super::update::ListingUpdate;
-use crate::catalog::model::{ChannelKind, External};
+use crate::catalog::model::ChannelKind;
 use crate::time::Millis;
 
 /// One HTTP call and the listing updates it carries (in the order the request names them).
@@ -97,11 +97,6 @@ pub(crate) fn wrong_kind(update: &ListingUpdate, expected: ChannelKind) -> Listi
             ),
         ),
     )
-}
-
-/// Whether the update's identity is of `kind`.
-pub(crate) fn is_kind(external: &External, kind: ChannelKind) -> bool {
-    external.kind() == kind
 }
 
 /// The outcomes every platform shares, by status alone: 429 → `RetryAfter` when the answer

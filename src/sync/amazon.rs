@@ -18,15 +18,68 @@
 //!   token comes back.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::adapter::{by_status, client_error, for_all, snippet, wrong_kind, Built, ChannelAdapter, PushCall};
+use super::connection::{required, ConnectionError};
 use super::http::{encode_component, HttpRequest, HttpResponse, Method};
 use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::token_bucket::TokenBucket;
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
+use crate::channels::identity::FieldValue;
+use crate::stock::Sku;
 use crate::time::Millis;
+
+/// An Amazon listing's identity, typed: the seller's SKU in the listed marketplaces. Declared in
+/// the registry's Amazon entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmazonIdentity {
+    pub seller_id: String,
+    pub seller_sku: String,
+    pub marketplace_ids: Vec<String>,
+}
+
+impl AmazonIdentity {
+    /// The typed view of an Amazon identity; `None` for another platform's.
+    pub fn of(e: &External) -> Option<AmazonIdentity> {
+        (e.kind() == ChannelKind::Amazon).then_some(())?;
+        Some(AmazonIdentity {
+            seller_id: e.text("seller_id")?.to_owned(),
+            seller_sku: e.text("seller_sku")?.to_owned(),
+            marketplace_ids: e.list("marketplace_ids")?.to_vec(),
+        })
+    }
+}
+
+impl From<AmazonIdentity> for External {
+    fn from(i: AmazonIdentity) -> External {
+        External::new(
+            ChannelKind::Amazon,
+            [
+                ("seller_id", FieldValue::Text(i.seller_id)),
+                ("seller_sku", FieldValue::Text(i.seller_sku)),
+                ("marketplace_ids", FieldValue::List(i.marketplace_ids)),
+            ],
+        )
+    }
+}
+
+/// The mapping key of an Amazon listing: the seller's SKU (the same in every marketplace of the
+/// seller).
+pub fn identity_key(seller_id: &str, seller_sku: &str) -> String {
+    format!("amazon:{seller_id}:{seller_sku}")
+}
+
+/// [`identity_key`] of a stored or read identity (the registry's key function).
+pub fn listing_key(e: &External, _: &Sku) -> String {
+    identity_key(e.text("seller_id").unwrap_or_default(), e.text("seller_sku").unwrap_or_default())
+}
+
+/// The push adapter of a channel, given a Login-with-Amazon access token.
+pub fn connect(token: &str, _: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
+    Ok(Box::new(AmazonAdapter::new(required(token)?)))
+}
 
 /// Listings Items patches one SKU per request.
 pub const AMAZON_BATCH_LIMIT: usize = 1;
@@ -113,7 +166,8 @@ impl ChannelAdapter for AmazonAdapter {
     fn build(&self, updates: &[ListingUpdate], now: Millis) -> Built {
         let mut built = Built::default();
         for u in updates {
-            let External::Amazon { seller_id, seller_sku, marketplace_ids } = &u.external else {
+            let Some(AmazonIdentity { seller_id, seller_sku, marketplace_ids }) = AmazonIdentity::of(&u.external)
+            else {
                 built.refused.push(wrong_kind(u, ChannelKind::Amazon));
                 continue;
             };
@@ -125,7 +179,7 @@ impl ChannelAdapter for AmazonAdapter {
                     value: vec![Availability { fulfillment_channel_code: "DEFAULT", quantity: u.quantity }],
                 }],
             };
-            let request = HttpRequest::new(Method::Patch, listing_path(seller_id, seller_sku, marketplace_ids))
+            let request = HttpRequest::new(Method::Patch, listing_path(&seller_id, &seller_sku, &marketplace_ids))
                 .header("Content-Type", "application/json")
                 .header("x-amz-access-token", self.access_token.clone())
                 .header("x-amz-date", amz_date(now))

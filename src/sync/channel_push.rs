@@ -20,7 +20,8 @@ use super::oauth::{Bearer, TokenSource};
 use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::token_bucket::TokenBucket;
 use super::update::{ListingId, ListingUpdate};
-use crate::catalog::model::{ChannelKind, External};
+use super::wholesale::WholesaleIdentity;
+use crate::catalog::model::ChannelKind;
 use crate::catalog::secret::SecretError;
 use crate::channels::{platform, Push};
 use crate::stock::Token;
@@ -230,13 +231,8 @@ impl ChannelPush {
         let Some(interchange) = control else {
             return connection::adapter(self.kind, credential.as_deref(), &self.settings);
         };
-        let mut partners: Vec<String> = updates
-            .iter()
-            .filter_map(|u| match &u.external {
-                External::Wholesale { partner_id, .. } => Some(partner_id.clone()),
-                _ => None,
-            })
-            .collect();
+        let mut partners: Vec<String> =
+            updates.iter().filter_map(|u| WholesaleIdentity::of(&u.external).map(|w| w.partner_id)).collect();
         partners.sort();
         partners.dedup();
         Ok(Box::new(connection::wholesale(&self.settings, credential.as_deref(), &partners, interchange)))
@@ -351,17 +347,23 @@ fn unread(failed: PushResult) -> PushResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::model::External;
     use crate::stock::{Op, Sku};
+    use crate::sync::amazon::AmazonIdentity;
+    use crate::sync::ebay::EbayIdentity;
+    use crate::sync::shopify::ShopifyIdentity;
+    use crate::sync::woocommerce::WoocommerceIdentity;
 
     fn update(kind: ChannelKind, sku: &str) -> ListingUpdate {
-        let external = match kind {
-            ChannelKind::Amazon => {
-                External::Amazon { seller_id: "S".into(), seller_sku: sku.into(), marketplace_ids: vec!["M".into()] }
+        let external: External = match kind.as_str() {
+            "amazon" => {
+                AmazonIdentity { seller_id: "S".into(), seller_sku: sku.into(), marketplace_ids: vec!["M".into()] }
+                    .into()
             }
-            ChannelKind::Ebay => External::Ebay { sku: sku.into(), offer_id: None },
-            ChannelKind::Wholesale => External::Wholesale { partner_id: "ACME".into(), item_code: None },
-            ChannelKind::Woocommerce => External::Woocommerce { product_id: 1, variation_id: None },
-            _ => External::Shopify { inventory_item_id: 1, location_id: 2 },
+            "ebay" => EbayIdentity { sku: sku.into(), offer_id: None }.into(),
+            "wholesale" => WholesaleIdentity { partner_id: "ACME".into(), item_code: None }.into(),
+            "woocommerce" => WoocommerceIdentity { product_id: 1, variation_id: None }.into(),
+            _ => ShopifyIdentity { inventory_item_id: 1, location_id: 2 }.into(),
         };
         ListingUpdate {
             key: ListingId { channel: Token::parse("ch").unwrap(), sku: Sku::parse(sku).unwrap() },

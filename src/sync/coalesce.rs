@@ -69,9 +69,9 @@ pub fn coalesce(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::model::External;
     use crate::catalog::ListingRule;
     use crate::stock::{Op, Token};
+    use crate::sync::ebay::EbayIdentity;
     use proptest::prelude::*;
 
     fn sku(i: u8) -> Sku {
@@ -96,7 +96,7 @@ mod tests {
         Listing {
             channel: channel(c),
             sku: sku(s),
-            external: External::Ebay { sku: format!("E{s}"), offer_id: None },
+            external: EbayIdentity { sku: format!("E{s}"), offer_id: None }.into(),
             rule,
         }
     }

@@ -154,6 +154,11 @@ pub fn wholesale(
     }
 }
 
+/// A push adapter constructor's secret (or access token): refused when empty.
+pub fn required(secret: &str) -> Result<&str, ConnectionError> {
+    Some(secret).filter(|s| !s.is_empty()).ok_or(ConnectionError::NoSecret)
+}
+
 /// The adapter for a channel, given its secret (for Amazon and eBay: an access token already
 /// obtained): the one its platform registers. EDI channels need their partners and a control
 /// number: see [`wholesale`].

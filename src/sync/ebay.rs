@@ -15,16 +15,57 @@
 //! - A listing may be revised at most 250 times per calendar day: see [`super::revisions`].
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::adapter::{
     by_status, client_error, for_all, result_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
 };
+use super::connection::{required, ConnectionError};
 use super::http::{HttpRequest, HttpResponse, Method};
 use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
+use crate::channels::identity::FieldValue;
+use crate::stock::Sku;
 use crate::time::Millis;
+
+/// An eBay listing's identity, typed: the inventory item's SKU, and the offer when known.
+/// Declared in the registry's eBay entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EbayIdentity {
+    pub sku: String,
+    pub offer_id: Option<String>,
+}
+
+impl EbayIdentity {
+    /// The typed view of an eBay identity; `None` for another platform's.
+    pub fn of(e: &External) -> Option<EbayIdentity> {
+        (e.kind() == ChannelKind::Ebay).then_some(())?;
+        Some(EbayIdentity { sku: e.text("sku")?.to_owned(), offer_id: e.text("offer_id").map(str::to_owned) })
+    }
+}
+
+impl From<EbayIdentity> for External {
+    fn from(i: EbayIdentity) -> External {
+        let offer = i.offer_id.map(|o| ("offer_id", FieldValue::Text(o)));
+        External::new(ChannelKind::Ebay, std::iter::once(("sku", FieldValue::Text(i.sku))).chain(offer))
+    }
+}
+
+/// The mapping key of an eBay listing: the inventory item's SKU.
+pub fn identity_key(sku: &str) -> String {
+    format!("ebay:sku:{sku}")
+}
+
+/// [`identity_key`] of a stored or read identity (the registry's key function).
+pub fn listing_key(e: &External, _: &Sku) -> String {
+    identity_key(e.text("sku").unwrap_or_default())
+}
+
+/// The push adapter of a channel, given an eBay user access token.
+pub fn connect(token: &str, _: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
+    Ok(Box::new(EbayAdapter::new(required(token)?)))
+}
 
 pub const EBAY_BATCH_LIMIT: usize = 25;
 pub const BULK_PATH: &str = "/sell/inventory/v1/bulk_update_price_quantity";
@@ -68,9 +109,9 @@ struct OfferQuantity<'a> {
 }
 
 fn ebay_sku(update: &ListingUpdate) -> &str {
-    match &update.external {
-        External::Ebay { sku, .. } => sku,
-        _ => "",
+    match update.external.kind() == ChannelKind::Ebay {
+        true => update.external.text("sku").unwrap_or_default(),
+        false => "",
     }
 }
 
@@ -85,22 +126,23 @@ impl ChannelAdapter for EbayAdapter {
 
     fn build(&self, updates: &[ListingUpdate], _now: Millis) -> Built {
         let mut built = Built::default();
-        let (ours, theirs): (Vec<&ListingUpdate>, Vec<&ListingUpdate>) =
-            updates.iter().partition(|u| matches!(u.external, External::Ebay { .. }));
-        built.refused.extend(theirs.into_iter().map(|u| wrong_kind(u, ChannelKind::Ebay)));
+        let mut ours = Vec::new();
+        for u in updates {
+            match EbayIdentity::of(&u.external) {
+                Some(id) => ours.push((u, id)),
+                None => built.refused.push(wrong_kind(u, ChannelKind::Ebay)),
+            }
+        }
         for chunk in ours.chunks(EBAY_BATCH_LIMIT) {
             let requests = chunk
                 .iter()
-                .map(|u| {
-                    let External::Ebay { sku, offer_id } = &u.external else { unreachable!("partitioned by kind") };
-                    PriceQuantity {
-                        sku,
-                        ship_to_location_availability: ShipTo { quantity: u.quantity },
-                        offers: offer_id
-                            .iter()
-                            .map(|o| OfferQuantity { offer_id: o, available_quantity: u.quantity })
-                            .collect(),
-                    }
+                .map(|(u, EbayIdentity { sku, offer_id })| PriceQuantity {
+                    sku,
+                    ship_to_location_availability: ShipTo { quantity: u.quantity },
+                    offers: offer_id
+                        .iter()
+                        .map(|o| OfferQuantity { offer_id: o, available_quantity: u.quantity })
+                        .collect(),
                 })
                 .collect();
             let body = serde_json::to_string(&Bulk { requests }).expect("serialisable");
@@ -108,7 +150,7 @@ impl ChannelAdapter for EbayAdapter {
                 .header("Content-Type", "application/json")
                 .header("Authorization", format!("Bearer {}", self.access_token))
                 .body(body);
-            built.calls.push(PushCall { request, updates: chunk.iter().map(|u| (*u).clone()).collect() });
+            built.calls.push(PushCall { request, updates: chunk.iter().map(|(u, _)| (*u).clone()).collect() });
         }
         built
     }

@@ -230,7 +230,9 @@ mod tests {
     use crate::catalog::secret::SecretError;
     use crate::catalog::ListingRule;
     use crate::stock::Op;
+    use crate::sync::ebay::EbayIdentity;
     use crate::sync::revisions::EBAY_DAILY_REVISION_LIMIT;
+    use crate::sync::shopify::ShopifyIdentity;
     use serde_json::Map;
 
     fn sku(s: &str) -> Sku {
@@ -276,7 +278,7 @@ mod tests {
 
     #[test]
     fn ebay_listings_past_their_daily_revisions_wait_for_the_next_day() {
-        let ebay = |s: &str| External::Ebay { sku: s.into(), offer_id: None };
+        let ebay = |s: &str| External::from(EbayIdentity { sku: s.into(), offer_id: None });
         let mut input = loaded(ChannelKind::Ebay, vec![listing("ch", "A", ebay("A")), listing("ch", "B", ebay("B"))]);
         let day = now().0.div_euclid(86_400_000);
         let full = DailyRevisions { day, count: EBAY_DAILY_REVISION_LIMIT };
@@ -321,7 +323,7 @@ mod tests {
 
     #[test]
     fn failures_are_counted_until_the_last_attempt_dead_letters() {
-        let shop = External::Shopify { inventory_item_id: 1, location_id: 1 };
+        let shop = External::from(ShopifyIdentity { inventory_item_id: 1, location_id: 1 });
         let mut input = loaded(ChannelKind::Shopify, vec![listing("ch", "A", shop)]);
         let policy = RetryPolicy::default();
         input.synced.insert(key("ch", "A"), Synced { attempts: 2, ..Synced::default() });
@@ -346,7 +348,7 @@ mod tests {
 
     #[test]
     fn a_bundle_listing_to_retry_retries_its_components_messages() {
-        let shop = External::Shopify { inventory_item_id: 1, location_id: 1 };
+        let shop = External::from(ShopifyIdentity { inventory_item_id: 1, location_id: 1 });
         let mut input = loaded(ChannelKind::Shopify, vec![listing("ch", "KIT", shop)]);
         input.bundle_members.insert(sku("KIT"), vec![sku("LID"), sku("CUP")]);
         let plan = BatchPlan::new(vec![event("LID", 2, 1), event("KIT", 9, 1)], input, now(), RetryPolicy::default());
@@ -357,7 +359,7 @@ mod tests {
 
     #[test]
     fn a_success_is_recorded_and_dead_letters_name_no_channel() {
-        let shop = External::Shopify { inventory_item_id: 1, location_id: 1 };
+        let shop = External::from(ShopifyIdentity { inventory_item_id: 1, location_id: 1 });
         let plan = BatchPlan::new(
             vec![event("A", 4, 5)],
             loaded(ChannelKind::Shopify, vec![listing("ch", "A", shop)]),

@@ -30,17 +30,69 @@
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use serde_json::Value;
+
+use serde_json::{Map, Value};
 
 use super::adapter::{
-    by_status, client_error, for_all, is_kind, result_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
+    by_status, client_error, for_all, result_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
 };
+use super::connection::{required, ConnectionError};
 use super::http::{encode_component, HttpRequest, HttpResponse, Method};
 use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
+use crate::channels::identity::FieldValue;
 use crate::stock::Sku;
 use crate::time::Millis;
+
+/// A Shopify listing's identity, typed: the variant's inventory item at one Shopify location
+/// (numeric ids; the GraphQL ids are `gid://shopify/InventoryItem/<id>` and
+/// `gid://shopify/Location/<id>`). Declared in the registry's Shopify entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShopifyIdentity {
+    pub inventory_item_id: i64,
+    pub location_id: i64,
+}
+
+impl ShopifyIdentity {
+    /// The typed view of a Shopify identity; `None` for another platform's.
+    pub fn of(e: &External) -> Option<ShopifyIdentity> {
+        (e.kind() == ChannelKind::Shopify).then_some(())?;
+        Some(ShopifyIdentity { inventory_item_id: e.int("inventory_item_id")?, location_id: e.int("location_id")? })
+    }
+}
+
+impl From<ShopifyIdentity> for External {
+    fn from(i: ShopifyIdentity) -> External {
+        External::new(
+            ChannelKind::Shopify,
+            [
+                ("inventory_item_id", FieldValue::Int(i.inventory_item_id)),
+                ("location_id", FieldValue::Int(i.location_id)),
+            ],
+        )
+    }
+}
+
+/// The mapping key of a Shopify listing: the inventory item (one per variant), whatever the
+/// location. Inbound level updates name the item, so they are mapped with the same key.
+pub fn identity_key(inventory_item_id: i64) -> String {
+    format!("shopify:inventory_item:{inventory_item_id}")
+}
+
+/// [`identity_key`] of a stored or read identity (the registry's key function).
+pub fn listing_key(e: &External, _: &Sku) -> String {
+    identity_key(e.int("inventory_item_id").unwrap_or_default())
+}
+
+/// The push adapter of a channel: its access token, and `settings.api_version` if it sets one.
+pub fn connect(secret: &str, settings: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
+    let mut a = ShopifyAdapter::new(required(secret)?);
+    if let Some(v) = settings.get("api_version").and_then(Value::as_str) {
+        a.api_version = v.to_owned();
+    }
+    Ok(Box::new(a))
+}
 
 pub const DEFAULT_API_VERSION: &str = "2026-04";
 /// Aliased mutation fields per request (see the module docs).
@@ -154,34 +206,34 @@ impl ChannelAdapter for ShopifyAdapter {
 
     fn build(&self, updates: &[ListingUpdate], _now: Millis) -> Built {
         let mut built = Built::default();
-        let (ours, theirs): (Vec<&ListingUpdate>, Vec<&ListingUpdate>) =
-            updates.iter().partition(|u| is_kind(&u.external, ChannelKind::Shopify));
-        built.refused.extend(theirs.into_iter().map(|u| wrong_kind(u, ChannelKind::Shopify)));
+        let mut ours = Vec::new();
+        for u in updates {
+            match ShopifyIdentity::of(&u.external) {
+                Some(id) => ours.push((u, id)),
+                None => built.refused.push(wrong_kind(u, ChannelKind::Shopify)),
+            }
+        }
         for chunk in ours.chunks(self.batch_limit()) {
             let inputs = chunk
                 .iter()
-                .map(|u| {
-                    let External::Shopify { inventory_item_id, location_id } = u.external else {
-                        unreachable!("partitioned by kind")
-                    };
-                    SetInput {
-                        name: "available",
-                        reason: self.reason.clone(),
-                        reference_document_uri: reference_document_uri(&u.key.sku, u.version),
-                        quantities: vec![QuantityInput {
-                            inventory_item_id: item_gid(inventory_item_id),
-                            location_id: location_gid(location_id),
-                            quantity: u.quantity,
-                            change_from_quantity: u.expected,
-                        }],
-                    }
+                .map(|(u, ShopifyIdentity { inventory_item_id, location_id })| SetInput {
+                    name: "available",
+                    reason: self.reason.clone(),
+                    reference_document_uri: reference_document_uri(&u.key.sku, u.version),
+                    quantities: vec![QuantityInput {
+                        inventory_item_id: item_gid(*inventory_item_id),
+                        location_id: location_gid(*location_id),
+                        quantity: u.quantity,
+                        change_from_quantity: u.expected,
+                    }],
                 })
                 .collect();
             let body = Body { query: mutation_document(chunk.len()), variables: Variables(inputs) };
             let body = serde_json::to_string(&body).expect("serialisable");
-            built
-                .calls
-                .push(PushCall { request: self.request(body), updates: chunk.iter().map(|u| (*u).clone()).collect() });
+            built.calls.push(PushCall {
+                request: self.request(body),
+                updates: chunk.iter().map(|(u, _)| (*u).clone()).collect(),
+            });
         }
         built
     }
@@ -211,7 +263,7 @@ impl ChannelAdapter for ShopifyAdapter {
 
     /// After `Stale`: a query for the listing's current `available` at its location.
     fn reread(&self, update: &ListingUpdate) -> Option<HttpRequest> {
-        let External::Shopify { inventory_item_id, location_id } = update.external else { return None };
+        let ShopifyIdentity { inventory_item_id, location_id } = ShopifyIdentity::of(&update.external)?;
         let body = serde_json::json!({
             "query": REREAD_QUERY,
             "variables": { "item": item_gid(inventory_item_id), "location": location_gid(location_id) },

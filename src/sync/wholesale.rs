@@ -16,7 +16,57 @@ use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::update::ListingUpdate;
 use super::x12::{inventory_advice, ControlNumbers, Envelope, InventoryLine, MAX_LINES_PER_SET};
 use crate::catalog::model::{ChannelKind, External};
+use crate::channels::identity::FieldValue;
+use crate::stock::Sku;
 use crate::time::Millis;
+
+/// A wholesale listing's identity, typed: the partner's item code, or our SKU when it has none.
+/// Declared in the registry's wholesale entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WholesaleIdentity {
+    pub partner_id: String,
+    pub item_code: Option<String>,
+}
+
+impl WholesaleIdentity {
+    /// The typed view of a wholesale identity; `None` for another platform's.
+    pub fn of(e: &External) -> Option<WholesaleIdentity> {
+        (e.kind() == ChannelKind::Wholesale).then_some(())?;
+        Some(WholesaleIdentity {
+            partner_id: e.text("partner_id")?.to_owned(),
+            item_code: e.text("item_code").map(str::to_owned),
+        })
+    }
+}
+
+impl From<WholesaleIdentity> for External {
+    fn from(i: WholesaleIdentity) -> External {
+        let code = i.item_code.map(|c| ("item_code", FieldValue::Text(c)));
+        External::new(
+            ChannelKind::Wholesale,
+            std::iter::once(("partner_id", FieldValue::Text(i.partner_id))).chain(code),
+        )
+    }
+}
+
+/// The mapping key of a partner's item code.
+pub fn item_key(partner_id: &str, item_code: &str) -> String {
+    format!("wholesale:{partner_id}|item:{item_code}")
+}
+
+/// The mapping key of a partner ordering by our SKU (no item code of its own).
+pub fn sku_key(partner_id: &str, sku: &Sku) -> String {
+    format!("wholesale:{partner_id}|sku:{sku}")
+}
+
+/// [`item_key`] or [`sku_key`] of a stored or read identity (the registry's key function).
+pub fn listing_key(e: &External, sku: &Sku) -> String {
+    let partner = e.text("partner_id").unwrap_or_default();
+    match e.text("item_code") {
+        Some(code) => item_key(partner, code),
+        None => sku_key(partner, sku),
+    }
+}
 
 /// One trading partner: its envelope and the control numbers for the next interchange (the
 /// shell advances them after every build, whatever the answer).
@@ -53,27 +103,30 @@ impl ChannelAdapter for WholesaleAdapter {
 
     fn build(&self, updates: &[ListingUpdate], now: Millis) -> Built {
         let mut built = Built::default();
-        let mut by_partner: BTreeMap<&str, Vec<&ListingUpdate>> = BTreeMap::new();
+        let mut by_partner: BTreeMap<String, Vec<(&ListingUpdate, Option<String>)>> = BTreeMap::new();
         for u in updates {
-            match &u.external {
-                External::Wholesale { partner_id, .. } => by_partner.entry(partner_id.as_str()).or_default().push(u),
-                _ => built.refused.push(wrong_kind(u, ChannelKind::Wholesale)),
+            match WholesaleIdentity::of(&u.external) {
+                Some(WholesaleIdentity { partner_id, item_code }) => {
+                    by_partner.entry(partner_id).or_default().push((u, item_code))
+                }
+                None => built.refused.push(wrong_kind(u, ChannelKind::Wholesale)),
             }
         }
         for (partner_id, group) in by_partner {
             let Some(partner) = self.partners.iter().find(|p| p.partner_id == partner_id) else {
                 let message = format!("no EDI envelope configured for trading partner {partner_id}");
                 built.refused.extend(
-                    group.iter().map(|u| result_of(u, PushResult::permanent(FailureKind::Validation, message.clone()))),
+                    group
+                        .iter()
+                        .map(|(u, _)| result_of(u, PushResult::permanent(FailureKind::Validation, message.clone()))),
                 );
                 continue;
             };
             let mut lines = Vec::new();
             let mut carried = Vec::new();
-            for u in group {
-                let External::Wholesale { item_code, .. } = &u.external else { unreachable!("grouped by kind") };
+            for (u, item_code) in group {
                 let line = InventoryLine {
-                    item_code: item_code.clone(),
+                    item_code,
                     sku: u.key.sku.to_string(),
                     quantity: u.quantity,
                     effective: partner.effective_dates.then_some(u.at),

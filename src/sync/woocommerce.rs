@@ -12,17 +12,66 @@
 //! - No compare-and-set: the last writer wins, so `expected` is not sent.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 use super::adapter::{
     by_status, client_error, for_all, result_of, snippet, wrong_kind, Built, ChannelAdapter, PushCall,
 };
+use super::connection::{required, ConnectionError};
 use super::http::{basic_auth, HttpRequest, HttpResponse, Method};
 use super::push_result::{FailureKind, ListingResult, PushResult};
 use super::update::ListingUpdate;
 use crate::catalog::model::{ChannelKind, External};
+use crate::channels::identity::FieldValue;
+use crate::stock::Sku;
 use crate::time::Millis;
+
+/// A WooCommerce listing's identity, typed: a simple product, or one variation of a variable
+/// product. Declared in the registry's WooCommerce entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WoocommerceIdentity {
+    pub product_id: i64,
+    pub variation_id: Option<i64>,
+}
+
+impl WoocommerceIdentity {
+    /// The typed view of a WooCommerce identity; `None` for another platform's.
+    pub fn of(e: &External) -> Option<WoocommerceIdentity> {
+        (e.kind() == ChannelKind::Woocommerce).then_some(())?;
+        Some(WoocommerceIdentity { product_id: e.int("product_id")?, variation_id: e.int("variation_id") })
+    }
+}
+
+impl From<WoocommerceIdentity> for External {
+    fn from(i: WoocommerceIdentity) -> External {
+        let variation = i.variation_id.map(|v| ("variation_id", FieldValue::Int(v)));
+        External::new(
+            ChannelKind::Woocommerce,
+            std::iter::once(("product_id", FieldValue::Int(i.product_id))).chain(variation),
+        )
+    }
+}
+
+/// The mapping key of a WooCommerce listing: the product, and the variation when there is one
+/// (`0`, as order lines send for a simple product, means none).
+pub fn identity_key(product_id: i64, variation_id: Option<i64>) -> String {
+    match variation_id.filter(|v| *v > 0) {
+        Some(v) => format!("woocommerce:product:{product_id}:variation:{v}"),
+        None => format!("woocommerce:product:{product_id}"),
+    }
+}
+
+/// [`identity_key`] of a stored or read identity (the registry's key function).
+pub fn listing_key(e: &External, _: &Sku) -> String {
+    identity_key(e.int("product_id").unwrap_or_default(), e.int("variation_id"))
+}
+
+/// The push adapter of a channel whose secret is `consumer_key:consumer_secret`.
+pub fn connect(secret: &str, _: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
+    let (key, secret) = required(secret)?.split_once(':').ok_or(ConnectionError::BadSecret("key:secret"))?;
+    Ok(Box::new(WooCommerceAdapter::new(key, secret)))
+}
 
 /// WooCommerce's default batch limit.
 pub const WOO_BATCH_LIMIT: usize = 100;
@@ -68,11 +117,7 @@ struct Item {
 
 /// The id the batch item carries: the product for a simple product, else the variation.
 fn item_id(update: &ListingUpdate) -> Option<i64> {
-    match update.external {
-        External::Woocommerce { product_id, variation_id: None } => Some(product_id),
-        External::Woocommerce { variation_id: Some(v), .. } => Some(v),
-        _ => None,
-    }
+    WoocommerceIdentity::of(&update.external).map(|i| i.variation_id.unwrap_or(i.product_id))
 }
 
 impl ChannelAdapter for WooCommerceAdapter {
@@ -86,15 +131,15 @@ impl ChannelAdapter for WooCommerceAdapter {
 
     fn build(&self, updates: &[ListingUpdate], _now: Millis) -> Built {
         let mut built = Built::default();
-        let mut simple: Vec<&ListingUpdate> = Vec::new();
-        let mut variations: BTreeMap<i64, Vec<&ListingUpdate>> = BTreeMap::new();
+        let mut simple: Vec<(&ListingUpdate, i64)> = Vec::new();
+        let mut variations: BTreeMap<i64, Vec<(&ListingUpdate, i64)>> = BTreeMap::new();
         for u in updates {
-            match u.external {
-                External::Woocommerce { variation_id: None, .. } => simple.push(u),
-                External::Woocommerce { product_id, variation_id: Some(_) } => {
-                    variations.entry(product_id).or_default().push(u)
+            match WoocommerceIdentity::of(&u.external) {
+                Some(WoocommerceIdentity { product_id, variation_id: None }) => simple.push((u, product_id)),
+                Some(WoocommerceIdentity { product_id, variation_id: Some(v) }) => {
+                    variations.entry(product_id).or_default().push((u, v))
                 }
-                _ => built.refused.push(wrong_kind(u, ChannelKind::Woocommerce)),
+                None => built.refused.push(wrong_kind(u, ChannelKind::Woocommerce)),
             }
         }
         let groups = std::iter::once(("/wp-json/wc/v3/products/batch".to_owned(), simple))
@@ -103,15 +148,11 @@ impl ChannelAdapter for WooCommerceAdapter {
             for chunk in group.chunks(self.batch_limit()) {
                 let items = chunk
                     .iter()
-                    .map(|u| Item {
-                        id: item_id(u).expect("grouped by kind"),
-                        manage_stock: true,
-                        stock_quantity: u.quantity,
-                    })
+                    .map(|(u, id)| Item { id: *id, manage_stock: true, stock_quantity: u.quantity })
                     .collect();
                 built.calls.push(PushCall {
                     request: self.request(path.clone(), items),
-                    updates: chunk.iter().map(|u| (*u).clone()).collect(),
+                    updates: chunk.iter().map(|(u, _)| (*u).clone()).collect(),
                 });
             }
         }
