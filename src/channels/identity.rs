@@ -267,3 +267,70 @@ fn value(name: &str, grammar: Grammar, v: &Value) -> Result<FieldValue, Vec<Fiel
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(_: &External, _: &Sku) -> String {
+        String::new()
+    }
+
+    const ITEM: Identity = Identity {
+        fields: &[
+            IdentityField::required("item", Grammar::IdOrPrefixed("gid://x/Item/")),
+            IdentityField::optional(
+                "codes",
+                Grammar::Codes { noun: "code", example: "AB1", max_items: 3, max_len: 4, chars: Chars::UpperAlnum },
+            ),
+            IdentityField::optional("partner", Grammar::Token),
+        ],
+        key,
+    };
+
+    fn faults(v: Value) -> Vec<(String, String)> {
+        let obj = v.as_object().cloned().unwrap_or_default();
+        read("x", &ITEM, &obj).expect_err("faults").into_iter().map(|f| (f.field, f.message)).collect()
+    }
+
+    #[test]
+    fn prefixed_ids_take_numbers_digit_strings_and_the_prefix_only() {
+        let obj = |v: Value| json!({ "item": v }).as_object().cloned().unwrap_or_default();
+        for ok in [json!(7), json!("7"), json!("gid://x/Item/7")] {
+            assert_eq!(read("x", &ITEM, &obj(ok.clone())), Ok(vec![("item", FieldValue::Int(7))]), "{ok}");
+        }
+        for bad in [json!(0), json!("gid://y/Item/7"), json!("1".repeat(17)), json!(1.5), json!(true), json!("")] {
+            assert_eq!(
+                faults(json!({ "item": bad })),
+                [("item".to_owned(), "must be a positive integer id or a gid://x/Item/<id> string".to_owned())],
+            );
+        }
+    }
+
+    #[test]
+    fn codes_name_each_bad_or_repeated_item_and_tokens_keep_their_grammar() {
+        let f = faults(json!({"item": 1, "codes": ["AB1", "ab", "AB1"], "partner": "a b"}));
+        let fields: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(fields, ["codes[1]", "codes[2]", "partner"]);
+        assert_eq!(faults(json!({"item": 1, "codes": ["TOOLONG"]}))[0].0, "codes[0]");
+        assert_eq!(f[0].1, "must be a code: 1-4 of A-Z 0-9 (e.g. AB1)");
+        assert_eq!(f[1].1, "AB1 is listed twice");
+        assert_eq!(faults(json!({"item": 1, "codes": []}))[0].1, "must not be empty");
+        assert_eq!(faults(json!({"item": 1, "codes": ["A", "B", "C", "D"]}))[0].1, "must have at most 3 items");
+        assert_eq!(faults(json!({"item": 1, "codes": "A"}))[0].1, "must be an array of codes");
+        assert_eq!(faults(json!({}))[0], ("item".to_owned(), "is required".to_owned()));
+    }
+
+    #[test]
+    fn stored_shapes_need_every_required_member_of_its_type_and_nothing_else() {
+        assert_eq!(stored(&ITEM, &json!({"item": 1, "codes": ["A"]})).map(|m| m.len()), Some(2));
+        assert_eq!(stored(&ITEM, &json!({"item": null})), None, "a required member stored as null");
+        assert_eq!(stored(&ITEM, &json!({"item": "1"})), None, "a member of another type");
+        assert_eq!(stored(&ITEM, &json!({"item": 1, "codes": [1]})), None, "a list of another type");
+        assert_eq!(stored(&ITEM, &json!({"item": 1, "other": 2})), None, "an undeclared member");
+        assert_eq!(stored(&ITEM, &json!([1])), None);
+        let m = stored(&ITEM, &json!({"partner": "p", "item": 3})).expect("stored");
+        assert_eq!(to_json(&m), json!({"item": 3, "partner": "p"}));
+    }
+}

@@ -109,10 +109,8 @@ struct OfferQuantity<'a> {
 }
 
 fn ebay_sku(update: &ListingUpdate) -> &str {
-    match update.external.kind() == ChannelKind::Ebay {
-        true => update.external.text("sku").unwrap_or_default(),
-        false => "",
-    }
+    let ours = update.external.kind() == ChannelKind::Ebay;
+    ours.then(|| update.external.text("sku")).flatten().unwrap_or_default()
 }
 
 impl ChannelAdapter for EbayAdapter {
