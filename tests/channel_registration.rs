@@ -211,3 +211,46 @@ fn its_inbound_lines_map_by_the_key_its_listing_stored() {
     let bare = LineIdentity { sku: None, ids: PlatformIds::Keyed { identity: None } };
     assert!(bare.lookup_keys().is_empty(), "a line that says nothing maps to nothing");
 }
+
+/// The served contract lists exactly the registered kinds, and one identity schema per platform
+/// with the members its entry declares (required ones required, no others): a new platform's
+/// entry cannot ship without its contract.
+#[test]
+fn the_openapi_document_agrees_with_the_registry() {
+    let doc: Value = serde_json::from_slice(include_bytes!("../openapi.json")).expect("openapi.json");
+    let schemas = &doc["components"]["schemas"];
+    let kinds: Vec<&str> =
+        schemas["ChannelKind"]["enum"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let registered: Vec<&str> = ChannelKind::all().map(ChannelKind::as_str).collect();
+    assert_eq!(kinds, registered, "components.schemas.ChannelKind.enum");
+
+    let names = |v: &Value| -> Vec<String> {
+        let mut n: Vec<String> = match v {
+            Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Value::Object(o) => o.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        n.sort();
+        n
+    };
+    let documented: Vec<(Vec<String>, Vec<String>)> = schemas["ExternalIdentity"]["anyOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["$ref"].as_str()?.rsplit('/').next())
+        .map(|name| {
+            let s = &schemas[name];
+            assert_eq!(s["additionalProperties"], json!(false), "{name} refuses unknown members");
+            (names(&s["properties"]), names(&s["required"]))
+        })
+        .collect();
+    assert_eq!(documented.len(), registered.len(), "one identity schema per platform");
+    for kind in ChannelKind::all() {
+        let fields = kind.platform().identity.fields;
+        let mut all: Vec<String> = fields.iter().map(|f| f.name.to_owned()).collect();
+        let mut required: Vec<String> = fields.iter().filter(|f| f.required).map(|f| f.name.to_owned()).collect();
+        all.sort();
+        required.sort();
+        assert!(documented.contains(&(all, required)), "{kind}: its identity schema declares its members");
+    }
+}
