@@ -263,6 +263,25 @@ mod tests {
     }
 
     #[test]
+    fn a_reservation_reply_reaches_the_worker_as_the_cart_reply_or_a_bundle() {
+        use crate::catalog::Component;
+        let id = Token::parse("rsk_x").expect("id");
+        let refused = from_cart(Keyed::Replayed(Err(CartRefusal::NotFound { id: id.clone() })));
+        let wire: SkuReplyKeyed =
+            serde_json::from_str(&serde_json::to_string(&refused).expect("encode")).expect("decode");
+        assert_eq!(ledger_cart(wire), LedgerCart::Reply(Keyed::Replayed(Err(CartRefusal::NotFound { id }))));
+        assert_eq!(ledger_cart(from_cart(Keyed::KeyReused)), LedgerCart::Reply(Keyed::KeyReused));
+        let sku = Sku::parse("KIT").expect("sku");
+        let components = vec![Component { sku: Sku::parse("A").expect("sku"), qty: 2 }];
+        let mut l = Ledger::new();
+        let bundle = availability(&mut l, &sku, Some(&components), Millis(0));
+        assert_eq!(bundle, Err(SkuRefusal::Bundle { sku: sku.clone(), components: components.clone() }));
+        assert_eq!(ledger_cart(Keyed::Answered(bundle)), LedgerCart::Bundle(components));
+        let read = availability(&mut l, &sku, None, Millis(0));
+        assert!(matches!(ledger_cart(Keyed::Answered(read)), LedgerCart::OutOfContract(_)));
+    }
+
+    #[test]
     fn the_journal_page_says_whether_more_follow() {
         let sku = Sku::parse("A").expect("sku");
         let mut l = Ledger::new();
