@@ -1,4 +1,5 @@
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use futures::executor::block_on;
 
@@ -215,5 +216,107 @@ fn both_paths_answer_a_creation_with_the_same_bytes() {
         let Keyed::Answered(reply) = step.reply else { panic!("answered") };
         let http = render(reply);
         assert_eq!((http.status(), http.text()), through_coordinator(stock, qty), "stock {stock}, qty {qty}");
+    }
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::stock::invariants;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Create {
+            r: usize,
+            qty: i64,
+            fingerprint: bool,
+        },
+        Commit {
+            r: usize,
+        },
+        Release {
+            r: usize,
+        },
+        Extend {
+            r: usize,
+            ttl: i64,
+        },
+        /// Time passes; the object's alarm may fire.
+        Wait {
+            ms: i64,
+            alarm: bool,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..3usize, 1..4i64, any::<bool>()).prop_map(|(r, qty, fingerprint)| Op::Create { r, qty, fingerprint }),
+            (0..3usize).prop_map(|r| Op::Commit { r }),
+            (0..3usize).prop_map(|r| Op::Release { r }),
+            (0..3usize, 1..90i64).prop_map(|(r, ttl)| Op::Extend { r, ttl }),
+            (0..40_000i64, any::<bool>()).prop_map(|(ms, alarm)| Op::Wait { ms, alarm }),
+        ]
+    }
+
+    proptest! {
+        /// Any interleaving of steps on three reservations of one SKU keeps the record and the
+        /// ledger in agreement: a held record's hold is held until its deadline, a committed one's
+        /// is committed with its order line, a released or refused one holds nothing; the ledger's
+        /// invariants hold throughout, and a replay is always the first answer.
+        #[test]
+        fn records_and_ledger_agree_under_any_interleaving(stock in 0..8i64, ops in prop::collection::vec(op(), 1..40)) {
+            let mut l = stocked(stock);
+            let mut records: BTreeMap<usize, Reservation> = BTreeMap::new();
+            let mut first: BTreeMap<usize, String> = BTreeMap::new();
+            let mut now = T0;
+            let id = |r: usize| format!("rsk_{r:020}_TEE");
+            for op in ops {
+                let step = match op {
+                    Op::Create { r, qty, fingerprint } => {
+                        let fp = if fingerprint { "f" } else { "g" };
+                        let mut n = new(&id(r), qty, fp);
+                        n.created_at = now;
+                        n.expires_at = Millis(now.0 + 30_000);
+                        create(&mut l, &sku(), records.get(&r).cloned(), n, false, now)
+                    }
+                    Op::Commit { r } => act(&mut l, records.get(&r).cloned(), token(&id(r)), CartAction::Commit { order_id: None }, now),
+                    Op::Release { r } => act(&mut l, records.get(&r).cloned(), token(&id(r)), CartAction::Release, now),
+                    Op::Extend { r, ttl } => act(&mut l, records.get(&r).cloned(), token(&id(r)), CartAction::Extend { ttl_seconds: ttl }, now),
+                    Op::Wait { ms, alarm } => {
+                        now = Millis(now.0 + ms);
+                        if alarm {
+                            l.expire_due(now);
+                        }
+                        continue;
+                    }
+                };
+                if let (Op::Create { r, .. }, Keyed::Replayed(reply)) = (&op, &step.reply) {
+                    prop_assert_eq!(first.get(r), Some(&render(reply.clone()).text()));
+                }
+                if let (Op::Create { r, .. }, Keyed::Answered(reply @ (Ok(_) | Err(CartRefusal::Cart(CartError::Short(_)))))) = (&op, &step.reply) {
+                    prop_assert!(first.insert(*r, render(reply.clone()).text()).is_none(), "a second first answer");
+                }
+                if let Some(saved) = step.save {
+                    let r = (0..3).find(|r| saved.id.as_str() == id(*r)).expect("one of ours");
+                    records.insert(r, saved);
+                }
+                prop_assert!(invariants::check(&l).is_ok());
+                for (r, rec) in &records {
+                    let hold = l.hold(&token(&id(*r))).map(|h| h.status);
+                    match &rec.phase {
+                        Phase::Held if now < rec.expires_at => prop_assert_eq!(hold, Some(HoldStatus::Held)),
+                        Phase::Held => prop_assert!(matches!(hold, Some(HoldStatus::Held | HoldStatus::Expired))),
+                        Phase::Committed { order } => {
+                            prop_assert_eq!(hold, Some(HoldStatus::Committed));
+                            prop_assert!(l.order(order).is_some());
+                        }
+                        Phase::Ended { outcome: End::Rejected } => prop_assert_eq!(hold, None),
+                        Phase::Ended { .. } => prop_assert!(matches!(hold, Some(HoldStatus::Released | HoldStatus::Expired))),
+                        other => prop_assert!(false, "a single-SKU record is never {:?}", other),
+                    }
+                }
+            }
+        }
     }
 }
