@@ -335,16 +335,14 @@ async fn create_reservation(env: &Env, path: &str, w: &Write) -> std::result::Re
                 fingerprint: fp.clone(),
                 keyed,
             };
-            let reply =
-                sku_client::call(env, &SkuCall { sku, action: SkuAction::Reservation { id, call }, idempotency: None })
-                    .await?;
+            let single = SkuCall { sku: sku.clone(), action: SkuAction::Reservation { id, call }, idempotency: None };
+            let reply = sku_client::call(env, &single).await?;
             match ledger_cart(reply) {
                 LedgerCart::Reply(r) => return Ok(http::reply(&cart_call::render_keyed(r))?),
                 LedgerCart::OutOfContract(detail) => {
                     return Err(ObjectError::OutOfContract { class: sku_client::BINDING, detail }.into())
                 }
                 LedgerCart::Bundle(components) => {
-                    let sku = c.lines[0].sku.clone();
                     let bundles = BTreeMap::from([(sku.clone(), Bundle { sku, components })]);
                     try_p!(bundle::expand(c.lines, &bundles).map_err(|e| bundle_fault(&e)))
                 }
