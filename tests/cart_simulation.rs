@@ -1113,3 +1113,454 @@ fn crash_while_pinning_then_resume_unpins_and_a_retry_commits() {
     assert_eq!(hold_status(&w, "A", "c0"), Some(HoldStatus::Committed));
     assert_eq!(hold_status(&w, "B", "c0"), Some(HoldStatus::Committed));
 }
+
+// --- single-SKU reservations kept by the SKU's ledger (cart::single) -----------------------------
+//
+// The one-hop path, simulated the same way: 2 SKU objects (real ledgers behind the real pure
+// steps `cart::single::{create, act}`), each step one synchronous turn as `edge::sku_object` runs
+// it (the ledger's changes, the record and the order desk registration written together), order
+// desks (real `orders::Book`s), marketplace sales, restocks and a clock that jumps. Faults:
+// a request lost before its turn, a reply lost after it (the client retries later), duplicate
+// deliveries of a creation (same id, same request) and conflicting ones (same id, other request),
+// and the order desk unreachable after a commit or the object crashing before it sends the
+// registration (its alarm delivers it later). Checked: every replay is the first answer byte for
+// byte; no unit held twice (`invariants::check`, reserved 0 after settling); journals replay;
+// committed units are exactly the committed reservations plus the sales; every committed
+// reservation is committed in its ledger and attached to its order's desk exactly once, and
+// nothing else is; a client told "committed" finds it committed.
+
+use stockedge::api::cart_call::{self as cart_call, CartAction, CartAnswer, CartRefusal};
+use stockedge::api::idempotency::Keyed;
+use stockedge::api::order_call::{OrderAction, OrderCall};
+use stockedge::cart::home::ledger_id;
+use stockedge::cart::single::{self, Step};
+use stockedge::cart::{Part, Status};
+use stockedge::orders::Book;
+
+const SINGLE_SKUS: [&str; 2] = ["S/1", "S2"];
+
+struct SkuObject {
+    ledger: Ledger,
+    journal: Vec<Entry>,
+    records: BTreeMap<Token, Reservation>,
+    /// Registrations written with commits and not yet confirmed by their desk.
+    pending: BTreeMap<Token, OrderCall>,
+}
+
+struct Shopper {
+    sku: Sku,
+    id: Token,
+    lines: Vec<(Location, i64)>,
+    ttl_ms: i64,
+    keyed: bool,
+    /// The first final answer to the creation (status, body), once one reached the shopper.
+    first: Option<(u16, String)>,
+    told_committed: bool,
+}
+
+#[derive(Debug, Default)]
+struct SingleStats {
+    held: usize,
+    short: usize,
+    replays: usize,
+    conflicts: usize,
+    commits: usize,
+    releases: usize,
+    extends: usize,
+    expired: usize,
+    lost_requests: usize,
+    lost_replies: usize,
+    late_registrations: usize,
+    sales: usize,
+}
+
+struct SingleWorld {
+    seed: u64,
+    rng: Rng,
+    now: i64,
+    objects: BTreeMap<Sku, SkuObject>,
+    desks: BTreeMap<OrderKey, Book>,
+    shoppers: Vec<Shopper>,
+    on_hand: BTreeMap<(Sku, Location), i64>,
+    sold: BTreeMap<(Sku, Location), i64>,
+    stats: SingleStats,
+    trace: Vec<String>,
+}
+
+impl SingleWorld {
+    fn new(seed: u64) -> SingleWorld {
+        let mut w = SingleWorld {
+            seed,
+            rng: Rng(seed ^ 0x0123_4567_89AB_CDEF),
+            now: 1_700_000_000_000,
+            objects: BTreeMap::new(),
+            desks: BTreeMap::new(),
+            shoppers: Vec::new(),
+            on_hand: BTreeMap::new(),
+            sold: BTreeMap::new(),
+            stats: SingleStats::default(),
+            trace: Vec::new(),
+        };
+        for s in SINGLE_SKUS {
+            let mut ledger = Ledger::new();
+            let mut journal = Vec::new();
+            for l in LOCS {
+                let n = w.rng.range(0, 6);
+                let set =
+                    Command::Set { location: loc(l), on_hand: n, expected_version: None, cause: Cause::default() };
+                ledger.apply(set, Millis(w.now)).expect("stock");
+                w.on_hand.insert((sku(s), loc(l)), n);
+            }
+            journal.extend(ledger.take_changes().entries);
+            let obj = SkuObject { ledger, journal, records: BTreeMap::new(), pending: BTreeMap::new() };
+            w.objects.insert(sku(s), obj);
+        }
+        w
+    }
+
+    fn fail(&self, msg: String) -> String {
+        let tail: Vec<&String> = self.trace.iter().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        format!(
+            "single-SKU simulation, seed {}: {msg}\n  ...\n{}",
+            self.seed,
+            tail.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+        )
+    }
+
+    /// One turn of `sku`'s object for reservation `id`, as `SkuLedger::reservation` runs it.
+    /// `None`: the request was lost before the turn, or its reply after it.
+    fn turn(
+        &mut self,
+        sku: &Sku,
+        id: &Token,
+        f: impl FnOnce(&mut Ledger, Option<Reservation>) -> Step,
+    ) -> Option<Step> {
+        if self.rng.chance(60) {
+            self.stats.lost_requests += 1;
+            self.trace.push(format!("{} {id}: request lost", self.now));
+            return None;
+        }
+        let crash_before_send = self.rng.chance(150);
+        let obj = self.objects.get_mut(sku).expect("object");
+        let step = f(&mut obj.ledger, obj.records.get(id).cloned());
+        obj.journal.extend(obj.ledger.take_changes().entries);
+        if let Some(r) = &step.save {
+            obj.records.insert(r.id.clone(), r.clone());
+        }
+        if let Some(call) = &step.register {
+            obj.pending.insert(id.clone(), call.clone());
+            if crash_before_send {
+                self.trace.push(format!("{} {id}: registration left for the alarm", self.now));
+                self.stats.lost_replies += 1;
+                return None;
+            }
+            self.deliver(sku);
+        }
+        self.trace.push(format!("{} {id}: {:?}", self.now, step.reply));
+        if self.rng.chance(60) {
+            self.stats.lost_replies += 1;
+            return None;
+        }
+        Some(step)
+    }
+
+    /// Sends `sku`'s pending registrations to their desks (as the object does after a commit
+    /// and from its alarm); each desk keeps every (SKU, line id) once.
+    fn deliver(&mut self, sku: &Sku) {
+        let obj = self.objects.get_mut(sku).expect("object");
+        for (_, call) in std::mem::take(&mut obj.pending) {
+            let OrderAction::Attach { lines } = call.action else { panic!("a registration is an attach") };
+            self.desks.entry(call.order.clone()).or_insert_with(|| Book::new(call.order.clone())).attach(lines);
+        }
+    }
+
+    /// The object's alarm: expire what is due, deliver pending registrations.
+    fn alarm(&mut self, sku: &Sku) {
+        let now = Millis(self.now);
+        let obj = self.objects.get_mut(sku).expect("object");
+        self.stats.expired += obj.ledger.expire_due(now);
+        obj.journal.extend(obj.ledger.take_changes().entries);
+        if !obj.pending.is_empty() {
+            self.stats.late_registrations += obj.pending.len();
+            self.deliver(sku);
+        }
+    }
+
+    fn new_shopper(&mut self) {
+        let s = sku(SINGLE_SKUS[self.rng.below(2) as usize]);
+        let mut lines: BTreeMap<Location, i64> = BTreeMap::new();
+        for _ in 0..self.rng.range(1, 2) {
+            *lines.entry(loc(LOCS[self.rng.below(2) as usize])).or_default() += self.rng.range(1, 3);
+        }
+        let hex = format!("{:020x}", self.shoppers.len() as u64 * 7919 + self.seed);
+        let id = ledger_id(&s, &hex).expect("id");
+        let shopper = Shopper {
+            sku: s,
+            id,
+            lines: lines.into_iter().collect(),
+            ttl_ms: self.rng.range(2, 40) * 1_000,
+            keyed: self.rng.chance(500),
+            first: None,
+            told_committed: false,
+        };
+        self.shoppers.push(shopper);
+        self.create(self.shoppers.len() - 1, "f");
+    }
+
+    fn create(&mut self, i: usize, fingerprint: &str) -> Option<()> {
+        let (s, id, lines, ttl_ms, keyed) = {
+            let c = &self.shoppers[i];
+            (c.sku.clone(), c.id.clone(), c.lines.clone(), c.ttl_ms, c.keyed)
+        };
+        let now = Millis(self.now);
+        let new = Reservation {
+            id: id.clone(),
+            parts: vec![Part { sku: s.clone(), lines }],
+            expires_at: Millis(now.0 + ttl_ms),
+            phase: Phase::Creating,
+            channel: None,
+            reference: None,
+            created_at: now,
+            fingerprint: fingerprint.into(),
+            answer: None,
+            attempt: 0,
+        };
+        let step = self.turn(&s.clone(), &id, |l, existing| single::create(l, &s, existing, new, keyed, now))?;
+        if fingerprint != "f" {
+            self.stats.conflicts += 1;
+            let ok = matches!(step.reply, Keyed::KeyReused | Keyed::Answered(Err(CartRefusal::Conflict { .. })));
+            assert!(ok, "{}", self.fail(format!("{id}: another request under the id answered {:?}", step.reply)));
+            return Some(());
+        }
+        let http = cart_call::render_keyed(step.reply.clone());
+        let answer = (http.status(), http.text());
+        match (&self.shoppers[i].first, &step.reply) {
+            (Some(first), Keyed::Replayed(_)) => {
+                self.stats.replays += 1;
+                assert_eq!(first, &answer, "{}", self.fail(format!("{id}: a replay differs from the first answer")));
+            }
+            (Some(first), other) => panic!("{}", self.fail(format!("{id}: first {first:?}, then {other:?}"))),
+            (None, Keyed::Answered(Ok(CartAnswer::Created(_))) | Keyed::Replayed(Ok(CartAnswer::Created(_)))) => {
+                self.stats.held += 1;
+                self.shoppers[i].first = Some(answer);
+            }
+            (None, Keyed::Answered(Err(CartRefusal::Cart(CartError::Short(_)))) | Keyed::Replayed(Err(_))) => {
+                self.stats.short += 1;
+                self.shoppers[i].first = Some(answer);
+            }
+            (None, other) => panic!("{}", self.fail(format!("{id}: a creation answered {other:?}"))),
+        }
+        Some(())
+    }
+
+    fn act(&mut self, i: usize, action: CartAction) {
+        let (s, id) = (self.shoppers[i].sku.clone(), self.shoppers[i].id.clone());
+        let now = Millis(self.now);
+        let Some(step) = self.turn(&s, &id, |l, existing| single::act(l, existing, id.clone(), action, now)) else {
+            return;
+        };
+        if let Keyed::Answered(Ok(CartAnswer::Current(shown))) = &step.reply {
+            match shown.status {
+                Status::Committed => {
+                    self.stats.commits += 1;
+                    self.shoppers[i].told_committed = true;
+                }
+                Status::Released => self.stats.releases += 1,
+                Status::Held => self.stats.extends += 1,
+                _ => {}
+            }
+        }
+        if self.shoppers[i].told_committed {
+            let committed = matches!(&step.reply, Keyed::Answered(Ok(CartAnswer::Current(r))) if r.status == Status::Committed)
+                || matches!(
+                    &step.reply,
+                    Keyed::Answered(Err(CartRefusal::Cart(CartError::NotHeld(Status::Committed))))
+                );
+            assert!(committed, "{}", self.fail(format!("{id}: told committed, now {:?}", step.reply)));
+        }
+    }
+
+    fn tick(&mut self) {
+        let n = self.shoppers.len();
+        let pick = |w: &mut SingleWorld| w.rng.below(n as u64) as usize;
+        match self.rng.below(12) {
+            0..=2 => self.new_shopper(),
+            3 if n > 0 => {
+                let i = pick(self);
+                self.create(i, "f");
+            }
+            4 if n > 0 => {
+                // Another request under an id already taken (a lost first request would make
+                // it the first).
+                let i = pick(self);
+                let (s, id) = (&self.shoppers[i].sku, &self.shoppers[i].id);
+                if self.objects[s].records.contains_key(id) {
+                    self.create(i, "other");
+                }
+            }
+            5 | 6 if n > 0 => {
+                let i = pick(self);
+                let order_id = match self.rng.below(3) {
+                    0 => None,
+                    k => Some(tok(&format!("order-{k}-{i}"))),
+                };
+                self.act(i, CartAction::Commit { order_id });
+            }
+            7 if n > 0 => {
+                let i = pick(self);
+                self.act(i, CartAction::Release);
+            }
+            8 if n > 0 => {
+                let i = pick(self);
+                let ttl_seconds = self.rng.range(1, 30);
+                self.act(i, CartAction::Extend { ttl_seconds });
+            }
+            9 => {
+                let s = sku(SINGLE_SKUS[self.rng.below(2) as usize]);
+                let l = loc(LOCS[self.rng.below(2) as usize]);
+                let qty = self.rng.range(1, 2);
+                self.stats.sales += 1;
+                let order = OrderKey { channel: tok("ebay"), order_id: tok(&format!("m{}", self.stats.sales)) };
+                let line = SaleLine { line_id: tok("l1"), location: l.clone(), qty };
+                let obj = self.objects.get_mut(&s).expect("object");
+                obj.ledger
+                    .apply(Command::Sale { order, lines: vec![line] }, Millis(self.now))
+                    .expect("a sale is always recorded");
+                obj.journal.extend(obj.ledger.take_changes().entries);
+                *self.sold.entry((s, l)).or_default() += qty;
+            }
+            10 => {
+                let s = sku(SINGLE_SKUS[self.rng.below(2) as usize]);
+                let l = loc(LOCS[self.rng.below(2) as usize]);
+                let delta = self.rng.range(1, 4);
+                let obj = self.objects.get_mut(&s).expect("object");
+                let cmd = Command::Adjust { location: l.clone(), delta, cause: Cause::default() };
+                obj.ledger.apply(cmd, Millis(self.now)).expect("restock");
+                obj.journal.extend(obj.ledger.take_changes().entries);
+                *self.on_hand.entry((s, l)).or_default() += delta;
+            }
+            _ => {
+                self.now += self.rng.range(0, 15_000);
+                // Alarms are at-least-once and may be late: each fires now or later.
+                for s in SINGLE_SKUS {
+                    if self.rng.chance(700) {
+                        self.alarm(&sku(s));
+                    }
+                }
+            }
+        }
+    }
+
+    fn check(mut self) -> Result<SingleStats, String> {
+        // Settle: pass every deadline, fire every alarm (which delivers every registration).
+        let last = self.objects.values().flat_map(|o| o.records.values().map(|r| r.expires_at.0)).max().unwrap_or(0);
+        self.now = self.now.max(last) + 1;
+        for s in SINGLE_SKUS {
+            self.alarm(&sku(s));
+        }
+        let mut committed: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
+        for (s, obj) in &self.objects {
+            for (id, r) in &obj.records {
+                let hold = obj.ledger.hold(id).map(|h| h.status);
+                match &r.phase {
+                    Phase::Committed { order } => {
+                        if hold != Some(HoldStatus::Committed) {
+                            return Err(self.fail(format!("{id}: record committed, hold {hold:?}")));
+                        }
+                        let book = self.desks.get(order);
+                        for (l, qty) in &r.parts[0].lines {
+                            *committed.entry((s.clone(), l.clone())).or_default() += qty;
+                            let line_id = tok(&format!("res:{id}@{l}"));
+                            let on_ledger = obj.ledger.order(order).and_then(|o| o.lines.get(&line_id)).map(|x| x.qty);
+                            let attached = book
+                                .map_or(0, |b| b.lines.iter().filter(|x| &x.sku == s && x.line_id == line_id).count());
+                            if on_ledger != Some(*qty) || attached != 1 {
+                                return Err(self.fail(format!(
+                                    "{id}: order line {line_id} on ledger {on_ledger:?}, on desk {attached}×"
+                                )));
+                            }
+                        }
+                    }
+                    _ if hold == Some(HoldStatus::Committed) => {
+                        return Err(self.fail(format!("{id}: hold committed, record {:?}", r.phase)));
+                    }
+                    Phase::Ended { outcome: End::Rejected } if hold.is_some() => {
+                        return Err(self.fail(format!("{id}: refused, yet a hold {hold:?}")));
+                    }
+                    _ => {}
+                }
+            }
+            if let Err(v) = invariants::check(&obj.ledger) {
+                return Err(self.fail(format!("{s}: invariants: {v}")));
+            }
+            let replayed = journal::replay(&obj.journal).map_err(|e| self.fail(format!("{s}: journal: {e}")))?;
+            if replayed.levels != *obj.ledger.levels() || replayed.version != obj.ledger.version() {
+                return Err(self.fail(format!("{s}: the journal does not replay to the ledger")));
+            }
+            for (l, lv) in obj.ledger.levels() {
+                let key = (s.clone(), l.clone());
+                let want = committed.get(&key).copied().unwrap_or(0) + self.sold.get(&key).copied().unwrap_or(0);
+                let on_hand = self.on_hand.get(&key).copied().unwrap_or(0);
+                if lv.reserved != 0 || lv.committed != want || lv.on_hand != on_hand {
+                    return Err(self.fail(format!("{s} {l}: {lv:?}, want committed {want}, on_hand {on_hand}")));
+                }
+            }
+        }
+        // Nothing on a desk that is not a committed reservation.
+        let attached: usize = self.desks.values().map(|b| b.lines.len()).sum();
+        let lines: usize = self
+            .objects
+            .values()
+            .flat_map(|o| o.records.values())
+            .filter(|r| matches!(r.phase, Phase::Committed { .. }))
+            .map(|r| r.parts[0].lines.len())
+            .sum();
+        if attached != lines {
+            return Err(self.fail(format!("{attached} lines on desks, {lines} committed reservation lines")));
+        }
+        for c in &self.shoppers {
+            let r = self.objects[&c.sku].records.get(&c.id);
+            if c.told_committed && !r.is_some_and(|r| matches!(r.phase, Phase::Committed { .. })) {
+                return Err(self.fail(format!("{}: told committed, record {:?}", c.id, r.map(|r| &r.phase))));
+            }
+        }
+        Ok(self.stats)
+    }
+}
+
+#[test]
+fn simulate_single_sku_reservations_over_many_seeds() {
+    let seeds: Vec<u64> = match env_u64("SIM_SEED") {
+        Some(s) => vec![s],
+        None => (0..env_u64("SIM_SEEDS").unwrap_or(DEFAULT_SEEDS)).collect(),
+    };
+    let mut total = SingleStats::default();
+    for &seed in &seeds {
+        let mut w = SingleWorld::new(seed);
+        for _ in 0..TICKS * 2 {
+            w.tick();
+        }
+        let s = w.check().unwrap_or_else(|e| panic!("{e}"));
+        total.held += s.held;
+        total.short += s.short;
+        total.replays += s.replays;
+        total.conflicts += s.conflicts;
+        total.commits += s.commits;
+        total.releases += s.releases;
+        total.extends += s.extends;
+        total.expired += s.expired;
+        total.lost_requests += s.lost_requests;
+        total.lost_replies += s.lost_replies;
+        total.late_registrations += s.late_registrations;
+        total.sales += s.sales;
+    }
+    eprintln!("single-SKU simulation: {} seeds: {total:#?}", seeds.len());
+    if seeds.len() > 1 {
+        // The simulation must exercise what it checks.
+        let t = &total;
+        assert!(t.held > 0 && t.short > 0 && t.replays > 0 && t.conflicts > 0 && t.commits > 0 && t.releases > 0);
+        assert!(
+            t.extends > 0 && t.expired > 0 && t.lost_requests > 0 && t.lost_replies > 0 && t.late_registrations > 0
+        );
+    }
+}

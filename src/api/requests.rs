@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fields::{parse_object, Fields};
 use super::problem::{FieldError, Problem};
+use crate::cart::home::LEDGER_PREFIX;
 use crate::stock::limits::*;
 use crate::stock::order::HOLD_LINE_PREFIX;
 use crate::stock::{Location, Sku, Token};
@@ -132,6 +133,9 @@ pub fn create_reservation(body: &[u8]) -> Result<CreateReservation, Problem> {
         let id = f.id_opt("id", Token::parse);
         if id.as_ref().is_some_and(|i| i.as_str().len() > MAX_RESERVATION_ID_LEN) {
             f.fault("id", format!("must be at most {MAX_RESERVATION_ID_LEN} characters"));
+        }
+        if id.as_ref().is_some_and(|i| i.as_str().starts_with(LEDGER_PREFIX)) {
+            f.fault("id", format!("may not start with {LEDGER_PREFIX:?} (reserved for ids StockEdge gives)"));
         }
         let lines = lines(f, false);
         let ttl_seconds = f.int_opt("ttl_seconds", MIN_TTL_SECONDS..=MAX_TTL_SECONDS).unwrap_or(DEFAULT_TTL_SECONDS);
@@ -323,6 +327,14 @@ mod tests {
         let r = create_reservation(br#"{"lines":[{"sku":"A","qty":2}]}"#).expect("valid");
         assert_eq!(r.ttl_seconds, DEFAULT_TTL_SECONDS);
         assert_eq!(r.lines[0].location, Location::main());
+    }
+
+    #[test]
+    fn a_client_id_may_not_take_the_prefix_of_ledger_kept_reservations() {
+        let p = create_reservation(br#"{"id":"rsk_0123456789abcdef0123_A","lines":[{"sku":"A","qty":1}]}"#)
+            .expect_err("reserved prefix");
+        assert_eq!(fields_of(&p), vec!["id"]);
+        assert!(create_reservation(br#"{"id":"rs_k","lines":[{"sku":"A","qty":1}]}"#).is_ok());
     }
 
     #[test]

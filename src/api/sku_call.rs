@@ -2,18 +2,23 @@
 //! ledger refusals, with their SKU), the pure handlers that answer from the in-memory ledger, and
 //! the one rendering of a reply as HTTP. The object only loads, persists and sends.
 //!
-//! A single-SKU reservation is expressible as one call: `Apply` takes the hold commands
-//! (`Reserve`, `Extend`, `Commit`, `Release`) for a hold that lives only in this ledger, and a
-//! read of one hold is one more [`SkuAction`] variant; neither reshapes the request or the reply.
+//! A single-SKU reservation lives in its SKU's ledger ([`SkuAction::Reservation`], decided by
+//! `cart::single`): the call carries the cart's own [`CartAction`] and the reply the cart's own
+//! answer or refusal, so both paths render through `cart_call::render`, byte for byte. A bundle
+//! SKU's ledger knows its components ([`SkuAction::SetBundle`], told by the catalogue) and refuses
+//! a hold or an availability read of the bundle with them ([`SkuRefusal::Bundle`]), so the Worker
+//! expands it without reading the catalogue.
 
 use serde::{Deserialize, Serialize};
 
+use super::cart_call::{CartAction, CartAnswer, CartRefusal, CartReply};
 use super::idempotency::Keyed;
 use super::problem::{from_ledger, Kind, Problem};
 use super::reply::HttpReply;
 use super::views::{AvailabilityItem, EntryView, JournalPage, SkuView};
 use crate::cart::SkuReply;
-use crate::stock::{Command, Effect, Entry, Ledger, LedgerError, Sku};
+use crate::catalog::Component;
+use crate::stock::{Command, Effect, Entry, Ledger, LedgerError, Sku, Token};
 use crate::time::Millis;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,6 +32,13 @@ pub enum SkuAction {
     Journal { after: u64, limit: usize },
     /// Apply commands in order, all or none: if one is refused, none of them applies.
     Apply { commands: Vec<Command> },
+    /// A step of the single-SKU reservation `id` this ledger keeps (`cart::single`): its
+    /// creation (one part, this SKU), a read, commit, release or extension. A bundle refuses
+    /// a creation ([`SkuRefusal::Bundle`]).
+    Reservation { id: Token, call: CartAction },
+    /// The catalogue's word on whether this SKU is a bundle, and of what (`None`: not a bundle).
+    /// Sent before a bundle definition's write or removal is acknowledged.
+    SetBundle { components: Option<Vec<Component>> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,6 +68,12 @@ pub enum SkuAnswer {
     Applied(Applied),
     Availability(AvailabilityItem),
     Journal(JournalPage),
+    /// A single-SKU reservation as the cart answers it.
+    Reservation(CartAnswer),
+    /// The bundle definition as now known (`SetBundle`).
+    Bundle {
+        components: Option<Vec<Component>>,
+    },
 }
 
 /// Why a ledger did not answer with a state.
@@ -68,6 +86,12 @@ pub enum SkuRefusal {
     /// The ledger refused a command; nothing of the call applied.
     #[error("{sku}: {error}")]
     Ledger { sku: Sku, error: LedgerError },
+    /// A single-SKU reservation's step did not succeed, as the cart refuses it.
+    #[error("{0:?}")]
+    Reservation(CartRefusal),
+    /// The SKU is a bundle of these components: hold or read them instead.
+    #[error("{sku} is a bundle")]
+    Bundle { sku: Sku, components: Vec<Component> },
 }
 
 /// A ledger's reply to one call.
@@ -84,8 +108,12 @@ pub fn state(ledger: &mut Ledger, sku: &Sku, now: Millis) -> SkuResult {
     Ok(SkuAnswer::State(SkuView::of(sku, ledger)))
 }
 
-/// `Availability`: one item at `now`; an unknown SKU reads as 0.
-pub fn availability(ledger: &mut Ledger, sku: &Sku, now: Millis) -> SkuResult {
+/// `Availability`: one item at `now`; an unknown SKU reads as 0; a bundle is refused with its
+/// components.
+pub fn availability(ledger: &mut Ledger, sku: &Sku, bundle: Option<&[Component]>, now: Millis) -> SkuResult {
+    if let Some(components) = bundle {
+        return Err(SkuRefusal::Bundle { sku: sku.clone(), components: components.to_vec() });
+    }
     ledger.expire_due(now);
     Ok(SkuAnswer::Availability(AvailabilityItem::of(sku, ledger)))
 }
@@ -123,6 +151,46 @@ pub fn hold_reply(reply: SkuResult) -> SkuReply {
         Ok(_) => SkuReply::Done,
         Err(SkuRefusal::Ledger { error, .. }) => SkuReply::refused(error),
         Err(SkuRefusal::NeverStocked { sku }) => SkuReply::Unavailable(format!("{sku} answered a read to a command")),
+        Err(e @ (SkuRefusal::Reservation(_) | SkuRefusal::Bundle { .. })) => {
+            SkuReply::Unavailable(format!("a ledger answered a hold command with {e}"))
+        }
+    }
+}
+
+/// What a ledger's reply to a [`SkuAction::Reservation`] is to the Worker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LedgerCart {
+    /// The cart's answer or refusal, with the key's verdict: rendered by `cart_call::render_keyed`.
+    Reply(CartReply),
+    /// The SKU is a bundle: expand it with these components and hold them through a coordinator.
+    Bundle(Vec<Component>),
+    /// Not a reply to this call (version skew or a bug).
+    OutOfContract(String),
+}
+
+/// Reads a ledger's reply to a reservation step.
+pub fn ledger_cart(reply: SkuReplyKeyed) -> LedgerCart {
+    let (reply, replayed) = match reply {
+        Keyed::Answered(r) => (r, false),
+        Keyed::Replayed(r) => (r, true),
+        Keyed::KeyReused => return LedgerCart::Reply(Keyed::KeyReused),
+    };
+    let cart = match reply {
+        Ok(SkuAnswer::Reservation(a)) => Ok(a),
+        Err(SkuRefusal::Reservation(r)) => Err(r),
+        Err(SkuRefusal::Bundle { components, .. }) => return LedgerCart::Bundle(components),
+        other => return LedgerCart::OutOfContract(format!("{other:?}")),
+    };
+    LedgerCart::Reply(if replayed { Keyed::Replayed(cart) } else { Keyed::Answered(cart) })
+}
+
+/// A reservation step's reply as a ledger sends it.
+pub fn from_cart(reply: Keyed<super::cart_call::CartResult>) -> SkuReplyKeyed {
+    let sku = |r: super::cart_call::CartResult| r.map(SkuAnswer::Reservation).map_err(SkuRefusal::Reservation);
+    match reply {
+        Keyed::Answered(r) => Keyed::Answered(sku(r)),
+        Keyed::Replayed(r) => Keyed::Replayed(sku(r)),
+        Keyed::KeyReused => Keyed::KeyReused,
     }
 }
 
@@ -133,8 +201,12 @@ pub fn render(reply: SkuResult) -> HttpReply {
         Ok(SkuAnswer::Applied(a)) => HttpReply::json(200, &a),
         Ok(SkuAnswer::Availability(i)) => HttpReply::json(200, &i),
         Ok(SkuAnswer::Journal(p)) => HttpReply::json(200, &p),
+        Ok(SkuAnswer::Reservation(a)) => super::cart_call::render(Ok(a)),
+        Ok(SkuAnswer::Bundle { components }) => HttpReply::json(200, &serde_json::json!({ "components": components })),
         Err(e @ SkuRefusal::NeverStocked { .. }) => HttpReply::problem(Problem::new(Kind::SkuNotFound, e.to_string())),
         Err(SkuRefusal::Ledger { sku, error }) => HttpReply::problem(from_ledger(sku.as_str(), &error)),
+        Err(SkuRefusal::Reservation(r)) => super::cart_call::render(Err(r)),
+        Err(e @ SkuRefusal::Bundle { .. }) => HttpReply::problem(Problem::new(Kind::Internal, e.to_string())),
     }
 }
 
@@ -171,7 +243,7 @@ mod tests {
         let sku = Sku::parse("NEW").expect("sku");
         let mut l = Ledger::new();
         assert_eq!(render(state(&mut l, &sku, Millis(0))).status(), 404);
-        let Ok(SkuAnswer::Availability(item)) = availability(&mut l, &sku, Millis(0)) else { panic!("item") };
+        let Ok(SkuAnswer::Availability(item)) = availability(&mut l, &sku, None, Millis(0)) else { panic!("item") };
         assert_eq!(item.available, 0);
     }
 
@@ -188,6 +260,25 @@ mod tests {
         let short = apply(&mut l, &sku, vec![set(-1)], Millis(2));
         let wire = serde_json::to_string(&short).expect("encode");
         assert_eq!(serde_json::from_str::<SkuResult>(&wire).expect("decode"), short);
+    }
+
+    #[test]
+    fn a_reservation_reply_reaches_the_worker_as_the_cart_reply_or_a_bundle() {
+        use crate::catalog::Component;
+        let id = Token::parse("rsk_x").expect("id");
+        let refused = from_cart(Keyed::Replayed(Err(CartRefusal::NotFound { id: id.clone() })));
+        let wire: SkuReplyKeyed =
+            serde_json::from_str(&serde_json::to_string(&refused).expect("encode")).expect("decode");
+        assert_eq!(ledger_cart(wire), LedgerCart::Reply(Keyed::Replayed(Err(CartRefusal::NotFound { id }))));
+        assert_eq!(ledger_cart(from_cart(Keyed::KeyReused)), LedgerCart::Reply(Keyed::KeyReused));
+        let sku = Sku::parse("KIT").expect("sku");
+        let components = vec![Component { sku: Sku::parse("A").expect("sku"), qty: 2 }];
+        let mut l = Ledger::new();
+        let bundle = availability(&mut l, &sku, Some(&components), Millis(0));
+        assert_eq!(bundle, Err(SkuRefusal::Bundle { sku: sku.clone(), components: components.clone() }));
+        assert_eq!(ledger_cart(Keyed::Answered(bundle)), LedgerCart::Bundle(components));
+        let read = availability(&mut l, &sku, None, Millis(0));
+        assert!(matches!(ledger_cart(Keyed::Answered(read)), LedgerCart::OutOfContract(_)));
     }
 
     #[test]

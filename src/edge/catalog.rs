@@ -7,6 +7,15 @@
 //! — when the PUT carries an Idempotency-Key — the answer to replay for 24 h. A product's
 //! `backorder_limit` is applied to the SKU's ledger (journal op `policy`, idempotent by value)
 //! before the catalogue row is written, so a retry after a failure converges.
+//!
+//! Bundle definitions also live in the bundle SKU's ledger object, so that holds and availability
+//! reads need no catalogue query (`SkuAction::SetBundle`). The object is told first — the new
+//! components before a PUT writes them, `None` before a DELETE removes a bundle — and a failure
+//! to tell it answers `503` with nothing written, so an acknowledged write is always known to the
+//! object and a retry of the (idempotent) request converges. If the catalogue write then fails,
+//! the object is told the previous definition again (best effort; the retry tells it anew).
+//! Two writes of one bundle racing each other may leave the object with the definition of the
+//! one whose catalogue write lost; the next write of that product settles it.
 
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement, Env, Response};
@@ -15,6 +24,7 @@ use crate::api::catalog_bodies as bodies;
 use crate::api::catalog_routes::CatalogRoute;
 use crate::api::sku_call::{self, SkuAction};
 use crate::catalog::model::{self, Entity, PageQuery, Stamps};
+use crate::catalog::Component;
 use crate::fault::{Constraint, Fault};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
 use crate::stock::{Command, Location, Sku, Token};
@@ -136,10 +146,19 @@ pub async fn handle(route: CatalogRoute, query: &[(String, String)], put: &Put, 
             None => not_found(Entity::Product, sku.as_str()),
         },
         R::PutProduct(sku) => put_product(&cx, put, sku).await,
-        R::DeleteProduct(sku) => match products::delete_product(db, &sku).await? {
-            true => no_content(),
-            false => not_found(Entity::Product, sku.as_str()),
-        },
+        R::DeleteProduct(sku) => {
+            // A bundle's ledger forgets its components before the removal is acknowledged.
+            let was_bundle = products::product(db, &sku).await?.is_some_and(|(p, _)| !p.components.is_empty());
+            if was_bundle {
+                if let Some(refused) = tell_bundle(env, &sku, None).await? {
+                    return Ok(refused);
+                }
+            }
+            match products::delete_product(db, &sku).await? {
+                true => no_content(),
+                false => not_found(Entity::Product, sku.as_str()),
+            }
+        }
         R::ListLocations => {
             let q = try_p!(bodies::page_query(query));
             let page = products::locations(db, &q.after, q.limit + 1).await?;
@@ -230,6 +249,14 @@ async fn put_product(cx: &Cx<'_>, put: &Put, sku: Sku) -> Result<Response, Fault
         }
     }
 
+    // The bundle's ledger learns the new definition (or that it is none) before it is written.
+    let before = found.existing.as_ref().map(|(p, _)| p.components.clone()).unwrap_or_default();
+    let bundle_changes = !(before.is_empty() && product.components.is_empty());
+    if bundle_changes {
+        if let Some(refused) = tell_bundle(cx.env, &sku, Some(&product.components)).await? {
+            return Ok(refused);
+        }
+    }
     let written = cx
         .upsert(
             put,
@@ -239,6 +266,11 @@ async fn put_product(cx: &Cx<'_>, put: &Put, sku: Sku) -> Result<Response, Fault
             |st| products::product_writes(&cx.db, &product, st),
         )
         .await;
+    if written.is_err() && bundle_changes && before != product.components {
+        if let Err(e) = tell_bundle(cx.env, &sku, Some(&before)).await {
+            worker::console_warn!("product {sku}: its ledger keeps the unwritten bundle definition until a retry: {e}");
+        }
+    }
     match written {
         Ok(w) => w.answer(),
         // The no-nesting trigger: another write made a component a bundle meanwhile.
@@ -246,6 +278,17 @@ async fn put_product(cx: &Cx<'_>, put: &Put, sku: Sku) -> Result<Response, Fault
             Ok(http::problem(&bodies::invalid(vec![model::nested_meanwhile()]))?)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Tells the SKU's ledger its bundle components (`None` or empty: not a bundle). Answers the
+/// ledger's refusal as the response to give, if it refused; an unreachable ledger is a fault
+/// (`503`).
+async fn tell_bundle(env: &Env, sku: &Sku, components: Option<&[Component]>) -> Result<Option<Response>, Fault> {
+    let components = components.filter(|c| !c.is_empty()).map(<[_]>::to_vec);
+    match sku_client::ask(env, sku, SkuAction::SetBundle { components }).await? {
+        Ok(_) => Ok(None),
+        Err(refused) => Ok(Some(http::reply(&sku_call::render(Err(refused)))?)),
     }
 }
 

@@ -7,16 +7,17 @@ use futures::future::join_all;
 use worker::{Env, Method, Request, Response, Result};
 
 use crate::api::availability;
-use crate::api::cart_call::{self, CartAction, CartCall};
+use crate::api::cart_call::{self, CartAction, CartCall, CartRefusal};
 use crate::api::idempotency::fingerprint;
 use crate::api::order_call::{self, OrderAction, OrderCall};
 use crate::api::problem::{from_plan, key_reused};
 use crate::api::requests;
 use crate::api::routes::Route;
-use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuCall};
+use crate::api::sku_call::{self, ledger_cart, LedgerCart, SkuAction, SkuAnswer, SkuCall, SkuRefusal};
 use crate::api::{Kind, Problem};
-use crate::cart::plan;
-use crate::catalog::bundle;
+use crate::cart::home::ledger_id;
+use crate::cart::{home, plan, Home};
+use crate::catalog::{bundle, Bundle};
 use crate::fault::{Fault, ObjectError, StoreError};
 use crate::import::limits::MAX_IMPORT_FILE_BYTES;
 use crate::orders::Line;
@@ -180,24 +181,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         ),
         Route::Availability => {
             let (skus, channel) = try_p!(requests::availability_query(&query_pairs(&req)?));
-            let bundles = catalog_reads::bundles(env, &skus).await?;
-            let to_read = availability::ledgers_to_read(&skus, &bundles);
-            let reads = to_read.iter().map(|sku| sku_client::ask(env, sku, SkuAction::Availability));
-            let mut ledgers = BTreeMap::new();
-            for (sku, reply) in to_read.iter().zip(join_all(reads).await) {
-                match reply? {
-                    Ok(SkuAnswer::Availability(item)) => {
-                        ledgers.insert(sku.clone(), item);
-                    }
-                    other => return Ok(http::reply(&sku_call::render(other))?),
-                }
-            }
-            let rules = match &channel {
-                Some(ch) => Some(catalog_reads::listing_rules(env, ch, &skus).await?),
-                None => None,
-            };
-            let items = availability::compose(&skus, &bundles, &ledgers, rules.as_ref());
-            http::json(200, &serde_json::json!({ "items": items }))
+            return availability(env, skus, channel).await;
         }
         Route::GetSku(sku) => Ok(sku_answer(env, sku, SkuAction::Get, None).await?),
         Route::Journal(sku) => {
@@ -219,31 +203,19 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let commands = vec![Command::Adjust { location: a.location, delta: a.delta, cause }];
             Ok(sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await?)
         }
-        Route::CreateReservation => {
-            let c = try_p!(w.validated(requests::create_reservation(&w.bytes)));
-            let lines = try_p!(expand_bundles(env, c.lines).await);
-            let parts = try_p!(plan(&lines).map_err(|e| from_plan(&e)));
-            let fp = fingerprint("POST", &path, &w.bytes);
-            let (id, keyed) = match (c.id, &w.idem) {
-                (Some(id), idem) => (id, idem.is_some()),
-                (None, Some((key, _))) => (derived_id(key)?, true),
-                (None, None) => (random_id()?, false),
-            };
-            let action = CartAction::Create { parts, ttl_seconds: c.ttl_seconds, channel: c.channel, reference: c.reference, fingerprint: fp, keyed };
-            Ok(cart_answer(env, CartCall { id, action, idempotency: None }).await?)
-        }
-        Route::GetReservation(id) => Ok(cart_answer(env, CartCall { id, action: CartAction::Get, idempotency: None }).await?),
+        Route::CreateReservation => return create_reservation(env, &path, &w).await,
+        Route::GetReservation(id) => Ok(reservation_step(env, id, CartAction::Get, None).await?),
         Route::CommitReservation(id) => {
             let order_id = try_p!(w.validated(requests::commit(&w.bytes)));
-            Ok(cart_answer(env, CartCall { id, action: CartAction::Commit { order_id }, idempotency: w.idem }).await?)
+            Ok(reservation_step(env, id, CartAction::Commit { order_id }, w.idem).await?)
         }
         Route::ReleaseReservation(id) => {
             try_p!(w.validated(Ok(())));
-            Ok(cart_answer(env, CartCall { id, action: CartAction::Release, idempotency: w.idem }).await?)
+            Ok(reservation_step(env, id, CartAction::Release, w.idem).await?)
         }
         Route::ExtendReservation(id) => {
             let ttl_seconds = try_p!(w.validated(requests::extend(&w.bytes)));
-            Ok(cart_answer(env, CartCall { id, action: CartAction::Extend { ttl_seconds }, idempotency: w.idem }).await?)
+            Ok(reservation_step(env, id, CartAction::Extend { ttl_seconds }, w.idem).await?)
         }
         Route::Sales => {
             let s = try_p!(w.validated(requests::sale(&w.bytes)));
@@ -298,6 +270,132 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
     Ok(answer?)
 }
 
+/// `GET /v1/availability`: each SKU's ledger answers for itself — a bundle's ledger refuses with
+/// its components, which are read next — so no catalogue query is made without `channel`; with
+/// it, the channel's listing rules are read from the catalogue.
+async fn availability(env: &Env, skus: Vec<Sku>, channel: Option<Token>) -> std::result::Result<Response, Fault> {
+    let mut ledgers = BTreeMap::new();
+    let mut bundles = BTreeMap::new();
+    let first = join_all(skus.iter().map(|sku| sku_client::ask(env, sku, SkuAction::Availability))).await;
+    for (sku, reply) in skus.iter().zip(first) {
+        match reply? {
+            Ok(SkuAnswer::Availability(item)) => {
+                ledgers.insert(sku.clone(), item);
+            }
+            Err(SkuRefusal::Bundle { sku, components }) => {
+                bundles.insert(sku.clone(), Bundle { sku, components });
+            }
+            other => return Ok(http::reply(&sku_call::render(other))?),
+        }
+    }
+    let components: Vec<Sku> =
+        availability::ledgers_to_read(&skus, &bundles).into_iter().filter(|c| !ledgers.contains_key(c)).collect();
+    let second = join_all(components.iter().map(|sku| sku_client::ask(env, sku, SkuAction::Availability))).await;
+    for (sku, reply) in components.iter().zip(second) {
+        match reply? {
+            Ok(SkuAnswer::Availability(item)) => {
+                ledgers.insert(sku.clone(), item);
+            }
+            // Bundles do not nest: a component told it is a bundle meanwhile reads as 0.
+            Err(SkuRefusal::Bundle { .. }) => {}
+            other => return Ok(http::reply(&sku_call::render(other))?),
+        }
+    }
+    let rules = match &channel {
+        Some(ch) => Some(catalog_reads::listing_rules(env, ch, &skus).await?),
+        None => None,
+    };
+    let items = availability::compose(&skus, &bundles, &ledgers, rules.as_ref());
+    Ok(http::json(200, &serde_json::json!({ "items": items }))?)
+}
+
+/// `POST /v1/reservations`. A reservation without a client `id` whose merged lines hold one SKU
+/// goes to that SKU's ledger, which keeps it (`cart::single`; id `rsk_…`, see `cart::home`) —
+/// one hop, no catalogue query. If that SKU is a bundle its ledger refuses with the components:
+/// they are expanded and held through a coordinator, as are carts of several SKUs (bundles
+/// expanded from the catalogue) and reservations with a client `id`.
+async fn create_reservation(env: &Env, path: &str, w: &Write) -> std::result::Result<Response, Fault> {
+    let c = try_p!(w.validated(requests::create_reservation(&w.bytes)));
+    let fp = fingerprint("POST", path, &w.bytes);
+    let keyed = w.idem.is_some();
+    let planned = try_p!(plan(&c.lines).map_err(|e| from_plan(&e)));
+    let lines = match (c.id.is_none(), planned.as_slice()) {
+        (true, [part]) => {
+            let sku = part.sku.clone();
+            let hex = match &w.idem {
+                Some((key, _)) => fingerprint("reservation-id", "", key.as_bytes()),
+                None => random_hex()?,
+            };
+            let id = ledger_id(&sku, &hex).ok_or_else(|| Fault::Runtime(format!("no reservation id for {sku}")))?;
+            let call = CartAction::Create {
+                parts: planned,
+                ttl_seconds: c.ttl_seconds,
+                channel: c.channel.clone(),
+                reference: c.reference.clone(),
+                fingerprint: fp.clone(),
+                keyed,
+            };
+            let single = SkuCall { sku: sku.clone(), action: SkuAction::Reservation { id, call }, idempotency: None };
+            let reply = sku_client::call(env, &single).await?;
+            match ledger_cart(reply) {
+                LedgerCart::Reply(r) => return Ok(http::reply(&cart_call::render_keyed(r))?),
+                LedgerCart::OutOfContract(detail) => {
+                    return Err(ObjectError::OutOfContract { class: sku_client::BINDING, detail }.into())
+                }
+                LedgerCart::Bundle(components) => {
+                    let bundles = BTreeMap::from([(sku.clone(), Bundle { sku, components })]);
+                    try_p!(bundle::expand(c.lines, &bundles).map_err(|e| bundle_fault(&e)))
+                }
+            }
+        }
+        _ => try_p!(expand_bundles(env, c.lines).await),
+    };
+    let parts = try_p!(plan(&lines).map_err(|e| from_plan(&e)));
+    let id = match (c.id, &w.idem) {
+        (Some(id), _) => id,
+        (None, Some((key, _))) => derived_id(key)?,
+        (None, None) => random_id()?,
+    };
+    let action = CartAction::Create {
+        parts,
+        ttl_seconds: c.ttl_seconds,
+        channel: c.channel,
+        reference: c.reference,
+        fingerprint: fp,
+        keyed,
+    };
+    cart_answer(env, CartCall { id, action, idempotency: None }).await
+}
+
+/// A step of an existing reservation (read, commit, release, extend), sent straight to the object
+/// its id names (`cart::home`); an id that names none is `404 reservation-not-found`.
+async fn reservation_step(
+    env: &Env,
+    id: Token,
+    action: CartAction,
+    idempotency: Option<(String, String)>,
+) -> std::result::Result<Response, Fault> {
+    match home(&id) {
+        Home::Coordinator => cart_answer(env, CartCall { id, action, idempotency }).await,
+        Home::Ledger { sku } => {
+            let call = SkuCall { sku, action: SkuAction::Reservation { id: id.clone(), call: action }, idempotency };
+            match ledger_cart(sku_client::call(env, &call).await?) {
+                LedgerCart::Reply(r) => Ok(http::reply(&cart_call::render_keyed(r))?),
+                // Only a creation is refused for a bundle: no such reservation here.
+                LedgerCart::Bundle(_) => Ok(http::reply(&cart_call::render(Err(CartRefusal::NotFound { id })))?),
+                LedgerCart::OutOfContract(detail) => {
+                    Err(ObjectError::OutOfContract { class: sku_client::BINDING, detail }.into())
+                }
+            }
+        }
+        Home::Nowhere => Ok(http::reply(&cart_call::render(Err(CartRefusal::NotFound { id })))?),
+    }
+}
+
+fn bundle_fault(e: &crate::catalog::BundleError) -> Problem {
+    Problem::invalid(vec![crate::api::FieldError::new("lines", e.to_string())])
+}
+
 /// Replaces bundle lines by their components (catalogue), so a bundle is held or sold whole.
 async fn expand_bundles(env: &Env, lines: Vec<Line>) -> std::result::Result<Vec<Line>, Stop> {
     let skus: Vec<Sku> = lines.iter().map(|l| l.sku.clone()).collect();
@@ -305,8 +403,7 @@ async fn expand_bundles(env: &Env, lines: Vec<Line>) -> std::result::Result<Vec<
     if bundles.is_empty() {
         return Ok(lines);
     }
-    bundle::expand(lines, &bundles)
-        .map_err(|e| Problem::invalid(vec![crate::api::FieldError::new("lines", e.to_string())]).into())
+    bundle::expand(lines, &bundles).map_err(|e| bundle_fault(&e).into())
 }
 
 async fn sku_answer(
@@ -336,7 +433,12 @@ fn derived_id(key: &str) -> std::result::Result<Token, Fault> {
 }
 
 fn random_id() -> std::result::Result<Token, Fault> {
+    Token::parse(&format!("res_{}", &random_hex()?[..24])).map_err(|e| Fault::Runtime(e.to_string()))
+}
+
+/// 24 random hex digits.
+fn random_hex() -> std::result::Result<String, Fault> {
     let mut b = [0u8; 12];
     getrandom::fill(&mut b).map_err(|e| Fault::Runtime(e.to_string()))?;
-    Token::parse(&format!("res_{}", hex::encode(b))).map_err(|e| Fault::Runtime(e.to_string()))
+    Ok(hex::encode(b))
 }

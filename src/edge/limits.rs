@@ -26,6 +26,10 @@ pub const FAILED_BATCH_DELAY_S: u32 = 5;
 
 /// How soon a SKU object's unsent outbox is tried again.
 pub const OUTBOX_RETRY_MS: i64 = 5_000;
+/// How soon a SKU object tries again to register a committed single-SKU reservation with its
+/// order desk, and how many registrations it carries out per wake.
+pub const REGISTRATION_RETRY_MS: i64 = 5_000;
+pub const REGISTRATION_BATCH: usize = 16;
 /// How often an idle SKU object wakes to forget old idempotency records and terminal holds.
 pub const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
 

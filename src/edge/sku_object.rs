@@ -4,22 +4,39 @@
 //! core reports as changed in the same turn — no `await` between reading state and writing the
 //! decision, so the object's input gate serialises every check-and-change. Hold expiry runs from
 //! the object's alarm, set to the earliest hold deadline.
+//!
+//! It also keeps the single-SKU reservations of its SKU (`cart::single`): the step, the ledger's
+//! changes, the record and — for a commit — the order desk registration are written in one
+//! synchronous turn; the registration is then carried out before the commit is answered, and
+//! again from the alarm until the desk confirms it (so a crash between the commit and the
+//! registration only delays it). And it keeps whether its SKU is a bundle (`meta.bundle`, told
+//! by the catalogue), refusing a hold or an availability read of a bundle with its components.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::*;
 
+use crate::api::cart_call::CartAction;
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
-use crate::api::sku_call::{apply, availability, journal_page, state, SkuAction, SkuCall, SkuReplyKeyed, SkuResult};
-use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
-use crate::stock::storage::{self, BodyRow, SqlValue};
-use crate::stock::{oversold_alert, Changes, Entry, Ledger, Sku, Totals};
+use crate::api::order_call::OrderCall;
+use crate::api::sku_call::{
+    self, apply, availability, journal_page, state, SkuAction, SkuAnswer, SkuCall, SkuRefusal, SkuReplyKeyed, SkuResult,
+};
+use crate::cart::{single, Phase, Reservation};
+use crate::catalog::Component;
+use crate::stock::limits::{HOLD_RETENTION_MS, IDEMPOTENCY_RETENTION_MS};
+use crate::stock::storage::{self, BodyRow, KeyedRow, SqlValue, Statement};
+use crate::stock::{oversold_alert, Changes, Entry, Ledger, Sku, Token, Totals};
 use crate::sync::StockChanged;
+use crate::time::Millis;
 
 use super::clock::now;
-use super::limits::{CLEANUP_EVERY_MS, OUTBOX_RETRY_MS, QUEUE_SEND_BATCH as OUTBOX_BATCH};
+use super::limits::{
+    CLEANUP_EVERY_MS, OUTBOX_RETRY_MS, QUEUE_SEND_BATCH as OUTBOX_BATCH, REGISTRATION_BATCH, REGISTRATION_RETRY_MS,
+};
+use super::order_client;
 use super::rpc::{self, corrupt};
 
 /// This class's name in typed call errors.
@@ -43,6 +60,10 @@ pub struct SkuLedger {
     ledger: RefCell<Option<Ledger>>,
     /// The alarm time last set, to avoid re-setting it on every call.
     alarm_at: RefCell<Option<i64>>,
+    /// The SKU's bundle components (`None`: not a bundle), loaded with the ledger.
+    bundle: RefCell<Option<Vec<Component>>>,
+    /// Whether the last call wrote an order desk registration to carry out.
+    registering: Cell<bool>,
 }
 
 fn decode<T: DeserializeOwned>(s: &str) -> Result<T> {
@@ -67,6 +88,8 @@ impl SkuLedger {
         let levels = sql.exec(storage::READ_LEVELS, None)?.to_array()?;
         let holds = sql.exec(storage::READ_HOLDS, None)?.to_array()?;
         let orders = sql.exec(storage::READ_ORDERS, None)?.to_array()?;
+        let bundle = sql.exec(storage::READ_BUNDLE, None)?.to_array::<BodyRow>()?;
+        *self.bundle.borrow_mut() = bundle.first().map(|r| decode(&r.body)).transpose()?;
         Ok(Ledger::restore(storage::snapshot(meta.first(), &levels, &holds, &orders).map_err(corrupt)?))
     }
 
@@ -88,14 +111,19 @@ impl SkuLedger {
             }
             _ => None,
         };
-        let sql = self.sql();
         for s in storage::plan(ledger, &changes, event).map_err(corrupt)? {
-            let args = s.args.into_iter().map(|v| match v {
-                SqlValue::Int(n) => SqlStorageValue::from(n),
-                SqlValue::Text(t) => SqlStorageValue::from(t),
-            });
-            sql.exec(s.sql, args.collect::<Vec<_>>())?;
+            self.exec(s)?;
         }
+        Ok(())
+    }
+
+    /// Runs one statement of a storage plan.
+    fn exec(&self, s: Statement) -> Result<()> {
+        let args = s.args.into_iter().map(|v| match v {
+            SqlValue::Int(n) => SqlStorageValue::from(n),
+            SqlValue::Text(t) => SqlStorageValue::from(t),
+        });
+        self.sql().exec(s.sql, args.collect::<Vec<_>>())?;
         Ok(())
     }
 
@@ -140,9 +168,19 @@ impl SkuLedger {
         }
         let reply = match action {
             SkuAction::Get => self.with_ledger(|l| state(l, &sku, t))?,
-            SkuAction::Availability => self.with_ledger(|l| availability(l, &sku, t))?,
+            SkuAction::Availability => {
+                self.with_ledger(|_| ())?; // the bundle definition is loaded with the ledger
+                let bundle = self.bundle.borrow().clone();
+                self.with_ledger(|l| availability(l, &sku, bundle.as_deref(), t))?
+            }
             SkuAction::Apply { commands } => self.with_ledger(|l| apply(l, &sku, commands, t))?,
             SkuAction::Journal { after, limit } => self.journal(&sku, after, limit)?,
+            SkuAction::SetBundle { components } => self.set_bundle(components)?,
+            SkuAction::Reservation { id, call } => match self.reservation(&sku, id, call, t)? {
+                Keyed::Answered(reply) => reply,
+                // A creation's replay or reused key (creations carry their key in their id).
+                other => return Ok(other),
+            },
         };
         if let Some((key, fingerprint)) = idempotency {
             // Refusals are recorded too, so a retry sees the same answer (docs/api.md).
@@ -153,6 +191,91 @@ impl SkuLedger {
             )?;
         }
         Ok(Keyed::Answered(reply))
+    }
+
+    /// A step of the single-SKU reservation `id` (`cart::single`): decided on the ledger and the
+    /// record, and written — ledger changes, record, order desk registration — in this turn.
+    fn reservation(&self, sku: &Sku, id: Token, call: CartAction, t: Millis) -> Result<SkuReplyKeyed> {
+        self.with_ledger(|_| ())?; // the schema and the bundle definition
+        if matches!(call, CartAction::Create { .. }) {
+            if let Some(components) = self.bundle.borrow().clone() {
+                return Ok(Keyed::Answered(Err(SkuRefusal::Bundle { sku: sku.clone(), components })));
+            }
+        }
+        let rows = self.sql().exec(storage::READ_RESERVATION, vec![id.as_str().into()])?.to_array::<BodyRow>()?;
+        let existing: Option<Reservation> = rows.first().map(|r| decode(&r.body)).transpose()?;
+        let key = id.clone();
+        let step = self.with_ledger(|l| match call {
+            CartAction::Create { parts, ttl_seconds, channel, reference, fingerprint, keyed } => {
+                let new = Reservation {
+                    id,
+                    parts,
+                    expires_at: t.plus_seconds(ttl_seconds),
+                    phase: Phase::Creating,
+                    channel,
+                    reference,
+                    created_at: t,
+                    fingerprint,
+                    answer: None,
+                    attempt: 0,
+                };
+                single::create(l, sku, existing, new, keyed, t)
+            }
+            other => single::act(l, existing, id, other, t),
+        })?;
+        if let Some(r) = &step.save {
+            self.exec(storage::reservation_write(&r.id, r.expires_at, encode(r)?))?;
+        }
+        if let Some(call) = &step.register {
+            self.exec(storage::registration_write(&key, encode(call)?))?;
+            self.registering.set(true);
+        }
+        Ok(sku_call::from_cart(step.reply))
+    }
+
+    /// Records whether this SKU is a bundle, and of what.
+    fn set_bundle(&self, components: Option<Vec<Component>>) -> Result<SkuResult> {
+        self.with_ledger(|_| ())?;
+        let components = components.filter(|c| !c.is_empty());
+        self.exec(storage::bundle_write(components.as_ref().map(encode).transpose()?))?;
+        *self.bundle.borrow_mut() = components.clone();
+        Ok(Ok(SkuAnswer::Bundle { components }))
+    }
+
+    /// Carries out the order desk registrations of committed reservations not yet confirmed;
+    /// what could not reach its desk is tried again from the alarm. A desk's refusal is logged
+    /// and dropped (retrying cannot change it).
+    async fn register_pending(&self) -> Result<()> {
+        let limit = vec![(REGISTRATION_BATCH as i64).into()];
+        let rows = self.sql().exec(storage::READ_REGISTRATIONS, limit)?.to_array::<KeyedRow>()?;
+        let mut unreached = false;
+        for row in rows {
+            let call: OrderCall = decode(&row.body)?;
+            match order_client::call(&self.env, &call).await.map(Keyed::reply) {
+                Ok(Some(Ok(_))) => {}
+                Ok(other) => console_warn!("reservation {}: the order desk answered {other:?}", row.id),
+                Err(e) => {
+                    console_warn!("reservation {}: registration left for the alarm: {e}", row.id);
+                    unreached = true;
+                    continue;
+                }
+            }
+            self.sql().exec(storage::DELETE_REGISTRATION, vec![row.id.into()])?;
+        }
+        if unreached {
+            self.wake_by(now().0 + REGISTRATION_RETRY_MS).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes sure the alarm fires no later than `at`.
+    async fn wake_by(&self, at: i64) -> Result<()> {
+        if matches!(*self.alarm_at.borrow(), Some(c) if c <= at) {
+            return Ok(());
+        }
+        self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
+        *self.alarm_at.borrow_mut() = Some(at);
+        Ok(())
     }
 
     fn journal(&self, sku: &Sku, after: u64, limit: usize) -> Result<SkuResult> {
@@ -237,12 +360,23 @@ impl SkuLedger {
 
 impl DurableObject for SkuLedger {
     fn new(state: State, env: Env) -> Self {
-        SkuLedger { state, env, sku: RefCell::new(None), ledger: RefCell::new(None), alarm_at: RefCell::new(None) }
+        SkuLedger {
+            state,
+            env,
+            sku: RefCell::new(None),
+            ledger: RefCell::new(None),
+            alarm_at: RefCell::new(None),
+            bundle: RefCell::new(None),
+            registering: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         rpc::serve(req, CLASS, |call: SkuCall| async move {
             let reply = self.call(call)?;
+            if self.registering.replace(false) {
+                self.register_pending().await?;
+            }
             self.schedule().await?;
             self.flush_or_retry().await?;
             Ok(reply)
@@ -259,6 +393,8 @@ impl DurableObject for SkuLedger {
             l.prune(t);
         })?;
         self.sql().exec("DELETE FROM idempotency WHERE at < ?", vec![(t.0 - IDEMPOTENCY_RETENTION_MS).into()])?;
+        self.sql().exec(storage::PRUNE_RESERVATIONS, vec![(t.0 - HOLD_RETENTION_MS).into()])?;
+        self.register_pending().await?;
         self.schedule().await?;
         self.flush_or_retry().await?;
         Response::ok("ok")

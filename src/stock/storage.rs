@@ -5,7 +5,11 @@
 //! Tables: `meta` (the ledger's version, sequence and backorder allowance under `ledger`, the
 //! object's SKU under `sku`), `levels` (one row per location), `holds` and `orders` (JSON
 //! bodies), `journal` (append-only), `idempotency` (keyed replies) and `outbox` (events not yet
-//! on the queue, written with the change they announce).
+//! on the queue, written with the change they announce); for the single-SKU reservations this
+//! ledger keeps (`cart::single`), `reservations` (the record, JSON, with its deadline for
+//! pruning) and `registrations` (order desk registrations of committed ones not yet confirmed,
+//! written with the commit, deleted once the desk answered); and the SKU's bundle definition
+//! under `meta.bundle` (JSON components; absent: not a bundle).
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +24,8 @@ CREATE TABLE IF NOT EXISTS orders (channel TEXT NOT NULL, order_id TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (version INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS registrations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 ";
 
 /// The reads of a load, each answering the row type named.
@@ -27,6 +33,24 @@ pub const READ_META: &str = "SELECT v AS body FROM meta WHERE k = 'ledger'";
 pub const READ_LEVELS: &str = "SELECT location, on_hand, reserved, committed FROM levels";
 pub const READ_HOLDS: &str = "SELECT body FROM holds";
 pub const READ_ORDERS: &str = "SELECT channel, order_id, body FROM orders";
+/// The bundle definition (`meta.bundle`), answering a [`BodyRow`].
+pub const READ_BUNDLE: &str = "SELECT v AS body FROM meta WHERE k = 'bundle'";
+/// One reservation record by id (bound: the id), answering a [`BodyRow`].
+pub const READ_RESERVATION: &str = "SELECT body FROM reservations WHERE id = ?";
+/// Order desk registrations still to carry out (bound: how many), answering [`KeyedRow`]s.
+pub const READ_REGISTRATIONS: &str = "SELECT id, body FROM registrations ORDER BY id LIMIT ?";
+/// Forgets a registration the desk confirmed (bound: its id).
+pub const DELETE_REGISTRATION: &str = "DELETE FROM registrations WHERE id = ?";
+/// Forgets reservation records whose deadline is older than the bound cut-off (the retention of
+/// ended holds, `HOLD_RETENTION_MS`).
+pub const PRUNE_RESERVATIONS: &str = "DELETE FROM reservations WHERE expires_at < ?";
+
+/// A row of an id and a JSON `body`.
+#[derive(Deserialize, Debug)]
+pub struct KeyedRow {
+    pub id: String,
+    pub body: String,
+}
 
 /// The ledger's counters, stored as JSON under `meta.ledger`.
 #[derive(Serialize, Deserialize, Default, Debug, PartialEq, Eq)]
@@ -185,6 +209,26 @@ pub fn plan(ledger: &Ledger, changes: &Changes, outbox: Option<String>) -> Resul
         out.push(write(sql, vec![e.seq.into(), e.version.into(), encode(e)?.into()]));
     }
     Ok(out)
+}
+
+/// Writes a reservation record (`body`: its JSON) under `id`, with its deadline.
+pub fn reservation_write(id: &Token, expires_at: crate::time::Millis, body: String) -> Statement {
+    let sql = "INSERT OR REPLACE INTO reservations (id, expires_at, body) VALUES (?, ?, ?)";
+    write(sql, vec![id.as_str().into(), expires_at.0.into(), body.into()])
+}
+
+/// Writes an order desk registration (`body`: the call's JSON) to carry out, under the
+/// reservation's `id` (a repeat replaces it).
+pub fn registration_write(id: &Token, body: String) -> Statement {
+    write("INSERT OR REPLACE INTO registrations (id, body) VALUES (?, ?)", vec![id.as_str().into(), body.into()])
+}
+
+/// Writes the bundle definition (`components`: their JSON), or removes it (`None`: not a bundle).
+pub fn bundle_write(components: Option<String>) -> Statement {
+    match components {
+        Some(json) => write("INSERT OR REPLACE INTO meta (k, v) VALUES ('bundle', ?)", vec![json.into()]),
+        None => write("DELETE FROM meta WHERE k = 'bundle'", Vec::new()),
+    }
 }
 
 #[cfg(test)]

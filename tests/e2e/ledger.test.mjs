@@ -307,9 +307,13 @@ describe('stock ledger', () => {
       assert.equal(last.cause.channel, 'web');
       assert.equal(last.cause.reference, 'cart-42');
 
-      // Without an id, one is made up.
+      // Without an id, one is made up: a single-SKU reservation is kept by the SKU's ledger
+      // (`rsk_…`), a cart by a coordinator (`res_…`).
       const anon = assertOk(await reserve({ lines: [{ sku, qty: 1 }] }), 201, 'no id');
-      assert.match(anon.id, /^res_/);
+      assert.match(anon.id, /^rsk_[0-9a-f]{20}_/);
+      const other = await stocked('RES2', 1);
+      const cart = assertOk(await reserve({ lines: [{ sku, qty: 1 }, { sku: other, qty: 1 }] }), 201, 'cart, no id');
+      assert.match(cart.id, /^res_/);
     });
 
     test('repeating a create: same id and body → the first 201 byte for byte, flagged, held once; same id, other lines → 409 reservation-conflict', async () => {

@@ -485,7 +485,7 @@ describe('reservations', () => {
     const body = { lines: [{ sku: B, qty: 1 }] };
     const r = await send('POST', '/v1/reservations', { token: STOREFRONT, body, headers: key });
     expectStatus(r, 201);
-    assert.match(r.json.id, /^res_/);
+    assert.match(r.json.id, /^rsk_[0-9a-f]{20}_/, 'a single-SKU reservation is kept by its ledger');
     const replay = await send('POST', '/v1/reservations', { token: STOREFRONT, body, headers: key });
     expectStatus(replay, 201);
     assert.equal(replay.json.id, r.json.id);
