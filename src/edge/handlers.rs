@@ -1,9 +1,6 @@
 //! One function per route: read the request, validate with `api::requests`, call the right
 //! object, answer.
 
-use std::collections::BTreeMap;
-
-use futures::future::join_all;
 use worker::{Env, Method, Request, Response, Result};
 
 use crate::api::availability;
@@ -13,7 +10,7 @@ use crate::api::order_call::{self, OrderAction, OrderCall};
 use crate::api::problem::{from_plan, key_reused};
 use crate::api::requests;
 use crate::api::routes::Route;
-use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuCall};
+use crate::api::sku_call::{self, SkuAction, SkuCall};
 use crate::api::{Kind, Problem};
 use crate::cart::plan;
 use crate::catalog::bundle;
@@ -25,7 +22,7 @@ use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
 use super::http;
 use super::key_registry::{self, ClaimVerdict};
-use super::{catalog_reads, order_client, sku_client};
+use super::{availability_cache, catalog_reads, order_client, sku_client};
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 const CART_BINDING: &str = "CART_COORDINATOR";
@@ -179,25 +176,22 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             "text/html; charset=utf-8",
         ),
         Route::Availability => {
-            let (skus, channel) = try_p!(requests::availability_query(&query_pairs(&req)?));
+            let requests::AvailabilityQuery { skus, channel, consistency } =
+                try_p!(requests::availability_query(&query_pairs(&req)?));
             let bundles = catalog_reads::bundles(env, &skus).await?;
             let to_read = availability::ledgers_to_read(&skus, &bundles);
-            let reads = to_read.iter().map(|sku| sku_client::ask(env, sku, SkuAction::Availability));
-            let mut ledgers = BTreeMap::new();
-            for (sku, reply) in to_read.iter().zip(join_all(reads).await) {
-                match reply? {
-                    Ok(SkuAnswer::Availability(item)) => {
-                        ledgers.insert(sku.clone(), item);
-                    }
-                    other => return Ok(http::reply(&sku_call::render(other))?),
-                }
-            }
+            // Hook (availability cache): fresh cached items, the rest from the objects.
+            let (ledgers, oldest) = match availability_cache::ledgers(env, &to_read, consistency).await? {
+                Ok(read) => read,
+                Err(reply) => return Ok(http::reply(&reply)?),
+            };
             let rules = match &channel {
                 Some(ch) => Some(catalog_reads::listing_rules(env, ch, &skus).await?),
                 None => None,
             };
             let items = availability::compose(&skus, &bundles, &ledgers, rules.as_ref());
-            http::json(200, &serde_json::json!({ "items": items }))
+            // Hook (availability cache): ETag, Cache-Control, 304.
+            return availability_cache::answer(&req, env, &items, consistency, oldest);
         }
         Route::GetSku(sku) => Ok(sku_answer(env, sku, SkuAction::Get, None).await?),
         Route::Journal(sku) => {
@@ -223,6 +217,10 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let c = try_p!(w.validated(requests::create_reservation(&w.bytes)));
             let lines = try_p!(expand_bundles(env, c.lines).await);
             let parts = try_p!(plan(&lines).map_err(|e| from_plan(&e)));
+            // Hook (sold-out shedding): refused at the edge when the fresh facts say so.
+            if let Some(refused) = availability_cache::shed(env, &parts, c.id.is_some() || w.idem.is_some()).await? {
+                return Ok(refused);
+            }
             let fp = fingerprint("POST", &path, &w.bytes);
             let (id, keyed) = match (c.id, &w.idem) {
                 (Some(id), idem) => (id, idem.is_some()),
@@ -315,17 +313,23 @@ async fn sku_answer(
     action: SkuAction,
     idempotency: Option<(String, String)>,
 ) -> std::result::Result<Response, Fault> {
+    let sent_at = super::clock::now();
     let reply = sku_client::call(env, &SkuCall { sku, action, idempotency }).await?;
+    availability_cache::after_sku(env, &reply, sent_at).await; // Hook (availability cache)
     Ok(http::reply(&sku_call::render_keyed(reply))?)
 }
 
 async fn order_answer(env: &Env, call: OrderCall) -> std::result::Result<Response, Fault> {
+    let sent_at = super::clock::now();
     let reply = order_client::call(env, &call).await?;
+    availability_cache::after_order(env, &call, &reply, sent_at).await; // Hook (availability cache)
     Ok(http::reply(&order_call::render_keyed(reply))?)
 }
 
 async fn cart_answer(env: &Env, call: CartCall) -> std::result::Result<Response, Fault> {
+    let sent_at = super::clock::now();
     let reply = super::rpc::call(env, CART_BINDING, call.id.as_str(), &call).await?;
+    availability_cache::after_cart(env, &call, &reply, sent_at).await; // Hook (availability cache)
     Ok(http::reply(&cart_call::render_keyed(reply))?)
 }
 
