@@ -358,7 +358,8 @@ pub enum Learned {
     Changed(Sku),
 }
 
-fn changed(skus: impl IntoIterator<Item = Sku>) -> Vec<Learned> {
+/// The SKUs `skus` changed in a way the answer does not show (each once, in order).
+pub fn changed(skus: impl IntoIterator<Item = Sku>) -> Vec<Learned> {
     let mut skus: Vec<Sku> = skus.into_iter().collect();
     skus.sort();
     skus.dedup();
@@ -398,19 +399,26 @@ pub fn after_cart(call: &CartCall, reply: &CartReply) -> Vec<Learned> {
         (CartAction::Get, _) => Vec::new(),
         (_, Ok(CartAnswer::Created(s) | CartAnswer::Current(s))) => changed(parts_skus(&s.parts)),
         (CartAction::Create { parts, .. }, Err(CartRefusal::Cart(CartError::Short(lines)))) => {
-            let mut out = Vec::new();
-            for l in lines {
-                if let Ok(sku) = Sku::parse(&l.sku) {
-                    out.push(Learned::Short { sku, location: l.location.clone(), available: l.available });
-                }
-            }
-            let short: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
-            out.extend(changed(parts_skus(parts).into_iter().filter(|s| !short.contains(&s.as_str()))));
-            out
+            refused_hold(parts, lines)
         }
         (CartAction::Create { parts, .. }, Err(_)) => changed(parts_skus(parts)),
         (_, Err(_)) => Vec::new(),
     }
+}
+
+/// What a hold of `parts` refused with the short `lines` teaches, whichever path refused it (a
+/// coordinator, or a SKU object holding a single-SKU reservation itself): what each short line
+/// could take, and that the other SKUs changed (held and released meanwhile).
+pub fn refused_hold(parts: &[Part], lines: &[ShortLine]) -> Vec<Learned> {
+    let mut out = Vec::new();
+    for l in lines {
+        if let Ok(sku) = Sku::parse(&l.sku) {
+            out.push(Learned::Short { sku, location: l.location.clone(), available: l.available });
+        }
+    }
+    let short: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+    out.extend(changed(parts.iter().map(|p| p.sku.clone()).filter(|s| !short.contains(&s.as_str()))));
+    out
 }
 
 /// After a call to an order's desk (sales, cancellations, fulfilments): every SKU the request

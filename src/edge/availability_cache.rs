@@ -63,8 +63,10 @@ async fn delete(cache: &Cache, sku: &Sku) {
     let _ = cache.delete(core::cache_key(sku), false).await;
 }
 
-/// Carries out what the cache learned at `at` (the clock before the call that taught it).
-async fn learn(env: &Env, learned: Vec<Learned>, at: Millis) {
+/// Carries out what the cache learned at `at` (the clock before the call that taught it). Also
+/// the hook for routes that call objects in other ways (e.g. a single-SKU hold kept by its SKU
+/// object: `core::refused_hold` / `core::changed` say what it taught).
+pub(super) async fn learn(env: &Env, learned: Vec<Learned>, at: Millis) {
     if learned.is_empty() {
         return;
     }
