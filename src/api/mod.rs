@@ -12,6 +12,7 @@ pub mod views;
 
 pub use problem::{FieldError, Kind, Problem};
 pub mod availability;
+pub mod availability_cache;
 pub mod cart_call;
 pub mod catalog_bodies;
 pub mod catalog_routes;

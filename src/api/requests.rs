@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::availability_cache::Consistency;
 use super::fields::{parse_object, Fields};
 use super::problem::{FieldError, Problem};
 use crate::cart::home::LEDGER_PREFIX;
@@ -199,11 +200,22 @@ pub fn direct() -> Token {
     Token::parse(crate::stock::OrderKey::DIRECT).unwrap_or_else(|_| unreachable!("constant is valid"))
 }
 
-/// `GET /v1/availability?sku=…&channel=…`
-pub fn availability_query(pairs: &[(String, String)]) -> Result<(Vec<Sku>, Option<Token>), Problem> {
+/// `GET /v1/availability?sku=…&channel=…&consistency=…`
+#[derive(Clone, Debug, PartialEq)]
+pub struct AvailabilityQuery {
+    /// The SKUs asked for, distinct, in query order.
+    pub skus: Vec<Sku>,
+    pub channel: Option<Token>,
+    /// `bounded` (the default: answered from the edge cache within the staleness bound) or
+    /// `strong` (from the SKU objects).
+    pub consistency: Consistency,
+}
+
+pub fn availability_query(pairs: &[(String, String)]) -> Result<AvailabilityQuery, Problem> {
     let mut errors = Vec::new();
     let mut skus = Vec::new();
     let mut channel = None;
+    let mut consistency = Consistency::default();
     for (k, v) in pairs {
         match k.as_str() {
             "sku" => match Sku::parse(v) {
@@ -215,6 +227,11 @@ pub fn availability_query(pairs: &[(String, String)]) -> Result<(Vec<Sku>, Optio
                 Ok(c) => channel = Some(c),
                 Err(e) => errors.push(FieldError::new("channel", e.to_string())),
             },
+            "consistency" => match Consistency::from_query(v) {
+                Some(c) => consistency = c,
+                None => errors
+                    .push(FieldError::new("consistency", format!("must be one of {}", Consistency::VALUES.join(", ")))),
+            },
             _ => {}
         }
     }
@@ -225,7 +242,7 @@ pub fn availability_query(pairs: &[(String, String)]) -> Result<(Vec<Sku>, Optio
         errors.push(FieldError::new("sku", format!("at most {MAX_AVAILABILITY_SKUS} SKUs per query")));
     }
     if errors.is_empty() {
-        Ok((skus, channel))
+        Ok(AvailabilityQuery { skus, channel, consistency })
     } else {
         Err(Problem::invalid(errors))
     }
@@ -381,8 +398,19 @@ mod tests {
     #[test]
     fn availability_query_bounds() {
         let q = |n: usize| -> Vec<(String, String)> { (0..n).map(|i| ("sku".into(), format!("S{i}"))).collect() };
-        assert_eq!(availability_query(&q(100)).expect("100 ok").0.len(), 100);
+        assert_eq!(availability_query(&q(100)).expect("100 ok").skus.len(), 100);
         assert!(availability_query(&q(101)).is_err());
         assert!(availability_query(&[]).is_err());
+    }
+
+    #[test]
+    fn availability_consistency_is_bounded_unless_strong_is_asked() {
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let q = availability_query(&[pair("sku", "A")]).expect("valid");
+        assert_eq!(q.consistency, Consistency::Bounded);
+        let q = availability_query(&[pair("sku", "A"), pair("consistency", "strong")]).expect("valid");
+        assert_eq!(q.consistency, Consistency::Strong);
+        let p = availability_query(&[pair("sku", "bad sku"), pair("consistency", "eventual")]).expect_err("invalid");
+        assert_eq!(fields_of(&p), vec!["sku[0]", "consistency"], "every faulty field named");
     }
 }

@@ -3,17 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use futures::future::join_all;
 use worker::{Env, Method, Request, Response, Result};
 
 use crate::api::availability;
+use crate::api::availability_cache::Consistency;
 use crate::api::cart_call::{self, CartAction, CartCall, CartRefusal};
 use crate::api::idempotency::fingerprint;
 use crate::api::order_call::{self, OrderAction, OrderCall};
 use crate::api::problem::{from_plan, key_reused};
 use crate::api::requests;
 use crate::api::routes::Route;
-use crate::api::sku_call::{self, ledger_cart, LedgerCart, SkuAction, SkuAnswer, SkuCall, SkuRefusal};
+use crate::api::sku_call::{self, ledger_cart, LedgerCart, SkuAction, SkuCall};
 use crate::api::{Kind, Problem};
 use crate::cart::home::ledger_id;
 use crate::cart::{home, plan, Home};
@@ -26,7 +26,7 @@ use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
 use super::http;
 use super::key_registry::{self, ClaimVerdict};
-use super::{catalog_reads, order_client, sku_client};
+use super::{availability_cache, catalog_reads, order_client, sku_client};
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 const CART_BINDING: &str = "CART_COORDINATOR";
@@ -180,8 +180,9 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             "text/html; charset=utf-8",
         ),
         Route::Availability => {
-            let (skus, channel) = try_p!(requests::availability_query(&query_pairs(&req)?));
-            return availability(env, skus, channel).await;
+            let requests::AvailabilityQuery { skus, channel, consistency } =
+                try_p!(requests::availability_query(&query_pairs(&req)?));
+            return availability(&req, env, skus, channel, consistency).await;
         }
         Route::GetSku(sku) => Ok(sku_answer(env, sku, SkuAction::Get, None).await?),
         Route::Journal(sku) => {
@@ -270,43 +271,39 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
     Ok(answer?)
 }
 
-/// `GET /v1/availability`: each SKU's ledger answers for itself — a bundle's ledger refuses with
-/// its components, which are read next — so no catalogue query is made without `channel`; with
-/// it, the channel's listing rules are read from the catalogue.
-async fn availability(env: &Env, skus: Vec<Sku>, channel: Option<Token>) -> std::result::Result<Response, Fault> {
-    let mut ledgers = BTreeMap::new();
-    let mut bundles = BTreeMap::new();
-    let first = join_all(skus.iter().map(|sku| sku_client::ask(env, sku, SkuAction::Availability))).await;
-    for (sku, reply) in skus.iter().zip(first) {
-        match reply? {
-            Ok(SkuAnswer::Availability(item)) => {
-                ledgers.insert(sku.clone(), item);
-            }
-            Err(SkuRefusal::Bundle { sku, components }) => {
-                bundles.insert(sku.clone(), Bundle { sku, components });
-            }
-            other => return Ok(http::reply(&sku_call::render(other))?),
-        }
-    }
+/// `GET /v1/availability`: each SKU's ledger answers for itself (from the edge cache when a
+/// fresh answer is there, `availability_cache`) — a bundle's ledger refuses with its components,
+/// which are read next — so no catalogue query is made without `channel`; with it, the
+/// channel's listing rules are read from the catalogue.
+async fn availability(
+    req: &Request,
+    env: &Env,
+    skus: Vec<Sku>,
+    channel: Option<Token>,
+    consistency: Consistency,
+) -> std::result::Result<Response, Fault> {
+    let first = match availability_cache::ledgers(env, &skus, consistency).await? {
+        Ok(read) => read,
+        Err(reply) => return Ok(http::reply(&reply)?),
+    };
+    let (mut ledgers, bundles, mut oldest) = (first.items, first.bundles, first.oldest);
     let components: Vec<Sku> =
         availability::ledgers_to_read(&skus, &bundles).into_iter().filter(|c| !ledgers.contains_key(c)).collect();
-    let second = join_all(components.iter().map(|sku| sku_client::ask(env, sku, SkuAction::Availability))).await;
-    for (sku, reply) in components.iter().zip(second) {
-        match reply? {
-            Ok(SkuAnswer::Availability(item)) => {
-                ledgers.insert(sku.clone(), item);
-            }
-            // Bundles do not nest: a component told it is a bundle meanwhile reads as 0.
-            Err(SkuRefusal::Bundle { .. }) => {}
-            other => return Ok(http::reply(&sku_call::render(other))?),
-        }
+    if !components.is_empty() {
+        // Bundles do not nest: a component told it is a bundle meanwhile reads as 0.
+        let second = match availability_cache::ledgers(env, &components, consistency).await? {
+            Ok(read) => read,
+            Err(reply) => return Ok(http::reply(&reply)?),
+        };
+        ledgers.extend(second.items);
+        oldest = oldest.min(second.oldest);
     }
     let rules = match &channel {
         Some(ch) => Some(catalog_reads::listing_rules(env, ch, &skus).await?),
         None => None,
     };
     let items = availability::compose(&skus, &bundles, &ledgers, rules.as_ref());
-    Ok(http::json(200, &serde_json::json!({ "items": items }))?)
+    availability_cache::answer(req, env, &items, consistency, oldest)
 }
 
 /// `POST /v1/reservations`. A reservation without a client `id` whose merged lines hold one SKU
@@ -319,6 +316,10 @@ async fn create_reservation(env: &Env, path: &str, w: &Write) -> std::result::Re
     let fp = fingerprint("POST", path, &w.bytes);
     let keyed = w.idem.is_some();
     let planned = try_p!(plan(&c.lines).map_err(|e| from_plan(&e)));
+    // Sold-out shedding: refused at the edge when fresh cached facts say the ledgers would.
+    if let Some(refused) = availability_cache::shed(env, &planned, c.id.is_some() || keyed).await? {
+        return Ok(refused);
+    }
     let lines = match (c.id.is_none(), planned.as_slice()) {
         (true, [part]) => {
             let sku = part.sku.clone();
@@ -335,9 +336,7 @@ async fn create_reservation(env: &Env, path: &str, w: &Write) -> std::result::Re
                 fingerprint: fp.clone(),
                 keyed,
             };
-            let single = SkuCall { sku: sku.clone(), action: SkuAction::Reservation { id, call }, idempotency: None };
-            let reply = sku_client::call(env, &single).await?;
-            match ledger_cart(reply) {
+            match ledger_reservation(env, sku.clone(), id, call, None).await? {
                 LedgerCart::Reply(r) => return Ok(http::reply(&cart_call::render_keyed(r))?),
                 LedgerCart::OutOfContract(detail) => {
                     return Err(ObjectError::OutOfContract { class: sku_client::BINDING, detail }.into())
@@ -378,8 +377,7 @@ async fn reservation_step(
     match home(&id) {
         Home::Coordinator => cart_answer(env, CartCall { id, action, idempotency }).await,
         Home::Ledger { sku } => {
-            let call = SkuCall { sku, action: SkuAction::Reservation { id: id.clone(), call: action }, idempotency };
-            match ledger_cart(sku_client::call(env, &call).await?) {
+            match ledger_reservation(env, sku, id.clone(), action, idempotency).await? {
                 LedgerCart::Reply(r) => Ok(http::reply(&cart_call::render_keyed(r))?),
                 // Only a creation is refused for a bundle: no such reservation here.
                 LedgerCart::Bundle(_) => Ok(http::reply(&cart_call::render(Err(CartRefusal::NotFound { id })))?),
@@ -390,6 +388,25 @@ async fn reservation_step(
         }
         Home::Nowhere => Ok(http::reply(&cart_call::render(Err(CartRefusal::NotFound { id })))?),
     }
+}
+
+/// One call of a reservation kept by `sku`'s ledger, read as a cart's reply; what it changed
+/// or refused is taught to the availability cache.
+async fn ledger_reservation(
+    env: &Env,
+    sku: Sku,
+    id: Token,
+    action: CartAction,
+    idempotency: Option<(String, String)>,
+) -> std::result::Result<LedgerCart, Fault> {
+    let sent_at = super::clock::now();
+    let call = SkuCall { sku, action: SkuAction::Reservation { id: id.clone(), call: action.clone() }, idempotency };
+    let answer = ledger_cart(sku_client::call(env, &call).await?);
+    if let LedgerCart::Reply(reply) = &answer {
+        // Hook (availability cache): the same lessons as from a coordinator's reply.
+        availability_cache::after_cart(env, &CartCall { id, action, idempotency: None }, reply, sent_at).await;
+    }
+    Ok(answer)
 }
 
 fn bundle_fault(e: &crate::catalog::BundleError) -> Problem {
@@ -412,17 +429,23 @@ async fn sku_answer(
     action: SkuAction,
     idempotency: Option<(String, String)>,
 ) -> std::result::Result<Response, Fault> {
+    let sent_at = super::clock::now();
     let reply = sku_client::call(env, &SkuCall { sku, action, idempotency }).await?;
+    availability_cache::after_sku(env, &reply, sent_at).await; // Hook (availability cache)
     Ok(http::reply(&sku_call::render_keyed(reply))?)
 }
 
 async fn order_answer(env: &Env, call: OrderCall) -> std::result::Result<Response, Fault> {
+    let sent_at = super::clock::now();
     let reply = order_client::call(env, &call).await?;
+    availability_cache::after_order(env, &call, &reply, sent_at).await; // Hook (availability cache)
     Ok(http::reply(&order_call::render_keyed(reply))?)
 }
 
 async fn cart_answer(env: &Env, call: CartCall) -> std::result::Result<Response, Fault> {
+    let sent_at = super::clock::now();
     let reply = super::rpc::call(env, CART_BINDING, call.id.as_str(), &call).await?;
+    availability_cache::after_cart(env, &call, &reply, sent_at).await; // Hook (availability cache)
     Ok(http::reply(&cart_call::render_keyed(reply))?)
 }
 

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod auth;
+mod availability_cache;
 mod bundle_listings;
 mod cart_object;
 mod catalog;

@@ -387,10 +387,11 @@ let stateCounter = 0;
 /**
  * Starts the Worker under `wrangler dev --local`. `stateDir` (optional) is the persistence
  * directory; a fresh one is made when omitted. `migrations: false` leaves the D1 migrations
- * unapplied (a Worker deployed before its schema). Resolves to
+ * unapplied (a Worker deployed before its schema). `vars` (optional) sets `[vars]` values for this
+ * runtime only (`wrangler dev --var NAME:VALUE`). Resolves to
  * `{ url, port, stateDir, logFile, pid, stop(), kill() }` once GET /healthz answers 200.
  */
-export async function start({ stateDir, migrations = true } = {}) {
+export async function start({ stateDir, migrations = true, vars = {} } = {}) {
   hookExit();
   const { configPath } = await build();
   if (!stateDir) {
@@ -414,6 +415,7 @@ export async function start({ stateDir, migrations = true } = {}) {
     // GET /__scheduled?cron=… runs the scheduled handler (the order-feed polls) on demand.
     '--test-scheduled',
   ];
+  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
   if (configPath) args.push('--config', configPath);
   const fd = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, args, {
