@@ -1,16 +1,9 @@
-//! The shell's limits, named once: what the platform allows per call (D1 parameters, Queues
-//! batch size), how much the shell does at once, and how long it waits. The core's limits are in
-//! `stock::limits`, `catalog`, `import` and `inbound`; these are the ones only the shell needs.
+//! The shell's limits, named once: what the platform allows per call (Queues batch size), how
+//! much the shell does at once, and how long it waits. The core's limits are in `stock::limits`,
+//! `catalog`, `import` and `inbound`, and what D1 takes per statement in `db::limits`; these are
+//! the ones only the shell needs.
 
 use std::time::Duration;
-
-/// Bound parameters per `IN (…)` list: D1 takes at most 100 per statement, leaving room for the
-/// statement's other parameters.
-pub const IN_CHUNK: usize = 90;
-/// Products upserted per statement (4 bound parameters each; D1 binds at most 100).
-pub const UPSERT_ROWS: usize = 20;
-/// Statements per D1 batch when upserting imported products.
-pub const UPSERT_STATEMENTS: usize = 50;
 
 /// Messages per Queues `sendBatch` (the platform takes at most 100).
 pub const QUEUE_SEND_BATCH: usize = 100;
