@@ -22,10 +22,6 @@ pub const OUTBOX_RETRY_MS: i64 = 5_000;
 /// How often an idle SKU object wakes to forget old idempotency records and terminal holds.
 pub const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
 
-/// Times an import chunk is begun before it is reported as failed.
-pub const MAX_CHUNK_ATTEMPTS: i64 = 6;
-/// Seconds before a failed import chunk is tried again (6 attempts span about a minute and a
-/// half).
+/// Seconds before a failed import chunk is tried again (`import::limits::MAX_CHUNK_ATTEMPTS`
+/// attempts span about a minute and a half).
 pub const IMPORT_RETRY_DELAY_S: u32 = 15;
-/// Report rows per `GET /v1/imports/{id}` page.
-pub const MAX_PAGE_ROWS: usize = 5_000;
