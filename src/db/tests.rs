@@ -348,3 +348,137 @@ fn inbound_listings_are_one_per_sku_and_the_polled_kinds_come_from_the_registry(
     assert_eq!(shop.args[1], text("shop.example"), "accounts match case-insensitively");
     assert_bound(&[shop, inbound::webhook_channels(ChannelKind::Shopify, None, None)]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every statement against the schema
+
+/// One statement of every kind the store sends.
+fn every_statement() -> Vec<Query> {
+    let (shop, a) = (token("shop"), sku("A"));
+    let l = Listing {
+        channel: shop.clone(),
+        sku: a.clone(),
+        external: External::Shopify { inventory_item_id: 1, location_id: 2 },
+        rule: ListingRule::default(),
+    };
+    let ch = Channel {
+        channel: shop.clone(),
+        kind: ChannelKind::Shopify,
+        account: "a".into(),
+        enabled: true,
+        credentials_secret: Some("S".into()),
+        settings: Default::default(),
+    };
+    let loc = LocationRecord { location: Location::main(), name: "Main".into() };
+    let e = event("A", 2, true);
+    let mut all = Vec::new();
+    all.extend(catalog::product_reads(&a));
+    all.extend(catalog::nesting_reads(&a, &[Component { sku: sku("B"), qty: 1 }]).expect("reads"));
+    all.extend(catalog::page_reads("", 10));
+    all.extend(catalog::product_writes(&product("K", vec![Component { sku: a.clone(), qty: 1 }]), ST).expect("w"));
+    all.extend(catalog::product_deletes(&a));
+    all.extend(catalog::bundle_reads(std::slice::from_ref(&a)));
+    all.extend(catalog::containing_reads(std::slice::from_ref(&a)));
+    all.extend(catalog::ensure_products(&[(a.clone(), Some(1))], Millis(1)).concat());
+    all.extend([catalog::tracked_read(), catalog::location_read(&loc.location), catalog::locations_read("", 5)]);
+    all.extend([catalog::location_write(&loc, ST), catalog::location_delete(&loc.location)]);
+    all.push(catalog::replay_read("k", "fp", Millis(1)));
+    all.extend(catalog::replay_writes(("k", "fp"), (200, "{}"), Millis(2), Millis(1)));
+    all.extend([channels::kind_read(&shop), channels::get(&shop), channels::page("", 5)]);
+    all.extend([channels::listing_count(&shop), channels::write(&ch, ST)]);
+    all.extend(channels::deletes(&shop));
+    all.extend([listings::get(&shop, &a), listings::page(&shop, "", 5), listings::write(&l, ST)]);
+    all.extend([listings::delete(&shop, &a), listings::by_identity(&shop, "k")]);
+    all.extend(listings::with_values(&shop, listings::Column::Sku, &["A"]));
+    all.extend(alerts::record(&[&e]));
+    all.extend([alerts::page(0, Some(&a), 5), alerts::acknowledge(1, Millis(1))]);
+    let job = imports::Job {
+        id: "j".into(),
+        format: crate::import::Format::Plain,
+        basis: crate::import::Basis::OnHand,
+        mode: crate::import::Mode::Set,
+        dry_run: false,
+        fingerprint: "fp".into(),
+        location_mappings: json!([]),
+    };
+    all.extend(imports::submit(&job, &[Vec::new(), Vec::new()], (0, 0), Millis(1)).expect("submit"));
+    let summary = crate::import::Summary::default();
+    all.extend(imports::finish_chunk("j", 1, &[], &summary, Millis(1)).expect("finish"));
+    all.extend(imports::begin_chunk("j", 1, Millis(1)));
+    all.extend([imports::exists("j"), imports::job("j"), imports::chunk("j", 1)]);
+    all.extend([imports::finished("j", imports::Finished::Summary), imports::finished("j", imports::Finished::Report)]);
+    all.extend([inbound::webhook_channels(ChannelKind::Shopify, Some("s"), None)]);
+    all.extend([inbound::polled_channels(None), inbound::marketplaces(&shop), inbound::delivery_seen("d")]);
+    let lookups = crate::inbound::apply::Lookups { identities: vec!["i".into()], skus: vec!["A".into()] };
+    all.extend(inbound::listings(&shop, &lookups));
+    let detail = json!({});
+    let d = inbound::Delivery { key: "d", channel: &shop, topic: "t", outcome: "o", detail: &detail };
+    all.extend(inbound::record_delivery(&d, Millis(1)));
+    all.push(inbound::lease(&shop, &PollState::new(Millis(0)), Millis(1)).expect("lease"));
+    all.extend([inbound::poll_state(&shop), inbound::save_state(&shop, &PollState::new(Millis(0))).expect("s")]);
+    all.push(inbound::finish(&crate::inbound::poll::PollRun::new(&shop, ChannelKind::Woocommerce), Millis(1)));
+    all.extend([inbound::prune_seen(Millis(1)), inbound::poll_records()]);
+    all.extend(inbound::seen_fingerprints(&shop, &["o".into()]));
+    all.extend(inbound::remember(&shop, &[("o", "f")], Millis(1)));
+    all.extend([inbound::unmatched(0, Some(&shop), 5), inbound::drift(0, (Some(&shop), Some(&a)), 5)]);
+    all.extend(sync_state::listings(std::slice::from_ref(&a)));
+    all.extend(sync_state::synced(std::slice::from_ref(&a)));
+    let key = ListingId { channel: shop.clone(), sku: a.clone() };
+    let revisions = crate::sync::DailyRevisions { day: 1, count: 2 };
+    all.extend(sync_state::count_revisions(&[(key.clone(), revisions)], 1));
+    let pushed = SyncWrite::Pushed { key, version: 1, quantity: 1, at: Millis(1) };
+    all.extend(sync_state::settle(&[pushed], &[]).expect("settle"));
+    all.extend([sync_state::next_interchange(&shop), sync_state::status(), sync_state::open_failures()]);
+    all.extend([sync_state::failed_event(1), sync_state::reset_attempts(&a), sync_state::mark_retried(1, Millis(1))]);
+    all.push(sync_state::rewind(&shop, &e, Some(3), Millis(1)));
+    all
+}
+
+/// The tables the migrations leave: created, less those dropped, renamed as they were renamed.
+fn schema_tables() -> std::collections::BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir).expect("migrations").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    let mut tables = std::collections::BTreeSet::new();
+    for f in files {
+        let sql = std::fs::read_to_string(f).expect("migration");
+        let mut words: Vec<&str> =
+            sql.split(|c: char| c.is_whitespace() || c == '(' || c == ';').filter(|w| !w.is_empty()).collect();
+        words.extend([""; 5]);
+        for w in words.windows(6) {
+            match w {
+                ["CREATE", "TABLE", "IF", "NOT", "EXISTS", t] | ["CREATE", "TABLE", t, ..] => {
+                    tables.insert((*t).to_owned());
+                }
+                ["DROP", "TABLE", t, ..] => {
+                    tables.remove(*t);
+                }
+                ["ALTER", "TABLE", from, "RENAME", "TO", to] => {
+                    tables.remove(*from);
+                    tables.insert((*to).to_owned());
+                }
+                _ => {}
+            }
+        }
+    }
+    tables.remove("IF");
+    tables
+}
+
+#[test]
+fn every_statement_names_tables_the_migrations_create_and_binds_what_it_names() {
+    let tables = schema_tables();
+    assert!(tables.contains("channels") && !tables.contains("channels_new"), "{tables:?}");
+    let statements = every_statement();
+    assert_bound(&statements);
+    for q in &statements {
+        let words: Vec<&str> =
+            q.sql.split(|c: char| c.is_whitespace() || c == '(' || c == ',').filter(|w| !w.is_empty()).collect();
+        for w in words.windows(2) {
+            if let ["FROM" | "INTO" | "UPDATE" | "JOIN", t] = w {
+                let builtin = t.starts_with("json_each") || ["SELECT", "SET"].contains(t);
+                assert!(builtin || tables.contains(*t), "{t} (in {}) is not a table of the migrations", q.sql);
+            }
+        }
+    }
+}
