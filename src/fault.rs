@@ -29,14 +29,34 @@ pub enum StoreError {
     /// D1 could not be reached or gave up (overloaded, reset, timed out); retrying may work.
     #[error("the catalogue database could not be reached: {0}")]
     Transient(String),
+    /// D1 refused the statement itself (an SQL error: a column or parameter the schema does not
+    /// have, a syntax error, too many bound values, a value too big): sending it again fails
+    /// again, so it is a bug or a schema mismatch, never a reason to retry.
+    #[error("the catalogue database refused a statement: {0}")]
+    Rejected(String),
     /// A stored row does not decode into what the code expects.
     #[error("a stored row is corrupt: {0}")]
     Corrupt(String),
 }
 
+/// What SQLite says of a statement it refuses (rather than of a database it could not reach).
+const REJECTED: [&str; 9] = [
+    "SQLITE_ERROR",
+    "SQLITE_RANGE",
+    "SQLITE_TOOBIG",
+    "SQLITE_MISMATCH",
+    "SQLITE_AUTH",
+    "no such column",
+    "syntax error",
+    "too many SQL variables",
+    "datatype mismatch",
+];
+
 impl StoreError {
     /// Classifies a D1 error message (SQLite's text, as D1 relays it). The one place that reads
-    /// D1's error text; everything after works with the variant.
+    /// D1's error text; everything after works with the variant. Text this does not recognise
+    /// is [`StoreError::Transient`]: D1's own failures (network, overload, resets) carry no
+    /// SQLite code, while a statement SQLite refused always does.
     pub fn classify(message: &str) -> StoreError {
         let detail = message.trim().to_owned();
         if let Some(rest) = message.split("no such table:").nth(1) {
@@ -57,6 +77,7 @@ impl StoreError {
         };
         match constraint {
             Some(constraint) => StoreError::Constraint { constraint, detail },
+            None if REJECTED.iter().any(|m| message.contains(m)) => StoreError::Rejected(detail),
             None => StoreError::Transient(detail),
         }
     }
@@ -114,7 +135,26 @@ mod tests {
     }
 
     #[test]
+    fn a_statement_sqlite_refuses_is_rejected_not_retried() {
+        for m in [
+            "D1_ERROR: no such column: listings.colour: SQLITE_ERROR",
+            "D1_ERROR: near \"SELEC\": syntax error: SQLITE_ERROR",
+            "D1_ERROR: too many SQL variables: SQLITE_ERROR",
+            "D1_ERROR: string or blob too big: SQLITE_TOOBIG",
+            "D1_ERROR: column index out of range: SQLITE_RANGE",
+        ] {
+            assert!(matches!(StoreError::classify(m), StoreError::Rejected(_)), "{m}");
+        }
+    }
+
+    #[test]
     fn anything_else_is_transient() {
-        assert!(matches!(StoreError::classify("D1 DB is overloaded"), StoreError::Transient(_)));
+        for m in [
+            "D1 DB is overloaded. Requests queued for too long.",
+            "D1_ERROR: Network connection lost.",
+            "D1 DB storage operation exceeded timeout which caused object to be reset.",
+        ] {
+            assert!(matches!(StoreError::classify(m), StoreError::Transient(_)), "{m}");
+        }
     }
 }

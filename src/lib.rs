@@ -10,6 +10,7 @@
 //! - [`sync`]: outbound channel sync — stock events, coalescing, one adapter per platform, retry policy.
 //! - [`inbound`]: marketplace webhooks and order-feed polls — signatures, dedupe, payloads, poll windows.
 //! - [`api`]: the HTTP contract without HTTP — routes, request validation, views, problem types.
+//! - [`db`]: the catalogue database (D1) as pure plans — SQL, bound values, row structs and their decoding, per table family.
 //! - [`fault`]: the typed failures of storage, Durable Object calls and the runtime, mapped to HTTP once in `api`.
 //! - [`time`]: milliseconds since the epoch, as the shell passes the clock in.
 //! - `edge` (wasm32 only): the Cloudflare Workers shell — router, Durable Objects, D1 store, queues, cron.
@@ -18,6 +19,7 @@ pub mod api;
 pub mod cart;
 pub mod catalog;
 pub mod channels;
+pub mod db;
 pub mod fault;
 pub mod import;
 pub mod inbound;

@@ -4,6 +4,9 @@
 pub mod alerts;
 pub mod fields;
 pub mod idempotency;
+pub mod import_views;
+pub mod key_registry;
+pub mod operator_views;
 pub mod paging;
 pub mod problem;
 pub mod reply;

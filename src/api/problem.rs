@@ -274,7 +274,7 @@ pub fn from_fault(f: &Fault) -> Problem {
         Fault::Store(StoreError::Transient(_)) | Fault::Object(ObjectError::Unreachable { .. }) => {
             Problem::new(Kind::Unavailable, format!("{f}; nothing was applied twice — retry"))
         }
-        Fault::Store(StoreError::Constraint { .. } | StoreError::Corrupt(_))
+        Fault::Store(StoreError::Constraint { .. } | StoreError::Corrupt(_) | StoreError::Rejected(_))
         | Fault::Object(ObjectError::OutOfContract { .. })
         | Fault::Runtime(_) => {
             Problem::new(Kind::Internal, "an internal step failed; nothing was applied twice — retry")

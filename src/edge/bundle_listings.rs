@@ -4,17 +4,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::future::join_all;
 use worker::{D1Database, Env};
 
 use crate::fault::Fault;
 use crate::stock::Sku;
 use crate::sync::bundle_event::bundle_event;
 use crate::sync::StockChanged;
-use crate::time::Millis;
 
 use super::clock::now;
-use super::limits::FAN_OUT;
 use super::store;
 
 /// The events of the bundles that have a component among `events`' SKUs, and per bundle its
@@ -36,17 +33,7 @@ pub async fn events_for(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let t = now();
-    let mut states: BTreeMap<Sku, StockChanged> = BTreeMap::new();
-    for chunk in components.chunks(FAN_OUT) {
-        for (sku, state) in
-            chunk.iter().zip(join_all(chunk.iter().map(|s| super::repush::ledger_state(env, s, t))).await)
-        {
-            if let Some(s) = state? {
-                states.insert(sku.clone(), s);
-            }
-        }
-    }
+    let states = super::repush::ledger_states(env, &components, now()).await?;
     let mut out = Vec::with_capacity(bundles.len());
     let mut members = BTreeMap::new();
     for b in bundles.values() {
@@ -60,18 +47,4 @@ pub async fn events_for(
         );
     }
     Ok((out, members))
-}
-
-/// A bundle SKU's current state as an event (`None` when `sku` is not a bundle), for a listing
-/// of the bundle created, changed or drifting (`repush::current`).
-pub async fn current(env: &Env, sku: &Sku, t: Millis) -> Result<Option<StockChanged>, Fault> {
-    let bundles = super::catalog_reads::bundles(env, std::slice::from_ref(sku)).await?;
-    let Some(bundle) = bundles.get(sku) else { return Ok(None) };
-    let mut states = BTreeMap::new();
-    for c in &bundle.components {
-        if let Some(s) = super::repush::ledger_state(env, &c.sku, t).await? {
-            states.insert(c.sku.clone(), s);
-        }
-    }
-    Ok(Some(bundle_event(bundle, &states, crate::stock::Op::Set, t)))
 }

@@ -5,15 +5,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::join_all;
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{Env, Response};
 
 use crate::api::idempotency::fingerprint;
+use crate::api::import_views::{export_rows, import_body, quantities};
 use crate::api::sku_call::{SkuAction, SkuAnswer, SkuCall, SkuReplyKeyed};
+use crate::api::views::SkuView;
 use crate::fault::Fault;
 use crate::import::{
-    apply, jobs, plan_rows, write_export, BackorderPolicy, Basis, ExportRow, Format, Mode, Plan, ReadOptions,
-    RowOutcome, Status, StockReader,
+    apply, jobs, plan_rows, write_export, Basis, Format, Mode, Plan, ReadOptions, RowOutcome, StockReader,
 };
 use crate::stock::{Location, Sku};
 
@@ -33,14 +34,12 @@ async fn call_all(env: &Env, calls: &[SkuCall]) -> Result<Vec<SkuReplyKeyed>, Fa
     Ok(out)
 }
 
-/// The quantities of each location of a SKU's state answer: (on_hand, on_hand − reserved − committed).
-fn quantities(state: &SkuReplyKeyed) -> BTreeMap<String, (i64, i64)> {
-    let mut m = BTreeMap::new();
-    let Some(Ok(SkuAnswer::State(v))) = state.clone().reply() else { return m };
-    for l in v.locations {
-        m.insert(l.location, (l.on_hand, l.on_hand - l.reserved - l.committed));
+/// The state a ledger answered to `Get`, if it answered one.
+fn state(reply: SkuReplyKeyed) -> Option<SkuView> {
+    match reply.reply() {
+        Some(Ok(SkuAnswer::State(v))) => Some(v),
+        _ => None,
     }
-    m
 }
 
 pub async fn import(
@@ -74,16 +73,7 @@ pub async fn import(
     // Re-posting the file with the same key replays each ledger's first answer.
     let ledger_key = idem.map(|(k, fp)| (format!("import:{k}"), fp));
     let plan = apply_rows(env, outcomes, basis, mode, dry_run, &import_id, ledger_key.as_ref()).await?;
-    let mut body = serde_json::to_value(&plan).unwrap_or(Value::Null);
-    if let Some(m) = body.as_object_mut() {
-        m.insert("import_id".into(), json!(import_id));
-        m.insert("format".into(), json!(format.as_str()));
-        m.insert("basis".into(), serde_json::to_value(basis).unwrap_or(Value::Null));
-        m.insert("dry_run".into(), json!(dry_run));
-        m.insert("location_mappings".into(), mappings);
-        m.remove("batches");
-    }
-    Ok(http::json(200, &body)?)
+    Ok(http::json(200, &import_body(&plan, &import_id, (format, basis), dry_run, mappings))?)
 }
 
 /// Plans `outcomes` against what each SKU's ledger holds now and, unless `dry_run`, applies the
@@ -111,7 +101,7 @@ pub async fn apply_rows(
     let reads: Vec<SkuCall> =
         skus.iter().map(|s| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
     let states: BTreeMap<Sku, BTreeMap<String, (i64, i64)>> =
-        skus.iter().cloned().zip(call_all(env, &reads).await?.iter().map(quantities)).collect();
+        skus.iter().cloned().zip(call_all(env, &reads).await?.into_iter().map(|r| quantities(state(r)))).collect();
     let mut plan = plan_rows(outcomes, mode, |sku: &Sku, loc: &Location| {
         let q = states.get(sku)?.get(loc.as_str())?;
         Some(if basis == Basis::Available { q.1 } else { q.0 })
@@ -133,25 +123,16 @@ pub async fn apply_rows(
         .filter(|c| matches!(&c.action, SkuAction::Apply { commands } if !commands.is_empty()))
         .collect();
     let answers = call_all(env, &calls).await?;
-    let refused: BTreeMap<&Sku, String> = calls
+    let refused: BTreeMap<Sku, String> = calls
         .iter()
-        .zip(&answers)
-        .filter_map(|(c, a)| match a.clone().reply() {
+        .zip(answers)
+        .filter_map(|(c, a)| match a.reply() {
             Some(Ok(_)) => None,
-            Some(Err(refused)) => Some((&c.sku, refused.to_string())),
-            None => Some((&c.sku, "this Idempotency-Key was used with a different request".to_owned())),
+            Some(Err(refused)) => Some((c.sku.clone(), refused.to_string())),
+            None => Some((c.sku.clone(), "this Idempotency-Key was used with a different request".to_owned())),
         })
         .collect();
-    for row in plan.rows.iter_mut() {
-        if let Some(why) = row.sku.as_ref().and_then(|s| refused.get(s)) {
-            if row.status == Status::Applied {
-                row.status = Status::Error;
-                row.message = Some(why.clone());
-            }
-        }
-    }
-    plan.summary.errors = plan.rows.iter().filter(|r| r.status == Status::Error).count();
-    plan.summary.applied = plan.rows.iter().filter(|r| r.status == Status::Applied).count();
+    plan.refuse(&refused);
     Ok(plan)
 }
 
@@ -159,41 +140,8 @@ pub async fn export(env: &Env, format: Format) -> Result<Response, Fault> {
     let products = store::catalog::tracked(&store::db(env)?).await?;
     let reads: Vec<SkuCall> =
         products.iter().map(|(s, _)| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
-    let states = call_all(env, &reads).await?;
-    let mut rows = Vec::new();
-    for ((sku, tracked), state) in products.iter().zip(states) {
-        let state = match state.reply() {
-            Some(Ok(SkuAnswer::State(v))) => Some(v),
-            _ => None,
-        };
-        let backorder = if state.as_ref().is_some_and(|v| v.backorder_limit > 0) {
-            BackorderPolicy::Allow
-        } else {
-            BackorderPolicy::Deny
-        };
-        let locations = state.map(|v| v.locations).unwrap_or_default();
-        if locations.is_empty() {
-            rows.push(ExportRow {
-                sku: sku.clone(),
-                location: Location::main(),
-                on_hand: 0,
-                available: 0,
-                backorder,
-                tracked: *tracked,
-            });
-        }
-        for l in locations {
-            let location = Location::parse(&l.location).unwrap_or_default();
-            rows.push(ExportRow {
-                sku: sku.clone(),
-                location,
-                on_hand: l.on_hand,
-                available: l.available,
-                backorder,
-                tracked: *tracked,
-            });
-        }
-    }
+    let states = call_all(env, &reads).await?.into_iter().map(state).collect();
+    let rows = export_rows(&products, states);
     let mut out = Vec::new();
     if let Err(e) = write_export(format, &mut out, rows) {
         return Ok(http::problem(&crate::api::Problem::new(crate::api::Kind::Internal, e.to_string()))?);

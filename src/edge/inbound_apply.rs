@@ -82,11 +82,7 @@ async fn apply_events(cx: &Cx<'_>, conn: &InboundChannel, events: &[InboundEvent
     if !needs.bundles_of.is_empty() {
         loaded.bundles = catalog_reads::bundles(cx.env, &needs.bundles_of).await?;
     }
-    for sku in &needs.states_of {
-        if let Some(state) = repush::current(cx.env, sku, cx.at.now).await? {
-            loaded.states.insert(sku.clone(), state);
-        }
-    }
+    loaded.states = repush::current_all(cx.env, &needs.states_of, cx.at.now).await?;
     let plan = plan(conn, &cx.at, events, &loaded)?;
     for note in &plan.notes {
         console_warn!("channel {}: {note}", conn.id);

@@ -7,91 +7,24 @@
 
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
 use worker::*;
 
-use crate::api::idempotency::{judge, kept, start, Recorded, Start, Verdict};
+use crate::api::idempotency::{judge, kept, start, Recorded, Verdict};
+pub use crate::api::key_registry::ClaimVerdict;
+use crate::api::key_registry::{
+    self as registry, Answer, Beginning, Begun, Head, KeyCall, KeyReply, FORGET, READ_CLAIM, READ_LEASE, READ_PARTS,
+    SCHEMA,
+};
 use crate::api::{Kind, Problem};
 use crate::fault::{Fault, ObjectError};
 use crate::stock::limits::{IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_RETENTION_MS};
-use crate::time::Millis;
 
 use super::clock::now;
-use super::http;
 use super::rpc::{self, corrupt};
+use super::{http, object_sql};
 
 pub const BINDING: &str = "IDEMPOTENCY_KEYS";
 const CLASS: &str = "IdempotencyKeys";
-
-/// A call to a key's registry.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum KeyCall {
-    /// A request's claim on its key (every keyed write).
-    Claim { fingerprint: String },
-    /// A request whose answer the registry keeps is about to be carried out.
-    Begin { fingerprint: String },
-    /// The request's answer to keep, or `None` (it only said to retry): ends its lease.
-    Keep { fingerprint: String, answer: Option<Answer> },
-}
-
-/// The registry's reply to a call.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum KeyReply {
-    Claim(ClaimVerdict),
-    Begin(Begun),
-    Kept,
-}
-
-/// An HTTP answer as kept for replay: status, content type and body, byte for byte.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Answer {
-    status: u16,
-    content_type: String,
-    body: String,
-}
-
-/// What the claim row records once answered: the answer's head; its body is kept in parts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct Head {
-    status: u16,
-    content_type: String,
-    parts: u32,
-}
-
-/// The registry's verdict on a request whose answer it keeps.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Begun {
-    Go,
-    Busy,
-    Replay(Answer),
-    Reused,
-}
-
-/// The largest piece of a kept body stored in one row (a row holds at most 2 MB).
-const PART_BYTES: usize = 1 << 20;
-
-/// The registry's verdict on a claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimVerdict {
-    /// The key is new, or was used with this same request: go on.
-    Claimed,
-    /// The key was used with another request: refuse (`idempotency-key-reused`).
-    Reused,
-}
-
-#[derive(Deserialize)]
-struct BodyRow {
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct PartRow {
-    text: String,
-}
 
 /// Claims `key` for the request with `fingerprint`.
 pub async fn claim(env: &Env, key: &str, fingerprint: &str) -> std::result::Result<ClaimVerdict, ObjectError> {
@@ -141,22 +74,6 @@ where
     answered
 }
 
-/// `text` cut into pieces of at most [`PART_BYTES`], at character boundaries.
-fn parts(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        let mut end = rest.len().min(PART_BYTES);
-        while !rest.is_char_boundary(end) {
-            end -= 1;
-        }
-        let (part, tail) = rest.split_at(end);
-        out.push(part);
-        rest = tail;
-    }
-    out
-}
-
 #[durable_object]
 pub struct IdempotencyKeys {
     state: State,
@@ -165,20 +82,15 @@ pub struct IdempotencyKeys {
 impl IdempotencyKeys {
     fn sql(&self) -> Result<SqlStorage> {
         let sql = self.state.storage().sql();
-        sql.exec("CREATE TABLE IF NOT EXISTS claim (k TEXT PRIMARY KEY, body TEXT NOT NULL)", None)?;
-        sql.exec("CREATE TABLE IF NOT EXISTS answer_part (n INTEGER PRIMARY KEY, text TEXT NOT NULL)", None)?;
+        for table in SCHEMA {
+            sql.exec(table, None)?;
+        }
         Ok(sql)
     }
 
     /// The claim row: the first request's fingerprint and, once answered, its answer's head.
     fn recorded(sql: &SqlStorage) -> Result<Option<Recorded<Head>>> {
-        let rows = sql.exec("SELECT body FROM claim WHERE k = 'claim'", None)?.to_array::<BodyRow>()?;
-        rows.first().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).transpose()
-    }
-
-    fn set(sql: &SqlStorage, k: &str, body: String) -> Result<()> {
-        sql.exec("INSERT OR REPLACE INTO claim (k, body) VALUES (?, ?)", vec![k.into(), body.into()])?;
-        Ok(())
+        registry::recorded(&object_sql::rows(sql, READ_CLAIM, Vec::new())?).map_err(corrupt)
     }
 
     async fn answer(&self, call: KeyCall) -> Result<KeyReply> {
@@ -186,7 +98,9 @@ impl IdempotencyKeys {
             KeyCall::Claim { fingerprint } => Ok(KeyReply::Claim(self.claim(fingerprint).await?)),
             KeyCall::Begin { fingerprint } => Ok(KeyReply::Begin(self.begin(&fingerprint)?)),
             KeyCall::Keep { fingerprint, answer } => {
-                self.keep(&fingerprint, answer)?;
+                let sql = self.sql()?;
+                let plan = registry::keep(Self::recorded(&sql)?, &fingerprint, answer).map_err(corrupt)?;
+                object_sql::exec(&sql, plan)?;
                 Ok(KeyReply::Kept)
             }
         }
@@ -200,8 +114,7 @@ impl IdempotencyKeys {
             Verdict::Fresh => {}
         }
         let t = now();
-        let rec: Recorded<Head> = Recorded { fingerprint, at: t, reply: None };
-        Self::set(&sql, "claim", serde_json::to_string(&rec)?)?;
+        object_sql::exec(&sql, [registry::claim(fingerprint, t).map_err(corrupt)?])?;
         let forget_at = (t.0 + IDEMPOTENCY_RETENTION_MS) as f64;
         self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&forget_at.into()))).await?;
         Ok(ClaimVerdict::Claimed)
@@ -211,48 +124,18 @@ impl IdempotencyKeys {
     fn begin(&self, fingerprint: &str) -> Result<Begun> {
         let sql = self.sql()?;
         let recorded = Self::recorded(&sql)?;
-        let leases = sql.exec("SELECT body FROM claim WHERE k = 'lease'", None)?.to_array::<BodyRow>()?;
-        let started = leases.first().map(|r| r.body.parse::<i64>().map(Millis).map_err(corrupt)).transpose()?;
+        let started = registry::lease(&object_sql::rows(&sql, READ_LEASE, Vec::new())?).map_err(corrupt)?;
         let t = now();
-        Ok(match start(recorded.as_ref(), fingerprint, started, t, IDEMPOTENCY_LEASE_MS) {
-            Start::Reused => Begun::Reused,
-            Start::Busy => Begun::Busy,
-            Start::Replay(head) => {
-                let rows = sql.exec("SELECT text FROM answer_part ORDER BY n", None)?.to_array::<PartRow>()?;
-                if rows.len() != head.parts as usize {
-                    return Err(corrupt(format!("{} of {} parts of the kept answer", rows.len(), head.parts)));
-                }
-                let body = rows.into_iter().map(|r| r.text).collect();
-                Begun::Replay(Answer { status: head.status, content_type: head.content_type.clone(), body })
+        match registry::begin(start(recorded.as_ref(), fingerprint, started, t, IDEMPOTENCY_LEASE_MS), t) {
+            Beginning::Answer(verdict) => Ok(verdict),
+            Beginning::Go(lease) => {
+                object_sql::exec(&sql, [lease])?;
+                Ok(Begun::Go)
             }
-            Start::Go => {
-                Self::set(&sql, "lease", t.0.to_string())?;
-                Begun::Go
+            Beginning::Replay(head) => {
+                registry::replay(head, object_sql::rows(&sql, READ_PARTS, Vec::new())?).map_err(corrupt)
             }
-        })
-    }
-
-    /// Keeps the answer to the request the key was claimed for (if there is one to keep), and
-    /// ends its lease.
-    fn keep(&self, fingerprint: &str, answer: Option<Answer>) -> Result<()> {
-        let sql = self.sql()?;
-        let Some(mut rec) = Self::recorded(&sql)? else { return Ok(()) };
-        if rec.fingerprint != fingerprint || rec.reply.is_some() {
-            return Ok(());
         }
-        let Some(answer) = answer else {
-            sql.exec("DELETE FROM claim WHERE k = 'lease'", None)?;
-            return Ok(());
-        };
-        let pieces = parts(&answer.body);
-        sql.exec("DELETE FROM answer_part", None)?;
-        for (n, text) in pieces.iter().enumerate() {
-            sql.exec("INSERT INTO answer_part (n, text) VALUES (?, ?)", vec![(n as i64).into(), (*text).into()])?;
-        }
-        rec.reply = Some(Head { status: answer.status, content_type: answer.content_type, parts: pieces.len() as u32 });
-        Self::set(&sql, "claim", serde_json::to_string(&rec)?)?;
-        sql.exec("DELETE FROM claim WHERE k = 'lease'", None)?;
-        Ok(())
     }
 }
 
@@ -267,8 +150,9 @@ impl DurableObject for IdempotencyKeys {
 
     async fn alarm(&self) -> Result<Response> {
         let sql = self.sql()?;
-        sql.exec("DELETE FROM claim", None)?;
-        sql.exec("DELETE FROM answer_part", None)?;
+        for table in FORGET {
+            sql.exec(table, None)?;
+        }
         Response::ok("forgotten")
     }
 }

@@ -1,16 +1,9 @@
-//! The shell's limits, named once: what the platform allows per call (D1 parameters, Queues
-//! batch size), how much the shell does at once, and how long it waits. The core's limits are in
-//! `stock::limits`, `catalog`, `import` and `inbound`; these are the ones only the shell needs.
+//! The shell's limits, named once: what the platform allows per call (Queues batch size), how
+//! much the shell does at once, and how long it waits. The core's limits are in `stock::limits`,
+//! `catalog`, `import` and `inbound`, and what D1 takes per statement in `db::limits`; these are
+//! the ones only the shell needs.
 
 use std::time::Duration;
-
-/// Bound parameters per `IN (…)` list: D1 takes at most 100 per statement, leaving room for the
-/// statement's other parameters.
-pub const IN_CHUNK: usize = 90;
-/// Products upserted per statement (4 bound parameters each; D1 binds at most 100).
-pub const UPSERT_ROWS: usize = 20;
-/// Statements per D1 batch when upserting imported products.
-pub const UPSERT_STATEMENTS: usize = 50;
 
 /// Messages per Queues `sendBatch` (the platform takes at most 100).
 pub const QUEUE_SEND_BATCH: usize = 100;
@@ -33,10 +26,6 @@ pub const REGISTRATION_BATCH: usize = 16;
 /// How often an idle SKU object wakes to forget old idempotency records and terminal holds.
 pub const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
 
-/// Times an import chunk is begun before it is reported as failed.
-pub const MAX_CHUNK_ATTEMPTS: i64 = 6;
-/// Seconds before a failed import chunk is tried again (6 attempts span about a minute and a
-/// half).
+/// Seconds before a failed import chunk is tried again (`import::limits::MAX_CHUNK_ATTEMPTS`
+/// attempts span about a minute and a half).
 pub const IMPORT_RETRY_DELAY_S: u32 = 15;
-/// Report rows per `GET /v1/imports/{id}` page.
-pub const MAX_PAGE_ROWS: usize = 5_000;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use futures::future::join_all;
 use futures::lock::Mutex;
-use serde::Deserialize;
 use worker::*;
 
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
@@ -15,19 +14,14 @@ use crate::api::order_call::{
 };
 use crate::api::sku_call::{Applied, SkuAction, SkuAnswer, SkuRefusal};
 use crate::cart::coordinator::RESUME_DELAY_MS;
-use crate::orders::{check_on_hand, Book, Plan};
+use crate::orders::{check_on_hand, storage, Book, Plan};
 use crate::stock::{LedgerError, Location, OrderKey, Sku};
 
 use super::clock::now;
 use super::rpc::{self, corrupt};
-use super::sku_client;
+use super::{object_sql, sku_client};
 
 const CLASS: &str = "OrderDesk";
-
-#[derive(Deserialize)]
-struct BodyRow {
-    body: String,
-}
 
 /// What sending a plan came to.
 enum Sent {
@@ -51,28 +45,25 @@ impl OrderDesk {
     fn sql(&self) -> Result<SqlStorage> {
         let sql = self.state.storage().sql();
         if !self.schema_ready.get() {
-            sql.exec("CREATE TABLE IF NOT EXISTS book (k TEXT PRIMARY KEY, body TEXT NOT NULL)", None)?;
-            sql.exec("CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL)", None)?;
+            for table in storage::SCHEMA {
+                sql.exec(table, None)?;
+            }
             self.schema_ready.set(true);
         }
         Ok(sql)
     }
 
     fn load(&self) -> Result<Option<Book>> {
-        let rows = self.sql()?.exec("SELECT body FROM book WHERE k = 'book'", None)?.to_array::<BodyRow>()?;
-        rows.first().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).transpose()
+        storage::book(&object_sql::rows(&self.sql()?, storage::READ_BOOK, Vec::new())?).map_err(corrupt)
     }
 
     fn save(&self, b: &Book) -> Result<()> {
-        let body = serde_json::to_string(b)?;
-        self.sql()?.exec("INSERT OR REPLACE INTO book (k, body) VALUES ('book', ?)", vec![body.into()])?;
-        Ok(())
+        object_sql::exec(&self.sql()?, [storage::save(b).map_err(corrupt)?])
     }
 
     fn recorded(&self, key: &str) -> Result<Option<Recorded<OrderResult>>> {
-        let rows =
-            self.sql()?.exec("SELECT body FROM idempotency WHERE key = ?", vec![key.into()])?.to_array::<BodyRow>()?;
-        rows.first().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).transpose()
+        let rows = object_sql::rows(&self.sql()?, storage::READ_RECORDED, vec![key.into()])?;
+        storage::recorded(&rows).map_err(corrupt)
     }
 
     /// Sends a plan to its ledgers in parallel.
@@ -126,10 +117,7 @@ impl OrderDesk {
         let result = self.apply(&mut book, &call.order, call.action).await?;
         if let (Some((key, fp)), false) = (call.idempotency, matches!(result, Err(OrderRefusal::Unavailable(_)))) {
             let rec = Recorded { fingerprint: fp, at: t, reply: Some(result.clone()) };
-            self.sql()?.exec(
-                "INSERT OR REPLACE INTO idempotency (key, at, body) VALUES (?, ?, ?)",
-                vec![key.into(), t.0.into(), serde_json::to_string(&rec)?.into()],
-            )?;
+            object_sql::exec(&self.sql()?, [storage::record(&key, t, &rec).map_err(corrupt)?])?;
         }
         Ok(Keyed::Answered(result))
     }

@@ -8,25 +8,50 @@
 //! listing takes it (its rule decides the quantity; Shopify's compare-and-set starts from the
 //! level recorded), and every other listing of the SKU, already at that version, ignores it.
 
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
 use worker::{D1Database, Env};
 
 use crate::api::sku_call::{SkuAction, SkuAnswer, SkuRefusal};
 use crate::fault::{Fault, ObjectError};
 use crate::stock::{Op, Sku, Token};
+use crate::sync::bundle_event::{current_states, ledgers_for};
 use crate::sync::StockChanged;
 use crate::time::Millis;
 
+use super::limits::FAN_OUT;
 use super::sku_object::QUEUE;
 use super::{sku_client, store};
 
 /// What a listing of `sku` shows now, as a (re-)announcement: a bundle's state from its
-/// components (`bundle_listings`: a bundle has no ledger of its own), any other SKU's from its
-/// ledger ([`ledger_state`]). `None`: nothing to push yet.
+/// components (a bundle has no ledger of its own), any other SKU's from its ledger
+/// ([`ledger_state`]). `None`: nothing to push yet.
 pub async fn current(env: &Env, sku: &Sku, at: Millis) -> Result<Option<StockChanged>, Fault> {
-    match super::bundle_listings::current(env, sku, at).await? {
-        None => ledger_state(env, sku, at).await,
-        bundle => Ok(bundle),
+    Ok(current_all(env, std::slice::from_ref(sku), at).await?.remove(sku))
+}
+
+/// [`current`] for each of `skus`, read together: the bundles among them in one catalogue read,
+/// then every ledger needed once, [`FAN_OUT`] at a time (`sync::bundle_event::current_states`
+/// puts them together). A SKU with nothing to push yet is absent.
+pub async fn current_all(env: &Env, skus: &[Sku], at: Millis) -> Result<BTreeMap<Sku, StockChanged>, Fault> {
+    let bundles = super::catalog_reads::bundles(env, skus).await?;
+    let ledgers = ledger_states(env, &ledgers_for(skus, &bundles), at).await?;
+    Ok(current_states(skus, &bundles, &ledgers, at))
+}
+
+/// The ledger states of `skus` ([`ledger_state`]), [`FAN_OUT`] at a time; a SKU never stocked
+/// is absent.
+pub async fn ledger_states(env: &Env, skus: &[Sku], at: Millis) -> Result<BTreeMap<Sku, StockChanged>, Fault> {
+    let mut out = BTreeMap::new();
+    for chunk in skus.chunks(FAN_OUT) {
+        for (sku, state) in chunk.iter().zip(join_all(chunk.iter().map(|s| ledger_state(env, s, at))).await) {
+            if let Some(s) = state? {
+                out.insert(sku.clone(), s);
+            }
+        }
     }
+    Ok(out)
 }
 
 /// The SKU's ledger state as a (re-)announcement: cause `set`, no alert (the change that

@@ -11,8 +11,9 @@
 
 use std::collections::BTreeMap;
 
-use super::limits::{JOB_CHUNK_ROWS, JOB_CHUNK_SKUS, MAX_SYNC_IMPORT_ROWS, MAX_SYNC_IMPORT_SKUS};
-use super::plan::Summary;
+use super::limits::{JOB_CHUNK_ROWS, JOB_CHUNK_SKUS, MAX_CHUNK_ATTEMPTS, MAX_SYNC_IMPORT_ROWS, MAX_SYNC_IMPORT_SKUS};
+use super::mode::Mode;
+use super::plan::{plan_rows, Plan, Status, Summary};
 use super::row::RowOutcome;
 use crate::stock::Sku;
 
@@ -23,15 +24,40 @@ fn sku_of(o: &RowOutcome) -> Option<&Sku> {
     }
 }
 
-/// Whether the rows are too many, or touch too many SKUs, to be applied within one request.
-pub fn needs_job(outcomes: &[RowOutcome]) -> bool {
-    if outcomes.len() > MAX_SYNC_IMPORT_ROWS {
-        return true;
-    }
+/// How many distinct SKUs the rows touch.
+pub fn distinct_skus(outcomes: &[RowOutcome]) -> usize {
     let mut skus: Vec<&Sku> = outcomes.iter().filter_map(sku_of).collect();
     skus.sort_unstable();
     skus.dedup();
-    skus.len() > MAX_SYNC_IMPORT_SKUS
+    skus.len()
+}
+
+/// Whether the rows are too many, or touch too many SKUs, to be applied within one request.
+pub fn needs_job(outcomes: &[RowOutcome]) -> bool {
+    outcomes.len() > MAX_SYNC_IMPORT_ROWS || distinct_skus(outcomes) > MAX_SYNC_IMPORT_SKUS
+}
+
+/// Whether a chunk begun `attempts` times is given up on ([`give_up`]) rather than applied.
+pub fn exhausted(attempts: i64) -> bool {
+    attempts >= MAX_CHUNK_ATTEMPTS
+}
+
+/// The report of a chunk given up on: its rows that would have applied (or left a level
+/// unchanged) are errors, so that the job ends and says which rows to import again.
+pub fn give_up(outcomes: Vec<RowOutcome>, mode: Mode) -> Plan {
+    let mut plan = plan_rows(outcomes, mode, |_, _| None);
+    for r in plan.rows.iter_mut().filter(|r| r.status == Status::Applied || r.status == Status::Unchanged) {
+        r.status = Status::Error;
+        r.message = Some(format!(
+            "the chunk could not be applied after {MAX_CHUNK_ATTEMPTS} attempts; import these rows again"
+        ));
+        r.after = None;
+    }
+    plan.summary.applied = 0;
+    plan.summary.unchanged = 0;
+    plan.summary.changes = 0;
+    plan.summary.errors = plan.rows.iter().filter(|r| r.status == Status::Error).count();
+    plan
 }
 
 /// The chunks of a job: chunk 0 holds the rows without a SKU (possibly none), the others the
@@ -103,6 +129,24 @@ mod tests {
             backorder: None,
             tracked: true,
         }
+    }
+
+    #[test]
+    fn a_chunk_given_up_on_reports_its_stock_rows_as_errors_and_keeps_the_rest() {
+        assert!(!exhausted(MAX_CHUNK_ATTEMPTS - 1) && exhausted(MAX_CHUNK_ATTEMPTS));
+        let rows = vec![
+            stock(2, "A", "main", 5),
+            RowOutcome::Skipped { line: 3, reason: "image row".into() },
+            stock(4, "B", "main", 1),
+        ];
+        let plan = give_up(rows, Mode::Set);
+        let statuses: Vec<Status> = plan.rows.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, vec![Status::Error, Status::Skipped, Status::Error]);
+        assert!(plan.rows[0].message.as_deref().is_some_and(|m| m.contains("import these rows again")));
+        assert_eq!(plan.rows[0].after, None);
+        assert_eq!((plan.summary.applied, plan.summary.unchanged, plan.summary.changes), (0, 0, 0));
+        assert_eq!((plan.summary.errors, plan.summary.skipped), (2, 1));
+        assert_eq!(distinct_skus(&[stock(2, "A", "main", 1), stock(3, "A", "x", 1), stock(4, "B", "main", 1)]), 2);
     }
 
     #[test]

@@ -49,3 +49,11 @@ pub const JOB_CHUNK_SKUS: usize = 250;
 /// Rows in one chunk of an import job (a chunk is stored as one D1 row, at most 2 MB). A SKU's
 /// rows are never split across chunks, so a SKU with more rows makes a chunk of its own.
 pub const JOB_CHUNK_ROWS: usize = 2_000;
+
+/// Times an import job's chunk is begun before its rows are reported as errors (so that the job
+/// still ends).
+pub const MAX_CHUNK_ATTEMPTS: i64 = 6;
+
+/// Report rows per `GET /v1/imports/{id}` page, and the page size when none is asked for.
+pub const MAX_REPORT_PAGE_ROWS: usize = 5_000;
+pub const DEFAULT_REPORT_PAGE_ROWS: usize = 1_000;

@@ -3,6 +3,7 @@
 
 pub mod book;
 pub mod line;
+pub mod storage;
 
 pub use book::{check_on_hand, Book, BookError, BookLine, Plan};
 pub use line::Line;

@@ -9,7 +9,7 @@
 //! (A bundle SKU must therefore not also have a ledger of its own; the catalogue keeps bundles
 //! stock-less — their stock is their components'.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::event::StockChanged;
 use crate::catalog::bundle::Bundle;
@@ -33,6 +33,30 @@ pub fn bundle_event(bundle: &Bundle, states: &BTreeMap<Sku, StockChanged>, cause
         oversold: 0,
         alert: None,
     }
+}
+
+/// The ledgers whose states [`current_states`] needs for `skus`: the components of those that
+/// are bundles (`bundles`), and the others themselves; each once, in SKU order.
+pub fn ledgers_for(skus: &[Sku], bundles: &BTreeMap<Sku, Bundle>) -> Vec<Sku> {
+    let components = bundles.values().flat_map(|b| b.components.iter().map(|c| &c.sku));
+    let plain = skus.iter().filter(|s| !bundles.contains_key(*s));
+    components.chain(plain).cloned().collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// What a listing of each of `skus` shows now, as a (re-)announcement at `at`: a bundle's state
+/// from its components' (cause `set`), any other SKU's its ledger's. A SKU whose ledger has no
+/// state (never stocked) is absent; a bundle always has one.
+pub fn current_states(
+    skus: &[Sku],
+    bundles: &BTreeMap<Sku, Bundle>,
+    ledgers: &BTreeMap<Sku, StockChanged>,
+    at: Millis,
+) -> BTreeMap<Sku, StockChanged> {
+    let state = |sku: &Sku| match bundles.get(sku) {
+        Some(b) => Some(bundle_event(b, ledgers, Op::Set, at)),
+        None => ledgers.get(sku).cloned(),
+    };
+    skus.iter().filter_map(|sku| Some((sku.clone(), state(sku)?))).collect()
 }
 
 #[cfg(test)]
@@ -88,5 +112,17 @@ mod tests {
             bundle_event(&kit(), &after, Op::Sale, Millis(6)).version
                 > bundle_event(&kit(), &before, Op::Sale, Millis(5)).version
         );
+    }
+
+    #[test]
+    fn current_states_read_each_ledger_once_and_build_bundles_from_their_components() {
+        let bundles: BTreeMap<Sku, Bundle> = [(sku("KIT"), kit())].into_iter().collect();
+        let skus = [sku("KIT"), sku("A"), sku("NEW")];
+        assert_eq!(ledgers_for(&skus, &bundles), vec![sku("A"), sku("C"), sku("NEW")]);
+        let ledgers: BTreeMap<Sku, StockChanged> = [state("A", 4, 10, 0), state("C", 7, 3, 0)].into_iter().collect();
+        let now = current_states(&skus, &bundles, &ledgers, Millis(9));
+        assert_eq!(now.keys().cloned().collect::<Vec<_>>(), vec![sku("A"), sku("KIT")], "NEW was never stocked");
+        assert_eq!((now[&sku("KIT")].version, now[&sku("KIT")].available, now[&sku("KIT")].cause), (11, 3, Op::Set));
+        assert_eq!(now[&sku("A")], ledgers[&sku("A")]);
     }
 }

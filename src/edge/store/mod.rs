@@ -1,6 +1,9 @@
-//! Every D1 query of the Worker lives under this module, one file per table family; the binding
-//! is named once ([`CATALOG`]) and every D1 failure is classified once ([`fail`]) into a typed
-//! [`StoreError`], so callers never read error text.
+//! The D1 executor: every D1 query of the Worker runs through this module. The SQL, the row
+//! structs and their decoding are pure (`crate::db`, one module per table family); the files
+//! here are thin typed wrappers that prepare a [`Query`] ([`prepare`]), run it ([`all`],
+//! [`first`], [`run`], [`batch`] — the executor, the one place statements reach D1) and hand the
+//! rows back to `db`. The binding is named once ([`CATALOG`]) and every D1 failure is classified
+//! once ([`fail`]) into a typed [`StoreError`], so callers never read error text.
 
 pub mod alerts;
 pub mod catalog;
@@ -10,17 +13,16 @@ pub mod inbound;
 pub mod listings;
 pub mod sync_state;
 
-pub use super::limits::IN_CHUNK;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
+use crate::db::Arg;
+pub use crate::db::{Query, StoreResult};
 pub use crate::fault::StoreError;
 
 /// The D1 database binding of the catalogue (wrangler.toml `[[d1_databases]]`).
 pub const CATALOG: &str = "CATALOG";
-
-pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Classifies a D1 (or binding) error: the one place that reads its text.
 pub fn fail(e: worker::Error) -> StoreError {
@@ -34,20 +36,33 @@ pub fn fail(e: worker::Error) -> StoreError {
     StoreError::classify(&text)
 }
 
-/// A stored row that does not decode into what the code expects.
-pub fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
 /// The catalogue database.
 pub fn db(env: &Env) -> StoreResult<D1Database> {
     env.d1(CATALOG).map_err(fail)
 }
 
-/// A statement with its parameters bound.
-pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> StoreResult<D1PreparedStatement> {
-    db.prepare(sql).bind(args).map_err(fail)
+/// A bound value as D1 takes it.
+fn js(a: &Arg) -> JsValue {
+    match a {
+        Arg::Null => JsValue::NULL,
+        Arg::Int(n) => JsValue::from_f64(*n as f64),
+        Arg::Text(t) => JsValue::from_str(t),
+    }
 }
+
+/// A query with its values bound, ready to run (alone or in a [`batch`]).
+pub fn prepare(db: &D1Database, q: &Query) -> StoreResult<D1PreparedStatement> {
+    let args: Vec<JsValue> = q.args.iter().map(js).collect();
+    db.prepare(&q.sql).bind(&args).map_err(fail)
+}
+
+/// Queries, prepared in order.
+pub fn prepare_all(db: &D1Database, qs: impl IntoIterator<Item = Query>) -> StoreResult<Vec<D1PreparedStatement>> {
+    qs.into_iter().map(|q| prepare(db, &q)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The executor
 
 /// Runs a statement and decodes every row.
 pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> StoreResult<Vec<T>> {
@@ -74,14 +89,42 @@ pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> StoreRes
     db.batch(stmts).await.map_err(fail)
 }
 
-/// Deletes a record's `dependants`, then the record, in one batch; `false` when there was no
-/// such record.
-pub async fn delete_with(
-    db: &D1Database,
-    dependants: D1PreparedStatement,
-    record: D1PreparedStatement,
-) -> StoreResult<bool> {
-    let res = batch(db, vec![dependants, record]).await?;
+// ---------------------------------------------------------------------------------------------
+// The executor over pure queries
+
+/// Runs a read and decodes every row.
+pub async fn read<T: DeserializeOwned>(db: &D1Database, q: Query) -> StoreResult<Vec<T>> {
+    all(prepare(db, &q)?).await
+}
+
+/// Runs a read and decodes its first row, if any.
+pub async fn read_first<T: DeserializeOwned>(db: &D1Database, q: Query) -> StoreResult<Option<T>> {
+    first(prepare(db, &q)?).await
+}
+
+/// Runs a write; returns how many rows it changed.
+pub async fn execute(db: &D1Database, q: Query) -> StoreResult<usize> {
+    run(prepare(db, &q)?).await
+}
+
+/// Runs queries as one D1 batch (one transaction: all or none).
+pub async fn batch_of(db: &D1Database, qs: impl IntoIterator<Item = Query>) -> StoreResult<Vec<D1Result>> {
+    batch(db, prepare_all(db, qs)?).await
+}
+
+/// Runs reads answering the same row type as one batch; their rows in order.
+pub async fn batch_rows<T: DeserializeOwned>(db: &D1Database, qs: Vec<Query>) -> StoreResult<Vec<T>> {
+    let mut out = Vec::new();
+    for r in batch_of(db, qs).await? {
+        out.extend(rows::<T>(&r)?);
+    }
+    Ok(out)
+}
+
+/// Runs a record's `dependants` delete, then the record's, in one batch; `false` when there was
+/// no such record.
+pub async fn delete_with(db: &D1Database, [dependants, record]: [Query; 2]) -> StoreResult<bool> {
+    let res = batch_of(db, [dependants, record]).await?;
     Ok(changes(&res[1])? > 0)
 }
 
@@ -95,21 +138,7 @@ pub fn changes(r: &D1Result) -> StoreResult<usize> {
     Ok(r.meta().map_err(fail)?.and_then(|m| m.changes).unwrap_or(0))
 }
 
-/// `?, ?, …` with `n` placeholders.
-pub fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-/// Parameter values.
-pub fn text(v: &str) -> JsValue {
-    JsValue::from_str(v)
-}
-pub fn int(v: i64) -> JsValue {
-    JsValue::from_f64(v as f64)
-}
-pub fn opt_text(v: Option<&str>) -> JsValue {
-    v.map_or(JsValue::NULL, text)
-}
-pub fn opt_int(v: Option<i64>) -> JsValue {
-    v.map_or(JsValue::NULL, int)
+/// A batch that answered fewer results than it ran statements.
+pub fn corrupt_batch() -> StoreError {
+    StoreError::Corrupt("a D1 batch answered fewer results than statements".into())
 }
