@@ -196,7 +196,7 @@ fn a_listing_whose_mapping_key_is_not_its_identitys_is_corrupt() {
     let l = Listing {
         channel: token("shop"),
         sku: sku("A"),
-        external: External::Shopify { inventory_item_id: 1, location_id: 2 },
+        external: External::from(crate::sync::shopify::ShopifyIdentity { inventory_item_id: 1, location_id: 2 }),
         rule: ListingRule::default(),
     };
     let w = listings::write(&l, ST);
@@ -358,7 +358,7 @@ fn every_statement() -> Vec<Query> {
     let l = Listing {
         channel: shop.clone(),
         sku: a.clone(),
-        external: External::Shopify { inventory_item_id: 1, location_id: 2 },
+        external: External::from(crate::sync::shopify::ShopifyIdentity { inventory_item_id: 1, location_id: 2 }),
         rule: ListingRule::default(),
     };
     let ch = Channel {
