@@ -27,7 +27,7 @@ const LISTING_SELECT_PUSHED: &str = "SELECT l.channel, l.sku, l.identity, l.exte
 pub struct ListingRow {
     pub channel: String,
     pub sku: String,
-    /// The identity's mapping key (`catalog::model::identity`), unique per channel.
+    /// The identity's mapping key (its platform's key function in `sync::<platform>`), unique per channel.
     pub identity: String,
     /// The identity on the platform, as stored JSON (its shape depends on the channel's kind).
     pub external: String,

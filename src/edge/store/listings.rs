@@ -50,7 +50,7 @@ pub async fn delete(db: &D1Database, channel: &Token, sku: &Sku) -> StoreResult<
 }
 
 /// The SKU listed on `channel` under the identity key `identity` (see
-/// `catalog::model::identity`): how an inbound order or event from a channel finds its SKU.
+/// its platform's key function, `sync::<platform>::identity_key`): how an inbound order or event from a channel finds its SKU.
 pub async fn sku_for_identity(db: &D1Database, channel: &Token, identity: &str) -> StoreResult<Option<Sku>> {
     read_first::<ListingRow>(db, sql::by_identity(channel, identity)).await?.map(|r| r.sku()).transpose()
 }
