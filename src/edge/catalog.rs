@@ -20,6 +20,7 @@
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement, Env, Response};
 
+use crate::api::availability_cache::changed;
 use crate::api::catalog_bodies as bodies;
 use crate::api::catalog_routes::CatalogRoute;
 use crate::api::sku_call::{self, SkuAction};
@@ -32,7 +33,7 @@ use crate::time::Millis;
 
 use super::handlers::Write as Put;
 use super::store::{self, catalog as products, channels, listings, StoreError, StoreResult};
-use super::{clock, http, sku_client};
+use super::{availability_cache, clock, http, sku_client};
 
 macro_rules! try_p {
     ($e:expr) => {
@@ -286,8 +287,13 @@ async fn put_product(cx: &Cx<'_>, put: &Put, sku: Sku) -> Result<Response, Fault
 /// (`503`).
 async fn tell_bundle(env: &Env, sku: &Sku, components: Option<&[Component]>) -> Result<Option<Response>, Fault> {
     let components = components.filter(|c| !c.is_empty()).map(<[_]>::to_vec);
+    let sent_at = clock::now();
     match sku_client::ask(env, sku, SkuAction::SetBundle { components }).await? {
-        Ok(_) => Ok(None),
+        Ok(_) => {
+            // What the edge cache knew of the SKU (a plain SKU's level, a refusal) is void now.
+            availability_cache::learn(env, changed([sku.clone()]), sent_at).await;
+            Ok(None)
+        }
         Err(refused) => Ok(Some(http::reply(&sku_call::render(Err(refused)))?)),
     }
 }
