@@ -10,6 +10,7 @@
 //! - [`sync`]: outbound channel sync — stock events, coalescing, one adapter per platform, retry policy.
 //! - [`inbound`]: marketplace webhooks and order-feed polls — signatures, dedupe, payloads, poll windows.
 //! - [`api`]: the HTTP contract without HTTP — routes, request validation, views, problem types.
+//! - [`metrics`]: counters of D1 queries, queue deliveries and outbox sends, rendered as Prometheus text.
 //! - [`fault`]: the typed failures of storage, Durable Object calls and the runtime, mapped to HTTP once in `api`.
 //! - [`time`]: milliseconds since the epoch, as the shell passes the clock in.
 //! - `edge` (wasm32 only): the Cloudflare Workers shell — router, Durable Objects, D1 store, queues, cron.
@@ -21,6 +22,7 @@ pub mod channels;
 pub mod fault;
 pub mod import;
 pub mod inbound;
+pub mod metrics;
 pub mod orders;
 pub mod stock;
 pub mod sync;

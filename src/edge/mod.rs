@@ -18,6 +18,7 @@ mod inbound_apply;
 mod inbound_poll;
 mod key_registry;
 mod limits;
+mod metrics;
 mod order_client;
 mod order_object;
 mod platform_http;

@@ -1,6 +1,7 @@
 //! Every D1 query of the Worker lives under this module, one file per table family; the binding
 //! is named once ([`CATALOG`]) and every D1 failure is classified once ([`fail`]) into a typed
-//! [`StoreError`], so callers never read error text.
+//! [`StoreError`], so callers never read error text. Every round trip goes through [`all`],
+//! [`run`] or [`batch`], which count it (`super::metrics`).
 
 pub mod alerts;
 pub mod catalog;
@@ -51,6 +52,7 @@ pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> StoreResult<D1Prepa
 
 /// Runs a statement and decodes every row.
 pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> StoreResult<Vec<T>> {
+    super::metrics::d1(1);
     let r = s.all().await.map_err(fail)?;
     rows(&r)
 }
@@ -62,6 +64,7 @@ pub async fn first<T: DeserializeOwned>(s: D1PreparedStatement) -> StoreResult<O
 
 /// Runs a write; returns how many rows it changed.
 pub async fn run(s: D1PreparedStatement) -> StoreResult<usize> {
+    super::metrics::d1(1);
     let r = s.run().await.map_err(fail)?;
     changes(&r)
 }
@@ -71,6 +74,7 @@ pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> StoreRes
     if stmts.is_empty() {
         return Ok(Vec::new());
     }
+    super::metrics::d1(stmts.len());
     db.batch(stmts).await.map_err(fail)
 }
 
