@@ -11,6 +11,7 @@
 //! - [`inbound`]: marketplace webhooks and order-feed polls — signatures, dedupe, payloads, poll windows.
 //! - [`api`]: the HTTP contract without HTTP — routes, request validation, views, problem types.
 //! - [`db`]: the catalogue database (D1) as pure plans — SQL, bound values, row structs and their decoding, per table family.
+//! - [`metrics`]: counters of D1 queries, queue deliveries and outbox sends, rendered as Prometheus text.
 //! - [`fault`]: the typed failures of storage, Durable Object calls and the runtime, mapped to HTTP once in `api`.
 //! - [`time`]: milliseconds since the epoch, as the shell passes the clock in.
 //! - `edge` (wasm32 only): the Cloudflare Workers shell — router, Durable Objects, D1 store, queues, cron.
@@ -23,6 +24,7 @@ pub mod db;
 pub mod fault;
 pub mod import;
 pub mod inbound;
+pub mod metrics;
 pub mod orders;
 pub mod stock;
 pub mod sync;

@@ -69,6 +69,8 @@ pub enum Route {
     Alerts,
     /// `POST /v1/alerts/{id}/acknowledge`.
     AcknowledgeAlert(i64),
+    /// `GET /v1/metrics`: the isolate's counters, Prometheus text (admin).
+    Metrics,
 }
 
 impl Route {
@@ -102,7 +104,8 @@ impl Route {
             | Route::Polls
             | Route::RunPolls
             | Route::Alerts
-            | Route::AcknowledgeAlert(_) => Role::Admin,
+            | Route::AcknowledgeAlert(_)
+            | Route::Metrics => Role::Admin,
         }
     }
 }
@@ -195,6 +198,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "inbound", "polls"] => only("GET", Ok(Route::Polls)),
         ["v1", "inbound", "polls", "run"] => only("POST", Ok(Route::RunPolls)),
         ["v1", "alerts"] => only("GET", Ok(Route::Alerts)),
+        ["v1", "metrics"] => only("GET", Ok(Route::Metrics)),
         ["v1", "alerts", id, "acknowledge"] => only("POST", positive_id(id).map(Route::AcknowledgeAlert)),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();

@@ -19,6 +19,7 @@ mod inbound_apply;
 mod inbound_poll;
 mod key_registry;
 mod limits;
+mod metrics;
 mod object_sql;
 mod order_client;
 mod order_object;

@@ -13,6 +13,7 @@
 //! by the catalogue), refusing a hold or an availability read of a bundle with its components.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,7 @@ use crate::api::sku_call::{
 use crate::cart::{single, Phase, Reservation};
 use crate::catalog::Component;
 use crate::stock::limits::{HOLD_RETENTION_MS, IDEMPOTENCY_RETENTION_MS};
+use crate::stock::outbox::{OutboxPump, Settled};
 use crate::stock::storage::{self, BodyRow, KeyedRow, SqlValue, Statement};
 use crate::stock::{oversold_alert, Changes, Entry, Ledger, Sku, Token, Totals};
 use crate::sync::StockChanged;
@@ -36,6 +38,7 @@ use super::clock::now;
 use super::limits::{
     CLEANUP_EVERY_MS, OUTBOX_RETRY_MS, QUEUE_SEND_BATCH as OUTBOX_BATCH, REGISTRATION_BATCH, REGISTRATION_RETRY_MS,
 };
+use super::metrics;
 use super::order_client;
 use super::rpc::{self, corrupt};
 
@@ -58,8 +61,10 @@ pub struct SkuLedger {
     /// This object's SKU, learned from the first call and kept in `meta`.
     sku: RefCell<Option<Sku>>,
     ledger: RefCell<Option<Ledger>>,
-    /// The alarm time last set, to avoid re-setting it on every call.
-    alarm_at: RefCell<Option<i64>>,
+    /// The alarm time last set, to avoid re-setting it on every call (shared with outbox sends).
+    alarm_at: Rc<RefCell<Option<i64>>>,
+    /// Which outbox send is in flight (one at a time).
+    outbox: Rc<RefCell<OutboxPump>>,
     /// The SKU's bundle components (`None`: not a bundle), loaded with the ledger.
     bundle: RefCell<Option<Vec<Component>>>,
     /// Whether the last call wrote an order desk registration to carry out.
@@ -313,35 +318,31 @@ impl SkuLedger {
         Ok(())
     }
 
-    /// Sends unsent outbox events to the queue, oldest first, and forgets the sent ones.
-    /// Consumers are idempotent on (sku, version), so a repeat after a lost acknowledgement is
-    /// harmless. Returns whether events are still waiting.
-    async fn flush(&self) -> Result<bool> {
-        let rows = self
-            .sql()
-            .exec("SELECT version, body FROM outbox ORDER BY version LIMIT ?", vec![(OUTBOX_BATCH as i64).into()])?
-            .to_array::<OutboxRow>()?;
-        let Some(last) = rows.last().map(|r| r.version) else { return Ok(false) };
-        let events: Vec<StockChanged> = rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect();
-        self.env.queue(QUEUE)?.send_batch(events).await?;
-        self.sql().exec("DELETE FROM outbox WHERE version <= ?", vec![last.into()])?;
-        Ok(rows.len() == OUTBOX_BATCH)
+    /// What an outbox send needs, owned, so that it can go on after the call that started it
+    /// has answered.
+    fn outbox_sender(&self) -> OutboxSender {
+        OutboxSender {
+            sql: self.sql(),
+            storage: self.state.storage(),
+            env: self.env.clone(),
+            pump: self.outbox.clone(),
+            alarm_at: self.alarm_at.clone(),
+        }
     }
 
-    /// Flushes the outbox; on failure, leaves it for the alarm.
-    async fn flush_or_retry(&self) -> Result<()> {
-        match self.flush().await {
-            Ok(false) => Ok(()),
-            Ok(true) | Err(_) => {
-                let at = now().0 + OUTBOX_RETRY_MS;
-                if matches!(*self.alarm_at.borrow(), Some(c) if c <= at) {
-                    return Ok(());
-                }
-                self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
-                *self.alarm_at.borrow_mut() = Some(at);
-                Ok(())
-            }
+    /// Starts sending the unsent outbox without waiting for the queue: the call's answer goes
+    /// out as soon as its writes are stored. A send already in flight sends these rows after its
+    /// own (`stock::outbox`), so this starts nothing then.
+    fn flush_in_background(&self) {
+        if self.outbox.borrow().busy(now()) {
+            return;
         }
+        let sender = self.outbox_sender();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = sender.flush_or_retry().await {
+                console_error!("outbox: could not set the retry alarm ({e})");
+            }
+        });
     }
 
     /// Points the alarm at the earliest hold deadline, or a day ahead for the clean-up of
@@ -365,7 +366,8 @@ impl DurableObject for SkuLedger {
             env,
             sku: RefCell::new(None),
             ledger: RefCell::new(None),
-            alarm_at: RefCell::new(None),
+            alarm_at: Rc::new(RefCell::new(None)),
+            outbox: Rc::new(RefCell::new(OutboxPump::new())),
             bundle: RefCell::new(None),
             registering: Cell::new(false),
         }
@@ -378,7 +380,7 @@ impl DurableObject for SkuLedger {
                 self.register_pending().await?;
             }
             self.schedule().await?;
-            self.flush_or_retry().await?;
+            self.flush_in_background();
             Ok(reply)
         })
         .await
@@ -396,7 +398,74 @@ impl DurableObject for SkuLedger {
         self.sql().exec(storage::PRUNE_RESERVATIONS, vec![(t.0 - HOLD_RETENTION_MS).into()])?;
         self.register_pending().await?;
         self.schedule().await?;
-        self.flush_or_retry().await?;
+        self.outbox_sender().flush_or_retry().await?;
         Response::ok("ok")
+    }
+}
+
+/// Sends one SKU object's outbox (see `stock::outbox` for who sends what).
+struct OutboxSender {
+    sql: SqlStorage,
+    storage: Storage,
+    env: Env,
+    pump: Rc<RefCell<OutboxPump>>,
+    alarm_at: Rc<RefCell<Option<i64>>>,
+}
+
+impl OutboxSender {
+    /// Sends unsent outbox events to the queue, oldest first, a batch at a time, and forgets the
+    /// sent ones — unless a send is already in flight, whose sender sends them after its own
+    /// batch. Consumers are idempotent on (sku, version), so the rare repeat (a send that outlived
+    /// its lease) is harmless. A failed send leaves its rows for the retry.
+    async fn flush(&self) -> Result<()> {
+        loop {
+            if self.pump.borrow().busy(now()) {
+                return Ok(());
+            }
+            let rows = self
+                .sql
+                .exec("SELECT version, body FROM outbox ORDER BY version LIMIT ?", vec![(OUTBOX_BATCH as i64).into()])?
+                .to_array::<OutboxRow>()?;
+            let versions: Vec<u64> = rows.iter().filter_map(|r| u64::try_from(r.version).ok()).collect();
+            let Some(batch) = self.pump.borrow_mut().next(&versions, now()) else { return Ok(()) };
+            let events: Vec<StockChanged> = rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect();
+            let count = events.len();
+            let sent = self.send(events).await;
+            metrics::outbox_send(count, sent.is_ok());
+            if let Err(e) = sent {
+                self.pump.borrow_mut().failed(batch);
+                return Err(e);
+            }
+            let settled = self.pump.borrow_mut().sent(batch);
+            match settled {
+                Settled::Delete { through } => self.forget(through)?,
+                Settled::DeleteStale { through } => return self.forget(through),
+            }
+        }
+    }
+
+    async fn send(&self, events: Vec<StockChanged>) -> Result<()> {
+        self.env.queue(QUEUE)?.send_batch(events).await
+    }
+
+    /// Deletes the sent rows, up to `through`.
+    fn forget(&self, through: u64) -> Result<()> {
+        let through = i64::try_from(through).unwrap_or(i64::MAX);
+        self.sql.exec("DELETE FROM outbox WHERE version <= ?", vec![through.into()])?;
+        Ok(())
+    }
+
+    /// Flushes the outbox; on failure, leaves it for the alarm.
+    async fn flush_or_retry(&self) -> Result<()> {
+        if let Err(e) = self.flush().await {
+            console_error!("outbox: send failed ({e}); retried in {OUTBOX_RETRY_MS} ms");
+            let at = now().0 + OUTBOX_RETRY_MS;
+            if matches!(*self.alarm_at.borrow(), Some(c) if c <= at) {
+                return Ok(());
+            }
+            self.storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
+            *self.alarm_at.borrow_mut() = Some(at);
+        }
+        Ok(())
     }
 }

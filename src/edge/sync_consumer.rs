@@ -13,6 +13,7 @@ use std::time::Duration;
 use worker::*;
 
 use crate::fault::Fault;
+use crate::metrics::{Origin, Scoped};
 use crate::stock::Sku;
 use crate::sync::{
     dead_letters, Answer, BatchPlan, Channel, ChannelPush, HttpRequest, Loaded, PushResult, RetryPolicy, Step,
@@ -27,14 +28,15 @@ use super::{secrets, tokens};
 
 const DLQ: &str = "stock-changes-dlq";
 
-/// The Worker's one queue entry point. It never returns an error: workers-rs turns a queue
+/// The Worker's one queue entry point; its D1 queries count as the queue's, not a request's
+/// (`crate::metrics::Origin`). It never returns an error: workers-rs turns a queue
 /// handler's `Err` into a panic, which aborts the isolate's wasm instance, and every later event
 /// of that isolate fails with it. A batch that could not be handled is retried instead (the
 /// consumers are idempotent: pushes by (listing, version), alerts and failures by key, import
 /// chunks by their ledger key).
 #[event(queue)]
 pub async fn consume(batch: MessageBatch<StockChanged>, env: Env, _ctx: Context) -> Result<()> {
-    if let Err(e) = dispatch(&batch, &env).await {
+    if let Err(e) = Scoped::new(Origin::Queue, dispatch(&batch, &env)).await {
         console_error!("queue {}: batch not handled ({e}); retried in {FAILED_BATCH_DELAY_S} s", batch.queue());
         batch.retry_all_with_options(&delay(FAILED_BATCH_DELAY_S));
     }
@@ -57,6 +59,7 @@ async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result:
 async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result::Result<(), Fault> {
     let messages = batch.messages()?;
     let mut events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
+    super::metrics::delivered(&events);
     let db = store::db(env)?;
     // Alerts first, from every message: coalescing keeps only the newest version per listing,
     // and an alert rides on the version that oversold, which may not be the newest. If recording

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod levels;
 pub mod limits;
 pub mod order;
+pub mod outbox;
 pub mod storage;
 
 pub use alert::{oversold_alert, OversoldAlert};

@@ -300,6 +300,7 @@ const SAMPLE = {
   'POST /v1/inbound/polls/run': ['/v1/inbound/polls/run?channel=nothing-here'],
   'GET /v1/alerts': ['/v1/alerts'],
   'POST /v1/alerts/{id}/acknowledge': ['/v1/alerts/999999/acknowledge'],
+  'GET /v1/metrics': ['/v1/metrics'],
 };
 
 describe('auth', () => {
@@ -963,6 +964,15 @@ describe('alerts', () => {
     expectStatus(acked, 200);
     assert.equal(acked.json.id, alert.id);
     assert.equal(typeof acked.json.acknowledged_at, 'string');
+  });
+});
+
+describe('metrics', () => {
+  test('GET /v1/metrics: Prometheus text with the D1 and queue counters', async () => {
+    const r = await call('GET', '/v1/metrics', { token: ADMIN });
+    expectStatus(r, 200);
+    assert.match(r.text, /^stockedge_d1_queries_total\{origin="request"\} \d+$/m);
+    assert.match(r.text, /^stockedge_queue_deliveries_total \d+$/m);
   });
 });
 

@@ -2,7 +2,7 @@
 //! structs and their decoding are pure (`crate::db`, one module per table family); the files
 //! here are thin typed wrappers that prepare a [`Query`] ([`prepare`]), run it ([`all`],
 //! [`first`], [`run`], [`batch`] — the executor, the one place statements reach D1) and hand the
-//! rows back to `db`. The binding is named once ([`CATALOG`]) and every D1 failure is classified
+//! rows back to `db`. Each round trip through the executor is counted (`super::metrics`). The binding is named once ([`CATALOG`]) and every D1 failure is classified
 //! once ([`fail`]) into a typed [`StoreError`], so callers never read error text.
 
 pub mod alerts;
@@ -66,6 +66,7 @@ pub fn prepare_all(db: &D1Database, qs: impl IntoIterator<Item = Query>) -> Stor
 
 /// Runs a statement and decodes every row.
 pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> StoreResult<Vec<T>> {
+    super::metrics::d1(1);
     let r = s.all().await.map_err(fail)?;
     rows(&r)
 }
@@ -77,6 +78,7 @@ pub async fn first<T: DeserializeOwned>(s: D1PreparedStatement) -> StoreResult<O
 
 /// Runs a write; returns how many rows it changed.
 pub async fn run(s: D1PreparedStatement) -> StoreResult<usize> {
+    super::metrics::d1(1);
     let r = s.run().await.map_err(fail)?;
     changes(&r)
 }
@@ -86,6 +88,7 @@ pub async fn batch(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> StoreRes
     if stmts.is_empty() {
         return Ok(Vec::new());
     }
+    super::metrics::d1(stmts.len());
     db.batch(stmts).await.map_err(fail)
 }
 
