@@ -106,3 +106,38 @@ test('64 concurrent holds on one SKU: one delivery per change', { timeout: 120_0
   assert.equal(deliveries, changes, `deliveries per change ${(deliveries / changes).toFixed(2)}`);
   assert.equal(m[SENT] - base[SENT], changes, 'each change sent once by the outbox');
 });
+
+test('the hot path makes no D1 query: availability and a single-SKU hold, commit and release', async () => {
+  const sku = unique('HOT');
+  const cup = unique('CUP');
+  const kit = unique('KIT');
+  for (const s of [sku, cup]) {
+    assert.equal((await A.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 20 })).status, 200);
+  }
+  assert.equal((await A.admin('PUT', `/v1/products/${enc(kit)}`, { title: 'Kit', components: [{ sku: cup, qty: 2 }] })).status, 201);
+  const d1 = async () => (await metrics())[D1_REQUEST] ?? 0;
+
+  let base = await d1();
+  const read = await A.storefront('GET', `/v1/availability?sku=${enc(sku)}&consistency=strong`);
+  assert.equal(read.status, 200, read.text);
+  assert.equal((await A.storefront('GET', `/v1/availability?sku=${enc(sku)}`)).status, 200);
+  const held = await A.storefront('POST', '/v1/reservations', { lines: [{ sku, qty: 2 }] });
+  assert.equal(held.status, 201, held.text);
+  const id = held.body.id;
+  assert.equal((await A.storefront('GET', `/v1/reservations/${enc(id)}`)).status, 200);
+  assert.equal((await A.storefront('POST', `/v1/reservations/${enc(id)}/commit`, {})).status, 200);
+  const other = await A.storefront('POST', '/v1/reservations', { lines: [{ sku, qty: 1 }] });
+  assert.equal(other.status, 201, other.text);
+  assert.equal((await A.storefront('POST', `/v1/reservations/${enc(other.body.id)}/release`, {})).status, 200);
+  // A bundle is known by its own SKU's object: read and held without the catalogue too.
+  const kitRead = await A.storefront('GET', `/v1/availability?sku=${enc(kit)}&consistency=strong`);
+  assert.equal(kitRead.body.items[0].available, 10, kitRead.text);
+  assert.equal((await A.storefront('POST', '/v1/reservations', { lines: [{ sku: kit, qty: 1 }] })).status, 201);
+  assert.equal(await d1(), base, 'D1 queries made by the hot path');
+
+  // The counter does count: a sale of a bundle expands it from the catalogue.
+  base = await d1();
+  const sale = await A.admin('POST', '/v1/sales', { channel: 'amazon', order_id: unique('o'), lines: [{ sku: kit, qty: 1 }] });
+  assert.equal(sale.status, 200, sale.text);
+  assert.ok((await d1()) > base, 'a bundle sale reads the catalogue');
+});
