@@ -11,6 +11,7 @@ pub mod requests;
 pub mod views;
 
 pub use problem::{FieldError, Kind, Problem};
+pub mod allot_call;
 pub mod availability;
 pub mod cart_call;
 pub mod catalog_bodies;

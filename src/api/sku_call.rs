@@ -12,6 +12,7 @@ use super::idempotency::Keyed;
 use super::problem::{from_ledger, Kind, Problem};
 use super::reply::HttpReply;
 use super::views::{AvailabilityItem, EntryView, JournalPage, SkuView};
+use crate::allot::{LenderCall, LenderReply};
 use crate::cart::SkuReply;
 use crate::stock::{Command, Effect, Entry, Ledger, LedgerError, Sku};
 use crate::time::Millis;
@@ -27,6 +28,10 @@ pub enum SkuAction {
     Journal { after: u64, limit: usize },
     /// Apply commands in order, all or none: if one is refused, none of them applies.
     Apply { commands: Vec<Command> },
+    // --- flash-sale allotments (`allot`) ------------------------------------------------------
+    /// A call about the SKU's hot policy or the blocks it lends (`allot::lender`).
+    Lender { call: LenderCall },
+    // --- end of flash-sale allotments --------------------------------------------------------
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,6 +61,9 @@ pub enum SkuAnswer {
     Applied(Applied),
     Availability(AvailabilityItem),
     Journal(JournalPage),
+    // --- flash-sale allotments (`allot`) ------------------------------------------------------
+    Lender(LenderReply),
+    // --- end of flash-sale allotments --------------------------------------------------------
 }
 
 /// Why a ledger did not answer with a state.
@@ -133,6 +141,7 @@ pub fn render(reply: SkuResult) -> HttpReply {
         Ok(SkuAnswer::Applied(a)) => HttpReply::json(200, &a),
         Ok(SkuAnswer::Availability(i)) => HttpReply::json(200, &i),
         Ok(SkuAnswer::Journal(p)) => HttpReply::json(200, &p),
+        Ok(SkuAnswer::Lender(r)) => HttpReply::json(200, &r),
         Err(e @ SkuRefusal::NeverStocked { .. }) => HttpReply::problem(Problem::new(Kind::SkuNotFound, e.to_string())),
         Err(SkuRefusal::Ledger { sku, error }) => HttpReply::problem(from_ledger(sku.as_str(), &error)),
     }

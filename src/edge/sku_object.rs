@@ -11,13 +11,18 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::*;
 
+use crate::allot::{lender, AllotHome, HotPolicy, LenderCall};
+use crate::api::allot_call::{AllotAction, AllotAnswer, AllotCall, AllotReply};
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
-use crate::api::sku_call::{apply, availability, journal_page, state, SkuAction, SkuCall, SkuReplyKeyed, SkuResult};
+use crate::api::sku_call::{
+    apply, availability, journal_page, state, SkuAction, SkuAnswer, SkuCall, SkuReplyKeyed, SkuResult,
+};
 use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
 use crate::stock::storage::{self, BodyRow, SqlValue};
 use crate::stock::{oversold_alert, Changes, Entry, Ledger, Sku, Totals};
 use crate::sync::StockChanged;
 
+use super::allotment_object::BINDING as ALLOT_BINDING;
 use super::clock::now;
 use super::limits::{CLEANUP_EVERY_MS, OUTBOX_RETRY_MS, QUEUE_SEND_BATCH as OUTBOX_BATCH};
 use super::rpc::{self, corrupt};
@@ -43,6 +48,8 @@ pub struct SkuLedger {
     ledger: RefCell<Option<Ledger>>,
     /// The alarm time last set, to avoid re-setting it on every call.
     alarm_at: RefCell<Option<i64>>,
+    /// The hot policy once read (`Some(None)`: read, not hot).
+    hot: RefCell<Option<Option<HotPolicy>>>,
 }
 
 fn decode<T: DeserializeOwned>(s: &str) -> Result<T> {
@@ -143,6 +150,7 @@ impl SkuLedger {
             SkuAction::Availability => self.with_ledger(|l| availability(l, &sku, t))?,
             SkuAction::Apply { commands } => self.with_ledger(|l| apply(l, &sku, commands, t))?,
             SkuAction::Journal { after, limit } => self.journal(&sku, after, limit)?,
+            SkuAction::Lender { call } => self.lender(call, t)?,
         };
         if let Some((key, fingerprint)) = idempotency {
             // Refusals are recorded too, so a retry sees the same answer (docs/api.md).
@@ -235,13 +243,78 @@ impl SkuLedger {
     }
 }
 
+// --- flash-sale allotments (`allot`): the hot policy, lending, and recalls before a sale -----
+impl SkuLedger {
+    /// The SKU's hot policy, kept in `meta` under `hot` (absent: not hot).
+    fn hot_policy(&self) -> Result<Option<HotPolicy>> {
+        if let Some(p) = *self.hot.borrow() {
+            return Ok(p);
+        }
+        self.with_ledger(|_| ())?; // the schema
+        let rows = self.sql().exec("SELECT v AS body FROM meta WHERE k = 'hot'", None)?.to_array::<BodyRow>()?;
+        let p = rows.first().map(|r| decode::<HotPolicy>(&r.body)).transpose()?;
+        *self.hot.borrow_mut() = Some(p);
+        Ok(p)
+    }
+
+    /// Answers a lender call; a new policy is stored in the same turn as its answer.
+    fn lender(&self, call: LenderCall, t: crate::time::Millis) -> Result<SkuResult> {
+        let mut policy = self.hot_policy()?;
+        if let LenderCall::SetPolicy { policy: new } = &call {
+            match new {
+                Some(p) => self.sql().exec(
+                    "INSERT OR REPLACE INTO meta (k, v) VALUES ('hot', ?)",
+                    vec![encode(p)?.into()],
+                )?,
+                None => self.sql().exec("DELETE FROM meta WHERE k = 'hot'", None)?,
+            };
+            *self.hot.borrow_mut() = Some(*new);
+            policy = *new;
+        }
+        let reply = self.with_ledger(|l| lender::serve(l, policy.as_ref(), call, t))?;
+        Ok(Ok(SkuAnswer::Lender(reply)))
+    }
+
+    /// Before a sale: asks blocks back, one at a time, until the sale is covered by free units
+    /// (`lender::recalls`). Each answer is applied in its own turn. An allotment that cannot be
+    /// reached gives nothing; the sale is then recorded, oversold if it must be.
+    async fn recall_blocks(&self, sku: &Sku, commands: &[crate::stock::Command]) -> Result<()> {
+        let mut asked = std::collections::BTreeSet::new();
+        loop {
+            let next = self.with_ledger(|l| lender::recalls(l, commands))?.into_iter().find(|r| !asked.contains(&r.lend));
+            let Some(r) = next else { return Ok(()) };
+            asked.insert(r.lend.clone());
+            let home = AllotHome::of(sku, r.allotment);
+            let call = AllotCall { id: r.lend.clone(), action: AllotAction::Recall { lend: r.lend, want: r.want }, idempotency: None };
+            let reply: std::result::Result<AllotReply, _> = rpc::call(&self.env, ALLOT_BINDING, &home.object, &call).await;
+            if let Ok(Keyed::Answered(AllotAnswer::Report(report))) = reply {
+                let policy = self.hot_policy()?;
+                let t = now();
+                self.with_ledger(|l| lender::serve(l, policy.as_ref(), LenderCall::Report { reports: vec![report] }, t))?;
+            }
+        }
+    }
+}
+// --- end of flash-sale allotments ------------------------------------------------------------
+
 impl DurableObject for SkuLedger {
     fn new(state: State, env: Env) -> Self {
-        SkuLedger { state, env, sku: RefCell::new(None), ledger: RefCell::new(None), alarm_at: RefCell::new(None) }
+        SkuLedger {
+            state,
+            env,
+            sku: RefCell::new(None),
+            ledger: RefCell::new(None),
+            alarm_at: RefCell::new(None),
+            hot: RefCell::new(None),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         rpc::serve(req, CLASS, |call: SkuCall| async move {
+            if let SkuAction::Apply { commands } = &call.action {
+                self.learn_sku(&call.sku)?;
+                self.recall_blocks(&call.sku, commands).await?;
+            }
             let reply = self.call(call)?;
             self.schedule().await?;
             self.flush_or_retry().await?;
