@@ -21,6 +21,7 @@
 //!   oversold (the recall works);
 //! - every lend the SKU still counts is inside its lease (a crashed allotment's block comes back
 //!   when the lease ends).
+//!
 //! At the end the world settles (time passes every lease): nothing is lent or reserved, and the
 //! journal replays to the levels.
 //!
@@ -173,7 +174,7 @@ impl World {
     }
 
     /// Sends `call` to the SKU through the faulty network.
-    fn to_sku(&mut self, call: LenderCall) -> Option<LenderReply> {
+    fn send_to_sku(&mut self, call: LenderCall) -> Option<LenderReply> {
         let fate = self.fate();
         self.trace.push(format!("  → sku {fate:?} {}", short(&call)));
         match fate {
@@ -238,7 +239,7 @@ impl World {
         let mut answer = self.allots[k].reserve(&req, self.now);
         if let Reserve::Borrow(call) = answer {
             self.store(k);
-            let reply = self.to_sku(call);
+            let reply = self.send_to_sku(call);
             if self.crashes_mid_step() {
                 return self.crash(k);
             }
@@ -270,7 +271,7 @@ impl World {
             Some(Commit::Done(a)) => a,
             Some(Commit::Send(call)) => {
                 self.store(k);
-                let reply = self.to_sku(call);
+                let reply = self.send_to_sku(call);
                 if self.crashes_mid_step() {
                     return self.crash(k);
                 }
@@ -335,7 +336,7 @@ impl World {
             let k = r.allotment as usize;
             let report = self.allots[k].recall(&r.lend, r.want, self.now);
             self.store(k);
-            self.to_sku(LenderCall::Report { reports: vec![report] });
+            self.send_to_sku(LenderCall::Report { reports: vec![report] });
         }
         let before = self.ledger.totals().oversold;
         self.ledger.apply(commands.into_iter().next().expect("sale"), self.now).expect("a sale is never refused");
@@ -370,12 +371,12 @@ impl World {
         if self.allots[k].meta.report_due.is_some_and(|at| at <= self.now) {
             let reports = self.allots[k].reports(self.now);
             self.store(k);
-            self.to_sku(LenderCall::Report { reports });
+            self.send_to_sku(LenderCall::Report { reports });
         }
         for call in self.allots[k].pending_commits() {
             let LenderCall::Commit { hold, .. } = &call else { continue };
             let hold = hold.clone();
-            let reply = self.to_sku(call);
+            let reply = self.send_to_sku(call);
             let answer = self.allots[k].committed(&hold, reply, self.now);
             if let Ok(shown) = answer {
                 // The customer learns it on its next read; count it as told.
@@ -508,7 +509,8 @@ fn short(call: &LenderCall) -> String {
 }
 
 fn run(seed: u64) -> World {
-    let faults = if seed % 4 == 0 { Faults { message: 0, crash: 0 } } else { Faults { message: 80, crash: 20 } };
+    let faults =
+        if seed.is_multiple_of(4) { Faults { message: 0, crash: 0 } } else { Faults { message: 80, crash: 20 } };
     let mut w = World::new(seed, faults);
     for _ in 0..STEPS {
         w.step();
@@ -575,7 +577,9 @@ fn a_commit_that_arrives_after_the_lease_is_refused_and_the_hold_ends() {
     w.policy = HotPolicy { allotments: 1, block: 5, lease_seconds: 10 };
     w.on_hand = 5;
     let cause = Cause::default();
-    w.ledger.apply(Command::Set { location: Location::main(), on_hand: 5, expected_version: None, cause }, w.now).expect("set");
+    w.ledger
+        .apply(Command::Set { location: Location::main(), on_hand: 5, expected_version: None, cause }, w.now)
+        .expect("set");
     w.hold();
     let (_, id) = w.known[0].clone();
     let Some(Commit::Send(call)) = w.allots[0].commit(&id, None, w.now) else { panic!("a commit to send") };
@@ -638,7 +642,34 @@ impl World {
     fn commit_last(&mut self) {
         let Some((k, id)) = self.known.last().cloned() else { return };
         let Some(Commit::Send(call)) = self.allots[k as usize].commit(&id, None, self.now) else { return };
-        let reply = self.to_sku(call);
+        let reply = self.send_to_sku(call);
         self.allots[k as usize].committed(&id, reply, self.now).expect("committed");
     }
+}
+
+/// Once the SKU has said it has nothing to lend, an allotment refuses the holds it cannot place
+/// without asking again for `SHORT_RECHECK_MS`: a sold-out stampede stays off the SKU object.
+#[test]
+fn a_sold_out_stampede_stays_off_the_sku() {
+    let mut w = World::new(5, Faults { message: 0, crash: 0 });
+    w.policy = HotPolicy { allotments: 4, block: 5, lease_seconds: 600 };
+    w.allots = (0..4).map(|i| Allotment::new(w.sku.clone(), i, format!("{i:08x}"))).collect();
+    w.stored = w.allots.iter().map(|a| (a.meta.clone(), Vec::new())).collect();
+    w.max_qty = 1;
+    w.on_hand = 20;
+    let cause = Cause::default();
+    w.ledger
+        .apply(Command::Set { location: Location::main(), on_hand: 20, expected_version: None, cause }, w.now)
+        .expect("set");
+    for _ in 0..60 {
+        w.hold();
+    }
+    assert_eq!(w.holds_placed, 20, "every unit held, none twice");
+    let before = w.sku_messages;
+    for _ in 0..400 {
+        w.hold();
+    }
+    assert_eq!(w.holds_placed, 20);
+    assert_eq!(w.sku_messages, before, "refused without asking the SKU");
+    w.check();
 }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::lender::LenderCall;
-use super::limits::{LEASE_MARGIN_MS, REPORT_INTERVAL_MS};
+use super::limits::{LEASE_MARGIN_MS, REPORT_INTERVAL_MS, SHORT_RECHECK_MS};
 use crate::cart::{CartError, Part, ShortLine, Shown, Status};
 use crate::stock::limits::{COMMIT_MARGIN_MS, MIN_TTL_SECONDS};
 use crate::stock::{HoldId, HoldStatus, LedgerError, Location, OrderKey, Report, Sku, Token};
@@ -104,6 +104,9 @@ pub struct Meta {
     pub blocks: BTreeMap<HoldId, Block>,
     /// When the blocks must next be reported to the SKU (holds changed since the last report).
     pub report_due: Option<Millis>,
+    /// Until when the SKU is taken to have nothing to lend (it said so last).
+    #[serde(default)]
+    pub short_until: Option<Millis>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,7 +119,15 @@ pub struct Allotment {
 impl Allotment {
     /// A fresh allotment `index` of `sku` with memory `incarnation`.
     pub fn new(sku: Sku, index: u32, incarnation: String) -> Allotment {
-        let meta = Meta { sku, index, incarnation, next_lend: 0, blocks: BTreeMap::new(), report_due: None };
+        let meta = Meta {
+            sku,
+            index,
+            incarnation,
+            next_lend: 0,
+            blocks: BTreeMap::new(),
+            report_due: None,
+            short_until: None,
+        };
         Allotment { meta, holds: BTreeMap::new(), changes: Changes { holds: BTreeSet::new(), meta: true } }
     }
 
@@ -271,14 +282,12 @@ impl Allotment {
         if let Some(shown) = self.place(req, now) {
             return Reserve::Held(shown);
         }
+        if self.meta.short_until.is_some_and(|until| until > now) {
+            return Reserve::Refused(self.short(req, now));
+        }
         let lend = self.next_lend_id();
         let reports = self.reports(now);
-        Reserve::Borrow(LenderCall::Borrow {
-            lend,
-            allotment: self.meta.index,
-            want: req.block.max(req.qty),
-            reports,
-        })
+        Reserve::Borrow(LenderCall::Borrow { lend, allotment: self.meta.index, want: req.block.max(req.qty), reports })
     }
 
     fn next_lend_id(&mut self) -> HoldId {
@@ -313,9 +322,15 @@ impl Allotment {
                     None => Reserve::Refused(self.short(req, now)),
                 }
             }
-            Some(R::Short { .. }) => Reserve::Refused(self.short(req, now)),
+            Some(R::Short { .. }) => {
+                self.meta.short_until = Some(Millis(now.0 + SHORT_RECHECK_MS));
+                self.changes.meta = true;
+                Reserve::Refused(self.short(req, now))
+            }
             Some(R::NotHot) => Reserve::NotHot,
-            Some(other) => Reserve::Refused(CartError::Unavailable(format!("the SKU answered a borrow with {other:?}"))),
+            Some(other) => {
+                Reserve::Refused(CartError::Unavailable(format!("the SKU answered a borrow with {other:?}")))
+            }
             None => Reserve::Refused(CartError::Unavailable("the SKU could not be reached to borrow".into())),
         }
     }
@@ -365,7 +380,8 @@ impl Allotment {
             }
             _ => return Some(Commit::Done(Err(CartError::NotHeld(self.shown(&h, now).status)))),
         }
-        let channel = h.channel.clone().unwrap_or_else(|| Token::parse(OrderKey::DIRECT).unwrap_or_else(|_| id.clone()));
+        let channel =
+            h.channel.clone().unwrap_or_else(|| Token::parse(OrderKey::DIRECT).unwrap_or_else(|_| id.clone()));
         let order = OrderKey { channel, order_id: order_id.unwrap_or_else(|| id.clone()) };
         let h = self.holds.get_mut(id)?;
         h.committing = true;
@@ -394,7 +410,12 @@ impl Allotment {
 
     /// Takes the SKU's answer to a commit of hold `id` (`None`: the SKU could not be reached;
     /// the hold stays being committed and the commit is sent again).
-    pub fn committed(&mut self, id: &Token, reply: Option<super::LenderReply>, now: Millis) -> Result<Shown, CartError> {
+    pub fn committed(
+        &mut self,
+        id: &Token,
+        reply: Option<super::LenderReply>,
+        now: Millis,
+    ) -> Result<Shown, CartError> {
         use super::LenderReply as R;
         let h = self.holds.get(id).cloned().ok_or_else(|| self.not_found())?;
         if !h.committing {
@@ -471,7 +492,8 @@ impl Allotment {
         if h.status != HoldStatus::Held || h.committing {
             return Some(Err(CartError::NotHeld(self.shown(&h, now).status)));
         }
-        let cap = self.meta.blocks.get(&h.lend).map(|b| Millis(b.expires_at.0 - LEASE_MARGIN_MS)).unwrap_or(h.expires_at);
+        let cap =
+            self.meta.blocks.get(&h.lend).map(|b| Millis(b.expires_at.0 - LEASE_MARGIN_MS)).unwrap_or(h.expires_at);
         let deadline = now.plus_seconds(ttl_seconds).min(cap).max(h.expires_at);
         if deadline != h.expires_at {
             if let Some(x) = self.holds.get_mut(id) {

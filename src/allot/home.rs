@@ -37,7 +37,8 @@ impl AllotHome {
         let rest = id.strip_prefix(PREFIX)?;
         let mut parts = rest.split('.');
         let (index, hash, random) = (parts.next()?, parts.next()?, parts.next()?);
-        let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let hex =
+            |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if parts.next().is_some() || !hex(hash, SKU_HASH_HEX) || !hex(random, RANDOM_HEX) {
             return None;
         }

@@ -24,14 +24,7 @@ pub enum LenderCall {
     /// Allotment reports its blocks (units given back, units held).
     Report { reports: Vec<Report> },
     /// Commit `qty` units of block `lend` to `order` for allotment hold `hold`.
-    Commit {
-        lend: HoldId,
-        hold: HoldId,
-        qty: i64,
-        order: OrderKey,
-        channel: Option<Token>,
-        reference: Option<String>,
-    },
+    Commit { lend: HoldId, hold: HoldId, qty: i64, order: OrderKey, channel: Option<Token>, reference: Option<String> },
 }
 
 /// The SKU's answer to a [`LenderCall`].

@@ -17,3 +17,7 @@ pub const REPORT_INTERVAL_MS: i64 = 1_000;
 /// How long the Worker trusts what it learned of a SKU's hot policy (ms). A stale answer is
 /// still correct: an allotment of a SKU no longer hot is refused blocks and says so.
 pub const HOT_CACHE_TTL_MS: i64 = 2_000;
+/// After the SKU answered that it has nothing to lend, an allotment refuses holds it cannot place
+/// for this long (ms) without asking again, so that a sold-out stampede stays off the SKU. Units
+/// that come back meanwhile are held again after it.
+pub const SHORT_RECHECK_MS: i64 = 1_000;

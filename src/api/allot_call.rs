@@ -18,13 +18,24 @@ use crate::stock::{HoldId, Report, Sku, Token};
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum AllotAction {
     /// Hold for a customer (the Worker chose the id; it names this allotment).
-    Create { sku: Sku, index: u32, request: HoldRequest },
+    Create {
+        sku: Sku,
+        index: u32,
+        request: HoldRequest,
+    },
     Get,
-    Commit { order_id: Option<Token> },
+    Commit {
+        order_id: Option<Token>,
+    },
     Release,
-    Extend { ttl_seconds: i64 },
+    Extend {
+        ttl_seconds: i64,
+    },
     /// The SKU asks block `lend` back (up to `want` units) for a sale.
-    Recall { lend: HoldId, want: i64 },
+    Recall {
+        lend: HoldId,
+        want: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -168,7 +168,8 @@ pub fn hot_policy(body: &[u8]) -> Result<Option<HotPolicy>, Problem> {
         let allotments = f.int("allotments", 1..=i64::from(MAX_ALLOTMENTS));
         let block = f.int("block", 1..=MAX_BLOCK);
         let lease_seconds = f.int("lease_seconds", MIN_LEASE_SECONDS..=MAX_LEASE_SECONDS);
-        let policy = HotPolicy { allotments: u32::try_from(allotments?).ok()?, block: block?, lease_seconds: lease_seconds? };
+        let policy =
+            HotPolicy { allotments: u32::try_from(allotments?).ok()?, block: block?, lease_seconds: lease_seconds? };
         hot?;
         Some(Some(policy))
     })

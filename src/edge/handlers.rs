@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use futures::future::join_all;
 use worker::{Env, Method, Request, Response, Result};
 
+use crate::api::allot_call::AllotAction;
 use crate::api::availability;
 use crate::api::cart_call::{self, CartAction, CartCall};
 use crate::api::idempotency::fingerprint;
@@ -219,10 +220,15 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let commands = vec![Command::Adjust { location: a.location, delta: a.delta, cause }];
             Ok(sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await?)
         }
+        Route::SkuPolicy(sku) => return super::hot::set_policy(env, sku, &w).await,
         Route::CreateReservation => {
             let c = try_p!(w.validated(requests::create_reservation(&w.bytes)));
             let lines = try_p!(expand_bundles(env, c.lines).await);
             let parts = try_p!(plan(&lines).map_err(|e| from_plan(&e)));
+            let hot = super::hot::Creation { id: &c.id, ttl_seconds: c.ttl_seconds, channel: &c.channel, reference: &c.reference };
+            if let Some(answer) = super::hot::create(env, &parts, &hot, w.idem.as_ref()).await {
+                return answer;
+            }
             let fp = fingerprint("POST", &path, &w.bytes);
             let (id, keyed) = match (c.id, &w.idem) {
                 (Some(id), idem) => (id, idem.is_some()),
@@ -232,17 +238,32 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let action = CartAction::Create { parts, ttl_seconds: c.ttl_seconds, channel: c.channel, reference: c.reference, fingerprint: fp, keyed };
             Ok(cart_answer(env, CartCall { id, action, idempotency: None }).await?)
         }
-        Route::GetReservation(id) => Ok(cart_answer(env, CartCall { id, action: CartAction::Get, idempotency: None }).await?),
+        Route::GetReservation(id) => {
+            if let Some(answer) = super::hot::route(env, &id, AllotAction::Get, None).await {
+                return answer;
+            }
+            Ok(cart_answer(env, CartCall { id, action: CartAction::Get, idempotency: None }).await?)
+        }
         Route::CommitReservation(id) => {
             let order_id = try_p!(w.validated(requests::commit(&w.bytes)));
+            let hot = AllotAction::Commit { order_id: order_id.clone() };
+            if let Some(answer) = super::hot::route(env, &id, hot, w.idem.clone()).await {
+                return answer;
+            }
             Ok(cart_answer(env, CartCall { id, action: CartAction::Commit { order_id }, idempotency: w.idem }).await?)
         }
         Route::ReleaseReservation(id) => {
             try_p!(w.validated(Ok(())));
+            if let Some(answer) = super::hot::route(env, &id, AllotAction::Release, w.idem.clone()).await {
+                return answer;
+            }
             Ok(cart_answer(env, CartCall { id, action: CartAction::Release, idempotency: w.idem }).await?)
         }
         Route::ExtendReservation(id) => {
             let ttl_seconds = try_p!(w.validated(requests::extend(&w.bytes)));
+            if let Some(answer) = super::hot::route(env, &id, AllotAction::Extend { ttl_seconds }, w.idem.clone()).await {
+                return answer;
+            }
             Ok(cart_answer(env, CartCall { id, action: CartAction::Extend { ttl_seconds }, idempotency: w.idem }).await?)
         }
         Route::Sales => {

@@ -2,6 +2,7 @@
 //! anything about stock; it translates.
 
 mod alerts;
+mod allotment_object;
 mod auth;
 mod bundle_listings;
 mod cart_object;
@@ -10,6 +11,7 @@ mod catalog_reads;
 mod clock;
 mod ebay_token;
 mod handlers;
+mod hot;
 mod http;
 mod import_jobs;
 mod imports;

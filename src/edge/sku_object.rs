@@ -262,10 +262,9 @@ impl SkuLedger {
         let mut policy = self.hot_policy()?;
         if let LenderCall::SetPolicy { policy: new } = &call {
             match new {
-                Some(p) => self.sql().exec(
-                    "INSERT OR REPLACE INTO meta (k, v) VALUES ('hot', ?)",
-                    vec![encode(p)?.into()],
-                )?,
+                Some(p) => {
+                    self.sql().exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('hot', ?)", vec![encode(p)?.into()])?
+                }
                 None => self.sql().exec("DELETE FROM meta WHERE k = 'hot'", None)?,
             };
             *self.hot.borrow_mut() = Some(*new);
@@ -281,16 +280,24 @@ impl SkuLedger {
     async fn recall_blocks(&self, sku: &Sku, commands: &[crate::stock::Command]) -> Result<()> {
         let mut asked = std::collections::BTreeSet::new();
         loop {
-            let next = self.with_ledger(|l| lender::recalls(l, commands))?.into_iter().find(|r| !asked.contains(&r.lend));
+            let next =
+                self.with_ledger(|l| lender::recalls(l, commands))?.into_iter().find(|r| !asked.contains(&r.lend));
             let Some(r) = next else { return Ok(()) };
             asked.insert(r.lend.clone());
             let home = AllotHome::of(sku, r.allotment);
-            let call = AllotCall { id: r.lend.clone(), action: AllotAction::Recall { lend: r.lend, want: r.want }, idempotency: None };
-            let reply: std::result::Result<AllotReply, _> = rpc::call(&self.env, ALLOT_BINDING, &home.object, &call).await;
+            let call = AllotCall {
+                id: r.lend.clone(),
+                action: AllotAction::Recall { lend: r.lend, want: r.want },
+                idempotency: None,
+            };
+            let reply: std::result::Result<AllotReply, _> =
+                rpc::call(&self.env, ALLOT_BINDING, &home.object, &call).await;
             if let Ok(Keyed::Answered(AllotAnswer::Report(report))) = reply {
                 let policy = self.hot_policy()?;
                 let t = now();
-                self.with_ledger(|l| lender::serve(l, policy.as_ref(), LenderCall::Report { reports: vec![report] }, t))?;
+                self.with_ledger(|l| {
+                    lender::serve(l, policy.as_ref(), LenderCall::Report { reports: vec![report] }, t)
+                })?;
             }
         }
     }

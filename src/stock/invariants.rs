@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use super::hold::Hold;
 use super::hold::HoldStatus;
 use super::ids::Location;
-use super::hold::Hold;
 use super::ledger::Ledger;
 use super::lend::Lend;
 

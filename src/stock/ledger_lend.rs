@@ -117,8 +117,11 @@ impl Ledger {
             return Err(LedgerError::OutOfRange { field: "returned".into(), value: report.returned });
         }
         let effect = if back > 0 {
-            let cause =
-                Cause { reservation_id: Some(report.lend.to_string()), reason: Some("returned".into()), ..Cause::default() };
+            let cause = Cause {
+                reservation_id: Some(report.lend.to_string()),
+                reason: Some("returned".into()),
+                ..Cause::default()
+            };
             let d = Deltas { reserved: -back, ..Deltas::default() };
             self.transition(now, Op::Return, cause, vec![(location.clone(), d)]);
             lend.returned = report.returned;
