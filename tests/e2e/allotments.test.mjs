@@ -48,8 +48,11 @@ describe('flash-sale allotments', () => {
       'bad policy',
     );
     assert.deepEqual(fieldsOf(bad).sort(), ['allotments', 'block', 'lease_seconds']);
-    assert.deepEqual(fieldsOf(assertProblem(await policy(sku, { hot: 'yes' }), 422, 'validation-failed')), ['hot']);
-    assertProblem(await policy(sku, '{"hot":'), 400, 'malformed-json', 'truncated');
+    const notBool = assertProblem(await policy(sku, { hot: 'yes', allotments: 2, block: 3, lease_seconds: 30 }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(notBool), ['hot']);
+    const missing = assertProblem(await policy(sku, { hot: true }), 422, 'validation-failed', 'hot without its fields');
+    assert.deepEqual(fieldsOf(missing).sort(), ['allotments', 'block', 'lease_seconds']);
+    assertProblem(await policy(sku, '{"hot":'), 400, 'invalid-json', 'truncated');
     assertOk(await policy(sku, { hot: true, allotments: 2, block: 3, lease_seconds: 30 }), 200, 'on');
     assert.deepEqual(assertOk(await policy(sku, { hot: false }), 200, 'off'), { sku, hot: false });
     assertOk(await stock(sku, 3), 200, 'stock');
@@ -164,7 +167,11 @@ describe('flash-sale allotments', () => {
     assert.equal(l.available, 4);
     const got = assertOk(await a.storefront('GET', `/v1/reservations/${enc(r.id)}`), 200, 'get');
     assert.equal(got.status, 'expired');
+    // The allotment gives the block's free units back once it is too close to its lease to take
+    // holds (reason `returned`); what it still held comes back when the lease ends.
     const entries = await readJournal(a, sku);
-    assert.ok(entries.some((e) => e.op === 'return' && e.cause.reason === 'lease_ended'));
+    const returned = entries.filter((e) => e.op === 'return').reduce((n, e) => n - e.deltas.reserved, 0);
+    const lent = entries.filter((e) => e.op === 'lend').reduce((n, e) => n + e.deltas.reserved, 0);
+    assert.equal(returned, lent, `every lent unit came back: ${JSON.stringify(entries.map((e) => [e.op, e.deltas, e.cause.reason]))}`);
   });
 });
