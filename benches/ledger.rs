@@ -246,6 +246,7 @@ fn snapshot_with_holds(held: usize, released: usize, orders_n: usize) -> Snapsho
             reference: Some(format!("cart {i}")),
             order: None,
             updated_at: Millis(1_000),
+            lend: None,
         });
     }
     let mut orders = Vec::with_capacity(orders_n);

@@ -25,6 +25,7 @@ fn held(id: &str, qty: i64) -> Hold {
         reference: None,
         order: None,
         updated_at: Millis(0),
+        lend: None,
     }
 }
 

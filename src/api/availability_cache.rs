@@ -383,7 +383,7 @@ pub fn after_sku(reply: &SkuReplyKeyed) -> Vec<Learned> {
         // Reservations kept by a ledger are learned from as a cart's reply (`after_cart`); a
         // bundle definition's answer and a bundle's refusal carry no levels.
         Keyed::Answered(
-            Ok(SkuAnswer::Journal(_) | SkuAnswer::Reservation(_) | SkuAnswer::Bundle { .. })
+            Ok(SkuAnswer::Journal(_) | SkuAnswer::Reservation(_) | SkuAnswer::Bundle { .. } | SkuAnswer::Lender(_))
             | Err(
                 SkuRefusal::NeverStocked { .. }
                 | SkuRefusal::Ledger { .. }

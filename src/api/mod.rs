@@ -14,6 +14,7 @@ pub mod requests;
 pub mod views;
 
 pub use problem::{FieldError, Kind, Problem};
+pub mod allot_call;
 pub mod availability;
 pub mod availability_cache;
 pub mod cart_call;

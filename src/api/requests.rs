@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::availability_cache::Consistency;
+use crate::allot::limits::{MAX_ALLOTMENTS, MAX_BLOCK, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS};
+use crate::allot::HotPolicy;
+
 use super::fields::{parse_object, Fields};
 use super::problem::{FieldError, Problem};
 use crate::cart::home::LEDGER_PREFIX;
@@ -138,11 +141,42 @@ pub fn create_reservation(body: &[u8]) -> Result<CreateReservation, Problem> {
         if id.as_ref().is_some_and(|i| i.as_str().starts_with(LEDGER_PREFIX)) {
             f.fault("id", format!("may not start with {LEDGER_PREFIX:?} (reserved for ids StockEdge gives)"));
         }
+        if id.as_ref().is_some_and(|i| crate::allot::home::is_reserved_prefix(i.as_str())) {
+            f.fault("id", format!("may not start with {:?} (reserved for allotments)", crate::allot::home::PREFIX));
+        }
         let lines = lines(f, false);
         let ttl_seconds = f.int_opt("ttl_seconds", MIN_TTL_SECONDS..=MAX_TTL_SECONDS).unwrap_or(DEFAULT_TTL_SECONDS);
         let channel = f.id_opt("channel", Token::parse);
         let reference = f.text_opt("reference", MAX_TEXT_LEN);
         Some(CreateReservation { id, lines: lines?, ttl_seconds, channel, reference })
+    })
+}
+
+/// `PUT /v1/skus/{sku}/policy`: `{"hot": true, "allotments", "block", "lease_seconds"}` makes the
+/// SKU hot (every field required, within `allot::limits`); `{"hot": false}` makes it ordinary.
+pub fn hot_policy(body: &[u8]) -> Result<Option<HotPolicy>, Problem> {
+    with_fields(body, |f| {
+        let hot = match f.object().get("hot") {
+            Some(serde_json::Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                f.fault("hot", "must be true or false");
+                None
+            }
+            None => {
+                f.fault("hot", "is required");
+                None
+            }
+        };
+        if hot == Some(false) {
+            return Some(None);
+        }
+        let allotments = f.int("allotments", 1..=i64::from(MAX_ALLOTMENTS));
+        let block = f.int("block", 1..=MAX_BLOCK);
+        let lease_seconds = f.int("lease_seconds", MIN_LEASE_SECONDS..=MAX_LEASE_SECONDS);
+        let policy =
+            HotPolicy { allotments: u32::try_from(allotments?).ok()?, block: block?, lease_seconds: lease_seconds? };
+        hot?;
+        Some(Some(policy))
     })
 }
 

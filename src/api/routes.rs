@@ -27,6 +27,8 @@ pub enum Route {
     PutStock(Sku),
     Adjust(Sku),
     Journal(Sku),
+    /// `PUT /v1/skus/{sku}/policy`: make a SKU hot (flash-sale allotments) or ordinary.
+    SkuPolicy(Sku),
     CreateReservation,
     GetReservation(Token),
     CommitReservation(Token),
@@ -89,6 +91,7 @@ impl Route {
             | Route::PutStock(_)
             | Route::Adjust(_)
             | Route::Journal(_)
+            | Route::SkuPolicy(_)
             | Route::Sales
             | Route::CancelSale { .. }
             | Route::Fulfilments
@@ -157,6 +160,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "skus", sku, "stock"] => only("PUT", sku_in_path(&decode(sku)).map(Route::PutStock)),
         ["v1", "skus", sku, "adjustments"] => only("POST", sku_in_path(&decode(sku)).map(Route::Adjust)),
         ["v1", "skus", sku, "journal"] => only("GET", sku_in_path(&decode(sku)).map(Route::Journal)),
+        ["v1", "skus", sku, "policy"] => only("PUT", sku_in_path(&decode(sku)).map(Route::SkuPolicy)),
         ["v1", "reservations"] => only("POST", Ok(Route::CreateReservation)),
         ["v1", "reservations", id] => only("GET", token_in_path("id", &decode(id)).map(Route::GetReservation)),
         ["v1", "reservations", id, action] => {

@@ -16,6 +16,7 @@ use super::idempotency::Keyed;
 use super::problem::{from_ledger, Kind, Problem};
 use super::reply::HttpReply;
 use super::views::{AvailabilityItem, EntryView, JournalPage, SkuView};
+use crate::allot::{LenderCall, LenderReply};
 use crate::cart::SkuReply;
 use crate::catalog::Component;
 use crate::stock::{Command, Effect, Entry, Ledger, LedgerError, Sku, Token};
@@ -39,6 +40,10 @@ pub enum SkuAction {
     /// The catalogue's word on whether this SKU is a bundle, and of what (`None`: not a bundle).
     /// Sent before a bundle definition's write or removal is acknowledged.
     SetBundle { components: Option<Vec<Component>> },
+    // --- flash-sale allotments (`allot`) ------------------------------------------------------
+    /// A call about the SKU's hot policy or the blocks it lends (`allot::lender`).
+    Lender { call: LenderCall },
+    // --- end of flash-sale allotments --------------------------------------------------------
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,6 +79,9 @@ pub enum SkuAnswer {
     Bundle {
         components: Option<Vec<Component>>,
     },
+    // --- flash-sale allotments (`allot`) ------------------------------------------------------
+    Lender(LenderReply),
+    // --- end of flash-sale allotments --------------------------------------------------------
 }
 
 /// Why a ledger did not answer with a state.
@@ -203,6 +211,7 @@ pub fn render(reply: SkuResult) -> HttpReply {
         Ok(SkuAnswer::Journal(p)) => HttpReply::json(200, &p),
         Ok(SkuAnswer::Reservation(a)) => super::cart_call::render(Ok(a)),
         Ok(SkuAnswer::Bundle { components }) => HttpReply::json(200, &serde_json::json!({ "components": components })),
+        Ok(SkuAnswer::Lender(r)) => HttpReply::json(200, &r),
         Err(e @ SkuRefusal::NeverStocked { .. }) => HttpReply::problem(Problem::new(Kind::SkuNotFound, e.to_string())),
         Err(SkuRefusal::Ledger { sku, error }) => HttpReply::problem(from_ledger(sku.as_str(), &error)),
         Err(SkuRefusal::Reservation(r)) => super::cart_call::render(Err(r)),

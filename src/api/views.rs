@@ -73,10 +73,12 @@ impl AvailabilityItem {
     pub fn of(sku: &Sku, l: &Ledger) -> AvailabilityItem {
         let t = l.totals();
         let room = (l.backorder_limit() - t.shortfall()).max(0);
+        // Units lent to allotments that no customer holds (as last reported) can still be held.
+        let unlent = l.unlent();
         AvailabilityItem {
             sku: sku.to_string(),
-            available: t.available,
-            sellable: t.available + room,
+            available: t.available + unlent,
+            sellable: t.available + unlent + room,
             version: l.version(),
         }
     }

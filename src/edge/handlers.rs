@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use worker::{Env, Method, Request, Response, Result};
 
+use crate::api::allot_call::AllotAction;
 use crate::api::availability;
 use crate::api::availability_cache::Consistency;
 use crate::api::cart_call::{self, CartAction, CartCall, CartRefusal};
@@ -204,18 +205,34 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let commands = vec![Command::Adjust { location: a.location, delta: a.delta, cause }];
             Ok(sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await?)
         }
+        Route::SkuPolicy(sku) => return super::hot::set_policy(env, sku, &w).await,
         Route::CreateReservation => return create_reservation(env, &path, &w).await,
-        Route::GetReservation(id) => Ok(reservation_step(env, id, CartAction::Get, None).await?),
+        Route::GetReservation(id) => {
+            if let Some(answer) = super::hot::route(env, &id, AllotAction::Get, None).await {
+                return answer;
+            }
+            Ok(reservation_step(env, id, CartAction::Get, None).await?)
+        }
         Route::CommitReservation(id) => {
             let order_id = try_p!(w.validated(requests::commit(&w.bytes)));
+            let hot = AllotAction::Commit { order_id: order_id.clone() };
+            if let Some(answer) = super::hot::route(env, &id, hot, w.idem.clone()).await {
+                return answer;
+            }
             Ok(reservation_step(env, id, CartAction::Commit { order_id }, w.idem).await?)
         }
         Route::ReleaseReservation(id) => {
             try_p!(w.validated(Ok(())));
+            if let Some(answer) = super::hot::route(env, &id, AllotAction::Release, w.idem.clone()).await {
+                return answer;
+            }
             Ok(reservation_step(env, id, CartAction::Release, w.idem).await?)
         }
         Route::ExtendReservation(id) => {
             let ttl_seconds = try_p!(w.validated(requests::extend(&w.bytes)));
+            if let Some(answer) = super::hot::route(env, &id, AllotAction::Extend { ttl_seconds }, w.idem.clone()).await {
+                return answer;
+            }
             Ok(reservation_step(env, id, CartAction::Extend { ttl_seconds }, w.idem).await?)
         }
         Route::Sales => {
@@ -320,6 +337,12 @@ async fn create_reservation(env: &Env, path: &str, w: &Write) -> std::result::Re
     // Sold-out shedding: refused at the edge when fresh cached facts say the ledgers would.
     if let Some(refused) = availability_cache::shed(env, &planned, c.id.is_some() || keyed).await? {
         return Ok(refused);
+    }
+    // A hot SKU's single line is held by one of its allotments (`hot`).
+    let hot =
+        super::hot::Creation { id: &c.id, ttl_seconds: c.ttl_seconds, channel: &c.channel, reference: &c.reference };
+    if let Some(answer) = super::hot::create(env, &planned, &hot, w.idem.as_ref()).await {
+        return answer;
     }
     let lines = match (c.id.is_none(), planned.as_slice()) {
         (true, [part]) => {

@@ -2,6 +2,7 @@
 //! anything about stock; it translates.
 
 mod alerts;
+mod allotment_object;
 mod auth;
 mod availability_cache;
 mod bundle_listings;
@@ -11,6 +12,7 @@ mod catalog_reads;
 mod clock;
 mod ebay_token;
 mod handlers;
+mod hot;
 mod http;
 mod import_jobs;
 mod imports;

@@ -19,6 +19,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::*;
 
+use crate::allot::{lender, AllotHome, HotPolicy, LenderCall};
+use crate::api::allot_call::{AllotAction, AllotAnswer, AllotCall, AllotReply};
 use crate::api::cart_call::CartAction;
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
 use crate::api::order_call::OrderCall;
@@ -34,6 +36,7 @@ use crate::stock::{oversold_alert, Changes, Entry, Ledger, Sku, Token, Totals};
 use crate::sync::StockChanged;
 use crate::time::Millis;
 
+use super::allotment_object::BINDING as ALLOT_BINDING;
 use super::clock::now;
 use super::limits::{
     CLEANUP_EVERY_MS, OUTBOX_RETRY_MS, QUEUE_SEND_BATCH as OUTBOX_BATCH, REGISTRATION_BATCH, REGISTRATION_RETRY_MS,
@@ -69,6 +72,8 @@ pub struct SkuLedger {
     bundle: RefCell<Option<Vec<Component>>>,
     /// Whether the last call wrote an order desk registration to carry out.
     registering: Cell<bool>,
+    /// The hot policy once read (`Some(None)`: read, not hot).
+    hot: RefCell<Option<Option<HotPolicy>>>,
 }
 
 fn decode<T: DeserializeOwned>(s: &str) -> Result<T> {
@@ -186,6 +191,7 @@ impl SkuLedger {
                 // A creation's replay or reused key (creations carry their key in their id).
                 other => return Ok(other),
             },
+            SkuAction::Lender { call } => self.lender(call, t)?,
         };
         if let Some((key, fingerprint)) = idempotency {
             // Refusals are recorded too, so a retry sees the same answer (docs/api.md).
@@ -359,6 +365,67 @@ impl SkuLedger {
     }
 }
 
+// --- flash-sale allotments (`allot`): the hot policy, lending, and recalls before a sale -----
+impl SkuLedger {
+    /// The SKU's hot policy, kept in `meta` under `hot` (absent: not hot).
+    fn hot_policy(&self) -> Result<Option<HotPolicy>> {
+        if let Some(p) = *self.hot.borrow() {
+            return Ok(p);
+        }
+        self.with_ledger(|_| ())?; // the schema
+        let rows = self.sql().exec("SELECT v AS body FROM meta WHERE k = 'hot'", None)?.to_array::<BodyRow>()?;
+        let p = rows.first().map(|r| decode::<HotPolicy>(&r.body)).transpose()?;
+        *self.hot.borrow_mut() = Some(p);
+        Ok(p)
+    }
+
+    /// Answers a lender call; a new policy is stored in the same turn as its answer.
+    fn lender(&self, call: LenderCall, t: crate::time::Millis) -> Result<SkuResult> {
+        let mut policy = self.hot_policy()?;
+        if let LenderCall::SetPolicy { policy: new } = &call {
+            match new {
+                Some(p) => {
+                    self.sql().exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('hot', ?)", vec![encode(p)?.into()])?
+                }
+                None => self.sql().exec("DELETE FROM meta WHERE k = 'hot'", None)?,
+            };
+            *self.hot.borrow_mut() = Some(*new);
+            policy = *new;
+        }
+        let reply = self.with_ledger(|l| lender::serve(l, policy.as_ref(), call, t))?;
+        Ok(Ok(SkuAnswer::Lender(reply)))
+    }
+
+    /// Before a sale: asks blocks back, one at a time, until the sale is covered by free units
+    /// (`lender::recalls`). Each answer is applied in its own turn. An allotment that cannot be
+    /// reached gives nothing; the sale is then recorded, oversold if it must be.
+    async fn recall_blocks(&self, sku: &Sku, commands: &[crate::stock::Command]) -> Result<()> {
+        let mut asked = std::collections::BTreeSet::new();
+        loop {
+            let next =
+                self.with_ledger(|l| lender::recalls(l, commands))?.into_iter().find(|r| !asked.contains(&r.lend));
+            let Some(r) = next else { return Ok(()) };
+            asked.insert(r.lend.clone());
+            let home = AllotHome::of(sku, r.allotment);
+            let call = AllotCall {
+                id: r.lend.clone(),
+                action: AllotAction::Recall { lend: r.lend, want: r.want },
+                idempotency: None,
+            };
+            let reply: std::result::Result<AllotReply, _> =
+                rpc::call(&self.env, ALLOT_BINDING, &home.object, &call).await;
+            if let Ok(Keyed::Answered(AllotAnswer::Report(report))) = reply {
+                let policy = self.hot_policy()?;
+                let t = now();
+                self.with_ledger(|l| {
+                    lender::serve(l, policy.as_ref(), LenderCall::Report { reports: vec![report] }, t)
+                })?;
+            }
+        }
+    }
+}
+// --- end of flash-sale allotments ------------------------------------------------------------
+
 impl DurableObject for SkuLedger {
     fn new(state: State, env: Env) -> Self {
         SkuLedger {
@@ -370,11 +437,16 @@ impl DurableObject for SkuLedger {
             outbox: Rc::new(RefCell::new(OutboxPump::new())),
             bundle: RefCell::new(None),
             registering: Cell::new(false),
+            hot: RefCell::new(None),
         }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         rpc::serve(req, CLASS, |call: SkuCall| async move {
+            if let SkuAction::Apply { commands } = &call.action {
+                self.learn_sku(&call.sku)?;
+                self.recall_blocks(&call.sku, commands).await?;
+            }
             let reply = self.call(call)?;
             if self.registering.replace(false) {
                 self.register_pending().await?;

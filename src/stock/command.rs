@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::hold::HoldStatus;
 use super::ids::{HoldId, Location, OrderKey, Token};
 use super::journal::Cause;
+use super::lend::Report;
 use crate::time::Millis;
 
 /// A line of a sale made on another channel.
@@ -51,6 +52,27 @@ pub enum Command {
     /// Ship units of an order: on_hand and committed both fall. `shipment` names this
     /// fulfilment within the order; repeating a shipment id is a no-op.
     Fulfil { order: OrderKey, location: Location, qty: i64, shipment: Token },
+    // --- lending to allotments (`stock::lend`, `allot`) -------------------------------------
+    /// Lend a block of up to `qty` units at `location` to allotment `allotment` until
+    /// `expires_at`. Only units free on the shelf are lent (never the backorder allowance); what
+    /// is free is granted, at least one unit, else the lend is refused as short. Repeating a lend
+    /// id is a no-op.
+    Lend { lend: HoldId, allotment: u32, location: Location, qty: i64, expires_at: Millis },
+    /// An allotment's report about one of its blocks: units given back (cumulative) and held now.
+    /// The difference to the last `returned` seen goes back to available; a report about a lend
+    /// that has ended changes nothing.
+    Report { report: Report },
+    /// Commit `qty` units of lend `lend` to `order` for the allotment's hold `hold`: the units
+    /// move from the lend to `committed` and the hold is recorded committed under its own id,
+    /// exactly as a [`Command::Commit`] of a hold of this ledger. Repeating it is a no-op.
+    CommitLent {
+        lend: HoldId,
+        hold: HoldId,
+        qty: i64,
+        order: OrderKey,
+        channel: Option<Token>,
+        reference: Option<String>,
+    },
 }
 
 /// What an accepted command did.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::ids::{HoldId, Location, OrderKey, Token};
+use super::lend::Lend;
 use crate::time::Millis;
 
 /// Where a hold is in its life. `Held` is the only state that keeps units reserved.
@@ -44,6 +45,10 @@ pub struct Hold {
     #[serde(default)]
     pub order: Option<OrderKey>,
     pub updated_at: Millis,
+    /// Set when this hold is a block lent to an allotment (`stock::lend`): its `lines` are then
+    /// the units still lent and `expires_at` is the lease's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lend: Option<Lend>,
 }
 
 impl Hold {

@@ -24,6 +24,10 @@ pub enum Op {
     Fulfil,
     Import,
     Policy,
+    /// A block lent to an allotment (`stock::lend`): units move into `reserved`.
+    Lend,
+    /// Units of a lent block given back by its allotment, or taken back when its lease ends.
+    Return,
 }
 
 /// Why a change happened. Every entry names at least one of these.

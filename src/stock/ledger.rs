@@ -196,6 +196,8 @@ impl Ledger {
     /// Asserted in every build, release included (cheap, on what the command touched): no level
     /// it touched holds a negative quantity, the version and journal sequence only move forward,
     /// and a hold leaves the shortfall within the backorder allowance (or no worse than before).
+    /// Lending (`Lend`, `Report`, `CommitLent`) never grows the shortfall: units lent, held by
+    /// allotments' customers and committed from lends stay within what the SKU may sell.
     /// A failed assertion panics: the call fails and nothing of it is written (the shell persists
     /// [`take_changes`](Self::take_changes) only after `apply` returns). The full sweep,
     /// [`invariants::check`](super::invariants::check), runs after every command in debug builds
@@ -203,6 +205,9 @@ impl Ledger {
     pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Accepted, LedgerError> {
         let (version_before, seq_before) = (self.version, self.last_seq);
         self.expire_due(now);
+        // Lending, reports and commits of lent units only move units a lend already holds.
+        let lending = matches!(cmd, Command::Lend { .. } | Command::Report { .. } | Command::CommitLent { .. });
+        let shortfall_before = if lending { self.totals().shortfall() } else { 0 };
         let effect = match cmd {
             Command::Set { location, on_hand, expected_version, cause } => {
                 self.set(location, on_hand, expected_version, cause, now)?
@@ -220,7 +225,19 @@ impl Ledger {
             Command::Sale { order, lines } => self.sale(order, lines, now)?,
             Command::Cancel { order, reason } => self.cancel(order, reason, now)?,
             Command::Fulfil { order, location, qty, shipment } => self.fulfil(order, location, qty, shipment, now)?,
+            Command::Lend { lend, allotment, location, qty, expires_at } => {
+                self.lend(lend, allotment, location, qty, expires_at, now)?
+            }
+            Command::Report { report } => self.report(report, now)?,
+            Command::CommitLent { lend, hold, qty, order, channel, reference } => {
+                self.commit_lent(&lend, hold, qty, order, channel, reference, now)?
+            }
         };
+        assert!(
+            !lending || self.totals().shortfall() <= shortfall_before,
+            "ledger: lending left a shortfall of {} ({shortfall_before} before)",
+            self.totals().shortfall()
+        );
         assert!(
             self.version >= version_before && self.last_seq >= seq_before,
             "ledger: version or sequence went back ({version_before}, {seq_before} → {}, {})",
@@ -334,7 +351,7 @@ impl Ledger {
             return Err(LedgerError::OutOfRange { field: "lines".into(), value: 0 });
         }
         if let Some(existing) = self.holds.get(&id) {
-            if existing.lines != merged {
+            if existing.lines != merged || existing.lend.is_some() {
                 return Err(LedgerError::HoldConflict);
             }
             // A repeat of a live hold is a no-op; a hold that has ended cannot hold again.
@@ -388,6 +405,7 @@ impl Ledger {
                 reference,
                 order: None,
                 updated_at: now,
+                lend: None,
             },
         );
         self.reindex(&id, None);
@@ -396,9 +414,11 @@ impl Ledger {
     }
 
     /// The hold `id` if it is held; otherwise the error or terminal effect to answer with.
+    /// A lend is not a hold of a checkout: these commands refuse it as another hold's id.
     fn held(&self, id: &HoldId) -> Result<&Hold, LedgerError> {
         match self.holds.get(id) {
             None => Err(LedgerError::HoldNotFound),
+            Some(h) if h.lend.is_some() => Err(LedgerError::HoldConflict),
             Some(h) if h.status == HoldStatus::Held => Ok(h),
             Some(h) => Err(LedgerError::HoldNotHeld(h.status)),
         }
@@ -423,10 +443,11 @@ impl Ledger {
     }
 
     fn pin(&mut self, id: &HoldId, pinned: bool, now: Millis) -> Result<Effect, LedgerError> {
-        match self.holds.get(id).map(|h| h.status) {
+        match self.holds.get(id).map(|h| (h.status, h.lend.is_some())) {
             None => return Err(LedgerError::HoldNotFound),
+            Some((_, true)) => return Err(LedgerError::HoldConflict),
             // Unpinning a hold that is no longer held has nothing to undo.
-            Some(status) if status != HoldStatus::Held => {
+            Some((status, false)) if status != HoldStatus::Held => {
                 return if pinned { Err(LedgerError::HoldNotHeld(status)) } else { Ok(Effect::HoldAlready(status)) };
             }
             Some(_) => {}
@@ -512,6 +533,7 @@ impl Ledger {
     }
 
     /// Ends a held hold: its units leave `reserved`.
+    /// A lend's units go back with `op` `return` (reason `lease_ended` when its lease ran out).
     fn end_hold(&mut self, id: &HoldId, status: HoldStatus, op: Op, now: Millis, reason: Option<&str>) {
         let old = self.deadline_of(id);
         let Some(h) = self.holds.get_mut(id) else { return };
@@ -519,6 +541,11 @@ impl Ledger {
         h.pinned = false;
         h.updated_at = now;
         let lines = h.lines.clone();
+        let (op, reason) = match (&h.lend, status) {
+            (Some(_), HoldStatus::Expired) => (Op::Return, Some("lease_ended")),
+            (Some(_), _) => (Op::Return, reason),
+            (None, _) => (op, reason),
+        };
         let cause =
             Cause { reservation_id: Some(id.to_string()), reason: reason.map(str::to_owned), ..Cause::default() };
         let deltas = lines.iter().map(|(l, q)| (l.clone(), Deltas { reserved: -q, ..Deltas::default() })).collect();
@@ -646,6 +673,9 @@ impl Ledger {
         Ok(Effect::Applied)
     }
 }
+
+#[path = "ledger_lend.rs"]
+mod lending;
 
 #[cfg(test)]
 #[path = "ledger_tests.rs"]

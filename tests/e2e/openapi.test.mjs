@@ -264,6 +264,7 @@ const SAMPLE = {
   'PUT /v1/skus/{sku}/stock': ['/v1/skus/A/stock', { on_hand: 1 }],
   'POST /v1/skus/{sku}/adjustments': ['/v1/skus/A/adjustments', { delta: 1, reason: 'received' }],
   'GET /v1/skus/{sku}/journal': ['/v1/skus/A/journal'],
+  'PUT /v1/skus/{sku}/policy': ['/v1/skus/A/policy', { hot: false }],
   'POST /v1/reservations': ['/v1/reservations', { lines: [{ sku: 'A', qty: 1 }] }],
   'GET /v1/reservations/{id}': ['/v1/reservations/res_x'],
   'POST /v1/reservations/{id}/commit': ['/v1/reservations/res_x/commit', {}],
@@ -349,6 +350,19 @@ describe('stock', () => {
     expectStatus(east, 200);
     assert.equal(east.json.locations.length, 2);
     assert.equal(east.json.backorder_limit, 1);
+  });
+
+  test('PUT /v1/skus/{sku}/policy: hot, then ordinary', async () => {
+    const P = sku('HOT-1');
+    const on = await send('PUT', `/v1/skus/${enc(P)}/policy`, {
+      token: ADMIN,
+      body: { hot: true, allotments: 4, block: 10, lease_seconds: 60 },
+    });
+    expectStatus(on, 200);
+    assert.equal(on.json.hot, true);
+    const off = await send('PUT', `/v1/skus/${enc(P)}/policy`, { token: ADMIN, body: { hot: false } });
+    expectStatus(off, 200);
+    assert.equal(off.json.hot, false);
   });
 
   test('a SKU with / is sent percent-encoded', async () => {

@@ -1,0 +1,150 @@
+//! The typed calls between the Worker (or a SKU ledger) and an allotment object
+//! (`allot::allotment`), their replies, and the view of a SKU's hot policy.
+//!
+//! An allotment answers reservation calls with the cart's own reply type ([`CartResult`]), so a
+//! reservation held in an allotment reads, commits, releases and extends exactly like one held
+//! by a coordinator (`api::cart_call::render`).
+
+use serde::{Deserialize, Serialize};
+
+use super::cart_call::{CartAnswer, CartRefusal, CartResult};
+use super::idempotency::Keyed;
+use super::reply::HttpReply;
+use crate::allot::allotment::HoldRequest;
+use crate::allot::HotPolicy;
+use crate::stock::{HoldId, Report, Sku, Token};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum AllotAction {
+    /// Hold for a customer (the Worker chose the id; it names this allotment).
+    Create {
+        sku: Sku,
+        index: u32,
+        request: HoldRequest,
+    },
+    Get,
+    Commit {
+        order_id: Option<Token>,
+    },
+    Release,
+    Extend {
+        ttl_seconds: i64,
+    },
+    /// The SKU asks block `lend` back (up to `want` units) for a sale.
+    Recall {
+        lend: HoldId,
+        want: i64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllotCall {
+    /// The reservation id (for `Recall`, the lend id).
+    pub id: Token,
+    #[serde(flatten)]
+    pub action: AllotAction,
+    /// `Idempotency-Key` and request fingerprint of a commit, release or extend.
+    #[serde(default)]
+    pub idempotency: Option<(String, String)>,
+}
+
+/// An allotment's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllotAnswer {
+    /// A reservation's answer, as a coordinator would give it.
+    Cart(CartResult),
+    /// The SKU is not hot any more: the Worker holds at the SKU instead.
+    NotHot,
+    /// The answer to a recall.
+    Report(Report),
+}
+
+/// An allotment's reply with the Idempotency-Key's verdict.
+pub type AllotReply = Keyed<AllotAnswer>;
+
+/// The cart reply an allotment answer stands for (`None`: not a reservation answer).
+pub fn as_cart(reply: AllotReply) -> Option<Keyed<CartResult>> {
+    match reply {
+        Keyed::Answered(AllotAnswer::Cart(r)) => Some(Keyed::Answered(r)),
+        Keyed::Replayed(AllotAnswer::Cart(r)) => Some(Keyed::Replayed(r)),
+        Keyed::KeyReused => Some(Keyed::KeyReused),
+        _ => None,
+    }
+}
+
+/// A reservation the allotment does not know.
+pub fn not_found(id: &Token) -> AllotAnswer {
+    AllotAnswer::Cart(Err(CartRefusal::NotFound { id: id.clone() }))
+}
+
+/// A fresh hold (`201`) or the current state (`200`).
+pub fn created(shown: crate::cart::Shown) -> AllotAnswer {
+    AllotAnswer::Cart(Ok(CartAnswer::Created(shown)))
+}
+
+/// `GET`/`PUT /v1/skus/{sku}/policy`: whether the SKU is hot and how it lends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub sku: String,
+    pub hot: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allotments: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_seconds: Option<i64>,
+}
+
+impl PolicyView {
+    pub fn of(sku: &Sku, p: Option<&HotPolicy>) -> PolicyView {
+        PolicyView {
+            sku: sku.to_string(),
+            hot: p.is_some(),
+            allotments: p.map(|p| p.allotments),
+            block: p.map(|p| p.block),
+            lease_seconds: p.map(|p| p.lease_seconds),
+        }
+    }
+
+    pub fn render(&self) -> HttpReply {
+        HttpReply::json(200, self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stock::Location;
+
+    #[test]
+    fn calls_and_answers_travel_typed() {
+        let call = AllotCall {
+            id: Token::parse("lend.0.ab.1").expect("id"),
+            action: AllotAction::Recall { lend: Token::parse("lend.0.ab.1").expect("id"), want: 3 },
+            idempotency: None,
+        };
+        let wire = serde_json::to_string(&call).expect("encode");
+        assert_eq!(serde_json::from_str::<AllotCall>(&wire).expect("decode"), call);
+        let answer: AllotReply = Keyed::Answered(AllotAnswer::Report(Report {
+            lend: Token::parse("lend.0.ab.1").expect("id"),
+            returned: 2,
+            held: 1,
+        }));
+        let wire = serde_json::to_string(&answer).expect("encode");
+        assert_eq!(serde_json::from_str::<AllotReply>(&wire).expect("decode"), answer);
+        assert_eq!(as_cart(answer), None);
+        let _ = Location::main();
+    }
+
+    #[test]
+    fn the_policy_view_says_whether_the_sku_is_hot() {
+        let sku = Sku::parse("A").expect("sku");
+        let v = PolicyView::of(&sku, Some(&HotPolicy { allotments: 4, block: 10, lease_seconds: 60 }));
+        let body: serde_json::Value = serde_json::from_str(&v.render().text()).expect("json");
+        assert_eq!((body["hot"].as_bool(), body["allotments"].as_u64()), (Some(true), Some(4)));
+        let off: serde_json::Value = serde_json::from_str(&PolicyView::of(&sku, None).render().text()).expect("json");
+        assert_eq!((off["hot"].as_bool(), off.get("block")), (Some(false), None));
+    }
+}
