@@ -5,6 +5,7 @@
 pub mod coordinator;
 pub mod home;
 pub mod plan;
+pub mod registration;
 pub mod reservation;
 pub mod single;
 

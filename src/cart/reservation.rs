@@ -112,6 +112,31 @@ pub struct Reservation {
 }
 
 impl Reservation {
+    /// A reservation asked for at `now`, recorded as being created (nothing held yet), to be
+    /// driven by `coordinator::create` or `single::create`.
+    pub fn creating(
+        id: Token,
+        parts: Vec<Part>,
+        ttl_seconds: i64,
+        channel: Option<Token>,
+        reference: Option<String>,
+        fingerprint: String,
+        now: Millis,
+    ) -> Reservation {
+        Reservation {
+            id,
+            parts,
+            expires_at: now.plus_seconds(ttl_seconds),
+            phase: Phase::Creating,
+            channel,
+            reference,
+            created_at: now,
+            fingerprint,
+            answer: None,
+            attempt: 0,
+        }
+    }
+
     /// The hold id this reservation's holds carry in every SKU ledger: the reservation id, then
     /// `<id>#<attempt>` for later attempts.
     pub fn hold_id(&self) -> Token {

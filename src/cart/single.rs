@@ -23,11 +23,9 @@ use super::reservation::{End, Phase, Reservation, Status};
 use super::{CartError, ShortLine, SkuReply};
 use crate::api::cart_call::{CartAction, CartAnswer, CartRefusal, CartResult};
 use crate::api::idempotency::Keyed;
-use crate::api::order_call::{OrderAction, OrderCall};
+use crate::api::order_call::OrderCall;
 use crate::api::requests::direct;
-use crate::orders::BookLine;
 use crate::stock::limits::COMMIT_MARGIN_MS;
-use crate::stock::order::hold_line_id;
 use crate::stock::{Command, Effect, HoldStatus, Ledger, OrderKey, Sku, Token};
 use crate::time::Millis;
 
@@ -242,22 +240,7 @@ fn extend(ledger: &mut Ledger, r: &mut Reservation, expires_at: Millis, now: Mil
 /// fulfilling or cancelling the order reaches this ledger (as the coordinator registers a cart).
 /// Idempotent: the desk keeps each (SKU, line id) once.
 pub fn registration(r: &Reservation, order: OrderKey) -> Option<OrderCall> {
-    let hold = r.hold_id();
-    let lines: Vec<BookLine> = r
-        .parts
-        .iter()
-        .flat_map(|p| {
-            p.lines.iter().filter_map(|(loc, qty)| {
-                hold_line_id(&hold, loc).ok().map(|line_id| BookLine {
-                    sku: p.sku.clone(),
-                    line_id,
-                    location: loc.clone(),
-                    qty: *qty,
-                })
-            })
-        })
-        .collect();
-    (!lines.is_empty()).then_some(OrderCall { order, action: OrderAction::Attach { lines }, idempotency: None })
+    super::registration::attach(&r.hold_id(), &r.parts, order)
 }
 
 #[cfg(test)]

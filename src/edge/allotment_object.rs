@@ -19,12 +19,9 @@ use crate::allot::{Allotment, Commit, LenderCall, LenderReply, Reserve};
 use crate::api::allot_call::{self, AllotAction, AllotAnswer, AllotCall, AllotReply};
 use crate::api::cart_call::{CartAnswer, CartRefusal};
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
-use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::sku_call::{SkuAction, SkuAnswer};
 use crate::cart::{CartError, Shown};
-use crate::orders::BookLine;
 use crate::stock::limits::{HOLD_RETENTION_MS, IDEMPOTENCY_RETENTION_MS};
-use crate::stock::order::hold_line_id;
 use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
@@ -148,21 +145,7 @@ impl SkuAllotment {
     /// and cancelled like any other.
     async fn register(&self, shown: &Shown) {
         let Some(order) = shown.order.clone() else { return };
-        let lines = shown
-            .parts
-            .iter()
-            .flat_map(|p| {
-                p.lines.iter().filter_map(|(loc, qty)| {
-                    hold_line_id(&shown.id, loc).ok().map(|line_id| BookLine {
-                        sku: p.sku.clone(),
-                        line_id,
-                        location: loc.clone(),
-                        qty: *qty,
-                    })
-                })
-            })
-            .collect();
-        let call = OrderCall { order, action: OrderAction::Attach { lines }, idempotency: None };
+        let Some(call) = crate::cart::registration::attach(&shown.id, &shown.parts, order) else { return };
         match order_client::call(&self.env, &call).await.map(Keyed::reply) {
             Ok(Some(Ok(_))) => {}
             Ok(other) => console_warn!("allotment hold {}: order desk answered {other:?}", shown.id),

@@ -90,6 +90,13 @@ pub(super) async fn learn(env: &Env, learned: Vec<Learned>, at: Millis) {
     .await;
 }
 
+/// How an availability read of some ledgers ended: their items, or an object's answer that is
+/// not an item, to answer as it is.
+pub enum Read {
+    Items(LedgerRead),
+    Answer(HttpReply),
+}
+
 /// What the ledgers of some SKUs answered to an availability read.
 pub struct LedgerRead {
     /// Each SKU's item, cached or read.
@@ -102,12 +109,12 @@ pub struct LedgerRead {
 
 /// The ledgers' availability items of `skus` for a read of `consistency`: fresh cached items,
 /// the rest from their objects (which then refresh the cache); a bundle's ledger answers with
-/// its components. `Err(reply)` is an object's answer that is neither, to answer as it is.
+/// its components. [`Read::Answer`] is an object's answer that is neither, to answer as it is.
 pub async fn ledgers(
     env: &Env,
     skus: &[Sku],
     consistency: Consistency,
-) -> std::result::Result<std::result::Result<LedgerRead, HttpReply>, Fault> {
+) -> std::result::Result<Read, Fault> {
     let bound = bound(env)?;
     let cache = Cache::default();
     let entries = match consistency {
@@ -135,7 +142,7 @@ pub async fn ledgers(
             Err(SkuRefusal::Bundle { sku, components }) => {
                 bundles.insert(sku.clone(), Bundle { sku, components });
             }
-            other => return Ok(Err(sku_call::render(other))),
+            other => return Ok(Read::Answer(sku_call::render(other))),
         }
     }
     if !learned.is_empty() {
@@ -152,7 +159,7 @@ pub async fn ledgers(
         });
         join_all(fill).await;
     }
-    Ok(Ok(LedgerRead { items, bundles, oldest }))
+    Ok(Read::Items(LedgerRead { items, bundles, oldest }))
 }
 
 /// The answer to an availability read: `200` with the items, `ETag` and `Cache-Control`, or

@@ -9,12 +9,9 @@ use worker::*;
 
 use crate::api::cart_call::{CartAction, CartAnswer, CartCall, CartRefusal, CartReply, CartResult};
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
-use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::requests::direct;
 use crate::cart::coordinator::{self, Start, RESUME_DELAY_MS};
 use crate::cart::{CartError, CartStore, End, Phase, Reservation, SaveError};
-use crate::orders::BookLine;
-use crate::stock::order::hold_line_id;
 use crate::stock::{OrderKey, Token};
 use crate::time::Millis;
 
@@ -158,21 +155,7 @@ impl CartCoordinator {
     /// the order reaches these ledgers. Repeats are harmless; a failure is logged and healed by
     /// the client's retry of the commit (which registers again).
     async fn register(&self, r: &Reservation, order: OrderKey) {
-        let lines = r
-            .parts
-            .iter()
-            .flat_map(|p| {
-                p.lines.iter().filter_map(|(loc, qty)| {
-                    hold_line_id(&r.hold_id(), loc).ok().map(|line_id| BookLine {
-                        sku: p.sku.clone(),
-                        line_id,
-                        location: loc.clone(),
-                        qty: *qty,
-                    })
-                })
-            })
-            .collect();
-        let call = OrderCall { order, action: OrderAction::Attach { lines }, idempotency: None };
+        let Some(call) = crate::cart::registration::attach(&r.hold_id(), &r.parts, order) else { return };
         match order_client::call(&self.env, &call).await.map(Keyed::reply) {
             Ok(Some(Ok(_))) => {}
             Ok(other) => console_warn!("cart {}: order desk answered {other:?}", r.id),
@@ -217,18 +200,7 @@ impl CartCoordinator {
         let t = now();
         let CartCall { id, action, idempotency } = call;
         if let CartAction::Create { parts, ttl_seconds, channel, reference, fingerprint, keyed } = action {
-            let new = Reservation {
-                id,
-                parts,
-                expires_at: t.plus_seconds(ttl_seconds),
-                phase: Phase::Creating,
-                channel,
-                reference,
-                created_at: t,
-                fingerprint,
-                answer: None,
-                attempt: 0,
-            };
+            let new = Reservation::creating(id, parts, ttl_seconds, channel, reference, fingerprint, t);
             return self.create(new, keyed, t).await;
         }
         let Some((key, fingerprint)) = idempotency else { return Ok(Keyed::Answered(self.act(id, action, t).await?)) };

@@ -27,7 +27,8 @@ use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
 use super::http;
 use super::key_registry::{self, ClaimVerdict};
-use super::{availability_cache, catalog_reads, order_client, sku_client};
+use super::availability_cache::{self, Read};
+use super::{catalog_reads, order_client, sku_client};
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 const CART_BINDING: &str = "CART_COORDINATOR";
@@ -301,8 +302,8 @@ async fn availability(
     consistency: Consistency,
 ) -> std::result::Result<Response, Fault> {
     let first = match availability_cache::ledgers(env, &skus, consistency).await? {
-        Ok(read) => read,
-        Err(reply) => return Ok(http::reply(&reply)?),
+        Read::Items(read) => read,
+        Read::Answer(reply) => return Ok(http::reply(&reply)?),
     };
     let (mut ledgers, bundles, mut oldest) = (first.items, first.bundles, first.oldest);
     let components: Vec<Sku> =
@@ -310,8 +311,8 @@ async fn availability(
     if !components.is_empty() {
         // Bundles do not nest: a component told it is a bundle meanwhile reads as 0.
         let second = match availability_cache::ledgers(env, &components, consistency).await? {
-            Ok(read) => read,
-            Err(reply) => return Ok(http::reply(&reply)?),
+            Read::Items(read) => read,
+            Read::Answer(reply) => return Ok(http::reply(&reply)?),
         };
         ledgers.extend(second.items);
         oldest = oldest.min(second.oldest);

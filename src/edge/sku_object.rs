@@ -27,7 +27,7 @@ use crate::api::order_call::OrderCall;
 use crate::api::sku_call::{
     self, apply, availability, journal_page, state, SkuAction, SkuAnswer, SkuCall, SkuRefusal, SkuReplyKeyed, SkuResult,
 };
-use crate::cart::{single, Phase, Reservation};
+use crate::cart::{single, Reservation};
 use crate::catalog::Component;
 use crate::stock::limits::{HOLD_RETENTION_MS, IDEMPOTENCY_RETENTION_MS};
 use crate::stock::outbox::{OutboxPump, Settled};
@@ -218,18 +218,7 @@ impl SkuLedger {
         let key = id.clone();
         let step = self.with_ledger(|l| match call {
             CartAction::Create { parts, ttl_seconds, channel, reference, fingerprint, keyed } => {
-                let new = Reservation {
-                    id,
-                    parts,
-                    expires_at: t.plus_seconds(ttl_seconds),
-                    phase: Phase::Creating,
-                    channel,
-                    reference,
-                    created_at: t,
-                    fingerprint,
-                    answer: None,
-                    attempt: 0,
-                };
+                let new = Reservation::creating(id, parts, ttl_seconds, channel, reference, fingerprint, t);
                 single::create(l, sku, existing, new, keyed, t)
             }
             other => single::act(l, existing, id, other, t),
