@@ -103,7 +103,7 @@ fn a_commit_moves_the_hold_to_the_order_and_registers_it() {
     let order = OrderKey { channel: direct(), order_id: token("o-1") };
     let call = step.register.clone().expect("registration");
     assert_eq!(call.order, order);
-    let OrderAction::Attach { lines } = &call.action else { panic!("attach") };
+    let crate::api::order_call::OrderAction::Attach { lines } = &call.action else { panic!("attach") };
     assert_eq!((lines[0].line_id.as_str(), lines[0].qty), ("res:r1@main", 2));
     assert!(l.order(&order).is_some_and(|o| o.lines.contains_key(&lines[0].line_id)));
     // A repeat answers 200 committed again, changes nothing, and registers again (idempotent).

@@ -110,11 +110,7 @@ pub struct LedgerRead {
 /// The ledgers' availability items of `skus` for a read of `consistency`: fresh cached items,
 /// the rest from their objects (which then refresh the cache); a bundle's ledger answers with
 /// its components. [`Read::Answer`] is an object's answer that is neither, to answer as it is.
-pub async fn ledgers(
-    env: &Env,
-    skus: &[Sku],
-    consistency: Consistency,
-) -> std::result::Result<Read, Fault> {
+pub async fn ledgers(env: &Env, skus: &[Sku], consistency: Consistency) -> std::result::Result<Read, Fault> {
     let bound = bound(env)?;
     let cache = Cache::default();
     let entries = match consistency {

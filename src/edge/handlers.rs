@@ -25,9 +25,9 @@ use crate::orders::Line;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::{Cause, Command, OrderKey, Sku, Token};
 
+use super::availability_cache::{self, Read};
 use super::http;
 use super::key_registry::{self, ClaimVerdict};
-use super::availability_cache::{self, Read};
 use super::{catalog_reads, order_client, sku_client};
 
 const OPENAPI: &str = include_str!("../../openapi.json");
