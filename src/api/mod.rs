@@ -22,4 +22,5 @@ pub mod catalog_bodies;
 pub mod catalog_routes;
 pub mod order_call;
 pub mod routes;
+pub mod shed_facts;
 pub mod sku_call;

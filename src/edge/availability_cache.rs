@@ -8,6 +8,7 @@
 //! runs out (freshness is measured from when each fact was observed, never from when it was
 //! stored).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use futures::future::join_all;
@@ -23,6 +24,7 @@ use crate::api::availability_cache::{
 use crate::api::cart_call::{self, CartCall, CartRefusal, CartReply};
 use crate::api::order_call::{OrderCall, OrderReply};
 use crate::api::reply::HttpReply;
+use crate::api::shed_facts::ShedFacts;
 use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuRefusal, SkuReplyKeyed};
 use crate::api::views::AvailabilityItem;
 use crate::cart::Part;
@@ -37,14 +39,32 @@ pub fn bound(env: &Env) -> std::result::Result<Staleness, Fault> {
     Staleness::parse(raw.as_deref()).map_err(|e| Fault::Runtime(e.to_string()))
 }
 
+thread_local! {
+    /// This isolate's copy of the entries it wrote or read, for sold-out shedding without a
+    /// Cache API call on the hold path (`api::shed_facts`).
+    static FACTS: RefCell<ShedFacts> = RefCell::new(ShedFacts::default());
+}
+
+/// Mirrors what the cache now holds for `sku` (as far as this isolate knows) into [`FACTS`].
+fn mirror(sku: &Sku, entry: Option<&Entry>, bound: Staleness) {
+    let now = super::clock::now();
+    FACTS.with(|f| f.borrow_mut().remember(sku, entry.cloned(), bound, now));
+}
+
 async fn get(cache: &Cache, sku: &Sku) -> Option<Entry> {
     let mut resp = cache.get(core::cache_key(sku), false).await.ok().flatten()?;
     resp.json::<Entry>().await.ok()
 }
 
-async fn load(cache: &Cache, skus: &[Sku]) -> BTreeMap<Sku, Entry> {
+async fn load(cache: &Cache, skus: &[Sku], bound: Staleness) -> BTreeMap<Sku, Entry> {
     let found = join_all(skus.iter().map(|s| get(cache, s))).await;
-    skus.iter().cloned().zip(found).filter_map(|(s, e)| e.map(|e| (s, e))).collect()
+    let entries: BTreeMap<Sku, Entry> =
+        skus.iter().cloned().zip(found).filter_map(|(s, e)| e.map(|e| (s, e))).collect();
+    // What other isolates of this place learned reaches this one's shedding facts too.
+    for (sku, e) in &entries {
+        mirror(sku, Some(e), bound);
+    }
+    entries
 }
 
 async fn put(cache: &Cache, sku: &Sku, entry: &Entry, bound: Staleness) {
@@ -55,12 +75,14 @@ async fn put(cache: &Cache, sku: &Sku, entry: &Entry, bound: Staleness) {
         r.headers_mut().set("cache-control", &format!("public, max-age={}", bound.entry_max_age_s()))?;
         Ok(r)
     })();
+    mirror(sku, Some(entry), bound);
     if let Ok(r) = stored {
         let _ = cache.put(core::cache_key(sku), r).await;
     }
 }
 
-async fn delete(cache: &Cache, sku: &Sku) {
+async fn delete(cache: &Cache, sku: &Sku, bound: Staleness) {
+    mirror(sku, None, bound);
     let _ = cache.delete(core::cache_key(sku), false).await;
 }
 
@@ -83,7 +105,7 @@ pub(super) async fn learn(env: &Env, learned: Vec<Learned>, at: Millis) {
             };
             match entry_after(existing, l, at, bound, now) {
                 Some(e) => put(cache, l.sku(), &e, bound).await,
-                None => delete(cache, l.sku()).await,
+                None => delete(cache, l.sku(), bound).await,
             }
         }
     }))
@@ -115,7 +137,7 @@ pub async fn ledgers(env: &Env, skus: &[Sku], consistency: Consistency) -> std::
     let cache = Cache::default();
     let entries = match consistency {
         Consistency::Strong => BTreeMap::new(),
-        Consistency::Bounded => load(&cache, skus).await,
+        Consistency::Bounded => load(&cache, skus, bound).await,
     };
     let now = super::clock::now();
     let plan = plan_read(skus, &entries, consistency, bound, now);
@@ -190,7 +212,8 @@ pub async fn shed(env: &Env, parts: &[Part], named: bool) -> std::result::Result
     }
     let bound = bound(env)?;
     let skus: Vec<Sku> = parts.iter().map(|p| p.sku.clone()).collect();
-    let entries = load(&Cache::default(), &skus).await;
+    // Only what this isolate knows: no Cache API call on the hold path (`api::shed_facts`).
+    let entries = FACTS.with(|f| f.borrow().of(&skus));
     match core::shed(named, parts, &entries, bound, super::clock::now()) {
         Some(e) => Ok(Some(http::reply(&cart_call::render(Err(CartRefusal::Cart(e))))?)),
         None => Ok(None),
