@@ -164,6 +164,8 @@ fn a_listing_goes_from_body_to_store_to_json_to_a_settled_push() {
         at: Millis(1_000),
         oversold: 0,
         alert: None,
+        channel: None,
+        ops: Vec::new(),
     };
     let conn = Channel {
         channel: channel.clone(),

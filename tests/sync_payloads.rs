@@ -813,6 +813,8 @@ fn tee_batch(read_answers: Vec<Answer>) -> (Vec<HttpRequest>, Vec<ListingResult>
         at: Millis(now().0 - 60_000 + version as i64 * 1_000),
         oversold: 0,
         alert: None,
+        channel: None,
+        ops: Vec::new(),
     };
     // Delivered out of order and twice.
     let messages: Vec<String> =

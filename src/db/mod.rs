@@ -11,6 +11,7 @@ pub mod imports;
 pub mod inbound;
 pub mod limits;
 pub mod listings;
+pub mod metrics;
 pub mod sync_state;
 
 use serde::de::DeserializeOwned;

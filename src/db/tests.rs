@@ -47,6 +47,8 @@ fn event(s: &str, version: u64, alert: bool) -> StockChanged {
         at: Millis(9),
         oversold: 1,
         alert: alert.then_some(OversoldAlert { units: 1, oversold: 1, op: Op::Sale, channel: None, order_id: None }),
+        channel: None,
+        ops: Vec::new(),
     }
 }
 

@@ -1,18 +1,28 @@
-//! The isolate's counters (`crate::metrics`): recorded at the shell's choke points — every D1
-//! round trip (`store`), every stock-change message the sync consumer receives
-//! (`sync_consumer`), every outbox send of a SKU object (`sku_object`) — and served at
-//! `GET /v1/metrics` (admin) in Prometheus text. Per isolate: under `wrangler dev` the Worker,
-//! its objects and its consumers share one, so one read sees all of them.
+//! The counters of `GET /v1/metrics` (admin, Prometheus text), of two kinds:
+//! - the isolate's own (`crate::metrics::Counters`): recorded at the shell's choke points —
+//!   every D1 round trip (`store`), every stock-change message the sync consumer receives
+//!   (`sync_consumer`), every outbox send of a SKU object (`sku_object`). Per isolate: under
+//!   `wrangler dev` the Worker, its objects and its consumers share one, so one read sees all of
+//!   them; on Cloudflare each isolate counts its own.
+//! - the durable ones (`crate::metrics::durable`), true across isolates: kept in D1
+//!   (`crate::db::metrics`), added to by the sync consumer (ledger changes once per
+//!   `(sku, version)`, pushes, push latency, queue lag) and the webhook receiver.
 
 use std::cell::RefCell;
 
-use worker::{Response, Result};
+use worker::{console_error, D1Database, Env, Response};
 
-use crate::metrics::{current_origin, Counters};
-use crate::sync::StockChanged;
+use crate::db::metrics::{self as table, CounterRow};
+use crate::fault::Fault;
+use crate::metrics::durable;
+use crate::metrics::{current_origin, Counters, Origin, Scoped};
+use crate::stock::Token;
+use crate::sync::{ListingResult, StockChanged};
+use crate::time::Millis;
 
 use super::clock::now;
 use super::http;
+use super::store::{self, StoreResult};
 
 /// Prometheus text exposition format.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -41,9 +51,50 @@ pub fn outbox_send(events: usize, ok: bool) {
     record(|c| c.outbox_send(events, ok));
 }
 
-/// `GET /v1/metrics`.
-pub fn serve() -> Result<Response> {
-    let mut body = String::new();
-    record(|c| body = c.render());
-    http::text(200, body, CONTENT_TYPE)
+/// Counts a batch of stock changes in D1, each `(sku, version)` once across deliveries and
+/// isolates, and with `taken_at` (the main consumer's batches, not the dead letters') sets the
+/// queue lag gauge, in one batch. An error leaves nothing counted (the caller retries the
+/// messages).
+pub async fn count_changes(db: &D1Database, events: &[StockChanged], taken_at: Option<Millis>) -> StoreResult<()> {
+    let mut qs = table::count_changes(&durable::counted_changes(events));
+    if let Some(t) = taken_at {
+        let (lag, value) = durable::queue_lag(events, t);
+        qs.extend(table::set(&lag, value));
+    }
+    store::batch_of(db, qs).await.map(|_| ())
+}
+
+/// Counts the pushes a batch made and its platform calls' latencies (`(channel, ms)`). Best
+/// effort: a failure is logged and the pushes stand (they are settled already).
+pub async fn count_pushes(db: &D1Database, results: &[ListingResult], calls: &[(Token, u64)]) {
+    let tally = durable::push_increments(
+        results.iter().map(|r| (r.key.channel.as_str(), &r.outcome)),
+        calls.iter().map(|(c, ms)| (c.as_str(), *ms)),
+    );
+    if let Err(e) = store::batch_of(db, table::add(&tally)).await {
+        console_error!("metrics: pushes not counted: {e}");
+    }
+}
+
+/// Counts one webhook delivery of `platform` ended with `outcome`. Best effort: logged on failure.
+pub async fn count_webhook(env: &Env, platform: &str, outcome: durable::WebhookOutcome) {
+    let (key, n) = durable::webhook_increment(platform, outcome);
+    let tally = durable::Tally::from([(key, n)]);
+    let counted = match store::db(env) {
+        Ok(db) => store::batch_of(&db, table::add(&tally)).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = counted {
+        console_error!("metrics: webhook delivery not counted: {e}");
+    }
+}
+
+/// `GET /v1/metrics`: the durable counters, then the isolate's.
+pub async fn serve(env: &Env) -> std::result::Result<Response, Fault> {
+    let db = store::db(env)?;
+    let rows: Vec<CounterRow> = Scoped::new(Origin::Metrics, store::read(&db, table::all())).await?;
+    let rows: Vec<_> = rows.into_iter().map(CounterRow::into_sample).collect();
+    let mut body = durable::render(&rows);
+    record(|c| body.push_str(&c.render()));
+    Ok(http::text(200, body, CONTENT_TYPE)?)
 }

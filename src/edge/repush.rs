@@ -67,6 +67,8 @@ pub async fn ledger_state(env: &Env, sku: &Sku, at: Millis) -> Result<Option<Sto
             at,
             oversold: v.oversold,
             alert: None,
+            channel: None,
+            ops: Vec::new(),
         })),
         Err(SkuRefusal::NeverStocked { .. }) => Ok(None),
         other => {

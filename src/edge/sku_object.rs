@@ -116,7 +116,8 @@ impl SkuLedger {
             (Some(last), Some(sku)) => {
                 let after = ledger.totals();
                 let alert = oversold_alert(before, &after, &changes.entries);
-                let e = StockChanged::from_totals(sku.clone(), ledger.version(), &after, last.op, last.at, alert);
+                let e = StockChanged::from_totals(sku.clone(), ledger.version(), &after, last.op, last.at, alert)
+                    .with_journal(&changes.entries);
                 Some(encode(&e)?)
             }
             _ => None,

@@ -14,7 +14,7 @@ use worker::*;
 
 use crate::fault::Fault;
 use crate::metrics::{Origin, Scoped};
-use crate::stock::Sku;
+use crate::stock::{Sku, Token};
 use crate::sync::{
     dead_letters, Answer, BatchPlan, Channel, ChannelPush, HttpRequest, Loaded, PushResult, RetryPolicy, Step,
     StockChanged, TokenBucket,
@@ -65,6 +65,9 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     // and an alert rides on the version that oversold, which may not be the newest. If recording
     // fails the whole batch is retried, so no alert is acknowledged unrecorded.
     super::alerts::record(&db, &events).await?;
+    // The durable counters, each change once however often it is delivered; a failure retries
+    // the batch like the alerts' (`super::metrics`).
+    super::metrics::count_changes(&db, &events, Some(now())).await?;
     // Bundles made of the changed SKUs: their listings follow their components.
     let (bundle_events, bundle_members) = super::bundle_listings::events_for(env, &db, &events).await?;
     events.extend(bundle_events);
@@ -88,11 +91,14 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     let mut plan = BatchPlan::new(events, loaded, t, RetryPolicy::default());
     sync_state::count_revisions(&db, &plan.revisions, t.0).await?;
     let mut results = Vec::new();
+    let mut calls = Vec::new();
     for push in std::mem::take(&mut plan.pushes) {
-        results.extend(drive(&db, push, t).await.results());
+        results.extend(drive(&db, push, t, &mut calls).await.results());
     }
+    let pushed = results.clone();
     let settled = plan.settle(results);
     sync_state::settle(&db, &settled.writes, &settled.failures).await?;
+    super::metrics::count_pushes(&db, &pushed, &calls).await;
     for m in &messages {
         match settled.retry.get(&m.body().sku) {
             Some(seconds) => m.retry_with_options(&delay(*seconds)),
@@ -102,8 +108,9 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     Ok(())
 }
 
-/// Carries out one channel's steps until it is done.
-async fn drive(db: &D1Database, mut push: ChannelPush, t: Millis) -> ChannelPush {
+/// Carries out one channel's steps until it is done; each platform call's latency is added to
+/// `calls` as `(channel, ms)`.
+async fn drive(db: &D1Database, mut push: ChannelPush, t: Millis, calls: &mut Vec<(Token, u64)>) -> ChannelPush {
     loop {
         match push.step() {
             Step::Done => return push,
@@ -120,7 +127,9 @@ async fn drive(db: &D1Database, mut push: ChannelPush, t: Millis) -> ChannelPush
             }
             Step::Send { base, requests } => {
                 let answers = send_all(&base, &requests, push.pacing()).await;
-                push.answered(answers);
+                let channel = push.channel();
+                calls.extend(answers.iter().map(|(_, ms)| (channel.clone(), *ms)));
+                push.answered(answers.into_iter().map(|(a, _)| a).collect());
             }
         }
     }
@@ -131,14 +140,18 @@ thread_local! {
     static RATES: RefCell<BTreeMap<String, TokenBucket>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Performs `requests` one after another, each after the account's bucket allows it (if paced).
-async fn send_all(base: &str, requests: &[HttpRequest], pacing: Option<(String, TokenBucket)>) -> Vec<Answer> {
+/// Performs `requests` one after another, each after the account's bucket allows it (if paced);
+/// each answer with how long the call took (ms, pacing excluded).
+async fn send_all(base: &str, requests: &[HttpRequest], pacing: Option<(String, TokenBucket)>) -> Vec<(Answer, u64)> {
     let mut answers = Vec::with_capacity(requests.len());
     for req in requests {
         if let Some((key, fresh)) = &pacing {
             pace(key, *fresh).await;
         }
-        answers.push(super::platform_http::send(base, req, CALL_TIMEOUT).await);
+        let started = now();
+        let answer = super::platform_http::send(base, req, CALL_TIMEOUT).await;
+        let ms = u64::try_from(now().0.saturating_sub(started.0)).unwrap_or(0);
+        answers.push((answer, ms));
     }
     answers
 }
@@ -162,9 +175,11 @@ fn delay(seconds: u32) -> QueueRetryOptions {
 async fn record_dead_letters(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result::Result<(), Fault> {
     let db = store::db(env)?;
     let messages = batch.messages()?;
-    // An event that never got through the main consumer still raises its alert.
+    // An event that never got through the main consumer still raises its alert and is counted
+    // (once: a change the main consumer counted adds nothing).
     let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
     super::alerts::record(&db, &events).await?;
+    super::metrics::count_changes(&db, &events, None).await?;
     sync_state::settle(&db, &[], &dead_letters(&events, now())).await?;
     for m in messages {
         m.ack();

@@ -60,6 +60,7 @@ use crate::inbound::fetch::{ebay_key_answer, ebay_key_url, KeyAnswer, CALL_TIMEO
 use crate::inbound::{
     ebay, ApplyError, EbayKey, Headers, InboundChannel, InboundError, KeyCache, Lookup, Received, MAX_BODY_BYTES,
 };
+use crate::metrics::durable::WebhookOutcome;
 use crate::sync::{connection, HttpRequest, Method as HttpMethod};
 use crate::time::Millis;
 
@@ -156,14 +157,26 @@ async fn read_body(req: &mut Request) -> Result<Option<Vec<u8>>, Fault> {
     Ok((seen <= MAX_BODY_BYTES).then_some(body))
 }
 
-/// `POST /v1/webhooks/{platform}`.
-pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<Response, Fault> {
-    let Some(body) = read_body(&mut req).await? else { return Ok(http::problem(&too_large())?) };
+/// `POST /v1/webhooks/{platform}`, counted in the durable metrics by how it ended
+/// (`crate::metrics::durable::WebhookOutcome`; a fault counts as `unavailable`).
+pub async fn receive(kind: ChannelKind, req: Request, env: &Env) -> Result<Response, Fault> {
+    let (outcome, answer) = match handle(kind, req, env).await {
+        Ok((outcome, response)) => (outcome, Ok(response)),
+        Err(e) => (WebhookOutcome::Unavailable, Err(e)),
+    };
+    super::metrics::count_webhook(env, kind.as_str(), outcome).await;
+    answer
+}
+
+/// Receives one delivery: the answer and how the delivery ended.
+async fn handle(kind: ChannelKind, mut req: Request, env: &Env) -> Result<(WebhookOutcome, Response), Fault> {
+    use WebhookOutcome as O;
+    let Some(body) = read_body(&mut req).await? else { return Ok((O::TooLarge, http::problem(&too_large())?)) };
     let headers = Headers::from_pairs(req.headers().entries());
     let hint = req.url()?.query_pairs().find(|(k, _)| k == "channel").map(|(_, v)| v.into_owned());
-    let Some(webhook) = platform(kind).webhook else { return unauthorized() };
+    let Some(webhook) = platform(kind).webhook else { return Ok((O::Unauthorized, unauthorized()?)) };
     if webhook.is_ping.is_some_and(|is_ping| is_ping(&headers, &body)) {
-        return Ok(http::json(200, &json!({"result": "ping"}))?);
+        return Ok((O::Ping, http::json(200, &json!({"result": "ping"}))?));
     }
     let t = now();
     let db = store::db(env)?;
@@ -174,27 +187,27 @@ pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<R
     };
     let (conns, result) = match verified {
         Verified::Ok { conns, result } => (conns, result),
-        Verified::Unauthorized => return unauthorized(),
-        Verified::Unavailable(why) => return unavailable(&why),
+        Verified::Unauthorized => return Ok((O::Unauthorized, unauthorized()?)),
+        Verified::Unavailable(why) => return Ok((O::Unavailable, unavailable(&why)?)),
     };
-    let Some((first, others)) = conns.split_first() else { return unauthorized() };
+    let Some((first, others)) = conns.split_first() else { return Ok((O::Unauthorized, unauthorized()?)) };
     let received = match result {
         Ok(r) => r,
-        Err(InboundError::Unauthorized(_)) => return unauthorized(),
-        Err(InboundError::TooLarge { .. }) => return Ok(http::problem(&too_large())?),
+        Err(InboundError::Unauthorized(_)) => return Ok((O::Unauthorized, unauthorized()?)),
+        Err(InboundError::TooLarge { .. }) => return Ok((O::TooLarge, http::problem(&too_large())?)),
         Err(InboundError::Payload(e)) => {
             console_warn!("{} webhook for channel {} is unusable: {e}", kind.as_str(), first.id);
             let detail = json!({"error": e.to_string()});
             let key = unusable_key(kind, &body);
             rows::record_delivery(&db, &key, &first.id, "unknown", "unusable", &detail, t).await?;
             let answer = json!({"result": "unusable", "channel": first.id.as_str(), "detail": e.to_string()});
-            return Ok(http::json(200, &answer)?);
+            return Ok((O::Unusable, http::json(200, &answer)?));
         }
     };
     if let Some(key) = &received.dedupe_key {
         if rows::delivery_seen(&db, key).await? {
             let answer = json!({"result": "duplicate", "channel": first.id.as_str(), "topic": received.topic});
-            return Ok(http::json(200, &answer)?);
+            return Ok((O::Duplicate, http::json(200, &answer)?));
         }
     }
     let at = Arrival { kind, topic: &received.topic, dedupe_key: received.dedupe_key.as_deref(), now: t };
@@ -203,14 +216,14 @@ pub async fn receive(kind: ChannelKind, mut req: Request, env: &Env) -> Result<R
         None => match apply(&Cx { env, db: &db, at }, first, others, &received.outcome).await {
             Ok(report) => report,
             Err(ApplyError::Fault(Fault::Store(e))) => return Err(e.into()),
-            Err(e) => return unavailable(&e.to_string()),
+            Err(e) => return Ok((O::Unavailable, unavailable(&e.to_string())?)),
         },
     };
     let answer = report.answer(&received.topic);
     if let Some(key) = &received.dedupe_key {
         rows::record_delivery(&db, key, &report.channel, &received.topic, report.result(), &answer, t).await?;
     }
-    Ok(http::json(200, &answer)?)
+    Ok((O::Accepted, http::json(200, &answer)?))
 }
 
 /// HMAC platforms: the first candidate whose webhook key verifies the delivery (with the

@@ -556,6 +556,8 @@ fn drift(
             at: at.now,
             oversold: 0,
             alert: None,
+            channel: None,
+            ops: Vec::new(),
         });
         let rule = s
             .listing

@@ -74,6 +74,8 @@ fn state(s: &str, available: i64) -> StockChanged {
         at: NOW,
         oversold: 0,
         alert: None,
+        channel: None,
+        ops: Vec::new(),
     }
 }
 

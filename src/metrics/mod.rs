@@ -1,3 +1,7 @@
+//! The counters of `GET /v1/metrics`. [`durable`] holds those that are true across isolates
+//! (kept in D1 by the shell: ledger changes, pushes, queue lag, webhooks); the rest of this
+//! module the isolate's own.
+//!
 //! Counters of what the Worker costs, for the benchmark and the tests: D1 queries by what the
 //! Worker was doing when it made them ([`Origin`]), queue deliveries of stock changes against the
 //! distinct changes they carried, and the SKU objects' outbox sends. Pure: the shell keeps one
@@ -9,6 +13,7 @@
 //! one read sees everything; on Cloudflare each isolate (and each object's) counts its own.
 
 mod changes;
+pub mod durable;
 mod scope;
 
 pub use changes::SeenChanges;

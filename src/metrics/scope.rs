@@ -1,4 +1,5 @@
-//! What the Worker is doing when it records a count: serving a request, or consuming a queue.
+//! What the Worker is doing when it records a count: serving a request, consuming a queue, or
+//! reading the durable counters.
 //!
 //! The Worker handles many events at once in one isolate, interleaved at every `await`, so a
 //! global "current task" variable set at the start of an event would be wrong by the first
@@ -19,11 +20,14 @@ pub enum Origin {
     Request,
     /// A queue consumer's batch.
     Queue,
+    /// A read of the durable counters for `GET /v1/metrics`: kept apart, so that reading the
+    /// counters does not change the request counts it reports.
+    Metrics,
 }
 
 impl Origin {
-    pub const COUNT: usize = 2;
-    pub const ALL: [Origin; Origin::COUNT] = [Origin::Request, Origin::Queue];
+    pub const COUNT: usize = 3;
+    pub const ALL: [Origin; Origin::COUNT] = [Origin::Request, Origin::Queue, Origin::Metrics];
 
     pub fn index(self) -> usize {
         self as usize
@@ -33,6 +37,7 @@ impl Origin {
         match self {
             Origin::Request => "request",
             Origin::Queue => "queue",
+            Origin::Metrics => "metrics",
         }
     }
 }

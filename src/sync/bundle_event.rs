@@ -32,6 +32,8 @@ pub fn bundle_event(bundle: &Bundle, states: &BTreeMap<Sku, StockChanged>, cause
         at,
         oversold: 0,
         alert: None,
+        channel: None,
+        ops: Vec::new(),
     }
 }
 
@@ -80,6 +82,8 @@ mod tests {
                 at: Millis(0),
                 oversold,
                 alert: None,
+                channel: None,
+                ops: Vec::new(),
             },
         )
     }

@@ -90,6 +90,8 @@ mod tests {
             at: Millis(version as i64 * 10),
             oversold: 0,
             alert: None,
+            channel: None,
+            ops: Vec::new(),
         }
     }
     fn listing(c: u8, s: u8, rule: ListingRule) -> Listing {

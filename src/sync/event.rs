@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stock::{Op, OversoldAlert, Sku, Totals};
+use crate::stock::{Entry, Op, OversoldAlert, Sku, Totals};
 use crate::time::Millis;
 
 /// Cloudflare Queues refuses messages above 128 KB
@@ -33,6 +33,25 @@ pub struct StockChanged {
     /// records it in D1 `alerts` (once per SKU and version) before anything else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<OversoldAlert>,
+    /// The channel the change came from (the journal entry's `cause.channel`: a sale's or a
+    /// cancel's marketplace, a hold's storefront), when it names one. Counted by
+    /// `crate::metrics::ledger_counts`. Absent in older messages and for changes of no channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Every transition the change made, counted by kind and channel (a call may make several:
+    /// a hold that first expires stale ones). Bounded by the kinds and channels, not by the
+    /// transitions. Empty in older messages: read `cause` and `channel` as one transition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<OpCount>,
+}
+
+/// How many transitions of one kind, from one channel, a change made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpCount {
+    pub op: Op,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    pub n: u64,
 }
 
 /// Why a message could not be written or read.
@@ -64,7 +83,29 @@ impl StockChanged {
             at,
             oversold: totals.oversold,
             alert,
+            channel: None,
+            ops: Vec::new(),
         }
+    }
+
+    /// The event with what the journal `entries` of its change say: the last one's channel, and
+    /// the transitions counted by kind and channel (one per version: a transition journals one
+    /// entry per location it touches).
+    pub fn with_journal(self, entries: &[Entry]) -> StockChanged {
+        let channel = entries.last().and_then(|e| e.cause.channel.clone());
+        let mut ops: Vec<OpCount> = Vec::new();
+        let mut last_version = None;
+        for e in entries {
+            if last_version == Some(e.version) {
+                continue;
+            }
+            last_version = Some(e.version);
+            match ops.iter_mut().find(|c| c.op == e.op && c.channel == e.cause.channel) {
+                Some(c) => c.n += 1,
+                None => ops.push(OpCount { op: e.op, channel: e.cause.channel.clone(), n: 1 }),
+            }
+        }
+        StockChanged { channel, ops, ..self }
     }
 
     /// What the channels may still sell: `available` less the units already owed to oversold
@@ -114,9 +155,11 @@ mod tests {
                 channel: Some("c".repeat(crate::stock::limits::MAX_ID_LEN)),
                 order_id: Some("o".repeat(crate::stock::limits::MAX_ID_LEN)),
             }),
+            channel: Some("c".repeat(crate::stock::limits::MAX_ID_LEN)),
+            ops: vec![OpCount { op: Op::Sale, channel: Some("c".repeat(crate::stock::limits::MAX_ID_LEN)), n: 1 }],
         };
         let m = e.to_message().unwrap();
-        assert!(m.len() < 1024, "{} bytes", m.len());
+        assert!(m.len() < 1280, "{} bytes", m.len());
         assert!(m.contains(r#""cause":"sale""#));
         assert_eq!(StockChanged::from_message(&m).unwrap(), e);
     }
@@ -125,7 +168,7 @@ mod tests {
     fn messages_from_before_alerts_still_decode() {
         let old = r#"{"sku":"A","version":3,"available":0,"on_hand":2,"cause":"sale","at":5}"#;
         let e = StockChanged::from_message(old).unwrap();
-        assert_eq!((e.oversold, e.alert), (0, None));
+        assert_eq!((e.oversold, e.alert.clone(), e.channel.clone()), (0, None, None));
         let none = StockChanged { alert: None, ..e };
         assert!(!none.to_message().unwrap().contains("alert"), "no alert, no member");
     }
@@ -168,5 +211,36 @@ mod tests {
         let bad_sku = r#"{"sku":"a b","version":1,"available":0,"on_hand":0,"cause":"sale","at":0}"#;
         assert!(StockChanged::from_message(bad_sku).is_err());
         assert!(matches!(StockChanged::from_message(&" ".repeat(MAX_MESSAGE_BYTES + 1)), Err(EventError::TooLarge(_))));
+    }
+
+    #[test]
+    fn with_journal_counts_one_transition_per_version_by_kind_and_channel() {
+        use crate::stock::{Cause, Deltas, Location};
+        let entry = |version: u64, op: Op, channel: Option<&str>| Entry {
+            seq: version,
+            at: Millis(1),
+            op,
+            location: Location::main(),
+            deltas: Deltas::default(),
+            cause: Cause { channel: channel.map(str::to_owned), ..Cause::default() },
+            version,
+        };
+        let entries = [
+            entry(4, Op::Expire, None),
+            entry(5, Op::Expire, None),
+            entry(6, Op::Sale, Some("amazon")),
+            entry(6, Op::Sale, Some("amazon")), // a second location of the same transition
+        ];
+        let e = StockChanged::from_totals(Sku::parse("A").unwrap(), 6, &Totals::default(), Op::Sale, Millis(1), None)
+            .with_journal(&entries);
+        assert_eq!(e.channel.as_deref(), Some("amazon"));
+        assert_eq!(
+            e.ops,
+            vec![
+                OpCount { op: Op::Expire, channel: None, n: 2 },
+                OpCount { op: Op::Sale, channel: Some("amazon".into()), n: 1 },
+            ]
+        );
+        assert_eq!(StockChanged::from_message(&e.to_message().unwrap()).unwrap(), e);
     }
 }

@@ -48,7 +48,7 @@ pub use channel_push::{Answer, Channel, ChannelPush, Step, REREAD_ATTEMPTS};
 pub use coalesce::coalesce;
 pub use ebay::EbayAdapter;
 pub use ebay_auth::{EbayCredentials, EbayCredentialsError, EbayRefresh};
-pub use event::{EventError, StockChanged, MAX_MESSAGE_BYTES};
+pub use event::{EventError, OpCount, StockChanged, MAX_MESSAGE_BYTES};
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use lwa::{LwaCredentials, LwaToken};
 pub use oauth::{AccessToken, Bearer, TokenCache, TokenSource};

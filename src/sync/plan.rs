@@ -249,6 +249,8 @@ mod tests {
             at: Millis(1_000 * version as i64),
             oversold: 0,
             alert: None,
+            channel: None,
+            ops: Vec::new(),
         }
     }
 

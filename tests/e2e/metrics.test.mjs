@@ -1,7 +1,10 @@
 // The counters at GET /v1/metrics against the real runtime (workerd): who may read them, that a
 // catalogue request's D1 queries are counted as the request's, and that each stock change is put
 // on the queue once — N changes, N deliveries, including under 64 concurrent holds on one SKU
-// (before the outbox's single flight, 5.5–6.1 deliveries per change at 16–64 clients).
+// (before the outbox's single flight, 5.5–6.1 deliveries per change at 16–64 clients). And the
+// durable counters (D1, true across isolates): known activity — holds placed, committed,
+// released, a sale and its cancel on one channel, a refused webhook — scraped, parsed and
+// counted exactly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -140,4 +143,82 @@ test('the hot path makes no D1 query: availability and a single-SKU hold, commit
   const sale = await A.admin('POST', '/v1/sales', { channel: 'amazon', order_id: unique('o'), lines: [{ sku: kit, qty: 1 }] });
   assert.equal(sale.status, 200, sale.text);
   assert.ok((await d1()) > base, 'a bundle sale reads the catalogue');
+});
+
+const HOLDS = (outcome) => `stockedge_holds_total{outcome="${outcome}"}`;
+
+test('the durable counters count known activity exactly, each change once', { timeout: 90_000 }, async () => {
+  const sku = unique('MET-D');
+  const channel = unique('mx').toLowerCase();
+  assert.equal((await A.admin('PUT', `/v1/skus/${enc(sku)}/stock`, { on_hand: 50 })).status, 200);
+  // Start from a quiet consumer: earlier tests' changes are all counted.
+  const quiet = async () => {
+    let last = null;
+    return until(
+      async () => {
+        const m = await metrics();
+        const same = last && m[CHANGES] === last[CHANGES] && m[HOLDS('placed')] === last[HOLDS('placed')];
+        last = m;
+        return same ? m : null;
+      },
+      { timeoutMs: 30_000, everyMs: 500 },
+    );
+  };
+  const base = await quiet();
+  assert.ok(base, 'the consumer went quiet');
+  const d = (m, k) => (m[k] ?? 0) - (base[k] ?? 0);
+
+  const hold = async () => {
+    const r = await A.storefront('POST', '/v1/reservations', { lines: [{ sku, qty: 1 }] });
+    assert.equal(r.status, 201, r.text);
+    return r.body.id;
+  };
+  const committed = await hold();
+  assert.equal((await A.storefront('POST', `/v1/reservations/${enc(committed)}/commit`, {})).status, 200);
+  const released = await hold();
+  assert.equal((await A.storefront('POST', `/v1/reservations/${enc(released)}/release`, {})).status, 200);
+  await hold(); // left held
+  const order = unique('o');
+  const sale = await A.admin('POST', '/v1/sales', { channel, order_id: order, lines: [{ sku, qty: 2, line_id: 'l1' }] });
+  assert.equal(sale.status, 200, sale.text);
+  // A repeated sale changes nothing and counts nothing.
+  assert.equal((await A.admin('POST', '/v1/sales', { channel, order_id: order, lines: [{ sku, qty: 2, line_id: 'l1' }] })).status, 200);
+  const cancel = await A.admin('POST', `/v1/sales/${enc(channel)}/${enc(order)}/cancel`, {});
+  assert.equal(cancel.status, 200, cancel.text);
+  // A delivery no channel's key verifies: a rejection, counted before it is answered.
+  const forged = await A.anon('POST', '/v1/webhooks/shopify', { id: 1 });
+  assert.equal(forged.status, 401, forged.text);
+
+  const SALES = `stockedge_sales_total{channel="${channel}"}`;
+  const CANCELS = `stockedge_cancels_total{channel="${channel}"}`;
+  const m = await until(
+    async () => {
+      const m = await metrics();
+      return d(m, HOLDS('placed')) >= 3 && d(m, CANCELS) >= 1 && d(m, HOLDS('released')) >= 1 ? m : null;
+    },
+    { timeoutMs: 30_000, everyMs: 300 },
+  );
+  assert.ok(m, 'the consumer counted the activity');
+  const after = (await quiet()) ?? m;
+  assert.equal(d(after, HOLDS('placed')), 3, 'holds placed');
+  assert.equal(d(after, HOLDS('committed')), 1, 'holds committed');
+  assert.equal(d(after, HOLDS('released')), 1, 'holds released');
+  assert.equal(d(after, HOLDS('expired')), 0, 'holds expired');
+  assert.equal(after[SALES], 1, 'sales on the channel');
+  assert.equal(after[CANCELS], 1, 'cancels on the channel');
+  assert.equal(d(after, 'stockedge_webhook_deliveries_total{platform="shopify",outcome="unauthorized"}'), 1);
+  assert.ok(after.stockedge_queue_lag_ms >= 0, 'the queue lag gauge is set');
+
+  // The text is well-formed: every sample's family is typed, histograms included.
+  const text = (await A.admin('GET', '/v1/metrics')).text;
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const name = line.split(/[{ ]/)[0];
+    const family = name.replace(/_(bucket|sum|count)$/, '');
+    assert.ok(text.includes(`# TYPE ${name} `) || text.includes(`# TYPE ${family} histogram`), `${name} is typed`);
+    assert.match(line, / -?\d+$/, line);
+  }
+  for (const f of ['stockedge_pushes_total counter', 'stockedge_push_latency_ms histogram', 'stockedge_queue_lag_ms gauge']) {
+    assert.ok(text.includes(`# TYPE ${f}`), f);
+  }
 });
