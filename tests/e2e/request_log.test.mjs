@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { ADMIN_TOKEN, STOREFRONT_TOKEN, api, request, start, unique, until } from './lib/worker.mjs';
+import { ADMIN_TOKEN, STOREFRONT_TOKEN, request, start, unique, until } from './lib/worker.mjs';
 
 const FIELDS = ['duration_ms', 'event', 'method', 'request_id', 'route', 'status'];
 
@@ -30,7 +30,6 @@ function requestLines(logFile) {
 
 describe('structured request logs', () => {
   let w;
-  let a;
   const sku = unique('LOG');
   // Values that must never reach the log: a wrong bearer token, a secret in a body, a header
   // and a query string.
@@ -40,7 +39,6 @@ describe('structured request logs', () => {
 
   before(async () => {
     w = await start();
-    a = api(w.url);
   });
 
   after(async () => {
