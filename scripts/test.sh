@@ -23,6 +23,17 @@ wasm_env cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnin
 step "build the Worker"
 bash scripts/build-worker.sh
 
+# Bundles the Worker as `wrangler deploy` would and checks wrangler.toml; needs no network and
+# no Cloudflare account (docs/deploy.md).
+step "deployable bundle (wrangler deploy --dry-run: bundles and checks wrangler.toml, no upload)"
+dry_out=$(mktemp -d)
+STOCKEDGE_SKIP_BUILD=1 WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI=1 NO_COLOR=1 \
+  npx --no-install wrangler deploy --dry-run --outdir "$dry_out"
+if ! { test -s "$dry_out/shim.js" && compgen -G "$dry_out/*.wasm" >/dev/null; }; then
+  echo "wrangler deploy --dry-run wrote no bundle (shim.js and the .wasm)"; ls -la "$dry_out"; exit 1
+fi
+rm -rf "$dry_out"
+
 step "channel simulators (self-tests) and end-to-end tests (workerd)"
 node --test tests/sim/
 STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/

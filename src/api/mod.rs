@@ -10,6 +10,7 @@ pub mod operator_views;
 pub mod paging;
 pub mod problem;
 pub mod reply;
+pub mod request_log;
 pub mod requests;
 pub mod views;
 

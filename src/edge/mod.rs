@@ -40,8 +40,9 @@ mod webhooks;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::api::problem::from_fault;
-use crate::api::routes::{is_public, resolve, Role};
-use crate::api::Kind;
+use crate::api::request_log::{RequestId, RequestLog, RouteLabel, GENERATED_ID_BYTES};
+use crate::api::routes::{is_public, resolve, Role, Route};
+use crate::api::{Kind, Problem};
 use crate::fault::Fault;
 
 /// A `worker` error that reached the shell's boundary: the runtime refused an operation.
@@ -56,16 +57,41 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// Every request: answered by [`serve`], then logged as one JSON line (`api::request_log`).
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let started = clock::now();
     let method = req.method().to_string();
     let path = req.path();
-    let route = match resolve(&method, &path) {
+    let cf_ray = req.headers().get("cf-ray").ok().flatten();
+    let id = RequestId::of(cf_ray.as_deref(), || {
+        let mut b = [0u8; GENERATED_ID_BYTES];
+        // Without randomness the id is all zeros: the line is still written.
+        let _ = getrandom::fill(&mut b);
+        b
+    });
+    let route = resolve(&method, &path);
+    let label = RouteLabel::of(route.as_ref().ok());
+    let answer = serve(route, &method, &path, req, &env).await;
+    // An `Err` reaches the runtime, which answers 500.
+    let status = answer.as_ref().map_or(500, Response::status_code);
+    worker::console_log!("{}", RequestLog::new(id, &method, label, status, started, clock::now()).line());
+    answer
+}
+
+async fn serve(
+    route: std::result::Result<Route, Problem>,
+    method: &str,
+    path: &str,
+    req: Request,
+    env: &Env,
+) -> Result<Response> {
+    let route = match route {
         Ok(r) => r,
         Err(p) => {
             // Say nothing about a protected path to a caller without a valid token.
-            if !is_public(&path) {
-                if let Err(unauth) = auth::authorize(&req, &env, Role::Storefront) {
+            if !is_public(path) {
+                if let Err(unauth) = auth::authorize(&req, env, Role::Storefront) {
                     if unauth.kind == Kind::Unauthorized {
                         return http::problem(&unauth);
                     }
@@ -74,10 +100,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             return http::problem(&p);
         }
     };
-    if let Err(p) = auth::authorize(&req, &env, route.role()) {
+    if let Err(p) = auth::authorize(&req, env, route.role()) {
         return http::problem(&p);
     }
-    match handlers::handle(route, req, &env).await {
+    match handlers::handle(route, req, env).await {
         Ok(r) => Ok(r),
         Err(fault) => {
             worker::console_error!("{method} {path}: {fault}");
