@@ -43,27 +43,9 @@ use stockedge::time::Millis;
 const DEFAULT_SEEDS: u64 = 200;
 const STEPS: usize = 400;
 
-/// SplitMix64: tiny, seedable, good enough to pick steps and faults.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1_000) < per_mille
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn tok(s: &str) -> Token {
     Token::parse(s).expect("token")

@@ -5,25 +5,15 @@
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/allotments.test.mjs
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { assertOk, assertProblem, fieldsOf, journalSums, readJournal } from './lib/expect.mjs';
-import { api, pool, sleep, start, unique } from './lib/worker.mjs';
+import { pool, sleep, unique, useRuntime } from './lib/worker.mjs';
 
 const enc = encodeURIComponent;
 
 describe('flash-sale allotments', () => {
-  let w;
-  let a;
-
-  before(async () => {
-    w = await start();
-    a = api(w.url);
-  });
-
-  after(async () => {
-    await w?.stop();
-  });
+  const a = useRuntime();
 
   const stock = (sku, onHand) => a.admin('PUT', `/v1/skus/${enc(sku)}/stock`, { on_hand: onHand });
   const policy = (sku, body, headers) => a.admin('PUT', `/v1/skus/${enc(sku)}/policy`, body, headers);

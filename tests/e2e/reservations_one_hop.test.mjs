@@ -10,26 +10,16 @@
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/reservations_one_hop.test.mjs
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { assertOk, assertProblem, fieldsOf, journalSums, readJournal } from './lib/expect.mjs';
-import { api, sleep, start, unique } from './lib/worker.mjs';
+import { sleep, unique, useRuntime } from './lib/worker.mjs';
 
 const enc = encodeURIComponent;
 const ONE_HOP = /^rsk_[0-9a-f]{20}_/;
 
 describe('single-SKU reservations in one hop', () => {
-  let w;
-  let a;
-
-  before(async () => {
-    w = await start();
-    a = api(w.url);
-  });
-
-  after(async () => {
-    await w?.stop();
-  });
+  const a = useRuntime();
 
   const put = (sku, body) => a.admin('PUT', `/v1/skus/${enc(sku)}/stock`, body);
   const levels = async (sku) => assertOk(await a.admin('GET', `/v1/skus/${enc(sku)}`), 200, `GET ${sku}`);

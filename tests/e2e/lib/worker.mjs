@@ -18,6 +18,7 @@
 //                           file fails; the path is printed)
 //   STOCKEDGE_E2E_VERBOSE=1 echo wrangler's output to stderr
 
+import { after, before } from 'node:test';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -591,6 +592,35 @@ export function api(url) {
     storefront: as(STOREFRONT_TOKEN),
     anon: as(undefined),
     raw: (method, p, opts) => request(url, method, p, opts),
+  };
+}
+
+/**
+ * One runtime for the calling file or suite: started in `before`, stopped in `after`. Returns a
+ * client like `api()`'s whose calls go to that runtime once it is up (and `url`, `runtime`).
+ */
+export function useRuntime(opts) {
+  let rt;
+  let client;
+  before(async () => {
+    rt = await start(opts);
+    client = api(rt.url);
+  });
+  after(async () => {
+    await rt?.stop();
+  });
+  const late = (k) => (...args) => client[k](...args);
+  return {
+    get url() {
+      return rt.url;
+    },
+    get runtime() {
+      return rt;
+    },
+    admin: late('admin'),
+    storefront: late('storefront'),
+    anon: late('anon'),
+    raw: late('raw'),
   };
 }
 
