@@ -10,6 +10,7 @@
 //! - [`import`]: stock files in and out — Shopify, WooCommerce and plain CSV readers, the plan, writers.
 //! - [`sync`]: outbound channel sync — stock events, coalescing, one adapter per platform, retry policy.
 //! - [`inbound`]: marketplace webhooks and order-feed polls — signatures, dedupe, payloads, poll windows.
+//! - [`reconcile`]: live reconciliation — reading each listing's quantity back from its channel, drift and its repair.
 //! - [`api`]: the HTTP contract without HTTP — routes, request validation, views, problem types.
 //! - [`db`]: the catalogue database (D1) as pure plans — SQL, bound values, row structs and their decoding, per table family.
 //! - [`metrics`]: counters of D1 queries, queue deliveries and outbox sends, rendered as Prometheus text.
@@ -28,6 +29,7 @@ pub mod import;
 pub mod inbound;
 pub mod metrics;
 pub mod orders;
+pub mod reconcile;
 pub mod stock;
 pub mod sync;
 pub mod time;

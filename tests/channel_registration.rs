@@ -42,6 +42,7 @@ const ETSY: Platform = Platform {
     webhook: None,
     feed: None,
     order_fetch: None,
+    read: None,
 };
 
 static PLATFORMS: [Platform; 1] = [ETSY];

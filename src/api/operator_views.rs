@@ -63,7 +63,7 @@ pub fn no_open_failure(id: i64) -> Problem {
 
 /// `{"items": [...], "next": <last id>}` from up to `limit + 1` `(id, item)`s (`next` only when
 /// there is more).
-fn paged(rows: Vec<(i64, Value)>, limit: i64) -> Value {
+pub(crate) fn paged(rows: Vec<(i64, Value)>, limit: i64) -> Value {
     let limit = usize::try_from(limit.max(0)).unwrap_or(usize::MAX);
     let more = rows.len() > limit;
     let (ids, items): (Vec<i64>, Vec<Value>) = rows.into_iter().take(limit).unzip();

@@ -15,6 +15,7 @@ use crate::catalog::model::MAX_MARKETPLACES;
 use crate::inbound::poll::feeds::{self, FeedError, FeedOf, FeedPage};
 use crate::inbound::poll::window::Window;
 use crate::inbound::{Headers, InboundError, Received};
+use crate::reconcile::read::{self, Read};
 use crate::sync::adapter::ChannelAdapter;
 use crate::sync::connection::ConnectionError;
 use crate::sync::HttpResponse;
@@ -42,6 +43,9 @@ pub struct Platform {
     pub feed: Option<Feed>,
     /// How an order a notification or feed only names is read, if any does.
     pub order_fetch: Option<OrderFetch>,
+    /// How a listing's live quantity is read back for reconciliation, if the platform has a read
+    /// (`crate::reconcile::read`); `None`: its listings cannot be reconciled.
+    pub read: Option<Read>,
 }
 
 /// A platform's default address.
@@ -175,6 +179,7 @@ const SHOPIFY: Platform = Platform {
     }),
     feed: None,
     order_fetch: None,
+    read: Some(read::shopify::READ),
 };
 
 /// WooCommerce: a product or one variation; REST batch pushes; HMAC-signed webhooks; the orders feed.
@@ -206,6 +211,7 @@ const WOOCOMMERCE: Platform = Platform {
         auth: FeedAuth::Basic,
     }),
     order_fetch: None,
+    read: Some(read::woocommerce::READ),
 };
 
 /// Amazon SP-API: the seller's SKU in its marketplaces; Listings Items patches with an LWA token; notifications; the orders feed.
@@ -250,6 +256,7 @@ const AMAZON: Platform = Platform {
         auth: FeedAuth::Lwa,
     }),
     order_fetch: Some(OrderFetch::AmazonItems),
+    read: Some(read::amazon::READ),
 };
 
 /// eBay: the inventory item's SKU (and offer); bulk price-quantity pushes; notifications signed with eBay's keys; the orders feed.
@@ -281,6 +288,7 @@ const EBAY: Platform = Platform {
         auth: FeedAuth::Ebay,
     }),
     order_fetch: Some(OrderFetch::EbayOrder),
+    read: Some(read::ebay::READ),
 };
 
 /// Wholesale trading partners: the partner's item code (or our SKU); EDI 846 inventory advice.
@@ -300,6 +308,8 @@ const WHOLESALE: Platform = Platform {
     webhook: None,
     feed: None,
     order_fetch: None,
+    // EDI 846 is one-way: a partner acknowledges an interchange (997) but has no read.
+    read: None,
 };
 
 /// Every platform StockEdge connects to, in the order kinds are listed. Adding one here (and its

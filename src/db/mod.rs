@@ -12,6 +12,7 @@ pub mod inbound;
 pub mod limits;
 pub mod listings;
 pub mod metrics;
+pub mod reconcile;
 pub mod sync_state;
 
 use serde::de::DeserializeOwned;

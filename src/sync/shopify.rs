@@ -263,37 +263,48 @@ impl ChannelAdapter for ShopifyAdapter {
 
     /// After `Stale`: a query for the listing's current `available` at its location.
     fn reread(&self, update: &ListingUpdate) -> Option<HttpRequest> {
-        let ShopifyIdentity { inventory_item_id, location_id } = ShopifyIdentity::of(&update.external)?;
-        let body = serde_json::json!({
-            "query": REREAD_QUERY,
-            "variables": { "item": item_gid(inventory_item_id), "location": location_gid(location_id) },
-        });
-        Some(self.request(body.to_string()))
+        ShopifyIdentity::of(&update.external).map(|id| self.level_query(id))
     }
 
-    /// The `available` quantity in the answer to the re-read: a throttled or failed query is the
-    /// result the whole request would have had (`RetryAfter`, `Backoff`, …); an item the shop
-    /// does not have, or does not stock at the location, is an unknown listing.
     fn read_current(&self, response: &HttpResponse, now: Millis) -> Result<i64, PushResult> {
-        let v = answer_json(response, now)?;
-        if let Some(failed) = top_level_outcome(&v, response) {
-            return Err(failed);
-        }
-        let item = v.pointer("/data/inventoryItem").filter(|i| !i.is_null());
-        let Some(item) = item else {
-            return Err(PushResult::permanent(FailureKind::UnknownListing, "the shop has no such inventory item"));
-        };
-        let Some(level) = item.get("inventoryLevel").filter(|l| !l.is_null()) else {
-            return Err(PushResult::permanent(FailureKind::UnknownListing, "the item is not stocked at the location"));
-        };
-        level
-            .get("quantities")
-            .and_then(Value::as_array)
-            .and_then(|qs| qs.iter().find(|q| q.get("name").and_then(Value::as_str) == Some("available")))
-            .and_then(|q| q.get("quantity"))
-            .and_then(Value::as_i64)
-            .ok_or_else(|| PushResult::backoff("unreadable re-read answer: no available quantity"))
+        available_in(response, now)
     }
+}
+
+impl ShopifyAdapter {
+    /// The query for a listing's current `available` at its location (the re-read after a lost
+    /// compare-and-set, and reconciliation's read).
+    pub fn level_query(&self, id: ShopifyIdentity) -> HttpRequest {
+        let body = serde_json::json!({
+            "query": REREAD_QUERY,
+            "variables": { "item": item_gid(id.inventory_item_id), "location": location_gid(id.location_id) },
+        });
+        self.request(body.to_string())
+    }
+}
+
+/// The `available` quantity in the answer to [`ShopifyAdapter::level_query`]: a throttled or
+/// failed query is the result the whole request would have had (`RetryAfter`, `Backoff`, …); an
+/// item the shop does not have, or does not stock at the location, is an unknown listing.
+pub fn available_in(response: &HttpResponse, now: Millis) -> Result<i64, PushResult> {
+    let v = answer_json(response, now)?;
+    if let Some(failed) = top_level_outcome(&v, response) {
+        return Err(failed);
+    }
+    let item = v.pointer("/data/inventoryItem").filter(|i| !i.is_null());
+    let Some(item) = item else {
+        return Err(PushResult::permanent(FailureKind::UnknownListing, "the shop has no such inventory item"));
+    };
+    let Some(level) = item.get("inventoryLevel").filter(|l| !l.is_null()) else {
+        return Err(PushResult::permanent(FailureKind::UnknownListing, "the item is not stocked at the location"));
+    };
+    level
+        .get("quantities")
+        .and_then(Value::as_array)
+        .and_then(|qs| qs.iter().find(|q| q.get("name").and_then(Value::as_str) == Some("available")))
+        .and_then(|q| q.get("quantity"))
+        .and_then(Value::as_i64)
+        .ok_or_else(|| PushResult::backoff("unreadable re-read answer: no available quantity"))
 }
 
 /// A GraphQL answer's JSON, or the result every field of the request gets: 429 (with

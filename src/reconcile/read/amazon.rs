@@ -1,0 +1,40 @@
+//! Amazon: a listing's seller-fulfilled quantity, read with SP-API Listings Items 2021-08-01
+//! `getListingsItem`, `GET /listings/2021-08-01/items/{sellerId}/{sku}?marketplaceIds=…&includedData=fulfillmentAvailability`
+//! with the LWA access token (developer-docs.amazon.com/sp-api, Listings Items API reference:
+//! `Item.fulfillmentAvailability[] {fulfillmentChannelCode, quantity}`). StockEdge pushes the
+//! `DEFAULT` (merchant-fulfilled) channel, so that entry's `quantity` is the live value; a listing
+//! with no `DEFAULT` entry, or one without a quantity, offers none: 0. Errors are
+//! `{"errors": [{code, message}]}`: 403 for refused credentials, 404 for an unknown SKU, 429
+//! `QuotaExceeded` without `Retry-After` (the usage plan is 5 requests a second).
+
+use serde_json::{Map, Value};
+
+use super::{json_answer, Read, ReadError};
+use crate::catalog::model::External;
+use crate::sync::amazon::{amz_date, listing_path, AmazonIdentity};
+use crate::sync::{HttpRequest, HttpResponse, Method};
+use crate::time::Millis;
+
+/// The registry's Amazon read.
+pub const READ: Read = Read { request, answer };
+
+fn request(token: &str, _: &Map<String, Value>, e: &External, now: Millis) -> Result<HttpRequest, ReadError> {
+    let AmazonIdentity { seller_id, seller_sku, marketplace_ids } =
+        AmazonIdentity::of(e).ok_or_else(|| ReadError::NotReadable("not an Amazon identity".into()))?;
+    let path =
+        format!("{}&includedData=fulfillmentAvailability", listing_path(&seller_id, &seller_sku, &marketplace_ids));
+    Ok(HttpRequest::new(Method::Get, path)
+        .header("x-amz-access-token", token)
+        .header("x-amz-date", amz_date(now))
+        .header("user-agent", format!("StockEdge/{} (Language=Rust)", env!("CARGO_PKG_VERSION"))))
+}
+
+fn answer(response: &HttpResponse, now: Millis) -> Result<i64, ReadError> {
+    let v = json_answer(response, now)?;
+    let entries = v.get("fulfillmentAvailability").and_then(Value::as_array).cloned().unwrap_or_default();
+    let default = entries.iter().find(|e| e.get("fulfillmentChannelCode").and_then(Value::as_str) == Some("DEFAULT"));
+    match default.and_then(|e| e.get("quantity")) {
+        None | Some(Value::Null) => Ok(0),
+        Some(q) => q.as_i64().ok_or_else(|| ReadError::Unreadable(format!("DEFAULT quantity {q}"))),
+    }
+}

@@ -1,0 +1,29 @@
+//! Shopify: a listing's `available` quantity at its location, read with the Admin GraphQL query
+//! `inventoryItem(id) { inventoryLevel(locationId) { quantities(names: ["available"]) } }` — the
+//! same query and reading as the push adapter's re-read after a lost compare-and-set
+//! ([`ShopifyAdapter::level_query`], [`available_in`]), with the channel's access token and
+//! `settings.api_version`.
+
+use serde_json::{Map, Value};
+
+use super::{Read, ReadError};
+use crate::catalog::model::External;
+use crate::sync::shopify::{available_in, ShopifyAdapter, ShopifyIdentity};
+use crate::sync::{HttpRequest, HttpResponse};
+use crate::time::Millis;
+
+/// The registry's Shopify read.
+pub const READ: Read = Read { request, answer };
+
+fn request(token: &str, settings: &Map<String, Value>, e: &External, _: Millis) -> Result<HttpRequest, ReadError> {
+    let id = ShopifyIdentity::of(e).ok_or_else(|| ReadError::NotReadable("not a Shopify identity".into()))?;
+    let mut adapter = ShopifyAdapter::new(token);
+    if let Some(v) = settings.get("api_version").and_then(Value::as_str) {
+        v.clone_into(&mut adapter.api_version);
+    }
+    Ok(adapter.level_query(id))
+}
+
+fn answer(response: &HttpResponse, now: Millis) -> Result<i64, ReadError> {
+    available_in(response, now).map_err(ReadError::from_push)
+}
