@@ -9,6 +9,7 @@ pub mod key_registry;
 pub mod operator_views;
 pub mod paging;
 pub mod problem;
+pub mod reconciliation;
 pub mod reply;
 pub mod request_log;
 pub mod requests;

@@ -126,6 +126,9 @@ impl RouteLabel {
             Route::Alerts => ("Alerts", None),
             Route::AcknowledgeAlert(_) => ("AcknowledgeAlert", None),
             Route::Metrics => ("Metrics", None),
+            Route::RunReconciliation => ("RunReconciliation", None),
+            Route::Reconciliation => ("Reconciliation", None),
+            Route::RepairReconciliation => ("RepairReconciliation", None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

@@ -73,6 +73,12 @@ pub enum Route {
     AcknowledgeAlert(i64),
     /// `GET /v1/metrics`: the isolate's counters, Prometheus text (admin).
     Metrics,
+    /// `POST /v1/reconciliation/run`: read every listing's live quantity from its channel now.
+    RunReconciliation,
+    /// `GET /v1/reconciliation`: the latest read of each listing, drift included.
+    Reconciliation,
+    /// `POST /v1/reconciliation/repair`: push the intended quantity to a channel's drifted listings.
+    RepairReconciliation,
 }
 
 impl Route {
@@ -108,7 +114,10 @@ impl Route {
             | Route::RunPolls
             | Route::Alerts
             | Route::AcknowledgeAlert(_)
-            | Route::Metrics => Role::Admin,
+            | Route::Metrics
+            | Route::RunReconciliation
+            | Route::Reconciliation
+            | Route::RepairReconciliation => Role::Admin,
         }
     }
 }
@@ -202,6 +211,9 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "inbound", "polls"] => only("GET", Ok(Route::Polls)),
         ["v1", "inbound", "polls", "run"] => only("POST", Ok(Route::RunPolls)),
         ["v1", "alerts"] => only("GET", Ok(Route::Alerts)),
+        ["v1", "reconciliation"] => only("GET", Ok(Route::Reconciliation)),
+        ["v1", "reconciliation", "run"] => only("POST", Ok(Route::RunReconciliation)),
+        ["v1", "reconciliation", "repair"] => only("POST", Ok(Route::RepairReconciliation)),
         ["v1", "metrics"] => only("GET", Ok(Route::Metrics)),
         ["v1", "alerts", id, "acknowledge"] => only("POST", positive_id(id).map(Route::AcknowledgeAlert)),
         ["v1", "products" | "locations" | "channels", ..] => {

@@ -277,6 +277,17 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::EbayChallenge => return super::webhooks::ebay_challenge(&req, env).await,
         Route::Alerts => return super::alerts::list(&query_pairs(&req)?, env).await,
         Route::Metrics => return super::metrics::serve(env).await,
+        Route::Reconciliation => return super::reconcile::list(&query_pairs(&req)?, env).await,
+        Route::RunReconciliation => {
+            try_p!(w.validated(Ok(())));
+            let query = query_pairs(&req)?;
+            return key_registry::keeping(env, w.idem.as_ref(), super::reconcile::run_now(&query, env)).await;
+        }
+        Route::RepairReconciliation => {
+            try_p!(w.validated(Ok(())));
+            let query = query_pairs(&req)?;
+            return key_registry::keeping(env, w.idem.as_ref(), super::reconcile::repair(&query, env)).await;
+        }
         Route::AcknowledgeAlert(id) => {
             try_p!(w.validated(Ok(())));
             return key_registry::keeping(env, w.idem.as_ref(), super::alerts::acknowledge(env, id)).await;

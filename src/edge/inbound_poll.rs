@@ -55,6 +55,7 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(runs) => console_log!("inbound poll ({}): {}", event.cron(), Value::Array(runs)),
         Err(e) => console_error!("inbound poll ({}) failed: {e}", event.cron()),
     }
+    super::reconcile::scheduled(&env).await;
 }
 
 /// Polls every polled channel (or only `only`) once; one JSON summary per channel.

@@ -26,6 +26,7 @@ mod object_sql;
 mod order_client;
 mod order_object;
 mod platform_http;
+mod reconcile;
 mod repush;
 mod rpc;
 mod secrets;

@@ -424,6 +424,15 @@ export async function startAmazonSim(opts = {}) {
     addListing,
     quantity: (sku, sellerId = clients[0].sellerId ?? DEFAULT_SELLER) => { const l = listings.get(`${sellerId}/${sku}`); return l ? defaultQuantity(l) : undefined; },
     listing: (sku, sellerId = clients[0].sellerId ?? DEFAULT_SELLER) => listings.get(`${sellerId}/${sku}`),
+    /** A seller's edit in Seller Central: sets the listing's DEFAULT (merchant-fulfilled) quantity directly (not an API write: not in the write log). */
+    setQuantity(sku, quantity, sellerId = clients[0].sellerId ?? DEFAULT_SELLER) {
+      const l = listings.get(`${sellerId}/${sku}`);
+      if (!l) throw new Error(`no listing ${sellerId}/${sku}`);
+      const others = (l.attributes.fulfillment_availability ?? []).filter((x) => x.fulfillment_channel_code !== 'DEFAULT');
+      l.attributes.fulfillment_availability = [{ fulfillment_channel_code: 'DEFAULT', quantity }, ...others];
+      l.updated = clock.now();
+      return quantity;
+    },
     addOrder,
     updateOrder,
     cancelOrder: (id) => updateOrder(id, { OrderStatus: 'Canceled' }),

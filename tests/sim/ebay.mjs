@@ -482,6 +482,14 @@ export async function startEbaySim(opts = {}) {
     addItem,
     addOffer,
     item: (sku) => items.get(sku),
+    /** A seller's quantity edit in Seller Hub: the inventory item's ship-to-location quantity and its offers' available quantity (not an API write: not in the write log, no revision counted). */
+    setQuantity(sku, quantity) {
+      const it = items.get(sku);
+      if (!it) throw new Error(`no inventory item ${sku}`);
+      it.quantity = quantity;
+      for (const o of offers.values()) if (o.sku === sku) o.availableQuantity = quantity;
+      return quantity;
+    },
     offer: (offerId) => offers.get(String(offerId)),
     listedQuantity: (offerId) => { const o = offers.get(String(offerId)); return o ? listed(o) : undefined; },
     revisionsToday: (offerId) => { const o = offers.get(String(offerId)); return o?.listingId ? revisionCount(o.listingId) : 0; },

@@ -868,3 +868,62 @@ describe('faults speak each platform\'s error shape', () => {
     }
   });
 });
+
+describe("reconciliation: each platform's read endpoint shows a merchant's edit made in the channel's admin", () => {
+  let s; let w; let a; let e;
+  before(async () => {
+    s = await startShopifySim({ items: [{ id: 301, sku: 'TEE', levels: { 1: { available: 4 } } }] });
+    w = await startWooCommerceSim({
+      products: [
+        { id: 10, sku: 'TEE', manage_stock: true, stock_quantity: 5 },
+        { id: 20, sku: 'SHIRT', type: 'variable', variations: [{ id: 21, sku: 'SHIRT-S', manage_stock: true, stock_quantity: 3 }] },
+      ],
+    });
+    a = await startAmazonSim({ listings: [{ sku: 'TEE/BLK', quantity: 6 }] });
+    e = await startEbaySim({ inventory: [{ sku: 'TEE', quantity: 7, offers: [{ offerId: '5001', availableQuantity: 7 }] }] });
+  });
+  after(() => Promise.all([s, w, a, e].map((x) => x?.close())));
+
+  test('Shopify: inventoryItem.inventoryLevel.quantities(names: ["available"]) after setQuantities', async () => {
+    const query = 'query StockEdgeAvailable($item: ID!, $location: ID!) { inventoryItem(id: $item) { inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } } } }';
+    const read = () => call(s.graphqlUrl(), { method: 'POST', headers: { 'x-shopify-access-token': s.accessToken }, body: { query, variables: { item: gid.item(301), location: gid.location(1) } } });
+    assert.deepEqual((await read()).body.data.inventoryItem.inventoryLevel.quantities, [{ name: 'available', quantity: 4 }]);
+    s.log.clear();
+    s.setQuantities(301, 1, { available: 11 });
+    assert.deepEqual((await read()).body.data.inventoryItem.inventoryLevel.quantities, [{ name: 'available', quantity: 11 }]);
+    assert.equal(s.log.entries().length, 0, 'a merchant edit is not an API write');
+  });
+
+  test('WooCommerce: GET products/{id} and products/{id}/variations/{vid} stock_quantity after setStock', async () => {
+    const get = (path, auth = w.authHeader) => call(`${w.apiBase}${path}`, { headers: auth ? { authorization: auth } : {} });
+    assert.equal((await get('/products/10')).body.stock_quantity, 5);
+    assert.equal(w.setStock(10, 2), 2);
+    assert.equal((await get('/products/10')).body.stock_quantity, 2);
+    w.setStock(21, 9);
+    assert.equal((await get('/products/20/variations/21')).body.stock_quantity, 9);
+    assert.equal((await get('/products/999')).status, 404);
+    assert.equal((await get('/products/10', null)).status, 401);
+  });
+
+  test('Amazon: getListingsItem includedData=fulfillmentAvailability after setQuantity', async () => {
+    const lwa = await call(a.lwaUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: a.refreshToken, client_id: a.clientId, client_secret: a.clientSecret }).toString() });
+    const token = lwa.body.access_token;
+    const url = `${a.url}/listings/2021-08-01/items/${a.sellerId}/${encodeURIComponent('TEE/BLK')}?marketplaceIds=${a.marketplaceId}&includedData=fulfillmentAvailability`;
+    const read = (t = token) => call(url, { headers: t ? { 'x-amz-access-token': t } : {} });
+    assert.deepEqual((await read()).body.fulfillmentAvailability, [{ fulfillmentChannelCode: 'DEFAULT', quantity: 6 }]);
+    a.setQuantity('TEE/BLK', 1);
+    assert.deepEqual((await read()).body.fulfillmentAvailability, [{ fulfillmentChannelCode: 'DEFAULT', quantity: 1 }]);
+    assert.equal(a.quantity('TEE/BLK'), 1);
+    assert.equal((await read(null)).status, 403);
+  });
+
+  test('eBay: getInventoryItem availability.shipToLocationAvailability.quantity after setQuantity', async () => {
+    const read = (sku, token = e.token) => call(`${e.url}/sell/inventory/v1/inventory_item/${encodeURIComponent(sku)}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    assert.equal((await read('TEE')).body.availability.shipToLocationAvailability.quantity, 7);
+    e.setQuantity('TEE', 12);
+    assert.equal((await read('TEE')).body.availability.shipToLocationAvailability.quantity, 12);
+    assert.equal(e.listedQuantity('5001'), 12, 'the offer shows the edit too');
+    assert.equal((await read('GHOST')).status, 404);
+    assert.equal((await read('TEE', null)).status, 401);
+  });
+});

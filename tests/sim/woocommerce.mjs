@@ -530,6 +530,14 @@ export async function startWooCommerceSim(opts = {}) {
     addVariation,
     product: (id) => { const p = products.get(Number(id)) ?? variations.get(Number(id)); return p ? productJson(p) : undefined; },
     stockOf: (id) => (products.get(Number(id)) ?? variations.get(Number(id)))?.stock_quantity,
+    /** A merchant's edit in wp-admin: sets a product's or variation's `stock_quantity` directly (not an API write: not in the write log, no webhook). Returns the new value. */
+    setStock(id, quantity) {
+      const p = products.get(Number(id)) ?? variations.get(Number(id));
+      if (!p) throw new Error(`no product or variation ${id}`);
+      p.stock_quantity = quantity;
+      p.manage_stock = true;
+      return p.stock_quantity;
+    },
     addOrder,
     updateOrder,
     setOrderStatus: (id, status) => updateOrder(id, { status }),
