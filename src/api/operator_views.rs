@@ -116,6 +116,7 @@ pub fn drift_page(rows: Vec<DriftRow>, limit: i64) -> Value {
                 "action": r.action,
                 "occurred_at": Millis(r.occurred_at).to_rfc3339(),
                 "received_at": Millis(r.received_at).to_rfc3339(),
+                "source": r.source,
             });
             (r.id, item)
         })
@@ -143,6 +144,7 @@ mod tests {
         let last = drift_page(vec![drift(9)], 2);
         assert!(last.get("next").is_none());
         assert_eq!(last["items"][0]["level"], "l");
+        assert_eq!(last["items"][0]["source"], "webhook", "rows from before migration 0012 were found by webhooks");
     }
 
     #[test]

@@ -344,6 +344,13 @@ pub struct DriftRow {
     pub action: String,
     pub occurred_at: i64,
     pub received_at: i64,
+    /// What found it: `webhook` (a platform's report) or `reconcile` (a live read, migration 0012).
+    #[serde(default = "webhook_source")]
+    pub source: String,
+}
+
+fn webhook_source() -> String {
+    "webhook".to_owned()
 }
 
 /// The read of up to `limit` unmatched lines with ids above `after` (only `channel`'s when
@@ -360,7 +367,7 @@ pub fn unmatched(after: i64, channel: Option<&Token>, limit: i64) -> Query {
 /// when given) ([`DriftRow`]s).
 pub fn drift(after: i64, (channel, sku): (Option<&Token>, Option<&Sku>), limit: i64) -> Query {
     Query::new(
-        "SELECT id, channel, sku, line_id, reported, last_pushed, listed, action, occurred_at, received_at FROM drift_events \
+        "SELECT id, channel, sku, line_id, reported, last_pushed, listed, action, occurred_at, received_at, source FROM drift_events \
          WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR sku = ?3) ORDER BY id LIMIT ?4",
         vec![int(after), opt_text(channel.map(Token::as_str)), opt_text(sku.map(Sku::as_str)), int(limit)],
     )

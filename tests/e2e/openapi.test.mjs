@@ -302,6 +302,9 @@ const SAMPLE = {
   'GET /v1/alerts': ['/v1/alerts'],
   'POST /v1/alerts/{id}/acknowledge': ['/v1/alerts/999999/acknowledge'],
   'GET /v1/metrics': ['/v1/metrics'],
+  'GET /v1/reconciliation': ['/v1/reconciliation'],
+  'POST /v1/reconciliation/run': ['/v1/reconciliation/run?channel=nothing-here'],
+  'POST /v1/reconciliation/repair': ['/v1/reconciliation/repair?channel=nothing-here'],
 };
 
 describe('auth', () => {
@@ -931,6 +934,20 @@ describe('inbound webhooks', () => {
     assert.deepEqual(run.json.runs, []);
     const p = expectProblem(await call('POST', '/v1/inbound/polls/run?channel=bad%20id', { token: ADMIN }), 422, 'validation-failed');
     assert.deepEqual(fieldsOf(p), ['channel']);
+  });
+
+  test('live reconciliation: run, list, repair; bad parameters are 422', async () => {
+    const run = await call('POST', '/v1/reconciliation/run?channel=nothing-here', { token: ADMIN });
+    expectStatus(run, 200);
+    assert.deepEqual(run.json, { runs: [], limited: false });
+    const list = await call('GET', '/v1/reconciliation?drifted=true&limit=10', { token: ADMIN });
+    expectStatus(list, 200);
+    assert.ok(Array.isArray(list.json.items));
+    const repair = await call('POST', '/v1/reconciliation/repair?channel=nothing-here&sku=A', { token: ADMIN });
+    expectStatus(repair, 200);
+    assert.deepEqual(repair.json, { repaired: 0 });
+    assert.deepEqual(fieldsOf(expectProblem(await call('POST', '/v1/reconciliation/repair', { token: ADMIN }), 422, 'validation-failed')), ['channel']);
+    assert.deepEqual(fieldsOf(expectProblem(await call('GET', '/v1/reconciliation?limit=0&drifted=1', { token: ADMIN }), 422, 'validation-failed')), ['limit', 'drifted']);
   });
 
   test('GET /v1/webhooks/ebay: the endpoint challenge', async () => {
