@@ -153,6 +153,13 @@ fn every_platform_but_wholesale_reads_and_refuses_another_platforms_identity() {
                 let foreign = if kind == ChannelKind::Shopify { &ebay } else { &shopify };
                 let r = (read.request)("a:b", &Map::new(), foreign, now());
                 assert!(matches!(r, Err(ReadError::NotReadable(_))), "{kind} refuses a foreign identity");
+                // Only SP-API's Listings Items plan needs pacing: 5 calls, then a wait.
+                assert_eq!(read.pacing.is_some(), kind == ChannelKind::Amazon, "{kind} pacing");
+                if let Some(fresh) = read.pacing {
+                    let mut bucket = fresh(now());
+                    assert!((0..5).all(|_| bucket.try_take(now()).is_ok()));
+                    assert_eq!(bucket.try_take(now()), Err(200), "the sixth waits for the next token");
+                }
             }
         }
     }

@@ -28,8 +28,9 @@ use crate::inbound::InboundChannel;
 use crate::reconcile::limits::{LISTINGS_PER_CRON_RUN, MAX_LISTINGS_PER_REQUEST, MAX_REPAIRS_PER_REQUEST};
 use crate::reconcile::{decide, intended, InFlight, Read, ReadError, RunReport, Verdict};
 use crate::stock::{Sku, Token};
+use crate::sync::channel_push::pacing_key;
 use crate::sync::connection::{self, Access};
-use crate::sync::{Bearer, StockChanged, TokenSource};
+use crate::sync::{Bearer, TokenSource};
 use crate::time::Millis;
 
 use super::clock::now;
@@ -225,7 +226,7 @@ async fn reconcile_channel(
         };
         let state = states.get(&sku);
         let want = intended(&rule, state);
-        let live = match read_live(&read, &cred.value, conn, &base, &external, at).await {
+        let live = match read_live(&read, &cred.value, conn, kind, &base, &external, at).await {
             Ok(live) => live,
             Err(e) if e.stops_channel() => {
                 if let (ReadError::Credentials(_), Some((source, bearer))) = (&e, &cred.minted) {
@@ -251,7 +252,8 @@ async fn reconcile_channel(
         if verdict == Verdict::Repair {
             match state {
                 Some(s) => {
-                    repair_listing(env, db, &conn.id, s, live, at).await?;
+                    // Queued like drift a webhook reports: compare-and-set from the live value.
+                    repush::to_listing(env, db, &conn.id, s, Some(live), at).await?;
                     repaired_at = Some(at);
                 }
                 // A SKU never stocked has no state to push: the drift is only reported.
@@ -281,23 +283,15 @@ async fn read_live(
     read: &Read,
     credential: &str,
     conn: &InboundChannel,
+    kind: ChannelKind,
     base: &str,
     external: &crate::catalog::model::External,
     at: Millis,
 ) -> Result<i64, ReadError> {
     let req = (read.request)(credential, &conn.settings, external, at)?;
+    if let Some(fresh) = read.pacing {
+        super::sync_consumer::pace(&pacing_key(kind, &conn.account), fresh(now())).await;
+    }
     let resp = super::platform_http::send(base, &req, CALL_TIMEOUT).await.map_err(ReadError::Unavailable)?;
     (read.answer)(&resp, now())
-}
-
-/// Queues the SKU's current state for the channel's listing (compare-and-set from `live`).
-async fn repair_listing(
-    env: &Env,
-    db: &D1Database,
-    channel: &Token,
-    state: &StockChanged,
-    live: i64,
-    at: Millis,
-) -> Result<(), Fault> {
-    repush::to_listing(env, db, channel, state, Some(live), at).await
 }

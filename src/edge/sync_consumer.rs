@@ -156,8 +156,8 @@ async fn send_all(base: &str, requests: &[HttpRequest], pacing: Option<(String, 
     answers
 }
 
-/// Waits until the bucket under `key` allows one more call.
-async fn pace(key: &str, fresh: TokenBucket) {
+/// Waits until the bucket under `key` allows one more call (also reconciliation's paced reads).
+pub(super) async fn pace(key: &str, fresh: TokenBucket) {
     loop {
         let t = now();
         let wait = RATES.with(|b| b.borrow_mut().entry(key.to_owned()).or_insert(fresh).try_take(t));

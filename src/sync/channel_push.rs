@@ -31,6 +31,12 @@ use crate::time::Millis;
 /// none answers, the push is left to a later delivery: it is never sent without its compare.
 pub const REREAD_ATTEMPTS: u32 = 3;
 
+/// The key an account's request-rate bucket is kept under: calls of the same kind and account
+/// share it, whatever makes them (pushes, reconciliation's reads).
+pub fn pacing_key(kind: ChannelKind, account: &str) -> String {
+    format!("{}:{}", kind.as_str(), account)
+}
+
 /// A channel as the consumer loaded it: its record and the secret the record names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Channel {
@@ -160,7 +166,7 @@ impl ChannelPush {
             State::Push { adapter, .. } | State::Reread { adapter, .. } => adapter,
             _ => return None,
         };
-        adapter.rate_limit(self.now).map(|bucket| (format!("{}:{}", self.kind.as_str(), self.account), bucket))
+        adapter.rate_limit(self.now).map(|bucket| (pacing_key(self.kind, &self.account), bucket))
     }
 
     /// The token [`Step::Token`] asked for, or the result of every update that needed it.

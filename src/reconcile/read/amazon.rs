@@ -5,18 +5,20 @@
 //! `DEFAULT` (merchant-fulfilled) channel, so that entry's `quantity` is the live value; a listing
 //! with no `DEFAULT` entry, or one without a quantity, offers none: 0. Errors are
 //! `{"errors": [{code, message}]}`: 403 for refused credentials, 404 for an unknown SKU, 429
-//! `QuotaExceeded` without `Retry-After` (the usage plan is 5 requests a second).
+//! `QuotaExceeded` without `Retry-After`; reads are paced (see [`READ`]).
 
 use serde_json::{Map, Value};
 
 use super::{json_answer, Read, ReadError};
 use crate::catalog::model::External;
 use crate::sync::amazon::{amz_date, listing_path, AmazonIdentity};
-use crate::sync::{HttpRequest, HttpResponse, Method};
+use crate::sync::{HttpRequest, HttpResponse, Method, TokenBucket};
 use crate::time::Millis;
 
 /// The registry's Amazon read.
-pub const READ: Read = Read { request, answer };
+/// Listings Items calls are paced like the pushes, in the same per-account bucket (SP-API plans
+/// `getListingsItem` at 5 requests a second, burst 10; sharing the pushes' 5/5 is the safe side).
+pub const READ: Read = Read { request, answer, pacing: Some(TokenBucket::amazon_listings) };
 
 fn request(token: &str, _: &Map<String, Value>, e: &External, now: Millis) -> Result<HttpRequest, ReadError> {
     let AmazonIdentity { seller_id, seller_sku, marketplace_ids } =

@@ -16,7 +16,7 @@ use crate::sync::{HttpRequest, HttpResponse, Method};
 use crate::time::Millis;
 
 /// The registry's eBay read.
-pub const READ: Read = Read { request, answer };
+pub const READ: Read = Read { request, answer, pacing: None };
 
 fn request(token: &str, _: &Map<String, Value>, e: &External, _: Millis) -> Result<HttpRequest, ReadError> {
     let id = EbayIdentity::of(e).ok_or_else(|| ReadError::NotReadable("not an eBay identity".into()))?;

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::catalog::model::External;
 use crate::sync::adapter::snippet;
-use crate::sync::{FailureKind, HttpRequest, HttpResponse, PushResult};
+use crate::sync::{FailureKind, HttpRequest, HttpResponse, PushResult, TokenBucket};
 use crate::time::Millis;
 
 /// Why a listing's live quantity could not be read.
@@ -85,6 +85,9 @@ pub type ReadAnswerFn = fn(&HttpResponse, Millis) -> Result<i64, ReadError>;
 pub struct Read {
     pub request: ReadRequestFn,
     pub answer: ReadAnswerFn,
+    /// The account's request rate, when reads must be paced: a full bucket at the given time
+    /// (the shell shares it with the account's pushes, `sync::channel_push::pacing_key`).
+    pub pacing: Option<fn(Millis) -> TokenBucket>,
 }
 
 /// The outcomes every platform shares, by status alone; `None` for a 2xx and for the statuses the

@@ -13,7 +13,7 @@ use crate::sync::{HttpRequest, HttpResponse};
 use crate::time::Millis;
 
 /// The registry's Shopify read.
-pub const READ: Read = Read { request, answer };
+pub const READ: Read = Read { request, answer, pacing: None };
 
 fn request(token: &str, settings: &Map<String, Value>, e: &External, _: Millis) -> Result<HttpRequest, ReadError> {
     let id = ShopifyIdentity::of(e).ok_or_else(|| ReadError::NotReadable("not a Shopify identity".into()))?;

@@ -15,7 +15,7 @@ use crate::sync::{HttpRequest, HttpResponse, Method};
 use crate::time::Millis;
 
 /// The registry's WooCommerce read.
-pub const READ: Read = Read { request, answer };
+pub const READ: Read = Read { request, answer, pacing: None };
 
 /// The path that reads the listing's product or variation.
 pub fn product_path(id: WoocommerceIdentity) -> String {
