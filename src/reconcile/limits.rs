@@ -9,5 +9,9 @@ pub const LISTINGS_PER_CRON_RUN: usize = 50;
 /// says `limited: true` when there were more.
 pub const MAX_LISTINGS_PER_REQUEST: usize = 500;
 
+/// Statements per D1 batch when a channel's reads are recorded (one per listing, one more per
+/// drift found).
+pub const WRITES_PER_BATCH: usize = 50;
+
 /// Listings one `POST /v1/reconciliation/repair` repairs at most.
 pub const MAX_REPAIRS_PER_REQUEST: usize = 500;

@@ -9,6 +9,7 @@ use super::{batch_of, execute, read, read_first, StoreResult};
 use crate::db::channels::ChannelRow;
 use crate::db::reconcile::{self as sql, CursorRow};
 use crate::db::Query;
+use crate::reconcile::limits::WRITES_PER_BATCH;
 use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
@@ -27,9 +28,12 @@ pub async fn listings(
     read(db, sql::listings(only, after, limit)).await
 }
 
-/// Records a channel's reads and the drift they found (one batch).
+/// Records a channel's reads and the drift they found, [`WRITES_PER_BATCH`] statements a batch.
 pub async fn record(db: &D1Database, writes: Vec<Query>) -> StoreResult<()> {
-    batch_of(db, writes).await.map(drop)
+    for chunk in writes.chunks(WRITES_PER_BATCH) {
+        batch_of(db, chunk.to_vec()).await?;
+    }
+    Ok(())
 }
 
 /// The listing the cron's pass continues after.
