@@ -3,7 +3,8 @@
 // simulator) are found by a run — the endpoint and the cron (`/__scheduled`) — listed with both
 // values, repaired through the push path so the simulators show the intended quantity again, and
 // a second run finds nothing. A channel with `on_drift: "flag"` is only flagged until the repair
-// button; a channel with bad credentials reports the error and records no drift.
+// button; a difference while a push is under way is not drift; a channel with bad credentials
+// reports the error and records no drift.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -150,6 +151,28 @@ test('the cron finds and repairs edits on the other two platforms', { timeout: 9
   assert.deepEqual([ebay.sku, ebay.intended, ebay.live, ebay.action], [skus[0], 9, 3, 'repaired']);
   const repaired = await until(() => allShow(0, 9) && allShow(1, 6), { timeoutMs: 30_000 });
   assert.ok(repaired, JSON.stringify([shows(0), shows(1)]));
+});
+
+test('a difference while a push is still under way is not drift', { timeout: 90_000 }, async () => {
+  // eBay refuses every push for now (reads still answer): the change below stays pending there.
+  sims.ebay.faults.set({ rate: 1, kinds: ['500'], methods: ['POST'] });
+  const eventsBefore = (await ok(await A.admin('GET', `/v1/inbound/drift?channel=${ch.ebay}`))).items.length;
+  await ok(await A.admin('PUT', `/v1/skus/${enc(skus[1])}/stock`, { on_hand: 8 }), 200);
+  const others = await until(() => sims.shopify.quantity(ids[1], 1) === 8 && sims.woo.stockOf(ids[1]) === 8 && sims.amazon.quantity(skus[1]) === 8, { timeoutMs: 30_000 });
+  assert.ok(others, JSON.stringify(shows(1)));
+  assert.equal(sims.ebay.listedQuantity(offers[1]), 6);
+
+  const [r] = (await ok(await A.admin('POST', `/v1/reconciliation/run?channel=${ch.ebay}`))).runs;
+  assert.deepEqual([r.read, r.drifted, r.repaired, r.in_flight, r.error], [2, 0, 0, 1, null], JSON.stringify(r));
+  const item = (await ok(await A.admin('GET', `/v1/reconciliation?channel=${ch.ebay}&sku=${enc(skus[1])}`))).items[0];
+  assert.deepEqual([item.status, item.intended, item.live, item.drift, item.action], ['in_flight', 8, 6, -2, null]);
+  assert.equal((await ok(await A.admin('GET', `/v1/inbound/drift?channel=${ch.ebay}`))).items.length, eventsBefore, 'no drift recorded');
+
+  // The push gets through once eBay answers again; the next read finds the listing in sync.
+  sims.ebay.faults.set({ rate: 0 });
+  assert.ok(await until(() => sims.ebay.listedQuantity(offers[1]) === 8, { timeoutMs: 60_000, everyMs: 500 }), 'the retried push lands');
+  const [again] = (await ok(await A.admin('POST', `/v1/reconciliation/run?channel=${ch.ebay}`))).runs;
+  assert.deepEqual([again.read, again.drifted, again.in_flight], [2, 0, 0], JSON.stringify(again));
 });
 
 test('a channel with on_drift "flag" is only flagged, until the repair button', { timeout: 60_000 }, async () => {
