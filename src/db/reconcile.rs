@@ -165,16 +165,19 @@ pub struct ReconcileRow {
     pub repaired_at: Option<i64>,
 }
 
-const READ_SELECT: &str = "SELECT id, channel, sku, external, intended, live, drift, status, action, error, read_at, \
-     repaired_at FROM listing_reconciliation";
+/// The reads of listings that still exist (a deleted listing's last read is not shown or repaired).
+const READ_SELECT: &str =
+    "SELECT r.id, r.channel, r.sku, r.external, r.intended, r.live, r.drift, r.status, r.action, \
+     r.error, r.read_at, r.repaired_at FROM listing_reconciliation r \
+     JOIN listings l ON l.channel = r.channel AND l.sku = r.sku";
 
 /// The read of up to `limit` recorded reads with ids above `after` (only `channel`'s, `sku`'s,
 /// and only drift when `drifted`), by id ([`ReconcileRow`]s).
 pub fn page(after: i64, (channel, sku): (Option<&Token>, Option<&Sku>), drifted: bool, limit: i64) -> Query {
     Query::new(
         format!(
-            "{READ_SELECT} WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR sku = ?3) \
-             AND (?4 = 0 OR status = 'drifted') ORDER BY id LIMIT ?5"
+            "{READ_SELECT} WHERE r.id > ?1 AND (?2 IS NULL OR r.channel = ?2) AND (?3 IS NULL OR r.sku = ?3) \
+             AND (?4 = 0 OR r.status = 'drifted') ORDER BY r.id LIMIT ?5"
         ),
         vec![
             int(after),
@@ -190,7 +193,8 @@ pub fn page(after: i64, (channel, sku): (Option<&Token>, Option<&Sku>), drifted:
 pub fn drifted(channel: &Token, sku: Option<&Sku>, limit: usize) -> Query {
     Query::new(
         format!(
-            "{READ_SELECT} WHERE status = 'drifted' AND channel = ?1 AND (?2 IS NULL OR sku = ?2) ORDER BY id LIMIT ?3"
+            "{READ_SELECT} WHERE r.status = 'drifted' AND r.channel = ?1 AND (?2 IS NULL OR r.sku = ?2) \
+             ORDER BY r.id LIMIT ?3"
         ),
         vec![text(channel.as_str()), opt_text(sku.map(Sku::as_str)), count(limit)],
     )

@@ -194,6 +194,10 @@ test('a channel with on_drift "flag" is only flagged, until the repair button', 
   const after = (await ok(await A.admin('GET', `/v1/reconciliation?channel=${ch.flag}`))).items[0];
   assert.equal(after.action, 'repaired');
   assert.ok(after.repaired_at);
+
+  // A listing deleted since its last read is neither listed nor repaired.
+  await ok(await A.admin('DELETE', `/v1/channels/${ch.flag}/listings/${enc(`${run}-C`)}`), 204);
+  assert.deepEqual((await ok(await A.admin('GET', `/v1/reconciliation?channel=${ch.flag}`))).items, []);
 });
 
 test('wrong credentials: the run reports the error and nothing is recorded as drift', { timeout: 30_000 }, async () => {
