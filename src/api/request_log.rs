@@ -126,6 +126,7 @@ impl RouteLabel {
             Route::Alerts => ("Alerts", None),
             Route::AcknowledgeAlert(_) => ("AcknowledgeAlert", None),
             Route::Metrics => ("Metrics", None),
+            Route::ErpSnapshots => ("ErpSnapshots", None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

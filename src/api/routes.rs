@@ -73,6 +73,8 @@ pub enum Route {
     AcknowledgeAlert(i64),
     /// `GET /v1/metrics`: the isolate's counters, Prometheus text (admin).
     Metrics,
+    /// `POST /v1/erp/snapshots`: apply an ERP's stock snapshot (docs/erp.md).
+    ErpSnapshots,
 }
 
 impl Route {
@@ -108,7 +110,8 @@ impl Route {
             | Route::RunPolls
             | Route::Alerts
             | Route::AcknowledgeAlert(_)
-            | Route::Metrics => Role::Admin,
+            | Route::Metrics
+            | Route::ErpSnapshots => Role::Admin,
         }
     }
 }
@@ -203,6 +206,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "inbound", "polls", "run"] => only("POST", Ok(Route::RunPolls)),
         ["v1", "alerts"] => only("GET", Ok(Route::Alerts)),
         ["v1", "metrics"] => only("GET", Ok(Route::Metrics)),
+        ["v1", "erp", "snapshots"] => only("POST", Ok(Route::ErpSnapshots)),
         ["v1", "alerts", id, "acknowledge"] => only("POST", positive_id(id).map(Route::AcknowledgeAlert)),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();

@@ -277,6 +277,10 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::EbayChallenge => return super::webhooks::ebay_challenge(&req, env).await,
         Route::Alerts => return super::alerts::list(&query_pairs(&req)?, env).await,
         Route::Metrics => return super::metrics::serve(env).await,
+        Route::ErpSnapshots => {
+            let request = try_p!(w.validated(crate::api::erp_snapshots::snapshot_request(&w.bytes)));
+            return key_registry::keeping(env, w.idem.as_ref(), super::erp::apply(env, request)).await;
+        }
         Route::AcknowledgeAlert(id) => {
             try_p!(w.validated(Ok(())));
             return key_registry::keeping(env, w.idem.as_ref(), super::alerts::acknowledge(env, id)).await;
