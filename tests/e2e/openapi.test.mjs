@@ -302,6 +302,7 @@ const SAMPLE = {
   'GET /v1/alerts': ['/v1/alerts'],
   'POST /v1/alerts/{id}/acknowledge': ['/v1/alerts/999999/acknowledge'],
   'GET /v1/metrics': ['/v1/metrics'],
+  'POST /v1/erp/snapshots': ['/v1/erp/snapshots', { snapshot: 's', basis: 'available', as_of: { sequence: 1 }, lines: [{ sku: 'A', quantity: 1 }] }],
 };
 
 describe('auth', () => {
@@ -978,6 +979,22 @@ describe('alerts', () => {
     expectStatus(acked, 200);
     assert.equal(acked.json.id, alert.id);
     assert.equal(typeof acked.json.acknowledged_at, 'string');
+  });
+});
+
+describe('erp', () => {
+  test('POST /v1/erp/snapshots: applied, then stale; a bad body names its fields', async () => {
+    const A = sku('ERP-1');
+    const body = { snapshot: 'ns-1', basis: 'available', as_of: { sequence: 3 }, lines: [{ sku: A, quantity: 4 }] };
+    const r = await call('POST', '/v1/erp/snapshots', { token: ADMIN, body });
+    expectStatus(r, 200);
+    assert.equal(r.json.items[0].effect, 'applied');
+    assert.equal(r.json.items[0].available, 4);
+    const again = await call('POST', '/v1/erp/snapshots', { token: ADMIN, body });
+    expectStatus(again, 200);
+    assert.equal(again.json.items[0].effect, 'stale');
+    const p = expectProblem(await call('POST', '/v1/erp/snapshots', { token: ADMIN, body: { ...body, basis: 'shelf' } }), 422, 'validation-failed');
+    assert.deepEqual(p.errors.map((e) => e.field), ['basis']);
   });
 });
 
