@@ -278,7 +278,12 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::Alerts => return super::alerts::list(&query_pairs(&req)?, env).await,
         Route::Metrics => return super::metrics::serve(env).await,
         Route::ErpSnapshots => {
-            let request = try_p!(w.validated(crate::api::erp_snapshots::snapshot_request(&w.bytes)));
+            let pairs = query_pairs(&req)?;
+            let request = try_p!(w.validated(if crate::api::erp_snapshot_csv::is_csv(&pairs) {
+                crate::api::erp_snapshot_csv::snapshot_csv(&pairs, &w.bytes)
+            } else {
+                crate::api::erp_snapshots::snapshot_request(&w.bytes)
+            }));
             return key_registry::keeping(env, w.idem.as_ref(), super::erp::apply(env, request)).await;
         }
         Route::AcknowledgeAlert(id) => {

@@ -14,6 +14,7 @@ import { validateResponse } from './lib/openapi.mjs';
 import { unique, useRuntime } from './lib/worker.mjs';
 
 const enc = encodeURIComponent;
+const CSV = { 'content-type': 'text/csv' };
 
 describe('ERP snapshots', () => {
   const a = useRuntime();
@@ -126,6 +127,18 @@ describe('ERP snapshots', () => {
     assert.deepEqual(fieldsOf(mixed.items[0].problem), ['as_of']);
     assert.equal(mixed.items[1].effect, 'applied', 'lines are independent');
     assert.equal((await level(sku)).on_hand, 5);
+  });
+
+  test('a CSV snapshot (semicolons, a BOM) applies like JSON and names the same fields', async () => {
+    const { sku } = await threeSales('ERP-CSV');
+    const q = `format=csv&snapshot=sap-1&basis=available&as_of.sequence=2&seen_through=${Date.now()}`;
+    const csv = `\ufeffItemCode;Quantity;SKU;Location\nX;7;${sku};main\n`;
+    const r = await a.admin('POST', `/v1/erp/snapshots?${q}`, csv, CSV);
+    validateResponse('POST', '/v1/erp/snapshots', r.status, r.headers.get('content-type'), r.text, r.headers);
+    const body = assertOk(r, 200, 'csv snapshot');
+    assert.deepEqual(body.items[0], { sku, location: 'main', effect: 'in_step', on_hand: 10, available: 7, version: body.items[0].version });
+    const bad = await a.admin('POST', `/v1/erp/snapshots?${q}`, `sku,quantity\n${sku},lots\n`, CSV);
+    assert.deepEqual(fieldsOf(assertProblem(bad, 422, 'validation-failed', 'bad csv')), ['lines[0].quantity']);
   });
 
   test('a keyed repeat answers the first answer byte for byte', async () => {
