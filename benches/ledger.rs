@@ -262,7 +262,8 @@ fn snapshot_with_holds(held: usize, released: usize, orders_n: usize) -> Snapsho
     for l in levels.values_mut() {
         l.on_hand = l.reserved + l.committed + 100;
     }
-    let snap = Snapshot { levels, backorder_limit: 0, version: 12_345, last_seq: 23_456, holds, orders };
+    let snap =
+        Snapshot { levels, backorder_limit: 0, version: 12_345, last_seq: 23_456, holds, orders, erp: BTreeMap::new() };
     invariants::check(&Ledger::restore(snap.clone())).expect("a consistent snapshot");
     snap
 }

@@ -5,6 +5,7 @@
 //! - [`stock`]: the ledger of one SKU — levels, holds, orders, journal, invariants, limits. No I/O, no clock.
 //! - [`cart`]: multi-SKU reservations — line planning and the coordinator's protocol, generic over ports.
 //! - [`orders`]: the order book — sales, cancellations and fulfilments turned into idempotent ledger commands.
+//! - [`erp`]: the ERP as the master of physical stock — snapshot lines and how they set on hand without double counting.
 //! - [`catalog`]: products and bundles, locations, channels, listings and their rules, secret names.
 //! - [`channels`]: the channel registry — one entry per platform wiring its push adapter, webhook reader and order feed.
 //! - [`import`]: stock files in and out — Shopify, WooCommerce and plain CSV readers, the plan, writers.
@@ -24,6 +25,7 @@ pub mod cart;
 pub mod catalog;
 pub mod channels;
 pub mod db;
+pub mod erp;
 pub mod fault;
 pub mod import;
 pub mod inbound;

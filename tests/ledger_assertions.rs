@@ -37,6 +37,7 @@ fn ledger(levels: Levels, holds: Vec<Hold>, orders: Vec<(OrderKey, Order)>) -> L
         last_seq: 9,
         holds,
         orders,
+        erp: BTreeMap::new(),
     })
 }
 

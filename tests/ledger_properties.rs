@@ -339,6 +339,7 @@ impl Persisted {
             last_seq: self.last_seq,
             holds: self.holds.values().cloned().collect(),
             orders: self.orders.iter().map(|(k, o)| (k.clone(), o.clone())).collect(),
+            erp: BTreeMap::new(),
         }
     }
 }

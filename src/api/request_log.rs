@@ -129,6 +129,7 @@ impl RouteLabel {
             Route::RunReconciliation => ("RunReconciliation", None),
             Route::Reconciliation => ("Reconciliation", None),
             Route::RepairReconciliation => ("RepairReconciliation", None),
+            Route::ErpSnapshots => ("ErpSnapshots", None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

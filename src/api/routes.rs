@@ -79,6 +79,8 @@ pub enum Route {
     Reconciliation,
     /// `POST /v1/reconciliation/repair`: push the intended quantity to a channel's drifted listings.
     RepairReconciliation,
+    /// `POST /v1/erp/snapshots`: apply an ERP's stock snapshot (docs/erp.md).
+    ErpSnapshots,
 }
 
 impl Route {
@@ -117,7 +119,8 @@ impl Route {
             | Route::Metrics
             | Route::RunReconciliation
             | Route::Reconciliation
-            | Route::RepairReconciliation => Role::Admin,
+            | Route::RepairReconciliation
+            | Route::ErpSnapshots => Role::Admin,
         }
     }
 }
@@ -215,6 +218,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "reconciliation", "run"] => only("POST", Ok(Route::RunReconciliation)),
         ["v1", "reconciliation", "repair"] => only("POST", Ok(Route::RepairReconciliation)),
         ["v1", "metrics"] => only("GET", Ok(Route::Metrics)),
+        ["v1", "erp", "snapshots"] => only("POST", Ok(Route::ErpSnapshots)),
         ["v1", "alerts", id, "acknowledge"] => only("POST", positive_id(id).map(Route::AcknowledgeAlert)),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();

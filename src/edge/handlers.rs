@@ -288,6 +288,15 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let query = query_pairs(&req)?;
             return key_registry::keeping(env, w.idem.as_ref(), super::reconcile::repair(&query, env)).await;
         }
+        Route::ErpSnapshots => {
+            let pairs = query_pairs(&req)?;
+            let request = try_p!(w.validated(if crate::api::erp_snapshot_csv::is_csv(&pairs) {
+                crate::api::erp_snapshot_csv::snapshot_csv(&pairs, &w.bytes)
+            } else {
+                crate::api::erp_snapshots::snapshot_request(&w.bytes)
+            }));
+            return key_registry::keeping(env, w.idem.as_ref(), super::erp::apply(env, request)).await;
+        }
         Route::AcknowledgeAlert(id) => {
             try_p!(w.validated(Ok(())));
             return key_registry::keeping(env, w.idem.as_ref(), super::alerts::acknowledge(env, id)).await;

@@ -11,6 +11,7 @@ mod catalog;
 mod catalog_reads;
 mod clock;
 mod ebay_token;
+mod erp;
 mod handlers;
 mod hot;
 mod http;

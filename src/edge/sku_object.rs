@@ -100,7 +100,10 @@ impl SkuLedger {
         let orders = sql.exec(storage::READ_ORDERS, None)?.to_array()?;
         let bundle = sql.exec(storage::READ_BUNDLE, None)?.to_array::<BodyRow>()?;
         *self.bundle.borrow_mut() = bundle.first().map(|r| decode(&r.body)).transpose()?;
-        Ok(Ledger::restore(storage::snapshot(meta.first(), &levels, &holds, &orders).map_err(corrupt)?))
+        let erp = sql.exec(storage::READ_ERP, None)?.to_array()?;
+        let mut snapshot = storage::snapshot(meta.first(), &levels, &holds, &orders).map_err(corrupt)?;
+        snapshot.erp = storage::erp_tracks(&erp).map_err(corrupt)?;
+        Ok(Ledger::restore(snapshot))
     }
 
     /// Writes what changed (`storage::plan`). Called with no `await` after the decision, so the

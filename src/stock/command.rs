@@ -6,6 +6,7 @@ use super::hold::HoldStatus;
 use super::ids::{HoldId, Location, OrderKey, Token};
 use super::journal::Cause;
 use super::lend::Report;
+use crate::erp::SnapshotLine;
 use crate::time::Millis;
 
 /// A line of a sale made on another channel.
@@ -73,6 +74,11 @@ pub enum Command {
         channel: Option<Token>,
         reference: Option<String>,
     },
+    // --- the ERP as the master of physical stock (`erp`) -----------------------------------
+    /// Apply an ERP snapshot line at its location (`erp::decide`): on hand becomes the ERP's
+    /// figure brought forward by the order documents the ERP had not seen; reserved and
+    /// committed stay. A line as of a point no later than the one applied there is ignored.
+    ErpSnapshot { line: Box<SnapshotLine> },
 }
 
 /// What an accepted command did.
@@ -88,6 +94,11 @@ pub enum Effect {
     OrderAlreadyCancelled,
     /// The hold is already in this terminal state (release of an expired hold, say).
     HoldAlready(HoldStatus),
+    /// An ERP snapshot line as of a point no later than the one applied at its location: ignored.
+    Stale,
+    /// An ERP snapshot line that agreed with StockEdge's on hand: nothing journaled, its as-of
+    /// point recorded (later lines must be newer).
+    InStep,
 }
 
 /// The answer to an accepted command: what it did and the version the SKU is at after it.

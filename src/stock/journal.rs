@@ -28,6 +28,8 @@ pub enum Op {
     Lend,
     /// Units of a lent block given back by its allotment, or taken back when its lease ends.
     Return,
+    /// On hand set from an ERP snapshot line (`erp`); the cause names the snapshot.
+    ErpSnapshot,
 }
 
 /// Why a change happened. Every entry names at least one of these.
@@ -53,6 +55,9 @@ pub struct Cause {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// The ERP snapshot an `erp_snapshot` entry applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
     /// The backorder allowance set by a `policy` entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backorder_limit: Option<i64>,

@@ -14,6 +14,7 @@ use super::journal::{Cause, Entry, Op};
 use super::levels::{Deltas, Levels, Totals};
 use super::limits::{HOLD_RETENTION_MS, MAX_BACKORDER_LIMIT, MAX_LINE_QTY, MAX_ON_HAND};
 use super::order::{hold_line_id, Order, OrderLine};
+use crate::erp::{Document, Track};
 use crate::time::Millis;
 
 /// Everything the shell must write after one or more applied commands.
@@ -26,6 +27,8 @@ pub struct Changes {
     pub entries: Vec<Entry>,
     /// Version, sequence or backorder allowance moved.
     pub meta: bool,
+    /// Locations whose ERP track (`erp::Track`) changed.
+    pub erp: BTreeSet<Location>,
 }
 
 impl Changes {
@@ -43,6 +46,8 @@ pub struct Snapshot {
     pub last_seq: u64,
     pub holds: Vec<Hold>,
     pub orders: Vec<(OrderKey, Order)>,
+    /// The locations under an ERP and what each keeps (`erp::Track`).
+    pub erp: BTreeMap<Location, Track>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -55,6 +60,8 @@ pub struct Ledger {
     /// Deadlines of the holds that can expire (held, not pinned), earliest first.
     deadlines: BTreeSet<(Millis, HoldId)>,
     orders: BTreeMap<OrderKey, Order>,
+    /// Locations under an ERP (from their first applied snapshot on).
+    erp: BTreeMap<Location, Track>,
     changes: Changes,
 }
 
@@ -78,6 +85,7 @@ impl Ledger {
             holds,
             deadlines,
             orders: s.orders.into_iter().collect(),
+            erp: s.erp,
             changes: Changes::default(),
         }
     }
@@ -107,6 +115,7 @@ impl Ledger {
             last_seq: self.last_seq,
             holds: self.holds.values().cloned().collect(),
             orders: self.orders.iter().map(|(k, o)| (k.clone(), o.clone())).collect(),
+            erp: self.erp.clone(),
         }
     }
 
@@ -136,6 +145,10 @@ impl Ledger {
     }
     pub fn order(&self, key: &OrderKey) -> Option<&Order> {
         self.orders.get(key)
+    }
+    /// The ERP track of `location`, if it is under an ERP.
+    pub fn erp_track(&self, location: &Location) -> Option<&Track> {
+        self.erp.get(location)
     }
     pub fn totals(&self) -> Totals {
         Totals::of(self.levels.values(), self.backorder_limit)
@@ -232,6 +245,7 @@ impl Ledger {
             Command::CommitLent { lend, hold, qty, order, channel, reference } => {
                 self.commit_lent(&lend, hold, qty, order, channel, reference, now)?
             }
+            Command::ErpSnapshot { line } => self.erp_snapshot(*line, now)?,
         };
         assert!(
             !lending || self.totals().shortfall() <= shortfall_before,
@@ -498,10 +512,18 @@ impl Ledger {
             .map(|(l, q)| (l.clone(), Deltas { reserved: -q, committed: *q, ..Deltas::default() }))
             .collect();
         self.transition(now, Op::Commit, cause.clone(), deltas);
+        for ((location, q), line_id) in lines.iter().zip(&line_ids) {
+            let doc = Document::Sale { order: order.clone(), lines: vec![line_id.clone()] };
+            self.erp_note(location, doc, Deltas { committed: *q, ..Deltas::default() }, now);
+        }
         if cancelled {
             let back = lines.iter().map(|(l, q)| (l.clone(), Deltas { committed: -q, ..Deltas::default() })).collect();
             let cause = Cause { reason: Some("order_cancelled".into()), ..cause };
             self.transition(now, Op::Cancel, cause, back);
+            for (location, q) in &lines {
+                let doc = Document::Cancel { order: order.clone() };
+                self.erp_note(location, doc, Deltas { committed: -q, ..Deltas::default() }, now);
+            }
         }
         let old = self.deadline_of(id);
         let entry = self.orders.entry(order.clone()).or_default();
@@ -585,8 +607,13 @@ impl Ledger {
             line_ids: if fresh.len() > 1 { fresh.keys().map(|k| k.to_string()).collect() } else { Vec::new() },
             ..Cause::default()
         };
-        let deltas = per_location.into_iter().map(|(l, q)| (l, Deltas { committed: q, ..Deltas::default() })).collect();
-        self.transition(now, Op::Sale, cause, deltas);
+        let deltas: Vec<(Location, Deltas)> =
+            per_location.into_iter().map(|(l, q)| (l, Deltas { committed: q, ..Deltas::default() })).collect();
+        self.transition(now, Op::Sale, cause, deltas.clone());
+        for (location, d) in deltas {
+            let lines = fresh.iter().filter(|(_, l)| l.location == location).map(|(id, _)| id.clone()).collect();
+            self.erp_note(&location, Document::Sale { order: key.clone(), lines }, d, now);
+        }
         let order = self.orders.entry(key.clone()).or_default();
         for (id, l) in fresh {
             order.lines.insert(id, OrderLine { location: l.location, qty: l.qty, fulfilled: 0, cancelled: false });
@@ -617,9 +644,12 @@ impl Ledger {
         for line in order.lines.values() {
             *per_location.entry(line.location.clone()).or_default() += line.open();
         }
-        let deltas =
+        let deltas: Vec<(Location, Deltas)> =
             per_location.into_iter().map(|(l, q)| (l, Deltas { committed: -q, ..Deltas::default() })).collect();
-        self.transition(now, Op::Cancel, cause, deltas);
+        self.transition(now, Op::Cancel, cause, deltas.clone());
+        for (location, d) in deltas {
+            self.erp_note(&location, Document::Cancel { order: key.clone() }, d, now);
+        }
         if let Some(o) = self.orders.get_mut(&key) {
             o.cancelled = true;
             for line in o.lines.values_mut() {
@@ -660,6 +690,7 @@ impl Ledger {
         };
         let d = Deltas { on_hand: -qty, committed: -qty, ..Deltas::default() };
         self.transition(now, Op::Fulfil, cause, vec![(location.clone(), d)]);
+        self.erp_note(&location, Document::Fulfil { order: key.clone(), shipment: shipment.clone() }, d, now);
         let mut left = qty;
         if let Some(o) = self.orders.get_mut(&key) {
             o.shipments.insert(shipment);
@@ -676,6 +707,9 @@ impl Ledger {
 
 #[path = "ledger_lend.rs"]
 mod lending;
+
+#[path = "ledger_erp.rs"]
+mod erp_snapshots;
 
 #[cfg(test)]
 #[path = "ledger_tests.rs"]

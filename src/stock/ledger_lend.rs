@@ -14,6 +14,7 @@ use super::super::levels::Deltas;
 use super::super::limits::MAX_LINE_QTY;
 use super::super::order::{hold_line_id, OrderLine};
 use super::Ledger;
+use crate::erp::Document;
 use crate::time::Millis;
 
 impl Ledger {
@@ -180,10 +181,13 @@ impl Ledger {
         };
         let d = Deltas { reserved: -qty, committed: qty, ..Deltas::default() };
         self.transition(now, Op::Commit, cause.clone(), vec![(location.clone(), d)]);
+        let doc = Document::Sale { order: order.clone(), lines: vec![line_id.clone()] };
+        self.erp_note(&location, doc, d, now);
         if cancelled {
             let cause = Cause { reason: Some("order_cancelled".into()), ..cause };
             let back = Deltas { committed: -qty, ..Deltas::default() };
             self.transition(now, Op::Cancel, cause, vec![(location.clone(), back)]);
+            self.erp_note(&location, Document::Cancel { order: order.clone() }, back, now);
         }
         let entry = self.orders.entry(order.clone()).or_default();
         entry.lines.insert(line_id, OrderLine { location: location.clone(), qty, fulfilled: 0, cancelled });

@@ -1,5 +1,6 @@
 //! Every limit of the core and the HTTP contract, named in one place. The other layers keep
-//! theirs in `import::limits` (files) and `inbound::limits` (platform deliveries), using these
+//! theirs in `import::limits` (files), `inbound::limits` (platform deliveries) and `erp::limits`
+//! (ERP snapshots), using these
 //! where they mean the same thing (one line's quantity is [`MAX_LINE_QTY`] everywhere).
 //!
 //! The HTTP contract (docs/api.md) quotes these numbers; tests and the OpenAPI document refer to

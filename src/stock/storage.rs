@@ -9,9 +9,14 @@
 //! ledger keeps (`cart::single`), `reservations` (the record, JSON, with its deadline for
 //! pruning) and `registrations` (order desk registrations of committed ones not yet confirmed,
 //! written with the commit, deleted once the desk answered); and the SKU's bundle definition
-//! under `meta.bundle` (JSON components; absent: not a bundle).
+//! under `meta.bundle` (JSON components; absent: not a bundle); and `erp` (one row per location
+//! under an ERP: its `erp::Track` as JSON — the snapshot last applied and the order documents the
+//! ERP has not seen).
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::erp::Track;
 
 use super::{Changes, Hold, Ledger, Levels, Location, Order, OrderKey, Snapshot, Token};
 
@@ -26,6 +31,7 @@ CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, at INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS outbox (version INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS registrations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS erp (location TEXT PRIMARY KEY, body TEXT NOT NULL);
 ";
 
 /// The reads of a load, each answering the row type named.
@@ -33,6 +39,8 @@ pub const READ_META: &str = "SELECT v AS body FROM meta WHERE k = 'ledger'";
 pub const READ_LEVELS: &str = "SELECT location, on_hand, reserved, committed FROM levels";
 pub const READ_HOLDS: &str = "SELECT body FROM holds";
 pub const READ_ORDERS: &str = "SELECT channel, order_id, body FROM orders";
+/// The ERP tracks, answering [`ErpRow`]s.
+pub const READ_ERP: &str = "SELECT location, body FROM erp";
 /// The bundle definition (`meta.bundle`), answering a [`BodyRow`].
 pub const READ_BUNDLE: &str = "SELECT v AS body FROM meta WHERE k = 'bundle'";
 /// One reservation record by id (bound: the id), answering a [`BodyRow`].
@@ -67,6 +75,13 @@ pub struct LevelRow {
     pub on_hand: i64,
     pub reserved: i64,
     pub committed: i64,
+}
+
+/// An `erp` row.
+#[derive(Deserialize, Debug)]
+pub struct ErpRow {
+    pub location: String,
+    pub body: String,
 }
 
 /// A row whose one column is a JSON `body` (or a text value read `AS body`).
@@ -130,6 +145,16 @@ pub fn snapshot(
     Ok(snap)
 }
 
+/// The ERP tracks from their stored rows (for [`Snapshot::erp`]).
+pub fn erp_tracks(rows: &[ErpRow]) -> Result<BTreeMap<Location, Track>, CorruptRow> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let loc = Location::parse(&r.location).map_err(|e| CorruptRow(e.to_string()))?;
+        out.insert(loc, decode::<Track>(&r.body)?);
+    }
+    Ok(out)
+}
+
 /// A bound value of a [`Statement`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SqlValue {
@@ -172,7 +197,7 @@ fn write(sql: &'static str, args: Vec<SqlValue>) -> Statement {
 
 /// The statements that write what `changes` says moved in `ledger`, in order: the outbox event
 /// that announces the change (`outbox`, the JSON of the event, when the change has entries),
-/// the counters, levels, holds (kept or removed), orders, and the new journal entries. Run with
+/// the counters, levels, holds (kept or removed), orders, ERP tracks, and the new journal entries. Run with
 /// no `await` after the decision, they commit atomically with it.
 pub fn plan(ledger: &Ledger, changes: &Changes, outbox: Option<String>) -> Result<Vec<Statement>, CorruptRow> {
     let mut out = Vec::new();
@@ -203,6 +228,10 @@ pub fn plan(ledger: &Ledger, changes: &Changes, outbox: Option<String>) -> Resul
     for (key, o) in changes.orders.iter().filter_map(|k| Some((k, ledger.order(k)?))) {
         let sql = "INSERT OR REPLACE INTO orders (channel, order_id, body) VALUES (?, ?, ?)";
         out.push(write(sql, vec![key.channel.as_str().into(), key.order_id.as_str().into(), encode(o)?.into()]));
+    }
+    for (loc, t) in changes.erp.iter().filter_map(|l| Some((l, ledger.erp_track(l)?))) {
+        let sql = "INSERT OR REPLACE INTO erp (location, body) VALUES (?, ?)";
+        out.push(write(sql, vec![loc.as_str().into(), encode(t)?.into()]));
     }
     for e in &changes.entries {
         let sql = "INSERT INTO journal (seq, version, body) VALUES (?, ?, ?)";

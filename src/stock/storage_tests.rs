@@ -30,6 +30,7 @@ struct Tables {
     levels: BTreeMap<String, (i64, i64, i64)>,
     holds: BTreeMap<String, String>,
     orders: BTreeMap<(String, String), String>,
+    erp: BTreeMap<String, String>,
     journal: Vec<i64>,
     outbox: Vec<i64>,
 }
@@ -48,6 +49,9 @@ impl Tables {
                 }
                 "INSERT OR REPLACE INTO orders" => {
                     self.orders.insert((text(&a[0]), text(&a[1])), text(&a[2]));
+                }
+                "INSERT OR REPLACE INTO erp" => {
+                    self.erp.insert(text(&a[0]), text(&a[1]));
                 }
                 "INSERT INTO journal" => self.journal.push(int(&a[0])),
                 "INSERT OR REPLACE INTO outbox" => self.outbox.push(int(&a[0])),
@@ -72,7 +76,10 @@ impl Tables {
             .iter()
             .map(|((c, o), b)| OrderRow { channel: c.clone(), order_id: o.clone(), body: b.clone() })
             .collect();
-        snapshot(meta.as_ref(), &levels, &holds, &orders)
+        let erp: Vec<ErpRow> = self.erp.iter().map(|(l, b)| ErpRow { location: l.clone(), body: b.clone() }).collect();
+        let mut snap = snapshot(meta.as_ref(), &levels, &holds, &orders)?;
+        snap.erp = erp_tracks(&erp)?;
+        Ok(snap)
     }
 }
 
@@ -103,6 +110,31 @@ fn a_plan_run_and_loaded_back_restores_the_same_ledger() {
     assert_eq!(restored.totals(), l.totals());
     assert_eq!(t.journal.len() as u64, l.last_seq(), "every journal entry is written once");
     assert_eq!(t.outbox.last().copied(), Some(l.version() as i64), "the outbox event carries the version");
+}
+
+#[test]
+fn erp_tracks_are_written_and_loaded_back() {
+    use crate::erp::{AsOf, Basis, Figure, Seen, SnapshotLine};
+    use crate::stock::{OrderKey, SaleLine};
+    let (mut l, mut t) = (Ledger::new(), Tables::default());
+    let line = |seq: u64, quantity: i64| {
+        Box::new(SnapshotLine {
+            snapshot: tok(&format!("snap-{seq}")),
+            location: loc("main"),
+            figure: Figure { basis: Basis::Available, quantity },
+            as_of: AsOf { at: None, sequence: Some(seq) },
+            seen: Seen::default(),
+        })
+    };
+    step(&mut l, &mut t, Command::ErpSnapshot { line: line(1, 10) }, 1);
+    let order = OrderKey { channel: tok("web"), order_id: tok("1") };
+    let sale = SaleLine { line_id: tok("a"), location: loc("main"), qty: 2 };
+    step(&mut l, &mut t, Command::Sale { order, lines: vec![sale] }, 2);
+    assert_eq!(l.erp_track(&loc("main")).map(|t| t.pending.len()), Some(1), "the sale waits for the ERP");
+
+    let restored = Ledger::restore(t.load().expect("loads"));
+    assert_eq!(restored.snapshot(), l.snapshot());
+    assert!(erp_tracks(&[ErpRow { location: "main".into(), body: "{".into() }]).is_err());
 }
 
 #[test]

@@ -305,6 +305,7 @@ const SAMPLE = {
   'GET /v1/reconciliation': ['/v1/reconciliation'],
   'POST /v1/reconciliation/run': ['/v1/reconciliation/run?channel=nothing-here'],
   'POST /v1/reconciliation/repair': ['/v1/reconciliation/repair?channel=nothing-here'],
+  'POST /v1/erp/snapshots': ['/v1/erp/snapshots', { snapshot: 's', basis: 'available', as_of: { sequence: 1 }, lines: [{ sku: 'A', quantity: 1 }] }],
 };
 
 describe('auth', () => {
@@ -995,6 +996,22 @@ describe('alerts', () => {
     expectStatus(acked, 200);
     assert.equal(acked.json.id, alert.id);
     assert.equal(typeof acked.json.acknowledged_at, 'string');
+  });
+});
+
+describe('erp', () => {
+  test('POST /v1/erp/snapshots: applied, then stale; a bad body names its fields', async () => {
+    const A = sku('ERP-1');
+    const body = { snapshot: 'ns-1', basis: 'available', as_of: { sequence: 3 }, lines: [{ sku: A, quantity: 4 }] };
+    const r = await call('POST', '/v1/erp/snapshots', { token: ADMIN, body });
+    expectStatus(r, 200);
+    assert.equal(r.json.items[0].effect, 'applied');
+    assert.equal(r.json.items[0].available, 4);
+    const again = await call('POST', '/v1/erp/snapshots', { token: ADMIN, body });
+    expectStatus(again, 200);
+    assert.equal(again.json.items[0].effect, 'stale');
+    const p = expectProblem(await call('POST', '/v1/erp/snapshots', { token: ADMIN, body: { ...body, basis: 'shelf' } }), 422, 'validation-failed');
+    assert.deepEqual(p.errors.map((e) => e.field), ['basis']);
   });
 });
 

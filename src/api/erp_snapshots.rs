@@ -1,0 +1,238 @@
+//! `POST /v1/erp/snapshots` without HTTP: the body validated into one [`SnapshotLine`] per SKU
+//! line (every fault names its field), and the per-line answer (docs/api.md, docs/erp.md).
+
+use serde_json::{json, Map, Value};
+
+use super::fields::{parse_object, Fields};
+use super::problem::{from_ledger, FieldError, Kind, Problem};
+use super::sku_call::{SkuAnswer, SkuRefusal, SkuResult};
+use crate::erp::limits::{MAX_ERP_QUANTITY, MAX_SEEN_IDS, MAX_SEEN_ORDERS, MAX_SNAPSHOT_LINES};
+use crate::erp::{AsOf, Basis, Figure, Seen, SeenOrder, SnapshotLine};
+use crate::stock::{Location, Sku, Token};
+use crate::time::Millis;
+
+/// A validated snapshot: its id and its lines, each for one SKU at one location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotRequest {
+    pub snapshot: Token,
+    pub lines: Vec<(Sku, SnapshotLine)>,
+}
+
+/// A point in time given as RFC 3339 text or milliseconds since the epoch.
+fn time_opt(f: &mut Fields<'_>, name: &str) -> Option<Millis> {
+    match f.object().get(name).filter(|v| !v.is_null())? {
+        Value::String(s) => Millis::parse_rfc3339(s).or_else(|| {
+            f.fault(name, "must be an RFC 3339 timestamp or milliseconds since the epoch");
+            None
+        }),
+        Value::Number(_) => f.int_opt(name, 0..=i64::MAX).map(Millis),
+        _ => {
+            f.fault(name, "must be an RFC 3339 timestamp or milliseconds since the epoch");
+            None
+        }
+    }
+}
+
+/// An optional array of at most `max` identifiers.
+fn tokens_opt(f: &mut Fields<'_>, name: &str, max: usize) -> Option<Vec<Token>> {
+    let v = f.object().get(name).filter(|v| !v.is_null())?;
+    let Some(items) = v.as_array().filter(|a| a.len() <= max) else {
+        f.fault(name, format!("must be an array of at most {max} identifiers"));
+        return None;
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str().map(Token::parse) {
+            Some(Ok(t)) => out.push(t),
+            Some(Err(e)) => f.fault(&format!("{name}[{i}]"), e.to_string()),
+            None => f.fault(&format!("{name}[{i}]"), "must be a string"),
+        }
+    }
+    Some(out)
+}
+
+fn bool_opt(f: &mut Fields<'_>, name: &str) -> bool {
+    match f.object().get(name).filter(|v| !v.is_null()) {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            f.fault(name, "must be true or false");
+            false
+        }
+    }
+}
+
+fn as_of(f: &mut Fields<'_>) -> Option<AsOf> {
+    let Some(obj) = f.object().get("as_of").and_then(Value::as_object) else {
+        f.fault("as_of", "is required: an object with at, sequence or both");
+        return None;
+    };
+    let errors_before = f.errors.len();
+    let mut g = Fields::new(obj, "as_of", f.errors);
+    let at = time_opt(&mut g, "at");
+    let sequence = g.int_opt("sequence", 0..=i64::MAX).map(|n| n as u64);
+    let a = AsOf { at, sequence };
+    if a.is_empty() && f.errors.len() == errors_before {
+        f.fault("as_of", "must name at, sequence or both");
+    }
+    (!a.is_empty()).then_some(a)
+}
+
+fn basis(f: &mut Fields<'_>) -> Option<Basis> {
+    match f.object().get("basis").and_then(Value::as_str) {
+        Some("available") => Some(Basis::Available),
+        Some("on_hand") => Some(Basis::OnHand),
+        _ => {
+            f.fault("basis", "must be available or on_hand");
+            None
+        }
+    }
+}
+
+fn seen_orders(f: &mut Fields<'_>) -> Vec<SeenOrder> {
+    if f.object().get("seen_orders").is_none_or(Value::is_null) {
+        return Vec::new();
+    }
+    let items = f.objects("seen_orders", MAX_SEEN_ORDERS);
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let mut g = f.nested(item, "seen_orders", i);
+        let channel = g.id("channel", Token::parse);
+        let order_id = g.id("order_id", Token::parse);
+        let lines = tokens_opt(&mut g, "lines", MAX_SEEN_IDS);
+        let cancelled = bool_opt(&mut g, "cancelled");
+        let shipments = tokens_opt(&mut g, "shipments", MAX_SEEN_IDS).unwrap_or_default();
+        if let (Some(channel), Some(order_id)) = (channel, order_id) {
+            out.push(SeenOrder { channel, order_id, lines, cancelled, shipments });
+        }
+    }
+    out
+}
+
+/// Validates a `POST /v1/erp/snapshots` body.
+pub fn snapshot_request(body: &[u8]) -> Result<SnapshotRequest, Problem> {
+    let obj = parse_object(body)?;
+    let mut errors = Vec::new();
+    let value = {
+        let mut f = Fields::new(&obj, "", &mut errors);
+        let snapshot = f.id("snapshot", Token::parse);
+        let basis = basis(&mut f);
+        let as_of = as_of(&mut f);
+        let through = time_opt(&mut f, "seen_through");
+        let items = f.objects("lines", MAX_SNAPSHOT_LINES);
+        let mut lines = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let mut g = f.nested(item, "lines", i);
+            let sku = g.id("sku", Sku::parse);
+            let location = g.id_opt("location", Location::parse).unwrap_or_default();
+            let quantity = g.int("quantity", -MAX_ERP_QUANTITY..=MAX_ERP_QUANTITY);
+            let orders = seen_orders(&mut g);
+            if let (Some(sku), Some(quantity), Some(snapshot), Some(basis), Some(as_of)) =
+                (sku, quantity, snapshot.clone(), basis, as_of)
+            {
+                let seen = Seen { through, orders };
+                let figure = Figure { basis, quantity };
+                lines.push((sku, SnapshotLine { snapshot, location, figure, as_of, seen }));
+            }
+        }
+        let mut places: Vec<(&Sku, &Location)> = lines.iter().map(|(s, l)| (s, &l.location)).collect();
+        places.sort();
+        if places.windows(2).any(|w| w[0] == w[1]) {
+            f.fault("lines", "name each SKU and location once");
+        }
+        snapshot.map(|snapshot| SnapshotRequest { snapshot, lines })
+    };
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(Problem::invalid(if errors.is_empty() {
+            vec![FieldError::new("body", "is incomplete")]
+        } else {
+            errors
+        })),
+    }
+}
+
+/// The answer item for one line: what it did and the location's levels after it, or the
+/// problem that refused it (nothing of that line applied).
+pub fn item(sku: &Sku, location: &Location, result: &SkuResult) -> Value {
+    let mut m = Map::new();
+    m.insert("sku".into(), json!(sku));
+    m.insert("location".into(), json!(location));
+    match result {
+        Ok(SkuAnswer::Applied(a)) => {
+            m.insert("effect".into(), json!(a.effect));
+            let here = a.state.locations.iter().find(|l| l.location == location.as_str());
+            m.insert("on_hand".into(), json!(here.map_or(0, |l| l.on_hand)));
+            m.insert("available".into(), json!(here.map_or(0, |l| l.available)));
+            m.insert("version".into(), json!(a.state.version));
+        }
+        Ok(_) => {
+            m.insert("problem".into(), Problem::new(Kind::Internal, "an unexpected ledger answer").to_json());
+        }
+        Err(SkuRefusal::Ledger { sku, error }) => {
+            m.insert("problem".into(), from_ledger(sku.as_str(), error).to_json());
+        }
+        Err(e) => {
+            m.insert("problem".into(), Problem::new(Kind::Internal, e.to_string()).to_json());
+        }
+    }
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(p: &Problem) -> Vec<String> {
+        p.extra["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_full_body_reads_into_lines() {
+        let body = br#"{"snapshot":"ns-1","basis":"available","as_of":{"at":"2026-12-06T10:00:00Z","sequence":7},
+            "seen_through":1000,
+            "lines":[{"sku":"TEE","location":"east","quantity":7,
+                      "seen_orders":[{"channel":"direct","order_id":"1001","shipments":["s1"]}]},
+                     {"sku":"MUG","quantity":-2}]}"#;
+        let r = snapshot_request(body).expect("valid");
+        assert_eq!(r.snapshot.as_str(), "ns-1");
+        let (sku, line) = &r.lines[0];
+        assert_eq!((sku.as_str(), line.location.as_str(), line.figure.quantity), ("TEE", "east", 7));
+        assert_eq!(line.as_of.sequence, Some(7));
+        assert_eq!(line.seen.through, Some(Millis(1000)));
+        assert_eq!(line.seen.orders[0].shipments, vec![Token::parse("s1").expect("t")]);
+        assert_eq!(r.lines[1].1.location, Location::main());
+    }
+
+    #[test]
+    fn faults_name_their_fields() {
+        let body = br#"{"basis":"shelf","as_of":{},"lines":[{"sku":"a b","quantity":"x",
+            "seen_orders":[{"channel":"web","shipments":[1]}]}]}"#;
+        let p = snapshot_request(body).expect_err("invalid");
+        assert_eq!(p.status(), 422);
+        let f = fields(&p);
+        for want in [
+            "snapshot",
+            "basis",
+            "as_of",
+            "lines[0].sku",
+            "lines[0].quantity",
+            "lines[0].seen_orders[0].order_id",
+            "lines[0].seen_orders[0].shipments[0]",
+        ] {
+            assert!(f.iter().any(|x| x == want), "{want} in {f:?}");
+        }
+    }
+
+    #[test]
+    fn a_place_named_twice_is_refused() {
+        let body = br#"{"snapshot":"s","basis":"on_hand","as_of":{"sequence":1},
+            "lines":[{"sku":"A","quantity":1},{"sku":"A","location":"main","quantity":2}]}"#;
+        assert_eq!(fields(&snapshot_request(body).expect_err("twice")), vec!["lines"]);
+    }
+}

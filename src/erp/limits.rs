@@ -1,0 +1,16 @@
+//! The limits of ERP snapshots, named once (docs/erp.md and docs/api.md quote them).
+
+use crate::stock::limits::MAX_ON_HAND;
+
+/// Documents a location keeps that the ERP has not yet seen. Past it the oldest is taken as
+/// seen (an ERP that far behind is reported by its connector's lag, not by StockEdge's counts).
+pub const MAX_PENDING_DOCUMENTS: usize = 10_000;
+/// Orders one snapshot line may list as received by the ERP.
+pub const MAX_SEEN_ORDERS: usize = 1_000;
+/// Line ids and shipment ids one listed order may name.
+pub const MAX_SEEN_IDS: usize = 1_000;
+/// Lines of one `POST /v1/erp/snapshots` request.
+pub const MAX_SNAPSHOT_LINES: usize = 1_000;
+/// Largest absolute ERP quantity (an ERP's available figure may be negative when it committed
+/// more than it has).
+pub const MAX_ERP_QUANTITY: i64 = MAX_ON_HAND;

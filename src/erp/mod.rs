@@ -1,0 +1,33 @@
+//! The ERP as the master of physical stock (docs/erp.md): snapshot lines — an ERP's quantity of
+//! one SKU at one location, as of a point in the ERP's history, with what the ERP had received of
+//! StockEdge's order documents — and the pure decision of what StockEdge's on hand becomes, so
+//! that StockEdge's sales, cancellations and fulfilments the ERP had not yet seen are neither lost
+//! nor counted twice.
+//!
+//! - [`snapshot`]: one snapshot line as the ledger receives it.
+//! - [`as_of`]: the point in the ERP's history a figure is as of, and which of two is newer.
+//! - [`basis`]: whether an ERP figure is on hand or available after its commitments.
+//! - [`connector`]: each ERP's fields (SAP Business One, NetSuite, Odoo) as a [`Figure`].
+//! - [`document`]: StockEdge's order documents as the ERP receives them.
+//! - [`seen`]: which of those documents the ERP had received when it took a snapshot.
+//! - [`track`]: per location, the snapshot last applied and the documents the ERP has not seen.
+//! - [`decide`]: what a snapshot line does to a location's on hand.
+//! - [`limits`]: the limits of this module, named once.
+
+pub mod as_of;
+pub mod basis;
+pub mod connector;
+pub mod decide;
+pub mod document;
+pub mod limits;
+pub mod seen;
+pub mod snapshot;
+pub mod track;
+
+pub use as_of::{AsOf, Succession};
+pub use basis::{Basis, Figure};
+pub use decide::{decide, Decision};
+pub use document::{Document, Pending};
+pub use seen::{Seen, SeenOrder};
+pub use snapshot::SnapshotLine;
+pub use track::{Applied, Track};

@@ -1,0 +1,65 @@
+//! The ledger's side of ERP snapshots (`erp`): order documents kept for a location under an ERP,
+//! and a snapshot line applied to on hand. Reserved and committed units are never touched here.
+
+use super::super::command::Effect;
+use super::super::error::LedgerError;
+use super::super::ids::Location;
+use super::super::journal::{Cause, Op};
+use super::super::levels::Deltas;
+use super::Ledger;
+use crate::erp::{self, Applied, Decision, Document, Pending, SnapshotLine, Track};
+use crate::time::Millis;
+
+impl Ledger {
+    /// Keeps an order document's change at `location` for the ERP, when the location is under one.
+    pub(super) fn erp_note(&mut self, location: &Location, document: Document, d: Deltas, now: Millis) {
+        if d.on_hand == 0 && d.committed == 0 {
+            return;
+        }
+        if let Some(track) = self.erp.get_mut(location) {
+            track.record(Pending { document, at: now, on_hand: d.on_hand, committed: d.committed });
+            self.changes.erp.insert(location.clone());
+        }
+    }
+
+    pub(super) fn erp_snapshot(&mut self, line: SnapshotLine, now: Millis) -> Result<Effect, LedgerError> {
+        let quantity = line.figure.quantity;
+        if !(-erp::limits::MAX_ERP_QUANTITY..=erp::limits::MAX_ERP_QUANTITY).contains(&quantity) {
+            return Err(LedgerError::OutOfRange { field: "quantity".into(), value: quantity });
+        }
+        if line.as_of.is_empty() {
+            return Err(LedgerError::OutOfRange { field: "as_of".into(), value: 0 });
+        }
+        let location = line.location.clone();
+        let level = self.level(&location);
+        let empty = Track::default();
+        let decision = erp::decide(self.erp.get(&location).unwrap_or(&empty), &level, &line);
+        let (on_hand, computed, seen) = match decision {
+            Decision::Stale => return Ok(Effect::Stale),
+            // A connector names its points one way; a line that cannot be ordered is refused.
+            Decision::Incomparable => return Err(LedgerError::OutOfRange { field: "as_of".into(), value: 0 }),
+            Decision::Apply { on_hand, computed, seen } => (on_hand, computed, seen),
+        };
+        let track = self.erp.entry(location.clone()).or_default();
+        let mut i = 0;
+        track.pending.retain(|_| {
+            let keep = seen.binary_search(&i).is_err();
+            i += 1;
+            keep
+        });
+        track.applied =
+            Some(Applied { snapshot: line.snapshot.clone(), as_of: line.as_of, figure: line.figure, at: now });
+        self.changes.erp.insert(location.clone());
+        if on_hand == level.on_hand && self.levels.contains_key(&location) {
+            return Ok(Effect::InStep);
+        }
+        let cause = Cause {
+            snapshot: Some(line.snapshot.to_string()),
+            reason: (computed != on_hand).then(|| "erp_over_committed".to_owned()),
+            ..Cause::default()
+        };
+        let d = Deltas { on_hand: on_hand - level.on_hand, ..Deltas::default() };
+        self.transition(now, Op::ErpSnapshot, cause, vec![(location, d)]);
+        Ok(Effect::Applied)
+    }
+}
