@@ -63,7 +63,7 @@ fn start() {
 
 /// Every request: answered by [`serve`], then logged as one JSON line (`api::request_log`).
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = clock::now();
     let method = req.method().to_string();
     let path = req.path();
@@ -76,7 +76,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     });
     let route = resolve(&method, &path);
     let label = RouteLabel::of(route.as_ref().ok());
-    let answer = serve(route, &method, &path, req, &env).await;
+    let hold = matches!(route, Ok(Route::CreateReservation));
+    let mut answer = serve(route, &method, &path, req, &env).await;
+    if let (true, Ok(resp)) = (hold, answer.as_mut()) {
+        // Refused holds are counted here, where every path's refusal is seen (`metrics::refusals`).
+        if let Some(flush) = metrics::hold_answered(resp, &env).await {
+            ctx.wait_until(flush);
+        }
+    }
     // An `Err` reaches the runtime, which answers 500.
     let status = answer.as_ref().map_or(500, Response::status_code);
     worker::console_log!("{}", RequestLog::new(id, &method, label, status, started, clock::now()).line());
