@@ -130,6 +130,11 @@ impl RouteLabel {
             Route::Reconciliation => ("Reconciliation", None),
             Route::RepairReconciliation => ("RepairReconciliation", None),
             Route::ErpSnapshots => ("ErpSnapshots", None),
+            Route::Overview => ("Overview", None),
+            Route::SkuListings(s) => ("SkuListings", Some(s)),
+            Route::MapUnmatched(_) => ("MapUnmatched", None),
+            Route::RetryChannelFailures => ("RetryChannelFailures", None),
+            Route::PreviewListings => ("PreviewListings", None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

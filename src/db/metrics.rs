@@ -5,18 +5,19 @@
 //! the same batch: the queue's repeats count once.
 
 use super::{count, int, placeholders, text, Query};
-use crate::metrics::durable::{CountedChange, Key, Tally};
+use crate::metrics::durable::{CountedChange, Key, Tally, SEEN_RETENTION_MS};
+use crate::time::Millis;
 
 /// Increment rows per statement (5 bound parameters each; D1 binds at most 100).
 const CHANGE_ROWS: usize = 20;
-/// `(sku, version)` rows per statement (2 parameters each).
-const SEEN_ROWS: usize = 50;
+/// `(sku, version, seen_at)` rows per statement (3 parameters each).
+const SEEN_ROWS: usize = 30;
 /// Counter rows per statement (3 parameters each).
 const COUNTER_ROWS: usize = 30;
 
 /// The statements counting `changes` once each, to run as one batch in this order: the guarded
-/// increments, then the `metric_seen` rows that guard the next delivery.
-pub fn count_changes(changes: &[CountedChange]) -> Vec<Query> {
+/// increments, then the `metric_seen` rows (seen at `now`) that guard the next delivery.
+pub fn count_changes(changes: &[CountedChange], now: Millis) -> Vec<Query> {
     let rows: Vec<(&CountedChange, &Key, i64)> =
         changes.iter().flat_map(|c| c.increments.iter().map(move |(k, n)| (c, k, *n))).collect();
     let mut out: Vec<Query> = rows
@@ -41,9 +42,9 @@ pub fn count_changes(changes: &[CountedChange]) -> Vec<Query> {
         })
         .collect();
     out.extend(changes.chunks(SEEN_ROWS).map(|chunk| {
-        let values = vec!["(?, ?)"; chunk.len()].join(", ");
-        let args = chunk.iter().flat_map(|c| [text(c.sku.as_str()), count(c.version)]).collect();
-        Query::new(format!("INSERT OR IGNORE INTO metric_seen (sku, version) VALUES {values}"), args)
+        let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+        let args = chunk.iter().flat_map(|c| [text(c.sku.as_str()), count(c.version), int(now.0)]).collect();
+        Query::new(format!("INSERT OR IGNORE INTO metric_seen (sku, version, seen_at) VALUES {values}"), args)
     }));
     out
 }
@@ -73,6 +74,11 @@ pub fn add(tally: &Tally) -> Vec<Query> {
 /// The statement setting a gauge.
 pub fn set(key: &Key, value: i64) -> Vec<Query> {
     upsert(&[(key, value)], "value = excluded.value")
+}
+
+/// The delete of the counted changes remembered longer than [`SEEN_RETENTION_MS`] at `now`.
+pub fn prune_seen(now: Millis) -> Query {
+    Query::new("DELETE FROM metric_seen WHERE seen_at < ?1", vec![int(now.0 - SEEN_RETENTION_MS)])
 }
 
 /// The read of every counter (rows of [`CounterRow`]).
@@ -110,15 +116,23 @@ mod tests {
     #[test]
     fn guarded_increments_come_before_the_seen_rows_and_stay_within_d1_limits() {
         let changes: Vec<CountedChange> = (1..=60).map(|v| change(v, 2)).collect();
-        let qs = count_changes(&changes);
+        let qs = count_changes(&changes, Millis(9));
         assert_bound(&qs);
         let (inc, seen): (Vec<&Query>, Vec<&Query>) = qs.iter().partition(|q| q.sql.contains("metric_counters"));
         assert_eq!(inc.len(), 6, "120 increments, 20 per statement");
-        assert_eq!(seen.len(), 2, "60 changes, 50 per statement");
+        assert_eq!(seen.len(), 2, "60 changes, 30 per statement");
+        assert_eq!(seen[0].args[2], crate::db::Arg::Int(9), "each remembered with when it was seen");
         let first_seen = qs.iter().position(|q| q.sql.contains("INTO metric_seen")).expect("seen");
         assert!(qs[..first_seen].iter().all(|q| q.sql.contains("NOT EXISTS")), "every increment is guarded");
         assert!(qs[first_seen..].iter().all(|q| q.sql.contains("INTO metric_seen")), "seen rows last");
-        assert!(count_changes(&[]).is_empty());
+        assert!(count_changes(&[], Millis(9)).is_empty());
+    }
+
+    #[test]
+    fn prunes_what_was_seen_longer_ago_than_the_retention() {
+        let q = prune_seen(Millis(SEEN_RETENTION_MS + 5));
+        assert_bound(std::slice::from_ref(&q));
+        assert_eq!(q.args, vec![crate::db::Arg::Int(5)]);
     }
 
     #[test]

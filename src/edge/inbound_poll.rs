@@ -56,6 +56,14 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Err(e) => console_error!("inbound poll ({}) failed: {e}", event.cron()),
     }
     super::reconcile::scheduled(&env).await;
+    // The cron also forgets old counted changes (`metric_seen`).
+    let pruned = match store::db(&env) {
+        Ok(db) => super::metrics::prune_seen(&db).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = pruned {
+        console_error!("metrics: metric_seen not pruned: {e}");
+    }
 }
 
 /// Polls every polled channel (or only `only`) once; one JSON summary per channel.
@@ -64,10 +72,14 @@ pub async fn run(env: &Env, only: Option<&Token>) -> Result<Vec<Value>, Fault> {
     let channels = rows::polled_channels(&db, only).await?;
     rows::prune_seen(&db, now()).await?;
     let mut out = Vec::new();
+    let mut counted = Vec::new();
     for p in channels.into_iter().filter(|p| is_polled(p.kind) && p.channel.polled()) {
         let since = p.channel.poll_since(p.created_at);
-        out.push(poll_channel(env, &db, &p.channel, p.kind, since).await?.to_json());
+        let r = poll_channel(env, &db, &p.channel, p.kind, since).await?;
+        counted.push((r.channel.clone(), r.result));
+        out.push(r.to_json());
     }
+    super::metrics::count_poll_runs(&db, &counted).await;
     Ok(out)
 }
 

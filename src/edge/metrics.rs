@@ -15,6 +15,7 @@ use worker::{console_error, D1Database, Env, Response};
 use crate::db::metrics::{self as table, CounterRow};
 use crate::fault::Fault;
 use crate::metrics::durable;
+use crate::metrics::refusals::{reason_of, RefusalBuffer};
 use crate::metrics::{current_origin, Counters, Origin, Scoped};
 use crate::stock::Token;
 use crate::sync::{ListingResult, StockChanged};
@@ -29,6 +30,7 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 thread_local! {
     static COUNTERS: RefCell<Option<Counters>> = const { RefCell::new(None) };
+    static REFUSALS: RefCell<RefusalBuffer> = RefCell::new(RefusalBuffer::default());
 }
 
 fn record(f: impl FnOnce(&mut Counters)) {
@@ -56,7 +58,7 @@ pub fn outbox_send(events: usize, ok: bool) {
 /// queue lag gauge, in one batch. An error leaves nothing counted (the caller retries the
 /// messages).
 pub async fn count_changes(db: &D1Database, events: &[StockChanged], taken_at: Option<Millis>) -> StoreResult<()> {
-    let mut qs = table::count_changes(&durable::counted_changes(events));
+    let mut qs = table::count_changes(&durable::counted_changes(events), now());
     if let Some(t) = taken_at {
         let (lag, value) = durable::queue_lag(events, t);
         qs.extend(table::set(&lag, value));
@@ -87,6 +89,47 @@ pub async fn count_webhook(env: &Env, platform: &str, outcome: durable::WebhookO
     if let Err(e) = counted {
         console_error!("metrics: webhook delivery not counted: {e}");
     }
+}
+
+/// Counts the order-feed poll runs `(channel, result)`. Best effort: logged on failure.
+pub async fn count_poll_runs(db: &D1Database, runs: &[(Token, &'static str)]) {
+    let tally = durable::poll_run_increments(runs.iter().map(|(c, r)| (c.as_str(), *r)));
+    if let Err(e) = store::batch_of(db, table::add(&tally)).await {
+        console_error!("metrics: poll runs not counted: {e}");
+    }
+}
+
+/// Forgets the counted changes older than `durable::SEEN_RETENTION_MS` (the cron).
+pub async fn prune_seen(db: &D1Database) -> StoreResult<()> {
+    store::execute(db, table::prune_seen(now())).await.map(drop)
+}
+
+/// Sees the answer to a `POST /v1/reservations`: a `409` is a refused hold, counted under its
+/// problem type (`metrics::refusals`). Returns the write of the isolate's refusals when one is
+/// due, to run after the answer is sent (`waitUntil`); a failed write is put back.
+pub async fn hold_answered(resp: &mut Response, env: &Env) -> Option<impl std::future::Future<Output = ()> + 'static> {
+    if resp.status_code() == 409 {
+        let problem_type = match resp.cloned() {
+            Ok(mut copy) => copy.text().await.ok().and_then(|t| {
+                serde_json::from_str::<serde_json::Value>(&t).ok()?.get("type")?.as_str().map(str::to_owned)
+            }),
+            Err(_) => None,
+        };
+        let reason = reason_of(problem_type.as_deref().unwrap_or("unknown"));
+        REFUSALS.with(|r| r.borrow_mut().refused(&reason));
+    }
+    let tally = REFUSALS.with(|r| r.borrow_mut().due(now()))?;
+    let env = env.clone();
+    Some(async move {
+        let written = match store::db(&env) {
+            Ok(db) => store::batch_of(&db, table::add(&tally)).await.map(drop),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            console_error!("metrics: refused holds not counted yet: {e}");
+            REFUSALS.with(|r| r.borrow_mut().restore(tally));
+        }
+    })
 }
 
 /// `GET /v1/metrics`: the durable counters, then the isolate's.

@@ -22,21 +22,25 @@ mod inbound_apply;
 mod inbound_poll;
 mod key_registry;
 mod limits;
+mod listing_preview;
 mod metrics;
 mod object_sql;
 mod order_client;
 mod order_object;
+mod overview;
 mod platform_http;
 mod reconcile;
 mod repush;
 mod rpc;
 mod secrets;
 mod sku_client;
+mod sku_listings;
 mod sku_object;
 mod store;
 mod sync_admin;
 mod sync_consumer;
 mod tokens;
+mod unmatched_map;
 mod webhooks;
 
 use worker::{event, Context, Env, Request, Response, Result};
@@ -61,7 +65,7 @@ fn start() {
 
 /// Every request: answered by [`serve`], then logged as one JSON line (`api::request_log`).
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = clock::now();
     let method = req.method().to_string();
     let path = req.path();
@@ -74,7 +78,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     });
     let route = resolve(&method, &path);
     let label = RouteLabel::of(route.as_ref().ok());
-    let answer = serve(route, &method, &path, req, &env).await;
+    let hold = matches!(route, Ok(Route::CreateReservation));
+    let mut answer = serve(route, &method, &path, req, &env).await;
+    if let (true, Ok(resp)) = (hold, answer.as_mut()) {
+        // Refused holds are counted here, where every path's refusal is seen (`metrics::refusals`).
+        if let Some(flush) = metrics::hold_answered(resp, &env).await {
+            ctx.wait_until(flush);
+        }
+    }
     // An `Err` reaches the runtime, which answers 500.
     let status = answer.as_ref().map_or(500, Response::status_code);
     worker::console_log!("{}", RequestLog::new(id, &method, label, status, started, clock::now()).line());

@@ -10,6 +10,7 @@
 //! - Pushes ([`push_increments`]): each listing push the consumer made, by channel and result,
 //!   and each platform call's latency in a histogram per channel.
 //! - Webhooks ([`webhook_increment`]): deliveries by platform and outcome.
+//! - Order-feed polls ([`poll_run_increments`]): runs by channel and result.
 //! - Queue lag ([`QUEUE_LAG`]): a gauge, the age of the oldest change in the newest batch.
 
 use std::collections::BTreeMap;
@@ -34,6 +35,15 @@ pub const PUSH_LATENCY: &str = "stockedge_push_latency_ms";
 pub const QUEUE_LAG: &str = "stockedge_queue_lag_ms";
 /// Webhook deliveries, by platform and outcome (`accepted`, `duplicate` or a rejection reason).
 pub const WEBHOOKS: &str = "stockedge_webhook_deliveries_total";
+/// Order-feed poll runs, by channel and result (`polled`, `incomplete`, `busy`).
+pub const POLL_RUNS: &str = "stockedge_poll_runs_total";
+/// Holds refused, by reason (`POST /v1/reservations` answered `409`; see `metrics::refusals`).
+pub const HOLDS_REFUSED: &str = "stockedge_holds_refused_total";
+
+/// How long a counted ledger change is remembered (`metric_seen`) so that a repeated delivery
+/// counts once; the cron forgets older ones. The queue redelivers within hours; a change sent
+/// again later than this (an operator retrying a sync failure after a week) counts again.
+pub const SEEN_RETENTION_MS: i64 = 7 * 24 * 3_600 * 1_000;
 
 /// The upper bounds of the push latency histogram's buckets (ms); `+Inf` follows.
 pub const LATENCY_BUCKETS_MS: [u64; 10] = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
@@ -42,7 +52,7 @@ pub const LATENCY_BUCKETS_MS: [u64; 10] = [10, 25, 50, 100, 250, 500, 1_000, 2_5
 pub const NO_CHANNEL: &str = "none";
 
 /// Every durable family, in rendering order: name, type, help.
-const FAMILIES: [(&str, &str, &str); 8] = [
+const FAMILIES: [(&str, &str, &str); 10] = [
     (HOLDS, "counter", "Holds by outcome (placed, committed, released, expired), one per SKU line."),
     (SALES, "counter", "Marketplace sales applied to the ledger, by channel, one per SKU line."),
     (CANCELS, "counter", "Cancelled sales given back to the ledger, by channel, one per SKU line."),
@@ -51,6 +61,8 @@ const FAMILIES: [(&str, &str, &str); 8] = [
     (PUSH_LATENCY, "histogram", "Platform call latency of pushes, by channel, in milliseconds."),
     (QUEUE_LAG, "gauge", "Age of the oldest stock change in the newest batch the sync consumer took (ms)."),
     (WEBHOOKS, "counter", "Webhook deliveries by platform and outcome (accepted, duplicate, ping, or why not taken)."),
+    (POLL_RUNS, "counter", "Order-feed poll runs by channel and result (polled, incomplete, busy)."),
+    (HOLDS_REFUSED, "counter", "Holds refused (POST /v1/reservations answered 409), by reason (the problem type)."),
 ];
 
 /// One counter: its family (or histogram series) name and its label set, rendered
@@ -62,7 +74,7 @@ pub struct Key {
 }
 
 impl Key {
-    fn new(name: &str, labels: &[(&str, &str)]) -> Key {
+    pub fn new(name: &str, labels: &[(&str, &str)]) -> Key {
         let labels = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect::<Vec<_>>().join(",");
         Key { name: name.to_owned(), labels }
     }
@@ -211,6 +223,15 @@ impl WebhookOutcome {
 /// One webhook delivery of `platform` that ended as `outcome`.
 pub fn webhook_increment(platform: &str, outcome: WebhookOutcome) -> (Key, i64) {
     (Key::new(WEBHOOKS, &[("platform", platform), ("outcome", outcome.as_str())]), 1)
+}
+
+/// What a cron's (or an operator's) poll runs add: one per `(channel, result)` run.
+pub fn poll_run_increments<'a>(runs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Tally {
+    let mut t = Tally::new();
+    for (channel, result) in runs {
+        *t.entry(Key::new(POLL_RUNS, &[("channel", channel), ("result", result)])).or_default() += 1;
+    }
+    t
 }
 
 /// Sort key of a sample: name, labels without `le`, then `le` as a number (`+Inf` last).

@@ -166,3 +166,14 @@ fn every_transition_of_a_change_counts_by_its_own_kind_and_channel() {
     assert_eq!(m["stockedge_holds_total{outcome=\"expired\"}"], 2);
     assert_eq!(m["stockedge_holds_total{outcome=\"placed\"}"], 1);
 }
+
+#[test]
+fn poll_runs_count_by_channel_and_result() {
+    let tally = poll_run_increments([("woo", "polled"), ("woo", "polled"), ("amz", "busy")]);
+    let rows: Vec<(Key, i64)> = tally.into_iter().collect();
+    let text = render(&rows);
+    assert!(text.contains("# TYPE stockedge_poll_runs_total counter"));
+    let samples = parse(&text);
+    assert_eq!(samples.get("stockedge_poll_runs_total{channel=\"woo\",result=\"polled\"}"), Some(&2));
+    assert_eq!(samples.get("stockedge_poll_runs_total{channel=\"amz\",result=\"busy\"}"), Some(&1));
+}

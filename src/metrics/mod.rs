@@ -14,6 +14,7 @@
 
 mod changes;
 pub mod durable;
+pub mod refusals;
 mod scope;
 
 pub use changes::SeenChanges;

@@ -4,7 +4,8 @@
 // (before the outbox's single flight, 5.5–6.1 deliveries per change at 16–64 clients). And the
 // durable counters (D1, true across isolates): known activity — holds placed, committed,
 // released, a sale and its cancel on one channel, a refused webhook — scraped, parsed and
-// counted exactly.
+// counted exactly; refused holds by reason (written by the isolate after the answer, at most
+// every 5 s) and order-feed poll runs by channel and result.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -220,5 +221,57 @@ test('the durable counters count known activity exactly, each change once', { ti
   }
   for (const f of ['stockedge_pushes_total counter', 'stockedge_push_latency_ms histogram', 'stockedge_queue_lag_ms gauge']) {
     assert.ok(text.includes(`# TYPE ${f}`), f);
+  }
+});
+
+test('refused holds are counted by reason, written after the answer', { timeout: 60_000 }, async () => {
+  const sku = unique('MET-R');
+  assert.equal((await A.admin('PUT', `/v1/skus/${enc(sku)}/stock`, { on_hand: 1 })).status, 200);
+  const REFUSED = 'stockedge_holds_refused_total{reason="insufficient_stock"}';
+  const base = (await metrics())[REFUSED] ?? 0;
+  const held = await A.storefront('POST', '/v1/reservations', { lines: [{ sku, qty: 1 }] });
+  assert.equal(held.status, 201, held.text);
+  for (let i = 0; i < 3; i++) {
+    const r = await A.storefront('POST', '/v1/reservations', { lines: [{ sku, qty: 1 }] });
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.body.type, '/problems/insufficient-stock');
+  }
+  // The isolate writes its refusals at most every 5 s, with a later hold request: send ones the
+  // route refuses as invalid (422, not a refused hold) until the count shows.
+  const m = await until(
+    async () => {
+      const bad = await A.storefront('POST', '/v1/reservations', { lines: [] });
+      assert.equal(bad.status, 422, bad.text);
+      const now = await metrics();
+      return (now[REFUSED] ?? 0) - base >= 3 ? now : null;
+    },
+    { timeoutMs: 30_000, everyMs: 1_000 },
+  );
+  assert.ok(m, 'the refusals were written');
+  assert.equal(m[REFUSED] - base, 3, 'three refused holds; a 422 is none');
+  const text = (await A.admin('GET', '/v1/metrics')).text;
+  assert.ok(text.includes('# TYPE stockedge_holds_refused_total counter'));
+});
+
+test('order-feed poll runs are counted by channel and result', async () => {
+  const channel = unique('mpoll').toLowerCase();
+  // A WooCommerce channel whose store cannot be reached: its run is incomplete.
+  const put = await A.admin('PUT', `/v1/channels/${channel}`, {
+    kind: 'woocommerce', account: 'unreachable.example', credentials_secret: 'SIM_WOO_CREDENTIALS', settings: { base_url: 'http://127.0.0.1:9' },
+  });
+  assert.equal(put.status, 201, put.text);
+  const text = (await A.admin('GET', '/v1/metrics')).text;
+  assert.ok(text.includes('# TYPE stockedge_poll_runs_total counter'));
+  const runs = [];
+  for (let i = 0; i < 2; i++) {
+    const r = await A.admin('POST', `/v1/inbound/polls/run?channel=${enc(channel)}`);
+    assert.equal(r.status, 200, r.text);
+    runs.push(r.body.runs[0].result);
+  }
+  const m = await metrics();
+  const counted = Object.entries(m).filter(([k]) => k.startsWith(`stockedge_poll_runs_total{channel="${channel}",`));
+  assert.equal(counted.reduce((n, [, v]) => n + v, 0), 2, JSON.stringify(counted));
+  for (const result of new Set(runs)) {
+    assert.equal(m[`stockedge_poll_runs_total{channel="${channel}",result="${result}"}`], runs.filter((x) => x === result).length);
   }
 });

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
 
 import { startEbaySim, notificationPayload, signNotification } from '../sim/ebay.mjs';
+import { sendWebhook as sendWooWebhook } from '../sim/woocommerce.mjs';
 import {
   assertRouterCoverage,
   document,
@@ -306,6 +307,11 @@ const SAMPLE = {
   'POST /v1/reconciliation/run': ['/v1/reconciliation/run?channel=nothing-here'],
   'POST /v1/reconciliation/repair': ['/v1/reconciliation/repair?channel=nothing-here'],
   'POST /v1/erp/snapshots': ['/v1/erp/snapshots', { snapshot: 's', basis: 'available', as_of: { sequence: 1 }, lines: [{ sku: 'A', quantity: 1 }] }],
+  'GET /v1/overview': ['/v1/overview'],
+  'GET /v1/skus/{sku}/listings': ['/v1/skus/A/listings'],
+  'POST /v1/inbound/unmatched/{id}/map': ['/v1/inbound/unmatched/999999/map', { sku: 'A' }],
+  'POST /v1/sync/failures/retry': ['/v1/sync/failures/retry?channel=nothing-here'],
+  'POST /v1/listings/preview': ['/v1/listings/preview', { channel: 'nothing-here', rule: {} }],
 };
 
 describe('auth', () => {
@@ -1021,6 +1027,57 @@ describe('metrics', () => {
     expectStatus(r, 200);
     assert.match(r.text, /^stockedge_d1_queries_total\{origin="request"\} \d+$/m);
     assert.match(r.text, /^stockedge_queue_deliveries_total \d+$/m);
+  });
+});
+
+describe('operator console API', () => {
+  test('GET /v1/overview and GET /v1/skus/{sku}/listings', async () => {
+    expectStatus(await call('GET', '/v1/overview', { token: ADMIN }), 200);
+    const CHN = `${RUN}-oplist`;
+    const S = sku('OPLIST');
+    expectStatus(await call('PUT', `/v1/channels/${CHN}`, { token: ADMIN, body: { kind: 'woocommerce', account: 'oplist.example', enabled: false } }), 201);
+    expectStatus(await call('PUT', `/v1/channels/${CHN}/listings/${enc(S)}`, { token: ADMIN, body: { external: { product_id: 5 }, rule: { buffer: 1 } } }), 201);
+    expectStatus(await call('PUT', `/v1/skus/${enc(S)}/stock`, { token: ADMIN, body: { on_hand: 4 } }), 200);
+    const r = await call('GET', `/v1/skus/${enc(S)}/listings`, { token: ADMIN });
+    expectStatus(r, 200);
+    assert.deepEqual(
+      { status: r.json.items[0].status, intended: r.json.items[0].intended_quantity },
+      { status: 'disabled', intended: 3 },
+    );
+    expectProblem(await call('GET', '/v1/skus/bad%20sku/listings', { token: ADMIN }), 422, 'validation-failed');
+  });
+
+  test('POST /v1/sync/failures/retry?channel= and POST /v1/listings/preview', async () => {
+    expectStatus(await call('POST', `/v1/sync/failures/retry?channel=${RUN}-none`, { token: ADMIN }), 200);
+    expectProblem(await call('POST', '/v1/sync/failures/retry', { token: ADMIN }), 422, 'validation-failed');
+    const CHN = `${RUN}-oplist`;
+    const p = await send('POST', '/v1/listings/preview', { token: ADMIN, body: { channel: CHN, rule: { percent: 50 } } });
+    expectStatus(p, 200);
+    assert.equal(p.json.items[0].proposed_quantity, 2);
+    expectProblem(await call('POST', '/v1/listings/preview', { token: ADMIN, body: { channel: `${RUN}-nope`, rule: {} } }), 404, 'not-found');
+    expectProblem(await call('POST', '/v1/listings/preview', { token: ADMIN, body: { channel: CHN } }), 422, 'validation-failed');
+  });
+
+  test('POST /v1/inbound/unmatched/{id}/map', async () => {
+    const CHN = `${RUN}-opmap`;
+    const host = `${RUN}-opmap.example`;
+    const body = { kind: 'woocommerce', account: host, enabled: false, settings: { webhook_secret: 'SIM_WOO_WEBHOOK_SECRET' } };
+    expectStatus(await call('PUT', `/v1/channels/${CHN}`, { token: ADMIN, body }), 201);
+    const order = {
+      id: 4242, status: 'processing', date_created_gmt: '2026-01-01T00:00:00', date_modified_gmt: '2026-01-01T00:00:00',
+      line_items: [{ id: 1, product_id: 777, variation_id: 0, quantity: 1, sku: '' }],
+    };
+    const d = await sendWooWebhook(`${base}/v1/webhooks/woocommerce`, 'order.created', order, { source: `https://${host}/` });
+    assert.equal(d.status, 200, d.text);
+    const lines = await call('GET', `/v1/inbound/unmatched?channel=${CHN}`, { token: ADMIN });
+    const line = lines.json.items.find((i) => i.order_id === '4242');
+    assert.ok(line, lines.text);
+    const S = sku('OPMAP');
+    const r = await send('POST', `/v1/inbound/unmatched/${line.id}/map`, { token: ADMIN, body: { sku: S } });
+    expectStatus(r, 200);
+    assert.equal(r.json.applied.skus[0].sku, S);
+    expectProblem(await call('POST', '/v1/inbound/unmatched/999999/map', { token: ADMIN, body: { sku: S } }), 404, 'not-found');
+    expectProblem(await call('POST', `/v1/inbound/unmatched/${line.id}/map`, { token: ADMIN, body: {} }), 422, 'validation-failed');
   });
 });
 

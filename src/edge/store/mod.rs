@@ -12,6 +12,7 @@ pub mod imports;
 pub mod inbound;
 pub mod listings;
 pub mod reconcile;
+pub mod overview;
 pub mod sync_state;
 
 use serde::de::DeserializeOwned;
