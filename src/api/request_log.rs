@@ -126,6 +126,10 @@ impl RouteLabel {
             Route::Alerts => ("Alerts", None),
             Route::AcknowledgeAlert(_) => ("AcknowledgeAlert", None),
             Route::Metrics => ("Metrics", None),
+            Route::AlertDestinations => ("AlertDestinations", None),
+            Route::PutAlertDestination(_) => ("PutAlertDestination", None),
+            Route::DeleteAlertDestination(_) => ("DeleteAlertDestination", None),
+            Route::SkuAlerting(s) => ("SkuAlerting", Some(s)),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

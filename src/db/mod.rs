@@ -5,6 +5,7 @@
 //! that does not decode is [`StoreError::Corrupt`], never a guess.
 
 pub mod alerts;
+pub mod alerts_out;
 pub mod catalog;
 pub mod channels;
 pub mod imports;
