@@ -76,19 +76,20 @@ CREATE TABLE alert_destinations (
   updated_at INTEGER NOT NULL
 ) STRICT;
 
--- One row per (destination, message) once it is settled: `delivered` (a 2xx) or `failed` (a 4xx,
--- or attempts exhausted). The alerts-out consumer skips a message whose row exists, so a queue
--- redelivery after success sends nothing.
+-- One row per (destination, message): `pending` while attempts are retried (`attempts` so far),
+-- then settled once: `delivered` (a 2xx) or `failed` (a 4xx, or attempts exhausted). The
+-- alerts-out consumer skips a message whose row is settled, so a queue redelivery after success
+-- sends nothing.
 CREATE TABLE alert_deliveries (
   destination TEXT NOT NULL,
   message_id TEXT NOT NULL,
   kind TEXT NOT NULL,
   subject TEXT NOT NULL,
   phase TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('delivered', 'failed')),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
   attempts INTEGER NOT NULL,
   http_status INTEGER,
   error TEXT,
-  settled_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
   PRIMARY KEY (destination, message_id)
 ) STRICT;

@@ -7,6 +7,7 @@
 //! - [`problem`]: one open problem (kind + subject) → one message when it opens, at most one
 //!   reminder per [`limits::REMINDER_INTERVAL_MS`] while it stays open, one when it clears.
 //! - [`observe`]: what the stock-change events and the D1 state say about each problem.
+//! - [`evaluate`]: many problems at once — what to write and what to send.
 //! - [`message`]: the message a problem's transition produces (a stable id per message).
 //! - [`destination`]: the `PUT /v1/alert-destinations/{id}` body and a destination's view.
 //! - [`render`]: the generic signed JSON webhook and the Slack incoming-webhook bodies.
@@ -14,6 +15,7 @@
 
 pub mod delivery;
 pub mod destination;
+pub mod evaluate;
 pub mod kind;
 pub mod limits;
 pub mod message;

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::evaluate::StoredStates;
 use super::kind::DEAD_LETTERS_SUBJECT;
 use super::limits::POLL_BEHIND_MS;
-use super::problem::{Observation, ProblemState, Seen};
+use super::problem::{Observation, Seen};
 use super::AlertKind;
 use crate::inbound::poll::PollState;
 use crate::sync::StockChanged;
@@ -77,14 +78,10 @@ pub struct ChannelFacts {
 /// Every channel-level problem's observation, and `Nothing` for every other tracked problem
 /// (SKU problems: their reminders fall due here). A tracked channel problem whose subject the
 /// facts no longer mention is observed clear.
-pub fn channel_observations(
-    facts: &ChannelFacts,
-    states: &BTreeMap<Key, ProblemState>,
-    now: Millis,
-) -> Vec<(Key, Observation)> {
+pub fn channel_observations(facts: &ChannelFacts, states: &StoredStates, now: Millis) -> Vec<(Key, Observation)> {
     let mut seen: BTreeMap<Key, Observation> = BTreeMap::new();
     let dl_key = (AlertKind::DeadLetters, DEAD_LETTERS_SUBJECT.to_owned());
-    let dl_state = states.get(&dl_key).cloned().unwrap_or_default();
+    let dl_state = states.get(&dl_key).map(|(s, _)| s.clone()).unwrap_or_default();
     let n = facts.dead_letters;
     let dl = if n == 0 {
         Seen::Clear
@@ -123,7 +120,7 @@ pub fn channel_observations(
         };
         seen.insert((AlertKind::PollBehind, p.channel.clone()), Observation::new(s));
     }
-    for (key, state) in states {
+    for (key, (state, _)) in states {
         if seen.contains_key(key) || state.open.is_none() {
             continue;
         }
@@ -136,7 +133,7 @@ pub fn channel_observations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::problem::{step, Open};
+    use crate::alerts::problem::{step, Open, ProblemState};
     use crate::stock::{Op, Sku};
 
     fn event(sku: &str, version: u64, available: i64, oversold: i64) -> StockChanged {
@@ -183,14 +180,14 @@ mod tests {
         assert_eq!(opened.messages.len(), 1);
         assert_eq!(opened.state.count, 2);
         // Resolved once every failure is retried.
-        states.insert((k, s.clone()), opened.state.clone());
+        states.insert((k, s.clone()), (opened.state.clone(), 1));
         let none = ChannelFacts::default();
         let obs = channel_observations(&none, &states, Millis(1));
         let (_, o) = obs.into_iter().find(|((k, _), _)| *k == AlertKind::DeadLetters).expect("observed");
         assert_eq!(o.seen, Seen::Clear);
         // Not growing from a closed state: nothing.
         let closed = ProblemState { episode: 1, open: None, version: 0, count: 3 };
-        states.insert((k, s), closed);
+        states.insert((k, s), (closed, 2));
         let same = ChannelFacts { dead_letters: 3, ..ChannelFacts::default() };
         let obs = channel_observations(&same, &states, Millis(2));
         let (_, o) = obs.into_iter().find(|((k, _), _)| *k == AlertKind::DeadLetters).expect("observed");
@@ -223,8 +220,8 @@ mod tests {
             count: 0,
         };
         let states = BTreeMap::from([
-            ((AlertKind::Drift, "gone".to_owned()), open(json!({}))),
-            ((AlertKind::Oversold, "TEE".to_owned()), open(json!({}))),
+            ((AlertKind::Drift, "gone".to_owned()), (open(json!({})), 1)),
+            ((AlertKind::Oversold, "TEE".to_owned()), (open(json!({})), 1)),
         ]);
         let obs = channel_observations(&facts, &states, now);
         assert!(matches!(find(&obs, AlertKind::ChannelAuth, "shop"), Some(Seen::Problem(d)) if d["error"] == "401"));

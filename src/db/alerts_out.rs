@@ -289,7 +289,8 @@ pub fn delivery_tally(rows: Vec<DeliveryCountRow>) -> BTreeMap<String, (i64, i64
         let slot = out.entry(r.destination).or_default();
         match r.status.as_str() {
             "delivered" => slot.0 += r.n,
-            _ => slot.1 += r.n,
+            "failed" => slot.1 += r.n,
+            _ => {}
         }
     }
     out
@@ -298,42 +299,76 @@ pub fn delivery_tally(rows: Vec<DeliveryCountRow>) -> BTreeMap<String, (i64, i64
 // ---------------------------------------------------------------------------------------------
 // Deliveries
 
-/// Whether (destination, message) is settled ([`super::Exists`]).
-pub fn settled(destination: &str, message_id: &str) -> Query {
+/// The delivery record of (destination, message), if any ([`DeliveryRow`]).
+pub fn delivery(destination: &str, message_id: &str) -> Query {
     Query::new(
-        "SELECT 1 AS n FROM alert_deliveries WHERE destination = ?1 AND message_id = ?2",
+        "SELECT status, attempts FROM alert_deliveries WHERE destination = ?1 AND message_id = ?2",
         vec![text(destination), text(message_id)],
     )
 }
 
-/// What one delivery came to.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DeliveryRow {
+    pub status: String,
+    pub attempts: i64,
+}
+
+impl DeliveryRow {
+    /// Delivered or failed: never sent again.
+    pub fn is_settled(&self) -> bool {
+        self.status != "pending"
+    }
+}
+
+/// Where one delivery stands after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One attempt's record.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Settled<'a> {
+pub struct Attempted<'a> {
     pub destination: &'a str,
     pub message_id: &'a str,
     pub kind: AlertKind,
     pub subject: &'a str,
     pub phase: &'a str,
-    pub delivered: bool,
+    pub status: DeliveryStatus,
     pub attempts: u32,
     pub http_status: Option<u16>,
     pub error: Option<&'a str>,
     pub at: Millis,
 }
 
-/// Records a settled delivery (the first record stands).
-pub fn settle(s: &Settled<'_>) -> Query {
+/// Records an attempt; a settled record (delivered or failed) is never changed again.
+pub fn record_attempt(s: &Attempted<'_>) -> Query {
     Query::new(
-        "INSERT OR IGNORE INTO alert_deliveries \
-         (destination, message_id, kind, subject, phase, status, attempts, http_status, error, settled_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO alert_deliveries \
+         (destination, message_id, kind, subject, phase, status, attempts, http_status, error, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         ON CONFLICT (destination, message_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, \
+         http_status = excluded.http_status, error = excluded.error, updated_at = excluded.updated_at \
+         WHERE alert_deliveries.status = 'pending'",
         vec![
             text(s.destination),
             text(s.message_id),
             text(s.kind.as_str()),
             text(s.subject),
             text(s.phase),
-            text(if s.delivered { "delivered" } else { "failed" }),
+            text(s.status.as_str()),
             count(s.attempts),
             opt_int(s.http_status.map(i64::from)),
             opt_text(s.error),
@@ -377,21 +412,21 @@ mod tests {
             delete_destination("ops"),
             destination_count(),
             delivery_counts(),
-            settled("ops", "m"),
+            delivery("ops", "m"),
         ]);
-        let s = Settled {
+        let s = Attempted {
             destination: "ops",
             message_id: "m",
             kind: AlertKind::Drift,
             subject: "shop",
             phase: "opened",
-            delivered: true,
+            status: DeliveryStatus::Delivered,
             attempts: 1,
             http_status: Some(200),
             error: None,
             at: Millis(1),
         };
-        all.push(settle(&s));
+        all.push(record_attempt(&s));
         assert_bound(&all);
     }
 

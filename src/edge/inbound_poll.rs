@@ -55,6 +55,11 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(runs) => console_log!("inbound poll ({}): {}", event.cron(), Value::Array(runs)),
         Err(e) => console_error!("inbound poll ({}) failed: {e}", event.cron()),
     }
+    // Then the alert problems: channel-level kinds and reminders (`super::alert_watch`).
+    match super::alert_watch::run(&env).await {
+        Ok(n) => console_log!("alert watch ({}): {n} messages", event.cron()),
+        Err(e) => console_error!("alert watch ({}) failed: {e}", event.cron()),
+    }
 }
 
 /// Polls every polled channel (or only `only`) once; one JSON summary per channel.

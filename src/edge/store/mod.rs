@@ -6,6 +6,7 @@
 //! once ([`fail`]) into a typed [`StoreError`], so callers never read error text.
 
 pub mod alerts;
+pub mod alerts_out;
 pub mod catalog;
 pub mod channels;
 pub mod imports;
