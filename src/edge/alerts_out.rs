@@ -62,10 +62,16 @@ pub async fn enqueue(env: &Env, db: &D1Database, messages: &[AlertMessage]) -> R
     if out.is_empty() {
         return Ok(());
     }
+    // Sent as JSON text: the queue's structured clone would turn the message's JSON objects
+    // (`detail`) into JavaScript Maps.
+    let bodies: Vec<String> = out
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<_, _>>()
+        .map_err(|e| Fault::Runtime(format!("alert message not serialisable: {e}")))?;
     let queue = env.queue(QUEUE)?;
-    for chunk in out.chunks(QUEUE_SEND_BATCH) {
-        let chunk: Vec<&OutMessage> = chunk.iter().collect();
-        queue.send_batch(chunk).await?;
+    for chunk in bodies.chunks(QUEUE_SEND_BATCH) {
+        queue.send_batch(chunk.to_vec()).await?;
     }
     Ok(())
 }
@@ -75,7 +81,8 @@ pub async fn consume<T>(batch: &MessageBatch<T>, env: &Env) -> Result<(), Fault>
     let db = store::db(env)?;
     let mut sent = BTreeSet::new();
     for m in batch.raw_iter() {
-        let text = worker::js_sys::JSON::stringify(&m.body()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let body = m.body();
+        let text = body.as_string().unwrap_or_default();
         let out: OutMessage = match serde_json::from_str(&text) {
             Ok(o) => o,
             Err(e) => {
