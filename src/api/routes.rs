@@ -221,8 +221,8 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "alert-destinations", id] => {
             let id = token_in_path("id", &decode(id));
             match m {
-                "PUT" => id.map(Route::PutAlertDestination),
-                "DELETE" => id.map(Route::DeleteAlertDestination),
+                "PUT" => only("PUT", id.map(Route::PutAlertDestination)),
+                "DELETE" => only("DELETE", id.map(Route::DeleteAlertDestination)),
                 _ => Err(method_not_allowed("PUT, DELETE")),
             }
         }
