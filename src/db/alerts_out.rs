@@ -152,9 +152,13 @@ pub struct CountRow {
     pub n: i64,
 }
 
-/// Every channel's credential state ([`AuthDbRow`]).
+/// The credential state of every channel that still exists ([`AuthDbRow`]).
 pub fn auth_rows() -> Query {
-    Query::new("SELECT channel, failing_since, last_failure FROM channel_auth", vec![])
+    Query::new(
+        "SELECT a.channel AS channel, a.failing_since AS failing_since, a.last_failure AS last_failure \
+         FROM channel_auth a JOIN channels c ON c.channel = a.channel",
+        vec![],
+    )
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -184,9 +188,15 @@ pub struct ChannelCountRow {
     pub n: i64,
 }
 
-/// Every polled channel's stored state ([`PollDbRow`]).
+/// The stored poll state of every channel that still exists and is polled (`settings.poll` is
+/// not `false`) ([`PollDbRow`]).
 pub fn poll_rows() -> Query {
-    Query::new("SELECT channel, state, last_error FROM inbound_polls", vec![])
+    Query::new(
+        "SELECT p.channel AS channel, p.state AS state, p.last_error AS last_error \
+         FROM inbound_polls p JOIN channels c ON c.channel = p.channel \
+         WHERE json_type(c.settings, '$.poll') IS NOT 'false'",
+        vec![],
+    )
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use worker::{console_log, console_warn, D1Database, Env, Response};
+use worker::{console_error, console_log, console_warn, D1Database, Env, Response};
 
 use crate::alerts::evaluate::{advance, raised, StoredStates};
 use crate::alerts::observe::{sku_observations, Key};
@@ -30,7 +30,8 @@ use super::{http, store};
 
 /// Records the alert of every event that carries one, once per (kind, sku, version): a
 /// redelivered or re-queued event adds nothing. Warns in the log for each alert newly recorded.
-/// Then observes the SKUs' oversold and low-stock problems (messages out).
+/// Then observes the SKUs' oversold and low-stock problems (messages out); a failure there is
+/// logged, not returned.
 pub async fn record(env: &Env, db: &D1Database, events: &[StockChanged]) -> Result<(), Fault> {
     let raised: Vec<&StockChanged> = events.iter().filter(|e| e.alert.is_some()).collect();
     if !raised.is_empty() {
@@ -49,7 +50,12 @@ pub async fn record(env: &Env, db: &D1Database, events: &[StockChanged]) -> Resu
             }
         }
     }
-    observe_skus(env, db, events).await
+    // Alerts out must not hold up the sync: a failure here is logged, and the SKUs' next
+    // events observe their problems again (no state was written).
+    if let Err(e) = observe_skus(env, db, events).await {
+        console_error!("alert problems of a sync batch not observed: {e}");
+    }
+    Ok(())
 }
 
 /// The SKU problems of `events`' SKUs, stepped by their newest events.
