@@ -1,9 +1,10 @@
 // Alerts out against the real runtime (workerd), a loopback receiver (node:http) and the Shopify
 // simulator: a signed JSON webhook and a Slack-compatible destination are configured; an
-// oversold sale, a low-stock change and a channel with bad credentials each open one problem;
-// the cron runs twice (and twice more later): every open problem arrives exactly once per
-// destination, webhook signatures verify, a receiver answering 500 once is retried and the
-// message still arrives once; clearing the low stock sends one "resolved" per destination.
+// oversold sale, a low-stock change, a channel with bad credentials (and the dead letter it
+// leaves) and a polled channel that cannot be read each open one problem; the cron runs twice
+// (and twice more later): every open problem arrives exactly once per destination, webhook
+// signatures verify, a receiver answering 500 once is retried and the message still arrives
+// once; clearing the low stock sends one "resolved" per destination.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -120,6 +121,12 @@ test('each open problem arrives once per destination, signed, retried after a 50
   }, { timeoutMs: 30_000, everyMs: 250 });
   assert.ok(failed, 'the refused push is recorded as a sync failure');
 
+  // A polled channel that cannot be read (nothing listens on its port), connected two hours ago:
+  // its watermark stays at the start, older than the 30 min limit.
+  const behind = `${run}-woo`;
+  const since = new Date(Date.now() - 2 * 3_600_000).toISOString();
+  await ok(await A.admin('PUT', `/v1/channels/${behind}`, { kind: 'woocommerce', account: 'woo.example', credentials_secret: 'SIM_WOO_CREDENTIALS', settings: { base_url: 'http://127.0.0.1:9', poll_since: since } }), 201);
+
   // The cron, twice: channel-level problems are observed there.
   await cron();
   await cron();
@@ -129,6 +136,7 @@ test('each open problem arrives once per destination, signed, retried after a 50
     `low_stock/${low}/opened`,
     `channel_auth/${refused}/opened`,
     'dead_letters/stock-changes/opened',
+    `poll_behind/${behind}/opened`,
   ];
   const arrived = await until(() => want.every((k) => hookKeys().includes(k)) && slackIds().length >= 3, { timeoutMs: 60_000, everyMs: 250 });
   assert.ok(arrived, `every problem arrives: hook ${JSON.stringify(hookKeys())}, slack ${JSON.stringify(slackIds())}`);
@@ -175,6 +183,9 @@ test('each open problem arrives once per destination, signed, retried after a 50
   const authMsg = delivered('/hook').find((d) => d.json.kind === 'channel_auth').json;
   assert.equal(authMsg.sku, null);
   assert.equal(authMsg.channel, refused);
+  const behindMsg = delivered('/hook').find((d) => d.json.kind === 'poll_behind').json;
+  assert.equal(behindMsg.channel, behind);
+  assert.ok(behindMsg.detail.age_ms > 30 * 60_000, JSON.stringify(behindMsg));
 
   // GET /v1/alerts: the new kinds, with subject; filtered by kind.
   const lows = (await ok(await A.admin('GET', `/v1/alerts?kind=low_stock&sku=${enc(low)}`))).items;
