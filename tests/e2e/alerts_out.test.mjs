@@ -1,7 +1,8 @@
 // Alerts out against the real runtime (workerd), a loopback receiver (node:http) and the Shopify
 // simulator: a signed JSON webhook and a Slack-compatible destination are configured; an
 // oversold sale, a low-stock change, a channel with bad credentials (and the dead letter it
-// leaves) and a polled channel that cannot be read each open one problem; the cron runs twice
+// leaves), a level Shopify reports that StockEdge did not push (drift) and a polled channel that
+// cannot be read each open one problem; the cron runs twice
 // (and twice more later): every open problem arrives exactly once per destination, webhook
 // signatures verify, a receiver answering 500 once is retried and the message still arrives
 // once; clearing the low stock sends one "resolved" per destination.
@@ -11,7 +12,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 
 import { api, sleep, start, unique, until } from './lib/worker.mjs';
-import { startShopifySim } from '../sim/shopify.mjs';
+import { startShopifySim, sendWebhook, inventoryLevelsUpdatePayload } from '../sim/shopify.mjs';
 
 const SIGNING_KEY = 'whsec-e2e-alerts-out';
 const enc = encodeURIComponent;
@@ -89,8 +90,8 @@ test('each open problem arrives once per destination, signed, retried after a 50
   // A good channel and one whose credentials the platform refuses.
   const good = `${run}-shop`;
   const refused = `${run}-badcreds`;
-  await ok(await A.admin('PUT', `/v1/channels/${good}`, { kind: 'shopify', account: shop.shopDomain, credentials_secret: 'SIM_SHOPIFY_TOKEN', settings: { base_url: shop.url } }), 201);
-  await ok(await A.admin('PUT', `/v1/channels/${refused}`, { kind: 'shopify', account: shop.shopDomain, credentials_secret: 'SIM_EBAY_TOKEN', settings: { base_url: shop.url } }), 201);
+  await ok(await A.admin('PUT', `/v1/channels/${good}`, { kind: 'shopify', account: shop.shopDomain, credentials_secret: 'SIM_SHOPIFY_TOKEN', settings: { base_url: shop.url, webhook_secret: 'SIM_SHOPIFY_WEBHOOK_SECRET', on_drift: 'flag' } }), 201);
+  await ok(await A.admin('PUT', `/v1/channels/${refused}`, { kind: 'shopify', account: `${run}-other.myshopify.com`, credentials_secret: 'SIM_EBAY_TOKEN', settings: { base_url: shop.url } }), 201);
   shop.addLocation({ id: 1 });
 
   // Oversold: 2 on hand, a marketplace sale of 5.
@@ -121,6 +122,11 @@ test('each open problem arrives once per destination, signed, retried after a 50
   }, { timeoutMs: 30_000, everyMs: 250 });
   assert.ok(failed, 'the refused push is recorded as a sync failure');
 
+  // Drift: Shopify reports a level for the oversold SKU that StockEdge did not push.
+  assert.ok(await until(() => shop.quantity(910_001, 1) === 0, { timeoutMs: 30_000, everyMs: 100 }), 'the oversold SKU is pushed 0');
+  const edited = await sendWebhook(`${rt.url}/v1/webhooks/shopify`, 'inventory_levels/update', inventoryLevelsUpdatePayload({ inventory_item_id: 910_001, location_id: 1, available: 7 }), { shopDomain: shop.shopDomain });
+  assert.equal(edited.status, 200, JSON.stringify(edited));
+
   // A polled channel that cannot be read (nothing listens on its port), connected two hours ago:
   // its watermark stays at the start, older than the 30 min limit.
   const behind = `${run}-woo`;
@@ -137,6 +143,7 @@ test('each open problem arrives once per destination, signed, retried after a 50
     `channel_auth/${refused}/opened`,
     'dead_letters/stock-changes/opened',
     `poll_behind/${behind}/opened`,
+    `drift/${good}/opened`,
   ];
   const arrived = await until(() => want.every((k) => hookKeys().includes(k)) && slackIds().length >= 3, { timeoutMs: 60_000, everyMs: 250 });
   assert.ok(arrived, `every problem arrives: hook ${JSON.stringify(hookKeys())}, slack ${JSON.stringify(slackIds())}`);
