@@ -1,6 +1,7 @@
 //! StockEdge: the single source of truth for stock across sales channels.
 //!
 //! Layout (pure core first, thin shell last; only `edge` knows about Cloudflare Workers):
+//! - [`alerts`]: alerts out — problems and their de-duplication, destinations, signed webhook and Slack bodies.
 //! - [`allot`]: flash-sale allotments — a hot SKU lends blocks to K holders that answer its holds.
 //! - [`stock`]: the ledger of one SKU — levels, holds, orders, journal, invariants, limits. No I/O, no clock.
 //! - [`cart`]: multi-SKU reservations — line planning and the coordinator's protocol, generic over ports.
@@ -19,6 +20,7 @@
 //! - [`time`]: milliseconds since the epoch, as the shell passes the clock in.
 //! - `edge` (wasm32 only): the Cloudflare Workers shell — router, Durable Objects, D1 store, queues, cron.
 
+pub mod alerts;
 pub mod allot;
 pub mod api;
 pub mod cart;

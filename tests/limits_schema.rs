@@ -18,6 +18,7 @@ fn rust_bounds() -> BTreeMap<(&'static str, &'static str), (i64, i64)> {
     BTreeMap::from([
         (("products", "backorder_limit"), (0, MAX_BACKORDER_LIMIT)),
         (("products", "low_stock_threshold"), (0, MAX_ON_HAND)),
+        (("sku_alerting", "low_stock_below"), (0, MAX_ON_HAND)),
         (("bundle_components", "qty"), (1, MAX_LINE_QTY)),
         (("listings", "buffer"), (0, MAX_RULE_BUFFER)),
         (("listings", "percent"), (0, i64::from(MAX_RULE_PERCENT))),

@@ -1,15 +1,19 @@
-//! The alerts endpoints without HTTP: `GET /v1/alerts?sku=&after=&limit=` (query validation,
-//! the page and its `next`) and the alert as answered by it and by
-//! `POST /v1/alerts/{id}/acknowledge`.
+//! The alerts endpoints without HTTP: `GET /v1/alerts?sku=&kind=&after=&limit=` (query
+//! validation, the page and its `next`), the alert as answered by it and by
+//! `POST /v1/alerts/{id}/acknowledge`, and the `PUT /v1/skus/{sku}/alerting` body.
 //!
-//! An alert is a row of D1 `alerts` (migrations/0007_alerts.sql), written by the queue consumer
-//! from the `alert` of a `StockChanged` event; times are stored as epoch milliseconds and
-//! answered as RFC 3339.
+//! An alert is a row of D1 `alerts` (migrations/0007_alerts.sql, rebuilt by 0011): an
+//! `oversold` alert is written by the queue consumer from the `alert` of a `StockChanged` event;
+//! the other kinds when their problem opens (`crate::alerts`). Times are stored as epoch
+//! milliseconds and answered as RFC 3339.
 
 use serde::{Deserialize, Serialize};
 
+use super::fields::{parse_object, Fields};
 use super::paging::{id_page, Filter};
-use super::problem::Problem;
+use super::problem::{FieldError, Problem};
+use crate::alerts::AlertKind;
+use crate::stock::limits::MAX_ON_HAND;
 use crate::stock::Sku;
 use crate::time::Millis;
 
@@ -18,16 +22,63 @@ use crate::time::Millis;
 pub struct AlertsQuery {
     /// Only this SKU's alerts.
     pub sku: Option<Sku>,
+    /// Only alerts of this kind.
+    pub kind: Option<AlertKind>,
     /// Alerts with ids above this (the previous page's `next`).
     pub after: i64,
     pub limit: i64,
 }
 
-/// Reads `sku`, `after` and `limit` ([`id_page`]); every faulty one is named in one
+/// Reads `sku`, `kind`, `after` and `limit` ([`id_page`]); every faulty one is named in one
 /// `validation-failed`. Other parameters are ignored.
 pub fn alerts_query(pairs: &[(String, String)]) -> Result<AlertsQuery, Problem> {
-    let p = id_page(pairs, &[Filter::Sku])?;
-    Ok(AlertsQuery { sku: p.sku, after: p.after, limit: p.limit })
+    let kind = pairs.iter().find(|(k, _)| k == "kind").map(|(_, v)| AlertKind::parse(v).ok_or(v));
+    let page = id_page(pairs, &[Filter::Sku]);
+    let kind_error = || {
+        let names: Vec<&str> = AlertKind::ALL.iter().map(|k| k.as_str()).collect();
+        FieldError::new("kind", format!("must be one of {}", names.join(", ")))
+    };
+    match (page, kind) {
+        (Ok(p), None | Some(Ok(_))) => {
+            Ok(AlertsQuery { sku: p.sku, kind: kind.and_then(Result::ok), after: p.after, limit: p.limit })
+        }
+        (Ok(_), Some(Err(_))) => Err(Problem::invalid(vec![kind_error()])),
+        (Err(mut p), Some(Err(_))) => {
+            if let Some(errors) = p.extra.get_mut("errors").and_then(|e| e.as_array_mut()) {
+                errors.push(serde_json::to_value(kind_error()).unwrap_or_default());
+            }
+            Err(p)
+        }
+        (Err(p), _) => Err(p),
+    }
+}
+
+/// Reads a `PUT /v1/skus/{sku}/alerting` body: `{"low_stock_below": n|null}` (required; `null`
+/// removes the threshold). The SKU is low on stock while its `available` is below `n`.
+pub fn alerting_body(body: &[u8]) -> Result<Option<i64>, Problem> {
+    let obj = parse_object(body)?;
+    let mut errors = Vec::new();
+    let mut f = Fields::new(&obj, "", &mut errors);
+    let below = match obj.get("low_stock_below") {
+        None => {
+            f.fault("low_stock_below", "is required: a count, or null to remove the threshold");
+            None
+        }
+        Some(serde_json::Value::Null) => None,
+        Some(_) => f.int_opt("low_stock_below", 0..=MAX_ON_HAND),
+    };
+    if errors.is_empty() {
+        Ok(below)
+    } else {
+        Err(Problem::invalid(errors))
+    }
+}
+
+/// The answer of `PUT /v1/skus/{sku}/alerting`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlertingView {
+    pub sku: String,
+    pub low_stock_below: Option<i64>,
 }
 
 /// One row of D1 `alerts`, as stored.
@@ -35,13 +86,16 @@ pub fn alerts_query(pairs: &[(String, String)]) -> Result<AlertsQuery, Problem> 
 pub struct AlertRecord {
     pub id: i64,
     pub kind: String,
-    pub sku: String,
+    pub subject: String,
+    pub sku: Option<String>,
     pub version: i64,
-    pub units: i64,
-    pub oversold_total: i64,
-    pub op: String,
+    pub units: Option<i64>,
+    pub oversold_total: Option<i64>,
+    pub op: Option<String>,
     pub channel: Option<String>,
     pub order_id: Option<String>,
+    /// The kind's facts, JSON text.
+    pub detail: String,
     pub raised_at: i64,
     pub acknowledged_at: Option<i64>,
 }
@@ -50,19 +104,24 @@ pub struct AlertRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AlertView {
     pub id: i64,
-    /// `oversold` (the only kind so far).
+    /// `oversold`, `low_stock`, `dead_letters`, `channel_auth`, `drift` or `poll_behind`.
     pub kind: String,
-    pub sku: String,
-    /// The SKU version of the change that raised it.
+    /// What it is about: a SKU, a channel id, or `stock-changes` (dead letters).
+    pub subject: String,
+    /// The SKU, for SKU kinds (`oversold`, `low_stock`); `null` otherwise.
+    pub sku: Option<String>,
+    /// The SKU version of the change that raised it; for channel kinds, the problem's episode.
     pub version: i64,
-    /// Units newly oversold by that change.
-    pub units: i64,
-    /// The SKU's oversold units right after that change.
-    pub oversold_total: i64,
-    /// The change's journal op (`sale` for a marketplace sale).
-    pub op: String,
+    /// Units newly oversold by that change (`oversold` only).
+    pub units: Option<i64>,
+    /// The SKU's oversold units right after that change (`oversold` only).
+    pub oversold_total: Option<i64>,
+    /// The change's journal op (`sale` for a marketplace sale; `oversold` only).
+    pub op: Option<String>,
     pub channel: Option<String>,
     pub order_id: Option<String>,
+    /// The kind's facts when it was raised (`available` and `threshold`, `count`, …).
+    pub detail: serde_json::Value,
     pub raised_at: String,
     /// When it was first acknowledged; `null` while open.
     pub acknowledged_at: Option<String>,
@@ -73,6 +132,7 @@ impl From<AlertRecord> for AlertView {
         AlertView {
             id: r.id,
             kind: r.kind,
+            subject: r.subject,
             sku: r.sku,
             version: r.version,
             units: r.units,
@@ -80,6 +140,7 @@ impl From<AlertRecord> for AlertView {
             op: r.op,
             channel: r.channel,
             order_id: r.order_id,
+            detail: serde_json::from_str(&r.detail).unwrap_or_else(|_| serde_json::json!({})),
             raised_at: Millis(r.raised_at).to_rfc3339(),
             acknowledged_at: r.acknowledged_at.map(|t| Millis(t).to_rfc3339()),
         }
@@ -117,13 +178,15 @@ mod tests {
         AlertRecord {
             id,
             kind: "oversold".into(),
-            sku: "A".into(),
+            subject: "A".into(),
+            sku: Some("A".into()),
             version: id + 1,
-            units: 3,
-            oversold_total: 3,
-            op: "sale".into(),
+            units: Some(3),
+            oversold_total: Some(3),
+            op: Some("sale".into()),
             channel: Some("amazon".into()),
             order_id: Some("113-1".into()),
+            detail: "{}".into(),
             raised_at: 0,
             acknowledged_at: None,
         }
@@ -133,11 +196,13 @@ mod tests {
     fn defaults_and_bounds() {
         assert_eq!(
             alerts_query(&[]),
-            Ok(AlertsQuery { sku: None, after: 0, limit: crate::stock::limits::DEFAULT_PAGE as i64 })
+            Ok(AlertsQuery { sku: None, kind: None, after: 0, limit: crate::stock::limits::DEFAULT_PAGE as i64 })
         );
         let q =
             alerts_query(&pairs(&[("sku", "TEE/M"), ("after", "7"), ("limit", "1000"), ("x", "y")])).expect("valid");
-        assert_eq!(q, AlertsQuery { sku: Some(Sku::parse("TEE/M").expect("sku")), after: 7, limit: 1000 });
+        assert_eq!(q, AlertsQuery { sku: Some(Sku::parse("TEE/M").expect("sku")), kind: None, after: 7, limit: 1000 });
+        let k = alerts_query(&pairs(&[("kind", "low_stock")])).expect("valid");
+        assert_eq!(k.kind, Some(AlertKind::LowStock));
     }
 
     #[test]
@@ -147,6 +212,11 @@ mod tests {
         let errors = p.extra.get("errors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
         let fields: Vec<&str> = errors.iter().filter_map(|e| e.get("field").and_then(|f| f.as_str())).collect();
         assert_eq!(fields, ["sku", "after", "limit"]);
+        let both = alerts_query(&pairs(&[("kind", "nope"), ("limit", "0")])).expect_err("invalid");
+        let errors = both.extra.get("errors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
+        let fields: Vec<&str> = errors.iter().filter_map(|e| e.get("field").and_then(|f| f.as_str())).collect();
+        assert_eq!(fields, ["limit", "kind"]);
+        assert!(alerts_query(&pairs(&[("kind", "Oversold")])).is_err());
         assert!(alerts_query(&pairs(&[("limit", "1001")])).is_err());
         assert!(alerts_query(&pairs(&[("after", "x")])).is_err());
     }
@@ -169,7 +239,19 @@ mod tests {
         assert_eq!(json["raised_at"], Millis(1_795_993_008_123).to_rfc3339());
         assert!(json["acknowledged_at"].is_null());
         assert_eq!(json["units"], 3);
+        assert_eq!(json["subject"], "A");
+        assert_eq!(json["detail"], serde_json::json!({}));
         let acked = AlertView::from(AlertRecord { acknowledged_at: Some(0), ..row(1) });
         assert_eq!(acked.acknowledged_at.as_deref(), Some(Millis(0).to_rfc3339().as_str()));
+    }
+
+    #[test]
+    fn alerting_body_sets_or_removes_and_names_faults() {
+        assert_eq!(alerting_body(br#"{"low_stock_below": 5}"#), Ok(Some(5)));
+        assert_eq!(alerting_body(br#"{"low_stock_below": null}"#), Ok(None));
+        for bad in [&br#"{}"#[..], br#"{"low_stock_below": -1}"#, br#"{"low_stock_below": "5"}"#] {
+            let p = alerting_body(bad).expect_err("invalid");
+            assert_eq!(p.extra["errors"][0]["field"], "low_stock_below");
+        }
     }
 }

@@ -135,6 +135,10 @@ impl RouteLabel {
             Route::MapUnmatched(_) => ("MapUnmatched", None),
             Route::RetryChannelFailures => ("RetryChannelFailures", None),
             Route::PreviewListings => ("PreviewListings", None),
+            Route::AlertDestinations => ("AlertDestinations", None),
+            Route::PutAlertDestination(_) => ("PutAlertDestination", None),
+            Route::DeleteAlertDestination(_) => ("DeleteAlertDestination", None),
+            Route::SkuAlerting(s) => ("SkuAlerting", Some(s)),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

@@ -92,6 +92,14 @@ pub enum Route {
     RetryChannelFailures,
     /// `POST /v1/listings/preview`: what a channel's listings would show under a proposed rule.
     PreviewListings,
+    /// `GET /v1/alert-destinations`: where alert messages go.
+    AlertDestinations,
+    /// `PUT /v1/alert-destinations/{id}`: create or replace one.
+    PutAlertDestination(Token),
+    /// `DELETE /v1/alert-destinations/{id}`.
+    DeleteAlertDestination(Token),
+    /// `PUT /v1/skus/{sku}/alerting`: the SKU's low-stock threshold.
+    SkuAlerting(Sku),
 }
 
 impl Route {
@@ -136,7 +144,11 @@ impl Route {
             | Route::SkuListings(_)
             | Route::MapUnmatched(_)
             | Route::RetryChannelFailures
-            | Route::PreviewListings => Role::Admin,
+            | Route::PreviewListings
+            | Route::AlertDestinations
+            | Route::PutAlertDestination(_)
+            | Route::DeleteAlertDestination(_)
+            | Route::SkuAlerting(_) => Role::Admin,
         }
     }
 }
@@ -192,6 +204,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "skus", sku, "listings"] => only("GET", sku_in_path(&decode(sku)).map(Route::SkuListings)),
         ["v1", "overview"] => only("GET", Ok(Route::Overview)),
         ["v1", "listings", "preview"] => only("POST", Ok(Route::PreviewListings)),
+        ["v1", "skus", sku, "alerting"] => only("PUT", sku_in_path(&decode(sku)).map(Route::SkuAlerting)),
         ["v1", "reservations"] => only("POST", Ok(Route::CreateReservation)),
         ["v1", "reservations", id] => only("GET", token_in_path("id", &decode(id)).map(Route::GetReservation)),
         ["v1", "reservations", id, action] => {
@@ -241,6 +254,15 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "metrics"] => only("GET", Ok(Route::Metrics)),
         ["v1", "erp", "snapshots"] => only("POST", Ok(Route::ErpSnapshots)),
         ["v1", "alerts", id, "acknowledge"] => only("POST", positive_id(id).map(Route::AcknowledgeAlert)),
+        ["v1", "alert-destinations"] => only("GET", Ok(Route::AlertDestinations)),
+        ["v1", "alert-destinations", id] => {
+            let id = token_in_path("id", &decode(id));
+            match m {
+                "PUT" => only("PUT", id.map(Route::PutAlertDestination)),
+                "DELETE" => only("DELETE", id.map(Route::DeleteAlertDestination)),
+                _ => Err(method_not_allowed("PUT, DELETE")),
+            }
+        }
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();
             let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();
@@ -340,5 +362,19 @@ mod tests {
         }
         assert_eq!(resolve("POST", "/v1/inbound/unmatched/0/map").map_err(|p| p.kind), Err(Kind::ValidationFailed));
         assert_eq!(resolve("POST", "/v1/sync/failures/12/retry"), Ok(Route::RetryFailure(12)));
+    }
+
+    #[test]
+    fn alert_destinations_and_sku_alerting_are_admin_routes() {
+        assert_eq!(resolve("GET", "/v1/alert-destinations"), Ok(Route::AlertDestinations));
+        let ops = Token::parse("ops").expect("id");
+        assert_eq!(resolve("PUT", "/v1/alert-destinations/ops"), Ok(Route::PutAlertDestination(ops.clone())));
+        assert_eq!(resolve("DELETE", "/v1/alert-destinations/ops"), Ok(Route::DeleteAlertDestination(ops)));
+        assert_eq!(resolve("GET", "/v1/alert-destinations/ops").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert_eq!(resolve("PUT", "/v1/alert-destinations/a%20b").map_err(|p| p.kind), Err(Kind::ValidationFailed));
+        let r = resolve("PUT", "/v1/skus/A%2FB/alerting").expect("route");
+        assert_eq!(r, Route::SkuAlerting(Sku::parse("A/B").expect("sku")));
+        assert_eq!(r.role(), Role::Admin);
+        assert_eq!(resolve("GET", "/v1/skus/A/alerting").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
     }
 }

@@ -5,6 +5,7 @@
 //! that does not decode is [`StoreError::Corrupt`], never a guess.
 
 pub mod alerts;
+pub mod alerts_out;
 pub mod catalog;
 pub mod channel_retry;
 pub mod channels;
@@ -13,8 +14,8 @@ pub mod inbound;
 pub mod limits;
 pub mod listings;
 pub mod metrics;
-pub mod reconcile;
 pub mod overview;
+pub mod reconcile;
 pub mod sku_listings;
 pub mod sync_state;
 pub mod unmatched_map;

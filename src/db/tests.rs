@@ -305,7 +305,7 @@ fn only_events_that_carry_an_alert_are_recorded() {
     assert_eq!(qs.len(), 1);
     assert_eq!((&qs[0].args[0], &qs[0].args[1], &qs[0].args[4]), (&text("A"), &Arg::Int(2), &text("sale")));
     assert_bound(&qs);
-    assert_bound(&[alerts::page(0, None, 10), alerts::acknowledge(1, Millis(1))]);
+    assert_bound(&[alerts::page(0, None, None, 10), alerts::acknowledge(1, Millis(1))]);
 }
 
 #[test]
@@ -394,7 +394,10 @@ fn every_statement() -> Vec<Query> {
     all.extend([listings::delete(&shop, &a), listings::by_identity(&shop, "k")]);
     all.extend(listings::with_values(&shop, listings::Column::Sku, &["A"]));
     all.extend(alerts::record(&[&e]));
-    all.extend([alerts::page(0, Some(&a), 5), alerts::acknowledge(1, Millis(1))]);
+    all.extend([
+        alerts::page(0, Some(&a), Some(crate::alerts::AlertKind::Drift), 5),
+        alerts::acknowledge(1, Millis(1)),
+    ]);
     let job = imports::Job {
         id: "j".into(),
         format: crate::import::Format::Plain,

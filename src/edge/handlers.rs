@@ -312,6 +312,16 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let body = try_p!(w.validated(crate::api::unmatched_map::request(&w.bytes)));
             return key_registry::keeping(env, w.idem.as_ref(), super::unmatched_map::map(env, id, body)).await;
         }
+        Route::AlertDestinations => return super::alerts_out::list(env).await,
+        Route::PutAlertDestination(id) => {
+            try_p!(w.validated(Ok(())));
+            return key_registry::keeping(env, w.idem.as_ref(), super::alerts_out::put(env, id, &w.bytes)).await;
+        }
+        Route::DeleteAlertDestination(id) => return super::alerts_out::delete(env, id).await,
+        Route::SkuAlerting(sku) => {
+            try_p!(w.validated(Ok(())));
+            return key_registry::keeping(env, w.idem.as_ref(), super::alerts::put_alerting(env, sku, &w.bytes)).await;
+        }
         Route::AcknowledgeAlert(id) => {
             try_p!(w.validated(Ok(())));
             return key_registry::keeping(env, w.idem.as_ref(), super::alerts::acknowledge(env, id)).await;

@@ -64,6 +64,11 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = pruned {
         console_error!("metrics: metric_seen not pruned: {e}");
     }
+    // Then the alert problems: channel-level kinds and reminders (`super::alert_watch`).
+    match super::alert_watch::run(&env).await {
+        Ok(n) => console_log!("alert watch ({}): {n} messages", event.cron()),
+        Err(e) => console_error!("alert watch ({}) failed: {e}", event.cron()),
+    }
 }
 
 /// Polls every polled channel (or only `only`) once; one JSON summary per channel.

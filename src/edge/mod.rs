@@ -1,7 +1,9 @@
 //! The Cloudflare Workers shell: HTTP in, core decisions, bindings out. Nothing here decides
 //! anything about stock; it translates.
 
+mod alert_watch;
 mod alerts;
+mod alerts_out;
 mod allotment_object;
 mod auth;
 mod availability_cache;

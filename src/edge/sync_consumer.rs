@@ -4,7 +4,8 @@
 //! control numbers, platform calls), writes what it settles and acknowledges or retries each
 //! message. Messages that exhaust their retries reach the dead-letter queue, whose consumer
 //! records them as failures. Before any of that, the oversold alerts the batch's events carry are
-//! recorded in D1 `alerts` (`super::alerts`).
+//! recorded in D1 `alerts` and the SKUs' alert problems observed (`super::alerts`). The same entry
+//! point consumes `import-jobs` and `alerts-out` (`super::alerts_out`).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,6 +53,9 @@ async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result:
     if batch.queue() == super::import_jobs::QUEUE_NAME {
         return super::import_jobs::consume(batch, env).await;
     }
+    if batch.queue() == super::alerts_out::QUEUE_NAME {
+        return super::alerts_out::consume(batch, env).await;
+    }
     stock_changes(batch, env).await
 }
 
@@ -64,7 +68,7 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     // Alerts first, from every message: coalescing keeps only the newest version per listing,
     // and an alert rides on the version that oversold, which may not be the newest. If recording
     // fails the whole batch is retried, so no alert is acknowledged unrecorded.
-    super::alerts::record(&db, &events).await?;
+    super::alerts::record(env, &db, &events).await?;
     // The durable counters, each change once however often it is delivered; a failure retries
     // the batch like the alerts' (`super::metrics`).
     super::metrics::count_changes(&db, &events, Some(now())).await?;
@@ -99,6 +103,10 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     let settled = plan.settle(results);
     sync_state::settle(&db, &settled.writes, &settled.failures).await?;
     super::metrics::count_pushes(&db, &pushed, &calls).await;
+    // Channels whose pushes were refused for credentials, or taken: read by the alerts cron.
+    if let Err(e) = super::alerts::observe_pushes(&db, &pushed).await {
+        console_error!("channel credential state not recorded: {e}");
+    }
     for m in &messages {
         match settled.retry.get(&m.body().sku) {
             Some(seconds) => m.retry_with_options(&delay(*seconds)),
@@ -178,7 +186,7 @@ async fn record_dead_letters(batch: &MessageBatch<StockChanged>, env: &Env) -> s
     // An event that never got through the main consumer still raises its alert and is counted
     // (once: a change the main consumer counted adds nothing).
     let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
-    super::alerts::record(&db, &events).await?;
+    super::alerts::record(env, &db, &events).await?;
     super::metrics::count_changes(&db, &events, None).await?;
     sync_state::settle(&db, &[], &dead_letters(&events, now())).await?;
     for m in messages {

@@ -302,6 +302,10 @@ const SAMPLE = {
   'POST /v1/inbound/polls/run': ['/v1/inbound/polls/run?channel=nothing-here'],
   'GET /v1/alerts': ['/v1/alerts'],
   'POST /v1/alerts/{id}/acknowledge': ['/v1/alerts/999999/acknowledge'],
+  'GET /v1/alert-destinations': ['/v1/alert-destinations'],
+  'PUT /v1/alert-destinations/{id}': ['/v1/alert-destinations/openapi-sample', { format: 'webhook', url: 'https://example.com/hook' }],
+  'DELETE /v1/alert-destinations/{id}': ['/v1/alert-destinations/openapi-sample'],
+  'PUT /v1/skus/{sku}/alerting': ['/v1/skus/A/alerting', { low_stock_below: null }],
   'GET /v1/metrics': ['/v1/metrics'],
   'GET /v1/reconciliation': ['/v1/reconciliation'],
   'POST /v1/reconciliation/run': ['/v1/reconciliation/run?channel=nothing-here'],
@@ -1018,6 +1022,37 @@ describe('erp', () => {
     assert.equal(again.json.items[0].effect, 'stale');
     const p = expectProblem(await call('POST', '/v1/erp/snapshots', { token: ADMIN, body: { ...body, basis: 'shelf' } }), 422, 'validation-failed');
     assert.deepEqual(p.errors.map((e) => e.field), ['basis']);
+  });
+});
+
+describe('alerts out', () => {
+  test('alert destinations: created, replaced, listed and deleted; bad bodies 422; unknown ids 404', async () => {
+    const id = `${RUN}-dest`;
+    const body = { format: 'slack', url: 'https://hooks.example.com/services/T/B/x', kinds: ['drift'] };
+    expectStatus(await send('PUT', `/v1/alert-destinations/${enc(id)}`, { token: ADMIN, body }), 201);
+    const again = await send('PUT', `/v1/alert-destinations/${enc(id)}`, { token: ADMIN, body: { ...body, enabled: false } });
+    expectStatus(again, 200);
+    assert.equal(again.json.url, 'https://hooks.example.com/…');
+    assert.equal(again.json.enabled, false);
+    const list = await call('GET', '/v1/alert-destinations', { token: ADMIN });
+    expectStatus(list, 200);
+    assert.ok(list.json.items.some((d) => d.id === id));
+    const p = expectProblem(await call('PUT', `/v1/alert-destinations/${enc(id)}`, { token: ADMIN, body: { format: 'x', url: 'y' } }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['format', 'url']);
+    expectStatus(await call('DELETE', `/v1/alert-destinations/${enc(id)}`, { token: ADMIN }), 204);
+    expectProblem(await call('DELETE', `/v1/alert-destinations/${enc(id)}`, { token: ADMIN }), 404, 'not-found');
+  });
+
+  test('PUT /v1/skus/{sku}/alerting sets and removes a threshold; GET /v1/alerts filters by kind', async () => {
+    const S = sku('LOWSTOCK');
+    const set = await send('PUT', `/v1/skus/${enc(S)}/alerting`, { token: ADMIN, body: { low_stock_below: 4 } });
+    expectStatus(set, 200);
+    assert.deepEqual(set.json, { sku: S, low_stock_below: 4 });
+    expectStatus(await send('PUT', `/v1/skus/${enc(S)}/alerting`, { token: ADMIN, body: { low_stock_below: null } }), 200);
+    const p = expectProblem(await call('PUT', `/v1/skus/${enc(S)}/alerting`, { token: ADMIN, body: {} }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['low_stock_below']);
+    expectStatus(await call('GET', '/v1/alerts?kind=low_stock', { token: ADMIN }), 200);
+    expectProblem(await call('GET', '/v1/alerts?kind=nope', { token: ADMIN }), 422, 'validation-failed');
   });
 });
 

@@ -3,6 +3,7 @@
 use worker::D1Database;
 
 use super::{batch_of, changes, read, read_first, StoreResult};
+use crate::alerts::AlertKind;
 use crate::api::alerts::AlertRecord;
 use crate::db::alerts as sql;
 use crate::stock::Sku;
@@ -15,9 +16,16 @@ pub async fn record(db: &D1Database, raised: &[&StockChanged]) -> StoreResult<Ve
     batch_of(db, sql::record(raised)).await?.iter().map(|r| Ok(changes(r)? > 0)).collect()
 }
 
-/// Up to `limit` alerts with ids above `after` (only `sku`'s when given), oldest first.
-pub async fn page(db: &D1Database, after: i64, sku: Option<&Sku>, limit: i64) -> StoreResult<Vec<AlertRecord>> {
-    read(db, sql::page(after, sku, limit)).await
+/// Up to `limit` alerts with ids above `after` (only `sku`'s, only of `kind`, when given),
+/// oldest first.
+pub async fn page(
+    db: &D1Database,
+    after: i64,
+    sku: Option<&Sku>,
+    kind: Option<AlertKind>,
+    limit: i64,
+) -> StoreResult<Vec<AlertRecord>> {
+    read(db, sql::page(after, sku, kind, limit)).await
 }
 
 /// Sets the alert's `acknowledged_at` to `now` unless it was set; `None` for an unknown id.

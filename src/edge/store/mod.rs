@@ -6,13 +6,14 @@
 //! once ([`fail`]) into a typed [`StoreError`], so callers never read error text.
 
 pub mod alerts;
+pub mod alerts_out;
 pub mod catalog;
 pub mod channels;
 pub mod imports;
 pub mod inbound;
 pub mod listings;
-pub mod reconcile;
 pub mod overview;
+pub mod reconcile;
 pub mod sync_state;
 
 use serde::de::DeserializeOwned;
