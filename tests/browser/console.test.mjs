@@ -202,21 +202,30 @@ test('an unmatched order line is mapped to a SKU from the page', async (t) => {
   const row = page.locator(`tr[data-unmatched-id="${line.id}"]`);
   await row.waitFor();
   // The mapping endpoint comes from the operator API (contract); without it the page says so.
+  // A Shopify line carries no inventory item: the form asks for the listing's identity.
+  const item = id();
+  shop.addItem({ id: item, sku, levels: { 1: { available: 0 } } });
+  await row.getByLabel('Map to SKU').fill(sku);
+  await row.getByLabel('Shopify inventory item id').fill(String(item));
+  await row.getByLabel('location id').fill('1');
+  await screenshot(page, 'failures-unmatched');
   const probe = await A.admin('POST', '/v1/inbound/unmatched/999999999/map', { sku });
   if (probe.status === 404 && probe.body.type === '/problems/not-found' && !('resource' in probe.body)) {
-    await row.getByLabel('Map to SKU').fill(sku);
     await row.getByRole('button', { name: 'Map' }).click();
     await row.getByText('not available on this Worker yet').waitFor();
     t.skip('POST /v1/inbound/unmatched/{id}/map is not on this Worker: the page shows "not available"');
     return;
   }
-  await row.getByLabel('Map to SKU').fill(sku);
   await row.getByRole('button', { name: 'Map' }).click();
-  // Applied exactly once: 2 units sold.
-  assert.ok(await until(async () => (await ok(await A.admin('GET', `/v1/skus/${enc(sku)}`))).available === 8, { timeoutMs: 15_000 }));
+  // Mapped lines are no longer listed; the page reloads its lists.
+  await row.waitFor({ state: 'detached' });
   const listing = await ok(await A.admin('GET', `/v1/channels/${channel}/listings/${enc(sku)}`));
-  assert.equal(listing.sku, sku);
-  await page.waitForTimeout(500);
+  assert.deepEqual(listing.external, { inventory_item_id: item, location_id: 1 });
+  // Applied exactly once: 2 units sold, and the new listing is pushed what is left.
+  assert.equal((await ok(await A.admin('GET', `/v1/skus/${enc(sku)}`))).available, 8);
+  assert.ok(await until(() => shop.quantity(item, 1) === 8, { timeoutMs: 20_000 }), `the new listing shows ${shop.quantity(item, 1)}`);
+  const again = (await ok(await A.admin('GET', `/v1/inbound/unmatched?channel=${channel}&limit=1000`))).items;
+  assert.equal(again.filter((u) => u.id === line.id).length, 0, 'no longer unmatched');
   assert.equal((await ok(await A.admin('GET', `/v1/skus/${enc(sku)}`))).available, 8, 'applied once');
 });
 

@@ -7,6 +7,9 @@
 import { ApiError, call, enc, getAll, getIfBuilt, idempotencyKey, orNotBuilt } from '../api.js';
 import { actionButton, badge, confirmAction, duration, fill, h, notAvailable, num, problemBox, skuLink, table, when } from '../dom.js';
 
+/** The most listings a preview reads (100 per call). */
+const PREVIEW_MAX = 2000;
+
 const RULE_FIELDS = [
   ['buffer', 'Buffer (units held back)', 0, 1_000_000],
   ['percent', 'Percent of what is left', 0, 100],
@@ -53,7 +56,15 @@ function ruleEditor(channel, listings) {
   const preview = async () => {
     fill(out);
     try {
-      const r = await call('POST', '/v1/listings/preview', { body: { channel, rule: rule() } });
+      // The preview pages (each SKU is read from its ledger): every page, SKU order.
+      const items = [];
+      let after = null;
+      do {
+        const q = `?limit=100${after === null ? '' : `&after=${enc(after)}`}`;
+        const r = await call('POST', `/v1/listings/preview${q}`, { body: { channel, rule: rule() } });
+        items.push(...r.body.items);
+        after = r.body.next ?? null;
+      } while (after !== null && items.length < PREVIEW_MAX);
       const skus = new Set(inScope().map((l) => l.sku));
       fill(
         out,
@@ -65,7 +76,7 @@ function ruleEditor(channel, listings) {
             { label: 'Listed now', key: 'current_quantity', value: (i) => num(i.current_quantity) },
             { label: 'Proposed', key: 'proposed_quantity', value: (i) => h('strong', {}, num(i.proposed_quantity)) },
           ],
-          r.body.items.filter((i) => skus.has(i.sku)),
+          items.filter((i) => skus.has(i.sku)),
           { rowAttrs: (i) => ({ dataset: { sku: i.sku } }) },
         ),
       );

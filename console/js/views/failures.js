@@ -50,9 +50,51 @@ function failuresSection(failures, reload) {
   );
 }
 
+/**
+ * The line's platform (`identity.ids.platform`). Shopify order lines carry no inventory item, so
+ * mapping one needs the listing's `external` identity from the operator.
+ */
+const platformOf = (line) => line.identity?.ids?.platform ?? null;
+
+/**
+ * Dead letters: changes whose queue retries ran out before any channel was known (failures with
+ * no `channel`); the overview counts them.
+ */
+function deadLetterSection(dead, counted, reload) {
+  return h(
+    'section',
+    { 'aria-labelledby': 'dead-title' },
+    h('h2', { id: 'dead-title' }, `Dead letters (${dead.length})`),
+    counted === null ? h('p', { class: 'hint' }, 'The overview’s dead-letter count is not on this Worker yet; listed here: failures with no channel.') : null,
+    table(
+      'Changes whose queue retries ran out',
+      [
+        { label: 'Id', value: (f) => String(f.id) },
+        { label: 'SKU', value: (f) => skuLink(f.sku) },
+        { label: 'Version', value: (f) => num(f.version) },
+        { label: 'Reason', key: 'reason', value: (f) => h('span', { class: 'reason' }, f.reason) },
+        { label: 'At', value: (f) => when(f.at) },
+        {
+          label: 'Action',
+          value: (f) =>
+            actionButton('Retry', async () => {
+              await call('POST', `/v1/sync/failures/${f.id}/retry`, { key: idempotencyKey() });
+              await reload();
+            }, { 'aria-label': `Retry dead letter ${f.id} (${f.sku})` }),
+        },
+      ],
+      dead,
+      { rowAttrs: (f) => ({ dataset: { failureId: f.id, sku: f.sku } }), empty: 'No dead letters.' },
+    ),
+  );
+}
+
 function mapForm(line, reload) {
   const id = `map-${line.id}`;
   const input = h('input', { id, name: 'sku', required: true, value: line.sku ?? '', autocomplete: 'off', spellcheck: 'false' });
+  const shopify = platformOf(line) === 'shopify';
+  const item = shopify ? h('input', { id: `${id}-item`, name: 'inventory_item_id', type: 'number', min: 1, required: true, inputmode: 'numeric' }) : null;
+  const loc = shopify ? h('input', { id: `${id}-location`, name: 'location_id', type: 'number', min: 1, required: true, inputmode: 'numeric' }) : null;
   const out = h('span', { 'aria-live': 'polite' });
   return h(
     'form',
@@ -62,7 +104,9 @@ function mapForm(line, reload) {
         ev.preventDefault();
         fill(out);
         try {
-          const r = await call('POST', `/v1/inbound/unmatched/${line.id}/map`, { key: idempotencyKey(), body: { sku: input.value.trim() } });
+          const body = { sku: input.value.trim() };
+          if (shopify) body.external = { inventory_item_id: Number(item.value), location_id: Number(loc.value) };
+          const r = await call('POST', `/v1/inbound/unmatched/${line.id}/map`, { key: idempotencyKey(), body });
           fill(out, `mapped to ${r.body.listing?.sku ?? input.value}`);
           await reload();
         } catch (e) {
@@ -72,6 +116,7 @@ function mapForm(line, reload) {
     },
     h('label', { for: id }, 'Map to SKU'),
     input,
+    shopify ? [h('label', { for: item.id }, 'Shopify inventory item id'), item, h('label', { for: loc.id }, 'location id'), loc] : null,
     h('button', { type: 'submit' }, 'Map'),
     out,
   );
@@ -111,16 +156,12 @@ export async function renderFailures(page) {
       getAll('/v1/inbound/unmatched'),
       getIfBuilt('/v1/overview'),
     ]);
+    const items = failures.status === 'fulfilled' ? failures.value.items : [];
     const dead = overview.status === 'fulfilled' && overview.value ? overview.value.attention.dead_letters : null;
     fill(
       body,
-      failures.status === 'fulfilled' ? failuresSection(failures.value.items, load) : problemBox(failures.reason, 'Sync failures'),
-      h(
-        'section',
-        { 'aria-labelledby': 'dead-title' },
-        h('h2', { id: 'dead-title' }, 'Dead letters'),
-        dead === null ? notAvailable('The dead-letter count (GET /v1/overview)') : h('p', { dataset: { count: 'dead_letters' } }, `${num(dead)} changes exhausted their queue retries.`),
-      ),
+      failures.status === 'fulfilled' ? failuresSection(items.filter((f) => f.channel), load) : problemBox(failures.reason, 'Sync failures'),
+      deadLetterSection(items.filter((f) => !f.channel), dead, load),
       unmatched.status === 'fulfilled' ? unmatchedSection(unmatched.value.items, load) : problemBox(unmatched.reason, 'Unmatched lines'),
     );
     body.removeAttribute('aria-busy');
