@@ -12,7 +12,14 @@ function detail(a) {
   if (a.kind === 'oversold') {
     return `${num(a.units)} units oversold (total ${num(a.oversold_total)}) by ${a.op}${a.order_id ? ` of order ${a.order_id}` : ''}`;
   }
-  return a.message ?? a.detail ?? '';
+  // Other kinds describe themselves in `detail` (an object: counts, thresholds, the platform's answer).
+  const d = a.detail;
+  if (d && typeof d === 'object') {
+    return Object.entries(d)
+      .map(([k, v]) => `${k.replaceAll('_', ' ')}: ${typeof v === 'object' ? JSON.stringify(v) : v}`)
+      .join(' · ');
+  }
+  return d ?? '';
 }
 
 export async function renderAlerts(page) {
