@@ -287,7 +287,19 @@ fn rule_fault_field(e: &RuleError) -> &'static str {
 pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Result<Listing, Problem> {
     let obj = parse_object(body)?;
     let mut errors = Vec::new();
-    let external_value = match obj.get("external") {
+    let external_value = external_member(kind, obj.get("external"), &mut errors);
+    let rule = rule_member(obj.get("rule"), &mut errors);
+    let value = match (external_value, rule) {
+        (Some(external), Some(rule)) => Some(Listing { channel: channel.clone(), sku: sku.clone(), external, rule }),
+        _ => None,
+    };
+    finish(errors, value)
+}
+
+/// A listing's `external` member on a channel of `kind` (required): `None` with its faults in
+/// `errors` (named `external…`) when it is missing or not valid.
+pub fn external_member(kind: ChannelKind, value: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<External> {
+    match value {
         None | Some(Value::Null) => {
             errors.push(FieldError::new(
                 "external",
@@ -300,20 +312,25 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
             None
         }
         Some(Value::Object(e)) => {
-            let mut f = Fields::new(e, "external", &mut errors);
+            let mut f = Fields::new(e, "external", errors);
             external(kind, &mut f)
         }
         Some(_) => {
             errors.push(FieldError::new("external", "must be an object"));
             None
         }
-    };
-    let rule = match obj.get("rule") {
+    }
+}
+
+/// A listing's `rule` member (absent: the default rule): `None` with its faults in `errors`
+/// (named `rule…`) when it is not valid.
+pub fn rule_member(value: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<ListingRule> {
+    match value {
         None | Some(Value::Null) => Some(ListingRule::default()),
         Some(Value::Object(r)) => {
             let before = errors.len();
             let rule = {
-                let mut f = Fields::new(r, "rule", &mut errors);
+                let mut f = Fields::new(r, "rule", errors);
                 for k in r.keys() {
                     if !["buffer", "percent", "max_listed", "zero_at_or_below"].contains(&k.as_str()) {
                         f.fault(k, "is not a rule field (buffer, percent, max_listed, zero_at_or_below)");
@@ -337,12 +354,7 @@ pub fn listing(kind: ChannelKind, channel: &Token, sku: &Sku, body: &[u8]) -> Re
             errors.push(FieldError::new("rule", "must be an object"));
             None
         }
-    };
-    let value = match (external_value, rule) {
-        (Some(external), Some(rule)) => Some(Listing { channel: channel.clone(), sku: sku.clone(), external, rule }),
-        _ => None,
-    };
-    finish(errors, value)
+    }
 }
 
 /// `?after=&limit=` of a catalogue list.

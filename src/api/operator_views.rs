@@ -4,10 +4,12 @@
 
 use serde_json::{json, Value};
 
-use super::{Kind, Problem};
+use super::{FieldError, Kind, Problem};
+use crate::db::channel_retry::ToRetry;
 use crate::db::inbound::{DriftRow, UnmatchedRow};
 use crate::db::sync_state::{FailureRow, SyncRow};
 use crate::inbound::LineIdentity;
+use crate::stock::Token;
 use crate::sync::StockChanged;
 use crate::time::Millis;
 
@@ -54,6 +56,25 @@ pub fn sync_failures(rows: Vec<FailureRow>) -> Value {
 /// `POST /v1/sync/failures/{id}/retry`: the event sent again.
 pub fn retried(id: i64, event: &StockChanged) -> Value {
     json!({ "id": id, "retried": true, "sku": event.sku.as_str(), "version": event.version })
+}
+
+/// `POST /v1/sync/failures/retry?channel=`: the channel whose open failures to retry (required;
+/// other parameters are ignored). A missing or bad `channel` is `422` naming it.
+pub fn retry_channel_query(pairs: &[(String, String)]) -> Result<Token, Problem> {
+    let bad = |m: String| Problem::invalid(vec![FieldError::new("channel", m)]);
+    match pairs.iter().find(|(k, _)| k == "channel") {
+        Some((_, v)) => Token::parse(v).map_err(|e| bad(e.to_string())),
+        None => Err(bad("is required: the channel whose open failures to retry".into())),
+    }
+}
+
+/// `POST /v1/sync/failures/retry?channel=`: the failures sent again.
+pub fn retried_channel(channel: &Token, retried: &[ToRetry]) -> Value {
+    let items: Vec<Value> = retried
+        .iter()
+        .map(|r| json!({ "id": r.id, "sku": r.event.sku.as_str(), "version": r.event.version }))
+        .collect();
+    json!({ "channel": channel.as_str(), "retried": items.len(), "items": items })
 }
 
 /// The answer to a retry of a failure that is not open.
@@ -162,6 +183,27 @@ mod tests {
         let good = unmatched_page(vec![row(&identity)], 10);
         assert_eq!(good["items"][0]["sku"], "A");
         assert!(good["items"][0]["lookup_keys"].as_array().is_some_and(|k| !k.is_empty()));
+    }
+
+    #[test]
+    fn retrying_a_channel_names_it_and_lists_what_went_again() {
+        let q = |p: &[(&str, &str)]| {
+            retry_channel_query(&p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>())
+        };
+        assert_eq!(q(&[("x", "1"), ("channel", "shop")]).map(|c| c.to_string()), Ok("shop".into()));
+        for bad in [q(&[]), q(&[("channel", "")]), q(&[("channel", "a b")])] {
+            let p = bad.expect_err("refused");
+            assert_eq!(p.kind, Kind::ValidationFailed);
+            assert_eq!(p.to_json()["errors"][0]["field"], "channel");
+        }
+        let shop = Token::parse("shop").expect("channel");
+        let event: crate::sync::StockChanged = serde_json::from_value(json!({
+            "sku": "A", "version": 4, "available": 1, "on_hand": 1, "cause": "set", "at": 0
+        }))
+        .expect("event");
+        let body = retried_channel(&shop, &[ToRetry { id: 9, event }]);
+        assert_eq!(body, json!({"channel": "shop", "retried": 1, "items": [{"id": 9, "sku": "A", "version": 4}]}));
+        assert_eq!(retried_channel(&shop, &[])["retried"], 0);
     }
 
     #[test]

@@ -126,6 +126,11 @@ impl RouteLabel {
             Route::Alerts => ("Alerts", None),
             Route::AcknowledgeAlert(_) => ("AcknowledgeAlert", None),
             Route::Metrics => ("Metrics", None),
+            Route::Overview => ("Overview", None),
+            Route::SkuListings(s) => ("SkuListings", Some(s)),
+            Route::MapUnmatched(_) => ("MapUnmatched", None),
+            Route::RetryChannelFailures => ("RetryChannelFailures", None),
+            Route::PreviewListings => ("PreviewListings", None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

@@ -73,6 +73,17 @@ pub enum Route {
     AcknowledgeAlert(i64),
     /// `GET /v1/metrics`: the isolate's counters, Prometheus text (admin).
     Metrics,
+    /// `GET /v1/overview`: what needs attention, counted, and each channel's sync health.
+    Overview,
+    /// `GET /v1/skus/{sku}/listings`: the SKU's listings with intended and last pushed quantities.
+    SkuListings(Sku),
+    /// `POST /v1/inbound/unmatched/{id}/map`: list the SKU under the line's identity, apply the
+    /// line once.
+    MapUnmatched(i64),
+    /// `POST /v1/sync/failures/retry?channel=`: retry every open failure of a channel.
+    RetryChannelFailures,
+    /// `POST /v1/listings/preview`: what a channel's listings would show under a proposed rule.
+    PreviewListings,
 }
 
 impl Route {
@@ -108,7 +119,12 @@ impl Route {
             | Route::RunPolls
             | Route::Alerts
             | Route::AcknowledgeAlert(_)
-            | Route::Metrics => Role::Admin,
+            | Route::Metrics
+            | Route::Overview
+            | Route::SkuListings(_)
+            | Route::MapUnmatched(_)
+            | Route::RetryChannelFailures
+            | Route::PreviewListings => Role::Admin,
         }
     }
 }
@@ -161,6 +177,9 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "skus", sku, "adjustments"] => only("POST", sku_in_path(&decode(sku)).map(Route::Adjust)),
         ["v1", "skus", sku, "journal"] => only("GET", sku_in_path(&decode(sku)).map(Route::Journal)),
         ["v1", "skus", sku, "policy"] => only("PUT", sku_in_path(&decode(sku)).map(Route::SkuPolicy)),
+        ["v1", "skus", sku, "listings"] => only("GET", sku_in_path(&decode(sku)).map(Route::SkuListings)),
+        ["v1", "overview"] => only("GET", Ok(Route::Overview)),
+        ["v1", "listings", "preview"] => only("POST", Ok(Route::PreviewListings)),
         ["v1", "reservations"] => only("POST", Ok(Route::CreateReservation)),
         ["v1", "reservations", id] => only("GET", token_in_path("id", &decode(id)).map(Route::GetReservation)),
         ["v1", "reservations", id, action] => {
@@ -185,6 +204,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "exports"] => only("GET", Ok(Route::Export)),
         ["v1", "sync", "status"] => only("GET", Ok(Route::SyncStatus)),
         ["v1", "sync", "failures"] => only("GET", Ok(Route::SyncFailures)),
+        ["v1", "sync", "failures", "retry"] => only("POST", Ok(Route::RetryChannelFailures)),
         ["v1", "sync", "failures", id, "retry"] => only("POST", positive_id(id).map(Route::RetryFailure)),
         ["v1", "webhooks", route] => match crate::channels::by_webhook_route(route) {
             // eBay validates the endpoint with a GET (`challenge_code`) and POSTs notifications.
@@ -198,6 +218,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
             None => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
         },
         ["v1", "inbound", "unmatched"] => only("GET", Ok(Route::Unmatched)),
+        ["v1", "inbound", "unmatched", id, "map"] => only("POST", positive_id(id).map(Route::MapUnmatched)),
         ["v1", "inbound", "drift"] => only("GET", Ok(Route::Drift)),
         ["v1", "inbound", "polls"] => only("GET", Ok(Route::Polls)),
         ["v1", "inbound", "polls", "run"] => only("POST", Ok(Route::RunPolls)),
@@ -283,5 +304,25 @@ mod tests {
         }
         assert_eq!(resolve("POST", "/v1/alerts/1/close").map_err(|p| p.kind), Err(Kind::NotFound));
         assert!(!is_public("/v1/alerts"));
+    }
+
+    #[test]
+    fn operator_routes_are_admin_and_take_one_method() {
+        let cases = [
+            ("GET", "/v1/overview", Route::Overview),
+            ("GET", "/v1/skus/A%2FB/listings", Route::SkuListings(Sku::parse("A/B").expect("sku"))),
+            ("POST", "/v1/inbound/unmatched/7/map", Route::MapUnmatched(7)),
+            ("POST", "/v1/sync/failures/retry", Route::RetryChannelFailures),
+            ("POST", "/v1/listings/preview", Route::PreviewListings),
+        ];
+        for (m, path, route) in cases {
+            assert_eq!(resolve(m, path), Ok(route.clone()), "{m} {path}");
+            assert_eq!(route.role(), Role::Admin);
+            let other = if m == "GET" { "POST" } else { "GET" };
+            assert_eq!(resolve(other, path).map_err(|p| p.kind), Err(Kind::MethodNotAllowed), "{other} {path}");
+            assert!(!is_public(path));
+        }
+        assert_eq!(resolve("POST", "/v1/inbound/unmatched/0/map").map_err(|p| p.kind), Err(Kind::ValidationFailed));
+        assert_eq!(resolve("POST", "/v1/sync/failures/12/retry"), Ok(Route::RetryFailure(12)));
     }
 }

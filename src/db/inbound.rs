@@ -346,12 +346,13 @@ pub struct DriftRow {
     pub received_at: i64,
 }
 
-/// The read of up to `limit` unmatched lines with ids above `after` (only `channel`'s when
-/// given) ([`UnmatchedRow`]s).
+/// The read of up to `limit` unmatched lines not yet mapped (`POST
+/// /v1/inbound/unmatched/{id}/map`) with ids above `after` (only `channel`'s when given)
+/// ([`UnmatchedRow`]s).
 pub fn unmatched(after: i64, channel: Option<&Token>, limit: i64) -> Query {
     Query::new(
         "SELECT id, channel, order_id, line_id, kind, identity, qty, received_at FROM unmatched_lines \
-         WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY id LIMIT ?3",
+         WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) AND mapped_at IS NULL ORDER BY id LIMIT ?3",
         vec![int(after), opt_text(channel.map(Token::as_str)), int(limit)],
     )
 }

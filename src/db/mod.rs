@@ -6,13 +6,17 @@
 
 pub mod alerts;
 pub mod catalog;
+pub mod channel_retry;
 pub mod channels;
 pub mod imports;
 pub mod inbound;
 pub mod limits;
 pub mod listings;
 pub mod metrics;
+pub mod overview;
+pub mod sku_listings;
 pub mod sync_state;
+pub mod unmatched_map;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -114,6 +118,6 @@ pub struct Exists {
 }
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

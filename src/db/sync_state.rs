@@ -17,7 +17,7 @@ use crate::catalog::model::{ChannelKind, Listing};
 use crate::stock::{Sku, Token};
 use crate::sync::x12::MAX_CONTROL_NUMBER;
 use crate::sync::{
-    CorruptListing, DailyRevisions, FailureRecord, LastPushed, ListingId, StockChanged, SyncWrite, Synced,
+    CorruptListing, DailyRevisions, FailureKind, FailureRecord, LastPushed, ListingId, StockChanged, SyncWrite, Synced,
 };
 use crate::time::Millis;
 
@@ -179,13 +179,15 @@ pub fn settle(writes: &[SyncWrite], failures: &[FailureRecord]) -> StoreResult<V
     }
     for f in failures {
         out.push(Query::new(
-            "INSERT INTO sync_failures (channel, sku, version, reason, event, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sync_failures (channel, sku, version, reason, event, kind, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
             vec![
                 opt_text(f.channel.as_ref().map(Token::as_str)),
                 text(f.event.sku.as_str()),
                 count(f.event.version),
                 text(&f.reason),
                 text(&encode(&f.event)?),
+                opt_text(f.kind.map(FailureKind::as_str)),
                 int(f.at.0),
             ],
         ));

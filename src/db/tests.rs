@@ -272,7 +272,8 @@ fn settling_writes_each_record_and_failure_with_its_bound_values() {
         SyncWrite::Pushed { key: key.clone(), version: 3, quantity: 5, at: Millis(8) },
         SyncWrite::Failed { key, version: 4, since: Millis(1), attempts: 2, error: "503".into(), at: Millis(9) },
     ];
-    let failures = [FailureRecord { channel: None, event: event("A", 4, false), reason: "r".into(), at: Millis(9) }];
+    let failures =
+        [FailureRecord { channel: None, event: event("A", 4, false), reason: "r".into(), kind: None, at: Millis(9) }];
     let qs = sync_state::settle(&writes, &failures).expect("settle");
     assert_eq!(qs.len(), 3);
     assert_eq!(qs[2].args[0], Arg::Null, "a failure before any channel was known");

@@ -277,6 +277,21 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::EbayChallenge => return super::webhooks::ebay_challenge(&req, env).await,
         Route::Alerts => return super::alerts::list(&query_pairs(&req)?, env).await,
         Route::Metrics => return super::metrics::serve(env).await,
+        Route::Overview => return super::overview::serve(env).await,
+        Route::SkuListings(sku) => return super::sku_listings::serve(env, &sku).await,
+        Route::RetryChannelFailures => {
+            let channel = try_p!(w.validated(crate::api::operator_views::retry_channel_query(&query_pairs(&req)?)));
+            let retry = super::sync_admin::retry_channel(env, channel);
+            return key_registry::keeping(env, w.idem.as_ref(), retry).await;
+        }
+        Route::PreviewListings => {
+            let q = try_p!(w.validated(crate::api::listing_preview::request(&query_pairs(&req)?, &w.bytes)));
+            return super::listing_preview::serve(env, q).await;
+        }
+        Route::MapUnmatched(id) => {
+            let body = try_p!(w.validated(crate::api::unmatched_map::request(&w.bytes)));
+            return key_registry::keeping(env, w.idem.as_ref(), super::unmatched_map::map(env, id, body)).await;
+        }
         Route::AcknowledgeAlert(id) => {
             try_p!(w.validated(Ok(())));
             return key_registry::keeping(env, w.idem.as_ref(), super::alerts::acknowledge(env, id)).await;

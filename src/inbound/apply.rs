@@ -337,6 +337,8 @@ pub fn lookups(events: &[InboundEvent]) -> Lookups {
 struct Index<'a> {
     by_identity: BTreeMap<&'a str, &'a Listing>,
     skus: BTreeSet<&'a str>,
+    /// An operator's mapping: every sale and restock line is this SKU's ([`plan_mapped`]).
+    mapped_to: Option<&'a Sku>,
 }
 
 impl<'a> Index<'a> {
@@ -344,11 +346,15 @@ impl<'a> Index<'a> {
         Index {
             by_identity: listings.iter().map(|l| (l.identity.as_str(), l)).collect(),
             skus: listings.iter().map(|l| l.sku.as_str()).collect(),
+            mapped_to: None,
         }
     }
 
     /// The SKU of the listing the line's first look-up key finds.
     fn sku_of(&self, line: &InboundLine) -> Option<Sku> {
+        if let Some(sku) = self.mapped_to {
+            return Some(sku.clone());
+        }
         line.identity
             .lookup_keys()
             .iter()
@@ -359,6 +365,12 @@ impl<'a> Index<'a> {
             })
             .and_then(|s| Sku::parse(&s).ok())
     }
+}
+
+/// The SKU of the listing among `listings` that `line`'s first look-up key finds, as [`plan`]
+/// maps it; `None`: the line is unmatched.
+pub fn mapped_sku(line: &InboundLine, listings: &[Listing]) -> Option<Sku> {
+    Index::of(listings).sku_of(line)
 }
 
 /// A drift report that is not StockEdge's own echo, for a listed item at the listing's location.
@@ -445,6 +457,25 @@ pub fn plan(
         }
     }
     Ok(p)
+}
+
+/// The effects of `events` — lines an operator mapped to `sku` (`POST
+/// /v1/inbound/unmatched/{id}/map`) — for channel `ch`: each sale or restock line is taken as
+/// `sku`'s, whatever its look-up keys find, and planned exactly as [`plan`] plans a mapped line
+/// (the same order desk, line ids, bundle expansion and restock keys), so the webhook's own
+/// later delivery of the line counts nothing again. A mapped line is a sale or a restock:
+/// cancellations and drift plan nothing here.
+pub fn plan_mapped(ch: &InboundChannel, at: &Arrival<'_>, events: &[InboundEvent], sku: &Sku, loaded: &Loaded) -> Plan {
+    let index = Index { mapped_to: Some(sku), ..Index::of(&loaded.listings) };
+    let mut p = Plan::default();
+    for e in events {
+        match e.kind {
+            EventKind::Sale => sale(ch, at, e, &index, loaded, &mut p),
+            EventKind::Restock => restock(ch, at, e, &index, loaded, &mut p),
+            EventKind::Cancel | EventKind::Drift => {}
+        }
+    }
+    p
 }
 
 fn unmatched(

@@ -248,3 +248,31 @@ fn tallies_add_up() {
     t.add(&Tally { sold_lines: 2, unmatched_lines: 1, ..Tally::default() });
     assert_eq!((t.sold_lines, t.unmatched_lines), (3, 1));
 }
+
+#[test]
+fn a_line_an_operator_mapped_is_planned_as_the_webhook_plans_a_matched_one() {
+    let ch = channel(r#"{"location":"north"}"#);
+    let sold = event(EventKind::Sale, vec![shopify_line("11", "THEIRS", 2)]);
+    let l = loaded(vec![listing("OURS", "shopify:inventory_item:7", None)]);
+    let mapped = plan_mapped(&ch, &at(ChannelKind::Shopify), std::slice::from_ref(&sold), &sku("OURS"), &l);
+    // The same effect the webhook plans once a listing maps the line.
+    let mut matched_line = shopify_line("11", "OURS", 2);
+    matched_line.identity.sku = Some("OURS".into());
+    let matched = run(&ch, &[event(EventKind::Sale, vec![matched_line])], &l);
+    assert_eq!(mapped.effects, matched.effects);
+    let Effect::Sell { order, lines } = &mapped.effects[0] else { panic!("sell: {:?}", mapped.effects) };
+    assert_eq!((order.order_id.as_str(), lines[0].line_id.as_str()), ("1001", "11"));
+    assert_eq!((lines[0].sku.as_str(), lines[0].qty, lines[0].location.as_str()), ("OURS", 2, "north"));
+    assert_eq!(mapped.tally.unmatched_lines, 0, "nothing is recorded unmatched again");
+
+    let mut back = shopify_line("r1", "THEIRS", 1);
+    back.restock = Some(RestockType::Return);
+    let mut kit = Loaded::default();
+    kit.bundles.insert(sku("KIT"), Bundle { sku: sku("KIT"), components: vec![Component { sku: sku("A"), qty: 2 }] });
+    let restocked =
+        plan_mapped(&ch, &at(ChannelKind::Shopify), &[event(EventKind::Restock, vec![back])], &sku("KIT"), &kit);
+    let Effect::Restock(r) = &restocked.effects[0] else { panic!("restock: {:?}", restocked.effects) };
+    assert_eq!((r.sku.as_str(), r.qty, r.key.as_str()), ("A", 2, "inbound-restock:shop:1001:r1:A"));
+    let nothing = plan_mapped(&ch, &at(ChannelKind::Shopify), &[event(EventKind::Cancel, Vec::new())], &sku("A"), &kit);
+    assert_eq!(nothing, Plan::default());
+}

@@ -55,3 +55,8 @@ pub const MAX_RULE_BUFFER: i64 = 1_000_000;
 pub const MAX_RULE_PERCENT: u8 = 100;
 pub const MAX_RULE_LISTED: i64 = 1_000_000_000;
 pub const MAX_RULE_ZERO_AT_OR_BELOW: i64 = 1_000_000;
+/// Open sync failures one `POST /v1/sync/failures/retry?channel=` sends again (call again for the
+/// rest).
+pub const MAX_RETRY_ALL: usize = 1_000;
+/// Listings per page of `POST /v1/listings/preview` (each SKU is read from its ledger).
+pub const MAX_PREVIEW_PAGE: usize = 100;

@@ -66,6 +66,8 @@ pub struct FailureRecord {
     pub channel: Option<Token>,
     pub event: StockChanged,
     pub reason: String,
+    /// Why the platform refused it for good, when it did (`None`: retries ran out).
+    pub kind: Option<FailureKind>,
     pub at: Millis,
 }
 
@@ -165,6 +167,10 @@ impl BatchPlan {
                             channel: Some(r.key.channel.clone()),
                             event: e.clone(),
                             reason,
+                            kind: match &r.outcome {
+                                PushResult::Permanent(f) => Some(f.kind),
+                                _ => None,
+                            },
                             at: self.now,
                         });
                     }
@@ -199,7 +205,13 @@ impl BatchPlan {
 pub fn dead_letters(events: &[StockChanged], now: Millis) -> Vec<FailureRecord> {
     events
         .iter()
-        .map(|e| FailureRecord { channel: None, event: e.clone(), reason: "retries exhausted".into(), at: now })
+        .map(|e| FailureRecord {
+            channel: None,
+            event: e.clone(),
+            reason: "retries exhausted".into(),
+            kind: None,
+            at: now,
+        })
         .collect()
 }
 
@@ -345,7 +357,20 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(settled.failures.len(), 1);
+        assert_eq!(settled.failures[0].kind, None, "retries ran out: the platform did not refuse it for good");
         assert!(settled.retry.is_empty());
+    }
+
+    #[test]
+    fn a_permanent_refusal_is_recorded_with_its_kind() {
+        let shop = External::from(ShopifyIdentity { inventory_item_id: 1, location_id: 1 });
+        let input = loaded(ChannelKind::Shopify, vec![listing("ch", "A", shop)]);
+        let plan = BatchPlan::new(vec![event("A", 4, 5)], input, now(), RetryPolicy::default());
+        let refused = PushResult::permanent(FailureKind::Credentials, "HTTP 401");
+        let settled = plan.settle(vec![result(key("ch", "A"), refused)]);
+        assert_eq!(settled.failures.len(), 1);
+        assert_eq!(settled.failures[0].kind, Some(FailureKind::Credentials));
+        assert_eq!(FailureKind::Credentials.as_str(), "credentials");
     }
 
     #[test]

@@ -19,6 +19,18 @@ pub enum FailureKind {
     Rejected,
 }
 
+impl FailureKind {
+    /// The stored word (`sync_failures.kind`), as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Credentials => "credentials",
+            FailureKind::UnknownListing => "unknown_listing",
+            FailureKind::Validation => "validation",
+            FailureKind::Rejected => "rejected",
+        }
+    }
+}
+
 /// A permanent failure: its kind and the platform's words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {

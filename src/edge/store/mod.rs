@@ -11,6 +11,7 @@ pub mod channels;
 pub mod imports;
 pub mod inbound;
 pub mod listings;
+pub mod overview;
 pub mod sync_state;
 
 use serde::de::DeserializeOwned;
