@@ -269,7 +269,7 @@ test('an oversold alert is acknowledged from the page', async () => {
   assert.ok(acked.acknowledged_at, 'acknowledged in the API');
 });
 
-test('the channels view names credential secrets, never values; every view rendered without a script error', async () => {
+test('the channels view names credential secrets, never values, previews and saves a rule; no script error anywhere', async () => {
   await open('#/channels');
   const card = page.locator(`article[data-channel="${channel}"]`);
   await card.waitFor();
@@ -277,7 +277,23 @@ test('the channels view names credential secrets, never values; every view rende
   assert.doesNotMatch(await page.content(), /shpat_sim_token/, 'a credential value is never on the page');
   await card.getByText('Listings and rules').click();
   await card.locator('table').first().waitFor();
+
+  // A rule for every listing of the channel: previewed (the API's numbers), then saved.
+  await card.getByLabel('Buffer (units held back)').fill('1');
+  await card.getByRole('button', { name: 'Preview' }).click();
+  await card.locator('[data-field="proposed_quantity"]').first().waitFor();
+  const preview = await ok(await A.admin('POST', '/v1/listings/preview', { channel, rule: { buffer: 1 } }));
+  assert.ok(preview.items.length >= 2, JSON.stringify(preview));
+  for (const i of preview.items) {
+    assert.equal(await cell(`article[data-channel="${channel}"] tr[data-sku="${i.sku}"]`, 'current_quantity'), i.current_quantity, `${i.sku} now`);
+    assert.equal(await cell(`article[data-channel="${channel}"] tr[data-sku="${i.sku}"]`, 'proposed_quantity'), i.proposed_quantity, `${i.sku} proposed`);
+  }
   await screenshot(page, 'channels');
+  await card.getByRole('button', { name: 'Save rule…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+  await card.getByText(`Saved on ${preview.items.length} listing(s).`).waitFor();
+  const listings = await ok(await A.admin('GET', `/v1/channels/${channel}/listings`));
+  assert.ok(listings.items.every((l) => l.rule.buffer === 1), JSON.stringify(listings.items.map((l) => l.rule)));
   assert.deepEqual(page.errors.map(String), [], 'no uncaught script errors');
 
   // Signing out forgets the token.
