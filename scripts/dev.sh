@@ -28,6 +28,8 @@ cat <<MSG
 
 StockEdge is running at $URL  (state in .wrangler/state; Ctrl-C to stop)
 
+  Operator console: $URL/  (sign in with the token dev-admin; docs/console.md)
+
   curl -s $URL/healthz
   curl -s -H 'authorization: Bearer dev-storefront' '$URL/v1/availability?sku=TEE-BLK-M&sku=MUG-01'
   curl -s -H 'authorization: Bearer dev-storefront' -X POST $URL/v1/reservations \\

@@ -8,12 +8,14 @@ const demo = [
   { sku: 'POSTER-A2', title: 'Poster A2 (backorderable)', on_hand: 3, backorder_limit: 5 },
   { sku: 'LAST-ONE', title: 'The last one', on_hand: 1 },
 ];
+const created = [];
 for (const { sku, title, ...body } of demo) {
   const got = await fetch(`${url}/v1/skus/${encodeURIComponent(sku)}`, { headers: admin });
   if (got.status === 200) {
     console.log(`demo ${sku}: already there`);
     continue;
   }
+  created.push(sku);
   // The catalogue entry first (exports list catalogue products), then the stock.
   const product = await fetch(`${url}/v1/products/${encodeURIComponent(sku)}`, {
     method: 'PUT', headers: admin, body: JSON.stringify({ title }),
@@ -26,3 +28,22 @@ for (const { sku, title, ...body } of demo) {
   if (put.status !== 200) throw new Error(`seeding ${sku}: ${put.status} ${JSON.stringify(state)}`);
   console.log(`demo ${sku}: on_hand ${state.on_hand}, available ${state.available}`);
 }
+
+// A little history for the console (http://127.0.0.1:8787/): stock received, marketplace sales
+// and one sale that could not be covered (an oversold alert to acknowledge). Only for SKUs
+// created by this run, so a restart adds nothing.
+const history = [
+  ['TEE-BLK-M', 'POST', '/v1/skus/TEE-BLK-M/adjustments', { delta: 10, reason: 'received' }],
+  ['TEE-BLK-M', 'POST', '/v1/sales', { channel: 'amazon', order_id: 'demo-113-0000001', lines: [{ sku: 'TEE-BLK-M', qty: 3 }] }],
+  ['MUG-01', 'POST', '/v1/skus/MUG-01/adjustments', { delta: -1, reason: 'damaged' }],
+  ['MUG-01', 'POST', '/v1/sales', { channel: 'ebay', order_id: 'demo-27-0000001', lines: [{ sku: 'MUG-01', qty: 2 }] }],
+  ['LAST-ONE', 'POST', '/v1/sales', { channel: 'ebay', order_id: 'demo-27-0000002', lines: [{ sku: 'LAST-ONE', qty: 2 }] }],
+];
+for (const [sku, method, path, body] of history) {
+  if (!created.includes(sku)) continue;
+  const r = await fetch(`${url}${path}`, {
+    method, headers: { ...admin, 'idempotency-key': `demo-seed-${path}-${JSON.stringify(body)}`.slice(0, 255) }, body: JSON.stringify(body),
+  });
+  if (r.status !== 200) throw new Error(`demo history ${method} ${path}: ${r.status} ${await r.text()}`);
+}
+if (created.length) console.log('demo history: receipts, sales and one oversold sale (an alert) recorded');

@@ -7,6 +7,8 @@
 #                     (docs/toolchain.md)
 #   worker-build      the version wrangler's [build] uses (cargo install)
 #   wasm-bindgen-cli  the exact version of wasm-bindgen in Cargo.lock (cargo install)
+#   chromium          Debian's package, for the console's browser tests (tests/browser/; driven by
+#                     playwright-core, which never downloads a browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORKER_BUILD_VERSION=0.8.7
@@ -68,6 +70,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VER
   # Without --locked: its lock file pins a yanked webpki-roots (docs/toolchain.md).
   install_tool wasm-bindgen-cli "$BINDGEN_VERSION"
 fi
+# --- Chromium for the browser tests (tests/browser/) ---------------------------------------------
+if [ ! -x "${STOCKEDGE_CHROMIUM:-/usr/bin/chromium}" ]; then
+  log "installing Debian's chromium (the console's browser tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 # The catalogue's schema (D1, migrations/) in the default local state, so that a plain
 # `npx wrangler dev` works too (scripts/dev.sh applies it again; the tests use their own state).
 CI=1 node_modules/.bin/wrangler d1 migrations apply stockedge-catalog --local >/dev/null 2>&1 \

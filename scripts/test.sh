@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: native unit, property and simulation tests
 # (cargo test), clippy on the native and the wasm build, then the end-to-end suite against the
-# real runtime (workerd via wrangler dev, started and stopped by the harness).
+# real runtime (workerd via wrangler dev, started and stopped by the harness), then the operator
+# console's browser tests (headless Chromium against the same runtime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -37,6 +38,9 @@ rm -rf "$dry_out"
 step "channel simulators (self-tests) and end-to-end tests (workerd)"
 node --test tests/sim/
 STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/
+
+step "operator console in headless Chromium (tests/browser/; screenshots in target/browser-screenshots/)"
+STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/browser/
 
 step "benchmark code (smoke: a handful of requests per system, nothing timed or written)"
 STOCKEDGE_BENCH_NO_SETUP=1 bash scripts/bench.sh --smoke

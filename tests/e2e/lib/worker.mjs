@@ -4,9 +4,10 @@
 //
 // Isolation from concurrent edits: `wrangler dev` watches src/ (the [build] watch_dir) and the
 // bundle, and reloads the runtime when either changes — under a test that would swap the code or
-// drop in-flight requests. So by default each run snapshots build/ once and starts wrangler with a
-// configuration derived from wrangler.toml: the same name, bindings, migrations and compatibility
-// date, `main` pointing at the snapshot, and no [build] section; .dev.vars is copied next to it.
+// drop in-flight requests. So by default each run snapshots build/ and console/ (the static
+// assets) once and starts wrangler with a configuration derived from wrangler.toml: the same
+// name, bindings, migrations, assets and compatibility date, `main` pointing at the snapshot, and
+// no [build] section; .dev.vars is copied next to it.
 // Set STOCKEDGE_E2E_LIVE=1 to run wrangler straight on the repository's wrangler.toml instead.
 // Before wrangler starts, the D1 migrations (migrations/) are applied to the state dir once
 // (unless the test asks for a Worker without them).
@@ -197,6 +198,9 @@ function snapshot() {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.cpSync(path.join(ROOT, 'build'), path.join(dir, 'build'), { recursive: true });
+  // The console's static assets (wrangler.toml [assets] directory, relative to the config).
+  const assets = path.join(ROOT, 'console');
+  if (fs.existsSync(assets)) fs.cpSync(assets, path.join(dir, 'console'), { recursive: true });
   const toml = fs.readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8');
   const out = [];
   let inBuild = false;
