@@ -104,12 +104,21 @@ test('a SKU shows the same numbers per location and per channel as the API', asy
   const row = `tr[data-channel="${channel}"]`;
   await page.locator(row).waitFor();
   assert.equal(await cell(row, 'last_quantity'), pushed.last_quantity);
-  const listings = await A.admin('GET', `/v1/skus/${enc(sku)}/listings`);
-  if (listings.status === 200) {
-    const l = listings.body.items.find((i) => i.channel === channel);
-    assert.equal(await cell(row, 'intended_quantity'), l.intended_quantity);
-    assert.equal(await page.locator(`${row} [data-field="status"]`).innerText(), l.status.replace('_', ' '));
-  }
+  const listings = await ok(await A.admin('GET', `/v1/skus/${enc(sku)}/listings`));
+  const l = listings.items.find((i) => i.channel === channel);
+  assert.equal(await cell(row, 'intended_quantity'), l.intended_quantity);
+  assert.equal(await page.locator(`${row} [data-field="status"]`).innerText(), l.status.replace('_', ' '));
+  // The live quantity read back from the channel, after a merchant edited it in Shopify's admin:
+  // the page shows the reconciliation's read (and its drift) beside what StockEdge intends.
+  shop.setQuantities(item, 1, { available: 7 });
+  const run = await ok(await A.admin('POST', `/v1/reconciliation/run?channel=${channel}`));
+  assert.equal(run.runs[0].error ?? null, null, JSON.stringify(run));
+  const read = (await ok(await A.admin('GET', `/v1/reconciliation?sku=${enc(sku)}&channel=${channel}`))).items[0];
+  await open(`#/sku/${enc(sku)}`);
+  await page.locator(row).waitFor();
+  const live = await page.locator(`${row} [data-field="live"]`).innerText();
+  const shown = read.drift ? `${read.live} (drift ${read.drift > 0 ? '+' : ''}${read.drift})` : `${read.live}`;
+  assert.equal(live.trim(), shown, JSON.stringify(read));
   // The journal as a timeline and a chart whose last point is the current availability.
   const journal = await ok(await A.admin('GET', `/v1/skus/${enc(sku)}/journal`));
   assert.equal(await page.locator('.timeline li').count(), journal.entries.length);
