@@ -113,6 +113,7 @@ impl RouteLabel {
             Route::Import => ("Import", None),
             Route::ImportJob(_) => ("ImportJob", None),
             Route::Export => ("Export", None),
+            Route::ImportMappings(m) => (super::import_mappings::label(m), None),
             Route::SyncStatus => ("SyncStatus", None),
             Route::SyncFailures => ("SyncFailures", None),
             Route::RetryFailure(_) => ("RetryFailure", None),

@@ -1,5 +1,6 @@
 //! The route table: which paths exist, which methods they take, and which role they need.
 
+use super::import_mappings::MappingRoute;
 use super::problem::{Kind, Problem};
 use super::requests::{sku_in_path, token_in_path};
 use crate::catalog::model::ChannelKind;
@@ -46,6 +47,8 @@ pub enum Route {
     ImportJob(Token),
     /// `GET /v1/exports`: current stock as a file.
     Export,
+    /// `/v1/import-mappings[/{name}]`: saved column mappings (admin).
+    ImportMappings(MappingRoute),
     /// `GET /v1/sync/status`: per listing, what it last received and what is pending.
     SyncStatus,
     /// `GET /v1/sync/failures`: pushes that failed for good.
@@ -98,6 +101,7 @@ impl Route {
             | Route::Import
             | Route::ImportJob(_)
             | Route::Export
+            | Route::ImportMappings(_)
             | Route::SyncStatus
             | Route::SyncFailures
             | Route::RetryFailure(_)
@@ -183,6 +187,17 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "imports"] => only("POST", Ok(Route::Import)),
         ["v1", "imports", id] => only("GET", token_in_path("id", &decode(id)).map(Route::ImportJob)),
         ["v1", "exports"] => only("GET", Ok(Route::Export)),
+        // Saved column mappings.
+        ["v1", "import-mappings"] => only("GET", Ok(Route::ImportMappings(MappingRoute::List))),
+        ["v1", "import-mappings", name] => {
+            let name = token_in_path("name", &decode(name));
+            match m {
+                "PUT" => only("PUT", name.map(|n| Route::ImportMappings(MappingRoute::Put(n)))),
+                "DELETE" => only("DELETE", name.map(|n| Route::ImportMappings(MappingRoute::Delete(n)))),
+                "GET" | "HEAD" => only("GET", name.map(|n| Route::ImportMappings(MappingRoute::Get(n)))),
+                _ => Err(method_not_allowed("GET, PUT, DELETE")),
+            }
+        }
         ["v1", "sync", "status"] => only("GET", Ok(Route::SyncStatus)),
         ["v1", "sync", "failures"] => only("GET", Ok(Route::SyncFailures)),
         ["v1", "sync", "failures", id, "retry"] => only("POST", positive_id(id).map(Route::RetryFailure)),
@@ -266,6 +281,22 @@ mod tests {
         assert_eq!(resolve("POST", "/v1/webhooks/etsy").map_err(|p| p.kind), Err(Kind::NotFound));
         assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| r.role()), Ok(Role::Admin));
         assert!(!is_public("/v1/inbound/unmatched"));
+    }
+
+    #[test]
+    fn import_mappings_are_admin_routes() {
+        assert_eq!(resolve("GET", "/v1/import-mappings"), Ok(Route::ImportMappings(MappingRoute::List)));
+        let put = resolve("PUT", "/v1/import-mappings/erp").expect("route");
+        assert!(matches!(put, Route::ImportMappings(MappingRoute::Put(_))));
+        assert_eq!(put.role(), Role::Admin);
+        assert!(matches!(
+            resolve("DELETE", "/v1/import-mappings/erp"),
+            Ok(Route::ImportMappings(MappingRoute::Delete(_)))
+        ));
+        assert!(matches!(resolve("HEAD", "/v1/import-mappings/erp"), Ok(Route::ImportMappings(MappingRoute::Get(_)))));
+        assert_eq!(resolve("POST", "/v1/import-mappings/erp").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert_eq!(resolve("PUT", "/v1/import-mappings").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert_eq!(resolve("PUT", "/v1/import-mappings/bad%20name").map_err(|p| p.kind), Err(Kind::ValidationFailed));
     }
 
     #[test]

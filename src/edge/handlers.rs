@@ -248,12 +248,17 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             Ok(order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: w.idem }).await?)
         }
         Route::Import => {
-            let (format, mode, dry_run) = try_p!(requests::import_query(&query_pairs(&req)?));
+            let query = query_pairs(&req)?;
+            let (format, mode, dry_run) = try_p!(requests::import_query(&query));
             try_p!(w.validated(Ok(())));
-            let import = super::imports::import(env, &w.bytes, format, mode, dry_run, w.idem.clone());
+            // Saved column mappings: `mapping=<name>`.
+            let (mapping, mode) = try_p!(super::import_mappings::for_import(env, &query, &w.bytes, mode).await?);
+            let read = super::imports::Read { format, mode, mapping };
+            let import = super::imports::import(env, &w.bytes, read, dry_run, w.idem.clone());
             return key_registry::keeping(env, w.idem.as_ref(), import).await;
         }
         Route::ImportJob(id) => return super::import_jobs::status(env, id.as_str(), &query_pairs(&req)?).await,
+        Route::ImportMappings(route) => return super::import_mappings::handle(route, &w, env).await,
         Route::Export => {
             let format = try_p!(requests::export_query(&query_pairs(&req)?));
             return super::imports::export(env, format).await;

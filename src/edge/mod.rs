@@ -15,6 +15,7 @@ mod handlers;
 mod hot;
 mod http;
 mod import_jobs;
+mod import_mappings;
 mod imports;
 mod inbound_admin;
 mod inbound_apply;
