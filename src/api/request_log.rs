@@ -127,6 +127,7 @@ impl RouteLabel {
             Route::Alerts => ("Alerts", None),
             Route::AcknowledgeAlert(_) => ("AcknowledgeAlert", None),
             Route::Metrics => ("Metrics", None),
+            Route::Edi850 => ("Edi850", None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

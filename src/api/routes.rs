@@ -76,14 +76,20 @@ pub enum Route {
     AcknowledgeAlert(i64),
     /// `GET /v1/metrics`: the isolate's counters, Prometheus text (admin).
     Metrics,
+    /// `POST /v1/edi/850?channel=`: a trading partner's X12 850 purchase orders (no bearer
+    /// token: the partner's own credentials are checked instead).
+    Edi850,
 }
 
 impl Route {
     pub fn role(&self) -> Role {
         match self {
-            Route::Health | Route::OpenApi | Route::ProblemPage(_) | Route::Webhook(_) | Route::EbayChallenge => {
-                Role::Public
-            }
+            Route::Health
+            | Route::OpenApi
+            | Route::ProblemPage(_)
+            | Route::Webhook(_)
+            | Route::EbayChallenge
+            | Route::Edi850 => Role::Public,
             Route::Availability
             | Route::CreateReservation
             | Route::GetReservation(_)
@@ -138,7 +144,11 @@ fn positive_id(raw: &str) -> Result<i64, Problem> {
 /// webhook path (platform-signed: the signature is checked instead of a token).
 pub fn is_public(path: &str) -> bool {
     let p = path.trim_end_matches('/');
-    p == "/healthz" || p == "/v1/openapi.json" || p.starts_with("/problems/") || p.starts_with("/v1/webhooks/")
+    p == "/healthz"
+        || p == "/v1/openapi.json"
+        || p.starts_with("/problems/")
+        || p.starts_with("/v1/webhooks/")
+        || p == "/v1/edi/850"
 }
 
 /// Resolves `method path` to a route, or to the problem to answer with.
@@ -212,6 +222,8 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
             Some((kind, _)) => only("POST", Ok(Route::Webhook(kind))),
             None => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
         },
+        // Wholesale purchase orders (X12 850).
+        ["v1", "edi", "850"] => only("POST", Ok(Route::Edi850)),
         ["v1", "inbound", "unmatched"] => only("GET", Ok(Route::Unmatched)),
         ["v1", "inbound", "drift"] => only("GET", Ok(Route::Drift)),
         ["v1", "inbound", "polls"] => only("GET", Ok(Route::Polls)),
@@ -281,6 +293,14 @@ mod tests {
         assert_eq!(resolve("POST", "/v1/webhooks/etsy").map_err(|p| p.kind), Err(Kind::NotFound));
         assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| r.role()), Ok(Role::Admin));
         assert!(!is_public("/v1/inbound/unmatched"));
+    }
+
+    #[test]
+    fn edi_850_is_public_and_post_only() {
+        assert_eq!(resolve("POST", "/v1/edi/850").map(|r| r.role()), Ok(Role::Public));
+        assert!(is_public("/v1/edi/850"));
+        assert_eq!(resolve("GET", "/v1/edi/850").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert!(!is_public("/v1/edi/846"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! D1 `import_mappings` (migrations/0015): saved column mappings by name, stored as JSON and read
+//! D1 `import_mappings` (migrations/0015_import_mappings_edi_orders.sql): saved column mappings by name, stored as JSON and read
 //! back typed; one that does not decode is [`StoreError::Corrupt`](super::StoreError).
 
 use serde::Deserialize;

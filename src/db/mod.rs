@@ -13,6 +13,7 @@ pub mod inbound;
 pub mod limits;
 pub mod listings;
 pub mod metrics;
+pub mod purchase_orders;
 pub mod sync_state;
 
 use serde::de::DeserializeOwned;

@@ -160,6 +160,10 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
     if let Route::Webhook(kind) = route {
         return super::webhooks::receive(kind, req, env).await;
     }
+    // Wholesale purchase orders: the trading partner's credentials, its own body limit.
+    if route == Route::Edi850 {
+        return super::purchase_orders::receive(req, env).await;
+    }
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
         let max = if route == Route::Import { MAX_IMPORT_FILE_BYTES as usize } else { MAX_JSON_BODY_BYTES };
@@ -270,7 +274,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             return key_registry::keeping(env, w.idem.as_ref(), super::sync_admin::retry(env, id)).await;
         }
         Route::Catalog(route) => return super::catalog::handle(route, &query_pairs(&req)?, &w, env).await,
-        Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
+        Route::Webhook(_) | Route::Edi850 => http::problem(&Problem::new(Kind::Internal, "handled above")),
         Route::Unmatched => return super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
         Route::Drift => return super::inbound_admin::drift(&query_pairs(&req)?, env).await,
         Route::Polls => return super::inbound_poll::status(env).await,

@@ -27,6 +27,7 @@ mod object_sql;
 mod order_client;
 mod order_object;
 mod platform_http;
+mod purchase_orders;
 mod repush;
 mod rpc;
 mod secrets;

@@ -10,6 +10,9 @@
 //! (`Authorization: Bearer <token>`), compared in constant time; `receiver_id` (default the
 //! partner id) is the partner's X12 id, which the 850's ISA06 must carry.
 //!
+//! Lines map to the listing of the partner's item code (`IN`/`BP`: `external.item_code`), else
+//! to the partner's listing without an item code of the SKU it names (`VN`/`VP`/`SK`).
+//!
 //! Acknowledgment of a line (after the sale, from the order desk's answer per SKU: `oversold`
 //! after the sale): the units of the order on a SKU not covered are `min(units of the order on
 //! it, oversold)`, taken from the order's last lines of that SKU first. A line whose units are all
@@ -32,6 +35,9 @@ use crate::catalog::model::ChannelKind;
 use crate::stock::{Effect as LedgerEffect, Sku};
 use crate::sync::wholesale::item_key;
 use crate::time::Millis;
+
+/// The largest interchange `POST /v1/edi/850` takes.
+pub const MAX_EDI_BODY_BYTES: usize = 1024 * 1024;
 
 /// A trading partner that may send 850s.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +109,8 @@ pub fn sale_event(po: &PurchaseOrder, partner_id: &str, account: &str, now: Mill
                 (None, None) => None,
             };
             InboundLine {
-                identity: LineIdentity { sku: l.vendor_sku.clone(), ids: PlatformIds::Keyed { identity } },
+                // By identity only: the partner's own listing (as its 846s), never another partner's.
+                identity: LineIdentity { sku: None, ids: PlatformIds::Keyed { identity } },
                 line_id: l.line_id.clone(),
                 qty: l.qty,
                 restock: None,

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
 
 import { startEbaySim, notificationPayload, signNotification } from '../sim/ebay.mjs';
+import { build850 } from '../sim/wholesale.mjs';
 import {
   assertRouterCoverage,
   document,
@@ -839,6 +840,22 @@ describe('saved column mappings', () => {
     expectStatus(await call('DELETE', `/v1/import-mappings/${name}`, { token: ADMIN }), 200);
     expectProblem(await call('GET', `/v1/import-mappings/${name}`, { token: ADMIN }), 404, 'not-found');
     expectProblem(await call('DELETE', `/v1/import-mappings/${name}`, { token: ADMIN }), 404, 'not-found');
+  });
+});
+
+describe('wholesale purchase orders', () => {
+  test('POST /v1/edi/850: an 855 for a partner (Basic, .dev.vars SIM_EDI_ACME), 401 without, 404 for no channel', async () => {
+    const CH = `${RUN}-edi`;
+    const settings = { partners: { ACME: { receiver_id: 'ACMEBUY', inbound_secret: 'SIM_EDI_ACME' } } };
+    expectStatus(await send('PUT', `/v1/channels/${CH}`, { token: ADMIN, body: { kind: 'wholesale', account: 'acme.example', settings } }), 201);
+    const edi = build850({ senderId: 'ACMEBUY', orders: [{ poNumber: `${RUN}`.slice(-22), lines: [{ qty: 1, ids: { IN: 'NOT-LISTED' } }] }] });
+    const basic = `Basic ${Buffer.from('acme-edi:partner-pass').toString('base64')}`;
+    const headers = { 'content-type': 'application/edi-x12' };
+    const r = await call('POST', `/v1/edi/850?channel=${CH}`, { raw: edi, headers: { ...headers, authorization: basic } });
+    expectStatus(r, 200);
+    assert.match(r.text, /~ST\*855\*0001~/);
+    expectProblem(await call('POST', `/v1/edi/850?channel=${CH}`, { raw: edi, headers }), 401, 'unauthorized');
+    expectProblem(await call('POST', `/v1/edi/850?channel=${RUN}-none`, { raw: edi, headers: { ...headers, authorization: basic } }), 404, 'not-found');
   });
 });
 

@@ -12,6 +12,7 @@ pub mod import_mappings;
 pub mod imports;
 pub mod inbound;
 pub mod listings;
+pub mod purchase_orders;
 pub mod sync_state;
 
 use serde::de::DeserializeOwned;
