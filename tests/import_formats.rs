@@ -842,7 +842,7 @@ fn bytes_behind_a_header() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn exercise(data: &[u8], format: Option<Format>, mode: Mode, keep_untracked: bool) {
-    let opts = ReadOptions { format, mode, keep_untracked, max_bytes: 4_096 };
+    let opts = ReadOptions { format, mode, keep_untracked, max_bytes: 4_096, mapping: None };
     let Ok(mut reader) = StockReader::new(data, opts) else { return };
     let mut last_line = 1;
     let mut rows = Vec::new();

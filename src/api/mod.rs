@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod fields;
 pub mod idempotency;
+pub mod import_mappings;
 pub mod import_views;
 pub mod key_registry;
 pub mod listing_preview;

@@ -113,6 +113,7 @@ impl RouteLabel {
             Route::Import => ("Import", None),
             Route::ImportJob(_) => ("ImportJob", None),
             Route::Export => ("Export", None),
+            Route::ImportMappings(m) => (super::import_mappings::label(m), None),
             Route::SyncStatus => ("SyncStatus", None),
             Route::SyncFailures => ("SyncFailures", None),
             Route::RetryFailure(_) => ("RetryFailure", None),
@@ -139,6 +140,7 @@ impl RouteLabel {
             Route::PutAlertDestination(_) => ("PutAlertDestination", None),
             Route::DeleteAlertDestination(_) => ("DeleteAlertDestination", None),
             Route::SkuAlerting(s) => ("SkuAlerting", Some(s)),
+            Route::Edi850 => ("Edi850", None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

@@ -1,5 +1,6 @@
 //! The route table: which paths exist, which methods they take, and which role they need.
 
+use super::import_mappings::MappingRoute;
 use super::problem::{Kind, Problem};
 use super::requests::{sku_in_path, token_in_path};
 use crate::catalog::model::ChannelKind;
@@ -46,6 +47,8 @@ pub enum Route {
     ImportJob(Token),
     /// `GET /v1/exports`: current stock as a file.
     Export,
+    /// `/v1/import-mappings[/{name}]`: saved column mappings (admin).
+    ImportMappings(MappingRoute),
     /// `GET /v1/sync/status`: per listing, what it last received and what is pending.
     SyncStatus,
     /// `GET /v1/sync/failures`: pushes that failed for good.
@@ -100,14 +103,20 @@ pub enum Route {
     DeleteAlertDestination(Token),
     /// `PUT /v1/skus/{sku}/alerting`: the SKU's low-stock threshold.
     SkuAlerting(Sku),
+    /// `POST /v1/edi/850?channel=`: a trading partner's X12 850 purchase orders (no bearer
+    /// token: the partner's own credentials are checked instead).
+    Edi850,
 }
 
 impl Route {
     pub fn role(&self) -> Role {
         match self {
-            Route::Health | Route::OpenApi | Route::ProblemPage(_) | Route::Webhook(_) | Route::EbayChallenge => {
-                Role::Public
-            }
+            Route::Health
+            | Route::OpenApi
+            | Route::ProblemPage(_)
+            | Route::Webhook(_)
+            | Route::EbayChallenge
+            | Route::Edi850 => Role::Public,
             Route::Availability
             | Route::CreateReservation
             | Route::GetReservation(_)
@@ -125,6 +134,7 @@ impl Route {
             | Route::Import
             | Route::ImportJob(_)
             | Route::Export
+            | Route::ImportMappings(_)
             | Route::SyncStatus
             | Route::SyncFailures
             | Route::RetryFailure(_)
@@ -174,7 +184,11 @@ fn positive_id(raw: &str) -> Result<i64, Problem> {
 /// webhook path (platform-signed: the signature is checked instead of a token).
 pub fn is_public(path: &str) -> bool {
     let p = path.trim_end_matches('/');
-    p == "/healthz" || p == "/v1/openapi.json" || p.starts_with("/problems/") || p.starts_with("/v1/webhooks/")
+    p == "/healthz"
+        || p == "/v1/openapi.json"
+        || p.starts_with("/problems/")
+        || p.starts_with("/v1/webhooks/")
+        || p == "/v1/edi/850"
 }
 
 /// Resolves `method path` to a route, or to the problem to answer with.
@@ -227,6 +241,17 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "imports"] => only("POST", Ok(Route::Import)),
         ["v1", "imports", id] => only("GET", token_in_path("id", &decode(id)).map(Route::ImportJob)),
         ["v1", "exports"] => only("GET", Ok(Route::Export)),
+        // Saved column mappings.
+        ["v1", "import-mappings"] => only("GET", Ok(Route::ImportMappings(MappingRoute::List))),
+        ["v1", "import-mappings", name] => {
+            let name = token_in_path("name", &decode(name));
+            match m {
+                "PUT" => only("PUT", name.map(|n| Route::ImportMappings(MappingRoute::Put(n)))),
+                "DELETE" => only("DELETE", name.map(|n| Route::ImportMappings(MappingRoute::Delete(n)))),
+                "GET" | "HEAD" => only("GET", name.map(|n| Route::ImportMappings(MappingRoute::Get(n)))),
+                _ => Err(method_not_allowed("GET, PUT, DELETE")),
+            }
+        }
         ["v1", "sync", "status"] => only("GET", Ok(Route::SyncStatus)),
         ["v1", "sync", "failures"] => only("GET", Ok(Route::SyncFailures)),
         ["v1", "sync", "failures", "retry"] => only("POST", Ok(Route::RetryChannelFailures)),
@@ -242,6 +267,8 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
             Some((kind, _)) => only("POST", Ok(Route::Webhook(kind))),
             None => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
         },
+        // Wholesale purchase orders (X12 850).
+        ["v1", "edi", "850"] => only("POST", Ok(Route::Edi850)),
         ["v1", "inbound", "unmatched"] => only("GET", Ok(Route::Unmatched)),
         ["v1", "inbound", "unmatched", id, "map"] => only("POST", positive_id(id).map(Route::MapUnmatched)),
         ["v1", "inbound", "drift"] => only("GET", Ok(Route::Drift)),
@@ -325,6 +352,30 @@ mod tests {
         assert_eq!(resolve("POST", "/v1/webhooks/etsy").map_err(|p| p.kind), Err(Kind::NotFound));
         assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| r.role()), Ok(Role::Admin));
         assert!(!is_public("/v1/inbound/unmatched"));
+    }
+
+    #[test]
+    fn edi_850_is_public_and_post_only() {
+        assert_eq!(resolve("POST", "/v1/edi/850").map(|r| r.role()), Ok(Role::Public));
+        assert!(is_public("/v1/edi/850"));
+        assert_eq!(resolve("GET", "/v1/edi/850").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert!(!is_public("/v1/edi/846"));
+    }
+
+    #[test]
+    fn import_mappings_are_admin_routes() {
+        assert_eq!(resolve("GET", "/v1/import-mappings"), Ok(Route::ImportMappings(MappingRoute::List)));
+        let put = resolve("PUT", "/v1/import-mappings/erp").expect("route");
+        assert!(matches!(put, Route::ImportMappings(MappingRoute::Put(_))));
+        assert_eq!(put.role(), Role::Admin);
+        assert!(matches!(
+            resolve("DELETE", "/v1/import-mappings/erp"),
+            Ok(Route::ImportMappings(MappingRoute::Delete(_)))
+        ));
+        assert!(matches!(resolve("HEAD", "/v1/import-mappings/erp"), Ok(Route::ImportMappings(MappingRoute::Get(_)))));
+        assert_eq!(resolve("POST", "/v1/import-mappings/erp").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert_eq!(resolve("PUT", "/v1/import-mappings").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert_eq!(resolve("PUT", "/v1/import-mappings/bad%20name").map_err(|p| p.kind), Err(Kind::ValidationFailed));
     }
 
     #[test]

@@ -160,6 +160,10 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
     if let Route::Webhook(kind) = route {
         return super::webhooks::receive(kind, req, env).await;
     }
+    // Wholesale purchase orders: the trading partner's credentials, its own body limit.
+    if route == Route::Edi850 {
+        return super::purchase_orders::receive(req, env).await;
+    }
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
         let max = if route == Route::Import { MAX_IMPORT_FILE_BYTES as usize } else { MAX_JSON_BODY_BYTES };
@@ -248,12 +252,17 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             Ok(order_answer(env, OrderCall { order, action: OrderAction::Cancel { reason }, idempotency: w.idem }).await?)
         }
         Route::Import => {
-            let (format, mode, dry_run) = try_p!(requests::import_query(&query_pairs(&req)?));
+            let query = query_pairs(&req)?;
+            let (format, mode, dry_run) = try_p!(requests::import_query(&query));
             try_p!(w.validated(Ok(())));
-            let import = super::imports::import(env, &w.bytes, format, mode, dry_run, w.idem.clone());
+            // Saved column mappings: `mapping=<name>`.
+            let (mapping, mode) = try_p!(super::import_mappings::for_import(env, &query, &w.bytes, mode).await?);
+            let read = super::imports::Read { format, mode, mapping };
+            let import = super::imports::import(env, &w.bytes, read, dry_run, w.idem.clone());
             return key_registry::keeping(env, w.idem.as_ref(), import).await;
         }
         Route::ImportJob(id) => return super::import_jobs::status(env, id.as_str(), &query_pairs(&req)?).await,
+        Route::ImportMappings(route) => return super::import_mappings::handle(route, &w, env).await,
         Route::Export => {
             let format = try_p!(requests::export_query(&query_pairs(&req)?));
             return super::imports::export(env, format).await;
@@ -265,7 +274,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             return key_registry::keeping(env, w.idem.as_ref(), super::sync_admin::retry(env, id)).await;
         }
         Route::Catalog(route) => return super::catalog::handle(route, &query_pairs(&req)?, &w, env).await,
-        Route::Webhook(_) => http::problem(&Problem::new(Kind::Internal, "webhooks are handled above")),
+        Route::Webhook(_) | Route::Edi850 => http::problem(&Problem::new(Kind::Internal, "handled above")),
         Route::Unmatched => return super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
         Route::Drift => return super::inbound_admin::drift(&query_pairs(&req)?, env).await,
         Route::Polls => return super::inbound_poll::status(env).await,

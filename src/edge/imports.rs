@@ -14,7 +14,8 @@ use crate::api::sku_call::{SkuAction, SkuAnswer, SkuCall, SkuReplyKeyed};
 use crate::api::views::SkuView;
 use crate::fault::Fault;
 use crate::import::{
-    apply, jobs, plan_rows, write_export, Basis, Format, Mode, Plan, ReadOptions, RowOutcome, StockReader,
+    apply, jobs, plan_rows, write_export, Basis, Delimiter, Format, Mapping, Mode, Plan, ReadOptions, RowOutcome,
+    StockReader,
 };
 use crate::stock::{Location, Sku};
 
@@ -42,15 +43,23 @@ fn state(reply: SkuReplyKeyed) -> Option<SkuView> {
     }
 }
 
+/// How `POST /v1/imports` reads its file: `format=` (or recognised), the mode, and a saved
+/// column mapping with its separator (`mapping=`; then `format` is not used).
+pub struct Read {
+    pub format: Option<Format>,
+    pub mode: Mode,
+    pub mapping: Option<(Mapping, Delimiter)>,
+}
+
 pub async fn import(
     env: &Env,
     bytes: &[u8],
-    format: Option<Format>,
-    mode: Mode,
+    read: Read,
     dry_run: bool,
     idem: Option<(String, String)>,
 ) -> Result<Response, Fault> {
-    let options = ReadOptions::new(format, mode);
+    let Read { format, mode, mapping } = read;
+    let options = ReadOptions { mapping, ..ReadOptions::new(format, mode) };
     let mut reader = match StockReader::new(bytes, options) {
         Ok(r) => r,
         Err(e) => return Ok(http::problem(&e.problem())?),

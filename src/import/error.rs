@@ -30,6 +30,9 @@ pub enum ImportError {
     /// The format was named (or detected) but a column it needs is missing.
     #[error("{format} needs the column(s) {}; the header has none of that name", missing.join(", "))]
     MissingColumns { format: Format, missing: Vec<&'static str> },
+    /// A saved mapping names a column (for `role`: sku, quantity or location) the file lacks.
+    #[error("the mapping's {role} column {column:?} is not in the file; its header: {}", found.join(", "))]
+    MappedColumnMissing { role: &'static str, column: String, found: Vec<String> },
     /// A column the importer reads appears twice, so which one counts is ambiguous.
     #[error("the column {name:?} appears more than once in the header")]
     DuplicateColumn { name: String },
@@ -79,6 +82,9 @@ impl ImportError {
                 Problem::new(Kind::PayloadTooLarge, detail)
             }
             ImportError::Io(_) => Problem::new(Kind::Internal, detail),
+            ImportError::MappedColumnMissing { role, .. } => {
+                Problem::invalid(vec![FieldError::new(format!("columns.{role}"), detail)])
+            }
             ImportError::EmptyFile
             | ImportError::HeaderNotUtf8 { .. }
             | ImportError::TooManyColumns { .. }

@@ -29,6 +29,9 @@ pub const MAX_COLUMNS: usize = 1_024;
 /// [`location_map`](super::location_map)); this bounds the mapping report.
 pub const MAX_LOCATIONS_PER_FILE: usize = 1_000;
 
+/// Characters of a column or location name a saved mapping names.
+pub const MAX_COLUMN_NAME_CHARS: usize = 128;
+
 /// Location changes of one SKU sent in one Durable Object call. A SKU with more changed
 /// locations is split into several batches. Same bound as the lines of one request
 /// ([`MAX_LINES`](crate::stock::limits::MAX_LINES)).

@@ -17,6 +17,7 @@
 //! - [`quantity`], [`policy`], [`location_map`]: cell values.
 //! - [`lines`]: byte limit, physical line numbers, open quotes. [`reader`]: the streaming reader.
 //! - [`plan`](mod@plan): per-row diff, duplicates, per-SKU batches. [`export`]: writers.
+//! - [`mapping`]: saved column mappings (any CSV: columns by name, separator, location names).
 //! - [`mode`], [`limits`], [`error`].
 
 pub mod apply;
@@ -28,6 +29,7 @@ pub mod jobs;
 pub mod limits;
 pub mod lines;
 pub mod location_map;
+pub mod mapping;
 pub mod mode;
 pub mod plain;
 pub mod plan;
@@ -43,6 +45,7 @@ pub use error::{ExportError, ImportError};
 pub use export::{write_export, ExportRow, ExportSummary};
 pub use format::{Basis, Format};
 pub use location_map::{location_from_name, LocationMap, LocationMapping};
+pub use mapping::{Delimiter, Mapping};
 pub use mode::Mode;
 pub use plan::{plan, plan_rows, Batch, Change, Plan, RowReport, Status, Summary};
 pub use policy::BackorderPolicy;

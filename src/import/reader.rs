@@ -28,6 +28,7 @@ use super::header::Header;
 use super::limits::{MAX_IMPORT_FILE_BYTES, MAX_RECORD_BYTES};
 use super::lines::Watched;
 use super::location_map::{LocationMap, LocationMapping};
+use super::mapping::{self, Mapping};
 use super::mode::Mode;
 use super::row::{Context, Row, RowOutcome};
 use super::{plain, shopify_inventory, shopify_product, woocommerce};
@@ -44,11 +45,20 @@ pub struct ReadOptions {
     pub keep_untracked: bool,
     /// Bytes after which reading stops with [`ImportError::FileTooLarge`].
     pub max_bytes: u64,
+    /// A saved column mapping (`mapping=`) and the separator to read with: the file is read
+    /// through it (as a plain, on-hand file) and `format` is not used.
+    pub mapping: Option<(Mapping, mapping::Delimiter)>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { format: None, mode: Mode::Set, keep_untracked: false, max_bytes: MAX_IMPORT_FILE_BYTES }
+        ReadOptions {
+            format: None,
+            mode: Mode::Set,
+            keep_untracked: false,
+            max_bytes: MAX_IMPORT_FILE_BYTES,
+            mapping: None,
+        }
     }
 }
 
@@ -65,6 +75,7 @@ enum Layout {
     ShopifyInventory(shopify_inventory::Columns),
     WooCommerce(woocommerce::Columns),
     Plain(plain::Columns),
+    Mapped(mapping::Columns),
 }
 
 /// Reads stock rows from a CSV file, one at a time.
@@ -83,8 +94,12 @@ pub struct StockReader<R: Read> {
 impl<R: Read> StockReader<R> {
     /// Reads the header and settles the format.
     pub fn new(input: R, options: ReadOptions) -> Result<Self, ImportError> {
-        let mut csv =
-            ReaderBuilder::new().has_headers(false).flexible(true).from_reader(Watched::new(input, options.max_bytes));
+        let delimiter = options.mapping.as_ref().map_or(b',', |(_, d)| d.byte());
+        let mut csv = ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(Watched::new(input, options.max_bytes));
         let mut record = ByteRecord::new();
         match csv.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -94,6 +109,10 @@ impl<R: Read> StockReader<R> {
         let header = Header::from_record(&record)?;
         if header.names().iter().all(|n| n.is_empty()) {
             return Err(ImportError::EmptyFile);
+        }
+        if let Some((mapping, _)) = &options.mapping {
+            let layout = Layout::Mapped(mapping::Columns::resolve(&header, mapping)?);
+            return Ok(StockReader::start(csv, header, Format::Plain, layout, options, record));
         }
         let format = match options.format {
             Some(f) => f,
@@ -105,7 +124,18 @@ impl<R: Read> StockReader<R> {
             Format::WooCommerce => Layout::WooCommerce(woocommerce::Columns::resolve(&header)?),
             Format::Plain => Layout::Plain(plain::Columns::resolve(&header)?),
         };
-        Ok(StockReader {
+        Ok(StockReader::start(csv, header, format, layout, options, record))
+    }
+
+    fn start(
+        csv: csv::Reader<Watched<R>>,
+        header: Header,
+        format: Format,
+        layout: Layout,
+        options: ReadOptions,
+        record: ByteRecord,
+    ) -> Self {
+        StockReader {
             csv,
             header,
             format,
@@ -115,7 +145,7 @@ impl<R: Read> StockReader<R> {
             locations: LocationMap::default(),
             rows: 0,
             done: false,
-        })
+        }
     }
 
     /// The format being read (named or recognised).
@@ -128,6 +158,7 @@ impl<R: Read> StockReader<R> {
         match &self.layout {
             Layout::ShopifyInventory(c) => c.basis(),
             Layout::Plain(_) => Basis::OnHand,
+            Layout::Mapped(c) => c.basis(),
             Layout::ShopifyProduct(_) | Layout::WooCommerce(_) => Basis::Available,
         }
     }
@@ -139,6 +170,7 @@ impl<R: Read> StockReader<R> {
             Layout::ShopifyInventory(c) => c.quantity_column(&self.header),
             Layout::WooCommerce(c) => c.quantity_column(&self.header),
             Layout::Plain(c) => c.quantity_column(&self.header),
+            Layout::Mapped(c) => c.quantity_column(&self.header),
         }
     }
 
@@ -206,6 +238,7 @@ impl<R: Read> StockReader<R> {
             Layout::ShopifyInventory(c) => c.read(&row, &mut ctx),
             Layout::WooCommerce(c) => c.read(&row, &mut ctx),
             Layout::Plain(c) => c.read(&row, &mut ctx),
+            Layout::Mapped(c) => c.read(&row, &mut ctx),
         })
     }
 }

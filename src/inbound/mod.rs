@@ -51,10 +51,15 @@ pub mod headers;
 pub(crate) mod json;
 pub mod key_cache;
 pub mod limits;
+pub mod po850;
 pub mod poll;
+pub mod purchase_orders;
 pub mod shopify;
 pub(crate) mod signature;
 pub mod woocommerce;
+pub mod x12_ack;
+pub mod x12_read;
+pub mod x12_reject;
 
 pub use channel::{InboundChannel, OnDrift};
 pub use drift::DriftVerdict;

@@ -18,6 +18,7 @@ import crypto from 'node:crypto';
 
 import { startEbaySim, notificationPayload, signNotification } from '../sim/ebay.mjs';
 import { sendWebhook as sendWooWebhook } from '../sim/woocommerce.mjs';
+import { build850 } from '../sim/wholesale.mjs';
 import {
   assertRouterCoverage,
   document,
@@ -293,6 +294,11 @@ const SAMPLE = {
   'POST /v1/imports': ['/v1/imports?format=csv&dry_run=true', 'sku,quantity\nA,1\n'],
   'GET /v1/imports/{id}': ['/v1/imports/imp_0000000000000000'],
   'GET /v1/exports': ['/v1/exports?format=csv'],
+  // Saved column mappings.
+  'GET /v1/import-mappings': ['/v1/import-mappings'],
+  'GET /v1/import-mappings/{name}': ['/v1/import-mappings/erp'],
+  'PUT /v1/import-mappings/{name}': ['/v1/import-mappings/erp', { columns: { sku: 'Item No.', quantity: 'Qty' } }],
+  'DELETE /v1/import-mappings/{name}': ['/v1/import-mappings/erp'],
   'GET /v1/sync/status': ['/v1/sync/status'],
   'GET /v1/sync/failures': ['/v1/sync/failures'],
   'POST /v1/sync/failures/{id}/retry': ['/v1/sync/failures/999999/retry'],
@@ -830,6 +836,40 @@ describe('bulk files', () => {
       assert.match(r.headers.get('content-disposition') ?? '', /^attachment; filename="stockedge-/);
     }
     expectProblem(await call('GET', '/v1/exports?format=xlsx', { token: ADMIN }), 422, 'validation-failed');
+  });
+});
+
+describe('saved column mappings', () => {
+  test('PUT, GET, list, import through it, DELETE; 404 and 422', async () => {
+    const name = sku('map');
+    const body = { columns: { sku: 'Item No.', quantity: 'Qty On Hand', location: 'Warehouse' }, delimiter: ';', locations: { 'Main WH': 'main' }, mode: 'set' };
+    expectStatus(await send('PUT', `/v1/import-mappings/${name}`, { token: ADMIN, body }), 200);
+    expectStatus(await call('GET', `/v1/import-mappings/${name}`, { token: ADMIN }), 200);
+    expectStatus(await call('GET', '/v1/import-mappings', { token: ADMIN }), 200);
+    const r = await call('POST', `/v1/imports?mapping=${name}&dry_run=true`, { token: ADMIN, raw: `\uFEFFItem No.;Qty On Hand;Warehouse\r\n${sku('M')};3;Main WH\r\n`, headers: { 'content-type': 'text/csv' } });
+    expectStatus(r, 200);
+    assert.deepEqual(r.json.rows.map((x) => x.status), ['applied']);
+    expectProblem(await call('POST', `/v1/imports?mapping=${sku('none')}`, { token: ADMIN, raw: 'sku,quantity\n', headers: { 'content-type': 'text/csv' } }), 404, 'not-found');
+    expectProblem(await call('PUT', `/v1/import-mappings/${name}`, { token: ADMIN, body: { columns: {} } }), 422, 'validation-failed');
+    expectStatus(await call('DELETE', `/v1/import-mappings/${name}`, { token: ADMIN }), 200);
+    expectProblem(await call('GET', `/v1/import-mappings/${name}`, { token: ADMIN }), 404, 'not-found');
+    expectProblem(await call('DELETE', `/v1/import-mappings/${name}`, { token: ADMIN }), 404, 'not-found');
+  });
+});
+
+describe('wholesale purchase orders', () => {
+  test('POST /v1/edi/850: an 855 for a partner (Basic, .dev.vars SIM_EDI_ACME), 401 without, 404 for no channel', async () => {
+    const CH = `${RUN}-edi`;
+    const settings = { partners: { ACME: { receiver_id: 'ACMEBUY', inbound_secret: 'SIM_EDI_ACME' } } };
+    expectStatus(await send('PUT', `/v1/channels/${CH}`, { token: ADMIN, body: { kind: 'wholesale', account: 'acme.example', settings } }), 201);
+    const edi = build850({ senderId: 'ACMEBUY', orders: [{ poNumber: `${RUN}`.slice(-22), lines: [{ qty: 1, ids: { IN: 'NOT-LISTED' } }] }] });
+    const basic = `Basic ${Buffer.from('acme-edi:partner-pass').toString('base64')}`;
+    const headers = { 'content-type': 'application/edi-x12' };
+    const r = await call('POST', `/v1/edi/850?channel=${CH}`, { raw: edi, headers: { ...headers, authorization: basic } });
+    expectStatus(r, 200);
+    assert.match(r.text, /~ST\*855\*0001~/);
+    expectProblem(await call('POST', `/v1/edi/850?channel=${CH}`, { raw: edi, headers }), 401, 'unauthorized');
+    expectProblem(await call('POST', `/v1/edi/850?channel=${RUN}-none`, { raw: edi, headers: { ...headers, authorization: basic } }), 404, 'not-found');
   });
 });
 

@@ -308,3 +308,97 @@ export async function startWholesaleSim(opts = {}) {
     },
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The partner's side of purchase orders: it sends an X12 850 (004010) to StockEdge's
+// `POST /v1/edi/850?channel=` and reads the 855 (or 997) that answers it. Shapes from the X12
+// 004010 850/855/997 segment tables (BEG, PO1, CTT; BAK, ACK; AK1–AK9) as partner
+// implementation guides publish them.
+
+/**
+ * Builds an 850 interchange: one transaction set per order.
+ * orders: [{poNumber, date = 'CCYYMMDD', lines: [{lineId?, qty, unit = 'EA', price = '1.00', ids: {IN?, VN?, …}}]}]
+ * `breakSegmentCount` writes a wrong SE01 (a malformed envelope, for tests).
+ */
+export function build850({
+  senderId = 'PARTNER', receiverId = 'STOCKEDGE', controlNumber = 1, groupControl = controlNumber,
+  orders = [], usage = 'T', newline = '\n', breakSegmentCount = false, date = new Date(),
+} = {}) {
+  const d = date.toISOString();
+  const yymmdd = d.slice(2, 4) + d.slice(5, 7) + d.slice(8, 10);
+  const ccyymmdd = d.slice(0, 4) + d.slice(5, 7) + d.slice(8, 10);
+  const hhmm = d.slice(11, 13) + d.slice(14, 16);
+  const ctl = String(controlNumber).padStart(9, '0');
+  const isa = ['ISA', '00', pad('', 10), '00', pad('', 10), 'ZZ', pad(senderId, 15), 'ZZ', pad(receiverId, 15), yymmdd, hhmm, 'U', '00401', ctl, '0', usage, '>'].join('*');
+  const sets = orders.map((o, n) => {
+    const st02 = String(n + 1).padStart(4, '0');
+    const body = [
+      ['ST', '850', st02],
+      ['BEG', '00', 'SA', o.poNumber, '', o.date ?? ccyymmdd],
+      ...o.lines.map((l, i) => ['PO1', l.lineId ?? String(i + 1), String(l.qty), l.unit ?? 'EA', l.price ?? '1.00', '', ...Object.entries(l.ids).flat()]),
+      ['CTT', String(o.lines.length)],
+    ];
+    body.push(['SE', String(body.length + 1 + (breakSegmentCount ? 1 : 0)), st02]);
+    return body;
+  });
+  const segs = [
+    ['GS', 'PO', senderId, receiverId, ccyymmdd, hhmm, String(groupControl), 'X', '004010'],
+    ...sets.flat(),
+    ['GE', String(sets.length), String(groupControl)],
+    ['IEA', '1', ctl],
+  ];
+  return isa + '~' + newline + segs.map((s) => s.join('*') + '~').join(newline) + newline;
+}
+
+/**
+ * Reads an 855 or 997 interchange (delimiters from its ISA): {type, isa: {senderId, receiverId,
+ * controlNumber}, orders: [{poNumber, bak02, lines: [{lineId, qty, acks: [{code, qty}]}]}],
+ * ak: {ak3, ak4, ak5, ak9}}. Checks SE01/SE02, GE01/GE02 and IEA01/IEA02.
+ */
+export function parseAcknowledgment(text) {
+  const src = String(text);
+  if (!src.startsWith('ISA') || src.length < 106) throw new X12Error('not an X12 interchange', 'ISA', 0);
+  const el = src[3];
+  const term = src[105];
+  const isaParts = src.slice(0, 105).split(el);
+  const segs = src.slice(106).split(term).map((s) => s.replace(/^[\r\n]+/, '')).filter((s) => s.trim() !== '').map((s) => s.split(el));
+  const out = {
+    type: null,
+    isa: { senderId: isaParts[6].trim(), receiverId: isaParts[8].trim(), controlNumber: isaParts[13] },
+    orders: [],
+    ak: {},
+  };
+  let count = 0;
+  let st02 = null;
+  let sets = 0;
+  let gs06 = null;
+  for (const s of segs) {
+    const [id] = s;
+    if (st02 !== null) count += 1;
+    if (id === 'GS') gs06 = s[6];
+    else if (id === 'ST') { out.type = s[1]; st02 = s[2]; count = 1; sets += 1; }
+    else if (id === 'SE') {
+      if (Number(s[1]) !== count || s[2] !== st02) throw new X12Error(`SE ${s.join(el)} does not close ST ${st02} of ${count} segments`, 'SE');
+      st02 = null;
+    } else if (id === 'GE') {
+      if (Number(s[1]) !== sets || s[2] !== gs06) throw new X12Error('GE does not match its GS', 'GE');
+    } else if (id === 'IEA') {
+      if (s[2] !== out.isa.controlNumber || s[1] !== '1') throw new X12Error('IEA does not match the ISA', 'IEA');
+    } else if (id === 'BAK') out.orders.push({ poNumber: s[3], bak02: s[2], date: s[4], lines: [] });
+    else if (id === 'PO1') out.orders.at(-1).lines.push({ lineId: s[1], qty: Number(s[2]), acks: [] });
+    else if (id === 'ACK') out.orders.at(-1).lines.at(-1).acks.push({ code: s[1], qty: Number(s[2]) });
+    else if (['AK1', 'AK2', 'AK3', 'AK4', 'AK5', 'AK9'].includes(id)) out.ak[id.toLowerCase()] = s.slice(1);
+  }
+  return out;
+}
+
+/** Sends an 850 as a trading partner would: `{status, contentType, text, ack}` (ack parsed when X12). */
+export async function sendPurchaseOrder(baseUrl, channel, text, { user, password, token } = {}) {
+  const headers = { 'content-type': 'application/edi-x12' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  else if (user) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const res = await fetch(`${baseUrl}/v1/edi/850?channel=${encodeURIComponent(channel)}`, { method: 'POST', headers, body: text });
+  const body = await res.text();
+  const contentType = res.headers.get('content-type') ?? '';
+  return { status: res.status, contentType, text: body, ack: contentType.startsWith('application/edi-x12') ? parseAcknowledgment(body) : null };
+}

@@ -9,10 +9,12 @@ pub mod alerts;
 pub mod alerts_out;
 pub mod catalog;
 pub mod channels;
+pub mod import_mappings;
 pub mod imports;
 pub mod inbound;
 pub mod listings;
 pub mod overview;
+pub mod purchase_orders;
 pub mod reconcile;
 pub mod sync_state;
 
