@@ -127,6 +127,7 @@ impl RouteLabel {
             Route::AcknowledgeAlert(_) => ("AcknowledgeAlert", None),
             Route::Metrics => ("Metrics", None),
             Route::ErpSnapshots => ("ErpSnapshots", None),
+            Route::Erp(r) => (r.name(), None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

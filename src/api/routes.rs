@@ -75,6 +75,8 @@ pub enum Route {
     Metrics,
     /// `POST /v1/erp/snapshots`: apply an ERP's stock snapshot (docs/erp.md).
     ErpSnapshots,
+    /// ERP connections, mappings, unmapped rows and stock polls (`erp_routes`).
+    Erp(super::erp_routes::ErpRoute),
 }
 
 impl Route {
@@ -111,7 +113,8 @@ impl Route {
             | Route::Alerts
             | Route::AcknowledgeAlert(_)
             | Route::Metrics
-            | Route::ErpSnapshots => Role::Admin,
+            | Route::ErpSnapshots
+            | Route::Erp(_) => Role::Admin,
         }
     }
 }
@@ -207,6 +210,14 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "alerts"] => only("GET", Ok(Route::Alerts)),
         ["v1", "metrics"] => only("GET", Ok(Route::Metrics)),
         ["v1", "erp", "snapshots"] => only("POST", Ok(Route::ErpSnapshots)),
+        ["v1", "erp", rest @ ..] => {
+            let decoded: Vec<String> = rest.iter().map(|s| decode(s)).collect();
+            let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+            match super::erp_routes::resolve(m, &refs) {
+                Some(route) => route.map(Route::Erp),
+                None => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
+            }
+        }
         ["v1", "alerts", id, "acknowledge"] => only("POST", positive_id(id).map(Route::AcknowledgeAlert)),
         ["v1", "products" | "locations" | "channels", ..] => {
             let decoded: Vec<String> = segs[1..].iter().map(|s| decode(s)).collect();

@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod catalog;
 pub mod channels;
+pub mod erp;
 pub mod imports;
 pub mod inbound;
 pub mod limits;
