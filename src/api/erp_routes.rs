@@ -45,7 +45,15 @@ impl ErpRoute {
     }
 }
 
-fn pick<const N: usize>(method: &str, routes: [(&'static str, Result<ErpRoute, Problem>); N]) -> Result<ErpRoute, Problem> {
+/// One method of a path and the route it resolves to.
+fn only(method: &'static str, route: Result<ErpRoute, Problem>) -> (&'static str, Result<ErpRoute, Problem>) {
+    (method, route)
+}
+
+fn pick<const N: usize>(
+    method: &str,
+    routes: [(&'static str, Result<ErpRoute, Problem>); N],
+) -> Result<ErpRoute, Problem> {
     let want = if method == "HEAD" { "GET" } else { method };
     let allow = routes.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", ");
     match routes.into_iter().find(|(m, _)| *m == want) {
@@ -60,25 +68,25 @@ pub fn resolve(method: &str, segs: &[&str]) -> Option<Result<ErpRoute, Problem>>
     use ErpRoute as R;
     let m = method;
     Some(match segs {
-        ["connections"] => pick(m, [("GET", Ok(R::ListConnections))]),
+        ["connections"] => pick(m, [only("GET", Ok(R::ListConnections))]),
         ["connections", id] => {
             let id = token_in_path("id", id);
             pick(
                 m,
                 [
-                    ("GET", id.clone().map(R::GetConnection)),
-                    ("PUT", id.clone().map(R::PutConnection)),
-                    ("DELETE", id.map(R::DeleteConnection)),
+                    only("GET", id.clone().map(R::GetConnection)),
+                    only("PUT", id.clone().map(R::PutConnection)),
+                    only("DELETE", id.map(R::DeleteConnection)),
                 ],
             )
         }
         ["connections", id, "mappings"] => {
             let id = token_in_path("id", id);
-            pick(m, [("GET", id.clone().map(R::GetMappings)), ("PUT", id.map(R::PutMappings))])
+            pick(m, [only("GET", id.clone().map(R::GetMappings)), only("PUT", id.map(R::PutMappings))])
         }
-        ["unmapped"] => pick(m, [("GET", Ok(R::Unmapped))]),
-        ["polls"] => pick(m, [("GET", Ok(R::Polls))]),
-        ["polls", "run"] => pick(m, [("POST", Ok(R::RunPolls))]),
+        ["unmapped"] => pick(m, [only("GET", Ok(R::Unmapped))]),
+        ["polls"] => pick(m, [only("GET", Ok(R::Polls))]),
+        ["polls", "run"] => pick(m, [only("POST", Ok(R::RunPolls))]),
         _ => return None,
     })
 }

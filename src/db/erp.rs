@@ -239,7 +239,10 @@ pub fn poll_state_of(row: Option<StateRow>) -> ErpPollState {
 }
 
 pub fn save_state(id: &Token, state: &ErpPollState) -> StoreResult<Query> {
-    Ok(Query::new("UPDATE erp_polls SET state = ?2 WHERE connection = ?1", vec![text(id.as_str()), text(&encode(state)?)]))
+    Ok(Query::new(
+        "UPDATE erp_polls SET state = ?2 WHERE connection = ?1",
+        vec![text(id.as_str()), text(&encode(state)?)],
+    ))
 }
 
 /// Releases the lease and records the run.
@@ -289,13 +292,25 @@ mod tests {
             local_adjustments: LocalAdjustments::Refuse,
             enabled: true,
         };
-        let row = ErpRow { item: "A".into(), warehouse: "01".into(), figure: Figure { basis: Basis::Available, quantity: 1 } };
+        let row = ErpRow {
+            item: "A".into(),
+            warehouse: "01".into(),
+            figure: Figure { basis: Basis::Available, quantity: 1 },
+        };
         let mut all = vec![connections(), connection(&id), put_connection(&c, Millis(1)).expect("q"), mappings(&id)];
         all.extend(delete_connection(&id));
-        all.extend(change_mappings(&id, &[("A".into(), Sku::parse("S").ok()), ("B".into(), None)], &[("01".into(), Some(Location::main()))]));
+        all.extend(change_mappings(
+            &id,
+            &[("A".into(), Sku::parse("S").ok()), ("B".into(), None)],
+            &[("01".into(), Some(Location::main()))],
+        ));
         all.extend(record_unmapped(&id, &[(row, Unmapped::Item)], Millis(1)));
         all.extend([unmapped(Some(&id)), unmapped(None), lease(&id, Millis(1)), poll_state(&id)]);
-        all.extend([save_state(&id, &ErpPollState::default()).expect("q"), finish(&id, None, 1, 1, Millis(1)), poll_records()]);
+        all.extend([
+            save_state(&id, &ErpPollState::default()).expect("q"),
+            finish(&id, None, 1, 1, Millis(1)),
+            poll_records(),
+        ]);
         assert_bound(&all);
     }
 

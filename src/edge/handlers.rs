@@ -114,7 +114,7 @@ macro_rules! try_p {
 
 /// A write's body and its Idempotency-Key with the request's fingerprint (also what the
 /// catalogue routes take).
-pub(super) struct Write {
+pub(crate) struct Write {
     pub(super) bytes: Vec<u8>,
     pub(super) idem: Option<(String, String)>,
     /// A malformed Idempotency-Key, reported together with the body's faults.
@@ -277,6 +277,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         Route::EbayChallenge => return super::webhooks::ebay_challenge(&req, env).await,
         Route::Alerts => return super::alerts::list(&query_pairs(&req)?, env).await,
         Route::Metrics => return super::metrics::serve(env).await,
+        Route::Erp(route) => return super::erp_connections::handle(route, &query_pairs(&req)?, &w, env).await,
         Route::ErpSnapshots => {
             let pairs = query_pairs(&req)?;
             let request = try_p!(w.validated(if crate::api::erp_snapshot_csv::is_csv(&pairs) {

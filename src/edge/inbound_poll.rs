@@ -55,6 +55,10 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(runs) => console_log!("inbound poll ({}): {}", event.cron(), Value::Array(runs)),
         Err(e) => console_error!("inbound poll ({}) failed: {e}", event.cron()),
     }
+    match super::erp_poll::run(&env, None).await {
+        Ok(runs) => console_log!("erp poll ({}): {}", event.cron(), Value::Array(runs)),
+        Err(e) => console_error!("erp poll ({}) failed: {e}", event.cron()),
+    }
 }
 
 /// Polls every polled channel (or only `only`) once; one JSON summary per channel.

@@ -12,6 +12,8 @@ mod catalog_reads;
 mod clock;
 mod ebay_token;
 mod erp;
+mod erp_connections;
+mod erp_poll;
 mod handlers;
 mod hot;
 mod http;

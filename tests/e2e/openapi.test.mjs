@@ -302,6 +302,15 @@ const SAMPLE = {
   'GET /v1/alerts': ['/v1/alerts'],
   'POST /v1/alerts/{id}/acknowledge': ['/v1/alerts/999999/acknowledge'],
   'GET /v1/metrics': ['/v1/metrics'],
+  'GET /v1/erp/connections': ['/v1/erp/connections'],
+  'GET /v1/erp/connections/{id}': ['/v1/erp/connections/sap'],
+  'PUT /v1/erp/connections/{id}': ['/v1/erp/connections/sap', { kind: 'sap_b1', base_url: 'https://b1.example', settings: { card_code: 'C1' } }],
+  'DELETE /v1/erp/connections/{id}': ['/v1/erp/connections/sap'],
+  'GET /v1/erp/connections/{id}/mappings': ['/v1/erp/connections/sap/mappings'],
+  'PUT /v1/erp/connections/{id}/mappings': ['/v1/erp/connections/sap/mappings', { items: { A: 'A' } }],
+  'GET /v1/erp/unmapped': ['/v1/erp/unmapped'],
+  'GET /v1/erp/polls': ['/v1/erp/polls'],
+  'POST /v1/erp/polls/run': ['/v1/erp/polls/run?connection=nothing-here'],
   'POST /v1/erp/snapshots': ['/v1/erp/snapshots', { snapshot: 's', basis: 'available', as_of: { sequence: 1 }, lines: [{ sku: 'A', quantity: 1 }] }],
 };
 

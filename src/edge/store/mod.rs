@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod catalog;
 pub mod channels;
+pub mod erp;
 pub mod imports;
 pub mod inbound;
 pub mod listings;

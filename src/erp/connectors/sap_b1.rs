@@ -25,8 +25,15 @@ use crate::time::Millis;
 
 /// The Service Layer's root.
 pub const ROOT: &str = "/b1s/v1";
-/// Items per page asked of the Service Layer (`Prefer: odata.maxpagesize`).
+/// Items per page asked of the Service Layer (`Prefer: odata.maxpagesize`) unless the
+/// connection's `settings.page_size` says otherwise (1 to [`MAX_PAGE_SIZE`]).
 pub const PAGE_SIZE: u32 = 100;
+pub const MAX_PAGE_SIZE: u32 = 1_000;
+
+/// The page size of a connection's `settings.page_size`, else [`PAGE_SIZE`].
+pub fn page_size(setting: Option<i64>) -> u32 {
+    setting.and_then(|n| u32::try_from(n).ok()).filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).unwrap_or(PAGE_SIZE)
+}
 /// The longest `NumAtCard` (the customer reference field) SAP B1 stores.
 pub const MAX_NUM_AT_CARD: usize = 100;
 
@@ -97,7 +104,12 @@ fn date(t: Millis) -> String {
 
 /// The first page of items changed since `since` (all items when `None`), or the page `cursor`
 /// (a next link) names.
-pub fn items(session: &Session, since: Option<Millis>, cursor: Option<&str>) -> Result<HttpRequest, String> {
+pub fn items(
+    session: &Session,
+    since: Option<Millis>,
+    cursor: Option<&str>,
+    page_size: u32,
+) -> Result<HttpRequest, String> {
     let path = match cursor {
         Some(link) => next_path(link)?,
         None => {
@@ -110,7 +122,7 @@ pub fn items(session: &Session, since: Option<Millis>, cursor: Option<&str>) -> 
     };
     Ok(HttpRequest::new(Method::Get, path)
         .header("Cookie", session.cookie.as_str())
-        .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}")))
+        .header("Prefer", format!("odata.maxpagesize={page_size}")))
 }
 
 /// The path of a next link: relative to the root (`Items?…&$skip=100`), or absolute on the same
@@ -261,19 +273,21 @@ mod tests {
 
     #[test]
     fn items_requests_filter_by_date_and_follow_next_links() {
-        let first = items(&session(), Some(Millis(1_796_558_400_000)), None).expect("req");
+        let first = items(&session(), Some(Millis(1_796_558_400_000)), None, PAGE_SIZE).expect("req");
         assert_eq!(
             first.path,
             "/b1s/v1/Items?$select=ItemCode,ItemWarehouseInfoCollection&$orderby=ItemCode&$filter=UpdateDate%20ge%20%272026-12-06%27"
         );
         assert_eq!(first.header_value("cookie"), Some("B1SESSION=abc; ROUTEID=.node1"));
         assert_eq!(first.header_value("prefer"), Some("odata.maxpagesize=100"));
-        let all = items(&session(), None, None).expect("req");
+        let all = items(&session(), None, None, 7).expect("req");
         assert!(!all.path.contains("$filter"));
-        let next = items(&session(), None, Some("Items?$select=ItemCode&$skip=100")).expect("req");
+        assert_eq!(all.header_value("prefer"), Some("odata.maxpagesize=7"));
+        assert_eq!((page_size(Some(20)), page_size(Some(0)), page_size(None)), (20, PAGE_SIZE, PAGE_SIZE));
+        let next = items(&session(), None, Some("Items?$select=ItemCode&$skip=100"), PAGE_SIZE).expect("req");
         assert_eq!(next.path, "/b1s/v1/Items?$select=ItemCode&$skip=100");
-        assert!(items(&session(), None, Some("https://evil.example/b1s/v1/Items")).is_err());
-        assert!(items(&session(), None, Some("/other/Items")).is_err());
+        assert!(items(&session(), None, Some("https://evil.example/b1s/v1/Items"), PAGE_SIZE).is_err());
+        assert!(items(&session(), None, Some("/other/Items"), PAGE_SIZE).is_err());
     }
 
     #[test]

@@ -1,0 +1,125 @@
+// ERP connectors end to end (docs/erp.md "Connections", docs/api.md "ERP connections"): the
+// Worker polls the SAP Business One Service Layer simulator (tests/sim/sap_b1.mjs) — login
+// cookies, Items paged by odata.nextLink and filtered by UpdateDate — maps item and warehouse
+// codes, lists what it cannot map, and applies the ERP's figures exactly once despite ~10 %
+// injected failures (500, 503, 429 with Retry-After) and a session that times out mid-run.
+//
+//   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_connectors.test.mjs
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { assertOk, assertProblem, fieldsOf } from './lib/expect.mjs';
+import { validateResponse } from './lib/openapi.mjs';
+import { unique, useRuntime } from './lib/worker.mjs';
+import { startSapB1Sim } from '../sim/sap_b1.mjs';
+
+const enc = encodeURIComponent;
+const SAP_CREDENTIALS = JSON.stringify({ CompanyDB: 'SBODEMOUS', UserName: 'manager', Password: 'secret' });
+
+describe('ERP connectors: SAP Business One', () => {
+  const a = useRuntime({ vars: { SIM_SAP_B1: SAP_CREDENTIALS } });
+  let sap;
+  const ITEMS = 25;
+  const conn = unique('sap');
+  const sku = (i) => `SAPE2E-${conn}-${i}`;
+
+  before(async () => {
+    sap = await startSapB1Sim({
+      items: [
+        ...Array.from({ length: ITEMS }, (_, i) => ({ ItemCode: `A${String(i).padStart(3, '0')}`, warehouses: [{ WarehouseCode: '01', InStock: 10 + i, Committed: 2, Ordered: 100 }] })),
+        { ItemCode: 'Z999', warehouses: [{ WarehouseCode: '01', InStock: 4 }] },
+        { ItemCode: 'A000X', warehouses: [{ WarehouseCode: '99', InStock: 4 }] },
+      ],
+    });
+  });
+  after(() => sap?.close());
+
+  async function call(method, path, body) {
+    const r = await a.admin(method, path, body);
+    validateResponse(method, path.split('?')[0], r.status, r.headers.get('content-type'), r.text, r.headers);
+    return r;
+  }
+
+  async function available(s) {
+    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
+    return r.locations.find((l) => l.location === 'main')?.available;
+  }
+
+  async function pollUntilFinished() {
+    const runs = [];
+    for (let i = 0; i < 10; i++) {
+      const r = assertOk(await call('POST', `/v1/erp/polls/run?connection=${enc(conn)}`), 200, 'poll');
+      runs.push(r.runs[0]);
+      if (r.runs[0].finished) return runs;
+    }
+    assert.fail(`the stretch never finished: ${JSON.stringify(runs)}`);
+  }
+
+  test('a connection and its mappings are validated and stored', async () => {
+    const bad = await call('PUT', `/v1/erp/connections/${enc(conn)}`, { kind: 'oracle', base_url: 'ftp://x', local_adjustments: 'allow' });
+    assert.deepEqual(fieldsOf(assertProblem(bad, 422, 'validation-failed')), ['kind', 'base_url', 'local_adjustments']);
+    const noCard = await call('PUT', `/v1/erp/connections/${enc(conn)}`, { kind: 'sap_b1', base_url: sap.url });
+    assert.deepEqual(fieldsOf(assertProblem(noCard, 422, 'validation-failed')), ['settings.card_code']);
+    const c = assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}`, {
+      kind: 'sap_b1', base_url: `${sap.url}/`, credentials_secret: 'SIM_SAP_B1', settings: { card_code: 'C20000', page_size: 10 },
+    }), 200, 'put connection');
+    assert.equal(c.base_url, sap.url);
+    assert.equal(c.local_adjustments, 'refuse');
+    const items = Object.fromEntries(Array.from({ length: ITEMS }, (_, i) => [`A${String(i).padStart(3, '0')}`, sku(i)]));
+    const m = assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}/mappings`, { items, warehouses: { '01': 'main' } }), 200, 'mappings');
+    assert.equal(Object.keys(m.items).length, ITEMS);
+    const badMap = await call('PUT', `/v1/erp/connections/${enc(conn)}/mappings`, { items: { A: 'bad sku' } });
+    assert.deepEqual(fieldsOf(assertProblem(badMap, 422, 'validation-failed')), ['items.A']);
+    assertProblem(await call('GET', '/v1/erp/connections/nothing-here/mappings'), 404, 'not-found');
+  });
+
+  test('a poll reads every page despite ~10 % failures and applies each figure once', async () => {
+    sap.faults.set({ rate: 0.1, kinds: ['500', '503', '429'], retryAfterSeconds: 1, seed: 7, paths: ['/b1s/v1/Items'] });
+    const runs = await pollUntilFinished();
+    sap.faults.clear();
+    const total = runs.reduce((n, r) => n + r.rows, 0);
+    assert.ok(total >= ITEMS + 1, `rows read ${total}`);
+    assert.ok(runs.every((r) => r.result === 'ok' || r.result === 'error'), JSON.stringify(runs));
+    // available = InStock − Committed; Ordered (purchase orders) is not on the shelf.
+    for (const i of [0, 7, ITEMS - 1]) assert.equal(await available(sku(i)), 8 + i, `SKU ${i}`);
+    const un = assertOk(await call('GET', `/v1/erp/unmapped?connection=${enc(conn)}`), 200, 'unmapped');
+    assert.deepEqual(un.items.map((u) => [u.item, u.warehouse, u.missing]).sort(), [['A000X', '99', 'item'], ['Z999', '01', 'item']]);
+    const st = assertOk(await call('GET', '/v1/erp/polls'), 200, 'polls').items.find((p) => p.connection === conn);
+    assert.ok(st.state.watermark > 0, JSON.stringify(st));
+    // A second poll reads the overlap again: the figures are the same, nothing moves.
+    await pollUntilFinished();
+    assert.equal(await available(sku(3)), 11);
+  });
+
+  test('a session that times out mid-run is renewed; storefront sales are not counted twice', async () => {
+    const s = sku(4);
+    const hold = assertOk(await a.storefront('POST', '/v1/reservations', { lines: [{ sku: s, qty: 2 }] }), 201, 'hold');
+    assertOk(await a.storefront('POST', `/v1/reservations/${enc(hold.id)}/commit`, { order_id: unique('o') }), 200, 'commit');
+    assert.equal(await available(s), 10);
+    const logins = sap.logins;
+    sap.expireSessions();
+    sap.setStock('A004', '01', { InStock: 30 });
+    await pollUntilFinished();
+    assert.equal(sap.logins, logins + 1, 'one new login');
+    // The ERP does not have the storefront sale: 30 − 2 (its own commitments) − 2 (StockEdge's).
+    assert.equal(await available(s), 26);
+  });
+
+  test('mapping a code forgets its unmapped row and the next poll applies it', async () => {
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}/mappings`, { items: { Z999: `SAPE2E-${conn}-Z` } }), 200, 'map');
+    const un = assertOk(await call('GET', `/v1/erp/unmapped?connection=${enc(conn)}`), 200, 'unmapped');
+    assert.deepEqual(un.items.map((u) => u.item), ['A000X']);
+    sap.setStock('Z999', '01', { InStock: 4 }); // changed today: inside the next stretch
+    await pollUntilFinished();
+    assert.equal(await available(`SAPE2E-${conn}-Z`), 4);
+  });
+
+  test('a removed connection is no longer polled', async () => {
+    const r = await call('DELETE', `/v1/erp/connections/${enc(conn)}`);
+    assert.equal(r.status, 204);
+    assertProblem(await call('GET', `/v1/erp/connections/${enc(conn)}`), 404, 'not-found');
+    const runs = assertOk(await call('POST', `/v1/erp/polls/run?connection=${enc(conn)}`), 200, 'poll').runs;
+    assert.deepEqual(runs, []);
+  });
+});
