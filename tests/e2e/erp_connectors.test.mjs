@@ -37,7 +37,10 @@ describe('ERP connectors: SAP Business One', () => {
 
   async function call(method, path, body) {
     const r = await a.admin(method, path, body);
-    validateResponse(method, path.split('?')[0], r.status, r.headers.get('content-type'), r.text, r.headers);
+    const template = path.split('?')[0]
+      .replace(/^\/v1\/erp\/connections\/[^/]+\/mappings$/, '/v1/erp/connections/{id}/mappings')
+      .replace(/^\/v1\/erp\/connections\/[^/]+$/, '/v1/erp/connections/{id}');
+    validateResponse(method, template, r.status, r.headers.get('content-type'), r.text, r.headers);
     return r;
   }
 
@@ -77,7 +80,9 @@ describe('ERP connectors: SAP Business One', () => {
   test('a poll reads every page despite ~10 % failures and applies each figure once', async () => {
     sap.faults.set({ rate: 0.1, kinds: ['500', '503', '429'], retryAfterSeconds: 1, seed: 7, paths: ['/b1s/v1/Items'] });
     const runs = await pollUntilFinished();
+    const injected = sap.faults.history.length;
     sap.faults.clear();
+    assert.ok(injected > 0, 'faults were injected');
     const total = runs.reduce((n, r) => n + r.rows, 0);
     assert.ok(total >= ITEMS + 1, `rows read ${total}`);
     assert.ok(runs.every((r) => r.result === 'ok' || r.result === 'error'), JSON.stringify(runs));
