@@ -57,3 +57,16 @@ CREATE TABLE erp_polls (
   rows_read INTEGER NOT NULL DEFAULT 0,
   lines_applied INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+
+-- Local changes of on hand at a location an ERP masters with `local_adjustments = 'forward'`:
+-- recorded for the ERP instead of applied (the ERP's next figure applies them).
+CREATE TABLE erp_adjustment_requests (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  connection TEXT NOT NULL,
+  sku TEXT NOT NULL,
+  location TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('set', 'adjust')),
+  quantity INTEGER NOT NULL,
+  reason TEXT,
+  requested_at INTEGER NOT NULL
+) STRICT;

@@ -24,6 +24,8 @@ pub enum ErpRoute {
     Unmapped,
     /// `GET /v1/erp/polls`: where each connection's stock poll stands.
     Polls,
+    /// `GET /v1/erp/adjustment-requests[?connection=]`: local changes forwarded to the ERP.
+    AdjustmentRequests,
     /// `POST /v1/erp/polls/run[?connection=]`: poll the ERPs' stock now.
     RunPolls,
 }
@@ -40,6 +42,7 @@ impl ErpRoute {
             ErpRoute::PutMappings(_) => "Erp.PutMappings",
             ErpRoute::Unmapped => "Erp.Unmapped",
             ErpRoute::Polls => "Erp.Polls",
+            ErpRoute::AdjustmentRequests => "Erp.AdjustmentRequests",
             ErpRoute::RunPolls => "Erp.RunPolls",
         }
     }
@@ -86,6 +89,7 @@ pub fn resolve(method: &str, segs: &[&str]) -> Option<Result<ErpRoute, Problem>>
         }
         ["unmapped"] => pick(m, [only("GET", Ok(R::Unmapped))]),
         ["polls"] => pick(m, [only("GET", Ok(R::Polls))]),
+        ["adjustment-requests"] => pick(m, [only("GET", Ok(R::AdjustmentRequests))]),
         ["polls", "run"] => pick(m, [only("POST", Ok(R::RunPolls))]),
         _ => return None,
     })

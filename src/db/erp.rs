@@ -9,12 +9,13 @@ use super::{corrupt, encode, flag, int, opt_text, text, Query, StoreResult};
 use crate::erp::connection::{Connection, ErpKind, LocalAdjustments};
 use crate::erp::connectors::poll::ErpPollState;
 use crate::erp::mapping::{ErpRow, Mappings, Unmapped};
+use crate::erp::master::{AdjustmentRequest, Requested};
 use crate::stock::{Location, Sku, Token};
 use crate::time::Millis;
 
 /// How long a run holds a connection's poll (a run that dies frees it when this passes).
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
-/// Unmapped rows one list answers.
+/// Rows one list answers (unmapped rows, adjustment requests).
 pub const MAX_UNMAPPED_LISTED: usize = 500;
 
 const CONNECTION_SELECT: &str =
@@ -272,6 +273,85 @@ pub fn poll_records() -> Query {
          ORDER BY connection",
         vec![],
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who may change on hand
+
+#[derive(Debug, Deserialize)]
+pub struct MasterRow {
+    id: String,
+    local_adjustments: String,
+}
+
+/// The enabled connections mapping a warehouse to `location`, as [`MasterRow`]s.
+pub fn masters(location: &Location) -> Query {
+    Query::new(
+        "SELECT DISTINCT c.id, c.local_adjustments FROM erp_warehouses w JOIN erp_connections c ON c.id = w.connection \
+         WHERE w.location = ?1 AND c.enabled = 1 ORDER BY c.id",
+        vec![text(location.as_str())],
+    )
+}
+
+pub fn masters_of(rows: Vec<MasterRow>) -> StoreResult<Vec<(Token, LocalAdjustments)>> {
+    rows.into_iter()
+        .map(|r| {
+            let id = Token::parse(&r.id).map_err(|e| corrupt(format!("erp connection id: {e}")))?;
+            let mode = LocalAdjustments::parse(&r.local_adjustments)
+                .ok_or_else(|| corrupt(format!("erp local_adjustments {:?}", r.local_adjustments)))?;
+            Ok((id, mode))
+        })
+        .collect()
+}
+
+/// The insert of a forwarded change; answers its id (`RETURNING id`).
+pub fn record_adjustment_request(r: &AdjustmentRequest, t: Millis) -> Query {
+    let (op, quantity) = match r.change {
+        Requested::Set { on_hand } => ("set", on_hand),
+        Requested::Adjust { delta } => ("adjust", delta),
+    };
+    Query::new(
+        "INSERT INTO erp_adjustment_requests (connection, sku, location, op, quantity, reason, requested_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        vec![
+            text(r.connection.as_str()),
+            text(r.sku.as_str()),
+            text(r.location.as_str()),
+            text(op),
+            int(quantity),
+            opt_text(r.reason.as_deref()),
+            int(t.0),
+        ],
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IdRow {
+    pub id: i64,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub struct AdjustmentRequestRow {
+    pub id: i64,
+    pub connection: String,
+    pub sku: String,
+    pub location: String,
+    pub op: String,
+    pub quantity: i64,
+    pub reason: Option<String>,
+    pub requested_at: i64,
+}
+
+/// The latest forwarded changes (newest first), of one connection or all.
+pub fn adjustment_requests(only: Option<&Token>) -> Query {
+    let base = "SELECT id, connection, sku, location, op, quantity, reason, requested_at FROM erp_adjustment_requests";
+    match only {
+        Some(id) => Query::new(
+            format!("{base} WHERE connection = ?1 ORDER BY id DESC LIMIT {MAX_UNMAPPED_LISTED}"),
+            vec![text(id.as_str())],
+        ),
+        None => Query::new(format!("{base} ORDER BY id DESC LIMIT {MAX_UNMAPPED_LISTED}"), vec![]),
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,14 @@ pub async fn handle(route: ErpRoute, query: &[(String, String)], w: &Write, env:
             Ok(http::json(200, &json!({ "items": items }))?)
         }
         ErpRoute::Polls => super::erp_poll::status(env).await,
+        ErpRoute::AdjustmentRequests => {
+            let only = match connection_query(query) {
+                Ok(c) => c,
+                Err(p) => return Ok(http::problem(&p)?),
+            };
+            let items = rows::adjustment_requests(&db, only.as_ref()).await?;
+            Ok(http::json(200, &json!({ "items": items }))?)
+        }
         ErpRoute::RunPolls => {
             let only = match connection_query(query) {
                 Ok(c) => c,

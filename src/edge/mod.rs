@@ -13,6 +13,7 @@ mod clock;
 mod ebay_token;
 mod erp;
 mod erp_connections;
+mod erp_master;
 mod erp_poll;
 mod handlers;
 mod hot;

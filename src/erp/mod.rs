@@ -11,6 +11,7 @@
 //! - [`connection`]: an ERP connection (kind, base URL, credentials secret, settings, who may
 //!   change on hand).
 //! - [`mapping`]: ERP warehouse codes to locations and item codes to SKUs.
+//! - [`master`]: who may change on hand at a location an ERP masters.
 //! - [`connectors`]: each ERP's requests and answers as values.
 //! - [`document`]: StockEdge's order documents as the ERP receives them.
 //! - [`seen`]: which of those documents the ERP had received when it took a snapshot.
@@ -27,6 +28,7 @@ pub mod decide;
 pub mod document;
 pub mod limits;
 pub mod mapping;
+pub mod master;
 pub mod seen;
 pub mod snapshot;
 pub mod track;

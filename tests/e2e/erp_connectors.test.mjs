@@ -120,6 +120,30 @@ describe('ERP connectors: SAP Business One', () => {
     assert.equal(await available(`SAPE2E-${conn}-Z`), 4);
   });
 
+  test('who may change on hand: refused, then forwarded, at the locations the ERP masters only', async () => {
+    const s = sku(5);
+    const before = await available(s);
+    const refused = await a.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 99, location: 'main' });
+    validateResponse('PUT', '/v1/skus/{sku}/stock', refused.status, refused.headers.get('content-type'), refused.text, refused.headers);
+    const p = assertProblem(refused, 409, 'erp-is-master');
+    assert.equal(p.connection, conn);
+    assert.equal(p.location, 'main');
+    // A location no connection maps is StockEdge's own.
+    assertOk(await a.admin('PUT', '/v1/locations/backroom', { name: 'Back room' }), 201, 'location');
+    const own = await a.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 3, location: 'backroom' });
+    assert.ok(own.status === 200 || own.status === 201, `${own.status} ${own.text}`);
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}`, {
+      kind: 'sap_b1', base_url: sap.url, credentials_secret: 'SIM_SAP_B1', settings: { card_code: 'C20000', page_size: 10 }, local_adjustments: 'forward',
+    }), 200, 'forward');
+    const fw = await a.admin('POST', `/v1/skus/${enc(s)}/adjustments`, { delta: -2, reason: 'damaged', location: 'main' });
+    validateResponse('POST', '/v1/skus/{sku}/adjustments', fw.status, fw.headers.get('content-type'), fw.text, fw.headers);
+    const f = assertOk(fw, 202, 'forwarded').forwarded;
+    assert.deepEqual({ ...f, id: 0 }, { id: 0, connection: conn, sku: s, location: 'main', op: 'adjust', delta: -2, reason: 'damaged' });
+    assert.equal(await available(s), before, 'on hand waits for the ERP');
+    const list = assertOk(await call('GET', `/v1/erp/adjustment-requests?connection=${enc(conn)}`), 200, 'requests');
+    assert.deepEqual(list.items.map((r) => [r.id, r.op, r.quantity]), [[f.id, 'adjust', -2]]);
+  });
+
   test('a removed connection is no longer polled', async () => {
     const r = await call('DELETE', `/v1/erp/connections/${enc(conn)}`);
     assert.equal(r.status, 204);

@@ -310,6 +310,7 @@ const SAMPLE = {
   'PUT /v1/erp/connections/{id}/mappings': ['/v1/erp/connections/sap/mappings', { items: { A: 'A' } }],
   'GET /v1/erp/unmapped': ['/v1/erp/unmapped'],
   'GET /v1/erp/polls': ['/v1/erp/polls'],
+  'GET /v1/erp/adjustment-requests': ['/v1/erp/adjustment-requests'],
   'POST /v1/erp/polls/run': ['/v1/erp/polls/run?connection=nothing-here'],
   'POST /v1/erp/snapshots': ['/v1/erp/snapshots', { snapshot: 's', basis: 'available', as_of: { sequence: 1 }, lines: [{ sku: 'A', quantity: 1 }] }],
 };

@@ -3,11 +3,12 @@
 use worker::D1Database;
 
 use super::{batch_of, execute, read, read_first, StoreResult};
-use crate::db::erp::{self as sql, ConnectionRow, MappingRow, StateRow};
-pub use crate::db::erp::{PollRecordRow, UnmappedRow};
-use crate::erp::connection::Connection;
+use crate::db::erp::{self as sql, ConnectionRow, IdRow, MappingRow, MasterRow, StateRow};
+pub use crate::db::erp::{AdjustmentRequestRow, PollRecordRow, UnmappedRow};
+use crate::erp::connection::{Connection, LocalAdjustments};
 use crate::erp::connectors::poll::ErpPollState;
 use crate::erp::mapping::{ErpRow, Mappings, Unmapped};
+use crate::erp::master::AdjustmentRequest;
 use crate::stock::{Location, Sku, Token};
 use crate::time::Millis;
 
@@ -79,4 +80,18 @@ pub async fn finish(
 
 pub async fn poll_records(db: &D1Database) -> StoreResult<Vec<PollRecordRow>> {
     read(db, sql::poll_records()).await
+}
+
+/// The enabled connections that master `location`, with their `local_adjustments`.
+pub async fn masters(db: &D1Database, location: &Location) -> StoreResult<Vec<(Token, LocalAdjustments)>> {
+    sql::masters_of(read::<MasterRow>(db, sql::masters(location)).await?)
+}
+
+/// Records a forwarded change; its id.
+pub async fn record_adjustment_request(db: &D1Database, r: &AdjustmentRequest, t: Millis) -> StoreResult<i64> {
+    Ok(read_first::<IdRow>(db, sql::record_adjustment_request(r, t)).await?.map_or(0, |r| r.id))
+}
+
+pub async fn adjustment_requests(db: &D1Database, only: Option<&Token>) -> StoreResult<Vec<AdjustmentRequestRow>> {
+    read(db, sql::adjustment_requests(only)).await
 }
