@@ -1006,6 +1006,25 @@ describe('erp', () => {
     const p = expectProblem(await call('POST', '/v1/erp/snapshots', { token: ADMIN, body: { ...body, basis: 'shelf' } }), 422, 'validation-failed');
     assert.deepEqual(p.errors.map((e) => e.field), ['basis']);
   });
+
+  test('ERP connections: put, read, map, poll, list, delete', async () => {
+    const id = sku('erp-conn').toLowerCase();
+    const path = `/v1/erp/connections/${encodeURIComponent(id)}`;
+    const body = { kind: 'sap_b1', base_url: 'http://127.0.0.1:9', credentials_secret: 'NO_SUCH_SECRET', settings: { card_code: 'C1' } };
+    expectStatus(await call('PUT', path, { token: ADMIN, body }), 200);
+    expectStatus(await call('GET', '/v1/erp/connections', { token: ADMIN }), 200);
+    expectStatus(await call('GET', path, { token: ADMIN }), 200);
+    const m = await call('PUT', `${path}/mappings`, { token: ADMIN, body: { items: { A1: 'A1' }, warehouses: { W1: 'erp-openapi' } } });
+    expectStatus(m, 200);
+    expectStatus(await call('GET', `${path}/mappings`, { token: ADMIN }), 200);
+    expectStatus(await call('GET', '/v1/erp/unmapped', { token: ADMIN }), 200);
+    const run = await call('POST', `/v1/erp/polls/run?connection=${encodeURIComponent(id)}`, { token: ADMIN });
+    expectStatus(run, 200);
+    assert.equal(run.json.runs[0].result, 'error'); // the secret is missing: no call is made
+    expectStatus(await call('GET', '/v1/erp/polls', { token: ADMIN }), 200);
+    expectStatus(await call('GET', '/v1/erp/adjustment-requests', { token: ADMIN }), 200);
+    expectStatus(await call('DELETE', path, { token: ADMIN }), 204);
+  });
 });
 
 describe('metrics', () => {
