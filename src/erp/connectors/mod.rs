@@ -7,8 +7,10 @@
 //! - [`poll`]: a connection's stock-poll watermark and the stretch being read.
 //! - [`order`]: the order document StockEdge sends an ERP, vendor-neutral.
 //! - [`sap_b1`]: SAP Business One Service Layer.
+//! - [`odoo`]: Odoo JSON-2 (stock reads).
 
 pub mod answer;
+pub mod odoo;
 pub mod order;
 pub mod poll;
 pub mod sap_b1;
