@@ -13,7 +13,7 @@
 //! 3. Release the lease and record the run.
 //!
 //! Calls are authenticated per connector (SAP B1: a Service Layer session kept per isolate, a
-//! new login when it answers 401), throttling (`429`, `503` with `Retry-After`) waited out up to
+//! new login when it answers 401; Odoo: the API key as a bearer token), throttling (`429`, `503` with `Retry-After`) waited out up to
 //! `MAX_RETRY_AFTER_SECONDS`, transient failures tried again [`ATTEMPTS`] times.
 
 use std::cell::RefCell;
@@ -24,8 +24,9 @@ use serde_json::{json, Value};
 use worker::{D1Database, Env, Response};
 
 use crate::erp::connection::{Connection, ErpKind};
-use crate::erp::connectors::poll::PAGES_PER_RUN;
-use crate::erp::connectors::sap_b1::{self, Credentials, Session};
+use crate::erp::connectors::odoo;
+use crate::erp::connectors::poll::{Stretch, PAGES_PER_RUN};
+use crate::erp::connectors::sap_b1::{self, Credentials, ItemsPage, Session};
 use crate::erp::connectors::{classify, Answer};
 use crate::erp::{AsOf, Seen};
 use crate::fault::{Fault, StoreError};
@@ -96,28 +97,25 @@ async fn read_stretch(
     c: &Connection,
     run: &mut Run,
 ) -> Result<Result<(), String>, StoreError> {
-    if c.kind != ErpKind::SapB1 {
-        return Ok(Err(format!("the {} connector is not built yet", c.kind.as_str())));
-    }
-    let creds = match secrets::read(env, c.credentials_secret.as_deref())
-        .map_err(|e| e.to_string())
-        .and_then(|s| Credentials::parse(&s))
-    {
-        Ok(creds) => creds,
+    let secret = match secrets::read(env, c.credentials_secret.as_deref()) {
+        Ok(s) => s,
         Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
     };
-    let mut sap = SapClient { base: &c.base_url, id: c.id.as_str(), creds };
+    let mut source = match c.kind {
+        ErpKind::SapB1 => match Credentials::parse(&secret) {
+            Ok(creds) => Source::Sap(SapClient { base: &c.base_url, id: c.id.as_str(), creds }),
+            Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
+        },
+        ErpKind::Odoo => Source::Odoo { base: &c.base_url, key: secret, database: c.setting("database") },
+        ErpKind::Netsuite => return Ok(Err("the netsuite connector is not built yet".into())),
+    };
     let mut state = rows::poll_state(db, &c.id).await?;
     let mut stretch = state.stretch(now());
     let mappings = rows::mappings(db, &c.id).await?;
     let page_size = sap_b1::page_size(c.setting_int("page_size"));
     for _ in 0..PAGES_PER_RUN {
         let page_at = now();
-        let answer = match sap.call(|s| sap_b1::items(s, stretch.since, stretch.cursor.as_deref(), page_size)).await {
-            Ok(resp) => sap_b1::read_items(&resp),
-            Err(why) => Err(why),
-        };
-        let page = match answer {
+        let page = match source.page(&stretch, page_size).await {
             Ok(p) => p,
             Err(why) => return Ok(Err(why)),
         };
@@ -151,6 +149,33 @@ async fn read_stretch(
         }
     }
     Ok(Ok(()))
+}
+
+/// Where a connection's stock pages come from.
+enum Source<'a> {
+    Sap(SapClient<'a>),
+    Odoo { base: &'a str, key: String, database: Option<&'a str> },
+}
+
+impl Source<'_> {
+    /// The page of `stretch` its cursor names.
+    async fn page(&mut self, stretch: &Stretch, page_size: u32) -> Result<ItemsPage, String> {
+        match self {
+            Source::Sap(sap) => {
+                let resp = sap.call(|s| sap_b1::items(s, stretch.since, stretch.cursor.as_deref(), page_size)).await?;
+                sap_b1::read_items(&resp)
+            }
+            Source::Odoo { base, key, database } => {
+                let offset = stretch.cursor.as_deref().and_then(|c| c.parse::<u64>().ok()).unwrap_or(0);
+                let req = odoo::quants(key, *database, stretch.since, offset, page_size);
+                let resp = send_retrying(base, &req).await?;
+                if classify(&resp, now()) == Answer::Reauthenticate {
+                    return Err("Odoo refused the API key (401)".into());
+                }
+                odoo::read_quants(&resp, offset, page_size)
+            }
+        }
+    }
 }
 
 /// A SAP B1 Service Layer caller: logs in when it has no session or the session expired.

@@ -1,8 +1,10 @@
 // ERP connectors end to end (docs/erp.md "Connections", docs/api.md "ERP connections"): the
 // Worker polls the SAP Business One Service Layer simulator (tests/sim/sap_b1.mjs) — login
-// cookies, Items paged by odata.nextLink and filtered by UpdateDate — maps item and warehouse
-// codes, lists what it cannot map, and applies the ERP's figures exactly once despite ~10 %
-// injected failures (500, 503, 429 with Retry-After) and a session that times out mid-run.
+// cookies, Items paged by odata.nextLink and filtered by UpdateDate — and the Odoo JSON-2
+// simulator (tests/sim/odoo.mjs), maps item and warehouse codes, lists what it cannot map, and
+// applies the ERP's figures exactly once despite ~10 % injected failures (500, 503, 429 with
+// Retry-After) and a session that times out mid-run; local changes at the ERP's locations are
+// refused or forwarded.
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_connectors.test.mjs
 
@@ -13,13 +15,15 @@ import { assertOk, assertProblem, fieldsOf } from './lib/expect.mjs';
 import { validateResponse } from './lib/openapi.mjs';
 import { unique, useRuntime } from './lib/worker.mjs';
 import { startSapB1Sim } from '../sim/sap_b1.mjs';
+import { startOdooSim } from '../sim/odoo.mjs';
 
 const enc = encodeURIComponent;
 const SAP_CREDENTIALS = JSON.stringify({ CompanyDB: 'SBODEMOUS', UserName: 'manager', Password: 'secret' });
 
-describe('ERP connectors: SAP Business One', () => {
-  const a = useRuntime({ vars: { SIM_SAP_B1: SAP_CREDENTIALS } });
+describe('ERP connectors: SAP Business One and Odoo', () => {
+  const a = useRuntime({ vars: { SIM_SAP_B1: SAP_CREDENTIALS, SIM_ODOO_KEY: 'odoo-sim-key' } });
   let sap;
+  let odoo;
   const ITEMS = 25;
   const conn = unique('sap');
   const sku = (i) => `SAPE2E-${conn}-${i}`;
@@ -33,7 +37,7 @@ describe('ERP connectors: SAP Business One', () => {
       ],
     });
   });
-  after(() => sap?.close());
+  after(() => Promise.all([sap?.close(), odoo?.close()]));
 
   async function call(method, path, body) {
     const r = await a.admin(method, path, body);
@@ -142,6 +146,31 @@ describe('ERP connectors: SAP Business One', () => {
     assert.equal(await available(s), before, 'on hand waits for the ERP');
     const list = assertOk(await call('GET', `/v1/erp/adjustment-requests?connection=${enc(conn)}`), 200, 'requests');
     assert.deepEqual(list.items.map((r) => [r.id, r.op, r.quantity]), [[f.id, 'adjust', -2]]);
+  });
+
+  test('Odoo: quants read page by page despite ~10 % failures; a revoked key stops the run', async () => {
+    odoo = await startOdooSim({ quants: [11, 12, 13, 14, 15].map((p) => ({ product: p, location: 8, quantity: p, reserved_quantity: 1 })) });
+    const oc = unique('odoo');
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(oc)}`, {
+      kind: 'odoo', base_url: odoo.url, credentials_secret: 'SIM_ODOO_KEY', settings: { page_size: 2 },
+    }), 200, 'odoo connection');
+    const items = Object.fromEntries([11, 12, 13, 14, 15].map((p) => [String(p), `ODOOE2E-${oc}-${p}`]));
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(oc)}/mappings`, { items, warehouses: { 8: 'main' } }), 200, 'map');
+    odoo.faults.set({ rate: 0.1, kinds: ['500', '503', '429'], retryAfterSeconds: 1, seed: 3 });
+    let last;
+    for (let i = 0; i < 10 && !last?.finished; i++) {
+      last = assertOk(await call('POST', `/v1/erp/polls/run?connection=${enc(oc)}`), 200, 'poll').runs[0];
+    }
+    const injected = odoo.faults.history.length;
+    odoo.faults.clear();
+    assert.ok(injected > 0, 'faults were injected');
+    assert.ok(last.finished, JSON.stringify(last));
+    for (const p of [11, 15]) assert.equal(await available(`ODOOE2E-${oc}-${p}`), p - 1);
+    odoo.revokeKey();
+    const denied = assertOk(await call('POST', `/v1/erp/polls/run?connection=${enc(oc)}`), 200, 'poll').runs[0];
+    assert.equal(denied.result, 'error');
+    assert.match(denied.error, /401/);
+    assert.equal((await call('DELETE', `/v1/erp/connections/${enc(oc)}`)).status, 204);
   });
 
   test('a removed connection is no longer polled', async () => {

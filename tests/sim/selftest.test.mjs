@@ -17,6 +17,7 @@ import { startEbaySim, formatEbayKey, notificationPayload, challengeResponse, se
 import { startWholesaleSim, build846 } from './wholesale.mjs';
 import { startAll } from './index.mjs';
 import { startSapB1Sim } from './sap_b1.mjs';
+import { startOdooSim } from './odoo.mjs';
 
 async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 5000 } = {}) {
   const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
@@ -929,5 +930,27 @@ describe('sap_b1: Service Layer sessions, Items paging, Orders', () => {
     assert.equal(await state(), 1);
     const bad = await call(`${sim.url}/b1s/v1/Orders`, { method: 'POST', headers: { cookie }, body: { CardCode: 'C1', DocumentLines: [{ ItemCode: 'NOPE', Quantity: 1 }] } });
     assert.equal(bad.status, 400);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('odoo: JSON-2 stock.quant/search_read', () => {
+  let sim;
+  before(async () => { sim = await startOdooSim({ quants: [1, 2, 3].map((p) => ({ product: p, location: 8, quantity: 10 * p, reserved_quantity: 1 })) }); });
+  after(() => sim.close());
+  const read = (body, key = 'odoo-sim-key') => call(`${sim.url}/json/2/stock.quant/search_read`, { method: 'POST', headers: { authorization: `bearer ${key}` }, body });
+
+  test('a wrong key is 401; pages by limit and offset; filters by write_date', async () => {
+    assert.equal((await read({}, 'nope')).status, 401);
+    const fields = ['product_id', 'location_id', 'quantity', 'reserved_quantity'];
+    const p1 = await read({ domain: [['location_id.usage', '=', 'internal']], fields, limit: 2, offset: 0, order: 'id' });
+    assert.equal(p1.status, 200);
+    assert.deepEqual(p1.body.map((r) => r.product_id[0]), [1, 2]);
+    assert.deepEqual(p1.body[0].location_id, [8, 'WH/Loc 8']);
+    const p2 = await read({ fields, limit: 2, offset: 2 });
+    assert.deepEqual(p2.body.map((r) => [r.product_id[0], r.quantity, r.reserved_quantity]), [[3, 30, 1]]);
+    const future = await read({ domain: [['write_date', '>=', '2999-01-01 00:00:00']], fields });
+    assert.deepEqual(future.body, []);
+    assert.equal((await read({ domain: [['name', 'ilike', 'x']] })).status, 422);
   });
 });

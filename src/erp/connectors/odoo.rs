@@ -58,7 +58,8 @@ fn many2one(v: Option<&Value>) -> Option<String> {
 /// when the page was full. Quants of one product and location are summed (Odoo keeps one per
 /// lot and package).
 pub fn read_quants(resp: &HttpResponse, offset: u64, limit: u32) -> Result<ItemsPage, String> {
-    let records: Vec<Value> = serde_json::from_str(&resp.body).map_err(|e| format!("search_read answer unreadable: {e}"))?;
+    let records: Vec<Value> =
+        serde_json::from_str(&resp.body).map_err(|e| format!("search_read answer unreadable: {e}"))?;
     let full = records.len() >= limit as usize;
     let mut rows: Vec<ErpRow> = Vec::new();
     for r in &records {
@@ -103,7 +104,11 @@ mod tests {
         let page = read_quants(&HttpResponse::new(200, body), 0, 2).expect("page");
         assert_eq!(
             page.rows,
-            vec![ErpRow { item: "7".into(), warehouse: "8".into(), figure: Figure { basis: Basis::Available, quantity: 9 } }]
+            vec![ErpRow {
+                item: "7".into(),
+                warehouse: "8".into(),
+                figure: Figure { basis: Basis::Available, quantity: 9 }
+            }]
         );
         assert_eq!(page.next.as_deref(), Some("2"));
         assert_eq!(read_quants(&HttpResponse::new(200, "[]"), 4, 2).expect("page").next, None);
