@@ -25,6 +25,8 @@ pub mod availability_cache;
 pub mod cart_call;
 pub mod catalog_bodies;
 pub mod catalog_routes;
+pub mod erp_connections;
+pub mod erp_routes;
 pub mod erp_snapshot_csv;
 pub mod erp_snapshots;
 pub mod order_call;

@@ -30,6 +30,7 @@ pub enum Kind {
     OrderCancelled,
     OverFulfilment,
     NotOnHand,
+    ErpIsMaster,
     IdempotencyKeyReused,
     Unavailable,
     SchemaMissing,
@@ -37,7 +38,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 23] = [
+    pub const ALL: [Kind; 24] = [
         Kind::NotFound,
         Kind::MethodNotAllowed,
         Kind::Unauthorized,
@@ -57,6 +58,7 @@ impl Kind {
         Kind::OrderCancelled,
         Kind::OverFulfilment,
         Kind::NotOnHand,
+        Kind::ErpIsMaster,
         Kind::IdempotencyKeyReused,
         Kind::Unavailable,
         Kind::SchemaMissing,
@@ -85,6 +87,7 @@ impl Kind {
             Kind::OrderCancelled => ("order-cancelled", 409, "Order cancelled", "The order was cancelled; its units cannot be committed again."),
             Kind::OverFulfilment => ("over-fulfilment", 409, "More than the order holds", "The fulfilment ships more units than the order has open at that location."),
             Kind::NotOnHand => ("not-on-hand", 409, "Not on hand", "The fulfilment ships more units than are on hand at that location."),
+            Kind::ErpIsMaster => ("erp-is-master", 409, "The ERP is the master of this stock", "An ERP connection masters this location and refuses local changes of on hand (`local_adjustments: refuse`). Change the stock in the ERP: its next figure reaches StockEdge. `connection` names the connection."),
             Kind::IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency key reused", "This Idempotency-Key was used before with a different request body. Use a new key for a new request."),
             Kind::Unavailable => ("unavailable", 503, "Temporarily unavailable", "A part of StockEdge could not be reached. Nothing was left half-done: an interrupted step is finished or undone by itself. Retry the same request (with the same Idempotency-Key)."),
             Kind::SchemaMissing => ("schema-missing", 503, "Storage schema missing", "The catalogue database (D1) has no tables yet: its migrations were not applied to this state. Apply them with `npx wrangler d1 migrations apply stockedge-catalog --local` (or `--remote` for a deployed Worker), then retry. Nothing was written."),

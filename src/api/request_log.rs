@@ -141,6 +141,7 @@ impl RouteLabel {
             Route::DeleteAlertDestination(_) => ("DeleteAlertDestination", None),
             Route::SkuAlerting(s) => ("SkuAlerting", Some(s)),
             Route::Edi850 => ("Edi850", None),
+            Route::Erp(r) => (r.name(), None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

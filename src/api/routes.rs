@@ -106,6 +106,8 @@ pub enum Route {
     /// `POST /v1/edi/850?channel=`: a trading partner's X12 850 purchase orders (no bearer
     /// token: the partner's own credentials are checked instead).
     Edi850,
+    /// ERP connections, mappings, unmapped rows and stock polls (`erp_routes`).
+    Erp(super::erp_routes::ErpRoute),
 }
 
 impl Route {
@@ -158,7 +160,8 @@ impl Route {
             | Route::AlertDestinations
             | Route::PutAlertDestination(_)
             | Route::DeleteAlertDestination(_)
-            | Route::SkuAlerting(_) => Role::Admin,
+            | Route::SkuAlerting(_)
+            | Route::Erp(_) => Role::Admin,
         }
     }
 }
@@ -280,6 +283,14 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "reconciliation", "repair"] => only("POST", Ok(Route::RepairReconciliation)),
         ["v1", "metrics"] => only("GET", Ok(Route::Metrics)),
         ["v1", "erp", "snapshots"] => only("POST", Ok(Route::ErpSnapshots)),
+        ["v1", "erp", rest @ ..] => {
+            let decoded: Vec<String> = rest.iter().map(|s| decode(s)).collect();
+            let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+            match super::erp_routes::resolve(m, &refs) {
+                Some(route) => route.map(Route::Erp),
+                None => Err(Problem::new(Kind::NotFound, format!("no route {path}"))),
+            }
+        }
         ["v1", "alerts", id, "acknowledge"] => only("POST", positive_id(id).map(Route::AcknowledgeAlert)),
         ["v1", "alert-destinations"] => only("GET", Ok(Route::AlertDestinations)),
         ["v1", "alert-destinations", id] => {

@@ -5,12 +5,14 @@
 //! under the same Idempotency-Key, the first answer byte for byte).
 
 use futures::future::join_all;
+use serde_json::Value;
 use worker::{Env, Response};
 
 use crate::api::erp_snapshots::{item, SnapshotRequest};
 use crate::api::sku_call::{SkuAction, SkuCall, SkuReplyKeyed};
+use crate::erp::SnapshotLine;
 use crate::fault::{Fault, ObjectError};
-use crate::stock::Command;
+use crate::stock::{Command, Sku};
 
 use super::limits::FAN_OUT;
 use super::{availability_cache, http, sku_client};
@@ -24,8 +26,14 @@ async fn send(env: &Env, call: &SkuCall) -> Result<SkuReplyKeyed, Fault> {
 }
 
 pub async fn apply(env: &Env, request: SnapshotRequest) -> Result<Response, Fault> {
-    let calls: Vec<SkuCall> = request
-        .lines
+    let items = apply_lines(env, request.lines).await?;
+    Ok(http::json(200, &serde_json::json!({ "snapshot": request.snapshot, "items": items }))?)
+}
+
+/// Sends each line to its SKU's ledger (at most [`FAN_OUT`] at a time) and answers what each
+/// did, in order. Also the path of the ERP connectors' polls (`erp_poll.rs`).
+pub async fn apply_lines(env: &Env, lines: Vec<(Sku, SnapshotLine)>) -> Result<Vec<Value>, Fault> {
+    let calls: Vec<SkuCall> = lines
         .into_iter()
         .map(|(sku, line)| SkuCall {
             sku,
@@ -45,5 +53,5 @@ pub async fn apply(env: &Env, request: SnapshotRequest) -> Result<Response, Faul
             items.push(item(&call.sku, &line.location, &result));
         }
     }
-    Ok(http::json(200, &serde_json::json!({ "snapshot": request.snapshot, "items": items }))?)
+    Ok(items)
 }

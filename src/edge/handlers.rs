@@ -19,6 +19,7 @@ use crate::api::{Kind, Problem};
 use crate::cart::home::ledger_id;
 use crate::cart::{home, plan, Home};
 use crate::catalog::{bundle, Bundle};
+use crate::erp::master::{AdjustmentRequest, Requested};
 use crate::fault::{Fault, ObjectError, StoreError};
 use crate::import::limits::MAX_IMPORT_FILE_BYTES;
 use crate::orders::Line;
@@ -114,7 +115,7 @@ macro_rules! try_p {
 
 /// A write's body and its Idempotency-Key with the request's fingerprint (also what the
 /// catalogue routes take).
-pub(super) struct Write {
+pub(crate) struct Write {
     pub(super) bytes: Vec<u8>,
     pub(super) idem: Option<(String, String)>,
     /// A malformed Idempotency-Key, reported together with the body's faults.
@@ -197,6 +198,17 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         }
         Route::PutStock(sku) => {
             let s = try_p!(w.validated(requests::set_stock(&w.bytes)));
+            // Hook (ERP master: issue 13 point 4).
+            let forward = |connection| AdjustmentRequest {
+                connection,
+                sku: sku.clone(),
+                location: s.location.clone(),
+                change: Requested::Set { on_hand: s.on_hand },
+                reason: s.reason.clone(),
+            };
+            if let Some(answer) = super::erp_master::guard(env, w.idem.as_ref(), forward, &s.location).await? {
+                return Ok(answer);
+            }
             let cause = Cause { reason: Some(s.reason.unwrap_or_else(|| "cycle_count".into())), ..Cause::default() };
             let mut commands = vec![Command::Set { location: s.location, on_hand: s.on_hand, expected_version: s.expected_version, cause }];
             if let Some(limit) = s.backorder_limit {
@@ -206,6 +218,17 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         }
         Route::Adjust(sku) => {
             let a = try_p!(w.validated(requests::adjustment(&w.bytes)));
+            // Hook (ERP master: issue 13 point 4).
+            let forward = |connection| AdjustmentRequest {
+                connection,
+                sku: sku.clone(),
+                location: a.location.clone(),
+                change: Requested::Adjust { delta: a.delta },
+                reason: Some(a.reason.clone()),
+            };
+            if let Some(answer) = super::erp_master::guard(env, w.idem.as_ref(), forward, &a.location).await? {
+                return Ok(answer);
+            }
             let cause = Cause { reason: Some(a.reason), ..Cause::default() };
             let commands = vec![Command::Adjust { location: a.location, delta: a.delta, cause }];
             Ok(sku_answer(env, sku, SkuAction::Apply { commands }, w.idem).await?)
@@ -297,6 +320,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             let query = query_pairs(&req)?;
             return key_registry::keeping(env, w.idem.as_ref(), super::reconcile::repair(&query, env)).await;
         }
+        Route::Erp(route) => return super::erp_connections::handle(route, &query_pairs(&req)?, &w, env).await,
         Route::ErpSnapshots => {
             let pairs = query_pairs(&req)?;
             let request = try_p!(w.validated(if crate::api::erp_snapshot_csv::is_csv(&pairs) {

@@ -69,6 +69,10 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(n) => console_log!("alert watch ({}): {n} messages", event.cron()),
         Err(e) => console_error!("alert watch ({}) failed: {e}", event.cron()),
     }
+    match super::erp_poll::run(&env, None).await {
+        Ok(runs) => console_log!("erp poll ({}): {}", event.cron(), Value::Array(runs)),
+        Err(e) => console_error!("erp poll ({}) failed: {e}", event.cron()),
+    }
 }
 
 /// Polls every polled channel (or only `only`) once; one JSON summary per channel.

@@ -8,6 +8,11 @@
 //! - [`as_of`]: the point in the ERP's history a figure is as of, and which of two is newer.
 //! - [`basis`]: whether an ERP figure is on hand or available after its commitments.
 //! - [`connector`]: each ERP's fields (SAP Business One, NetSuite, Odoo) as a [`Figure`].
+//! - [`connection`]: an ERP connection (kind, base URL, credentials secret, settings, who may
+//!   change on hand).
+//! - [`mapping`]: ERP warehouse codes to locations and item codes to SKUs.
+//! - [`master`]: who may change on hand at a location an ERP masters.
+//! - [`connectors`]: each ERP's requests and answers as values.
 //! - [`document`]: StockEdge's order documents as the ERP receives them.
 //! - [`seen`]: which of those documents the ERP had received when it took a snapshot.
 //! - [`track`]: per location, the snapshot last applied and the documents the ERP has not seen.
@@ -16,10 +21,14 @@
 
 pub mod as_of;
 pub mod basis;
+pub mod connection;
 pub mod connector;
+pub mod connectors;
 pub mod decide;
 pub mod document;
 pub mod limits;
+pub mod mapping;
+pub mod master;
 pub mod seen;
 pub mod snapshot;
 pub mod track;

@@ -316,6 +316,16 @@ const SAMPLE = {
   'GET /v1/reconciliation': ['/v1/reconciliation'],
   'POST /v1/reconciliation/run': ['/v1/reconciliation/run?channel=nothing-here'],
   'POST /v1/reconciliation/repair': ['/v1/reconciliation/repair?channel=nothing-here'],
+  'GET /v1/erp/connections': ['/v1/erp/connections'],
+  'GET /v1/erp/connections/{id}': ['/v1/erp/connections/sap'],
+  'PUT /v1/erp/connections/{id}': ['/v1/erp/connections/sap', { kind: 'sap_b1', base_url: 'https://b1.example', settings: { card_code: 'C1' } }],
+  'DELETE /v1/erp/connections/{id}': ['/v1/erp/connections/sap'],
+  'GET /v1/erp/connections/{id}/mappings': ['/v1/erp/connections/sap/mappings'],
+  'PUT /v1/erp/connections/{id}/mappings': ['/v1/erp/connections/sap/mappings', { items: { A: 'A' } }],
+  'GET /v1/erp/unmapped': ['/v1/erp/unmapped'],
+  'GET /v1/erp/polls': ['/v1/erp/polls'],
+  'GET /v1/erp/adjustment-requests': ['/v1/erp/adjustment-requests'],
+  'POST /v1/erp/polls/run': ['/v1/erp/polls/run?connection=nothing-here'],
   'POST /v1/erp/snapshots': ['/v1/erp/snapshots', { snapshot: 's', basis: 'available', as_of: { sequence: 1 }, lines: [{ sku: 'A', quantity: 1 }] }],
   'GET /v1/overview': ['/v1/overview'],
   'GET /v1/skus/{sku}/listings': ['/v1/skus/A/listings'],
@@ -1062,6 +1072,25 @@ describe('erp', () => {
     assert.equal(again.json.items[0].effect, 'stale');
     const p = expectProblem(await call('POST', '/v1/erp/snapshots', { token: ADMIN, body: { ...body, basis: 'shelf' } }), 422, 'validation-failed');
     assert.deepEqual(p.errors.map((e) => e.field), ['basis']);
+  });
+
+  test('ERP connections: put, read, map, poll, list, delete', async () => {
+    const id = sku('erp-conn').toLowerCase();
+    const path = `/v1/erp/connections/${encodeURIComponent(id)}`;
+    const body = { kind: 'sap_b1', base_url: 'http://127.0.0.1:9', credentials_secret: 'NO_SUCH_SECRET', settings: { card_code: 'C1' } };
+    expectStatus(await call('PUT', path, { token: ADMIN, body }), 200);
+    expectStatus(await call('GET', '/v1/erp/connections', { token: ADMIN }), 200);
+    expectStatus(await call('GET', path, { token: ADMIN }), 200);
+    const m = await call('PUT', `${path}/mappings`, { token: ADMIN, body: { items: { A1: 'A1' }, warehouses: { W1: 'erp-openapi' } } });
+    expectStatus(m, 200);
+    expectStatus(await call('GET', `${path}/mappings`, { token: ADMIN }), 200);
+    expectStatus(await call('GET', '/v1/erp/unmapped', { token: ADMIN }), 200);
+    const run = await call('POST', `/v1/erp/polls/run?connection=${encodeURIComponent(id)}`, { token: ADMIN });
+    expectStatus(run, 200);
+    assert.equal(run.json.runs[0].result, 'error'); // the secret is missing: no call is made
+    expectStatus(await call('GET', '/v1/erp/polls', { token: ADMIN }), 200);
+    expectStatus(await call('GET', '/v1/erp/adjustment-requests', { token: ADMIN }), 200);
+    expectStatus(await call('DELETE', path, { token: ADMIN }), 204);
   });
 });
 

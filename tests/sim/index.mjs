@@ -20,6 +20,10 @@ export * as woocommerce from './woocommerce.mjs';
 export * as amazon from './amazon.mjs';
 export * as ebay from './ebay.mjs';
 export * as wholesale from './wholesale.mjs';
+export * as sap_b1 from './sap_b1.mjs';
+export { startSapB1Sim } from './sap_b1.mjs';
+export * as odoo from './odoo.mjs';
+export { startOdooSim } from './odoo.mjs';
 export { startShopifySim, startWooCommerceSim, startAmazonSim, startEbaySim, startWholesaleSim };
 
 /** Starts all five simulators (options per simulator, by name). */

@@ -16,6 +16,8 @@ import { startAmazonSim } from './amazon.mjs';
 import { startEbaySim, formatEbayKey, notificationPayload, challengeResponse, sendChallenge, SCOPE_INVENTORY, SCOPE_FULFILLMENT } from './ebay.mjs';
 import { startWholesaleSim, build846 } from './wholesale.mjs';
 import { startAll } from './index.mjs';
+import { startSapB1Sim } from './sap_b1.mjs';
+import { startOdooSim } from './odoo.mjs';
 
 async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 5000 } = {}) {
   const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
@@ -925,5 +927,89 @@ describe("reconciliation: each platform's read endpoint shows a merchant's edit 
     assert.equal(e.listedQuantity('5001'), 12, 'the offer shows the edit too');
     assert.equal((await read('GHOST')).status, 404);
     assert.equal((await read('TEE', null)).status, 401);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('sap_b1: Service Layer sessions, Items paging, Orders', () => {
+  let sim;
+  before(async () => {
+    sim = await startSapB1Sim({
+      items: Array.from({ length: 5 }, (_, i) => ({ ItemCode: `I${i}`, warehouses: [{ WarehouseCode: '01', InStock: 10 + i, Committed: 1 }] })),
+    });
+  });
+  after(() => sim.close());
+  const login = async (body = { CompanyDB: 'SBODEMOUS', UserName: 'manager', Password: 'secret' }) => {
+    const r = await call(`${sim.url}/b1s/v1/Login`, { method: 'POST', body });
+    return { r, cookie: r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
+  };
+
+  test('login sets B1SESSION and ROUTEID; a wrong password is 401; calls need the session', async () => {
+    const bad = await login({ CompanyDB: 'SBODEMOUS', UserName: 'manager', Password: 'x' });
+    assert.equal(bad.r.status, 401);
+    assert.equal(bad.r.body.error.code, -304);
+    const { r, cookie } = await login();
+    assert.equal(r.status, 200);
+    assert.equal(r.body.SessionTimeout, 30);
+    assert.match(cookie, /^B1SESSION=[^;]+; ROUTEID=\.node1$/);
+    const none = await call(`${sim.url}/b1s/v1/Items`);
+    assert.equal(none.status, 401);
+    assert.equal(none.body.error.code, 301);
+    sim.expireSessions();
+    assert.equal((await call(`${sim.url}/b1s/v1/Items`, { headers: { cookie } })).status, 401);
+  });
+
+  test('Items page by Prefer maxpagesize and odata.nextLink, filtered by UpdateDate', async () => {
+    const { cookie } = await login();
+    const seen = [];
+    let path = `/b1s/v1/Items?$select=ItemCode,ItemWarehouseInfoCollection&$orderby=ItemCode&$filter=${encodeURIComponent("UpdateDate ge '2000-01-01'")}`;
+    for (let i = 0; path && i < 10; i++) {
+      const r = await call(`${sim.url}${path}`, { headers: { cookie, prefer: 'odata.maxpagesize=2' } });
+      assert.equal(r.status, 200);
+      assert.ok(r.body.value.length <= 2);
+      seen.push(...r.body.value.map((v) => v.ItemCode));
+      assert.deepEqual(Object.keys(r.body.value[0]), ['ItemCode', 'ItemWarehouseInfoCollection']);
+      path = r.body['odata.nextLink'] ? `/b1s/v1/${r.body['odata.nextLink']}` : null;
+    }
+    assert.deepEqual(seen, ['I0', 'I1', 'I2', 'I3', 'I4']);
+    const future = await call(`${sim.url}/b1s/v1/Items?$filter=${encodeURIComponent("UpdateDate ge '2999-01-01'")}`, { headers: { cookie } });
+    assert.deepEqual(future.body.value, []);
+  });
+
+  test('an order commits stock, is found by NumAtCard, and its cancellation releases it', async () => {
+    const { cookie } = await login();
+    const r = await call(`${sim.url}/b1s/v1/Orders`, { method: 'POST', headers: { cookie }, body: { CardCode: 'C1', DocDueDate: '2026-12-06', NumAtCard: 'web/1', DocumentLines: [{ ItemCode: 'I0', Quantity: 2, WarehouseCode: '01' }] } });
+    assert.equal(r.status, 201);
+    assert.ok(r.body.DocEntry > 0);
+    const found = await call(`${sim.url}/b1s/v1/Orders?$filter=${encodeURIComponent("NumAtCard eq 'web/1'")}`, { headers: { cookie } });
+    assert.deepEqual(found.body.value.map((o) => o.DocEntry), [r.body.DocEntry]);
+    const state = async () => (await call(`${sim.url}/__sim/state`)).body.items.find((i) => i.ItemCode === 'I0').ItemWarehouseInfoCollection[0].Committed;
+    assert.equal(await state(), 3);
+    assert.equal((await call(`${sim.url}/b1s/v1/Orders(${r.body.DocEntry})/Cancel`, { method: 'POST', headers: { cookie } })).status, 204);
+    assert.equal(await state(), 1);
+    const bad = await call(`${sim.url}/b1s/v1/Orders`, { method: 'POST', headers: { cookie }, body: { CardCode: 'C1', DocumentLines: [{ ItemCode: 'NOPE', Quantity: 1 }] } });
+    assert.equal(bad.status, 400);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('odoo: JSON-2 stock.quant/search_read', () => {
+  let sim;
+  before(async () => { sim = await startOdooSim({ quants: [1, 2, 3].map((p) => ({ product: p, location: 8, quantity: 10 * p, reserved_quantity: 1 })) }); });
+  after(() => sim.close());
+  const read = (body, key = 'odoo-sim-key') => call(`${sim.url}/json/2/stock.quant/search_read`, { method: 'POST', headers: { authorization: `bearer ${key}` }, body });
+
+  test('a wrong key is 401; pages by limit and offset; filters by write_date', async () => {
+    assert.equal((await read({}, 'nope')).status, 401);
+    const fields = ['product_id', 'location_id', 'quantity', 'reserved_quantity'];
+    const p1 = await read({ domain: [['location_id.usage', '=', 'internal']], fields, limit: 2, offset: 0, order: 'id' });
+    assert.equal(p1.status, 200);
+    assert.deepEqual(p1.body.map((r) => r.product_id[0]), [1, 2]);
+    assert.deepEqual(p1.body[0].location_id, [8, 'WH/Loc 8']);
+    const p2 = await read({ fields, limit: 2, offset: 2 });
+    assert.deepEqual(p2.body.map((r) => [r.product_id[0], r.quantity, r.reserved_quantity]), [[3, 30, 1]]);
+    const future = await read({ domain: [['write_date', '>=', '2999-01-01 00:00:00']], fields });
+    assert.deepEqual(future.body, []);
+    assert.equal((await read({ domain: [['name', 'ilike', 'x']] })).status, 422);
   });
 });

@@ -252,6 +252,10 @@ export function routerRoutes(source = readFileSync(`${ROOT}src/api/routes.rs`, '
       }
       return;
     }
+    if (/erp_routes::resolve\(/.test(text)) {
+      routes.push(...routerRoutes(readFileSync(`${ROOT}src/api/erp_routes.rs`, 'utf8'), [{ lit: 'v1' }, { lit: 'erp' }]));
+      return;
+    }
     if (/catalog_routes::resolve\(/.test(text)) {
       routes.push(...routerRoutes(readFileSync(`${ROOT}src/api/catalog_routes.rs`, 'utf8'), [{ lit: 'v1' }]));
       return;

@@ -1,0 +1,268 @@
+//! The ERP stock polls: the cron trigger (one call from `inbound_poll::scheduled`) and
+//! `POST /v1/erp/polls/run` read each enabled connection's stock changed since its watermark
+//! and apply it through the same path as `POST /v1/erp/snapshots` (`erp::apply_lines`), so the
+//! decision of what a figure does to on hand is `erp::decide`'s, whatever brought it.
+//!
+//! Per connection and run (decisions in `crate::erp::connectors`, D1 in `store::erp`):
+//! 1. Take the connection's lease in D1 `erp_polls` (runs may overlap; one polls a connection at
+//!    a time) and read its state: the watermark and an unfinished stretch with its cursor.
+//! 2. Read at most `PAGES_PER_RUN` pages. Each page's rows are mapped (item code → SKU,
+//!    warehouse code → location; unmapped rows are recorded in `erp_unmapped`) and applied as
+//!    snapshot lines as of the moment the page was read. The state is saved after every page,
+//!    so a run that stops (a refusal, the budget) is continued by the next from that page.
+//! 3. Release the lease and record the run.
+//!
+//! Calls are authenticated per connector (SAP B1: a Service Layer session kept per isolate, a
+//! new login when it answers 401; Odoo: the API key as a bearer token), throttling (`429`, `503` with `Retry-After`) waited out up to
+//! `MAX_RETRY_AFTER_SECONDS`, transient failures tried again [`ATTEMPTS`] times.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use worker::{D1Database, Env, Response};
+
+use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connectors::odoo;
+use crate::erp::connectors::poll::{Stretch, PAGES_PER_RUN};
+use crate::erp::connectors::sap_b1::{self, Credentials, ItemsPage, Session};
+use crate::erp::connectors::{classify, Answer};
+use crate::erp::{AsOf, Seen};
+use crate::fault::{Fault, StoreError};
+use crate::stock::Token;
+use crate::sync::{HttpRequest, HttpResponse};
+
+use super::clock::now;
+use super::limits::CALL_TIMEOUT;
+use super::store::{self, erp as rows};
+use super::{http, platform_http, secrets};
+
+/// Tries of one call (transport failures, 5xx, throttling).
+pub const ATTEMPTS: u32 = 4;
+
+thread_local! {
+    /// SAP B1 sessions by connection id, kept across requests in this isolate (a login per run
+    /// would open a session per cron tick; the Service Layer limits them).
+    static SAP_SESSIONS: RefCell<BTreeMap<String, Session>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Polls every enabled connection (or only `only`) once; one JSON summary per connection.
+pub async fn run(env: &Env, only: Option<&Token>) -> Result<Vec<Value>, Fault> {
+    let db = store::db(env)?;
+    let mut out = Vec::new();
+    for c in rows::connections(&db).await? {
+        if only.is_some_and(|o| o != &c.id) || (!c.enabled && only.is_none()) {
+            continue;
+        }
+        out.push(poll(env, &db, &c).await?);
+    }
+    Ok(out)
+}
+
+/// What one connection's run did.
+#[derive(Default)]
+struct Run {
+    pages: usize,
+    rows: usize,
+    applied: usize,
+    unmapped: usize,
+    refused: usize,
+    finished: bool,
+    error: Option<String>,
+}
+
+async fn poll(env: &Env, db: &D1Database, c: &Connection) -> Result<Value, StoreError> {
+    let t = now();
+    if !rows::lease(db, &c.id, t).await? {
+        return Ok(json!({ "connection": c.id, "kind": c.kind, "result": "busy" }));
+    }
+    let mut run = Run::default();
+    if let Err(why) = read_stretch(env, db, c, &mut run).await? {
+        run.error = Some(why);
+    }
+    rows::finish(db, &c.id, run.error.as_deref(), run.rows, run.applied, now()).await?;
+    Ok(json!({
+        "connection": c.id, "kind": c.kind, "result": if run.error.is_some() { "error" } else { "ok" },
+        "pages": run.pages, "rows": run.rows, "applied": run.applied, "unmapped": run.unmapped,
+        "refused": run.refused, "finished": run.finished, "error": run.error,
+    }))
+}
+
+/// Reads the connection's stretch as far as the budget goes. The outer `Err` is D1's; the inner
+/// one stops the run with its reason.
+async fn read_stretch(
+    env: &Env,
+    db: &D1Database,
+    c: &Connection,
+    run: &mut Run,
+) -> Result<Result<(), String>, StoreError> {
+    let secret = match secrets::read(env, c.credentials_secret.as_deref()) {
+        Ok(s) => s,
+        Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
+    };
+    let mut source = match c.kind {
+        ErpKind::SapB1 => match Credentials::parse(&secret) {
+            Ok(creds) => Source::Sap(SapClient { base: &c.base_url, id: c.id.as_str(), creds }),
+            Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
+        },
+        ErpKind::Odoo => Source::Odoo { base: &c.base_url, key: secret, database: c.setting("database") },
+        ErpKind::Netsuite => return Ok(Err("the netsuite connector is not built yet".into())),
+    };
+    let mut state = rows::poll_state(db, &c.id).await?;
+    let mut stretch = state.stretch(now());
+    let mappings = rows::mappings(db, &c.id).await?;
+    let page_size = sap_b1::page_size(c.setting_int("page_size"));
+    for _ in 0..PAGES_PER_RUN {
+        let page_at = now();
+        let page = match source.page(&stretch, page_size).await {
+            Ok(p) => p,
+            Err(why) => return Ok(Err(why)),
+        };
+        run.pages += 1;
+        run.rows += page.rows.len();
+        let snapshot = Token::parse(&format!("{}:{}", c.id, page_at.0)).unwrap_or_else(|_| c.id.clone());
+        // Orders StockEdge sends the ERP are not yet delivered by this connector (docs/erp.md):
+        // the ERP has none of StockEdge's documents.
+        let mapped = mappings.lines(page.rows, &snapshot, AsOf { at: Some(page_at), sequence: None }, &Seen::default());
+        run.unmapped += mapped.unmapped.len();
+        rows::record_unmapped(db, &c.id, &mapped.unmapped, page_at).await?;
+        let items = match super::erp::apply_lines(env, mapped.lines).await {
+            Ok(items) => items,
+            Err(e) => return Ok(Err(format!("applying a page: {e}"))),
+        };
+        for item in &items {
+            if item.get("problem").is_some() {
+                run.refused += 1;
+            } else if item.get("effect").is_some() {
+                run.applied += 1;
+            }
+        }
+        state.advance(&stretch, page.next.clone());
+        rows::save_state(db, &c.id, &state).await?;
+        match page.next {
+            Some(next) => stretch.cursor = Some(next),
+            None => {
+                run.finished = true;
+                return Ok(Ok(()));
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Where a connection's stock pages come from.
+enum Source<'a> {
+    Sap(SapClient<'a>),
+    Odoo { base: &'a str, key: String, database: Option<&'a str> },
+}
+
+impl Source<'_> {
+    /// The page of `stretch` its cursor names.
+    async fn page(&mut self, stretch: &Stretch, page_size: u32) -> Result<ItemsPage, String> {
+        match self {
+            Source::Sap(sap) => {
+                let resp = sap.call(|s| sap_b1::items(s, stretch.since, stretch.cursor.as_deref(), page_size)).await?;
+                sap_b1::read_items(&resp)
+            }
+            Source::Odoo { base, key, database } => {
+                let offset = stretch.cursor.as_deref().and_then(|c| c.parse::<u64>().ok()).unwrap_or(0);
+                let req = odoo::quants(key, *database, stretch.since, offset, page_size);
+                let resp = send_retrying(base, &req).await?;
+                if classify(&resp, now()) == Answer::Reauthenticate {
+                    return Err("Odoo refused the API key (401)".into());
+                }
+                odoo::read_quants(&resp, offset, page_size)
+            }
+        }
+    }
+}
+
+/// A SAP B1 Service Layer caller: logs in when it has no session or the session expired.
+struct SapClient<'a> {
+    base: &'a str,
+    id: &'a str,
+    creds: Credentials,
+}
+
+impl SapClient<'_> {
+    fn session(&self) -> Option<Session> {
+        SAP_SESSIONS.with(|s| s.borrow().get(self.id).cloned())
+    }
+
+    fn forget(&self) {
+        SAP_SESSIONS.with(|s| s.borrow_mut().remove(self.id));
+    }
+
+    async fn login(&self) -> Result<Session, String> {
+        let resp = send_retrying(self.base, &sap_b1::login(&self.creds)).await?;
+        let session = sap_b1::read_login(&resp)?;
+        SAP_SESSIONS.with(|s| s.borrow_mut().insert(self.id.to_owned(), session.clone()));
+        Ok(session)
+    }
+
+    /// Makes the call `build` describes for a session; a `401` logs in again and repeats it once.
+    async fn call(&mut self, build: impl Fn(&Session) -> Result<HttpRequest, String>) -> Result<HttpResponse, String> {
+        let session = match self.session() {
+            Some(s) => s,
+            None => self.login().await?,
+        };
+        let resp = send_retrying(self.base, &build(&session)?).await?;
+        if classify(&resp, now()) != Answer::Reauthenticate {
+            return Ok(resp);
+        }
+        self.forget();
+        let session = self.login().await?;
+        let resp = send_retrying(self.base, &build(&session)?).await?;
+        match classify(&resp, now()) {
+            Answer::Reauthenticate => Err("the ERP refused a fresh session (401)".into()),
+            _ => Ok(resp),
+        }
+    }
+}
+
+/// One call, tried up to [`ATTEMPTS`] times: a transport failure or 5xx after 200 ms × n, a
+/// throttled answer after its `Retry-After`. Answers `Ok` with any other answer (2xx, 401,
+/// 4xx) for the caller to read; `Err` when every try failed or the ERP refused the call.
+pub async fn send_retrying(base: &str, req: &HttpRequest) -> Result<HttpResponse, String> {
+    let mut last = String::new();
+    for attempt in 0..ATTEMPTS {
+        match platform_http::send(base, req, CALL_TIMEOUT).await {
+            Err(why) => last = why,
+            Ok(resp) => match classify(&resp, now()) {
+                Answer::Ok | Answer::Reauthenticate => return Ok(resp),
+                Answer::Refused(why) => return Err(why),
+                Answer::Wait(s) => {
+                    last = format!("throttled ({})", resp.status);
+                    worker::Delay::from(Duration::from_secs(s)).await;
+                    continue;
+                }
+                Answer::Retry(why) => last = why,
+            },
+        }
+        worker::Delay::from(Duration::from_millis(200 * u64::from(attempt + 1))).await;
+    }
+    Err(format!("{ATTEMPTS} attempts failed: {last}"))
+}
+
+/// `POST /v1/erp/polls/run[?connection=]`.
+pub async fn run_now(env: &Env, only: Option<Token>) -> Result<Response, Fault> {
+    let runs = run(env, only.as_ref()).await?;
+    Ok(http::json(200, &json!({ "runs": runs }))?)
+}
+
+/// `GET /v1/erp/polls`: each connection's watermark and last run.
+pub async fn status(env: &Env) -> Result<Response, Fault> {
+    let records = rows::poll_records(&store::db(env)?).await?;
+    let items: Vec<Value> = records
+        .into_iter()
+        .map(|r| {
+            let state: Value = serde_json::from_str(&r.state).unwrap_or(Value::Null);
+            json!({
+                "connection": r.connection, "state": state, "last_run_at": r.last_run_at, "last_ok_at": r.last_ok_at,
+                "last_error": r.last_error, "rows_read": r.rows_read, "lines_applied": r.lines_applied,
+            })
+        })
+        .collect();
+    Ok(http::json(200, &json!({ "items": items }))?)
+}

@@ -1,0 +1,57 @@
+//! An ERP's HTTP answer classified, the same way for every connector.
+
+use crate::sync::HttpResponse;
+use crate::time::Millis;
+
+/// The longest wait an ERP's `Retry-After` may impose on one run (a longer one ends the run;
+/// the next cron run tries again).
+pub const MAX_RETRY_AFTER_SECONDS: u64 = 30;
+
+/// What a connector does with an answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// 2xx: read the body.
+    Ok,
+    /// The session or token is no longer valid (401; SAP B1 also answers 301 to a timed-out
+    /// session on some versions): authenticate again, then repeat the call once.
+    Reauthenticate,
+    /// Throttled (429, NetSuite's `CONCURRENCY_LIMIT_EXCEEDED`) or unavailable (503): wait this
+    /// many seconds and repeat.
+    Wait(u64),
+    /// Transient (5xx): repeat after a back-off.
+    Retry(String),
+    /// Refused for good (4xx): the call is wrong or the record is; repeating will not help.
+    Refused(String),
+}
+
+/// Classifies `resp` (`now` for an HTTP-date `Retry-After`).
+pub fn classify(resp: &HttpResponse, now: Millis) -> Answer {
+    let brief = || format!("{}: {}", resp.status, resp.body.chars().take(300).collect::<String>());
+    match resp.status {
+        200..=299 => Answer::Ok,
+        401 => Answer::Reauthenticate,
+        429 | 503 => Answer::Wait(resp.retry_after(now).unwrap_or(1).min(MAX_RETRY_AFTER_SECONDS)),
+        400 if resp.body.contains("CONCURRENCY_LIMIT_EXCEEDED") => Answer::Wait(1),
+        500..=599 => Answer::Retry(brief()),
+        _ => Answer::Refused(brief()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_classified_by_status_and_retry_after() {
+        let now = Millis(0);
+        assert_eq!(classify(&HttpResponse::new(201, "{}"), now), Answer::Ok);
+        assert_eq!(classify(&HttpResponse::new(401, ""), now), Answer::Reauthenticate);
+        assert_eq!(classify(&HttpResponse::new(429, "").header("Retry-After", "3"), now), Answer::Wait(3));
+        assert_eq!(classify(&HttpResponse::new(429, "").header("Retry-After", "3600"), now), Answer::Wait(30));
+        assert_eq!(classify(&HttpResponse::new(503, ""), now), Answer::Wait(1));
+        let ns = r#"{"o:errorDetails":[{"o:errorCode":"CONCURRENCY_LIMIT_EXCEEDED"}]}"#;
+        assert_eq!(classify(&HttpResponse::new(400, ns), now), Answer::Wait(1));
+        assert!(matches!(classify(&HttpResponse::new(500, "boom"), now), Answer::Retry(_)));
+        assert!(matches!(classify(&HttpResponse::new(400, "bad"), now), Answer::Refused(_)));
+    }
+}

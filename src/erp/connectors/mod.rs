@@ -1,0 +1,18 @@
+//! The ERP connectors without I/O: for each ERP the requests to make, the reading of its
+//! answers into [`ErpRow`](super::mapping::ErpRow)s and order receipts, and what to do with a
+//! refusal ([`Answer`]). The shell (`src/edge/erp_*.rs`) performs the calls, keeps sessions and
+//! tokens, and applies rows through the same path as `POST /v1/erp/snapshots`.
+//!
+//! - [`answer`]: an ERP's HTTP answer classified: go on, log in again, wait, give up.
+//! - [`poll`]: a connection's stock-poll watermark and the stretch being read.
+//! - [`order`]: the order document StockEdge sends an ERP, vendor-neutral.
+//! - [`sap_b1`]: SAP Business One Service Layer.
+//! - [`odoo`]: Odoo JSON-2 (stock reads).
+
+pub mod answer;
+pub mod odoo;
+pub mod order;
+pub mod poll;
+pub mod sap_b1;
+
+pub use answer::{classify, Answer};
