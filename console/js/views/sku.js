@@ -151,14 +151,15 @@ function timeline(entries, complete) {
   );
 }
 
-/** Set on hand (CAS on the version shown) or adjust by a delta, with a reason, confirmed. */
-function changeForm(sku, state, reload) {
+/** Set on hand (CAS on the version shown) or adjust by a delta, with a reason, confirmed.
+ * `reload(note)` redraws the SKU with the new state and keeps `note` (the outcome) on the new form. */
+function changeForm(sku, state, reload, note = null) {
   const locations = state.locations.length ? state.locations.map((l) => l.location) : ['main'];
   const mode = h('select', { id: 'change-mode', name: 'mode' }, h('option', { value: 'set' }, 'Set on hand to'), h('option', { value: 'adjust' }, 'Adjust on hand by'));
   const qty = h('input', { id: 'change-qty', name: 'quantity', type: 'number', step: '1', required: true, inputmode: 'numeric' });
   const loc = h('select', { id: 'change-location', name: 'location' }, locations.map((l) => h('option', { value: l, selected: l === 'main' }, l)));
   const reason = h('select', { id: 'change-reason', name: 'reason' }, ADJUST_REASONS.map((r) => h('option', { value: r, selected: r === 'cycle_count' }, r)));
-  const out = h('div', { 'aria-live': 'polite' });
+  const out = h('div', { 'aria-live': 'polite' }, note);
   const form = h(
     'form',
     {
@@ -184,8 +185,9 @@ function changeForm(sku, state, reload) {
             mode.value === 'set'
               ? await call('PUT', `/v1/skus/${enc(sku)}/stock`, { key, body: { on_hand: n, location: loc.value, reason: reason.value, expected_version: state.version } })
               : await call('POST', `/v1/skus/${enc(sku)}/adjustments`, { key, body: { delta: n, location: loc.value, reason: reason.value } });
-          fill(out, h('p', { class: 'ok-note' }, `Done: ${r.body.effect}, now version ${r.body.version}, available ${r.body.available}.`));
-          await reload();
+          const done = h('p', { class: 'ok-note' }, `Done: ${r.body.effect}, now version ${r.body.version}, available ${r.body.available}.`);
+          fill(out, done);
+          await reload(done);
         } catch (e) {
           const stale = e instanceof ApiError && e.problem.type === '/problems/version-conflict';
           fill(out, problemBox(e, stale ? 'Someone changed this SKU first: reload and check' : 'Not changed'));
@@ -209,11 +211,11 @@ export async function renderSku(page, sku) {
   if (!sku) return;
   const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading…'));
   page.append(body);
-  const reload = async () => {
+  const reload = async (note) => {
     body.setAttribute('aria-busy', 'true');
-    await load();
+    await load(note);
   };
-  async function load() {
+  async function load(note = null) {
     let state;
     try {
       state = await get(`/v1/skus/${enc(sku)}`);
@@ -234,7 +236,7 @@ export async function renderSku(page, sku) {
         h('p', { dataset: { field: 'holds' } }, state.reserved ? `${num(state.reserved)} units held by open reservations.` : 'No units held.', ' The per-hold list is not available from the API; each hold is in the journal (op reserve).'),
       ),
       listingsSection,
-      changeForm(sku, state, reload),
+      changeForm(sku, state, reload, note),
       journalSection,
     );
     body.removeAttribute('aria-busy');
