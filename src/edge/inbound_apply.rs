@@ -15,7 +15,6 @@ use crate::api::idempotency::fingerprint;
 use crate::api::idempotency::Keyed;
 use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::order_call::{OrderRefusal, OrderReply};
-use crate::api::requests::Line;
 use crate::api::sku_call::{SkuAction, SkuCall, SkuReplyKeyed};
 use crate::catalog::model::ChannelKind;
 use crate::channels::{platform, OrderFetch};
@@ -97,16 +96,7 @@ async fn carry_out(cx: &Cx<'_>, conn: &InboundChannel, effect: &Effect) -> Resul
     match effect {
         Effect::RecordUnmatched(lines) => rows::record_unmatched(cx.db, lines).await?,
         Effect::Sell { order, lines } => {
-            let lines = lines
-                .iter()
-                .map(|l| Line {
-                    sku: l.sku.clone(),
-                    qty: l.qty,
-                    location: l.location.clone(),
-                    line_id: Some(l.line_id.clone()),
-                })
-                .collect();
-            let call = OrderCall { order: order.clone(), action: OrderAction::Sell { lines }, idempotency: None };
+            let call = crate::inbound::apply::sell_call(order, lines);
             desk_performed(order_client::call(cx.env, &call).await)?;
         }
         Effect::Cancel { order, reason } => {

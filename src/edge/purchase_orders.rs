@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use worker::{Env, Request, Response};
 
-use crate::api::order_call::{OrderAction, OrderCall, OrderRefusal, SkuLine};
-use crate::api::requests::{token_in_path, Line};
+use crate::api::order_call::{OrderRefusal, SkuLine};
+use crate::api::requests::token_in_path;
 use crate::api::{FieldError, Kind, Problem};
 use crate::catalog::model::ChannelKind;
 use crate::fault::Fault;
@@ -205,16 +205,7 @@ async fn apply(
         match effect {
             Effect::RecordUnmatched(lines) => rows::record_unmatched(db, lines).await?,
             Effect::Sell { order, lines } => {
-                let lines = lines
-                    .iter()
-                    .map(|l| Line {
-                        sku: l.sku.clone(),
-                        qty: l.qty,
-                        location: l.location.clone(),
-                        line_id: Some(l.line_id.clone()),
-                    })
-                    .collect();
-                let call = OrderCall { order: order.clone(), action: OrderAction::Sell { lines }, idempotency: None };
+                let call = crate::inbound::apply::sell_call(order, lines);
                 match order_client::call(env, &call).await?.reply() {
                     Some(Ok(state)) => desk.extend(state.skus.into_iter().map(|s| (s.sku.clone(), s))),
                     Some(Err(OrderRefusal::Unavailable(why))) => {

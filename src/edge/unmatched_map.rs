@@ -11,7 +11,7 @@ use worker::{console_warn, D1Database, Env, Response};
 
 use crate::api::catalog_bodies::not_found;
 use crate::api::idempotency::{fingerprint, Keyed};
-use crate::api::order_call::{self, OrderAction, OrderCall, SkuLine};
+use crate::api::order_call::{self, SkuLine};
 use crate::api::reply::HttpReply;
 use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuCall};
 use crate::api::unmatched_map::{answer, event_of, identity_conflict, target, Existing, MapRequest, Target};
@@ -21,7 +21,6 @@ use crate::db::unmatched_map::{self as sql, AnswerRow, MapLineRow};
 use crate::fault::{Constraint, Fault, ObjectError, StoreError};
 use crate::inbound::apply::{lookups, mapped_sku, plan_mapped, Arrival, Effect, Loaded, RESTOCK_KEY};
 use crate::inbound::InboundChannel;
-use crate::orders::Line;
 use crate::stock::Sku;
 use crate::time::Millis;
 
@@ -128,16 +127,7 @@ async fn apply(
     for effect in &plan.effects {
         match effect {
             Effect::Sell { order, lines } => {
-                let lines = lines
-                    .iter()
-                    .map(|l| Line {
-                        sku: l.sku.clone(),
-                        qty: l.qty,
-                        location: l.location.clone(),
-                        line_id: Some(l.line_id.clone()),
-                    })
-                    .collect();
-                let call = OrderCall { order: order.clone(), action: OrderAction::Sell { lines }, idempotency: None };
+                let call = crate::inbound::apply::sell_call(order, lines);
                 let reply = order_client::call(env, &call).await?;
                 availability_cache::after_order(env, &call, &reply, t).await;
                 match reply.reply().ok_or_else(|| out_of_contract("OrderDesk"))? {

@@ -37,6 +37,8 @@ use super::drift::{self, DriftVerdict};
 use super::event::{
     EventKind, Ignored, InboundEvent, InboundLine, InboundOutcome, LineIdentity, LookupKey, PlatformIds, RestockType,
 };
+use crate::api::order_call::{OrderAction, OrderCall};
+use crate::api::requests::Line;
 use crate::catalog::model::{ChannelKind, External};
 use crate::catalog::{Bundle, StoredRule};
 use crate::fault::StoreError;
@@ -103,6 +105,21 @@ pub struct SoldLine {
     pub location: Location,
     /// The platform's line id (as a token): the desk and the ledger apply each once.
     pub line_id: Token,
+}
+
+/// The order desk's call that records a planned sale ([`Effect::Sell`]): every line with its
+/// platform line id, by which the desk applies each once (so no idempotency key is needed).
+pub fn sell_call(order: &OrderKey, lines: &[SoldLine]) -> OrderCall {
+    let lines = lines
+        .iter()
+        .map(|l| Line {
+            sku: l.sku.clone(),
+            qty: l.qty,
+            location: l.location.clone(),
+            line_id: Some(l.line_id.clone()),
+        })
+        .collect();
+    OrderCall { order: order.clone(), action: OrderAction::Sell { lines }, idempotency: None }
 }
 
 /// Which kind of line went unmatched.
