@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 
-use worker::{console_error, D1Database, Env, Response};
+use worker::{console_error, D1Database, Env, Response, ResponseBody};
 
 use crate::db::metrics::{self as table, CounterRow};
 use crate::fault::Fault;
@@ -105,17 +105,17 @@ pub async fn prune_seen(db: &D1Database) -> StoreResult<()> {
 }
 
 /// Sees the answer to a `POST /v1/reservations`: a `409` is a refused hold, counted under its
-/// problem type (`metrics::refusals`). Returns the write of the isolate's refusals when one is
-/// due, to run after the answer is sent (`waitUntil`); a failed write is put back.
-pub async fn hold_answered(resp: &mut Response, env: &Env) -> Option<impl std::future::Future<Output = ()> + 'static> {
+/// problem type (`metrics::refusals`). Synchronous, so the hold's answer waits on nothing: the
+/// body is the bytes the shell rendered (`http::raw_json`), read in place. Returns the write of
+/// the isolate's refusals when one is due, to run after the answer is sent (`waitUntil`); a failed
+/// write is put back.
+pub fn hold_answered(resp: &Response, env: &Env) -> Option<impl std::future::Future<Output = ()> + 'static> {
     if resp.status_code() == 409 {
-        let problem_type = match resp.cloned() {
-            Ok(mut copy) => copy.text().await.ok().and_then(|t| {
-                serde_json::from_str::<serde_json::Value>(&t).ok()?.get("type")?.as_str().map(str::to_owned)
-            }),
-            Err(_) => None,
+        let body = match resp.body() {
+            ResponseBody::Body(bytes) => bytes.as_slice(),
+            ResponseBody::Empty | ResponseBody::Stream(_) => &[],
         };
-        let reason = reason_of(problem_type.as_deref().unwrap_or("unknown"));
+        let reason = reason_of(body);
         REFUSALS.with(|r| r.borrow_mut().refused(&reason));
     }
     let tally = REFUSALS.with(|r| r.borrow_mut().due(now()))?;

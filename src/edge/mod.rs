@@ -86,10 +86,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let route = resolve(&method, &path);
     let label = RouteLabel::of(route.as_ref().ok());
     let hold = matches!(route, Ok(Route::CreateReservation));
-    let mut answer = serve(route, &method, &path, req, &env).await;
-    if let (true, Ok(resp)) = (hold, answer.as_mut()) {
-        // Refused holds are counted here, where every path's refusal is seen (`metrics::refusals`).
-        if let Some(flush) = metrics::hold_answered(resp, &env).await {
+    let answer = serve(route, &method, &path, req, &env).await;
+    if let (true, Ok(resp)) = (hold, answer.as_ref()) {
+        // Refused holds are counted here, where every path's refusal is seen (`metrics::refusals`);
+        // nothing awaited: the flush runs after the answer is sent.
+        if let Some(flush) = metrics::hold_answered(resp, &env) {
             ctx.wait_until(flush);
         }
     }

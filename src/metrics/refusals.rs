@@ -12,16 +12,29 @@
 //! further request, as the flush rides on the next one; refusals an isolate holds when the
 //! runtime evicts it are lost (at most what it refused since its last flush).
 
+use serde::Deserialize;
+
 use super::durable::{Key, Tally, HOLDS_REFUSED};
+use crate::api::problem::Kind;
 use crate::time::Millis;
 
 /// The least time between two flushes of one isolate's refusals.
 pub const FLUSH_EVERY_MS: i64 = 5_000;
 
-/// The `reason` label of a refusal: its problem type's slug with `_` for `-`
-/// (`insufficient-stock` → `insufficient_stock`).
-pub fn reason_of(problem_type: &str) -> String {
-    problem_type.trim_start_matches("/problems/").replace('-', "_")
+/// The `reason` label of a refusal whose problem document is `body`: its problem type's slug with
+/// `_` for `-` (`/problems/insufficient-stock` → `insufficient_stock`), or `unknown` for a body
+/// that names none of the stable types (the label's values are bounded by [`Kind`]).
+pub fn reason_of(body: &[u8]) -> String {
+    /// The one member of the problem document read here.
+    #[derive(Deserialize)]
+    struct Typed<'a> {
+        #[serde(borrow, rename = "type")]
+        problem_type: &'a str,
+    }
+    serde_json::from_slice::<Typed>(body)
+        .ok()
+        .and_then(|t| Kind::from_slug(t.problem_type.strip_prefix("/problems/")?))
+        .map_or_else(|| "unknown".to_owned(), |k| k.slug().replace('-', "_"))
 }
 
 /// An isolate's refusals not yet written to the durable counters.
@@ -84,6 +97,15 @@ mod tests {
 
     #[test]
     fn the_reason_is_the_problem_slug() {
-        assert_eq!(reason_of("/problems/insufficient-stock"), "insufficient_stock");
+        assert_eq!(reason_of(br#"{"type":"/problems/insufficient-stock","status":409}"#), "insufficient_stock");
+        assert_eq!(reason_of(br#"{"status":409,"type":"/problems/reservation-conflict"}"#), "reservation_conflict");
+    }
+
+    #[test]
+    fn a_body_naming_no_stable_type_is_unknown() {
+        for body in [&b""[..], b"not json", br#"{"status":409}"#, br#"{"type":"/problems/made-up"}"#, br#"{"type":7}"#]
+        {
+            assert_eq!(reason_of(body), "unknown", "{}", String::from_utf8_lossy(body));
+        }
     }
 }
