@@ -7,6 +7,19 @@
 import { ApiError, call, enc, get, getAll, getIfBuilt, idempotencyKey, orNotBuilt } from '../api.js';
 import { actionButton, fill, h, notAvailable, num, problemBox, skuLink, table, when } from '../dom.js';
 
+/**
+ * The column of a failure's retry button (`POST /v1/sync/failures/{id}/retry`, then `reload`),
+ * named for assistive technology by `label(failure)`.
+ */
+const retryColumn = (reload, label) => ({
+  label: 'Action',
+  value: (f) =>
+    actionButton('Retry', async () => {
+      await call('POST', `/v1/sync/failures/${f.id}/retry`, { key: idempotencyKey() });
+      await reload();
+    }, { 'aria-label': label(f) }),
+});
+
 function failuresSection(failures, reload) {
   const channels = [...new Set(failures.map((f) => f.channel).filter(Boolean))].sort();
   return h(
@@ -35,14 +48,7 @@ function failuresSection(failures, reload) {
         { label: 'Version', value: (f) => num(f.version) },
         { label: 'Platform answer', key: 'reason', value: (f) => h('span', { class: 'reason' }, f.reason) },
         { label: 'At', value: (f) => when(f.at) },
-        {
-          label: 'Action',
-          value: (f) =>
-            actionButton('Retry', async () => {
-              await call('POST', `/v1/sync/failures/${f.id}/retry`, { key: idempotencyKey() });
-              await reload();
-            }, { 'aria-label': `Retry failure ${f.id} (${f.sku} on ${f.channel})` }),
-        },
+        retryColumn(reload, (f) => `Retry failure ${f.id} (${f.sku} on ${f.channel})`),
       ],
       failures,
       { rowAttrs: (f) => ({ dataset: { failureId: f.id, sku: f.sku } }), empty: 'No sync failures.' },
@@ -74,14 +80,7 @@ function deadLetterSection(dead, counted, reload) {
         { label: 'Version', value: (f) => num(f.version) },
         { label: 'Reason', key: 'reason', value: (f) => h('span', { class: 'reason' }, f.reason) },
         { label: 'At', value: (f) => when(f.at) },
-        {
-          label: 'Action',
-          value: (f) =>
-            actionButton('Retry', async () => {
-              await call('POST', `/v1/sync/failures/${f.id}/retry`, { key: idempotencyKey() });
-              await reload();
-            }, { 'aria-label': `Retry dead letter ${f.id} (${f.sku})` }),
-        },
+        retryColumn(reload, (f) => `Retry dead letter ${f.id} (${f.sku})`),
       ],
       dead,
       { rowAttrs: (f) => ({ dataset: { failureId: f.id, sku: f.sku } }), empty: 'No dead letters.' },
