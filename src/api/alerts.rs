@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fields::{parse_object, Fields};
-use super::paging::{id_page, Filter};
+use super::paging::{id_page_fields, Filter};
 use super::problem::{FieldError, Problem};
 use crate::alerts::AlertKind;
 use crate::stock::limits::MAX_ON_HAND;
@@ -32,24 +32,22 @@ pub struct AlertsQuery {
 /// Reads `sku`, `kind`, `after` and `limit` ([`id_page`]); every faulty one is named in one
 /// `validation-failed`. Other parameters are ignored.
 pub fn alerts_query(pairs: &[(String, String)]) -> Result<AlertsQuery, Problem> {
-    let kind = pairs.iter().find(|(k, _)| k == "kind").map(|(_, v)| AlertKind::parse(v).ok_or(v));
-    let page = id_page(pairs, &[Filter::Sku]);
-    let kind_error = || {
-        let names: Vec<&str> = AlertKind::ALL.iter().map(|k| k.as_str()).collect();
-        FieldError::new("kind", format!("must be one of {}", names.join(", ")))
-    };
-    match (page, kind) {
-        (Ok(p), None | Some(Ok(_))) => {
-            Ok(AlertsQuery { sku: p.sku, kind: kind.and_then(Result::ok), after: p.after, limit: p.limit })
-        }
-        (Ok(_), Some(Err(_))) => Err(Problem::invalid(vec![kind_error()])),
-        (Err(mut p), Some(Err(_))) => {
-            if let Some(errors) = p.extra.get_mut("errors").and_then(|e| e.as_array_mut()) {
-                errors.push(serde_json::to_value(kind_error()).unwrap_or_default());
+    let mut errors = Vec::new();
+    let p = id_page_fields(pairs, &[Filter::Sku], &mut errors);
+    let mut kind = None;
+    if let Some((_, v)) = pairs.iter().find(|(k, _)| k == "kind") {
+        match AlertKind::parse(v) {
+            Some(k) => kind = Some(k),
+            None => {
+                let names: Vec<&str> = AlertKind::ALL.iter().map(|k| k.as_str()).collect();
+                errors.push(FieldError::new("kind", format!("must be one of {}", names.join(", "))));
             }
-            Err(p)
         }
-        (Err(p), _) => Err(p),
+    }
+    if errors.is_empty() {
+        Ok(AlertsQuery { sku: p.sku, kind, after: p.after, limit: p.limit })
+    } else {
+        Err(Problem::invalid(errors))
     }
 }
 

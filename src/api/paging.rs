@@ -27,6 +27,18 @@ pub struct IdPage {
 /// Reads the query; every faulty parameter is named in one `validation-failed`, in query order.
 pub fn id_page(pairs: &[(String, String)], filters: &[Filter]) -> Result<IdPage, Problem> {
     let mut errors = Vec::new();
+    let p = id_page_fields(pairs, filters, &mut errors);
+    if errors.is_empty() {
+        Ok(p)
+    } else {
+        Err(Problem::invalid(errors))
+    }
+}
+
+/// Reads the query as [`id_page`] does, adding each faulty parameter to `errors` (in query order)
+/// for a listing that reads more parameters of its own and answers all of them in one
+/// `validation-failed`. The page answered is meaningful only while `errors` stays empty.
+pub fn id_page_fields(pairs: &[(String, String)], filters: &[Filter], errors: &mut Vec<FieldError>) -> IdPage {
     let mut p = IdPage { channel: None, sku: None, after: 0, limit: DEFAULT_PAGE as i64 };
     for (k, v) in pairs {
         match k.as_str() {
@@ -50,11 +62,7 @@ pub fn id_page(pairs: &[(String, String)], filters: &[Filter]) -> Result<IdPage,
             _ => {}
         }
     }
-    if errors.is_empty() {
-        Ok(p)
-    } else {
-        Err(Problem::invalid(errors))
-    }
+    p
 }
 
 #[cfg(test)]
