@@ -39,8 +39,8 @@ pub fn advance(stored: &StoredStates, observations: Vec<(Key, Observation)>, now
             continue;
         }
         let entry = moved.entry(key.clone()).or_insert_with(|| Moved {
-            key: key.clone(),
-            state: s.state.clone(),
+            key,
+            state: ProblemState::default(),
             revision,
             messages: Vec::new(),
         });
