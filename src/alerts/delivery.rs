@@ -36,7 +36,7 @@ pub fn judge(answer: Result<u16, String>, retry_after_s: Option<u32>, attempt: u
 }
 
 /// Seconds before attempt `attempt + 1`: `BASE × 2^(attempt−1)`, at most the maximum.
-pub fn backoff_s(attempt: u32) -> u32 {
+fn backoff_s(attempt: u32) -> u32 {
     let doublings = attempt.saturating_sub(1).min(16);
     DELIVERY_BACKOFF_BASE_S.saturating_mul(1 << doublings).min(DELIVERY_BACKOFF_MAX_S)
 }

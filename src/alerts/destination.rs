@@ -142,7 +142,7 @@ fn url_ok(s: &str) -> bool {
 }
 
 /// The URL's origin with the rest masked: `https://hooks.slack.com/…`.
-pub fn masked_url(url: &str) -> String {
+fn masked_url(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if rest.len() > host.len() {

@@ -16,7 +16,7 @@ use crate::time::Millis;
 
 pub const SIGNATURE_HEADER: &str = "X-StockEdge-Signature";
 pub const TIMESTAMP_HEADER: &str = "X-StockEdge-Timestamp";
-pub const DELIVERY_HEADER: &str = "X-StockEdge-Delivery";
+const DELIVERY_HEADER: &str = "X-StockEdge-Delivery";
 
 /// A request body with its headers, ready to POST.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct Rendered {
 }
 
 /// The generic webhook's JSON document.
-pub fn webhook_body(m: &AlertMessage) -> Value {
+fn webhook_body(m: &AlertMessage) -> Value {
     json!({
         "id": m.id,
         "kind": m.kind.as_str(),
@@ -44,7 +44,7 @@ pub fn webhook_body(m: &AlertMessage) -> Value {
 }
 
 /// The Slack incoming-webhook document: `text` (the notification) and `blocks`.
-pub fn slack_body(m: &AlertMessage) -> Value {
+fn slack_body(m: &AlertMessage) -> Value {
     let emoji = match m.phase {
         Phase::Opened => ":rotating_light:",
         Phase::Reminder(_) => ":warning:",
