@@ -55,14 +55,7 @@ pub fn connection(id: Token, body: &[u8]) -> Result<Connection, Problem> {
             LocalAdjustments::default()
         }),
     };
-    let enabled = match f.object().get("enabled") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            f.fault("enabled", "must be true or false");
-            true
-        }
-    };
+    let enabled = f.bool_opt("enabled").unwrap_or(true);
     if kind == Some(ErpKind::SapB1) && !settings.get("card_code").is_some_and(Value::is_string) {
         f.fault("settings.card_code", "is required for sap_b1: the business partner orders are booked to");
     }

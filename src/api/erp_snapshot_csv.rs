@@ -1,16 +1,18 @@
 //! `POST /v1/erp/snapshots?format=csv`: a CSV body of `sku`, `quantity` and optionally `location`
-//! columns (a header row naming them, in any order and case; `,` or `;` separated; a UTF-8 BOM is
+//! columns (a header row naming them, in any order and case; separated by `,`, `;`, tab or `|`, read
+//! from the header line as imports read it, `import::mapping::sniff_delimiter`; a UTF-8 BOM is
 //! skipped), with the snapshot's other members in the query under their JSON names (`snapshot`,
 //! `basis`, `as_of.at`, `as_of.sequence`, `seen_through`). The rows are read into the JSON body's
-//! shape and validated by the same rules ([`snapshot_request`]), so a fault names the same field:
+//! shape and validated by the same rules ([`snapshot_object`]), so a fault names the same field:
 //! `lines[i].quantity` (`i` counts data rows from 0), `as_of.sequence`, … A CSV snapshot lists no
 //! `seen_orders`: what the ERP had received is given by `seen_through`.
 
 use serde_json::{Map, Value};
 
-use super::erp_snapshots::{snapshot_request, SnapshotRequest};
+use super::erp_snapshots::{snapshot_object, SnapshotRequest};
 use super::problem::{FieldError, Problem};
 use crate::erp::limits::MAX_SNAPSHOT_LINES;
+use crate::import::mapping::sniff_delimiter;
 
 /// Whether the query asks for the CSV form (`format=csv`).
 pub fn is_csv(pairs: &[(String, String)]) -> bool {
@@ -45,8 +47,7 @@ pub fn snapshot_csv(pairs: &[(String, String)], body: &[u8]) -> Result<SnapshotR
     }
     let text = std::str::from_utf8(body).map_err(|_| invalid("body", "must be UTF-8 text"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let header_line = text.lines().next().unwrap_or("");
-    let delimiter = if header_line.contains(';') && !header_line.contains(',') { b';' } else { b',' };
+    let delimiter = sniff_delimiter(text.as_bytes()).byte();
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| invalid("body", e.to_string()))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
@@ -70,7 +71,7 @@ pub fn snapshot_csv(pairs: &[(String, String)], body: &[u8]) -> Result<SnapshotR
         lines.push(Value::Object(line));
     }
     top.insert("lines".into(), Value::Array(lines));
-    snapshot_request(Value::Object(top).to_string().as_bytes())
+    snapshot_object(&top)
 }
 
 #[cfg(test)]

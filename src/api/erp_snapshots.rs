@@ -3,8 +3,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::fields::{parse_object, Fields};
-use super::problem::{from_ledger, FieldError, Kind, Problem};
+use super::fields::{parse_object, with_object, Fields};
+use super::problem::{from_ledger, Kind, Problem};
 use super::sku_call::{SkuAnswer, SkuRefusal, SkuResult};
 use crate::erp::limits::{MAX_ERP_QUANTITY, MAX_SEEN_IDS, MAX_SEEN_ORDERS, MAX_SNAPSHOT_LINES};
 use crate::erp::{AsOf, Basis, Figure, Seen, SeenOrder, SnapshotLine};
@@ -51,17 +51,6 @@ fn tokens_opt(f: &mut Fields<'_>, name: &str, max: usize) -> Option<Vec<Token>> 
     Some(out)
 }
 
-fn bool_opt(f: &mut Fields<'_>, name: &str) -> bool {
-    match f.object().get(name).filter(|v| !v.is_null()) {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            f.fault(name, "must be true or false");
-            false
-        }
-    }
-}
-
 fn as_of(f: &mut Fields<'_>) -> Option<AsOf> {
     let Some(obj) = f.object().get("as_of").and_then(Value::as_object) else {
         f.fault("as_of", "is required: an object with at, sequence or both");
@@ -100,7 +89,7 @@ fn seen_orders(f: &mut Fields<'_>) -> Vec<SeenOrder> {
         let channel = g.id("channel", Token::parse);
         let order_id = g.id("order_id", Token::parse);
         let lines = tokens_opt(&mut g, "lines", MAX_SEEN_IDS);
-        let cancelled = bool_opt(&mut g, "cancelled");
+        let cancelled = g.bool_opt("cancelled").unwrap_or(false);
         let shipments = tokens_opt(&mut g, "shipments", MAX_SEEN_IDS).unwrap_or_default();
         if let (Some(channel), Some(order_id)) = (channel, order_id) {
             out.push(SeenOrder { channel, order_id, lines, cancelled, shipments });
@@ -111,14 +100,17 @@ fn seen_orders(f: &mut Fields<'_>) -> Vec<SeenOrder> {
 
 /// Validates a `POST /v1/erp/snapshots` body.
 pub fn snapshot_request(body: &[u8]) -> Result<SnapshotRequest, Problem> {
-    let obj = parse_object(body)?;
-    let mut errors = Vec::new();
-    let value = {
-        let mut f = Fields::new(&obj, "", &mut errors);
+    snapshot_object(&parse_object(body)?)
+}
+
+/// Validates a snapshot already read into a JSON object (the JSON body, or a CSV body's rows in
+/// its shape: `erp_snapshot_csv`).
+pub fn snapshot_object(obj: &Map<String, Value>) -> Result<SnapshotRequest, Problem> {
+    with_object(obj, |f| {
         let snapshot = f.id("snapshot", Token::parse);
-        let basis = basis(&mut f);
-        let as_of = as_of(&mut f);
-        let through = time_opt(&mut f, "seen_through");
+        let basis = basis(f);
+        let as_of = as_of(f);
+        let through = time_opt(f, "seen_through");
         let items = f.objects("lines", MAX_SNAPSHOT_LINES);
         let mut lines = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
@@ -141,15 +133,7 @@ pub fn snapshot_request(body: &[u8]) -> Result<SnapshotRequest, Problem> {
             f.fault("lines", "name each SKU and location once");
         }
         snapshot.map(|snapshot| SnapshotRequest { snapshot, lines })
-    };
-    match value {
-        Some(v) if errors.is_empty() => Ok(v),
-        _ => Err(Problem::invalid(if errors.is_empty() {
-            vec![FieldError::new("body", "is incomplete")]
-        } else {
-            errors
-        })),
-    }
+    })
 }
 
 /// The answer item for one line: what it did and the location's levels after it, or the

@@ -47,6 +47,31 @@ pub fn parse_strict_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
     }
 }
 
+/// The validated value, or `422` with every fault (a value missing without a fault recorded:
+/// `body` "is incomplete").
+pub fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, Problem> {
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(Problem::invalid(if errors.is_empty() {
+            vec![FieldError::new("body", "is incomplete")]
+        } else {
+            errors
+        })),
+    }
+}
+
+/// Reads `obj` with `read` through a [`Fields`] cursor, then [`finish`]es.
+pub fn with_object<T>(obj: &Map<String, Value>, read: impl FnOnce(&mut Fields<'_>) -> Option<T>) -> Result<T, Problem> {
+    let mut errors = Vec::new();
+    let value = read(&mut Fields::new(obj, "", &mut errors));
+    finish(errors, value)
+}
+
+/// [`parse_object`] then [`with_object`]: the usual way a JSON request body is validated.
+pub fn with_fields<T>(body: &[u8], read: impl FnOnce(&mut Fields<'_>) -> Option<T>) -> Result<T, Problem> {
+    with_object(&parse_object(body)?, read)
+}
+
 /// A cursor over one JSON object that records faults under `prefix`.
 pub struct Fields<'a> {
     obj: &'a Map<String, Value>,
@@ -79,6 +104,15 @@ impl<'a> Fields<'a> {
 
     fn get(&self, name: &str) -> Option<&'a Value> {
         self.obj.get(name).filter(|v| !v.is_null())
+    }
+
+    /// An optional boolean.
+    pub fn bool_opt(&mut self, name: &str) -> Option<bool> {
+        let v = self.get(name)?;
+        v.as_bool().or_else(|| {
+            self.fault(name, "must be true or false");
+            None
+        })
     }
 
     /// An optional integer within `range`.

@@ -6,33 +6,12 @@ use super::availability_cache::Consistency;
 use crate::allot::limits::{MAX_ALLOTMENTS, MAX_BLOCK, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS};
 use crate::allot::HotPolicy;
 
-use super::fields::{parse_object, Fields};
+use super::fields::{with_fields, Fields};
 use super::problem::{FieldError, Problem};
 use crate::cart::home::LEDGER_PREFIX;
 use crate::stock::limits::*;
 use crate::stock::order::HOLD_LINE_PREFIX;
 use crate::stock::{Location, Sku, Token};
-
-fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, Problem> {
-    match value {
-        Some(v) if errors.is_empty() => Ok(v),
-        _ => Err(Problem::invalid(if errors.is_empty() {
-            vec![FieldError::new("body", "is incomplete")]
-        } else {
-            errors
-        })),
-    }
-}
-
-fn with_fields<T>(body: &[u8], f: impl FnOnce(&mut Fields<'_>) -> Option<T>) -> Result<T, Problem> {
-    let obj = parse_object(body)?;
-    let mut errors = Vec::new();
-    let value = {
-        let mut fields = Fields::new(&obj, "", &mut errors);
-        f(&mut fields)
-    };
-    finish(errors, value)
-}
 
 /// Validates a SKU taken from a path segment.
 pub fn sku_in_path(raw: &str) -> Result<Sku, Problem> {

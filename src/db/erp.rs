@@ -391,6 +391,19 @@ mod tests {
             finish(&id, None, 1, 1, Millis(1)),
             poll_records(),
         ]);
+        let request = AdjustmentRequest {
+            connection: id.clone(),
+            sku: Sku::parse("S").expect("sku"),
+            location: Location::main(),
+            change: Requested::Adjust { delta: -1 },
+            reason: None,
+        };
+        all.extend([
+            masters(&Location::main()),
+            record_adjustment_request(&request, Millis(1)),
+            adjustment_requests(Some(&id)),
+            adjustment_requests(None),
+        ]);
         assert_bound(&all);
     }
 

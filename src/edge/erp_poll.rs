@@ -23,6 +23,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use worker::{D1Database, Env, Response};
 
+use crate::api::sku_call::SkuAnswer;
 use crate::erp::connection::{Connection, ErpKind};
 use crate::erp::connectors::odoo;
 use crate::erp::connectors::poll::{Stretch, PAGES_PER_RUN};
@@ -127,15 +128,14 @@ async fn read_stretch(
         let mapped = mappings.lines(page.rows, &snapshot, AsOf { at: Some(page_at), sequence: None }, &Seen::default());
         run.unmapped += mapped.unmapped.len();
         rows::record_unmapped(db, &c.id, &mapped.unmapped, page_at).await?;
-        let items = match super::erp::apply_lines(env, mapped.lines).await {
-            Ok(items) => items,
+        let results = match super::erp::apply_lines(env, mapped.lines).await {
+            Ok(results) => results,
             Err(e) => return Ok(Err(format!("applying a page: {e}"))),
         };
-        for item in &items {
-            if item.get("problem").is_some() {
-                run.refused += 1;
-            } else if item.get("effect").is_some() {
-                run.applied += 1;
+        for r in &results {
+            match r.result {
+                Ok(SkuAnswer::Applied(_)) => run.applied += 1,
+                _ => run.refused += 1,
             }
         }
         state.advance(&stretch, page.next.clone());

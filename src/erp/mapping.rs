@@ -54,21 +54,33 @@ impl Mappings {
         Ok((sku.clone(), location.clone()))
     }
 
-    /// The snapshot lines of `rows`, each as of `as_of` with `seen`, named `snapshot`.
+    /// The snapshot lines of `rows`, each as of `as_of` with `seen`, named `snapshot`. Rows that
+    /// map to one SKU and location (several ERP warehouses mapped to one location) make one line,
+    /// their figures summed: each would otherwise set on hand to its own part, and all but the
+    /// first to reach the ledger would be `stale`.
     pub fn lines(&self, rows: Vec<ErpRow>, snapshot: &Token, as_of: AsOf, seen: &Seen) -> Mapped {
         let mut out = Mapped::default();
         for row in rows {
             match self.resolve(&row) {
-                Ok((sku, location)) => out.lines.push((
-                    sku,
-                    SnapshotLine {
-                        snapshot: snapshot.clone(),
-                        location,
-                        figure: row.figure,
-                        as_of,
-                        seen: seen.clone(),
-                    },
-                )),
+                Ok((sku, location)) => {
+                    let same = |(s, l): &&mut (Sku, SnapshotLine)| {
+                        *s == sku && l.location == location && l.figure.basis == row.figure.basis
+                    };
+                    if let Some((_, line)) = out.lines.iter_mut().find(same) {
+                        line.figure.quantity = line.figure.quantity.saturating_add(row.figure.quantity);
+                        continue;
+                    }
+                    out.lines.push((
+                        sku,
+                        SnapshotLine {
+                            snapshot: snapshot.clone(),
+                            location,
+                            figure: row.figure,
+                            as_of,
+                            seen: seen.clone(),
+                        },
+                    ))
+                }
                 Err(why) => out.unmapped.push((row, why)),
             }
         }
@@ -105,5 +117,20 @@ mod tests {
         assert_eq!(out.lines[0].1.as_of, as_of);
         let why: Vec<Unmapped> = out.unmapped.iter().map(|(_, w)| *w).collect();
         assert_eq!(why, vec![Unmapped::Item, Unmapped::Warehouse]);
+    }
+
+    #[test]
+    fn warehouses_mapped_to_one_location_are_summed() {
+        let mut m = Mappings::default();
+        m.items.insert("A100".into(), Sku::parse("TEE-1").expect("sku"));
+        m.items.insert("B200".into(), Sku::parse("MUG-1").expect("sku"));
+        m.warehouses.insert("01".into(), Location::main());
+        m.warehouses.insert("02".into(), Location::main());
+        let snap = Token::parse("sap:1").expect("token");
+        let as_of = AsOf { at: Some(Millis(5)), sequence: None };
+        let rows = vec![row("A100", "01", 7), row("A100", "02", 3), row("B200", "02", 4)];
+        let out = m.lines(rows, &snap, as_of, &Seen::default());
+        let got: Vec<(&str, i64)> = out.lines.iter().map(|(s, l)| (s.as_str(), l.figure.quantity)).collect();
+        assert_eq!(got, vec![("TEE-1", 10), ("MUG-1", 4)]);
     }
 }

@@ -3,8 +3,8 @@
 use crate::sync::HttpResponse;
 use crate::time::Millis;
 
-/// The longest wait an ERP's `Retry-After` may impose on one run (a longer one ends the run;
-/// the next cron run tries again).
+/// The longest wait an ERP's `Retry-After` may impose on one try: a longer one is cut to this
+/// (after the last try the run stops; the next cron run tries again).
 pub const MAX_RETRY_AFTER_SECONDS: u64 = 30;
 
 /// What a connector does with an answer.

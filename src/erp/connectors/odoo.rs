@@ -70,7 +70,7 @@ pub fn read_quants(resp: &HttpResponse, offset: u64, limit: u32) -> Result<Items
         let reserved = r.get("reserved_quantity").and_then(Value::as_f64).unwrap_or(0.0);
         let figure = connector::odoo(q.floor() as i64, reserved.ceil() as i64);
         match rows.iter_mut().find(|x| x.item == item && x.warehouse == warehouse) {
-            Some(x) => x.figure.quantity += figure.quantity,
+            Some(x) => x.figure.quantity = x.figure.quantity.saturating_add(figure.quantity),
             None => rows.push(ErpRow { item, warehouse, figure }),
         }
     }
@@ -113,5 +113,13 @@ mod tests {
         assert_eq!(page.next.as_deref(), Some("2"));
         assert_eq!(read_quants(&HttpResponse::new(200, "[]"), 4, 2).expect("page").next, None);
         assert!(read_quants(&HttpResponse::new(200, r#"[{"quantity":1}]"#), 0, 2).is_err());
+    }
+
+    #[test]
+    fn huge_quants_saturate_instead_of_overflowing() {
+        let body = r#"[{"product_id":[7,"T"],"location_id":[8,"S"],"quantity":1e300,"reserved_quantity":0},
+                       {"product_id":[7,"T"],"location_id":[8,"S"],"quantity":1e300,"reserved_quantity":0}]"#;
+        let page = read_quants(&HttpResponse::new(200, body), 0, 10).expect("page");
+        assert_eq!(page.rows[0].figure.quantity, i64::MAX);
     }
 }
