@@ -3,7 +3,7 @@
 
 use worker::{Env, Response};
 
-use crate::api::import_mappings::{mapping_body, MappingRoute};
+use crate::api::import_mappings::{mapping_body, MappingRoute, MappingView};
 use crate::api::{Kind, Problem};
 use crate::fault::Fault;
 use crate::import::{Delimiter, Mapping, Mode};
@@ -36,11 +36,11 @@ pub async fn handle(route: MappingRoute, w: &Write, env: &Env) -> Result<Respons
                 Err(p) => return Ok(http::problem(&p)?),
             };
             key_registry::keeping(env, w.idem.as_ref(), async {
-                store::import_mappings::put(&db, name.as_str(), &mapping, now()).await?;
-                match store::import_mappings::get(&db, name.as_str()).await? {
-                    Some(view) => Ok(http::json(200, &view)?),
-                    None => Ok(http::problem(&missing(&name))?),
-                }
+                let at = now();
+                store::import_mappings::put(&db, name.as_str(), &mapping, at).await?;
+                // The row as written: no second read.
+                let view = MappingView { name: name.as_str().to_owned(), mapping, updated_at: at };
+                Ok(http::json(200, &view)?)
             })
             .await
         }
@@ -65,8 +65,7 @@ pub async fn named(env: &Env, name: &Token) -> Result<Result<Mapping, Problem>, 
     let db = store::db(env)?;
     Ok(match store::import_mappings::get(&db, name.as_str()).await? {
         Some(view) => Ok(view.mapping),
-        None => Err(Problem::new(Kind::NotFound, format!("no import mapping named {:?}", name.as_str()))
-            .with("field", "mapping")),
+        None => Err(missing(name).with("field", "mapping")),
     })
 }
 
@@ -85,7 +84,7 @@ pub async fn for_import(
     };
     let Some(name) = name else { return Ok(Ok((None, mode))) };
     Ok(named(env, &name).await?.map(|m| {
-        let mode = if mode_given { mode } else { m.mode_for(None) };
+        let mode = m.mode_for(mode_given.then_some(mode));
         let delimiter = m.delimiter_for(file);
         (Some((m, delimiter)), mode)
     }))

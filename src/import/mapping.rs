@@ -24,10 +24,9 @@ use std::collections::BTreeMap;
 use crate::stock::Location;
 
 use super::error::ImportError;
-use super::format::Basis;
 use super::header::{normalise, Header};
 use super::mode::Mode;
-use super::quantity::parse_quantity;
+use super::plain::stock_row;
 use super::row::{quote, Context, Row, RowOutcome};
 
 /// The column separators a mapping may name.
@@ -160,11 +159,6 @@ impl Columns {
         Ok(Columns { sku, quantity, location, locations })
     }
 
-    /// Mapped files hold on-hand quantities.
-    pub fn basis(&self) -> Basis {
-        Basis::OnHand
-    }
-
     pub fn quantity_column(&self, header: &Header) -> String {
         header.name(self.quantity).to_owned()
     }
@@ -173,11 +167,8 @@ impl Columns {
         self.try_read(row, ctx).unwrap_or_else(|e| e)
     }
 
-    fn location(&self, row: &Row<'_>) -> Result<Location, RowOutcome> {
-        let text = row.text(self.location)?;
-        if text.is_empty() {
-            return Ok(Location::main());
-        }
+    /// A non-empty location cell.
+    fn location(&self, row: &Row<'_>, text: &str) -> Result<Location, RowOutcome> {
         if self.locations.is_empty() {
             return Location::parse(text).map_err(|e| {
                 row.error(
@@ -196,22 +187,8 @@ impl Columns {
     }
 
     fn try_read(&self, row: &Row<'_>, ctx: &mut Context<'_>) -> Result<RowOutcome, RowOutcome> {
-        let sku_text = row.text(Some(self.sku))?;
-        if sku_text.is_empty() {
-            return Err(row.error(Some(self.sku), "SKU is empty"));
-        }
-        let sku = row.sku(Some(self.sku), sku_text)?;
-        let location = self.location(row)?;
-        let quantity =
-            parse_quantity(row.text(Some(self.quantity))?, ctx.mode).map_err(|m| row.error(Some(self.quantity), m))?;
-        Ok(RowOutcome::Stock {
-            line: row.line,
-            sku,
-            location,
-            quantity: Some(quantity),
-            backorder: None,
-            tracked: true,
-        })
+        let location = |text: &str| self.location(row, text);
+        stock_row(row, ctx, Some(self.sku), Some(self.quantity), location, self.location)
     }
 }
 

@@ -49,26 +49,38 @@ impl Columns {
     }
 
     fn try_read(&self, row: &Row<'_>, ctx: &mut Context<'_>) -> Result<RowOutcome, RowOutcome> {
-        let sku_text = row.text(self.sku)?;
-        if sku_text.is_empty() {
-            return Err(row.error(self.sku, "SKU is empty"));
-        }
-        let sku = row.sku(self.sku, sku_text)?;
-        let loc_text = row.text(self.location)?;
-        let location = if loc_text.is_empty() {
-            Location::main()
-        } else {
-            Location::parse(loc_text)
-                .map_err(|e| row.error(self.location, format!("location {}: {e}", quote(loc_text))))?
-        };
-        let quantity = parse_quantity(row.text(self.quantity)?, ctx.mode).map_err(|m| row.error(self.quantity, m))?;
-        Ok(RowOutcome::Stock {
-            line: row.line,
-            sku,
-            location,
-            quantity: Some(quantity),
-            backorder: None,
-            tracked: true,
-        })
+        stock_row(
+            row,
+            ctx,
+            self.sku,
+            self.quantity,
+            |loc_text| {
+                Location::parse(loc_text)
+                    .map_err(|e| row.error(self.location, format!("location {}: {e}", quote(loc_text))))
+            },
+            self.location,
+        )
     }
+}
+
+/// A row of SKU, quantity and location columns (plain files and saved mappings): an empty SKU
+/// or quantity is an error; an empty (or absent) location is `main`, any other is `location`'s
+/// reading of the cell.
+pub(super) fn stock_row(
+    row: &Row<'_>,
+    ctx: &mut Context<'_>,
+    sku: Option<usize>,
+    quantity: Option<usize>,
+    location: impl FnOnce(&str) -> Result<Location, RowOutcome>,
+    location_column: Option<usize>,
+) -> Result<RowOutcome, RowOutcome> {
+    let sku_text = row.text(sku)?;
+    if sku_text.is_empty() {
+        return Err(row.error(sku, "SKU is empty"));
+    }
+    let sku = row.sku(sku, sku_text)?;
+    let loc_text = row.text(location_column)?;
+    let location = if loc_text.is_empty() { Location::main() } else { location(loc_text)? };
+    let quantity = parse_quantity(row.text(quantity)?, ctx.mode).map_err(|m| row.error(quantity, m))?;
+    Ok(RowOutcome::Stock { line: row.line, sku, location, quantity: Some(quantity), backorder: None, tracked: true })
 }

@@ -157,8 +157,7 @@ impl<R: Read> StockReader<R> {
     pub fn basis(&self) -> Basis {
         match &self.layout {
             Layout::ShopifyInventory(c) => c.basis(),
-            Layout::Plain(_) => Basis::OnHand,
-            Layout::Mapped(c) => c.basis(),
+            Layout::Plain(_) | Layout::Mapped(_) => Basis::OnHand,
             Layout::ShopifyProduct(_) | Layout::WooCommerce(_) => Basis::Available,
         }
     }

@@ -97,7 +97,7 @@ pub fn purchase_order(set: &TransactionSet) -> Result<PurchaseOrder, Rejection> 
     }
     let mut beg: Option<(String, String)> = None;
     let mut lines: Vec<PoLine> = Vec::new();
-    let mut ctt: Option<(usize, &Segment, usize)> = None;
+    let mut ctt: Option<(usize, &Segment)> = None;
     for (i, s) in set.body.iter().enumerate() {
         let position = i + 2; // ST is 1
         match s.id.as_str() {
@@ -207,7 +207,7 @@ pub fn purchase_order(set: &TransactionSet) -> Result<PurchaseOrder, Rejection> 
                     ids,
                 });
             }
-            "CTT" => ctt = Some((position, s, lines.len())),
+            "CTT" => ctt = Some((position, s)),
             _ => {}
         }
     }
@@ -217,7 +217,7 @@ pub fn purchase_order(set: &TransactionSet) -> Result<PurchaseOrder, Rejection> 
     if lines.is_empty() {
         return Err(missing_segment(&set_ref, "PO1", "the purchase order has no PO1 line"));
     }
-    if let Some((position, s, _)) = ctt {
+    if let Some((position, s)) = ctt {
         if s.el(1).parse::<usize>().ok() != Some(lines.len()) {
             return Err(fault(
                 &set_ref,

@@ -19,7 +19,7 @@
 //! A line split between stock and backorder gets two ACKs (`IA` for the covered units, `IB` for
 //! the rest).
 
-use crate::sync::x12::{isa, Envelope, X12Error, COMPONENT, ELEMENT, SEGMENT};
+use crate::sync::x12::{isa, segment, stamp, Envelope, X12Error, COMPONENT, ELEMENT, SEGMENT};
 use crate::time::Millis;
 
 use super::po850::{PoLine, PurchaseOrder};
@@ -71,36 +71,40 @@ pub struct Control {
     pub group: u32,
 }
 
-fn segment(id: &str, elements: &[&str]) -> String {
-    let used = elements.iter().rposition(|e| !e.is_empty()).map_or(0, |i| i + 1);
-    let mut s = String::from(id);
-    for e in &elements[..used] {
-        s.push(ELEMENT);
-        s.push_str(e);
-    }
-    s.push(SEGMENT);
-    s
-}
-
 /// A value from the partner's document made safe for ours: printable ASCII without our
 /// delimiters, at most `max` characters.
 fn clean(v: &str, max: usize) -> String {
     v.chars().filter(|c| (' '..='~').contains(c) && ![ELEMENT, SEGMENT, COMPONENT].contains(c)).take(max).collect()
 }
 
-fn stamp(now: Millis) -> (String, String) {
-    let d = chrono::DateTime::from_timestamp_millis(now.0).unwrap_or_default();
-    (d.format("%Y%m%d").to_string(), d.format("%H%M").to_string())
+/// The documents StockEdge answers an 850 with.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// 855 Purchase Order Acknowledgment (GS01 `PR`).
+    Acknowledgment,
+    /// 997 Functional Acknowledgment (GS01 `FA`).
+    Functional,
+}
+
+impl Answer {
+    /// GS01 and ST01.
+    fn ids(self) -> (&'static str, &'static str) {
+        match self {
+            Answer::Acknowledgment => ("PR", "855"),
+            Answer::Functional => ("FA", "997"),
+        }
+    }
 }
 
 fn wrap(
     envelope: &Envelope,
     control: Control,
-    functional_id: &str,
+    answer: Answer,
     sets: Vec<Vec<String>>,
     now: Millis,
 ) -> Result<String, X12Error> {
-    let (date, time) = stamp(now);
+    let t = stamp(now);
+    let (functional_id, set_id) = answer.ids();
     let group = control.group.to_string();
     let mut out = isa(envelope, control.interchange, now)?;
     out.push_str(&segment(
@@ -109,8 +113,8 @@ fn wrap(
             functional_id,
             &envelope.application_sender,
             &envelope.application_receiver,
-            &date,
-            &time,
+            &t.ccyymmdd,
+            &t.hhmm,
             &group,
             "X",
             "004010",
@@ -119,8 +123,7 @@ fn wrap(
     let n = sets.len();
     for (i, body) in sets.into_iter().enumerate() {
         let st02 = format!("{:04}", i + 1);
-        let id = if functional_id == "PR" { "855" } else { "997" };
-        out.push_str(&segment("ST", &[id, &st02]));
+        out.push_str(&segment("ST", &[set_id, &st02]));
         let count = body.len() + 2;
         out.extend(body);
         out.push_str(&segment("SE", &[&count.to_string(), &st02]));
@@ -164,7 +167,7 @@ pub fn acknowledgment(
             body
         })
         .collect();
-    wrap(envelope, control, "PR", sets, now)
+    wrap(envelope, control, Answer::Acknowledgment, sets, now)
 }
 
 /// The 997 rejecting the partner's group `theirs`; `received`: transaction sets it held.
@@ -191,5 +194,5 @@ pub fn functional_ack(
     let received = received.to_string();
     let code = rejection.group.map(|g| g.code()).unwrap_or("");
     body.push(segment("AK9", &["R", &received, &received, "0", code]));
-    wrap(envelope, control, "FA", vec![body], now)
+    wrap(envelope, control, Answer::Functional, vec![body], now)
 }

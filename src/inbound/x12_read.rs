@@ -131,10 +131,10 @@ fn isa(text: &str) -> Result<(Delimiters, Vec<String>), ReadError> {
     Ok((d, elements))
 }
 
-/// Splits the interchange into segments.
-pub fn segments(text: &str) -> Result<(Delimiters, Vec<Segment>), ReadError> {
+/// Splits the interchange into segments: the delimiters, the ISA's elements and the segments.
+fn split(text: &str) -> Result<(Delimiters, Vec<String>, Vec<Segment>), ReadError> {
     let text = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    let (d, _) = isa(text)?;
+    let (d, isa_el) = isa(text)?;
     let mut out = Vec::new();
     for raw in text.split(d.segment) {
         let raw = raw.trim_matches(['\r', '\n']);
@@ -145,7 +145,7 @@ pub fn segments(text: &str) -> Result<(Delimiters, Vec<Segment>), ReadError> {
         let id = parts.next().unwrap_or_default().trim().to_owned();
         out.push(Segment { id, elements: parts.map(str::to_owned).collect() });
     }
-    Ok((d, out))
+    Ok((d, isa_el, out))
 }
 
 fn number(s: &str) -> Option<u32> {
@@ -155,8 +155,7 @@ fn number(s: &str) -> Option<u32> {
 
 /// Reads and checks the envelope of `text`.
 pub fn read(text: &str) -> Result<Interchange, ReadError> {
-    let (delimiters, segs) = segments(text)?;
-    let (_, isa_el) = isa(text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']))?;
+    let (delimiters, isa_el, segs) = split(text)?;
     let header = InterchangeHeader {
         sender_qualifier: isa_el[4].trim().to_owned(),
         sender_id: isa_el[5].trim().to_owned(),

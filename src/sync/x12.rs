@@ -142,8 +142,9 @@ fn control(element: &'static str, n: u32) -> Result<u32, X12Error> {
     Ok(n)
 }
 
-fn segment(id: &str, elements: &[&str]) -> String {
-    // Trailing empty elements are left out, as X12 requires.
+/// One segment with our delimiters; trailing empty elements are left out, as X12 requires.
+/// Shared with the 855/997 writer (`inbound::x12_ack`).
+pub fn segment(id: &str, elements: &[&str]) -> String {
     let used = elements.iter().rposition(|e| !e.is_empty()).map_or(0, |i| i + 1);
     let mut s = String::from(id);
     for e in &elements[..used] {
@@ -154,13 +155,15 @@ fn segment(id: &str, elements: &[&str]) -> String {
     s
 }
 
-struct Stamp {
-    yymmdd: String,
-    ccyymmdd: String,
-    hhmm: String,
+/// A time as the envelope writes it.
+pub struct Stamp {
+    pub yymmdd: String,
+    pub ccyymmdd: String,
+    pub hhmm: String,
 }
 
-fn stamp(t: Millis) -> Stamp {
+/// `t` in the envelope's date and time formats (UTC).
+pub fn stamp(t: Millis) -> Stamp {
     let d = chrono::DateTime::from_timestamp_millis(t.0).unwrap_or_default();
     Stamp {
         yymmdd: format!("{:02}{:02}{:02}", d.year().rem_euclid(100), d.month(), d.day()),
