@@ -8,7 +8,7 @@ use stockedge::api::order_call::SkuLine;
 use stockedge::inbound::apply::{Effect, SoldLine};
 use stockedge::inbound::po850::purchase_order;
 use stockedge::inbound::purchase_orders::{acknowledge, inbound_partners, sale_event, Presented};
-use stockedge::inbound::x12_ack::{acknowledgment, functional_ack, Ack, AckCode, Acknowledged, Control};
+use stockedge::inbound::x12_ack::{acknowledgment, answer_gs03, functional_ack, Ack, AckCode, Acknowledged, Control};
 use stockedge::inbound::x12_read::{read, ReadError};
 use stockedge::inbound::x12_reject::{GroupCode, SetCode};
 use stockedge::stock::{Effect as LedgerEffect, Location, OrderKey, Sku, Token};
@@ -228,4 +228,22 @@ fn partners_authenticate_with_basic_or_bearer_in_constant_time() {
     assert!(!bearer.matches("tok-1234"));
     assert!(!Presented::Bearer("acme:s3cret".into()).matches("acme:s3cret"), "a Basic secret needs Basic");
     assert_eq!(Presented::of("Digest x"), None);
+}
+
+#[test]
+fn a_partners_gs02_is_made_writable_for_our_answer() {
+    // Read with the partner's `|` as element separator, its GS02 may hold our `*`, `~` or `>`.
+    assert_eq!(answer_gs03("AC*ME~BUY>", "ACMEBUY"), "ACMEBUY");
+    assert_eq!(answer_gs03("ACMEBUYERSGROUPINTERNATIONAL", "ACMEBUY"), "ACMEBUYERSGROUP");
+    // Fewer than GS03's 2 characters left: the authenticated partner's ISA06.
+    assert_eq!(answer_gs03("*", "ACMEBUY  "), "ACMEBUY");
+    assert_eq!(answer_gs03("", "ACMEBUY"), "ACMEBUY");
+    // The answer's envelope is writable with it.
+    let mut envelope = ours();
+    envelope.application_receiver = answer_gs03("A*~", "ACMEBUY");
+    let po = purchase_order(&read(PO).expect("reads").sets[0]).expect("850");
+    let acks = vec![vec![Ack { code: AckCode::Accepted, qty: 1 }]; po.lines.len()];
+    let answered = [Acknowledged { order: &po, acks }];
+    let text = acknowledgment(&envelope, Control { interchange: 1, group: 1 }, &answered, NOW).expect("855");
+    assert!(text.contains("*ACMEBUY*"), "{text}");
 }

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::operator_views::paged;
-use super::paging::{id_page, Filter, IdPage};
+use super::paging::{id_page_fields, Filter, IdPage};
 use super::problem::{FieldError, Problem};
 use crate::db::reconcile::ReconcileRow;
 use crate::reconcile::RunReport;
@@ -56,33 +56,21 @@ pub struct ListQuery {
 }
 
 pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, Problem> {
-    let page = id_page(pairs, &[Filter::Channel, Filter::Sku]);
+    // One problem naming every faulty parameter: the page's, then `drifted`.
+    let mut errors = Vec::new();
+    let page = id_page_fields(pairs, &[Filter::Channel, Filter::Sku], &mut errors);
     let mut drifted = false;
-    let mut bad = None;
     for (k, v) in pairs.iter().filter(|(k, _)| k == "drifted") {
         match v.as_str() {
             "true" => drifted = true,
             "false" => drifted = false,
-            _ => bad = Some(FieldError::new(k, "must be true or false")),
+            _ => errors.push(FieldError::new(k, "must be true or false")),
         }
     }
-    match (page, bad) {
-        (Ok(page), None) => Ok(ListQuery { page, drifted }),
-        (Ok(_), Some(e)) => Err(Problem::invalid(vec![e])),
-        (Err(p), None) => Err(p),
-        (Err(p), Some(e)) => {
-            // One problem naming every faulty parameter: the page's, then `drifted`.
-            let listed = p.extra.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
-            let mut errors: Vec<FieldError> = listed
-                .iter()
-                .map(|x| {
-                    let member = |k: &str| x.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-                    FieldError::new(member("field"), member("message"))
-                })
-                .collect();
-            errors.push(e);
-            Err(Problem::invalid(errors))
-        }
+    if errors.is_empty() {
+        Ok(ListQuery { page, drifted })
+    } else {
+        Err(Problem::invalid(errors))
     }
 }
 

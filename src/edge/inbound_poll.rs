@@ -84,7 +84,16 @@ pub async fn run(env: &Env, only: Option<&Token>) -> Result<Vec<Value>, Fault> {
     let mut counted = Vec::new();
     for p in channels.into_iter().filter(|p| is_polled(p.kind) && p.channel.polled()) {
         let since = p.channel.poll_since(p.created_at);
-        let r = poll_channel(env, &db, &p.channel, p.kind, since).await?;
+        // A store failure ends this channel's run, not the pass: the others are polled, and
+        // every run is counted.
+        let r = match poll_channel(env, &db, &p.channel, p.kind, since).await {
+            Ok(r) => r,
+            Err(e) => {
+                let mut r = PollRun::new(&p.channel.id, p.kind);
+                r.stop(format!("store: {e}"));
+                r
+            }
+        };
         counted.push((r.channel.clone(), r.result));
         out.push(r.to_json());
     }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use worker::{Env, Request, Response};
 
 use crate::api::order_call::{OrderRefusal, SkuLine};
+use crate::api::problem::{from_book, from_ledger};
 use crate::api::requests::token_in_path;
 use crate::api::{FieldError, Kind, Problem};
 use crate::catalog::model::ChannelKind;
@@ -19,7 +20,7 @@ use crate::inbound::po850::{purchase_order, PurchaseOrder};
 use crate::inbound::purchase_orders::{
     acknowledge, inbound_partners, sale_event, InboundPartner, Presented, MAX_EDI_BODY_BYTES,
 };
-use crate::inbound::x12_ack::{acknowledgment, functional_ack, Ack, Acknowledged, Control};
+use crate::inbound::x12_ack::{acknowledgment, answer_gs03, functional_ack, Ack, Acknowledged, Control};
 use crate::inbound::x12_read::{read, GroupHeader, Interchange, ReadError};
 use crate::inbound::x12_reject::Rejection;
 use crate::inbound::InboundChannel;
@@ -55,7 +56,7 @@ fn envelope(conn: &InboundChannel, x_sender_q: &str, x_sender: &str, group: &Gro
         receiver_qualifier: x_sender_q.to_owned(),
         receiver_id: x_sender.to_owned(),
         application_sender: sender,
-        application_receiver: group.application_sender.clone(),
+        application_receiver: answer_gs03(&group.application_sender, x_sender),
         usage: if usage == "T" { Usage::Test } else { Usage::Production },
     }
 }
@@ -214,12 +215,17 @@ async fn apply(
                             format!("the sale of {} could not be completed now ({why}); send the 850 again", po.number),
                         )))
                     }
-                    refused => {
-                        worker::console_warn!(
-                            "channel {}: the order desk refused PO {}: {refused:?}",
-                            conn.id,
-                            po.number
-                        )
+                    // Nothing of this order was sold: answer the desk's problem and keep no ACK, so
+                    // the partner is never told a line was accepted that the ledger does not hold.
+                    Some(Err(OrderRefusal::Book(e))) => return Ok(Err(from_book(&e))),
+                    Some(Err(OrderRefusal::Ledger { sku, error, applied_skus })) => {
+                        return Ok(Err(from_ledger(sku.as_str(), &error).with("applied_skus", applied_skus)))
+                    }
+                    None => {
+                        return Ok(Err(Problem::new(
+                            Kind::IdempotencyKeyReused,
+                            format!("the order desk holds PO {} with other lines; nothing was applied", po.number),
+                        )))
                     }
                 }
             }

@@ -77,6 +77,18 @@ fn clean(v: &str, max: usize) -> String {
     v.chars().filter(|c| (' '..='~').contains(c) && ![ELEMENT, SEGMENT, COMPONENT].contains(c)).take(max).collect()
 }
 
+/// Our answer's GS03 for a partner's group: its GS02 made safe for our delimiters (2–15
+/// characters), else its ISA06 (the authenticated partner's id), so a partner's code never makes
+/// our answer unwritable.
+pub fn answer_gs03(gs02: &str, isa06: &str) -> String {
+    let cleaned = clean(gs02.trim(), 15);
+    if cleaned.trim().len() >= 2 {
+        cleaned
+    } else {
+        clean(isa06.trim(), 15)
+    }
+}
+
 /// The documents StockEdge answers an 850 with.
 #[derive(Clone, Copy)]
 enum Answer {
