@@ -101,7 +101,6 @@ pub fn preview(
 mod tests {
     use super::*;
     use crate::api::Kind;
-    use crate::stock::Op;
     use crate::time::Millis;
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -138,18 +137,7 @@ mod tests {
     }
 
     fn state(sku: &Sku, available: i64) -> StockChanged {
-        StockChanged {
-            sku: sku.clone(),
-            version: 1,
-            available,
-            on_hand: available,
-            cause: Op::Set,
-            at: Millis(0),
-            oversold: 0,
-            alert: None,
-            channel: None,
-            ops: Vec::new(),
-        }
+        StockChanged::current(sku.clone(), 1, available, available, 0, Millis(0))
     }
 
     #[test]

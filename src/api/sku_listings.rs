@@ -83,21 +83,9 @@ pub fn sku_listings(
 mod tests {
     use super::*;
     use crate::db::testing::rows;
-    use crate::stock::Op;
 
     fn state(available: i64, oversold: i64) -> StockChanged {
-        StockChanged {
-            sku: Sku::parse("A").expect("sku"),
-            version: 3,
-            available,
-            on_hand: available,
-            cause: Op::Set,
-            at: Millis(0),
-            oversold,
-            alert: None,
-            channel: None,
-            ops: Vec::new(),
-        }
+        StockChanged::current(Sku::parse("A").expect("sku"), 3, available, available, oversold, Millis(0))
     }
 
     fn row(channel: &str, enabled: i64, buffer: i64, sync: Value) -> Value {

@@ -70,22 +70,10 @@ mod tests {
     use super::*;
     use crate::db::testing::{assert_bound, rows};
     use crate::db::StoreError;
-    use crate::stock::Op;
     use serde_json::json;
 
     fn event(sku: &str, version: u64) -> StockChanged {
-        StockChanged {
-            sku: Sku::parse(sku).expect("sku"),
-            version,
-            available: 1,
-            on_hand: 1,
-            cause: Op::Set,
-            at: Millis(0),
-            oversold: 0,
-            alert: None,
-            channel: None,
-            ops: Vec::new(),
-        }
+        StockChanged::current(Sku::parse(sku).expect("sku"), version, 1, 1, 0, Millis(0))
     }
 
     #[test]

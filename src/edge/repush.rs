@@ -15,7 +15,7 @@ use worker::{D1Database, Env};
 
 use crate::api::sku_call::{SkuAction, SkuAnswer, SkuRefusal};
 use crate::fault::{Fault, ObjectError};
-use crate::stock::{Op, Sku, Token};
+use crate::stock::{Sku, Token};
 use crate::sync::bundle_event::{current_states, ledgers_for};
 use crate::sync::StockChanged;
 use crate::time::Millis;
@@ -58,18 +58,8 @@ pub async fn ledger_states(env: &Env, skus: &[Sku], at: Millis) -> Result<BTreeM
 /// oversold, if any, raised it). `None` for a SKU never stocked (version 0: nothing to push).
 pub async fn ledger_state(env: &Env, sku: &Sku, at: Millis) -> Result<Option<StockChanged>, Fault> {
     match sku_client::ask(env, sku, SkuAction::Get).await? {
-        Ok(SkuAnswer::State(v)) => Ok((v.version > 0).then(|| StockChanged {
-            sku: sku.clone(),
-            version: v.version,
-            available: v.available,
-            on_hand: v.on_hand,
-            cause: Op::Set,
-            at,
-            oversold: v.oversold,
-            alert: None,
-            channel: None,
-            ops: Vec::new(),
-        })),
+        Ok(SkuAnswer::State(v)) => Ok((v.version > 0)
+            .then(|| StockChanged::current(sku.clone(), v.version, v.available, v.on_hand, v.oversold, at))),
         Err(SkuRefusal::NeverStocked { .. }) => Ok(None),
         other => {
             Err(ObjectError::OutOfContract { class: "SKU", detail: format!("ledger {sku} answered {other:?}") }.into())

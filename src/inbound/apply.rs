@@ -43,7 +43,7 @@ use crate::catalog::model::{ChannelKind, External};
 use crate::catalog::{Bundle, StoredRule};
 use crate::fault::StoreError;
 use crate::stock::limits::MAX_LINES;
-use crate::stock::{Cause, Command, Location, Op, OrderKey, Sku, Token};
+use crate::stock::{Cause, Command, Location, OrderKey, Sku, Token};
 use crate::sync::shopify::{self as shopify_push, ShopifyIdentity};
 use crate::sync::StockChanged;
 use crate::time::Millis;
@@ -595,18 +595,11 @@ fn drift(
     for s in suspects(std::slice::from_ref(e), index) {
         // The SKU's current state (a SKU never stocked: all 0, version 0), to compare with and,
         // if this is drift, to push back.
-        let state = loaded.states.get(&s.sku).cloned().unwrap_or_else(|| StockChanged {
-            sku: s.sku.clone(),
-            version: 0,
-            available: 0,
-            on_hand: 0,
-            cause: Op::Set,
-            at: at.now,
-            oversold: 0,
-            alert: None,
-            channel: None,
-            ops: Vec::new(),
-        });
+        let state = loaded
+            .states
+            .get(&s.sku)
+            .cloned()
+            .unwrap_or_else(|| StockChanged::current(s.sku.clone(), 0, 0, 0, 0, at.now));
         let rule = s
             .listing
             .rule

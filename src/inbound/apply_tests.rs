@@ -65,18 +65,7 @@ fn loaded(listings: Vec<Listing>) -> Loaded {
 }
 
 fn state(s: &str, available: i64) -> StockChanged {
-    StockChanged {
-        sku: sku(s),
-        version: 4,
-        available,
-        on_hand: available,
-        cause: Op::Set,
-        at: NOW,
-        oversold: 0,
-        alert: None,
-        channel: None,
-        ops: Vec::new(),
-    }
+    StockChanged::current(sku(s), 4, available, available, 0, NOW)
 }
 
 fn run(ch: &InboundChannel, events: &[InboundEvent], l: &Loaded) -> Plan {

@@ -100,7 +100,7 @@ pub fn decide(intended: i64, live: i64, flight: InFlight, on_drift: OnDrift) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stock::{Op, Sku};
+    use crate::stock::Sku;
     use crate::time::Millis;
 
     fn settled(version: u64) -> InFlight {
@@ -108,18 +108,7 @@ mod tests {
     }
 
     fn state(available: i64, oversold: i64) -> StockChanged {
-        StockChanged {
-            sku: Sku::parse("A").expect("sku"),
-            version: 3,
-            available,
-            on_hand: available,
-            cause: Op::Set,
-            at: Millis(0),
-            oversold,
-            alert: None,
-            channel: None,
-            ops: Vec::new(),
-        }
+        StockChanged::current(Sku::parse("A").expect("sku"), 3, available, available, oversold, Millis(0))
     }
 
     #[test]

@@ -71,21 +71,7 @@ mod tests {
     }
 
     fn state(s: &str, version: u64, available: i64, oversold: i64) -> (Sku, StockChanged) {
-        (
-            sku(s),
-            StockChanged {
-                sku: sku(s),
-                version,
-                available,
-                on_hand: available,
-                cause: Op::Set,
-                at: Millis(0),
-                oversold,
-                alert: None,
-                channel: None,
-                ops: Vec::new(),
-            },
-        )
+        (sku(s), StockChanged::current(sku(s), version, available, available, oversold, Millis(0)))
     }
 
     fn kit() -> Bundle {

@@ -64,6 +64,23 @@ pub enum EventError {
 }
 
 impl StockChanged {
+    /// A SKU's current state announced as a set: what a re-push or a read-back sends when no
+    /// single transition is being announced (no alert, no channel, no transitions counted).
+    pub fn current(sku: Sku, version: u64, available: i64, on_hand: i64, oversold: i64, at: Millis) -> StockChanged {
+        StockChanged {
+            sku,
+            version,
+            available,
+            on_hand,
+            cause: Op::Set,
+            at,
+            oversold,
+            alert: None,
+            channel: None,
+            ops: Vec::new(),
+        }
+    }
+
     /// The event for a ledger's state after a transition (`totals` and `version` as the ledger
     /// reports them once the change is applied), with the alert the change raised, if any.
     pub fn from_totals(
