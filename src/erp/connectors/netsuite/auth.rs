@@ -99,10 +99,12 @@ impl Credentials {
             .body(body)
     }
 
-    /// Names the tokens these credentials get from the account at `base_url` (a digest, never the
-    /// key): rotated credentials name other tokens.
+    /// Names the tokens these credentials get from the account at `base_url` (a digest over the
+    /// public key, never the private one): rotated credentials, a new key included, name other
+    /// tokens.
     pub fn cache_key(&self, base_url: &str) -> String {
-        cache_key("netsuite", &[base_url, &self.client_id, &self.certificate_id])
+        let public = hex::encode(self.key.verifying_key().to_encoded_point(true).as_bytes());
+        cache_key("netsuite", &[base_url, &self.client_id, &self.certificate_id, &public])
     }
 }
 
@@ -202,6 +204,10 @@ mod tests {
         assert!(Credentials::parse(&empty.to_string()).is_err());
         let a = credentials().cache_key("https://a");
         assert!(a.starts_with("netsuite:") && a != credentials().cache_key("https://b"));
+        assert_eq!(a, credentials().cache_key("https://a"));
+        let other_key = SigningKey::from_slice(&[7u8; 32]).expect("scalar");
+        let rotated = Credentials { key: other_key, ..credentials() };
+        assert_ne!(a, rotated.cache_key("https://a"), "another key, other tokens");
     }
 
     #[test]
