@@ -13,7 +13,9 @@
 //! 3. Release the lease and record the run.
 //!
 //! Calls are authenticated per connector (SAP B1: a Service Layer session kept per isolate, a
-//! new login when it answers 401; Odoo: the API key as a bearer token), throttling (`429`, `503` with `Retry-After`) waited out up to
+//! new login when it answers 401; Odoo: the API key as a bearer token; NetSuite: an OAuth 2.0
+//! access token cached per isolate, `erp_netsuite`), throttling (`429`, `503` with
+//! `Retry-After`, NetSuite's `CONCURRENCY_LIMIT_EXCEEDED`) waited out up to
 //! `MAX_RETRY_AFTER_SECONDS`, transient failures tried again [`ATTEMPTS`] times.
 
 use std::cell::RefCell;
@@ -25,6 +27,7 @@ use worker::{D1Database, Env, Response};
 
 use crate::api::sku_call::SkuAnswer;
 use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connectors::netsuite::{self, suiteql};
 use crate::erp::connectors::odoo;
 use crate::erp::connectors::poll::{Stretch, PAGES_PER_RUN};
 use crate::erp::connectors::sap_b1::{self, Credentials, ItemsPage, Session};
@@ -35,6 +38,7 @@ use crate::stock::Token;
 use crate::sync::{HttpRequest, HttpResponse};
 
 use super::clock::now;
+use super::erp_netsuite::NetsuiteClient;
 use super::limits::CALL_TIMEOUT;
 use super::store::{self, erp as rows};
 use super::{http, platform_http, secrets};
@@ -108,12 +112,18 @@ async fn read_stretch(
             Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
         },
         ErpKind::Odoo => Source::Odoo { base: &c.base_url, key: secret, database: c.setting("database") },
-        ErpKind::Netsuite => return Ok(Err("the netsuite connector is not built yet".into())),
+        ErpKind::Netsuite => match netsuite::auth::Credentials::parse(&secret) {
+            Ok(creds) => Source::Netsuite(NetsuiteClient::new(&c.base_url, creds)),
+            Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
+        },
     };
     let mut state = rows::poll_state(db, &c.id).await?;
     let mut stretch = state.stretch(now());
     let mappings = rows::mappings(db, &c.id).await?;
-    let page_size = sap_b1::page_size(c.setting_int("page_size"));
+    let page_size = match c.kind {
+        ErpKind::Netsuite => suiteql::page_size(c.setting_int("page_size")),
+        ErpKind::SapB1 | ErpKind::Odoo => sap_b1::page_size(c.setting_int("page_size")),
+    };
     for _ in 0..PAGES_PER_RUN {
         let page_at = now();
         let page = match source.page(&stretch, page_size).await {
@@ -155,6 +165,7 @@ async fn read_stretch(
 enum Source<'a> {
     Sap(SapClient<'a>),
     Odoo { base: &'a str, key: String, database: Option<&'a str> },
+    Netsuite(NetsuiteClient<'a>),
 }
 
 impl Source<'_> {
@@ -173,6 +184,11 @@ impl Source<'_> {
                     return Err("Odoo refused the API key (401)".into());
                 }
                 odoo::read_quants(&resp, offset, page_size)
+            }
+            Source::Netsuite(ns) => {
+                let offset = stretch.cursor.as_deref().and_then(|c| c.parse::<u64>().ok()).unwrap_or(0);
+                let resp = ns.call(|token| suiteql::balances(token, offset, page_size)).await?;
+                suiteql::read_balances(&resp, offset, page_size)
             }
         }
     }

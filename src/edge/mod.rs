@@ -16,6 +16,7 @@ mod ebay_token;
 mod erp;
 mod erp_connections;
 mod erp_master;
+mod erp_netsuite;
 mod erp_poll;
 mod handlers;
 mod hot;

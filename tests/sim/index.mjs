@@ -24,6 +24,8 @@ export * as sap_b1 from './sap_b1.mjs';
 export { startSapB1Sim } from './sap_b1.mjs';
 export * as odoo from './odoo.mjs';
 export { startOdooSim } from './odoo.mjs';
+export * as netsuite from './netsuite.mjs';
+export { startNetSuiteSim } from './netsuite.mjs';
 export { startShopifySim, startWooCommerceSim, startAmazonSim, startEbaySim, startWholesaleSim };
 
 /** Starts all five simulators (options per simulator, by name). */

@@ -18,6 +18,7 @@ import { startWholesaleSim, build846 } from './wholesale.mjs';
 import { startAll } from './index.mjs';
 import { startSapB1Sim } from './sap_b1.mjs';
 import { startOdooSim } from './odoo.mjs';
+import { startNetSuiteSim, signJwt, BALANCES_QUERY, ASSERTION_TYPE } from './netsuite.mjs';
 
 async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 5000 } = {}) {
   const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
@@ -1011,5 +1012,121 @@ describe('odoo: JSON-2 stock.quant/search_read', () => {
     const future = await read({ domain: [['write_date', '>=', '2999-01-01 00:00:00']], fields });
     assert.deepEqual(future.body, []);
     assert.equal((await read({ domain: [['name', 'ilike', 'x']] })).status, 422);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder by externalId, concurrency limit', () => {
+  let sim;
+  before(async () => {
+    sim = await startNetSuiteSim({
+      balances: [
+        { item: 101, location: 1, quantityonhand: 10, quantityavailable: 8 },
+        { item: 101, location: 1, quantityonhand: 5, quantityavailable: 5 }, // a second bin
+        { item: 102, location: 1, quantityonhand: 3, quantityavailable: 3 },
+        { item: 103, location: 2, quantityonhand: 7, quantityavailable: null },
+      ],
+    });
+  });
+  after(() => sim.close());
+  const creds = () => sim.credentials();
+  const claims = (over = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return { iss: creds().client_id, scope: ['rest_webservices'], aud: `${sim.url}/services/rest/auth/oauth2/v1/token`, iat: now, exp: now + 300, ...over };
+  };
+  const askToken = (jwt, type = ASSERTION_TYPE) => call(`${sim.url}/services/rest/auth/oauth2/v1/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: type, client_assertion: jwt }).toString(),
+  });
+  const header = (over = {}) => ({ typ: 'JWT', alg: 'ES256', kid: creds().certificate_id, ...over });
+  const token = async () => (await askToken(signJwt(header(), claims(), creds().private_key))).body.access_token;
+  const suiteql = (tok, { limit, offset, q = BALANCES_QUERY, prefer = 'transient' } = {}) => call(
+    `${sim.url}/services/rest/query/v1/suiteql?${new URLSearchParams({ ...(limit ? { limit } : {}), ...(offset ? { offset } : {}) })}`,
+    { method: 'POST', headers: { authorization: `Bearer ${tok}`, ...(prefer ? { prefer } : {}) }, body: { q } },
+  );
+
+  test('the token endpoint verifies the JWT with the registered key, kid, iss, aud and expiry', async () => {
+    const ok = await askToken(signJwt(header(), claims(), creds().private_key));
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.expires_in, '3600');
+    assert.equal(ok.body.token_type, 'bearer');
+    const other = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    assert.equal((await askToken(signJwt(header(), claims(), other))).body.error, 'invalid_grant', 'another key');
+    assert.equal((await askToken(signJwt(header({ kid: 'nope' }), claims(), creds().private_key))).body.error, 'invalid_client');
+    assert.equal((await askToken(signJwt(header(), claims({ iss: 'x' }), creds().private_key))).body.error, 'unauthorized_client');
+    assert.equal((await askToken(signJwt(header(), claims({ aud: 'https://x/token' }), creds().private_key))).status, 400);
+    const past = Math.floor(Date.now() / 1000) - 4000;
+    assert.match((await askToken(signJwt(header(), claims({ iat: past, exp: past + 300 }), creds().private_key))).body.error_description, /expired/);
+    assert.match((await askToken(signJwt(header(), claims({ exp: claims().iat + 3600 }), creds().private_key))).body.error_description, /60 minutes/);
+    assert.equal((await askToken(signJwt(header(), claims(), creds().private_key), 'password')).status, 400);
+    const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const ps = await startNetSuiteSim({ publicKey: rsa.publicKey.export({ type: 'spki', format: 'pem' }) });
+    try {
+      const jwt = signJwt({ typ: 'JWT', alg: 'PS256', kid: 'ns-sim-cert' }, { ...claims(), aud: `${ps.url}/services/rest/auth/oauth2/v1/token` }, rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      const r = await call(`${ps.url}/services/rest/auth/oauth2/v1/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt }).toString() });
+      assert.equal(r.status, 200, 'PS256 with an RSA certificate');
+    } finally { await ps.close(); }
+  });
+
+  test('SuiteQL needs a live token and Prefer: transient, sums bins and pages with hasMore and links', async () => {
+    assert.equal((await suiteql('nope')).status, 401);
+    const tok = await token();
+    const noPrefer = await suiteql(tok, { prefer: null });
+    assert.equal(noPrefer.status, 400);
+    assert.equal(noPrefer.body['o:errorDetails'][0]['o:errorCode'], 'INVALID_HEADER');
+    assert.equal((await suiteql(tok, { q: 'SELECT * FROM customer' })).status, 400);
+    assert.equal((await suiteql(tok, { limit: 1001 })).status, 400);
+    const p1 = await suiteql(tok, { limit: 2 });
+    assert.equal(p1.status, 200);
+    assert.deepEqual([p1.body.count, p1.body.hasMore, p1.body.totalResults, p1.body.offset], [2, true, 3, 0]);
+    assert.deepEqual(p1.body.items.map((r) => [r.item, r.location, r.quantityonhand, r.quantityavailable]), [['101', '1', '15', '13'], ['102', '1', '3', '3']]);
+    const next = p1.body.links.find((l) => l.rel === 'next').href;
+    assert.equal(next, `${sim.url}/services/rest/query/v1/suiteql?limit=2&offset=2`);
+    const p2 = await suiteql(tok, { limit: 2, offset: 2 });
+    assert.deepEqual([p2.body.hasMore, p2.body.items.map((r) => [r.item, r.quantityavailable])], [false, [['103', null]]]);
+    assert.equal(p2.body.links.find((l) => l.rel === 'next'), undefined);
+    sim.expireTokens();
+    const expired = await suiteql(tok);
+    assert.equal(expired.status, 401);
+    assert.equal(expired.body['o:errorDetails'][0]['o:errorCode'], 'INVALID_LOGIN');
+  });
+
+  test('a sales order commits stock, is found by externalId, and its externalId stays unique', async () => {
+    const tok = await token();
+    const auth = { authorization: `Bearer ${tok}` };
+    const body = { externalId: 'web/1', entity: { id: '42' }, item: { items: [{ item: { id: '102' }, quantity: 2, location: { id: '1' } }] } };
+    const r = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body });
+    assert.equal(r.status, 204);
+    const id = r.headers.get('location').split('/').pop();
+    const found = await call(`${sim.url}/services/rest/record/v1/salesOrder/eid:${encodeURIComponent('web/1')}`, { headers: auth });
+    assert.deepEqual([found.status, found.body.id, found.body.externalId], [200, id, 'web/1']);
+    const dup = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body });
+    assert.deepEqual([dup.status, dup.body['o:errorDetails'][0]['o:errorCode']], [400, 'DUP_RCRD']);
+    assert.equal(sim.orders.length, 1);
+    const missing = await call(`${sim.url}/services/rest/record/v1/salesOrder/eid:web%2F2`, { headers: auth });
+    assert.deepEqual([missing.status, missing.body['o:errorDetails'][0]['o:errorCode']], [404, 'NONEXISTENT_ID']);
+    const p = await suiteql(tok);
+    assert.equal(p.body.items.find((x) => x.item === '102').quantityavailable, '1');
+    const badEntity = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body: { ...body, externalId: 'web/3', entity: { id: '9' } } });
+    assert.equal(badEntity.status, 400);
+  });
+
+  test('past the concurrency limit, and as an injected 429: CONCURRENCY_LIMIT_EXCEEDED with Retry-After', async () => {
+    const slow = await startNetSuiteSim({ concurrencyLimit: 1, callMs: 150, balances: [{ item: 1, location: 1, quantityonhand: 1 }] });
+    try {
+      const c = slow.credentials();
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = signJwt({ typ: 'JWT', alg: 'ES256', kid: c.certificate_id }, { iss: c.client_id, scope: 'restlets,rest_webservices', aud: `${slow.url}/services/rest/auth/oauth2/v1/token`, iat: now, exp: now + 300 }, c.private_key);
+      const tok = (await call(`${slow.url}/services/rest/auth/oauth2/v1/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt }).toString() })).body.access_token;
+      const ask = () => call(`${slow.url}/services/rest/query/v1/suiteql`, { method: 'POST', headers: { authorization: `Bearer ${tok}`, prefer: 'transient' }, body: { q: BALANCES_QUERY } });
+      const [a, b] = await Promise.all([ask(), ask()]);
+      const limited = [a, b].find((r) => r.status === 429);
+      assert.ok(limited && [a, b].some((r) => r.status === 200), `${a.status} ${b.status}`);
+      assert.equal(limited.headers.get('retry-after'), '1');
+      assert.equal(limited.body['o:errorDetails'][0]['o:errorCode'], 'CONCURRENCY_LIMIT_EXCEEDED');
+      slow.faults.set({ sequence: ['429'], retryAfterSeconds: 2 });
+      const injected = await ask();
+      assert.deepEqual([injected.status, injected.headers.get('retry-after'), injected.body['o:errorDetails'][0]['o:errorCode']], [429, '2', 'CONCURRENCY_LIMIT_EXCEEDED']);
+    } finally { await slow.close(); }
   });
 });

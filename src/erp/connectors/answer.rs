@@ -27,11 +27,12 @@ pub enum Answer {
 /// Classifies `resp` (`now` for an HTTP-date `Retry-After`).
 pub fn classify(resp: &HttpResponse, now: Millis) -> Answer {
     let brief = || format!("{}: {}", resp.status, resp.body.chars().take(300).collect::<String>());
+    let wait = || Answer::Wait(resp.retry_after(now).unwrap_or(1).min(MAX_RETRY_AFTER_SECONDS));
     match resp.status {
         200..=299 => Answer::Ok,
         401 => Answer::Reauthenticate,
-        429 | 503 => Answer::Wait(resp.retry_after(now).unwrap_or(1).min(MAX_RETRY_AFTER_SECONDS)),
-        400 if resp.body.contains("CONCURRENCY_LIMIT_EXCEEDED") => Answer::Wait(1),
+        429 | 503 => wait(),
+        400 if super::netsuite::concurrency_limited(resp) => wait(),
         500..=599 => Answer::Retry(brief()),
         _ => Answer::Refused(brief()),
     }
@@ -51,6 +52,8 @@ mod tests {
         assert_eq!(classify(&HttpResponse::new(503, ""), now), Answer::Wait(1));
         let ns = r#"{"o:errorDetails":[{"o:errorCode":"CONCURRENCY_LIMIT_EXCEEDED"}]}"#;
         assert_eq!(classify(&HttpResponse::new(400, ns), now), Answer::Wait(1));
+        assert_eq!(classify(&HttpResponse::new(400, ns).header("Retry-After", "4"), now), Answer::Wait(4));
+        assert!(matches!(classify(&HttpResponse::new(400, "CONCURRENCY_LIMIT_EXCEEDED"), now), Answer::Refused(_)));
         assert!(matches!(classify(&HttpResponse::new(500, "boom"), now), Answer::Retry(_)));
         assert!(matches!(classify(&HttpResponse::new(400, "bad"), now), Answer::Refused(_)));
     }

@@ -8,8 +8,11 @@
 //! - [`order`]: the order document StockEdge sends an ERP, vendor-neutral.
 //! - [`sap_b1`]: SAP Business One Service Layer.
 //! - [`odoo`]: Odoo JSON-2 (stock reads).
+//! - [`netsuite`]: NetSuite REST web services (OAuth 2.0 client credentials, SuiteQL stock,
+//!   sales orders).
 
 pub mod answer;
+pub mod netsuite;
 pub mod odoo;
 pub mod order;
 pub mod poll;

@@ -1,0 +1,291 @@
+// NetSuite REST web services simulator (SuiteTalk REST on https://<account>.suitetalk.api.netsuite.com):
+// OAuth 2.0 client credentials with a signed JWT assertion, SuiteQL over inventorybalance, sales
+// orders by externalId.
+//
+// Built to NetSuite's documented contract (NetSuite Help Center: "OAuth 2.0 Client Credentials
+// Flow", "The Request Token Structure", "POST Request to the Token Endpoint and the Access Token
+// Response", "Executing SuiteQL Queries Through REST Web Services", "Working with Records";
+// summarised in docs/erp.md):
+//  - POST /services/rest/auth/oauth2/v1/token, application/x-www-form-urlencoded:
+//    grant_type=client_credentials, client_assertion_type=urn:ietf:params:oauth:client-assertion-
+//    type:jwt-bearer, client_assertion=<JWT>. The JWT's header is {typ: "JWT", alg: ES256|PS256,
+//    kid: <certificate id>}, its payload {iss: <client id>, scope: "rest_webservices" (an array or
+//    comma-separated), aud: <this token URL>, iat, exp (less than 60 minutes after iat)}; its
+//    signature is verified with the certificate's public key registered for that kid (the
+//    mapping of the application). Answer: 200 {access_token, expires_in: "3600", token_type:
+//    "bearer"}; a refusal: 400 {error: "invalid_request" | "invalid_grant" | "unauthorized_client"}
+//    (RFC 6749 §5.2) — the simulator adds an `error_description` saying why.
+//  - every other call needs `Authorization: Bearer <access token>`; a missing, unknown or expired
+//    token: 401 {type, title: "Unauthorized", status: 401, "o:errorDetails": [{detail,
+//    "o:errorCode": "INVALID_LOGIN"}]}.
+//  - POST /services/rest/query/v1/suiteql?limit=N&offset=M with `Prefer: transient` and
+//    {"q": "<SuiteQL>"} → {links: [{rel, href}] (self, first, prev, next, last), count, hasMore,
+//    items: [{links: [], <column>: "<text>"}], offset, totalResults}. limit 1..1000 (default
+//    1000). The simulator runs one query: the balances per item and location StockEdge asks for
+//    (`SELECT item, location, SUM(quantityonhand) AS quantityonhand, SUM(quantityavailable) AS
+//    quantityavailable FROM inventorybalance GROUP BY item, location ORDER BY item, location`);
+//    any other answers 400 INVALID_PARAMETER. Figures are answered as text, like SuiteQL does.
+//  - POST /services/rest/record/v1/salesOrder {externalId, entity: {id}, shipDate?, item:
+//    {items: [{item: {id}, quantity, location: {id}}]}} → 204 with `Location: …/salesOrder/<id>`;
+//    the order commits its lines (quantityavailable falls). externalId is unique per record type:
+//    a second create under one externalId is refused (400 "o:errorCode": "DUP_RCRD").
+//    GET /services/rest/record/v1/salesOrder/<id> and …/salesOrder/eid:<externalId> → 200 with
+//    the record, or 404 "o:errorCode": "NONEXISTENT_ID".
+//  - The account's concurrency limit (`concurrencyLimit` requests in flight, each held `callMs`):
+//    past it, 429 with Retry-After and "o:errorCode": "CONCURRENCY_LIMIT_EXCEEDED". Injected 429
+//    faults answer the same body; 500 and 503 answer NetSuite's error shape.
+//  - Errors: {type, title, status, "o:errorDetails": [{detail, "o:errorCode"}]}.
+//
+// Simulator extras: `sim.credentials()` (the secret StockEdge reads: {client_id, certificate_id,
+// private_key} with a key pair the simulator made, unless `publicKey` was given),
+// `sim.expireTokens()` (every access token expires now), `sim.tokenRequests` (count),
+// `sim.setBalance(item, location, {quantityonhand, quantityavailable})`, `sim.orders`,
+// `sim.orderByExternalId(id)`, `sim.suiteqlCalls` (count).
+
+import crypto from 'node:crypto';
+import { startSim, createClock, json, respond, bearer, router, sleep } from './lib.mjs';
+
+export const TOKEN_PATH = '/services/rest/auth/oauth2/v1/token';
+export const SUITEQL_PATH = '/services/rest/query/v1/suiteql';
+export const SALES_ORDER_PATH = '/services/rest/record/v1/salesOrder';
+export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const BALANCES_QUERY = 'SELECT item, location, SUM(quantityonhand) AS quantityonhand, SUM(quantityavailable) AS quantityavailable FROM inventorybalance GROUP BY item, location ORDER BY item, location';
+
+const TITLES = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+/** NetSuite's REST error body. */
+export function nsError(status, code, detail, headers = {}) {
+  return json(status, {
+    type: `https://www.rfc-editor.org/rfc/rfc9110.html#section-15.${status >= 500 ? 6 : 5}.${status % 100 + 1}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    'o:errorDetails': [{ detail, 'o:errorCode': code }],
+  }, headers);
+}
+
+const concurrencyExceeded = (retryAfterSeconds) => nsError(429, 'CONCURRENCY_LIMIT_EXCEEDED',
+  'Concurrent request limit exceeded. Request blocked.', { 'retry-after': String(retryAfterSeconds) });
+
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+
+/** Signs a JWT (ES256 with an EC key, PS256 with an RSA key) — for tests of the token endpoint. */
+export function signJwt(header, payload, privateKey) {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  const key = crypto.createPrivateKey(privateKey);
+  const sig = header.alg === 'PS256'
+    ? crypto.sign('sha256', Buffer.from(input), { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
+    : crypto.sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${b64url(sig)}`;
+}
+
+function verifyJwt(jwt, publicKey) {
+  const parts = String(jwt ?? '').split('.');
+  if (parts.length !== 3) return { why: 'client_assertion is not a JWT' };
+  let header;
+  let payload;
+  try {
+    header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch { return { why: 'client_assertion is not a JWT' }; }
+  if (header.typ !== 'JWT') return { header, why: 'typ must be JWT' };
+  if (!['ES256', 'PS256'].includes(header.alg)) return { header, why: `alg ${header.alg} is not supported by the simulator (ES256, PS256)` };
+  const input = Buffer.from(`${parts[0]}.${parts[1]}`);
+  const sig = Buffer.from(parts[2], 'base64url');
+  const key = crypto.createPublicKey(publicKey);
+  let ok;
+  try {
+    ok = header.alg === 'PS256'
+      ? crypto.verify('sha256', input, { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)
+      : crypto.verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, sig);
+  } catch { ok = false; }
+  return ok ? { header, payload } : { header, payload, why: 'signature does not verify with the certificate of this kid' };
+}
+
+/**
+ * Starts the NetSuite simulator.
+ *
+ * @param opts {port, clientId = 'ns-sim-client', certificateId = 'ns-sim-cert', publicKey (PEM;
+ *   default: a P-256 key pair made here), tokenLifetimeSeconds = 3600, balances: [{item,
+ *   location, quantityonhand, quantityavailable}] (item and location are internal ids; several
+ *   rows of one item and location are bins/lots and are summed), customers = ['42'],
+ *   concurrencyLimit = 5, callMs = 0, faults, clock}
+ */
+export async function startNetSuiteSim(opts = {}) {
+  const clock = opts.clock ?? createClock();
+  const clientId = opts.clientId ?? 'ns-sim-client';
+  const certificateId = opts.certificateId ?? 'ns-sim-cert';
+  let privateKeyPem = null;
+  let publicKey = opts.publicKey;
+  if (!publicKey) {
+    const pair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    privateKeyPem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' });
+    publicKey = pair.publicKey.export({ type: 'spki', format: 'pem' });
+  }
+  const lifetime = opts.tokenLifetimeSeconds ?? 3600;
+  const customers = new Set(opts.customers ?? ['42']);
+  const concurrencyLimit = opts.concurrencyLimit ?? 5;
+  const callMs = opts.callMs ?? 0;
+
+  const balances = []; // {item, location, quantityonhand, quantityavailable}
+  const setBalance = (item, location, q) => {
+    let row = balances.find((b) => b.item === String(item) && b.location === String(location));
+    if (!row) { row = { item: String(item), location: String(location), quantityonhand: 0, quantityavailable: 0 }; balances.push(row); }
+    Object.assign(row, q);
+    return row;
+  };
+  for (const b of opts.balances ?? []) {
+    balances.push({ item: String(b.item), location: String(b.location), quantityonhand: b.quantityonhand ?? 0, quantityavailable: b.quantityavailable ?? null });
+  }
+
+  const tokens = new Map(); // access token -> expires at (ms)
+  let tokenRequests = 0;
+  let suiteqlCalls = 0;
+  let inFlight = 0;
+  const orders = [];
+  let nextOrderId = 800;
+
+  const tokenError = (error, why) => json(400, { error, error_description: why });
+  const unauthorized = () => nsError(401, 'INVALID_LOGIN', 'Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at Setup > Users/Roles > User Management > View Login Audit Trail.');
+  const authorized = (ctx) => {
+    const t = bearer(ctx.headers.authorization);
+    const until = t && tokens.get(t);
+    if (!until) return false;
+    if (clock.now() >= until) { tokens.delete(t); return false; }
+    return true;
+  };
+
+  /** Runs `fn` as one REST call under the account's concurrency limit. */
+  async function limited(fn) {
+    if (inFlight >= concurrencyLimit) return concurrencyExceeded(1);
+    inFlight += 1;
+    try {
+      if (callMs > 0) await sleep(callMs);
+      return fn();
+    } finally {
+      inFlight -= 1;
+    }
+  }
+
+  function grouped() {
+    const sums = new Map();
+    for (const b of balances) {
+      const k = `${b.item}\u0000${b.location}`;
+      const s = sums.get(k) ?? { item: b.item, location: b.location, quantityonhand: 0, quantityavailable: null };
+      s.quantityonhand += Number(b.quantityonhand ?? 0);
+      if (b.quantityavailable !== null && b.quantityavailable !== undefined) s.quantityavailable = (s.quantityavailable ?? 0) + Number(b.quantityavailable);
+      sums.set(k, s);
+    }
+    const num = (x) => (/^\d+$/.test(x) ? Number(x) : NaN);
+    const cmp = (a, b) => (Number.isNaN(num(a)) || Number.isNaN(num(b)) ? (a < b ? -1 : a > b ? 1 : 0) : num(a) - num(b));
+    return [...sums.values()].sort((a, b) => cmp(a.item, b.item) || cmp(a.location, b.location));
+  }
+
+  const orderRecord = (o) => ({
+    links: [{ rel: 'self', href: `${sim.url}${SALES_ORDER_PATH}/${o.id}` }],
+    id: o.id, externalId: o.externalId, entity: { id: o.entity }, tranId: `SO${o.id}`, shipDate: o.shipDate ?? null,
+    status: { id: 'B', refName: 'Pending Fulfillment' },
+  });
+
+  const routes = [
+    ['POST', TOKEN_PATH, (ctx) => {
+      const form = new URLSearchParams(ctx.text());
+      if (form.get('grant_type') !== 'client_credentials') return tokenError('unsupported_grant_type', 'grant_type must be client_credentials');
+      if (form.get('client_assertion_type') !== ASSERTION_TYPE) return tokenError('invalid_request', 'client_assertion_type must be jwt-bearer');
+      const v = verifyJwt(form.get('client_assertion'), publicKey);
+      if (!v.header) return tokenError('invalid_request', v.why);
+      if (v.header.kid !== certificateId) return tokenError('invalid_client', `no certificate mapped under kid ${v.header.kid}`);
+      if (v.why) return tokenError('invalid_grant', v.why);
+      const p = v.payload;
+      const now = Math.floor(clock.now() / 1000);
+      const scopes = Array.isArray(p.scope) ? p.scope : String(p.scope ?? '').split(',').map((s) => s.trim());
+      if (p.iss !== clientId) return tokenError('unauthorized_client', 'iss is not the client id of the mapped application');
+      if (p.aud !== `${sim.url}${TOKEN_PATH}`) return tokenError('invalid_grant', `aud must be ${sim.url}${TOKEN_PATH}`);
+      if (!scopes.includes('rest_webservices')) return tokenError('invalid_scope', 'scope must include rest_webservices');
+      if (!Number.isInteger(p.iat) || !Number.isInteger(p.exp)) return tokenError('invalid_grant', 'iat and exp must be whole seconds');
+      if (p.exp <= now) return tokenError('invalid_grant', 'the assertion has expired');
+      if (p.exp - p.iat >= 3600) return tokenError('invalid_grant', 'exp must be less than 60 minutes after iat');
+      if (p.iat > now + 60) return tokenError('invalid_grant', 'iat is in the future');
+      tokenRequests += 1;
+      const token = `ns.${crypto.randomBytes(24).toString('base64url')}`;
+      tokens.set(token, clock.now() + lifetime * 1000);
+      return json(200, { access_token: token, expires_in: String(lifetime), token_type: 'bearer' });
+    }],
+    ['POST', SUITEQL_PATH, (ctx) => limited(() => {
+      if (!authorized(ctx)) return unauthorized();
+      if (String(ctx.headers.prefer ?? '').toLowerCase() !== 'transient') return nsError(400, 'INVALID_HEADER', 'The request must carry the header Prefer: transient.');
+      let b;
+      try { b = ctx.json(); } catch { return nsError(400, 'INVALID_CONTENT', 'The request body is not valid JSON.'); }
+      if (String(b.q ?? '').replace(/\s+/g, ' ').trim().toLowerCase() !== BALANCES_QUERY.toLowerCase()) {
+        return nsError(400, 'INVALID_PARAMETER', 'Invalid search query. Detailed unprocessed description follows. (The simulator runs only the inventorybalance query.)');
+      }
+      const limit = Number(ctx.query.get('limit') ?? 1000);
+      const offset = Number(ctx.query.get('offset') ?? 0);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return nsError(400, 'INVALID_PARAMETER', 'Invalid value for the parameter limit. Provide a value between 1 and 1000.');
+      if (!Number.isInteger(offset) || offset < 0) return nsError(400, 'INVALID_PARAMETER', 'Invalid value for the parameter offset.');
+      suiteqlCalls += 1;
+      const all = grouped();
+      const page = all.slice(offset, offset + limit);
+      const href = (o) => `${sim.url}${SUITEQL_PATH}?limit=${limit}&offset=${o}`;
+      const links = [{ rel: 'first', href: href(0) }];
+      if (offset > 0) links.push({ rel: 'prev', href: href(Math.max(0, offset - limit)) });
+      const hasMore = offset + limit < all.length;
+      if (hasMore) links.push({ rel: 'next', href: href(offset + limit) });
+      links.push({ rel: 'last', href: href(Math.max(0, Math.floor((all.length - 1) / limit) * limit)) }, { rel: 'self', href: href(offset) });
+      const text = (x) => (x === null ? null : String(x));
+      return json(200, {
+        links, count: page.length, hasMore, offset, totalResults: all.length,
+        items: page.map((r) => ({ links: [], item: r.item, location: r.location, quantityonhand: text(r.quantityonhand), quantityavailable: text(r.quantityavailable) })),
+      });
+    })],
+    ['POST', SALES_ORDER_PATH, (ctx) => limited(() => {
+      if (!authorized(ctx)) return unauthorized();
+      let b;
+      try { b = ctx.json(); } catch { return nsError(400, 'INVALID_CONTENT', 'The request body is not valid JSON.'); }
+      if (!customers.has(String(b.entity?.id ?? ''))) return nsError(400, 'USER_ERROR', 'Invalid entity reference key.');
+      const lines = b.item?.items;
+      if (!Array.isArray(lines) || lines.length === 0) return nsError(400, 'USER_ERROR', 'You must enter at least one line item for this transaction.');
+      for (const l of lines) {
+        if (!balances.some((x) => x.item === String(l.item?.id))) return nsError(400, 'USER_ERROR', `Invalid item reference key ${l.item?.id}.`);
+        if (!(Number(l.quantity) > 0)) return nsError(400, 'USER_ERROR', 'Quantity must be positive.');
+      }
+      if (b.externalId !== undefined && orders.some((o) => o.externalId === String(b.externalId))) {
+        return nsError(400, 'DUP_RCRD', 'This record already exists.');
+      }
+      nextOrderId += 1;
+      const o = { id: String(nextOrderId), externalId: b.externalId === undefined ? null : String(b.externalId), entity: String(b.entity.id), shipDate: b.shipDate,
+        lines: lines.map((l) => ({ item: String(l.item.id), quantity: Number(l.quantity), location: String(l.location?.id ?? '1') })) };
+      orders.push(o);
+      for (const l of o.lines) {
+        const row = setBalance(l.item, l.location, {});
+        row.quantityavailable = Number(row.quantityavailable ?? row.quantityonhand) - l.quantity;
+      }
+      return respond(204, '', { location: `${sim.url}${SALES_ORDER_PATH}/${o.id}` });
+    })],
+    ['GET', `${SALES_ORDER_PATH}/:id`, (ctx) => limited(() => {
+      if (!authorized(ctx)) return unauthorized();
+      const id = ctx.params.id;
+      const o = id.startsWith('eid:') ? orders.find((x) => x.externalId === id.slice(4)) : orders.find((x) => x.id === id);
+      if (!o) return nsError(404, 'NONEXISTENT_ID', `The record instance does not exist. Provide a valid record instance ID.`);
+      return json(200, orderRecord(o));
+    })],
+  ];
+
+  const sim = await startSim(router(routes), {
+    name: 'netsuite', clock, faults: opts.faults, port: opts.port,
+    errorResponse: (kind, ctx, fault) => {
+      if (kind === '429') return concurrencyExceeded(fault.retryAfterSeconds);
+      if (kind === '503') return nsError(503, 'UNEXPECTED_ERROR', 'Service unavailable.', { 'retry-after': String(fault.retryAfterSeconds) });
+      if (kind === '500') return nsError(500, 'UNEXPECTED_ERROR', 'An unexpected error occurred.');
+      return null;
+    },
+    state: () => ({ balances: grouped(), orders, tokens: tokens.size, tokenRequests, suiteqlCalls }),
+  });
+  sim.credentials = () => ({ client_id: clientId, certificate_id: certificateId, private_key: privateKeyPem });
+  sim.expireTokens = () => { for (const t of tokens.keys()) tokens.set(t, clock.now()); };
+  sim.setBalance = setBalance;
+  sim.orders = orders;
+  sim.orderByExternalId = (id) => orders.find((o) => o.externalId === id) ?? null;
+  Object.defineProperty(sim, 'tokenRequests', { get: () => tokenRequests });
+  Object.defineProperty(sim, 'suiteqlCalls', { get: () => suiteqlCalls });
+  return sim;
+}
