@@ -20,6 +20,7 @@
 //! - [`time`]: milliseconds since the epoch, as the shell passes the clock in.
 //! - `edge` (wasm32 only): the Cloudflare Workers shell — router, Durable Objects, D1 store, queues, cron.
 
+pub mod access;
 pub mod alerts;
 pub mod allot;
 pub mod api;

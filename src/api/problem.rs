@@ -32,13 +32,14 @@ pub enum Kind {
     NotOnHand,
     ErpIsMaster,
     IdempotencyKeyReused,
+    TooManyRequests,
     Unavailable,
     SchemaMissing,
     Internal,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::NotFound,
         Kind::MethodNotAllowed,
         Kind::Unauthorized,
@@ -60,6 +61,7 @@ impl Kind {
         Kind::NotOnHand,
         Kind::ErpIsMaster,
         Kind::IdempotencyKeyReused,
+        Kind::TooManyRequests,
         Kind::Unavailable,
         Kind::SchemaMissing,
         Kind::Internal,
@@ -71,7 +73,7 @@ impl Kind {
             Kind::NotFound => ("not-found", 404, "Not found", "No resource or route answers to this path."),
             Kind::MethodNotAllowed => ("method-not-allowed", 405, "Method not allowed", "The path exists but does not take this HTTP method; see the Allow header."),
             Kind::Unauthorized => ("unauthorized", 401, "Unauthorized", "The request carries no valid `Authorization: Bearer <token>`, or a platform signature that does not verify."),
-            Kind::Forbidden => ("forbidden", 403, "Forbidden", "The token is valid but its role may not do this: storefront tokens read availability and manage reservations; admin tokens do everything."),
+            Kind::Forbidden => ("forbidden", 403, "Forbidden", "The token is valid but its role may not do this: storefront tokens read availability and manage reservations, operator tokens read everything and change nothing, admin tokens do everything. `required_roles` lists the roles that may."),
             Kind::InvalidJson => ("invalid-json", 400, "Invalid JSON", "The body is not a JSON document of the expected shape. `detail` quotes the parser."),
             Kind::ValidationFailed => ("validation-failed", 422, "Validation failed", "One or more fields are out of bounds or malformed. `errors` lists each field and what is wrong with it."),
             Kind::PayloadTooLarge => ("payload-too-large", 413, "Payload too large", "The body is larger than this endpoint accepts."),
@@ -89,6 +91,7 @@ impl Kind {
             Kind::NotOnHand => ("not-on-hand", 409, "Not on hand", "The fulfilment ships more units than are on hand at that location."),
             Kind::ErpIsMaster => ("erp-is-master", 409, "The ERP is the master of this stock", "An ERP connection masters this location and refuses local changes of on hand (`local_adjustments: refuse`). Change the stock in the ERP: its next figure reaches StockEdge. `connection` names the connection."),
             Kind::IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency key reused", "This Idempotency-Key was used before with a different request body. Use a new key for a new request."),
+            Kind::TooManyRequests => ("too-many-requests", 429, "Too many requests", "This token or client address used up its request budget for the current window. Retry after the `Retry-After` header's seconds (`retry_after` in the body); nothing was done."),
             Kind::Unavailable => ("unavailable", 503, "Temporarily unavailable", "A part of StockEdge could not be reached. Nothing was left half-done: an interrupted step is finished or undone by itself. Retry the same request (with the same Idempotency-Key)."),
             Kind::SchemaMissing => ("schema-missing", 503, "Storage schema missing", "The catalogue database (D1) has no tables yet: its migrations were not applied to this state. Apply them with `npx wrangler d1 migrations apply stockedge-catalog --local` (or `--remote` for a deployed Worker), then retry. Nothing was written."),
             Kind::Internal => ("internal", 500, "Internal error", "Something failed inside StockEdge. Nothing was partially written; retry with the same Idempotency-Key."),

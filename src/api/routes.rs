@@ -1,4 +1,5 @@
-//! The route table: which paths exist, which methods they take, and which role they need.
+//! The route table: which paths exist and which methods they take. What each route needs of its
+//! caller is the permission table, `access::permissions`.
 
 use super::import_mappings::MappingRoute;
 use super::problem::{Kind, Problem};
@@ -6,17 +7,6 @@ use super::requests::{sku_in_path, token_in_path};
 use crate::catalog::model::ChannelKind;
 use crate::channels::WebhookVerify;
 use crate::stock::{Sku, Token};
-
-/// Who may call a route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// No token: health, the problem pages, the OpenAPI document.
-    Public,
-    /// `STOREFRONT_TOKEN` or `ADMIN_TOKEN`.
-    Storefront,
-    /// `ADMIN_TOKEN` only.
-    Admin,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -108,62 +98,6 @@ pub enum Route {
     Edi850,
     /// ERP connections, mappings, unmapped rows and stock polls (`erp_routes`).
     Erp(super::erp_routes::ErpRoute),
-}
-
-impl Route {
-    pub fn role(&self) -> Role {
-        match self {
-            Route::Health
-            | Route::OpenApi
-            | Route::ProblemPage(_)
-            | Route::Webhook(_)
-            | Route::EbayChallenge
-            | Route::Edi850 => Role::Public,
-            Route::Availability
-            | Route::CreateReservation
-            | Route::GetReservation(_)
-            | Route::CommitReservation(_)
-            | Route::ReleaseReservation(_)
-            | Route::ExtendReservation(_) => Role::Storefront,
-            Route::GetSku(_)
-            | Route::PutStock(_)
-            | Route::Adjust(_)
-            | Route::Journal(_)
-            | Route::SkuPolicy(_)
-            | Route::Sales
-            | Route::CancelSale { .. }
-            | Route::Fulfilments
-            | Route::Import
-            | Route::ImportJob(_)
-            | Route::Export
-            | Route::ImportMappings(_)
-            | Route::SyncStatus
-            | Route::SyncFailures
-            | Route::RetryFailure(_)
-            | Route::Catalog(_)
-            | Route::Unmatched
-            | Route::Drift
-            | Route::Polls
-            | Route::RunPolls
-            | Route::Alerts
-            | Route::AcknowledgeAlert(_)
-            | Route::Metrics
-            | Route::RunReconciliation
-            | Route::Reconciliation
-            | Route::RepairReconciliation
-            | Route::ErpSnapshots
-            | Route::Overview
-            | Route::SkuListings(_)
-            | Route::MapUnmatched(_)
-            | Route::RetryChannelFailures
-            | Route::PreviewListings
-            | Route::AlertDestinations
-            | Route::PutAlertDestination(_)
-            | Route::DeleteAlertDestination(_)
-            | Route::SkuAlerting(_)
-            | Route::Erp(_) => Role::Admin,
-        }
-    }
 }
 
 /// Path segments arrive percent-encoded (a SKU may contain `/`, sent as `%2F`).
@@ -313,13 +247,14 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::{need, Need};
 
     #[test]
     fn resolves_routes_and_roles() {
         assert_eq!(resolve("GET", "/healthz"), Ok(Route::Health));
         let r = resolve("PUT", "/v1/skus/TEE-1/stock").expect("route");
-        assert_eq!(r.role(), Role::Admin);
-        assert_eq!(resolve("POST", "/v1/reservations").map(|r| r.role()), Ok(Role::Storefront));
+        assert_eq!(need(&r), Need::Admin);
+        assert_eq!(resolve("POST", "/v1/reservations").map(|r| need(&r)), Ok(Need::Storefront));
     }
 
     #[test]
@@ -345,29 +280,33 @@ mod tests {
             let path = format!("/v1/webhooks/{name}");
             let r = resolve("POST", &path).expect("route");
             assert_eq!(r, Route::Webhook(kind));
-            assert_eq!(r.role(), Role::Public);
+            assert_eq!(need(&r), Need::Public);
             assert!(is_public(&path));
             if kind != ChannelKind::Ebay {
                 assert_eq!(resolve("GET", &path).map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
             }
         }
         // eBay validates the endpoint with a GET carrying `challenge_code`.
-        assert_eq!(resolve("GET", "/v1/webhooks/ebay").map(|r| r.role()), Ok(Role::Public));
+        assert_eq!(resolve("GET", "/v1/webhooks/ebay").map(|r| need(&r)), Ok(Need::Public));
         assert_eq!(resolve("PUT", "/v1/webhooks/ebay").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
         for (m, path) in [("GET", "/v1/inbound/drift"), ("GET", "/v1/inbound/polls"), ("POST", "/v1/inbound/polls/run")]
         {
-            assert_eq!(resolve(m, path).map(|r| r.role()), Ok(Role::Admin), "{m} {path}");
+            assert_eq!(
+                resolve(m, path).map(|r| need(&r)),
+                Ok(if m == "GET" { Need::Read } else { Need::Admin }),
+                "{m} {path}"
+            );
             assert!(!is_public(path));
         }
         assert_eq!(resolve("GET", "/v1/inbound/polls/run").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
         assert_eq!(resolve("POST", "/v1/webhooks/etsy").map_err(|p| p.kind), Err(Kind::NotFound));
-        assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| r.role()), Ok(Role::Admin));
+        assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| need(&r)), Ok(Need::Read));
         assert!(!is_public("/v1/inbound/unmatched"));
     }
 
     #[test]
     fn edi_850_is_public_and_post_only() {
-        assert_eq!(resolve("POST", "/v1/edi/850").map(|r| r.role()), Ok(Role::Public));
+        assert_eq!(resolve("POST", "/v1/edi/850").map(|r| need(&r)), Ok(Need::Public));
         assert!(is_public("/v1/edi/850"));
         assert_eq!(resolve("GET", "/v1/edi/850").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
         assert!(!is_public("/v1/edi/846"));
@@ -378,7 +317,7 @@ mod tests {
         assert_eq!(resolve("GET", "/v1/import-mappings"), Ok(Route::ImportMappings(MappingRoute::List)));
         let put = resolve("PUT", "/v1/import-mappings/erp").expect("route");
         assert!(matches!(put, Route::ImportMappings(MappingRoute::Put(_))));
-        assert_eq!(put.role(), Role::Admin);
+        assert_eq!(need(&put), Need::Admin);
         assert!(matches!(
             resolve("DELETE", "/v1/import-mappings/erp"),
             Ok(Route::ImportMappings(MappingRoute::Delete(_)))
@@ -392,11 +331,11 @@ mod tests {
     #[test]
     fn alerts_are_admin_routes() {
         assert_eq!(resolve("GET", "/v1/alerts"), Ok(Route::Alerts));
-        assert_eq!(resolve("GET", "/v1/alerts/").map(|r| r.role()), Ok(Role::Admin));
+        assert_eq!(resolve("GET", "/v1/alerts/").map(|r| need(&r)), Ok(Need::Read));
         assert_eq!(resolve("POST", "/v1/alerts").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
         let ack = resolve("POST", "/v1/alerts/42/acknowledge");
         assert_eq!(ack, Ok(Route::AcknowledgeAlert(42)));
-        assert_eq!(ack.map(|r| r.role()), Ok(Role::Admin));
+        assert_eq!(ack.map(|r| need(&r)), Ok(Need::Admin));
         assert_eq!(resolve("GET", "/v1/alerts/42/acknowledge").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
         for bad in ["0", "-1", "x", "1.5"] {
             let path = format!("/v1/alerts/{bad}/acknowledge");
@@ -417,7 +356,7 @@ mod tests {
         ];
         for (m, path, route) in cases {
             assert_eq!(resolve(m, path), Ok(route.clone()), "{m} {path}");
-            assert_eq!(route.role(), Role::Admin);
+            assert_eq!(need(&route), if m == "GET" { Need::Read } else { Need::Admin });
             let other = if m == "GET" { "POST" } else { "GET" };
             assert_eq!(resolve(other, path).map_err(|p| p.kind), Err(Kind::MethodNotAllowed), "{other} {path}");
             assert!(!is_public(path));
@@ -436,7 +375,7 @@ mod tests {
         assert_eq!(resolve("PUT", "/v1/alert-destinations/a%20b").map_err(|p| p.kind), Err(Kind::ValidationFailed));
         let r = resolve("PUT", "/v1/skus/A%2FB/alerting").expect("route");
         assert_eq!(r, Route::SkuAlerting(Sku::parse("A/B").expect("sku")));
-        assert_eq!(r.role(), Role::Admin);
+        assert_eq!(need(&r), Need::Admin);
         assert_eq!(resolve("GET", "/v1/skus/A/alerting").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
     }
 }

@@ -1,32 +1,31 @@
-//! Bearer tokens and roles (docs/api.md): storefront or admin, compared in constant time.
+//! Bearer tokens (docs/security.md): the keyring read from the Worker's secrets, and the
+//! decision of `access::authorize` for one request. Token values never leave this module except
+//! inside the keyring, whose `Debug` names credentials only.
 
-use subtle::ConstantTimeEq;
 use worker::{Env, Request};
 
-use crate::api::routes::Role;
-use crate::api::{Kind, Problem};
+use crate::access::authorize;
+use crate::access::{Credential, Keyring, Need};
+use crate::api::Problem;
 
-fn same(a: &str, b: &str) -> bool {
-    // Equal lengths are required by ct_eq; length itself is not secret here.
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+/// The configured tokens: each role's `<ROLE>_TOKEN` and, during a rotation, `<ROLE>_TOKEN_NEXT`.
+fn keyring(env: &Env) -> Keyring {
+    Keyring::load(|name| super::secrets::read(env, Some(name)).ok())
 }
 
-/// Checks that the request's token grants `need`.
-pub fn authorize(req: &Request, env: &Env, need: Role) -> Result<(), Problem> {
-    if need == Role::Public {
-        return Ok(());
+fn header(req: &Request) -> Option<String> {
+    req.headers().get("authorization").ok().flatten()
+}
+
+/// The caller's credential when the route needs one (`None` for public routes); `401`/`403`.
+pub fn authorize(req: &Request, env: &Env, need: Need) -> Result<Option<Credential>, Problem> {
+    if need == Need::Public {
+        return Ok(None);
     }
-    let header = req.headers().get("authorization").ok().flatten().unwrap_or_default();
-    let Some(token) = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
-        return Err(Problem::new(Kind::Unauthorized, "send Authorization: Bearer <token>"));
-    };
-    let grants = |name: &str| super::secrets::read(env, Some(name)).is_ok_and(|s| same(token, &s));
-    let admin = grants("ADMIN_TOKEN");
-    let storefront = grants("STOREFRONT_TOKEN");
-    match (need, admin, storefront) {
-        (_, true, _) => Ok(()),
-        (Role::Storefront, false, true) => Ok(()),
-        (Role::Admin, false, true) => Err(Problem::new(Kind::Forbidden, "this needs the admin token")),
-        _ => Err(Problem::new(Kind::Unauthorized, "the token is not valid")),
-    }
+    authorize::authorize(header(req).as_deref(), &keyring(env), need)
+}
+
+/// The caller's credential whatever the route, or `401`.
+pub fn authenticate(req: &Request, env: &Env) -> Result<Credential, Problem> {
+    authorize::authenticate(header(req).as_deref(), &keyring(env))
 }

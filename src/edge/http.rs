@@ -33,6 +33,9 @@ pub fn problem(p: &Problem) -> Result<Response> {
     if let Some(allow) = p.extra.get("allow").and_then(|v| v.as_str()) {
         r.headers_mut().set("allow", allow)?;
     }
+    if let Some(secs) = p.extra.get("retry_after").and_then(|v| v.as_u64()) {
+        r.headers_mut().set("retry-after", &secs.to_string())?;
+    }
     if p.status() == 401 {
         r.headers_mut().set("www-authenticate", "Bearer realm=\"stockedge\"")?;
     }

@@ -12,6 +12,7 @@ mod cart_object;
 mod catalog;
 mod catalog_reads;
 mod clock;
+mod cors;
 mod ebay_token;
 mod erp;
 mod erp_connections;
@@ -37,6 +38,7 @@ mod order_object;
 mod overview;
 mod platform_http;
 mod purchase_orders;
+mod rate_limit;
 mod reconcile;
 mod repush;
 mod rpc;
@@ -53,10 +55,11 @@ mod webhooks;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
+use crate::access::need;
 use crate::api::problem::from_fault;
 use crate::api::request_log::{RequestId, RequestLog, RouteLabel, GENERATED_ID_BYTES};
-use crate::api::routes::{is_public, resolve, Role, Route};
-use crate::api::{Kind, Problem};
+use crate::api::routes::{is_public, resolve, Route};
+use crate::api::Problem;
 use crate::fault::Fault;
 
 /// A `worker` error that reached the shell's boundary: the runtime refused an operation.
@@ -84,10 +87,21 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         let _ = getrandom::fill(&mut b);
         b
     });
+    let origin = req.headers().get("origin").ok().flatten();
+    if method == "OPTIONS" {
+        // A CORS preflight (or any OPTIONS): no token, no route; `access::cors` decides.
+        let answer = cors::preflight(&env, origin.as_deref());
+        let status = answer.as_ref().map_or(500, Response::status_code);
+        worker::console_log!(
+            "{}",
+            RequestLog::new(id, &method, RouteLabel::of(None), status, started, clock::now()).line()
+        );
+        return answer;
+    }
     let route = resolve(&method, &path);
     let label = RouteLabel::of(route.as_ref().ok());
     let hold = matches!(route, Ok(Route::CreateReservation));
-    let answer = serve(route, &method, &path, req, &env).await;
+    let answer = serve(route, &method, &path, req, &env).await.map(|r| cors::actual(&env, origin.as_deref(), r));
     if let (true, Ok(resp)) = (hold, answer.as_ref()) {
         // Refused holds are counted here, where every path's refusal is seen (`metrics::refusals`);
         // nothing awaited: the flush runs after the answer is sent.
@@ -108,22 +122,33 @@ async fn serve(
     req: Request,
     env: &Env,
 ) -> Result<Response> {
+    // Every request but the health check counts against its client address's budget.
+    if path != "/healthz" {
+        let ip = req.headers().get("cf-connecting-ip").ok().flatten();
+        if let Err(p) = rate_limit::by_ip(env, ip.as_deref()).await {
+            return http::problem(&p);
+        }
+    }
     let route = match route {
         Ok(r) => r,
         Err(p) => {
             // Say nothing about a protected path to a caller without a valid token.
             if !is_public(path) {
-                if let Err(unauth) = auth::authorize(&req, env, Role::Storefront) {
-                    if unauth.kind == Kind::Unauthorized {
-                        return http::problem(&unauth);
-                    }
+                if let Err(unauth) = auth::authenticate(&req, env) {
+                    return http::problem(&unauth);
                 }
             }
             return http::problem(&p);
         }
     };
-    if let Err(p) = auth::authorize(&req, env, route.role()) {
-        return http::problem(&p);
+    let credential = match auth::authorize(&req, env, need(&route)) {
+        Ok(c) => c,
+        Err(p) => return http::problem(&p),
+    };
+    if let Some(cred) = credential {
+        if let Err(p) = rate_limit::by_token(env, cred).await {
+            return http::problem(&p);
+        }
     }
     match handlers::handle(route, req, env).await {
         Ok(r) => Ok(r),

@@ -17,13 +17,13 @@ export function renderSignIn(main, { onSignedIn }) {
         fill(out);
         const token = input.value.trim();
         try {
-          // Any admin route tells a valid operator token from a storefront one (403) or none (401).
+          // A read of the admin API tells an operator or admin token from a storefront one (403) or none (401).
           await call('GET', '/v1/channels?limit=1', { token });
           session.signIn(token);
           input.value = '';
           onSignedIn();
         } catch (e) {
-          const msg = e instanceof ApiError && e.status === 403 ? 'This is not an operator (admin) token' : 'Sign-in failed';
+          const msg = e instanceof ApiError && e.status === 403 ? 'This is not an operator or admin token' : 'Sign-in failed';
           fill(out, problemBox(e, msg));
         }
       },
@@ -31,7 +31,7 @@ export function renderSignIn(main, { onSignedIn }) {
     h('h1', { id: 'sign-in-title' }, 'Sign in to the StockEdge console'),
     h('label', { for: 'token' }, 'Operator token'),
     input,
-    h('p', { class: 'hint' }, 'The Worker’s ADMIN_TOKEN. It stays in this tab (sessionStorage) until you sign out or close it.'),
+    h('p', { class: 'hint' }, 'The Worker’s ADMIN_TOKEN, or OPERATOR_TOKEN to look without changing anything. It stays in this tab (sessionStorage) until you sign out or close it.'),
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
     out,
   );

@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ADMIN_TOKEN = 'dev-admin';
 export const STOREFRONT_TOKEN = 'dev-storefront';
+export const OPERATOR_TOKEN = 'dev-operator';
 
 const WRANGLER = path.join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const SHIM = path.join(ROOT, 'build', 'worker', 'shim.mjs');
@@ -322,6 +323,29 @@ async function applyMigrations(stateDir, configPath) {
 // ---------------------------------------------------------------------------------------------
 // start()
 
+let variantCounter = 0;
+
+/**
+ * A copy of the config at `configPath` (next to it, so relative paths and .dev.vars still
+ * resolve) with the `limit` of each named `[[ratelimits]]` binding replaced.
+ */
+function withRateLimits(configPath, limits) {
+  if (!configPath) throw new Error('ratelimits needs the snapshot config (not STOCKEDGE_E2E_LIVE=1)');
+  const blocks = fs.readFileSync(configPath, 'utf8').split('[[ratelimits]]');
+  const seen = new Set();
+  const out = blocks.map((block, i) => {
+    if (i === 0) return block;
+    const name = block.match(/^\s*name\s*=\s*"([^"]+)"/m)?.[1];
+    if (!(name in limits)) return block;
+    seen.add(name);
+    return block.replace(/limit\s*=\s*\d+/, `limit = ${Number(limits[name])}`);
+  });
+  for (const name of Object.keys(limits)) if (!seen.has(name)) throw new Error(`no [[ratelimits]] binding ${name}`);
+  const variant = path.join(path.dirname(configPath), `wrangler-${process.pid}-${++variantCounter}.toml`);
+  fs.writeFileSync(variant, out.join('[[ratelimits]]'));
+  return variant;
+}
+
 /** A free loopback TCP port (listen on 0, close, reuse). */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -393,12 +417,17 @@ let stateCounter = 0;
  * Starts the Worker under `wrangler dev --local`. `stateDir` (optional) is the persistence
  * directory; a fresh one is made when omitted. `migrations: false` leaves the D1 migrations
  * unapplied (a Worker deployed before its schema). `vars` (optional) sets `[vars]` values for this
- * runtime only (`wrangler dev --var NAME:VALUE`). Resolves to
+ * runtime only (`wrangler dev --var NAME:VALUE`). `ratelimits` (optional) sets the `limit` of
+ * `[[ratelimits]]` bindings by name for this runtime only (`{ RATE_LIMIT_TOKEN: 5 }`; the
+ * defaults in wrangler.toml are too generous for a test to reach). `secrets` (optional) adds to or
+ * overrides .dev.vars for this runtime only, loaded as secrets (never printed by wrangler, unlike
+ * `vars`). Resolves to
  * `{ url, port, stateDir, logFile, pid, stop(), kill() }` once GET /healthz answers 200.
  */
-export async function start({ stateDir, migrations = true, vars = {} } = {}) {
+export async function start({ stateDir, migrations = true, vars = {}, ratelimits = {}, secrets = {} } = {}) {
   hookExit();
-  const { configPath } = await build();
+  let { configPath } = await build();
+  if (Object.keys(ratelimits).length) configPath = withRateLimits(configPath, ratelimits);
   if (!stateDir) {
     stateDir = path.join(RUN_DIR, `state-${process.pid}-${++stateCounter}`);
     ownedDirs.add(stateDir);
@@ -421,6 +450,13 @@ export async function start({ stateDir, migrations = true, vars = {} } = {}) {
     '--test-scheduled',
   ];
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
+  if (Object.keys(secrets).length) {
+    // Later env files override earlier ones; .dev.vars first, so every other secret stays.
+    const extra = path.join(stateDir, `secrets-${port}.env`);
+    fs.writeFileSync(extra, Object.entries(secrets).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n');
+    const devVars = path.join(configPath ? path.dirname(configPath) : ROOT, '.dev.vars');
+    args.push('--env-file', devVars, '--env-file', extra);
+  }
   if (configPath) args.push('--config', configPath);
   const fd = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, args, {
