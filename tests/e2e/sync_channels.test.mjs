@@ -117,18 +117,30 @@ test(`${CHANGES} random changes over ${SKUS} SKUs reach all five channels despit
   // Versions only move forward on every listing of every simulator.
   for (const [name, sim] of Object.entries(sims)) {
     const highest = new Map();
+    let versioned = 0;
     for (const e of sim.log.entries()) {
       if (e.version === undefined || e.version === null) continue;
+      versioned++;
       const prev = highest.get(e.listing) ?? -1;
       assert.ok(e.version >= prev, `${name} ${e.listing}: version ${e.version} after ${prev}`);
       highest.set(e.listing, e.version);
     }
+    // The check above skips writes without a version: it must have had some to check.
+    assert.ok(versioned > 0, `${name}: none of ${sim.log.entries().length} writes carried a version`);
   }
   // eBay revisions are counted per listing and day (the platform allows 250).
   const status = await ok(await A.admin('GET', '/v1/sync/status'));
   const ebayRows = status.items.filter((x) => x.channel === ch.ebay);
   assert.equal(ebayRows.length, SKUS);
   assert.ok(ebayRows.every((x) => x.revisions_today >= 1 && x.revisions_today <= 250), JSON.stringify(ebayRows.map((x) => x.revisions_today)));
+  // The stored counter counts every revision the platform took (it may count more: an attempt
+  // that timed out is counted whether or not it landed), so StockEdge never passes eBay's
+  // ceiling unknowingly.
+  for (const row of ebayRows) {
+    const writes = sims.ebay.log.entries({ sku: row.sku });
+    const platform = writes.length ? writes[writes.length - 1].revisionsToday : 0;
+    assert.ok(platform >= 1 && row.revisions_today >= platform, `${row.sku}: StockEdge counted ${row.revisions_today}, eBay ${platform}`);
+  }
   const failures = await ok(await A.admin('GET', '/v1/sync/failures'));
   assert.deepEqual(failures.items.filter((f) => f.sku.startsWith(run)), [], 'transient faults never dead-letter');
 });
