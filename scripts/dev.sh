@@ -32,10 +32,10 @@ StockEdge is running at $URL  (state in .wrangler/state; Ctrl-C to stop)
 
   curl -s $URL/healthz
   curl -s -H 'authorization: Bearer dev-storefront' '$URL/v1/availability?sku=TEE-BLK-M&sku=MUG-01'
-  curl -s -H 'authorization: Bearer dev-storefront' -X POST $URL/v1/reservations \\
+  curl -s -H 'authorization: Bearer dev-storefront' -H 'content-type: application/json' -X POST $URL/v1/reservations \\
        -d '{"lines":[{"sku":"TEE-BLK-M","qty":2},{"sku":"MUG-01","qty":1}],"ttl_seconds":300}'
-  curl -s -H 'authorization: Bearer dev-storefront' -X POST $URL/v1/reservations/<id>/commit -d '{"order_id":"1001"}'
-  curl -s -H 'authorization: Bearer dev-admin' -X POST $URL/v1/sales \\
+  curl -s -H 'authorization: Bearer dev-storefront' -H 'content-type: application/json' -X POST $URL/v1/reservations/<id>/commit -d '{"order_id":"1001"}'
+  curl -s -H 'authorization: Bearer dev-admin' -H 'content-type: application/json' -X POST $URL/v1/sales \\
        -d '{"channel":"amazon","order_id":"113-0000001","lines":[{"sku":"MUG-01","qty":1}]}'
   curl -s -H 'authorization: Bearer dev-admin' $URL/v1/skus/TEE-BLK-M
   curl -s -H 'authorization: Bearer dev-admin' $URL/v1/skus/TEE-BLK-M/journal

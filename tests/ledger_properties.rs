@@ -754,7 +754,7 @@ fn the_generator_reaches_every_outcome() {
     );
 }
 
-// --- known bugs in src/ (ignored: they fail today) ------------------------------------------------
+// --- bugs these properties found in src/ (fixed), scripted ----------------------------------------
 
 fn set(l: &mut Ledger, location: &str, on_hand: i64, now: i64) {
     l.apply(

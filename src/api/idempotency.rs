@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
 use crate::time::Millis;
 
 /// A fingerprint of a request: method, route and body. Same key + same fingerprint → replay;
@@ -40,6 +41,23 @@ pub enum Verdict<'a, T> {
     Replay(&'a T),
     /// Seen with another request.
     Reused,
+}
+
+/// The start of the 24-hour window ([`IDEMPOTENCY_RETENTION_MS`]) at `now`: a key's record
+/// stamped earlier is forgotten (the object's cleanup deletes it), so the key is free again; one
+/// stamped at or after it still answers (replay, or `idempotency-key-reused`).
+pub fn forget_before(now: Millis) -> Millis {
+    Millis(now.0 - IDEMPOTENCY_RETENTION_MS)
+}
+
+/// When a key first seen at `at` is forgotten (its registry's alarm).
+pub fn forget_at(at: Millis) -> Millis {
+    Millis(at.0 + IDEMPOTENCY_RETENTION_MS)
+}
+
+/// Whether a record stamped `at` still holds its key at `now`.
+pub fn remembered(at: Millis, now: Millis) -> bool {
+    at.0 >= forget_before(now).0
 }
 
 pub fn judge<'a, T>(existing: Option<&'a Recorded<T>>, fingerprint: &str) -> Verdict<'a, T> {
@@ -114,6 +132,23 @@ impl<T> Keyed<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HOUR: i64 = 3_600_000;
+
+    #[test]
+    fn a_key_holds_for_24_hours_to_the_millisecond() {
+        let first = Millis(1_765_000_000_000);
+        assert_eq!(IDEMPOTENCY_RETENTION_MS, 24 * HOUR);
+        assert!(remembered(first, first));
+        assert!(remembered(first, Millis(first.0 + 23 * HOUR)));
+        assert!(remembered(first, Millis(first.0 + 24 * HOUR)), "the last millisecond of the window");
+        assert!(!remembered(first, Millis(first.0 + 24 * HOUR + 1)), "forgotten after 24 h");
+        assert_eq!(forget_at(first), Millis(first.0 + 24 * HOUR));
+        // The cleanup (`at < forget_before(now)`) and the alarm agree on the boundary.
+        let at_alarm = forget_at(first);
+        assert_eq!(forget_before(at_alarm), first);
+        assert!(remembered(first, at_alarm) && !remembered(first, Millis(at_alarm.0 + 1)));
+    }
 
     #[test]
     fn same_request_replays_and_another_is_refused() {

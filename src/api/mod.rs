@@ -8,6 +8,7 @@ pub mod import_mappings;
 pub mod import_views;
 pub mod key_registry;
 pub mod listing_preview;
+pub mod media_type;
 pub mod operator_views;
 pub mod overview;
 pub mod paging;

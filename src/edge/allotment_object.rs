@@ -21,7 +21,7 @@ use crate::api::cart_call::{CartAnswer, CartRefusal};
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
 use crate::api::sku_call::{SkuAction, SkuAnswer};
 use crate::cart::{CartError, Shown};
-use crate::stock::limits::{HOLD_RETENTION_MS, IDEMPOTENCY_RETENTION_MS};
+use crate::stock::limits::HOLD_RETENTION_MS;
 use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
@@ -288,7 +288,8 @@ impl DurableObject for SkuAllotment {
             let reports = a.meta.report_due.is_some_and(|at| at <= t).then(|| a.reports(t));
             (a.meta.sku.clone(), reports, a.pending_commits())
         })?;
-        self.sql().exec("DELETE FROM idempotency WHERE at < ?", vec![(t.0 - IDEMPOTENCY_RETENTION_MS).into()])?;
+        self.sql()
+            .exec("DELETE FROM idempotency WHERE at < ?", vec![crate::api::idempotency::forget_before(t).0.into()])?;
         if let Some((sku, reports, commits)) = due {
             if let Some(reports) = reports {
                 self.ask_sku(&sku, LenderCall::Report { reports }).await;

@@ -27,7 +27,6 @@ use crate::api::sku_call::{self, SkuAction};
 use crate::catalog::model::{self, Entity, PageQuery, Stamps};
 use crate::catalog::Component;
 use crate::fault::{Constraint, Fault};
-use crate::stock::limits::IDEMPOTENCY_RETENTION_MS;
 use crate::stock::{Command, Location, Sku, Token};
 use crate::time::Millis;
 
@@ -68,7 +67,7 @@ impl Cx<'_> {
     /// The recorded answer to this PUT's Idempotency-Key, if it was answered before.
     async fn replayed(&self, put: &Put) -> Result<Option<Response>, Fault> {
         let Some((key, fp)) = &put.idem else { return Ok(None) };
-        let since = Millis(self.now.0 - IDEMPOTENCY_RETENTION_MS);
+        let since = crate::api::idempotency::forget_before(self.now);
         match products::replay(&self.db, key, fp, since).await? {
             Some((status, body)) => Ok(Some(http::replayed(http::raw_json(status, body)?)?)),
             None => Ok(None),
@@ -84,7 +83,7 @@ impl Cx<'_> {
         body: &str,
     ) -> StoreResult<()> {
         if let Some((key, fp)) = &put.idem {
-            let expired = Millis(self.now.0 - IDEMPOTENCY_RETENTION_MS);
+            let expired = crate::api::idempotency::forget_before(self.now);
             writes.extend(products::replay_writes(&self.db, (key, fp), (status, body), self.now, expired)?);
         }
         store::batch(&self.db, writes).await?;

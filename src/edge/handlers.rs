@@ -167,6 +167,9 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
     }
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
+        if crate::api::media_type::takes_json_only(&route) {
+            try_p!(crate::api::media_type::json_body(req.headers().get("content-type")?.as_deref()));
+        }
         let max = if route == Route::Import { MAX_IMPORT_FILE_BYTES as usize } else { MAX_JSON_BODY_BYTES };
         try_p!(write(&mut req, env, max).await)
     } else {

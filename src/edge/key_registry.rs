@@ -17,7 +17,7 @@ use crate::api::key_registry::{
 };
 use crate::api::{Kind, Problem};
 use crate::fault::{Fault, ObjectError};
-use crate::stock::limits::{IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_RETENTION_MS};
+use crate::stock::limits::IDEMPOTENCY_LEASE_MS;
 
 use super::clock::now;
 use super::rpc::{self, corrupt};
@@ -115,7 +115,7 @@ impl IdempotencyKeys {
         }
         let t = now();
         object_sql::exec(&sql, [registry::claim(fingerprint, t).map_err(corrupt)?])?;
-        let forget_at = (t.0 + IDEMPOTENCY_RETENTION_MS) as f64;
+        let forget_at = crate::api::idempotency::forget_at(t).0 as f64;
         self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&forget_at.into()))).await?;
         Ok(ClaimVerdict::Claimed)
     }

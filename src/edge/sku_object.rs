@@ -29,7 +29,7 @@ use crate::api::sku_call::{
 };
 use crate::cart::{single, Reservation};
 use crate::catalog::Component;
-use crate::stock::limits::{HOLD_RETENTION_MS, IDEMPOTENCY_RETENTION_MS};
+use crate::stock::limits::HOLD_RETENTION_MS;
 use crate::stock::outbox::{OutboxPump, Settled};
 use crate::stock::storage::{self, BodyRow, KeyedRow, SqlValue, Statement};
 use crate::stock::{oversold_alert, Changes, Entry, Ledger, Sku, Token, Totals};
@@ -459,7 +459,8 @@ impl DurableObject for SkuLedger {
             l.expire_due(t);
             l.prune(t);
         })?;
-        self.sql().exec("DELETE FROM idempotency WHERE at < ?", vec![(t.0 - IDEMPOTENCY_RETENTION_MS).into()])?;
+        self.sql()
+            .exec("DELETE FROM idempotency WHERE at < ?", vec![crate::api::idempotency::forget_before(t).0.into()])?;
         self.sql().exec(storage::PRUNE_RESERVATIONS, vec![(t.0 - HOLD_RETENTION_MS).into()])?;
         self.register_pending().await?;
         self.schedule().await?;

@@ -101,3 +101,28 @@ test('listing rules change availability per channel', async () => {
   );
   assert.equal((await availability([sku], channel))[sku].available, 0, 'list 0 while available ≤ 25');
 });
+
+test('a bundle read with channel= applies the bundle\'s listing rule to its components\' minimum', async () => {
+  const [kit, cup, lid, channel] = [unique('CKIT'), unique('CCUP'), unique('CLID'), unique('shop')];
+  await stock(cup, 21);
+  await stock(lid, 8);
+  await ok(await A.admin('PUT', `/v1/products/${enc(kit)}`, { title: 'Cup kit', components: [{ sku: cup, qty: 2 }, { sku: lid, qty: 1 }] }), 201);
+  await ok(await A.admin('PUT', `/v1/channels/${enc(channel)}`, { kind: 'shopify', account: `${channel}.myshopify.com` }), 201);
+  await ok(
+    await A.admin('PUT', `/v1/channels/${enc(channel)}/listings/${enc(kit)}`, {
+      external: { inventory_item_id: 4343, location_id: 77 },
+      rule: { buffer: 1, percent: 50 },
+    }),
+    201,
+  );
+  const plain = await availability([kit]);
+  assert.equal(plain[kit].available, 8, 'min(21 / 2, 8 / 1)');
+  const onChannel = await availability([kit, cup], channel);
+  assert.equal(onChannel[kit].available, 3, '⌊(8 − 1) × 50 %⌋');
+  assert.equal(onChannel[kit].listed, true);
+  assert.equal(onChannel[cup].available, 0, 'the component itself is not listed on the channel');
+  assert.equal(onChannel[cup].listed, false);
+  // A component's change moves the bundle's listed figure on the next read.
+  await stock(lid, 4);
+  assert.equal((await availability([kit], channel))[kit].available, 1, '⌊(4 − 1) × 50 %⌋');
+});

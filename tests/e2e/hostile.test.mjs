@@ -1,7 +1,12 @@
 // Hostile input end to end: bodies that name a JSON member twice (read differently by a proxy
 // that keeps the first value and by a parser that keeps the last), and SKUs made of dot or empty
 // segments (`../../etc/passwd`). Each is refused before anything is written, and the SKU grammar
-// the Worker applies is the `Sku` pattern openapi.json publishes.
+// the Worker applies is the `Sku` pattern openapi.json publishes. Then a table of hostile
+// requests (issue 14 point 5): each is answered with its documented status — a 4xx
+// application/problem+json with a stable `type` and the field at fault where there is one, or
+// the first answer again for a replay — and changes nothing: every watched SKU's journal, the
+// availability of those SKUs, the held reservations and the alerts are read before and after
+// each case and must be equal.
 //
 //   node --test tests/e2e/hostile.test.mjs
 
@@ -11,6 +16,8 @@ import { after, before, describe, test } from 'node:test';
 import { assertOk, assertProblem, fieldsOf } from './lib/expect.mjs';
 import { document } from './lib/openapi.mjs';
 import { api, start, unique } from './lib/worker.mjs';
+import { fixtures, hostileCases } from './lib/hostile_cases.mjs';
+import { startEbaySim } from '../sim/ebay.mjs';
 
 const enc = encodeURIComponent;
 
@@ -178,6 +185,70 @@ describe('hostile input', () => {
         if (refused === published(sku)) mismatches.push(`${JSON.stringify(sku)}: Worker ${r.status}, pattern ${published(sku)}`);
       }
       assert.deepEqual(mismatches, []);
+    });
+  });
+  // -------------------------------------------------------------------------------------------
+  describe('the hostile table: each case is refused (or replayed) and nothing changes', () => {
+    let eb;
+    let fx;
+
+    before(async () => {
+      eb = await startEbaySim();
+      fx = await fixtures(a, eb, w.url);
+    });
+
+    after(async () => {
+      await eb?.close();
+    });
+
+    /**
+     * Everything a case could change, read at once: the journal of every watched SKU, their
+     * availability (strong: from the objects), the held reservations and all alerts.
+     */
+    async function snapshot(skus) {
+      const [availability, alerts, ...rest] = await Promise.all([
+        a.storefront('GET', `/v1/availability?consistency=strong&${skus.map((s) => `sku=${enc(s)}`).join('&')}`),
+        a.admin('GET', '/v1/alerts?limit=1000'),
+        ...fx.holds.map((id) => a.storefront('GET', `/v1/reservations/${enc(id)}`)),
+        ...skus.map((s) => a.admin('GET', `/v1/skus/${enc(s)}/journal?limit=1000`)),
+      ]);
+      const read = (r) => ({ status: r.status, body: r.body });
+      assert.equal(availability.status, 200, availability.text);
+      assert.equal(alerts.status, 200, alerts.text);
+      return {
+        availability: availability.body.items,
+        alerts: alerts.body.items,
+        holds: rest.slice(0, fx.holds.length).map(read),
+        journals: rest.slice(fx.holds.length).map(read),
+      };
+    }
+
+    test('at least 100 cases, each answered as documented, none changing anything', async () => {
+      const cases = hostileCases(fx);
+      assert.ok(cases.length >= 100, `${cases.length} cases`);
+      const names = new Set();
+      const failures = [];
+      for (const c of cases) {
+        assert.ok(!names.has(c.name), `duplicate case name ${c.name}`);
+        names.add(c.name);
+        const skus = [...new Set([...fx.watched, ...(c.watch ?? [])])];
+        const before = await snapshot(skus);
+        const r = await c.send();
+        try {
+          if (c.type) {
+            const p = assertProblem(r, c.status, c.type, c.name);
+            if (c.fields) assert.deepEqual(fieldsOf(p), c.fields, `${c.name}: fields`);
+          } else {
+            assert.equal(r.status, c.status, `${c.name}: ${r.status} ${r.text}`);
+          }
+          c.check?.(r);
+          assert.deepEqual(await snapshot(skus), before, `${c.name}: state changed`);
+        } catch (e) {
+          failures.push(e.message.split('\n')[0]);
+          if (failures.length >= 30) break;
+        }
+      }
+      assert.deepEqual(failures, []);
     });
   });
 });

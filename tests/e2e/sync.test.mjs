@@ -199,6 +199,27 @@ test('faults are retried until the listing matches; an unknown listing is a list
   assert.notEqual(open[0].id, failure.id, 'the retried failure is closed');
 });
 
+test('a retried failure clears once its listing takes the value; retrying it again is 404', async () => {
+  const channel = unique('shop');
+  await connect(channel);
+  const ghost = unique('SYNC-R');
+  const item = 999_999_002;
+  await list(channel, ghost, item);
+  await ok(await A.admin('PUT', `/v1/skus/${enc(ghost)}/stock`, { on_hand: 4 }));
+  const failuresOf = async () => (await ok(await A.admin('GET', '/v1/sync/failures'))).items.filter((x) => x.sku === ghost);
+  const failure = await until(async () => (await failuresOf())[0], { timeoutMs: 15_000, everyMs: 200 });
+  assert.ok(failure, 'the push to an item the shop does not have is a listed failure');
+  // The merchant fixes the cause (the item now exists), then retries.
+  shop.addItem({ id: item, sku: ghost, levels: { 1: { available: 0 } } });
+  const retried = await ok(await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`));
+  assert.deepEqual([retried.id, retried.retried, retried.sku], [failure.id, true, ghost]);
+  assert.ok(await until(() => shop.quantity(item, 1) === 4, { timeoutMs: 15_000, everyMs: 100 }), `the listing shows ${shop.quantity(item, 1)}`);
+  assert.deepEqual(await failuresOf(), [], 'the failure is cleared and not recorded again');
+  const again = await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`);
+  assert.equal(again.status, 404, again.text);
+  assert.equal(again.body.type, '/problems/not-found');
+});
+
 test('a lost compare-and-set whose re-read fails is pushed later with the compare, never blind', async () => {
   // A shop of its own, so that no other test's retries consume the injected faults.
   const own = await startShopifySim();

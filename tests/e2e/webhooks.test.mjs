@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 
-import { api, latencyLine, percentile, start, unique, until, sleep } from './lib/worker.mjs';
+import { api, latencyLine, start, unique, until } from './lib/worker.mjs';
 import {
   startShopifySim, sendWebhook as sendShopify, orderCreatedPayload, orderCancelledPayload, refundCreatedPayload,
   inventoryLevelsUpdatePayload,
@@ -347,17 +347,28 @@ describe('shopify', () => {
     await Promise.all([shopAdjust.flushWebhooks(), shopFlag.flushWebhooks()]);
     assert.ok(shopAdjust.deliveries.length > echoes);
     assert.ok(await until(() => shopAdjust.quantity(adj.item, 1) === 10, { timeoutMs: 15_000, everyMs: 20 }), `pushed back: ${shopAdjust.quantity(adj.item, 1)}`);
-    await sleep(1500);
+    // Each delivery was answered once its drift was decided: adjust pushed back, flag only recorded.
+    const drift = async (ch) => (await ok(await A.admin('GET', `/v1/inbound/drift?channel=${enc(ch)}`))).items.map((d) => d.action);
+    assert.deepEqual(await drift(adj.ch), ['push_back']);
+    assert.deepEqual(await drift(flag.ch), ['flag']);
     assert.equal(shopFlag.quantity(flag.item, 1), 4, 'flag: the platform keeps its number');
     // StockEdge's ledger never takes the platform's number.
     assert.equal((await state(adj.S)).available, 10);
     assert.equal((await state(flag.S)).available, 10);
-    // The push-back's echo settles: no further writes.
+    // Positive markers instead of waiting: a later change of each SKU reaches its platform, and
+    // it is the only write since — flag pushed nothing back before it, and adjust's push-back
+    // echo started no push loop (its echo and the marker's are flushed; no drift recorded again).
     await shopAdjust.flushWebhooks();
-    const writes = shopAdjust.log.entries().length;
-    await sleep(1500);
-    await shopAdjust.flushWebhooks();
-    assert.equal(shopAdjust.log.entries().length, writes, 'no push loop');
+    const since = { adj: shopAdjust.log.entries().length, flag: shopFlag.log.entries().length };
+    await stock(adj.S, 12);
+    await stock(flag.S, 11);
+    assert.ok(await until(() => shopAdjust.quantity(adj.item, 1) === 12, { timeoutMs: 15_000, everyMs: 20 }), `adjust marker: ${shopAdjust.quantity(adj.item, 1)}`);
+    assert.ok(await until(() => shopFlag.quantity(flag.item, 1) === 11, { timeoutMs: 15_000, everyMs: 20 }), `flag marker: ${shopFlag.quantity(flag.item, 1)}`);
+    await Promise.all([shopAdjust.flushWebhooks(), shopFlag.flushWebhooks()]);
+    assert.deepEqual(shopAdjust.log.entries().slice(since.adj).map((e) => e.value), [12], 'adjust: no push loop');
+    assert.deepEqual(shopFlag.log.entries().slice(since.flag).map((e) => e.value), [11], 'flag: nothing pushed back');
+    assert.deepEqual(await drift(adj.ch), ['push_back'], 'the echoes are not drift');
+    assert.deepEqual(await drift(flag.ch), ['flag']);
 
     // A level for an inventory item nobody lists is ignored.
     const r = await sendShopify(hook('shopify'), 'inventory_levels/update', inventoryLevelsUpdatePayload({ inventory_item_id: id(), location_id: 1, available: 5 }), { shopDomain: shopAdjust.shopDomain }).then(asResult);
@@ -385,7 +396,7 @@ describe('shopify', () => {
     expectProblem(await A.admin('GET', '/v1/inbound/unmatched?limit=0&after=-1'), 422, 'validation-failed');
   });
 
-  test('latency: 50 orders, each answered once its ledger changed', async () => {
+  test('50 orders in a row, each answered once its ledger changed (latency printed, not asserted)', async () => {
     const S = unique('WH-SH-LAT');
     await stock(S, 1000);
     await listing(CH.shopify, S, { inventory_item_id: id(), location_id: 1 });
@@ -398,7 +409,6 @@ describe('shopify', () => {
     }
     latencies['shopify orders/create'] = ms;
     assert.equal((await state(S)).committed, 50);
-    assert.ok(percentile(ms, 99) < 500, latencyLine('shopify', ms));
   });
 });
 
