@@ -2,7 +2,8 @@
 //!
 //! Matching is case-insensitive and ignores surrounding and repeated white space, so
 //! `Variant SKU`, `variant sku` and ` Variant  SKU ` are one column. A UTF-8 byte-order mark
-//! before the first name is removed by the `csv` crate before we see it.
+//! before the first name is removed before the `csv` crate reads the file
+//! ([`SkipBom`](super::lines::SkipBom)).
 
 use csv::ByteRecord;
 

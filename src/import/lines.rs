@@ -1,5 +1,5 @@
 //! The input stream, watched on its way into the `csv` parser: byte limit, physical line
-//! numbers, and quotes left open.
+//! numbers, and quotes left open; and a byte-order mark taken off its start ([`SkipBom`]).
 //!
 //! Why not `csv::Position::line()` alone: it is the line count at the moment the previous record
 //! ended. With CRLF line endings the `\n` of that ending is only consumed when the next record is
@@ -136,6 +136,54 @@ impl<R: Read> Read for Watched<R> {
     }
 }
 
+/// The UTF-8 byte-order mark.
+const UTF8_BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// A reader that drops a UTF-8 byte-order mark at the start of the input, however the input is
+/// cut into reads. The `csv` crate drops one itself only when its first read holds all three
+/// bytes, and takes a first read of exactly those three bytes for the end of the file, so a file
+/// streamed in small pieces would read differently from the same bytes in one piece.
+pub struct SkipBom<R> {
+    inner: R,
+    /// The first bytes of the input, read to tell a mark from content.
+    head: [u8; 3],
+    len: usize,
+    /// How many of `head` were handed on.
+    pos: usize,
+    checked: bool,
+}
+
+impl<R: Read> SkipBom<R> {
+    pub fn new(inner: R) -> Self {
+        SkipBom { inner, head: [0; 3], len: 0, pos: 0, checked: false }
+    }
+}
+
+impl<R: Read> Read for SkipBom<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.checked {
+            while self.len < UTF8_BOM.len() {
+                let n = self.inner.read(&mut self.head[self.len..])?;
+                if n == 0 {
+                    break;
+                }
+                self.len += n;
+            }
+            self.checked = true;
+            if self.head[..self.len] == UTF8_BOM {
+                self.len = 0;
+            }
+        }
+        if self.pos < self.len {
+            let n = (self.len - self.pos).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +219,28 @@ mod tests {
         let mut buf = [0u8; 8];
         assert!(w.read(&mut buf).is_err());
         assert!(w.over_limit());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_whatever_the_reads() {
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        for (input, want) in
+            [(&b"\xef\xbb\xbfsku"[..], &b"sku"[..]), (b"\xef\xbb", b"\xef\xbb"), (b"ab", b"ab"), (b"", b"")]
+        {
+            let mut whole = Vec::new();
+            SkipBom::new(input).read_to_end(&mut whole).unwrap();
+            let mut trickled = Vec::new();
+            SkipBom::new(OneByte(input)).read_to_end(&mut trickled).unwrap();
+            assert_eq!((whole.as_slice(), trickled.as_slice()), (want, want));
+        }
     }
 
     #[test]

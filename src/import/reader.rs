@@ -26,7 +26,7 @@ use super::error::ImportError;
 use super::format::{Basis, Format};
 use super::header::Header;
 use super::limits::{MAX_IMPORT_FILE_BYTES, MAX_RECORD_BYTES};
-use super::lines::Watched;
+use super::lines::{SkipBom, Watched};
 use super::location_map::{LocationMap, LocationMapping};
 use super::mapping::{self, Mapping};
 use super::mode::Mode;
@@ -80,7 +80,7 @@ enum Layout {
 
 /// Reads stock rows from a CSV file, one at a time.
 pub struct StockReader<R: Read> {
-    csv: csv::Reader<Watched<R>>,
+    csv: csv::Reader<Watched<SkipBom<R>>>,
     header: Header,
     format: Format,
     layout: Layout,
@@ -99,7 +99,7 @@ impl<R: Read> StockReader<R> {
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(Watched::new(input, options.max_bytes));
+            .from_reader(Watched::new(SkipBom::new(input), options.max_bytes));
         let mut record = ByteRecord::new();
         match csv.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -128,7 +128,7 @@ impl<R: Read> StockReader<R> {
     }
 
     fn start(
-        csv: csv::Reader<Watched<R>>,
+        csv: csv::Reader<Watched<SkipBom<R>>>,
         header: Header,
         format: Format,
         layout: Layout,
@@ -242,7 +242,7 @@ impl<R: Read> StockReader<R> {
     }
 }
 
-fn fatal<R: Read>(csv: &csv::Reader<Watched<R>>, options: &ReadOptions, e: csv::Error) -> ImportError {
+fn fatal<R: Read>(csv: &csv::Reader<Watched<SkipBom<R>>>, options: &ReadOptions, e: csv::Error) -> ImportError {
     if csv.get_ref().over_limit() {
         return ImportError::FileTooLarge { max: options.max_bytes };
     }

@@ -1,0 +1,34 @@
+//! The one parser of JSON request bodies (`api::fields::parse_object`): serde_json's grammar,
+//! refusing an object that names a member twice at any depth.
+//!
+//! Contract, against serde_json itself as the oracle: what serde_json refuses is refused; an
+//! accepted body is an object equal to serde_json's reading and written back it is accepted
+//! again; a body refused while serde_json reads an object names a member twice (serde_json keeps
+//! the last of two members, so its object has fewer members than the text names); every refusal
+//! is a `400` or `413` problem.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+use stockedge::api::fields::parse_object;
+use stockedge::api::Kind;
+
+fuzz_target!(|body: &[u8]| {
+    let blank = body.iter().all(u8::is_ascii_whitespace);
+    let oracle = serde_json::from_slice::<Value>(body);
+    match parse_object(body) {
+        Ok(obj) => {
+            if !blank {
+                assert_eq!(oracle.as_ref().ok(), Some(&Value::Object(obj.clone())), "differs from serde_json");
+            }
+            let again = serde_json::to_vec(&obj).expect("writes");
+            assert_eq!(parse_object(&again).as_ref(), Ok(&obj), "written back and read again");
+        }
+        Err(p) => {
+            assert!(matches!(p.kind, Kind::InvalidJson | Kind::PayloadTooLarge), "{p:?}");
+            if let Ok(Value::Object(_)) = oracle {
+                assert!(p.kind == Kind::PayloadTooLarge || p.detail.contains("twice"), "refused a valid object: {p:?}");
+            }
+        }
+    }
+});
