@@ -630,5 +630,9 @@ fn a_snapshot_whose_point_cannot_be_ordered_is_refused_naming_as_of() {
         line.as_of = AsOf { at: Some(Millis(5)), sequence: None };
     }
     let e = l.apply(by_time, Millis(2)).expect_err("refused");
-    assert!(matches!(e, stockedge::stock::LedgerError::OutOfRange { ref field, .. } if field == "as_of"), "{e:?}");
+    assert!(matches!(e, stockedge::stock::LedgerError::IncomparableAsOf(ref p) if p.snapshot.as_str() == "s0"));
+    // The refusal says what was compared: the line's point, and the applied snapshot's.
+    let message = e.to_string();
+    assert!(message.contains("as_of names at 1970-01-01T00:00:00.005Z"), "{message}");
+    assert!(message.contains("snapshot s0 applied at main is as of sequence 1"), "{message}");
 }
