@@ -630,5 +630,79 @@ fn a_snapshot_whose_point_cannot_be_ordered_is_refused_naming_as_of() {
         line.as_of = AsOf { at: Some(Millis(5)), sequence: None };
     }
     let e = l.apply(by_time, Millis(2)).expect_err("refused");
-    assert!(matches!(e, stockedge::stock::LedgerError::OutOfRange { ref field, .. } if field == "as_of"), "{e:?}");
+    assert!(matches!(e, stockedge::stock::LedgerError::IncomparableAsOf(ref p) if p.snapshot.as_str() == "s0"));
+    // The refusal says what was compared: the line's point, and the applied snapshot's.
+    let message = e.to_string();
+    assert!(message.contains("as_of names at 1970-01-01T00:00:00.005Z"), "{message}");
+    assert!(message.contains("snapshot s0 applied at main is as of sequence 1"), "{message}");
+}
+
+#[test]
+fn confirmed_deliveries_are_seen_by_a_later_snapshot_and_not_subtracted_twice() {
+    let (mut l, keys) = three_sales();
+    // The ERP confirmed two of the orders (their deliveries answered at 50); a snapshot as of 60
+    // has them committed: 10 − 2 = 8 available in the ERP, the third still StockEdge's to count.
+    for k in &keys[..2] {
+        l.apply(Command::ErpReceived { order: k.clone(), through: Millis(30), at: Millis(50) }, Millis(50))
+            .expect("ok");
+    }
+    let again = Command::ErpReceived { order: keys[0].clone(), through: Millis(30), at: Millis(55) };
+    assert_eq!(l.apply(again, Millis(55)).expect("ok").effect, Effect::Duplicate);
+    let line = |id: &str, quantity: i64, sequence: u64, at: i64| Command::ErpSnapshot {
+        line: Box::new(SnapshotLine {
+            snapshot: tok(id),
+            location: Location::main(),
+            figure: Figure { basis: Basis::Available, quantity },
+            as_of: AsOf { at: Some(Millis(at)), sequence: Some(sequence) },
+            seen: Seen::default(),
+        }),
+    };
+    // As of 45, before the confirmations: the ERP's 10 has none of them.
+    l.apply(line("s1", 10, 2, 45), Millis(58)).expect("applied");
+    assert_eq!(l.totals().available, 7);
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(3));
+    l.apply(line("s2", 8, 3, 60), Millis(60)).expect("applied");
+    assert_eq!(l.totals().available, 7, "the two confirmed sales are subtracted once");
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(1), "only the unconfirmed one waits");
+}
+
+#[test]
+fn a_location_whose_erp_is_too_far_behind_refuses_order_changes_and_forgets_nothing() {
+    use stockedge::erp::limits::MAX_PENDING_DOCUMENTS;
+    use stockedge::erp::{Document, Pending, Track};
+    // A location under the ERP whose track is full: restored, since recording 10,000 sales one by
+    // one would only slow the test down.
+    let mut first = Ledger::new();
+    first.apply(snapshot("s0", 1_000, 1, Seen::default()), Millis(1)).expect("first snapshot");
+    let mut state = first.snapshot();
+    let mut track: Track = state.erp[&Location::main()].clone();
+    for i in 0..MAX_PENDING_DOCUMENTS {
+        let order = OrderKey { channel: tok("web"), order_id: tok(&format!("old{i}")) };
+        track.record(Pending {
+            document: Document::Cancel { order },
+            at: Millis(5),
+            on_hand: 0,
+            committed: 0,
+            received: None,
+        });
+    }
+    state.erp.insert(Location::main(), track);
+    let mut l = Ledger::restore(state);
+    let sale = Command::Sale {
+        order: OrderKey { channel: tok("web"), order_id: tok("new") },
+        lines: vec![SaleLine { line_id: tok("l"), location: Location::main(), qty: 1 }],
+    };
+    let before = l.snapshot();
+    let e = l.apply(sale.clone(), Millis(11)).expect_err("refused");
+    assert_eq!(
+        e,
+        stockedge::stock::LedgerError::ErpBehind { location: Location::main(), pending: MAX_PENDING_DOCUMENTS }
+    );
+    assert_eq!(l.snapshot(), before, "nothing changed and no document was dropped");
+    // A snapshot showing the ERP has them makes room again.
+    let seen = Seen { through: Some(Millis(5)), orders: vec![] };
+    l.apply(snapshot("s1", 1_000, 2, seen), Millis(12)).expect("applied");
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(0));
+    l.apply(sale, Millis(13)).expect("accepted again");
+    assert_eq!(l.totals().committed, 1);
 }

@@ -381,9 +381,16 @@ pub fn after_sku(reply: &SkuReplyKeyed) -> Vec<Learned> {
             return Sku::parse(&i.sku).map(|sku| vec![Learned::Item(sku, i.clone())]).unwrap_or_default()
         }
         // Reservations kept by a ledger are learned from as a cart's reply (`after_cart`); a
-        // bundle definition's answer and a bundle's refusal carry no levels.
+        // bundle definition's answer, a bundle's refusal and a recall that found nothing carry
+        // no levels.
         Keyed::Answered(
-            Ok(SkuAnswer::Journal(_) | SkuAnswer::Reservation(_) | SkuAnswer::Bundle { .. } | SkuAnswer::Lender(_))
+            Ok(
+                SkuAnswer::Journal(_)
+                | SkuAnswer::Reservation(_)
+                | SkuAnswer::Bundle { .. }
+                | SkuAnswer::Lender(_)
+                | SkuAnswer::NotKept,
+            )
             | Err(
                 SkuRefusal::NeverStocked { .. }
                 | SkuRefusal::Ledger { .. }

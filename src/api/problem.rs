@@ -31,6 +31,7 @@ pub enum Kind {
     OverFulfilment,
     NotOnHand,
     ErpIsMaster,
+    ErpBehind,
     IdempotencyKeyReused,
     TooManyRequests,
     Unavailable,
@@ -60,6 +61,7 @@ impl Kind {
         Kind::OverFulfilment,
         Kind::NotOnHand,
         Kind::ErpIsMaster,
+        Kind::ErpBehind,
         Kind::IdempotencyKeyReused,
         Kind::TooManyRequests,
         Kind::Unavailable,
@@ -90,6 +92,7 @@ impl Kind {
             Kind::OverFulfilment => ("over-fulfilment", 409, "More than the order holds", "The fulfilment ships more units than the order has open at that location."),
             Kind::NotOnHand => ("not-on-hand", 409, "Not on hand", "The fulfilment ships more units than are on hand at that location."),
             Kind::ErpIsMaster => ("erp-is-master", 409, "The ERP is the master of this stock", "An ERP connection masters this location and refuses local changes of on hand (`local_adjustments: refuse`). Change the stock in the ERP: its next figure reaches StockEdge. `connection` names the connection."),
+            Kind::ErpBehind => ("erp-behind", 503, "The ERP is too far behind", "The ERP mastering this location has not been shown to have as many of StockEdge's order documents as StockEdge keeps for it (`pending`, at most 10,000 per SKU and location). Order changes there are refused rather than any of them forgotten (forgetting one would raise on hand). They are accepted again once an ERP snapshot lists what the ERP has, or its connector confirms deliveries. `location` names the location."),
             Kind::IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency key reused", "This Idempotency-Key was used before with a different request body. Use a new key for a new request."),
             Kind::TooManyRequests => ("too-many-requests", 429, "Too many requests", "This token or client address used up its request budget for the current window. Retry after the `Retry-After` header's seconds (`retry_after` in the body); nothing was done."),
             Kind::Unavailable => ("unavailable", 503, "Temporarily unavailable", "A part of StockEdge could not be reached. Nothing was left half-done: an interrupted step is finished or undone by itself. Retry the same request (with the same Idempotency-Key)."),
@@ -224,6 +227,10 @@ pub fn from_ledger(sku: &str, e: &LedgerError) -> Problem {
         LedgerError::OverFulfilment { .. } => Problem::new(Kind::OverFulfilment, detail),
         LedgerError::NotOnHand { .. } => Problem::new(Kind::NotOnHand, detail),
         LedgerError::OutOfRange { field, .. } => Problem::invalid(vec![FieldError::new(field, e.to_string())]),
+        LedgerError::IncomparableAsOf(_) => Problem::invalid(vec![FieldError::new("as_of", e.to_string())]),
+        LedgerError::ErpBehind { location, pending } => {
+            Problem::new(Kind::ErpBehind, detail).with("location", location).with("pending", pending)
+        }
     }
 }
 

@@ -44,6 +44,11 @@ pub enum SkuAction {
     /// A call about the SKU's hot policy or the blocks it lends (`allot::lender`).
     Lender { call: LenderCall },
     // --- end of flash-sale allotments --------------------------------------------------------
+    /// Only the kept answer of the call's Idempotency-Key: replayed (or refused as reused) as for
+    /// any keyed call; a key with no answer kept answers [`SkuAnswer::NotKept`], and nothing is
+    /// carried out or recorded. Asked before a gate in front of the ledger (the ERP-master guard)
+    /// answers instead of it, so that a repeat still gets its first answer.
+    Recall,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,6 +87,8 @@ pub enum SkuAnswer {
     // --- flash-sale allotments (`allot`) ------------------------------------------------------
     Lender(LenderReply),
     // --- end of flash-sale allotments --------------------------------------------------------
+    /// [`SkuAction::Recall`] of a key with no answer kept.
+    NotKept,
 }
 
 /// Why a ledger did not answer with a state.
@@ -212,6 +219,8 @@ pub fn render(reply: SkuResult) -> HttpReply {
         Ok(SkuAnswer::Reservation(a)) => super::cart_call::render(Ok(a)),
         Ok(SkuAnswer::Bundle { components }) => HttpReply::json(200, &serde_json::json!({ "components": components })),
         Ok(SkuAnswer::Lender(r)) => HttpReply::json(200, &r),
+        // A recall's "nothing kept" is read by the caller, never answered as such.
+        Ok(SkuAnswer::NotKept) => HttpReply::problem(Problem::new(Kind::Internal, "no answer kept for the key")),
         Err(e @ SkuRefusal::NeverStocked { .. }) => HttpReply::problem(Problem::new(Kind::SkuNotFound, e.to_string())),
         Err(SkuRefusal::Ledger { sku, error }) => HttpReply::problem(from_ledger(sku.as_str(), &error)),
         Err(SkuRefusal::Reservation(r)) => super::cart_call::render(Err(r)),

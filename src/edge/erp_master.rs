@@ -4,22 +4,30 @@
 //! `erp_adjustment_requests` for the ERP and answered `202`, or left to the ledger. This costs one
 //! D1 read per stock write; D1 unreachable answers `503` (a refusal must not be skipped), D1
 //! without its tables leaves the write to the ledger (there is no connection).
+//!
+//! A keyed repeat answers its first answer whatever the guard would say now: before refusing or
+//! forwarding, the SKU's ledger is asked for the key's kept answer (`SkuAction::Recall`; one more
+//! object call, only for keyed writes the guard stops), so a write applied before a connection
+//! took the location over replays its `200`, and a reused key is still refused as such.
 
 use serde_json::json;
 use worker::{Env, Response};
 
+use crate::api::idempotency::Keyed;
+use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuCall};
 use crate::api::{Kind, Problem};
 use crate::erp::master::{local_change, AdjustmentRequest, LocalChange};
 use crate::fault::{Fault, StoreError};
 
 use super::clock::now;
 use super::store::{self, erp as rows};
-use super::{http, key_registry};
+use super::{http, key_registry, sku_client};
 
 /// `None` when the ledger may apply the change; else the answer to give instead.
 pub async fn guard(
     env: &Env,
     idem: Option<&(String, String)>,
+    sku: &crate::stock::Sku,
     request: impl FnOnce(crate::stock::Token) -> AdjustmentRequest,
     location: &crate::stock::Location,
 ) -> Result<Option<Response>, Fault> {
@@ -31,7 +39,14 @@ pub async fn guard(
         Err(StoreError::SchemaMissing { .. }) => Vec::new(),
         Err(e) => return Err(e.into()),
     };
-    match local_change(&masters) {
+    let change = local_change(&masters);
+    if change == LocalChange::Apply {
+        return Ok(None);
+    }
+    if let Some(kept) = recall(env, idem, sku).await? {
+        return Ok(Some(kept));
+    }
+    match change {
         LocalChange::Apply => Ok(None),
         LocalChange::Refuse { connection } => {
             let p = Problem::new(
@@ -54,4 +69,20 @@ pub async fn guard(
             Ok(Some(answer))
         }
     }
+}
+
+/// The answer the SKU's ledger kept for the request's Idempotency-Key, if it kept one (a replay,
+/// flagged as such) or the key belongs to another request (`idempotency-key-reused`).
+async fn recall(
+    env: &Env,
+    idem: Option<&(String, String)>,
+    sku: &crate::stock::Sku,
+) -> Result<Option<Response>, Fault> {
+    let Some(idem) = idem else { return Ok(None) };
+    let call = SkuCall { sku: sku.clone(), action: SkuAction::Recall, idempotency: Some(idem.clone()) };
+    let reply = sku_client::call(env, &call).await?;
+    if matches!(reply, Keyed::Answered(Ok(SkuAnswer::NotKept))) {
+        return Ok(None);
+    }
+    Ok(Some(http::reply(&sku_call::render_keyed(reply))?))
 }

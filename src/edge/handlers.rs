@@ -209,7 +209,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
                 change: Requested::Set { on_hand: s.on_hand },
                 reason: s.reason.clone(),
             };
-            if let Some(answer) = super::erp_master::guard(env, w.idem.as_ref(), forward, &s.location).await? {
+            if let Some(answer) = super::erp_master::guard(env, w.idem.as_ref(), &sku, forward, &s.location).await? {
                 return Ok(answer);
             }
             let cause = Cause { reason: Some(s.reason.unwrap_or_else(|| "cycle_count".into())), ..Cause::default() };
@@ -229,7 +229,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
                 change: Requested::Adjust { delta: a.delta },
                 reason: Some(a.reason.clone()),
             };
-            if let Some(answer) = super::erp_master::guard(env, w.idem.as_ref(), forward, &a.location).await? {
+            if let Some(answer) = super::erp_master::guard(env, w.idem.as_ref(), &sku, forward, &a.location).await? {
                 return Ok(answer);
             }
             let cause = Cause { reason: Some(a.reason), ..Cause::default() };

@@ -101,8 +101,14 @@ impl SkuLedger {
         let bundle = sql.exec(storage::READ_BUNDLE, None)?.to_array::<BodyRow>()?;
         *self.bundle.borrow_mut() = bundle.first().map(|r| decode(&r.body)).transpose()?;
         let erp = sql.exec(storage::READ_ERP, None)?.to_array()?;
+        let erp_documents = sql.exec(storage::READ_ERP_PENDING, None)?.to_array()?;
         let mut snapshot = storage::snapshot(meta.first(), &levels, &holds, &orders).map_err(corrupt)?;
-        snapshot.erp = storage::erp_tracks(&erp).map_err(corrupt)?;
+        let erp = storage::erp_tracks(&erp, &erp_documents).map_err(corrupt)?;
+        // Rows of the former layout (documents inside the watermark row) become one row each.
+        for s in erp.migrate {
+            self.exec(s)?;
+        }
+        snapshot.erp = erp.tracks;
         Ok(Ledger::restore(snapshot))
     }
 
@@ -196,6 +202,8 @@ impl SkuLedger {
                 other => return Ok(other),
             },
             SkuAction::Lender { call } => self.lender(call, t)?,
+            // The key has no answer kept (a kept one was replayed above): nothing to record.
+            SkuAction::Recall => return Ok(Keyed::Answered(Ok(SkuAnswer::NotKept))),
         };
         if let Some((key, fingerprint)) = idempotency {
             // Refusals are recorded too, so a retry sees the same answer (docs/api.md).

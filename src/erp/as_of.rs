@@ -27,6 +27,19 @@ pub enum Succession {
     Incomparable,
 }
 
+/// `sequence 12`, `at 2026-12-06T10:00:00.000Z`, both joined by `and`, or `nothing`: how a
+/// refusal names what it compared.
+impl std::fmt::Display for AsOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.sequence, self.at) {
+            (Some(s), Some(t)) => write!(f, "sequence {s} and at {}", t.to_rfc3339()),
+            (Some(s), None) => write!(f, "sequence {s}"),
+            (None, Some(t)) => write!(f, "at {}", t.to_rfc3339()),
+            (None, None) => write!(f, "nothing"),
+        }
+    }
+}
+
 impl AsOf {
     pub fn is_empty(&self) -> bool {
         self.at.is_none() && self.sequence.is_none()

@@ -15,27 +15,28 @@
 //! documents in any order consistent with the ERP's history ends in the same on hand
 //! (`tests/erp_snapshots.rs`). Reserved units are never touched.
 
-use super::as_of::Succession;
+use super::as_of::{AsOf, Succession};
 use super::basis::Basis;
 use super::snapshot::SnapshotLine;
 use super::track::Track;
 use crate::stock::limits::MAX_ON_HAND;
-use crate::stock::Levels;
+use crate::stock::{Levels, Token};
 
 /// The outcome of a snapshot line at its location.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
     /// The line is as of a point no later than the snapshot applied there: nothing changes.
     Stale,
-    /// The line's as-of point and the applied one cannot be ordered (no common field).
-    Incomparable,
-    /// On hand becomes `on_hand`; the pending documents at indices `seen` leave the track.
+    /// The line's as-of point and the applied one (`applied`, of snapshot `snapshot`) cannot be
+    /// ordered: they share no field.
+    Incomparable { applied: AsOf, snapshot: Token },
+    /// On hand becomes `on_hand`; the pending documents numbered `seen` leave the track.
     Apply {
         on_hand: i64,
         /// The figure's result before it was kept within `0..=MAX_ON_HAND` (it differs only
         /// when the ERP committed more than StockEdge can explain: then `on_hand` is 0).
         computed: i64,
-        seen: Vec<usize>,
+        seen: Vec<u64>,
     },
 }
 
@@ -45,15 +46,20 @@ pub fn decide(track: &Track, level: &Levels, line: &SnapshotLine) -> Decision {
         match line.as_of.succeeds(&applied.as_of) {
             Succession::Newer => {}
             Succession::NotNewer => return Decision::Stale,
-            Succession::Incomparable => return Decision::Incomparable,
+            Succession::Incomparable => {
+                return Decision::Incomparable { applied: applied.as_of, snapshot: applied.snapshot.clone() }
+            }
         }
     }
     let index = line.seen.index();
     let mut seen = Vec::new();
     let mut unseen: i64 = 0;
-    for (i, p) in track.pending.iter().enumerate() {
-        if index.covers(p) {
-            seen.push(i);
+    // A document whose delivery the ERP confirmed is in a figure as of the confirmation or later
+    // (only a timestamp can say so: a sequence-only point counts what `seen` lists).
+    let received = |p: &super::Pending| p.received.zip(line.as_of.at).is_some_and(|(r, at)| r <= at);
+    for (i, p) in &track.pending {
+        if index.covers(p) || received(p) {
+            seen.push(*i);
         } else {
             let effect = match line.figure.basis {
                 Basis::OnHand => p.on_hand,
@@ -73,8 +79,8 @@ pub fn decide(track: &Track, level: &Levels, line: &SnapshotLine) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::erp::{AsOf, Document, Figure, Pending, Seen, SeenOrder};
-    use crate::stock::{Location, OrderKey, Token};
+    use crate::erp::{Document, Figure, Pending, Seen, SeenOrder};
+    use crate::stock::{Location, OrderKey};
     use crate::time::Millis;
 
     fn tok(s: &str) -> Token {
@@ -89,6 +95,7 @@ mod tests {
             at: Millis(1),
             on_hand: 0,
             committed: qty,
+            received: None,
         }
     }
     fn line(basis: Basis, quantity: i64, seq: u64, seen: &[&str]) -> SnapshotLine {
@@ -116,7 +123,10 @@ mod tests {
     #[test]
     fn unseen_sales_are_subtracted_once() {
         // 3 sales of 1 the ERP had not received: its available of 10 still includes them.
-        let track = Track { applied: None, pending: [sale("1", 1), sale("2", 1), sale("3", 1)].into() };
+        let mut track = Track::default();
+        for p in [sale("1", 1), sale("2", 1), sale("3", 1)] {
+            track.record(p);
+        }
         let level = Levels { on_hand: 10, reserved: 2, committed: 3 };
         let Decision::Apply { on_hand, seen, .. } = decide(&track, &level, &line(Basis::Available, 10, 1, &[])) else {
             panic!("applied expected")
@@ -140,11 +150,43 @@ mod tests {
             figure: Figure { basis: Basis::OnHand, quantity: 1 },
             at: Millis(0),
         };
-        let track = Track { applied: Some(applied), pending: Default::default() };
+        let track = Track { applied: Some(applied), ..Track::default() };
         assert_eq!(decide(&track, &Levels::default(), &line(Basis::OnHand, 3, 5, &[])), Decision::Stale);
         let mut by_time = line(Basis::OnHand, 3, 6, &[]);
         by_time.as_of = AsOf { at: Some(Millis(9)), sequence: None };
-        assert_eq!(decide(&track, &Levels::default(), &by_time), Decision::Incomparable);
+        assert_eq!(
+            decide(&track, &Levels::default(), &by_time),
+            Decision::Incomparable { applied: AsOf { at: None, sequence: Some(5) }, snapshot: tok("s") }
+        );
+    }
+
+    #[test]
+    fn a_confirmed_delivery_is_seen_by_a_snapshot_as_of_its_confirmation_or_later() {
+        let mut track = Track::default();
+        track.record(sale("1", 2));
+        track.receive(&key("1"), Millis(1), Millis(100));
+        let at = |t: i64| {
+            let mut l = line(Basis::Available, 7, 1, &[]);
+            l.as_of = AsOf { at: Some(Millis(t)), sequence: None };
+            match decide(&track, &Levels { on_hand: 10, reserved: 0, committed: 2 }, &l) {
+                Decision::Apply { on_hand, seen, .. } => (on_hand, seen),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(at(99), (7, vec![]), "a sale recorded after `through` is not confirmed");
+        track.receive(&key("1"), Millis(2), Millis(100));
+        let at = |t: i64| {
+            let mut l = line(Basis::Available, 7, 1, &[]);
+            l.as_of = AsOf { at: Some(Millis(t)), sequence: None };
+            match decide(&track, &Levels { on_hand: 10, reserved: 0, committed: 2 }, &l) {
+                Decision::Apply { on_hand, seen, .. } => (on_hand, seen),
+                other => panic!("{other:?}"),
+            }
+        };
+        // Before the confirmation the ERP's 7 does not include the 2 sold: 7 + 2 − 2.
+        assert_eq!(at(99), (7, vec![]));
+        // From it on the ERP's 7 has them subtracted already: 7 + 2, and the sale leaves the track.
+        assert_eq!(at(100), (9, vec![0]));
     }
 
     #[test]

@@ -35,4 +35,8 @@ pub struct Pending {
     pub at: Millis,
     pub on_hand: i64,
     pub committed: i64,
+    /// When the ERP confirmed it had the document (StockEdge's clock at the confirmation of its
+    /// delivery, `Command::ErpReceived`): a snapshot as of that time or later counts it as seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<Millis>,
 }

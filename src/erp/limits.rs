@@ -2,8 +2,9 @@
 
 use crate::stock::limits::MAX_ON_HAND;
 
-/// Documents a location keeps that the ERP has not yet seen. Past it the oldest is taken as
-/// seen (an ERP that far behind is reported by its connector's lag, not by StockEdge's counts).
+/// Documents a location keeps that the ERP has not been shown to have. From it on, order changes
+/// of the SKU are refused (`erp-behind`) until a snapshot or a delivery confirmation shows the
+/// ERP caught up: none is ever taken as seen without a word from the ERP.
 pub const MAX_PENDING_DOCUMENTS: usize = 10_000;
 /// Orders one snapshot line may list as received by the ERP.
 pub const MAX_SEEN_ORDERS: usize = 1_000;

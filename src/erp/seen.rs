@@ -86,7 +86,7 @@ mod tests {
         OrderKey { channel: tok("web"), order_id: tok(id) }
     }
     fn pending(document: Document, at: i64) -> Pending {
-        Pending { document, at: Millis(at), on_hand: 0, committed: 1 }
+        Pending { document, at: Millis(at), on_hand: 0, committed: 1, received: None }
     }
 
     #[test]

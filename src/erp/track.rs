@@ -1,14 +1,16 @@
-//! What a location under an ERP keeps: the snapshot last applied there and the documents the ERP
-//! had not seen when it was taken (or that StockEdge recorded since).
+//! What a location under an ERP keeps: the snapshot last applied there (its watermark) and the
+//! documents the ERP had not seen when it was taken (or that StockEdge recorded since), each under
+//! a sequence number of its own so that it is stored as one row (`stock::storage`, table
+//! `erp_pending`) and a change writes only the documents it adds or drops.
 
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 
 use super::as_of::AsOf;
 use super::basis::Figure;
 use super::document::Pending;
 use super::limits::MAX_PENDING_DOCUMENTS;
-use crate::stock::Token;
+use crate::stock::{OrderKey, Token};
 use crate::time::Millis;
 
 /// The snapshot last applied at a location.
@@ -21,22 +23,141 @@ pub struct Applied {
     pub at: Millis,
 }
 
+/// A location's watermark as stored in its own row (table `erp`): the snapshot last applied and
+/// the sequence number the next pending document gets. Rows written before documents had rows of
+/// their own also carry `pending` (read once, then written as rows: `stock::storage`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub applied: Option<Applied>,
+    #[serde(default)]
+    pub next: u64,
+    /// Only in rows of the former layout (one JSON row per location).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<Pending>,
+}
+
 /// One location's ERP state. A location is under an ERP from its first applied snapshot on; only
 /// then does it keep pending documents (the orders before it are taken as the ERP's already).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Track {
     pub applied: Option<Applied>,
-    /// Oldest first, at most [`MAX_PENDING_DOCUMENTS`].
-    #[serde(default)]
-    pub pending: VecDeque<Pending>,
+    /// The documents the ERP has not been shown to have, by sequence number (oldest first). None
+    /// is ever dropped unseen: once there are [`MAX_PENDING_DOCUMENTS`] the ledger refuses the
+    /// commands that would add more ([`is_full`](Track::is_full); one command adds at most two
+    /// per location, a commit into a cancelled order).
+    pub pending: BTreeMap<u64, Pending>,
+    /// The sequence number of the next document: above every one ever recorded here.
+    pub next: u64,
 }
 
 impl Track {
-    /// Keeps `p` until a snapshot shows the ERP had it; the oldest goes past the limit.
-    pub fn record(&mut self, p: Pending) {
-        self.pending.push_back(p);
-        while self.pending.len() > MAX_PENDING_DOCUMENTS {
-            self.pending.pop_front();
+    /// The track from its stored watermark and document rows.
+    pub fn from_rows(head: Head, rows: impl IntoIterator<Item = (u64, Pending)>) -> Track {
+        let mut pending: BTreeMap<u64, Pending> = rows.into_iter().collect();
+        let mut next = pending.keys().next_back().map_or(0, |s| s + 1).max(head.next);
+        for p in head.pending {
+            pending.insert(next, p);
+            next += 1;
         }
+        Track { applied: head.applied, pending, next }
+    }
+
+    /// The watermark row of this track.
+    pub fn head(&self) -> Head {
+        Head { applied: self.applied.clone(), next: self.next, pending: Vec::new() }
+    }
+
+    /// Whether the track keeps [`MAX_PENDING_DOCUMENTS`] or more: order changes that would add
+    /// documents are refused (`LedgerError::ErpBehind`) rather than any document forgotten
+    /// (forgetting one would count it as the ERP's and raise on hand).
+    pub fn is_full(&self) -> bool {
+        self.pending.len() >= MAX_PENDING_DOCUMENTS
+    }
+
+    /// Keeps `p` until the ERP is shown to have it; answers its sequence number.
+    pub fn record(&mut self, p: Pending) -> u64 {
+        let seq = self.next;
+        self.pending.insert(seq, p);
+        self.next += 1;
+        seq
+    }
+
+    /// Marks the documents of `order` recorded at or before `through` as received by the ERP at
+    /// `at` (its confirmation of a delivery); answers the sequence numbers changed. A document
+    /// already marked keeps its earlier time.
+    pub fn receive(&mut self, order: &OrderKey, through: Millis, at: Millis) -> Vec<u64> {
+        let mut changed = Vec::new();
+        for (seq, p) in self.pending.iter_mut() {
+            if p.document.order() == order && p.at <= through && p.received.is_none() {
+                p.received = Some(at);
+                changed.push(*seq);
+            }
+        }
+        changed
+    }
+
+    /// Forgets the documents `seqs` (the ERP had them).
+    pub fn forget(&mut self, seqs: &[u64]) {
+        for s in seqs {
+            self.pending.remove(s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::erp::Document;
+
+    fn key(id: &str) -> OrderKey {
+        OrderKey { channel: Token::parse("web").expect("t"), order_id: Token::parse(id).expect("t") }
+    }
+    fn sale(id: &str, at: i64) -> Pending {
+        Pending {
+            document: Document::Cancel { order: key(id) },
+            at: Millis(at),
+            on_hand: 0,
+            committed: -1,
+            received: None,
+        }
+    }
+
+    #[test]
+    fn documents_get_rising_numbers_and_none_is_dropped_unseen() {
+        let mut t = Track::default();
+        assert_eq!(t.record(sale("1", 1)), 0);
+        assert_eq!(t.record(sale("2", 2)), 1);
+        t.forget(&[0]);
+        assert_eq!(t.record(sale("3", 3)), 2, "a number is never reused");
+        for i in 0..MAX_PENDING_DOCUMENTS - 3 {
+            t.record(sale("x", i as i64));
+        }
+        assert!(!t.is_full());
+        t.record(sale("4", 4));
+        assert!(t.is_full());
+        t.record(sale("5", 5));
+        assert_eq!(t.pending.len(), MAX_PENDING_DOCUMENTS + 1, "nothing is dropped past the limit");
+        assert_eq!(t.pending.keys().next(), Some(&1));
+    }
+
+    #[test]
+    fn receipts_mark_the_order_documents_up_to_the_confirmed_one() {
+        let mut t = Track::default();
+        for (id, at) in [("1", 1), ("2", 2), ("1", 3)] {
+            t.record(sale(id, at));
+        }
+        assert_eq!(t.receive(&key("1"), Millis(2), Millis(50)), vec![0]);
+        assert_eq!(t.receive(&key("1"), Millis(9), Millis(60)), vec![2]);
+        assert_eq!(t.pending[&0].received, Some(Millis(50)), "an earlier receipt is kept");
+        assert_eq!(t.pending[&1].received, None);
+    }
+
+    #[test]
+    fn rows_of_the_former_layout_become_numbered_documents() {
+        let head = Head { applied: None, next: 0, pending: vec![sale("1", 1), sale("2", 2)] };
+        let t = Track::from_rows(head, [(4, sale("0", 0))]);
+        assert_eq!(t.pending.keys().copied().collect::<Vec<_>>(), vec![4, 5, 6]);
+        assert_eq!(t.next, 7);
+        assert!(t.head().pending.is_empty());
     }
 }

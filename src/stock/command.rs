@@ -79,6 +79,12 @@ pub enum Command {
     /// figure brought forward by the order documents the ERP had not seen; reserved and
     /// committed stay. A line as of a point no later than the one applied there is ignored.
     ErpSnapshot { line: Box<SnapshotLine> },
+    /// The ERP confirmed it has `order` as StockEdge had it at `through` (a delivery of the order
+    /// to the ERP answered, `erp::delivery`): the order's documents recorded at or before
+    /// `through`, at every location of this SKU under an ERP, are marked received at `at`, so
+    /// the first snapshot as of `at` or later counts them as seen (`erp::decide`). Changes no
+    /// quantity; repeating it changes nothing (`duplicate`).
+    ErpReceived { order: OrderKey, through: Millis, at: Millis },
 }
 
 /// What an accepted command did.

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::hold::HoldStatus;
-use super::ids::Location;
+use super::ids::{Location, Token};
+use crate::erp::AsOf;
 
 /// Travels as is between a SKU ledger object and its callers (serde), so a refusal keeps its
 /// type until `api::problem::from_ledger` maps it to HTTP.
@@ -32,4 +33,29 @@ pub enum LedgerError {
     NotOnHand { location: Location, requested: i64, on_hand: i64 },
     #[error("{field} out of range: {value}")]
     OutOfRange { field: String, value: i64 },
+    /// A snapshot line's as-of point shares no field with the one applied at its location.
+    #[error("{0}")]
+    IncomparableAsOf(Box<Incomparable>),
+    /// The location's ERP has not been shown to have `pending` of StockEdge's order documents
+    /// (`erp::limits::MAX_PENDING_DOCUMENTS`): order changes there wait until a snapshot or a
+    /// delivery confirmation shows it caught up.
+    #[error(
+        "the ERP mastering {location} has not been shown to have {pending} order documents: order changes there are \
+         refused until its snapshots or delivery confirmations catch up"
+    )]
+    ErpBehind { location: Location, pending: usize },
+}
+
+/// The two as-of points [`LedgerError::IncomparableAsOf`] could not order: the line's (`given`)
+/// and that of snapshot `snapshot`, applied at `location`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error(
+    "as_of names {given}, but snapshot {snapshot} applied at {location} is as of {applied}: with no common field \
+     (sequence or at) neither can be said to be newer; send the same kind of point"
+)]
+pub struct Incomparable {
+    pub location: Location,
+    pub given: AsOf,
+    pub applied: AsOf,
+    pub snapshot: Token,
 }

@@ -27,8 +27,13 @@ pub struct Changes {
     pub entries: Vec<Entry>,
     /// Version, sequence or backorder allowance moved.
     pub meta: bool,
-    /// Locations whose ERP track (`erp::Track`) changed.
+    /// Locations whose ERP watermark (`erp::track::Head`: the snapshot applied, the next
+    /// document number) changed.
     pub erp: BTreeSet<Location>,
+    /// ERP pending documents added or changed (location, number): one row each.
+    pub erp_documents: BTreeSet<(Location, u64)>,
+    /// ERP pending documents the ERP was shown to have (location, number): their rows go.
+    pub erp_forgotten: BTreeSet<(Location, u64)>,
 }
 
 impl Changes {
@@ -221,6 +226,17 @@ impl Ledger {
         // Lending, reports and commits of lent units only move units a lend already holds.
         let lending = matches!(cmd, Command::Lend { .. } | Command::Report { .. } | Command::CommitLent { .. });
         let shortfall_before = if lending { self.totals().shortfall() } else { 0 };
+        let documents = matches!(
+            cmd,
+            Command::Commit { .. }
+                | Command::Sale { .. }
+                | Command::Cancel { .. }
+                | Command::Fulfil { .. }
+                | Command::CommitLent { .. }
+        );
+        if documents {
+            self.erp_room()?;
+        }
         let effect = match cmd {
             Command::Set { location, on_hand, expected_version, cause } => {
                 self.set(location, on_hand, expected_version, cause, now)?
@@ -246,6 +262,7 @@ impl Ledger {
                 self.commit_lent(&lend, hold, qty, order, channel, reference, now)?
             }
             Command::ErpSnapshot { line } => self.erp_snapshot(*line, now)?,
+            Command::ErpReceived { order, through, at } => self.erp_received(&order, through, at),
         };
         assert!(
             !lending || self.totals().shortfall() <= shortfall_before,

@@ -1,9 +1,10 @@
 //! The ledger's side of ERP snapshots (`erp`): order documents kept for a location under an ERP,
-//! and a snapshot line applied to on hand. Reserved and committed units are never touched here.
+//! their confirmed deliveries, and a snapshot line applied to on hand. Reserved and committed
+//! units are never touched here.
 
 use super::super::command::Effect;
-use super::super::error::LedgerError;
-use super::super::ids::Location;
+use super::super::error::{Incomparable, LedgerError};
+use super::super::ids::{Location, OrderKey};
 use super::super::journal::{Cause, Op};
 use super::super::levels::Deltas;
 use super::Ledger;
@@ -11,14 +12,43 @@ use crate::erp::{self, Applied, Decision, Document, Pending, SnapshotLine, Track
 use crate::time::Millis;
 
 impl Ledger {
+    /// Refuses a command that writes order documents while a location of this SKU keeps as many
+    /// as `erp::limits::MAX_PENDING_DOCUMENTS` the ERP has not been shown to have: one more
+    /// could only be kept by forgetting one, which would count it as the ERP's.
+    pub(super) fn erp_room(&self) -> Result<(), LedgerError> {
+        match self.erp.iter().find(|(_, t)| t.is_full()) {
+            Some((location, t)) => Err(LedgerError::ErpBehind { location: location.clone(), pending: t.pending.len() }),
+            None => Ok(()),
+        }
+    }
+
     /// Keeps an order document's change at `location` for the ERP, when the location is under one.
+    /// Whether there is room was decided before the command changed anything (`erp_room`).
     pub(super) fn erp_note(&mut self, location: &Location, document: Document, d: Deltas, now: Millis) {
         if d.on_hand == 0 && d.committed == 0 {
             return;
         }
         if let Some(track) = self.erp.get_mut(location) {
-            track.record(Pending { document, at: now, on_hand: d.on_hand, committed: d.committed });
+            let p = Pending { document, at: now, on_hand: d.on_hand, committed: d.committed, received: None };
+            let seq = track.record(p);
             self.changes.erp.insert(location.clone());
+            self.changes.erp_documents.insert((location.clone(), seq));
+        }
+    }
+
+    /// `Command::ErpReceived`: marks the order's documents received, wherever they wait.
+    pub(super) fn erp_received(&mut self, order: &OrderKey, through: Millis, at: Millis) -> Effect {
+        let mut changed = false;
+        for (location, track) in self.erp.iter_mut() {
+            for seq in track.receive(order, through, at) {
+                self.changes.erp_documents.insert((location.clone(), seq));
+                changed = true;
+            }
+        }
+        if changed {
+            Effect::Applied
+        } else {
+            Effect::Duplicate
         }
     }
 
@@ -37,16 +67,18 @@ impl Ledger {
         let (on_hand, computed, seen) = match decision {
             Decision::Stale => return Ok(Effect::Stale),
             // A connector names its points one way; a line that cannot be ordered is refused.
-            Decision::Incomparable => return Err(LedgerError::OutOfRange { field: "as_of".into(), value: 0 }),
+            Decision::Incomparable { applied, snapshot } => {
+                let points = Incomparable { location, given: line.as_of, applied, snapshot };
+                return Err(LedgerError::IncomparableAsOf(Box::new(points)));
+            }
             Decision::Apply { on_hand, computed, seen } => (on_hand, computed, seen),
         };
         let track = self.erp.entry(location.clone()).or_default();
-        let mut i = 0;
-        track.pending.retain(|_| {
-            let keep = seen.binary_search(&i).is_err();
-            i += 1;
-            keep
-        });
+        track.forget(&seen);
+        for seq in seen {
+            self.changes.erp_documents.remove(&(location.clone(), seq));
+            self.changes.erp_forgotten.insert((location.clone(), seq));
+        }
         track.applied =
             Some(Applied { snapshot: line.snapshot.clone(), as_of: line.as_of, figure: line.figure, at: now });
         self.changes.erp.insert(location.clone());

@@ -17,7 +17,7 @@ pub mod storage;
 
 pub use alert::{oversold_alert, OversoldAlert};
 pub use command::{Accepted, Command, Effect, SaleLine};
-pub use error::LedgerError;
+pub use error::{Incomparable, LedgerError};
 pub use hold::{Hold, HoldStatus};
 pub use ids::{HoldId, IdError, Location, OrderKey, Sku, Token};
 pub use journal::{Cause, Entry, Op};

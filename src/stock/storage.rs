@@ -9,14 +9,18 @@
 //! ledger keeps (`cart::single`), `reservations` (the record, JSON, with its deadline for
 //! pruning) and `registrations` (order desk registrations of committed ones not yet confirmed,
 //! written with the commit, deleted once the desk answered); and the SKU's bundle definition
-//! under `meta.bundle` (JSON components; absent: not a bundle); and `erp` (one row per location
-//! under an ERP: its `erp::Track` as JSON — the snapshot last applied and the order documents the
-//! ERP has not seen).
+//! under `meta.bundle` (JSON components; absent: not a bundle); and, for the locations under an
+//! ERP, `erp` (one row per location: its watermark `erp::track::Head` as JSON — the snapshot last
+//! applied and the next document number) and `erp_pending` (one row per order document the ERP
+//! has not been shown to have, keyed by location and number: a change writes the documents it
+//! adds or marks and deletes the ones a snapshot showed seen, never the whole track — a track may
+//! hold 10,000 documents, far above a Durable Object row's 2 MB).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use crate::erp::Track;
+use crate::erp::track::Head;
+use crate::erp::{Pending, Track};
 
 use super::{Changes, Hold, Ledger, Levels, Location, Order, OrderKey, Snapshot, Token};
 
@@ -32,6 +36,7 @@ CREATE TABLE IF NOT EXISTS outbox (version INTEGER PRIMARY KEY, body TEXT NOT NU
 CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS registrations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS erp (location TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS erp_pending (location TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (location, seq));
 ";
 
 /// The reads of a load, each answering the row type named.
@@ -39,8 +44,10 @@ pub const READ_META: &str = "SELECT v AS body FROM meta WHERE k = 'ledger'";
 pub const READ_LEVELS: &str = "SELECT location, on_hand, reserved, committed FROM levels";
 pub const READ_HOLDS: &str = "SELECT body FROM holds";
 pub const READ_ORDERS: &str = "SELECT channel, order_id, body FROM orders";
-/// The ERP tracks, answering [`ErpRow`]s.
+/// The ERP watermarks, answering [`ErpRow`]s.
 pub const READ_ERP: &str = "SELECT location, body FROM erp";
+/// The ERP pending documents, answering [`ErpDocumentRow`]s.
+pub const READ_ERP_PENDING: &str = "SELECT location, seq, body FROM erp_pending";
 /// The bundle definition (`meta.bundle`), answering a [`BodyRow`].
 pub const READ_BUNDLE: &str = "SELECT v AS body FROM meta WHERE k = 'bundle'";
 /// One reservation record by id (bound: the id), answering a [`BodyRow`].
@@ -81,6 +88,14 @@ pub struct LevelRow {
 #[derive(Deserialize, Debug)]
 pub struct ErpRow {
     pub location: String,
+    pub body: String,
+}
+
+/// An `erp_pending` row.
+#[derive(Deserialize, Debug)]
+pub struct ErpDocumentRow {
+    pub location: String,
+    pub seq: i64,
     pub body: String,
 }
 
@@ -145,14 +160,52 @@ pub fn snapshot(
     Ok(snap)
 }
 
-/// The ERP tracks from their stored rows (for [`Snapshot::erp`]).
-pub fn erp_tracks(rows: &[ErpRow]) -> Result<BTreeMap<Location, Track>, CorruptRow> {
-    let mut out = BTreeMap::new();
-    for r in rows {
-        let loc = Location::parse(&r.location).map_err(|e| CorruptRow(e.to_string()))?;
-        out.insert(loc, decode::<Track>(&r.body)?);
+/// The ERP tracks as loaded, and the statements that bring rows of the former layout (a
+/// location's documents inside its `erp` row) to one row per document. The shell runs
+/// `migrate` (empty once every row is in the current layout) before serving a call.
+#[derive(Debug, Default)]
+pub struct ErpLoaded {
+    pub tracks: BTreeMap<Location, Track>,
+    pub migrate: Vec<Statement>,
+}
+
+/// The ERP tracks from their stored watermark and document rows (for [`Snapshot::erp`]).
+pub fn erp_tracks(heads: &[ErpRow], documents: &[ErpDocumentRow]) -> Result<ErpLoaded, CorruptRow> {
+    let location = |s: &str| Location::parse(s).map_err(|e| CorruptRow(e.to_string()));
+    let mut rows: BTreeMap<Location, Vec<(u64, Pending)>> = BTreeMap::new();
+    for r in documents {
+        let seq = u64::try_from(r.seq).map_err(|e| CorruptRow(e.to_string()))?;
+        rows.entry(location(&r.location)?).or_default().push((seq, decode::<Pending>(&r.body)?));
+    }
+    let mut out = ErpLoaded::default();
+    for r in heads {
+        let loc = location(&r.location)?;
+        let head = decode::<Head>(&r.body)?;
+        let former = head.pending.len();
+        let track = Track::from_rows(head, rows.remove(&loc).unwrap_or_default());
+        if former > 0 {
+            let first = track.next - former as u64;
+            for (seq, p) in track.pending.range(first..) {
+                out.migrate.push(erp_document_write(&loc, *seq, p)?);
+            }
+            out.migrate.push(erp_head_write(&loc, &track)?);
+        }
+        out.tracks.insert(loc, track);
+    }
+    if let Some(loc) = rows.keys().next() {
+        return Err(CorruptRow(format!("ERP documents at {loc} without its watermark row")));
     }
     Ok(out)
+}
+
+fn erp_head_write(loc: &Location, t: &Track) -> Result<Statement, CorruptRow> {
+    let sql = "INSERT OR REPLACE INTO erp (location, body) VALUES (?, ?)";
+    Ok(write(sql, vec![loc.as_str().into(), encode(&t.head())?.into()]))
+}
+
+fn erp_document_write(loc: &Location, seq: u64, p: &Pending) -> Result<Statement, CorruptRow> {
+    let sql = "INSERT OR REPLACE INTO erp_pending (location, seq, body) VALUES (?, ?, ?)";
+    Ok(write(sql, vec![loc.as_str().into(), seq.into(), encode(p)?.into()]))
 }
 
 /// A bound value of a [`Statement`].
@@ -197,7 +250,8 @@ fn write(sql: &'static str, args: Vec<SqlValue>) -> Statement {
 
 /// The statements that write what `changes` says moved in `ledger`, in order: the outbox event
 /// that announces the change (`outbox`, the JSON of the event, when the change has entries),
-/// the counters, levels, holds (kept or removed), orders, ERP tracks, and the new journal entries. Run with
+/// the counters, levels, holds (kept or removed), orders, ERP watermarks and documents (written or
+/// deleted), and the new journal entries. Run with
 /// no `await` after the decision, they commit atomically with it.
 pub fn plan(ledger: &Ledger, changes: &Changes, outbox: Option<String>) -> Result<Vec<Statement>, CorruptRow> {
     let mut out = Vec::new();
@@ -230,8 +284,16 @@ pub fn plan(ledger: &Ledger, changes: &Changes, outbox: Option<String>) -> Resul
         out.push(write(sql, vec![key.channel.as_str().into(), key.order_id.as_str().into(), encode(o)?.into()]));
     }
     for (loc, t) in changes.erp.iter().filter_map(|l| Some((l, ledger.erp_track(l)?))) {
-        let sql = "INSERT OR REPLACE INTO erp (location, body) VALUES (?, ?)";
-        out.push(write(sql, vec![loc.as_str().into(), encode(t)?.into()]));
+        out.push(erp_head_write(loc, t)?);
+    }
+    for (loc, seq) in &changes.erp_documents {
+        if let Some(p) = ledger.erp_track(loc).and_then(|t| t.pending.get(seq)) {
+            out.push(erp_document_write(loc, *seq, p)?);
+        }
+    }
+    for (loc, seq) in &changes.erp_forgotten {
+        let sql = "DELETE FROM erp_pending WHERE location = ? AND seq = ?";
+        out.push(write(sql, vec![loc.as_str().into(), (*seq).into()]));
     }
     for e in &changes.entries {
         let sql = "INSERT INTO journal (seq, version, body) VALUES (?, ?, ?)";

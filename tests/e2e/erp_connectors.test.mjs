@@ -148,6 +148,24 @@ describe('ERP connectors: SAP Business One and Odoo', () => {
     assert.deepEqual(list.items.map((r) => [r.id, r.op, r.quantity]), [[f.id, 'adjust', -2]]);
   });
 
+  test('a keyed repeat answers its first answer even after a connection took the location over', async () => {
+    const s = sku(6);
+    const loc = unique('repl').toLowerCase();
+    assertOk(await a.admin('PUT', `/v1/locations/${enc(loc)}`, { name: 'Replayed' }), 201, 'location');
+    const key = { 'Idempotency-Key': unique('key') };
+    const first = await a.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 7, location: loc }, key);
+    assert.ok(first.status === 200 || first.status === 201, `${first.status} ${first.text}`);
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}/mappings`, { warehouses: { 77: loc } }), 200, 'map');
+    const again = await a.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 7, location: loc }, key);
+    assert.equal(again.status, first.status, again.text);
+    assert.equal(again.text, first.text, 'the first answer, byte for byte');
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    const reused = await a.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 8, location: loc }, key);
+    assertProblem(reused, 422, 'idempotency-key-reused');
+    const fresh = await a.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: 7, location: loc }, { 'Idempotency-Key': unique('key') });
+    assert.equal(fresh.status, 202, 'a new key is forwarded (the connection forwards by now)');
+  });
+
   test('Odoo: quants read page by page despite ~10 % failures; a revoked key stops the run', async () => {
     odoo = await startOdooSim({ quants: [11, 12, 13, 14, 15].map((p) => ({ product: p, location: 8, quantity: p, reserved_quantity: 1 })) });
     const oc = unique('odoo');
