@@ -41,9 +41,9 @@ pub async fn map(env: &Env, id: i64, req: MapRequest) -> Result<Response, Fault>
     let (Some(ch), Some(kind)) =
         (row.channel(), row.channel_kind.as_deref().and_then(crate::catalog::model::ChannelKind::parse))
     else {
-        return Ok(http::problem(&not_found(Entity::Channel, &row.channel))?);
+        return Ok(http::problem(&not_found(Entity::Channel, &row.line.channel))?);
     };
-    let line = row.line();
+    let line = row.line;
     let (event, identity) = event_of(&line, kind, &ch.account)?;
     let t = now();
 
