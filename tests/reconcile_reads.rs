@@ -109,6 +109,7 @@ fn amazon_reads_the_default_fulfillment_availability() {
     );
     assert_eq!(req.header_value("x-amz-access-token"), Some("Atza|token"));
     assert_eq!(req.header_value("x-amz-date"), Some("20261206T100000Z"));
+    assert!(req.header_value("user-agent").is_some_and(|a| a.starts_with("StockEdge/")), "the pushes' user agent");
 
     // Listings Items API v2021-08-01, Item.fulfillmentAvailability.
     let item = json!({"sku": "TEE/BLK M", "fulfillmentAvailability": [

@@ -386,6 +386,7 @@ pub fn page_query(pairs: &[(String, String)]) -> Result<PageQuery, Problem> {
 mod tests {
     use super::*;
     use crate::api::problem::with_key_fault;
+    use crate::api::testing::fields;
     use crate::catalog::model::{kind_change_fault, nesting_faults, Stamps};
     use crate::time::Millis;
     use serde_json::json;
@@ -395,14 +396,6 @@ mod tests {
     }
     fn token(s: &str) -> Token {
         Token::parse(s).expect("token")
-    }
-    fn fields(p: &Problem) -> Vec<String> {
-        p.extra["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .map(|e| e["field"].as_str().unwrap_or("").to_owned())
-            .collect()
     }
     fn body(v: Value) -> Vec<u8> {
         v.to_string().into_bytes()

@@ -100,21 +100,13 @@ pub fn preview(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::testing::pairs;
     use crate::api::Kind;
     use crate::time::Millis;
 
-    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
     fn fields(p: Problem) -> Vec<String> {
         assert_eq!(p.kind, Kind::ValidationFailed);
-        p.to_json()["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
-            .collect()
+        crate::api::testing::fields(&p)
     }
 
     #[test]

@@ -35,4 +35,6 @@ pub mod routes;
 pub mod shed_facts;
 pub mod sku_call;
 pub mod sku_listings;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod unmatched_map;

@@ -6,11 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::alerts::AlertKind;
 use crate::db::overview::{GroupRow, OverviewRows};
 use crate::time::Millis;
-
-/// The alert kind whose open alerts `attention.low_stock` counts.
-pub const LOW_STOCK_KIND: &str = "low_stock";
 
 /// What needs attention.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -90,7 +88,7 @@ pub fn overview(rows: &OverviewRows, now: Millis) -> Overview {
         sync_failures: rows.failures.iter().filter(|f| f.channel.is_some()).map(|f| f.n).sum(),
         dead_letters: rows.failures.iter().filter(|f| f.channel.is_none()).map(|f| f.n).sum(),
         alerts_open: alerts_open_by_kind.values().sum(),
-        low_stock: alerts_open_by_kind.get(LOW_STOCK_KIND).copied().unwrap_or(0),
+        low_stock: alerts_open_by_kind.get(AlertKind::LowStock.as_str()).copied().unwrap_or(0),
         alerts_open_by_kind,
         unmatched_lines: first(&rows.unmatched),
         drift: first(&rows.drift),
@@ -126,7 +124,7 @@ mod tests {
                 FailureGroupRow { channel: Some("a".into()), n: 3, credentials: 1 },
                 FailureGroupRow { channel: Some("gone".into()), n: 2, credentials: 2 },
             ],
-            alerts: vec![group("oversold", 2), group(LOW_STOCK_KIND, 5)],
+            alerts: vec![group("oversold", 2), group(AlertKind::LowStock.as_str(), 5)],
             unmatched: vec![CountRow { n: 6 }],
             drift: vec![CountRow { n: 7 }],
         }

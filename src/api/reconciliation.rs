@@ -114,16 +114,8 @@ pub fn repaired(n: usize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::testing::{fields, pairs};
     use crate::api::Kind;
-
-    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    fn fields(p: &Problem) -> Vec<String> {
-        let errors = p.extra.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
-        errors.iter().filter_map(|e| e.get("field").and_then(Value::as_str).map(str::to_owned)).collect()
-    }
 
     #[test]
     fn repair_needs_a_channel_and_names_bad_parameters() {

@@ -1,8 +1,8 @@
 //! `GET /v1/skus/{sku}/listings`: each listing of a SKU with the quantity StockEdge intends it to
-//! show now — its rule applied to the SKU's sellable units, by the same function the sync
-//! consumer pushes with ([`ListingRule::listed`](crate::catalog::ListingRule::listed)) — beside
-//! what the platform last accepted, and the listing's status. Pure: the edge reads the rows
-//! (`db::sku_listings`) and the SKU's state.
+//! show now — its rule applied to the SKU's sellable units, as reconciliation judges it
+//! ([`reconcile::intended`](crate::reconcile::intended), the function the sync consumer pushes
+//! with) — beside what the platform last accepted, and the listing's status. Pure: the edge
+//! reads the rows (`db::sku_listings`) and the SKU's state.
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::catalog::model::rule_json;
 use crate::db::sku_listings::SkuListingRow;
 use crate::db::StoreResult;
+use crate::reconcile::intended;
 use crate::stock::Sku;
 use crate::sync::StockChanged;
 use crate::time::Millis;
@@ -65,7 +66,7 @@ pub fn sku_listings(
                 "channel_kind": r.kind()?.as_str(),
                 "external": r.external()?.to_json(),
                 "rule": rule_json(&rule),
-                "intended_quantity": rule.listed(sellable),
+                "intended_quantity": intended(&rule, state),
                 "last_quantity": r.last_quantity,
                 "last_version": r.last_version,
                 "pushed_at": time(r.pushed_at),

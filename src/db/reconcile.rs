@@ -8,6 +8,8 @@ use serde::Deserialize;
 use super::channels::CHANNEL_SELECT;
 use super::listings::ListingRow;
 use super::{count, int, opt_int, opt_text, text, Query};
+use crate::inbound::OnDrift;
+use crate::reconcile::Verdict;
 use crate::stock::{Sku, Token};
 use crate::time::Millis;
 
@@ -55,10 +57,8 @@ pub struct ReadRecord {
     pub intended: Option<i64>,
     /// What the platform showed (`None`: not read).
     pub live: Option<i64>,
-    /// `in_sync`, `in_flight`, `drifted` or `unreadable`.
-    pub status: &'static str,
-    /// `repaired` or `flagged` for drift.
-    pub action: Option<&'static str>,
+    /// The verdict on the live value; `None`: the listing could not be read (`unreadable`).
+    pub verdict: Option<Verdict>,
     /// Why the listing could not be read.
     pub error: Option<String>,
     pub read_at: Millis,
@@ -70,6 +70,11 @@ impl ReadRecord {
     /// `live − intended`, when both are known.
     pub fn drift(&self) -> Option<i64> {
         Some(self.live? - self.intended?)
+    }
+
+    /// `in_sync`, `in_flight`, `drifted` or `unreadable`.
+    pub fn status(&self) -> &'static str {
+        self.verdict.map_or("unreadable", Verdict::status)
     }
 }
 
@@ -90,8 +95,8 @@ pub fn record(r: &ReadRecord) -> Query {
             opt_int(r.intended),
             opt_int(r.live),
             opt_int(r.drift()),
-            text(r.status),
-            opt_text(r.action),
+            text(r.status()),
+            opt_text(r.verdict.and_then(Verdict::action)),
             opt_text(r.error.as_deref()),
             int(r.read_at.0),
             opt_int(r.repaired_at.map(|t| t.0)),
@@ -103,7 +108,7 @@ pub fn record(r: &ReadRecord) -> Query {
 /// 'reconcile'`; `line_id` is the listing's identity key, `reported` the live value, `listed`
 /// the intended one, `action` `push_back` or `flag` as for webhook drift).
 pub fn record_drift(r: &ReadRecord, identity: &str, last_pushed: Option<i64>) -> Query {
-    let action = if r.action == Some("repaired") { "push_back" } else { "flag" };
+    let action = if r.verdict == Some(Verdict::Repair) { OnDrift::PushBack } else { OnDrift::Flag };
     Query::new(
         "INSERT INTO drift_events (channel, sku, line_id, reported, last_pushed, listed, action, dedupe_key, \
          occurred_at, received_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?8, 'reconcile')",
@@ -114,7 +119,7 @@ pub fn record_drift(r: &ReadRecord, identity: &str, last_pushed: Option<i64>) ->
             opt_int(r.live),
             opt_int(last_pushed),
             opt_int(r.intended),
-            text(action),
+            text(action.as_str()),
             int(r.read_at.0),
         ],
     )
@@ -221,15 +226,14 @@ mod tests {
         Sku::parse(s).expect("sku")
     }
 
-    fn read(live: Option<i64>, action: Option<&'static str>) -> ReadRecord {
+    fn read(live: Option<i64>, verdict: Option<Verdict>) -> ReadRecord {
         ReadRecord {
             channel: token("shop"),
             sku: sku("A/1"),
             external: "{}".into(),
             intended: Some(5),
             live,
-            status: "drifted",
-            action,
+            verdict,
             error: None,
             read_at: Millis(9),
             repaired_at: None,
@@ -244,8 +248,8 @@ mod tests {
             channels(Some(&c)),
             listings(None, None, 50),
             listings(Some(&c), Some((&c, &s)), 50),
-            record(&read(Some(9), Some("repaired"))),
-            record_drift(&read(Some(9), Some("flagged")), "shopify:inventory_item:1", Some(5)),
+            record(&read(Some(9), Some(Verdict::Repair))),
+            record_drift(&read(Some(9), Some(Verdict::Flag)), "shopify:inventory_item:1", Some(5)),
             cursor(),
             save_cursor(Some((&c, &s)), Millis(1)),
             save_cursor(None, Millis(1)),
@@ -260,10 +264,11 @@ mod tests {
         assert_eq!(read(Some(9), None).drift(), Some(4));
         assert_eq!(read(Some(2), None).drift(), Some(-3));
         assert_eq!(read(None, None).drift(), None);
-        let q = record_drift(&read(Some(9), Some("repaired")), "k", None);
+        assert_eq!((read(None, None).status(), read(Some(9), Some(Verdict::Flag)).status()), ("unreadable", "drifted"));
+        let q = record_drift(&read(Some(9), Some(Verdict::Repair)), "k", None);
         assert_eq!(q.args[6], text("push_back"));
         assert!(q.sql.contains("'reconcile'"));
-        let q = record_drift(&read(Some(9), Some("flagged")), "k", None);
+        let q = record_drift(&read(Some(9), Some(Verdict::Flag)), "k", None);
         assert_eq!(q.args[6], text("flag"));
     }
 

@@ -14,14 +14,9 @@ use crate::time::Millis;
 /// kept when it was mapped.
 #[derive(Debug, Deserialize)]
 pub struct MapLineRow {
-    pub id: i64,
-    pub channel: String,
-    pub order_id: String,
-    pub line_id: String,
-    pub kind: String,
-    pub identity: String,
-    pub qty: i64,
-    pub received_at: i64,
+    /// The line as listed.
+    #[serde(flatten)]
+    pub line: UnmatchedRow,
     pub mapped_answer: Option<String>,
     pub channel_kind: Option<String>,
     pub account: Option<String>,
@@ -30,24 +25,10 @@ pub struct MapLineRow {
 }
 
 impl MapLineRow {
-    /// The line as listed.
-    pub fn line(&self) -> UnmatchedRow {
-        UnmatchedRow {
-            id: self.id,
-            channel: self.channel.clone(),
-            order_id: self.order_id.clone(),
-            line_id: self.line_id.clone(),
-            kind: self.kind.clone(),
-            identity: self.identity.clone(),
-            qty: self.qty,
-            received_at: self.received_at,
-        }
-    }
-
     /// The line's channel as the inbound paths see it; `None` when it no longer exists.
     pub fn channel(&self) -> Option<InboundChannel> {
         let (account, settings) = (self.account.clone()?, self.settings.as_deref()?);
-        InboundChannel::of(&self.channel, account, self.credentials_secret.clone(), settings)
+        InboundChannel::of(&self.line.channel, account, self.credentials_secret.clone(), settings)
     }
 }
 
@@ -99,7 +80,7 @@ mod tests {
         });
         let r: Vec<MapLineRow> = rows(json!([base]));
         assert_eq!(r[0].channel().map(|c| c.location().to_string()), Some("north".into()));
-        assert_eq!(r[0].line().order_id, "o");
+        assert_eq!(r[0].line.order_id, "o");
         let mut gone = base.clone();
         gone["account"] = json!(null);
         gone["settings"] = json!(null);

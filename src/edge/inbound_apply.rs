@@ -11,15 +11,14 @@
 
 use worker::{console_warn, D1Database, Env};
 
-use crate::api::idempotency::fingerprint;
 use crate::api::idempotency::Keyed;
 use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::order_call::{OrderRefusal, OrderReply};
-use crate::api::sku_call::{SkuAction, SkuCall, SkuReplyKeyed};
+use crate::api::sku_call::SkuReplyKeyed;
 use crate::catalog::model::ChannelKind;
 use crate::channels::{platform, OrderFetch};
 use crate::fault::ObjectError;
-use crate::inbound::apply::{lookups, needs, plan, Arrival, Effect, Loaded, Report, RESTOCK_KEY};
+use crate::inbound::apply::{lookups, needs, plan, Arrival, Effect, Loaded, Report};
 use crate::inbound::fetch::{self, FetchError, CALL_TIMEOUT, MAX_ITEM_PAGES};
 use crate::inbound::{amazon, ApplyError, FetchOrder, InboundChannel, InboundEvent, InboundOutcome};
 use crate::sync::{connection, EbayCredentialsError, HttpRequest, HttpResponse, TokenSource};
@@ -105,10 +104,7 @@ async fn carry_out(cx: &Cx<'_>, conn: &InboundChannel, effect: &Effect) -> Resul
             desk_performed(order_client::call(cx.env, &call).await)?;
         }
         Effect::Restock(r) => {
-            let fp = fingerprint("POST", RESTOCK_KEY, r.fingerprint_body().as_bytes());
-            let action = SkuAction::Apply { commands: vec![r.command()] };
-            let call = SkuCall { sku: r.sku.clone(), action, idempotency: Some((r.key.clone(), fp)) };
-            ledger_performed(sku_client::call(cx.env, &call).await)?;
+            ledger_performed(sku_client::call(cx.env, &r.call()).await)?;
         }
         Effect::RecordDrift(d) => rows::record_drift(cx.db, d).await?,
         Effect::PushBack { state, seen } => {

@@ -21,7 +21,7 @@ use crate::api::reconciliation as views;
 use crate::catalog::model::ChannelKind;
 use crate::channels::platform;
 use crate::db::channels::ChannelRow;
-use crate::db::reconcile::{record, record_drift};
+use crate::db::reconcile::{mark_repaired, record, record_drift};
 use crate::db::Query;
 use crate::fault::Fault;
 use crate::inbound::InboundChannel;
@@ -95,16 +95,18 @@ pub async fn repair(query: &[(String, String)], env: &Env) -> Result<Response, F
     let db = store::db(env)?;
     let t = now();
     let drifted = rows::drifted(&db, &channel, scope.sku.as_ref(), MAX_REPAIRS_PER_REQUEST).await?;
-    let skus: Vec<Sku> = drifted.iter().filter_map(|r| Sku::parse(&r.sku).ok()).collect();
+    let drifted: Vec<(Sku, Option<i64>)> =
+        drifted.into_iter().filter_map(|r| Some((Sku::parse(&r.sku).ok()?, r.live))).collect();
+    let skus: Vec<Sku> = drifted.iter().map(|(sku, _)| sku.clone()).collect();
     let states = repush::current_all(env, &skus, t).await?;
-    let mut repaired = 0;
-    for sku in &skus {
+    let mut marks = Vec::new();
+    for (sku, live) in &drifted {
         let Some(state) = states.get(sku) else { continue };
-        let live = drifted.iter().find(|r| r.sku == sku.as_str()).and_then(|r| r.live);
-        repush::to_listing(env, &db, &channel, state, live, t).await?;
-        rows::mark_repaired(&db, &channel, sku, t).await?;
-        repaired += 1;
+        repush::to_listing(env, &db, &channel, state, *live, t).await?;
+        marks.push(mark_repaired(&channel, sku, t));
     }
+    let repaired = marks.len();
+    rows::record(&db, marks).await?;
     Ok(http::json(200, &views::repaired(repaired))?)
 }
 
@@ -205,22 +207,19 @@ async fn reconcile_channel(
             external: l.listing.external.clone(),
             intended: None,
             live: None,
-            status: "unreadable",
-            action: None,
+            verdict: None,
             error: None,
             read_at: at,
             repaired_at: None,
         };
-        let (external, rule) = match (l.listing.external(kind), l.listing.stored_rule().rule()) {
-            (Ok(e), Ok(r)) => (e, r),
-            (Err(e), _) => {
-                report.failed(&ReadError::NotReadable(e.to_string()));
-                writes.push(record(&ReadRecord { error: Some(e.to_string()), ..base_record }));
-                continue;
-            }
-            (_, Err(e)) => {
-                report.failed(&ReadError::NotReadable(e.to_string()));
-                writes.push(record(&ReadRecord { error: Some(format!("stored rule: {e}")), ..base_record }));
+        let listed = l.listing.external(kind).map_err(|e| e.to_string()).and_then(|external| {
+            Ok((external, l.listing.stored_rule().rule().map_err(|e| format!("stored rule: {e}"))?))
+        });
+        let (external, rule) = match listed {
+            Ok(listed) => listed,
+            Err(why) => {
+                report.failed(&ReadError::NotReadable(why.clone()));
+                writes.push(record(&ReadRecord { error: Some(why), ..base_record }));
                 continue;
             }
         };
@@ -261,14 +260,8 @@ async fn reconcile_channel(
             }
         }
         report.count(verdict, repaired_at.is_some());
-        let r = ReadRecord {
-            intended: Some(want),
-            live: Some(live),
-            status: verdict.status(),
-            action: verdict.action(),
-            repaired_at,
-            ..base_record
-        };
+        let r =
+            ReadRecord { intended: Some(want), live: Some(live), verdict: Some(verdict), repaired_at, ..base_record };
         if verdict.is_drift() {
             writes.push(record_drift(&r, &l.listing.identity, l.listing.last_quantity));
         }

@@ -33,7 +33,7 @@ pub async fn retry(env: &Env, id: i64) -> Result<Response, Fault> {
         return Ok(http::problem(&views::no_open_failure(id))?);
     };
     stored::reset_attempts(&db, &event.sku).await?;
-    env.queue("STOCK_CHANGES")?.send(&event).await?;
+    env.queue(QUEUE)?.send(&event).await?;
     stored::mark_retried(&db, id, now()).await?;
     Ok(http::json(200, &views::retried(id, &event))?)
 }

@@ -10,16 +10,16 @@
 use worker::{console_warn, D1Database, Env, Response};
 
 use crate::api::catalog_bodies::not_found;
-use crate::api::idempotency::{fingerprint, Keyed};
+use crate::api::idempotency::Keyed;
 use crate::api::order_call::{self, SkuLine};
 use crate::api::reply::HttpReply;
-use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuCall};
+use crate::api::sku_call::{self, SkuAnswer};
 use crate::api::unmatched_map::{answer, event_of, identity_conflict, target, Existing, MapRequest, Target};
 use crate::api::{Kind, Problem};
 use crate::catalog::model::{Entity, Listing, Stamps};
 use crate::db::unmatched_map::{self as sql, AnswerRow, MapLineRow};
 use crate::fault::{Constraint, Fault, ObjectError, StoreError};
-use crate::inbound::apply::{lookups, mapped_sku, plan_mapped, Arrival, Effect, Loaded, RESTOCK_KEY};
+use crate::inbound::apply::{lookups, mapped_sku, plan_mapped, Arrival, Effect, Loaded};
 use crate::inbound::InboundChannel;
 use crate::stock::Sku;
 use crate::time::Millis;
@@ -41,9 +41,9 @@ pub async fn map(env: &Env, id: i64, req: MapRequest) -> Result<Response, Fault>
     let (Some(ch), Some(kind)) =
         (row.channel(), row.channel_kind.as_deref().and_then(crate::catalog::model::ChannelKind::parse))
     else {
-        return Ok(http::problem(&not_found(Entity::Channel, &row.channel))?);
+        return Ok(http::problem(&not_found(Entity::Channel, &row.line.channel))?);
     };
-    let line = row.line();
+    let line = row.line;
     let (event, identity) = event_of(&line, kind, &ch.account)?;
     let t = now();
 
@@ -135,17 +135,12 @@ async fn apply(
                     Err(refusal) => return Ok(Err(order_call::render(Err(refusal)))),
                 }
             }
-            Effect::Restock(r) => {
-                let fp = fingerprint("POST", RESTOCK_KEY, r.fingerprint_body().as_bytes());
-                let action = SkuAction::Apply { commands: vec![r.command()] };
-                let call = SkuCall { sku: r.sku.clone(), action, idempotency: Some((r.key.clone(), fp)) };
-                match sku_client::call(env, &call).await? {
-                    Keyed::Answered(Ok(SkuAnswer::Applied(a))) | Keyed::Replayed(Ok(SkuAnswer::Applied(a))) => {
-                        skus.push(SkuLine::applied(&r.sku, &a));
-                    }
-                    other => return Ok(Err(sku_call::render_keyed(other))),
+            Effect::Restock(r) => match sku_client::call(env, &r.call()).await? {
+                Keyed::Answered(Ok(SkuAnswer::Applied(a))) | Keyed::Replayed(Ok(SkuAnswer::Applied(a))) => {
+                    skus.push(SkuLine::applied(&r.sku, &a));
                 }
-            }
+                other => return Ok(Err(sku_call::render_keyed(other))),
+            },
             Effect::Cancel { .. } | Effect::RecordUnmatched(_) | Effect::RecordDrift(_) | Effect::PushBack { .. } => {}
         }
     }

@@ -37,8 +37,10 @@ use super::drift::{self, DriftVerdict};
 use super::event::{
     EventKind, Ignored, InboundEvent, InboundLine, InboundOutcome, LineIdentity, LookupKey, PlatformIds, RestockType,
 };
+use crate::api::idempotency::fingerprint;
 use crate::api::order_call::{OrderAction, OrderCall};
 use crate::api::requests::Line;
+use crate::api::sku_call::{SkuAction, SkuCall};
 use crate::catalog::model::{ChannelKind, External};
 use crate::catalog::{Bundle, StoredRule};
 use crate::fault::StoreError;
@@ -169,6 +171,14 @@ impl Restock {
     /// What the ledger's Idempotency-Key record fingerprints (route [`RESTOCK_KEY`]).
     pub fn fingerprint_body(&self) -> String {
         format!("{} {} {}", self.sku, self.location, self.qty)
+    }
+
+    /// The SKU ledger's call that applies the restock once: under its Idempotency-Key,
+    /// fingerprinted as a `POST` to [`RESTOCK_KEY`] of [`Restock::fingerprint_body`].
+    pub fn call(&self) -> SkuCall {
+        let fp = fingerprint("POST", RESTOCK_KEY, self.fingerprint_body().as_bytes());
+        let action = SkuAction::Apply { commands: vec![self.command()] };
+        SkuCall { sku: self.sku.clone(), action, idempotency: Some((self.key.clone(), fp)) }
     }
 }
 

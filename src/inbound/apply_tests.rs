@@ -141,6 +141,10 @@ fn restocks_of_returns_apply_once_per_refund_line_and_cancel_lines_are_deferred(
     assert_eq!(r.key, "inbound-restock:shop:1001:r1:A");
     assert_eq!((r.qty, r.cause.reason.as_deref(), r.cause.reference.as_deref()), (2, Some("restock"), Some("d-1")));
     assert!(matches!(r.command(), Command::Adjust { delta: 2, .. }));
+    let call = r.call();
+    let fp = crate::api::idempotency::fingerprint("POST", RESTOCK_KEY, r.fingerprint_body().as_bytes());
+    assert_eq!((call.sku.as_str(), call.idempotency), ("A", Some((r.key.clone(), fp))), "applied once under its key");
+    assert!(matches!(&call.action, crate::api::sku_call::SkuAction::Apply { commands } if commands == &[r.command()]));
     let t = p.tally;
     assert_eq!((t.restocked_lines, t.deferred_restock_lines, t.unmatched_lines), (1, 1, 1));
 }

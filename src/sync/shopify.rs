@@ -87,11 +87,7 @@ pub fn listing_key(e: &External, _: &Sku) -> String {
 
 /// The push adapter of a channel: its access token, and `settings.api_version` if it sets one.
 pub fn connect(secret: &str, settings: &Map<String, Value>) -> Result<Box<dyn ChannelAdapter>, ConnectionError> {
-    let mut a = ShopifyAdapter::new(required(secret)?);
-    if let Some(v) = settings.get("api_version").and_then(Value::as_str) {
-        a.api_version = v.to_owned();
-    }
-    Ok(Box::new(a))
+    Ok(Box::new(ShopifyAdapter::of(required(secret)?, settings)))
 }
 
 pub const DEFAULT_API_VERSION: &str = "2026-04";
@@ -272,6 +268,15 @@ impl ChannelAdapter for ShopifyAdapter {
 }
 
 impl ShopifyAdapter {
+    /// The adapter of a channel with `access_token`, at `settings.api_version` when it sets one.
+    pub fn of(access_token: &str, settings: &Map<String, Value>) -> ShopifyAdapter {
+        let mut a = ShopifyAdapter::new(access_token);
+        if let Some(v) = settings.get("api_version").and_then(Value::as_str) {
+            v.clone_into(&mut a.api_version);
+        }
+        a
+    }
+
     /// The query for a listing's current `available` at its location (the re-read after a lost
     /// compare-and-set, and reconciliation's read).
     pub fn level_query(&self, id: ShopifyIdentity) -> HttpRequest {

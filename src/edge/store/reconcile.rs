@@ -28,7 +28,8 @@ pub async fn listings(
     read(db, sql::listings(only, after, limit)).await
 }
 
-/// Records a channel's reads and the drift they found, [`WRITES_PER_BATCH`] statements a batch.
+/// Records a channel's reads and the drift they found (or the repairs of drifted listings),
+/// [`WRITES_PER_BATCH`] statements a batch.
 pub async fn record(db: &D1Database, writes: Vec<Query>) -> StoreResult<()> {
     for chunk in writes.chunks(WRITES_PER_BATCH) {
         batch_of(db, chunk.to_vec()).await?;
@@ -65,9 +66,4 @@ pub async fn drifted(
     limit: usize,
 ) -> StoreResult<Vec<ReconcileRow>> {
     read(db, sql::drifted(channel, sku, limit)).await
-}
-
-/// Marks a drifted listing repaired.
-pub async fn mark_repaired(db: &D1Database, channel: &Token, sku: &Sku, now: Millis) -> StoreResult<()> {
-    execute(db, sql::mark_repaired(channel, sku, now)).await.map(drop)
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{json_answer, Read, ReadError};
 use crate::catalog::model::External;
-use crate::sync::amazon::{amz_date, listing_path, AmazonIdentity};
+use crate::sync::amazon::{amz_date, listing_path, AmazonAdapter, AmazonIdentity};
 use crate::sync::{HttpRequest, HttpResponse, Method, TokenBucket};
 use crate::time::Millis;
 
@@ -25,16 +25,19 @@ fn request(token: &str, _: &Map<String, Value>, e: &External, now: Millis) -> Re
         AmazonIdentity::of(e).ok_or_else(|| ReadError::NotReadable("not an Amazon identity".into()))?;
     let path =
         format!("{}&includedData=fulfillmentAvailability", listing_path(&seller_id, &seller_sku, &marketplace_ids));
+    // The push adapter's headers: its token and user agent.
+    let AmazonAdapter { access_token, user_agent, .. } = AmazonAdapter::new(token);
     Ok(HttpRequest::new(Method::Get, path)
-        .header("x-amz-access-token", token)
+        .header("x-amz-access-token", access_token)
         .header("x-amz-date", amz_date(now))
-        .header("user-agent", format!("StockEdge/{} (Language=Rust)", env!("CARGO_PKG_VERSION"))))
+        .header("user-agent", user_agent))
 }
 
 fn answer(response: &HttpResponse, now: Millis) -> Result<i64, ReadError> {
     let v = json_answer(response, now)?;
-    let entries = v.get("fulfillmentAvailability").and_then(Value::as_array).cloned().unwrap_or_default();
-    let default = entries.iter().find(|e| e.get("fulfillmentChannelCode").and_then(Value::as_str) == Some("DEFAULT"));
+    let entries = v.get("fulfillmentAvailability").and_then(Value::as_array);
+    let default = entries
+        .and_then(|es| es.iter().find(|e| e.get("fulfillmentChannelCode").and_then(Value::as_str) == Some("DEFAULT")));
     match default.and_then(|e| e.get("quantity")) {
         None | Some(Value::Null) => Ok(0),
         Some(q) => q.as_i64().ok_or_else(|| ReadError::Unreadable(format!("DEFAULT quantity {q}"))),

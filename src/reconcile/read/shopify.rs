@@ -17,11 +17,7 @@ pub const READ: Read = Read { request, answer, pacing: None };
 
 fn request(token: &str, settings: &Map<String, Value>, e: &External, _: Millis) -> Result<HttpRequest, ReadError> {
     let id = ShopifyIdentity::of(e).ok_or_else(|| ReadError::NotReadable("not a Shopify identity".into()))?;
-    let mut adapter = ShopifyAdapter::new(token);
-    if let Some(v) = settings.get("api_version").and_then(Value::as_str) {
-        v.clone_into(&mut adapter.api_version);
-    }
-    Ok(adapter.level_query(id))
+    Ok(ShopifyAdapter::of(token, settings).level_query(id))
 }
 
 fn answer(response: &HttpResponse, now: Millis) -> Result<i64, ReadError> {
