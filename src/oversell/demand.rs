@@ -114,7 +114,7 @@ impl World {
                 }
             }
         }
-        orders.sort_by(|a, b| (a.at_ms, a.sku, a.channel).cmp(&(b.at_ms, b.sku, b.channel)));
+        orders.sort_by_key(|o| (o.at_ms, o.sku, o.channel));
         World { horizon_ms, skus, bursts, orders }
     }
 

@@ -102,7 +102,7 @@ pub fn markdown(r: &Results) -> String {
         );
     }
     let _ = writeln!(s, "\nStockEdge with the advisor's buffer per listing (target: an oversell on a listing on at most one day in 1,000):\n");
-    let _ = writeln!(s, "| channel | advised buffer (mean / max over listings, seed {}) | oversold per 10,000 | units oversold / run | lost units / run |", "1");
+    let _ = writeln!(s, "| channel | advised buffer (mean / max over listings, seed 1) | oversold per 10,000 | units oversold / run | lost units / run |");
     let _ = writeln!(s, "|---|---|---|---|---|");
     for (c, (name, mean, max)) in MARKETPLACES.iter().zip(&r.advised_buffers) {
         let f = of(&r.advised, Some(*c));
