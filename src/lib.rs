@@ -15,6 +15,7 @@
 //! - [`reconcile`]: live reconciliation — reading each listing's quantity back from its channel, drift and its repair.
 //! - [`api`]: the HTTP contract without HTTP — routes, request validation, views, problem types.
 //! - [`db`]: the catalogue database (D1) as pure plans — SQL, bound values, row structs and their decoding, per table family.
+//! - [`oversell`]: the oversell window, measured — a seeded model of channels selling shared stock, and the buffer advisor.
 //! - [`metrics`]: counters of D1 queries, queue deliveries and outbox sends, rendered as Prometheus text.
 //! - [`fault`]: the typed failures of storage, Durable Object calls and the runtime, mapped to HTTP once in `api`.
 //! - [`time`]: milliseconds since the epoch, as the shell passes the clock in.
@@ -34,6 +35,7 @@ pub mod import;
 pub mod inbound;
 pub mod metrics;
 pub mod orders;
+pub mod oversell;
 pub mod reconcile;
 pub mod stock;
 pub mod sync;

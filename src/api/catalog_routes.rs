@@ -27,6 +27,8 @@ pub enum CatalogRoute {
     GetListing(Token, Sku),
     PutListing(Token, Sku),
     DeleteListing(Token, Sku),
+    /// `GET /v1/channels/{c}/listings/{sku}/advice`: the buffer advisor's answer for the listing.
+    ListingAdvice(Token, Sku),
 }
 
 fn location_in_path(raw: &str) -> Result<Location, Problem> {
@@ -129,6 +131,10 @@ pub fn resolve(method: &str, segs: &[&str]) -> Result<CatalogRoute, Problem> {
                 ],
             )
         }
+        ["channels", channel, "listings", sku, "advice"] => {
+            let ids = both(token_in_path("channel", channel), sku_in_path(sku));
+            pick(m, [only("GET", ids.map(|(c, s)| R::ListingAdvice(c, s)))])
+        }
         _ => Err(Problem::new(Kind::NotFound, format!("no route /v1/{}", segs.join("/")))),
     }
 }
@@ -163,6 +169,11 @@ mod tests {
         assert_eq!(c("GET", "/v1/channels/"), Ok(CatalogRoute::ListChannels));
         assert_eq!(c("PUT", "/v1/channels/shop-1"), Ok(CatalogRoute::PutChannel(token("shop-1"))));
         assert_eq!(c("GET", "/v1/channels/shop-1/listings"), Ok(CatalogRoute::ListListings(token("shop-1"))));
+        assert_eq!(
+            c("GET", "/v1/channels/shop-1/listings/A%2FB/advice"),
+            Ok(CatalogRoute::ListingAdvice(token("shop-1"), sku("A/B")))
+        );
+        assert_eq!(c("POST", "/v1/channels/shop-1/listings/A/advice").map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
         assert_eq!(
             c("DELETE", "/v1/channels/shop-1/listings/A"),
             Ok(CatalogRoute::DeleteListing(token("shop-1"), sku("A")))

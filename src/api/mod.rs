@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod import_mappings;
 pub mod import_views;
 pub mod key_registry;
+pub mod listing_advice;
 pub mod listing_preview;
 pub mod media_type;
 pub mod operator_views;

@@ -166,6 +166,7 @@ fn catalog(route: &CatalogRoute) -> (&'static str, Option<&Sku>) {
         C::GetListing(_, s) => ("Catalog.GetListing", Some(s)),
         C::PutListing(_, s) => ("Catalog.PutListing", Some(s)),
         C::DeleteListing(_, s) => ("Catalog.DeleteListing", Some(s)),
+        C::ListingAdvice(_, s) => ("Catalog.ListingAdvice", Some(s)),
     }
 }
 

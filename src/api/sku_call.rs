@@ -31,6 +31,9 @@ pub enum SkuAction {
     Availability,
     /// A page of the journal (read from storage by the object, paged by [`journal_page`]).
     Journal { after: u64, limit: usize },
+    /// The newest `limit` entries of the journal, oldest first (`next` absent): what the buffer
+    /// advisor reads a listing's sales from (`GET /v1/channels/{c}/listings/{sku}/advice`).
+    JournalTail { limit: usize },
     /// Apply commands in order, all or none: if one is refused, none of them applies.
     Apply { commands: Vec<Command> },
     /// A step of the single-SKU reservation `id` this ledger keeps (`cart::single`): its

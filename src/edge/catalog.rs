@@ -211,6 +211,7 @@ pub async fn handle(route: CatalogRoute, query: &[(String, String)], put: &Put, 
             }
         },
         R::PutListing(channel, sku) => put_listing(&cx, put, channel, sku).await,
+        R::ListingAdvice(channel, sku) => super::listing_advice::serve(env, &channel, &sku, query).await,
         R::DeleteListing(channel, sku) => match listings::delete(db, &channel, &sku).await? {
             None => not_found(Entity::Channel, channel.as_str()),
             Some(false) => not_found(Entity::Listing, &listing_id(&channel, &sku)),

@@ -30,6 +30,7 @@ mod inbound_apply;
 mod inbound_poll;
 mod key_registry;
 mod limits;
+mod listing_advice;
 mod listing_preview;
 mod metrics;
 mod object_sql;

@@ -195,6 +195,7 @@ impl SkuLedger {
             }
             SkuAction::Apply { commands } => self.with_ledger(|l| apply(l, &sku, commands, t))?,
             SkuAction::Journal { after, limit } => self.journal(&sku, after, limit)?,
+            SkuAction::JournalTail { limit } => self.journal_tail(&sku, limit)?,
             SkuAction::SetBundle { components } => self.set_bundle(components)?,
             SkuAction::Reservation { id, call } => match self.reservation(&sku, id, call, t)? {
                 Keyed::Answered(reply) => reply,
@@ -300,6 +301,18 @@ impl SkuLedger {
             )?
             .to_array::<BodyRow>()?;
         let entries = rows.iter().map(|r| decode::<Entry>(&r.body)).collect::<Result<Vec<_>>>()?;
+        Ok(journal_page(sku, &entries, limit))
+    }
+
+    /// The newest `limit` entries, oldest first.
+    fn journal_tail(&self, sku: &Sku, limit: usize) -> Result<SkuResult> {
+        self.with_ledger(|_| ())?;
+        let rows = self
+            .sql()
+            .exec("SELECT body FROM journal ORDER BY seq DESC LIMIT ?", vec![(limit as i64).into()])?
+            .to_array::<BodyRow>()?;
+        let mut entries = rows.iter().map(|r| decode::<Entry>(&r.body)).collect::<Result<Vec<_>>>()?;
+        entries.reverse();
         Ok(journal_page(sku, &entries, limit))
     }
 
