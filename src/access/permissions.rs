@@ -50,7 +50,8 @@ pub fn need(route: &Route) -> Need {
             | C::ListChannels
             | C::GetChannel(_)
             | C::ListListings(_)
-            | C::GetListing(..),
+            | C::GetListing(..)
+            | C::ListingAdvice(..),
         )
         | Route::Erp(
             E::ListConnections

@@ -40,7 +40,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 25] = [
+    pub const ALL: [Kind; 26] = [
         Kind::NotFound,
         Kind::MethodNotAllowed,
         Kind::Unauthorized,
