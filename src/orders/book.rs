@@ -264,6 +264,26 @@ mod tests {
         assert_eq!(b.open(&Sku::parse("A").expect("s"), &Location::main()), 0);
     }
 
+    /// A fulfilment that passed the book's check and that one ledger then refused (another
+    /// order shipped the same units in between): that SKU's part is taken back and stays open,
+    /// the part that shipped stays shipped, and the same fulfilment of the refused part fits
+    /// again once the ledger agrees.
+    #[test]
+    fn a_fulfilment_refused_by_a_ledger_after_the_check_leaves_that_part_open() {
+        let mut b = book();
+        b.sell(&[line("A", 2, None), line("B", 3, None)]);
+        let plan = b.fulfil(&[line("A", 2, None), line("B", 3, None)]).expect("fits the order");
+        let (a, bb) = (Sku::parse("A").expect("s"), Sku::parse("B").expect("s"));
+        let refused = plan.iter().find(|(s, _)| *s == bb).map(|(_, c)| c.clone()).expect("B's part");
+        b.unship(&bb, &refused);
+        assert_eq!(b.open(&a, &Location::main()), 0, "A shipped");
+        assert_eq!(b.open(&bb, &Location::main()), 3, "B's refused part is open again");
+        assert!(matches!(b.fulfil(&[line("A", 1, None)]), Err(BookError::OverFulfilment { open: 0, .. })));
+        let again = b.fulfil(&[line("B", 3, None)]).expect("B fits again");
+        assert_eq!(again.iter().map(|(s, _)| s.to_string()).collect::<Vec<_>>(), vec!["B"]);
+        assert_eq!(b.open(&bb, &Location::main()), 0);
+    }
+
     #[test]
     fn a_fulfilment_beyond_what_is_on_hand_names_the_line() {
         let mut b = book();

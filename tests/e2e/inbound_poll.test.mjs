@@ -287,3 +287,28 @@ describe('cron trigger and operators', () => {
     assert.deepEqual(ok(await A.admin('GET', `/v1/inbound/drift?channel=${enc(CH.woo)}`)).items, []);
   });
 });
+
+describe('settings.poll = false', () => {
+  test('a channel with poll off is not polled, and its sale applies once polling is turned on', async () => {
+    const ch = unique('pwoo-off');
+    const settings = { base_url: woo.url, webhook_secret: 'SIM_WOO_WEBHOOK_SECRET' };
+    const body = (poll) => ({ kind: 'woocommerce', account: 'woo-poll-off.example', credentials_secret: 'SIM_WOO_CREDENTIALS', settings: { ...settings, ...poll } });
+    await channel(ch, body({ poll: false }));
+    const S = unique('POLL-OFF');
+    const pid = crypto.randomInt(1e9, 9e9);
+    await stock(S, 10);
+    await listing(ch, S, { product_id: pid });
+    woo.addOrder({ status: 'processing', line_items: [{ product_id: pid, sku: S, quantity: 3 }] });
+
+    const off = ok(await A.admin('POST', `/v1/inbound/polls/run?channel=${enc(ch)}`));
+    assert.deepEqual(off.runs, [], 'nothing polled');
+    assert.equal((await pollStatus(ch))?.last_run_at ?? null, null, 'never run');
+    assert.equal(await available(S), 10);
+
+    // The positive marker: the same channel with the poll on reads the sale.
+    ok(await A.admin('PUT', `/v1/channels/${enc(ch)}`, body({})), 200);
+    const on = await poll(ch);
+    assert.equal(on.result, 'polled', JSON.stringify(on));
+    assert.equal(await available(S), 7);
+  });
+});
