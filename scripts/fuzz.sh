@@ -54,8 +54,8 @@ for t in "${targets[@]}"; do
     failed+=("$t")
     grep -E "panicked at|^==|Test unit written to" "$log" | head -8 >&2 || true
   fi
-  execs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $2); print $2}' "$log" | tail -1 || true)
-  rate=$(awk -F: '/stat::average_exec_per_sec/ {gsub(/ /, "", $2); print $2}' "$log" | tail -1 || true)
+  execs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $NF); print $NF}' "$log" | tail -1 || true)
+  rate=$(awk -F: '/stat::average_exec_per_sec/ {gsub(/ /, "", $NF); print $NF}' "$log" | tail -1 || true)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}' || true)
   files=$(find "$work" -type f | wc -l)
   bytes=$(du -sb "$work" | awk '{print $1}')

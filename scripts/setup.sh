@@ -7,11 +7,14 @@
 #                     (docs/toolchain.md)
 #   worker-build      the version wrangler's [build] uses (cargo install)
 #   wasm-bindgen-cli  the exact version of wasm-bindgen in Cargo.lock (cargo install)
+#   cargo-fuzz        the fuzzing driver (cargo install --locked, pinned), for scripts/fuzz.sh; it
+#                     runs the fuzz targets on rustup's nightly toolchain (docs/testing.md)
 #   chromium          Debian's package, for the console's browser tests (tests/browser/; driven by
 #                     playwright-core, which never downloads a browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORKER_BUILD_VERSION=0.8.7
+CARGO_FUZZ_VERSION=0.13.1
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -69,6 +72,14 @@ BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
   # Without --locked: its lock file pins a yanked webpki-roots (docs/toolchain.md).
   install_tool wasm-bindgen-cli "$BINDGEN_VERSION"
+fi
+# --- cargo-fuzz and the nightly toolchain for the fuzz targets (fuzz/, scripts/fuzz.sh) ------------
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_FUZZ_VERSION" ]; then
+  install_tool cargo-fuzz "$CARGO_FUZZ_VERSION" --locked
+fi
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  log "rustup toolchain install nightly (libFuzzer's coverage instrumentation needs it)"
+  rustup toolchain install nightly --profile minimal >/dev/null
 fi
 # --- Chromium for the browser tests (tests/browser/) ---------------------------------------------
 if [ ! -x "${STOCKEDGE_CHROMIUM:-/usr/bin/chromium}" ]; then

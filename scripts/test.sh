@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: native unit, property and simulation tests
-# (cargo test), clippy on the native and the wasm build, then the end-to-end suite against the
+# (cargo test), a bounded coverage-guided fuzzing run of every parser of untrusted input
+# (scripts/fuzz.sh, about 2 minutes), clippy on the native and the wasm build, then the end-to-end suite against the
 # real runtime (workerd via wrangler dev, started and stopped by the harness), then the operator
 # console's browser tests (headless Chromium against the same runtime).
 set -euo pipefail
@@ -14,6 +15,9 @@ cargo fmt --check
 
 step "native tests (cargo test)"
 cargo test --all-targets
+
+step "fuzzing: every parser of untrusted input, a bounded run (scripts/fuzz.sh; --long for more)"
+bash scripts/fuzz.sh
 
 step "clippy (native, all targets)"
 cargo clippy --all-targets --quiet -- -D warnings

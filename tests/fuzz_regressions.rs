@@ -4,7 +4,8 @@
 use std::io::Read;
 
 use stockedge::import::mapping::MappedColumns;
-use stockedge::import::{read_all, Mapping, Mode, ReadOptions};
+use stockedge::import::{read_all, Format, Mapping, Mode, ReadOptions, RowOutcome};
+use stockedge::inbound::x12_read::{read, ReadError};
 
 /// Hands the input over `step` bytes per `read`, as a network stream may.
 struct Trickle<'a> {
@@ -44,4 +45,35 @@ fn a_byte_order_mark_is_removed_however_the_file_arrives() {
     let plain = b"\xef\xbb\xbfsku,quantity\nMUG,3\n";
     let whole = read_all(plain.as_slice(), ReadOptions::default()).expect("plain");
     assert_eq!(read_all(Trickle { data: plain, step: 1 }, ReadOptions::default()), Ok(whole));
+}
+
+/// `import_plain` (and every format): a lone `\r` ends a record for the `csv` crate but was not
+/// counted as a line end, so the row after it was reported on the line before (a "CSV
+/// (Macintosh)" file reported every row on line 1).
+#[test]
+fn a_lone_carriage_return_ends_a_line_in_row_reports() {
+    let found = b"sku,quantity,lockatiMon\r\nTEE/RED/M,12,main\r\nM,0,e\nts\rP\"aIN\",\"3\",\r\n,,\r\n";
+    let (_, rows) = read_all(found.as_slice(), ReadOptions::new(Some(Format::Plain), Mode::Set)).expect("reads");
+    let lines: Vec<u64> = rows.iter().map(RowOutcome::line).collect();
+    assert_eq!(lines, vec![2, 3, 4, 5]);
+    let mac = b"sku,quantity\rMUG,1\rPIN,x\r";
+    let (_, rows) = read_all(mac.as_slice(), ReadOptions::default()).expect("reads");
+    assert_eq!(rows.iter().map(RowOutcome::line).collect::<Vec<_>>(), vec![2, 3]);
+}
+
+/// `x12_850`: an ISA of 106 characters whose elements were not at their fixed widths (ISA05
+/// `ZZBC`, ISA06 shortened) was read, and the partner's four-character qualifier could then not
+/// be written into the 997 addressed back to it (a 500 instead of an answer).
+#[test]
+fn an_isa_element_off_its_fixed_width_is_unreadable() {
+    let found = "ISA*00*          *00*          *ZZBC*MEAUY        *ZZ*STOCKEDGE      *261206*1130*U*00401*000000905*0*T*>~\
+GS*PO*ACMEBUY*STOCKkDG*00*    E*20261206*11      *0*T*>    *ZZ*AC130*17*X*004010~ST*850*0001~BEG*00*SA*PO-4471**2026001206~\
+REF*DP*042~N1*ST*ACME DC 4*92*0042~PO1*1*5*EA*12.50**~~~~~~IN*ACME-PO-44905~";
+    match read(found) {
+        Err(ReadError::Unreadable(why)) => assert!(why.contains("ISA05"), "{why}"),
+        other => panic!("expected the ISA to be unreadable, got {other:?}"),
+    }
+    let qualifier =
+        "ISA*00*          *00*          *Z~*ACMEBUY        *ZZ*STOCKEDGE      *261206*1130*U*00401*000000905*0*T*>|";
+    assert!(matches!(read(qualifier), Err(ReadError::Unreadable(why)) if why.contains("ISA05")));
 }

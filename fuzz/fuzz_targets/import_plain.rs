@@ -35,7 +35,8 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let mut out = Vec::new();
     write_export(Format::Plain, &mut out, levels.clone()).expect("the export writes");
-    let (_, back) = read_all(out.as_slice(), ReadOptions::new(Some(Format::Plain), Mode::Set)).expect("the export reads");
+    let (_, back) =
+        read_all(out.as_slice(), ReadOptions::new(Some(Format::Plain), Mode::Set)).expect("the export reads");
     let back: Vec<_> = back
         .into_iter()
         .map(|r| match r {

@@ -61,7 +61,9 @@ fuzz_target!(|data: &[u8]| {
         2 => round_trip(body, requests::create_reservation, as_json),
         3 => round_trip(body, requests::hot_policy, |p| match p {
             None => json!({"hot": false}),
-            Some(p) => json!({"hot": true, "allotments": p.allotments, "block": p.block, "lease_seconds": p.lease_seconds}),
+            Some(p) => {
+                json!({"hot": true, "allotments": p.allotments, "block": p.block, "lease_seconds": p.lease_seconds})
+            }
         }),
         4 => round_trip(body, requests::commit, |o| json!({ "order_id": o })),
         5 => round_trip(body, requests::extend, |t| json!({ "ttl_seconds": t })),

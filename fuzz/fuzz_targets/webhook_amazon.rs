@@ -39,10 +39,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let signed = flags & 1 == 1;
-    let (timestamp, signature) = if signed { amazon::sign(SECRET, NOW.0 / 1000, body) } else { (h[0].clone(), h[1].clone()) };
-    let headers = Headers::new()
-        .with(amazon::TIMESTAMP_HEADER, &timestamp)
-        .with(amazon::SIGNATURE_HEADER, &signature);
+    let (timestamp, signature) =
+        if signed { amazon::sign(SECRET, NOW.0 / 1000, body) } else { (h[0].clone(), h[1].clone()) };
+    let headers = Headers::new().with(amazon::TIMESTAMP_HEADER, &timestamp).with(amazon::SIGNATURE_HEADER, &signature);
     match amazon::receive(&headers, body, SECRET, NOW) {
         Ok(r) => {
             if !signed {

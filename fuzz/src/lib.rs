@@ -138,7 +138,11 @@ pub fn flipped(body: &[u8], at: u8) -> Option<Vec<u8>> {
 /// - the plan over the rows is made without a panic, and lists every row once.
 ///
 /// Returns the outcomes (for targets that check more).
-pub fn check_import(flags: u8, file: &[u8], options: stockedge::import::ReadOptions) -> Option<Vec<stockedge::import::RowOutcome>> {
+pub fn check_import(
+    flags: u8,
+    file: &[u8],
+    options: stockedge::import::ReadOptions,
+) -> Option<Vec<stockedge::import::RowOutcome>> {
     use stockedge::import::{plan_rows, read_all, Mode, RowOutcome};
     use stockedge::stock::limits::{MAX_ADJUST_DELTA, MAX_ON_HAND};
     use stockedge::stock::{Location, Sku};

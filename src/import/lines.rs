@@ -9,8 +9,9 @@
 //! (`Position::byte()`) is exact about where that previous record stopped; this module turns it
 //! into the line a spreadsheet shows: the line of the first byte after it that is not `\r`/`\n`.
 //!
-//! It keeps the runs of consecutive `\r`/`\n` bytes not yet asked about (each with its count of
-//! `\n`), so memory is bounded by the parser's read-ahead plus the line breaks inside one record.
+//! A line ends with `\n`, `\r\n` or a lone `\r` (files saved as "CSV (Macintosh)" end lines with
+//! `\r` alone, and the `csv` crate ends records there too). It keeps the runs of consecutive
+//! `\r`/`\n` bytes not yet asked about (each with its count of line ends), so memory is bounded by the parser's read-ahead plus the line breaks inside one record.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
@@ -22,12 +23,14 @@ pub struct Watched<R> {
     max_bytes: u64,
     over_limit: bool,
     eof: bool,
-    /// Closed runs of line-break bytes: (offset of the first byte, number of `\n`).
+    /// Closed runs of line-break bytes: (offset of the first byte, number of line ends).
     runs: VecDeque<(u64, u64)>,
     /// The run being read, if the last byte seen was a line break.
     open_run: Option<(u64, u64)>,
     /// Line breaks before every run already taken out of `runs`.
     lines_before: u64,
+    /// Whether the last byte seen was a `\r` (a `\n` right after it ends the same line).
+    after_cr: bool,
     /// Quote parity (RFC 4180: `""` inside quotes toggles twice), and where the quote that is
     /// still open was opened.
     open_quote_at: Option<u64>,
@@ -44,6 +47,7 @@ impl<R: Read> Watched<R> {
             runs: VecDeque::new(),
             open_run: None,
             lines_before: 0,
+            after_cr: false,
             open_quote_at: None,
         }
     }
@@ -88,11 +92,13 @@ impl<R: Read> Watched<R> {
             match b {
                 b'\n' | b'\r' => {
                     let run = self.open_run.get_or_insert((at, 0));
-                    if b == b'\n' {
+                    if b == b'\r' || !self.after_cr {
                         run.1 += 1;
                     }
+                    self.after_cr = b == b'\r';
                 }
                 _ => {
+                    self.after_cr = false;
                     if let Some(run) = self.open_run.take() {
                         if run.1 > 0 {
                             self.runs.push_back(run);
@@ -134,6 +140,19 @@ impl<R: Read> Read for Watched<R> {
         }
         Ok(n)
     }
+}
+
+/// The line ends in `bytes` (`\n`, `\r\n`, a lone `\r`), as [`Watched`] counts them.
+pub fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut after_cr = false;
+    let mut n = 0;
+    for &b in bytes {
+        if b == b'\r' || (b == b'\n' && !after_cr) {
+            n += 1;
+        }
+        after_cr = b == b'\r';
+    }
+    n
 }
 
 /// The UTF-8 byte-order mark.
@@ -211,6 +230,13 @@ mod tests {
         assert_eq!(lines(b"h,q\na,1\n\n\"b\nx\",2\nc,3\n\nd,4\n"), want);
         let want_crlf = vec![("h".into(), 1), ("a".into(), 2), ("b\r\nx".into(), 4), ("c".into(), 6), ("d".into(), 8)];
         assert_eq!(lines(b"h,q\r\na,1\r\n\r\n\"b\r\nx\",2\r\nc,3\r\n\r\nd,4"), want_crlf);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let want = vec![("h".into(), 1), ("a".into(), 2), ("b\rx".into(), 4), ("c".into(), 6)];
+        assert_eq!(lines(b"h,q\ra,1\r\r\"b\rx\",2\rc,3\r"), want);
+        assert_eq!(line_breaks(b"a\rb\r\nc\nd\n\re"), 5);
     }
 
     #[test]

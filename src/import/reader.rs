@@ -26,7 +26,7 @@ use super::error::ImportError;
 use super::format::{Basis, Format};
 use super::header::Header;
 use super::limits::{MAX_IMPORT_FILE_BYTES, MAX_RECORD_BYTES};
-use super::lines::{SkipBom, Watched};
+use super::lines::{line_breaks, SkipBom, Watched};
 use super::location_map::{LocationMap, LocationMapping};
 use super::mapping::{self, Mapping};
 use super::mode::Mode;
@@ -199,7 +199,7 @@ impl<R: Read> StockReader<R> {
         if self.record.iter().all(|f| f.trim_ascii().is_empty()) {
             return None;
         }
-        let breaks: u64 = self.record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64).sum();
+        let breaks: u64 = self.record.iter().map(line_breaks).sum();
         let end_line = line + breaks;
         let row = Row { record: &self.record, header: &self.header, line, end_line };
         let watched = self.csv.get_ref();

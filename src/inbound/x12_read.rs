@@ -103,6 +103,14 @@ pub struct Rejected {
 /// The ISA's length with its terminator.
 pub const ISA_LEN: usize = 106;
 
+/// The width of each ISA element, ISA01 to ISA16: the ISA is fixed-width (which is how its
+/// delimiters are found at fixed places), so an element of another width is a malformed ISA,
+/// not a value to carry into our answer's envelope.
+const ISA_WIDTHS: [usize; 16] = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1];
+
+/// ISA05 and ISA07, the id qualifiers (`ZZ`, `01`, `12`, …): codes of letters and digits.
+const ISA_QUALIFIERS: [usize; 2] = [4, 6];
+
 fn unreadable(m: impl Into<String>) -> ReadError {
     ReadError::Unreadable(m.into())
 }
@@ -127,6 +135,19 @@ fn isa(text: &str) -> Result<(Delimiters, Vec<String>), ReadError> {
             "the ISA must have 16 elements separated by {:?} in its {ISA_LEN} characters",
             d.element
         )));
+    }
+    for (i, (e, width)) in elements.iter().zip(ISA_WIDTHS).enumerate() {
+        if e.chars().count() != width {
+            return Err(unreadable(format!(
+                "ISA{:02} must be {width} characters wide (the ISA is fixed-width)",
+                i + 1
+            )));
+        }
+    }
+    for i in ISA_QUALIFIERS {
+        if !elements[i].bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(unreadable(format!("ISA{:02} must be a qualifier code of two letters or digits", i + 1)));
+        }
     }
     Ok((d, elements))
 }
