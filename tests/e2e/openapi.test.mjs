@@ -291,6 +291,7 @@ const SAMPLE = {
   'GET /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A'],
   'PUT /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A', { external: { sku: 'A' } }],
   'DELETE /v1/channels/{channel}/listings/{sku}': ['/v1/channels/ebay/listings/A'],
+  'GET /v1/channels/{channel}/listings/{sku}/advice': ['/v1/channels/ebay/listings/A/advice'],
   'POST /v1/imports': ['/v1/imports?format=csv&dry_run=true', 'sku,quantity\nA,1\n'],
   'GET /v1/imports/{id}': ['/v1/imports/imp_0000000000000000'],
   'GET /v1/exports': ['/v1/exports?format=csv'],
@@ -792,7 +793,7 @@ describe('catalogue', () => {
     expectProblem(await call('GET', `/v1/locations/${LOC}`, { token: ADMIN }), 404, 'not-found');
   });
 
-  test('channels and listings: PUT 201 then 200, GET, list, 404 without the channel, 422 identity taken, DELETE 204', async () => {
+  test('channels and listings: PUT 201 then 200, GET, advice, list, 404 without the channel, 422 identity taken, DELETE 204', async () => {
     expectStatus(await send('PUT', `/v1/channels/${CH}`, { token: ADMIN, body: { kind: 'shopify', account: 'myshop.myshopify.com', credentials_secret: 'SHOPIFY_TOKEN_MYSHOP' } }), 201);
     expectStatus(await send('PUT', `/v1/channels/${CH}`, { token: ADMIN, body: { kind: 'shopify', account: 'myshop.myshopify.com', settings: { on_drift: 'flag' } } }), 200);
     expectStatus(await call('GET', `/v1/channels/${CH}`, { token: ADMIN }), 200);
@@ -805,6 +806,7 @@ describe('catalogue', () => {
     expectStatus(r, 200);
     assert.equal(r.json.identity, 'shopify:inventory_item:808950810');
     expectStatus(await call('GET', L, { token: ADMIN }), 200);
+    expectStatus(await call('GET', `${L}/advice`, { token: ADMIN }), 200);
     expectStatus(await call('GET', `/v1/channels/${CH}/listings`, { token: ADMIN }), 200);
     const taken = expectProblem(await call('PUT', `/v1/channels/${CH}/listings/${enc(sku('OTHER'))}`, { token: ADMIN, body: { external } }), 422, 'validation-failed');
     assert.equal(taken.conflicting_sku, P);
