@@ -160,33 +160,28 @@ mod tests {
         );
     }
 
+    /// The on hand and seen documents a snapshot of 7 available, as of `t`, decides against
+    /// `track` with 2 committed.
+    fn decided_at(track: &Track, t: i64) -> (i64, Vec<u64>) {
+        let mut l = line(Basis::Available, 7, 1, &[]);
+        l.as_of = AsOf { at: Some(Millis(t)), sequence: None };
+        match decide(track, &Levels { on_hand: 10, reserved: 0, committed: 2 }, &l) {
+            Decision::Apply { on_hand, seen, .. } => (on_hand, seen),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn a_confirmed_delivery_is_seen_by_a_snapshot_as_of_its_confirmation_or_later() {
         let mut track = Track::default();
         track.record(sale("1", 2));
         track.receive(&key("1"), Millis(1), Millis(100));
-        let at = |t: i64| {
-            let mut l = line(Basis::Available, 7, 1, &[]);
-            l.as_of = AsOf { at: Some(Millis(t)), sequence: None };
-            match decide(&track, &Levels { on_hand: 10, reserved: 0, committed: 2 }, &l) {
-                Decision::Apply { on_hand, seen, .. } => (on_hand, seen),
-                other => panic!("{other:?}"),
-            }
-        };
-        assert_eq!(at(99), (7, vec![]), "a sale recorded after `through` is not confirmed");
+        assert_eq!(decided_at(&track, 99), (7, vec![]), "a sale recorded after `through` is not confirmed");
         track.receive(&key("1"), Millis(2), Millis(100));
-        let at = |t: i64| {
-            let mut l = line(Basis::Available, 7, 1, &[]);
-            l.as_of = AsOf { at: Some(Millis(t)), sequence: None };
-            match decide(&track, &Levels { on_hand: 10, reserved: 0, committed: 2 }, &l) {
-                Decision::Apply { on_hand, seen, .. } => (on_hand, seen),
-                other => panic!("{other:?}"),
-            }
-        };
         // Before the confirmation the ERP's 7 does not include the 2 sold: 7 + 2 − 2.
-        assert_eq!(at(99), (7, vec![]));
+        assert_eq!(decided_at(&track, 99), (7, vec![]));
         // From it on the ERP's 7 has them subtracted already: 7 + 2, and the sale leaves the track.
-        assert_eq!(at(100), (9, vec![0]));
+        assert_eq!(decided_at(&track, 100), (9, vec![0]));
     }
 
     #[test]

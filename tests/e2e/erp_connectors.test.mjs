@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { assertOk, assertProblem, fieldsOf } from './lib/expect.mjs';
+import { erpClient } from './lib/erp.mjs';
 import { validateResponse } from './lib/openapi.mjs';
 import { unique, useRuntime } from './lib/worker.mjs';
 import { startSapB1Sim } from '../sim/sap_b1.mjs';
@@ -39,29 +40,9 @@ describe('ERP connectors: SAP Business One and Odoo', () => {
   });
   after(() => Promise.all([sap?.close(), odoo?.close()]));
 
-  async function call(method, path, body) {
-    const r = await a.admin(method, path, body);
-    const template = path.split('?')[0]
-      .replace(/^\/v1\/erp\/connections\/[^/]+\/mappings$/, '/v1/erp/connections/{id}/mappings')
-      .replace(/^\/v1\/erp\/connections\/[^/]+$/, '/v1/erp/connections/{id}');
-    validateResponse(method, template, r.status, r.headers.get('content-type'), r.text, r.headers);
-    return r;
-  }
+  const { call, available, pollUntilFinished: pollConnection } = erpClient(a);
 
-  async function available(s) {
-    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
-    return r.locations.find((l) => l.location === 'main')?.available;
-  }
-
-  async function pollUntilFinished() {
-    const runs = [];
-    for (let i = 0; i < 10; i++) {
-      const r = assertOk(await call('POST', `/v1/erp/polls/run?connection=${enc(conn)}`), 200, 'poll');
-      runs.push(r.runs[0]);
-      if (r.runs[0].finished) return runs;
-    }
-    assert.fail(`the stretch never finished: ${JSON.stringify(runs)}`);
-  }
+  const pollUntilFinished = () => pollConnection(conn);
 
   test('a connection and its mappings are validated and stored', async () => {
     const bad = await call('PUT', `/v1/erp/connections/${enc(conn)}`, { kind: 'oracle', base_url: 'ftp://x', local_adjustments: 'allow' });

@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { assertOk } from './lib/expect.mjs';
-import { validateResponse } from './lib/openapi.mjs';
+import { erpClient } from './lib/erp.mjs';
 import { unique, useRuntime } from './lib/worker.mjs';
 import { startNetSuiteSim } from '../sim/netsuite.mjs';
 
@@ -42,34 +42,14 @@ describe('ERP connectors: NetSuite', () => {
   });
   after(() => ns?.close());
 
-  async function call(method, path, body) {
-    const r = await a.admin(method, path, body);
-    const template = path.split('?')[0]
-      .replace(/^\/v1\/erp\/connections\/[^/]+\/mappings$/, '/v1/erp/connections/{id}/mappings')
-      .replace(/^\/v1\/erp\/connections\/[^/]+$/, '/v1/erp/connections/{id}');
-    validateResponse(method, template, r.status, r.headers.get('content-type'), r.text, r.headers);
-    return r;
-  }
-
-  async function available(s) {
-    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
-    return r.locations.find((l) => l.location === 'main')?.available;
-  }
+  const { call, available, pollUntilFinished: pollConnection } = erpClient(a);
 
   async function snapshotEntries(s) {
     const j = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}/journal?limit=1000`), 200, `journal ${s}`);
     return j.entries.filter((e) => e.op === 'erp_snapshot');
   }
 
-  async function pollUntilFinished(id = conn) {
-    const runs = [];
-    for (let i = 0; i < 10; i++) {
-      const r = assertOk(await call('POST', `/v1/erp/polls/run?connection=${enc(id)}`), 200, 'poll');
-      runs.push(r.runs[0]);
-      if (r.runs[0].finished) return runs;
-    }
-    assert.fail(`the stretch never finished: ${JSON.stringify(runs)}`);
-  }
+  const pollUntilFinished = (id = conn) => pollConnection(id);
 
   test('a netsuite connection and its mappings are stored', async () => {
     const c = assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}`, {
