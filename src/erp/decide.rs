@@ -175,9 +175,11 @@ mod tests {
     fn a_confirmed_delivery_is_seen_by_a_snapshot_as_of_its_confirmation_or_later() {
         let mut track = Track::default();
         track.record(sale("1", 2));
-        track.receive(&key("1"), Millis(1), Millis(100));
+        // The sale was recorded at 1: a confirmation through 0 does not cover it, even from 100 on.
+        assert!(track.receive(&key("1"), Millis(0), Millis(100)).is_empty());
         assert_eq!(decided_at(&track, 99), (7, vec![]), "a sale recorded after `through` is not confirmed");
-        track.receive(&key("1"), Millis(2), Millis(100));
+        assert_eq!(decided_at(&track, 100), (7, vec![]), "a sale recorded after `through` is not confirmed");
+        assert_eq!(track.receive(&key("1"), Millis(2), Millis(100)), vec![0]);
         // Before the confirmation the ERP's 7 does not include the 2 sold: 7 + 2 − 2.
         assert_eq!(decided_at(&track, 99), (7, vec![]));
         // From it on the ERP's 7 has them subtracted already: 7 + 2, and the sale leaves the track.
