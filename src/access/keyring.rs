@@ -24,25 +24,23 @@ pub struct Credential {
 impl Credential {
     /// The Worker secret (or `.dev.vars` entry) holding this credential's token.
     pub fn secret_name(self) -> &'static str {
-        match (self.role, self.slot) {
-            (Role::Storefront, Slot::Current) => "STOREFRONT_TOKEN",
-            (Role::Storefront, Slot::Next) => "STOREFRONT_TOKEN_NEXT",
-            (Role::Operator, Slot::Current) => "OPERATOR_TOKEN",
-            (Role::Operator, Slot::Next) => "OPERATOR_TOKEN_NEXT",
-            (Role::Admin, Slot::Current) => "ADMIN_TOKEN",
-            (Role::Admin, Slot::Next) => "ADMIN_TOKEN_NEXT",
-        }
+        self.names().0
     }
 
     /// A name for the credential that says nothing of its value (rate-limit keys, logs).
     pub fn label(self) -> &'static str {
+        self.names().1
+    }
+
+    /// The secret's name and the label, side by side so that the two never drift apart.
+    fn names(self) -> (&'static str, &'static str) {
         match (self.role, self.slot) {
-            (Role::Storefront, Slot::Current) => "storefront",
-            (Role::Storefront, Slot::Next) => "storefront-next",
-            (Role::Operator, Slot::Current) => "operator",
-            (Role::Operator, Slot::Next) => "operator-next",
-            (Role::Admin, Slot::Current) => "admin",
-            (Role::Admin, Slot::Next) => "admin-next",
+            (Role::Storefront, Slot::Current) => ("STOREFRONT_TOKEN", "storefront"),
+            (Role::Storefront, Slot::Next) => ("STOREFRONT_TOKEN_NEXT", "storefront-next"),
+            (Role::Operator, Slot::Current) => ("OPERATOR_TOKEN", "operator"),
+            (Role::Operator, Slot::Next) => ("OPERATOR_TOKEN_NEXT", "operator-next"),
+            (Role::Admin, Slot::Current) => ("ADMIN_TOKEN", "admin"),
+            (Role::Admin, Slot::Next) => ("ADMIN_TOKEN_NEXT", "admin-next"),
         }
     }
 

@@ -1,14 +1,26 @@
 //! CORS in the shell: the configured origins (`CORS_ALLOWED_ORIGINS`) and the headers
 //! `access::cors` decides, put on the answer.
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use worker::{Env, Response, Result};
 
 use crate::access::cors::{self, AllowedOrigins, Headers};
 
+thread_local! {
+    /// The allowed origins, parsed once per isolate (its vars never change).
+    static ORIGINS: OnceCell<Rc<AllowedOrigins>> = const { OnceCell::new() };
+}
+
 /// The origins allowed by `CORS_ALLOWED_ORIGINS` (entries that are not origins never match).
-pub fn origins(env: &Env) -> AllowedOrigins {
-    let list = env.var("CORS_ALLOWED_ORIGINS").map(|v| v.to_string()).unwrap_or_default();
-    AllowedOrigins::parse(&list).0
+fn origins(env: &Env) -> Rc<AllowedOrigins> {
+    ORIGINS.with(|o| {
+        Rc::clone(o.get_or_init(|| {
+            let list = env.var("CORS_ALLOWED_ORIGINS").map(|v| v.to_string()).unwrap_or_default();
+            Rc::new(AllowedOrigins::parse(&list).0)
+        }))
+    })
 }
 
 /// The answer to a preflight: `204`, with CORS headers for an allowed origin only.
