@@ -8,7 +8,7 @@
 use std::io::Read;
 
 use stockedge::inbound::limits::{MAX_ID_LEN, MAX_LEVEL, MAX_LINES_PER_ORDER, MAX_LINE_QTY};
-use stockedge::inbound::{EventKind, InboundEvent, InboundOutcome, Received};
+use stockedge::inbound::{AuthError, EventKind, InboundError, InboundEvent, InboundOutcome, Received};
 use stockedge::time::Millis;
 
 /// The clock every target runs at: 2026-12-06T11:45:00Z.
@@ -127,6 +127,34 @@ pub fn flipped(body: &[u8], at: u8) -> Option<Vec<u8>> {
     let i = usize::from(at) * 7919 % b.len();
     b[i] ^= 1 << (at % 8);
     Some(b)
+}
+
+/// The signing contract of a webhook receiver, `receive` being the receiver called with the
+/// delivery's headers and a body: a delivery `signed` correctly is never refused as unauthorised;
+/// an accepted one passes the target's own `accepted` check and [`assert_received`]; and when
+/// signed, the same delivery with one bit of its body flipped (chosen by `at`) is refused as a
+/// signature mismatch.
+pub fn assert_signing(
+    signed: bool,
+    body: &[u8],
+    at: u8,
+    receive: impl Fn(&[u8]) -> Result<Received, InboundError>,
+    accepted: impl FnOnce(&Received),
+) {
+    match receive(body) {
+        Ok(r) => {
+            accepted(&r);
+            assert_received(&r);
+        }
+        Err(InboundError::Unauthorized(e)) => assert!(!signed, "a correctly signed delivery refused: {e}"),
+        Err(_) => {}
+    }
+    if signed {
+        if let Some(tampered) = flipped(body, at) {
+            let e = receive(&tampered).expect_err("a tampered body");
+            assert_eq!(e, InboundError::Unauthorized(AuthError::Mismatch));
+        }
+    }
 }
 
 /// The contract of the streaming CSV reader on one file, read as `format` (or, with flag bit 1,

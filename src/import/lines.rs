@@ -92,7 +92,7 @@ impl<R: Read> Watched<R> {
             match b {
                 b'\n' | b'\r' => {
                     let run = self.open_run.get_or_insert((at, 0));
-                    if b == b'\r' || !self.after_cr {
+                    if ends_line(b, self.after_cr) {
                         run.1 += 1;
                     }
                     self.after_cr = b == b'\r';
@@ -142,12 +142,18 @@ impl<R: Read> Read for Watched<R> {
     }
 }
 
+/// Whether byte `b` ends a line, `after_cr` telling whether the byte before it was a `\r` (a
+/// `\n` right after a `\r` ends the same line).
+fn ends_line(b: u8, after_cr: bool) -> bool {
+    b == b'\r' || (b == b'\n' && !after_cr)
+}
+
 /// The line ends in `bytes` (`\n`, `\r\n`, a lone `\r`), as [`Watched`] counts them.
 pub fn line_breaks(bytes: &[u8]) -> u64 {
     let mut after_cr = false;
     let mut n = 0;
     for &b in bytes {
-        if b == b'\r' || (b == b'\n' && !after_cr) {
+        if ends_line(b, after_cr) {
             n += 1;
         }
         after_cr = b == b'\r';
