@@ -113,14 +113,26 @@ pub type OrderReply = Keyed<OrderResult>;
 pub fn render(reply: OrderResult) -> HttpReply {
     match reply {
         Ok(o) => HttpReply::json(200, &o),
-        Err(OrderRefusal::Book(e)) => HttpReply::problem(from_book(&e)),
-        Err(OrderRefusal::Ledger { sku, error, applied_skus }) => {
-            HttpReply::problem(from_ledger(sku.as_str(), &error).with("applied_skus", applied_skus))
+        Err(refusal) => HttpReply::problem(refusal.problem()),
+    }
+}
+
+impl OrderRefusal {
+    /// The problem a refusal is answered with (`applied_skus` names the SKUs that did apply when
+    /// a ledger refused its part).
+    pub fn problem(self) -> Problem {
+        match self {
+            OrderRefusal::Book(e) => from_book(&e),
+            OrderRefusal::Ledger { sku, error, applied_skus } => {
+                from_ledger(sku.as_str(), &error).with("applied_skus", applied_skus)
+            }
+            OrderRefusal::Unavailable(why) => Problem::new(
+                Kind::Unavailable,
+                format!(
+                    "a SKU ledger could not be reached ({why}); the order will be completed — retry to see the result"
+                ),
+            ),
         }
-        Err(OrderRefusal::Unavailable(why)) => HttpReply::problem(Problem::new(
-            Kind::Unavailable,
-            format!("a SKU ledger could not be reached ({why}); the order will be completed — retry to see the result"),
-        )),
     }
 }
 

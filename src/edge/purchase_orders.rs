@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use worker::{Env, Request, Response};
 
 use crate::api::order_call::{OrderRefusal, SkuLine};
-use crate::api::problem::{from_book, from_ledger};
 use crate::api::requests::token_in_path;
 use crate::api::{FieldError, Kind, Problem};
 use crate::catalog::model::ChannelKind;
@@ -215,12 +214,10 @@ async fn apply(
                             format!("the sale of {} could not be completed now ({why}); send the 850 again", po.number),
                         )))
                     }
-                    // Nothing of this order was sold: answer the desk's problem and keep no ACK, so
-                    // the partner is never told a line was accepted that the ledger does not hold.
-                    Some(Err(OrderRefusal::Book(e))) => return Ok(Err(from_book(&e))),
-                    Some(Err(OrderRefusal::Ledger { sku, error, applied_skus })) => {
-                        return Ok(Err(from_ledger(sku.as_str(), &error).with("applied_skus", applied_skus)))
-                    }
+                    // The desk refused the order (or a ledger its part: `applied_skus` names what
+                    // did apply): answer its problem and keep no ACK, so the partner is never told a
+                    // line was accepted that the ledger does not hold.
+                    Some(Err(refusal)) => return Ok(Err(refusal.problem())),
                     None => {
                         return Ok(Err(Problem::new(
                             Kind::IdempotencyKeyReused,
