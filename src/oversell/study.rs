@@ -41,7 +41,7 @@ pub struct Results {
 
 impl Study {
     fn propagation(&self) -> PropagationByChannel {
-        by_channel(|c| c.kind().and_then(|k| self.measured.of(k)).unwrap_or(Delay::Uniform { lo_ms: 0, hi_ms: 0 }))
+        by_channel(|c| c.kind().and_then(|k| self.measured.of(k)).unwrap_or(Delay::NONE))
     }
 
     /// Runs it (deterministic: the same study gives the same results).
