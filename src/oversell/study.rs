@@ -7,7 +7,7 @@ use super::advisor::{self, Advice, Inputs, DEFAULT_SELLOUTS_PER_DAY, DEFAULT_TAR
 use super::channel::{Channel, ALL, MARKETPLACES};
 use super::delay::{Delay, Propagation};
 use super::demand::World;
-use super::scenario::{index, Buffers, Market, Scenario, Strategy, BATCH_MINUTES};
+use super::scenario::{self, index, Buffers, Market, Scenario, Strategy};
 use super::sim::{by_channel, simulate, PropagationByChannel};
 use super::tally::Tally;
 
@@ -47,19 +47,15 @@ impl Study {
     /// Runs it (deterministic: the same study gives the same results).
     pub fn run(&self) -> Results {
         let prop = self.propagation();
-        let mut strategies: Vec<(String, Vec<Tally>)> = std::iter::once(Strategy::StockEdge)
-            .chain(BATCH_MINUTES.iter().map(|m| Strategy::Batch { every_min: *m }))
-            .map(|s| (s.label(), Vec::new()))
-            .collect();
+        let mut strategies: Vec<(String, Vec<Tally>)> =
+            scenario::strategies().map(|s| (s.label(), Vec::new())).collect();
         let mut sweep: Vec<(u32, Vec<Tally>)> = SWEEP.iter().map(|b| (*b, Vec::new())).collect();
         let mut advised = Vec::new();
         let mut advised_buffers = Vec::new();
         for seed in self.first_seed..self.first_seed + self.seeds {
             let world = World::generate(seed, self.market);
             let run = |strategy, buffers| simulate(&world, &Scenario::new(self.market, strategy, buffers), &prop, seed);
-            let all = std::iter::once(Strategy::StockEdge)
-                .chain(BATCH_MINUTES.iter().map(|m| Strategy::Batch { every_min: *m }));
-            for (row, s) in strategies.iter_mut().zip(all) {
+            for (row, s) in strategies.iter_mut().zip(scenario::strategies()) {
                 row.1.push(run(s, Buffers::Every(0)));
             }
             for (b, row) in sweep.iter_mut() {
