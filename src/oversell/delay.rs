@@ -151,4 +151,12 @@ mod tests {
             assert!(d.quantile(0.5) <= d.quantile(0.99), "{kind}");
         }
     }
+
+    #[test]
+    fn the_committed_summaries_are_those_of_their_samples() {
+        for (kind, c) in &measured().expect("parses").channels {
+            assert_eq!(summarize(&c.samples_ms), c.summary, "{kind}");
+        }
+        assert_eq!(summarize(&[30, 10, 20]), Summary { n: 3, p50_ms: 20, p90_ms: 30, p99_ms: 30, max_ms: 30 });
+    }
 }
