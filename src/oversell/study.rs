@@ -86,11 +86,13 @@ impl Study {
 /// The advisor's buffer for `world`'s listings, from the sales each SKU shows over the horizon
 /// (its journal) and the measured delays, with the advisor's defaults.
 pub fn advise_all(world: &World, measured: &Propagation) -> Vec<[u32; 6]> {
-    (0..world.skus.len())
-        .map(|sku| {
+    world
+        .observed()
+        .iter()
+        .map(|rates| {
             let mut b = [0u32; 6];
             for c in MARKETPLACES {
-                if let Some(a) = advice(world, sku, c, measured) {
+                if let Some(a) = advice(rates, c, measured) {
                     b[index(c)] = a.buffer;
                 }
             }
@@ -99,14 +101,14 @@ pub fn advise_all(world: &World, measured: &Propagation) -> Vec<[u32; 6]> {
         .collect()
 }
 
-/// The advice for `sku`'s listing on `c` in `world`.
-pub fn advice(world: &World, sku: usize, c: Channel, measured: &Propagation) -> Option<Advice> {
-    let others: Vec<(Channel, f64)> =
-        ALL.into_iter().filter(|o| *o != c).map(|o| (o, world.observed(sku, o).1)).collect();
+/// The advice for a SKU's listing on `c`, from the SKU's observed orders and units per day per
+/// channel (`World::observed`).
+pub fn advice(rates: &[(f64, f64); 6], c: Channel, measured: &Propagation) -> Option<Advice> {
+    let others: Vec<(Channel, f64)> = ALL.into_iter().filter(|o| *o != c).map(|o| (o, rates[index(o)].1)).collect();
     let window = advisor::window(c, &others, measured)?;
     let other_units_per_day = others.iter().map(|(_, u)| u).sum();
     Some(advisor::advise(&Inputs {
-        own_orders_per_day: world.observed(sku, c).0,
+        own_orders_per_day: rates[index(c)].0,
         other_units_per_day,
         window_ms: window.total_ms(),
         sellouts_per_day: DEFAULT_SELLOUTS_PER_DAY,
