@@ -1,7 +1,7 @@
 //! What one simulated run is: the catalogue's size and horizon, the strategy that keeps the
 //! marketplaces told, the injected fault rate and the buffers each listing holds back.
 
-use super::channel::{Channel, ALL};
+use super::channel::Channel;
 
 /// How marketplaces learn the stock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +90,7 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oversell::channel::ALL;
 
     #[test]
     fn index_is_the_position_in_all() {
