@@ -12,7 +12,7 @@ use super::problem::{FieldError, Kind, Problem};
 use super::views::EntryView;
 use crate::oversell::advisor::{self, Inputs, DEFAULT_SELLOUTS_PER_DAY, DEFAULT_TARGET_PER_DAY, WINDOW_QUANTILE};
 use crate::oversell::channel::Channel;
-use crate::oversell::delay::{Propagation, MEASURED};
+use crate::oversell::delay::measured;
 use crate::stock::{Op, Sku, Token};
 use crate::time::Millis;
 
@@ -134,7 +134,7 @@ pub fn advice(r: &Read, q: &AdviceQuery) -> Result<Value, Problem> {
             format!("the oversell model has no delays for channel kind {}", r.kind),
         )]));
     };
-    let measured = Propagation::parse(MEASURED)
+    let measured = measured()
         .map_err(|e| Problem::new(Kind::Internal, format!("the measured propagation does not parse: {e}")))?;
     let window_start = Millis(r.now.0 - q.days as i64 * DAY_MS as i64);
     let oldest = r.entries.first().and_then(|e| Millis::parse_rfc3339(&e.at));
@@ -145,23 +145,19 @@ pub fn advice(r: &Read, q: &AdviceQuery) -> Result<Value, Problem> {
     let observed_ms = (r.now.0 - from.0).max(MIN_OBSERVED_MS);
     let days = observed_ms as f64 / DAY_MS;
     let sales = tally(r, from);
-    let slowest = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Ebay, Channel::Wholesale]
-        .into_iter()
-        .max_by_key(|c| c.inbound_delay().quantile(WINDOW_QUANTILE))
-        .unwrap_or(Channel::Wholesale);
+    let by_channel: BTreeMap<&String, f64> = sales.others.iter().map(|(id, u)| (id, *u as f64 / days)).collect();
     let mut unknown = Vec::new();
-    let others: Vec<(Channel, f64)> = sales
-        .others
+    let others: Vec<(Channel, f64)> = by_channel
         .iter()
-        .map(|(id, units)| {
+        .map(|(id, rate)| {
             let c = model_channel(id, &r.others).unwrap_or_else(|| {
-                unknown.push(id.clone());
-                slowest
+                unknown.push(id.to_string());
+                Channel::slowest_inbound(WINDOW_QUANTILE)
             });
-            (c, *units as f64 / days)
+            (c, *rate)
         })
         .collect();
-    let Some(window) = advisor::window(own, &others, &measured) else {
+    let Some(window) = advisor::window(own, &others, measured) else {
         return Err(Problem::invalid(vec![FieldError::new(
             "channel",
             format!("no propagation measured for channel kind {}", r.kind),
@@ -176,7 +172,6 @@ pub fn advice(r: &Read, q: &AdviceQuery) -> Result<Value, Problem> {
     };
     let a = advisor::advise(&inputs);
     let current = u32::try_from(r.buffer.max(0)).unwrap_or(u32::MAX);
-    let by_channel: BTreeMap<&String, f64> = sales.others.iter().map(|(id, u)| (id, *u as f64 / days)).collect();
     let apply = own.apply_delay();
     Ok(json!({
         "channel": r.channel.as_str(),

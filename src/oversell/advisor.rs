@@ -172,13 +172,13 @@ mod tests {
 
     #[test]
     fn the_window_weights_the_other_channels_inbound_by_their_units() {
-        let p = Propagation::parse(super::super::delay::MEASURED).expect("measured");
-        let w = window(Channel::Shopify, &[(Channel::Shopify, 9.0), (Channel::Storefront, 3.0)], &p).expect("measured");
+        let p = super::super::delay::measured().expect("measured");
+        let w = window(Channel::Shopify, &[(Channel::Shopify, 9.0), (Channel::Storefront, 3.0)], p).expect("measured");
         assert_eq!(w.inbound_ms, 0, "the storefront holds through StockEdge");
         assert_eq!(w.apply_ms, Channel::Shopify.apply_delay().quantile(WINDOW_QUANTILE));
         let amazon = Channel::Amazon.inbound_delay().quantile(WINDOW_QUANTILE);
-        let w2 = window(Channel::Shopify, &[(Channel::Amazon, 1.0), (Channel::Storefront, 1.0)], &p).expect("measured");
+        let w2 = window(Channel::Shopify, &[(Channel::Amazon, 1.0), (Channel::Storefront, 1.0)], p).expect("measured");
         assert_eq!(w2.inbound_ms, amazon / 2);
-        assert!(window(Channel::Storefront, &[], &p).is_none());
+        assert!(window(Channel::Storefront, &[], p).is_none());
     }
 }

@@ -64,6 +64,12 @@ impl Channel {
         MARKETPLACES.into_iter().find(|c| c.kind() == Some(kind))
     }
 
+    /// The marketplace whose sales take longest to reach the ledger at quantile `q` (what a
+    /// channel the model does not know is assumed to be).
+    pub fn slowest_inbound(q: f64) -> Channel {
+        MARKETPLACES.into_iter().max_by_key(|c| c.inbound_delay().quantile(q)).unwrap_or(Channel::Wholesale)
+    }
+
     /// Its name in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -93,50 +99,47 @@ impl Channel {
 
     /// From the platform accepting a quantity to buyers seeing it (and being refused beyond it).
     pub fn apply_delay(self) -> Delay {
-        let u = |lo_ms, hi_ms| Delay::Uniform { lo_ms, hi_ms };
         match self {
-            Channel::Storefront => u(0, 0),
+            Channel::Storefront => Delay::NONE,
             // inventorySetQuantities answers with the level already set; storefront caches.
-            Channel::Shopify => u(200, 2 * SECOND),
+            Channel::Shopify => Delay::uniform(200, 2 * SECOND),
             // The REST write lands in the shop's own database.
-            Channel::WooCommerce => u(100, SECOND),
+            Channel::WooCommerce => Delay::uniform(100, SECOND),
             // Listings Items API: accepted at once, applied asynchronously within minutes.
-            Channel::Amazon => u(2 * MINUTE, 15 * MINUTE),
+            Channel::Amazon => Delay::uniform(2 * MINUTE, 15 * MINUTE),
             // Inventory API: seconds, sometimes minutes before the listing shows it.
-            Channel::Ebay => u(5 * SECOND, 3 * MINUTE),
+            Channel::Ebay => Delay::uniform(5 * SECOND, 3 * MINUTE),
             // The partner loads the 846 into its system on its own schedule.
-            Channel::Wholesale => u(15 * MINUTE, 60 * MINUTE),
+            Channel::Wholesale => Delay::uniform(15 * MINUTE, 60 * MINUTE),
         }
     }
 
     /// From a sale on the platform to the platform showing it to an API reader (its order feed):
     /// what a batch tool waits for before its next run can pull the order.
     pub fn feed_lag(self) -> Delay {
-        let u = |lo_ms, hi_ms| Delay::Uniform { lo_ms, hi_ms };
         match self {
-            Channel::Storefront => u(0, 0),
-            Channel::Shopify => u(0, 2 * SECOND),
-            Channel::WooCommerce => u(0, SECOND),
-            Channel::Amazon => u(30 * SECOND, 2 * MINUTE),
-            Channel::Ebay => u(SECOND, 30 * SECOND),
-            Channel::Wholesale => u(5 * MINUTE, 30 * MINUTE),
+            Channel::Storefront => Delay::NONE,
+            Channel::Shopify => Delay::uniform(0, 2 * SECOND),
+            Channel::WooCommerce => Delay::uniform(0, SECOND),
+            Channel::Amazon => Delay::uniform(30 * SECOND, 2 * MINUTE),
+            Channel::Ebay => Delay::uniform(SECOND, 30 * SECOND),
+            Channel::Wholesale => Delay::uniform(5 * MINUTE, 30 * MINUTE),
         }
     }
 
     /// From a sale on the platform to StockEdge's ledger recording it (webhook, or the order-feed
     /// poll every 2 minutes after the feed shows it).
     pub fn inbound_delay(self) -> Delay {
-        let u = |lo_ms, hi_ms| Delay::Uniform { lo_ms, hi_ms };
         match self {
-            Channel::Storefront => u(0, 0),
-            Channel::Shopify => u(SECOND, 10 * SECOND),
+            Channel::Storefront => Delay::NONE,
+            Channel::Shopify => Delay::uniform(SECOND, 10 * SECOND),
             // Webhooks are delivered by WordPress's Action Scheduler, asynchronously.
-            Channel::WooCommerce => u(SECOND, 60 * SECOND),
+            Channel::WooCommerce => Delay::uniform(SECOND, 60 * SECOND),
             // The order-feed poll runs every 2 minutes; orders appear in the feed after a lag.
-            Channel::Amazon => u(30 * SECOND, 4 * MINUTE),
-            Channel::Ebay => u(5 * SECOND, 2 * MINUTE),
+            Channel::Amazon => Delay::uniform(30 * SECOND, 4 * MINUTE),
+            Channel::Ebay => Delay::uniform(5 * SECOND, 2 * MINUTE),
             // An 850 purchase order arrives through the partner's EDI run.
-            Channel::Wholesale => u(5 * MINUTE, 30 * MINUTE),
+            Channel::Wholesale => Delay::uniform(5 * MINUTE, 30 * MINUTE),
         }
     }
 }
@@ -153,5 +156,10 @@ mod tests {
         assert_eq!(Channel::Storefront.kind(), None);
         assert_eq!(Channel::of_kind("storefront"), None);
         assert!(!Channel::Storefront.sells_from_belief());
+    }
+
+    #[test]
+    fn the_slowest_inbound_is_the_edi_partner() {
+        assert_eq!(Channel::slowest_inbound(0.99), Channel::Wholesale);
     }
 }

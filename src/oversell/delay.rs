@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// A delay distribution.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,6 +16,14 @@ pub enum Delay {
 }
 
 impl Delay {
+    /// No delay at all (the storefront, holding through StockEdge).
+    pub const NONE: Delay = Delay::uniform(0, 0);
+
+    /// Uniform between `lo_ms` and `hi_ms` (a documented range).
+    pub const fn uniform(lo_ms: u64, hi_ms: u64) -> Delay {
+        Delay::Uniform { lo_ms, hi_ms }
+    }
+
     /// The delay at uniform `u` in `[0, 1)`: its inverse distribution function.
     pub fn at(&self, u: f64) -> u64 {
         let u = u.clamp(0.0, 1.0);
@@ -70,6 +79,14 @@ pub struct Propagation {
 
 /// The measured file, as the repository holds it (the model's input and the advisor's).
 pub const MEASURED: &str = include_str!("../../docs/oversell/propagation.json");
+
+/// [`MEASURED`], parsed once per process (an isolate, on the Worker); the parse error as text if
+/// the committed file does not parse (a unit test keeps it parsing).
+pub fn measured() -> Result<&'static Propagation, &'static str> {
+    static PARSED: LazyLock<Result<Propagation, String>> =
+        LazyLock::new(|| Propagation::parse(MEASURED).map_err(|e| e.to_string()));
+    PARSED.as_ref().map_err(String::as_str)
+}
 
 impl Propagation {
     /// Parses the bench's file.
@@ -128,10 +145,18 @@ mod tests {
 
     #[test]
     fn the_committed_measurements_parse_and_cover_every_marketplace() {
-        let p = Propagation::parse(MEASURED).expect("docs/oversell/propagation.json parses");
+        let p = measured().expect("docs/oversell/propagation.json parses");
         for kind in ["shopify", "woocommerce", "amazon", "ebay", "wholesale"] {
             let d = p.of(kind).unwrap_or_else(|| panic!("{kind} measured"));
             assert!(d.quantile(0.5) <= d.quantile(0.99), "{kind}");
         }
+    }
+
+    #[test]
+    fn the_committed_summaries_are_those_of_their_samples() {
+        for (kind, c) in &measured().expect("parses").channels {
+            assert_eq!(summarize(&c.samples_ms), c.summary, "{kind}");
+        }
+        assert_eq!(summarize(&[30, 10, 20]), Summary { n: 3, p50_ms: 20, p90_ms: 30, p99_ms: 30, max_ms: 30 });
     }
 }

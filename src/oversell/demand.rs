@@ -4,7 +4,7 @@
 
 use super::channel::{Channel, ALL, MARKETPLACES};
 use super::rng::{Draw, Stream};
-use super::scenario::Market;
+use super::scenario::{index, Market};
 
 pub const HOUR_MS: u64 = 3_600_000;
 pub const DAY_MS: u64 = 24 * HOUR_MS;
@@ -118,15 +118,19 @@ impl World {
         World { horizon_ms, skus, bursts, orders }
     }
 
-    /// Observed orders and units per day of `sku` on `channel` (what the journal would show).
-    pub fn observed(&self, sku: usize, channel: Channel) -> (f64, f64) {
+    /// Observed orders and units per day, per SKU and per channel (index as in `channel::ALL`):
+    /// what the journal would show. One pass over the orders.
+    pub fn observed(&self) -> Vec<[(f64, f64); 6]> {
         let days = self.horizon_ms as f64 / DAY_MS as f64;
-        let (n, u) = self
-            .orders
-            .iter()
-            .filter(|o| o.sku == sku && o.channel == channel)
-            .fold((0u64, 0u64), |(n, u), o| (n + 1, u + o.units as u64));
-        (n as f64 / days, u as f64 / days)
+        let mut counts = vec![[(0u64, 0u64); 6]; self.skus.len()];
+        for o in &self.orders {
+            if let Some(c) = counts.get_mut(o.sku) {
+                let (n, u) = &mut c[index(o.channel)];
+                *n += 1;
+                *u += o.units as u64;
+            }
+        }
+        counts.into_iter().map(|c| c.map(|(n, u)| (n as f64 / days, u as f64 / days))).collect()
     }
 }
 
@@ -154,6 +158,20 @@ mod tests {
         let m = Market { skus: 5, days: 3 };
         assert_eq!(World::generate(7, m), World::generate(7, m));
         assert_ne!(World::generate(7, m).orders, World::generate(8, m).orders);
+    }
+
+    #[test]
+    fn observed_is_each_skus_orders_and_units_per_day_per_channel() {
+        let w = World::generate(2, Market { skus: 4, days: 2 });
+        let rates = w.observed();
+        assert_eq!(rates.len(), 4);
+        for (sku, r) in rates.iter().enumerate() {
+            for c in ALL {
+                let mine: Vec<&Order> = w.orders.iter().filter(|o| o.sku == sku && o.channel == c).collect();
+                let units: u64 = mine.iter().map(|o| o.units as u64).sum();
+                assert_eq!(r[index(c)], (mine.len() as f64 / 2.0, units as f64 / 2.0), "{sku} {c:?}");
+            }
+        }
     }
 
     #[test]

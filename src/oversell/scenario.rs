@@ -1,7 +1,7 @@
 //! What one simulated run is: the catalogue's size and horizon, the strategy that keeps the
 //! marketplaces told, the injected fault rate and the buffers each listing holds back.
 
-use super::channel::{Channel, ALL};
+use super::channel::Channel;
 
 /// How marketplaces learn the stock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,13 +28,16 @@ impl Strategy {
 /// The batch intervals the report compares with StockEdge, minutes.
 pub const BATCH_MINUTES: [u64; 4] = [1, 5, 15, 60];
 
+/// The strategies the report compares: StockEdge, then a batch sync every [`BATCH_MINUTES`].
+pub fn strategies() -> impl Iterator<Item = Strategy> {
+    std::iter::once(Strategy::StockEdge).chain(BATCH_MINUTES.iter().map(|m| Strategy::Batch { every_min: *m }))
+}
+
 /// Buffers per listing: `of(sku)[channel index in ALL]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Buffers {
     /// The same buffer on every marketplace listing.
     Every(u32),
-    /// One buffer per channel (index as in `channel::ALL`).
-    PerChannel([u32; 6]),
     /// One buffer per listing: per SKU, per channel.
     PerListing(Vec<[u32; 6]>),
 }
@@ -48,15 +51,14 @@ impl Buffers {
         }
         match self {
             Buffers::Every(b) => *b,
-            Buffers::PerChannel(b) => b[i],
             Buffers::PerListing(v) => v.get(sku).map(|b| b[i]).unwrap_or(0),
         }
     }
 }
 
-/// `channel`'s index in `channel::ALL`.
+/// `channel`'s index in `channel::ALL` (which lists the channels in their declaration order).
 pub fn index(channel: Channel) -> usize {
-    ALL.iter().position(|c| *c == channel).unwrap_or(0)
+    channel as usize
 }
 
 /// The demand side of a run: how many SKUs, for how long.
@@ -88,6 +90,14 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oversell::channel::ALL;
+
+    #[test]
+    fn index_is_the_position_in_all() {
+        for (i, c) in ALL.into_iter().enumerate() {
+            assert_eq!(index(c), i);
+        }
+    }
 
     #[test]
     fn the_storefront_never_has_a_buffer() {

@@ -269,5 +269,5 @@ impl Run<'_> {
 
 /// `ALL`'s channels' measured propagation, in index order (the storefront's is zero).
 pub fn by_channel(of: impl Fn(Channel) -> Delay) -> PropagationByChannel {
-    ALL.map(|c| if c == Channel::Storefront { Delay::Uniform { lo_ms: 0, hi_ms: 0 } } else { of(c) })
+    ALL.map(|c| if c == Channel::Storefront { Delay::NONE } else { of(c) })
 }

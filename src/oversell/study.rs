@@ -7,7 +7,7 @@ use super::advisor::{self, Advice, Inputs, DEFAULT_SELLOUTS_PER_DAY, DEFAULT_TAR
 use super::channel::{Channel, ALL, MARKETPLACES};
 use super::delay::{Delay, Propagation};
 use super::demand::World;
-use super::scenario::{index, Buffers, Market, Scenario, Strategy, BATCH_MINUTES};
+use super::scenario::{self, index, Buffers, Market, Scenario, Strategy};
 use super::sim::{by_channel, simulate, PropagationByChannel};
 use super::tally::Tally;
 
@@ -41,25 +41,21 @@ pub struct Results {
 
 impl Study {
     fn propagation(&self) -> PropagationByChannel {
-        by_channel(|c| c.kind().and_then(|k| self.measured.of(k)).unwrap_or(Delay::Uniform { lo_ms: 0, hi_ms: 0 }))
+        by_channel(|c| c.kind().and_then(|k| self.measured.of(k)).unwrap_or(Delay::NONE))
     }
 
     /// Runs it (deterministic: the same study gives the same results).
     pub fn run(&self) -> Results {
         let prop = self.propagation();
-        let mut strategies: Vec<(String, Vec<Tally>)> = std::iter::once(Strategy::StockEdge)
-            .chain(BATCH_MINUTES.iter().map(|m| Strategy::Batch { every_min: *m }))
-            .map(|s| (s.label(), Vec::new()))
-            .collect();
+        let mut strategies: Vec<(String, Vec<Tally>)> =
+            scenario::strategies().map(|s| (s.label(), Vec::new())).collect();
         let mut sweep: Vec<(u32, Vec<Tally>)> = SWEEP.iter().map(|b| (*b, Vec::new())).collect();
         let mut advised = Vec::new();
         let mut advised_buffers = Vec::new();
         for seed in self.first_seed..self.first_seed + self.seeds {
             let world = World::generate(seed, self.market);
             let run = |strategy, buffers| simulate(&world, &Scenario::new(self.market, strategy, buffers), &prop, seed);
-            let all = std::iter::once(Strategy::StockEdge)
-                .chain(BATCH_MINUTES.iter().map(|m| Strategy::Batch { every_min: *m }));
-            for (row, s) in strategies.iter_mut().zip(all) {
+            for (row, s) in strategies.iter_mut().zip(scenario::strategies()) {
                 row.1.push(run(s, Buffers::Every(0)));
             }
             for (b, row) in sweep.iter_mut() {
@@ -90,11 +86,13 @@ impl Study {
 /// The advisor's buffer for `world`'s listings, from the sales each SKU shows over the horizon
 /// (its journal) and the measured delays, with the advisor's defaults.
 pub fn advise_all(world: &World, measured: &Propagation) -> Vec<[u32; 6]> {
-    (0..world.skus.len())
-        .map(|sku| {
+    world
+        .observed()
+        .iter()
+        .map(|rates| {
             let mut b = [0u32; 6];
             for c in MARKETPLACES {
-                if let Some(a) = advice(world, sku, c, measured) {
+                if let Some(a) = advice(rates, c, measured) {
                     b[index(c)] = a.buffer;
                 }
             }
@@ -103,14 +101,14 @@ pub fn advise_all(world: &World, measured: &Propagation) -> Vec<[u32; 6]> {
         .collect()
 }
 
-/// The advice for `sku`'s listing on `c` in `world`.
-pub fn advice(world: &World, sku: usize, c: Channel, measured: &Propagation) -> Option<Advice> {
-    let others: Vec<(Channel, f64)> =
-        ALL.into_iter().filter(|o| *o != c).map(|o| (o, world.observed(sku, o).1)).collect();
+/// The advice for a SKU's listing on `c`, from the SKU's observed orders and units per day per
+/// channel (`World::observed`).
+pub fn advice(rates: &[(f64, f64); 6], c: Channel, measured: &Propagation) -> Option<Advice> {
+    let others: Vec<(Channel, f64)> = ALL.into_iter().filter(|o| *o != c).map(|o| (o, rates[index(o)].1)).collect();
     let window = advisor::window(c, &others, measured)?;
     let other_units_per_day = others.iter().map(|(_, u)| u).sum();
     Some(advisor::advise(&Inputs {
-        own_orders_per_day: world.observed(sku, c).0,
+        own_orders_per_day: rates[index(c)].0,
         other_units_per_day,
         window_ms: window.total_ms(),
         sellouts_per_day: DEFAULT_SELLOUTS_PER_DAY,
