@@ -6,9 +6,17 @@
 # console's browser tests (headless Chromium against the same runtime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step's wall time is printed at the end (and when a step fails), so that a slow CI run
+# shows where its minutes went.
+timings=()
+step_name="setup (scripts/setup.sh)"
+step_start=$SECONDS
+step_end() { timings+=("$(printf '%5ss  %s' $((SECONDS - step_start)) "$step_name")"); }
+step() { step_end; step_name="$*"; step_start=$SECONDS; printf '\n\033[1m== %s\033[0m\n' "$*"; }
+summary() { step_end; printf '\n\033[1m== time per step\033[0m\n'; printf '%s\n' "${timings[@]}"; printf '%5ss  total\n' "$SECONDS"; }
+trap summary EXIT
 bash scripts/setup.sh
 source scripts/toolchain.sh
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "formatting (cargo fmt --check)"
 cargo fmt --check
@@ -39,8 +47,10 @@ if ! { test -s "$dry_out/shim.js" && compgen -G "$dry_out/*.wasm" >/dev/null; };
 fi
 rm -rf "$dry_out"
 
-step "channel simulators (self-tests) and end-to-end tests (workerd)"
+step "channel and ERP simulators (self-tests)"
 node --test tests/sim/
+
+step "end-to-end tests (workerd)"
 STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/
 
 step "operator console in headless Chromium (tests/browser/; screenshots in target/browser-screenshots/)"
