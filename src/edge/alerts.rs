@@ -5,8 +5,8 @@
 //! answer looks like is `api::alerts`.
 //!
 //! Alerts out (`crate::alerts`): the same consumer observes each SKU's `oversold` and low-stock
-//! problems from the events it already receives (two D1 reads per batch: thresholds and stored
-//! problems) and the channels' credentials from its push results; the cron observes the
+//! problems from the events it already receives (their thresholds and stored problems are read
+//! with the consumer's other reads, in its one read batch) and the channels' credentials from its push results; the cron observes the
 //! channel-level problems (`super::alert_watch`). Problems that move are carried out by
 //! [`carry_out`]: alerts listed, messages queued (`super::alerts_out`), states written.
 
@@ -25,14 +25,15 @@ use crate::sync::{FailureKind, ListingResult, PushResult, StockChanged};
 use crate::time::Millis;
 
 use super::clock::now;
-use super::store::alerts_out as problems;
+use super::store::alerts_out::{self as problems, SkuState};
 use super::{http, store};
 
 /// Records the alert of every event that carries one, once per (kind, sku, version): a
 /// redelivered or re-queued event adds nothing. Warns in the log for each alert newly recorded.
-/// Then observes the SKUs' oversold and low-stock problems (messages out); a failure there is
+/// Then observes the SKUs' oversold and low-stock problems (messages out) against `state`, their
+/// thresholds and stored problems as read for [`skus_of`]`(events)`; a failure there is
 /// logged, not returned.
-pub async fn record(env: &Env, db: &D1Database, events: &[StockChanged]) -> Result<(), Fault> {
+pub async fn record(env: &Env, db: &D1Database, events: &[StockChanged], state: &SkuState) -> Result<(), Fault> {
     let raised: Vec<&StockChanged> = events.iter().filter(|e| e.alert.is_some()).collect();
     if !raised.is_empty() {
         let inserted = store::alerts::record(db, &raised).await?;
@@ -52,22 +53,28 @@ pub async fn record(env: &Env, db: &D1Database, events: &[StockChanged]) -> Resu
     }
     // Alerts out must not hold up the sync: a failure here is logged, and the SKUs' next
     // events observe their problems again (no state was written).
-    if let Err(e) = observe_skus(env, db, events).await {
+    if let Err(e) = observe_skus(env, db, events, state).await {
         console_error!("alert problems of a sync batch not observed: {e}");
     }
     Ok(())
 }
 
 /// The SKU problems of `events`' SKUs, stepped by their newest events.
-async fn observe_skus(env: &Env, db: &D1Database, events: &[StockChanged]) -> Result<(), Fault> {
+/// The SKUs of `events`, each once, sorted: what [`record`]'s `state` must be read for
+/// (`store::alerts_out::SkuStateRead`).
+pub fn skus_of(events: &[StockChanged]) -> Vec<&str> {
     let mut skus: Vec<&str> = events.iter().map(|e| e.sku.as_str()).collect();
     skus.sort_unstable();
     skus.dedup();
-    if skus.is_empty() {
+    skus
+}
+
+async fn observe_skus(env: &Env, db: &D1Database, events: &[StockChanged], state: &SkuState) -> Result<(), Fault> {
+    if events.is_empty() {
         return Ok(());
     }
-    let (thresholds, stored) = problems::sku_state(db, &skus).await?;
-    carry_out(env, db, &stored, sku_observations(events, &thresholds), now()).await?;
+    let (thresholds, stored) = state;
+    carry_out(env, db, stored, sku_observations(events, thresholds), now()).await?;
     Ok(())
 }
 

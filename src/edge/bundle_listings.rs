@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use worker::{D1Database, Env};
+use worker::Env;
 
 use crate::fault::Fault;
 use crate::stock::Sku;
@@ -12,17 +12,16 @@ use crate::sync::bundle_event::bundle_event;
 use crate::sync::StockChanged;
 
 use super::clock::now;
-use super::store;
 
 /// The events of the bundles that have a component among `events`' SKUs, and per bundle its
 /// components that are in the batch (a failed push of the bundle retries their messages).
+/// `bundle_skus` are the bundles that have a component among them (read by the consumer with its
+/// other reads: `super::store::catalog::ContainingRead`).
 pub async fn events_for(
     env: &Env,
-    db: &D1Database,
     events: &[StockChanged],
+    bundle_skus: BTreeSet<Sku>,
 ) -> Result<(Vec<StockChanged>, BTreeMap<Sku, Vec<Sku>>), Fault> {
-    let changed: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let bundle_skus = store::catalog::bundles_containing(db, &changed).await?;
     if bundle_skus.is_empty() {
         return Ok((Vec::new(), BTreeMap::new()));
     }

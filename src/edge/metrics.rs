@@ -23,7 +23,7 @@ use crate::time::Millis;
 
 use super::clock::now;
 use super::http;
-use super::store::{self, StoreResult};
+use super::store::{self, Query, StoreResult};
 
 /// Prometheus text exposition format.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -53,17 +53,18 @@ pub fn outbox_send(events: usize, ok: bool) {
     record(|c| c.outbox_send(events, ok));
 }
 
-/// Counts a batch of stock changes in D1, each `(sku, version)` once across deliveries and
-/// isolates, and with `taken_at` (the main consumer's batches, not the dead letters') sets the
-/// queue lag gauge, in one batch. An error leaves nothing counted (the caller retries the
-/// messages).
-pub async fn count_changes(db: &D1Database, events: &[StockChanged], taken_at: Option<Millis>) -> StoreResult<()> {
+/// The statements that count a batch of stock changes in D1, each `(sku, version)` once across
+/// deliveries and isolates, and with `taken_at` (the main consumer's batches, not the dead
+/// letters') set the queue lag gauge. The consumer runs them in the batch that settles its pushes
+/// (`store::sync_state::settle`): an error there leaves nothing counted and the messages are
+/// retried.
+pub fn change_counts(events: &[StockChanged], taken_at: Option<Millis>) -> Vec<Query> {
     let mut qs = table::count_changes(&durable::counted_changes(events), now());
     if let Some(t) = taken_at {
         let (lag, value) = durable::queue_lag(events, t);
         qs.extend(table::set(&lag, value));
     }
-    store::batch_of(db, qs).await.map(|_| ())
+    qs
 }
 
 /// Counts the pushes a batch made and its platform calls' latencies (`(channel, ms)`). Best

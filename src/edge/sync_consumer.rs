@@ -24,8 +24,12 @@ use crate::time::Millis;
 
 use super::clock::now;
 use super::limits::{CALL_TIMEOUT, FAILED_BATCH_DELAY_S};
+use super::store::alerts_out::{SkuState, SkuStateRead};
+use super::store::catalog::ContainingRead;
+use super::store::sync_state::{ListingFacts, ListingFactsRead};
 use super::store::{self, sync_state};
 use super::{secrets, tokens};
+use crate::db::groups::Groups;
 
 const DLQ: &str = "stock-changes-dlq";
 
@@ -60,23 +64,35 @@ async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result:
 }
 
 /// The `stock-changes` consumer: every listing of the batch's SKUs gets its newest version.
+///
+/// D1 round trips per batch: one read (the SKUs' alert thresholds and problems, the bundles made
+/// of them, their listings, channels and sync records: [`BatchReads`]), one more when the batch
+/// has bundles (their listings), and one write settling the pushes with the batch's change
+/// counters; then only what the batch calls for (eBay revision counts, alerts that moved, push
+/// counters).
 async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result::Result<(), Fault> {
     let messages = batch.messages()?;
     let mut events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
     super::metrics::delivered(&events);
     let db = store::db(env)?;
+    // The durable counters, each change once however often it is delivered; written with the
+    // sync records (below), so a failure retries the batch and counts nothing twice.
+    let counts = super::metrics::change_counts(&events, Some(now()));
+    let changed = skus_of(&events);
+    let read = BatchReads::add(&changed, &super::alerts::skus_of(&events));
+    let (alerting, bundle_skus, mut facts) = read.run(&db).await?;
     // Alerts first, from every message: coalescing keeps only the newest version per listing,
     // and an alert rides on the version that oversold, which may not be the newest. If recording
     // fails the whole batch is retried, so no alert is acknowledged unrecorded.
-    super::alerts::record(env, &db, &events).await?;
-    // The durable counters, each change once however often it is delivered; a failure retries
-    // the batch like the alerts' (`super::metrics`).
-    super::metrics::count_changes(&db, &events, Some(now())).await?;
+    super::alerts::record(env, &db, &events, &alerting).await?;
     // Bundles made of the changed SKUs: their listings follow their components.
-    let (bundle_events, bundle_members) = super::bundle_listings::events_for(env, &db, &events).await?;
+    let (bundle_events, bundle_members) = super::bundle_listings::events_for(env, &events, bundle_skus).await?;
+    let bundles: Vec<Sku> = skus_of(&bundle_events).into_iter().filter(|s| changed.binary_search(s).is_err()).collect();
+    if !bundles.is_empty() {
+        facts.extend(sync_state::listing_facts(&db, &bundles).await?);
+    }
     events.extend(bundle_events);
-    let skus: Vec<Sku> = events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let (listings, records) = sync_state::listings(&db, &skus).await?;
+    let ListingFacts { listings, channels: records, synced } = facts;
     for corrupt in listings.iter().filter_map(|l| l.as_ref().err()) {
         console_error!("listing {} is not pushed: {}", corrupt.key, corrupt.reason);
     }
@@ -89,7 +105,6 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
             (channel, c)
         })
         .collect();
-    let synced = sync_state::synced(&db, &skus).await?;
     let t = now();
     let loaded = Loaded { listings, channels, synced, bundle_members };
     let mut plan = BatchPlan::new(events, loaded, t, RetryPolicy::default());
@@ -101,7 +116,7 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     }
     let pushed = results.clone();
     let settled = plan.settle(results);
-    sync_state::settle(&db, &settled.writes, &settled.failures).await?;
+    sync_state::settle(&db, &settled.writes, &settled.failures, counts).await?;
     super::metrics::count_pushes(&db, &pushed, &calls).await;
     // Channels whose pushes were refused for credentials, or taken: read by the alerts cron.
     if let Err(e) = super::alerts::observe_pushes(&db, &pushed).await {
@@ -176,6 +191,38 @@ pub(super) async fn pace(key: &str, fresh: TokenBucket) {
     }
 }
 
+/// The SKUs of `events`, each once, sorted.
+fn skus_of(events: &[StockChanged]) -> Vec<Sku> {
+    events.iter().map(|e| e.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// Everything the consumer reads for a batch's changed SKUs, sent as one D1 batch.
+struct BatchReads {
+    groups: Groups,
+    alerting: SkuStateRead,
+    containing: ContainingRead,
+    listings: ListingFactsRead,
+}
+
+impl BatchReads {
+    /// `changed`: the batch's SKUs; `alerting`: the same as text ([`super::alerts::skus_of`]).
+    fn add(changed: &[Sku], alerting: &[&str]) -> BatchReads {
+        let mut groups = Groups::new();
+        let alerting = SkuStateRead::add(&mut groups, alerting);
+        let containing = ContainingRead::add(&mut groups, changed);
+        let listings = ListingFactsRead::add(&mut groups, changed);
+        BatchReads { groups, alerting, containing, listings }
+    }
+
+    /// The SKUs' alerting state, the bundles made of them, and their listings' facts.
+    async fn run(self, db: &D1Database) -> store::StoreResult<(SkuState, BTreeSet<Sku>, ListingFacts)> {
+        let mut answered = store::batch_groups(db, self.groups).await?;
+        let alerting = self.alerting.decode(&mut answered)?;
+        let bundles = self.containing.decode(&mut answered)?;
+        Ok((alerting, bundles, self.listings.decode(&mut answered)?))
+    }
+}
+
 fn delay(seconds: u32) -> QueueRetryOptions {
     QueueRetryOptionsBuilder::new().with_delay_seconds(seconds).build()
 }
@@ -186,9 +233,10 @@ async fn record_dead_letters(batch: &MessageBatch<StockChanged>, env: &Env) -> s
     // An event that never got through the main consumer still raises its alert and is counted
     // (once: a change the main consumer counted adds nothing).
     let events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
-    super::alerts::record(env, &db, &events).await?;
-    super::metrics::count_changes(&db, &events, None).await?;
-    sync_state::settle(&db, &[], &dead_letters(&events, now())).await?;
+    let alerting = store::alerts_out::sku_state(&db, &super::alerts::skus_of(&events)).await?;
+    super::alerts::record(env, &db, &events, &alerting).await?;
+    let counts = super::metrics::change_counts(&events, None);
+    sync_state::settle(&db, &[], &dead_letters(&events, now()), counts).await?;
     for m in messages {
         m.ack();
     }

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use worker::D1Database;
+use worker::{D1Database, D1Result};
 
-use super::{batch_of, changes, execute, read, read_first, rows, StoreResult};
+use super::{batch_groups, batch_of, changes, execute, read, read_first, rows, StoreResult};
 use crate::alerts::destination::Destination;
 use crate::alerts::evaluate::{Moved, StoredStates};
 use crate::alerts::observe::{AuthRow, ChannelFacts};
@@ -15,6 +15,7 @@ use crate::db::alerts_out::{
     self as sql, Attempted, AuthDbRow, ChannelCountRow, CountRow, DeliveryCountRow, DeliveryRow, DestinationRow,
     PollDbRow, ProblemRow, ThresholdRow,
 };
+use crate::db::groups::{Answered, Group, Groups};
 use crate::db::Query;
 use crate::stock::{Sku, Token};
 use crate::time::Millis;
@@ -28,21 +29,39 @@ fn states(rows: Vec<ProblemRow>, out: &mut StoredStates) -> StoreResult<()> {
     Ok(())
 }
 
-/// The thresholds and the stored SKU problems of `skus`, in one batch.
-pub async fn sku_state(db: &D1Database, skus: &[&str]) -> StoreResult<(BTreeMap<String, i64>, StoredStates)> {
-    let t = sql::thresholds(skus);
-    let n = t.len();
-    let results = batch_of(db, t.into_iter().chain(sql::sku_problems(skus))).await?;
-    let mut thresholds = BTreeMap::new();
-    let mut stored = StoredStates::new();
-    for (i, r) in results.iter().enumerate() {
-        if i < n {
-            thresholds.extend(rows::<ThresholdRow>(r)?.into_iter().map(|t| (t.sku, t.low_stock_below)));
-        } else {
-            states(rows::<ProblemRow>(r)?, &mut stored)?;
-        }
+/// A SKU's low-stock threshold and the stored states of its problems, by SKU.
+pub type SkuState = (BTreeMap<String, i64>, StoredStates);
+
+/// [`sku_state`]'s read as groups of a larger batch (the sync consumer sends it with its other
+/// reads in one round trip).
+pub struct SkuStateRead {
+    thresholds: Group,
+    problems: Group,
+}
+
+impl SkuStateRead {
+    pub fn add(groups: &mut Groups, skus: &[&str]) -> SkuStateRead {
+        SkuStateRead { thresholds: groups.add(sql::thresholds(skus)), problems: groups.add(sql::sku_problems(skus)) }
     }
-    Ok((thresholds, stored))
+
+    pub fn decode(self, answered: &mut Answered<D1Result>) -> StoreResult<SkuState> {
+        let mut thresholds = BTreeMap::new();
+        for r in answered.take(self.thresholds) {
+            thresholds.extend(rows::<ThresholdRow>(&r)?.into_iter().map(|t| (t.sku, t.low_stock_below)));
+        }
+        let mut stored = StoredStates::new();
+        for r in answered.take(self.problems) {
+            states(rows::<ProblemRow>(&r)?, &mut stored)?;
+        }
+        Ok((thresholds, stored))
+    }
+}
+
+/// The thresholds and the stored SKU problems of `skus`, in one batch.
+pub async fn sku_state(db: &D1Database, skus: &[&str]) -> StoreResult<SkuState> {
+    let mut groups = Groups::new();
+    let read = SkuStateRead::add(&mut groups, skus);
+    read.decode(&mut batch_groups(db, groups).await?)
 }
 
 /// What the cron reads: the channel facts (drift since `drift_since`) and every watched problem,

@@ -4,12 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use worker::{D1Database, D1PreparedStatement};
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use super::{batch_of, delete_with, execute, prepare, prepare_all, read, read_first, rows, StoreResult};
 use crate::catalog::model::{LocationRecord, Product, Stamps};
 use crate::catalog::{Bundle, Component};
 use crate::db::catalog as sql;
+use crate::db::groups::{Answered, Group, Groups};
 use crate::stock::{Location, Sku};
 use crate::time::Millis;
 
@@ -66,13 +67,22 @@ pub async fn bundles(db: &D1Database, skus: &[Sku]) -> StoreResult<BTreeMap<Sku,
     Ok(out)
 }
 
-/// The bundles that have a component among `components`.
-pub async fn bundles_containing(db: &D1Database, components: &[Sku]) -> StoreResult<BTreeSet<Sku>> {
-    let mut out = BTreeSet::new();
-    for q in sql::containing_reads(components) {
-        sql::add_containing(&mut out, read(db, q).await?)?;
+/// [`bundles_containing`]' read as a group of a larger batch (the sync consumer sends it with its
+/// other reads in one round trip).
+pub struct ContainingRead(Group);
+
+impl ContainingRead {
+    pub fn add(groups: &mut Groups, components: &[Sku]) -> ContainingRead {
+        ContainingRead(groups.add(sql::containing_reads(components)))
     }
-    Ok(out)
+
+    pub fn decode(self, answered: &mut Answered<D1Result>) -> StoreResult<BTreeSet<Sku>> {
+        let mut out = BTreeSet::new();
+        for r in answered.take(self.0) {
+            sql::add_containing(&mut out, rows(&r)?)?;
+        }
+        Ok(out)
+    }
 }
 
 /// Makes every `(sku, backorder_limit)` a product (tracked), recording a given backorder limit

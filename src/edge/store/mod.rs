@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
+use crate::db::groups::{Answered, Groups};
 use crate::db::Arg;
 pub use crate::db::{Query, StoreResult};
 pub use crate::fault::StoreError;
@@ -119,6 +120,12 @@ pub async fn execute(db: &D1Database, q: Query) -> StoreResult<usize> {
 /// Runs queries as one D1 batch (one transaction: all or none).
 pub async fn batch_of(db: &D1Database, qs: impl IntoIterator<Item = Query>) -> StoreResult<Vec<D1Result>> {
     batch(db, prepare_all(db, qs)?).await
+}
+
+/// Runs several reads as one D1 batch (one round trip); their results split back per read.
+pub async fn batch_groups(db: &D1Database, groups: Groups) -> StoreResult<Answered<D1Result>> {
+    let (queries, lengths) = groups.into_parts();
+    Answered::split(batch_of(db, queries).await?, &lengths)
 }
 
 /// Runs reads answering the same row type as one batch; their rows in order.

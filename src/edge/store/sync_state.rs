@@ -3,41 +3,72 @@
 
 use std::collections::BTreeMap;
 
-use worker::D1Database;
+use worker::{D1Database, D1Result};
 
 pub use crate::db::sync_state::{ChannelRecord, FailureRow, SyncRow};
 
-use super::{batch_of, execute, read, read_first, rows, StoreResult};
+use super::{batch_groups, batch_of, execute, read, read_first, rows, Query, StoreResult};
 use crate::catalog::model::Listing;
+use crate::db::groups::{Answered, Group, Groups};
 use crate::db::sync_state as sql;
 use crate::stock::{Sku, Token};
 use crate::sync::{CorruptListing, DailyRevisions, FailureRecord, ListingId, StockChanged, SyncWrite, Synced};
 use crate::time::Millis;
 
-/// The listings of `skus` on enabled channels (a row that cannot be read comes back as a
-/// [`CorruptListing`]) and their channels.
-pub async fn listings(
-    db: &D1Database,
-    skus: &[Sku],
-) -> StoreResult<(Vec<Result<Listing, CorruptListing>>, BTreeMap<Token, ChannelRecord>)> {
-    let (mut listing_rows, mut channel_rows) = (Vec::new(), Vec::new());
-    for (i, r) in batch_of(db, sql::listings(skus)).await?.iter().enumerate() {
-        if i % 2 == 0 {
-            listing_rows.extend(rows(r)?);
-        } else {
-            channel_rows.extend(rows(r)?);
-        }
-    }
-    Ok(sql::listings_of(listing_rows, channel_rows))
+/// The listings of some SKUs on enabled channels (a row that cannot be read is a
+/// [`CorruptListing`]), their channels, and the listings' sync records.
+#[derive(Default)]
+pub struct ListingFacts {
+    pub listings: Vec<Result<Listing, CorruptListing>>,
+    pub channels: BTreeMap<Token, ChannelRecord>,
+    pub synced: BTreeMap<ListingId, Synced>,
 }
 
-/// The sync records of the listings of `skus`.
-pub async fn synced(db: &D1Database, skus: &[Sku]) -> StoreResult<BTreeMap<ListingId, Synced>> {
-    let mut rows = Vec::new();
-    for q in sql::synced(skus) {
-        rows.extend(read(db, q).await?);
+impl ListingFacts {
+    /// Adds the facts of other SKUs (a batch's bundles, read after its components).
+    pub fn extend(&mut self, other: ListingFacts) {
+        self.listings.extend(other.listings);
+        self.channels.extend(other.channels);
+        self.synced.extend(other.synced);
     }
-    Ok(sql::synced_of(rows))
+}
+
+/// [`listing_facts`]' read as groups of a larger batch (the sync consumer sends it with its
+/// other reads in one round trip).
+pub struct ListingFactsRead {
+    /// Per chunk of SKUs, its listings then their channels (`sql::listings`).
+    listings: Group,
+    synced: Group,
+}
+
+impl ListingFactsRead {
+    pub fn add(groups: &mut Groups, skus: &[Sku]) -> ListingFactsRead {
+        ListingFactsRead { listings: groups.add(sql::listings(skus)), synced: groups.add(sql::synced(skus)) }
+    }
+
+    pub fn decode(self, answered: &mut Answered<D1Result>) -> StoreResult<ListingFacts> {
+        let (mut listing_rows, mut channel_rows) = (Vec::new(), Vec::new());
+        for (i, r) in answered.take(self.listings).iter().enumerate() {
+            if i % 2 == 0 {
+                listing_rows.extend(rows(r)?);
+            } else {
+                channel_rows.extend(rows(r)?);
+            }
+        }
+        let (listings, channels) = sql::listings_of(listing_rows, channel_rows);
+        let mut synced_rows = Vec::new();
+        for r in answered.take(self.synced) {
+            synced_rows.extend(rows(&r)?);
+        }
+        Ok(ListingFacts { listings, channels, synced: sql::synced_of(synced_rows) })
+    }
+}
+
+/// The listings of `skus`, their channels and sync records, in one batch.
+pub async fn listing_facts(db: &D1Database, skus: &[Sku]) -> StoreResult<ListingFacts> {
+    let mut groups = Groups::new();
+    let read = ListingFactsRead::add(&mut groups, skus);
+    read.decode(&mut batch_groups(db, groups).await?)
 }
 
 /// Keeps today's revision count of each eBay listing about to be pushed (one batch).
@@ -45,9 +76,15 @@ pub async fn count_revisions(db: &D1Database, counts: &[(ListingId, DailyRevisio
     batch_of(db, sql::count_revisions(counts, now)).await.map(drop)
 }
 
-/// Writes the listings' sync records and the failures of one batch (one transaction).
-pub async fn settle(db: &D1Database, writes: &[SyncWrite], failures: &[FailureRecord]) -> StoreResult<()> {
-    batch_of(db, sql::settle(writes, failures)?).await.map(drop)
+/// Writes the listings' sync records and the failures of one queue batch, with `counts` (the
+/// batch's change counters, `edge::metrics::change_counts`), in one transaction.
+pub async fn settle(
+    db: &D1Database,
+    writes: &[SyncWrite],
+    failures: &[FailureRecord],
+    counts: Vec<Query>,
+) -> StoreResult<()> {
+    batch_of(db, sql::settle(writes, failures)?.into_iter().chain(counts)).await.map(drop)
 }
 
 /// The next interchange control number of a wholesale channel.
