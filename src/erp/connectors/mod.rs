@@ -18,4 +18,4 @@ pub mod order;
 pub mod poll;
 pub mod sap_b1;
 
-pub use answer::{classify, Answer};
+pub use answer::{classify, Answer, CallFailure};
