@@ -21,6 +21,7 @@ use worker::{console_error, D1Database, Env};
 use crate::api::sku_call::SkuAction;
 use crate::db::erp_deliveries::{self as sql, CodeRow, DeliveryRow, MasterCodeRow, Record};
 use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connectors::odoo_orders;
 use crate::erp::connectors::order::ErpOrder;
 use crate::erp::connectors::sap_b1::{self, Credentials};
 use crate::erp::connectors::{classify, Answer, CallFailure};
@@ -31,7 +32,7 @@ use crate::sync::{FailureKind, FailureRecord, PushResult, RetryPolicy, StockChan
 use crate::time::Millis;
 
 use super::clock::now;
-use super::erp_poll::{SapClient, ATTEMPTS};
+use super::erp_poll::{send_once, send_retrying, SapClient, ATTEMPTS};
 use super::store::{self, erp as connections};
 use super::{secrets, sku_client};
 
@@ -89,7 +90,11 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged]) -> Res
             if !conns.contains_key(&d.connection) {
                 conns.insert(d.connection.clone(), connections::connection(db, &d.connection).await?);
             }
-            let Some(conn) = conns[&d.connection].as_ref() else { continue };
+            // A connection whose ERP StockEdge does not send orders to yet (NetSuite) is skipped:
+            // its documents wait for a snapshot, as before the delivery existed.
+            let Some(conn) = conns[&d.connection].as_ref().filter(|c| delivery::receives_orders(c.kind)) else {
+                continue;
+            };
             let (known, attempts) =
                 sql::known_of(store::read_first::<DeliveryRow>(db, sql::delivery(&d.connection, &d.reference)).await?)?;
             let (known, result) = run(env, conn, &d, known).await;
@@ -220,6 +225,20 @@ async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (K
     (known, Ok(()))
 }
 
+/// The Odoo sales order under `reference`, if any (a refused key is a refusal).
+async fn odoo_found(
+    base: &str,
+    key: &str,
+    database: Option<&str>,
+    reference: &str,
+) -> Result<Option<odoo_orders::Found>, CallFailure> {
+    let resp = send_retrying(base, &odoo_orders::find(key, database, reference)).await?;
+    if classify(&resp, now()) == Answer::Reauthenticate {
+        return Err(CallFailure::Refused("Odoo refused the API key (401)".into()));
+    }
+    odoo_orders::read_found(&resp).map_err(CallFailure::Unavailable)
+}
+
 /// `YYYY-MM-DD` (UTC) of `t`.
 fn date(t: Millis) -> String {
     t.to_rfc3339().chars().take(10).collect()
@@ -234,6 +253,7 @@ struct Document {
 /// An ERP's order calls.
 enum Client<'a> {
     Sap { sap: SapClient<'a>, card_code: String },
+    Odoo { base: &'a str, key: String, database: Option<&'a str>, partner: i64, warehouse: Option<i64> },
 }
 
 impl<'a> Client<'a> {
@@ -249,6 +269,18 @@ impl<'a> Client<'a> {
                     .to_owned();
                 Ok(Client::Sap { sap: SapClient { base: &conn.base_url, id: conn.id.as_str(), creds }, card_code })
             }
+            ErpKind::Odoo => {
+                let partner = conn
+                    .setting_int("partner_id")
+                    .ok_or_else(|| CallFailure::Refused("settings.partner_id (the Odoo customer) is not set".into()))?;
+                Ok(Client::Odoo {
+                    base: &conn.base_url,
+                    key: secret,
+                    database: conn.setting("database"),
+                    partner,
+                    warehouse: conn.setting_int("warehouse_id"),
+                })
+            }
             kind => Err(CallFailure::Refused(format!("order delivery to {} is not built", kind.as_str()))),
         }
     }
@@ -261,6 +293,11 @@ impl<'a> Client<'a> {
                 let found = sap_b1::read_found(&resp).map_err(CallFailure::Unavailable)?;
                 Ok(found.map(|f| Document { id: f.doc_entry.to_string(), cancelled: f.cancelled }))
             }
+            Client::Odoo { base, key, database, .. } => {
+                let found = odoo_found(base, key, *database, reference).await?;
+                Ok(found
+                    .map(|f| Document { id: f.id.to_string(), cancelled: f.state == odoo_orders::State::Cancelled }))
+            }
         }
     }
 
@@ -270,10 +307,14 @@ impl<'a> Client<'a> {
         let mut last = String::new();
         for _ in 0..ATTEMPTS {
             if let Some(found) = self.find(&order.reference).await? {
+                self.confirm(&order.reference, &found.id).await?;
                 return Ok(found.id);
             }
             match self.create_once(order).await {
-                Ok(id) => return Ok(id),
+                Ok(id) => {
+                    self.confirm(&order.reference, &id).await?;
+                    return Ok(id);
+                }
                 Err(CallFailure::Refused(why)) => return Err(CallFailure::Refused(why)),
                 Err(CallFailure::Unavailable(why)) => last = why,
             }
@@ -296,7 +337,47 @@ impl<'a> Client<'a> {
                     }
                 }
             }
+            Client::Odoo { base, key, database, partner, warehouse } => {
+                let req =
+                    odoo_orders::create(key, *database, *partner, *warehouse, order).map_err(CallFailure::Refused)?;
+                let resp = send_once(base, &req).await?;
+                match classify(&resp, now()) {
+                    Answer::Ok => {
+                        odoo_orders::read_created(&resp).map(|n| n.to_string()).map_err(CallFailure::Unavailable)
+                    }
+                    Answer::Refused(why) => Err(CallFailure::Refused(why)),
+                    Answer::Reauthenticate => Err(CallFailure::Refused("Odoo refused the API key (401)".into())),
+                    Answer::Wait(_) | Answer::Retry(_) => {
+                        Err(CallFailure::Unavailable(format!("create answered {}", resp.status)))
+                    }
+                }
+            }
         }
+    }
+
+    /// Confirms the document `id` (Odoo: a quotation becomes a sales order and reserves its
+    /// units); SAP B1's orders are open once created. A confirmation whose answer was lost or
+    /// refused is checked by looking the document up again.
+    async fn confirm(&self, reference: &str, id: &str) -> Result<(), CallFailure> {
+        let Client::Odoo { base, key, database, .. } = self else { return Ok(()) };
+        let n = id.parse::<i64>().map_err(|_| CallFailure::Refused(format!("sale.order id {id:?}")))?;
+        let mut last = String::new();
+        for _ in 0..ATTEMPTS {
+            if let Some(f) = odoo_found(base, key, *database, reference).await? {
+                if f.state != odoo_orders::State::Draft {
+                    return Ok(());
+                }
+            }
+            match send_retrying(base, &odoo_orders::confirm(key, *database, n)).await {
+                Ok(resp) if classify(&resp, now()) == Answer::Ok => return Ok(()),
+                Ok(resp) if classify(&resp, now()) == Answer::Reauthenticate => {
+                    return Err(CallFailure::Refused("Odoo refused the API key (401)".into()))
+                }
+                Ok(resp) => last = format!("action_confirm answered {}", resp.status),
+                Err(f) => last = f.to_string(),
+            }
+        }
+        Err(CallFailure::Unavailable(format!("confirmation of {reference} not seen after {ATTEMPTS} tries: {last}")))
     }
 
     /// Cancels `doc` (found under `reference`) unless it is cancelled; a cancel whose answer was
@@ -312,6 +393,13 @@ impl<'a> Client<'a> {
                     let entry =
                         doc.id.parse::<i64>().map_err(|_| CallFailure::Refused(format!("DocEntry {:?}", doc.id)))?;
                     sap.call_with(|s| Ok(sap_b1::cancel_order(s, entry)), true).await
+                }
+                Client::Odoo { base, key, database, .. } => {
+                    let n = doc
+                        .id
+                        .parse::<i64>()
+                        .map_err(|_| CallFailure::Refused(format!("sale.order id {:?}", doc.id)))?;
+                    send_retrying(base, &odoo_orders::cancel(key, *database, n)).await
                 }
             };
             match sent.map(|r| classify(&r, now())) {

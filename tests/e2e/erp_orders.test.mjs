@@ -16,14 +16,16 @@ import { assertOk } from './lib/expect.mjs';
 import { erpClient } from './lib/erp.mjs';
 import { unique, until, useRuntime } from './lib/worker.mjs';
 import { startSapB1Sim } from '../sim/sap_b1.mjs';
+import { startOdooSim } from '../sim/odoo.mjs';
 
 const enc = encodeURIComponent;
 const SAP_CREDENTIALS = JSON.stringify({ CompanyDB: 'SBODEMOUS', UserName: 'manager', Password: 'secret' });
 const STOCK = 100;
 
-describe('orders to the ERP: SAP Business One', () => {
-  const a = useRuntime({ vars: { SIM_SAP_B1: SAP_CREDENTIALS } });
+describe('orders to the ERP: SAP Business One and Odoo', () => {
+  const a = useRuntime({ vars: { SIM_SAP_B1: SAP_CREDENTIALS, SIM_ODOO_KEY: 'odoo-sim-key' } });
   let sap;
+  let odoo;
   const conn = unique('sapo');
   const sku = (i) => `SAPO-${conn}-${i}`;
   const ref = (channel, order, s) => `${channel}/${order}|${s}`;
@@ -33,7 +35,7 @@ describe('orders to the ERP: SAP Business One', () => {
       items: ['I0', 'I1', 'I2', 'I3'].map((ItemCode) => ({ ItemCode, warehouses: [{ WarehouseCode: '01', InStock: STOCK }] })),
     });
   });
-  after(() => sap?.close());
+  after(() => Promise.all([sap?.close(), odoo?.close()]));
 
   const { call, available, pollUntilFinished } = erpClient(a);
 
@@ -126,5 +128,51 @@ describe('orders to the ERP: SAP Business One', () => {
     assert.ok(await until(() => sap.ordersByRef(r).length === 1, { timeoutMs: 20_000 }), 'delivered after the retry');
     const open = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === channel);
     assert.deepEqual(open, [], 'no open failure left');
+  });
+
+  // --- Odoo: sale.order create + action_confirm, found by client_order_ref -----------------
+  const oconn = unique('odooo');
+  const osku = (i) => `ODOO-${oconn}-${i}`;
+  const atOdoo = async (s) => {
+    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
+    return r.locations.find((l) => l.location === 'odoo')?.available;
+  };
+
+  test('Odoo: checkouts and sales become confirmed sales orders exactly once despite failures', async () => {
+    odoo = await startOdooSim({ quants: [11, 12].map((product) => ({ product, location: 8, quantity: STOCK })) });
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(oconn)}`, {
+      kind: 'odoo', base_url: odoo.url, credentials_secret: 'SIM_ODOO_KEY', settings: { partner_id: 3 },
+    }), 200, 'put connection');
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(oconn)}/mappings`, {
+      items: { 11: osku(0), 12: osku(1) }, warehouses: { 8: 'odoo' },
+    }), 200, 'mappings');
+    await pollUntilFinished(oconn);
+    assert.equal(await atOdoo(osku(0)), STOCK);
+    const expected = new Map();
+    odoo.faults.set({ rate: 0.1, kinds: ['500', '503', '429', 'lost'], retryAfterSeconds: 1, seed: 5, paths: ['/json/2/sale.order'] });
+    for (let i = 0; i < 5; i++) {
+      const r = assertOk(await a.storefront('POST', '/v1/reservations', { lines: [{ sku: osku(0), qty: 1, location: 'odoo' }] }), 201, 'hold');
+      const web = unique('web');
+      assertOk(await a.storefront('POST', `/v1/reservations/${enc(r.id)}/commit`, { order_id: web }), 200, 'commit');
+      expected.set(ref('direct', web, osku(0)), { product: 11, qty: 1 });
+      const amz = unique('amz');
+      assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: amz, lines: [{ sku: osku(1), qty: 2, location: 'odoo', line_id: 'l1' }] }), 200, 'sale');
+      expected.set(ref('amazon', amz, osku(1)), { product: 12, qty: 2 });
+    }
+    const done = await until(() => [...expected.keys()].every((r) => odoo.ordersByRef(r)[0]?.state === 'sale'), { timeoutMs: 60_000, everyMs: 250 });
+    const injected = odoo.faults.history.length;
+    odoo.faults.clear();
+    assert.ok(done, `not confirmed: ${[...expected.keys()].filter((r) => odoo.ordersByRef(r)[0]?.state !== 'sale').join(', ')}`);
+    assert.ok(injected > 0, 'faults were injected');
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const [r, { product, qty }] of expected) {
+      const docs = odoo.ordersByRef(r);
+      assert.equal(docs.length, 1, `${r}: ${docs.length} orders`);
+      assert.deepEqual(docs[0].order_line, [{ product_id: product, product_uom_qty: qty }], r);
+      assert.equal(docs[0].partner_id, 3);
+    }
+    // A later poll (the confirmed orders reserve their units in Odoo) does not subtract them twice.
+    await pollUntilFinished(oconn);
+    assert.deepEqual([await atOdoo(osku(0)), await atOdoo(osku(1))], [STOCK - 5, STOCK - 10]);
   });
 });
