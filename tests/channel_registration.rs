@@ -167,6 +167,8 @@ fn a_listing_goes_from_body_to_store_to_json_to_a_settled_push() {
         alert: None,
         channel: None,
         ops: Vec::new(),
+        orders: Vec::new(),
+        erp_behind: Vec::new(),
     };
     let conn = Channel {
         channel: channel.clone(),

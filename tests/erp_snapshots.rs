@@ -666,17 +666,15 @@ fn confirmed_deliveries_are_seen_by_a_later_snapshot_and_not_subtracted_twice() 
     assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(1), "only the unconfirmed one waits");
 }
 
-#[test]
-fn a_location_whose_erp_is_too_far_behind_refuses_order_changes_and_forgets_nothing() {
-    use stockedge::erp::limits::MAX_PENDING_DOCUMENTS;
+/// A location under the ERP whose track holds `n` unconfirmed documents (old cancellations of no
+/// effect), restored: recording 10,000 sales one by one would only slow the test down.
+fn behind_by(n: usize) -> Ledger {
     use stockedge::erp::{Document, Pending, Track};
-    // A location under the ERP whose track is full: restored, since recording 10,000 sales one by
-    // one would only slow the test down.
     let mut first = Ledger::new();
     first.apply(snapshot("s0", 1_000, 1, Seen::default()), Millis(1)).expect("first snapshot");
     let mut state = first.snapshot();
     let mut track: Track = state.erp[&Location::main()].clone();
-    for i in 0..MAX_PENDING_DOCUMENTS {
+    for i in 0..n {
         let order = OrderKey { channel: tok("web"), order_id: tok(&format!("old{i}")) };
         track.record(Pending {
             document: Document::Cancel { order },
@@ -687,22 +685,86 @@ fn a_location_whose_erp_is_too_far_behind_refuses_order_changes_and_forgets_noth
         });
     }
     state.erp.insert(Location::main(), track);
-    let mut l = Ledger::restore(state);
-    let sale = Command::Sale {
-        order: OrderKey { channel: tok("web"), order_id: tok("new") },
+    Ledger::restore(state)
+}
+
+fn sale_of(id: &str) -> Command {
+    Command::Sale {
+        order: OrderKey { channel: tok("amazon"), order_id: tok(id) },
         lines: vec![SaleLine { line_id: tok("l"), location: Location::main(), qty: 1 }],
+    }
+}
+
+#[test]
+fn a_marketplace_sale_is_recorded_when_the_erp_is_behind_and_raises_an_alert_once() {
+    use stockedge::erp::limits::MAX_PENDING_DOCUMENTS;
+    let mut l = behind_by(MAX_PENDING_DOCUMENTS - 1);
+    l.take_changes();
+    // The sale that reaches the limit is recorded and raises the alert.
+    l.apply(sale_of("n1"), Millis(11)).expect("a sale is never refused");
+    let changes = l.take_changes();
+    assert_eq!(changes.erp_behind.get(&Location::main()), Some(&MAX_PENDING_DOCUMENTS));
+    // Past the limit: still recorded (it happened elsewhere), nothing forgotten, no second alert.
+    l.apply(sale_of("n2"), Millis(12)).expect("a sale is never refused");
+    let changes = l.take_changes();
+    assert!(changes.erp_behind.is_empty(), "raised once, when the limit is reached");
+    l.apply(
+        Command::Cancel { order: OrderKey { channel: tok("amazon"), order_id: tok("n1") }, reason: None },
+        Millis(13),
+    )
+    .expect("a cancellation is never refused");
+    assert_eq!(l.totals().committed, 1);
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(MAX_PENDING_DOCUMENTS + 2));
+}
+
+#[test]
+fn a_location_whose_erp_is_behind_refuses_new_holds_until_it_catches_up() {
+    use stockedge::erp::limits::MAX_PENDING_DOCUMENTS;
+    let mut l = behind_by(MAX_PENDING_DOCUMENTS);
+    let hold = |id: &str| Command::Reserve {
+        hold: tok(id),
+        lines: vec![(Location::main(), 1)],
+        expires_at: Millis(100_000),
+        channel: None,
+        reference: None,
     };
     let before = l.snapshot();
-    let e = l.apply(sale.clone(), Millis(11)).expect_err("refused");
+    let e = l.apply(hold("h1"), Millis(11)).expect_err("refused");
     assert_eq!(
         e,
         stockedge::stock::LedgerError::ErpBehind { location: Location::main(), pending: MAX_PENDING_DOCUMENTS }
     );
     assert_eq!(l.snapshot(), before, "nothing changed and no document was dropped");
-    // A snapshot showing the ERP has them makes room again.
+    // A hold at a location no ERP masters is not held up.
+    let elsewhere = Command::Reserve {
+        hold: tok("h2"),
+        lines: vec![(loc("b"), 1)],
+        expires_at: Millis(100_000),
+        channel: None,
+        reference: None,
+    };
+    l.apply(Command::Adjust { location: loc("b"), delta: 5, cause: Default::default() }, Millis(11)).expect("stock b");
+    l.apply(elsewhere, Millis(11)).expect("another location takes holds");
+    // Delivery confirmations make room (the confirmed documents wait for a later snapshot).
+    for i in 0..10 {
+        let order = OrderKey { channel: tok("web"), order_id: tok(&format!("old{i}")) };
+        l.apply(Command::ErpReceived { order, through: Millis(5), at: Millis(12) }, Millis(12)).expect("received");
+    }
+    l.apply(hold("h1"), Millis(13)).expect("accepted again");
+    // A snapshot as of a later time drops the confirmed ones.
+    let line = Command::ErpSnapshot {
+        line: Box::new(SnapshotLine {
+            snapshot: tok("s1"),
+            location: Location::main(),
+            figure: Figure { basis: Basis::Available, quantity: 1_000 },
+            as_of: AsOf { at: Some(Millis(20)), sequence: Some(2) },
+            seen: Seen::default(),
+        }),
+    };
+    l.apply(line, Millis(20)).expect("applied");
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(MAX_PENDING_DOCUMENTS - 10));
+    // A snapshot showing the ERP has them all empties the track.
     let seen = Seen { through: Some(Millis(5)), orders: vec![] };
-    l.apply(snapshot("s1", 1_000, 2, seen), Millis(12)).expect("applied");
+    l.apply(snapshot("s2", 1_000, 3, seen), Millis(21)).expect("applied");
     assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(0));
-    l.apply(sale, Millis(13)).expect("accepted again");
-    assert_eq!(l.totals().committed, 1);
 }

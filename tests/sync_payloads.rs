@@ -815,6 +815,8 @@ fn tee_batch(read_answers: Vec<Answer>) -> (Vec<HttpRequest>, Vec<ListingResult>
         alert: None,
         channel: None,
         ops: Vec::new(),
+        orders: Vec::new(),
+        erp_behind: Vec::new(),
     };
     // Delivered out of order and twice.
     let messages: Vec<String> =

@@ -19,19 +19,23 @@ pub enum AlertKind {
     Drift,
     /// A polled channel's order-feed watermark is older than [`super::limits::POLL_BEHIND_MS`].
     PollBehind,
+    /// A SKU's location whose ERP has not been shown to have `erp::limits::MAX_PENDING_DOCUMENTS`
+    /// of its order documents (`erp::behind`): sales are still recorded, new holds refused there.
+    ErpBehind,
 }
 
 /// The subject of the one [`AlertKind::DeadLetters`] problem: the sync queue.
 pub const DEAD_LETTERS_SUBJECT: &str = "stock-changes";
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 6] = [
+    pub const ALL: [AlertKind; 7] = [
         AlertKind::Oversold,
         AlertKind::LowStock,
         AlertKind::DeadLetters,
         AlertKind::ChannelAuth,
         AlertKind::Drift,
         AlertKind::PollBehind,
+        AlertKind::ErpBehind,
     ];
 
     /// The name used in the API, D1 and messages.
@@ -43,6 +47,7 @@ impl AlertKind {
             AlertKind::ChannelAuth => "channel_auth",
             AlertKind::Drift => "drift",
             AlertKind::PollBehind => "poll_behind",
+            AlertKind::ErpBehind => "erp_behind",
         }
     }
 
@@ -52,7 +57,7 @@ impl AlertKind {
 
     /// Whether the subject is a SKU (else a channel, or the queue).
     pub fn is_sku_level(self) -> bool {
-        matches!(self, AlertKind::Oversold | AlertKind::LowStock)
+        matches!(self, AlertKind::Oversold | AlertKind::LowStock | AlertKind::ErpBehind)
     }
 
     /// A short human title.
@@ -64,6 +69,7 @@ impl AlertKind {
             AlertKind::ChannelAuth => "Channel authentication failing",
             AlertKind::Drift => "Drift found",
             AlertKind::PollBehind => "Order poll falling behind",
+            AlertKind::ErpBehind => "ERP behind on StockEdge's orders",
         }
     }
 }

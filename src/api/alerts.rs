@@ -102,7 +102,7 @@ pub struct AlertRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AlertView {
     pub id: i64,
-    /// `oversold`, `low_stock`, `dead_letters`, `channel_auth`, `drift` or `poll_behind`.
+    /// `oversold`, `low_stock`, `dead_letters`, `channel_auth`, `drift`, `poll_behind` or `erp_behind`.
     pub kind: String,
     /// What it is about: a SKU, a channel id, or `stock-changes` (dead letters).
     pub subject: String,

@@ -37,6 +37,23 @@ pub fn record(raised: &[&StockChanged]) -> Vec<Query> {
         .collect()
 }
 
+/// The inserts of the `erp_behind` alerts the events in `raised` carry, once per (SKU, version);
+/// `detail` lists the locations that fell behind with their unconfirmed documents.
+pub fn record_erp_behind(raised: &[&StockChanged]) -> Vec<Query> {
+    raised
+        .iter()
+        .filter(|e| !e.erp_behind.is_empty())
+        .map(|e| {
+            let detail = serde_json::json!({ "locations": e.erp_behind }).to_string();
+            Query::new(
+                "INSERT OR IGNORE INTO alerts (kind, subject, sku, version, detail, raised_at) \
+                 VALUES ('erp_behind', ?1, ?1, ?2, ?3, ?4)",
+                vec![text(e.sku.as_str()), count(e.version), text(&detail), int(e.at.0)],
+            )
+        })
+        .collect()
+}
+
 /// The read of up to `limit` alerts with ids above `after` (only `sku`'s, only of `kind`, when
 /// given), oldest first (`AlertRecord`s).
 pub fn page(after: i64, sku: Option<&Sku>, kind: Option<AlertKind>, limit: i64) -> Query {

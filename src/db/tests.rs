@@ -49,6 +49,8 @@ fn event(s: &str, version: u64, alert: bool) -> StockChanged {
         alert: alert.then_some(OversoldAlert { units: 1, oversold: 1, op: Op::Sale, channel: None, order_id: None }),
         channel: None,
         ops: Vec::new(),
+        orders: Vec::new(),
+        erp_behind: Vec::new(),
     }
 }
 

@@ -51,6 +51,21 @@ pub async fn record(env: &Env, db: &D1Database, events: &[StockChanged], state: 
             }
         }
     }
+    let behind: Vec<&StockChanged> = events.iter().filter(|e| !e.erp_behind.is_empty()).collect();
+    if !behind.is_empty() {
+        let inserted = store::alerts::record_erp_behind(db, &behind).await?;
+        for (e, new) in behind.iter().zip(inserted) {
+            for b in e.erp_behind.iter().filter(|_| new) {
+                console_warn!(
+                    "ERP BEHIND sku={} version={} location={} pending={}",
+                    e.sku,
+                    e.version,
+                    b.location,
+                    b.pending
+                );
+            }
+        }
+    }
     // Alerts out must not hold up the sync: a failure here is logged, and the SKUs' next
     // events observe their problems again (no state was written).
     if let Err(e) = observe_skus(env, db, events, state).await {

@@ -31,7 +31,7 @@ use crate::erp::connectors::netsuite::{self, suiteql};
 use crate::erp::connectors::odoo;
 use crate::erp::connectors::poll::{Stretch, PAGES_PER_RUN};
 use crate::erp::connectors::sap_b1::{self, Credentials, ItemsPage, Session};
-use crate::erp::connectors::{classify, Answer};
+use crate::erp::connectors::{classify, Answer, CallFailure};
 use crate::erp::{AsOf, Seen};
 use crate::fault::{Fault, StoreError};
 use crate::stock::Token;
@@ -194,11 +194,12 @@ impl Source<'_> {
     }
 }
 
-/// A SAP B1 Service Layer caller: logs in when it has no session or the session expired.
-struct SapClient<'a> {
-    base: &'a str,
-    id: &'a str,
-    creds: Credentials,
+/// A SAP B1 Service Layer caller: logs in when it has no session or the session expired. Also
+/// the order delivery's (`erp_orders`).
+pub(super) struct SapClient<'a> {
+    pub(super) base: &'a str,
+    pub(super) id: &'a str,
+    pub(super) creds: Credentials,
 }
 
 impl SapClient<'_> {
@@ -210,44 +211,66 @@ impl SapClient<'_> {
         SAP_SESSIONS.with(|s| s.borrow_mut().remove(self.id));
     }
 
-    async fn login(&self) -> Result<Session, String> {
+    async fn login(&self) -> Result<Session, CallFailure> {
         let resp = send_retrying(self.base, &sap_b1::login(&self.creds)).await?;
-        let session = sap_b1::read_login(&resp)?;
+        let session = sap_b1::read_login(&resp).map_err(CallFailure::Refused)?;
         SAP_SESSIONS.with(|s| s.borrow_mut().insert(self.id.to_owned(), session.clone()));
         Ok(session)
     }
 
-    /// Makes the call `build` describes for a session; a `401` logs in again and repeats it once.
-    async fn call(&mut self, build: impl Fn(&Session) -> Result<HttpRequest, String>) -> Result<HttpResponse, String> {
+    /// Makes the call `build` describes for a session, tried as [`send_retrying`] does; a `401`
+    /// logs in again and repeats it once.
+    async fn call(
+        &mut self,
+        build: impl Fn(&Session) -> Result<HttpRequest, String>,
+    ) -> Result<HttpResponse, CallFailure> {
+        self.call_with(build, false).await
+    }
+
+    /// As [`call`](Self::call); with `once`, the call is sent once ([`send_once`]: a create) —
+    /// a `401` (nothing applied) is still repeated once with a new session.
+    pub(super) async fn call_with(
+        &self,
+        build: impl Fn(&Session) -> Result<HttpRequest, String>,
+        once: bool,
+    ) -> Result<HttpResponse, CallFailure> {
+        let send = |req: HttpRequest| async move {
+            if once {
+                send_once(self.base, &req).await
+            } else {
+                send_retrying(self.base, &req).await
+            }
+        };
         let session = match self.session() {
             Some(s) => s,
             None => self.login().await?,
         };
-        let resp = send_retrying(self.base, &build(&session)?).await?;
+        let resp = send(build(&session).map_err(CallFailure::Refused)?).await?;
         if classify(&resp, now()) != Answer::Reauthenticate {
             return Ok(resp);
         }
         self.forget();
         let session = self.login().await?;
-        let resp = send_retrying(self.base, &build(&session)?).await?;
+        let resp = send(build(&session).map_err(CallFailure::Refused)?).await?;
         match classify(&resp, now()) {
-            Answer::Reauthenticate => Err("the ERP refused a fresh session (401)".into()),
+            Answer::Reauthenticate => Err(CallFailure::Refused("the ERP refused a fresh session (401)".into())),
             _ => Ok(resp),
         }
     }
 }
 
 /// One call, tried up to [`ATTEMPTS`] times: a transport failure or 5xx after 200 ms × n, a
-/// throttled answer after its `Retry-After`. Answers `Ok` with any other answer (2xx, 401,
-/// 4xx) for the caller to read; `Err` when every try failed or the ERP refused the call.
-pub async fn send_retrying(base: &str, req: &HttpRequest) -> Result<HttpResponse, String> {
+/// throttled answer after its `Retry-After`. Answers `Ok` with a 2xx or 401 for the caller to
+/// read; `Err` when every try failed or the ERP refused the call. Only for calls that may be
+/// repeated (reads, logins, idempotent writes): a create is sent once ([`send_once`]).
+pub async fn send_retrying(base: &str, req: &HttpRequest) -> Result<HttpResponse, CallFailure> {
     let mut last = String::new();
     for attempt in 0..ATTEMPTS {
         match platform_http::send(base, req, CALL_TIMEOUT).await {
             Err(why) => last = why,
             Ok(resp) => match classify(&resp, now()) {
                 Answer::Ok | Answer::Reauthenticate => return Ok(resp),
-                Answer::Refused(why) => return Err(why),
+                Answer::Refused(why) => return Err(CallFailure::Refused(why)),
                 Answer::Wait(s) => {
                     last = format!("throttled ({})", resp.status);
                     worker::Delay::from(Duration::from_secs(s)).await;
@@ -258,7 +281,14 @@ pub async fn send_retrying(base: &str, req: &HttpRequest) -> Result<HttpResponse
         }
         worker::Delay::from(Duration::from_millis(200 * u64::from(attempt + 1))).await;
     }
-    Err(format!("{ATTEMPTS} attempts failed: {last}"))
+    Err(CallFailure::Unavailable(format!("{ATTEMPTS} attempts failed: {last}")))
+}
+
+/// One call, sent once: a create, which must not be repeated blindly (its answer may be lost
+/// after the ERP applied it; the caller looks the document up again instead). Answers `Ok`
+/// with any answer for the caller to classify; `Err` on a transport failure.
+pub async fn send_once(base: &str, req: &HttpRequest) -> Result<HttpResponse, CallFailure> {
+    platform_http::send(base, req, CALL_TIMEOUT).await.map_err(CallFailure::Unavailable)
 }
 
 /// `POST /v1/erp/polls/run[?connection=]`.

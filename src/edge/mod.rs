@@ -18,6 +18,7 @@ mod erp;
 mod erp_connections;
 mod erp_master;
 mod erp_netsuite;
+mod erp_orders;
 mod erp_poll;
 mod handlers;
 mod hot;

@@ -126,7 +126,8 @@ impl SkuLedger {
                 let after = ledger.totals();
                 let alert = oversold_alert(before, &after, &changes.entries);
                 let e = StockChanged::from_totals(sku.clone(), ledger.version(), &after, last.op, last.at, alert)
-                    .with_journal(&changes.entries);
+                    .with_journal(&changes.entries)
+                    .with_erp_behind(changes.erp_behind.clone());
                 Some(encode(&e)?)
             }
             _ => None,

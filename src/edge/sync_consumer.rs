@@ -5,7 +5,8 @@
 //! message. Messages that exhaust their retries reach the dead-letter queue, whose consumer
 //! records them as failures. Before any of that, the oversold alerts the batch's events carry are
 //! recorded in D1 `alerts` and the SKUs' alert problems observed (`super::alerts`). The same entry
-//! point consumes `import-jobs` and `alerts-out` (`super::alerts_out`).
+//! point consumes `import-jobs` and `alerts-out` (`super::alerts_out`). After the channels, the
+//! batch's order changes are delivered to the ERPs mastering their locations (`super::erp_orders`).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +74,7 @@ async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result:
 async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result::Result<(), Fault> {
     let messages = batch.messages()?;
     let mut events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
+    let originals = events.clone();
     super::metrics::delivered(&events);
     let db = store::db(env)?;
     // The durable counters, each change once however often it is delivered; written with the
@@ -122,9 +124,16 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     if let Err(e) = super::alerts::observe_pushes(&db, &pushed).await {
         console_error!("channel credential state not recorded: {e}");
     }
+    // Orders to the ERPs mastering the changes' locations (`super::erp_orders`): after the
+    // channels, so a slow ERP never holds up what the channels list.
+    let erp = super::erp_orders::deliver(env, &db, &originals).await?;
+    if !erp.failures.is_empty() {
+        sync_state::settle(&db, &[], &erp.failures, Vec::new()).await?;
+    }
     for m in &messages {
-        match settled.retry.get(&m.body().sku) {
-            Some(seconds) => m.retry_with_options(&delay(*seconds)),
+        let sku = &m.body().sku;
+        match settled.retry.get(sku).copied().max(erp.retry.get(sku).copied()) {
+            Some(seconds) => m.retry_with_options(&delay(seconds)),
             None => m.ack(),
         }
     }

@@ -2,9 +2,12 @@
 
 use crate::stock::limits::MAX_ON_HAND;
 
-/// Documents a location keeps that the ERP has not been shown to have. From it on, order changes
-/// of the SKU are refused (`erp-behind`) until a snapshot or a delivery confirmation shows the
-/// ERP caught up: none is ever taken as seen without a word from the ERP.
+/// Documents a location keeps that the ERP has not been shown to have (neither seen in a snapshot
+/// nor confirmed by a delivery). From it on the ERP is *behind*: order changes (sales, commits,
+/// cancellations, fulfilments) are still recorded — they happened — and an `erp_behind` alert is
+/// raised, while new holds at the location are refused (`erp-behind`) until a snapshot or a
+/// delivery confirmation shows the ERP caught up. None is ever taken as seen without a word from
+/// the ERP.
 pub const MAX_PENDING_DOCUMENTS: usize = 10_000;
 /// Orders one snapshot line may list as received by the ERP.
 pub const MAX_SEEN_ORDERS: usize = 1_000;

@@ -17,26 +17,34 @@
 //! - [`seen`]: which of those documents the ERP had received when it took a snapshot.
 //! - [`track`]: per location, the snapshot last applied and the documents the ERP has not seen.
 //! - [`decide`]: what a snapshot line does to a location's on hand.
+//! - [`order_change`]: the order changes a SKU's committed change announces.
+//! - [`delivery`]: which ERP documents those changes call for, and the call each needs.
+//! - [`behind`]: the alert a location raises when its ERP falls behind.
 //! - [`limits`]: the limits of this module, named once.
 
 pub mod as_of;
 pub mod basis;
+pub mod behind;
 pub mod connection;
 pub mod connector;
 pub mod connectors;
 pub mod decide;
+pub mod delivery;
 pub mod document;
 pub mod limits;
 pub mod mapping;
 pub mod master;
+pub mod order_change;
 pub mod seen;
 pub mod snapshot;
 pub mod track;
 
 pub use as_of::{AsOf, Succession};
 pub use basis::{Basis, Figure};
+pub use behind::ErpBehindAlert;
 pub use decide::{decide, Decision};
 pub use document::{Document, Pending};
+pub use order_change::{order_changes, ChangeKind, OrderChange};
 pub use seen::{Seen, SeenOrder};
 pub use snapshot::SnapshotLine;
 pub use track::{Applied, Track};

@@ -41,10 +41,11 @@ pub struct Head {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Track {
     pub applied: Option<Applied>,
-    /// The documents the ERP has not been shown to have, by sequence number (oldest first). None
-    /// is ever dropped unseen: once there are [`MAX_PENDING_DOCUMENTS`] the ledger refuses the
-    /// commands that would add more ([`is_full`](Track::is_full); one command adds at most two
-    /// per location, a commit into a cancelled order).
+    /// The documents no applied snapshot has shown the ERP to have, by sequence number (oldest
+    /// first), those whose delivery the ERP confirmed (`received`) among them. None is ever
+    /// dropped unseen, whatever their number: from [`MAX_PENDING_DOCUMENTS`] unconfirmed ones
+    /// on ([`is_full`](Track::is_full)) the ledger refuses new holds there and raises an
+    /// `erp_behind` alert, but records every order change (`stock::ledger_erp`).
     pub pending: BTreeMap<u64, Pending>,
     /// The sequence number of the next document: above every one ever recorded here.
     pub next: u64,
@@ -67,11 +68,18 @@ impl Track {
         Head { applied: self.applied.clone(), next: self.next, pending: Vec::new() }
     }
 
-    /// Whether the track keeps [`MAX_PENDING_DOCUMENTS`] or more: order changes that would add
-    /// documents are refused (`LedgerError::ErpBehind`) rather than any document forgotten
-    /// (forgetting one would count it as the ERP's and raise on hand).
+    /// The documents the ERP has not been shown to have: neither seen in a snapshot nor
+    /// confirmed by a delivery. A confirmed one waits only for a snapshot as of its confirmation
+    /// or later to leave the track (`erp::decide`).
+    pub fn unconfirmed(&self) -> usize {
+        self.pending.values().filter(|p| p.received.is_none()).count()
+    }
+
+    /// Whether the track keeps [`MAX_PENDING_DOCUMENTS`] or more unconfirmed documents: the ERP
+    /// is behind. None is forgotten for it (forgetting one would count it as the ERP's and raise
+    /// on hand); the ledger refuses new holds at the location instead (`LedgerError::ErpBehind`).
     pub fn is_full(&self) -> bool {
-        self.pending.len() >= MAX_PENDING_DOCUMENTS
+        self.unconfirmed() >= MAX_PENDING_DOCUMENTS
     }
 
     /// Keeps `p` until the ERP is shown to have it; answers its sequence number.
@@ -138,6 +146,11 @@ mod tests {
         t.record(sale("5", 5));
         assert_eq!(t.pending.len(), MAX_PENDING_DOCUMENTS + 1, "nothing is dropped past the limit");
         assert_eq!(t.pending.keys().next(), Some(&1));
+        // A confirmed delivery makes room: only unconfirmed documents count toward the limit.
+        assert_eq!(t.receive(&key("4"), Millis(4), Millis(90)).len(), 1);
+        assert_eq!(t.receive(&key("5"), Millis(5), Millis(90)).len(), 1);
+        assert_eq!((t.unconfirmed(), t.is_full()), (MAX_PENDING_DOCUMENTS - 1, false));
+        assert_eq!(t.pending.len(), MAX_PENDING_DOCUMENTS + 1, "confirmed documents wait for a snapshot");
     }
 
     #[test]

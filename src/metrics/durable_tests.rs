@@ -15,6 +15,8 @@ fn event(sku: &str, version: u64, cause: Op, channel: Option<&str>) -> StockChan
         alert: None,
         channel: channel.map(str::to_owned),
         ops: Vec::new(),
+        orders: Vec::new(),
+        erp_behind: Vec::new(),
     }
 }
 

@@ -34,6 +34,10 @@ pub struct Changes {
     pub erp_documents: BTreeSet<(Location, u64)>,
     /// ERP pending documents the ERP was shown to have (location, number): their rows go.
     pub erp_forgotten: BTreeSet<(Location, u64)>,
+    /// Locations whose ERP fell behind with this change (their unconfirmed documents reached
+    /// `erp::limits::MAX_PENDING_DOCUMENTS`), with the count: the event carries an `erp_behind`
+    /// alert for each.
+    pub erp_behind: BTreeMap<Location, usize>,
 }
 
 impl Changes {
@@ -226,16 +230,15 @@ impl Ledger {
         // Lending, reports and commits of lent units only move units a lend already holds.
         let lending = matches!(cmd, Command::Lend { .. } | Command::Report { .. } | Command::CommitLent { .. });
         let shortfall_before = if lending { self.totals().shortfall() } else { 0 };
-        let documents = matches!(
-            cmd,
-            Command::Commit { .. }
-                | Command::Sale { .. }
-                | Command::Cancel { .. }
-                | Command::Fulfil { .. }
-                | Command::CommitLent { .. }
-        );
-        if documents {
-            self.erp_room()?;
+        // A location whose ERP is behind takes no new holds; order changes are always recorded.
+        match &cmd {
+            Command::Reserve { hold, lines, .. } if !self.holds.contains_key(hold) => {
+                self.erp_room(lines.iter().map(|(l, _)| l))?
+            }
+            Command::Lend { lend, location, .. } if !self.holds.contains_key(lend) => {
+                self.erp_room(std::iter::once(location))?
+            }
+            _ => {}
         }
         let effect = match cmd {
             Command::Set { location, on_hand, expected_version, cause } => {

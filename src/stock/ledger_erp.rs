@@ -12,18 +12,21 @@ use crate::erp::{self, Applied, Decision, Document, Pending, SnapshotLine, Track
 use crate::time::Millis;
 
 impl Ledger {
-    /// Refuses a command that writes order documents while a location of this SKU keeps as many
-    /// as `erp::limits::MAX_PENDING_DOCUMENTS` the ERP has not been shown to have: one more
-    /// could only be kept by forgetting one, which would count it as the ERP's.
-    pub(super) fn erp_room(&self) -> Result<(), LedgerError> {
-        match self.erp.iter().find(|(_, t)| t.is_full()) {
-            Some((location, t)) => Err(LedgerError::ErpBehind { location: location.clone(), pending: t.pending.len() }),
+    /// Refuses a new hold at `locations` when the ERP mastering one of them is behind: it has not
+    /// been shown to have `erp::limits::MAX_PENDING_DOCUMENTS` of the SKU's order documents there.
+    /// A hold is the one order change a storefront can still decline before it is made; sales,
+    /// commits of holds already granted, cancellations and fulfilments happened elsewhere (or were
+    /// promised) and are always recorded (`erp_note`).
+    pub(super) fn erp_room<'a>(&self, mut locations: impl Iterator<Item = &'a Location>) -> Result<(), LedgerError> {
+        match locations.find_map(|l| self.erp.get(l).filter(|t| t.is_full()).map(|t| (l, t))) {
+            Some((location, t)) => Err(LedgerError::ErpBehind { location: location.clone(), pending: t.unconfirmed() }),
             None => Ok(()),
         }
     }
 
     /// Keeps an order document's change at `location` for the ERP, when the location is under one.
-    /// Whether there is room was decided before the command changed anything (`erp_room`).
+    /// Never refused and nothing forgotten: when the document makes the ERP behind (its
+    /// unconfirmed documents reach the limit) the change carries an `erp_behind` alert.
     pub(super) fn erp_note(&mut self, location: &Location, document: Document, d: Deltas, now: Millis) {
         if d.on_hand == 0 && d.committed == 0 {
             return;
@@ -31,6 +34,10 @@ impl Ledger {
         if let Some(track) = self.erp.get_mut(location) {
             let p = Pending { document, at: now, on_hand: d.on_hand, committed: d.committed, received: None };
             let seq = track.record(p);
+            let unconfirmed = track.unconfirmed();
+            if unconfirmed == erp::limits::MAX_PENDING_DOCUMENTS {
+                self.changes.erp_behind.insert(location.clone(), unconfirmed);
+            }
             self.changes.erp.insert(location.clone());
             self.changes.erp_documents.insert((location.clone(), seq));
         }

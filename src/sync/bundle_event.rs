@@ -34,6 +34,8 @@ pub fn bundle_event(bundle: &Bundle, states: &BTreeMap<Sku, StockChanged>, cause
         alert: None,
         channel: None,
         ops: Vec::new(),
+        orders: Vec::new(),
+        erp_behind: Vec::new(),
     }
 }
 

@@ -92,6 +92,8 @@ mod tests {
             alert: None,
             channel: None,
             ops: Vec::new(),
+            orders: Vec::new(),
+            erp_behind: Vec::new(),
         }
     }
     fn listing(c: u8, s: u8, rule: ListingRule) -> Listing {

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stock::{Entry, Op, OversoldAlert, Sku, Totals};
+use crate::erp::{order_changes, ErpBehindAlert, OrderChange};
+use crate::stock::{Entry, Location, Op, OversoldAlert, Sku, Totals};
 use crate::time::Millis;
 
 /// Cloudflare Queues refuses messages above 128 KB
@@ -43,6 +44,16 @@ pub struct StockChanged {
     /// transitions. Empty in older messages: read `cause` and `channel` as one transition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<OpCount>,
+    /// The order changes the change made (sales, committed checkouts, cancellations,
+    /// fulfilments, per location: `erp::order_changes`), which the consumer delivers to the ERP
+    /// mastering their location (`erp::delivery`). Bounded by the change's journal entries (one
+    /// per location a transition touches). Empty in older messages and for changes of no order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<OrderChange>,
+    /// Locations whose ERP fell behind with this change (`erp::behind`): the consumer records an
+    /// `erp_behind` alert for each, once per SKU and version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erp_behind: Vec<ErpBehindAlert>,
 }
 
 /// How many transitions of one kind, from one channel, a change made.
@@ -78,6 +89,8 @@ impl StockChanged {
             alert: None,
             channel: None,
             ops: Vec::new(),
+            orders: Vec::new(),
+            erp_behind: Vec::new(),
         }
     }
 
@@ -102,6 +115,8 @@ impl StockChanged {
             alert,
             channel: None,
             ops: Vec::new(),
+            orders: Vec::new(),
+            erp_behind: Vec::new(),
         }
     }
 
@@ -122,7 +137,13 @@ impl StockChanged {
                 None => ops.push(OpCount { op: e.op, channel: e.cause.channel.clone(), n: 1 }),
             }
         }
-        StockChanged { channel, ops, ..self }
+        StockChanged { channel, ops, orders: order_changes(entries), ..self }
+    }
+
+    /// The event with the `erp_behind` alerts its change raised (`stock::Changes::erp_behind`).
+    pub fn with_erp_behind(self, behind: impl IntoIterator<Item = (Location, usize)>) -> StockChanged {
+        let erp_behind = behind.into_iter().map(|(location, pending)| ErpBehindAlert { location, pending }).collect();
+        StockChanged { erp_behind, ..self }
     }
 
     /// What the channels may still sell: `available` less the units already owed to oversold
@@ -174,6 +195,8 @@ mod tests {
             }),
             channel: Some("c".repeat(crate::stock::limits::MAX_ID_LEN)),
             ops: vec![OpCount { op: Op::Sale, channel: Some("c".repeat(crate::stock::limits::MAX_ID_LEN)), n: 1 }],
+            orders: Vec::new(),
+            erp_behind: Vec::new(),
         };
         let m = e.to_message().unwrap();
         assert!(m.len() < 1280, "{} bytes", m.len());

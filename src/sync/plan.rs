@@ -263,6 +263,8 @@ mod tests {
             alert: None,
             channel: None,
             ops: Vec::new(),
+            orders: Vec::new(),
+            erp_behind: Vec::new(),
         }
     }
 

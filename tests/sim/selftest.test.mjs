@@ -1013,6 +1013,28 @@ describe('odoo: JSON-2 stock.quant/search_read', () => {
     assert.deepEqual(future.body, []);
     assert.equal((await read({ domain: [['name', 'ilike', 'x']] })).status, 422);
   });
+
+  test('sale.order: found by client_order_ref, created as a draft, confirmed (reserving), cancelled (releasing)', async () => {
+    const so = (method, body, key = 'odoo-sim-key') => call(`${sim.url}/json/2/sale.order/${method}`, { method: 'POST', headers: { authorization: `bearer ${key}` }, body });
+    const find = (ref) => so('search_read', { domain: [['client_order_ref', '=', ref]], fields: ['id', 'state'], limit: 1 });
+    assert.equal((await so('create', { vals_list: [] }, 'nope')).status, 401);
+    assert.deepEqual((await find('web/1|A')).body, []);
+    const made = await so('create', { vals_list: [{ partner_id: 3, client_order_ref: 'web/1|A', order_line: [[0, 0, { product_id: 2, product_uom_qty: 4 }]] }] });
+    assert.equal(made.status, 200);
+    const [id] = made.body;
+    assert.deepEqual((await find('web/1|A')).body, [{ id, state: 'draft' }]);
+    assert.equal((await so('create', { vals_list: [{ client_order_ref: 'x', order_line: [] }] })).status, 422, 'no customer');
+    assert.equal((await so('create', { vals_list: [{ partner_id: 3, order_line: [[0, 0, { product_id: 99, product_uom_qty: 1 }]] }] })).status, 422);
+    const quant = async () => (await call(`${sim.url}/__sim/state`)).body.quants.find((q) => q.product_id[0] === 2);
+    assert.equal((await quant()).reserved_quantity, 1);
+    assert.equal((await so('action_confirm', { ids: [id] })).status, 200);
+    assert.equal((await quant()).reserved_quantity, 5, 'the delivery reserves the order line');
+    assert.equal((await so('action_confirm', { ids: [id] })).status, 422, 'already confirmed');
+    assert.deepEqual((await find('web/1|A')).body, [{ id, state: 'sale' }]);
+    assert.equal((await so('action_cancel', { ids: [id] })).status, 200);
+    assert.equal((await quant()).reserved_quantity, 1, 'released');
+    assert.equal(sim.ordersByRef('web/1|A')[0].state, 'cancel');
+  });
 });
 
 // -------------------------------------------------------------------------------------------------

@@ -16,6 +16,12 @@ pub async fn record(db: &D1Database, raised: &[&StockChanged]) -> StoreResult<Ve
     batch_of(db, sql::record(raised)).await?.iter().map(|r| Ok(changes(r)? > 0)).collect()
 }
 
+/// Records the `erp_behind` alerts of `raised` (once per SKU and version); answers, per alert,
+/// whether it was new.
+pub async fn record_erp_behind(db: &D1Database, raised: &[&StockChanged]) -> StoreResult<Vec<bool>> {
+    batch_of(db, sql::record_erp_behind(raised)).await?.iter().map(|r| Ok(changes(r)? > 0)).collect()
+}
+
 /// Up to `limit` alerts with ids above `after` (only `sku`'s, only of `kind`, when given),
 /// oldest first.
 pub async fn page(

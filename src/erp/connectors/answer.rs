@@ -24,6 +24,25 @@ pub enum Answer {
     Refused(String),
 }
 
+/// Why an ERP call failed once every try is spent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CallFailure {
+    /// The ERP refused the call for good (a 4xx other than 401 and throttling): repeating the
+    /// same call will not help (a delivery is dead-lettered).
+    #[error("{0}")]
+    Refused(String),
+    /// Every try failed for a reason that may pass (transport, 5xx, throttling, a session or
+    /// token that could not be had): a later attempt may succeed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<CallFailure> for String {
+    fn from(f: CallFailure) -> String {
+        f.to_string()
+    }
+}
+
 /// Classifies `resp` (`now` for an HTTP-date `Retry-After`).
 pub fn classify(resp: &HttpResponse, now: Millis) -> Answer {
     let brief = || format!("{}: {}", resp.status, resp.body.chars().take(300).collect::<String>());

@@ -8,14 +8,16 @@
 //! - [`order`]: the order document StockEdge sends an ERP, vendor-neutral.
 //! - [`sap_b1`]: SAP Business One Service Layer.
 //! - [`odoo`]: Odoo JSON-2 (stock reads).
+//! - [`odoo_orders`]: Odoo JSON-2 sales orders (find, create, confirm, cancel).
 //! - [`netsuite`]: NetSuite REST web services (OAuth 2.0 client credentials, SuiteQL stock,
 //!   sales orders).
 
 pub mod answer;
 pub mod netsuite;
 pub mod odoo;
+pub mod odoo_orders;
 pub mod order;
 pub mod poll;
 pub mod sap_b1;
 
-pub use answer::{classify, Answer};
+pub use answer::{classify, Answer, CallFailure};

@@ -197,15 +197,26 @@ fn literal(s: &str) -> String {
 /// Finds the order already created under `reference` (a retry after a lost answer).
 pub fn find_order(session: &Session, reference: &str) -> HttpRequest {
     let filter = encode_component(&format!("NumAtCard eq {}", literal(reference)));
-    HttpRequest::new(Method::Get, format!("{ROOT}/Orders?$select=DocEntry,DocNum&$filter={filter}"))
+    HttpRequest::new(Method::Get, format!("{ROOT}/Orders?$select=DocEntry,DocNum,Cancelled&$filter={filter}"))
         .header("Cookie", session.cookie.as_str())
 }
 
-/// The `DocEntry` of the order [`find_order`] found, `None` when there is none.
-pub fn read_found(resp: &HttpResponse) -> Result<Option<i64>, String> {
+/// An order [`find_order`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub doc_entry: i64,
+    /// `Cancelled` is `tYES`.
+    pub cancelled: bool,
+}
+
+/// The order [`find_order`] found, `None` when there is none.
+pub fn read_found(resp: &HttpResponse) -> Result<Option<Found>, String> {
     let v = resp.json().ok_or("Orders lookup unreadable")?;
     let rows = v.get("value").and_then(Value::as_array).ok_or("Orders lookup without value")?;
-    Ok(rows.first().and_then(|r| r.get("DocEntry")).and_then(Value::as_i64))
+    Ok(rows.first().and_then(|r| {
+        let doc_entry = r.get("DocEntry").and_then(Value::as_i64)?;
+        Some(Found { doc_entry, cancelled: r.get("Cancelled").and_then(Value::as_str) == Some("tYES") })
+    }))
 }
 
 /// Creates `order` for business partner `card_code`.
@@ -316,8 +327,14 @@ mod tests {
     #[test]
     fn orders_are_found_by_reference_before_being_created() {
         let q = find_order(&session(), "web/O'1");
-        assert_eq!(q.path, "/b1s/v1/Orders?$select=DocEntry,DocNum&$filter=NumAtCard%20eq%20%27web%2FO%27%271%27");
-        assert_eq!(read_found(&HttpResponse::new(200, r#"{"value":[{"DocEntry":42,"DocNum":7}]}"#)), Ok(Some(42)));
+        assert_eq!(
+            q.path,
+            "/b1s/v1/Orders?$select=DocEntry,DocNum,Cancelled&$filter=NumAtCard%20eq%20%27web%2FO%27%271%27"
+        );
+        let found = |doc_entry, cancelled| Ok(Some(Found { doc_entry, cancelled }));
+        assert_eq!(read_found(&HttpResponse::new(200, r#"{"value":[{"DocEntry":42,"DocNum":7}]}"#)), found(42, false));
+        let gone = r#"{"value":[{"DocEntry":42,"DocNum":7,"Cancelled":"tYES"}]}"#;
+        assert_eq!(read_found(&HttpResponse::new(200, gone)), found(42, true));
         assert_eq!(read_found(&HttpResponse::new(200, r#"{"value":[]}"#)), Ok(None));
         let order = ErpOrder {
             reference: "web/1001".into(),

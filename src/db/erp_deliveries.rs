@@ -1,0 +1,132 @@
+//! Orders to the ERP (migration 0017, `erp_deliveries`): where a SKU's units at a location go (the
+//! connection mastering the location, its warehouse code, the SKU's item code) and what StockEdge
+//! knows of each document it delivers (`erp::delivery::Known`), with its failed attempts.
+
+use serde::Deserialize;
+
+use super::{corrupt, int, opt_int, opt_text, text, Query, StoreResult};
+use crate::erp::delivery::Known;
+use crate::stock::{Location, Sku, Token};
+use crate::time::Millis;
+
+/// The connection mastering a location and its warehouse code for it.
+#[derive(Debug, Deserialize)]
+pub struct MasterCodeRow {
+    pub id: String,
+    pub code: String,
+}
+
+/// The enabled connection mapping a warehouse to `location` (the first by id, then by code, when
+/// several do: one ERP receives a location's orders), with that warehouse code.
+pub fn master_of(location: &Location) -> Query {
+    Query::new(
+        "SELECT c.id, w.code FROM erp_warehouses w JOIN erp_connections c ON c.id = w.connection \
+         WHERE w.location = ?1 AND c.enabled = 1 ORDER BY c.id, w.code LIMIT 1",
+        vec![text(location.as_str())],
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeRow {
+    pub code: String,
+}
+
+/// The item code `connection` maps to `sku` (the first, when several are).
+pub fn item_of(connection: &Token, sku: &Sku) -> Query {
+    Query::new(
+        "SELECT code FROM erp_items WHERE connection = ?1 AND sku = ?2 ORDER BY code LIMIT 1",
+        vec![text(connection.as_str()), text(sku.as_str())],
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeliveryRow {
+    state: String,
+    document: Option<String>,
+    attempts: i64,
+}
+
+/// What is known of the document `reference` of `connection` ([`DeliveryRow`]).
+pub fn delivery(connection: &Token, reference: &str) -> Query {
+    Query::new(
+        "SELECT state, document, attempts FROM erp_deliveries WHERE connection = ?1 AND reference = ?2",
+        vec![text(connection.as_str()), text(reference)],
+    )
+}
+
+/// What a row says: what is known, and the failed attempts so far.
+pub fn known_of(row: Option<DeliveryRow>) -> StoreResult<(Known, u32)> {
+    let Some(r) = row else { return Ok((Known::Unknown, 0)) };
+    let attempts = u32::try_from(r.attempts).unwrap_or(0);
+    let known = match (r.state.as_str(), r.document) {
+        ("pending", _) => Known::Unknown,
+        ("open", Some(document)) => Known::Open { document },
+        ("cancelled", document) => Known::Cancelled { document },
+        (state, _) => return Err(corrupt(format!("erp delivery state {state:?}"))),
+    };
+    Ok((known, attempts))
+}
+
+/// A delivery's record after an attempt.
+pub struct Record<'a> {
+    pub connection: &'a Token,
+    pub reference: &'a str,
+    pub sku: &'a Sku,
+    pub known: &'a Known,
+    pub attempts: u32,
+    pub error: Option<&'a str>,
+    /// When the first change of the document was recorded.
+    pub first_change_at: Millis,
+    /// When the ERP confirmed the delivery (`None`: it did not).
+    pub delivered_at: Option<Millis>,
+    pub now: Millis,
+}
+
+/// Writes `r` (the first change's time and the first confirmation's are kept).
+pub fn save(r: &Record<'_>) -> Query {
+    let (state, document) = match r.known {
+        Known::Unknown => ("pending", None),
+        Known::Open { document } => ("open", Some(document.as_str())),
+        Known::Cancelled { document } => ("cancelled", document.as_deref()),
+    };
+    Query::new(
+        "INSERT INTO erp_deliveries (connection, reference, sku, state, document, attempts, last_error, first_change_at, \
+         delivered_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         ON CONFLICT (connection, reference) DO UPDATE SET state = excluded.state, document = excluded.document, \
+         attempts = excluded.attempts, last_error = excluded.last_error, \
+         first_change_at = MIN(first_change_at, excluded.first_change_at), \
+         delivered_at = COALESCE(delivered_at, excluded.delivered_at), updated_at = excluded.updated_at",
+        vec![
+            text(r.connection.as_str()),
+            text(r.reference),
+            text(r.sku.as_str()),
+            text(state),
+            opt_text(document),
+            int(i64::from(r.attempts)),
+            opt_text(r.error),
+            int(r.first_change_at.0),
+            opt_int(r.delivered_at.map(|t| t.0)),
+            int(r.now.0),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_read_back_what_is_known() {
+        let row = |state: &str, document: Option<&str>| DeliveryRow {
+            state: state.into(),
+            document: document.map(str::to_owned),
+            attempts: 3,
+        };
+        assert_eq!(known_of(None).expect("none"), (Known::Unknown, 0));
+        assert_eq!(known_of(Some(row("pending", None))).expect("row"), (Known::Unknown, 3));
+        assert_eq!(known_of(Some(row("open", Some("42")))).expect("row").0, Known::Open { document: "42".into() });
+        assert_eq!(known_of(Some(row("cancelled", None))).expect("row").0, Known::Cancelled { document: None });
+        assert!(known_of(Some(row("open", None))).is_err());
+        assert!(known_of(Some(row("lost", None))).is_err());
+    }
+}

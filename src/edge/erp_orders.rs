@@ -1,0 +1,418 @@
+//! Orders to the ERP, the shell (docs/erp.md "Orders to the ERP"): the `stock-changes` consumer
+//! hands it the batch's events; for each order change at a location an ERP connection masters it
+//! delivers the document `erp::delivery` plans, then confirms it to the SKU's ledger
+//! (`Command::ErpReceived`), so later snapshots count it as seen.
+//!
+//! Exactly once: a document is looked up by its reference before it is created, and a create is
+//! sent once (`erp_poll::send_once`): when its answer is lost or failed, the next try looks the
+//! reference up again before creating anything. What is known of each document (created,
+//! cancelled, its ERP id) is kept in D1 `erp_deliveries`, so a repeated message asks nothing of
+//! the ERP. Failures follow `sync::RetryPolicy` (a 429's `Retry-After` is waited out within the
+//! call, `erp_poll::send_retrying`; a delivery that still fails is retried with the message after
+//! the policy's back-off); a refusal (4xx), an unmapped item or the last attempt records a dead
+//! letter with the other sync failures (`sync_failures`, channel `erp:<connection>`), which
+//! `POST /v1/sync/failures/{id}/retry` sends again.
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+
+use worker::{console_error, D1Database, Env};
+
+use crate::api::sku_call::SkuAction;
+use crate::db::erp_deliveries::{self as sql, CodeRow, DeliveryRow, MasterCodeRow, Record};
+use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connectors::odoo_orders;
+use crate::erp::connectors::order::ErpOrder;
+use crate::erp::connectors::sap_b1::{self, Credentials};
+use crate::erp::connectors::{classify, Answer, CallFailure};
+use crate::erp::delivery::{self, Call, Delivery, Known, Route, Unmapped};
+use crate::fault::Fault;
+use crate::stock::{Command, Location, Sku, Token};
+use crate::sync::{FailureKind, FailureRecord, PushResult, RetryPolicy, StockChanged};
+use crate::time::Millis;
+
+use super::clock::now;
+use super::erp_poll::{send_once, send_retrying, SapClient, ATTEMPTS};
+use super::store::{self, erp as connections};
+use super::{secrets, sku_client};
+
+/// What the batch's deliveries ask of its messages.
+#[derive(Default)]
+pub struct Outcome {
+    /// Per SKU whose message must be retried, the delay in seconds.
+    pub retry: BTreeMap<Sku, u32>,
+    /// Deliveries that failed for good: recorded with the sync failures.
+    pub failures: Vec<FailureRecord>,
+}
+
+/// The `sync_failures.channel` of a connection's failed deliveries.
+pub fn failure_channel(connection: &Token) -> Token {
+    Token::parse(&format!("erp:{connection}")).unwrap_or_else(|_| connection.clone())
+}
+
+/// Delivers the order changes of `events` (the batch's messages, bundle events excluded), oldest
+/// version first per SKU. D1 failures are returned (the batch is retried); an ERP's are not.
+pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged]) -> Result<Outcome, Fault> {
+    let mut out = Outcome::default();
+    let mut ordered: Vec<&StockChanged> = events.iter().filter(|e| !e.orders.is_empty()).collect();
+    if ordered.is_empty() {
+        return Ok(out);
+    }
+    ordered.sort_by(|a, b| (&a.sku, a.version).cmp(&(&b.sku, b.version)));
+    let mut masters: BTreeMap<Location, Option<(Token, String)>> = BTreeMap::new();
+    let mut items: BTreeMap<(Token, Sku), Option<String>> = BTreeMap::new();
+    let mut conns: BTreeMap<Token, Option<Connection>> = BTreeMap::new();
+    let policy = RetryPolicy::default();
+    for e in ordered {
+        for c in &e.orders {
+            if !masters.contains_key(&c.location) {
+                let row: Option<MasterCodeRow> = store::read_first(db, sql::master_of(&c.location)).await?;
+                let m = row.and_then(|r| Token::parse(&r.id).ok().map(|id| (id, r.code)));
+                masters.insert(c.location.clone(), m);
+            }
+            if let Some((id, _)) = &masters[&c.location] {
+                if let Entry::Vacant(slot) = items.entry((id.clone(), e.sku.clone())) {
+                    let row: Option<CodeRow> = store::read_first(db, sql::item_of(id, &e.sku)).await?;
+                    slot.insert(row.map(|r| r.code));
+                }
+            }
+        }
+        let route = |l: &Location| {
+            let (connection, warehouse) = masters.get(l)?.clone()?;
+            let item = items.get(&(connection.clone(), e.sku.clone())).cloned().flatten();
+            Some(Route { connection, warehouse, item })
+        };
+        let (deliveries, unmapped) = delivery::plan(&e.sku, &e.orders, route);
+        for u in unmapped {
+            out.failures.push(unmapped_failure(e, &u));
+        }
+        for d in deliveries {
+            if !conns.contains_key(&d.connection) {
+                conns.insert(d.connection.clone(), connections::connection(db, &d.connection).await?);
+            }
+            // A connection whose ERP StockEdge does not send orders to yet (NetSuite) is skipped:
+            // its documents wait for a snapshot, as before the delivery existed.
+            let Some(conn) = conns[&d.connection].as_ref().filter(|c| delivery::receives_orders(c.kind)) else {
+                continue;
+            };
+            let (known, attempts) =
+                sql::known_of(store::read_first::<DeliveryRow>(db, sql::delivery(&d.connection, &d.reference)).await?)?;
+            let (known, result) = run(env, conn, &d, known).await;
+            let t = now();
+            let decision = match &result {
+                Ok(()) => None,
+                Err(f) => Some(policy.decide(&outcome_of(f), attempts + 1)),
+            };
+            let (attempts, error, delivered_at) = match (&result, &decision) {
+                (Ok(()), _) => (0, None, Some(t)),
+                (Err(f), Some(crate::sync::Decision::Retry { .. })) => (attempts + 1, Some(f.to_string()), None),
+                (Err(f), _) => (0, Some(f.to_string()), None),
+            };
+            let record = Record {
+                connection: &d.connection,
+                reference: &d.reference,
+                sku: &d.sku,
+                known: &known,
+                attempts,
+                error: error.as_deref(),
+                first_change_at: d.since,
+                delivered_at,
+                now: t,
+            };
+            store::execute(db, sql::save(&record)).await?;
+            match decision {
+                None => {
+                    if let Err(why) = confirm(env, &d, t).await {
+                        console_error!("erp delivery {} confirmed but not told to {}: {why}", d.reference, d.sku);
+                        later(&mut out.retry, &d.sku, 1);
+                    }
+                }
+                Some(crate::sync::Decision::Retry { after_ms, .. }) => {
+                    let s = u32::try_from(after_ms.div_ceil(1000)).unwrap_or(u32::MAX).max(1);
+                    later(&mut out.retry, &d.sku, s);
+                }
+                Some(crate::sync::Decision::DeadLetter { reason }) => out.failures.push(FailureRecord {
+                    channel: Some(failure_channel(&d.connection)),
+                    event: e.clone(),
+                    reason: format!("ERP order {}: {reason}", d.reference),
+                    kind: Some(FailureKind::Rejected),
+                    at: t,
+                }),
+                Some(crate::sync::Decision::Done) => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn later(retry: &mut BTreeMap<Sku, u32>, sku: &Sku, delay: u32) {
+    let slot = retry.entry(sku.clone()).or_default();
+    *slot = (*slot).max(delay);
+}
+
+fn unmapped_failure(e: &StockChanged, u: &Unmapped) -> FailureRecord {
+    FailureRecord {
+        channel: Some(failure_channel(&u.connection)),
+        event: e.clone(),
+        reason: format!(
+            "ERP order {}: SKU {} has no item code in ERP connection {} (map it with PUT /v1/erp/connections/{}/mappings, \
+             then retry)",
+            delivery::reference(&u.order, &u.sku),
+            u.sku,
+            u.connection,
+            u.connection
+        ),
+        kind: Some(FailureKind::UnknownListing),
+        at: now(),
+    }
+}
+
+/// A failed call as the retry policy reads it.
+fn outcome_of(f: &CallFailure) -> PushResult {
+    match f {
+        CallFailure::Refused(why) => PushResult::permanent(FailureKind::Rejected, why.clone()),
+        CallFailure::Unavailable(why) => PushResult::backoff(why.clone()),
+    }
+}
+
+/// Tells the SKU's ledger the ERP has the order's documents recorded up to `d.through`.
+async fn confirm(env: &Env, d: &Delivery, at: Millis) -> Result<(), Fault> {
+    let command = Command::ErpReceived { order: d.order.clone(), through: d.through, at };
+    sku_client::ask(env, &d.sku, SkuAction::Apply { commands: vec![command] }).await?.map_err(|r| {
+        Fault::from(crate::fault::ObjectError::OutOfContract {
+            class: sku_client::BINDING,
+            detail: format!("ErpReceived refused: {r:?}"),
+        })
+    })?;
+    Ok(())
+}
+
+/// Carries out `d`'s steps from `known`; answers what is known after them (what succeeded is
+/// kept even when a later step failed) and whether all succeeded.
+async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (Known, Result<(), CallFailure>) {
+    let client = match Client::of(env, conn) {
+        Ok(c) => c,
+        Err(f) => return (known, Err(f)),
+    };
+    for step in &d.steps {
+        let document = match delivery::call(&known, step) {
+            Call::Nothing => None,
+            Call::FindOrCreate { lines } => {
+                let order = ErpOrder { reference: d.reference.clone(), due: date(d.since), lines };
+                match client.find_or_create(&order).await {
+                    Ok(doc) => Some(doc),
+                    Err(f) => return (known, Err(f)),
+                }
+            }
+            Call::FindAndCancel => match client.find(&d.reference).await {
+                Ok(None) => None,
+                Ok(Some(found)) => match client.cancel(&d.reference, &found).await {
+                    Ok(()) => Some(found.id),
+                    Err(f) => return (known, Err(f)),
+                },
+                Err(f) => return (known, Err(f)),
+            },
+            Call::Cancel { document } => {
+                let found = Document { id: document, cancelled: false };
+                match client.cancel(&d.reference, &found).await {
+                    Ok(()) => None,
+                    Err(f) => return (known, Err(f)),
+                }
+            }
+        };
+        known = delivery::after(known, step, document);
+    }
+    (known, Ok(()))
+}
+
+/// The Odoo sales order under `reference`, if any (a refused key is a refusal).
+async fn odoo_found(
+    base: &str,
+    key: &str,
+    database: Option<&str>,
+    reference: &str,
+) -> Result<Option<odoo_orders::Found>, CallFailure> {
+    let resp = send_retrying(base, &odoo_orders::find(key, database, reference)).await?;
+    if classify(&resp, now()) == Answer::Reauthenticate {
+        return Err(CallFailure::Refused("Odoo refused the API key (401)".into()));
+    }
+    odoo_orders::read_found(&resp).map_err(CallFailure::Unavailable)
+}
+
+/// `YYYY-MM-DD` (UTC) of `t`.
+fn date(t: Millis) -> String {
+    t.to_rfc3339().chars().take(10).collect()
+}
+
+/// A document as the ERP has it.
+struct Document {
+    id: String,
+    cancelled: bool,
+}
+
+/// An ERP's order calls.
+enum Client<'a> {
+    Sap { sap: SapClient<'a>, card_code: String },
+    Odoo { base: &'a str, key: String, database: Option<&'a str>, partner: i64, warehouse: Option<i64> },
+}
+
+impl<'a> Client<'a> {
+    fn of(env: &Env, conn: &'a Connection) -> Result<Client<'a>, CallFailure> {
+        let secret = secrets::read(env, conn.credentials_secret.as_deref())
+            .map_err(|why| CallFailure::Refused(format!("the connection's credentials secret: {why}")))?;
+        match conn.kind {
+            ErpKind::SapB1 => {
+                let creds = Credentials::parse(&secret).map_err(CallFailure::Refused)?;
+                let card_code = conn
+                    .setting("card_code")
+                    .ok_or_else(|| CallFailure::Refused("settings.card_code is not set".into()))?
+                    .to_owned();
+                Ok(Client::Sap { sap: SapClient { base: &conn.base_url, id: conn.id.as_str(), creds }, card_code })
+            }
+            ErpKind::Odoo => {
+                let partner = conn
+                    .setting_int("partner_id")
+                    .ok_or_else(|| CallFailure::Refused("settings.partner_id (the Odoo customer) is not set".into()))?;
+                Ok(Client::Odoo {
+                    base: &conn.base_url,
+                    key: secret,
+                    database: conn.setting("database"),
+                    partner,
+                    warehouse: conn.setting_int("warehouse_id"),
+                })
+            }
+            kind => Err(CallFailure::Refused(format!("order delivery to {} is not built", kind.as_str()))),
+        }
+    }
+
+    /// The document under `reference`, if the ERP has one.
+    async fn find(&self, reference: &str) -> Result<Option<Document>, CallFailure> {
+        match self {
+            Client::Sap { sap, .. } => {
+                let resp = sap.call_with(|s| Ok(sap_b1::find_order(s, reference)), false).await?;
+                let found = sap_b1::read_found(&resp).map_err(CallFailure::Unavailable)?;
+                Ok(found.map(|f| Document { id: f.doc_entry.to_string(), cancelled: f.cancelled }))
+            }
+            Client::Odoo { base, key, database, .. } => {
+                let found = odoo_found(base, key, *database, reference).await?;
+                Ok(found
+                    .map(|f| Document { id: f.id.to_string(), cancelled: f.state == odoo_orders::State::Cancelled }))
+            }
+        }
+    }
+
+    /// The document of `order`: found by its reference, else created (sent once: after a lost
+    /// or failed answer it is looked up again before any other create).
+    async fn find_or_create(&self, order: &ErpOrder) -> Result<String, CallFailure> {
+        let mut last = String::new();
+        for _ in 0..ATTEMPTS {
+            if let Some(found) = self.find(&order.reference).await? {
+                self.confirm(&order.reference, &found.id).await?;
+                return Ok(found.id);
+            }
+            match self.create_once(order).await {
+                Ok(id) => {
+                    self.confirm(&order.reference, &id).await?;
+                    return Ok(id);
+                }
+                Err(CallFailure::Refused(why)) => return Err(CallFailure::Refused(why)),
+                Err(CallFailure::Unavailable(why)) => last = why,
+            }
+        }
+        Err(CallFailure::Unavailable(format!(
+            "create of {} not confirmed after {ATTEMPTS} tries: {last}",
+            order.reference
+        )))
+    }
+
+    async fn create_once(&self, order: &ErpOrder) -> Result<String, CallFailure> {
+        match self {
+            Client::Sap { sap, card_code } => {
+                let resp = sap.call_with(|s| sap_b1::create_order(s, card_code, order), true).await?;
+                match classify(&resp, now()) {
+                    Answer::Ok => sap_b1::read_created(&resp).map(|n| n.to_string()).map_err(CallFailure::Unavailable),
+                    Answer::Refused(why) => Err(CallFailure::Refused(why)),
+                    Answer::Wait(_) | Answer::Retry(_) | Answer::Reauthenticate => {
+                        Err(CallFailure::Unavailable(format!("create answered {}", resp.status)))
+                    }
+                }
+            }
+            Client::Odoo { base, key, database, partner, warehouse } => {
+                let req =
+                    odoo_orders::create(key, *database, *partner, *warehouse, order).map_err(CallFailure::Refused)?;
+                let resp = send_once(base, &req).await?;
+                match classify(&resp, now()) {
+                    Answer::Ok => {
+                        odoo_orders::read_created(&resp).map(|n| n.to_string()).map_err(CallFailure::Unavailable)
+                    }
+                    Answer::Refused(why) => Err(CallFailure::Refused(why)),
+                    Answer::Reauthenticate => Err(CallFailure::Refused("Odoo refused the API key (401)".into())),
+                    Answer::Wait(_) | Answer::Retry(_) => {
+                        Err(CallFailure::Unavailable(format!("create answered {}", resp.status)))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Confirms the document `id` (Odoo: a quotation becomes a sales order and reserves its
+    /// units); SAP B1's orders are open once created. A confirmation whose answer was lost or
+    /// refused is checked by looking the document up again.
+    async fn confirm(&self, reference: &str, id: &str) -> Result<(), CallFailure> {
+        let Client::Odoo { base, key, database, .. } = self else { return Ok(()) };
+        let n = id.parse::<i64>().map_err(|_| CallFailure::Refused(format!("sale.order id {id:?}")))?;
+        let mut last = String::new();
+        for _ in 0..ATTEMPTS {
+            if let Some(f) = odoo_found(base, key, *database, reference).await? {
+                if f.state != odoo_orders::State::Draft {
+                    return Ok(());
+                }
+            }
+            match send_retrying(base, &odoo_orders::confirm(key, *database, n)).await {
+                Ok(resp) if classify(&resp, now()) == Answer::Ok => return Ok(()),
+                Ok(resp) if classify(&resp, now()) == Answer::Reauthenticate => {
+                    return Err(CallFailure::Refused("Odoo refused the API key (401)".into()))
+                }
+                Ok(resp) => last = format!("action_confirm answered {}", resp.status),
+                Err(f) => last = f.to_string(),
+            }
+        }
+        Err(CallFailure::Unavailable(format!("confirmation of {reference} not seen after {ATTEMPTS} tries: {last}")))
+    }
+
+    /// Cancels `doc` (found under `reference`) unless it is cancelled; a cancel whose answer was
+    /// lost or refused is checked by looking the document up again.
+    async fn cancel(&self, reference: &str, doc: &Document) -> Result<(), CallFailure> {
+        if doc.cancelled {
+            return Ok(());
+        }
+        let mut last = String::new();
+        for _ in 0..ATTEMPTS {
+            let sent = match self {
+                Client::Sap { sap, .. } => {
+                    let entry =
+                        doc.id.parse::<i64>().map_err(|_| CallFailure::Refused(format!("DocEntry {:?}", doc.id)))?;
+                    sap.call_with(|s| Ok(sap_b1::cancel_order(s, entry)), true).await
+                }
+                Client::Odoo { base, key, database, .. } => {
+                    let n = doc
+                        .id
+                        .parse::<i64>()
+                        .map_err(|_| CallFailure::Refused(format!("sale.order id {:?}", doc.id)))?;
+                    send_retrying(base, &odoo_orders::cancel(key, *database, n)).await
+                }
+            };
+            match sent.map(|r| classify(&r, now())) {
+                Ok(Answer::Ok) => return Ok(()),
+                Ok(other) => last = format!("{other:?}"),
+                Err(f) => last = f.to_string(),
+            }
+            match self.find(reference).await? {
+                Some(d) if d.cancelled => return Ok(()),
+                Some(_) => {}
+                None => return Err(CallFailure::Refused(format!("{reference} is no longer in the ERP"))),
+            }
+        }
+        Err(CallFailure::Unavailable(format!("cancel of {reference} not confirmed after {ATTEMPTS} tries: {last}")))
+    }
+}

@@ -1,0 +1,178 @@
+// Orders to the ERP end to end (docs/erp.md "Orders to the ERP", docs/api.md "ERP connections"):
+// storefront checkouts and marketplace sales at a location the SAP Business One simulator
+// (tests/sim/sap_b1.mjs) masters reach it through the queue exactly once — one sales order per
+// order and SKU, NumAtCard `<channel>/<order id>|<sku>` — despite ~10 % injected failures on the
+// Orders calls (500, 503, 429, and answers lost after the order was created) and a session that
+// times out mid-run; a cancellation cancels the ERP's order; a later poll does not count the
+// delivered orders twice; a delivery that cannot succeed (its SKU has no item code) is a dead
+// letter listed with the sync failures, and retrying it from there delivers it.
+//
+//   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_orders.test.mjs
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { assertOk } from './lib/expect.mjs';
+import { erpClient } from './lib/erp.mjs';
+import { unique, until, useRuntime } from './lib/worker.mjs';
+import { startSapB1Sim } from '../sim/sap_b1.mjs';
+import { startOdooSim } from '../sim/odoo.mjs';
+
+const enc = encodeURIComponent;
+const SAP_CREDENTIALS = JSON.stringify({ CompanyDB: 'SBODEMOUS', UserName: 'manager', Password: 'secret' });
+const STOCK = 100;
+
+describe('orders to the ERP: SAP Business One and Odoo', () => {
+  const a = useRuntime({ vars: { SIM_SAP_B1: SAP_CREDENTIALS, SIM_ODOO_KEY: 'odoo-sim-key' } });
+  let sap;
+  let odoo;
+  const conn = unique('sapo');
+  const sku = (i) => `SAPO-${conn}-${i}`;
+  const ref = (channel, order, s) => `${channel}/${order}|${s}`;
+
+  before(async () => {
+    sap = await startSapB1Sim({
+      items: ['I0', 'I1', 'I2', 'I3'].map((ItemCode) => ({ ItemCode, warehouses: [{ WarehouseCode: '01', InStock: STOCK }] })),
+    });
+  });
+  after(() => Promise.all([sap?.close(), odoo?.close()]));
+
+  const { call, available, pollUntilFinished } = erpClient(a);
+
+  test('a connection masters main and its first poll brings the SKUs under the ERP', async () => {
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}`, {
+      kind: 'sap_b1', base_url: sap.url, credentials_secret: 'SIM_SAP_B1', settings: { card_code: 'C20000' },
+    }), 200, 'put connection');
+    // I3 is left unmapped until the dead-letter test maps it.
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}/mappings`, {
+      items: { I0: sku(0), I1: sku(1), I2: sku(2) }, warehouses: { '01': 'main' },
+    }), 200, 'mappings');
+    await pollUntilFinished(conn);
+    for (const i of [0, 1, 2]) assert.equal(await available(sku(i)), STOCK);
+  });
+
+  test('checkouts and marketplace sales reach the ERP exactly once despite failures and a session expiry', async () => {
+    const expected = new Map(); // NumAtCard → {item, qty}
+    const checkout = async (i) => {
+      const r = assertOk(await a.storefront('POST', '/v1/reservations', { lines: [{ sku: sku(0), qty: 1 }, { sku: sku(1), qty: 2 }] }), 201, 'hold');
+      const order = unique('web');
+      assertOk(await a.storefront('POST', `/v1/reservations/${enc(r.id)}/commit`, { order_id: order }), 200, `commit ${i}`);
+      expected.set(ref('direct', order, sku(0)), { item: 'I0', qty: 1 });
+      expected.set(ref('direct', order, sku(1)), { item: 'I1', qty: 2 });
+    };
+    const sale = async (i) => {
+      const order = unique('amz');
+      assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: sku(2), qty: 3, line_id: 'l1' }] }), 200, `sale ${i}`);
+      expected.set(ref('amazon', order, sku(2)), { item: 'I2', qty: 3 });
+    };
+    sap.faults.set({ rate: 0.1, kinds: ['500', '503', '429', 'lost'], retryAfterSeconds: 1, seed: 11, paths: ['/b1s/v1/Orders'] });
+    const loginsBefore = sap.logins;
+    for (let i = 0; i < 6; i++) {
+      await checkout(i);
+      await sale(i);
+      if (i === 2) sap.expireSessions();
+    }
+    const done = await until(() => [...expected.keys()].every((r) => sap.ordersByRef(r).length > 0), { timeoutMs: 60_000, everyMs: 250 });
+    const injected = sap.faults.history.length;
+    sap.faults.clear();
+    assert.ok(done, `missing: ${[...expected.keys()].filter((r) => sap.ordersByRef(r).length === 0).join(', ')}`);
+    assert.ok(injected > 0, 'faults were injected');
+    assert.ok(sap.logins > loginsBefore, 'a new session after the expiry');
+    // Settle: a redelivered message or a retry must not add a second order.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const [r, { item, qty }] of expected) {
+      const docs = sap.ordersByRef(r);
+      assert.equal(docs.length, 1, `${r}: ${docs.length} documents`);
+      assert.deepEqual(docs[0].DocumentLines.map((l) => [l.ItemCode, l.Quantity, l.WarehouseCode]), [[item, qty, '01']], r);
+      assert.equal(docs[0].CardCode, 'C20000');
+    }
+    // StockEdge's available: 6 × 1, 6 × 2, 6 × 3 sold.
+    assert.deepEqual([await available(sku(0)), await available(sku(1)), await available(sku(2))], [STOCK - 6, STOCK - 12, STOCK - 18]);
+  });
+
+  test('a later poll counts the delivered orders as seen: not subtracted twice', async () => {
+    await new Promise((r) => setTimeout(r, 20)); // the poll's as-of point follows the confirmations
+    await pollUntilFinished(conn);
+    // The ERP's available (InStock − Committed) has them; StockEdge subtracts them once.
+    assert.deepEqual([await available(sku(0)), await available(sku(1)), await available(sku(2))], [STOCK - 6, STOCK - 12, STOCK - 18]);
+    const s = assertOk(await a.admin('GET', `/v1/skus/${enc(sku(2))}`), 200, 'sku');
+    assert.equal(s.locations.find((l) => l.location === 'main').on_hand, STOCK, 'on hand is the shelf, the sales committed');
+  });
+
+  test('a cancellation cancels the ERP order once', async () => {
+    const order = unique('amzc');
+    assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: sku(2), qty: 2, line_id: 'l1' }] }), 200, 'sale');
+    const r = ref('amazon', order, sku(2));
+    assert.ok(await until(() => sap.ordersByRef(r).length === 1, { timeoutMs: 20_000 }), 'delivered');
+    assertOk(await a.admin('POST', `/v1/sales/amazon/${enc(order)}/cancel`, {}), 200, 'cancel');
+    assert.ok(await until(() => sap.ordersByRef(r)[0]?.Cancelled === 'tYES', { timeoutMs: 20_000 }), 'cancelled in the ERP');
+    assert.equal(sap.ordersByRef(r).length, 1);
+    await pollUntilFinished(conn);
+    assert.equal(await available(sku(2)), STOCK - 18, 'the cancelled units are back, once');
+  });
+
+  test('a delivery that cannot succeed is a dead letter with the sync failures; a retry from there delivers it', async () => {
+    const order = unique('amzd');
+    assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: sku(3), qty: 1, line_id: 'l1' }] }), 200, 'sale');
+    const channel = `erp:${conn}`;
+    const failure = await until(async () => {
+      const f = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures');
+      return f.items.find((x) => x.channel === channel && x.sku === sku(3));
+    }, { timeoutMs: 20_000 });
+    assert.ok(failure, 'listed with the sync failures');
+    assert.match(failure.reason, /no item code/);
+    assert.equal(sap.ordersByRef(ref('amazon', order, sku(3))).length, 0);
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}/mappings`, { items: { I3: sku(3) } }), 200, 'map I3');
+    assertOk(await a.admin('POST', `/v1/sync/failures/${failure.id}/retry`), 200, 'retry');
+    const r = ref('amazon', order, sku(3));
+    assert.ok(await until(() => sap.ordersByRef(r).length === 1, { timeoutMs: 20_000 }), 'delivered after the retry');
+    const open = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === channel);
+    assert.deepEqual(open, [], 'no open failure left');
+  });
+
+  // --- Odoo: sale.order create + action_confirm, found by client_order_ref -----------------
+  const oconn = unique('odooo');
+  const osku = (i) => `ODOO-${oconn}-${i}`;
+  const atOdoo = async (s) => {
+    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
+    return r.locations.find((l) => l.location === 'odoo')?.available;
+  };
+
+  test('Odoo: checkouts and sales become confirmed sales orders exactly once despite failures', async () => {
+    odoo = await startOdooSim({ quants: [11, 12].map((product) => ({ product, location: 8, quantity: STOCK })) });
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(oconn)}`, {
+      kind: 'odoo', base_url: odoo.url, credentials_secret: 'SIM_ODOO_KEY', settings: { partner_id: 3 },
+    }), 200, 'put connection');
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(oconn)}/mappings`, {
+      items: { 11: osku(0), 12: osku(1) }, warehouses: { 8: 'odoo' },
+    }), 200, 'mappings');
+    await pollUntilFinished(oconn);
+    assert.equal(await atOdoo(osku(0)), STOCK);
+    const expected = new Map();
+    odoo.faults.set({ rate: 0.1, kinds: ['500', '503', '429', 'lost'], retryAfterSeconds: 1, seed: 5, paths: ['/json/2/sale.order'] });
+    for (let i = 0; i < 5; i++) {
+      const r = assertOk(await a.storefront('POST', '/v1/reservations', { lines: [{ sku: osku(0), qty: 1, location: 'odoo' }] }), 201, 'hold');
+      const web = unique('web');
+      assertOk(await a.storefront('POST', `/v1/reservations/${enc(r.id)}/commit`, { order_id: web }), 200, 'commit');
+      expected.set(ref('direct', web, osku(0)), { product: 11, qty: 1 });
+      const amz = unique('amz');
+      assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: amz, lines: [{ sku: osku(1), qty: 2, location: 'odoo', line_id: 'l1' }] }), 200, 'sale');
+      expected.set(ref('amazon', amz, osku(1)), { product: 12, qty: 2 });
+    }
+    const done = await until(() => [...expected.keys()].every((r) => odoo.ordersByRef(r)[0]?.state === 'sale'), { timeoutMs: 60_000, everyMs: 250 });
+    const injected = odoo.faults.history.length;
+    odoo.faults.clear();
+    assert.ok(done, `not confirmed: ${[...expected.keys()].filter((r) => odoo.ordersByRef(r)[0]?.state !== 'sale').join(', ')}`);
+    assert.ok(injected > 0, 'faults were injected');
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const [r, { product, qty }] of expected) {
+      const docs = odoo.ordersByRef(r);
+      assert.equal(docs.length, 1, `${r}: ${docs.length} orders`);
+      assert.deepEqual(docs[0].order_line, [{ product_id: product, product_uom_qty: qty }], r);
+      assert.equal(docs[0].partner_id, 3);
+    }
+    // A later poll (the confirmed orders reserve their units in Odoo) does not subtract them twice.
+    await pollUntilFinished(oconn);
+    assert.deepEqual([await atOdoo(osku(0)), await atOdoo(osku(1))], [STOCK - 5, STOCK - 10]);
+  });
+});
