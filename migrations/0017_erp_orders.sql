@@ -34,7 +34,9 @@ CREATE INDEX alerts_kind ON alerts (kind, id);
 -- reference (`<channel>/<order id>|<sku>`). `state`: `pending` (not yet confirmed by the ERP:
 -- looked up before any create), `open` (created or found: `document` is the ERP's id), `cancelled`
 -- (in the ERP, or before it ever reached it). `attempts` counts failed deliveries since the last
--- success or dead letter (sync::RetryPolicy); `first_change_at` / `delivered_at` time the delivery.
+-- success or dead letter (sync::RetryPolicy); `first_change_at` / `delivered_at` time the delivery;
+-- `lease_until`: a delivery in progress holds its document until then, so two consumers never
+-- deliver one document at once (one finds the other's document instead of racing it).
 CREATE TABLE erp_deliveries (
   connection TEXT NOT NULL,
   reference TEXT NOT NULL,
@@ -45,6 +47,7 @@ CREATE TABLE erp_deliveries (
   last_error TEXT,
   first_change_at INTEGER NOT NULL,
   delivered_at INTEGER,
+  lease_until INTEGER NOT NULL DEFAULT 0,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (connection, reference)
 ) STRICT;

@@ -46,11 +46,28 @@ pub struct DeliveryRow {
     attempts: i64,
 }
 
-/// What is known of the document `reference` of `connection` ([`DeliveryRow`]).
-pub fn delivery(connection: &Token, reference: &str) -> Query {
+/// How long a delivery holds its document: a consumer that dies mid-delivery frees it when this
+/// passes (an ERP call takes at most a few tries of `CALL_TIMEOUT` and 30 s of `Retry-After`).
+pub const DELIVERY_LEASE_MS: i64 = 120_000;
+
+/// Takes the lease on the document `reference` of `connection` (its row made `pending` when new)
+/// unless another delivery holds it: answers what is known ([`DeliveryRow`]) when taken, no row
+/// when held. [`save`] gives the lease back.
+pub fn claim(connection: &Token, reference: &str, sku: &Sku, first_change_at: Millis, now: Millis) -> Query {
     Query::new(
-        "SELECT state, document, attempts FROM erp_deliveries WHERE connection = ?1 AND reference = ?2",
-        vec![text(connection.as_str()), text(reference)],
+        "INSERT INTO erp_deliveries (connection, reference, sku, state, attempts, first_change_at, lease_until, \
+         updated_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?6) \
+         ON CONFLICT (connection, reference) DO UPDATE SET lease_until = excluded.lease_until \
+         WHERE erp_deliveries.lease_until < ?6 \
+         RETURNING state, document, attempts",
+        vec![
+            text(connection.as_str()),
+            text(reference),
+            text(sku.as_str()),
+            int(first_change_at.0),
+            int(now.0.saturating_add(DELIVERY_LEASE_MS)),
+            int(now.0),
+        ],
     )
 }
 
@@ -82,7 +99,8 @@ pub struct Record<'a> {
     pub now: Millis,
 }
 
-/// Writes `r` (the first change's time and the first confirmation's are kept).
+/// Writes `r` and gives the lease back (the first change's time and the first confirmation's are
+/// kept).
 pub fn save(r: &Record<'_>) -> Query {
     let (state, document) = match r.known {
         Known::Unknown => ("pending", None),
@@ -95,7 +113,8 @@ pub fn save(r: &Record<'_>) -> Query {
          ON CONFLICT (connection, reference) DO UPDATE SET state = excluded.state, document = excluded.document, \
          attempts = excluded.attempts, last_error = excluded.last_error, \
          first_change_at = MIN(first_change_at, excluded.first_change_at), \
-         delivered_at = COALESCE(delivered_at, excluded.delivered_at), updated_at = excluded.updated_at",
+         delivered_at = COALESCE(delivered_at, excluded.delivered_at), lease_until = 0, \
+         updated_at = excluded.updated_at",
         vec![
             text(r.connection.as_str()),
             text(r.reference),

@@ -7,7 +7,8 @@
 //! sent once (`erp_poll::send_once`): when its answer is lost or failed, the next try looks the
 //! reference up again before creating anything. What is known of each document (created,
 //! cancelled, its ERP id) is kept in D1 `erp_deliveries`, so a repeated message asks nothing of
-//! the ERP. Failures follow `sync::RetryPolicy` (a 429's `Retry-After` is waited out within the
+//! the ERP; a delivery holds its document's row under a lease (`db::erp_deliveries::claim`), so
+//! two consumers never deliver one document at once (the second retries its message later). Failures follow `sync::RetryPolicy` (a 429's `Retry-After` is waited out within the
 //! call, `erp_poll::send_retrying`; a delivery that still fails is retried with the message after
 //! the policy's back-off); a refusal (4xx), an unmapped item or the last attempt records a dead
 //! letter with the other sync failures (`sync_failures`, channel `erp:<connection>`), which
@@ -95,8 +96,14 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged]) -> Res
             let Some(conn) = conns[&d.connection].as_ref().filter(|c| delivery::receives_orders(c.kind)) else {
                 continue;
             };
-            let (known, attempts) =
-                sql::known_of(store::read_first::<DeliveryRow>(db, sql::delivery(&d.connection, &d.reference)).await?)?;
+            // One delivery of a document at a time: a document another consumer is delivering is
+            // left to it, and this message retried (it will find what that one did).
+            let claim = sql::claim(&d.connection, &d.reference, &d.sku, d.since, now());
+            let Some(row) = store::read_first::<DeliveryRow>(db, claim).await? else {
+                later(&mut out.retry, &d.sku, 1);
+                continue;
+            };
+            let (known, attempts) = sql::known_of(Some(row))?;
             let (known, result) = run(env, conn, &d, known).await;
             let t = now();
             let decision = match &result {
