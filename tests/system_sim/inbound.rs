@@ -28,6 +28,9 @@ use crate::world::{sku, World, SKUS};
 /// only delays what the poll finds.
 pub const POLL_EVERY_MS: i64 = 180_000;
 
+/// A store order as the checks read it: id, lines (line id, SKU, quantity), cancelled.
+pub type MarketOrder = (u64, Vec<(u64, Sku, i64)>, bool);
+
 /// A webhook on its way: topic, body, when it arrives.
 #[derive(Clone, Debug)]
 pub struct Webhook {
@@ -230,7 +233,7 @@ impl World {
     }
 
     /// The store's orders by id (for checks): SKU lines and whether cancelled.
-    pub fn market_truth(&self) -> Vec<(u64, Vec<(u64, Sku, i64)>, bool)> {
+    pub fn market_truth(&self) -> Vec<MarketOrder> {
         self.store
             .borrow()
             .orders
