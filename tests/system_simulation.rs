@@ -28,9 +28,10 @@
 //! applied exactly as reported, on hand = start + imports − shipments, and every listing shows
 //! its rule over the SKU's final state.
 //!
-//! `cargo test --test system_simulation` runs seeds 0..10,000 of 120 steps; `SIM_SEEDS=N` runs
-//! 0..N, `SIM_STEPS=N` sets the steps, `SIM_SEED=S` runs seed S alone and prints its trace. A
-//! failure names its seed and the command that replays it.
+//! `cargo test --test system_simulation` runs seeds 0..10,000 of 40 steps each (then the
+//! drain), shared out over four tests the harness runs in parallel; `SIM_SEEDS=N` runs 0..N,
+//! `SIM_STEPS=N` sets the steps, `SIM_SEED=S` runs seed S alone and prints its trace. A failure
+//! names its seed and the command that replays it. Cost and the long run: `docs/testing.md`.
 //!
 //! Bugs this simulation found, fixed in the core, are pinned by the scripted tests in
 //! `system_sim/scripted.rs`.
