@@ -422,7 +422,7 @@ let stateCounter = 0;
  * defaults in wrangler.toml are too generous for a test to reach). `secrets` (optional) adds to or
  * overrides .dev.vars for this runtime only, loaded as secrets (never printed by wrangler, unlike
  * `vars`). Resolves to
- * `{ url, port, stateDir, logFile, pid, stop(), kill() }` once GET /healthz answers 200.
+ * `{ url, port, stateDir, logFile, pid, stop(), kill(), restart() }` once GET /healthz answers 200.
  */
 export async function start({ stateDir, migrations = true, vars = {}, ratelimits = {}, secrets = {} } = {}) {
   hookExit();
@@ -542,6 +542,15 @@ export async function start({ stateDir, migrations = true, vars = {}, ratelimits
       killGroup(pgid, 'SIGKILL');
       await waitGroupGone(STOP_TIMEOUT_MS);
       await finish();
+    },
+    /**
+     * Crash and come back: SIGKILL to the whole group (or, with `{ clean: true }`, stop()), then a
+     * new runtime on the same persistence directory with the same options. Resolves to the new
+     * handle (a new port: callers take its `url`); this handle is spent.
+     */
+    async restart({ clean = false } = {}) {
+      await (clean ? handle.stop() : handle.kill());
+      return start({ stateDir, migrations, vars, ratelimits, secrets });
     },
     /** The last lines wrangler/workerd wrote. */
     logTail(lines = 60) {
