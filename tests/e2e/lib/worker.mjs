@@ -320,6 +320,32 @@ async function applyMigrations(stateDir, configPath) {
   if (env.STOCKEDGE_E2E_VERBOSE === '1') console.error(`# D1 migrations applied to ${stateDir} in ${Date.now() - t0} ms`);
 }
 
+/**
+ * Runs `sql` with `wrangler d1 execute --local` on the catalogue database in the persistence
+ * directory `stateDir` (a running runtime's too: SQLite's locking keeps the two apart). For tests
+ * that must reach behind the API — to read what it does not show, or to make the database refuse
+ * a write. Resolves to the rows of each statement (`[[row, …], …]`).
+ */
+export async function d1Execute(stateDir, sql) {
+  const { configPath } = await build();
+  const args = [WRANGLER, 'd1', 'execute', D1_DATABASE, '--local', '--persist-to', stateDir, '--json', '--command', sql];
+  if (configPath) args.push('--config', configPath);
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: configPath ? path.dirname(configPath) : ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, CI: '1', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrangler d1 execute failed (${code}): ${stderr}${stdout}`))));
+  });
+  return JSON.parse(out).map((r) => r.results ?? []);
+}
+
 // ---------------------------------------------------------------------------------------------
 // start()
 
