@@ -174,12 +174,16 @@ async function converged(skus, label) {
     const w = await want();
     return skus.filter((s) => shop.quantity(items.get(s), 1) !== w.get(s)).map((s) => `${s}: listed ${shop.quantity(items.get(s), 1)}, available ${w.get(s)}`);
   };
-  let left = await until(async () => ((await stale()).length ? null : []), { timeoutMs: 20_000, everyMs: 500 });
+  let left = await until(async () => ((await stale()).length ? null : []), { timeoutMs: 30_000, everyMs: 500 });
   if (!left) {
+    // Under load wrangler's local stock-changes consumer can wedge (a batch that never returns to
+    // the broker, which then delivers nothing more: see docs/testing.md). That is one more crash:
+    // kill, restart, and let reconciliation — the path for a push that never landed — repair.
     const before = await stale();
-    console.log(`${label}: ${before.length} of ${skus.length} listings not at their availability 20 s after the run; reconciliation runs`);
+    console.log(`${label}: ${before.length} of ${skus.length} listings not at their availability 30 s after the run; restart and reconciliation`);
+    await killWhen({ n: 0 }, 0, 0, `${label} (the local consumer is wedged)`);
     assertOk(await call('admin', 'POST', `/v1/reconciliation/run?channel=${enc(CH)}`), 200, 'reconciliation');
-    left = await until(async () => ((await stale()).length ? null : []), { timeoutMs: 30_000, everyMs: 500 });
+    left = await until(async () => ((await stale()).length ? null : []), { timeoutMs: 60_000, everyMs: 500 });
   }
   assert.deepEqual(left ?? (await stale()), [], `${label}: the channel converges`);
 }
