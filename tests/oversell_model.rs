@@ -13,6 +13,7 @@ fn study(first_seed: u64) -> Study {
         seeds: 2,
         market: Market { skus: 8, days: 4 },
         measured: Propagation::parse(MEASURED).expect("docs/oversell/propagation.json"),
+        ablation_seeds: 3,
     }
 }
 
