@@ -145,25 +145,37 @@ pub fn markdown(r: &Results) -> String {
             est(all.lost_units)
         );
     }
-    let _ = writeln!(s, "\nStockEdge with the advisor's buffer per listing (target: an oversell on a listing on at most one day in 1,000):\n");
-    let _ = writeln!(s, "| channel | advised buffer (mean / max over listings, seed 1) | oversold per 10,000 | units oversold / run | lost units / run |");
-    let _ = writeln!(s, "|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\nStockEdge with the advisor's buffer per listing (targets: an oversell on a listing on at most one day in \
+         1,000, and at most 1 oversold order per 10,000 of its orders; compound Poisson over the observed order \
+         sizes). Withheld: units the channel's {} listings hold back, per run:\n",
+        r.market_skus
+    );
+    let _ = writeln!(
+        s,
+        "| channel | advised buffer (mean / max over listings, seed 1) | withheld units / run | oversold per 10,000 | \
+         pooled oversold / orders | units oversold / run | lost units / run |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
     for (c, (name, mean, max)) in MARKETPLACES.iter().zip(&r.advised_buffers) {
         let f = of(&r.advised, Some(*c));
+        let (o, n) = pooled(&r.advised, Some(*c));
         let _ = writeln!(
             s,
-            "| {name} | {mean:.2} / {max} | {} | {} | {} |",
+            "| {name} | {mean:.2} / {max} | {} | {} | {o} / {n} | {} | {} |",
+            est(f.withheld_units),
             est(f.per_10k),
             est(f.oversold_units),
             est(f.lost_units)
         );
     }
     let all = of(&r.advised, None);
-    let withheld = Estimate::of(&r.advised.iter().map(|t| t.withheld_units as f64).collect::<Vec<_>>());
+    let (o, n) = pooled(&r.advised, None);
     let _ = writeln!(
         s,
-        "| all | withheld units: {} | {} | {} | {} |",
-        est(withheld),
+        "| all | | {} | {} | {o} / {n} | {} | {} |",
+        est(all.withheld_units),
         est(all.per_10k),
         est(all.oversold_units),
         est(all.lost_units)

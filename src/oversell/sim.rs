@@ -94,6 +94,7 @@ pub fn simulate(world: &World, scenario: &Scenario, propagation: &PropagationByC
             let b = scenario.buffers.of(i, c);
             believed[index(c)] = (plan.initial - b as i64).max(0);
             run.tally.withheld_units += b as u64;
+            run.tally.channels[index(c)].withheld_units += b as u64;
         }
         run.skus.push(Sku {
             ledger: plan.initial,
