@@ -174,6 +174,17 @@ impl Model for LedgerModel {
     fn key(&self, state: &Ledger) -> u128 {
         fingerprint::of(state)
     }
+
+    /// The ledger's version never goes back (`Ledger::apply` asserts it in every build): a read
+    /// that answered a version below the state's, or a sale or adjustment (each moves the version
+    /// by one) that answered one at or below it, can no longer be explained.
+    fn hopeless(&self, state: &Ledger, op: &LedgerOp) -> bool {
+        match op.expect {
+            Some(Outcome::Read { version, .. }) => version < state.version(),
+            Some(Outcome::Sold { version, .. } | Outcome::Adjusted { version, .. }) => version <= state.version(),
+            _ => false,
+        }
+    }
 }
 
 /// A history made ready for the search: the model, its initial state and the timed operations.

@@ -20,4 +20,11 @@ pub trait Model {
     fn step(&self, state: &Self::State, op: &Self::Op) -> Option<Self::State>;
 
     fn key(&self, state: &Self::State) -> Self::Key;
+
+    /// Whether `op`, which returned, can be explained neither from `state` nor from any state
+    /// reachable from it (its answer names a version the state is already past, say): then no
+    /// order completes a configuration that still has `op` to linearize. `false` when unknown.
+    fn hopeless(&self, _state: &Self::State, _op: &Self::Op) -> bool {
+        false
+    }
 }

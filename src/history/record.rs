@@ -47,6 +47,10 @@ pub struct Recorded {
     pub returned: Option<f64>,
     pub call: Call,
     pub outcome: Option<Outcome>,
+    /// For a call whose outcome is unknown, what it was answered if anything (status and problem
+    /// type, say `503 /problems/unavailable`): for reports only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A call on one SKU, at location `main`.
@@ -153,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_return_before_its_invoke_is_refused() {
-        let op = Recorded { client: 0, invoke: 5.0, returned: Some(4.0), call: Call::Read, outcome: None };
+        let op = Recorded { client: 0, invoke: 5.0, returned: Some(4.0), call: Call::Read, outcome: None, note: None };
         let h =
             History { sku: "A".into(), initial: Initial { on_hand: 0, backorder_limit: 0, version: 0 }, ops: vec![op] };
         assert!(matches!(h.validate(), Err(RecordError::ReturnBeforeInvoke { index: 0, .. })));

@@ -2,13 +2,14 @@
 //! just-in-time linearization and the memo of configurations that Knossos and porcupine use.
 //!
 //! The history is a list of events (each operation's invoke and, when it returned, its return)
-//! in time order, kept as a doubly linked list. The search walks the list from its head: at an
-//! invoke it tries to linearize that operation now (the model must explain it from the current
-//! state); if it can, the operation's invoke and return leave the list and the walk starts again
-//! from the head. Reaching a return means the operation that returned there must already have
-//! been linearized, so the last choice is undone (the events go back into the list) and the walk
-//! goes on after it. A configuration — the set linearized and the state reached — already seen is
-//! not explored twice: whatever followed it the first time failed.
+//! in time order, kept as a doubly linked list. The candidates to linearize next are the
+//! operations invoked before the first return left in the list (an operation that returned must
+//! come before every operation invoked after its return). The search tries them, earliest return
+//! first: the model must explain the candidate from the current state; if it can, the operation's
+//! invoke and return leave the list and the search goes on from the new configuration. When no
+//! candidate can be linearized, the last choice is undone (its events go back into the list) and
+//! the candidates after it are tried. A configuration — the set linearized and the state reached
+//! — already seen is not explored twice: whatever followed it the first time failed.
 //!
 //! Operations that never returned (`Timed::returned == None`) have no return event: they may be
 //! linearized anywhere after their invoke, or never. The history is linearizable once every
@@ -17,6 +18,20 @@
 //! Events at the same instant: invokes come before returns, so two operations that touch are
 //! taken as concurrent (the weaker claim: a history refused is refused with every doubt resolved
 //! in its favour).
+//!
+//! A configuration also fails at once when the model says one of its candidates that returned can
+//! never be explained from its state or any state after it (`Model::hopeless`: for the ledger, an
+//! answer naming a version the state is past — versions only grow).
+//!
+//! Operations that leave the state as it was (reads, refusals, repeats) are linearized at the
+//! first point they can be, and that is never a choice to revisit: if some order completes the
+//! history from here, the order that puts such an operation first completes it too — it keeps its
+//! answer and every later operation's state, and moving it earlier breaks no real-time constraint,
+//! since every operation that returned before it was invoked is already linearized (its invoke
+//! comes before the first return left in the list). Without this, `k` concurrent reads would
+//! make `2^k` configurations; with it only operations that change the state are choices. Undoing
+//! one (backtracking) undoes it with the choice before it; reaching an already seen
+//! configuration through one fails the configuration it was taken from.
 
 use std::collections::HashSet;
 
@@ -130,6 +145,47 @@ impl Events {
     }
 }
 
+/// The operations that may be linearized next: those invoked before the first return left in the
+/// list (Lowe's just-in-time rule), earliest return first (then earliest invoke): the operation
+/// that must be linearized soonest is tried first, and one that never returned last.
+fn candidates<O>(events: &Events, ops: &[Timed<O>]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut n = events.next[HEAD];
+    while n != NIL && !events.node[n].1 {
+        out.push(events.node[n].0);
+        n = events.next[n];
+    }
+    let deadline = |op: usize| ops[op].returned.unwrap_or(f64::INFINITY);
+    out.sort_by(|&a, &b| {
+        deadline(a).total_cmp(&deadline(b)).then(ops[a].invoke.total_cmp(&ops[b].invoke)).then(a.cmp(&b))
+    });
+    out
+}
+
+/// The first return left in the list: the operation that must be linearized before any operation
+/// invoked after it.
+fn first_return(events: &Events) -> Option<usize> {
+    let mut n = events.next[HEAD];
+    while n != NIL {
+        if events.node[n].1 {
+            return Some(events.node[n].0);
+        }
+        n = events.next[n];
+    }
+    None
+}
+
+/// One linearized operation: the state (and its key) before it, whether it was a choice (`false`:
+/// it left the state as it was, see the module's documentation) and its place among the
+/// candidates it was taken from.
+struct Frame<S, K> {
+    op: usize,
+    before: S,
+    before_key: K,
+    choice: bool,
+    tried: usize,
+}
+
 /// Whether `ops`, started from `init`, is linearizable with respect to `model`; gives up after
 /// `budget` model steps.
 pub fn check<M: Model>(model: &M, init: M::State, ops: &[Timed<M::Op>], budget: u64) -> Verdict {
@@ -138,49 +194,70 @@ pub fn check<M: Model>(model: &M, init: M::State, ops: &[Timed<M::Op>], budget: 
     let mut done = 0;
     let mut linearized = Bits::new(ops.len());
     let mut seen: HashSet<(Bits, M::Key)> = HashSet::new();
-    // The operations linearized, each with the state before it.
-    let mut stack: Vec<(usize, M::State)> = Vec::new();
+    let mut stack: Vec<Frame<M::State, M::Key>> = Vec::new();
+    let mut key = model.key(&init);
     let mut state = init;
     let mut explored = 0u64;
     let (mut longest, mut blocked) = (Vec::new(), None);
-    let mut cur = events.next[HEAD];
+    // Where to resume among the current configuration's candidates.
+    let mut resume = 0;
     loop {
         if done == must {
-            return Verdict::Linearizable { order: stack.iter().map(|(op, _)| *op).collect(), explored };
+            return Verdict::Linearizable { order: stack.iter().map(|f| f.op).collect(), explored };
         }
-        if cur != NIL && !events.node[cur].1 {
-            let op = events.node[cur].0;
+        let cands = candidates(&events, ops);
+        // A candidate that returned and can never be explained from here dooms this configuration.
+        let doomed = cands.iter().any(|&op| ops[op].returned.is_some() && model.hopeless(&state, &ops[op].op));
+        let mut advanced = false;
+        for (tried, &op) in cands.iter().enumerate().skip(if doomed { cands.len() } else { resume }) {
             if explored >= budget {
                 return Verdict::GaveUp { explored };
             }
             explored += 1;
-            if let Some(after) = model.step(&state, &ops[op].op) {
-                linearized.insert(op);
-                if seen.insert((linearized.clone(), model.key(&after))) {
-                    stack.push((op, std::mem::replace(&mut state, after)));
-                    done += usize::from(ops[op].returned.is_some());
-                    events.lift(op);
-                    cur = events.next[HEAD];
-                    continue;
-                }
-                linearized.remove(op);
+            let Some(after) = model.step(&state, &ops[op].op) else { continue };
+            let after_key = model.key(&after);
+            let choice = after_key != key;
+            linearized.insert(op);
+            if seen.insert((linearized.clone(), after_key.clone())) {
+                let before = std::mem::replace(&mut state, after);
+                let before_key = std::mem::replace(&mut key, after_key);
+                stack.push(Frame { op, before, before_key, choice, tried });
+                done += usize::from(ops[op].returned.is_some());
+                events.lift(op);
+                advanced = true;
+                break;
             }
-            cur = events.next[cur];
+            linearized.remove(op);
+            if !choice {
+                // A state-preserving operation leads to a configuration that failed: so does
+                // this one.
+                break;
+            }
+        }
+        if advanced {
+            resume = 0;
             continue;
         }
-        // A return (its operation cannot be linearized any later) or the end of the list.
+        // This configuration fails: undo up to and including the last choice, and go on with
+        // the candidates after it.
         if stack.len() >= longest.len() {
-            longest = stack.iter().map(|(op, _)| *op).collect();
-            blocked = (cur != NIL).then(|| events.node[cur].0);
+            longest = stack.iter().map(|f| f.op).collect();
+            blocked = first_return(&events);
         }
-        let Some((op, before)) = stack.pop() else {
-            return Verdict::NotLinearizable { longest, blocked, explored };
-        };
-        state = before;
-        linearized.remove(op);
-        done -= usize::from(ops[op].returned.is_some());
-        events.unlift(op);
-        cur = events.next[events.call[op]];
+        loop {
+            let Some(f) = stack.pop() else {
+                return Verdict::NotLinearizable { longest, blocked, explored };
+            };
+            state = f.before;
+            key = f.before_key;
+            linearized.remove(f.op);
+            done -= usize::from(ops[f.op].returned.is_some());
+            events.unlift(f.op);
+            if f.choice {
+                resume = f.tried + 1;
+                break;
+            }
+        }
     }
 }
 
@@ -257,6 +334,17 @@ mod tests {
         // But not before it was invoked.
         let h = [op(RegOp::Read(2), 0.0, Some(1.0)), op(RegOp::Write(2), 5.0, None)];
         assert!(!check(&Register, 0, &h, 1000).is_linearizable());
+    }
+
+    #[test]
+    fn reads_are_not_choices() {
+        // Twenty concurrent reads and a write, then a read of a value never written: refusing it
+        // means trying every order, 2^20 subsets of reads if each read were a choice to revisit.
+        let mut h: Vec<_> = (0..20).map(|_| op(RegOp::Read(0), 0.0, Some(100.0))).collect();
+        h.push(op(RegOp::Write(1), 0.0, Some(100.0)));
+        h.push(op(RegOp::Read(5), 200.0, Some(201.0)));
+        let v = check(&Register, 0, &h, 1000);
+        assert!(matches!(v, Verdict::NotLinearizable { blocked: Some(21), .. }), "{v:?}");
     }
 
     #[test]
