@@ -310,3 +310,42 @@ fn versions_that_only_grow_cut_the_search_short() {
     let v = check_history(&h, 100).expect("valid");
     assert!(v.is_linearizable(), "{v:?}");
 }
+
+// --- recorded histories ----------------------------------------------------------------------
+
+/// The files named by `STOCKEDGE_HISTORY_FILES` (paths separated by `:`), as
+/// `tests/e2e/linearizability.test.mjs` records them against workerd: every history must be
+/// linearizable. Without the variable there is nothing to check (the end-to-end test sets it and
+/// runs this test alone: `cargo test` has built it already, so the check compiles nothing).
+#[test]
+fn recorded_histories_are_linearizable() {
+    let Ok(files) = std::env::var("STOCKEDGE_HISTORY_FILES") else { return };
+    let paths: Vec<String> = files.split(':').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+    let summary = stockedge::history::check_paths(&paths, stockedge::history::report::DEFAULT_BUDGET)
+        .unwrap_or_else(|e| panic!("cannot read: {e}"));
+    for line in &summary.lines {
+        println!("{line}");
+    }
+    println!("{}", summary.total());
+    assert!(summary.histories > 0, "no history in {files}");
+    assert_eq!(summary.failed, 0, "{}", summary.lines.join("\n"));
+}
+
+#[test]
+fn a_refused_history_is_reported_with_the_call_that_cannot_follow() {
+    let stale =
+        history(5, 0, vec![done(0.0, 10.0, reserve(1), held("h1")), done(20.0, 30.0, Call::Read, read(5, 5, 1))]);
+    let file = stockedge::history::HistoryFile { histories: vec![stale] };
+    let mut summary = stockedge::history::Summary::default();
+    stockedge::history::report::check_file("f.json", &file, BUDGET, &mut summary);
+    assert_eq!(summary.total(), "1 histories, 2 calls (0 never answered): 0 linearizable, 1 not");
+    let line = &summary.lines[0];
+    assert!(line.starts_with("NOT LINEARIZABLE  f.json LIN-A: "), "{line}");
+    // The story: one call placed (the hold, version 2), then the read answered version 1.
+    assert!(line.contains("linearizes 1 of 2 calls and reaches version 2"), "{line}");
+    assert!(line.contains("then call #1"), "{line}");
+    assert!(
+        line.contains("where the ledger would answer Some(Read { available: 4, sellable: 4, version: 2 })"),
+        "{line}"
+    );
+}

@@ -12,6 +12,7 @@
 //! - [`search`]: the checker, Wing & Gong's search with Lowe's just-in-time linearization and the
 //!   memo of (linearized set, state) that Knossos and porcupine use.
 //! - [`bits`]: the set of linearized operations.
+//! - [`report`]: checking recorded files and the summary `check-history` prints.
 //!
 //! Calls whose outcome was never seen are pending forever, as in Knossos: they may have taken
 //! effect at any instant after their invoke, or never. Histories of different SKUs are checked
@@ -26,9 +27,11 @@ pub mod fingerprint;
 pub mod ledger_model;
 pub mod model;
 pub mod record;
+pub mod report;
 pub mod search;
 
 pub use ledger_model::{check_history, LedgerModel, LedgerOp, LedgerState};
 pub use model::Model;
 pub use record::{Call, History, HistoryFile, Initial, Outcome, Recorded};
+pub use report::{check_paths, Summary};
 pub use search::{check, Timed, Verdict};

@@ -2,7 +2,7 @@
 // clients hold, commit, release and extend single-SKU reservations, sell on a marketplace
 // (`POST /v1/sales`), restock (adjustments) and read availability with `consistency=strong`, on a
 // few SKUs with small stock so that they contend for the last units; every call is recorded with
-// its invoke and return times (lib/history.mjs). Then `check-history` (src/history/, the Wing–Gong
+// its invoke and return times (lib/history.mjs). Then the checker (src/history/, the Wing–Gong
 // search with the real ledger as the model) checks each SKU's history: every one must be
 // linearizable.
 //
@@ -13,9 +13,11 @@
 // none expires under the check (the model has no clock).
 //
 // Sizes (environment): STOCKEDGE_LINZ_CLIENTS (default 48), STOCKEDGE_LINZ_CALLS per client per
-// round (default 25), STOCKEDGE_LINZ_SEED (default random; printed). The history is written to
+// round (default 16), STOCKEDGE_LINZ_SEED (default random; printed). The history is written to
 // target/linearizability/ and kept; recheck it with
 //   cargo run --bin check-history -- target/linearizability/<file>.json
+// (the test itself checks it through `cargo test --test linearizability`, which `cargo test` has
+// built already).
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/linearizability.test.mjs
 
@@ -30,7 +32,7 @@ import { ADMIN_TOKEN, ROOT, STOREFRONT_TOKEN, unique, useRuntime } from './lib/w
 
 const env = process.env;
 const CLIENTS = Number(env.STOCKEDGE_LINZ_CLIENTS ?? 48);
-const CALLS = Number(env.STOCKEDGE_LINZ_CALLS ?? 25);
+const CALLS = Number(env.STOCKEDGE_LINZ_CALLS ?? 16);
 const SEED = Number(env.STOCKEDGE_LINZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** A hold's first TTL; each extend asks one second more than the last, so it always moves the deadline. */
 const HOLD_TTL_SECONDS = 600;
@@ -156,12 +158,15 @@ describe('linearizability of concurrent calls (recorded histories, checked again
     const pending = ops.filter((o) => o.outcome === null).length;
     console.log(`# recorded ${histories.length} histories, ${ops.length} calls (${pending} never answered) in ${file}`);
 
-    const check = spawnSync('cargo', ['run', '--quiet', '--bin', 'check-history', '--', file], {
+    // The check as `cargo test` built it (tests/linearizability.rs): nothing to compile after it.
+    const args = ['test', '--quiet', '--test', 'linearizability', 'recorded_histories_are_linearizable', '--', '--nocapture'];
+    const check = spawnSync('cargo', args, {
       cwd: ROOT,
       encoding: 'utf8',
+      env: { ...env, STOCKEDGE_HISTORY_FILES: file },
     });
-    for (const line of check.stdout.trim().split('\n')) console.log(`# ${line}`);
-    assert.equal(check.status, 0, `check-history:\n${check.stdout}\n${check.stderr}`);
+    for (const line of check.stdout.trim().split('\n')) if (/linearizable|histories,/i.test(line)) console.log(`# ${line}`);
+    assert.equal(check.status, 0, `the check:\n${check.stdout}\n${check.stderr}`);
     assert.match(check.stdout, new RegExp(`^${histories.length} histories, ${ops.length} calls .*: ${histories.length} linearizable, 0 not$`, 'm'));
   });
 });
