@@ -29,8 +29,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
-import { assertOk, journalSums, readJournal } from './lib/expect.mjs';
-import { api, d1Execute, pool, sleep, start, unique, until } from './lib/worker.mjs';
+import { assertOk, journalSums, readJournal } from '../e2e/lib/expect.mjs';
+import { api, d1Execute, pool, sleep, start, unique, until } from '../e2e/lib/worker.mjs';
 import { orderCreatedPayload, sendWebhook, startShopifySim } from '../sim/shopify.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.CRASH_ROUNDS ?? 1));
@@ -66,7 +66,7 @@ before(async () => {
 });
 
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
   await shop?.close();
   console.log(`crash runs survived: ${JSON.stringify(survived)}`);
 });
