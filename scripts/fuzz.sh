@@ -5,8 +5,8 @@
 # input is saved under fuzz/artifacts/<target>/ and replays with
 #   fuzz/target/x86_64-unknown-linux-gnu/release/<target> fuzz/artifacts/<target>/<file>
 #
-#   bash scripts/fuzz.sh                   every target, FUZZ_SECONDS each (default 6: the bounded
-#                                          run of scripts/test.sh, about 2 minutes with the build)
+#   bash scripts/fuzz.sh                   every target, FUZZ_SECONDS each (default 3: the bounded
+#                                          run of scripts/test.sh, about 2.5 minutes with a cold build)
 #   bash scripts/fuzz.sh --long            every target, 300 s each (or FUZZ_SECONDS)
 #   FUZZ_SECONDS=60 bash scripts/fuzz.sh webhook_shopify x12_850     chosen targets
 #
@@ -19,7 +19,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # cargo-fuzz's version is pinned in scripts/setup.sh (which installs it when missing).
 command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: run scripts/setup.sh" >&2; exit 1; }
 
-seconds=${FUZZ_SECONDS:-6}
+seconds=${FUZZ_SECONDS:-3}
 targets=()
 for a in "$@"; do
   case "$a" in

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: native unit, property and simulation tests
 # (cargo test), a bounded coverage-guided fuzzing run of every parser of untrusted input
-# (scripts/fuzz.sh, about 2 minutes), clippy on the native and the wasm build, then the end-to-end suite against the
+# (scripts/fuzz.sh, 3 s per target), clippy on the native and the wasm build, then the end-to-end suite against the
 # real runtime (workerd via wrangler dev, started and stopped by the harness), then the operator
 # console's browser tests (headless Chromium against the same runtime).
 #
