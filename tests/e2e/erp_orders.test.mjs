@@ -207,7 +207,7 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     await pollUntilFinished(nconn);
     assert.equal(await atNs(nsku(0)), STOCK);
     const expected = new Map(); // externalId → {item, qty}
-    ns.faults.set({ rate: 0.1, kinds: ['500', '503', '429', 'lost'], retryAfterSeconds: 1, seed: 9, paths: ['/services/rest/record/v1/salesOrder'] });
+    ns.faults.set({ rate: 0.1, kinds: ['500', '503', '429', 'lost'], retryAfterSeconds: 1, seed: 3, paths: ['/services/rest/record/v1/salesOrder'] });
     const tokensBefore = ns.tokenRequests;
     for (let i = 0; i < 6; i++) {
       const r = assertOk(await a.storefront('POST', '/v1/reservations', { lines: [{ sku: nsku(0), qty: 1, location: 'netsuite' }] }), 201, 'hold');
