@@ -4,8 +4,19 @@
 # (scripts/fuzz.sh, about 2 minutes), clippy on the native and the wasm build, then the end-to-end suite against the
 # real runtime (workerd via wrangler dev, started and stopped by the harness), then the operator
 # console's browser tests (headless Chromium against the same runtime).
+#
+#   bash scripts/test.sh            every test
+#   bash scripts/test.sh --crash    every test, then the crash runs against workerd (tests/crash/,
+#                                   3-8 minutes; docs/testing.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+crash=0
+for a in "$@"; do
+  case "$a" in
+    --crash) crash=1 ;;
+    *) echo "unknown option: $a (see the head of $0)" >&2; exit 2 ;;
+  esac
+done
 # Each step's wall time is printed at the end (and when a step fails), so that a slow CI run
 # shows where its minutes went.
 timings=()
@@ -55,6 +66,11 @@ STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/
 
 step "operator console in headless Chromium (tests/browser/; screenshots in target/browser-screenshots/)"
 STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/browser/
+
+if [ "$crash" = 1 ]; then
+  step "crash runs against workerd (tests/crash/: SIGKILL mid-load, restart, check)"
+  STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/crash/
+fi
 
 step "benchmark code (smoke: a handful of requests per system, nothing timed or written)"
 STOCKEDGE_BENCH_NO_SETUP=1 bash scripts/bench.sh --smoke

@@ -17,6 +17,7 @@
 //! - [`db`]: the catalogue database (D1) as pure plans — SQL, bound values, row structs and their decoding, per table family.
 //! - [`oversell`]: the oversell window, measured — a seeded model of channels selling shared stock, and the buffer advisor.
 //! - [`metrics`]: counters of D1 queries, queue deliveries and outbox sends, rendered as Prometheus text.
+//! - [`history`] (native only): linearizability of recorded histories — the Wing–Gong/Lowe search with a memo, the ledger as its model.
 //! - [`fault`]: the typed failures of storage, Durable Object calls and the runtime, mapped to HTTP once in `api`.
 //! - [`time`]: milliseconds since the epoch, as the shell passes the clock in.
 //! - `edge` (wasm32 only): the Cloudflare Workers shell — router, Durable Objects, D1 store, queues, cron.
@@ -31,6 +32,8 @@ pub mod channels;
 pub mod db;
 pub mod erp;
 pub mod fault;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod history;
 pub mod import;
 pub mod inbound;
 pub mod metrics;

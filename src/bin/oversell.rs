@@ -8,7 +8,8 @@
 //! in `docs/oversell/propagation.json`, writes `results.md` and the two plots into `--out`, and,
 //! with `--doc`, replaces the section between `<!-- oversell:start -->` and
 //! `<!-- oversell:end -->` of that file with the tables.
-//! Options: `--seeds N` (200), `--skus N` (50), `--days N` (14), `--out DIR` (docs/oversell),
+//! Options: `--seeds N` (200), `--ablation-seeds N` (1000: the ablations run StockEdge on this
+//! many seeds, at least `--seeds`), `--skus N` (50), `--days N` (14), `--out DIR` (docs/oversell),
 //! `--doc FILE` (none).
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -40,13 +41,14 @@ mod cli {
     }
 
     pub fn run(args: Vec<String>) -> Result<(), String> {
-        let (mut seeds, mut skus, mut days) = (200u64, 50u64, 14u64);
+        let (mut seeds, mut skus, mut days, mut ablation_seeds) = (200u64, 50u64, 14u64, 1_000u64);
         let mut out = PathBuf::from("docs/oversell");
         let mut doc: Option<PathBuf> = None;
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match a.as_str() {
                 "--seeds" => seeds = number(it.next(), a)?,
+                "--ablation-seeds" => ablation_seeds = number(it.next(), a)?,
                 "--skus" => skus = number(it.next(), a)?,
                 "--days" => days = number(it.next(), a)?,
                 "--out" => out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
@@ -59,7 +61,7 @@ mod cli {
         }
         let measured = Propagation::parse(MEASURED).map_err(|e| format!("propagation.json: {e}"))?;
         let market = Market { skus: skus as usize, days: u32::try_from(days).map_err(|_| "--days too large")? };
-        let results = Study { first_seed: 1, seeds, market, measured }.run();
+        let results = Study { first_seed: 1, seeds, market, measured, ablation_seeds }.run();
         let tables = report::markdown(&results);
         fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
         let write = |name: &str, text: &str| {

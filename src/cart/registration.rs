@@ -3,6 +3,7 @@
 //! cancelling the order reaches the ledgers that hold its units.
 
 use super::plan::Part;
+use super::reservation::{Phase, Reservation};
 use crate::api::order_call::{OrderAction, OrderCall};
 use crate::orders::BookLine;
 use crate::stock::order::hold_line_id;
@@ -26,4 +27,51 @@ pub fn attach(hold: &HoldId, parts: &[Part], order: OrderKey) -> Option<OrderCal
         })
         .collect();
     (!lines.is_empty()).then_some(OrderCall { order, action: OrderAction::Attach { lines }, idempotency: None })
+}
+
+/// The registration a cart's resume alarm owes its order desk: when the alarm finished a commit
+/// (the record was `before` a transitional phase and is now committed), nobody else registers it
+/// — the request that began the commit was answered without it, and its client may never retry.
+/// `None` otherwise. Idempotent at the desk, so the shell keeps it until the desk answers.
+pub fn owed(before: &Phase, r: &Reservation) -> Option<OrderCall> {
+    let transitional = matches!(before, Phase::Pinning { .. } | Phase::Committing { .. });
+    match &r.phase {
+        Phase::Committed { order } if transitional => attach(&r.hold_id(), &r.parts, order.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stock::{Location, Sku, Token};
+    use crate::time::Millis;
+
+    fn cart(phase: Phase) -> Reservation {
+        Reservation {
+            id: Token::parse("c1").expect("id"),
+            parts: vec![Part { sku: Sku::parse("A").expect("sku"), lines: vec![(Location::main(), 2)] }],
+            expires_at: Millis(60_000),
+            phase,
+            channel: None,
+            reference: None,
+            created_at: Millis(0),
+            fingerprint: "f".into(),
+            answer: None,
+            attempt: 0,
+        }
+    }
+
+    /// Found by the system simulation (`tests/system_simulation.rs`): a commit interrupted after
+    /// its pins, finished by the resume alarm and never retried by its client, was never
+    /// registered, so cancelling the order at its desk left its units committed.
+    #[test]
+    fn a_commit_finished_by_the_alarm_owes_its_registration() {
+        let order = OrderKey { channel: Token::parse("direct").expect("c"), order_id: Token::parse("o1").expect("o") };
+        let done = cart(Phase::Committed { order: order.clone() });
+        let call = owed(&Phase::Committing { order: order.clone() }, &done).expect("owed");
+        assert_eq!(call.order, order);
+        assert!(owed(&Phase::Committed { order: order.clone() }, &done).is_none(), "registered by its request");
+        assert!(owed(&Phase::Creating, &cart(Phase::Held)).is_none());
+    }
 }

@@ -161,7 +161,7 @@ pub fn chunk_of(r: ChunkRow) -> StoreResult<Chunk> {
 }
 
 /// The statements, for one batch, that count an attempt at chunk `n` and mark the job
-/// `running`.
+/// `running`, moved at `now` (so a job whose chunks are being tried is not [`stalled`]).
 pub fn begin_chunk(job: &str, n: i64, now: Millis) -> Vec<Query> {
     vec![
         Query::new(
@@ -169,10 +169,45 @@ pub fn begin_chunk(job: &str, n: i64, now: Millis) -> Vec<Query> {
             vec![text(job), int(n)],
         ),
         Query::new(
-            "UPDATE import_jobs SET status = 'running', updated_at = ?2 WHERE id = ?1 AND status = 'queued'",
+            "UPDATE import_jobs SET status = 'running', updated_at = ?2 WHERE id = ?1 AND status != 'done'",
             vec![text(job), int(now.0)],
         ),
     ]
+}
+
+/// A job id, as [`stalled`] reads it.
+#[derive(Debug, Deserialize)]
+pub struct JobId {
+    pub id: String,
+}
+
+/// The read of at most `limit` unfinished jobs that have not moved (a chunk begun or finished,
+/// their chunks sent again) since `before`, the longest still first ([`JobId`]s).
+pub fn stalled(before: Millis, limit: usize) -> Query {
+    Query::new(
+        "SELECT id FROM import_jobs WHERE status != 'done' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
+        vec![int(before.0), count(limit)],
+    )
+}
+
+/// A chunk's number, as [`unfinished`] reads it.
+#[derive(Debug, Deserialize)]
+pub struct ChunkNo {
+    pub n: i64,
+}
+
+/// The read of the numbers of the job's chunks that have no report yet, in order ([`ChunkNo`]s).
+/// Chunk 0 (the rows without a SKU) is reported when the job is stored, so it is never among them.
+pub fn unfinished(job: &str) -> Query {
+    Query::new(
+        "SELECT n FROM import_job_chunks WHERE job_id = ?1 AND n > 0 AND report IS NULL ORDER BY n",
+        vec![text(job)],
+    )
+}
+
+/// The statement that records that the job's unfinished chunks were sent again at `now`.
+pub fn moved(job: &str, now: Millis) -> Query {
+    Query::new("UPDATE import_jobs SET updated_at = ?2 WHERE id = ?1", vec![text(job), int(now.0)])
 }
 
 /// A JSON column of a finished chunk.

@@ -125,7 +125,8 @@ pub fn synced_of(rows: Vec<SyncRow>) -> BTreeMap<ListingId, Synced> {
         };
         let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
         let revisions = DailyRevisions { day: r.revisions_day, count: count(r.revisions) };
-        out.insert(ListingId { channel, sku }, Synced { last, attempts: count(r.attempts), revisions });
+        let pending = r.pending_version.and_then(|v| u64::try_from(v).ok());
+        out.insert(ListingId { channel, sku }, Synced { last, attempts: count(r.attempts), pending, revisions });
     }
     out
 }

@@ -414,6 +414,7 @@ fn every_statement() -> Vec<Query> {
     all.extend(imports::finish_chunk("j", 1, &[], &summary, Millis(1)).expect("finish"));
     all.extend(imports::begin_chunk("j", 1, Millis(1)));
     all.extend([imports::exists("j"), imports::job("j"), imports::chunk("j", 1)]);
+    all.extend([imports::stalled(Millis(1), 5), imports::unfinished("j"), imports::moved("j", Millis(1))]);
     all.extend([imports::finished("j", imports::Finished::Summary), imports::finished("j", imports::Finished::Report)]);
     all.extend([inbound::webhook_channels(ChannelKind::Shopify, Some("s"), None)]);
     all.extend([inbound::polled_channels(None), inbound::marketplaces(&shop), inbound::delivery_seen("d")]);

@@ -11,7 +11,7 @@ use crate::api::cart_call::{CartAction, CartAnswer, CartCall, CartRefusal, CartR
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
 use crate::api::requests::direct;
 use crate::cart::coordinator::{self, Start, RESUME_DELAY_MS};
-use crate::cart::{CartError, CartStore, End, Phase, Reservation, SaveError};
+use crate::cart::{registration, CartError, CartStore, End, Phase, Reservation, SaveError};
 use crate::stock::{OrderKey, Token};
 use crate::time::Millis;
 
@@ -151,16 +151,32 @@ impl CartCoordinator {
         }))
     }
 
-    /// Registers a committed cart's lines with its order desk, so that cancelling or fulfilling
-    /// the order reaches these ledgers. Repeats are harmless; a failure is logged and healed by
-    /// the client's retry of the commit (which registers again).
-    async fn register(&self, r: &Reservation, order: OrderKey) {
-        let Some(call) = crate::cart::registration::attach(&r.hold_id(), &r.parts, order) else { return };
-        match order_client::call(&self.env, &call).await.map(Keyed::reply) {
-            Ok(Some(Ok(_))) => {}
-            Ok(other) => console_warn!("cart {}: order desk answered {other:?}", r.id),
-            Err(e) => console_warn!("cart {}: {e}", r.id),
+    /// Keeps the order desk registration `call` a committed cart owes (its lines, so that
+    /// cancelling or fulfilling the order reaches these ledgers) until the desk answers
+    /// ([`Self::register_owed`]): a client told its commit succeeded has no reason to retry it,
+    /// so a registration lost on the way must not wait for one.
+    fn owe(&self, call: &crate::api::order_call::OrderCall) -> Result<()> {
+        let body = serde_json::to_string(call)?;
+        self.sql()?.exec("INSERT OR REPLACE INTO cart (k, body) VALUES ('registration', ?)", vec![body.into()])?;
+        Ok(())
+    }
+
+    /// Sends the registration the cart owes ([`Self::owe`]), if any: forgotten once the desk
+    /// answered, else the alarm comes back for it.
+    async fn register_owed(&self) -> Result<()> {
+        let rows = self.sql()?.exec("SELECT body FROM cart WHERE k = 'registration'", None)?.to_array::<BodyRow>()?;
+        let Some(row) = rows.first() else { return Ok(()) };
+        let call: crate::api::order_call::OrderCall = serde_json::from_str(&row.body).map_err(corrupt)?;
+        match order_client::call(&self.env, &call).await {
+            Ok(_) => {
+                self.sql()?.exec("DELETE FROM cart WHERE k = 'registration'", None)?;
+            }
+            Err(e) => {
+                console_warn!("cart: registration left for the alarm: {e}");
+                self.arm().await?;
+            }
         }
+        Ok(())
     }
 
     /// Carries out a step other than a creation. `asked` is when the request was first asked (an
@@ -182,7 +198,10 @@ impl CartCoordinator {
                 let key = order.clone();
                 let res = self.drive(&mut r, |p, s, r| Box::pin(coordinator::commit(p, s, r, order, t))).await;
                 if res.is_ok() {
-                    self.register(&r, key).await;
+                    if let Some(call) = registration::attach(&r.hold_id(), &r.parts, key) {
+                        self.owe(&call)?;
+                    }
+                    self.register_owed().await?;
                 }
                 res
             }
@@ -235,10 +254,16 @@ impl DurableObject for CartCoordinator {
         let Some(mut r) = self.load()? else { return Response::ok("empty") };
         if r.in_transition() {
             let t = now();
+            let before = r.phase.clone();
             if let Err(e) = self.drive(&mut r, |p, s, r| Box::pin(coordinator::resume(p, s, r, t))).await {
                 console_warn!("cart {}: resume left pending: {e:?}", r.id);
             }
+            // A commit the alarm finished is registered by nobody else: keep it until the desk answers.
+            if let Some(call) = registration::owed(&before, &r) {
+                self.owe(&call)?;
+            }
         }
+        self.register_owed().await?;
         Response::ok("ok")
     }
 }

@@ -13,6 +13,12 @@
 //!   ledger's first answer instead of applying twice. Its report and summary are stored, and the
 //!   job is `done` when every chunk is. A chunk begun `import::limits::MAX_CHUNK_ATTEMPTS` times without
 //!   finishing is reported as errors (`the chunk could not be applied`) so the job still ends.
+//! - Resuming: a job whose chunk messages were lost (a send that failed after the job was
+//!   stored, an invocation that died between the two, a queue that dropped them) would never
+//!   end. Posting the same file again with the same key re-sends the unfinished chunks of the
+//!   job it finds, and the cron ([`resume_stalled`]) re-sends those of every job that has not
+//!   moved for `import::limits::JOB_STALL_MS`. A chunk sent twice is applied once: a finished
+//!   chunk's message is a no-op, and the ledgers replay their first answer to the job's key.
 //! - Choice: rows of a chunk that ran again after a partial failure may be reported
 //!   `unchanged` where the first attempt applied them (the ledger replays; the report is
 //!   computed from the levels as they are now).
@@ -22,6 +28,7 @@ use worker::{console_error, D1Database, Env, MessageBatch, MessageExt, QueueRetr
 
 use crate::api::import_views::{job_status, no_job, report_page, ReportPage};
 use crate::fault::Fault;
+use crate::import::limits::JOB_RESUME_BATCH;
 use crate::import::{jobs, plan_rows, RowOutcome};
 
 use super::clock::now;
@@ -46,6 +53,9 @@ struct ChunkMessage {
 pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Response, Fault> {
     let db = store::db(env)?;
     if stored::exists(&db, &job.id).await? {
+        // Asked again (the first answer was not kept: it failed, or the request was cut off): its
+        // chunks may never have been sent.
+        resend(env, &db, &job.id).await?;
         return answer(&db, &job.id, 202, None).await;
     }
     let (rows_total, skus_total) = (outcomes.len(), jobs::distinct_skus(&outcomes));
@@ -55,14 +65,42 @@ pub async fn submit(env: &Env, job: Job, outcomes: Vec<RowOutcome>) -> Result<Re
     let first = chunks.first().cloned().unwrap_or_default();
     let plan = plan_rows(first, job.mode, |_, _| None);
     stored::finish_chunk(&db, &job.id, 0, &plan.rows, &plan.summary, now()).await?;
+    send(env, &job.id, 1..chunks.len() as i64).await?;
+    answer(&db, &job.id, 202, None).await
+}
+
+/// Sends one message per chunk number.
+async fn send(env: &Env, job: &str, chunks: impl IntoIterator<Item = i64>) -> Result<(), Fault> {
     let queue = env.queue(QUEUE)?;
-    let messages: Vec<ChunkMessage> =
-        (1..chunks.len() as i64).map(|n| ChunkMessage { job: job.id.clone(), n }).collect();
+    let messages: Vec<ChunkMessage> = chunks.into_iter().map(|n| ChunkMessage { job: job.to_owned(), n }).collect();
     for batch in messages.chunks(SEND_BATCH) {
         let batch: Vec<&ChunkMessage> = batch.iter().collect();
         queue.send_batch(batch).await?;
     }
-    answer(&db, &job.id, 202, None).await
+    Ok(())
+}
+
+/// Sends the job's unfinished chunks again and records that it moved; answers how many.
+async fn resend(env: &Env, db: &D1Database, job: &str) -> Result<usize, Fault> {
+    let chunks = stored::unfinished(db, job).await?;
+    if !chunks.is_empty() {
+        send(env, job, chunks.iter().copied()).await?;
+        stored::moved(db, job, now()).await?;
+    }
+    Ok(chunks.len())
+}
+
+/// The cron's part: the unfinished chunks of every job that has not moved for
+/// `import::limits::JOB_STALL_MS` are sent again (at most `JOB_RESUME_BATCH` jobs per run).
+/// Answers `(jobs, chunks)` resumed.
+pub async fn resume_stalled(env: &Env) -> Result<(usize, usize), Fault> {
+    let db = store::db(env)?;
+    let stalled = stored::stalled(&db, jobs::stalled_before(now()), JOB_RESUME_BATCH).await?;
+    let mut chunks = 0;
+    for job in &stalled {
+        chunks += resend(env, &db, job).await?;
+    }
+    Ok((stalled.len(), chunks))
 }
 
 /// The `import-jobs` consumer: applies each message's chunk.

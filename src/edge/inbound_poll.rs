@@ -73,6 +73,12 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(runs) => console_log!("erp poll ({}): {}", event.cron(), Value::Array(runs)),
         Err(e) => console_error!("erp poll ({}) failed: {e}", event.cron()),
     }
+    // Import jobs whose chunks stopped moving get them sent again.
+    match super::import_jobs::resume_stalled(&env).await {
+        Ok((0, _)) => {}
+        Ok((jobs, chunks)) => console_warn!("import jobs: {chunks} chunks of {jobs} stalled jobs sent again"),
+        Err(e) => console_error!("import jobs: stalled jobs not resumed: {e}"),
+    }
 }
 
 /// Polls every polled channel (or only `only`) once; one JSON summary per channel.

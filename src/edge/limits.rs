@@ -29,3 +29,5 @@ pub const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
 /// Seconds before a failed import chunk is tried again (`import::limits::MAX_CHUNK_ATTEMPTS`
 /// attempts span about a minute and a half).
 pub const IMPORT_RETRY_DELAY_S: u32 = 15;
+// A job whose failed chunk waits for its retry has not stalled (`import::limits::JOB_STALL_MS`).
+const _: () = assert!(crate::import::limits::JOB_STALL_MS >= 2 * 1_000 * IMPORT_RETRY_DELAY_S as i64);

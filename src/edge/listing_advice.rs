@@ -1,5 +1,5 @@
 //! `GET /v1/channels/{c}/listings/{sku}/advice`: reads the SKU's listings with their channels'
-//! kinds (one D1 statement, `db::sku_listings`) and the newest entries of the SKU's journal (its
+//! kinds (one D1 statement, `db::sku_listings`: the listing asked about and its channel's kind) and the newest entries of the SKU's journal (its
 //! ledger, `SkuAction::JournalTail`), and answers what `api::listing_advice` makes of them.
 
 use worker::{Env, Response};
@@ -35,10 +35,7 @@ pub async fn serve(env: &Env, channel: &Token, sku: &Sku, query: &[(String, Stri
             .into())
         }
     };
-    let others =
-        rows.iter().filter(|r| r.channel != listing.channel).map(|r| (r.channel.clone(), r.kind.clone())).collect();
-    let r =
-        Read { channel, sku, kind: &listing.kind, buffer: listing.buffer, others, entries: &page.entries, now: now() };
+    let r = Read { channel, sku, kind: &listing.kind, buffer: listing.buffer, entries: &page.entries, now: now() };
     match advice(&r, &q) {
         Ok(v) => Ok(http::json(200, &v)?),
         Err(p) => Ok(http::problem(&p)?),

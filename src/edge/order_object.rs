@@ -90,8 +90,11 @@ impl OrderDesk {
         let at = now().0 + RESUME_DELAY_MS;
         self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
         let sent = self.send(&plan).await;
-        if let Sent::Confirmed(_) = sent {
-            book.pending = None;
+        if let Sent::Confirmed(parts) = &sent {
+            // A part a ledger refused (a fulfilment racing another order's) is taken back.
+            let refused: Vec<Sku> =
+                plan.iter().zip(parts).filter(|(_, p)| p.is_err()).map(|((sku, _), _)| sku.clone()).collect();
+            book.confirmed(&plan, &refused);
             self.save(book)?;
             self.state.storage().delete_alarm().await?;
         }
@@ -125,9 +128,13 @@ impl OrderDesk {
     async fn apply(&self, book: &mut Book, order: &OrderKey, action: OrderAction) -> Result<OrderResult> {
         let plan = match action {
             OrderAction::Attach { lines } => {
-                book.attach(lines);
-                self.save(book)?;
-                return Ok(Ok(OrderState::of(order, book.cancelled, Vec::new())));
+                // Lines attached to an order cancelled first are cancelled in their ledgers.
+                let plan = book.attach(lines);
+                if plan.is_empty() {
+                    self.save(book)?;
+                    return Ok(Ok(OrderState::of(order, book.cancelled, Vec::new())));
+                }
+                plan
             }
             OrderAction::Sell { lines } if book.cancelled => {
                 // Cancelled before the sale arrived: nothing is committed; report the SKUs as they are.
@@ -163,16 +170,10 @@ impl OrderDesk {
         if let Some((sku, error)) =
             plan.iter().zip(&parts).find_map(|((sku, _), p)| p.as_ref().err().map(|e| (sku.clone(), e.clone())))
         {
-            // A ledger refused its part (a fulfilment racing another order's): take that part
-            // back in the book and say which SKUs did apply.
-            let mut applied_skus = Vec::new();
-            for ((sku, commands), p) in plan.iter().zip(&parts) {
-                match p {
-                    Err(_) => book.unship(sku, commands),
-                    Ok(_) => applied_skus.push(sku.clone()),
-                }
-            }
-            self.save(book)?;
+            // A ledger refused its part (a fulfilment racing another order's): `run` took that
+            // part back in the book; say which SKUs did apply.
+            let applied_skus =
+                plan.iter().zip(&parts).filter(|(_, p)| p.is_ok()).map(|((sku, _), _)| sku.clone()).collect();
             return Ok(Err(OrderRefusal::Ledger { sku, error, applied_skus }));
         }
         let skus =

@@ -29,8 +29,9 @@ use crate::api::sku_call::{
 };
 use crate::cart::{single, Reservation};
 use crate::catalog::Component;
+use crate::stock::alarm::{moves_earlier, Known};
 use crate::stock::limits::HOLD_RETENTION_MS;
-use crate::stock::outbox::{OutboxPump, Settled};
+use crate::stock::outbox::{resend_at, OutboxPump, Settled};
 use crate::stock::storage::{self, BodyRow, KeyedRow, SqlValue, Statement};
 use crate::stock::{oversold_alert, Changes, Entry, Ledger, Sku, Token, Totals};
 use crate::sync::StockChanged;
@@ -64,8 +65,9 @@ pub struct SkuLedger {
     /// This object's SKU, learned from the first call and kept in `meta`.
     sku: RefCell<Option<Sku>>,
     ledger: RefCell<Option<Ledger>>,
-    /// The alarm time last set, to avoid re-setting it on every call (shared with outbox sends).
-    alarm_at: Rc<RefCell<Option<i64>>>,
+    /// The alarm time last set, to avoid re-setting it on every call (shared with outbox sends);
+    /// read back from storage once per isolate (`stock::alarm`).
+    alarm_at: Rc<RefCell<Known>>,
     /// Which outbox send is in flight (one at a time).
     outbox: Rc<RefCell<OutboxPump>>,
     /// The SKU's bundle components (`None`: not a bundle), loaded with the ledger.
@@ -284,12 +286,7 @@ impl SkuLedger {
 
     /// Makes sure the alarm fires no later than `at`.
     async fn wake_by(&self, at: i64) -> Result<()> {
-        if matches!(*self.alarm_at.borrow(), Some(c) if c <= at) {
-            return Ok(());
-        }
-        self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
-        *self.alarm_at.borrow_mut() = Some(at);
-        Ok(())
+        wake_by(&self.state.storage(), &self.alarm_at, at).await
     }
 
     fn journal(&self, sku: &Sku, after: u64, limit: usize) -> Result<SkuResult> {
@@ -371,12 +368,7 @@ impl SkuLedger {
     async fn schedule(&self) -> Result<()> {
         let next = self.ledger.borrow().as_ref().and_then(|l| l.next_deadline()).map(|m| m.0);
         let want = next.unwrap_or(now().0 + CLEANUP_EVERY_MS);
-        if matches!(*self.alarm_at.borrow(), Some(c) if c <= want) {
-            return Ok(());
-        }
-        self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(want as f64).into()))).await?;
-        *self.alarm_at.borrow_mut() = Some(want);
-        Ok(())
+        self.wake_by(want).await
     }
 }
 
@@ -448,7 +440,7 @@ impl DurableObject for SkuLedger {
             env,
             sku: RefCell::new(None),
             ledger: RefCell::new(None),
-            alarm_at: Rc::new(RefCell::new(None)),
+            alarm_at: Rc::new(RefCell::new(Known::Unknown)),
             outbox: Rc::new(RefCell::new(OutboxPump::new())),
             bundle: RefCell::new(None),
             registering: Cell::new(false),
@@ -474,7 +466,7 @@ impl DurableObject for SkuLedger {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        *self.alarm_at.borrow_mut() = None;
+        *self.alarm_at.borrow_mut() = Known::Set(None);
         self.recall_sku()?;
         let t = now();
         self.with_ledger(|l| {
@@ -497,7 +489,7 @@ struct OutboxSender {
     storage: Storage,
     env: Env,
     pump: Rc<RefCell<OutboxPump>>,
-    alarm_at: Rc<RefCell<Option<i64>>>,
+    alarm_at: Rc<RefCell<Known>>,
 }
 
 impl OutboxSender {
@@ -518,6 +510,8 @@ impl OutboxSender {
             let Some(batch) = self.pump.borrow_mut().next(&versions, now()) else { return Ok(()) };
             let events: Vec<StockChanged> = rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect();
             let count = events.len();
+            // Should this isolate die awaiting the queue, the alarm sends the rows again.
+            self.wake_by(resend_at(now()).0).await?;
             let sent = self.send(events).await;
             metrics::outbox_send(count, sent.is_ok());
             if let Err(e) = sent {
@@ -537,6 +531,11 @@ impl OutboxSender {
     }
 
     /// Deletes the sent rows, up to `through`.
+    /// An alarm no later than `at` (the object's `wake_by`).
+    async fn wake_by(&self, at: i64) -> Result<()> {
+        wake_by(&self.storage, &self.alarm_at, at).await
+    }
+
     fn forget(&self, through: u64) -> Result<()> {
         let through = i64::try_from(through).unwrap_or(i64::MAX);
         self.sql.exec("DELETE FROM outbox WHERE version <= ?", vec![through.into()])?;
@@ -547,13 +546,31 @@ impl OutboxSender {
     async fn flush_or_retry(&self) -> Result<()> {
         if let Err(e) = self.flush().await {
             console_error!("outbox: send failed ({e}); retried in {OUTBOX_RETRY_MS} ms");
-            let at = now().0 + OUTBOX_RETRY_MS;
-            if matches!(*self.alarm_at.borrow(), Some(c) if c <= at) {
-                return Ok(());
-            }
-            self.storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
-            *self.alarm_at.borrow_mut() = Some(at);
+            self.wake_by(now().0 + OUTBOX_RETRY_MS).await?;
         }
         Ok(())
     }
+}
+
+/// Sets the object's alarm to `at` unless one at or before it is set (`stock::alarm`): the time
+/// set is cached in `cache`, read back from storage once per isolate.
+async fn wake_by(storage: &Storage, cache: &RefCell<Known>, at: i64) -> Result<()> {
+    let current = match *cache.borrow() {
+        Known::Set(c) => Some(c),
+        Known::Unknown => None,
+    };
+    let current = match current {
+        Some(c) => c,
+        None => {
+            let stored = storage.get_alarm().await?;
+            *cache.borrow_mut() = Known::Set(stored);
+            stored
+        }
+    };
+    if !moves_earlier(current, at) {
+        return Ok(());
+    }
+    storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await?;
+    *cache.borrow_mut() = Known::Set(Some(at));
+    Ok(())
 }

@@ -11,11 +11,14 @@
 
 use std::collections::BTreeMap;
 
-use super::limits::{JOB_CHUNK_ROWS, JOB_CHUNK_SKUS, MAX_CHUNK_ATTEMPTS, MAX_SYNC_IMPORT_ROWS, MAX_SYNC_IMPORT_SKUS};
+use super::limits::{
+    JOB_CHUNK_ROWS, JOB_CHUNK_SKUS, JOB_STALL_MS, MAX_CHUNK_ATTEMPTS, MAX_SYNC_IMPORT_ROWS, MAX_SYNC_IMPORT_SKUS,
+};
 use super::mode::Mode;
 use super::plan::{plan_rows, Plan, Status, Summary};
 use super::row::RowOutcome;
 use crate::stock::Sku;
+use crate::time::Millis;
 
 fn sku_of(o: &RowOutcome) -> Option<&Sku> {
     match o {
@@ -40,6 +43,14 @@ pub fn needs_job(outcomes: &[RowOutcome]) -> bool {
 /// Whether a chunk begun `attempts` times is given up on ([`give_up`]) rather than applied.
 pub fn exhausted(attempts: i64) -> bool {
     attempts >= MAX_CHUNK_ATTEMPTS
+}
+
+/// An unfinished job last moved (a chunk begun or finished, or its chunks sent again) before
+/// this instant, seen at `now`, is stalled: its unfinished chunks are sent again. A chunk that
+/// finishes first makes its extra message a no-op, and every ledger call of a job replays its
+/// first answer, so sending a chunk twice never applies it twice.
+pub fn stalled_before(now: Millis) -> Millis {
+    Millis(now.0.saturating_sub(JOB_STALL_MS))
 }
 
 /// The report of a chunk given up on: its rows that would have applied (or left a level
@@ -147,6 +158,12 @@ mod tests {
         assert_eq!((plan.summary.applied, plan.summary.unchanged, plan.summary.changes), (0, 0, 0));
         assert_eq!((plan.summary.errors, plan.summary.skipped), (2, 1));
         assert_eq!(distinct_skus(&[stock(2, "A", "main", 1), stock(3, "A", "x", 1), stock(4, "B", "main", 1)]), 2);
+    }
+
+    #[test]
+    fn a_job_is_stalled_only_once_nothing_moved_for_the_stall_bound() {
+        assert_eq!(stalled_before(Millis(100_000)), Millis(100_000 - JOB_STALL_MS));
+        assert_eq!(stalled_before(Millis(0)).0, -JOB_STALL_MS, "no overflow near the epoch");
     }
 
     #[test]

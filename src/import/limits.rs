@@ -57,6 +57,15 @@ pub const JOB_CHUNK_ROWS: usize = 2_000;
 /// still ends).
 pub const MAX_CHUNK_ATTEMPTS: i64 = 6;
 
+/// How long an unfinished import job may go without a chunk begun or finished before the cron
+/// sends its unfinished chunks again (their messages may be lost: a send that failed after the
+/// job was stored, an invocation that died between the two). Twice a failed chunk's retry delay,
+/// so a job whose chunks are being retried is never taken for stalled.
+pub const JOB_STALL_MS: i64 = 30_000;
+
+/// Stalled import jobs one cron run resumes (oldest first; the next run takes the rest).
+pub const JOB_RESUME_BATCH: usize = 20;
+
 /// Report rows per `GET /v1/imports/{id}` page, and the page size when none is asked for.
 pub const MAX_REPORT_PAGE_ROWS: usize = 5_000;
 pub const DEFAULT_REPORT_PAGE_ROWS: usize = 1_000;

@@ -132,13 +132,29 @@ impl Book {
     }
 
     /// Records committed storefront lines (from a reservation commit) so that cancellation and
-    /// fulfilment can reach their ledgers. Plans nothing: the ledgers already hold them.
-    pub fn attach(&mut self, lines: Vec<BookLine>) {
+    /// fulfilment can reach their ledgers. Plans nothing while the order stands: the ledgers
+    /// already hold them. An order cancelled before its lines were attached (the cancellation
+    /// reached the desk before the commit's registration did) plans a `Cancel` on each ledger
+    /// whose lines are new to the book, so that the units its cancellation could not reach go
+    /// back to available — as they would have had the registration come first.
+    pub fn attach(&mut self, lines: Vec<BookLine>) -> Plan {
+        let mut fresh: Vec<Sku> = Vec::new();
         for l in lines {
             if !self.lines.iter().any(|b| b.sku == l.sku && b.line_id == l.line_id) {
+                if !fresh.contains(&l.sku) {
+                    fresh.push(l.sku.clone());
+                }
                 self.lines.push(l);
             }
         }
+        if !self.cancelled {
+            return Vec::new();
+        }
+        fresh.sort();
+        fresh
+            .into_iter()
+            .map(|s| (s, vec![Command::Cancel { order: self.order.clone(), reason: Some("order_cancelled".into()) }]))
+            .collect()
     }
 
     /// Marks the order cancelled and plans a `Cancel` on every ledger it touched.
@@ -196,6 +212,19 @@ impl Book {
         Ok(group(commands))
     }
 
+    /// Every ledger answered the pending plan `plan` (applied, or refused: `refused` names the
+    /// SKUs that refused their part): the plan is no longer pending, and the shipments of the
+    /// refused parts are taken back ([`Book::unship`]) — whoever sent the plan, the request that
+    /// made it or the next call or alarm that finished it.
+    pub fn confirmed(&mut self, plan: &Plan, refused: &[Sku]) {
+        self.pending = None;
+        for (sku, commands) in plan {
+            if refused.contains(sku) {
+                self.unship(sku, commands);
+            }
+        }
+    }
+
     /// Takes back the shipments of `commands` that a ledger refused, so the order can be
     /// fulfilled again once the ledger agrees.
     pub fn unship(&mut self, sku: &Sku, commands: &[Command]) {
@@ -244,6 +273,27 @@ mod tests {
         assert!(b.lines.is_empty());
     }
 
+    /// Found by the system simulation (`tests/system_simulation.rs`): a storefront order
+    /// cancelled at its desk before the commit's registration arrived kept its units committed.
+    #[test]
+    fn lines_attached_to_a_cancelled_order_are_cancelled_in_their_ledgers() {
+        let mut b = book();
+        assert!(b.cancel(None).is_empty(), "no line known yet: nothing to tell");
+        let attached = |sku: &str, id: &str| BookLine {
+            sku: Sku::parse(sku).expect("sku"),
+            line_id: Token::parse(id).expect("id"),
+            location: Location::main(),
+            qty: 1,
+        };
+        let plan = b.attach(vec![attached("A", "r1@main"), attached("B", "r1@main")]);
+        let skus: Vec<String> = plan.iter().map(|(s, _)| s.to_string()).collect();
+        assert_eq!(skus, vec!["A", "B"]);
+        assert!(plan.iter().all(|(_, c)| matches!(c[..], [Command::Cancel { .. }])));
+        assert!(b.attach(vec![attached("A", "r1@main")]).is_empty(), "a repeat has nothing new to cancel");
+        let mut open = book();
+        assert!(open.attach(vec![attached("A", "r1@main")]).is_empty(), "an order that stands plans nothing");
+    }
+
     #[test]
     fn cancel_reaches_every_sku_the_order_touched() {
         let mut b = book();
@@ -282,6 +332,23 @@ mod tests {
         let again = b.fulfil(&[line("B", 3, None)]).expect("B fits again");
         assert_eq!(again.iter().map(|(s, _)| s.to_string()).collect::<Vec<_>>(), vec!["B"]);
         assert_eq!(b.open(&bb, &Location::main()), 0);
+    }
+
+    /// Found by the system simulation (`tests/system_simulation.rs`): a fulfilment left pending
+    /// (a ledger unreachable) and finished by the desk's alarm after a ledger refused its part
+    /// (stock moved meanwhile) kept that part shipped in the book, so the book said shipped what
+    /// the ledger still held committed.
+    #[test]
+    fn a_pending_fulfilment_confirmed_with_a_refusal_takes_that_part_back() {
+        let mut b = book();
+        b.sell(&[line("A", 2, None), line("B", 1, None)]);
+        let plan = b.fulfil(&[line("A", 2, None), line("B", 1, None)]).expect("fits");
+        b.pending = Some(plan.clone());
+        let (a, bb) = (Sku::parse("A").expect("s"), Sku::parse("B").expect("s"));
+        b.confirmed(&plan, std::slice::from_ref(&a));
+        assert_eq!(b.pending, None);
+        assert_eq!(b.open(&a, &Location::main()), 2, "A's refused part is open again");
+        assert_eq!(b.open(&bb, &Location::main()), 0, "B shipped");
     }
 
     #[test]

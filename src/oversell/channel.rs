@@ -64,12 +64,6 @@ impl Channel {
         MARKETPLACES.into_iter().find(|c| c.kind() == Some(kind))
     }
 
-    /// The marketplace whose sales take longest to reach the ledger at quantile `q` (what a
-    /// channel the model does not know is assumed to be).
-    pub fn slowest_inbound(q: f64) -> Channel {
-        MARKETPLACES.into_iter().max_by_key(|c| c.inbound_delay().quantile(q)).unwrap_or(Channel::Wholesale)
-    }
-
     /// Its name in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -156,10 +150,5 @@ mod tests {
         assert_eq!(Channel::Storefront.kind(), None);
         assert_eq!(Channel::of_kind("storefront"), None);
         assert!(!Channel::Storefront.sells_from_belief());
-    }
-
-    #[test]
-    fn the_slowest_inbound_is_the_edi_partner() {
-        assert_eq!(Channel::slowest_inbound(0.99), Channel::Wholesale);
     }
 }

@@ -2,6 +2,7 @@
 //! policy per SKU), the orders of every channel (Poisson arrivals per SKU and channel) and two
 //! bursts — a storefront flash sale and a marketplace promotion.
 
+use super::advisor::Sizes;
 use super::channel::{Channel, ALL, MARKETPLACES};
 use super::rng::{Draw, Stream};
 use super::scenario::{index, Market};
@@ -118,19 +119,19 @@ impl World {
         World { horizon_ms, skus, bursts, orders }
     }
 
-    /// Observed orders and units per day, per SKU and per channel (index as in `channel::ALL`):
-    /// what the journal would show. One pass over the orders.
-    pub fn observed(&self) -> Vec<[(f64, f64); 6]> {
+    /// Observed orders per day and order sizes, per SKU and per channel (index as in
+    /// `channel::ALL`): what the journal would show. One pass over the orders.
+    pub fn observed_orders(&self) -> Vec<[(f64, Sizes); 6]> {
         let days = self.horizon_ms as f64 / DAY_MS as f64;
-        let mut counts = vec![[(0u64, 0u64); 6]; self.skus.len()];
+        let mut seen: Vec<[(u64, Sizes); 6]> = vec![Default::default(); self.skus.len()];
         for o in &self.orders {
-            if let Some(c) = counts.get_mut(o.sku) {
-                let (n, u) = &mut c[index(o.channel)];
+            if let Some(c) = seen.get_mut(o.sku) {
+                let (n, sizes) = &mut c[index(o.channel)];
                 *n += 1;
-                *u += o.units as u64;
+                *sizes.entry(o.units).or_default() += 1;
             }
         }
-        counts.into_iter().map(|c| c.map(|(n, u)| (n as f64 / days, u as f64 / days))).collect()
+        seen.into_iter().map(|c| c.map(|(n, sizes)| (n as f64 / days, sizes))).collect()
     }
 }
 
@@ -161,15 +162,16 @@ mod tests {
     }
 
     #[test]
-    fn observed_is_each_skus_orders_and_units_per_day_per_channel() {
-        let w = World::generate(2, Market { skus: 4, days: 2 });
-        let rates = w.observed();
-        assert_eq!(rates.len(), 4);
-        for (sku, r) in rates.iter().enumerate() {
+    fn observed_orders_count_each_order_size() {
+        let w = World::generate(2, Market { skus: 3, days: 2 });
+        for (sku, seen) in w.observed_orders().iter().enumerate() {
             for c in ALL {
                 let mine: Vec<&Order> = w.orders.iter().filter(|o| o.sku == sku && o.channel == c).collect();
-                let units: u64 = mine.iter().map(|o| o.units as u64).sum();
-                assert_eq!(r[index(c)], (mine.len() as f64 / 2.0, units as f64 / 2.0), "{sku} {c:?}");
+                let (rate, sizes) = &seen[index(c)];
+                assert_eq!(*rate, mine.len() as f64 / 2.0);
+                assert_eq!(sizes.values().sum::<u64>(), mine.len() as u64);
+                let units: u64 = sizes.iter().map(|(u, n)| *u as u64 * n).sum();
+                assert_eq!(units, mine.iter().map(|o| o.units as u64).sum::<u64>(), "{sku} {c:?}");
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::channel::{Channel, ALL, MARKETPLACES};
-use super::study::Results;
+use super::study::{Results, ABLATION_BATCH_MIN};
 use super::svg::{plot, Axis, Series};
 use super::tally::{figures, Estimate, Figures, Tally};
 
@@ -26,6 +26,60 @@ fn of(runs: &[Tally], c: Option<Channel>) -> Figures {
         Some(c) => t.get(c),
         None => t.total(),
     })
+}
+
+/// Pooled oversold orders per 10,000 orders.
+fn rate(p: (u64, u64)) -> f64 {
+    p.0 as f64 * 10_000.0 / p.1.max(1) as f64
+}
+
+/// `batch ÷ stockedge` of pooled (oversold, orders); when StockEdge oversold none, at least
+/// batch ÷ the rule of three's 95 % bound (3 / orders).
+fn ratio(batch: (u64, u64), stockedge: (u64, u64)) -> String {
+    if stockedge.0 > 0 {
+        format!("{:.1}×", rate(batch) / rate(stockedge))
+    } else if batch.0 > 0 {
+        let bound = 30_000.0 / stockedge.1.max(1) as f64;
+        format!("≥ {:.0}× (StockEdge < {bound:.3} per 10,000)", rate(batch) / bound)
+    } else {
+        "— (neither oversold)".to_string()
+    }
+}
+
+/// The ablation table: what was removed → StockEdge's oversells on the channels that apply
+/// within seconds → batch every 5 minutes (as modelled, and with the same removed where run) ÷
+/// StockEdge.
+fn ablation_table(s: &mut String, r: &Results) {
+    let label = format!("batch {ABLATION_BATCH_MIN} min");
+    let Some((_, modelled)) = r.strategies.iter().find(|(l, _)| *l == label) else { return };
+    let _ = writeln!(
+        s,
+        "\nWhat bounds the window on the channels that apply within seconds. Each row takes one cause out of the \
+         model and runs StockEdge on the same {} seeds (pooled oversold / orders, and per 10,000); it is compared \
+         with batch every {ABLATION_BATCH_MIN} minutes as modelled (the table above, {} seeds: the target's \
+         yardstick) and, where the removal changes the world batch sync sells in too, with batch every \
+         {ABLATION_BATCH_MIN} minutes with the same removed ({} seeds):\n",
+        r.ablation_seeds, r.seeds, r.seeds
+    );
+    let _ = writeln!(
+        s,
+        "| removed | shopify: StockEdge | batch {ABLATION_BATCH_MIN} min ÷ StockEdge (as modelled; same removed) | \
+         woocommerce: StockEdge | batch {ABLATION_BATCH_MIN} min ÷ StockEdge (as modelled; same removed) | all \
+         marketplaces: StockEdge per 10,000 |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for a in &r.ablations {
+        let mut cells = Vec::new();
+        for c in [Channel::Shopify, Channel::WooCommerce] {
+            let se = pooled(&a.stockedge, Some(c));
+            cells.push(format!("{} / {} ({:.3})", se.0, se.1, rate(se)));
+            let same = a.batch.as_ref().map_or("—".to_string(), |b| ratio(pooled(b, Some(c)), se));
+            cells.push(format!("{}; {same}", ratio(pooled(modelled, Some(c)), se)));
+        }
+        let all =
+            MARKETPLACES.iter().map(|c| pooled(&a.stockedge, Some(*c))).fold((0, 0), |x, y| (x.0 + y.0, x.1 + y.1));
+        let _ = writeln!(s, "| {} | {} | {:.2} |", a.removed, cells.join(" | "), rate(all));
+    }
 }
 
 /// The tables: strategies, the buffer sweep, the advised buffers.
@@ -66,22 +120,12 @@ pub fn markdown(r: &Results) -> String {
         let cs: Vec<Option<Channel>> = MARKETPLACES.iter().map(|c| Some(*c)).chain([None]).collect();
         for c in cs {
             let (a, b) = (pooled(b5, c), pooled(se, c));
-            let rate = |p: (u64, u64)| p.0 as f64 * 10_000.0 / p.1.max(1) as f64;
-            let ratio = if b.0 > 0 {
-                format!("{:.1}×", rate(a) / rate(b))
-            } else if a.0 > 0 {
-                format!(
-                    "≥ {:.0}× (StockEdge < {:.3} per 10,000)",
-                    rate(a) / (30_000.0 / b.1.max(1) as f64),
-                    30_000.0 / b.1.max(1) as f64
-                )
-            } else {
-                "— (neither oversold)".to_string()
-            };
+            let ratio = ratio(a, b);
             let name = c.map(|c| c.name()).unwrap_or("all");
             let _ = writeln!(s, "| {name} | {} / {} | {} / {} | {ratio} |", b.0, b.1, a.0, a.1);
         }
     }
+    ablation_table(&mut s, r);
     let _ = writeln!(s, "\nStockEdge with the same buffer on every marketplace listing (oversold per 10,000; withheld = units held back over all listings):\n");
     let _ = writeln!(
         s,
@@ -101,25 +145,37 @@ pub fn markdown(r: &Results) -> String {
             est(all.lost_units)
         );
     }
-    let _ = writeln!(s, "\nStockEdge with the advisor's buffer per listing (target: an oversell on a listing on at most one day in 1,000):\n");
-    let _ = writeln!(s, "| channel | advised buffer (mean / max over listings, seed 1) | oversold per 10,000 | units oversold / run | lost units / run |");
-    let _ = writeln!(s, "|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\nStockEdge with the advisor's buffer per listing (targets: an oversell on a listing on at most one day in \
+         1,000, and at most 1 oversold order per 10,000 of its orders; compound Poisson over the observed order \
+         sizes). Withheld: units the channel's {} listings hold back, per run:\n",
+        r.market_skus
+    );
+    let _ = writeln!(
+        s,
+        "| channel | advised buffer (mean / max over listings, seed 1) | withheld units / run | oversold per 10,000 | \
+         pooled oversold / orders | units oversold / run | lost units / run |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
     for (c, (name, mean, max)) in MARKETPLACES.iter().zip(&r.advised_buffers) {
         let f = of(&r.advised, Some(*c));
+        let (o, n) = pooled(&r.advised, Some(*c));
         let _ = writeln!(
             s,
-            "| {name} | {mean:.2} / {max} | {} | {} | {} |",
+            "| {name} | {mean:.2} / {max} | {} | {} | {o} / {n} | {} | {} |",
+            est(f.withheld_units),
             est(f.per_10k),
             est(f.oversold_units),
             est(f.lost_units)
         );
     }
     let all = of(&r.advised, None);
-    let withheld = Estimate::of(&r.advised.iter().map(|t| t.withheld_units as f64).collect::<Vec<_>>());
+    let (o, n) = pooled(&r.advised, None);
     let _ = writeln!(
         s,
-        "| all | withheld units: {} | {} | {} | {} |",
-        est(withheld),
+        "| all | | {} | {} | {o} / {n} | {} | {} |",
+        est(all.withheld_units),
         est(all.per_10k),
         est(all.oversold_units),
         est(all.lost_units)

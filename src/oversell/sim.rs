@@ -15,7 +15,7 @@ use super::channel::{Channel, ALL, MARKETPLACES};
 use super::delay::Delay;
 use super::demand::World;
 use super::rng::{Draw, Stream};
-use super::scenario::{index, Scenario, Strategy};
+use super::scenario::{index, Removed, Scenario, Strategy};
 use super::tally::Tally;
 use crate::sync::retry::RetryPolicy;
 
@@ -36,6 +36,8 @@ enum Event {
         channel: usize,
         version: u64,
         quantity: i64,
+        /// The platform's own units the ledger had recorded when `quantity` was computed.
+        recorded: u64,
     },
     Restock {
         sku: usize,
@@ -53,6 +55,9 @@ struct Sku {
     restocking: bool,
     believed: [i64; 6],
     applied: [u64; 6],
+    /// Units each platform sold, and those of them the ledger has recorded.
+    sold: [u64; 6],
+    recorded: [u64; 6],
     /// Marketplace sales the batch tool has not pulled yet: when their platform's feed shows
     /// them, channel, units.
     unpulled: Vec<(u64, usize, u32)>,
@@ -89,6 +94,7 @@ pub fn simulate(world: &World, scenario: &Scenario, propagation: &PropagationByC
             let b = scenario.buffers.of(i, c);
             believed[index(c)] = (plan.initial - b as i64).max(0);
             run.tally.withheld_units += b as u64;
+            run.tally.channels[index(c)].withheld_units += b as u64;
         }
         run.skus.push(Sku {
             ledger: plan.initial,
@@ -97,6 +103,8 @@ pub fn simulate(world: &World, scenario: &Scenario, propagation: &PropagationByC
             restocking: false,
             believed,
             applied: [0; 6],
+            sold: [0; 6],
+            recorded: [0; 6],
             unpulled: Vec::new(),
         });
     }
@@ -105,7 +113,7 @@ pub fn simulate(world: &World, scenario: &Scenario, propagation: &PropagationByC
         let first = (run.draw.unit() * every as f64) as u64;
         run.at(first, Event::Tick);
     }
-    for order in &world.orders {
+    for order in world.orders.iter().filter(|o| scenario.removed.sells(o.channel)) {
         run.until(order.at_ms);
         run.order(order.at_ms, order.sku, order.channel, order.units);
     }
@@ -136,11 +144,13 @@ impl Run<'_> {
                 self.record_sale(sku, channel, units);
                 self.changed(t, sku);
             }
-            Event::Applied { sku, channel, version, quantity } => {
+            Event::Applied { sku, channel, version, quantity, recorded } => {
+                let restore = !self.scenario.removed.restore;
                 let s = &mut self.skus[sku];
                 if version > s.applied[channel] {
                     s.applied[channel] = version;
-                    s.believed[channel] = quantity;
+                    let unrecorded = if restore { 0 } else { s.sold[channel].saturating_sub(recorded) as i64 };
+                    s.believed[channel] = (quantity - unrecorded).max(0);
                 }
             }
             Event::Restock { sku } => {
@@ -165,7 +175,7 @@ impl Run<'_> {
                         if self.draw.chance(self.scenario.fault_rate) {
                             continue; // this listing waits for the next run
                         }
-                        let delay = c.apply_delay().at(self.draw.unit());
+                        let delay = self.apply_delay(c).at(self.draw.unit());
                         self.push(t + delay, sku, c);
                     }
                 }
@@ -184,7 +194,48 @@ impl Run<'_> {
             counts.oversold_units += (units - s.ledger.max(0)) as u64;
         }
         s.ledger -= units;
+        s.recorded[channel] += units as u64;
         s.version += 1;
+    }
+
+    /// From a sale on `c` to the ledger recording it (StockEdge), with what the run removes.
+    fn inbound_delay(&self, c: Channel) -> Delay {
+        let r = self.scenario.removed;
+        match c {
+            _ if r.all_report_delay => Delay::NONE,
+            c if r.late_reports && Removed::reports_late(c) => Channel::Shopify.inbound_delay(),
+            c => c.inbound_delay(),
+        }
+    }
+
+    /// From a sale on `c` to its platform's order feed showing it (batch), with what the run
+    /// removes.
+    fn feed_lag(&self, c: Channel) -> Delay {
+        let r = self.scenario.removed;
+        match c {
+            _ if r.all_report_delay => Delay::NONE,
+            c if r.late_reports && Removed::reports_late(c) => Channel::Shopify.feed_lag(),
+            c => c.feed_lag(),
+        }
+    }
+
+    /// `c`'s apply delay, with what the run removes.
+    fn apply_delay(&self, c: Channel) -> Delay {
+        if self.scenario.removed.apply_delay {
+            Delay::NONE
+        } else {
+            c.apply_delay()
+        }
+    }
+
+    /// Commit → `c` received, with what the run removes.
+    fn propagation(&mut self, c: Channel) -> u64 {
+        let u = self.draw.unit();
+        if self.scenario.removed.propagation {
+            0
+        } else {
+            self.propagation[index(c)].at(u)
+        }
     }
 
     /// Orders a restock when the ledger is at the reorder point.
@@ -205,20 +256,20 @@ impl Run<'_> {
             return;
         }
         for c in MARKETPLACES {
-            let mut delay = self.propagation[index(c)].at(self.draw.unit());
+            let mut delay = self.propagation(c);
             let mut attempt = 1;
             while self.draw.chance(self.scenario.fault_rate) {
                 if attempt >= self.retry.max_attempts {
                     delay = u64::MAX; // dead-lettered: never applied
                     break;
                 }
-                delay += self.retry.backoff_ms(attempt) + self.propagation[index(c)].at(self.draw.unit());
+                delay += self.retry.backoff_ms(attempt) + self.propagation(c);
                 attempt += 1;
             }
             if delay == u64::MAX {
                 continue;
             }
-            delay += c.apply_delay().at(self.draw.unit());
+            delay += self.apply_delay(c).at(self.draw.unit());
             self.push(t + delay, sku, c);
         }
     }
@@ -227,8 +278,8 @@ impl Run<'_> {
     fn push(&mut self, arrives: u64, sku: usize, c: Channel) {
         let s = &self.skus[sku];
         let quantity = (s.ledger.max(0) - self.scenario.buffers.of(sku, c) as i64).max(0);
-        let version = s.version;
-        self.at(arrives, Event::Applied { sku, channel: index(c), version, quantity });
+        let (version, recorded) = (s.version, s.recorded[index(c)]);
+        self.at(arrives, Event::Applied { sku, channel: index(c), version, quantity, recorded });
     }
 
     fn order(&mut self, t: u64, sku: usize, channel: Channel, units: u32) {
@@ -253,14 +304,15 @@ impl Run<'_> {
         }
         s.believed[ci] -= need;
         s.physical -= need;
+        s.sold[ci] += units as u64;
         self.tally.channels[ci].orders += 1;
         match self.scenario.strategy {
             Strategy::StockEdge => {
-                let delay = channel.inbound_delay().at(self.draw.unit());
+                let delay = self.inbound_delay(channel).at(self.draw.unit());
                 self.at(t + delay, Event::SaleArrives { sku, channel: ci, units });
             }
             Strategy::Batch { .. } => {
-                let shown = t + channel.feed_lag().at(self.draw.unit());
+                let shown = t + self.feed_lag(channel).at(self.draw.unit());
                 self.skus[sku].unpulled.push((shown, ci, units));
             }
         }

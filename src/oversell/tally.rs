@@ -16,6 +16,8 @@ pub struct Counts {
     /// Orders the channel refused (it showed too little) while the stock was there.
     pub lost_orders: u64,
     pub lost_units: u64,
+    /// Units the channel's listings' buffers hold back (sum over its listings).
+    pub withheld_units: u64,
 }
 
 impl Counts {
@@ -25,6 +27,7 @@ impl Counts {
         self.oversold_units += o.oversold_units;
         self.lost_orders += o.lost_orders;
         self.lost_units += o.lost_units;
+        self.withheld_units += o.withheld_units;
     }
 
     /// Oversold orders per 10,000 accepted orders (0 without orders).
@@ -95,6 +98,7 @@ pub struct Figures {
     pub oversold_units: Estimate,
     pub lost_units: Estimate,
     pub orders: Estimate,
+    pub withheld_units: Estimate,
 }
 
 /// The figures of `pick` over the runs of every seed.
@@ -105,6 +109,7 @@ pub fn figures(runs: &[Tally], pick: impl Fn(&Tally) -> Counts) -> Figures {
         oversold_units: f(&|c| c.oversold_units as f64),
         lost_units: f(&|c| c.lost_units as f64),
         orders: f(&|c| c.orders as f64),
+        withheld_units: f(&|c| c.withheld_units as f64),
     }
 }
 

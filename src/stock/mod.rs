@@ -1,5 +1,6 @@
 //! The stock ledger of one SKU: pure, deterministic, and the only place quantities change.
 
+pub mod alarm;
 pub mod alert;
 pub mod command;
 pub mod error;

@@ -26,6 +26,15 @@ use crate::time::Millis;
 /// answers in milliseconds; this only matters when a sender vanished without reporting.
 pub const SEND_LEASE_MS: i64 = 30_000;
 
+/// When an object that hands out a batch at `now` must wake up to send again should the send
+/// never report back (its isolate evicted while awaiting the queue: the in-memory pump is gone
+/// with it, and nothing else may call the object for hours): the end of the batch's lease. The
+/// shell sets its alarm no later than this before awaiting the queue; a send that reports back
+/// in time leaves a harmless early alarm.
+pub fn resend_at(now: Millis) -> Millis {
+    Millis(now.0.saturating_add(SEND_LEASE_MS))
+}
+
 /// A batch handed to the sender: the unsent rows with versions up to and including `through`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Batch {

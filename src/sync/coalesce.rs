@@ -14,9 +14,14 @@ use crate::time::Millis;
 /// - `listings`: the listings of the SKUs in the batch (a key listed twice counts once, the
 ///   first wins).
 /// - `pushed`: per listing, what it last received.
+/// - `attempted`: per listing, the newest version pushed without an accepting answer (the sync
+///   record's pending version). A push whose answer was lost (a timeout) may have been applied,
+///   so no version older than it is pushed after it: only it or a newer one (its message is
+///   retried, or recorded as a failure to retry).
 ///
 /// A listing gets an update only when the batch holds a version newer than the one it last
-/// received, and then exactly one: the batch's newest version of its SKU, with
+/// received and not older than the one last attempted, and then exactly one: the batch's newest
+/// version of its SKU, with
 /// `quantity = rule.listed(sellable)` of that version ([`ListingRule::listed`],
 /// [`StockChanged::sellable`]: available less units owed to oversold orders). Older and
 /// equal versions are dropped, so replays and out-of-order deliveries never move a listing
@@ -27,6 +32,7 @@ pub fn coalesce(
     events: &[StockChanged],
     listings: &[Listing],
     pushed: &BTreeMap<ListingId, LastPushed>,
+    attempted: &BTreeMap<ListingId, u64>,
 ) -> Vec<ListingUpdate> {
     let mut by_sku: BTreeMap<&Sku, Vec<&StockChanged>> = BTreeMap::new();
     for e in events {
@@ -41,9 +47,10 @@ pub fn coalesce(
         }
         let Some(sku_events) = by_sku.get(&listing.sku) else { continue };
         let floor = pushed.get(&key).map(|p| p.version);
+        let tried = attempted.get(&key).copied().unwrap_or(0);
         let mut newest: Option<&StockChanged> = None;
         let mut since: Option<Millis> = None;
-        for e in sku_events.iter().filter(|e| floor.is_none_or(|f| e.version > f)) {
+        for e in sku_events.iter().filter(|e| floor.is_none_or(|f| e.version > f) && e.version >= tried) {
             if newest.is_none_or(|n| e.version > n.version) {
                 newest = Some(e);
             }
@@ -112,7 +119,7 @@ mod tests {
         let listings = [listing(1, 1, rule), listing(2, 1, ListingRule::default()), listing(1, 3, rule)];
         let mut pushed = BTreeMap::new();
         pushed.insert(ListingId { channel: channel(2), sku: sku(1) }, LastPushed { version: 5, quantity: 4 });
-        let out = coalesce(&events, &listings, &pushed);
+        let out = coalesce(&events, &listings, &pushed, &BTreeMap::new());
         assert_eq!(out.len(), 1, "ch2 already has v5; SKU-3 had no event; SKU-2 has no listing");
         let u = &out[0];
         assert_eq!((u.version, u.available, u.quantity, u.expected), (5, 50, 10, None));
@@ -123,11 +130,27 @@ mod tests {
     fn a_replayed_batch_yields_nothing_new() {
         let events = [event(1, 2, 5), event(1, 2, 5)];
         let listings = [listing(1, 1, ListingRule::default())];
-        let out = coalesce(&events, &listings, &BTreeMap::new());
+        let out = coalesce(&events, &listings, &BTreeMap::new(), &BTreeMap::new());
         assert_eq!(out.len(), 1);
         let mut pushed = BTreeMap::new();
         pushed.insert(out[0].key.clone(), LastPushed { version: out[0].version, quantity: out[0].quantity });
-        assert!(coalesce(&events, &listings, &pushed).is_empty());
+        assert!(coalesce(&events, &listings, &pushed, &BTreeMap::new()).is_empty());
+    }
+
+    /// Found by the system simulation (`tests/system_simulation.rs`): version 9's push timed out
+    /// after the platform applied it; a later batch holding only version 8 (the queue splits and
+    /// reorders retried messages) pushed 8 over 9, since the record still said 7.
+    #[test]
+    fn nothing_older_than_a_version_already_attempted_is_pushed() {
+        let listings = [listing(1, 1, ListingRule::default())];
+        let key = ListingId { channel: channel(1), sku: sku(1) };
+        let pushed = BTreeMap::from([(key.clone(), LastPushed { version: 7, quantity: 3 })]);
+        let attempted = BTreeMap::from([(key, 9)]);
+        assert!(coalesce(&[event(1, 8, 4)], &listings, &pushed, &attempted).is_empty(), "8 after 9 was attempted");
+        let out = coalesce(&[event(1, 8, 4), event(1, 9, 2)], &listings, &pushed, &attempted);
+        assert_eq!(out.iter().map(|u| u.version).collect::<Vec<_>>(), [9], "the attempted version itself goes again");
+        let out = coalesce(&[event(1, 10, 1)], &listings, &pushed, &attempted);
+        assert_eq!(out.iter().map(|u| u.version).collect::<Vec<_>>(), [10]);
     }
 
     fn rule() -> impl Strategy<Value = ListingRule> {
@@ -157,7 +180,7 @@ mod tests {
             for &(c, s, v, q) in &raw_pushed {
                 pushed.insert(ListingId { channel: channel(c), sku: sku(s) }, LastPushed { version: v, quantity: q });
             }
-            let out = coalesce(&events, &listings, &pushed);
+            let out = coalesce(&events, &listings, &pushed, &BTreeMap::new());
 
             let mut keys = BTreeSet::new();
             for u in &out {

@@ -34,6 +34,9 @@ pub struct Synced {
     pub last: Option<LastPushed>,
     /// Failed attempts at its pending version.
     pub attempts: u32,
+    /// The pending version: the newest pushed without an accepting answer (`None` once a push
+    /// of it or a newer one is accepted). Nothing older is pushed after it (`coalesce`).
+    pub pending: Option<u64>,
     /// Today's revisions (eBay).
     pub revisions: DailyRevisions,
 }
@@ -109,7 +112,9 @@ impl BatchPlan {
                 Err(c) => decided.extend(corrupt(&c, &events, last.get(&c.key))),
             }
         }
-        let updates = coalesce(&events, &listings, &last);
+        let attempted: BTreeMap<ListingId, u64> =
+            loaded.synced.iter().filter_map(|(k, s)| s.pending.map(|p| (k.clone(), p))).collect();
+        let updates = coalesce(&events, &listings, &last, &attempted);
         let since = updates.iter().map(|u| (u.key.clone(), u.since)).collect();
         let mut by_channel: BTreeMap<Token, Vec<ListingUpdate>> = BTreeMap::new();
         for u in updates {

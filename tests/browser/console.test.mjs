@@ -108,6 +108,11 @@ test('a SKU shows the same numbers per location and per channel as the API', asy
   const l = listings.items.find((i) => i.channel === channel);
   assert.equal(await cell(row, 'intended_quantity'), l.intended_quantity);
   assert.equal(await page.locator(`${row} [data-field="status"]`).innerText(), l.status.replace('_', ' '));
+  // The buffer the advisor advises for the listing, beside it (issue 15).
+  const advice = await ok(await A.admin('GET', `/v1/channels/${channel}/listings/${enc(sku)}/advice`));
+  const advised = page.locator(`${row} [data-field="advised_buffer"]`);
+  await page.waitForFunction((sel) => !document.querySelector(sel)?.innerText.includes('…'), `${row} [data-field="advised_buffer"]`);
+  assert.equal(Number((await advised.innerText()).trim()), advice.buffer.advised, JSON.stringify(advice.buffer));
   // The live quantity read back from the channel, after a merchant edited it in Shopify's admin:
   // the page shows the reconciliation's read (and its drift) beside what StockEdge intends.
   shop.setQuantities(item, 1, { available: 7 });

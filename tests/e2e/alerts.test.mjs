@@ -27,7 +27,7 @@ before(async () => {
   A = api(rt.url);
 });
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
   await Promise.all(Object.values(sims).map((s) => s?.close()));
 });
 

@@ -51,7 +51,7 @@ before(async () => {
   A = api(rt.url);
 });
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
   await shop?.close();
   await new Promise((r) => (receiver ? receiver.close(r) : r()));
 });

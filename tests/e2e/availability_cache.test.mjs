@@ -34,7 +34,7 @@ describe('availability cache', () => {
   });
 
   after(async () => {
-    await w?.stop();
+    await w?.discard();
   });
 
   const put = (sku, body) => a.admin('PUT', `/v1/skus/${enc(sku)}/stock`, body);

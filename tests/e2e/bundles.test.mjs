@@ -12,7 +12,7 @@ before(async () => {
   A = api(rt.url);
 });
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
 });
 
 const enc = encodeURIComponent;

@@ -34,7 +34,7 @@ describe('catalogue', () => {
   });
 
   after(async () => {
-    await w?.stop();
+    await w?.discard();
   });
 
   const product = (sku) => `/v1/products/${enc(sku)}`;
@@ -469,7 +469,7 @@ describe('catalogue without its schema', () => {
   });
 
   after(async () => {
-    await w?.stop();
+    await w?.discard();
   });
 
   const missing = (r, what) => {

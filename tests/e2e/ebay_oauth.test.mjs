@@ -29,7 +29,7 @@ before(async () => {
 });
 
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
   await eb?.close();
 });
 

@@ -31,7 +31,7 @@ describe('hostile input', () => {
   });
 
   after(async () => {
-    await w?.stop();
+    await w?.discard();
   });
 
   const stockPath = (sku) => `/v1/skus/${enc(sku)}/stock`;

@@ -2,11 +2,12 @@
 // touching more than 1,000 SKUs answers 202 with a job; the queue applies it chunk by chunk; the
 // job reports progress, a summary and the per-row report page by page; every SKU holds the
 // file's number; the same file posted again with the same Idempotency-Key is the same job and
-// applies nothing twice (adjust mode would show it); rows without a SKU are reported.
+// applies nothing twice (adjust mode would show it); rows without a SKU are reported; a chunk that
+// fails every try is given up after its last one, its rows reported as errors, and the job ends.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { api, start, unique, until } from './lib/worker.mjs';
+import { api, d1Execute, start, unique, until } from './lib/worker.mjs';
 
 let rt;
 let A;
@@ -16,7 +17,7 @@ before(async () => {
   A = api(rt.url);
 });
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
 });
 
 function upload(query, csv, headers = {}) {
@@ -102,4 +103,58 @@ test('small files are still applied within their request', async () => {
   const r = await upload('format=csv&mode=set', `sku,quantity\n${sku},5\n`);
   assert.equal(r.status, 200, r.text);
   assert.equal(await onHand(sku), 5);
+});
+
+// A chunk that fails every try. The catalogue is made to refuse its SKU (a trigger written into
+// the runtime's local D1, behind the API): every attempt at the chunk fails before any ledger
+// changes and the queue tries it again, until it has been begun MAX_CHUNK_ATTEMPTS times. To keep
+// the run short the chunk's attempt count is moved to its last try once the first has failed
+// (STOCKEDGE_E2E_FULL_RETRIES=1 waits for every try: about a minute and a half).
+const MAX_CHUNK_ATTEMPTS = 6; // src/import/limits.rs
+
+test('a chunk that fails every try is given up after its last one: its rows are errors, the rest applies, the job ends', { timeout: 600_000 }, async () => {
+  const run = unique('GIVEUP');
+  // 101 SKUs × 100 rows: over 10,000 rows, a job; chunks of 2,000 rows (20 SKUs), the last SKU
+  // alone in the last chunk.
+  const n = 101;
+  const skus = Array.from({ length: n }, (_, i) => `${run}-${i}`);
+  const poison = skus[n - 1];
+  await d1Execute(rt.stateDir, `CREATE TRIGGER refuse_${run.replace(/-/g, '_')} BEFORE INSERT ON products WHEN NEW.sku = '${poison}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;`);
+  const lines = skus.flatMap((s) => Array.from({ length: 100 }, () => `${s},1`));
+  const csv = `sku,quantity\n${lines.join('\n')}\n`;
+  const r = await upload('format=csv&mode=adjust', csv, { 'idempotency-key': `${run}-key` });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.import_id;
+  const chunks = r.body.progress.chunks;
+  const attemptsOf = async () => (await d1Execute(rt.stateDir, `SELECT n, attempts, report IS NOT NULL AS done FROM import_job_chunks WHERE job_id = '${id}' AND n = ${chunks - 1}`))[0][0];
+
+  if (process.env.STOCKEDGE_E2E_FULL_RETRIES !== '1') {
+    const failed = await until(async () => {
+      const c = await attemptsOf();
+      return c.attempts >= 1 && !c.done && /chunk \d+: .*refused by the test/.test(rt.logTail(2000)) ? c : null;
+    }, { timeoutMs: 240_000, everyMs: 1_000 });
+    assert.ok(failed, 'the chunk was tried and failed');
+    await d1Execute(rt.stateDir, `UPDATE import_job_chunks SET attempts = ${MAX_CHUNK_ATTEMPTS - 1} WHERE job_id = '${id}' AND n = ${chunks - 1} AND attempts < ${MAX_CHUNK_ATTEMPTS - 1}`);
+  }
+  const job = await finished(id);
+  // Every delivery is counted before it is judged: MAX_CHUNK_ATTEMPTS failed tries, then the
+  // delivery that gave up.
+  assert.equal((await attemptsOf()).attempts, MAX_CHUNK_ATTEMPTS + 1, 'tried MAX_CHUNK_ATTEMPTS times, then given up');
+  const tries = rt.logTail(100_000).split('\n').filter((l) => l.includes(`import job ${id} chunk ${chunks - 1}:`) && l.includes('refused by the test'));
+  const fullRetries = process.env.STOCKEDGE_E2E_FULL_RETRIES === '1';
+  assert.equal(tries.length, fullRetries ? MAX_CHUNK_ATTEMPTS : 2, `failed tries logged:\n${tries.join('\n')}`);
+  assert.equal(job.progress.chunks_done, chunks);
+  assert.equal(job.summary.rows, lines.length);
+  assert.equal(job.summary.errors, 100, JSON.stringify(job.summary));
+  assert.equal(job.summary.applied + job.summary.errors, lines.length, JSON.stringify(job.summary));
+  const first = lines.length - 100 + 2; // the poison SKU's rows: the last 100 lines
+  const report = await A.admin('GET', `/v1/imports/${id}?after=${first - 1}&limit=1000`);
+  assert.equal(report.status, 200, report.text);
+  assert.equal(report.body.rows.length, 100);
+  assert.ok(report.body.rows.every((row) => row.status === 'error' && row.sku === poison), JSON.stringify(report.body.rows[0]));
+  assert.match(report.body.rows[0].message, /could not be applied after 6 attempts; import these rows again/);
+  // The given-up row changed nothing; the other chunks applied once.
+  const p = await A.admin('GET', `/v1/skus/${encodeURIComponent(poison)}`);
+  assert.equal(p.status, 404, p.text);
+  for (const i of [0, 20, 99]) assert.equal(await onHand(skus[i]), 100, skus[i]);
 });

@@ -13,7 +13,7 @@ before(async () => {
   A = api(rt.url);
 });
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
 });
 
 function upload(query, csv, headers = {}) {

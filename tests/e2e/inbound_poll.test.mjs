@@ -60,7 +60,7 @@ before(async () => {
 });
 
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
   await Promise.all([woo, amz, eb].map((s) => s?.close()));
 });
 

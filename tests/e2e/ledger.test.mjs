@@ -24,7 +24,7 @@ describe('stock ledger', () => {
   });
 
   after(async () => {
-    await w?.stop();
+    await w?.discard();
   });
 
   const put = (sku, body, headers) => a.admin('PUT', `/v1/skus/${enc(sku)}/stock`, body, headers);
@@ -893,7 +893,7 @@ describe('stock ledger', () => {
 describe('crash: the runtime is SIGKILLed with 100 carts in flight', () => {
   let w;
   after(async () => {
-    await w?.stop();
+    await w?.discard();
   });
 
   test('after a restart every hold ends, nothing is half-done, stock is conserved', async () => {

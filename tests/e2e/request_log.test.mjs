@@ -42,7 +42,7 @@ describe('structured request logs', () => {
   });
 
   after(async () => {
-    await w?.stop();
+    await w?.discard();
   });
 
   test('one JSON line per request with id, method, route, status, duration and SKU; no token or secret', async () => {

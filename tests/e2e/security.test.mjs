@@ -49,7 +49,7 @@ before(async () => {
 });
 
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
   await shop?.close();
 });
 

@@ -21,7 +21,7 @@ describe('walking skeleton', () => {
   });
 
   after(async () => {
-    await w?.stop();
+    await w?.discard();
   });
 
   test('200 concurrent single-unit reservations against stock 50: exactly 50 held', async () => {

@@ -17,7 +17,7 @@ before(async () => {
   A = api(rt.url);
 });
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
   await shop?.close();
 });
 

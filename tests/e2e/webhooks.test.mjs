@@ -60,7 +60,7 @@ before(async () => {
 });
 
 after(async () => {
-  await rt?.stop();
+  await rt?.discard();
   await Promise.all([woo, amz, eb, shopAdjust, shopFlag].map((s) => s?.close()));
   for (const [name, ms] of Object.entries(latencies)) console.log(latencyLine(`webhook→ledger ${name}`, ms));
 });

@@ -1,6 +1,7 @@
 // SKU: search; stock per location (`GET /v1/skus/{sku}`); each channel listing with its rule,
-// the quantity StockEdge intends, the last push and the live value read back
-// (`GET /v1/skus/{sku}/listings`, `GET /v1/reconciliation?sku=`); the journal as a timeline and
+// the quantity StockEdge intends, the last push, the live value read back and the buffer the
+// advisor advises (`GET /v1/skus/{sku}/listings`, `GET /v1/reconciliation?sku=`,
+// `GET /v1/channels/{c}/listings/{sku}/advice`); the journal as a timeline and
 // a chart of available over time; set / adjust with a reason, confirmed, the set guarded by the
 // version shown (`expected_version`).
 
@@ -65,8 +66,27 @@ function locationsTable(state) {
 const ruleText = (r) =>
   r && Object.keys(r).length ? Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') : 'as available';
 
-/** Listings of the SKU, with the latest live read per channel beside them. */
-function listingsTable(listings, live) {
+/** The advised buffer of `sku`'s listing on `channel`, filled in when the advice answers (a
+ * channel kind the advisor has no delays for, or a Worker without the endpoint: "—"). */
+function adviceCell(channel, sku) {
+  const cell = h('span', { class: 'muted' }, '…');
+  getIfBuilt(`/v1/channels/${enc(channel)}/listings/${enc(sku)}/advice`)
+    .then((a) => {
+      if (!a) return fill(cell, '—');
+      cell.className = a.meets_target ? '' : 'bad';
+      cell.title =
+        `${a.oversold_per_10k_orders.advised.toFixed(2)} oversold per 10,000 orders with it ` +
+        `(${a.oversold_per_10k_orders.current.toFixed(2)} with the current buffer ${a.buffer.current}; ` +
+        `target ${a.target_oversold_per_10k_orders}), from ${a.observed.days.toFixed(1)} days of journal`;
+      fill(cell, num(a.buffer.advised));
+    })
+    .catch(() => fill(cell, '—'));
+  return cell;
+}
+
+/** Listings of the SKU, with the latest live read per channel and the advised buffer beside
+ * them. */
+function listingsTable(sku, listings, live) {
   const latest = new Map();
   for (const r of live ?? []) {
     const prev = latest.get(r.channel);
@@ -90,6 +110,7 @@ function listingsTable(listings, live) {
           return h('span', { title: `read ${r.read_at}` }, num(r.live), drift);
         },
       },
+      { label: 'Advised buffer', key: 'advised_buffer', value: (l) => adviceCell(l.channel, sku) },
       { label: 'Lag', key: 'lag_ms', value: (l) => duration(l.lag_ms) },
       { label: 'Status', key: 'status', value: (l) => badge((l.status ?? '—').replace('_', ' '), STATUS_TONE[l.status] ?? 'off') },
       { label: 'Last error', value: (l) => l.last_error ?? '' },
@@ -249,7 +270,7 @@ export async function renderSku(page, sku) {
       fill(
         listingsSection,
         h('h2', { id: 'listings-title' }, 'Channels'),
-        listingsTable(listings.value.items, live.status === 'fulfilled' ? live.value?.items : null),
+        listingsTable(sku, listings.value.items, live.status === 'fulfilled' ? live.value?.items : null),
         listings.value.full ? null : notAvailable('Rules and intended quantities (GET /v1/skus/{sku}/listings)'),
         live.status === 'fulfilled' && !live.value ? notAvailable('Live quantities read back from the channels (reconciliation)') : null,
       );

@@ -3,6 +3,7 @@
 use worker::D1Database;
 
 pub use crate::db::imports::{Chunk, Job, JobRow};
+use crate::db::imports::{ChunkNo, JobId};
 
 use super::{batch_of, read, read_first, StoreResult};
 use crate::db::imports::{self as sql, Finished};
@@ -63,4 +64,19 @@ pub async fn summaries(db: &D1Database, job: &str) -> StoreResult<Vec<Summary>> 
 /// The report rows of the job's finished chunks with line numbers above `after`, unordered.
 pub async fn report_rows(db: &D1Database, job: &str, after: u64) -> StoreResult<Vec<RowReport>> {
     sql::report_rows_of(read(db, sql::finished(job, Finished::Report)).await?, after)
+}
+
+/// At most `limit` unfinished jobs that have not moved since `before`, the longest still first.
+pub async fn stalled(db: &D1Database, before: Millis, limit: usize) -> StoreResult<Vec<String>> {
+    Ok(read::<JobId>(db, sql::stalled(before, limit)).await?.into_iter().map(|j| j.id).collect())
+}
+
+/// The numbers of the job's chunks that have no report yet.
+pub async fn unfinished(db: &D1Database, job: &str) -> StoreResult<Vec<i64>> {
+    Ok(read::<ChunkNo>(db, sql::unfinished(job)).await?.into_iter().map(|c| c.n).collect())
+}
+
+/// Records that the job's unfinished chunks were sent again at `now`.
+pub async fn moved(db: &D1Database, job: &str, now: Millis) -> StoreResult<()> {
+    batch_of(db, [sql::moved(job, now)]).await.map(drop)
 }

@@ -163,13 +163,15 @@ pub fn ebay_path(_feed: &FeedOf, window: &Window) -> String {
 /// skipped. The cursor `"<after ms>:<page>"` restarts from the last page's newest modification
 /// instead (less a second: the bound is exclusive and whole seconds, so orders of that second
 /// are read again and skipped by their fingerprints); the page number only grows when a whole
-/// page shares one second. No cursor: the stretch's start, page 1.
+/// page shares one second. No cursor: the stretch's start less a second (the same exclusive,
+/// whole-second bound: an order modified in the stretch's first second — the second StockEdge
+/// was connected, which [`admit`] counts — is read), page 1.
 fn woo_cursor(window: &Window) -> (Millis, u64) {
     let parsed = window.cursor.as_deref().and_then(|c| {
         let (at, page) = c.split_once(':')?;
         Some((Millis(at.parse::<i64>().ok()?), page.parse::<u64>().ok().filter(|p| (1..=MAX_POSITION).contains(p))?))
     });
-    parsed.unwrap_or((window.after, 1))
+    parsed.unwrap_or((Millis(window.after.0 - 1_000), 1))
 }
 
 /// The cursor after a WooCommerce page (see [`woo_cursor`]); `None` on the last page.
@@ -346,9 +348,12 @@ mod tests {
         assert!(e.ends_with("&limit=200&offset=400"));
         // A stored cursor that is not one starts from the stretch's first page.
         assert!(page_request(&feed(ChannelKind::Woocommerce), &window(Some("x"))).path.ends_with("&page=1"));
+        // Without a cursor the exclusive lower bound is a second before the stretch, so orders
+        // of its first second are read (found by the system simulation: an order placed in the
+        // second the channel was connected, its webhook lost, was never polled).
         assert!(page_request(&feed(ChannelKind::Woocommerce), &window(Some("x")))
             .path
-            .contains("modified_after=2026-12-01T00:00:00&"));
+            .contains("modified_after=2026-11-30T23:59:59&"));
     }
 
     const WOO_PAGE: &str = r#"[

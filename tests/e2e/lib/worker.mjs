@@ -320,6 +320,32 @@ async function applyMigrations(stateDir, configPath) {
   if (env.STOCKEDGE_E2E_VERBOSE === '1') console.error(`# D1 migrations applied to ${stateDir} in ${Date.now() - t0} ms`);
 }
 
+/**
+ * Runs `sql` with `wrangler d1 execute --local` on the catalogue database in the persistence
+ * directory `stateDir` (a running runtime's too: SQLite's locking keeps the two apart). For tests
+ * that must reach behind the API — to read what it does not show, or to make the database refuse
+ * a write. Resolves to the rows of each statement (`[[row, …], …]`).
+ */
+export async function d1Execute(stateDir, sql) {
+  const { configPath } = await build();
+  const args = [WRANGLER, 'd1', 'execute', D1_DATABASE, '--local', '--persist-to', stateDir, '--json', '--command', sql];
+  if (configPath) args.push('--config', configPath);
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: configPath ? path.dirname(configPath) : ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, CI: '1', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrangler d1 execute failed (${code}): ${stderr}${stdout}`))));
+  });
+  return JSON.parse(out).map((r) => r.results ?? []);
+}
+
 // ---------------------------------------------------------------------------------------------
 // start()
 
@@ -422,7 +448,7 @@ let stateCounter = 0;
  * defaults in wrangler.toml are too generous for a test to reach). `secrets` (optional) adds to or
  * overrides .dev.vars for this runtime only, loaded as secrets (never printed by wrangler, unlike
  * `vars`). Resolves to
- * `{ url, port, stateDir, logFile, pid, stop(), kill() }` once GET /healthz answers 200.
+ * `{ url, port, stateDir, logFile, pid, stop(), kill(), restart() }` once GET /healthz answers 200.
  */
 export async function start({ stateDir, migrations = true, vars = {}, ratelimits = {}, secrets = {} } = {}) {
   hookExit();
@@ -536,12 +562,29 @@ export async function start({ stateDir, migrations = true, vars = {}, ratelimits
       }
       await finish();
     },
+    /**
+     * Ends a runtime whose state is thrown away (a test file's `after`): SIGKILL, as [`kill`]. A
+     * clean shutdown takes wrangler about 2 s and keeps nothing a finished test reads (its log is
+     * already written; SQLite keeps what was committed either way).
+     */
+    async discard() {
+      await handle.kill();
+    },
     /** SIGKILL to the whole group: a crash, no clean shutdown. */
     async kill() {
       if (!groups.has(pgid)) return;
       killGroup(pgid, 'SIGKILL');
       await waitGroupGone(STOP_TIMEOUT_MS);
       await finish();
+    },
+    /**
+     * Crash and come back: SIGKILL to the whole group (or, with `{ clean: true }`, stop()), then a
+     * new runtime on the same persistence directory with the same options. Resolves to the new
+     * handle (a new port: callers take its `url`); this handle is spent.
+     */
+    async restart({ clean = false } = {}) {
+      await (clean ? handle.stop() : handle.kill());
+      return start({ stateDir, migrations, vars, ratelimits, secrets });
     },
     /** The last lines wrangler/workerd wrote. */
     logTail(lines = 60) {
@@ -647,7 +690,7 @@ export function useRuntime(opts) {
     client = api(rt.url);
   });
   after(async () => {
-    await rt?.stop();
+    await rt?.discard();
   });
   const late = (k) => (...args) => client[k](...args);
   return {

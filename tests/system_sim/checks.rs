@@ -1,0 +1,265 @@
+//! The invariants: the ones checked after every step, and the ones checked once faults have
+//! stopped and everything has drained. Each returns the first violation it finds, in words.
+
+use std::collections::BTreeMap;
+
+use stockedge::api::requests::direct;
+use stockedge::cart::Phase;
+use stockedge::inbound::apply::token_of;
+use stockedge::stock::{invariants, journal, HoldStatus, Location, Op, OrderKey, Sku};
+
+use crate::carts::{Shopper, Told};
+use crate::sync::{channel_token, final_quantity, product_of};
+use crate::world::{World, ALARM_LATE_MAX};
+
+impl World {
+    /// After every step.
+    pub fn check_step(&self) -> Result<(), String> {
+        self.stats.borrow_mut().checks += 1;
+        let now = self.now();
+        let woo = channel_token();
+        let mut skus = self.skus.borrow_mut();
+        for (s, o) in skus.iter_mut() {
+            // The journal replays to the stored levels; nothing stored is negative.
+            let stored = o.stored.rows.levels();
+            for (l, on_hand, reserved, committed) in &stored {
+                if *on_hand < 0 || *reserved < 0 || *committed < 0 {
+                    return Err(format!("{s} at {l}: a negative quantity ({on_hand}, {reserved}, {committed})"));
+                }
+                let r = o.replayed.get(&Location::parse(l).map_err(|e| e.to_string())?).copied().unwrap_or_default();
+                if (r.on_hand, r.reserved, r.committed) != (*on_hand, *reserved, *committed) {
+                    return Err(format!("{s} at {l}: stored levels {stored:?} but the journal replays to {r:?}"));
+                }
+            }
+            let alarm = o.stored.alarm;
+            let l = o.ledger_view();
+            let t = l.totals();
+            if t.backordered > l.backorder_limit() {
+                return Err(format!("{s}: {} backordered beyond the allowance {}", t.backordered, l.backorder_limit()));
+            }
+            // No hold outlives its deadline plus the alarm bound.
+            for h in l.holds() {
+                if h.status == HoldStatus::Held
+                    && !h.pinned
+                    && h.lend.is_none()
+                    && now.0 > h.expires_at.0 + ALARM_LATE_MAX
+                {
+                    return Err(format!(
+                        "{s}: hold {} still held {} ms after its deadline (alarm bound {ALARM_LATE_MAX} ms; alarm {:?})",
+                        h.id,
+                        now.0 - h.expires_at.0,
+                        alarm.map(|a| a.0 - h.expires_at.0)
+                    ));
+                }
+            }
+            // Each marketplace line applied at most once (by line id, with the store's quantity).
+            let store = self.store.borrow();
+            for (key, order) in l.orders().filter(|(k, _)| k.channel == woo) {
+                let Some(lines) = store.lines_by_token.get(&key.order_id) else {
+                    return Err(format!("{s}: order {key:?} the store never placed"));
+                };
+                for (line_id, line) in &order.lines {
+                    match lines.iter().find(|(id, ls, _)| id == line_id && ls == s) {
+                        Some((_, _, qty)) if *qty == line.qty => {}
+                        other => {
+                            return Err(format!(
+                                "{s}: order {key:?} line {line_id} has {} (store: {other:?})",
+                                line.qty
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        drop(skus);
+        if let Some(v) = self.store.borrow().violations.first() {
+            return Err(v.clone());
+        }
+        Ok(())
+    }
+
+    /// Once faults stopped and everything drained.
+    pub fn check_settled(&self, shoppers: &[Shopper]) -> Result<(), String> {
+        let mut skus = self.skus.borrow_mut();
+        let ledgers: BTreeMap<Sku, stockedge::stock::Ledger> =
+            skus.iter_mut().map(|(s, o)| (s.clone(), o.ledger_view().clone())).collect();
+        for (s, o) in skus.iter() {
+            let l = &ledgers[s];
+            invariants::check(l).map_err(|e| format!("{s}: {e}"))?;
+            // Journal replay = state.
+            let r = journal::replay(&o.stored.journal).map_err(|e| format!("{s}: journal: {e}"))?;
+            let levels: BTreeMap<Location, _> = l.levels().iter().map(|(k, v)| (k.clone(), *v)).collect();
+            let replayed: BTreeMap<Location, _> = r.levels.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            if replayed != levels || r.version != l.version() || r.backorder_limit != l.backorder_limit() {
+                return Err(format!("{s}: the journal replays to {r:?}, the ledger is at {levels:?} v{}", l.version()));
+            }
+            if l.totals().reserved != 0 {
+                return Err(format!("{s}: {} units still reserved after every deadline", l.totals().reserved));
+            }
+            if !o.stored.outbox.is_empty() {
+                return Err(format!("{s}: {} outbox rows never sent", o.stored.outbox.len()));
+            }
+            if !o.stored.registrations.is_empty() {
+                return Err(format!(
+                    "{s}: {} order desk registrations never carried out",
+                    o.stored.registrations.len()
+                ));
+            }
+        }
+        // Carts: all or nothing, and as told.
+        let carts = self.carts.borrow();
+        for sh in shoppers {
+            let record = match &sh.single {
+                Some(s) => skus[s].reservation_record(&sh.id).cloned(),
+                None => carts.get(&sh.id).and_then(|c| c.record.clone()),
+            };
+            let Some(r) = record else {
+                if matches!(sh.told, Told::Committed(_)) {
+                    return Err(format!("{}: told committed, no record", sh.id));
+                }
+                continue;
+            };
+            if r.in_transition() {
+                return Err(format!("{}: still {:?} after the world settled", sh.id, r.phase));
+            }
+            let committed = matches!(r.phase, Phase::Committed { .. });
+            for p in &r.parts {
+                let status = ledgers[&p.sku].hold(&r.hold_id()).map(|h| h.status);
+                if committed != (status == Some(HoldStatus::Committed)) {
+                    return Err(format!("{}: {:?} but its hold at {} is {status:?}", sh.id, r.phase, p.sku));
+                }
+            }
+            if let Told::Committed(order) = &sh.told {
+                if r.order() != Some(order) {
+                    return Err(format!("{}: told committed to {order:?}, record {:?}", sh.id, r.phase));
+                }
+            }
+        }
+        drop(carts);
+        // Orders: a cancelled book leaves no open unit of its order anywhere; every desk settled.
+        for (key, desk) in self.desks.borrow().iter() {
+            let Some(book) = &desk.book else { continue };
+            if book.pending.is_some() {
+                return Err(format!("desk {key:?}: a plan still pending"));
+            }
+            if book.cancelled {
+                for (s, l) in &ledgers {
+                    if let Some(o) = l.order(key) {
+                        let open: i64 = o.lines.values().map(|x| x.open()).sum();
+                        if open != 0 {
+                            return Err(format!(
+                                "{s}: order {key:?} was cancelled at its desk, {open} units still committed"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        // Marketplace orders: every line delivered by either path applied exactly once.
+        for (id, lines, cancelled) in self.market_truth() {
+            let key = OrderKey { channel: channel_token(), order_id: token_of(&id.to_string()) };
+            for (line, s, qty) in &lines {
+                let o = ledgers[s].order(&key);
+                let got = o.and_then(|o| o.lines.get(&token_of(&line.to_string())));
+                match (cancelled, got) {
+                    (false, Some(g)) if g.qty == *qty && !g.cancelled => {}
+                    // Cancelled: nothing of it stays committed (a cancellation that came first
+                    // leaves a tombstone in the ledgers its book knew, or nothing at all).
+                    (true, _) if got.is_none_or(|g| g.open() == 0) => {}
+                    _ => {
+                        return Err(format!(
+                            "{s}: order {id} line {line}: store {qty} cancelled {cancelled}, ledger {got:?}"
+                        ))
+                    }
+                }
+            }
+        }
+        // Imports: each job applied at most once per ledger (one transition per job and SKU), and
+        // exactly as reported when its chunk finished on its first attempt. (A chunk run again
+        // after a partial application is re-planned against levels its first attempt already
+        // moved, so its report may differ from what was applied: see the module docs.)
+        for job in &self.imports.borrow().jobs {
+            let mut reported: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
+            let mut first_try = true;
+            for c in &job.chunks {
+                let Some(applied) = &c.applied else {
+                    return Err(format!("import {}: a chunk never finished", job.id));
+                };
+                for (k, v) in applied {
+                    *reported.entry(k.clone()).or_default() += v;
+                }
+                first_try &= c.attempts <= 1 && !c.given_up;
+            }
+            for (s, o) in skus.iter() {
+                let entries: Vec<_> = o
+                    .stored
+                    .journal
+                    .iter()
+                    .filter(|e| e.op == Op::Import && e.cause.import_id.as_deref() == Some(&job.id))
+                    .collect();
+                let mut versions: Vec<u64> = entries.iter().map(|e| e.version).collect();
+                versions.dedup();
+                if versions.len() > 1 {
+                    return Err(format!("import {}: applied {} times to {s}", job.id, versions.len()));
+                }
+                if !first_try {
+                    continue;
+                }
+                let mut journaled: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
+                for e in entries {
+                    *journaled.entry((s.clone(), e.location.clone())).or_default() += e.deltas.on_hand;
+                }
+                for (k, v) in &journaled {
+                    if reported.get(k).copied().unwrap_or(0) != *v {
+                        return Err(format!("import {}: {k:?} journaled {v}, reported {:?}", job.id, reported.get(k)));
+                    }
+                }
+                for (k, v) in reported.iter().filter(|(k, v)| &k.0 == s && **v != 0) {
+                    if journaled.get(k) != Some(v) {
+                        return Err(format!("import {}: {k:?} reported {v}, journaled {:?}", job.id, journaled.get(k)));
+                    }
+                }
+            }
+        }
+        // Units: on hand is what it started at, plus the imports, less what the desks shipped.
+        for (s, l) in &ledgers {
+            for (location, lv) in l.levels() {
+                let mut want = self.initial.get(&(s.clone(), location.clone())).copied().unwrap_or(0);
+                // The imports as journaled (each at most once, checked above).
+                let o = &skus[s];
+                want += o
+                    .stored
+                    .journal
+                    .iter()
+                    .filter(|e| e.op == Op::Import && &e.location == location)
+                    .map(|e| e.deltas.on_hand)
+                    .sum::<i64>();
+                for desk in self.desks.borrow().values() {
+                    if let Some(b) = &desk.book {
+                        want -= b.shipped.get(&format!("{s} {location}")).copied().unwrap_or(0);
+                    }
+                }
+                if lv.on_hand != want {
+                    return Err(format!(
+                        "{s} at {location}: on hand {} but the external changes make {want}",
+                        lv.on_hand
+                    ));
+                }
+            }
+        }
+        drop(skus);
+        // Listings converge to their rule over the final state.
+        let listings = self.sync.borrow().listings.clone();
+        for l in &listings {
+            let state = self.current_state(&l.sku);
+            let want = final_quantity(&l.rule, state.as_ref());
+            let product = product_of(&listings, &l.sku);
+            let live = self.store.borrow().products.get(&product).map_or(0, |p| p.quantity);
+            if live != want {
+                return Err(format!("listing {}: the store shows {live}, its rule gives {want} ({state:?})", l.sku));
+            }
+        }
+        let _ = direct();
+        Ok(())
+    }
+}
