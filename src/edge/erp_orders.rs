@@ -22,6 +22,8 @@ use worker::{console_error, D1Database, Env};
 use crate::api::sku_call::SkuAction;
 use crate::db::erp_deliveries::{self as sql, CodeRow, DeliveryRow, MasterCodeRow, Record};
 use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connectors::netsuite::auth::Credentials as NetsuiteCredentials;
+use crate::erp::connectors::netsuite::sales_order::{self, Created};
 use crate::erp::connectors::odoo_orders;
 use crate::erp::connectors::order::ErpOrder;
 use crate::erp::connectors::sap_b1::{self, Credentials};
@@ -33,6 +35,7 @@ use crate::sync::{FailureKind, FailureRecord, PushResult, RetryPolicy, StockChan
 use crate::time::Millis;
 
 use super::clock::now;
+use super::erp_netsuite::{NetsuiteClient, Sending};
 use super::erp_poll::{send_once, send_retrying, SapClient, ATTEMPTS};
 use super::store::{self, erp as connections};
 use super::{secrets, sku_client};
@@ -91,11 +94,7 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged]) -> Res
             if !conns.contains_key(&d.connection) {
                 conns.insert(d.connection.clone(), connections::connection(db, &d.connection).await?);
             }
-            // A connection whose ERP StockEdge does not send orders to yet (NetSuite) is skipped:
-            // its documents wait for a snapshot, as before the delivery existed.
-            let Some(conn) = conns[&d.connection].as_ref().filter(|c| delivery::receives_orders(c.kind)) else {
-                continue;
-            };
+            let Some(conn) = conns[&d.connection].as_ref() else { continue };
             // One delivery of a document at a time: a document another consumer is delivering is
             // left to it, and this message retried (it will find what that one did).
             let claim = sql::claim(&d.connection, &d.reference, &d.sku, d.since, now());
@@ -261,6 +260,7 @@ struct Document {
 enum Client<'a> {
     Sap { sap: SapClient<'a>, card_code: String },
     Odoo { base: &'a str, key: String, database: Option<&'a str>, partner: i64, warehouse: Option<i64> },
+    Netsuite { ns: NetsuiteClient<'a>, customer: String },
 }
 
 impl<'a> Client<'a> {
@@ -288,7 +288,19 @@ impl<'a> Client<'a> {
                     warehouse: conn.setting_int("warehouse_id"),
                 })
             }
-            kind => Err(CallFailure::Refused(format!("order delivery to {} is not built", kind.as_str()))),
+            ErpKind::Netsuite => {
+                let creds = NetsuiteCredentials::parse(&secret).map_err(CallFailure::Refused)?;
+                let customer = match (conn.setting("customer_id"), conn.setting_int("customer_id")) {
+                    (Some(id), _) => id.to_owned(),
+                    (None, Some(id)) => id.to_string(),
+                    (None, None) => {
+                        return Err(CallFailure::Refused(
+                            "settings.customer_id (the NetSuite customer's internal id) is not set".into(),
+                        ))
+                    }
+                };
+                Ok(Client::Netsuite { ns: NetsuiteClient::new(&conn.base_url, creds), customer })
+            }
         }
     }
 
@@ -305,6 +317,11 @@ impl<'a> Client<'a> {
                 Ok(found
                     .map(|f| Document { id: f.id.to_string(), cancelled: f.state == odoo_orders::State::Cancelled }))
             }
+            Client::Netsuite { ns, .. } => {
+                let resp = ns.call_as(|t| Ok(sales_order::find_order(t, reference)), Sending::UntilAnswered).await?;
+                let found = sales_order::read_found(&resp, now())?;
+                Ok(found.map(|f| Document { id: f.id, cancelled: f.cancelled }))
+            }
         }
     }
 
@@ -318,10 +335,12 @@ impl<'a> Client<'a> {
                 return Ok(found.id);
             }
             match self.create_once(order).await {
-                Ok(id) => {
+                Ok(Some(id)) => {
                     self.confirm(&order.reference, &id).await?;
                     return Ok(id);
                 }
+                // The ERP has one already (an earlier create whose answer was lost): found next.
+                Ok(None) => last = format!("{} exists already", order.reference),
                 Err(CallFailure::Refused(why)) => return Err(CallFailure::Refused(why)),
                 Err(CallFailure::Unavailable(why)) => last = why,
             }
@@ -332,12 +351,16 @@ impl<'a> Client<'a> {
         )))
     }
 
-    async fn create_once(&self, order: &ErpOrder) -> Result<String, CallFailure> {
+    /// Sends the create of `order` once: the new document's id, or `None` when the ERP says one
+    /// exists under its reference already (look it up).
+    async fn create_once(&self, order: &ErpOrder) -> Result<Option<String>, CallFailure> {
         match self {
             Client::Sap { sap, card_code } => {
                 let resp = sap.call_with(|s| sap_b1::create_order(s, card_code, order), true).await?;
                 match classify(&resp, now()) {
-                    Answer::Ok => sap_b1::read_created(&resp).map(|n| n.to_string()).map_err(CallFailure::Unavailable),
+                    Answer::Ok => {
+                        sap_b1::read_created(&resp).map(|n| Some(n.to_string())).map_err(CallFailure::Unavailable)
+                    }
                     Answer::Refused(why) => Err(CallFailure::Refused(why)),
                     Answer::Wait(_) | Answer::Retry(_) | Answer::Reauthenticate => {
                         Err(CallFailure::Unavailable(format!("create answered {}", resp.status)))
@@ -350,13 +373,20 @@ impl<'a> Client<'a> {
                 let resp = send_once(base, &req).await?;
                 match classify(&resp, now()) {
                     Answer::Ok => {
-                        odoo_orders::read_created(&resp).map(|n| n.to_string()).map_err(CallFailure::Unavailable)
+                        odoo_orders::read_created(&resp).map(|n| Some(n.to_string())).map_err(CallFailure::Unavailable)
                     }
                     Answer::Refused(why) => Err(CallFailure::Refused(why)),
                     Answer::Reauthenticate => Err(CallFailure::Refused("Odoo refused the API key (401)".into())),
                     Answer::Wait(_) | Answer::Retry(_) => {
                         Err(CallFailure::Unavailable(format!("create answered {}", resp.status)))
                     }
+                }
+            }
+            Client::Netsuite { ns, customer } => {
+                let resp = ns.call_as(|t| sales_order::create_order(t, customer, order), Sending::Once).await?;
+                match sales_order::read_create(&resp, now())? {
+                    Created::Id(id) => Ok(Some(id)),
+                    Created::Exists => Ok(None),
                 }
             }
         }
@@ -408,6 +438,8 @@ impl<'a> Client<'a> {
                         .map_err(|_| CallFailure::Refused(format!("sale.order id {:?}", doc.id)))?;
                     send_retrying(base, &odoo_orders::cancel(key, *database, n)).await
                 }
+                // Not sent: see `netsuite_cancelled`.
+                Client::Netsuite { .. } => return self.netsuite_cancelled(reference).await,
             };
             match sent.map(|r| classify(&r, now())) {
                 Ok(Answer::Ok) => return Ok(()),
@@ -421,5 +453,20 @@ impl<'a> Client<'a> {
             }
         }
         Err(CallFailure::Unavailable(format!("cancel of {reference} not confirmed after {ATTEMPTS} tries: {last}")))
+    }
+
+    /// NetSuite cancellations are manual (docs/erp.md "NetSuite"): done when the sales order under
+    /// `reference` is cancelled in NetSuite (or absent), else refused — a dead letter asking for
+    /// the cancellation, whose retry (`POST /v1/sync/failures/{id}/retry`) finds it done.
+    async fn netsuite_cancelled(&self, reference: &str) -> Result<(), CallFailure> {
+        match self.find(reference).await? {
+            None => Ok(()),
+            Some(d) if d.cancelled => Ok(()),
+            Some(d) => Err(CallFailure::Refused(format!(
+                "NetSuite cancellations are manual: cancel sales order {} (externalId {reference}) in NetSuite, then \
+                 retry this failure",
+                d.id
+            ))),
+        }
     }
 }

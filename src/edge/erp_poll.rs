@@ -264,13 +264,22 @@ impl SapClient<'_> {
 /// read; `Err` when every try failed or the ERP refused the call. Only for calls that may be
 /// repeated (reads, logins, idempotent writes): a create is sent once ([`send_once`]).
 pub async fn send_retrying(base: &str, req: &HttpRequest) -> Result<HttpResponse, CallFailure> {
+    let resp = send_until_answered(base, req).await?;
+    match classify(&resp, now()) {
+        Answer::Refused(why) => Err(CallFailure::Refused(why)),
+        _ => Ok(resp),
+    }
+}
+
+/// Like [`send_retrying`], but a refusal (a 4xx other than `401` and throttling) is answered for
+/// the caller to read: a NetSuite lookup's `404` says "no such record", not "refused".
+pub async fn send_until_answered(base: &str, req: &HttpRequest) -> Result<HttpResponse, CallFailure> {
     let mut last = String::new();
     for attempt in 0..ATTEMPTS {
         match platform_http::send(base, req, CALL_TIMEOUT).await {
             Err(why) => last = why,
             Ok(resp) => match classify(&resp, now()) {
-                Answer::Ok | Answer::Reauthenticate => return Ok(resp),
-                Answer::Refused(why) => return Err(CallFailure::Refused(why)),
+                Answer::Ok | Answer::Reauthenticate | Answer::Refused(_) => return Ok(resp),
                 Answer::Wait(s) => {
                     last = format!("throttled ({})", resp.status);
                     worker::Delay::from(Duration::from_secs(s)).await;

@@ -21,18 +21,10 @@
 //! (`Command::ErpReceived` through the last change's time), so the next snapshot as of the
 //! confirmation or later counts it as seen and the track (`erp::Track`) does not fill up.
 
-use super::connection::ErpKind;
 use super::connectors::order::{external_ref, ErpOrderLine};
 use super::order_change::{ChangeKind, OrderChange};
 use crate::stock::{Location, OrderKey, Sku, Token};
 use crate::time::Millis;
-
-/// Whether StockEdge sends orders to an ERP of `kind`: SAP B1 and Odoo. NetSuite's requests are
-/// built (`connectors::netsuite::sales_order`) but not sent yet; its order changes are skipped
-/// (not failed), so its documents wait for a snapshot as before.
-pub fn receives_orders(kind: ErpKind) -> bool {
-    matches!(kind, ErpKind::SapB1 | ErpKind::Odoo)
-}
 
 /// The ERP document's external reference for `order`'s lines of `sku`.
 pub fn reference(order: &OrderKey, sku: &Sku) -> String {
@@ -261,12 +253,6 @@ mod tests {
                 order: OrderKey { channel: tok("web"), order_id: tok("4") }
             }]
         );
-    }
-
-    #[test]
-    fn netsuite_is_not_sent_orders_yet() {
-        assert!(receives_orders(ErpKind::SapB1) && receives_orders(ErpKind::Odoo));
-        assert!(!receives_orders(ErpKind::Netsuite));
     }
 
     #[test]

@@ -5,11 +5,16 @@
 // Orders calls (500, 503, 429, and answers lost after the order was created) and a session that
 // times out mid-run; a cancellation cancels the ERP's order; a later poll does not count the
 // delivered orders twice; a delivery that cannot succeed (its SKU has no item code) is a dead
-// letter listed with the sync failures, and retrying it from there delivers it.
+// letter listed with the sync failures, and retrying it from there delivers it. NetSuite
+// (tests/sim/netsuite.mjs): sales orders found by `eid:<externalId>` and created once under ~10 %
+// injected failures (500, 503, 429 CONCURRENCY_LIMIT_EXCEEDED, lost answers) and access tokens that
+// expire mid-run; a cancellation is a dead letter asking for it in NetSuite, and its retry finds it
+// done once it is.
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_orders.test.mjs
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { assertOk } from './lib/expect.mjs';
@@ -17,15 +22,19 @@ import { erpClient } from './lib/erp.mjs';
 import { unique, until, useRuntime } from './lib/worker.mjs';
 import { startSapB1Sim } from '../sim/sap_b1.mjs';
 import { startOdooSim } from '../sim/odoo.mjs';
+import { startNetSuiteSim } from '../sim/netsuite.mjs';
 
 const enc = encodeURIComponent;
 const SAP_CREDENTIALS = JSON.stringify({ CompanyDB: 'SBODEMOUS', UserName: 'manager', Password: 'secret' });
 const STOCK = 100;
+const NS_KEY = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const NS_SECRET = JSON.stringify({ client_id: 'ns-sim-client', certificate_id: 'ns-sim-cert', private_key: NS_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }) });
 
-describe('orders to the ERP: SAP Business One and Odoo', () => {
-  const a = useRuntime({ vars: { SIM_SAP_B1: SAP_CREDENTIALS, SIM_ODOO_KEY: 'odoo-sim-key' } });
+describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
+  const a = useRuntime({ vars: { SIM_SAP_B1: SAP_CREDENTIALS, SIM_ODOO_KEY: 'odoo-sim-key', SIM_NETSUITE: NS_SECRET } });
   let sap;
   let odoo;
+  let ns;
   const conn = unique('sapo');
   const sku = (i) => `SAPO-${conn}-${i}`;
   const ref = (channel, order, s) => `${channel}/${order}|${s}`;
@@ -35,7 +44,7 @@ describe('orders to the ERP: SAP Business One and Odoo', () => {
       items: ['I0', 'I1', 'I2', 'I3'].map((ItemCode) => ({ ItemCode, warehouses: [{ WarehouseCode: '01', InStock: STOCK }] })),
     });
   });
-  after(() => Promise.all([sap?.close(), odoo?.close()]));
+  after(() => Promise.all([sap?.close(), odoo?.close(), ns?.close()]));
 
   const { call, available, pollUntilFinished } = erpClient(a);
 
@@ -174,5 +183,86 @@ describe('orders to the ERP: SAP Business One and Odoo', () => {
     // A later poll (the confirmed orders reserve their units in Odoo) does not subtract them twice.
     await pollUntilFinished(oconn);
     assert.deepEqual([await atOdoo(osku(0)), await atOdoo(osku(1))], [STOCK - 5, STOCK - 10]);
+  });
+
+  // --- NetSuite: salesOrder found by eid:<externalId>, created once; cancellations are manual ---
+  const nconn = unique('nso');
+  const nsku = (i) => `NSO-${nconn}-${i}`;
+  const atNs = async (s) => {
+    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
+    return r.locations.find((l) => l.location === 'netsuite')?.available;
+  };
+
+  test('NetSuite: checkouts and sales become sales orders exactly once despite failures and a token expiry', async () => {
+    ns = await startNetSuiteSim({
+      publicKey: NS_KEY.publicKey.export({ type: 'spki', format: 'pem' }),
+      balances: [300, 301].map((item) => ({ item, location: 1, quantityonhand: STOCK, quantityavailable: STOCK })),
+    });
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(nconn)}`, {
+      kind: 'netsuite', base_url: ns.url, credentials_secret: 'SIM_NETSUITE', settings: { customer_id: '42' },
+    }), 200, 'put connection');
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(nconn)}/mappings`, {
+      items: { 300: nsku(0), 301: nsku(1) }, warehouses: { 1: 'netsuite' },
+    }), 200, 'mappings');
+    await pollUntilFinished(nconn);
+    assert.equal(await atNs(nsku(0)), STOCK);
+    const expected = new Map(); // externalId → {item, qty}
+    ns.faults.set({ rate: 0.1, kinds: ['500', '503', '429', 'lost'], retryAfterSeconds: 1, seed: 3, paths: ['/services/rest/record/v1/salesOrder'] });
+    const tokensBefore = ns.tokenRequests;
+    for (let i = 0; i < 6; i++) {
+      const r = assertOk(await a.storefront('POST', '/v1/reservations', { lines: [{ sku: nsku(0), qty: 1, location: 'netsuite' }] }), 201, 'hold');
+      const web = unique('web');
+      assertOk(await a.storefront('POST', `/v1/reservations/${enc(r.id)}/commit`, { order_id: web }), 200, 'commit');
+      expected.set(ref('direct', web, nsku(0)), { item: '300', qty: 1 });
+      const amz = unique('amz');
+      assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: amz, lines: [{ sku: nsku(1), qty: 2, location: 'netsuite', line_id: 'l1' }] }), 200, 'sale');
+      expected.set(ref('amazon', amz, nsku(1)), { item: '301', qty: 2 });
+      if (i === 2) ns.expireTokens();
+    }
+    const done = await until(() => [...expected.keys()].every((r) => ns.ordersByExternalId(r).length > 0), { timeoutMs: 60_000, everyMs: 250 });
+    const injected = ns.faults.history.length;
+    ns.faults.clear();
+    assert.ok(done, `missing: ${[...expected.keys()].filter((r) => ns.ordersByExternalId(r).length === 0).join(', ')}`);
+    assert.ok(injected > 0, 'faults were injected');
+    assert.ok(ns.tokenRequests > tokensBefore, 'a new access token after the expiry');
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const [r, { item, qty }] of expected) {
+      const docs = ns.ordersByExternalId(r);
+      assert.equal(docs.length, 1, `${r}: ${docs.length} orders`);
+      assert.deepEqual(docs[0].lines, [{ item, quantity: qty, location: '1' }], r);
+      assert.equal(docs[0].entity, '42');
+    }
+    const failures = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === `erp:${nconn}`);
+    assert.deepEqual(failures, [], 'no dead letter');
+    // A later poll (the orders commit their units in NetSuite) does not subtract them twice.
+    await new Promise((r) => setTimeout(r, 20));
+    await pollUntilFinished(nconn);
+    assert.deepEqual([await atNs(nsku(0)), await atNs(nsku(1))], [STOCK - 6, STOCK - 12]);
+  });
+
+  test('NetSuite: a cancellation is a dead letter asking for it in NetSuite; once done there, its retry finds it', async () => {
+    const order = unique('amzn');
+    assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: nsku(1), qty: 3, location: 'netsuite', line_id: 'l1' }] }), 200, 'sale');
+    const r = ref('amazon', order, nsku(1));
+    assert.ok(await until(() => ns.ordersByExternalId(r).length === 1, { timeoutMs: 20_000 }), 'delivered');
+    assertOk(await a.admin('POST', `/v1/sales/amazon/${enc(order)}/cancel`, {}), 200, 'cancel');
+    const channel = `erp:${nconn}`;
+    const failure = await until(async () => {
+      const f = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures');
+      return f.items.find((x) => x.channel === channel && x.sku === nsku(1));
+    }, { timeoutMs: 20_000 });
+    assert.ok(failure, 'listed with the sync failures');
+    assert.match(failure.reason, /NetSuite cancellations are manual/);
+    assert.match(failure.reason, new RegExp(`sales order ${ns.ordersByExternalId(r)[0].id}`));
+    assert.equal(ns.ordersByExternalId(r)[0].cancelled, undefined, 'StockEdge did not cancel it');
+    // Someone cancels it in NetSuite; the retry finds it cancelled and leaves no dead letter.
+    assert.ok(ns.cancelOrder(ns.ordersByExternalId(r)[0].id));
+    assertOk(await a.admin('POST', `/v1/sync/failures/${failure.id}/retry`), 200, 'retry');
+    await new Promise((res) => setTimeout(res, 2000));
+    const open = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === channel);
+    assert.deepEqual(open, [], 'no open failure left');
+    assert.equal(ns.ordersByExternalId(r).length, 1);
+    await pollUntilFinished(nconn);
+    assert.equal(await atNs(nsku(1)), STOCK - 12, 'the cancelled units are back, once');
   });
 });

@@ -29,8 +29,11 @@
 //    {items: [{item: {id}, quantity, location: {id}}]}} → 204 with `Location: …/salesOrder/<id>`;
 //    the order commits its lines (quantityavailable falls). externalId is unique per record type:
 //    a second create under one externalId is refused (400 "o:errorCode": "DUP_RCRD").
-//    GET /services/rest/record/v1/salesOrder/<id> and …/salesOrder/eid:<externalId> → 200 with
-//    the record, or 404 "o:errorCode": "NONEXISTENT_ID".
+//    GET /services/rest/record/v1/salesOrder/<id> and …/salesOrder/eid:<externalId> (external id
+//    access, the `eid:` prefix) → 200 with the record ({id, externalId, entity, tranId, shipDate,
+//    orderStatus: {id: "B" Pending Fulfillment | "C" Cancelled, refName}}), or 404
+//    "o:errorCode": "NONEXISTENT_ID". StockEdge does not cancel sales orders (a person does, in
+//    NetSuite): `sim.cancelOrder(id)` models that — orderStatus C, its committed units given back.
 //  - The account's concurrency limit (`concurrencyLimit` requests in flight, each held `callMs`):
 //    past it, 429 with Retry-After and "o:errorCode": "CONCURRENCY_LIMIT_EXCEEDED". Injected 429
 //    faults answer the same body; 500 and 503 answer NetSuite's error shape.
@@ -40,7 +43,8 @@
 // private_key} with a key pair the simulator made, unless `publicKey` was given),
 // `sim.expireTokens()` (every access token expires now), `sim.tokenRequests` (count),
 // `sim.setBalance(item, location, {quantityonhand, quantityavailable})`, `sim.orders`,
-// `sim.orderByExternalId(id)`, `sim.suiteqlCalls` (count).
+// `sim.orderByExternalId(id)`, `sim.ordersByExternalId(id)` (every order under it: more than one
+// would be a duplicate), `sim.cancelOrder(id)`, `sim.suiteqlCalls` (count).
 
 import crypto from 'node:crypto';
 import { startSim, createClock, json, respond, bearer, router, sleep } from './lib.mjs';
@@ -183,7 +187,7 @@ export async function startNetSuiteSim(opts = {}) {
   const orderRecord = (o) => ({
     links: [{ rel: 'self', href: `${sim.url}${SALES_ORDER_PATH}/${o.id}` }],
     id: o.id, externalId: o.externalId, entity: { id: o.entity }, tranId: `SO${o.id}`, shipDate: o.shipDate ?? null,
-    status: { id: 'B', refName: 'Pending Fulfillment' },
+    orderStatus: o.cancelled ? { id: 'C', refName: 'Cancelled' } : { id: 'B', refName: 'Pending Fulfillment' },
   });
 
   const routes = [
@@ -285,6 +289,17 @@ export async function startNetSuiteSim(opts = {}) {
   sim.setBalance = setBalance;
   sim.orders = orders;
   sim.orderByExternalId = (id) => orders.find((o) => o.externalId === id) ?? null;
+  sim.ordersByExternalId = (id) => orders.filter((o) => o.externalId === id);
+  sim.cancelOrder = (id) => {
+    const o = orders.find((x) => x.id === String(id));
+    if (!o || o.cancelled) return false;
+    o.cancelled = true;
+    for (const l of o.lines) {
+      const row = setBalance(l.item, l.location, {});
+      row.quantityavailable = Number(row.quantityavailable ?? row.quantityonhand) + l.quantity;
+    }
+    return true;
+  };
   Object.defineProperty(sim, 'tokenRequests', { get: () => tokenRequests });
   Object.defineProperty(sim, 'suiteqlCalls', { get: () => suiteqlCalls });
   return sim;

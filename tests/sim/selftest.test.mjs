@@ -1133,6 +1133,29 @@ describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder by extern
     assert.equal(badEntity.status, 400);
   });
 
+  test('eid: lookup of a StockEdge reference (percent-encoded / and |) reads orderStatus; a cancellation in NetSuite gives the units back', async () => {
+    const tok = await token();
+    const auth = { authorization: `Bearer ${tok}` };
+    const ext = 'amazon/A-9|TEE-1';
+    const before = Number((await suiteql(tok)).body.items.find((x) => x.item === '102').quantityavailable);
+    const body = { externalId: ext, entity: { id: '42' }, item: { items: [{ item: { id: '102' }, quantity: 1, location: { id: '1' } }] } };
+    const r = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body });
+    assert.equal(r.status, 204);
+    const id = r.headers.get('location').split('/').pop();
+    const url = `${sim.url}/services/rest/record/v1/salesOrder/eid:${encodeURIComponent(ext)}`;
+    const open = await call(url, { headers: auth });
+    assert.deepEqual([open.status, open.body.id, open.body.externalId, open.body.orderStatus.id], [200, id, ext, 'B']);
+    assert.equal(Number((await suiteql(tok)).body.items.find((x) => x.item === '102').quantityavailable), before - 1);
+    assert.equal(sim.cancelOrder(id), true);
+    assert.equal(sim.cancelOrder(id), false, 'cancelled once');
+    const cancelled = await call(url, { headers: auth });
+    assert.deepEqual([cancelled.status, cancelled.body.orderStatus.id], [200, 'C']);
+    assert.equal(Number((await suiteql(tok)).body.items.find((x) => x.item === '102').quantityavailable), before);
+    assert.equal(sim.ordersByExternalId(ext).length, 1);
+    const noToken = await call(url, {});
+    assert.equal(noToken.status, 401, 'the lookup needs a token like every call');
+  });
+
   test('past the concurrency limit, and as an injected 429: CONCURRENCY_LIMIT_EXCEEDED with Retry-After', async () => {
     const slow = await startNetSuiteSim({ concurrencyLimit: 1, callMs: 150, balances: [{ item: 1, location: 1, quantityonhand: 1 }] });
     try {

@@ -1,24 +1,54 @@
 //! StockEdge's orders as NetSuite sales orders (REST record service), built and read without
-//! I/O for the order delivery (issue 13 point 3):
+//! I/O for the order delivery (docs/erp.md "Orders to the ERP"):
 //!
 //! - `GET /services/rest/record/v1/salesOrder/eid:<externalId>` finds the order already created
-//!   under StockEdge's reference (a retry after a lost answer): `200` with the record (`id`), or
-//!   `404` when there is none.
+//!   under StockEdge's reference (a retry after a lost answer): `200` with the record (`id`,
+//!   `orderStatus`), or `404` when there is none — read as "absent" here ([`read_found`]), not as
+//!   the refusal every other ERP `404` is (`connectors::classify`).
 //! - `POST /services/rest/record/v1/salesOrder` `{"externalId", "entity": {"id"}, "shipDate",
 //!   "item": {"items": [{"item": {"id"}, "quantity", "location": {"id"}}]}}` answers `204` with
 //!   the new record's URL in `Location` (`…/salesOrder/<id>`). NetSuite keeps `externalId`
-//!   unique per record type, so a second create under one reference is refused, never doubled.
+//!   unique per record type, so a second create under one reference is refused (`DUP_RCRD`),
+//!   never doubled: [`read_create`] answers [`Created::Exists`] and the caller looks it up again.
+//! - Cancellations are not sent: a sales order is cancelled in NetSuite by a person (the order's
+//!   `orderStatus` becomes `C`, Cancelled); [`Found::cancelled`] reads it.
 
 use serde_json::{json, Value};
 
 use super::auth::bearer;
+use super::error_codes;
 use crate::erp::connectors::order::ErpOrder;
+use crate::erp::connectors::{classify, Answer, CallFailure};
 use crate::sync::http::encode_component;
 use crate::sync::{HttpRequest, HttpResponse, Method};
+use crate::time::Millis;
 
 pub const SALES_ORDER_PATH: &str = "/services/rest/record/v1/salesOrder";
 /// The longest `externalId` NetSuite stores.
 pub const MAX_EXTERNAL_ID: usize = 255;
+/// The error code of a create whose `externalId` another sales order already has.
+pub const DUPLICATE_RECORD: &str = "DUP_RCRD";
+/// The `orderStatus` id of a cancelled sales order.
+pub const CANCELLED_STATUS: &str = "C";
+
+/// A sales order found under StockEdge's reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// Its internal id.
+    pub id: String,
+    /// Whether it is cancelled (`orderStatus` `C`).
+    pub cancelled: bool,
+}
+
+/// What a create answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created {
+    /// Created under this internal id.
+    Id(String),
+    /// Refused because a sales order already has the `externalId` (an earlier create whose
+    /// answer was lost): look it up.
+    Exists,
+}
 
 /// Finds the sales order whose `externalId` is `reference`.
 pub fn find_order(token: &str, reference: &str) -> HttpRequest {
@@ -27,20 +57,33 @@ pub fn find_order(token: &str, reference: &str) -> HttpRequest {
         .header("Accept", "application/json")
 }
 
-/// The internal id of the order [`find_order`] found; `None` when NetSuite has none (`404`).
-pub fn read_found(resp: &HttpResponse) -> Result<Option<String>, String> {
-    match resp.status {
-        404 => Ok(None),
-        200 => resp
-            .json()
-            .and_then(|v| match v.get("id") {
-                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            })
-            .map(Some)
-            .ok_or_else(|| "salesOrder lookup answered without id".into()),
-        s => Err(format!("salesOrder lookup answered {s}")),
+/// The order [`find_order`] found: `None` when NetSuite has none (`404`). A `401` or throttling
+/// is the caller's (it renews the token or waits) and answered as [`CallFailure::Unavailable`]
+/// here; another 4xx is a refusal.
+pub fn read_found(resp: &HttpResponse, now: Millis) -> Result<Option<Found>, CallFailure> {
+    if resp.status == 404 {
+        return Ok(None);
+    }
+    answered(resp, now, "salesOrder lookup")?;
+    let body = resp.json().ok_or_else(|| CallFailure::Unavailable("salesOrder lookup answered no JSON".into()))?;
+    let id = match body.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(CallFailure::Unavailable("salesOrder lookup answered without id".into())),
+    };
+    let status = body.get("orderStatus").and_then(|s| s.get("id")).and_then(Value::as_str);
+    Ok(Some(Found { id, cancelled: status == Some(CANCELLED_STATUS) }))
+}
+
+/// Fails unless `resp` is a success: a refusal (4xx) as [`CallFailure::Refused`], anything that
+/// may pass as [`CallFailure::Unavailable`].
+fn answered(resp: &HttpResponse, now: Millis, what: &str) -> Result<(), CallFailure> {
+    match classify(resp, now) {
+        Answer::Ok => Ok(()),
+        Answer::Refused(why) => Err(CallFailure::Refused(format!("{what} refused: {why}"))),
+        Answer::Reauthenticate | Answer::Wait(_) | Answer::Retry(_) => {
+            Err(CallFailure::Unavailable(format!("{what} answered {}", resp.status)))
+        }
     }
 }
 
@@ -66,16 +109,18 @@ pub fn create_order(token: &str, customer: &str, order: &ErpOrder) -> Result<Htt
         .body(body.to_string()))
 }
 
-/// The internal id of a created order, from its `Location`.
-pub fn read_created(resp: &HttpResponse) -> Result<String, String> {
-    if !resp.is_success() {
-        return Err(format!("salesOrder create answered {}", resp.status));
+/// What a create answered: the new internal id from its `Location`, or [`Created::Exists`] when
+/// the `externalId` is taken (`400` `DUP_RCRD`).
+pub fn read_create(resp: &HttpResponse, now: Millis) -> Result<Created, CallFailure> {
+    if resp.status == 400 && error_codes(resp).iter().any(|c| c == DUPLICATE_RECORD) {
+        return Ok(Created::Exists);
     }
+    answered(resp, now, "salesOrder create")?;
     resp.header_value("location")
         .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
         .filter(|id| !id.is_empty() && !id.contains(':'))
-        .map(str::to_owned)
-        .ok_or_else(|| "salesOrder created without a Location".into())
+        .map(|id| Created::Id(id.to_owned()))
+        .ok_or_else(|| CallFailure::Unavailable("salesOrder created without a Location".into()))
 }
 
 #[cfg(test)]
@@ -96,13 +141,24 @@ mod tests {
         let q = find_order("tok", "web/O 1");
         assert_eq!(q.path, "/services/rest/record/v1/salesOrder/eid:web%2FO%201");
         assert_eq!(q.header_value("authorization"), Some("Bearer tok"));
+        let t = Millis(0);
+        let open = r#"{"id":"812","externalId":"web/O 1","orderStatus":{"id":"B","refName":"Pending Fulfillment"}}"#;
         assert_eq!(
-            read_found(&HttpResponse::new(200, r#"{"id":"812","externalId":"web/O 1"}"#)),
-            Ok(Some("812".into()))
+            read_found(&HttpResponse::new(200, open), t),
+            Ok(Some(Found { id: "812".into(), cancelled: false }))
         );
-        assert_eq!(read_found(&HttpResponse::new(404, r#"{"o:errorDetails":[]}"#)), Ok(None));
-        assert!(read_found(&HttpResponse::new(200, "{}")).is_err());
-        assert!(read_found(&HttpResponse::new(500, "")).is_err());
+        let cancelled = r#"{"id":813,"orderStatus":{"id":"C","refName":"Cancelled"}}"#;
+        assert_eq!(
+            read_found(&HttpResponse::new(200, cancelled), t),
+            Ok(Some(Found { id: "813".into(), cancelled: true }))
+        );
+        // 404 is "no such order", not a refusal.
+        let absent = r#"{"status":404,"o:errorDetails":[{"o:errorCode":"NONEXISTENT_ID"}]}"#;
+        assert_eq!(read_found(&HttpResponse::new(404, absent), t), Ok(None));
+        assert!(matches!(read_found(&HttpResponse::new(200, "{}"), t), Err(CallFailure::Unavailable(_))));
+        assert!(matches!(read_found(&HttpResponse::new(500, ""), t), Err(CallFailure::Unavailable(_))));
+        assert!(matches!(read_found(&HttpResponse::new(429, ""), t), Err(CallFailure::Unavailable(_))));
+        assert!(matches!(read_found(&HttpResponse::new(403, ""), t), Err(CallFailure::Refused(_))));
     }
 
     #[test]
@@ -116,9 +172,17 @@ mod tests {
         );
         let created = HttpResponse::new(204, "")
             .header("Location", "https://1.suitetalk.api.netsuite.com/services/rest/record/v1/salesOrder/813");
-        assert_eq!(read_created(&created), Ok("813".into()));
-        assert!(read_created(&HttpResponse::new(204, "")).is_err());
-        assert!(read_created(&HttpResponse::new(400, "")).is_err());
+        let t = Millis(0);
+        assert_eq!(read_create(&created, t), Ok(Created::Id("813".into())));
+        assert!(matches!(read_create(&HttpResponse::new(204, ""), t), Err(CallFailure::Unavailable(_))));
+        assert!(matches!(read_create(&HttpResponse::new(400, ""), t), Err(CallFailure::Refused(_))));
+        assert!(matches!(read_create(&HttpResponse::new(503, ""), t), Err(CallFailure::Unavailable(_))));
+        // A taken externalId is an earlier create: looked up, not refused.
+        let dup =
+            r#"{"status":400,"o:errorDetails":[{"detail":"This record already exists.","o:errorCode":"DUP_RCRD"}]}"#;
+        assert_eq!(read_create(&HttpResponse::new(400, dup), t), Ok(Created::Exists));
+        let other = r#"{"status":400,"o:errorDetails":[{"detail":"Invalid item reference key 9.","o:errorCode":"USER_ERROR"}]}"#;
+        assert!(matches!(read_create(&HttpResponse::new(400, other), t), Err(CallFailure::Refused(_))));
         let long = ErpOrder { reference: "x".repeat(MAX_EXTERNAL_ID + 1), ..order() };
         assert!(create_order("tok", "42", &long).is_err());
     }
