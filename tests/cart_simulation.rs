@@ -34,10 +34,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures::executor::block_on;
 
 use stockedge::api::sku_call::{apply, hold_reply, SkuResult};
 use stockedge::cart::coordinator::Start;
@@ -56,6 +52,8 @@ const RESUME_DELAY_MS: i64 = coordinator::RESUME_DELAY_MS;
 
 // --- deterministic randomness ----------------------------------------------------------------------
 
+#[path = "support/await_points.rs"]
+mod await_points;
 #[path = "support/rng.rs"]
 mod rng;
 use rng::Rng;
@@ -72,45 +70,7 @@ fn tok(s: &str) -> Token {
 
 // --- the await points ----------------------------------------------------------------------------
 
-/// Returns `Pending` once (waking itself): a point where a coordinator can be dropped.
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-/// Polls `fut` at most `polls` times, then gives up and drops it: a coordinator crash.
-struct CrashAfter<F: Future> {
-    fut: Pin<Box<F>>,
-    polls: Option<u32>,
-}
-
-impl<F: Future> Future for CrashAfter<F> {
-    type Output = Option<F::Output>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
-        if let Some(n) = self.polls {
-            if n == 0 {
-                return Poll::Ready(None);
-            }
-            self.polls = Some(n - 1);
-        }
-        self.fut.as_mut().poll(cx).map(Some)
-    }
-}
-
-/// Runs a coordinator step to completion, or crashes it after `crash_after` polls.
-fn run<F: Future>(fut: F, crash_after: Option<u32>) -> Option<F::Output> {
-    block_on(CrashAfter { fut: Box::pin(fut), polls: crash_after })
-}
+use await_points::{run, YieldOnce};
 
 // --- the world -------------------------------------------------------------------------------------
 

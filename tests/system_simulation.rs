@@ -36,6 +36,8 @@
 //! Bugs this simulation found, fixed in the core, are pinned by the scripted tests in
 //! `system_sim/scripted.rs`.
 
+#[path = "support/await_points.rs"]
+mod await_points;
 #[path = "support/rng.rs"]
 mod rng;
 

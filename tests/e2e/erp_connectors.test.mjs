@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { assertOk, assertProblem, fieldsOf } from './lib/expect.mjs';
 import { erpClient } from './lib/erp.mjs';
 import { validateResponse } from './lib/openapi.mjs';
-import { unique, useRuntime } from './lib/worker.mjs';
+import { unique, until, useRuntime } from './lib/worker.mjs';
 import { startSapB1Sim } from '../sim/sap_b1.mjs';
 import { startOdooSim } from '../sim/odoo.mjs';
 
@@ -85,14 +85,20 @@ describe('ERP connectors: SAP Business One and Odoo', () => {
   test('a session that times out mid-run is renewed; storefront sales are not counted twice', async () => {
     const s = sku(4);
     const hold = assertOk(await a.storefront('POST', '/v1/reservations', { lines: [{ sku: s, qty: 2 }] }), 201, 'hold');
-    assertOk(await a.storefront('POST', `/v1/reservations/${enc(hold.id)}/commit`, { order_id: unique('o') }), 200, 'commit');
+    const order = unique('o');
+    assertOk(await a.storefront('POST', `/v1/reservations/${enc(hold.id)}/commit`, { order_id: order }), 200, 'commit');
     assert.equal(await available(s), 10);
+    // The commit is also delivered to the ERP as a sales order (its own login); let that land
+    // first, so that the only login counted below is the poll's.
+    const delivered = await until(() => sap.ordersByRef(`direct/${order}|${s}`).length === 1, { timeoutMs: 30_000, everyMs: 100 });
+    assert.ok(delivered, 'the commit reached the ERP as one sales order');
     const logins = sap.logins;
     sap.expireSessions();
     sap.setStock('A004', '01', { InStock: 30 });
     await pollUntilFinished();
     assert.equal(sap.logins, logins + 1, 'one new login');
-    // The ERP does not have the storefront sale: 30 − 2 (its own commitments) − 2 (StockEdge's).
+    // The ERP has the storefront sale among its commitments (its own 2 and the delivered 2):
+    // 30 − 4, and StockEdge does not subtract the delivered order again.
     assert.equal(await available(s), 26);
   });
 

@@ -3,12 +3,6 @@
 //! its resume alarm finishing the step, as `edge::cart_object` drives it), and single-SKU
 //! reservations kept by the SKU's own ledger object (`cart::single`, one hop).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures::executor::block_on;
-
 use stockedge::api::cart_call::{CartAction, CartAnswer, CartRefusal};
 use stockedge::api::idempotency::Keyed;
 use stockedge::api::requests::direct;
@@ -21,40 +15,7 @@ use stockedge::time::Millis;
 
 use crate::world::{loc, sku, tok, World, LOCS, SKUS};
 
-/// Returns `Pending` once (waking itself): a point where a coordinator can die.
-pub struct YieldOnce(pub bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-/// Polls `fut` at most `polls` times, then drops it: the isolate died.
-struct CrashAfter<F: Future> {
-    fut: Pin<Box<F>>,
-    polls: Option<u32>,
-}
-
-impl<F: Future> Future for CrashAfter<F> {
-    type Output = Option<F::Output>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
-        if let Some(n) = self.polls {
-            if n == 0 {
-                return Poll::Ready(None);
-            }
-            self.polls = Some(n - 1);
-        }
-        self.fut.as_mut().poll(cx).map(Some)
-    }
-}
+pub use crate::await_points::{run, YieldOnce};
 
 /// The coordinator's storage: its record and alarm in the world.
 struct Slot<'a> {
@@ -373,9 +334,4 @@ impl World {
             gave_up: false,
         }
     }
-}
-
-/// Runs a step to completion, or drops it after `crash_after` polls.
-pub fn run<F: Future>(fut: F, crash_after: Option<u32>) -> Option<F::Output> {
-    block_on(CrashAfter { fut: Box::pin(fut), polls: crash_after })
 }
