@@ -31,6 +31,7 @@ use crate::erp::connectors::{classify, Answer, CallFailure};
 use crate::erp::delivery::{self, Call, Delivery, Known, Route, Unmapped};
 use crate::fault::Fault;
 use crate::stock::{Command, Location, Sku, Token};
+use crate::sync::retry::retry_later;
 use crate::sync::{FailureKind, FailureRecord, PushResult, RetryPolicy, StockChanged};
 use crate::time::Millis;
 
@@ -99,7 +100,7 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged]) -> Res
             // left to it, and this message retried (it will find what that one did).
             let claim = sql::claim(&d.connection, &d.reference, &d.sku, d.since, now());
             let Some(row) = store::read_first::<DeliveryRow>(db, claim).await? else {
-                later(&mut out.retry, &d.sku, 1);
+                retry_later(&mut out.retry, &d.sku, 1);
                 continue;
             };
             let (known, attempts) = sql::known_of(Some(row))?;
@@ -130,12 +131,13 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged]) -> Res
                 None => {
                     if let Err(why) = confirm(env, &d, t).await {
                         console_error!("erp delivery {} confirmed but not told to {}: {why}", d.reference, d.sku);
-                        later(&mut out.retry, &d.sku, 1);
+                        retry_later(&mut out.retry, &d.sku, 1);
                     }
                 }
-                Some(crate::sync::Decision::Retry { after_ms, .. }) => {
-                    let s = u32::try_from(after_ms.div_ceil(1000)).unwrap_or(u32::MAX).max(1);
-                    later(&mut out.retry, &d.sku, s);
+                Some(retry @ crate::sync::Decision::Retry { .. }) => {
+                    // Capped at the queue's longest delay: a day-long Retry-After from an ERP
+                    // would otherwise be a delay the Queues API refuses.
+                    retry_later(&mut out.retry, &d.sku, retry.delay_seconds().unwrap_or(1).max(1));
                 }
                 Some(crate::sync::Decision::DeadLetter { reason }) => out.failures.push(FailureRecord {
                     channel: Some(failure_channel(&d.connection)),
@@ -149,11 +151,6 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged]) -> Res
         }
     }
     Ok(out)
-}
-
-fn later(retry: &mut BTreeMap<Sku, u32>, sku: &Sku, delay: u32) {
-    let slot = retry.entry(sku.clone()).or_default();
-    *slot = (*slot).max(delay);
 }
 
 fn unmapped_failure(e: &StockChanged, u: &Unmapped) -> FailureRecord {

@@ -74,7 +74,9 @@ async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result:
 async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result::Result<(), Fault> {
     let messages = batch.messages()?;
     let mut events: Vec<StockChanged> = messages.iter().map(|m| m.body().clone()).collect();
-    let originals = events.clone();
+    // What the ERPs get (below): the changes that carry order changes, kept before bundle events
+    // join the batch; a batch of holds clones nothing.
+    let ordered: Vec<StockChanged> = events.iter().filter(|e| !e.orders.is_empty()).cloned().collect();
     super::metrics::delivered(&events);
     let db = store::db(env)?;
     // The durable counters, each change once however often it is delivered; written with the
@@ -126,7 +128,7 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     }
     // Orders to the ERPs mastering the changes' locations (`super::erp_orders`): after the
     // channels, so a slow ERP never holds up what the channels list.
-    let erp = super::erp_orders::deliver(env, &db, &originals).await?;
+    let erp = super::erp_orders::deliver(env, &db, &ordered).await?;
     if !erp.failures.is_empty() {
         sync_state::settle(&db, &[], &erp.failures, Vec::new()).await?;
     }

@@ -12,7 +12,7 @@ use super::channel_push::{Channel, ChannelPush};
 use super::coalesce::coalesce;
 use super::event::StockChanged;
 use super::push_result::{FailureKind, ListingResult, PushResult};
-use super::retry::{Decision, RetryPolicy};
+use super::retry::{retry_later, Decision, RetryPolicy};
 use super::revisions::{admit_revisions, DailyRevisions};
 use super::update::{LastPushed, ListingId, ListingUpdate};
 use crate::catalog::model::Listing;
@@ -162,8 +162,7 @@ impl BatchPlan {
             match decision {
                 Decision::Done => {}
                 Decision::Retry { .. } => {
-                    let delay = decision.delay_seconds().map_or(1, |s| u32::try_from(s).unwrap_or(u32::MAX));
-                    later(&mut out.retry, &r.key.sku, delay);
+                    retry_later(&mut out.retry, &r.key.sku, decision.delay_seconds().unwrap_or(1));
                 }
                 Decision::DeadLetter { reason } => {
                     let newest = self.events.iter().filter(|e| e.sku == r.key.sku).max_by_key(|e| e.version);
@@ -185,7 +184,7 @@ impl BatchPlan {
         for (bundle, members) in &self.bundle_members {
             if let Some(delay) = out.retry.get(bundle).copied() {
                 for sku in members {
-                    later(&mut out.retry, sku, delay);
+                    retry_later(&mut out.retry, sku, delay);
                 }
             }
         }
@@ -232,11 +231,6 @@ fn corrupt(c: &CorruptListing, events: &[StockChanged], last: Option<&LastPushed
         quantity: 0,
         outcome: PushResult::permanent(FailureKind::Validation, format!("stored listing unusable: {}", c.reason)),
     })
-}
-
-fn later(retry: &mut BTreeMap<Sku, u32>, sku: &Sku, delay: u32) {
-    let slot = retry.entry(sku.clone()).or_default();
-    *slot = (*slot).max(delay);
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! The retry policy, pure: from an outcome and the attempt it ended, what happens next.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::push_result::PushResult;
+use crate::stock::Sku;
 
 /// Cloudflare Queues accepts `delaySeconds` up to 12 hours
 /// (developers.cloudflare.com/queues/configuration/batching-retries).
@@ -22,12 +25,22 @@ pub enum Decision {
 
 impl Decision {
     /// The delay as the Queues API wants it: whole seconds, at most 12 hours.
-    pub fn delay_seconds(&self) -> Option<u64> {
+    pub fn delay_seconds(&self) -> Option<u32> {
         match self {
-            Decision::Retry { after_ms, .. } => Some(after_ms.div_ceil(1000).min(QUEUE_MAX_DELAY_SECONDS)),
+            Decision::Retry { after_ms, .. } => {
+                let capped = after_ms.div_ceil(1000).min(QUEUE_MAX_DELAY_SECONDS);
+                Some(u32::try_from(capped).unwrap_or(u32::MAX))
+            }
             _ => None,
         }
     }
+}
+
+/// Keeps, per SKU, the longest retry delay asked for: a queue message is one SKU's change, and
+/// it is retried once, after every push or delivery of it could go again.
+pub fn retry_later(retry: &mut BTreeMap<Sku, u32>, sku: &Sku, delay_seconds: u32) {
+    let slot = retry.entry(sku.clone()).or_default();
+    *slot = (*slot).max(delay_seconds);
 }
 
 /// Exponential back-off with a cap, `Retry-After` honoured, and a ceiling on attempts.
@@ -102,7 +115,7 @@ mod tests {
         assert_eq!(Decision::Retry { after_ms: 1, reread: false }.delay_seconds(), Some(1));
         assert_eq!(
             Decision::Retry { after_ms: u64::MAX, reread: false }.delay_seconds(),
-            Some(QUEUE_MAX_DELAY_SECONDS)
+            Some(QUEUE_MAX_DELAY_SECONDS as u32)
         );
     }
 
