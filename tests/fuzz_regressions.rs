@@ -5,7 +5,9 @@ use std::io::Read;
 
 use stockedge::import::mapping::MappedColumns;
 use stockedge::import::{read_all, Format, Mapping, Mode, ReadOptions, RowOutcome};
+use stockedge::inbound::x12_ack::{answer_envelope, answer_gs03, functional_ack, Control};
 use stockedge::inbound::x12_read::{read, ReadError};
+use stockedge::time::Millis;
 
 /// Hands the input over `step` bytes per `read`, as a network stream may.
 struct Trickle<'a> {
@@ -77,3 +79,32 @@ REF*DP*042~N1*ST*ACME DC 4*92*0042~PO1*1*5*EA*12.50**~~~~~~IN*ACME-PO-44905~";
         "ISA*00*          *00*          *Z~*ACMEBUY        *ZZ*STOCKEDGE      *261206*1130*U*00401*000000905*0*T*>|";
     assert!(matches!(read(qualifier), Err(ReadError::Unreadable(why)) if why.contains("ISA05")));
 }
+
+/// `x12_850`: this interchange's segment terminator is `;`, so its "GS" runs over the lines below
+/// it and GS02 holds `~` and line breaks. The target built its answer's envelope by a copy of the
+/// edge's code that had fallen behind it (GS02 echoed as it came), and the 997 written from it did
+/// not read back; the writer wrote whatever GS02/GS03 it was given. Now the edge and the target
+/// share `answer_envelope`, and the writer refuses a GS02/GS03 it cannot write.
+#[test]
+fn an_answer_to_any_readable_interchange_reads_back() {
+    let text = String::from_utf8_lossy(include_bytes!("fixtures/edi/fuzz_gs02_swallows_segments.x12")).into_owned();
+    let Err(ReadError::Rejected(r)) = read(&text) else { panic!("expected a rejected group") };
+    assert!(r.group.application_sender.contains('~'), "{:?}", r.group);
+    let envelope = answer_envelope("STOCKEDGE", &r.header, &r.group);
+    assert_eq!(envelope.application_receiver, "4010ST");
+    let answer =
+        functional_ack(&envelope, Control { interchange: 2, group: 2 }, &r.group, r.received, &r.rejection, NOW)
+            .expect("997");
+    let back = read(&answer).unwrap_or_else(|e| panic!("our 997 does not read: {e}\n{answer}"));
+    assert_eq!((back.group.functional_id.as_str(), back.group.application_receiver.as_str()), ("FA", "4010ST"));
+
+    // A one-character partner id is padded to GS03's two characters, as X12 pads identifiers.
+    assert_eq!(answer_gs03("~", "A"), "A ");
+    // The writer refuses an envelope it cannot write rather than writing a broken interchange.
+    let mut bad = envelope.clone();
+    bad.application_receiver = "AC~ME".into();
+    assert!(functional_ack(&bad, Control { interchange: 2, group: 2 }, &r.group, 0, &r.rejection, NOW).is_err());
+}
+
+/// 2026-12-06T11:45:00Z, the fuzz targets' clock.
+const NOW: Millis = Millis(1_796_557_500_000);

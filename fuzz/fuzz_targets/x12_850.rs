@@ -2,36 +2,21 @@
 //! 850 purchase orders, and the answer written back: an 855 per accepted interchange, a 997
 //! rejecting the group otherwise.
 //!
-//! Input: the interchange text. The answer's envelope is made as the edge makes it (addressed
-//! to the sender's ISA05/ISA06 and GS02, in its test/production usage). Contract: whatever the
-//! partner sent, once the reader accepts or rejects it with a reason, StockEdge can write its
-//! answer (no 500), and that answer is itself a well-formed interchange our reader reads back:
+//! Input: the interchange text. The answer's envelope is the edge's own (`answer_envelope`).
+//! Contract: whatever the partner sent, once the reader accepts or rejects it with a reason,
+//! StockEdge can write its answer (no 500), and that answer is itself a well-formed interchange our reader reads back:
 //! same number of sets, the right functional group (`PR` for the 855, `FA` for the 997), every
 //! purchase order's lines acknowledged.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use stockedge::inbound::po850::{purchase_order, PurchaseOrder};
-use stockedge::inbound::x12_ack::{acknowledgment, functional_ack, Ack, AckCode, Acknowledged, Control};
+use stockedge::inbound::x12_ack::{acknowledgment, answer_envelope, functional_ack, Ack, AckCode, Acknowledged, Control};
 use stockedge::inbound::x12_read::{read, GroupHeader, InterchangeHeader, ReadError};
 use stockedge::inbound::x12_reject::Rejection;
-use stockedge::sync::x12::{Envelope, Usage};
 use stockedge_fuzz::NOW;
 
 const CONTROL: Control = Control { interchange: 41, group: 41 };
-
-/// The edge's envelope for answers to `header`/`group` (edge/purchase_orders.rs).
-fn envelope(header: &InterchangeHeader, group: &GroupHeader) -> Envelope {
-    Envelope {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "STOCKEDGE".into(),
-        receiver_qualifier: header.sender_qualifier.clone(),
-        receiver_id: header.sender_id.clone(),
-        application_sender: "STOCKEDGE".into(),
-        application_receiver: group.application_sender.clone(),
-        usage: if header.usage == "T" { Usage::Test } else { Usage::Production },
-    }
-}
 
 /// ISA06 is checked against the partner id the operator configured before anything is answered,
 /// so only ids an operator could configure (1–15 printable characters, no delimiter) get here.
@@ -40,7 +25,7 @@ fn configurable(id: &str) -> bool {
 }
 
 fn reject(header: &InterchangeHeader, group: &GroupHeader, received: usize, r: &Rejection) {
-    let text = functional_ack(&envelope(header, group), CONTROL, group, received, r, NOW)
+    let text = functional_ack(&answer_envelope("STOCKEDGE", header, group), CONTROL, group, received, r, NOW)
         .unwrap_or_else(|e| panic!("no 997 for {header:?} {group:?}: {e}"));
     let back = read(&text).unwrap_or_else(|e| panic!("our 997 does not read: {e}\n{text}"));
     assert_eq!((back.group.functional_id.as_str(), back.sets.len()), ("FA", 1), "{text}");
@@ -54,7 +39,7 @@ fn accept(header: &InterchangeHeader, group: &GroupHeader, orders: &[PurchaseOrd
             acks: po.lines.iter().map(|l| vec![Ack { code: AckCode::Accepted, qty: l.qty }]).collect(),
         })
         .collect();
-    let text = acknowledgment(&envelope(header, group), CONTROL, &acked, NOW)
+    let text = acknowledgment(&answer_envelope("STOCKEDGE", header, group), CONTROL, &acked, NOW)
         .unwrap_or_else(|e| panic!("no 855 for {header:?} {group:?}: {e}"));
     let back = read(&text).unwrap_or_else(|e| panic!("our 855 does not read: {e}\n{text}"));
     assert_eq!((back.group.functional_id.as_str(), back.sets.len()), ("PR", orders.len()), "{text}");

@@ -19,12 +19,12 @@ use crate::inbound::po850::{purchase_order, PurchaseOrder};
 use crate::inbound::purchase_orders::{
     acknowledge, inbound_partners, sale_event, InboundPartner, Presented, MAX_EDI_BODY_BYTES,
 };
-use crate::inbound::x12_ack::{acknowledgment, answer_gs03, functional_ack, Ack, Acknowledged, Control};
-use crate::inbound::x12_read::{read, GroupHeader, Interchange, ReadError};
+use crate::inbound::x12_ack::{acknowledgment, answer_envelope, functional_ack, Ack, Acknowledged, Control};
+use crate::inbound::x12_read::{read, GroupHeader, Interchange, InterchangeHeader, ReadError};
 use crate::inbound::x12_reject::Rejection;
 use crate::inbound::InboundChannel;
 use crate::stock::Sku;
-use crate::sync::x12::{Envelope, Usage};
+use crate::sync::x12::Envelope;
 use crate::time::Millis;
 
 use super::clock::now;
@@ -46,18 +46,9 @@ fn invalid(field: &str, message: impl Into<String>) -> Result<Response, Fault> {
     Ok(http::problem(&Problem::invalid(vec![FieldError::new(field, message)]))?)
 }
 
-/// Our envelope for answers to `x`, on `conn`'s settings (`sender_id`, default `STOCKEDGE`).
-fn envelope(conn: &InboundChannel, x_sender_q: &str, x_sender: &str, group: &GroupHeader, usage: &str) -> Envelope {
-    let sender = conn.setting("sender_id").unwrap_or("STOCKEDGE").to_owned();
-    Envelope {
-        sender_qualifier: "ZZ".into(),
-        sender_id: sender.clone(),
-        receiver_qualifier: x_sender_q.to_owned(),
-        receiver_id: x_sender.to_owned(),
-        application_sender: sender,
-        application_receiver: answer_gs03(&group.application_sender, x_sender),
-        usage: if usage == "T" { Usage::Test } else { Usage::Production },
-    }
+/// Our envelope for answers to `header`/`group`, from `conn`'s `sender_id` (default `STOCKEDGE`).
+fn envelope(conn: &InboundChannel, header: &InterchangeHeader, group: &GroupHeader) -> Envelope {
+    answer_envelope(conn.setting("sender_id").unwrap_or("STOCKEDGE"), header, group)
 }
 
 async fn control(env: &Env, conn: &InboundChannel) -> Result<Control, Fault> {
@@ -122,7 +113,7 @@ pub async fn receive(mut req: Request, env: &Env) -> Result<Response, Fault> {
         Ok(x) => x,
         Err(ReadError::Unreadable(why)) => return invalid("body", why),
         Err(ReadError::Rejected(r)) => {
-            let ours = envelope(&conn, &r.header.sender_qualifier, &r.header.sender_id, &r.group, &r.header.usage);
+            let ours = envelope(&conn, &r.header, &r.group);
             if let Err(p) = check_sender(&partner, &r.header.sender_id) {
                 return Ok(http::problem(&p)?);
             }
@@ -132,7 +123,7 @@ pub async fn receive(mut req: Request, env: &Env) -> Result<Response, Fault> {
     if let Err(p) = check_sender(&partner, &x.header.sender_id) {
         return Ok(http::problem(&p)?);
     }
-    let ours = envelope(&conn, &x.header.sender_qualifier, &x.header.sender_id, &x.group, &x.header.usage);
+    let ours = envelope(&conn, &x.header, &x.group);
     let orders = match orders(&x) {
         Ok(o) => o,
         Err(r) => return reject(env, &conn, &ours, &x.group, x.sets.len(), &r).await,

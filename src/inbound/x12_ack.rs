@@ -19,11 +19,11 @@
 //! A line split between stock and backorder gets two ACKs (`IA` for the covered units, `IB` for
 //! the rest).
 
-use crate::sync::x12::{isa, segment, stamp, Envelope, X12Error, COMPONENT, ELEMENT, SEGMENT};
+use crate::sync::x12::{gs, isa, segment, stamp, Envelope, Usage, X12Error, COMPONENT, ELEMENT, SEGMENT};
 use crate::time::Millis;
 
 use super::po850::{PoLine, PurchaseOrder};
-use super::x12_read::GroupHeader;
+use super::x12_read::{GroupHeader, InterchangeHeader};
 use super::x12_reject::Rejection;
 
 /// ACK01 codes StockEdge answers with.
@@ -83,9 +83,28 @@ fn clean(v: &str, max: usize) -> String {
 pub fn answer_gs03(gs02: &str, isa06: &str) -> String {
     let cleaned = clean(gs02.trim(), 15);
     if cleaned.trim().len() >= 2 {
-        cleaned
-    } else {
-        clean(isa06.trim(), 15)
+        return cleaned;
+    }
+    // An ISA06 may be a single character: X12 pads an identifier shorter than its minimum
+    // length with spaces.
+    match clean(isa06.trim(), 15) {
+        id if id.is_empty() => "UNKNOWN".to_owned(),
+        id => format!("{id:<2}"),
+    }
+}
+
+/// Our envelope for the answer to an interchange `header`/`group`: from `our_id` (ISA06 and
+/// GS02, the channel's `sender_id`) back to the partner's ISA05/ISA06 and (made writable by
+/// [`answer_gs03`]) its GS02, in the interchange's own test/production usage.
+pub fn answer_envelope(our_id: &str, header: &InterchangeHeader, group: &GroupHeader) -> Envelope {
+    Envelope {
+        sender_qualifier: "ZZ".into(),
+        sender_id: our_id.to_owned(),
+        receiver_qualifier: header.sender_qualifier.clone(),
+        receiver_id: header.sender_id.clone(),
+        application_sender: our_id.to_owned(),
+        application_receiver: answer_gs03(&group.application_sender, &header.sender_id),
+        usage: if header.usage == "T" { Usage::Test } else { Usage::Production },
     }
 }
 
@@ -117,21 +136,8 @@ fn wrap(
 ) -> Result<String, X12Error> {
     let t = stamp(now);
     let (functional_id, set_id) = answer.ids();
-    let group = control.group.to_string();
     let mut out = isa(envelope, control.interchange, now)?;
-    out.push_str(&segment(
-        "GS",
-        &[
-            functional_id,
-            &envelope.application_sender,
-            &envelope.application_receiver,
-            &t.ccyymmdd,
-            &t.hhmm,
-            &group,
-            "X",
-            "004010",
-        ],
-    ));
+    out.push_str(&gs(envelope, functional_id, control.group, &t)?);
     let n = sets.len();
     for (i, body) in sets.into_iter().enumerate() {
         let st02 = format!("{:04}", i + 1);
@@ -140,7 +146,7 @@ fn wrap(
         out.extend(body);
         out.push_str(&segment("SE", &[&count.to_string(), &st02]));
     }
-    out.push_str(&segment("GE", &[&n.to_string(), &group]));
+    out.push_str(&segment("GE", &[&n.to_string(), &control.group.to_string()]));
     out.push_str(&segment("IEA", &["1", &format!("{:09}", control.interchange)]));
     Ok(out)
 }

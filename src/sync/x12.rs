@@ -215,6 +215,34 @@ pub fn isa(envelope: &Envelope, interchange: u32, now: Millis) -> Result<String,
     Ok(s)
 }
 
+/// GS02 and GS03, the application sender's and receiver's codes: 2–15 characters (X12's AN
+/// 2/15) of printable ASCII without our delimiters. The reader holds a partner's GS02 to this
+/// rule too, since our answers echo it as their GS03.
+pub fn application_id(element: &'static str, v: &str) -> Result<(), X12Error> {
+    value(element, v, 2, 15).map(|_| ())
+}
+
+/// The GS segment of a functional group `functional_id` (`IB`, `PR`, `FA`) with control number
+/// `group`, its codes checked.
+pub fn gs(envelope: &Envelope, functional_id: &str, group: u32, t: &Stamp) -> Result<String, X12Error> {
+    let group = control("GS06", group)?.to_string();
+    application_id("GS02", &envelope.application_sender)?;
+    application_id("GS03", &envelope.application_receiver)?;
+    Ok(segment(
+        "GS",
+        &[
+            functional_id,
+            &envelope.application_sender,
+            &envelope.application_receiver,
+            &t.ccyymmdd,
+            &t.hhmm,
+            &group,
+            "X",
+            "004010",
+        ],
+    ))
+}
+
 /// An 846 interchange for one trading partner: one functional group, one transaction set per
 /// `max_lines_per_set` items (at least one set, even for no items).
 pub fn inventory_advice(
@@ -227,9 +255,6 @@ pub fn inventory_advice(
 ) -> Result<String, X12Error> {
     let t = stamp(now);
     let per_set = max_lines_per_set.clamp(1, MAX_LINES_PER_SET);
-    let group = control("GS06", numbers.group)?.to_string();
-    value("GS02", &envelope.application_sender, 2, 15)?;
-    value("GS03", &envelope.application_receiver, 2, 15)?;
     for line in lines {
         line.check()?;
     }
@@ -240,19 +265,7 @@ pub fn inventory_advice(
     }
 
     let mut out = isa(envelope, numbers.interchange, now)?;
-    out.push_str(&segment(
-        "GS",
-        &[
-            "IB",
-            &envelope.application_sender,
-            &envelope.application_receiver,
-            &t.ccyymmdd,
-            &t.hhmm,
-            &group,
-            "X",
-            "004010",
-        ],
-    ));
+    out.push_str(&gs(envelope, "IB", numbers.group, &t)?);
     for (i, set) in sets.iter().enumerate() {
         let st02 = format!("{:04}", numbers.transaction as usize + i);
         let reference = if sets.len() > 1 { format!("{reference}-{}", i + 1) } else { reference.to_owned() };
@@ -275,7 +288,7 @@ pub fn inventory_advice(
         body.push(segment("SE", &[&count, &st02]));
         out.extend(body);
     }
-    out.push_str(&segment("GE", &[&sets.len().to_string(), &group]));
+    out.push_str(&segment("GE", &[&sets.len().to_string(), &numbers.group.to_string()]));
     out.push_str(&segment("IEA", &["1", &format!("{:09}", numbers.interchange)]));
     Ok(out)
 }
