@@ -1,4 +1,5 @@
-//! The structured request log: one JSON line per request the Worker answers, decided here
+//! The structured request log: one JSON line per request the Worker answers (or per failed one,
+//! [`RequestLogMode`]), decided here
 //! without `worker` types (the fetch entry in `edge` only reads the clock and the `cf-ray`
 //! header, draws random bytes when it must, and prints the line).
 //!
@@ -173,6 +174,43 @@ fn catalog(route: &CatalogRoute) -> (&'static str, Option<&Sku>) {
 /// The methods a line names as themselves; any other is `OTHER`.
 const METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
 
+/// The Worker variable that chooses which requests get a line.
+pub const REQUEST_LOG_VAR: &str = "REQUEST_LOG";
+
+/// Which requests get a line (`REQUEST_LOG`): `all` (the default), `errors` (answers of 400 and
+/// above), or `off` (Cloudflare's own invocation log, which `wrangler tail` and Workers Logs show
+/// for every request, is then the only record). Under `wrangler dev` a line costs about 1.2 ms
+/// of the runtime's CPU and more of wrangler's, which prints it (BENCHMARKS.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RequestLogMode {
+    #[default]
+    All,
+    Errors,
+    Off,
+}
+
+impl RequestLogMode {
+    /// The mode a `REQUEST_LOG` value names; `None` for anything else (the shell then keeps
+    /// `All` and says so once: a typo must not silence the log).
+    pub fn parse(value: &str) -> Option<RequestLogMode> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "" | "all" => Some(RequestLogMode::All),
+            "errors" => Some(RequestLogMode::Errors),
+            "off" => Some(RequestLogMode::Off),
+            _ => None,
+        }
+    }
+
+    /// Whether an answer with `status` gets a line.
+    pub fn logs(self, status: u16) -> bool {
+        match self {
+            RequestLogMode::All => true,
+            RequestLogMode::Errors => status >= 400,
+            RequestLogMode::Off => false,
+        }
+    }
+}
+
 /// One request's log record. Build it with [`RequestLog::new`]; print [`RequestLog::line`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RequestLog {
@@ -220,6 +258,19 @@ impl RequestLog {
 mod tests {
     use super::*;
     use crate::api::routes::resolve;
+
+    #[test]
+    fn the_mode_chooses_which_answers_get_a_line() {
+        assert_eq!(RequestLogMode::parse(""), Some(RequestLogMode::All));
+        assert_eq!(RequestLogMode::parse(" Errors "), Some(RequestLogMode::Errors));
+        assert_eq!(RequestLogMode::parse("OFF"), Some(RequestLogMode::Off));
+        assert_eq!(RequestLogMode::parse("none"), None);
+        assert!(RequestLogMode::All.logs(200));
+        assert!(
+            !RequestLogMode::Errors.logs(399) && RequestLogMode::Errors.logs(400) && RequestLogMode::Errors.logs(503)
+        );
+        assert!(!RequestLogMode::Off.logs(500));
+    }
 
     const TOKEN: &str = "s3cret-admin-token-0123";
     const SECRET: &str = "whsec_ffffffffffffffff";

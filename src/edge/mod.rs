@@ -59,7 +59,7 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::access::need;
 use crate::api::problem::from_fault;
-use crate::api::request_log::{RequestId, RequestLog, RouteLabel, GENERATED_ID_BYTES};
+use crate::api::request_log::{RequestId, RequestLog, RequestLogMode, RouteLabel, GENERATED_ID_BYTES, REQUEST_LOG_VAR};
 use crate::api::routes::{is_public, resolve, Route};
 use crate::api::Problem;
 use crate::fault::Fault;
@@ -94,10 +94,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         // A CORS preflight (or any OPTIONS): no token, no route; `access::cors` decides.
         let answer = cors::preflight(&env, origin.as_deref());
         let status = answer.as_ref().map_or(500, Response::status_code);
-        worker::console_log!(
-            "{}",
-            RequestLog::new(id, &method, RouteLabel::of(None), status, started, clock::now()).line()
-        );
+        if request_log_mode(&env).logs(status) {
+            worker::console_log!(
+                "{}",
+                RequestLog::new(id, &method, RouteLabel::of(None), status, started, clock::now()).line()
+            );
+        }
         return answer;
     }
     let route = resolve(&method, &path);
@@ -113,8 +115,22 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
     // An `Err` reaches the runtime, which answers 500.
     let status = answer.as_ref().map_or(500, Response::status_code);
-    worker::console_log!("{}", RequestLog::new(id, &method, label, status, started, clock::now()).line());
+    if request_log_mode(&env).logs(status) {
+        worker::console_log!("{}", RequestLog::new(id, &method, label, status, started, clock::now()).line());
+    }
     answer
+}
+
+/// `REQUEST_LOG`, read once per isolate (a Worker's variables do not change while it lives).
+fn request_log_mode(env: &Env) -> RequestLogMode {
+    static MODE: std::sync::OnceLock<RequestLogMode> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| {
+        let value = env.var(REQUEST_LOG_VAR).map(|v| v.to_string()).unwrap_or_default();
+        RequestLogMode::parse(&value).unwrap_or_else(|| {
+            worker::console_warn!("{REQUEST_LOG_VAR}={value:?} is not all, errors or off: every request is logged");
+            RequestLogMode::All
+        })
+    })
 }
 
 async fn serve(

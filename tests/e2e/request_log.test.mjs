@@ -133,3 +133,29 @@ describe('structured request logs', () => {
     }
   });
 });
+
+describe('REQUEST_LOG=errors: only answers of 400 and above get a line', () => {
+  let w;
+  before(async () => {
+    w = await start({ vars: { REQUEST_LOG: 'errors' } });
+  });
+  after(async () => {
+    await w?.discard();
+  });
+
+  test('a 200 writes nothing, a 404 and a 401 write their line', async () => {
+    const ok = ray();
+    const missing = ray();
+    const refused = ray();
+    assert.equal((await request(w.url, 'GET', '/healthz', { headers: { 'cf-ray': ok } })).status, 200);
+    assert.equal((await request(w.url, 'GET', '/no/such/route', { token: ADMIN_TOKEN, headers: { 'cf-ray': missing } })).status, 404);
+    assert.equal((await request(w.url, 'GET', '/v1/skus/X/journal', { token: 'wrong', headers: { 'cf-ray': refused } })).status, 401);
+    // A request after the three, logged, marks that their lines had time to arrive.
+    const last = ray();
+    await request(w.url, 'GET', '/v1/nothing-here', { token: ADMIN_TOKEN, headers: { 'cf-ray': last } });
+    await until(() => requestLines(w.logFile).some((l) => l.rec.request_id === last), { timeoutMs: 10_000, everyMs: 100 });
+    const ids = requestLines(w.logFile).map((l) => l.rec.request_id);
+    assert.ok(ids.includes(missing) && ids.includes(refused), ids.join('\n'));
+    assert.ok(!ids.includes(ok), 'a 200 was logged');
+  });
+});
