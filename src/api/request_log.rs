@@ -1,7 +1,7 @@
-//! The structured request log: one JSON line per request the Worker answers (or per failed one,
-//! [`RequestLogMode`]), decided here
-//! without `worker` types (the fetch entry in `edge` only reads the clock and the `cf-ray`
-//! header, draws random bytes when it must, and prints the line).
+//! The structured request log: one JSON line per request the Worker answers (or only per failed
+//! one, or none: [`RequestLogMode`]), decided here without `worker` types (the fetch entry in
+//! `edge` only reads the clock and the `cf-ray` header, draws random bytes when it must, and
+//! prints the line).
 //!
 //! A line is a JSON object of exactly these fields:
 //!
