@@ -8,9 +8,7 @@ use stockedge::api::order_call::SkuLine;
 use stockedge::inbound::apply::{Effect, SoldLine};
 use stockedge::inbound::po850::purchase_order;
 use stockedge::inbound::purchase_orders::{acknowledge, inbound_partners, sale_event, Presented};
-use stockedge::inbound::x12_ack::{
-    acknowledgment, answer_envelope, answer_gs03, functional_ack, Ack, AckCode, Acknowledged, Control,
-};
+use stockedge::inbound::x12_ack::{acknowledgment, answer_gs03, functional_ack, Ack, AckCode, Acknowledged, Control};
 use stockedge::inbound::x12_read::{read, ReadError};
 use stockedge::inbound::x12_reject::{GroupCode, SetCode};
 use stockedge::stock::{Effect as LedgerEffect, Location, OrderKey, Sku, Token};
