@@ -10,11 +10,12 @@
 //! `adjust` row that took a level to 0 would be an error the second time, and a merchant
 //! importing the "failed" row again would apply it twice.)
 //!
-//! A chunk begun [`MAX_CHUNK_ATTEMPTS`](super::limits::MAX_CHUNK_ATTEMPTS) times is given up so that its job ends. Without a kept
-//! plan no ledger was called: [`jobs::give_up`](super::jobs::give_up) reports its rows to apply
-//! as errors. With one, each batch's ledger is asked only for the answer it kept to the job's key
-//! ([`BatchAnswer::of`] a `SkuAction::Recall`): the rows of batches a ledger applied are
-//! reported applied, and only those of batches no ledger applied are errors to import again.
+//! A chunk begun [`MAX_CHUNK_ATTEMPTS`](super::limits::MAX_CHUNK_ATTEMPTS) times is given up so
+//! that its job ends. Without a kept plan no ledger was called: [`jobs::give_up`] reports its
+//! rows to apply as errors. With one, each batch's ledger is asked only for the answer it kept
+//! to the job's key ([`BatchAnswer::of`] a `SkuAction::Recall`): the rows of batches a ledger
+//! applied are reported applied, and only those of batches no ledger applied are errors to
+//! import again.
 
 use std::collections::BTreeMap;
 
