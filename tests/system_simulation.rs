@@ -25,8 +25,8 @@
 //! everything drains: the ledger's full invariant sweep, journal replay = state, nothing
 //! reserved, no outbox row or registration left, carts all-or-nothing and as told, a cancelled
 //! order has no open unit anywhere, every store order line applied exactly once, every import
-//! applied exactly as reported, on hand = start + imports − shipments, and every listing shows
-//! its rule over the SKU's final state.
+//! row reported exactly as applied (however often its chunk ran), on hand = start + imports −
+//! shipments, and every listing shows its rule over the SKU's final state.
 //!
 //! `cargo test --test system_simulation` runs seeds 0..10,000 of 40 steps each (then the
 //! drain), shared out over four tests the harness runs in parallel; `SIM_SEEDS=N` runs 0..N,

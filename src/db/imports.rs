@@ -1,5 +1,5 @@
-//! D1 `import_jobs` and `import_job_chunks` (migrations/0008): import jobs, their chunks of rows
-//! and, once applied, each chunk's report and summary. Values are stored as JSON and read back
+//! D1 `import_jobs` and `import_job_chunks` (migrations/0008, 0018): import jobs, their chunks of
+//! rows, each chunk's plan once planned and, once applied, its report and summary. Values are stored as JSON and read back
 //! typed; one that does not decode is [`StoreError::Corrupt`](super::StoreError).
 
 use serde::de::DeserializeOwned;
@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{count, decode, encode, flag, int, text, Query, StoreResult};
-use crate::import::{Basis, Format, Mode, RowOutcome, RowReport, Summary};
+use crate::import::{Basis, Format, Mode, Plan, RowOutcome, RowReport, Summary};
 use crate::time::Millis;
 
 /// A job's settings, as submitted.
@@ -61,9 +61,12 @@ impl JobRow {
     }
 }
 
-/// A stored chunk: its rows, and whether (how often) it was begun and finished.
+/// A stored chunk: its rows, its plan once planned, and whether (how often) it was begun and
+/// finished.
 pub struct Chunk {
     pub outcomes: Vec<RowOutcome>,
+    /// The plan its first attempt kept (`import::attempt`).
+    pub plan: Option<Plan>,
     pub finished: bool,
     /// Times the consumer began it.
     pub attempts: i64,
@@ -144,20 +147,34 @@ pub fn job(id: &str) -> Query {
 pub struct ChunkRow {
     outcomes: String,
     report: Option<String>,
+    plan: Option<String>,
     attempts: i64,
 }
 
 /// The read of chunk `n` of the job `job` ([`ChunkRow`]).
 pub fn chunk(job: &str, n: i64) -> Query {
     Query::new(
-        "SELECT outcomes, report, attempts FROM import_job_chunks WHERE job_id = ?1 AND n = ?2",
+        "SELECT outcomes, report, plan, attempts FROM import_job_chunks WHERE job_id = ?1 AND n = ?2",
         vec![text(job), int(n)],
     )
 }
 
 /// The chunk of a [`ChunkRow`].
 pub fn chunk_of(r: ChunkRow) -> StoreResult<Chunk> {
-    Ok(Chunk { outcomes: json(&r.outcomes)?, finished: r.report.is_some(), attempts: r.attempts })
+    Ok(Chunk {
+        outcomes: json(&r.outcomes)?,
+        plan: r.plan.as_deref().map(json).transpose()?,
+        finished: r.report.is_some(),
+        attempts: r.attempts,
+    })
+}
+
+/// The statement that keeps chunk `n`'s plan, once: a chunk is planned only while it has none.
+pub fn keep_plan(job: &str, n: i64, plan: &Plan) -> StoreResult<Query> {
+    Ok(Query::new(
+        "UPDATE import_job_chunks SET plan = ?1 WHERE job_id = ?2 AND n = ?3 AND plan IS NULL",
+        vec![text(&encode(plan)?), text(job), int(n)],
+    ))
 }
 
 /// The statements, for one batch, that count an attempt at chunk `n` and mark the job

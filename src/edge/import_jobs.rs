@@ -7,31 +7,35 @@
 //!   chunk of rows without a SKU is reported at once, and one message per other chunk is sent.
 //!   The job id is the import id: derived from the Idempotency-Key when one is sent, so posting
 //!   the same file with the same key answers the same job (`202`, nothing submitted twice).
-//! - Each message: the chunk is planned against the ledgers' current levels and applied
-//!   (`imports::apply_rows`), every ledger call carrying the Idempotency-Key `import:{job id}`
-//!   with the job's fingerprint — a chunk run again after a failure (queue retry) replays each
-//!   ledger's first answer instead of applying twice. Its report and summary are stored, and the
-//!   job is `done` when every chunk is. A chunk begun `import::limits::MAX_CHUNK_ATTEMPTS` times without
-//!   finishing is reported as errors (`the chunk could not be applied`) so the job still ends.
+//! - Each message: a chunk is planned once (`import::attempt`). Its first attempt plans it against
+//!   the ledgers' current levels (`imports::plan_now`) and keeps the plan with the chunk
+//!   (`import_job_chunks.plan`) before any ledger call; that attempt and every later one apply the
+//!   kept plan (`imports::apply_plan`), every ledger call carrying the Idempotency-Key
+//!   `import:{job id}` with the job's fingerprint — a chunk run again after a failure (queue
+//!   retry) replays each ledger's first answer instead of applying twice, and its report is the
+//!   kept plan with those answers: each row as its first application answered. Its report and
+//!   summary are stored, and the job is `done` when every chunk is. A chunk begun
+//!   `import::limits::MAX_CHUNK_ATTEMPTS` times without finishing is given up so the job still
+//!   ends: its rows are errors (`the chunk could not be applied`) but for those of batches a
+//!   ledger applied, which each ledger's kept answer tells (`imports::recall_plan`).
 //! - Resuming: a job whose chunk messages were lost (a send that failed after the job was
 //!   stored, an invocation that died between the two, a queue that dropped them) would never
 //!   end. Posting the same file again with the same key re-sends the unfinished chunks of the
 //!   job it finds, and the cron ([`resume_stalled`]) re-sends those of every job that has not
 //!   moved for `import::limits::JOB_STALL_MS`. A chunk sent twice is applied once: a finished
 //!   chunk's message is a no-op, and the ledgers replay their first answer to the job's key.
-//! - Choice: rows of a chunk that ran again after a partial failure may be reported
-//!   `unchanged` where the first attempt applied them (the ledger replays; the report is
-//!   computed from the levels as they are now).
 
 use serde::{Deserialize, Serialize};
 use worker::{console_error, D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response};
 
 use crate::api::import_views::{job_status, no_job, report_page, ReportPage};
 use crate::fault::Fault;
+use crate::import::attempt::{self, Attempt};
 use crate::import::limits::JOB_RESUME_BATCH;
 use crate::import::{jobs, plan_rows, RowOutcome};
 
 use super::clock::now;
+use super::imports::{apply_plan, plan_now, recall_plan};
 use super::limits::{IMPORT_RETRY_DELAY_S as RETRY_DELAY_S, QUEUE_SEND_BATCH as SEND_BATCH};
 use super::store::imports::{self as stored, Job};
 use super::{http, store};
@@ -134,15 +138,28 @@ async fn apply_chunk(env: &Env, db: &D1Database, msg: &ChunkMessage) -> Result<(
         return Ok(());
     }
     stored::begin_chunk(db, &msg.job, msg.n, now()).await?;
-    let mode = job.mode()?;
-    if jobs::exhausted(chunk.attempts) {
-        // Give up on this chunk: its rows are reported as errors so that the job ends.
-        let plan = jobs::give_up(chunk.outcomes, mode);
-        return Ok(stored::finish_chunk(db, &msg.job, msg.n, &plan.rows, &plan.summary, now()).await?);
-    }
+    let (basis, mode) = (job.basis()?, job.mode()?);
     let key = (format!("import:{}", job.id), job.fingerprint.clone());
-    let plan =
-        super::imports::apply_rows(env, chunk.outcomes, job.basis()?, mode, job.dry_run(), &job.id, Some(&key)).await?;
+    let plan = match attempt::attempt(chunk.attempts, chunk.plan) {
+        Attempt::Plan => {
+            let plan = plan_now(env, chunk.outcomes, basis, mode).await?;
+            if job.dry_run() {
+                plan
+            } else {
+                // Kept before any ledger call: a re-run applies this plan, never a new one. The
+                // plan applied is the one kept (a delivery running the chunk at the same time may
+                // have kept its own first).
+                stored::keep_plan(db, &msg.job, msg.n, &plan).await?;
+                let kept = stored::chunk(db, &msg.job, msg.n).await?.and_then(|c| c.plan).unwrap_or(plan);
+                apply_plan(env, kept, basis, mode, &job.id, Some(&key)).await?
+            }
+        }
+        Attempt::Apply(plan) => apply_plan(env, plan, basis, mode, &job.id, Some(&key)).await?,
+        // Given up: its rows are reported as errors so that the job ends, but for those of
+        // batches a ledger applied.
+        Attempt::GiveUp => jobs::give_up(chunk.outcomes, mode),
+        Attempt::Recall(plan) => recall_plan(env, plan, basis, mode, &job.id, &key).await?,
+    };
     Ok(stored::finish_chunk(db, &msg.job, msg.n, &plan.rows, &plan.summary, now()).await?)
 }
 

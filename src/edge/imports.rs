@@ -13,6 +13,7 @@ use crate::api::import_views::{export_rows, import_body, quantities};
 use crate::api::sku_call::{SkuAction, SkuAnswer, SkuCall, SkuReplyKeyed};
 use crate::api::views::SkuView;
 use crate::fault::Fault;
+use crate::import::attempt::{self, BatchAnswer};
 use crate::import::{
     apply, jobs, plan_rows, write_export, Basis, Delimiter, Format, Mapping, Mode, Plan, ReadOptions, RowOutcome,
     StockReader,
@@ -85,11 +86,8 @@ pub async fn import(
     Ok(http::json(200, &import_body(&plan, &import_id, (format, basis), dry_run, mappings))?)
 }
 
-/// Plans `outcomes` against what each SKU's ledger holds now and, unless `dry_run`, applies the
-/// batches (each ledger's call carries `ledger_key`, so a repeat replays its first answer),
-/// having first made every SKU it applies a catalogue product (so a catalogue that cannot be
-/// written fails the import before any ledger changes). The plan's rows say what happened; a
-/// batch a ledger refused marks its rows as errors.
+/// Plans `outcomes` against what each SKU's ledger holds now and, unless `dry_run`, applies it
+/// ([`apply_plan`]).
 pub async fn apply_rows(
     env: &Env,
     outcomes: Vec<RowOutcome>,
@@ -99,6 +97,15 @@ pub async fn apply_rows(
     import_id: &str,
     ledger_key: Option<&(String, String)>,
 ) -> Result<Plan, Fault> {
+    let plan = plan_now(env, outcomes, basis, mode).await?;
+    if dry_run {
+        return Ok(plan);
+    }
+    apply_plan(env, plan, basis, mode, import_id, ledger_key).await
+}
+
+/// Plans `outcomes` against what each SKU's ledger holds now (one read per SKU).
+pub async fn plan_now(env: &Env, outcomes: Vec<RowOutcome>, basis: Basis, mode: Mode) -> Result<Plan, Fault> {
     // What each SKU holds now, for the per-row diff.
     let skus: BTreeSet<Sku> = outcomes
         .iter()
@@ -111,18 +118,59 @@ pub async fn apply_rows(
         skus.iter().map(|s| SkuCall { sku: s.clone(), action: SkuAction::Get, idempotency: None }).collect();
     let states: BTreeMap<Sku, BTreeMap<String, (i64, i64)>> =
         skus.iter().cloned().zip(call_all(env, &reads).await?.into_iter().map(|r| quantities(state(r)))).collect();
-    let mut plan = plan_rows(outcomes, mode, |sku: &Sku, loc: &Location| {
+    Ok(plan_rows(outcomes, mode, |sku: &Sku, loc: &Location| {
         let q = states.get(sku)?.get(loc.as_str())?;
         Some(if basis == Basis::Available { q.1 } else { q.0 })
-    });
-    if dry_run {
-        return Ok(plan);
-    }
+    }))
+}
+
+/// Applies `plan`'s batches (each ledger's call carries `ledger_key`, so a repeat replays its
+/// first answer), having first made every SKU it applies a catalogue product (so a catalogue that
+/// cannot be written fails the import before any ledger changes). Answers the plan's report as
+/// the ledgers answered (`import::attempt::report`): a batch a ledger refused marks its rows as
+/// errors.
+pub async fn apply_plan(
+    env: &Env,
+    plan: Plan,
+    basis: Basis,
+    mode: Mode,
+    import_id: &str,
+    ledger_key: Option<&(String, String)>,
+) -> Result<Plan, Fault> {
     let products: Vec<(Sku, Option<i64>)> =
         plan.batches.iter().map(|b| (b.sku.clone(), b.backorder.map(apply::backorder_limit))).collect();
     store::catalog::ensure_products(&store::db(env)?, &products, now()).await?;
-    let calls: Vec<SkuCall> = plan
-        .batches
+    let calls = apply_calls(&plan, basis, mode, import_id, ledger_key);
+    answered(env, plan, calls).await
+}
+
+/// The report of a chunk given up with its plan kept: each batch's ledger is asked only for the
+/// answer it kept to `ledger_key` (`SkuAction::Recall`: nothing is applied), so the rows of
+/// batches that applied stay applied and only the others are errors (`import::attempt`).
+pub async fn recall_plan(
+    env: &Env,
+    plan: Plan,
+    basis: Basis,
+    mode: Mode,
+    import_id: &str,
+    ledger_key: &(String, String),
+) -> Result<Plan, Fault> {
+    let calls = apply_calls(&plan, basis, mode, import_id, Some(ledger_key))
+        .into_iter()
+        .map(|c| SkuCall { action: SkuAction::Recall, ..c })
+        .collect();
+    answered(env, plan, calls).await
+}
+
+/// The ledger calls of `plan`'s batches that have something to apply.
+fn apply_calls(
+    plan: &Plan,
+    basis: Basis,
+    mode: Mode,
+    import_id: &str,
+    ledger_key: Option<&(String, String)>,
+) -> Vec<SkuCall> {
+    plan.batches
         .iter()
         .map(|b| SkuCall {
             sku: b.sku.clone(),
@@ -130,19 +178,15 @@ pub async fn apply_rows(
             idempotency: ledger_key.cloned(),
         })
         .filter(|c| matches!(&c.action, SkuAction::Apply { commands } if !commands.is_empty()))
-        .collect();
-    let answers = call_all(env, &calls).await?;
-    let refused: BTreeMap<Sku, String> = calls
-        .iter()
-        .zip(answers)
-        .filter_map(|(c, a)| match a.reply() {
-            Some(Ok(_)) => None,
-            Some(Err(refused)) => Some((c.sku.clone(), refused.to_string())),
-            None => Some((c.sku.clone(), "this Idempotency-Key was used with a different request".to_owned())),
-        })
-        .collect();
-    plan.refuse(&refused);
-    Ok(plan)
+        .collect()
+}
+
+/// Sends `calls` (one per SKU of `plan`) and answers the plan's report from their answers.
+async fn answered(env: &Env, plan: Plan, calls: Vec<SkuCall>) -> Result<Plan, Fault> {
+    let replies = call_all(env, &calls).await?;
+    let answers: BTreeMap<Sku, BatchAnswer> =
+        calls.into_iter().zip(replies).map(|(c, r)| (c.sku, BatchAnswer::of(r))).collect();
+    Ok(attempt::report(plan, &answers))
 }
 
 pub async fn export(env: &Env, format: Format) -> Result<Response, Fault> {

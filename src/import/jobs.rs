@@ -53,15 +53,18 @@ pub fn stalled_before(now: Millis) -> Millis {
     Millis(now.0.saturating_sub(JOB_STALL_MS))
 }
 
-/// The report of a chunk given up on: its rows that would have applied (or left a level
+/// The message of a row of a chunk given up on that no ledger applied.
+pub fn given_up() -> String {
+    format!("the chunk could not be applied after {MAX_CHUNK_ATTEMPTS} attempts; import these rows again")
+}
+
+/// The report of a chunk given up on before it was planned (so before any ledger call): its rows that would have applied (or left a level
 /// unchanged) are errors, so that the job ends and says which rows to import again.
 pub fn give_up(outcomes: Vec<RowOutcome>, mode: Mode) -> Plan {
     let mut plan = plan_rows(outcomes, mode, |_, _| None);
     for r in plan.rows.iter_mut().filter(|r| r.status == Status::Applied || r.status == Status::Unchanged) {
         r.status = Status::Error;
-        r.message = Some(format!(
-            "the chunk could not be applied after {MAX_CHUNK_ATTEMPTS} attempts; import these rows again"
-        ));
+        r.message = Some(given_up());
         r.after = None;
     }
     plan.summary.applied = 0;

@@ -18,9 +18,11 @@
 //! - [`lines`]: byte limit, physical line numbers, open quotes. [`reader`]: the streaming reader.
 //! - [`plan`](mod@plan): per-row diff, duplicates, per-SKU batches. [`export`]: writers.
 //! - [`mapping`]: saved column mappings (any CSV: columns by name, separator, location names).
+//! - [`jobs`]: files applied as chunked jobs; [`attempt`]: one attempt at a chunk, planned once.
 //! - [`mode`], [`limits`], [`error`].
 
 pub mod apply;
+pub mod attempt;
 pub mod error;
 pub mod export;
 pub mod format;

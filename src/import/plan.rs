@@ -122,21 +122,6 @@ pub struct Plan {
     pub batches: Vec<Batch>,
 }
 
-impl Plan {
-    /// Marks the applied rows of the SKUs whose ledger refused their batch (`refused`: why, by
-    /// SKU) as errors, and counts the rows again.
-    pub fn refuse(&mut self, refused: &std::collections::BTreeMap<Sku, String>) {
-        for row in self.rows.iter_mut().filter(|r| r.status == Status::Applied) {
-            if let Some(why) = row.sku.as_ref().and_then(|s| refused.get(s)) {
-                row.status = Status::Error;
-                row.message = Some(why.clone());
-            }
-        }
-        self.summary.errors = self.rows.iter().filter(|r| r.status == Status::Error).count();
-        self.summary.applied = self.rows.iter().filter(|r| r.status == Status::Applied).count();
-    }
-}
-
 type Key = (Sku, Location);
 
 /// Per (SKU, location) state while planning.
@@ -353,36 +338,5 @@ impl SkuOrder {
         if self.seen.insert(sku.clone()) {
             self.order.push(sku.clone());
         }
-    }
-}
-
-#[cfg(test)]
-mod refusal_tests {
-    use std::collections::BTreeMap;
-
-    use super::*;
-
-    fn stock(line: u64, sku: &str, qty: i64) -> RowOutcome {
-        RowOutcome::Stock {
-            line,
-            sku: Sku::parse(sku).expect("sku"),
-            location: Location::main(),
-            quantity: Some(qty),
-            backorder: None,
-            tracked: true,
-        }
-    }
-
-    #[test]
-    fn a_refused_batch_turns_only_its_applied_rows_into_errors() {
-        let mut plan = plan_rows(vec![stock(2, "A", 5), stock(3, "B", 4), stock(4, "B", 4)], Mode::Set, |_, _| None);
-        let before: Vec<Status> = plan.rows.iter().map(|r| r.status).collect();
-        assert_eq!(before, vec![Status::Applied, Status::Skipped, Status::Applied], "B's first row is superseded");
-        let refused = BTreeMap::from([(Sku::parse("B").expect("sku"), "over the limit".to_owned())]);
-        plan.refuse(&refused);
-        let after: Vec<Status> = plan.rows.iter().map(|r| r.status).collect();
-        assert_eq!(after, vec![Status::Applied, Status::Skipped, Status::Error]);
-        assert_eq!(plan.rows[2].message.as_deref(), Some("over the limit"));
-        assert_eq!((plan.summary.applied, plan.summary.errors), (1, 1));
     }
 }

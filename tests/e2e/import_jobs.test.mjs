@@ -3,7 +3,8 @@
 // job reports progress, a summary and the per-row report page by page; every SKU holds the
 // file's number; the same file posted again with the same Idempotency-Key is the same job and
 // applies nothing twice (adjust mode would show it); rows without a SKU are reported; a chunk that
-// fails every try is given up after its last one, its rows reported as errors, and the job ends.
+// fails every try is given up after its last one, its rows reported as errors, and the job ends;
+// a chunk run again after its ledgers applied it reports its rows as they were first applied.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -157,4 +158,43 @@ test('a chunk that fails every try is given up after its last one: its rows are 
   const p = await A.admin('GET', `/v1/skus/${encodeURIComponent(poison)}`);
   assert.equal(p.status, 404, p.text);
   for (const i of [0, 20, 99]) assert.equal(await onHand(skus[i]), 100, skus[i]);
+});
+
+// A chunk run again after a partial application: its ledger applied it, then the D1 write of its
+// report failed (a trigger written into the runtime's local D1 refuses that write once), so the
+// queue delivers the chunk again. The re-run applies the plan its first attempt kept — the ledger
+// replays its first answer — and reports the row as first applied. (Planning it again would read
+// the level the first attempt moved to 0 and call the −2 an error: import it again and it doubles.)
+test('a chunk run again after its ledger applied it reports its rows as first applied, once', { timeout: 600_000 }, async () => {
+  const run = unique('RERUN');
+  const target = `${run}-P`;
+  const set = await upload('format=csv&mode=set', `sku,quantity\n${target},2\n`);
+  assert.equal(set.status, 200, set.text);
+  // Over 10,000 rows, a job: the target's one row is chunk 1 alone (the next SKU's 2,000 rows do
+  // not fit with it), five fillers of 2,000 rows each follow.
+  const fillers = Array.from({ length: 5 }, (_, i) => `${run}-F${i}`);
+  const lines = [`${target},-2`, ...fillers.flatMap((s) => Array.from({ length: 2_000 }, () => `${s},1`))];
+  const trigger = `refuse_${run.replace(/-/g, '_')}`;
+  await d1Execute(rt.stateDir, `CREATE TRIGGER ${trigger} BEFORE UPDATE OF report ON import_job_chunks WHEN NEW.report IS NOT NULL AND instr(NEW.outcomes, '"${target}"') > 0 BEGIN SELECT RAISE(ABORT, 'report refused by the test'); END;`);
+  const r = await upload('format=csv&mode=adjust', `sku,quantity\n${lines.join('\n')}\n`, { 'idempotency-key': `${run}-key` });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.import_id;
+  const refused = await until(() => new RegExp(`import job ${id} chunk 1: .*report refused by the test`).test(rt.logTail(20_000)), { timeoutMs: 240_000, everyMs: 500 });
+  assert.ok(refused, 'the report of chunk 1 was refused after its ledger applied it');
+  await d1Execute(rt.stateDir, `DROP TRIGGER ${trigger}`);
+  const job = await finished(id);
+  const [[chunk]] = await d1Execute(rt.stateDir, `SELECT attempts, plan IS NOT NULL AS kept FROM import_job_chunks WHERE job_id = '${id}' AND n = 1`);
+  assert.ok(chunk.attempts >= 2 && chunk.kept === 1, `chunk 1 ran again with its plan kept: ${JSON.stringify(chunk)}`);
+  assert.equal(job.summary.rows, lines.length);
+  assert.equal(job.summary.errors, 0, JSON.stringify(job.summary));
+  assert.equal(job.summary.applied, lines.length, JSON.stringify(job.summary));
+  const report = await A.admin('GET', `/v1/imports/${id}?limit=1`);
+  assert.equal(report.status, 200, report.text);
+  const row = report.body.rows[0];
+  assert.deepEqual([row.line, row.status, row.sku, row.before, row.after], [2, 'applied', target, 2, 0], JSON.stringify(row));
+  // Applied once: 2 − 2, one import entry in the journal.
+  assert.equal(await onHand(target), 0);
+  const journal = await A.admin('GET', `/v1/skus/${encodeURIComponent(target)}/journal`);
+  assert.equal(journal.body.entries.filter((e) => e.cause?.import_id === id).length, 1, JSON.stringify(journal.body.entries));
+  assert.equal(await onHand(fillers[4]), 2_000);
 });

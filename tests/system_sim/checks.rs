@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use stockedge::api::requests::direct;
 use stockedge::cart::Phase;
+use stockedge::import::{RowOutcome, Status};
 use stockedge::inbound::apply::token_of;
 use stockedge::stock::{invariants, journal, HoldStatus, Location, Op, OrderKey, Sku};
 
@@ -174,21 +175,27 @@ impl World {
                 }
             }
         }
-        // Imports: each job applied at most once per ledger (one transition per job and SKU), and
-        // exactly as reported when its chunk finished on its first attempt. (A chunk run again
-        // after a partial application is re-planned against levels its first attempt already
-        // moved, so its report may differ from what was applied: see the module docs.)
+        // Imports: each job applied at most once per ledger (one transition per job and SKU),
+        // every row of the file reported once, and every row reported exactly as applied — the
+        // rows reported `applied` add up, per SKU and location, to what the ledger journaled for
+        // the job, however often their chunk ran and whether or not it was given up.
         for job in &self.imports.borrow().jobs {
             let mut reported: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
-            let mut first_try = true;
-            for c in &job.chunks {
-                let Some(applied) = &c.applied else {
-                    return Err(format!("import {}: a chunk never finished", job.id));
+            for (n, c) in job.chunks.iter().enumerate() {
+                let Some(report) = &c.report else {
+                    return Err(format!("import {}: chunk {n} never finished", job.id));
                 };
-                for (k, v) in applied {
-                    *reported.entry(k.clone()).or_default() += v;
+                let lines: Vec<u64> = report.iter().map(|r| r.line).collect();
+                let want: Vec<u64> = c.outcomes.iter().map(RowOutcome::line).collect();
+                if lines != want {
+                    return Err(format!("import {}: chunk {n} reports lines {lines:?}, has {want:?}", job.id));
                 }
-                first_try &= c.attempts <= 1 && !c.given_up;
+                for r in report.iter().filter(|r| r.status == Status::Applied) {
+                    let (Some(s), Some(l), Some(q)) = (&r.sku, &r.location, r.quantity) else {
+                        return Err(format!("import {}: applied row {} without a level", job.id, r.line));
+                    };
+                    *reported.entry((s.clone(), l.clone())).or_default() += q;
+                }
             }
             for (s, o) in skus.iter() {
                 let entries: Vec<_> = o
@@ -201,9 +208,6 @@ impl World {
                 versions.dedup();
                 if versions.len() > 1 {
                     return Err(format!("import {}: applied {} times to {s}", job.id, versions.len()));
-                }
-                if !first_try {
-                    continue;
                 }
                 let mut journaled: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
                 for e in entries {

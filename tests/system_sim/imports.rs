@@ -1,15 +1,19 @@
 //! Imports as jobs (`import::jobs`): an `adjust` file (the mode a repeat would double) cut into
 //! chunks, one message per chunk on the `import-jobs` queue (redelivered, duplicated), each chunk
-//! read against the ledgers' current levels, planned (`import::plan_rows`) and applied under the
-//! job's Idempotency-Key in every ledger, then recorded in D1 (a write that may fail, so the chunk
-//! runs again and the ledgers replay their first answers), as `edge::import_jobs` does.
+//! run as `edge::import_jobs` runs it (`import::attempt`): planned once against the ledgers'
+//! current levels (`import::plan_rows`), the plan kept in D1 before any ledger call, the kept
+//! plan applied under the job's Idempotency-Key in every ledger, then the report recorded in D1.
+//! Either D1 write may fail, so the chunk runs again: the ledgers replay their first answers and
+//! the report is the kept plan with them. A chunk begun too often is given up: the ledgers are
+//! asked for their kept answers (`Recall`).
 
 use std::collections::BTreeMap;
 
 use stockedge::api::idempotency::Keyed;
 use stockedge::api::sku_call::{SkuAction, SkuAnswer};
+use stockedge::import::attempt::{self, Attempt, BatchAnswer};
 use stockedge::import::format::Basis;
-use stockedge::import::{apply, jobs, plan_rows, Mode, RowOutcome};
+use stockedge::import::{apply, jobs, plan_rows, Mode, Plan, RowOutcome, RowReport};
 use stockedge::stock::{Location, Sku};
 
 use crate::queue::{Ack, Queue};
@@ -22,8 +26,10 @@ pub const RETRY_DELAY_S: u32 = 15;
 pub struct Chunk {
     pub outcomes: Vec<RowOutcome>,
     pub attempts: i64,
-    /// The units each SKU's batch reported applied, once the chunk finished.
-    pub applied: Option<BTreeMap<(Sku, Location), i64>>,
+    /// The plan its first attempt kept (D1 `import_job_chunks.plan`).
+    pub kept: Option<Plan>,
+    /// Its per-row report, once the chunk finished.
+    pub report: Option<Vec<RowReport>>,
     pub given_up: bool,
 }
 
@@ -48,6 +54,11 @@ impl Default for Imports {
 impl World {
     /// A merchant posts a file of adjustments large enough to be a job.
     pub fn import_submit(&self) {
+        let outcomes = self.random_file();
+        self.import_file(outcomes);
+    }
+
+    fn random_file(&self) -> Vec<RowOutcome> {
         let mut outcomes = Vec::new();
         for (i, s) in SKUS.iter().enumerate() {
             if self.chance(300) {
@@ -63,9 +74,14 @@ impl World {
                 tracked: true,
             });
         }
+        outcomes
+    }
+
+    /// A merchant posts `outcomes` (an `adjust` file) as a job; answers its number.
+    pub fn import_file(&self, outcomes: Vec<RowOutcome>) -> usize {
         let chunks: Vec<Chunk> = jobs::chunks(outcomes)
             .into_iter()
-            .map(|outcomes| Chunk { outcomes, attempts: 0, applied: None, given_up: false })
+            .map(|outcomes| Chunk { outcomes, attempts: 0, kept: None, report: None, given_up: false })
             .collect();
         let now = self.now();
         let mut im = self.imports.borrow_mut();
@@ -77,11 +93,13 @@ impl World {
         let count = chunks.len();
         im.jobs.push(Job { fingerprint: format!("fp-{n}"), id, chunks });
         // Chunk 0 (rows without a SKU) is reported at submission.
-        im.jobs[n].chunks[0].applied = Some(BTreeMap::new());
+        let first = im.jobs[n].chunks[0].outcomes.clone();
+        im.jobs[n].chunks[0].report = Some(plan_rows(first, Mode::Adjust, |_, _| None).rows);
         for c in 1..count {
             im.queue.send((n, c), now);
         }
         self.stats.borrow_mut().imports += 1;
+        n
     }
 
     /// One delivery of the `import-jobs` queue.
@@ -95,27 +113,69 @@ impl World {
         }
     }
 
+    /// Whether the import consumer's next D1 write fails (forced, else by chance).
+    fn import_write_fails(&self) -> bool {
+        let forced = self.forced.borrow_mut().import_writes.pop_front();
+        forced.unwrap_or_else(|| self.chance(self.f().import_fail))
+    }
+
+    /// One delivery of chunk `n` of job `job`, as `edge::import_jobs::apply_chunk`; answers
+    /// whether the message is acknowledged.
     fn apply_chunk(&self, job: usize, n: usize) -> bool {
         let (chunk, id, fp) = {
             let im = self.imports.borrow();
             let j = &im.jobs[job];
             (j.chunks[n].clone(), j.id.clone(), j.fingerprint.clone())
         };
-        if chunk.applied.is_some() {
+        if chunk.report.is_some() {
             return true;
         }
         self.imports.borrow_mut().jobs[job].chunks[n].attempts += 1;
-        if jobs::exhausted(chunk.attempts) {
-            self.log(|| format!("import {id} chunk {n} given up"));
-            let c = &mut self.imports.borrow_mut().jobs[job].chunks[n];
-            c.applied = Some(BTreeMap::new());
-            c.given_up = true;
-            return true;
+        let key = (format!("import:{id}"), fp);
+        let plan = match attempt::attempt(chunk.attempts, chunk.kept) {
+            Attempt::Plan => {
+                let Some(plan) = self.plan_now(&chunk.outcomes) else { return false };
+                if self.import_write_fails() {
+                    self.log(|| format!("import {id} chunk {n}: D1 write of the plan failed"));
+                    return false;
+                }
+                self.imports.borrow_mut().jobs[job].chunks[n].kept = Some(plan.clone());
+                let Some(plan) = self.send_batches(plan, &id, &key, false) else { return false };
+                plan
+            }
+            Attempt::Apply(plan) => {
+                let Some(plan) = self.send_batches(plan, &id, &key, false) else { return false };
+                plan
+            }
+            Attempt::GiveUp => {
+                self.log(|| format!("import {id} chunk {n} given up before it was planned"));
+                self.imports.borrow_mut().jobs[job].chunks[n].given_up = true;
+                jobs::give_up(chunk.outcomes, Mode::Adjust)
+            }
+            Attempt::Recall(plan) => {
+                self.log(|| format!("import {id} chunk {n} given up: recalling its ledgers' answers"));
+                self.imports.borrow_mut().jobs[job].chunks[n].given_up = true;
+                let Some(plan) = self.send_batches(plan, &id, &key, true) else { return false };
+                plan
+            }
+        };
+        if self.import_write_fails() {
+            self.log(|| format!("import {id} chunk {n}: D1 write of the report failed after applying"));
+            return false;
         }
-        // The levels now, for the per-row plan.
+        self.log(|| {
+            let statuses: Vec<_> = plan.rows.iter().map(|r| (r.line, r.status)).collect();
+            format!("import {id} chunk {n} reported {statuses:?}")
+        });
+        self.imports.borrow_mut().jobs[job].chunks[n].report = Some(plan.rows);
+        true
+    }
+
+    /// `imports::plan_now`: the chunk planned against the ledgers' levels now (`None`: a read
+    /// went unanswered).
+    fn plan_now(&self, outcomes: &[RowOutcome]) -> Option<Plan> {
         let mut levels: BTreeMap<(Sku, Location), i64> = BTreeMap::new();
-        let skus: Vec<Sku> = chunk
-            .outcomes
+        let skus: Vec<Sku> = outcomes
             .iter()
             .filter_map(|o| match o {
                 RowOutcome::Stock { sku, .. } => Some(sku.clone()),
@@ -123,53 +183,33 @@ impl World {
             })
             .collect();
         for s in &skus {
-            match self.sku_call(s, SkuAction::Get, None) {
-                None => return false,
-                Some(Keyed::Answered(Ok(SkuAnswer::State(v)))) => {
-                    for l in v.locations {
-                        levels.insert((s.clone(), loc(&l.location)), l.on_hand);
-                    }
+            if let Keyed::Answered(Ok(SkuAnswer::State(v))) = self.sku_call(s, SkuAction::Get, None)? {
+                for l in v.locations {
+                    levels.insert((s.clone(), loc(&l.location)), l.on_hand);
                 }
-                Some(_) => {}
             }
         }
-        let mut plan =
-            plan_rows(chunk.outcomes.clone(), Mode::Adjust, |s, l| levels.get(&(s.clone(), l.clone())).copied());
-        let key = (format!("import:{id}"), fp);
-        let mut refused = BTreeMap::new();
-        let mut unreachable = false;
+        Some(plan_rows(outcomes.to_vec(), Mode::Adjust, |s, l| levels.get(&(s.clone(), l.clone())).copied()))
+    }
+
+    /// `imports::apply_plan` (or, `recall`, `imports::recall_plan`): each batch's call under the
+    /// job's key, and the plan's report from the answers (`None`: a call went unanswered).
+    fn send_batches(&self, plan: Plan, id: &str, key: &(String, String), recall: bool) -> Option<Plan> {
+        let mut answers = BTreeMap::new();
+        let mut unanswered = false;
         for b in &plan.batches {
-            let commands = apply::commands(b, Basis::OnHand, Mode::Adjust, &id);
+            let commands = apply::commands(b, Basis::OnHand, Mode::Adjust, id);
             if commands.is_empty() {
                 continue;
             }
-            match self.sku_call(&b.sku, SkuAction::Apply { commands }, Some(key.clone())) {
-                None => unreachable = true,
-                Some(Keyed::Answered(Ok(_)) | Keyed::Replayed(Ok(_))) => {}
-                Some(Keyed::Answered(Err(e)) | Keyed::Replayed(Err(e))) => {
-                    refused.insert(b.sku.clone(), e.to_string());
-                }
-                Some(Keyed::KeyReused) => {
-                    refused.insert(b.sku.clone(), "key reused".into());
+            let action = if recall { SkuAction::Recall } else { SkuAction::Apply { commands } };
+            match self.sku_call(&b.sku, action, Some(key.clone())) {
+                None => unanswered = true,
+                Some(reply) => {
+                    answers.insert(b.sku.clone(), BatchAnswer::of(reply));
                 }
             }
         }
-        if unreachable {
-            return false;
-        }
-        plan.refuse(&refused);
-        if self.chance(self.f().import_fail) {
-            self.log(|| format!("import {id} chunk {n}: D1 write failed after applying"));
-            return false;
-        }
-        let mut applied = BTreeMap::new();
-        for b in plan.batches.iter().filter(|b| !refused.contains_key(&b.sku)) {
-            for c in &b.changes {
-                *applied.entry((b.sku.clone(), c.location.clone())).or_insert(0) += c.delta;
-            }
-        }
-        self.log(|| format!("import {id} chunk {n} applied {applied:?}"));
-        self.imports.borrow_mut().jobs[job].chunks[n].applied = Some(applied);
-        true
+        (!unanswered).then(|| attempt::report(plan, &answers))
     }
 }

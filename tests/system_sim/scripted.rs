@@ -178,3 +178,42 @@ fn a_restarted_object_keeps_its_earlier_alarm() {
     w.advance_to(Millis(w.now().0 + 10_000)).expect("no violation");
     assert!(w.skus.borrow()[&a].stored.registrations.is_empty(), "the retry alarm carried it out");
 }
+
+/// Bug 8 (`import::attempt`): an import chunk run again after a partial application (its ledgers
+/// applied, the D1 write of its report failed) was planned again against the levels its first
+/// attempt had moved, so its report called a row an error that had been applied: a merchant
+/// importing that row again would have applied it twice. A chunk is now planned once and its
+/// kept plan applied on every attempt.
+#[test]
+fn an_import_chunk_run_again_after_applying_reports_its_rows_as_first_applied() {
+    use stockedge::import::{RowOutcome, Status};
+    let w = World::quiet(5);
+    let row = |line: u64, s: &str, quantity: i64| RowOutcome::Stock {
+        line,
+        sku: sku(s),
+        location: crate::world::loc("main"),
+        quantity: Some(quantity),
+        backorder: None,
+        tracked: true,
+    };
+    // A takes its 5 units to 0 (a second planning finds 0 and calls −5 an error); C-3 gains 2.
+    let job = w.import_file(vec![row(2, "A", -5), row(3, "C-3", 2)]);
+    // The plan is kept, both ledgers apply, then the report's D1 write fails: the message is retried.
+    w.forced.borrow_mut().import_writes.extend([false, true]);
+    w.deliver_import();
+    assert!(w.imports.borrow().jobs[job].chunks[1].report.is_none(), "the chunk did not finish");
+    w.advance_to(Millis(w.now().0 + 20_000)).expect("no violation");
+    w.deliver_import();
+    let report = w.imports.borrow().jobs[job].chunks[1].report.clone().expect("the re-run finished the chunk");
+    let rows: Vec<(u64, Status, Option<i64>, Option<i64>)> =
+        report.iter().map(|r| (r.line, r.status, r.before, r.after)).collect();
+    assert_eq!(
+        rows,
+        vec![(2, Status::Applied, Some(5), Some(0)), (3, Status::Applied, Some(5), Some(7))],
+        "each row as its first application answered"
+    );
+    let on_hand = |s: &str| {
+        w.skus.borrow_mut().get_mut(&sku(s)).map(|o| o.ledger_view().level(&crate::world::loc("main")).on_hand)
+    };
+    assert_eq!((on_hand("A"), on_hand("C-3")), (Some(0), Some(7)), "applied once");
+}

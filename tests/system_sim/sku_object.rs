@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use stockedge::api::cart_call::CartAction;
 use stockedge::api::idempotency::{forget_before, judge, Keyed, Recorded, Verdict};
 use stockedge::api::order_call::OrderCall;
-use stockedge::api::sku_call::{self, SkuAction, SkuReplyKeyed, SkuResult};
+use stockedge::api::sku_call::{self, SkuAction, SkuAnswer, SkuReplyKeyed, SkuResult};
 use stockedge::cart::{single, Reservation};
 use stockedge::stock::alarm::{moves_earlier, Known};
 use stockedge::stock::limits::HOLD_RETENTION_MS;
@@ -133,6 +133,8 @@ impl SkuObject {
                 Keyed::Answered(reply) => reply,
                 other => return other,
             },
+            // The key has no answer kept (a kept one was replayed above): nothing to record.
+            SkuAction::Recall => return Keyed::Answered(Ok(SkuAnswer::NotKept)),
             other => panic!("the simulation does not send {other:?}"),
         };
         if let Some((key, fingerprint)) = idempotency {

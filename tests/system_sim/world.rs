@@ -71,7 +71,7 @@ pub struct Faults {
     pub webhook_lost: u64,
     pub webhook_dup: u64,
     pub poll_fail: u64,
-    /// The import consumer's D1 write after applying a chunk fails.
+    /// The import consumer's D1 write (a chunk's plan, or its report after applying) fails.
     pub import_fail: u64,
 }
 
@@ -164,6 +164,8 @@ pub struct Forced {
     pub pushes: std::collections::VecDeque<crate::woo_store::PushFault>,
     /// The next outbox send is lost with its isolate (`true`) or goes through.
     pub outbox_lost: std::collections::VecDeque<bool>,
+    /// The import consumer's next D1 write (a chunk's plan or report) fails (`true`) or goes through.
+    pub import_writes: std::collections::VecDeque<bool>,
 }
 
 pub struct World {

@@ -8,7 +8,7 @@ use crate::db::imports::{ChunkNo, JobId};
 use super::{batch_of, read, read_first, StoreResult};
 use crate::db::imports::{self as sql, Finished};
 use crate::db::Exists;
-use crate::import::{RowOutcome, RowReport, Summary};
+use crate::import::{Plan, RowOutcome, RowReport, Summary};
 use crate::time::Millis;
 
 /// Whether the job `id` exists.
@@ -49,6 +49,11 @@ pub async fn job(db: &D1Database, id: &str) -> StoreResult<Option<JobRow>> {
 /// Chunk `n` of the job `job`.
 pub async fn chunk(db: &D1Database, job: &str, n: i64) -> StoreResult<Option<Chunk>> {
     read_first(db, sql::chunk(job, n)).await?.map(sql::chunk_of).transpose()
+}
+
+/// Keeps chunk `n`'s plan (`import::attempt`), unless it has one.
+pub async fn keep_plan(db: &D1Database, job: &str, n: i64, plan: &Plan) -> StoreResult<()> {
+    batch_of(db, [sql::keep_plan(job, n, plan)?]).await.map(drop)
 }
 
 /// Counts an attempt at chunk `n` and marks the job `running`.
