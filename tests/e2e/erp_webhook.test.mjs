@@ -5,7 +5,7 @@
 // ~10 % injected failures (500, 429 with Retry-After, answers lost after the document arrived);
 // a cancellation and a shipment follow as `order.cancelled` / `order.fulfilled`; a local adjustment
 // forwarded to the ERP (`local_adjustments: forward`) reaches it once as `adjustment.requested`,
-// through a lost answer, and its request row reads `sent`.
+// through lost answers, and its request row reads `sent`.
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_webhook.test.mjs
 
@@ -104,7 +104,7 @@ describe('orders and adjustment requests to a webhook ERP', () => {
     assert.deepEqual(ship.body.lines.map((l) => [l.item_code, l.warehouse, l.quantity]), [['W1', 'WH1', 2]]);
   });
 
-  test('a forwarded adjustment reaches the ERP once, through a lost answer, and its request reads sent', async () => {
+  test('a forwarded adjustment reaches the ERP once, through lost answers, and its request reads sent', async () => {
     const fwd = await a.admin('POST', `/v1/skus/${enc(sku(0))}/adjustments`, { delta: -2, reason: 'damaged', location: LOC });
     assert.equal(fwd.status, 202, fwd.text);
     const id = JSON.parse(fwd.text).forwarded.id;
@@ -114,11 +114,14 @@ describe('orders and adjustment requests to a webhook ERP', () => {
     };
     assert.equal((await listed()).status, 'pending');
     const cron = () => fetch(`${a.url}/__scheduled?cron=${enc('*/2 * * * *')}`).then((r) => r.text());
-    sim.faults.set({ sequence: ['lost'], paths: ['/erp'] });
+    // Every answer of one run's tries (4) lost: the document arrived, StockEdge does not know it.
+    sim.faults.set({ sequence: ['lost', 'lost', 'lost', 'lost'], paths: ['/erp'] });
     await cron();
     const docs = () => sim.ofType('adjustment.requested').filter((d) => d.body.id === id);
-    assert.equal(docs().length, 1, 'the document arrived; its answer was lost');
-    assert.equal((await listed()).status, 'pending', 'retried later');
+    assert.equal(docs().length, 1, 'the document arrived; its answers were lost');
+    const pending = await listed();
+    assert.deepEqual([pending.status, pending.attempts, pending.sent_at], ['pending', 1, null], 'retried later');
+    assert.ok(pending.last_error);
     // The back-off (2 s), then the next cron run: the ERP answers 409, which counts as received.
     const sent = await until(async () => { await cron(); return (await listed()).status === 'sent'; }, { timeoutMs: 20_000, everyMs: 1000 });
     assert.ok(sent, JSON.stringify(await listed()));
