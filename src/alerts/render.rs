@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::destination::Format;
 use super::message::{AlertMessage, OutMessage, Phase};
-use crate::inbound::signature::hmac_sha256;
+use crate::inbound::signature::timestamped;
 use crate::time::Millis;
 
 pub const SIGNATURE_HEADER: &str = "X-StockEdge-Signature";
@@ -62,11 +62,10 @@ fn slack_body(m: &AlertMessage) -> Value {
     })
 }
 
-/// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
+/// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` (`inbound::signature::timestamped`,
+/// shared with the webhook ERP and the Amazon forwarder's check).
 pub fn signature(secret: &[u8], timestamp: i64, body: &str) -> String {
-    let ts = timestamp.to_string();
-    let mac = hmac_sha256(secret, &[ts.as_bytes(), b".", body.as_bytes()]);
-    format!("sha256={}", hex::encode(mac))
+    timestamped(secret, timestamp, body.as_bytes())
 }
 
 /// The request for `out` in `format`, at `now`, signed with `secret` when there is one.

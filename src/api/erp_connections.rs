@@ -6,7 +6,9 @@ use serde_json::{json, Map, Value};
 
 use super::fields::{parse_object, Fields};
 use super::problem::{FieldError, Problem};
+use crate::catalog::model::is_secret_name;
 use crate::erp::connection::{Connection, ErpKind, LocalAdjustments};
+use crate::erp::connectors::webhook;
 use crate::erp::mapping::Mappings;
 use crate::stock::{Location, Sku, Token};
 
@@ -26,7 +28,7 @@ pub fn connection(id: Token, body: &[u8]) -> Result<Connection, Problem> {
     let kind = match f.object().get("kind").and_then(Value::as_str).map(ErpKind::parse) {
         Some(Some(k)) => Some(k),
         _ => {
-            f.fault("kind", "must be one of sap_b1, odoo, netsuite");
+            f.fault("kind", "must be one of sap_b1, odoo, netsuite, webhook");
             None
         }
     };
@@ -59,11 +61,28 @@ pub fn connection(id: Token, body: &[u8]) -> Result<Connection, Problem> {
     if kind == Some(ErpKind::SapB1) && !settings.get("card_code").is_some_and(Value::is_string) {
         f.fault("settings.card_code", "is required for sap_b1: the business partner orders are booked to");
     }
+    if kind == Some(ErpKind::Webhook) {
+        webhook_fields(&mut f, base_url.as_deref(), credentials_secret.as_deref());
+    }
     match (kind, base_url, errors.is_empty()) {
         (Some(kind), Some(base_url), true) => {
             Ok(Connection { id, kind, base_url, credentials_secret, settings, local_adjustments, enabled })
         }
         _ => Err(Problem::invalid(errors)),
+    }
+}
+
+/// The webhook ERP's URL (`base_url`, where its documents are POSTed) must be `https://` (or
+/// `http://` to a loopback host), and its signing key named (`credentials_secret`).
+fn webhook_fields(f: &mut Fields<'_>, url: Option<&str>, secret: Option<&str>) {
+    if let Some(Err(why)) = url.map(webhook::url_ok) {
+        f.fault("base_url", format!("for webhook: {why}"));
+    }
+    if !secret.is_some_and(is_secret_name) {
+        f.fault(
+            "credentials_secret",
+            "is required for webhook: the Worker secret holding the signing key (A-Z, 0-9, _, starting with a letter)",
+        );
     }
 }
 
@@ -173,6 +192,29 @@ mod tests {
         assert_eq!(fields, vec!["kind", "base_url", "local_adjustments"]);
         let p = connection(id(), br#"{"kind":"sap_b1","base_url":"https://b1"}"#).expect_err("no card code");
         assert_eq!(p.extra["errors"][0]["field"], "settings.card_code");
+    }
+
+    #[test]
+    fn a_webhook_connection_needs_a_safe_url_and_a_signing_secret() {
+        let c = connection(
+            id(),
+            br#"{"kind":"webhook","base_url":"https://erp.example.com/stockedge","credentials_secret":"ERP_HOOK_KEY",
+                "local_adjustments":"forward"}"#,
+        )
+        .expect("valid");
+        assert_eq!(c.kind, ErpKind::Webhook);
+        assert!(connection(
+            id(),
+            br#"{"kind":"webhook","base_url":"http://127.0.0.1:9/erp","credentials_secret":"K"}"#
+        )
+        .is_ok());
+        let p = connection(id(), br#"{"kind":"webhook","base_url":"http://erp.example.com/hook"}"#)
+            .expect_err("plain http, no secret");
+        assert_eq!(p.extra["errors"][0]["field"], "base_url");
+        assert_eq!(p.extra["errors"][1]["field"], "credentials_secret");
+        let p = connection(id(), br#"{"kind":"webhook","base_url":"https://e.example","credentials_secret":"lower"}"#)
+            .expect_err("not a secret name");
+        assert_eq!(p.extra["errors"][0]["field"], "credentials_secret");
     }
 
     #[test]

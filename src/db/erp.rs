@@ -340,11 +340,20 @@ pub struct AdjustmentRequestRow {
     pub quantity: i64,
     pub reason: Option<String>,
     pub requested_at: i64,
+    /// `pending`, `sent` or `dead` (migration 0019, `erp::adjustment_out::Status`).
+    pub status: String,
+    /// Failed delivery attempts so far.
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// When the ERP received it.
+    pub sent_at: Option<i64>,
 }
 
 /// The latest forwarded changes (newest first), of one connection or all.
 pub fn adjustment_requests(only: Option<&Token>) -> Query {
-    let base = "SELECT id, connection, sku, location, op, quantity, reason, requested_at FROM erp_adjustment_requests";
+    let base =
+        "SELECT id, connection, sku, location, op, quantity, reason, requested_at, status, attempts, last_error, \
+                sent_at FROM erp_adjustment_requests";
     match only {
         Some(id) => Query::new(
             format!("{base} WHERE connection = ?1 ORDER BY id DESC LIMIT {MAX_UNMAPPED_LISTED}"),

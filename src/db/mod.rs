@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod channel_retry;
 pub mod channels;
 pub mod erp;
+pub mod erp_adjustments;
 pub mod erp_deliveries;
 pub mod groups;
 pub mod import_mappings;

@@ -27,17 +27,18 @@ use crate::erp::connectors::netsuite::sales_order::{self, Created};
 use crate::erp::connectors::odoo_orders;
 use crate::erp::connectors::order::ErpOrder;
 use crate::erp::connectors::sap_b1::{self, Credentials};
+use crate::erp::connectors::webhook::{self, EventType, OrderEvent, Receipt};
 use crate::erp::connectors::{classify, Answer, CallFailure};
 use crate::erp::delivery::{self, Call, Delivery, Known, Route, Unmapped};
 use crate::fault::Fault;
 use crate::stock::{Command, Location, Sku, Token};
 use crate::sync::retry::retry_later;
-use crate::sync::{FailureKind, FailureRecord, PushResult, RetryPolicy, StockChanged};
+use crate::sync::{FailureKind, FailureRecord, HttpRequest, PushResult, RetryPolicy, StockChanged};
 use crate::time::Millis;
 
 use super::clock::now;
 use super::erp_netsuite::{NetsuiteClient, Sending};
-use super::erp_poll::{send_once, send_retrying, SapClient, ATTEMPTS};
+use super::erp_poll::{send_once, send_retrying, send_until_answered, SapClient, ATTEMPTS};
 use super::store::{self, erp as connections};
 use super::{secrets, sku_client};
 
@@ -193,13 +194,21 @@ async fn confirm(env: &Env, d: &Delivery, at: Millis) -> Result<(), Fault> {
 /// Carries out `d`'s steps from `known`; answers what is known after them (what succeeded is
 /// kept even when a later step failed) and whether all succeeded.
 async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (Known, Result<(), CallFailure>) {
+    if conn.kind == ErpKind::Webhook {
+        return match webhook_secret(env, conn) {
+            Ok(secret) => run_webhook(&conn.base_url, &secret, conn.kind, d, known).await,
+            Err(f) => (known, Err(f)),
+        };
+    }
     let client = match Client::of(env, conn) {
         Ok(c) => c,
         Err(f) => return (known, Err(f)),
     };
     for step in &d.steps {
-        let document = match delivery::call(&known, step) {
+        let document = match delivery::call(&known, step, delivery::fulfilments(conn.kind)) {
             Call::Nothing => None,
+            // Only the webhook ERP is told of shipments (above).
+            Call::Fulfil { .. } | Call::NotYet => None,
             Call::FindOrCreate { lines } => {
                 let order = ErpOrder { reference: d.reference.clone(), due: date(d.since), lines };
                 match client.find_or_create(&order).await {
@@ -226,6 +235,58 @@ async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (K
         known = delivery::after(known, step, document);
     }
     (known, Ok(()))
+}
+
+/// `d`'s steps to the webhook ERP: one signed POST per step, keyed so that a retry is a repeat
+/// the ERP recognises (`erp::connectors::webhook`); the reference stands for the document.
+async fn run_webhook(
+    url: &str,
+    secret: &str,
+    kind: ErpKind,
+    d: &Delivery,
+    mut known: Known,
+) -> (Known, Result<(), CallFailure>) {
+    for step in &d.steps {
+        let (event, lines, at) = match delivery::call(&known, step, delivery::fulfilments(kind)) {
+            Call::Nothing => {
+                known = delivery::after(known, step, None);
+                continue;
+            }
+            Call::FindOrCreate { lines } => (EventType::OrderCreated, lines, d.since),
+            Call::FindAndCancel | Call::Cancel { .. } => (EventType::OrderCancelled, Vec::new(), d.through),
+            Call::Fulfil { lines, at } => (EventType::OrderFulfilled, lines, at),
+            Call::NotYet => {
+                return (
+                    known,
+                    Err(CallFailure::Unavailable(format!(
+                        "{}: a shipment waits for the order's sale to reach the ERP",
+                        d.reference
+                    ))),
+                )
+            }
+        };
+        let e =
+            OrderEvent { kind: event, reference: &d.reference, order: &d.order, lines: webhook::lines(d, &lines), at };
+        let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
+        if let Err(f) = send_webhook(url, &req).await {
+            return (known, Err(f));
+        }
+        known = delivery::after(known, step, Some(d.reference.clone()));
+    }
+    (known, Ok(()))
+}
+
+/// The webhook connection's signing key (a missing secret is a refusal: a dead letter naming it).
+pub(super) fn webhook_secret(env: &Env, conn: &Connection) -> Result<String, CallFailure> {
+    secrets::read(env, conn.credentials_secret.as_deref())
+        .map_err(|why| CallFailure::Refused(format!("the connection's signing secret: {why}")))
+}
+
+/// Sends one webhook document (`Retry-After` waited out, 5xx and transport failures repeated, as
+/// every ERP call) and reads the answer (`409`: the ERP had it).
+pub(super) async fn send_webhook(url: &str, req: &HttpRequest) -> Result<Receipt, CallFailure> {
+    let resp = send_until_answered(url, req).await?;
+    webhook::read(&resp)
 }
 
 /// The Odoo sales order under `reference`, if any (a refused key is a refusal).
@@ -297,6 +358,9 @@ impl<'a> Client<'a> {
                     }
                 };
                 Ok(Client::Netsuite { ns: NetsuiteClient::new(&conn.base_url, creds), customer })
+            }
+            ErpKind::Webhook => {
+                Err(CallFailure::Refused("a webhook ERP is sent signed documents (run_webhook)".into()))
             }
         }
     }

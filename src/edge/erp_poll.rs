@@ -57,7 +57,8 @@ pub async fn run(env: &Env, only: Option<&Token>) -> Result<Vec<Value>, Fault> {
     let db = store::db(env)?;
     let mut out = Vec::new();
     for c in rows::connections(&db).await? {
-        if only.is_some_and(|o| o != &c.id) || (!c.enabled && only.is_none()) {
+        // The webhook ERP pushes its snapshots: nothing to poll.
+        if only.is_some_and(|o| o != &c.id) || (!c.enabled && only.is_none()) || !c.kind.polls_stock() {
             continue;
         }
         out.push(poll(env, &db, &c).await?);
@@ -116,13 +117,14 @@ async fn read_stretch(
             Ok(creds) => Source::Netsuite(NetsuiteClient::new(&c.base_url, creds)),
             Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
         },
+        ErpKind::Webhook => return Ok(Err("a webhook ERP pushes its snapshots; it is not polled".into())),
     };
     let mut state = rows::poll_state(db, &c.id).await?;
     let mut stretch = state.stretch(now());
     let mappings = rows::mappings(db, &c.id).await?;
     let page_size = match c.kind {
         ErpKind::Netsuite => suiteql::page_size(c.setting_int("page_size")),
-        ErpKind::SapB1 | ErpKind::Odoo => sap_b1::page_size(c.setting_int("page_size")),
+        ErpKind::SapB1 | ErpKind::Odoo | ErpKind::Webhook => sap_b1::page_size(c.setting_int("page_size")),
     };
     for _ in 0..PAGES_PER_RUN {
         let page_at = now();

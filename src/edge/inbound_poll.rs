@@ -73,6 +73,11 @@ pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(runs) => console_log!("erp poll ({}): {}", event.cron(), Value::Array(runs)),
         Err(e) => console_error!("erp poll ({}) failed: {e}", event.cron()),
     }
+    // Forwarded adjustment requests to their ERPs (`super::erp_adjustments`).
+    match super::erp_adjustments::run(&env).await {
+        Ok(summary) => console_log!("erp adjustment requests ({}): {summary}", event.cron()),
+        Err(e) => console_error!("erp adjustment requests ({}) failed: {e}", event.cron()),
+    }
     // Import jobs whose chunks stopped moving get them sent again.
     match super::import_jobs::resume_stalled(&env).await {
         Ok((0, _)) => {}

@@ -31,3 +31,7 @@ pub const CLEANUP_EVERY_MS: i64 = 24 * 3_600_000;
 pub const IMPORT_RETRY_DELAY_S: u32 = 15;
 // A job whose failed chunk waits for its retry has not stalled (`import::limits::JOB_STALL_MS`).
 const _: () = assert!(crate::import::limits::JOB_STALL_MS >= 2 * 1_000 * IMPORT_RETRY_DELAY_S as i64);
+
+/// Forwarded adjustment requests one cron run delivers to their ERPs (the rest wait for the next
+/// run, oldest first).
+pub const ADJUSTMENTS_PER_RUN: usize = 50;

@@ -15,6 +15,7 @@ mod clock;
 mod cors;
 mod ebay_token;
 mod erp;
+mod erp_adjustments;
 mod erp_connections;
 mod erp_master;
 mod erp_netsuite;

@@ -17,17 +17,27 @@ pub enum ErpKind {
     Odoo,
     /// NetSuite SuiteTalk REST (SuiteQL, OAuth 2.0 client credentials).
     Netsuite,
+    /// Any other ERP through StockEdge's signed webhook (`erp::connectors::webhook`): StockEdge
+    /// POSTs its orders and adjustment requests to the connection's URL; the ERP pushes its
+    /// snapshots (nothing is polled).
+    Webhook,
 }
 
 impl ErpKind {
-    pub const ALL: [ErpKind; 3] = [ErpKind::SapB1, ErpKind::Odoo, ErpKind::Netsuite];
+    pub const ALL: [ErpKind; 4] = [ErpKind::SapB1, ErpKind::Odoo, ErpKind::Netsuite, ErpKind::Webhook];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ErpKind::SapB1 => "sap_b1",
             ErpKind::Odoo => "odoo",
             ErpKind::Netsuite => "netsuite",
+            ErpKind::Webhook => "webhook",
         }
+    }
+
+    /// Whether StockEdge polls the ERP's stock (the webhook ERP pushes its snapshots instead).
+    pub fn polls_stock(self) -> bool {
+        !matches!(self, ErpKind::Webhook)
     }
 
     pub fn parse(s: &str) -> Option<ErpKind> {
@@ -100,6 +110,7 @@ mod tests {
             assert_eq!(serde_json::to_value(k).expect("json"), Value::String(k.as_str().into()));
         }
         assert_eq!(ErpKind::parse("oracle"), None);
+        assert!(ErpKind::SapB1.polls_stock() && !ErpKind::Webhook.polls_stock());
         assert_eq!(LocalAdjustments::parse("forward"), Some(LocalAdjustments::Forward));
         assert_eq!(LocalAdjustments::parse("allow"), None);
         assert_eq!(LocalAdjustments::default(), LocalAdjustments::Refuse);

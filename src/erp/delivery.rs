@@ -13,14 +13,17 @@
 //!   not created (StockEdge remembers the cancellation, `Known::Cancelled`).
 //! - A cancellation: the document is cancelled if it exists; either way the cancellation is
 //!   remembered, so a sale delivered late (the queue does not keep order) does not create it.
-//! - A fulfilment: nothing is sent. The ERP's own warehouse posts the delivery against its sales
-//!   order; the fulfilment is confirmed as it is (on the `available` basis every connector reads,
-//!   a shipment changes StockEdge's and the ERP's available alike, `erp::decide`).
+//! - A fulfilment: nothing is sent to a vendor ERP. The ERP's own warehouse posts the delivery
+//!   against its sales order; the fulfilment is confirmed as it is (on the `available` basis every
+//!   connector reads, a shipment changes StockEdge's and the ERP's available alike,
+//!   `erp::decide`). The webhook ERP ([`Fulfilments::Sent`]) is told of each shipment
+//!   (`order.fulfilled`), once the order's sale reached it.
 //!
 //! Once a document is delivered the shell confirms it to the SKU's ledger
 //! (`Command::ErpReceived` through the last change's time), so the next snapshot as of the
 //! confirmation or later counts it as seen and the track (`erp::Track`) does not fill up.
 
+use super::connection::ErpKind;
 use super::connectors::order::{external_ref, ErpOrderLine};
 use super::order_change::{ChangeKind, OrderChange};
 use crate::stock::{Location, OrderKey, Sku, Token};
@@ -47,8 +50,17 @@ pub enum Step {
     Create { lines: Vec<ErpOrderLine> },
     /// Cancel the document if it exists; remember the cancellation either way.
     Cancel,
-    /// Nothing to send (a fulfilment): confirmed as it is.
-    Confirm,
+    /// Units shipped (recorded at `at`, the shipment's identity): sent only to an ERP that takes
+    /// fulfilments ([`Fulfilments::Sent`]), else confirmed as it is.
+    Fulfil { lines: Vec<ErpOrderLine>, at: Millis },
+}
+
+/// Whether a connection's ERP is told of shipments (the webhook ERP) or posts them itself (the
+/// vendor ERPs, whose warehouses ship against their sales orders).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fulfilments {
+    Sent,
+    NotSent,
 }
 
 /// One document's delivery: the steps one event asks of one connection for one order.
@@ -65,6 +77,15 @@ pub struct Delivery {
     pub through: Millis,
     /// The time of the first change (the delivery latency is measured from it).
     pub since: Millis,
+    /// The location of each warehouse code in the lines (the webhook ERP is sent both).
+    pub locations: Vec<(String, Location)>,
+}
+
+impl Delivery {
+    /// The location the delivery's `warehouse` code stands for.
+    pub fn location_of(&self, warehouse: &str) -> Option<&Location> {
+        self.locations.iter().find(|(w, _)| w == warehouse).map(|(_, l)| l)
+    }
 }
 
 /// A change that cannot be delivered: its SKU has no item code in the connection mastering its
@@ -107,12 +128,16 @@ pub fn plan(
                     steps: Vec::new(),
                     through: c.at,
                     since: c.at,
+                    locations: Vec::new(),
                 });
                 out.len() - 1
             }
         };
         let d = &mut out[i];
         d.through = d.through.max(c.at);
+        if d.location_of(&r.warehouse).is_none() {
+            d.locations.push((r.warehouse.clone(), c.location.clone()));
+        }
         match (c.kind, d.steps.last_mut()) {
             (ChangeKind::Sale, _) if c.qty == 0 => {}
             (ChangeKind::Sale, Some(Step::Create { lines })) => add(lines, &item, &r.warehouse, c.qty),
@@ -123,8 +148,15 @@ pub fn plan(
             }
             (ChangeKind::Cancel, Some(Step::Cancel)) => {}
             (ChangeKind::Cancel, _) => d.steps.push(Step::Cancel),
-            (ChangeKind::Fulfil, Some(Step::Confirm)) => {}
-            (ChangeKind::Fulfil, _) => d.steps.push(Step::Confirm),
+            (ChangeKind::Fulfil, _) if c.qty == 0 => {}
+            (ChangeKind::Fulfil, Some(Step::Fulfil { lines, at })) if *at == c.at => {
+                add(lines, &item, &r.warehouse, c.qty)
+            }
+            (ChangeKind::Fulfil, _) => {
+                let mut lines = Vec::new();
+                add(&mut lines, &item, &r.warehouse, c.qty);
+                d.steps.push(Step::Fulfil { lines, at: c.at });
+            }
         }
     }
     (out, unmapped)
@@ -159,12 +191,28 @@ pub enum Call {
     FindAndCancel,
     /// Cancel this document.
     Cancel { document: String },
+    /// Tell the ERP of this shipment (the webhook ERP).
+    Fulfil { lines: Vec<ErpOrderLine>, at: Millis },
+    /// Not yet: the shipment of an order whose sale has not reached the ERP (its delivery is
+    /// being retried, or the queue delivered the shipment first). The message is retried.
+    NotYet,
 }
 
-/// The call for `step` when `known`.
-pub fn call(known: &Known, step: &Step) -> Call {
+/// Whether an ERP of `kind` is told of shipments.
+pub fn fulfilments(kind: ErpKind) -> Fulfilments {
+    match kind {
+        ErpKind::Webhook => Fulfilments::Sent,
+        ErpKind::SapB1 | ErpKind::Odoo | ErpKind::Netsuite => Fulfilments::NotSent,
+    }
+}
+
+/// The call for `step` when `known`, to an ERP that is or is not told of shipments.
+pub fn call(known: &Known, step: &Step, fulfilments: Fulfilments) -> Call {
     match (step, known) {
-        (Step::Confirm, _) => Call::Nothing,
+        (Step::Fulfil { .. }, _) if fulfilments == Fulfilments::NotSent => Call::Nothing,
+        (Step::Fulfil { lines, at }, Known::Open { .. }) => Call::Fulfil { lines: lines.clone(), at: *at },
+        (Step::Fulfil { .. }, Known::Cancelled { .. }) => Call::Nothing,
+        (Step::Fulfil { .. }, Known::Unknown) => Call::NotYet,
         (Step::Create { .. }, Known::Open { .. } | Known::Cancelled { .. }) => Call::Nothing,
         (Step::Create { lines }, Known::Unknown) => Call::FindOrCreate { lines: lines.clone() },
         (Step::Cancel, Known::Cancelled { .. }) => Call::Nothing,
@@ -177,7 +225,7 @@ pub fn call(known: &Known, step: &Step) -> Call {
 /// (found, created or cancelled; `None` when the ERP has none).
 pub fn after(known: Known, step: &Step, document: Option<String>) -> Known {
     match (step, known) {
-        (Step::Confirm, k) => k,
+        (Step::Fulfil { .. }, k) => k,
         (Step::Create { .. }, Known::Unknown) => match document {
             Some(document) => Known::Open { document },
             None => Known::Unknown,
@@ -244,7 +292,15 @@ mod tests {
         );
         assert_eq!((d[0].since, d[0].through), (Millis(10), Millis(12)));
         assert_eq!(d[1].steps.len(), 2);
-        assert_eq!(d[1].steps[1], Step::Confirm);
+        assert_eq!(
+            d[1].steps[1],
+            Step::Fulfil {
+                lines: vec![ErpOrderLine { item: "A100".into(), warehouse: "01".into(), quantity: 1 }],
+                at: Millis(15)
+            }
+        );
+        assert_eq!(d[0].location_of("02"), Some(&loc("east")));
+        assert_eq!(d[0].location_of("09"), None);
         assert_eq!(
             unmapped,
             vec![Unmapped {
@@ -260,6 +316,7 @@ mod tests {
         let create =
             Step::Create { lines: vec![ErpOrderLine { item: "A".into(), warehouse: "01".into(), quantity: 1 }] };
         let open = Known::Open { document: "42".into() };
+        let call = |k: &Known, s: &Step| super::call(k, s, Fulfilments::NotSent);
         assert!(matches!(call(&Known::Unknown, &create), Call::FindOrCreate { .. }), "looked up before any create");
         assert_eq!(call(&open, &create), Call::Nothing);
         assert_eq!(call(&open, &Step::Cancel), Call::Cancel { document: "42".into() });
@@ -269,9 +326,42 @@ mod tests {
         assert_eq!(cancelled, Known::Cancelled { document: None });
         assert_eq!(call(&cancelled, &create), Call::Nothing);
         assert_eq!(call(&cancelled, &Step::Cancel), Call::Nothing);
-        assert_eq!(call(&open, &Step::Confirm), Call::Nothing);
+        let fulfil = Step::Fulfil { lines: vec![], at: Millis(9) };
+        assert_eq!(call(&open, &fulfil), Call::Nothing, "a vendor ERP ships against its own order");
         assert_eq!(after(Known::Unknown, &create, Some("7".into())), Known::Open { document: "7".into() });
         assert_eq!(after(open.clone(), &Step::Cancel, None), Known::Cancelled { document: Some("42".into()) });
+    }
+
+    #[test]
+    fn the_webhook_erp_is_told_of_shipments_after_their_sale() {
+        let fulfil = Step::Fulfil {
+            lines: vec![ErpOrderLine { item: "A".into(), warehouse: "01".into(), quantity: 2 }],
+            at: Millis(9),
+        };
+        let open = Known::Open { document: "web/1|A".into() };
+        assert_eq!(
+            call(&open, &fulfil, Fulfilments::Sent),
+            Call::Fulfil {
+                lines: vec![ErpOrderLine { item: "A".into(), warehouse: "01".into(), quantity: 2 }],
+                at: Millis(9)
+            }
+        );
+        assert_eq!(call(&Known::Unknown, &fulfil, Fulfilments::Sent), Call::NotYet, "never before its sale");
+        assert_eq!(call(&Known::Cancelled { document: None }, &fulfil, Fulfilments::Sent), Call::Nothing);
+        assert_eq!(after(open.clone(), &fulfil, None), open);
+        // Two shipments of one order and SKU are two steps (each its own `at`); one change
+        // shipping from two warehouses is one.
+        let sku = Sku::parse("TEE-1").expect("sku");
+        let changes = [
+            change("1", ChangeKind::Sale, "main", 3, 10),
+            change("1", ChangeKind::Fulfil, "main", 1, 11),
+            change("1", ChangeKind::Fulfil, "east", 1, 11),
+            change("1", ChangeKind::Fulfil, "main", 1, 12),
+        ];
+        let (d, _) = plan(&sku, &changes, routes);
+        assert_eq!(d[0].steps.len(), 3);
+        assert!(matches!(&d[0].steps[1], Step::Fulfil { lines, at: Millis(11) } if lines.len() == 2));
+        assert!(matches!(&d[0].steps[2], Step::Fulfil { lines, at: Millis(12) } if lines[0].quantity == 1));
     }
 
     mod model {
@@ -289,8 +379,8 @@ mod tests {
         /// One delivery as the shell carries it out; `lose` loses the answer of the create or cancel
         /// (the ERP applied it; StockEdge keeps what it knew and the message is delivered again).
         fn deliver(erp: &mut Erp, known: &mut Known, step: &Step, lose: bool) -> bool {
-            let document = match call(known, step) {
-                Call::Nothing => None,
+            let document = match call(known, step, Fulfilments::NotSent) {
+                Call::Nothing | Call::Fulfil { .. } | Call::NotYet => None,
                 Call::FindOrCreate { .. } => {
                     if erp.created == 0 {
                         erp.created += 1;

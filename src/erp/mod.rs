@@ -12,6 +12,7 @@
 //!   change on hand).
 //! - [`mapping`]: ERP warehouse codes to locations and item codes to SKUs.
 //! - [`master`]: who may change on hand at a location an ERP masters.
+//! - [`adjustment_out`]: a forwarded adjustment request's delivery to its ERP, attempt by attempt.
 //! - [`connectors`]: each ERP's requests and answers as values.
 //! - [`document`]: StockEdge's order documents as the ERP receives them.
 //! - [`seen`]: which of those documents the ERP had received when it took a snapshot.
@@ -22,6 +23,7 @@
 //! - [`behind`]: the alert a location raises when its ERP falls behind.
 //! - [`limits`]: the limits of this module, named once.
 
+pub mod adjustment_out;
 pub mod as_of;
 pub mod basis;
 pub mod behind;

@@ -49,7 +49,7 @@ use super::event::{
 use super::headers::Headers;
 use super::json::{self, Object};
 use super::limits::{FORWARDER_MAX_SKEW_MS, MAX_BODY_BYTES, MAX_LINES_PER_ORDER};
-use super::signature::{check_hmac_sha256, hmac_sha256};
+use super::signature::{check_hmac_sha256, timestamped};
 use crate::catalog::model::ChannelKind;
 use crate::time::Millis;
 
@@ -62,9 +62,7 @@ const MAX_NEXT_TOKEN_LEN: usize = 8192;
 
 /// The two forwarder headers for `body` sent at `timestamp_secs`: `(timestamp, signature)`.
 pub fn sign(secret: &[u8], timestamp_secs: i64, body: &[u8]) -> (String, String) {
-    let ts = timestamp_secs.to_string();
-    let mac = hmac_sha256(secret, &[ts.as_bytes(), b".", body]);
-    (ts, format!("sha256={}", hex::encode(mac)))
+    (timestamp_secs.to_string(), timestamped(secret, timestamp_secs, body))
 }
 
 /// Checks the forwarder's signature and timestamp (see the module docs), in constant time.

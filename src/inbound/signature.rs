@@ -28,6 +28,15 @@ pub(crate) fn hmac_sha256(secret: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac(secret, parts).finalize().into_bytes().into()
 }
 
+/// StockEdge's own signature, on what it sends (alert webhooks, the webhook ERP) and on what a
+/// signed sender posts to it (the Amazon forwarder): `sha256=<lowercase hex of
+/// HMAC-SHA256(secret, "<timestamp>.<body>")>`, the timestamp in Unix seconds as sent in
+/// `X-StockEdge-Timestamp`.
+pub fn timestamped(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let ts = timestamp.to_string();
+    format!("sha256={}", hex::encode(hmac_sha256(secret, &[ts.as_bytes(), b".", body])))
+}
+
 /// Checks `expected` against HMAC-SHA256(secret, parts) in constant time (`Mac::verify_slice`).
 pub(crate) fn check_hmac_sha256(secret: &[u8], parts: &[&[u8]], expected: &[u8]) -> Result<(), AuthError> {
     if secret.is_empty() {

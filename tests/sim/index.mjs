@@ -26,6 +26,8 @@ export * as odoo from './odoo.mjs';
 export { startOdooSim } from './odoo.mjs';
 export * as netsuite from './netsuite.mjs';
 export { startNetSuiteSim } from './netsuite.mjs';
+export * as erp_webhook from './erp_webhook.mjs';
+export { startErpWebhookSim } from './erp_webhook.mjs';
 export { startShopifySim, startWooCommerceSim, startAmazonSim, startEbaySim, startWholesaleSim };
 
 /** Starts all five simulators (options per simulator, by name). */

@@ -19,6 +19,7 @@ import { startAll } from './index.mjs';
 import { startSapB1Sim } from './sap_b1.mjs';
 import { startOdooSim } from './odoo.mjs';
 import { startNetSuiteSim, signJwt, BALANCES_QUERY, ASSERTION_TYPE } from './netsuite.mjs';
+import { startErpWebhookSim, stockedgeSignature } from './erp_webhook.mjs';
 
 async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 5000 } = {}) {
   const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
@@ -1173,5 +1174,53 @@ describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder by extern
       const injected = await ask();
       assert.deepEqual([injected.status, injected.headers.get('retry-after'), injected.body['o:errorDetails'][0]['o:errorCode']], [429, '2', 'CONCURRENCY_LIMIT_EXCEEDED']);
     } finally { await slow.close(); }
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('erp webhook: signed documents, 409 on a repeated Idempotency-Key, injected faults', () => {
+  let sim;
+  before(async () => { sim = await startErpWebhookSim(); });
+  after(() => sim.close());
+  const post = (doc, { key = 'web/1|TEE:order.created', headers } = {}) => {
+    const body = JSON.stringify(doc);
+    return call(sim.endpoint, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key, ...(headers ?? sim.sign(body)) }, body });
+  };
+  const created = { type: 'order.created', reference: 'web/1|TEE', order: { key: 'web/1', channel: 'web', id: '1' }, lines: [{ sku: 'TEE', item_code: 'A1', location: 'main', warehouse: '01', quantity: 2 }], at: '2026-12-06T10:00:00.000Z' };
+
+  test('the signature is HMAC-SHA256 over "<timestamp>.<body>", hex, as StockEdge computes it', () => {
+    // The same vector as src/alerts/render.rs's test: key "Jefe", timestamp 0.
+    const mac = crypto.createHmac('sha256', 'Jefe').update('0.what do ya want for nothing?').digest('hex');
+    assert.equal(stockedgeSignature('Jefe', 0, 'what do ya want for nothing?'), `sha256=${mac}`);
+  });
+
+  test('a signed document is received once; its repeat is 409; bad signatures, old timestamps, unknown types refused', async () => {
+    await call(`${sim.url}/__sim/reset`, { method: 'POST' });
+    assert.equal((await post(created)).status, 202);
+    assert.equal((await post(created)).status, 409, 'the same Idempotency-Key');
+    assert.equal(sim.documents.length, 1);
+    assert.equal(sim.ofReference('web/1|TEE')[0].body.lines[0].quantity, 2);
+    const body = JSON.stringify(created);
+    const wrong = { 'x-stockedge-timestamp': String(Math.floor(Date.now() / 1000)), 'x-stockedge-signature': stockedgeSignature('other', Math.floor(Date.now() / 1000), body) };
+    assert.equal((await post(created, { key: 'k2', headers: wrong })).status, 401);
+    const old = Math.floor(Date.now() / 1000) - 600;
+    assert.equal((await post(created, { key: 'k3', headers: sim.sign(body, old) })).status, 401, 'outside the window');
+    assert.equal((await post({ ...created, type: 'order.exploded' }, { key: 'k4' })).status, 422);
+    const noKey = await call(sim.endpoint, { method: 'POST', headers: sim.sign(body), body });
+    assert.equal(noKey.status, 400);
+    assert.equal(sim.documents.length, 1);
+    assert.deepEqual(sim.refused.map((r) => r.status), [401, 401, 422, 400]);
+  });
+
+  test('injects 429 with Retry-After and 500; a lost answer is recorded, so its retry meets 409', async () => {
+    await call(`${sim.url}/__sim/reset`, { method: 'POST' });
+    await call(`${sim.url}/__sim/faults`, { method: 'POST', body: { sequence: ['429', '500', 'lost'], retryAfterSeconds: 2 } });
+    const throttled = await post(created);
+    assert.equal(throttled.status, 429);
+    assert.equal(throttled.headers.get('retry-after'), '2');
+    assert.equal((await post(created)).status, 500);
+    await assert.rejects(post(created), 'the answer is lost');
+    assert.equal(sim.documents.length, 1, 'but the document arrived');
+    assert.equal((await post(created)).status, 409);
   });
 });

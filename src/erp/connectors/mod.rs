@@ -11,6 +11,7 @@
 //! - [`odoo_orders`]: Odoo JSON-2 sales orders (find, create, confirm, cancel).
 //! - [`netsuite`]: NetSuite REST web services (OAuth 2.0 client credentials, SuiteQL stock,
 //!   sales orders).
+//! - [`webhook`]: the generic signed-webhook ERP (orders and adjustment requests out).
 
 pub mod answer;
 pub mod netsuite;
@@ -19,5 +20,6 @@ pub mod odoo_orders;
 pub mod order;
 pub mod poll;
 pub mod sap_b1;
+pub mod webhook;
 
 pub use answer::{classify, Answer, CallFailure};

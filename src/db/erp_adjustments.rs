@@ -1,0 +1,110 @@
+//! Forwarded adjustment requests delivered to their ERP (migration 0019): the requests due, the
+//! lease one delivery takes on a request, what an attempt leaves (`erp::adjustment_out`), and the
+//! connection's codes the ERP is sent beside StockEdge's names.
+
+use serde::Deserialize;
+
+use super::{int, opt_int, opt_text, text, Query};
+use crate::erp::adjustment_out::AfterAttempt;
+use crate::stock::{Location, Token};
+use crate::time::Millis;
+
+/// How long a delivery holds a request (one webhook call: a few tries and at most 30 s of
+/// `Retry-After`); a delivery that dies frees it when this passes.
+pub const ADJUSTMENT_LEASE_MS: i64 = 120_000;
+
+/// A request due for delivery, with its connection's kind.
+#[derive(Debug, Deserialize)]
+pub struct DueRow {
+    pub id: i64,
+    pub connection: String,
+    pub sku: String,
+    pub location: String,
+    pub op: String,
+    pub quantity: i64,
+    pub reason: Option<String>,
+    pub requested_at: i64,
+    pub attempts: i64,
+}
+
+/// At most `limit` pending requests due at `now` whose connection is enabled and of one of
+/// `kinds` (the kinds requests are sent to), oldest first.
+pub fn due(kinds: &[&str], now: Millis, limit: usize) -> Query {
+    let marks = (0..kinds.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
+    let mut params = vec![int(now.0)];
+    params.extend(kinds.iter().map(|k| text(k)));
+    Query::new(
+        format!(
+            "SELECT r.id, r.connection, r.sku, r.location, r.op, r.quantity, r.reason, r.requested_at, r.attempts \
+             FROM erp_adjustment_requests r JOIN erp_connections c ON c.id = r.connection \
+             WHERE r.status = 'pending' AND r.next_at <= ?1 AND c.enabled = 1 AND c.kind IN ({marks}) \
+             ORDER BY r.id LIMIT {limit}"
+        ),
+        params,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClaimedRow {
+    pub attempts: i64,
+}
+
+/// Takes the lease on request `id` if it is still pending and due (no row: another delivery has
+/// it, or it is done).
+pub fn claim(id: i64, now: Millis) -> Query {
+    Query::new(
+        "UPDATE erp_adjustment_requests SET next_at = ?2 WHERE id = ?1 AND status = 'pending' AND next_at <= ?3 \
+         RETURNING attempts",
+        vec![int(id), int(now.0.saturating_add(ADJUSTMENT_LEASE_MS)), int(now.0)],
+    )
+}
+
+/// Records an attempt's outcome (and gives the lease back).
+pub fn save(id: i64, a: &AfterAttempt) -> Query {
+    Query::new(
+        "UPDATE erp_adjustment_requests SET status = ?2, attempts = ?3, next_at = ?4, last_error = ?5, \
+         sent_at = COALESCE(sent_at, ?6) WHERE id = ?1",
+        vec![
+            int(id),
+            text(a.status.as_str()),
+            int(i64::from(a.attempts)),
+            int(a.next_at.0),
+            opt_text(a.error.as_deref()),
+            opt_int(a.sent_at.map(|t| t.0)),
+        ],
+    )
+}
+
+/// The warehouse code `connection` maps to `location` (the first, when several do).
+pub fn warehouse_of(connection: &Token, location: &Location) -> Query {
+    Query::new(
+        "SELECT code FROM erp_warehouses WHERE connection = ?1 AND location = ?2 ORDER BY code LIMIT 1",
+        vec![text(connection.as_str()), text(location.as_str())],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::assert_bound;
+    use crate::erp::adjustment_out::Status;
+
+    #[test]
+    fn every_statement_binds_what_it_names() {
+        let id = Token::parse("hook").expect("token");
+        let a = AfterAttempt {
+            status: Status::Sent,
+            attempts: 0,
+            next_at: Millis(1),
+            error: None,
+            sent_at: Some(Millis(1)),
+        };
+        assert_bound(&[
+            due(&["webhook"], Millis(1), 50),
+            due(&["webhook", "odoo"], Millis(1), 50),
+            claim(1, Millis(1)),
+            save(1, &a),
+            warehouse_of(&id, &Location::main()),
+        ]);
+    }
+}

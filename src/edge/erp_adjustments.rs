@@ -1,0 +1,100 @@
+//! Forwarded adjustment requests carried to their ERP (docs/erp.md "Adjustment requests to the
+//! ERP"), on the cron after the stock polls: each pending request due (`db::erp_adjustments::due`)
+//! is taken under a lease, sent as a signed `adjustment.requested` document to its webhook ERP
+//! (Idempotency-Key: the request's id), and its row records what `erp::adjustment_out` decides:
+//! `sent`, `pending` after the back-off, or `dead`. Requests to the vendor ERPs are not sent
+//! (`adjustment_out::sent_to`): they stay `pending`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use worker::{D1Database, Env};
+
+use crate::db::erp_adjustments::{self as sql, ClaimedRow, DueRow};
+use crate::db::erp_deliveries::{item_of, CodeRow};
+use crate::erp::adjustment_out::{after_attempt, sent_to, Status};
+use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connectors::webhook::{self, AdjustmentEvent};
+use crate::erp::connectors::CallFailure;
+use crate::erp::master::Requested;
+use crate::fault::Fault;
+use crate::stock::{Location, Sku, Token};
+use crate::sync::RetryPolicy;
+use crate::time::Millis;
+
+use super::clock::now;
+use super::erp_orders::{send_webhook, webhook_secret};
+use super::limits::ADJUSTMENTS_PER_RUN;
+use super::store::{self, erp as connections};
+
+/// Delivers the requests due; a summary of what happened (D1 failures are returned).
+pub async fn run(env: &Env) -> Result<Value, Fault> {
+    let db = store::db(env)?;
+    let kinds: Vec<&str> = ErpKind::ALL.into_iter().filter(|k| sent_to(*k)).map(ErpKind::as_str).collect();
+    let due: Vec<DueRow> = store::read(&db, sql::due(&kinds, now(), ADJUSTMENTS_PER_RUN)).await?;
+    let policy = RetryPolicy::default();
+    let mut conns: BTreeMap<String, Option<Connection>> = BTreeMap::new();
+    let mut counts: BTreeMap<&'static str, u32> = BTreeMap::new();
+    for r in due {
+        let Some(claimed) = store::read_first::<ClaimedRow>(&db, sql::claim(r.id, now())).await? else {
+            *counts.entry("busy").or_default() += 1;
+            continue;
+        };
+        if !conns.contains_key(&r.connection) {
+            let c = match Token::parse(&r.connection) {
+                Ok(id) => connections::connection(&db, &id).await?,
+                Err(_) => None,
+            };
+            conns.insert(r.connection.clone(), c);
+        }
+        let Some(conn) = conns[&r.connection].as_ref() else { continue };
+        let result = match event(&db, conn, &r).await? {
+            Ok(e) => match webhook_secret(env, conn) {
+                Ok(secret) => {
+                    let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
+                    send_webhook(&conn.base_url, &req).await
+                }
+                Err(f) => Err(f),
+            },
+            Err(f) => Err(f),
+        };
+        let attempts = u32::try_from(claimed.attempts).unwrap_or(0);
+        let after = after_attempt(&result, attempts, now(), &policy);
+        store::execute(&db, sql::save(r.id, &after)).await?;
+        *counts.entry(after.status.as_str()).or_default() += 1;
+    }
+    let count = |s: Status| counts.get(s.as_str()).copied().unwrap_or(0);
+    Ok(json!({
+        "sent": count(Status::Sent),
+        "pending": count(Status::Pending),
+        "dead": count(Status::Dead),
+        "busy": counts.get("busy").copied().unwrap_or(0),
+    }))
+}
+
+/// The document for row `r`, with the connection's codes (a row that does not read back is
+/// refused: a dead request naming why).
+async fn event(db: &D1Database, conn: &Connection, r: &DueRow) -> Result<Result<AdjustmentEvent, CallFailure>, Fault> {
+    let refused = |why: String| Ok(Err(CallFailure::Refused(format!("adjustment request {}: {why}", r.id))));
+    let (sku, location) = match (Sku::parse(&r.sku), Location::parse(&r.location)) {
+        (Ok(s), Ok(l)) => (s, l),
+        _ => return refused(format!("SKU {:?} or location {:?} does not read back", r.sku, r.location)),
+    };
+    let change = match r.op.as_str() {
+        "set" => Requested::Set { on_hand: r.quantity },
+        "adjust" => Requested::Adjust { delta: r.quantity },
+        other => return refused(format!("op {other:?}")),
+    };
+    let item_code = store::read_first::<CodeRow>(db, item_of(&conn.id, &sku)).await?.map(|c| c.code);
+    let warehouse = store::read_first::<CodeRow>(db, sql::warehouse_of(&conn.id, &location)).await?.map(|c| c.code);
+    Ok(Ok(AdjustmentEvent {
+        id: r.id,
+        sku,
+        item_code,
+        location,
+        warehouse,
+        change,
+        reason: r.reason.clone(),
+        requested_at: Millis(r.requested_at),
+    }))
+}
