@@ -11,6 +11,7 @@ pub mod channel_retry;
 pub mod channels;
 pub mod erp;
 pub mod erp_deliveries;
+pub mod erp_routes;
 pub mod groups;
 pub mod import_mappings;
 pub mod imports;
