@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::erp::{ConnectionRow, CONNECTION_SELECT};
 use super::{corrupt, in_chunks, text, Query, StoreResult};
-use crate::erp::connection::Connection;
+use crate::erp::connection::{Connection, Orders};
 use crate::erp::delivery::Route;
 use crate::stock::{Location, Sku, Token};
 
@@ -111,10 +111,13 @@ impl Routes {
     }
 
     /// Where `sku`'s units at `location` go: `None` when no enabled connection masters the
-    /// location.
+    /// location, or when the one that does takes no orders (`settings.orders: "off"`, stock
+    /// only: docs/erp.md).
     pub fn route(&self, sku: &Sku, location: &Location) -> Option<Route> {
         let (connection, warehouse) = self.masters.get(location)?;
-        self.connections.get(connection)?;
+        if self.connections.get(connection)?.orders() == Orders::Off {
+            return None;
+        }
         let item = self.items.get(&(connection.clone(), sku.clone())).cloned();
         Some(Route { connection: connection.clone(), warehouse: warehouse.clone(), item })
     }
@@ -182,6 +185,15 @@ mod tests {
         assert_eq!(unmapped.item, None);
         assert_eq!(r.route(&sku("TEE-1"), &loc("west")), None, "no master");
         assert!(r.connection(&tok("zz")).is_some());
+    }
+
+    #[test]
+    fn a_connection_with_orders_off_receives_none() {
+        let masters = rows(json!([{"location": "main", "connection": "sap", "code": "01"}]));
+        let items = rows(json!([{"connection": "sap", "sku": "TEE-1", "code": "A"}]));
+        let conns = rows(json!([connection("sap", json!({"orders": "off"}))]));
+        let r = Routes::of(masters, items, conns).expect("routes");
+        assert_eq!(r.route(&sku("TEE-1"), &loc("main")), None);
     }
 
     #[test]

@@ -317,4 +317,20 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     assert.equal(atMain - elsewhere, 1, `D1 round trips: ${elsewhere} for the sale elsewhere, ${atMain} for the one at main`);
   });
 
+  test('a stock-only connection (orders off) is polled but receives no order: no document, no dead letter', async () => {
+    const c = assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}`, {
+      kind: 'sap_b1', base_url: sap.url, credentials_secret: 'SIM_SAP_B1', settings: { orders: 'off' },
+    }), 200, 'stock only, no card code needed');
+    assert.equal(c.settings.orders, 'off');
+    const base = await quiet(null, 0);
+    const order = unique('amzoff');
+    assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: sku(0), qty: 1, line_id: 'l1' }] }), 200, 'sale');
+    await quiet(base, 1);
+    assert.equal(sap.ordersByRef(ref('amazon', order, sku(0))).length, 0, 'no document reached the ERP');
+    const failures = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === `erp:${conn}` && x.sku === sku(0));
+    assert.deepEqual(failures, [], 'no dead letter');
+    await pollUntilFinished(conn);
+    // The ERP does not have the sale; StockEdge subtracts it once (its own commitment).
+    assert.equal(await available(sku(0)), STOCK - 7);
+  });
 });
