@@ -158,7 +158,8 @@ fn outcome_of(f: &CallFailure) -> PushResult {
 
 /// Tells the SKU's ledger the ERP has the order's documents recorded up to `d.through`.
 async fn confirm(env: &Env, d: &Delivery, at: Millis) -> Result<(), Fault> {
-    let command = Command::ErpReceived { order: d.order.clone(), through: d.through, at };
+    let command =
+        Command::ErpReceived { order: d.order.clone(), through: d.through, at, locations: d.locations.clone() };
     sku_client::ask(env, &d.sku, SkuAction::Apply { commands: vec![command] }).await?.map_err(|r| {
         Fault::from(crate::fault::ObjectError::OutOfContract {
             class: sku_client::BINDING,

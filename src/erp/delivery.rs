@@ -65,6 +65,9 @@ pub struct Delivery {
     pub through: Millis,
     /// The time of the first change (the delivery latency is measured from it).
     pub since: Millis,
+    /// The locations of the changes delivered (those the connection masters): the confirmation
+    /// marks the order's documents received there only (`erp::track::confirms_at`).
+    pub locations: Vec<Location>,
 }
 
 /// A change that cannot be delivered: its SKU has no item code in the connection mastering its
@@ -107,12 +110,16 @@ pub fn plan(
                     steps: Vec::new(),
                     through: c.at,
                     since: c.at,
+                    locations: Vec::new(),
                 });
                 out.len() - 1
             }
         };
         let d = &mut out[i];
         d.through = d.through.max(c.at);
+        if !d.locations.contains(&c.location) {
+            d.locations.push(c.location.clone());
+        }
         match (c.kind, d.steps.last_mut()) {
             (ChangeKind::Sale, _) if c.qty == 0 => {}
             (ChangeKind::Sale, Some(Step::Create { lines })) => add(lines, &item, &r.warehouse, c.qty),
@@ -243,6 +250,8 @@ mod tests {
             ]
         );
         assert_eq!((d[0].since, d[0].through), (Millis(10), Millis(12)));
+        assert_eq!(d[0].locations, vec![loc("main"), loc("east")], "the confirmation covers both of sap's locations");
+        assert_eq!(d[1].locations, vec![loc("main")]);
         assert_eq!(d[1].steps.len(), 2);
         assert_eq!(d[1].steps[1], Step::Confirm);
         assert_eq!(
