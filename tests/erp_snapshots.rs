@@ -643,10 +643,13 @@ fn confirmed_deliveries_are_seen_by_a_later_snapshot_and_not_subtracted_twice() 
     // The ERP confirmed two of the orders (their deliveries answered at 50); a snapshot as of 60
     // has them committed: 10 − 2 = 8 available in the ERP, the third still StockEdge's to count.
     for k in &keys[..2] {
-        l.apply(Command::ErpReceived { order: k.clone(), through: Millis(30), at: Millis(50) }, Millis(50))
-            .expect("ok");
+        l.apply(
+            Command::ErpReceived { order: k.clone(), through: Millis(30), at: Millis(50), locations: vec![] },
+            Millis(50),
+        )
+        .expect("ok");
     }
-    let again = Command::ErpReceived { order: keys[0].clone(), through: Millis(30), at: Millis(55) };
+    let again = Command::ErpReceived { order: keys[0].clone(), through: Millis(30), at: Millis(55), locations: vec![] };
     assert_eq!(l.apply(again, Millis(55)).expect("ok").effect, Effect::Duplicate);
     let line = |id: &str, quantity: i64, sequence: u64, at: i64| Command::ErpSnapshot {
         line: Box::new(SnapshotLine {
@@ -664,6 +667,49 @@ fn confirmed_deliveries_are_seen_by_a_later_snapshot_and_not_subtracted_twice() 
     l.apply(line("s2", 8, 3, 60), Millis(60)).expect("applied");
     assert_eq!(l.totals().available, 7, "the two confirmed sales are subtracted once");
     assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(1), "only the unconfirmed one waits");
+}
+
+#[test]
+fn a_delivery_confirms_the_documents_at_its_own_connections_locations_only() {
+    // One order's SKU sold at main and at east, each under its own ERP (two connections): the
+    // delivery to main's ERP confirms main's document, not east's, whose ERP has not answered.
+    let east = Location::parse("east").expect("location");
+    let at = |location: &Location, id: &str, quantity: i64, sequence: u64, time: i64| Command::ErpSnapshot {
+        line: Box::new(SnapshotLine {
+            snapshot: tok(id),
+            location: location.clone(),
+            figure: Figure { basis: Basis::Available, quantity },
+            as_of: AsOf { at: Some(Millis(time)), sequence: Some(sequence) },
+            seen: Seen::default(),
+        }),
+    };
+    let mut l = Ledger::new();
+    l.apply(at(&Location::main(), "m0", 10, 1, 1), Millis(1)).expect("main under its ERP");
+    l.apply(at(&east, "e0", 10, 1, 1), Millis(1)).expect("east under its ERP");
+    let order = OrderKey { channel: tok("amazon"), order_id: tok("split") };
+    let sale = Command::Sale {
+        order: order.clone(),
+        lines: vec![
+            SaleLine { line_id: tok("l1"), location: Location::main(), qty: 1 },
+            SaleLine { line_id: tok("l2"), location: east.clone(), qty: 2 },
+        ],
+    };
+    l.apply(sale, Millis(10)).expect("sold at both");
+    let received = Command::ErpReceived {
+        order: order.clone(),
+        through: Millis(10),
+        at: Millis(20),
+        locations: vec![Location::main()],
+    };
+    assert_eq!(l.apply(received, Millis(20)).expect("ok").effect, Effect::Applied);
+    let marked = |l: &Ledger, location: &Location| {
+        l.erp_track(location).map(|t| t.pending.values().filter(|p| p.received.is_some()).count())
+    };
+    assert_eq!(marked(&l, &Location::main()), Some(1), "main's ERP received its part");
+    assert_eq!(marked(&l, &east), Some(0), "east's ERP has not: its document still counts as unseen");
+    // East's later snapshot (its ERP without the order: 10) keeps the 2 sold there subtracted.
+    l.apply(at(&east, "e1", 10, 2, 30), Millis(30)).expect("applied");
+    assert_eq!(l.level(&east).on_hand - l.level(&east).committed, 8);
 }
 
 /// A location under the ERP whose track holds `n` unconfirmed documents (old cancellations of no
@@ -748,7 +794,8 @@ fn a_location_whose_erp_is_behind_refuses_new_holds_until_it_catches_up() {
     // Delivery confirmations make room (the confirmed documents wait for a later snapshot).
     for i in 0..10 {
         let order = OrderKey { channel: tok("web"), order_id: tok(&format!("old{i}")) };
-        l.apply(Command::ErpReceived { order, through: Millis(5), at: Millis(12) }, Millis(12)).expect("received");
+        l.apply(Command::ErpReceived { order, through: Millis(5), at: Millis(12), locations: vec![] }, Millis(12))
+            .expect("received");
     }
     l.apply(hold("h1"), Millis(13)).expect("accepted again");
     // A snapshot as of a later time drops the confirmed ones.

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::fields::{parse_object, Fields};
 use super::problem::{FieldError, Problem};
 use crate::catalog::model::is_secret_name;
-use crate::erp::connection::{Connection, ErpKind, LocalAdjustments};
+use crate::erp::connection::{settings_faults, Connection, ErpKind, LocalAdjustments};
 use crate::erp::connectors::webhook;
 use crate::erp::mapping::Mappings;
 use crate::stock::{Location, Sku, Token};
@@ -58,8 +58,8 @@ pub fn connection(id: Token, body: &[u8]) -> Result<Connection, Problem> {
         }),
     };
     let enabled = f.bool_opt("enabled").unwrap_or(true);
-    if kind == Some(ErpKind::SapB1) && !settings.get("card_code").is_some_and(Value::is_string) {
-        f.fault("settings.card_code", "is required for sap_b1: the business partner orders are booked to");
+    for fault in kind.map(|k| settings_faults(k, &settings)).unwrap_or_default() {
+        f.fault(&fault.field, fault.reason);
     }
     if kind == Some(ErpKind::Webhook) {
         webhook_fields(&mut f, base_url.as_deref(), credentials_secret.as_deref());
@@ -192,6 +192,16 @@ mod tests {
         assert_eq!(fields, vec!["kind", "base_url", "local_adjustments"]);
         let p = connection(id(), br#"{"kind":"sap_b1","base_url":"https://b1"}"#).expect_err("no card code");
         assert_eq!(p.extra["errors"][0]["field"], "settings.card_code");
+        let p = connection(id(), br#"{"kind":"netsuite","base_url":"https://ns","settings":{"page_size":100}}"#)
+            .expect_err("no customer");
+        assert_eq!(p.kind, Kind::ValidationFailed);
+        assert_eq!(p.extra["errors"][0]["field"], "settings.customer_id");
+        let c = connection(id(), br#"{"kind":"netsuite","base_url":"https://ns","settings":{"orders":"off"}}"#)
+            .expect("stock only needs no customer");
+        assert_eq!(c.orders(), crate::erp::connection::Orders::Off);
+        let p = connection(id(), br#"{"kind":"odoo","base_url":"https://o","settings":{"orders":"sometimes"}}"#)
+            .expect_err("orders");
+        assert_eq!(p.extra["errors"][0]["field"], "settings.orders");
     }
 
     #[test]

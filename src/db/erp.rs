@@ -18,7 +18,7 @@ pub const LEASE_MS: i64 = 5 * 60 * 1000;
 /// Rows one list answers (unmapped rows, adjustment requests).
 pub const MAX_UNMAPPED_LISTED: usize = 500;
 
-const CONNECTION_SELECT: &str =
+pub const CONNECTION_SELECT: &str =
     "SELECT id, kind, base_url, credentials_secret, settings, local_adjustments, enabled FROM erp_connections";
 
 #[derive(Debug, Deserialize)]

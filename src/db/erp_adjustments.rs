@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{int, opt_int, opt_text, text, Query};
 use crate::erp::adjustment_out::AfterAttempt;
-use crate::stock::{Location, Token};
+use crate::stock::{Location, Sku, Token};
 use crate::time::Millis;
 
 /// How long a delivery holds a request (one webhook call: a few tries and at most 30 s of
@@ -72,6 +72,20 @@ pub fn save(id: i64, a: &AfterAttempt) -> Query {
             opt_text(a.error.as_deref()),
             opt_int(a.sent_at.map(|t| t.0)),
         ],
+    )
+}
+
+/// A code read by [`item_of`] or [`warehouse_of`].
+#[derive(Debug, Deserialize)]
+pub struct CodeRow {
+    pub code: String,
+}
+
+/// The item code `connection` maps to `sku` (the first, when several are).
+pub fn item_of(connection: &Token, sku: &Sku) -> Query {
+    Query::new(
+        "SELECT code FROM erp_items WHERE connection = ?1 AND sku = ?2 ORDER BY code LIMIT 1",
+        vec![text(connection.as_str()), text(sku.as_str())],
     )
 }
 

@@ -1,43 +1,13 @@
-//! Orders to the ERP (migration 0017, `erp_deliveries`): where a SKU's units at a location go (the
-//! connection mastering the location, its warehouse code, the SKU's item code) and what StockEdge
-//! knows of each document it delivers (`erp::delivery::Known`), with its failed attempts.
+//! Orders to the ERP (migration 0017, `erp_deliveries`): what StockEdge knows of each document it
+//! delivers (`erp::delivery::Known`), with its failed attempts. Where a SKU's units at a location
+//! go is read with the queue consumer's other reads (`super::erp_routes`).
 
 use serde::Deserialize;
 
 use super::{corrupt, int, opt_int, opt_text, text, Query, StoreResult};
 use crate::erp::delivery::Known;
-use crate::stock::{Location, Sku, Token};
+use crate::stock::{Sku, Token};
 use crate::time::Millis;
-
-/// The connection mastering a location and its warehouse code for it.
-#[derive(Debug, Deserialize)]
-pub struct MasterCodeRow {
-    pub id: String,
-    pub code: String,
-}
-
-/// The enabled connection mapping a warehouse to `location` (the first by id, then by code, when
-/// several do: one ERP receives a location's orders), with that warehouse code.
-pub fn master_of(location: &Location) -> Query {
-    Query::new(
-        "SELECT c.id, w.code FROM erp_warehouses w JOIN erp_connections c ON c.id = w.connection \
-         WHERE w.location = ?1 AND c.enabled = 1 ORDER BY c.id, w.code LIMIT 1",
-        vec![text(location.as_str())],
-    )
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CodeRow {
-    pub code: String,
-}
-
-/// The item code `connection` maps to `sku` (the first, when several are).
-pub fn item_of(connection: &Token, sku: &Sku) -> Query {
-    Query::new(
-        "SELECT code FROM erp_items WHERE connection = ?1 AND sku = ?2 ORDER BY code LIMIT 1",
-        vec![text(connection.as_str()), text(sku.as_str())],
-    )
-}
 
 #[derive(Debug, Deserialize)]
 pub struct DeliveryRow {

@@ -12,6 +12,7 @@ pub mod channels;
 pub mod erp;
 pub mod erp_adjustments;
 pub mod erp_deliveries;
+pub mod erp_routes;
 pub mod groups;
 pub mod import_mappings;
 pub mod imports;

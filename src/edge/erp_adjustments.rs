@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use worker::{D1Database, Env};
 
-use crate::db::erp_adjustments::{self as sql, ClaimedRow, DueRow};
-use crate::db::erp_deliveries::{item_of, CodeRow};
+use crate::db::erp_adjustments::{self as sql, item_of, ClaimedRow, CodeRow, DueRow};
 use crate::erp::adjustment_out::{after_attempt, sent_to, Status};
 use crate::erp::connection::{Connection, ErpKind};
 use crate::erp::connectors::webhook::{self, AdjustmentEvent};

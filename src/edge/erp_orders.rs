@@ -14,13 +14,13 @@
 //! letter with the other sync failures (`sync_failures`, channel `erp:<connection>`), which
 //! `POST /v1/sync/failures/{id}/retry` sends again.
 
-use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use worker::{console_error, D1Database, Env};
 
 use crate::api::sku_call::SkuAction;
-use crate::db::erp_deliveries::{self as sql, CodeRow, DeliveryRow, MasterCodeRow, Record};
+use crate::db::erp_deliveries::{self as sql, DeliveryRow, Record};
+use crate::db::erp_routes::Routes;
 use crate::erp::connection::{Connection, ErpKind};
 use crate::erp::connectors::netsuite::auth::Credentials as NetsuiteCredentials;
 use crate::erp::connectors::netsuite::sales_order::{self, Created};
@@ -29,7 +29,7 @@ use crate::erp::connectors::order::ErpOrder;
 use crate::erp::connectors::sap_b1::{self, Credentials};
 use crate::erp::connectors::webhook::{self, EventType, OrderEvent, Receipt};
 use crate::erp::connectors::{classify, Answer, CallFailure};
-use crate::erp::delivery::{self, Call, Delivery, Known, Route, Unmapped};
+use crate::erp::delivery::{self, Call, Delivery, Known, Unmapped};
 use crate::fault::Fault;
 use crate::stock::{Command, Location, Sku, Token};
 use crate::sync::retry::retry_later;
@@ -39,7 +39,7 @@ use crate::time::Millis;
 use super::clock::now;
 use super::erp_netsuite::{NetsuiteClient, Sending};
 use super::erp_poll::{send_once, send_retrying, send_until_answered, SapClient, ATTEMPTS};
-use super::store::{self, erp as connections};
+use super::store;
 use super::{secrets, sku_client};
 
 /// What the batch's deliveries ask of its messages.
@@ -57,46 +57,24 @@ pub fn failure_channel(connection: &Token) -> Token {
 }
 
 /// Delivers the order changes of `events` (the batch's messages, bundle events excluded), oldest
-/// version first per SKU. D1 failures are returned (the batch is retried); an ERP's are not.
-pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged]) -> Result<Outcome, Fault> {
+/// version first per SKU, where `routes` (read with the consumer's other reads, in its one D1
+/// batch) sends them. D1 failures are returned (the batch is retried); an ERP's are not.
+pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged], routes: &Routes) -> Result<Outcome, Fault> {
     let mut out = Outcome::default();
     let mut ordered: Vec<&StockChanged> = events.iter().filter(|e| !e.orders.is_empty()).collect();
     if ordered.is_empty() {
         return Ok(out);
     }
     ordered.sort_by(|a, b| (&a.sku, a.version).cmp(&(&b.sku, b.version)));
-    let mut masters: BTreeMap<Location, Option<(Token, String)>> = BTreeMap::new();
-    let mut items: BTreeMap<(Token, Sku), Option<String>> = BTreeMap::new();
-    let mut conns: BTreeMap<Token, Option<Connection>> = BTreeMap::new();
     let policy = RetryPolicy::default();
     for e in ordered {
-        for c in &e.orders {
-            if !masters.contains_key(&c.location) {
-                let row: Option<MasterCodeRow> = store::read_first(db, sql::master_of(&c.location)).await?;
-                let m = row.and_then(|r| Token::parse(&r.id).ok().map(|id| (id, r.code)));
-                masters.insert(c.location.clone(), m);
-            }
-            if let Some((id, _)) = &masters[&c.location] {
-                if let Entry::Vacant(slot) = items.entry((id.clone(), e.sku.clone())) {
-                    let row: Option<CodeRow> = store::read_first(db, sql::item_of(id, &e.sku)).await?;
-                    slot.insert(row.map(|r| r.code));
-                }
-            }
-        }
-        let route = |l: &Location| {
-            let (connection, warehouse) = masters.get(l)?.clone()?;
-            let item = items.get(&(connection.clone(), e.sku.clone())).cloned().flatten();
-            Some(Route { connection, warehouse, item })
-        };
+        let route = |l: &Location| routes.route(&e.sku, l);
         let (deliveries, unmapped) = delivery::plan(&e.sku, &e.orders, route);
         for u in unmapped {
             out.failures.push(unmapped_failure(e, &u));
         }
         for d in deliveries {
-            if !conns.contains_key(&d.connection) {
-                conns.insert(d.connection.clone(), connections::connection(db, &d.connection).await?);
-            }
-            let Some(conn) = conns[&d.connection].as_ref() else { continue };
+            let Some(conn) = routes.connection(&d.connection) else { continue };
             // One delivery of a document at a time: a document another consumer is delivering is
             // left to it, and this message retried (it will find what that one did).
             let claim = sql::claim(&d.connection, &d.reference, &d.sku, d.since, now());
@@ -181,7 +159,8 @@ fn outcome_of(f: &CallFailure) -> PushResult {
 
 /// Tells the SKU's ledger the ERP has the order's documents recorded up to `d.through`.
 async fn confirm(env: &Env, d: &Delivery, at: Millis) -> Result<(), Fault> {
-    let command = Command::ErpReceived { order: d.order.clone(), through: d.through, at };
+    let command =
+        Command::ErpReceived { order: d.order.clone(), through: d.through, at, locations: d.delivered_locations() };
     sku_client::ask(env, &d.sku, SkuAction::Apply { commands: vec![command] }).await?.map_err(|r| {
         Fault::from(crate::fault::ObjectError::OutOfContract {
             class: sku_client::BINDING,

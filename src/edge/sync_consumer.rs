@@ -16,7 +16,7 @@ use worker::*;
 
 use crate::fault::Fault;
 use crate::metrics::{Origin, Scoped};
-use crate::stock::{Sku, Token};
+use crate::stock::{Location, Sku, Token};
 use crate::sync::{
     dead_letters, Answer, BatchPlan, Channel, ChannelPush, HttpRequest, Loaded, PushResult, RetryPolicy, Step,
     StockChanged, TokenBucket,
@@ -27,9 +27,11 @@ use super::clock::now;
 use super::limits::{CALL_TIMEOUT, FAILED_BATCH_DELAY_S};
 use super::store::alerts_out::{SkuState, SkuStateRead};
 use super::store::catalog::ContainingRead;
+use super::store::erp_routes::RoutesRead;
 use super::store::sync_state::{ListingFacts, ListingFactsRead};
 use super::store::{self, sync_state};
 use super::{secrets, tokens};
+use crate::db::erp_routes::Routes;
 use crate::db::groups::Groups;
 
 const DLQ: &str = "stock-changes-dlq";
@@ -67,7 +69,8 @@ async fn dispatch(batch: &MessageBatch<StockChanged>, env: &Env) -> std::result:
 /// The `stock-changes` consumer: every listing of the batch's SKUs gets its newest version.
 ///
 /// D1 round trips per batch: one read (the SKUs' alert thresholds and problems, the bundles made
-/// of them, their listings, channels and sync records: [`BatchReads`]), one more when the batch
+/// of them, their listings, channels and sync records, and — when the batch carries order
+/// changes — where the ERPs want them: [`BatchReads`]), one more when the batch
 /// has bundles (their listings), and one write settling the pushes with the batch's change
 /// counters; then only what the batch calls for (eBay revision counts, alerts that moved, push
 /// counters).
@@ -83,8 +86,8 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     // sync records (below), so a failure retries the batch and counts nothing twice.
     let counts = super::metrics::change_counts(&events, Some(now()));
     let changed = skus_of(&events);
-    let read = BatchReads::add(&changed, &super::alerts::skus_of(&events));
-    let (alerting, bundle_skus, mut facts) = read.run(&db).await?;
+    let read = BatchReads::add(&changed, &super::alerts::skus_of(&events), &ordered);
+    let (alerting, bundle_skus, mut facts, routes) = read.run(&db).await?;
     // Alerts first, from every message: coalescing keeps only the newest version per listing,
     // and an alert rides on the version that oversold, which may not be the newest. If recording
     // fails the whole batch is retried, so no alert is acknowledged unrecorded.
@@ -128,7 +131,7 @@ async fn stock_changes(batch: &MessageBatch<StockChanged>, env: &Env) -> std::re
     }
     // Orders to the ERPs mastering the changes' locations (`super::erp_orders`): after the
     // channels, so a slow ERP never holds up what the channels list.
-    let erp = super::erp_orders::deliver(env, &db, &ordered).await?;
+    let erp = super::erp_orders::deliver(env, &db, &ordered, &routes.unwrap_or_default()).await?;
     if !erp.failures.is_empty() {
         sync_state::settle(&db, &[], &erp.failures, Vec::new()).await?;
     }
@@ -213,24 +216,38 @@ struct BatchReads {
     alerting: SkuStateRead,
     containing: ContainingRead,
     listings: ListingFactsRead,
+    /// Where the batch's order changes go (`super::erp_orders`); only for a batch carrying some.
+    routes: Option<RoutesRead>,
 }
 
+/// What [`BatchReads::run`] answers: the SKUs' alerting state, the bundles made of them, their
+/// listings' facts, and the ERP routes of the order changes (when asked for).
+type BatchFacts = (SkuState, BTreeSet<Sku>, ListingFacts, Option<Routes>);
+
 impl BatchReads {
-    /// `changed`: the batch's SKUs; `alerting`: the same as text ([`super::alerts::skus_of`]).
-    fn add(changed: &[Sku], alerting: &[&str]) -> BatchReads {
+    /// `changed`: the batch's SKUs; `alerting`: the same as text ([`super::alerts::skus_of`]);
+    /// `ordered`: the changes that carry order changes (none: the ERP routes are not read).
+    fn add(changed: &[Sku], alerting: &[&str], ordered: &[StockChanged]) -> BatchReads {
         let mut groups = Groups::new();
         let alerting = SkuStateRead::add(&mut groups, alerting);
         let containing = ContainingRead::add(&mut groups, changed);
         let listings = ListingFactsRead::add(&mut groups, changed);
-        BatchReads { groups, alerting, containing, listings }
+        let routes = (!ordered.is_empty()).then(|| {
+            let locations: BTreeSet<Location> =
+                ordered.iter().flat_map(|e| &e.orders).map(|c| c.location.clone()).collect();
+            let locations: Vec<Location> = locations.into_iter().collect();
+            RoutesRead::add(&mut groups, &locations, &skus_of(ordered))
+        });
+        BatchReads { groups, alerting, containing, listings, routes }
     }
 
-    /// The SKUs' alerting state, the bundles made of them, and their listings' facts.
-    async fn run(self, db: &D1Database) -> store::StoreResult<(SkuState, BTreeSet<Sku>, ListingFacts)> {
+    async fn run(self, db: &D1Database) -> store::StoreResult<BatchFacts> {
         let mut answered = store::batch_groups(db, self.groups).await?;
         let alerting = self.alerting.decode(&mut answered)?;
         let bundles = self.containing.decode(&mut answered)?;
-        Ok((alerting, bundles, self.listings.decode(&mut answered)?))
+        let listings = self.listings.decode(&mut answered)?;
+        let routes = self.routes.map(|r| r.decode(&mut answered)).transpose()?;
+        Ok((alerting, bundles, listings, routes))
     }
 }
 

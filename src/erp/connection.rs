@@ -97,6 +97,97 @@ impl Connection {
     pub fn setting_int(&self, name: &str) -> Option<i64> {
         self.settings.get(name).and_then(Value::as_i64)
     }
+
+    /// Whether StockEdge's orders go to this ERP (`settings.orders`, validated by
+    /// [`settings_faults`]; absent: they do).
+    pub fn orders(&self) -> Orders {
+        self.setting("orders").and_then(Orders::parse).unwrap_or_default()
+    }
+}
+
+/// Whether StockEdge's order changes go to the connection's ERP (`settings.orders`; docs/erp.md
+/// "Stock only").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Orders {
+    /// Every order change at a location the connection masters is delivered (the default).
+    #[default]
+    Deliver,
+    /// Stock only: the connection's stock is polled, none of StockEdge's orders is delivered.
+    Off,
+}
+
+impl Orders {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Orders::Deliver => "deliver",
+            Orders::Off => "off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Orders> {
+        [Orders::Deliver, Orders::Off].into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// A setting a connection cannot be stored with: its field (`settings.<name>`) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingFault {
+    pub field: String,
+    pub reason: String,
+}
+
+/// The setting naming the ERP customer a kind books StockEdge's orders to, and how it is given:
+/// SAP B1's business partner (`card_code`, text), Odoo's partner (`partner_id`, the record id),
+/// NetSuite's customer (`customer_id`, its internal id as text or a number).
+/// A kind's customer setting: its name, whether a value is one, and why it is required.
+type CustomerSetting = (&'static str, fn(&Value) -> bool, &'static str);
+
+/// `None` for the webhook ERP, whose receiver books orders as it sees fit.
+fn customer_setting(kind: ErpKind) -> Option<CustomerSetting> {
+    Some(match kind {
+        ErpKind::Webhook => return None,
+        ErpKind::SapB1 => (
+            "card_code",
+            |v| v.as_str().is_some_and(|s| !s.is_empty()),
+            "is required for sap_b1 when orders are delivered: the business partner (CardCode) orders are booked to",
+        ),
+        ErpKind::Odoo => (
+            "partner_id",
+            |v| v.as_i64().is_some_and(|n| n > 0),
+            "is required for odoo when orders are delivered: the res.partner id (a positive integer) orders are \
+             booked to",
+        ),
+        ErpKind::Netsuite => (
+            "customer_id",
+            |v| v.as_str().is_some_and(|s| !s.is_empty()) || v.as_i64().is_some_and(|n| n > 0),
+            "is required for netsuite when orders are delivered: the customer's internal id sales orders are \
+             booked to",
+        ),
+    })
+}
+
+/// The faults of `settings` for a connection of `kind`: `orders` is `"deliver"` or `"off"`, and
+/// a connection that delivers orders names the customer they are booked to
+/// ([`customer_setting`]) — without it every order would be a dead letter.
+pub fn settings_faults(kind: ErpKind, settings: &Map<String, Value>) -> Vec<SettingFault> {
+    let mut out = Vec::new();
+    let fault = |name: &str, reason: &str| SettingFault { field: format!("settings.{name}"), reason: reason.into() };
+    let orders = match settings.get("orders") {
+        None | Some(Value::Null) => Orders::default(),
+        Some(v) => match v.as_str().and_then(Orders::parse) {
+            Some(o) => o,
+            None => {
+                out.push(fault("orders", "must be deliver or off"));
+                Orders::default()
+            }
+        },
+    };
+    if let Some((name, given, reason)) = customer_setting(kind) {
+        if orders == Orders::Deliver && !settings.get(name).is_some_and(given) {
+            out.push(fault(name, reason));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -114,5 +205,56 @@ mod tests {
         assert_eq!(LocalAdjustments::parse("forward"), Some(LocalAdjustments::Forward));
         assert_eq!(LocalAdjustments::parse("allow"), None);
         assert_eq!(LocalAdjustments::default(), LocalAdjustments::Refuse);
+        assert_eq!(Orders::parse("off"), Some(Orders::Off));
+        assert_eq!(Orders::parse("deliver"), Some(Orders::Deliver));
+        assert_eq!(Orders::parse("none"), None);
+    }
+
+    fn settings(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().expect("an object")
+    }
+
+    fn fields(kind: ErpKind, v: Value) -> Vec<String> {
+        settings_faults(kind, &settings(v)).into_iter().map(|f| f.field).collect()
+    }
+
+    #[test]
+    fn a_connection_that_delivers_orders_names_its_customer() {
+        use serde_json::json;
+        let cases = [
+            (ErpKind::SapB1, "settings.card_code", json!({"card_code": "C20000"}), json!({"card_code": 20000})),
+            (ErpKind::Odoo, "settings.partner_id", json!({"partner_id": 3}), json!({"partner_id": "3"})),
+            (ErpKind::Netsuite, "settings.customer_id", json!({"customer_id": "42"}), json!({"customer_id": ""})),
+        ];
+        for (kind, field, good, bad) in cases {
+            assert_eq!(fields(kind, good.clone()), Vec::<String>::new(), "{kind:?} {good}");
+            assert_eq!(fields(kind, bad.clone()), vec![field.to_owned()], "{kind:?} {bad}");
+            assert_eq!(fields(kind, json!({})), vec![field.to_owned()], "{kind:?}: none given");
+            assert_eq!(fields(kind, json!({"orders": "deliver"})), vec![field.to_owned()], "{kind:?}: deliver");
+            assert_eq!(fields(kind, json!({"orders": "off"})), Vec::<String>::new(), "{kind:?}: stock only");
+        }
+        assert_eq!(fields(ErpKind::Netsuite, json!({"customer_id": 42})), Vec::<String>::new(), "a number");
+        assert_eq!(fields(ErpKind::Odoo, json!({"partner_id": 0})), vec!["settings.partner_id".to_owned()]);
+    }
+
+    #[test]
+    fn orders_is_deliver_or_off() {
+        use serde_json::json;
+        let faults = settings_faults(ErpKind::Netsuite, &settings(json!({"orders": "never", "customer_id": "42"})));
+        assert_eq!(faults.len(), 1);
+        assert_eq!(faults[0].field, "settings.orders");
+        assert_eq!(fields(ErpKind::Odoo, json!({"orders": null, "partner_id": 3})), Vec::<String>::new());
+        let conn = |v: Value| Connection {
+            id: Token::parse("ns").expect("token"),
+            kind: ErpKind::Netsuite,
+            base_url: "https://ns".into(),
+            credentials_secret: None,
+            settings: settings(v),
+            local_adjustments: LocalAdjustments::Refuse,
+            enabled: true,
+        };
+        assert_eq!(conn(json!({})).orders(), Orders::Deliver);
+        assert_eq!(conn(json!({"orders": "off"})).orders(), Orders::Off);
+        assert_eq!(conn(json!({"orders": "deliver"})).orders(), Orders::Deliver);
     }
 }

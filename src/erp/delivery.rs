@@ -77,7 +77,9 @@ pub struct Delivery {
     pub through: Millis,
     /// The time of the first change (the delivery latency is measured from it).
     pub since: Millis,
-    /// The location of each warehouse code in the lines (the webhook ERP is sent both).
+    /// The location of each warehouse code in the lines (the webhook ERP is sent both): the
+    /// locations of the changes delivered (those the connection masters), where the confirmation
+    /// marks the order's documents received (`erp::track::confirms_at`).
     pub locations: Vec<(String, Location)>,
 }
 
@@ -85,6 +87,17 @@ impl Delivery {
     /// The location the delivery's `warehouse` code stands for.
     pub fn location_of(&self, warehouse: &str) -> Option<&Location> {
         self.locations.iter().find(|(w, _)| w == warehouse).map(|(_, l)| l)
+    }
+
+    /// The locations of the changes delivered, each once: what the confirmation covers.
+    pub fn delivered_locations(&self) -> Vec<Location> {
+        let mut out: Vec<Location> = Vec::new();
+        for (_, l) in &self.locations {
+            if !out.contains(l) {
+                out.push(l.clone());
+            }
+        }
+        out
     }
 }
 
@@ -135,7 +148,7 @@ pub fn plan(
         };
         let d = &mut out[i];
         d.through = d.through.max(c.at);
-        if d.location_of(&r.warehouse).is_none() {
+        if !d.locations.iter().any(|(w, l)| *w == r.warehouse && *l == c.location) {
             d.locations.push((r.warehouse.clone(), c.location.clone()));
         }
         match (c.kind, d.steps.last_mut()) {
@@ -291,6 +304,12 @@ mod tests {
             ]
         );
         assert_eq!((d[0].since, d[0].through), (Millis(10), Millis(12)));
+        assert_eq!(
+            d[0].delivered_locations(),
+            vec![loc("main"), loc("east")],
+            "the confirmation covers both of sap's locations"
+        );
+        assert_eq!(d[1].delivered_locations(), vec![loc("main")]);
         assert_eq!(d[1].steps.len(), 2);
         assert_eq!(
             d[1].steps[1],

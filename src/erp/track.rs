@@ -10,7 +10,7 @@ use super::as_of::AsOf;
 use super::basis::Figure;
 use super::document::Pending;
 use super::limits::MAX_PENDING_DOCUMENTS;
-use crate::stock::{OrderKey, Token};
+use crate::stock::{Location, OrderKey, Token};
 use crate::time::Millis;
 
 /// The snapshot last applied at a location.
@@ -112,6 +112,14 @@ impl Track {
     }
 }
 
+/// Whether a delivery's confirmation (`Command::ErpReceived`) naming `confirmed` covers the
+/// documents kept at `location`: only the locations whose ERP received the delivery — an order's
+/// SKU split across two locations mastered by two connections is confirmed at each by its own
+/// connection's delivery. Empty: every location (a confirmation that names none).
+pub fn confirms_at(confirmed: &[Location], location: &Location) -> bool {
+    confirmed.is_empty() || confirmed.contains(location)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +180,14 @@ mod tests {
         assert_eq!(t.pending.keys().copied().collect::<Vec<_>>(), vec![4, 5, 6]);
         assert_eq!(t.next, 7);
         assert!(t.head().pending.is_empty());
+    }
+
+    #[test]
+    fn a_confirmation_covers_the_locations_it_names_or_every_one() {
+        let (main, east) = (Location::main(), Location::parse("east").expect("location"));
+        let only_main = [Location::main()];
+        assert!(confirms_at(&only_main, &main));
+        assert!(!confirms_at(&only_main, &east), "another connection's location");
+        assert!(confirms_at(&[], &east), "naming none: every location");
     }
 }

@@ -80,11 +80,18 @@ pub enum Command {
     /// committed stay. A line as of a point no later than the one applied there is ignored.
     ErpSnapshot { line: Box<SnapshotLine> },
     /// The ERP confirmed it has `order` as StockEdge had it at `through` (a delivery of the order
-    /// to the ERP answered; no shell sends it yet: the order delivery is not built, docs/erp.md):
-    /// the order's documents recorded at or before `through`, at every location of this SKU under
-    /// an ERP, are marked received at `at`, so the first snapshot as of `at` or later counts them
-    /// as seen (`erp::decide`). Changes no quantity; repeating it changes nothing (`duplicate`).
-    ErpReceived { order: OrderKey, through: Millis, at: Millis },
+    /// to the ERP answered, `edge::erp_orders`): the order's documents recorded at or before
+    /// `through` at `locations` (those the confirming connection masters; empty: every location
+    /// of this SKU under an ERP) are marked received at `at`, so the first snapshot as of `at` or
+    /// later counts them as seen (`erp::decide`). Changes no quantity; repeating it changes
+    /// nothing (`duplicate`).
+    ErpReceived {
+        order: OrderKey,
+        through: Millis,
+        at: Millis,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        locations: Vec<Location>,
+    },
 }
 
 /// What an accepted command did.

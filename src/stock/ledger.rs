@@ -265,7 +265,9 @@ impl Ledger {
                 self.commit_lent(&lend, hold, qty, order, channel, reference, now)?
             }
             Command::ErpSnapshot { line } => self.erp_snapshot(*line, now)?,
-            Command::ErpReceived { order, through, at } => self.erp_received(&order, through, at),
+            Command::ErpReceived { order, through, at, locations } => {
+                self.erp_received(&order, through, at, &locations)
+            }
         };
         assert!(
             !lending || self.totals().shortfall() <= shortfall_before,

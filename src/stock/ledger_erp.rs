@@ -43,10 +43,17 @@ impl Ledger {
         }
     }
 
-    /// `Command::ErpReceived`: marks the order's documents received, wherever they wait.
-    pub(super) fn erp_received(&mut self, order: &OrderKey, through: Millis, at: Millis) -> Effect {
+    /// `Command::ErpReceived`: marks the order's documents received at the locations the
+    /// confirmation covers (`erp::track::confirms_at`).
+    pub(super) fn erp_received(
+        &mut self,
+        order: &OrderKey,
+        through: Millis,
+        at: Millis,
+        locations: &[Location],
+    ) -> Effect {
         let mut changed = false;
-        for (location, track) in self.erp.iter_mut() {
+        for (location, track) in self.erp.iter_mut().filter(|(l, _)| erp::track::confirms_at(locations, l)) {
             for seq in track.receive(order, through, at) {
                 self.changes.erp_documents.insert((location.clone(), seq));
                 changed = true;

@@ -235,7 +235,7 @@ mod erp_rows {
                         lines: vec![SaleLine { line_id: tok(&format!("l{i}")), location: locs[*at as usize].clone(), qty: *q }],
                     },
                     Act::Cancel(o) => Command::Cancel { order: key(*o), reason: None },
-                    Act::Received(o) => Command::ErpReceived { order: key(*o), through: now, at: now },
+                    Act::Received(o) => Command::ErpReceived { order: key(*o), through: now, at: now, locations: vec![] },
                     Act::Snapshot(at, seen, by_time) => {
                         seq += 1;
                         let orders = seen.iter().map(|o| SeenOrder {

@@ -49,6 +49,15 @@ describe('ERP connectors: SAP Business One and Odoo', () => {
     assert.deepEqual(fieldsOf(assertProblem(bad, 422, 'validation-failed')), ['kind', 'base_url', 'local_adjustments']);
     const noCard = await call('PUT', `/v1/erp/connections/${enc(conn)}`, { kind: 'sap_b1', base_url: sap.url });
     assert.deepEqual(fieldsOf(assertProblem(noCard, 422, 'validation-failed')), ['settings.card_code']);
+    // A connection that delivers orders names the customer they are booked to; stock only needs none.
+    const other = unique('cust');
+    const noCustomer = await call('PUT', `/v1/erp/connections/${enc(other)}`, { kind: 'netsuite', base_url: sap.url, settings: { page_size: 2 } });
+    assert.deepEqual(fieldsOf(assertProblem(noCustomer, 422, 'validation-failed')), ['settings.customer_id']);
+    const noPartner = await call('PUT', `/v1/erp/connections/${enc(other)}`, { kind: 'odoo', base_url: sap.url, settings: { orders: 'deliver', partner_id: '3' } });
+    assert.deepEqual(fieldsOf(assertProblem(noPartner, 422, 'validation-failed')), ['settings.partner_id']);
+    const badOrders = await call('PUT', `/v1/erp/connections/${enc(other)}`, { kind: 'netsuite', base_url: sap.url, settings: { orders: 'never', customer_id: '42' } });
+    assert.deepEqual(fieldsOf(assertProblem(badOrders, 422, 'validation-failed')), ['settings.orders']);
+    assert.equal((await call('GET', `/v1/erp/connections/${enc(other)}`)).status, 404, 'nothing stored');
     const c = assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}`, {
       kind: 'sap_b1', base_url: `${sap.url}/`, credentials_secret: 'SIM_SAP_B1', settings: { card_code: 'C20000', page_size: 10 },
     }), 200, 'put connection');
@@ -157,7 +166,7 @@ describe('ERP connectors: SAP Business One and Odoo', () => {
     odoo = await startOdooSim({ quants: [11, 12, 13, 14, 15].map((p) => ({ product: p, location: 8, quantity: p, reserved_quantity: 1 })) });
     const oc = unique('odoo');
     assertOk(await call('PUT', `/v1/erp/connections/${enc(oc)}`, {
-      kind: 'odoo', base_url: odoo.url, credentials_secret: 'SIM_ODOO_KEY', settings: { page_size: 2 },
+      kind: 'odoo', base_url: odoo.url, credentials_secret: 'SIM_ODOO_KEY', settings: { page_size: 2, orders: 'off' },
     }), 200, 'odoo connection');
     const items = Object.fromEntries([11, 12, 13, 14, 15].map((p) => [String(p), `ODOOE2E-${oc}-${p}`]));
     assertOk(await call('PUT', `/v1/erp/connections/${enc(oc)}/mappings`, { items, warehouses: { 8: 'main' } }), 200, 'map');

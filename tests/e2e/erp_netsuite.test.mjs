@@ -53,7 +53,7 @@ describe('ERP connectors: NetSuite', () => {
 
   test('a netsuite connection and its mappings are stored', async () => {
     const c = assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}`, {
-      kind: 'netsuite', base_url: ns.url, credentials_secret: 'SIM_NETSUITE', settings: { page_size: 2 },
+      kind: 'netsuite', base_url: ns.url, credentials_secret: 'SIM_NETSUITE', settings: { page_size: 2, orders: 'off' },
     }), 200, 'put connection');
     assert.equal(c.kind, 'netsuite');
     const items = Object.fromEntries(Array.from({ length: ITEMS }, (_, i) => [String(200 + i), sku(i)]));
@@ -83,7 +83,8 @@ describe('ERP connectors: NetSuite', () => {
   test('tokens that expire mid-run are renewed once; a storefront sale is not counted twice', async () => {
     const s = sku(4);
     const hold = assertOk(await a.storefront('POST', '/v1/reservations', { lines: [{ sku: s, qty: 2 }] }), 201, 'hold');
-    assertOk(await a.storefront('POST', `/v1/reservations/${enc(hold.id)}/commit`, { order_id: unique('o') }), 200, 'commit');
+    const order = unique('o');
+    assertOk(await a.storefront('POST', `/v1/reservations/${enc(hold.id)}/commit`, { order_id: order }), 200, 'commit');
     assert.equal(await available(s), 10);
     const before = ns.tokenRequests;
     ns.expireTokens();
@@ -95,7 +96,11 @@ describe('ERP connectors: NetSuite', () => {
     ns.faults.clear();
     assert.ok(injected > 0, 'faults were injected');
     assert.equal(ns.tokenRequests, before + 1, 'one new token');
-    // NetSuite does not have the storefront sale: 28 − 2 (StockEdge's own commitment).
+    // NetSuite does not have the storefront sale (the connection is stock only, `orders: off`: no
+    // sales order was sent, no dead letter recorded): 28 − 2 (StockEdge's own commitment).
+    assert.equal(ns.ordersByExternalId(`direct/${order}|${s}`).length, 0, 'no sales order reached NetSuite');
+    const failures = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === `erp:${conn}`);
+    assert.deepEqual(failures, [], 'no dead letter');
     assert.equal(await available(s), 26);
     assert.equal((await snapshotEntries(s)).length, 2);
   });
@@ -103,7 +108,7 @@ describe('ERP connectors: NetSuite', () => {
   test('a private key NetSuite has not registered: the token is refused and the run stops with why', async () => {
     const bad = unique('nsbad');
     assertOk(await call('PUT', `/v1/erp/connections/${enc(bad)}`, {
-      kind: 'netsuite', base_url: ns.url, credentials_secret: 'SIM_NETSUITE_UNREGISTERED',
+      kind: 'netsuite', base_url: ns.url, credentials_secret: 'SIM_NETSUITE_UNREGISTERED', settings: { orders: 'off' },
     }), 200, 'connection');
     const run = assertOk(await call('POST', `/v1/erp/polls/run?connection=${enc(bad)}`), 200, 'poll').runs[0];
     assert.equal(run.result, 'error');

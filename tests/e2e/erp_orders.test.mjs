@@ -9,7 +9,8 @@
 // (tests/sim/netsuite.mjs): sales orders found by `eid:<externalId>` and created once under ~10 %
 // injected failures (500, 503, 429 CONCURRENCY_LIMIT_EXCEEDED, lost answers) and access tokens that
 // expire mid-run; a cancellation is a dead letter asking for it in NetSuite, and its retry finds it
-// done once it is.
+// done once it is. The delivery's reads (masters, item codes, connections) cost the queue consumer no
+// D1 round trip of their own (counted by `stockedge_d1_queries_total{origin="queue"}`).
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_orders.test.mjs
 
@@ -264,5 +265,72 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     assert.equal(ns.ordersByExternalId(r).length, 1);
     await pollUntilFinished(nconn);
     assert.equal(await atNs(nsku(1)), STOCK - 12, 'the cancelled units are back, once');
+  });
+
+  // --- The ERP delivery's reads ride in the consumer's one D1 read batch ------------------------
+  const D1_QUEUE = 'stockedge_d1_queries_total{origin="queue"}';
+  const CHANGES = 'stockedge_queue_changes_total';
+  async function counters() {
+    const r = await a.admin('GET', '/v1/metrics');
+    assert.equal(r.status, 200, r.text);
+    const out = {};
+    for (const line of r.text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const i = line.lastIndexOf(' ');
+      out[line.slice(0, i)] = Number(line.slice(i + 1));
+    }
+    return out;
+  }
+  /** The counters once the consumer has received `changes` more changes than `base` and its D1 count stays put. */
+  async function quiet(base, changes) {
+    let last = null;
+    const m = await until(async () => {
+      const now = await counters();
+      const still = last && now[D1_QUEUE] === last[D1_QUEUE] && now[CHANGES] === last[CHANGES];
+      last = now;
+      return (now[CHANGES] ?? 0) - (base?.[CHANGES] ?? 0) >= changes && still ? now : null;
+    }, { timeoutMs: 30_000, everyMs: 700 });
+    assert.ok(m, `the consumer did not settle: ${JSON.stringify(last)}`);
+    return m;
+  }
+
+  test("a batch's ERP routes are read with the consumer's other reads: no D1 round trip of their own", async () => {
+    // Two marketplace sales of fresh SKUs (each oversold alike): one at a location no ERP masters,
+    // one at `main` (the SAP connection's) whose SKU has no item code — a dead letter, no ERP call.
+    // The second costs exactly one D1 round trip more than the first: the dead letter's write.
+    // (Reading the master, the item code and the connection one query each, as before, cost 3.)
+    const base = await quiet(null, 0);
+    const free = unique('FREE');
+    assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: unique('amzq'), lines: [{ sku: free, qty: 1, location: 'nowhere', line_id: 'l1' }] }), 200, 'sale elsewhere');
+    const afterFree = await quiet(base, 1);
+    const unmapped = sku(9);
+    assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: unique('amzq'), lines: [{ sku: unmapped, qty: 1, line_id: 'l1' }] }), 200, 'sale at main');
+    const failed = await until(async () => {
+      const f = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures');
+      return f.items.find((x) => x.channel === `erp:${conn}` && x.sku === unmapped);
+    }, { timeoutMs: 20_000 });
+    assert.ok(failed, 'the unmapped delivery is a dead letter');
+    const afterUnmapped = await quiet(afterFree, 1);
+    const elsewhere = afterFree[D1_QUEUE] - base[D1_QUEUE];
+    const atMain = afterUnmapped[D1_QUEUE] - afterFree[D1_QUEUE];
+    assert.ok(elsewhere > 0, 'the queue\'s D1 queries are counted');
+    assert.equal(atMain - elsewhere, 1, `D1 round trips: ${elsewhere} for the sale elsewhere, ${atMain} for the one at main`);
+  });
+
+  test('a stock-only connection (orders off) is polled but receives no order: no document, no dead letter', async () => {
+    const c = assertOk(await call('PUT', `/v1/erp/connections/${enc(conn)}`, {
+      kind: 'sap_b1', base_url: sap.url, credentials_secret: 'SIM_SAP_B1', settings: { orders: 'off' },
+    }), 200, 'stock only, no card code needed');
+    assert.equal(c.settings.orders, 'off');
+    const base = await quiet(null, 0);
+    const order = unique('amzoff');
+    assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: sku(0), qty: 1, line_id: 'l1' }] }), 200, 'sale');
+    await quiet(base, 1);
+    assert.equal(sap.ordersByRef(ref('amazon', order, sku(0))).length, 0, 'no document reached the ERP');
+    const failures = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === `erp:${conn}` && x.sku === sku(0));
+    assert.deepEqual(failures, [], 'no dead letter');
+    await pollUntilFinished(conn);
+    // The ERP does not have the sale; StockEdge subtracts it once (its own commitment).
+    assert.equal(await available(sku(0)), STOCK - 7);
   });
 });

@@ -10,6 +10,7 @@ pub mod alerts_out;
 pub mod catalog;
 pub mod channels;
 pub mod erp;
+pub mod erp_routes;
 pub mod import_mappings;
 pub mod imports;
 pub mod inbound;
