@@ -41,6 +41,8 @@ mod await_points;
 #[path = "support/rng.rs"]
 mod rng;
 
+#[path = "system_sim/allot.rs"]
+mod allot;
 #[path = "system_sim/carts.rs"]
 mod carts;
 #[path = "system_sim/checks.rs"]

@@ -107,6 +107,11 @@ pub struct Meta {
     /// Until when the SKU is taken to have nothing to lend (it said so last).
     #[serde(default)]
     pub short_until: Option<Millis>,
+    /// Holds committed at the SKU whose order line their order desk has not acknowledged yet:
+    /// sent again until it answers ([`Allotment::owed_registrations`]), so that an order
+    /// cancelled at its desk first still cancels the line.
+    #[serde(default)]
+    pub owed: BTreeSet<Token>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +132,7 @@ impl Allotment {
             blocks: BTreeMap::new(),
             report_due: None,
             short_until: None,
+            owed: BTreeSet::new(),
         };
         Allotment { meta, holds: BTreeMap::new(), changes: Changes { holds: BTreeSet::new(), meta: true } }
     }
@@ -408,6 +414,24 @@ impl Allotment {
         self.holds.values().filter(|h| h.committing).map(|h| self.commit_call(h)).collect()
     }
 
+    /// The committed holds whose order desk has not acknowledged their line yet, to send (again).
+    pub fn owed_registrations(&self, now: Millis) -> Vec<Shown> {
+        self.meta.owed.iter().filter_map(|id| self.holds.get(id)).map(|h| self.shown(h, now)).collect()
+    }
+
+    /// The order desk answered the registration of hold `id`.
+    pub fn registered(&mut self, id: &Token) {
+        if self.meta.owed.remove(id) {
+            self.changes.meta = true;
+        }
+    }
+
+    /// Whether something sent to the SKU or a desk is still unanswered (commits, registrations):
+    /// the shell retries it on its alarm.
+    pub fn retry_owed(&self) -> bool {
+        !self.meta.owed.is_empty() || self.holds.values().any(|h| h.committing)
+    }
+
     /// Takes the SKU's answer to a commit of hold `id` (`None`: the SKU could not be reached;
     /// the hold stays being committed and the commit is sent again).
     pub fn committed(
@@ -433,6 +457,7 @@ impl Allotment {
                     h.committing = false;
                 }
                 self.end(id, HoldStatus::Committed, now);
+                self.meta.owed.insert(id.clone());
                 let h = self.holds.get(id).cloned().ok_or_else(|| self.not_found())?;
                 Ok(self.shown(&h, now))
             }
@@ -531,12 +556,12 @@ impl Allotment {
         holds.chain(blocks).chain(self.meta.report_due).min()
     }
 
-    /// Forgets terminal holds last changed before `cutoff`.
+    /// Forgets terminal holds last changed before `cutoff` (not those whose registration is owed).
     pub fn prune(&mut self, cutoff: Millis) {
         let old: Vec<Token> = self
             .holds
             .values()
-            .filter(|h| h.status != HoldStatus::Held && h.updated_at < cutoff)
+            .filter(|h| h.status != HoldStatus::Held && h.updated_at < cutoff && !self.meta.owed.contains(&h.id))
             .map(|h| h.id.clone())
             .collect();
         for id in old {

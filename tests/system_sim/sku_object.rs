@@ -7,9 +7,11 @@
 
 use std::collections::BTreeMap;
 
+use stockedge::allot::{lender, HotPolicy, LenderCall};
 use stockedge::api::cart_call::CartAction;
 use stockedge::api::idempotency::{forget_before, judge, Keyed, Recorded, Verdict};
 use stockedge::api::order_call::OrderCall;
+use stockedge::api::sku_call::SkuAnswer;
 use stockedge::api::sku_call::{self, SkuAction, SkuReplyKeyed, SkuResult};
 use stockedge::cart::{single, Reservation};
 use stockedge::stock::alarm::{moves_earlier, Known};
@@ -42,6 +44,8 @@ pub struct Stored {
     pub registrations: BTreeMap<Token, OrderCall>,
     /// The durable alarm.
     pub alarm: Option<Millis>,
+    /// The hot policy (`meta` row `hot`).
+    pub hot: Option<HotPolicy>,
 }
 
 /// What lives in the isolate's memory.
@@ -133,6 +137,14 @@ impl SkuObject {
                 Keyed::Answered(reply) => reply,
                 other => return other,
             },
+            // `SkuLedger::lender`: a new policy is stored in the same turn as its answer.
+            SkuAction::Lender { call } => {
+                if let LenderCall::SetPolicy { policy } = &call {
+                    self.stored.hot = *policy;
+                }
+                let policy = self.stored.hot;
+                self.with_ledger(|l| Ok(SkuAnswer::Lender(lender::serve(l, policy.as_ref(), call, t))))
+            }
             other => panic!("the simulation does not send {other:?}"),
         };
         if let Some((key, fingerprint)) = idempotency {
