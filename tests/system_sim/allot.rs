@@ -60,6 +60,17 @@ impl AllotObject {
         self.mem.clone().or_else(|| self.stored.clone().map(|(m, h)| Allotment::restore(m, h.into_values().collect())))
     }
 
+    /// What the memory holds that a load would not read (the shell writes every step's changes
+    /// in the step's turn, so a restart loses nothing but the isolate's caches).
+    pub fn unsaved(&self) -> Option<String> {
+        let a = self.mem.as_ref()?;
+        let Some((meta, holds)) = &self.stored else { return Some("an allotment never stored".into()) };
+        if &a.meta != meta {
+            return Some(format!("meta {:?} stored as {meta:?}", a.meta));
+        }
+        (&a.holds != holds).then(|| format!("holds {:?} stored as {holds:?}", a.holds))
+    }
+
     /// `SkuAllotment::with`: loads, creates under `incarnation` if asked and never used, runs `f`
     /// and writes what changed.
     pub fn with<T>(&mut self, incarnation: Option<String>, f: impl FnOnce(&mut Allotment) -> T) -> Option<T> {

@@ -30,6 +30,17 @@ use crate::woo_store::WooStore;
 pub const SKUS: [&str; 3] = ["A", "B/2", "C-3"];
 /// The SKU some seeds make hot (flash-sale allotments).
 pub const HOT_SKU: &str = "A";
+/// The share of seeds (per mille) in which [`HOT_SKU`] is hot, unless `SIM_HOT` says otherwise.
+/// A hot seed costs about twice a plain one (its flash sale doubles the shoppers).
+pub const DEFAULT_HOT_SHARE: u64 = 250;
+
+/// `SIM_HOT` (per mille), read once.
+pub fn hot_share() -> u64 {
+    static SHARE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SHARE.get_or_init(|| {
+        std::env::var("SIM_HOT").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_HOT_SHARE).min(1_000)
+    })
+}
 pub const LOCS: [&str; 2] = ["main", "east"];
 /// The WooCommerce product id of each SKU's listing.
 pub const PRODUCT_BASE: i64 = 101;
@@ -224,9 +235,9 @@ impl World {
         let mut initial = BTreeMap::new();
         let mut store = WooStore::default();
         let mut rules = Vec::new();
-        // Half the seeds make one SKU hot: its single-line holds at `main` go to allotments,
+        // A quarter of the seeds (`SIM_HOT`) make one SKU hot: its single-line holds at `main` go to allotments,
         // and its shelf there holds more (a flash sale).
-        let hot = rng.chance(500).then(|| HotPolicy {
+        let hot = rng.chance(hot_share()).then(|| HotPolicy {
             allotments: rng.range(1, 3) as u32,
             block: rng.range(1, 4),
             lease_seconds: rng.range(8, 60),
