@@ -570,3 +570,38 @@ impl Allotment {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allot::LenderReply;
+
+    fn tok(s: &str) -> Token {
+        Token::parse(s).expect("token")
+    }
+
+    #[test]
+    fn a_committed_hold_s_registration_is_owed_until_the_desk_answers_and_its_hold_is_kept() {
+        let sku = Sku::parse("HOT").expect("sku");
+        let mut a = Allotment::new(sku, 0, "abcd".into());
+        let t = Millis(1_000_000);
+        a.granted(tok("lend.0.abcd.1"), Location::main(), 2, Millis(t.0 + 60_000));
+        let id = tok("hot.0.aaaaaaaaaaaa.0000000000000001");
+        let req = HoldRequest { id: id.clone(), qty: 1, ttl_seconds: 30, channel: None, reference: None, block: 2 };
+        assert!(matches!(a.reserve(&req, t), Reserve::Held(_)));
+        assert!(matches!(a.commit(&id, None, t), Some(Commit::Send(_))));
+        assert!(a.owed_registrations(t).is_empty(), "nothing is owed before the SKU committed");
+        a.committed(&id, Some(LenderReply::Committed), t).expect("committed");
+        let owed: Vec<Token> = a.owed_registrations(t).into_iter().map(|s| s.id).collect();
+        assert_eq!(owed, vec![id.clone()]);
+        assert!(a.retry_owed(), "the shell's alarm sends it again");
+        a.prune(Millis(t.0 + 1));
+        assert!(a.holds.contains_key(&id), "an owed hold is not pruned");
+        a.take_changes();
+        a.registered(&id);
+        assert!(a.take_changes().meta, "the acknowledgement is written");
+        assert!(a.owed_registrations(t).is_empty() && !a.retry_owed());
+        a.prune(Millis(t.0 + 1));
+        assert!(!a.holds.contains_key(&id), "then it is pruned like any other");
+    }
+}
