@@ -11,26 +11,37 @@
 //! accepts silently (`sync.rs`, `woo_store.rs`); the store's orders coming back by webhooks
 //! (lost, duplicated, reordered) and by the order-feed poll (`inbound.rs`); import jobs in
 //! chunks (`imports.rs`); operators cancelling, shipping, retrying failures and reconciling.
-//! Alarms fire up to [`world::ALARM_LATE_MAX`] late, some twice.
+//! In a quarter of the seeds (`SIM_HOT`, per mille) one SKU is hot (`allot.rs`): its single-line holds at `main` go to its
+//! allotment objects (the real `allot::Allotment` over its stored rows, restarting, dying between
+//! a write and a send, its alarm) which borrow blocks from the SKU, report and commit through
+//! calls that are lost, duplicated or late; the SKU recalls blocks before a sale; operators turn
+//! the policy off and on. Alarms fire up to [`world::ALARM_LATE_MAX`] late, some twice.
 //!
 //! Not simulated: D1 (its reads and writes always succeed, and are not concurrent), the
-//! Idempotency-Key registry object in front of the Worker, flash-sale allotments (their own
-//! simulation is `tests/allotment_simulation.rs`), bundles, the ERP, other platforms than
-//! WooCommerce, concurrent consumer invocations, HTTP parsing of the Worker's own API.
+//! Idempotency-Key registry object in front of the Worker (and an allotment's own keyed
+//! replays), bundles, the ERP, other platforms than WooCommerce, concurrent consumer
+//! invocations, HTTP parsing of the Worker's own API.
 //!
 //! Invariants after every step (`checks.rs`): stored levels equal their journal's replay and
 //! none is negative; nothing backordered beyond the allowance; no held hold outlives its
 //! deadline plus the alarm bound; each store order line applied at most once, with the store's
-//! quantity; no listing receives an older version after a newer one. Once faults stop and
+//! quantity; no listing receives an older version after a newer one; for a hot SKU, the ledger's
+//! full sweep (units on hand, reserved — lent included — or committed, each lend's counters),
+//! every allotment's memory equal to its rows, each block agreeing with the SKU's lend and
+//! backing no more held units than the SKU still lends (none once taken back), no lend or
+//! allotment hold past its deadline plus the alarm bound. Once faults stop and
 //! everything drains: the ledger's full invariant sweep, journal replay = state, nothing
 //! reserved, no outbox row or registration left, carts all-or-nothing and as told, a cancelled
 //! order has no open unit anywhere, every store order line applied exactly once, every import
 //! row reported exactly as applied (however often its chunk ran), on hand = start + imports −
-//! shipments, and every listing shows its rule over the SKU's final state.
+//! shipments, every listing shows its rule over the SKU's final state, nothing lent, and every
+//! allotment hold committed exactly when the SKU has it committed (same order), on its order's
+//! desk, as its client was told.
 //!
 //! `cargo test --test system_simulation` runs seeds 0..10,000 of 40 steps each (then the
 //! drain), shared out over four tests the harness runs in parallel; `SIM_SEEDS=N` runs 0..N,
-//! `SIM_STEPS=N` sets the steps, `SIM_SEED=S` runs seed S alone and prints its trace. A failure
+//! `SIM_STEPS=N` sets the steps, `SIM_HOT=P` the share of seeds with a hot SKU (per mille,
+//! default 250), `SIM_SEED=S` runs seed S alone and prints its trace. A failure
 //! names its seed and the command that replays it. Cost and the long run: `docs/testing.md`.
 //!
 //! Bugs this simulation found, fixed in the core, are pinned by the scripted tests in
@@ -41,6 +52,8 @@ mod await_points;
 #[path = "support/rng.rs"]
 mod rng;
 
+#[path = "system_sim/allot.rs"]
+mod allot;
 #[path = "system_sim/carts.rs"]
 mod carts;
 #[path = "system_sim/checks.rs"]
@@ -132,7 +145,8 @@ fn simulate_shard(shard: u64) {
         match run_seed(seed, steps, false) {
             Ok(s) => total.add(&s),
             Err(v) => panic!(
-                "seed {seed} violated an invariant: {v}\nreplay it with its trace: SIM_SEED={seed} SIM_STEPS={steps} cargo test --test system_simulation"
+                "seed {seed} violated an invariant: {v}\nreplay it with its trace: SIM_SEED={seed} SIM_STEPS={steps} SIM_HOT={} cargo test --test system_simulation",
+                world::hot_share()
             ),
         }
         ran += 1;

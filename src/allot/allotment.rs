@@ -107,6 +107,11 @@ pub struct Meta {
     /// Until when the SKU is taken to have nothing to lend (it said so last).
     #[serde(default)]
     pub short_until: Option<Millis>,
+    /// Holds committed at the SKU whose order line their order desk has not acknowledged yet:
+    /// sent again until it answers ([`Allotment::owed_registrations`]), so that an order
+    /// cancelled at its desk first still cancels the line.
+    #[serde(default)]
+    pub owed: BTreeSet<Token>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +132,7 @@ impl Allotment {
             blocks: BTreeMap::new(),
             report_due: None,
             short_until: None,
+            owed: BTreeSet::new(),
         };
         Allotment { meta, holds: BTreeMap::new(), changes: Changes { holds: BTreeSet::new(), meta: true } }
     }
@@ -408,6 +414,24 @@ impl Allotment {
         self.holds.values().filter(|h| h.committing).map(|h| self.commit_call(h)).collect()
     }
 
+    /// The committed holds whose order desk has not acknowledged their line yet, to send (again).
+    pub fn owed_registrations(&self, now: Millis) -> Vec<Shown> {
+        self.meta.owed.iter().filter_map(|id| self.holds.get(id)).map(|h| self.shown(h, now)).collect()
+    }
+
+    /// The order desk answered the registration of hold `id`.
+    pub fn registered(&mut self, id: &Token) {
+        if self.meta.owed.remove(id) {
+            self.changes.meta = true;
+        }
+    }
+
+    /// Whether something sent to the SKU or a desk is still unanswered (commits, registrations):
+    /// the shell retries it on its alarm.
+    pub fn retry_owed(&self) -> bool {
+        !self.meta.owed.is_empty() || self.holds.values().any(|h| h.committing)
+    }
+
     /// Takes the SKU's answer to a commit of hold `id` (`None`: the SKU could not be reached;
     /// the hold stays being committed and the commit is sent again).
     pub fn committed(
@@ -433,6 +457,7 @@ impl Allotment {
                     h.committing = false;
                 }
                 self.end(id, HoldStatus::Committed, now);
+                self.meta.owed.insert(id.clone());
                 let h = self.holds.get(id).cloned().ok_or_else(|| self.not_found())?;
                 Ok(self.shown(&h, now))
             }
@@ -531,17 +556,52 @@ impl Allotment {
         holds.chain(blocks).chain(self.meta.report_due).min()
     }
 
-    /// Forgets terminal holds last changed before `cutoff`.
+    /// Forgets terminal holds last changed before `cutoff` (not those whose registration is owed).
     pub fn prune(&mut self, cutoff: Millis) {
         let old: Vec<Token> = self
             .holds
             .values()
-            .filter(|h| h.status != HoldStatus::Held && h.updated_at < cutoff)
+            .filter(|h| h.status != HoldStatus::Held && h.updated_at < cutoff && !self.meta.owed.contains(&h.id))
             .map(|h| h.id.clone())
             .collect();
         for id in old {
             self.holds.remove(&id);
             self.changes.holds.insert(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allot::LenderReply;
+
+    fn tok(s: &str) -> Token {
+        Token::parse(s).expect("token")
+    }
+
+    #[test]
+    fn a_committed_hold_s_registration_is_owed_until_the_desk_answers_and_its_hold_is_kept() {
+        let sku = Sku::parse("HOT").expect("sku");
+        let mut a = Allotment::new(sku, 0, "abcd".into());
+        let t = Millis(1_000_000);
+        a.granted(tok("lend.0.abcd.1"), Location::main(), 2, Millis(t.0 + 60_000));
+        let id = tok("hot.0.aaaaaaaaaaaa.0000000000000001");
+        let req = HoldRequest { id: id.clone(), qty: 1, ttl_seconds: 30, channel: None, reference: None, block: 2 };
+        assert!(matches!(a.reserve(&req, t), Reserve::Held(_)));
+        assert!(matches!(a.commit(&id, None, t), Some(Commit::Send(_))));
+        assert!(a.owed_registrations(t).is_empty(), "nothing is owed before the SKU committed");
+        a.committed(&id, Some(LenderReply::Committed), t).expect("committed");
+        let owed: Vec<Token> = a.owed_registrations(t).into_iter().map(|s| s.id).collect();
+        assert_eq!(owed, vec![id.clone()]);
+        assert!(a.retry_owed(), "the shell's alarm sends it again");
+        a.prune(Millis(t.0 + 1));
+        assert!(a.holds.contains_key(&id), "an owed hold is not pruned");
+        a.take_changes();
+        a.registered(&id);
+        assert!(a.take_changes().meta, "the acknowledgement is written");
+        assert!(a.owed_registrations(t).is_empty() && !a.retry_owed());
+        a.prune(Millis(t.0 + 1));
+        assert!(!a.holds.contains_key(&id), "then it is pruned like any other");
     }
 }

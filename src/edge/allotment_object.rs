@@ -4,7 +4,8 @@
 //! handed back to the core in a later turn. One hold request at a time (a lock), so that holds
 //! arriving while a block is being borrowed wait for it instead of borrowing blocks of their own.
 //! The alarm expires holds, reports the blocks to the SKU at most once per
-//! `REPORT_INTERVAL_MS`, and sends again the commits whose answers were lost.
+//! `REPORT_INTERVAL_MS`, and sends again the commits whose answers were lost and the order desk
+//! registrations no desk acknowledged.
 
 use std::cell::RefCell;
 
@@ -142,15 +143,22 @@ impl SkuAllotment {
     }
 
     /// Records a committed hold's order line at the order desk, so the order can be fulfilled
-    /// and cancelled like any other.
-    async fn register(&self, shown: &Shown) {
-        let Some(order) = shown.order.clone() else { return };
-        let Some(call) = crate::cart::registration::attach(&shown.id, &shown.parts, order) else { return };
-        match order_client::call(&self.env, &call).await.map(Keyed::reply) {
-            Ok(Some(Ok(_))) => {}
-            Ok(other) => console_warn!("allotment hold {}: order desk answered {other:?}", shown.id),
-            Err(e) => console_warn!("allotment hold {}: {e}", shown.id),
+    /// and cancelled like any other. The core owes the registration (stored) until the desk
+    /// answers; one it cannot reach is sent again by the alarm.
+    async fn register(&self, shown: &Shown) -> Result<()> {
+        let call = shown.order.clone().and_then(|o| crate::cart::registration::attach(&shown.id, &shown.parts, o));
+        if let Some(call) = call {
+            match order_client::call(&self.env, &call).await.map(Keyed::reply) {
+                Ok(Some(Ok(_))) => {}
+                Ok(other) => console_warn!("allotment hold {}: order desk answered {other:?}", shown.id),
+                Err(e) => {
+                    console_warn!("allotment hold {}: registration left for the alarm: {e}", shown.id);
+                    return Ok(());
+                }
+            }
         }
+        self.with(None, |a| a.registered(&shown.id))?;
+        Ok(())
     }
 
     async fn act(&self, id: Token, action: AllotAction) -> Result<AllotAnswer> {
@@ -201,7 +209,7 @@ impl SkuAllotment {
                         let r = self.with(None, |a| a.committed(&id, reply, now()))?;
                         let r = r.unwrap_or(Err(CartError::NotHeld(crate::cart::Status::Rejected)));
                         if let Ok(shown) = &r {
-                            self.register(shown).await;
+                            self.register(shown).await?;
                         }
                         current(r)
                     }
@@ -247,7 +255,7 @@ impl SkuAllotment {
     /// Points the alarm at the next hold deadline, report or lease end.
     async fn schedule(&self) -> Result<()> {
         let next = self.mem.borrow().as_ref().and_then(|m| m.as_ref()).and_then(|a| {
-            let retry = (!a.pending_commits().is_empty()).then_some(Millis(now().0 + REPORT_INTERVAL_MS));
+            let retry = a.retry_owed().then_some(Millis(now().0 + REPORT_INTERVAL_MS));
             a.next_wake().into_iter().chain(retry).min()
         });
         let Some(want) = next.map(|m| m.0.max(now().0 + 1)) else { return Ok(()) };
@@ -298,9 +306,11 @@ impl DurableObject for SkuAllotment {
                 let LenderCall::Commit { hold, .. } = &call else { continue };
                 let hold = hold.clone();
                 let reply = self.ask_sku(&sku, call).await;
-                if let Some(Ok(shown)) = self.with(None, |a| a.committed(&hold, reply, now()))? {
-                    self.register(&shown).await;
-                }
+                self.with(None, |a| a.committed(&hold, reply, now()))?;
+            }
+            let owed = self.with(None, |a| a.owed_registrations(now()))?.unwrap_or_default();
+            for shown in owed {
+                self.register(&shown).await?;
             }
         }
         self.schedule().await?;

@@ -53,6 +53,8 @@ pub struct Shopper {
     pub ttl_seconds: i64,
     pub told: Told,
     pub gave_up: bool,
+    /// `Some(id)`: the single-SKU reservation an allotment of a hot SKU keeps, under `id`.
+    pub allot: Option<Token>,
 }
 
 fn fingerprint(parts: &[Part], ttl: i64) -> String {
@@ -133,6 +135,16 @@ impl World {
     /// A shopper creates a cart (or retries its creation).
     pub fn cart_create(&self, s: &mut Shopper) {
         if let Some(single) = s.single.clone() {
+            if let Some((id, answer)) = self.hot_create(s) {
+                if id.is_some() {
+                    s.allot = id;
+                }
+                if let Some(r) = answer {
+                    self.told_after(s, "create", r);
+                }
+                return;
+            }
+            s.allot = None;
             return self.single_step(
                 s,
                 &single,
@@ -200,6 +212,13 @@ impl World {
     /// A shopper commits (or retries the commit).
     pub fn cart_commit(&self, s: &mut Shopper) {
         let order_id = tok(&format!("o-{}", s.id));
+        if let Some(id) = s.allot.clone() {
+            let r = self.hot_route(&id, stockedge::api::allot_call::AllotAction::Commit { order_id: Some(order_id) });
+            if let Some(r) = r {
+                self.told_after(s, "commit", r);
+            }
+            return;
+        }
         if let Some(single) = s.single.clone() {
             return self.single_step(s, &single, CartAction::Commit { order_id: Some(order_id) });
         }
@@ -248,6 +267,17 @@ impl World {
 
     /// A shopper releases (or extends) its cart.
     pub fn cart_release(&self, s: &mut Shopper, extend: Option<i64>) {
+        if let Some(id) = s.allot.clone() {
+            use stockedge::api::allot_call::AllotAction;
+            let action = match extend {
+                Some(ttl_seconds) => AllotAction::Extend { ttl_seconds },
+                None => AllotAction::Release,
+            };
+            if let Some(r) = self.hot_route(&id, action) {
+                self.told_after(s, if extend.is_some() { "extend" } else { "release" }, r);
+            }
+            return;
+        }
         if let Some(single) = s.single.clone() {
             let action = match extend {
                 Some(ttl_seconds) => CartAction::Extend { ttl_seconds },
@@ -282,16 +312,25 @@ impl World {
 
     /// One step of a single-SKU reservation at its ledger.
     fn single_step(&self, s: &mut Shopper, single: &Sku, action: CartAction) {
-        let commit = matches!(action, CartAction::Commit { .. });
-        let release = matches!(action, CartAction::Release);
-        let create = matches!(action, CartAction::Create { .. });
+        let step = match action {
+            CartAction::Commit { .. } => "commit",
+            CartAction::Release => "release",
+            CartAction::Create { .. } => "create",
+            _ => "other",
+        };
         let reply = self.sku_call(single, SkuAction::Reservation { id: s.id.clone(), call: action }, None);
         let Some(reply) = reply else { return };
         let answer = match ledger_cart(reply) {
             LedgerCart::Reply(Keyed::Answered(r) | Keyed::Replayed(r)) => r,
             other => panic!("a reservation step answered {other:?}"),
         };
-        self.log(|| format!("single {}: → {answer:?}", s.id));
+        self.told_after(s, step, answer);
+    }
+
+    /// What a single-SKU reservation's client learns from the answer to its `step`.
+    fn told_after(&self, s: &mut Shopper, step: &str, answer: stockedge::api::cart_call::CartResult) {
+        let (commit, release, create) = (step == "commit", step == "release", step == "create");
+        self.log(|| format!("single {} ({:?}) {step}: → {answer:?}", s.id, s.allot));
         match answer {
             Ok(CartAnswer::Created(shown)) if create => {
                 s.told = if shown.status == Status::Held { Told::Held } else { Told::Ended }
@@ -324,6 +363,12 @@ impl World {
                 Part { sku: s, lines: vec![(l, self.range(1, 3))] }
             })
             .collect();
+        // Where a SKU is hot, most single-line holds are of it at `main`: its allotments' traffic.
+        let mut parts = parts;
+        if single && self.hot.is_some() && self.chance(700) {
+            parts[0].sku = sku(crate::world::HOT_SKU);
+            parts[0].lines[0].0 = loc("main");
+        }
         let id = if single { tok(&format!("rsk_s{n}")) } else { tok(&format!("cart-{n}")) };
         Shopper {
             single: single.then(|| parts[0].sku.clone()),
@@ -332,6 +377,7 @@ impl World {
             ttl_seconds: self.range(5, 120),
             told: Told::Nothing,
             gave_up: false,
+            allot: None,
         }
     }
 }

@@ -40,11 +40,8 @@ impl World {
             }
             // No hold outlives its deadline plus the alarm bound.
             for h in l.holds() {
-                if h.status == HoldStatus::Held
-                    && !h.pinned
-                    && h.lend.is_none()
-                    && now.0 > h.expires_at.0 + ALARM_LATE_MAX
-                {
+                // (A lend too: units lent to an allotment come back when its lease ends.)
+                if h.status == HoldStatus::Held && !h.pinned && now.0 > h.expires_at.0 + ALARM_LATE_MAX {
                     return Err(format!(
                         "{s}: hold {} still held {} ms after its deadline (alarm bound {ALARM_LATE_MAX} ms; alarm {:?})",
                         h.id,
@@ -73,6 +70,7 @@ impl World {
             }
         }
         drop(skus);
+        self.check_allotments()?;
         if let Some(v) = self.store.borrow().violations.first() {
             return Err(v.clone());
         }
@@ -109,7 +107,7 @@ impl World {
         }
         // Carts: all or nothing, and as told.
         let carts = self.carts.borrow();
-        for sh in shoppers {
+        for sh in shoppers.iter().filter(|sh| sh.allot.is_none()) {
             let record = match &sh.single {
                 Some(s) => skus[s].reservation_record(&sh.id).cloned(),
                 None => carts.get(&sh.id).and_then(|c| c.record.clone()),
@@ -263,7 +261,144 @@ impl World {
                 return Err(format!("listing {}: the store shows {live}, its rule gives {want} ({state:?})", l.sku));
             }
         }
+        self.check_allotments_settled(shoppers)?;
         let _ = direct();
+        Ok(())
+    }
+}
+
+impl World {
+    /// After every step, for the SKUs that lend: every allotment's memory is what its rows
+    /// hold; every block an allotment keeps agrees with
+    /// the SKU's lend (same size, never a commit the SKU has not applied, never a return the
+    /// allotment has not made), its customers hold no more units than the SKU still lends it (no
+    /// unit promised twice), and a block the SKU took back backs no live hold; no allotment hold
+    /// outlives its deadline plus the alarm bound.
+    pub fn check_allotments(&self) -> Result<(), String> {
+        let now = self.now();
+        let allots = self.allots.borrow();
+        if allots.is_empty() {
+            return Ok(());
+        }
+        let mut skus = self.skus.borrow_mut();
+        // (The ledger's full invariant sweep runs after every command in debug builds, this one
+        // included; here only the allotments against it, from their rows: equal to their memory.)
+        for ((s, k), o) in allots.iter() {
+            if let Some(diff) = o.unsaved() {
+                return Err(format!("{s}#{k}: a restart would lose {diff}"));
+            }
+            let Some((meta, holds)) = &o.stored else { continue };
+            let l = skus.get_mut(s).map(|o| o.ledger_view()).ok_or("an allotment of no SKU")?;
+            for b in meta.blocks.values() {
+                let committed_at_sku = |id: &stockedge::stock::Token| {
+                    l.hold(id).is_some_and(|x| x.status == HoldStatus::Committed && x.lend.is_none())
+                };
+                let promised: i64 = holds
+                    .values()
+                    .filter(|h| h.lend == b.lend && h.status == HoldStatus::Held)
+                    .filter(|h| h.committing || h.expires_at > now)
+                    .filter(|h| !committed_at_sku(&h.id))
+                    .map(|h| h.qty)
+                    .sum();
+                let lend = l.hold(&b.lend).and_then(|h| h.lend.as_ref().map(|x| (h.status, x)));
+                match lend {
+                    Some((HoldStatus::Held, x)) => {
+                        if x.lent != b.lent || x.allotment != *k || b.committed > x.committed || b.returned < x.returned
+                        {
+                            return Err(format!("{s}#{k}: block {b:?} but the SKU's lend is {x:?}"));
+                        }
+                        if promised > x.remaining() {
+                            return Err(format!(
+                                "{s}#{k}: block {} has {promised} units promised, the SKU lends {}",
+                                b.lend,
+                                x.remaining()
+                            ));
+                        }
+                    }
+                    _ => {
+                        let live: i64 = holds
+                            .values()
+                            .filter(|h| h.lend == b.lend && h.status == HoldStatus::Held && !h.committing)
+                            .filter(|h| h.expires_at > now)
+                            .map(|h| h.qty)
+                            .sum();
+                        if live > 0 {
+                            return Err(format!(
+                                "{s}#{k}: block {} is back at the SKU ({lend:?}) but backs {live} held units",
+                                b.lend
+                            ));
+                        }
+                    }
+                }
+            }
+            for h in holds.values() {
+                if h.status == HoldStatus::Held && !h.committing && now.0 > h.expires_at.0 + ALARM_LATE_MAX {
+                    return Err(format!(
+                        "{s}#{k}: hold {} still held {} ms after its deadline (alarm {:?})",
+                        h.id,
+                        now.0 - h.expires_at.0,
+                        o.alarm
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Once settled: nothing lent any more, no allotment hold held or being committed, every
+    /// allotment hold committed exactly when the SKU has it committed (to the same order, once),
+    /// each client told "committed" is, and every committed hold is on its order's desk.
+    pub fn check_allotments_settled(&self, shoppers: &[Shopper]) -> Result<(), String> {
+        let allots = self.allots.borrow();
+        let mut skus = self.skus.borrow_mut();
+        for ((s, k), o) in allots.iter() {
+            let Some(a) = o.view() else { continue };
+            let l = skus.get_mut(s).map(|o| o.ledger_view().clone()).ok_or("an allotment of no SKU")?;
+            if let Some((h, _)) = l.live_lends().next() {
+                return Err(format!("{s}: lend {} outlived every lease", h.id));
+            }
+            if !a.meta.owed.is_empty() {
+                return Err(format!("{s}#{k}: registrations {:?} never reached their desks", a.meta.owed));
+            }
+            for h in a.holds.values() {
+                if h.status == HoldStatus::Held {
+                    return Err(format!("{s}#{k}: hold {h:?} still held (or being committed) after the world settled"));
+                }
+                let at_sku = l.hold(&h.id).filter(|x| x.lend.is_none());
+                let committed = at_sku.is_some_and(|x| x.status == HoldStatus::Committed);
+                if (h.status == HoldStatus::Committed) != committed {
+                    return Err(format!("{s}#{k}: hold {} is {:?} but at the SKU {at_sku:?}", h.id, h.status));
+                }
+                if committed && at_sku.and_then(|x| x.order.as_ref()) != h.order.as_ref() {
+                    return Err(format!("{s}#{k}: hold {} committed to {:?}, at the SKU {at_sku:?}", h.id, h.order));
+                }
+                if let (HoldStatus::Committed, Some(order)) = (h.status, &h.order) {
+                    let on_desk = self
+                        .desks
+                        .borrow()
+                        .get(order)
+                        .and_then(|d| d.book.clone())
+                        .is_some_and(|b| b.cancelled || b.lines.iter().any(|x| &x.sku == s));
+                    if !on_desk {
+                        return Err(format!(
+                            "{s}#{k}: hold {} committed to {order:?}, which its desk never heard of",
+                            h.id
+                        ));
+                    }
+                }
+            }
+        }
+        for sh in shoppers {
+            let Some(id) = &sh.allot else { continue };
+            let Told::Committed(order) = &sh.told else { continue };
+            let home = stockedge::allot::AllotHome::parse(id.as_str()).ok_or("an allotment shopper's id")?;
+            let s = sh.single.clone().ok_or("an allotment shopper of no SKU")?;
+            let h = allots.get(&(s.clone(), home.index)).and_then(|o| o.view()).and_then(|a| a.holds.get(id).cloned());
+            match h {
+                Some(h) if h.status == HoldStatus::Committed && h.order.as_ref() == Some(order) => {}
+                other => return Err(format!("{}: told committed to {order:?}, its allotment has {other:?}", sh.id)),
+            }
+        }
         Ok(())
     }
 }

@@ -23,6 +23,9 @@ enum Timer {
     Cart(stockedge::stock::Token),
     Desk(stockedge::stock::OrderKey),
     Poll,
+    Allot(crate::allot::AllotKey),
+    AllotGhost(usize),
+    Delayed(usize),
 }
 
 impl World {
@@ -53,6 +56,17 @@ impl World {
             }
         }
         consider(self.inbound.borrow().next_poll, Timer::Poll);
+        for (k, o) in self.allots.borrow().iter() {
+            if let Some(at) = o.alarm {
+                consider(Millis(at.0 + late(at, 13 + u64::from(k.1))), Timer::Allot(k.clone()));
+            }
+        }
+        for (i, (_, at)) in self.allot_ghosts.borrow().iter().enumerate() {
+            consider(*at, Timer::AllotGhost(i));
+        }
+        for (i, (_, _, at)) in self.delayed.borrow().iter().enumerate() {
+            consider(*at, Timer::Delayed(i));
+        }
         best
     }
 
@@ -76,6 +90,19 @@ impl World {
                 Timer::Cart(id) => self.cart_alarm(&id),
                 Timer::Desk(k) => self.desk_alarm(&k),
                 Timer::Poll => self.poll(),
+                Timer::Allot(k) => {
+                    self.allot_alarm(&k);
+                    if self.chance(self.f().alarm_twice) {
+                        let again = Millis(self.now().0 + self.range(0, ALARM_LATE_MAX));
+                        self.allot_ghosts.borrow_mut().push((k, again));
+                    }
+                }
+                Timer::AllotGhost(i) => {
+                    let (k, _) = self.allot_ghosts.borrow_mut().swap_remove(i);
+                    self.log(|| format!("allotment {}#{}: the alarm fires again", k.0, k.1));
+                    self.allot_alarm(&k);
+                }
+                Timer::Delayed(i) => self.deliver_delayed(i),
             }
             self.bury();
             self.check_step()?;
@@ -91,6 +118,12 @@ impl World {
         if self.chance(f.restart) {
             let s = sku(SKUS[self.below(SKUS.len() as u64) as usize]);
             self.restart(&s);
+        }
+        if self.chance(f.restart) {
+            let keys: Vec<_> = self.allots.borrow().keys().cloned().collect();
+            if !keys.is_empty() {
+                self.allot_restart(&keys[self.below(keys.len() as u64) as usize]);
+            }
         }
         match self.below(100) {
             0..=14 => {
@@ -123,6 +156,21 @@ impl World {
             79..=83 => self.deliver_import(),
             84..=88 => self.operator_cancel(shoppers),
             89..=92 => self.operator_fulfil(),
+            // An operator turns the hot SKU ordinary, or hot again.
+            93 if self.hot.is_some() => {
+                let s = sku(crate::world::HOT_SKU);
+                let now_hot = self.skus.borrow().get(&s).is_some_and(|o| o.stored.hot.is_some());
+                self.set_hot_policy(&s, if now_hot { None } else { self.hot });
+            }
+            // More shoppers where a SKU is hot (most of them hold it: its allotments' traffic).
+            94..=99 if self.hot.is_some() => {
+                for _ in 0..2 {
+                    let n = shoppers.len() as u64;
+                    let mut s = self.new_shopper(n);
+                    self.cart_create(&mut s);
+                    shoppers.push(s);
+                }
+            }
             _ => {}
         }
     }
@@ -184,6 +232,8 @@ impl World {
             self.deliver_everything()?;
             let busy = self.carts.borrow().values().any(|c| c.alarm.is_some())
                 || self.desks.borrow().values().any(|d| d.alarm.is_some())
+                || !self.delayed.borrow().is_empty()
+                || self.allots.borrow().values().filter_map(|o| o.view()).any(|a| a.retry_owed())
                 || self
                     .skus
                     .borrow()
@@ -217,6 +267,16 @@ impl World {
             .flat_map(|o| o.ledger_view().holds().map(|h| h.expires_at.0).collect::<Vec<_>>())
             .max()
             .unwrap_or(0)
+            .max(
+                self.allots
+                    .borrow()
+                    .values()
+                    .filter_map(|o| o.view())
+                    .flat_map(|a| a.next_wake())
+                    .map(|m| m.0)
+                    .max()
+                    .unwrap_or(0),
+            )
             + ALARM_LATE_MAX
     }
 

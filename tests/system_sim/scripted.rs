@@ -20,7 +20,15 @@ fn committed(w: &World, s: &str) -> i64 {
 }
 
 fn cart(id: &str, skus: &[&str]) -> Shopper {
-    Shopper { id: tok(id), parts: cart_parts(skus), single: None, ttl_seconds: 60, told: Told::Nothing, gave_up: false }
+    Shopper {
+        id: tok(id),
+        parts: cart_parts(skus),
+        single: None,
+        ttl_seconds: 60,
+        told: Told::Nothing,
+        gave_up: false,
+        allot: None,
+    }
 }
 
 /// Bug 1 (`orders::Book::attach`): an order cancelled at its desk before the commit's
@@ -167,6 +175,7 @@ fn a_restarted_object_keeps_its_earlier_alarm() {
         ttl_seconds: 60,
         told: Told::Nothing,
         gave_up: false,
+        allot: None,
     };
     w.cart_create(&mut s);
     w.forced.borrow_mut().desk_calls.push_back(Lose::Before);
@@ -216,4 +225,35 @@ fn an_import_chunk_run_again_after_applying_reports_its_rows_as_first_applied() 
         w.skus.borrow_mut().get_mut(&sku(s)).map(|o| o.ledger_view().level(&crate::world::loc("main")).on_hand)
     };
     assert_eq!((on_hand("A"), on_hand("C-3")), (Some(0), Some(7)), "applied once");
+}
+
+/// Bug 9 (`allot::allotment`, `edge::allotment_object`): an allotment sent a committed hold's
+/// line to its order desk once and forgot it when the call failed; an order cancelled at its desk
+/// before that kept the hold's units committed for good. The registration is now owed in the
+/// allotment's stored meta until the desk answers, and the alarm sends it again.
+#[test]
+fn an_allotment_s_lost_registration_reaches_the_desk_of_a_cancelled_order() {
+    let w = World::quiet(5);
+    let a = sku("A");
+    let policy = stockedge::allot::HotPolicy { allotments: 2, block: 2, lease_seconds: 60 };
+    w.set_hot_policy(&a, Some(policy));
+    let mut s = Shopper {
+        id: tok("rsk_1"),
+        parts: cart_parts(&["A"]),
+        single: Some(a.clone()),
+        ttl_seconds: 30,
+        told: Told::Nothing,
+        gave_up: false,
+        allot: None,
+    };
+    w.cart_create(&mut s);
+    assert_eq!(s.told, Told::Held);
+    assert!(s.allot.is_some(), "an allotment holds it");
+    assert_eq!(w.desk_call(&storefront("rsk_1"), OrderAction::Cancel { reason: None }), crate::desk::DeskAnswer::Done);
+    w.forced.borrow_mut().desk_calls.push_back(Lose::Before);
+    w.cart_commit(&mut s);
+    assert_eq!(s.told, Told::Committed(storefront("rsk_1")));
+    assert_eq!(committed(&w, "A"), 1, "committed at the SKU, its registration lost");
+    w.advance_to(Millis(w.now().0 + 10_000)).expect("no violation");
+    assert_eq!(committed(&w, "A"), 0, "the registration reached the cancelled order's desk, which cancelled the line");
 }

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use stockedge::allot::{lender, HotPolicy, LenderCall};
 use stockedge::api::cart_call::CartAction;
 use stockedge::api::idempotency::{forget_before, judge, Keyed, Recorded, Verdict};
 use stockedge::api::order_call::OrderCall;
@@ -42,6 +43,8 @@ pub struct Stored {
     pub registrations: BTreeMap<Token, OrderCall>,
     /// The durable alarm.
     pub alarm: Option<Millis>,
+    /// The hot policy (`meta` row `hot`).
+    pub hot: Option<HotPolicy>,
 }
 
 /// What lives in the isolate's memory.
@@ -135,6 +138,14 @@ impl SkuObject {
             },
             // The key has no answer kept (a kept one was replayed above): nothing to record.
             SkuAction::Recall => return Keyed::Answered(Ok(SkuAnswer::NotKept)),
+            // `SkuLedger::lender`: a new policy is stored in the same turn as its answer.
+            SkuAction::Lender { call } => {
+                if let LenderCall::SetPolicy { policy } = &call {
+                    self.stored.hot = *policy;
+                }
+                let policy = self.stored.hot;
+                self.with_ledger(|l| Ok(SkuAnswer::Lender(lender::serve(l, policy.as_ref(), call, t))))
+            }
             other => panic!("the simulation does not send {other:?}"),
         };
         if let Some((key, fingerprint)) = idempotency {

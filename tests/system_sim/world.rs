@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
+use stockedge::allot::HotPolicy;
 use stockedge::api::idempotency::Keyed;
 use stockedge::api::order_call::OrderAction;
 use stockedge::api::sku_call::{hold_reply, SkuAction, SkuAnswer, SkuReplyKeyed};
@@ -16,6 +17,7 @@ use stockedge::stock::{Command, Location, OrderKey, Sku, Token};
 use stockedge::sync::StockChanged;
 use stockedge::time::Millis;
 
+use crate::allot::{AllotKey, AllotObject};
 use crate::desk::{Desk, DeskAnswer, Ledgers};
 use crate::imports::Imports;
 use crate::inbound::Inbound;
@@ -26,6 +28,19 @@ use crate::sync::SyncDb;
 use crate::woo_store::WooStore;
 
 pub const SKUS: [&str; 3] = ["A", "B/2", "C-3"];
+/// The SKU some seeds make hot (flash-sale allotments).
+pub const HOT_SKU: &str = "A";
+/// The share of seeds (per mille) in which [`HOT_SKU`] is hot, unless `SIM_HOT` says otherwise.
+/// A hot seed costs about twice a plain one (its flash sale doubles the shoppers).
+pub const DEFAULT_HOT_SHARE: u64 = 250;
+
+/// `SIM_HOT` (per mille), read once.
+pub fn hot_share() -> u64 {
+    static SHARE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SHARE.get_or_init(|| {
+        std::env::var("SIM_HOT").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_HOT_SHARE).min(1_000)
+    })
+}
 pub const LOCS: [&str; 2] = ["main", "east"];
 /// The WooCommerce product id of each SKU's listing.
 pub const PRODUCT_BASE: i64 = 101;
@@ -73,6 +88,9 @@ pub struct Faults {
     pub poll_fail: u64,
     /// The import consumer's D1 write (a chunk's plan, or its report after applying) fails.
     pub import_fail: u64,
+    /// A call from an allotment to its SKU is delivered twice / late (its answer lost).
+    pub lender_dup: u64,
+    pub lender_delay: u64,
 }
 
 impl Faults {
@@ -95,6 +113,8 @@ impl Faults {
             webhook_dup: r(200),
             poll_fail: r(200),
             import_fail: r(150),
+            lender_dup: r(100),
+            lender_delay: r(80),
         }
     }
 }
@@ -126,6 +146,11 @@ pub struct Stats {
     pub carts_committed: u64,
     pub singles_committed: u64,
     pub market_orders: u64,
+    /// Calls to allotment objects, borrows they sent, holds they committed, blocks recalled.
+    pub allot_calls: u64,
+    pub borrows: u64,
+    pub allot_commits: u64,
+    pub recalls: u64,
 }
 
 impl Stats {
@@ -145,6 +170,10 @@ impl Stats {
         self.carts_committed += o.carts_committed;
         self.singles_committed += o.singles_committed;
         self.market_orders += o.market_orders;
+        self.allot_calls += o.allot_calls;
+        self.borrows += o.borrows;
+        self.allot_commits += o.allot_commits;
+        self.recalls += o.recalls;
     }
 }
 
@@ -190,6 +219,14 @@ pub struct World {
     pub trace: RefCell<Option<Vec<String>>>,
     /// Initial on hand per (SKU, location).
     pub initial: BTreeMap<(Sku, Location), i64>,
+    /// Allotment objects, the hot policies the Worker learned (until when), lender calls in
+    /// flight that arrive late, and allotment alarms to fire a second time.
+    pub allots: RefCell<BTreeMap<AllotKey, AllotObject>>,
+    pub hot_cache: RefCell<BTreeMap<Sku, (Option<HotPolicy>, i64)>>,
+    pub delayed: RefCell<Vec<(Sku, stockedge::allot::LenderCall, Millis)>>,
+    pub allot_ghosts: RefCell<Vec<(AllotKey, Millis)>>,
+    /// The hot SKU's policy this seed started with (`None`: no SKU is hot).
+    pub hot: Option<HotPolicy>,
 }
 
 impl World {
@@ -200,11 +237,18 @@ impl World {
         let mut initial = BTreeMap::new();
         let mut store = WooStore::default();
         let mut rules = Vec::new();
+        // A quarter of the seeds (`SIM_HOT`) make one SKU hot: its single-line holds at `main` go to allotments,
+        // and its shelf there holds more (a flash sale).
+        let hot = rng.chance(hot_share()).then(|| HotPolicy {
+            allotments: rng.range(1, 3) as u32,
+            block: rng.range(1, 4),
+            lease_seconds: rng.range(8, 60),
+        });
         for (i, s) in SKUS.iter().enumerate() {
             let mut o = SkuObject::new(sku(s));
             let mut commands = Vec::new();
             for l in LOCS {
-                let n = rng.range(0, 12);
+                let n = if hot.is_some() && *s == HOT_SKU && l == "main" { rng.range(8, 30) } else { rng.range(0, 12) };
                 initial.insert((sku(s), loc(l)), n);
                 commands.push(Command::Set {
                     location: loc(l),
@@ -227,7 +271,18 @@ impl World {
                 .products
                 .insert(PRODUCT_BASE + i as i64, crate::woo_store::Product { sku: sku(s), quantity: 0, version: None });
         }
+        if let Some(p) = hot {
+            let call = stockedge::allot::LenderCall::SetPolicy { policy: Some(p) };
+            if let Some(o) = skus.get_mut(&sku(HOT_SKU)) {
+                o.call(SkuAction::Lender { call }, None, EPOCH);
+            }
+        }
         World {
+            allots: RefCell::new(BTreeMap::new()),
+            hot_cache: RefCell::new(BTreeMap::new()),
+            delayed: RefCell::new(Vec::new()),
+            allot_ghosts: RefCell::new(Vec::new()),
+            hot,
             forced: RefCell::new(Forced::default()),
             now: Cell::new(EPOCH),
             rng: RefCell::new(rng),
@@ -252,8 +307,13 @@ impl World {
     /// A world without random faults (scripted tests force theirs), every SKU with `on_hand`
     /// units at each location and no backorder allowance.
     pub fn quiet(on_hand: i64) -> World {
-        let w = World::new(0, true);
+        let mut w = World::new(0, true);
         w.faults.set(Faults::default());
+        // No SKU hot (a scripted test makes one hot itself).
+        w.hot = None;
+        if let Some(o) = w.skus.borrow_mut().get_mut(&sku(HOT_SKU)) {
+            o.stored.hot = None;
+        }
         for s in SKUS {
             let mut commands: Vec<Command> = LOCS
                 .iter()
@@ -308,6 +368,10 @@ impl World {
             self.stats.borrow_mut().lost_calls += 1;
             self.log(|| format!("call to {s} lost before"));
             return None;
+        }
+        // `SkuLedger::fetch`: blocks lent to allotments are asked back before a sale.
+        if let SkuAction::Apply { commands } = &action {
+            self.recall_blocks(s, commands);
         }
         let now = self.now();
         let reply = {
