@@ -9,12 +9,11 @@
 //
 // Prints a Markdown table (BENCHMARKS.md "What the request log costs").
 
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { ADMIN_TOKEN, STOREFRONT_TOKEN, percentile, pool, request, start, unique } from '../tests/e2e/lib/worker.mjs';
+import { cpuNow } from './lib/proc_cpu.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -27,25 +26,9 @@ const ROUNDS = Number(opt.rounds);
 const N = Number(opt.requests);
 const CONCURRENCY = Number(opt.concurrency);
 
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
-
 /** CPU ms so far of process group `pgid`: the runtime (workerd) and the rest. */
-function cpu(pgid) {
-  const t = { workerd: 0, other: 0 };
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) !== pgid) continue;
-      t[comm === 'workerd' ? 'workerd' : 'other'] += (Number(f[11]) + Number(f[12])) * TICK_MS;
-    } catch {
-      /* the process ended */
-    }
-  }
-  return t;
-}
+const cpu = (pgid) =>
+  cpuNow({ workerd: (p) => p.pgrp === pgid && p.comm === 'workerd', other: (p) => p.pgrp === pgid && p.comm !== 'workerd' });
 
 const modes = ['all', 'off'];
 const runtimes = {};

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { ADMIN_TOKEN, ROOT, STOREFRONT_TOKEN, freePort, percentile, start } from '../tests/e2e/lib/worker.mjs';
+import { cpuNow } from './lib/proc_cpu.mjs';
 
 const { values: opt } = parseArgs({
   options: { smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } },
@@ -42,36 +43,6 @@ process.on('SIGINT', async () => {
   await cleanup();
   process.exit(130);
 });
-
-// ---------------------------------------------------------------------------------------------
-// CPU time of process groups, from /proc (clock ticks → ms).
-
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
-
-function procs() {
-  const out = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      // f[0] = state (field 3); ppid = field 4; pgrp = field 5; utime, stime = fields 14, 15
-      out.push({ pid: Number(d), comm, ppid: Number(f[1]), pgrp: Number(f[2]), cpu: (Number(f[11]) + Number(f[12])) * TICK_MS });
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-/** CPU ms used so far by each named meter: `{ name: (proc) => bool }`. */
-function cpuNow(meters) {
-  const all = procs();
-  const out = {};
-  for (const [name, pick] of Object.entries(meters)) out[name] = all.filter(pick).reduce((a, p) => a + p.cpu, 0);
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The load client: node:http with keep-alive, the same for every system.
