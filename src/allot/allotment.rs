@@ -556,6 +556,20 @@ impl Allotment {
         holds.chain(blocks).chain(self.meta.report_due).min()
     }
 
+    /// When the shell's alarm must next fire, at `now` (never before `now + 1`): the earliest
+    /// [`next_wake`](Self::next_wake) still owed, or `now + REPORT_INTERVAL_MS` while a commit
+    /// or a desk registration is owed ([`retry_owed`](Self::retry_owed)). A block past its lease
+    /// that still backs held units is no reason to wake: it waits on its holds, which end at their
+    /// own deadlines or are being committed (retried at the interval), and the wake that ends them
+    /// drops it. So a SKU that stays unreachable during a commit is asked once per interval, not
+    /// in a loop of alarms 1 ms apart.
+    pub fn wake_at(&self, now: Millis) -> Option<Millis> {
+        let holds = self.holds.values().filter(|h| h.status == HoldStatus::Held && !h.committing).map(|h| h.expires_at);
+        let blocks = self.meta.blocks.values().filter(|b| b.held == 0 || b.expires_at > now).map(|b| b.expires_at);
+        let retry = self.retry_owed().then_some(Millis(now.0 + REPORT_INTERVAL_MS));
+        holds.chain(blocks).chain(self.meta.report_due).chain(retry).min().map(|m| Millis(m.0.max(now.0 + 1)))
+    }
+
     /// Forgets terminal holds last changed before `cutoff` (not those whose registration is owed).
     pub fn prune(&mut self, cutoff: Millis) {
         let old: Vec<Token> = self
@@ -603,5 +617,38 @@ mod tests {
         assert!(a.owed_registrations(t).is_empty() && !a.retry_owed());
         a.prune(Millis(t.0 + 1));
         assert!(!a.holds.contains_key(&id), "then it is pruned like any other");
+    }
+
+    #[test]
+    fn a_commit_in_flight_past_its_block_s_lease_is_retried_per_interval_not_in_a_loop() {
+        let sku = Sku::parse("HOT").expect("sku");
+        let mut a = Allotment::new(sku, 0, "abcd".into());
+        let t = Millis(1_000_000);
+        let lease_end = Millis(t.0 + 60_000);
+        a.granted(tok("lend.0.abcd.1"), Location::main(), 2, lease_end);
+        let id = tok("hot.0.aaaaaaaaaaaa.0000000000000001");
+        let req = HoldRequest { id: id.clone(), qty: 1, ttl_seconds: 30, channel: None, reference: None, block: 2 };
+        assert!(matches!(a.reserve(&req, t), Reserve::Held(_)));
+        assert_eq!(
+            a.wake_at(t),
+            Some(Millis(t.0 + REPORT_INTERVAL_MS)),
+            "the first report, before the hold's deadline"
+        );
+        assert!(matches!(a.commit(&id, None, t), Some(Commit::Send(_))));
+        // The SKU stays unreachable past the block's lease: the block cannot be dropped (it backs
+        // the hold being committed), and the wake is the retry interval, not 1 ms.
+        let late = Millis(lease_end.0 + 5_000);
+        let _unreachable = a.committed(&id, None, late);
+        // What the alarm does at `late`: expire what is due, send the reports.
+        a.expire_due(late);
+        let _ = a.reports(late);
+        assert_eq!(a.meta.blocks.len(), 1, "the block waits on its hold");
+        assert_eq!(a.wake_at(late), Some(Millis(late.0 + REPORT_INTERVAL_MS)));
+        // Once the SKU answers, the next wake drops the block at once.
+        a.committed(&id, Some(LenderReply::Committed), late).expect("committed");
+        a.registered(&id);
+        assert_eq!(a.wake_at(late), Some(Millis(late.0 + 1)));
+        a.expire_due(late);
+        assert!(a.meta.blocks.is_empty());
     }
 }

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use worker::*;
 
 use crate::allot::allotment::{AllotHold, Meta};
-use crate::allot::limits::REPORT_INTERVAL_MS;
 use crate::allot::{Allotment, Commit, LenderCall, LenderReply, Reserve};
 use crate::api::allot_call::{self, AllotAction, AllotAnswer, AllotCall, AllotReply};
 use crate::api::cart_call::{CartAnswer, CartRefusal};
@@ -254,11 +253,8 @@ impl SkuAllotment {
 
     /// Points the alarm at the next hold deadline, report or lease end.
     async fn schedule(&self) -> Result<()> {
-        let next = self.mem.borrow().as_ref().and_then(|m| m.as_ref()).and_then(|a| {
-            let retry = a.retry_owed().then_some(Millis(now().0 + REPORT_INTERVAL_MS));
-            a.next_wake().into_iter().chain(retry).min()
-        });
-        let Some(want) = next.map(|m| m.0.max(now().0 + 1)) else { return Ok(()) };
+        let next = self.mem.borrow().as_ref().and_then(|m| m.as_ref()).and_then(|a| a.wake_at(now()));
+        let Some(want) = next.map(|m| m.0) else { return Ok(()) };
         if matches!(*self.alarm_at.borrow(), Some(c) if c <= want && c > now().0) {
             return Ok(());
         }

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use stockedge::allot::allotment::{AllotHold, HoldRequest, Meta};
-use stockedge::allot::limits::{HOT_CACHE_TTL_MS, REPORT_INTERVAL_MS};
+use stockedge::allot::limits::HOT_CACHE_TTL_MS;
 use stockedge::allot::{home, lender, AllotHome, Allotment, Commit, HotPolicy, LenderCall, LenderReply, Reserve};
 use stockedge::api::allot_call::{self, AllotAction, AllotAnswer};
 use stockedge::api::cart_call::{CartAnswer, CartRefusal, CartResult};
@@ -99,11 +99,8 @@ impl AllotObject {
 
     /// `schedule`: the alarm at the next hold deadline, report, lease end or commit retry.
     pub fn schedule(&mut self, now: Millis) {
-        let next = self.mem.as_ref().and_then(|a| {
-            let retry = a.retry_owed().then_some(Millis(now.0 + REPORT_INTERVAL_MS));
-            a.next_wake().into_iter().chain(retry).min()
-        });
-        let Some(want) = next.map(|m| m.0.max(now.0 + 1)) else { return };
+        let next = self.mem.as_ref().and_then(|a| a.wake_at(now));
+        let Some(want) = next.map(|m| m.0) else { return };
         if matches!(self.alarm_at, Some(c) if c <= want && c > now.0) {
             return;
         }
