@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ADMIN_TOKEN, ROOT, STOREFRONT_TOKEN, freePort, percentile, start } from '../tests/e2e/lib/worker.mjs';
+import { ADMIN_TOKEN, ROOT, STOREFRONT_TOKEN, freePort, parseMetrics, percentile, start } from '../tests/e2e/lib/worker.mjs';
 import { cpuNow } from './lib/proc_cpu.mjs';
 
 const { values: opt } = parseArgs({
@@ -234,13 +234,7 @@ const OUTBOX_SENT = 'stockedge_outbox_events_sent_total';
 async function readCounters(admin) {
   const r = await admin('GET', '/v1/metrics');
   if (r.status !== 200) throw new Error(`GET /v1/metrics: ${r.status}`);
-  const out = {};
-  for (const line of String(r.text).split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out[line.slice(0, i)] = Number(line.slice(i + 1));
-  }
-  return out;
+  return parseMetrics(r.text);
 }
 
 /** The counters once the queue consumer has caught up (two reads 250 ms apart agree). */

@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { assertOk } from './lib/expect.mjs';
 import { erpClient } from './lib/erp.mjs';
-import { unique, until, useRuntime } from './lib/worker.mjs';
+import { parseMetrics, unique, until, useRuntime } from './lib/worker.mjs';
 import { startSapB1Sim } from '../sim/sap_b1.mjs';
 import { startOdooSim } from '../sim/odoo.mjs';
 import { startNetSuiteSim } from '../sim/netsuite.mjs';
@@ -273,13 +273,7 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
   async function counters() {
     const r = await a.admin('GET', '/v1/metrics');
     assert.equal(r.status, 200, r.text);
-    const out = {};
-    for (const line of r.text.split('\n')) {
-      if (!line || line.startsWith('#')) continue;
-      const i = line.lastIndexOf(' ');
-      out[line.slice(0, i)] = Number(line.slice(i + 1));
-    }
-    return out;
+    return parseMetrics(r.text);
   }
   /** The counters once the consumer has received `changes` more changes than `base` and its D1 count stays put. */
   async function quiet(base, changes) {

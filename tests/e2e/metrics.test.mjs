@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { api, pool, start, unique, until } from './lib/worker.mjs';
+import { api, parseMetrics, pool, start, unique, until } from './lib/worker.mjs';
 
 let rt;
 let A;
@@ -29,13 +29,7 @@ async function metrics() {
   const r = await A.admin('GET', '/v1/metrics');
   assert.equal(r.status, 200, r.text);
   assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  const out = {};
-  for (const line of r.text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out[line.slice(0, i)] = Number(line.slice(i + 1));
-  }
-  return out;
+  return parseMetrics(r.text);
 }
 
 const D1_REQUEST = 'stockedge_d1_queries_total{origin="request"}';

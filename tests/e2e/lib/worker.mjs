@@ -745,6 +745,20 @@ export function unique(prefix) {
   return `${prefix}-${process.pid.toString(36)}${Date.now().toString(36)}-${++uniq}`;
 }
 
+/**
+ * The samples of a Prometheus text exposition (`GET /v1/metrics`): `{ 'name{labels}': value }`,
+ * comments and blank lines skipped.
+ */
+export function parseMetrics(text) {
+  const out = {};
+  for (const line of String(text).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out[line.slice(0, i)] = Number(line.slice(i + 1));
+  }
+  return out;
+}
+
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
 export async function until(fn, { timeoutMs = 10_000, everyMs = 200 } = {}) {
   const t0 = Date.now();
