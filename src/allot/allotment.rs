@@ -549,15 +549,8 @@ impl Allotment {
         Report { lend: lend.clone(), returned, held: self.held_in(lend) }
     }
 
-    /// When the shell must next wake: the earliest hold deadline, report or block lease end.
-    pub fn next_wake(&self) -> Option<Millis> {
-        let holds = self.holds.values().filter(|h| h.status == HoldStatus::Held && !h.committing).map(|h| h.expires_at);
-        let blocks = self.meta.blocks.values().map(|b| b.expires_at);
-        holds.chain(blocks).chain(self.meta.report_due).min()
-    }
-
-    /// When the shell's alarm must next fire, at `now` (never before `now + 1`): the earliest
-    /// [`next_wake`](Self::next_wake) still owed, or `now + REPORT_INTERVAL_MS` while a commit
+    /// When the shell's alarm must next fire, at `now` (never before `now + 1`): the earliest hold
+    /// deadline, report or block lease end, or `now + REPORT_INTERVAL_MS` while a commit
     /// or a desk registration is owed ([`retry_owed`](Self::retry_owed)). A block past its lease
     /// that still backs held units is no reason to wake: it waits on its holds, which end at their
     /// own deadlines or are being committed (retried at the interval), and the wake that ends them

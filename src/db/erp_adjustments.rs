@@ -6,12 +6,9 @@ use serde::Deserialize;
 
 use super::{int, opt_int, opt_text, text, Query};
 use crate::erp::adjustment_out::AfterAttempt;
+use crate::erp::limits::DELIVERY_LEASE_MS;
 use crate::stock::{Location, Sku, Token};
 use crate::time::Millis;
-
-/// How long a delivery holds a request (one webhook call: a few tries and at most 30 s of
-/// `Retry-After`); a delivery that dies frees it when this passes.
-pub const ADJUSTMENT_LEASE_MS: i64 = 120_000;
 
 /// A request due for delivery, with its connection's kind.
 #[derive(Debug, Deserialize)]
@@ -55,7 +52,7 @@ pub fn claim(id: i64, now: Millis) -> Query {
     Query::new(
         "UPDATE erp_adjustment_requests SET next_at = ?2 WHERE id = ?1 AND status = 'pending' AND next_at <= ?3 \
          RETURNING attempts",
-        vec![int(id), int(now.0.saturating_add(ADJUSTMENT_LEASE_MS)), int(now.0)],
+        vec![int(id), int(now.0.saturating_add(DELIVERY_LEASE_MS)), int(now.0)],
     )
 }
 

@@ -16,9 +16,7 @@ pub struct DeliveryRow {
     attempts: i64,
 }
 
-/// How long a delivery holds its document: a consumer that dies mid-delivery frees it when this
-/// passes (an ERP call takes at most a few tries of `CALL_TIMEOUT` and 30 s of `Retry-After`).
-pub const DELIVERY_LEASE_MS: i64 = 120_000;
+use crate::erp::limits::DELIVERY_LEASE_MS;
 
 /// Takes the lease on the document `reference` of `connection` (its row made `pending` when new)
 /// unless another delivery holds it: answers what is known ([`DeliveryRow`]) when taken, no row

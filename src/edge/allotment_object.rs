@@ -208,7 +208,11 @@ impl SkuAllotment {
                         let r = self.with(None, |a| a.committed(&id, reply, now()))?;
                         let r = r.unwrap_or(Err(CartError::NotHeld(crate::cart::Status::Rejected)));
                         if let Ok(shown) = &r {
-                            self.register(shown).await?;
+                            // The commit went through: a registration that cannot be recorded
+                            // stays owed (stored before) and the alarm sends it again.
+                            if let Err(e) = self.register(shown).await {
+                                console_warn!("allotment hold {}: registration left for the alarm: {e}", shown.id);
+                            }
                         }
                         current(r)
                     }

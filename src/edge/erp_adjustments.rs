@@ -46,16 +46,16 @@ pub async fn run(env: &Env) -> Result<Value, Fault> {
             };
             conns.insert(r.connection.clone(), c);
         }
-        let Some(conn) = conns[&r.connection].as_ref() else { continue };
-        let result = match event(&db, conn, &r).await? {
-            Ok(e) => match webhook_secret(env, conn) {
-                Ok(secret) => {
+        let result = match conns[&r.connection].as_ref() {
+            // The connection was removed after the request was claimed: nothing can ever send it.
+            None => Err(CallFailure::Refused(format!("connection {} no longer exists", r.connection))),
+            Some(conn) => match (event(&db, conn, &r).await?, webhook_secret(env, conn)) {
+                (Ok(e), Ok(secret)) => {
                     let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
                     send_webhook(&conn.base_url, &req).await
                 }
-                Err(f) => Err(f),
+                (Err(f), _) | (_, Err(f)) => Err(f),
             },
-            Err(f) => Err(f),
         };
         let attempts = u32::try_from(claimed.attempts).unwrap_or(0);
         let after = after_attempt(&result, attempts, now(), &policy);

@@ -530,12 +530,12 @@ impl OutboxSender {
         self.env.queue(QUEUE)?.send_batch(events).await
     }
 
-    /// Deletes the sent rows, up to `through`.
     /// An alarm no later than `at` (the object's `wake_by`).
     async fn wake_by(&self, at: i64) -> Result<()> {
         wake_by(&self.storage, &self.alarm_at, at).await
     }
 
+    /// Deletes the sent rows, up to `through`.
     fn forget(&self, through: u64) -> Result<()> {
         let through = i64::try_from(through).unwrap_or(i64::MAX);
         self.sql.exec("DELETE FROM outbox WHERE version <= ?", vec![through.into()])?;

@@ -18,3 +18,10 @@ pub const MAX_SNAPSHOT_LINES: usize = 1_000;
 /// Largest absolute ERP quantity (an ERP's available figure may be negative when it committed
 /// more than it has).
 pub const MAX_ERP_QUANTITY: i64 = MAX_ON_HAND;
+
+/// How long a delivery to an ERP (an order document, an adjustment request) holds its row: the
+/// wall time a Workers queue consumer or cron invocation may run (15 minutes), so no delivery can
+/// outlive its lease however its calls are retried (tries × `Retry-After` × nested lookups add up
+/// to minutes) — two deliveries of one document never run at once. A delivery whose invocation
+/// died is taken over when this passes.
+pub const DELIVERY_LEASE_MS: i64 = 15 * 60_000;

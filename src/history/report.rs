@@ -11,7 +11,8 @@ pub const DEFAULT_BUDGET: u64 = 20_000_000;
 /// What checking some files found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// One line per history: `linearizable …`, `NOT LINEARIZABLE …` (with the story) or `UNCHECKABLE …`.
+    /// One line per history: `linearizable …`, `NOT LINEARIZABLE …` (with the story), `GAVE UP …`
+    /// (the search budget ran out) or `UNCHECKABLE …`.
     pub lines: Vec<String>,
     pub histories: usize,
     pub calls: usize,
@@ -48,6 +49,10 @@ pub fn check_file(name: &str, file: &HistoryFile, budget: u64, summary: &mut Sum
                 h.sku,
                 h.ops.len()
             ),
+            Ok(Verdict::GaveUp { explored }) => {
+                summary.failed += 1;
+                format!("GAVE UP           {name} {}: no verdict within {explored} model steps (the budget)", h.sku)
+            }
             Ok(v) => {
                 summary.failed += 1;
                 format!("NOT LINEARIZABLE  {name} {}: {}", h.sku, explain(h, &v))

@@ -179,7 +179,10 @@ fn unseen(i: &Inputs) -> Compound {
         }
         mean += m;
         for (units, count) in &flow.sizes {
-            let j = *units as usize;
+            // Order sizes come from the journal (any wholesale order): every size above the
+            // largest buffer ever advised oversells alike, so they share one slot and the
+            // distribution stays at most MAX_BUFFER + 2 long.
+            let j = (*units as usize).min(MAX_BUFFER as usize + 1);
             if mix.len() <= j {
                 mix.resize(j + 1, 0.0);
             }

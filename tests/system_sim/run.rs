@@ -272,7 +272,7 @@ impl World {
                     .borrow()
                     .values()
                     .filter_map(|o| o.view())
-                    .flat_map(|a| a.next_wake())
+                    .flat_map(|a| a.wake_at(self.now()))
                     .map(|m| m.0)
                     .max()
                     .unwrap_or(0),
