@@ -25,9 +25,24 @@ step_start=$SECONDS
 step_end() { timings+=("$(printf '%5ss  %s' $((SECONDS - step_start)) "$step_name")"); }
 step() { step_end; step_name="$*"; step_start=$SECONDS; printf '\n\033[1m== %s\033[0m\n' "$*"; }
 summary() { step_end; printf '\n\033[1m== time per step\033[0m\n'; printf '%s\n' "${timings[@]}"; printf '%5ss  total\n' "$SECONDS"; }
-trap summary EXIT
+worker_pid=""
+cleanup() {
+  summary
+  # A failed step leaves no release build running behind it.
+  [ -z "$worker_pid" ] || kill -- "-$worker_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
 bash scripts/setup.sh
 source scripts/toolchain.sh
+
+# The Worker's release build (wasm32, one codegen unit, LTO) starts now and runs alongside the
+# native steps: its long single-threaded stretches fill the core that linking and test binaries
+# leave idle. It takes cargo's locks on target/release and target/wasm32-unknown-unknown/release,
+# which none of the steps before "build the Worker" use. Its output is in target/build-worker.log.
+mkdir -p target
+worker_log=target/build-worker.log
+setsid bash scripts/build-worker.sh >"$worker_log" 2>&1 &
+worker_pid=$!
 
 step "formatting (cargo fmt --check)"
 cargo fmt --check
@@ -44,8 +59,15 @@ cargo clippy --all-targets --quiet -- -D warnings
 step "clippy (wasm32, the Workers shell)"
 wasm_env cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnings
 
-step "build the Worker"
-bash scripts/build-worker.sh
+step "build the Worker (the rest of the build started before the native tests)"
+if ! wait "$worker_pid"; then
+  worker_pid=""
+  cat "$worker_log"
+  echo "the Worker's build failed (log above: $worker_log)" >&2
+  exit 1
+fi
+worker_pid=""
+tail -n 2 "$worker_log"
 
 # Bundles the Worker as `wrangler deploy` would and checks wrangler.toml; needs no network and
 # no Cloudflare account (docs/deploy.md).

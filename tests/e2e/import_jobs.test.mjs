@@ -36,9 +36,9 @@ const POLL_TIMEOUT_MS = 20_000;
 
 async function finished(id) {
   const done = await until(async () => {
-    // Under `wrangler dev` a request sent while the import-jobs consumer runs has been seen to
-    // stall in front of the Worker until the client gives up (the Worker then answers it in
-    // milliseconds; docs/testing.md): a poll is a read, so a stalled one is simply asked again.
+    // Under an unpatched `wrangler dev` a request sent while the import-jobs consumer ran could
+    // stall in front of the Worker (docs/testing.md, "The local queue wedge"): a poll is a read,
+    // so one that stalls is simply asked again.
     let r;
     try {
       r = await A.raw('GET', `/v1/imports/${id}?limit=1`, { token: 'dev-admin', signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });

@@ -327,6 +327,22 @@ async function applyMigrations(stateDir, configPath) {
  * a write. Resolves to the rows of each statement (`[[row, …], …]`).
  */
 export async function d1Execute(stateDir, sql) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await d1ExecuteOnce(stateDir, sql);
+    } catch (e) {
+      // The runtime holds the same SQLite file: a write that meets its open transaction is
+      // refused with SQLITE_BUSY before anything is written, so it is simply tried again.
+      if (attempt >= D1_BUSY_TRIES || !/SQLITE_BUSY|database is locked/.test(String(e?.message))) throw e;
+      await sleep(200 * attempt);
+    }
+  }
+}
+
+/** How often `d1Execute` tries a statement the runtime's own transaction kept busy. */
+const D1_BUSY_TRIES = 5;
+
+async function d1ExecuteOnce(stateDir, sql) {
   const { configPath } = await build();
   const args = [WRANGLER, 'd1', 'execute', D1_DATABASE, '--local', '--persist-to', stateDir, '--json', '--command', sql];
   if (configPath) args.push('--config', configPath);
