@@ -2,7 +2,8 @@
 # Installs whatever is missing to build, run and test StockEdge, then returns. Idempotent and
 # quick when everything is present (it only checks versions).
 #
-#   npm packages      wrangler (pinned in package.json / package-lock.json), via `npm ci`
+#   npm packages      wrangler (pinned in package.json / package-lock.json), via `npm ci`, whose
+#                     postinstall applies patches/ (patch-package; docs/testing.md)
 #   wasm toolchain    rustup's wasm32 target if it can be had, else Debian's rustc-web + build-std
 #                     (docs/toolchain.md)
 #   worker-build      the version wrangler's [build] uses (cargo install)
