@@ -86,7 +86,7 @@ describe('adjustment requests applied in Odoo and SAP Business One', () => {
     assert.deepEqual([named(adjust).map((m) => m.quantity), named(count).map((m) => m.quantity)], [[-2], [30]]);
 
     // The apply's answer lost after Odoo applied it: the next attempt finds the move.
-    const lost = await forward(oconn, sku(oconn, 0), { delta: 5 });
+    const lost = await forward(oconn, sku(oconn, 0), { delta: 5, reason: 'correction' });
     odoo.faults.set({ sequence: ['lost'], paths: ['/json/2/stock.quant/action_apply_inventory'] });
     await cron();
     const pending = await request(oconn, lost);
@@ -110,7 +110,7 @@ describe('adjustment requests applied in Odoo and SAP Business One', () => {
     assert.deepEqual(memo(count).map((p) => [p.collection, p.DocumentLines[0].Quantity]), [['InventoryGenEntries', 20]]);
     assert.equal(memo(adjust)[0].Comments, `${tag(adjust)}: damaged`);
 
-    const lost = await forward(sconn, sku(sconn, 0), { delta: 5 });
+    const lost = await forward(sconn, sku(sconn, 0), { delta: 5, reason: 'correction' });
     sap.faults.set({ sequence: ['lost'], paths: ['/b1s/v1/InventoryGenEntries'], methods: ['POST'] });
     sap.expireSessions(); // and a new session on the way
     await cron();
