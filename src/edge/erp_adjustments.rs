@@ -1,8 +1,9 @@
 //! Forwarded adjustment requests carried to their ERP (docs/erp.md "Adjustment requests to the
 //! ERP"), on the cron after the stock polls: each pending request due (`db::erp_adjustments::due`)
 //! is taken under a lease, sent as a signed `adjustment.requested` document to its webhook ERP
-//! (Idempotency-Key: the request's id), and its row records what `erp::adjustment_out` decides:
-//! `sent`, `pending` after the back-off, or `dead`. Requests to the vendor ERPs are not sent
+//! (Idempotency-Key: the request's id) or applied as an inventory posting in Odoo or SAP B1
+//! (`erp_adjust_vendors`), and its row records what `erp::adjustment_out` decides: `sent`,
+//! `pending` after the back-off, or `dead`. Requests to NetSuite are not sent
 //! (`adjustment_out::sent_to`): they stay `pending`.
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::sync::RetryPolicy;
 use crate::time::Millis;
 
 use super::clock::now;
+use super::erp_adjust_vendors as vendors;
 use super::erp_orders::{send_webhook, webhook_secret};
 use super::limits::ADJUSTMENTS_PER_RUN;
 use super::store::{self, erp as connections};
@@ -49,11 +51,17 @@ pub async fn run(env: &Env) -> Result<Value, Fault> {
         let result = match conns[&r.connection].as_ref() {
             // The connection was removed after the request was claimed: nothing can ever send it.
             None => Err(CallFailure::Refused(format!("connection {} no longer exists", r.connection))),
-            Some(conn) => match (event(&db, conn, &r).await?, webhook_secret(env, conn)) {
-                (Ok(e), Ok(secret)) => {
-                    let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
-                    send_webhook(&conn.base_url, &req).await
+            Some(conn) if conn.kind == ErpKind::Webhook => {
+                match (event(&db, conn, &r).await?, webhook_secret(env, conn)) {
+                    (Ok(e), Ok(secret)) => {
+                        let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
+                        send_webhook(&conn.base_url, &req).await
+                    }
+                    (Err(f), _) | (_, Err(f)) => Err(f),
                 }
+            }
+            Some(conn) => match (event(&db, conn, &r).await?, vendors::credentials(env, conn)) {
+                (Ok(e), Ok(secret)) => vendors::send(&secret, conn, &e).await,
                 (Err(f), _) | (_, Err(f)) => Err(f),
             },
         };

@@ -15,6 +15,7 @@ mod clock;
 mod cors;
 mod ebay_token;
 mod erp;
+mod erp_adjust_vendors;
 mod erp_adjustments;
 mod erp_connections;
 mod erp_master;

@@ -5,9 +5,11 @@
 //! `pending`, not before the back-off has passed; refused or out of attempts → `dead`, with the
 //! reason.
 //!
-//! Only the webhook ERP is sent its requests (`connectors::webhook`, `adjustment.requested`);
-//! a request to a SAP Business One, Odoo or NetSuite connection stays `pending` (docs/erp.md,
-//! "Adjustment requests to the ERP").
+//! The webhook ERP is sent its requests as `adjustment.requested` documents
+//! (`connectors::webhook`); Odoo and SAP Business One have them applied as inventory postings
+//! (`adjustment_send`: found by their tag, else computed from the ERP's figure and posted once) —
+//! a posting found applied is [`Receipt::AlreadyHad`]. A request to a NetSuite connection stays
+//! `pending` (docs/erp.md, "Adjustment requests to the ERP").
 
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +43,10 @@ impl Status {
 
 /// Whether requests forwarded to an ERP of `kind` are sent to it.
 pub fn sent_to(kind: ErpKind) -> bool {
-    matches!(kind, ErpKind::Webhook)
+    match kind {
+        ErpKind::Webhook | ErpKind::Odoo | ErpKind::SapB1 => true,
+        ErpKind::Netsuite => false,
+    }
 }
 
 /// A request's row after an attempt.
@@ -119,8 +124,12 @@ mod tests {
     }
 
     #[test]
-    fn only_the_webhook_erp_is_sent_its_requests() {
-        assert!(sent_to(ErpKind::Webhook));
-        assert!(ErpKind::ALL.iter().filter(|k| sent_to(**k)).count() == 1);
+    fn every_erp_but_netsuite_is_sent_its_requests() {
+        let sent: Vec<ErpKind> = ErpKind::ALL.into_iter().filter(|k| sent_to(*k)).collect();
+        assert_eq!(sent.len(), 3);
+        for k in [ErpKind::Webhook, ErpKind::Odoo, ErpKind::SapB1] {
+            assert!(sent.contains(&k), "{k:?}");
+        }
+        assert!(!sent_to(ErpKind::Netsuite));
     }
 }

@@ -13,6 +13,7 @@
 //! - [`mapping`]: ERP warehouse codes to locations and item codes to SKUs.
 //! - [`master`]: who may change on hand at a location an ERP masters.
 //! - [`adjustment_out`]: a forwarded adjustment request's delivery to its ERP, attempt by attempt.
+//! - [`adjustment_send`]: what an attempt sends a vendor ERP so a request is applied once.
 //! - [`connectors`]: each ERP's requests and answers as values.
 //! - [`document`]: StockEdge's order documents as the ERP receives them.
 //! - [`seen`]: which of those documents the ERP had received when it took a snapshot.
@@ -24,6 +25,7 @@
 //! - [`limits`]: the limits of this module, named once.
 
 pub mod adjustment_out;
+pub mod adjustment_send;
 pub mod as_of;
 pub mod basis;
 pub mod behind;

@@ -21,10 +21,17 @@
 //    quantities: Committed of the line's warehouse row rises by Quantity, UpdateDate is today.
 //    GET /b1s/v1/Orders?$filter=NumAtCard eq '…' → {"value": [...]}.
 //    POST /b1s/v1/Orders(<DocEntry>)/Cancel → 204; the commitment is released.
+//  - GET /b1s/v1/Items('<code>')?$select=… → the item (404 when absent).
+//  - Goods receipts / issues: POST /b1s/v1/InventoryGenEntries | InventoryGenExits {JournalMemo
+//    (≤ 50 characters), Comments, DocumentLines: [{ItemCode, Quantity (> 0), WarehouseCode}]} → 201
+//    with the document; InStock of the line's warehouse rises (entries) or falls (exits; an exit
+//    below 0 is refused, SAP's default "negative inventory" block). GET …?$filter=JournalMemo eq
+//    '…' → {"value": [...]}.
 //  - Errors: {"error": {"code": n, "message": {"lang", "value"}}}.
 //
 // Simulator extras: `sim.expireSessions()` times every session out (the next call answers 401),
 // `sim.setStock(item, warehouse, {InStock, Committed})`, `sim.orders`, `sim.ordersByRef(ref)`,
+// `sim.postings` (every goods receipt and issue: one posted twice shows twice), `sim.inStock(item, wh)`,
 // `sim.logins` (count). Injected faults (FaultInjector) apply to every route but /__sim; 429
 // carries Retry-After.
 
@@ -183,19 +190,65 @@ export async function startSapB1Sim(opts = {}) {
       return respond(204);
     }],
   ];
-  // `Orders(5)/Cancel` does not split on '/' like the router's segments: match it by hand.
+  const cancelRoute = routes[routes.length - 1][2];
+  // Goods receipts (InventoryGenEntries, units in) and issues (InventoryGenExits, units out).
+  const postings = [];
+  for (const [collection, sign] of [['InventoryGenEntries', 1], ['InventoryGenExits', -1]]) {
+    routes.push(
+      ['GET', `${ROOT}/${collection}`, (ctx) => {
+        if (!session(ctx)) return invalid();
+        const pred = filterOf(ctx.query.get('$filter'));
+        if (!pred) return b1Error(400, -1000, 'Unsupported $filter');
+        return json(200, { 'odata.metadata': `${ROOT}/$metadata#${collection}`, value: postings.filter((p) => p.collection === collection && pred(p)) });
+      }],
+      ['POST', `${ROOT}/${collection}`, (ctx) => {
+        if (!session(ctx)) return invalid();
+        let b;
+        try { b = ctx.json(); } catch { return b1Error(400, -1000, 'Invalid JSON'); }
+        if (!Array.isArray(b.DocumentLines) || b.DocumentLines.length === 0) return b1Error(400, -5002, 'Document must contain at least one row');
+        if (b.JournalMemo !== undefined && String(b.JournalMemo).length > 50) return b1Error(400, -10, 'JournalMemo too long');
+        for (const l of b.DocumentLines) {
+          if (!items.has(l.ItemCode)) return b1Error(400, -10, `Item ${l.ItemCode} not found`);
+          if (!(Number(l.Quantity) > 0)) return b1Error(400, -10, 'Quantity must be positive');
+          const row = items.get(l.ItemCode).ItemWarehouseInfoCollection.find((r) => r.WarehouseCode === (l.WarehouseCode ?? '01'));
+          if (sign < 0 && (row?.InStock ?? 0) < Number(l.Quantity)) return b1Error(400, -10, `Quantity falls into negative inventory [IGE1.ItemCode][line: ${l.ItemCode}]`);
+        }
+        docEntry += 1;
+        const doc = {
+          DocEntry: docEntry, DocNum: docEntry - 100, DocDate: today(), JournalMemo: b.JournalMemo ?? null, Comments: b.Comments ?? null,
+          DocumentLines: b.DocumentLines.map((l, i) => ({ LineNum: i, ItemCode: l.ItemCode, Quantity: Number(l.Quantity), WarehouseCode: l.WarehouseCode ?? '01' })),
+        };
+        postings.push({ collection, ...doc });
+        for (const l of doc.DocumentLines) setStock(l.ItemCode, l.WarehouseCode, {}).InStock += sign * l.Quantity;
+        return json(201, doc);
+      }],
+    );
+  }
+  const itemRoute = (ctx, code) => {
+    if (!session(ctx)) return invalid();
+    const it = items.get(code);
+    if (!it) return b1Error(404, -2028, 'No matching records found (ODBC -2028)');
+    const full = { ...it, ItemWarehouseInfoCollection: it.ItemWarehouseInfoCollection.map((r) => ({ ItemCode: it.ItemCode, ...r })) };
+    const select = (ctx.query.get('$select') ?? '').split(',').filter(Boolean);
+    return json(200, select.length ? Object.fromEntries(select.map((k) => [k, full[k]])) : full);
+  };
+  // `Orders(5)/Cancel` and `Items('A1')` do not split on '/' like the router's segments: match them by hand.
   const route = router(routes);
   const handler = (ctx) => {
     const m = /^\/b1s\/v1\/Orders\((\d+)\)\/Cancel$/.exec(ctx.path);
-    if (m && ctx.method === 'POST') return routes[routes.length - 1][2]({ ...ctx, params: { entry: m[1] } });
+    if (m && ctx.method === 'POST') return cancelRoute({ ...ctx, params: { entry: m[1] } });
+    const i = /^\/b1s\/v1\/Items\('((?:[^']|'')*)'\)$/.exec(decodeURIComponent(ctx.path));
+    if (i && ctx.method === 'GET') return itemRoute(ctx, i[1].replace(/''/g, "'"));
     return route(ctx);
   };
 
   const sim = await startSim(handler, {
     name: 'sap_b1', clock, faults: opts.faults, port: opts.port,
-    state: () => ({ items: [...items.values()], orders, sessions: sessions.size, logins }),
+    state: () => ({ items: [...items.values()], orders, postings, sessions: sessions.size, logins }),
   });
   sim.orders = orders;
+  sim.postings = postings;
+  sim.inStock = (item, wh) => items.get(item)?.ItemWarehouseInfoCollection.find((r) => r.WarehouseCode === wh)?.InStock;
   sim.ordersByRef = (ref) => orders.filter((o) => o.NumAtCard === ref);
   sim.setStock = setStock;
   sim.expireSessions = () => sessions.clear();

@@ -933,7 +933,7 @@ describe("reconciliation: each platform's read endpoint shows a merchant's edit 
 });
 
 // -------------------------------------------------------------------------------------------------
-describe('sap_b1: Service Layer sessions, Items paging, Orders', () => {
+describe('sap_b1: Service Layer sessions, Items paging, Orders, goods receipts and issues', () => {
   let sim;
   before(async () => {
     sim = await startSapB1Sim({
@@ -992,10 +992,33 @@ describe('sap_b1: Service Layer sessions, Items paging, Orders', () => {
     const bad = await call(`${sim.url}/b1s/v1/Orders`, { method: 'POST', headers: { cookie }, body: { CardCode: 'C1', DocumentLines: [{ ItemCode: 'NOPE', Quantity: 1 }] } });
     assert.equal(bad.status, 400);
   });
+
+  test('goods receipts and issues move InStock, are found by JournalMemo; an item reads by key', async () => {
+    const { cookie } = await login();
+    const item = await call(`${sim.url}/b1s/v1/Items(${encodeURIComponent("'I1'")})?$select=ItemCode,ItemWarehouseInfoCollection`, { headers: { cookie } });
+    assert.equal(item.status, 200);
+    assert.deepEqual([item.body.ItemCode, item.body.ItemWarehouseInfoCollection[0].InStock], ['I1', 11]);
+    assert.equal((await call(`${sim.url}/b1s/v1/Items('NOPE')`, { headers: { cookie } })).status, 404);
+    assert.equal((await call(`${sim.url}/b1s/v1/Items('I1')`)).status, 401);
+    const post = (collection, body) => call(`${sim.url}/b1s/v1/${collection}`, { method: 'POST', headers: { cookie }, body });
+    const line = (Quantity) => [{ ItemCode: 'I1', Quantity, WarehouseCode: '01' }];
+    const r = await post('InventoryGenEntries', { JournalMemo: 'StockEdge adjustment request 1', DocumentLines: line(4) });
+    assert.equal(r.status, 201);
+    assert.equal(sim.inStock('I1', '01'), 15);
+    assert.equal((await post('InventoryGenExits', { JournalMemo: 'x', DocumentLines: line(6) })).status, 201);
+    assert.equal(sim.inStock('I1', '01'), 9);
+    assert.equal((await post('InventoryGenExits', { DocumentLines: line(100) })).status, 400, 'no negative inventory');
+    assert.equal((await post('InventoryGenEntries', { JournalMemo: 'y'.repeat(51), DocumentLines: line(1) })).status, 400);
+    assert.equal((await post('InventoryGenEntries', { DocumentLines: line(0) })).status, 400);
+    const find = (collection, memo) => call(`${sim.url}/b1s/v1/${collection}?$select=DocEntry&$filter=${encodeURIComponent(`JournalMemo eq '${memo}'`)}`, { headers: { cookie } });
+    assert.deepEqual((await find('InventoryGenEntries', 'StockEdge adjustment request 1')).body.value.map((d) => d.DocEntry), [r.body.DocEntry]);
+    assert.deepEqual((await find('InventoryGenExits', 'StockEdge adjustment request 1')).body.value, []);
+    assert.equal(sim.postings.length, 2);
+  });
 });
 
 // -------------------------------------------------------------------------------------------------
-describe('odoo: JSON-2 stock.quant/search_read', () => {
+describe('odoo: JSON-2 stock.quant/search_read, sale.order, inventory adjustments', () => {
   let sim;
   before(async () => { sim = await startOdooSim({ quants: [1, 2, 3].map((p) => ({ product: p, location: 8, quantity: 10 * p, reserved_quantity: 1 })) }); });
   after(() => sim.close());
@@ -1035,6 +1058,34 @@ describe('odoo: JSON-2 stock.quant/search_read', () => {
     assert.equal((await so('action_cancel', { ids: [id] })).status, 200);
     assert.equal((await quant()).reserved_quantity, 1, 'released');
     assert.equal(sim.ordersByRef('web/1|A')[0].state, 'cancel');
+  });
+
+  test('stock.quant inventory mode: a count moves nothing until applied; the apply is a named move', async () => {
+    const q = (model, method, body, key = 'odoo-sim-key') => call(`${sim.url}/json/2/${model}/${method}`, { method: 'POST', headers: { authorization: `bearer ${key}` }, body });
+    const tag = 'StockEdge adjustment request 5';
+    const moved = () => q('stock.move', 'search_read', { domain: [['is_inventory', '=', true], ['state', '=', 'done'], '|', ['name', '=', tag], ['name', '=like', `${tag} (%`]], fields: ['id', 'name'], limit: 1 });
+    assert.equal((await q('stock.quant', 'write', { ids: [1], vals: { inventory_quantity: 1 } }, 'nope')).status, 401);
+    const found = await q('stock.quant', 'search_read', { domain: [['product_id', '=', 1], ['location_id', '=', 8], ['lot_id', '=', false], ['package_id', '=', false], ['owner_id', '=', false]], fields: ['id', 'quantity'], limit: 1 });
+    assert.deepEqual(found.body, [{ id: 1, quantity: 10 }]);
+    assert.equal((await q('stock.quant', 'write', { ids: [1], vals: { inventory_quantity: 7 } })).status, 422, 'not in inventory mode');
+    assert.equal((await q('stock.quant', 'write', { ids: [1], vals: { quantity: 7 }, context: { inventory_mode: true } })).status, 422, 'quantity is not writable');
+    assert.equal((await q('stock.quant', 'write', { ids: [1], vals: { inventory_quantity: 7 }, context: { inventory_mode: true } })).status, 200);
+    assert.equal(sim.quant(1, 8).quantity, 10, 'a count alone moves nothing');
+    assert.deepEqual((await moved()).body, []);
+    const applied = await q('stock.quant', 'action_apply_inventory', { ids: [1], context: { inventory_name: tag } });
+    assert.deepEqual([applied.status, applied.body], [200, null]);
+    assert.equal(sim.quant(1, 8).quantity, 7);
+    assert.deepEqual((await moved()).body, [{ id: 1, name: tag }]);
+    assert.deepEqual((await q('stock.move', 'search_read', { domain: [['name', '=like', 'StockEdge adjustment request 55%']] })).body, []);
+    // Applied again without a new count: nothing moves.
+    await q('stock.quant', 'action_apply_inventory', { ids: [1], context: { inventory_name: tag } });
+    assert.equal(sim.moves.length, 1);
+    // No quant: create counts one at 0, the apply brings it to the count.
+    const made = await q('stock.quant', 'create', { vals_list: [{ product_id: 9, location_id: 8, inventory_quantity: 4 }], context: { inventory_mode: true } });
+    assert.equal(made.status, 200);
+    assert.equal(sim.quant(9, 8).quantity, 0);
+    await q('stock.quant', 'action_apply_inventory', { ids: made.body });
+    assert.deepEqual([sim.quant(9, 8).quantity, sim.moves.at(-1).name, sim.moves.at(-1).quantity], [4, 'Product Quantity Updated', 4]);
   });
 });
 

@@ -7,8 +7,10 @@
 //! - [`poll`]: a connection's stock-poll watermark and the stretch being read.
 //! - [`order`]: the order document StockEdge sends an ERP, vendor-neutral.
 //! - [`sap_b1`]: SAP Business One Service Layer.
+//! - [`sap_b1_adjust`]: SAP Business One goods receipts and issues for adjustment requests.
 //! - [`odoo`]: Odoo JSON-2 (stock reads).
 //! - [`odoo_orders`]: Odoo JSON-2 sales orders (find, create, confirm, cancel).
+//! - [`odoo_adjust`]: Odoo JSON-2 inventory counts applied for adjustment requests.
 //! - [`netsuite`]: NetSuite REST web services (OAuth 2.0 client credentials, SuiteQL stock,
 //!   sales orders).
 //! - [`webhook`]: the generic signed-webhook ERP (orders and adjustment requests out).
@@ -16,10 +18,12 @@
 pub mod answer;
 pub mod netsuite;
 pub mod odoo;
+pub mod odoo_adjust;
 pub mod odoo_orders;
 pub mod order;
 pub mod poll;
 pub mod sap_b1;
+pub mod sap_b1_adjust;
 pub mod webhook;
 
 pub use answer::{classify, Answer, CallFailure};

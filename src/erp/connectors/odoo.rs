@@ -15,8 +15,6 @@ use crate::time::Millis;
 
 use super::sap_b1::ItemsPage;
 
-pub const SEARCH_READ: &str = "/json/2/stock.quant/search_read";
-
 /// Odoo's datetime text (UTC, no zone): `YYYY-MM-DD HH:MM:SS`.
 fn odoo_datetime(t: Millis) -> String {
     let s = t.to_rfc3339();
@@ -36,7 +34,13 @@ pub fn quants(api_key: &str, database: Option<&str>, since: Option<Millis>, offs
         "offset": offset,
         "order": "id",
     });
-    let mut req = HttpRequest::new(Method::Post, SEARCH_READ)
+    json2(api_key, database, "stock.quant", "search_read", &body)
+}
+
+/// A JSON-2 call: `POST /json/2/<model>/<method>` with the API key as a bearer token,
+/// `X-Odoo-Database` when set, and `body` (the method's named arguments, `ids`, `context`).
+pub fn json2(api_key: &str, database: Option<&str>, model: &str, method: &str, body: &Value) -> HttpRequest {
+    let mut req = HttpRequest::new(Method::Post, format!("/json/2/{model}/{method}"))
         .header("Authorization", format!("bearer {api_key}"))
         .header("Content-Type", "application/json; charset=utf-8");
     if let Some(db) = database {

@@ -16,7 +16,7 @@
 use serde_json::{json, Value};
 
 use super::order::ErpOrder;
-use crate::sync::{HttpRequest, HttpResponse, Method};
+use crate::sync::{HttpRequest, HttpResponse};
 
 /// A sales order found under a reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,13 +37,7 @@ pub enum State {
 }
 
 fn call(api_key: &str, database: Option<&str>, method: &str, body: Value) -> HttpRequest {
-    let mut req = HttpRequest::new(Method::Post, format!("/json/2/sale.order/{method}"))
-        .header("Authorization", format!("bearer {api_key}"))
-        .header("Content-Type", "application/json; charset=utf-8");
-    if let Some(db) = database {
-        req = req.header("X-Odoo-Database", db);
-    }
-    req.body(body.to_string())
+    super::odoo::json2(api_key, database, "sale.order", method, &body)
 }
 
 /// Finds the order created under `reference`.

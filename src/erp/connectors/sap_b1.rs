@@ -190,7 +190,7 @@ pub fn read_items(resp: &HttpResponse) -> Result<ItemsPage, String> {
 }
 
 /// `'` doubled, as OData string literals want.
-fn literal(s: &str) -> String {
+pub(super) fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
