@@ -246,8 +246,11 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     assert.equal(ns.ordersByExternalId(r)[0].cancelled, undefined, 'StockEdge did not cancel it');
     // Someone cancels it in NetSuite; the retry finds it cancelled and leaves no dead letter.
     assert.ok(ns.cancelOrder(ns.ordersByExternalId(r)[0].id));
+    const before = await counters();
     assertOk(await a.admin('POST', `/v1/sync/failures/${failure.id}/retry`), 200, 'retry');
-    await new Promise((res) => setTimeout(res, 2000));
+    // The retried message received by the consumer and its writes done (not a fixed wait): a
+    // retry that failed again would be an open failure by then.
+    await quiet(before, 1, DELIVERIES);
     assert.deepEqual(await failuresOf(a, (x) => x.channel === channel), [], 'no open failure left');
     assert.equal(ns.ordersByExternalId(r).length, 1);
     await pollUntilFinished(nconn);
@@ -257,19 +260,24 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
   // --- The ERP delivery's reads ride in the consumer's one D1 read batch ------------------------
   const D1_QUEUE = 'stockedge_d1_queries_total{origin="queue"}';
   const CHANGES = 'stockedge_queue_changes_total';
+  const DELIVERIES = 'stockedge_queue_deliveries_total';
   async function counters() {
     const r = await a.admin('GET', '/v1/metrics');
     assert.equal(r.status, 200, r.text);
     return parseMetrics(r.text);
   }
-  /** The counters once the consumer has received `changes` more changes than `base` and its D1 count stays put. */
-  async function quiet(base, changes) {
+  /**
+   * The counters once the consumer has received `changes` more of `counter` (distinct changes by
+   * default; `DELIVERIES` counts repeats, a retried message among them) than `base` and its D1
+   * count stays put.
+   */
+  async function quiet(base, changes, counter = CHANGES) {
     let last = null;
     const m = await until(async () => {
       const now = await counters();
-      const still = last && now[D1_QUEUE] === last[D1_QUEUE] && now[CHANGES] === last[CHANGES];
+      const still = last && now[D1_QUEUE] === last[D1_QUEUE] && now[counter] === last[counter];
       last = now;
-      return (now[CHANGES] ?? 0) - (base?.[CHANGES] ?? 0) >= changes && still ? now : null;
+      return (now[counter] ?? 0) - (base?.[counter] ?? 0) >= changes && still ? now : null;
     }, { timeoutMs: 30_000, everyMs: 700 });
     assert.ok(m, `the consumer did not settle: ${JSON.stringify(last)}`);
     return m;
