@@ -151,6 +151,10 @@ pub struct Stats {
     pub borrows: u64,
     pub allot_commits: u64,
     pub recalls: u64,
+    /// Listings reconciliation repaired once faults stopped, and push items the store accepted
+    /// silently (the only cause a repair may have: `checks::check_settled`).
+    pub repairs: u64,
+    pub silent_drops: u64,
 }
 
 impl Stats {
@@ -174,6 +178,8 @@ impl Stats {
         self.borrows += o.borrows;
         self.allot_commits += o.allot_commits;
         self.recalls += o.recalls;
+        self.repairs += o.repairs;
+        self.silent_drops += o.silent_drops;
     }
 }
 
