@@ -347,8 +347,8 @@ impl World {
             if let Some((h, _)) = l.live_lends().next() {
                 return Err(format!("{s}: lend {} outlived every lease", h.id));
             }
-            if !a.meta.owed.is_empty() {
-                return Err(format!("{s}#{k}: registrations {:?} never reached their desks", a.meta.owed));
+            if !a.meta.registrations.is_empty() {
+                return Err(format!("{s}#{k}: registrations {:?} never reached their desks", a.meta.registrations));
             }
             for h in a.holds.values() {
                 if h.status == HoldStatus::Held {

@@ -124,8 +124,9 @@ impl Faults {
 pub struct CartObject {
     pub record: Option<Reservation>,
     pub alarm: Option<Millis>,
-    /// The registration a resume alarm owes its order desk (`registration::owed`).
-    pub registration: Option<stockedge::api::order_call::OrderCall>,
+    /// The order desk registration the cart owes (`cart::registration::Owed`), as the
+    /// coordinator stores it until the desk answers.
+    pub owed: stockedge::cart::registration::Owed,
 }
 
 /// What a seed's run counted.
