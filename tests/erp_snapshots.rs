@@ -582,7 +582,7 @@ fn a_snapshot_after_the_erp_received_the_sales_does_not_subtract_them_again() {
     let seen = Seen { through: Some(Millis(25)), orders: Vec::new() };
     l.apply(snapshot("s1", 7, 2, seen), Millis(30)).expect("applied");
     assert_eq!(l.totals().available, 7, "not 3 too low");
-    assert!(l.erp_track(&Location::main()).is_some_and(|t| t.pending.is_empty()));
+    assert!(l.erp_track(&Location::main()).is_some_and(|t| t.pending().is_empty()));
 }
 
 #[test]
@@ -663,10 +663,10 @@ fn confirmed_deliveries_are_seen_by_a_later_snapshot_and_not_subtracted_twice() 
     // As of 45, before the confirmations: the ERP's 10 has none of them.
     l.apply(line("s1", 10, 2, 45), Millis(58)).expect("applied");
     assert_eq!(l.totals().available, 7);
-    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(3));
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending().len()), Some(3));
     l.apply(line("s2", 8, 3, 60), Millis(60)).expect("applied");
     assert_eq!(l.totals().available, 7, "the two confirmed sales are subtracted once");
-    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(1), "only the unconfirmed one waits");
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending().len()), Some(1), "only the unconfirmed one waits");
 }
 
 #[test]
@@ -703,7 +703,7 @@ fn a_delivery_confirms_the_documents_at_its_own_connections_locations_only() {
     };
     assert_eq!(l.apply(received, Millis(20)).expect("ok").effect, Effect::Applied);
     let marked = |l: &Ledger, location: &Location| {
-        l.erp_track(location).map(|t| t.pending.values().filter(|p| p.received.is_some()).count())
+        l.erp_track(location).map(|t| t.pending().values().filter(|p| p.received.is_some()).count())
     };
     assert_eq!(marked(&l, &Location::main()), Some(1), "main's ERP received its part");
     assert_eq!(marked(&l, &east), Some(0), "east's ERP has not: its document still counts as unseen");
@@ -760,7 +760,7 @@ fn a_marketplace_sale_is_recorded_when_the_erp_is_behind_and_raises_an_alert_onc
     )
     .expect("a cancellation is never refused");
     assert_eq!(l.totals().committed, 1);
-    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(MAX_PENDING_DOCUMENTS + 2));
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending().len()), Some(MAX_PENDING_DOCUMENTS + 2));
 }
 
 #[test]
@@ -809,9 +809,9 @@ fn a_location_whose_erp_is_behind_refuses_new_holds_until_it_catches_up() {
         }),
     };
     l.apply(line, Millis(20)).expect("applied");
-    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(MAX_PENDING_DOCUMENTS - 10));
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending().len()), Some(MAX_PENDING_DOCUMENTS - 10));
     // A snapshot showing the ERP has them all empties the track.
     let seen = Seen { through: Some(Millis(5)), orders: vec![] };
     l.apply(snapshot("s2", 1_000, 3, seen), Millis(21)).expect("applied");
-    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending.len()), Some(0));
+    assert_eq!(l.erp_track(&Location::main()).map(|t| t.pending().len()), Some(0));
 }

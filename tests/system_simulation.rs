@@ -34,7 +34,10 @@
 //! reserved, no outbox row or registration left, carts all-or-nothing and as told, a cancelled
 //! order has no open unit anywhere, every store order line applied exactly once, every import
 //! row reported exactly as applied (however often its chunk ran), on hand = start + imports −
-//! shipments, every listing shows its rule over the SKU's final state, nothing lent, and every
+//! shipments, every listing shows its rule over the SKU's final state — reached with no more
+//! reconciliation repairs (counted per product by the drain's operator) than the pushes the store
+//! accepted silently, the one fault only reconciliation can see (every other is answered and its
+//! push retried until it lands) —, nothing lent, and every
 //! allotment hold committed exactly when the SKU has it committed (same order), on its order's
 //! desk, as its client was told.
 //!

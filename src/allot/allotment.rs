@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::lender::LenderCall;
 use super::limits::{LEASE_MARGIN_MS, REPORT_INTERVAL_MS, SHORT_RECHECK_MS};
+use crate::api::order_call::OrderCall;
+use crate::cart::registration::{Delivery, Owed};
 use crate::cart::{CartError, Part, ShortLine, Shown, Status};
 use crate::stock::limits::{COMMIT_MARGIN_MS, MIN_TTL_SECONDS};
 use crate::stock::{HoldId, HoldStatus, LedgerError, Location, OrderKey, Report, Sku, Token};
@@ -107,11 +109,16 @@ pub struct Meta {
     /// Until when the SKU is taken to have nothing to lend (it said so last).
     #[serde(default)]
     pub short_until: Option<Millis>,
-    /// Holds committed at the SKU whose order line their order desk has not acknowledged yet:
-    /// sent again until it answers ([`Allotment::owed_registrations`]), so that an order
-    /// cancelled at its desk first still cancels the line.
+    /// The order desk registrations of holds committed at the SKU that their desk has not
+    /// answered yet (`cart::registration::Owed`, as a cart coordinator keeps its own): sent again
+    /// until it answers ([`Allotment::owed_registrations`]), so that an order cancelled at its
+    /// desk first still cancels the line.
     #[serde(default)]
-    pub owed: BTreeSet<Token>,
+    pub registrations: Owed,
+    /// Rows written before `registrations`: the ids of the holds whose registration was owed,
+    /// their calls rebuilt from the holds on [`Allotment::restore`] (never written again).
+    #[serde(default, rename = "owed", skip_serializing)]
+    pub legacy_owed: BTreeSet<Token>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,14 +139,28 @@ impl Allotment {
             blocks: BTreeMap::new(),
             report_due: None,
             short_until: None,
-            owed: BTreeSet::new(),
+            registrations: Owed::default(),
+            legacy_owed: BTreeSet::new(),
         };
         Allotment { meta, holds: BTreeMap::new(), changes: Changes { holds: BTreeSet::new(), meta: true } }
     }
 
     /// The allotment as stored.
     pub fn restore(meta: Meta, holds: Vec<AllotHold>) -> Allotment {
-        Allotment { meta, holds: holds.into_iter().map(|h| (h.id.clone(), h)).collect(), changes: Changes::default() }
+        let mut a = Allotment {
+            meta,
+            holds: holds.into_iter().map(|h| (h.id.clone(), h)).collect(),
+            changes: Changes::default(),
+        };
+        for id in std::mem::take(&mut a.meta.legacy_owed) {
+            let Some(h) = a.holds.get(&id) else { continue };
+            let shown = a.shown(h, h.updated_at);
+            if let Some(order) = shown.order.clone() {
+                a.meta.registrations.owe(&shown.id, &shown.parts, order);
+            }
+            a.changes.meta = true;
+        }
+        a
     }
 
     pub fn take_changes(&mut self) -> Changes {
@@ -414,14 +435,15 @@ impl Allotment {
         self.holds.values().filter(|h| h.committing).map(|h| self.commit_call(h)).collect()
     }
 
-    /// The committed holds whose order desk has not acknowledged their line yet, to send (again).
-    pub fn owed_registrations(&self, now: Millis) -> Vec<Shown> {
-        self.meta.owed.iter().filter_map(|id| self.holds.get(id)).map(|h| self.shown(h, now)).collect()
+    /// The registrations of committed holds their order desk has not answered yet, by hold id,
+    /// to send (again).
+    pub fn owed_registrations(&self) -> Vec<(Token, OrderCall)> {
+        self.meta.registrations.due()
     }
 
-    /// The order desk answered the registration of hold `id`.
-    pub fn registered(&mut self, id: &Token) {
-        if self.meta.owed.remove(id) {
+    /// How the order desk took the registration of hold `id` (`Owed::sent`).
+    pub fn registered(&mut self, id: &Token, delivery: &Delivery) {
+        if self.meta.registrations.sent(id, delivery) {
             self.changes.meta = true;
         }
     }
@@ -429,7 +451,7 @@ impl Allotment {
     /// Whether something sent to the SKU or a desk is still unanswered (commits, registrations):
     /// the shell retries it on its alarm.
     pub fn retry_owed(&self) -> bool {
-        !self.meta.owed.is_empty() || self.holds.values().any(|h| h.committing)
+        !self.meta.registrations.is_empty() || self.holds.values().any(|h| h.committing)
     }
 
     /// Takes the SKU's answer to a commit of hold `id` (`None`: the SKU could not be reached;
@@ -457,9 +479,12 @@ impl Allotment {
                     h.committing = false;
                 }
                 self.end(id, HoldStatus::Committed, now);
-                self.meta.owed.insert(id.clone());
                 let h = self.holds.get(id).cloned().ok_or_else(|| self.not_found())?;
-                Ok(self.shown(&h, now))
+                let shown = self.shown(&h, now);
+                if let Some(order) = shown.order.clone() {
+                    self.meta.registrations.owe(id, &shown.parts, order);
+                }
+                Ok(shown)
             }
             Some(R::Refused { error }) => {
                 // The block's lease ended before the commit arrived (or the SKU lost it): the
@@ -568,7 +593,7 @@ impl Allotment {
         let old: Vec<Token> = self
             .holds
             .values()
-            .filter(|h| h.status != HoldStatus::Held && h.updated_at < cutoff && !self.meta.owed.contains(&h.id))
+            .filter(|h| h.status != HoldStatus::Held && h.updated_at < cutoff && !self.meta.registrations.owes(&h.id))
             .map(|h| h.id.clone())
             .collect();
         for id in old {
@@ -597,19 +622,50 @@ mod tests {
         let req = HoldRequest { id: id.clone(), qty: 1, ttl_seconds: 30, channel: None, reference: None, block: 2 };
         assert!(matches!(a.reserve(&req, t), Reserve::Held(_)));
         assert!(matches!(a.commit(&id, None, t), Some(Commit::Send(_))));
-        assert!(a.owed_registrations(t).is_empty(), "nothing is owed before the SKU committed");
+        assert!(a.owed_registrations().is_empty(), "nothing is owed before the SKU committed");
         a.committed(&id, Some(LenderReply::Committed), t).expect("committed");
-        let owed: Vec<Token> = a.owed_registrations(t).into_iter().map(|s| s.id).collect();
+        let owed: Vec<Token> = a.owed_registrations().into_iter().map(|(id, _)| id).collect();
         assert_eq!(owed, vec![id.clone()]);
+        a.take_changes();
+        a.registered(&id, &Delivery::Unreached);
+        assert!(!a.take_changes().meta && a.retry_owed(), "an unreached desk leaves it owed");
         assert!(a.retry_owed(), "the shell's alarm sends it again");
         a.prune(Millis(t.0 + 1));
         assert!(a.holds.contains_key(&id), "an owed hold is not pruned");
         a.take_changes();
-        a.registered(&id);
+        a.registered(&id, &Delivery::Taken);
         assert!(a.take_changes().meta, "the acknowledgement is written");
-        assert!(a.owed_registrations(t).is_empty() && !a.retry_owed());
+        assert!(a.owed_registrations().is_empty() && !a.retry_owed());
         a.prune(Millis(t.0 + 1));
         assert!(!a.holds.contains_key(&id), "then it is pruned like any other");
+    }
+
+    /// A meta row written before `registrations` (the owed holds' ids under `owed`) still owes
+    /// their registrations once restored, rebuilt from the holds, and is written in the new form.
+    #[test]
+    fn owed_hold_ids_of_rows_written_before_registrations_are_still_sent() {
+        let sku = Sku::parse("HOT").expect("sku");
+        let mut a = Allotment::new(sku, 0, "abcd".into());
+        let t = Millis(1_000_000);
+        a.granted(tok("lend.0.abcd.1"), Location::main(), 2, Millis(t.0 + 60_000));
+        let id = tok("hot.0.aaaaaaaaaaaa.0000000000000001");
+        let req = HoldRequest { id: id.clone(), qty: 1, ttl_seconds: 30, channel: None, reference: None, block: 2 };
+        assert!(matches!(a.reserve(&req, t), Reserve::Held(_)));
+        assert!(matches!(a.commit(&id, Some(tok("o1")), t), Some(Commit::Send(_))));
+        a.committed(&id, Some(LenderReply::Committed), t).expect("committed");
+        let expected = a.owed_registrations();
+        assert_eq!(expected.len(), 1);
+        // The row as the former layout wrote it.
+        let mut row = serde_json::to_value(&a.meta).expect("json");
+        let map = row.as_object_mut().expect("object");
+        map.remove("registrations");
+        map.insert("owed".into(), serde_json::json!([id.as_str()]));
+        let meta: Meta = serde_json::from_value(row).expect("a former row");
+        let mut restored = Allotment::restore(meta, a.holds.values().cloned().collect());
+        assert_eq!(restored.owed_registrations(), expected, "the same call, rebuilt from the hold");
+        assert!(restored.take_changes().meta, "written in the new form");
+        let text = serde_json::to_string(&restored.meta).expect("json");
+        assert!(!text.contains("\"owed\""), "{text}");
     }
 
     #[test]
@@ -639,7 +695,7 @@ mod tests {
         assert_eq!(a.wake_at(late), Some(Millis(late.0 + REPORT_INTERVAL_MS)));
         // Once the SKU answers, the next wake drops the block at once.
         a.committed(&id, Some(LenderReply::Committed), late).expect("committed");
-        a.registered(&id);
+        a.registered(&id, &Delivery::Taken);
         assert_eq!(a.wake_at(late), Some(Millis(late.0 + 1)));
         a.expire_due(late);
         assert!(a.meta.blocks.is_empty());

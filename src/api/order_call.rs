@@ -11,7 +11,7 @@ use super::views::AvailabilityItem;
 use crate::orders::{BookError, BookLine, Line};
 use crate::stock::{Effect, LedgerError, OrderKey, Sku, Token};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum OrderAction {
     Sell {
@@ -29,7 +29,7 @@ pub enum OrderAction {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCall {
     pub order: OrderKey,
     #[serde(flatten)]

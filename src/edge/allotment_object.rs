@@ -141,22 +141,16 @@ impl SkuAllotment {
         }
     }
 
-    /// Records a committed hold's order line at the order desk, so the order can be fulfilled
-    /// and cancelled like any other. The core owes the registration (stored) until the desk
-    /// answers; one it cannot reach is sent again by the alarm.
-    async fn register(&self, shown: &Shown) -> Result<()> {
-        let call = shown.order.clone().and_then(|o| crate::cart::registration::attach(&shown.id, &shown.parts, o));
-        if let Some(call) = call {
-            match order_client::call(&self.env, &call).await.map(Keyed::reply) {
-                Ok(Some(Ok(_))) => {}
-                Ok(other) => console_warn!("allotment hold {}: order desk answered {other:?}", shown.id),
-                Err(e) => {
-                    console_warn!("allotment hold {}: registration left for the alarm: {e}", shown.id);
-                    return Ok(());
-                }
-            }
+    /// Sends the order desk registrations the core owes (`cart::registration::Owed`, stored
+    /// with the commit that owed them) — only hold `only`'s when given — so that the orders can
+    /// be fulfilled and cancelled like any other, and takes how each desk took its own: one whose
+    /// desk was unreached stays owed, and the alarm sends it again.
+    async fn register_owed(&self, only: Option<&Token>) -> Result<()> {
+        let owed = self.with(None, |a| a.owed_registrations())?.unwrap_or_default();
+        for (id, call) in owed.into_iter().filter(|(id, _)| only.is_none_or(|o| o == id)) {
+            let delivery = order_client::register(&self.env, &format!("allotment hold {id}"), &call).await;
+            self.with(None, |a| a.registered(&id, &delivery))?;
         }
-        self.with(None, |a| a.registered(&shown.id))?;
         Ok(())
     }
 
@@ -207,11 +201,11 @@ impl SkuAllotment {
                         let reply = self.ask_sku(&sku, call).await;
                         let r = self.with(None, |a| a.committed(&id, reply, now()))?;
                         let r = r.unwrap_or(Err(CartError::NotHeld(crate::cart::Status::Rejected)));
-                        if let Ok(shown) = &r {
+                        if r.is_ok() {
                             // The commit went through: a registration that cannot be recorded
-                            // stays owed (stored before) and the alarm sends it again.
-                            if let Err(e) = self.register(shown).await {
-                                console_warn!("allotment hold {}: registration left for the alarm: {e}", shown.id);
+                            // stays owed (stored with the commit) and the alarm sends it again.
+                            if let Err(e) = self.register_owed(Some(&id)).await {
+                                console_warn!("allotment hold {id}: registration left for the alarm: {e}");
                             }
                         }
                         current(r)
@@ -308,10 +302,7 @@ impl DurableObject for SkuAllotment {
                 let reply = self.ask_sku(&sku, call).await;
                 self.with(None, |a| a.committed(&hold, reply, now()))?;
             }
-            let owed = self.with(None, |a| a.owed_registrations(now()))?.unwrap_or_default();
-            for shown in owed {
-                self.register(&shown).await?;
-            }
+            self.register_owed(None).await?;
         }
         self.schedule().await?;
         Response::ok("ok")

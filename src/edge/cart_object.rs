@@ -9,10 +9,12 @@ use worker::*;
 
 use crate::api::cart_call::{CartAction, CartAnswer, CartCall, CartRefusal, CartReply, CartResult};
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
+use crate::api::order_call::OrderCall;
 use crate::api::requests::direct;
 use crate::cart::coordinator::{self, Start, RESUME_DELAY_MS};
-use crate::cart::{registration, CartError, CartStore, End, Phase, Reservation, SaveError};
-use crate::stock::{OrderKey, Token};
+use crate::cart::registration::{self, Owed};
+use crate::cart::{CartError, CartStore, End, Phase, Reservation, SaveError};
+use crate::stock::{HoldId, OrderKey, Token};
 use crate::time::Millis;
 
 use super::clock::now;
@@ -89,8 +91,11 @@ impl CartCoordinator {
 
     /// Arms the resume alarm before a step touches any SKU.
     async fn arm(&self) -> Result<()> {
-        let at = now().0 + RESUME_DELAY_MS;
-        self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at as f64).into()))).await
+        self.arm_at(Millis(now().0 + RESUME_DELAY_MS)).await
+    }
+
+    async fn arm_at(&self, at: Millis) -> Result<()> {
+        self.state.storage().set_alarm(ScheduledTime::new(js_sys::Date::new(&(at.0 as f64).into()))).await
     }
 
     /// Saves `r`, arms the alarm, runs `step`, and records the answer of a creation. What the
@@ -151,30 +156,59 @@ impl CartCoordinator {
         }))
     }
 
-    /// Keeps the order desk registration `call` a committed cart owes (its lines, so that
-    /// cancelling or fulfilling the order reaches these ledgers) until the desk answers
-    /// ([`Self::register_owed`]): a client told its commit succeeded has no reason to retry it,
-    /// so a registration lost on the way must not wait for one.
-    fn owe(&self, call: &crate::api::order_call::OrderCall) -> Result<()> {
-        let body = serde_json::to_string(call)?;
-        self.sql()?.exec("INSERT OR REPLACE INTO cart (k, body) VALUES ('registration', ?)", vec![body.into()])?;
+    /// The order desk registration the cart owes (`cart::registration::Owed`: its committed
+    /// lines, so that cancelling or fulfilling the order reaches these ledgers), as stored in row
+    /// `owed`. A row `registration` (one call, written before `Owed`) is owed under `hold`.
+    fn owed(&self, hold: &HoldId) -> Result<Owed> {
+        let read = |k: &str| -> Result<Option<String>> {
+            let rows = self.sql()?.exec("SELECT body FROM cart WHERE k = ?", vec![k.into()])?.to_array::<BodyRow>()?;
+            Ok(rows.into_iter().next().map(|r| r.body))
+        };
+        let mut owed: Owed =
+            read("owed")?.map(|b| serde_json::from_str(&b).map_err(corrupt)).transpose()?.unwrap_or_default();
+        if let Some(body) = read("registration")? {
+            owed.owe_call(hold.clone(), serde_json::from_str::<OrderCall>(&body).map_err(corrupt)?);
+        }
+        Ok(owed)
+    }
+
+    /// Writes what the cart owes (row `owed`, none when nothing is), in one turn with no await.
+    fn keep_owed(&self, owed: &Owed) -> Result<()> {
+        let sql = self.sql()?;
+        sql.exec("DELETE FROM cart WHERE k = 'registration'", None)?;
+        if owed.is_empty() {
+            sql.exec("DELETE FROM cart WHERE k = 'owed'", None)?;
+        } else {
+            let body = serde_json::to_string(owed)?;
+            sql.exec("INSERT OR REPLACE INTO cart (k, body) VALUES ('owed', ?)", vec![body.into()])?;
+        }
         Ok(())
     }
 
-    /// Sends the registration the cart owes ([`Self::owe`]), if any: forgotten once the desk
-    /// answered, else the alarm comes back for it.
-    async fn register_owed(&self) -> Result<()> {
-        let rows = self.sql()?.exec("SELECT body FROM cart WHERE k = 'registration'", None)?.to_array::<BodyRow>()?;
-        let Some(row) = rows.first() else { return Ok(()) };
-        let call: crate::api::order_call::OrderCall = serde_json::from_str(&row.body).map_err(corrupt)?;
-        match order_client::call(&self.env, &call).await {
-            Ok(_) => {
-                self.sql()?.exec("DELETE FROM cart WHERE k = 'registration'", None)?;
-            }
-            Err(e) => {
-                console_warn!("cart: registration left for the alarm: {e}");
-                self.arm().await?;
-            }
+    /// Owes the registration of committed cart `r` (`registration` answers which, if any).
+    fn owe(&self, r: &Reservation, registration: Option<OrderCall>) -> Result<()> {
+        let Some(call) = registration else { return Ok(()) };
+        let mut owed = self.owed(&r.hold_id())?;
+        if owed.owe_call(r.hold_id(), call) {
+            self.keep_owed(&owed)?;
+        }
+        Ok(())
+    }
+
+    /// Sends what the cart owes ([`Self::owe`]), if anything: forgotten once the desk answered,
+    /// else the alarm comes back for it (`Owed::retry_at`).
+    async fn register_owed(&self, hold: &HoldId) -> Result<()> {
+        let mut owed = self.owed(hold)?;
+        if owed.is_empty() {
+            return Ok(());
+        }
+        for (id, call) in owed.due() {
+            let delivery = order_client::register(&self.env, &format!("cart {id}"), &call).await;
+            owed.sent(&id, &delivery);
+        }
+        self.keep_owed(&owed)?;
+        if let Some(at) = owed.retry_at(now(), RESUME_DELAY_MS) {
+            self.arm_at(at).await?;
         }
         Ok(())
     }
@@ -198,10 +232,11 @@ impl CartCoordinator {
                 let key = order.clone();
                 let res = self.drive(&mut r, |p, s, r| Box::pin(coordinator::commit(p, s, r, order, t))).await;
                 if res.is_ok() {
-                    if let Some(call) = registration::attach(&r.hold_id(), &r.parts, key) {
-                        self.owe(&call)?;
-                    }
-                    self.register_owed().await?;
+                    // Owed before it is sent. A failure to record it or to arm the alarm for it
+                    // fails the request, so that its client retries (a repeated commit answers
+                    // the same and owes it again); an unreached desk is the alarm's.
+                    self.owe(&r, registration::attach(&r.hold_id(), &r.parts, key))?;
+                    self.register_owed(&r.hold_id()).await?;
                 }
                 res
             }
@@ -259,11 +294,9 @@ impl DurableObject for CartCoordinator {
                 console_warn!("cart {}: resume left pending: {e:?}", r.id);
             }
             // A commit the alarm finished is registered by nobody else: keep it until the desk answers.
-            if let Some(call) = registration::owed(&before, &r) {
-                self.owe(&call)?;
-            }
+            self.owe(&r, registration::owed(&before, &r))?;
         }
-        self.register_owed().await?;
+        self.register_owed(&r.hold_id()).await?;
         Response::ok("ok")
     }
 }

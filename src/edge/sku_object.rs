@@ -27,6 +27,7 @@ use crate::api::order_call::OrderCall;
 use crate::api::sku_call::{
     self, apply, availability, journal_page, state, SkuAction, SkuAnswer, SkuCall, SkuRefusal, SkuReplyKeyed, SkuResult,
 };
+use crate::cart::registration::Delivery;
 use crate::cart::{single, Reservation};
 use crate::catalog::Component;
 use crate::stock::alarm::{moves_earlier, Known};
@@ -267,14 +268,10 @@ impl SkuLedger {
         let mut unreached = false;
         for row in rows {
             let call: OrderCall = decode(&row.body)?;
-            match order_client::call(&self.env, &call).await.map(Keyed::reply) {
-                Ok(Some(Ok(_))) => {}
-                Ok(other) => console_warn!("reservation {}: the order desk answered {other:?}", row.id),
-                Err(e) => {
-                    console_warn!("reservation {}: registration left for the alarm: {e}", row.id);
-                    unreached = true;
-                    continue;
-                }
+            let who = format!("reservation {}", row.id);
+            if order_client::register(&self.env, &who, &call).await == Delivery::Unreached {
+                unreached = true;
+                continue;
             }
             self.sql().exec(storage::DELETE_REGISTRATION, vec![row.id.into()])?;
         }

@@ -57,7 +57,7 @@ pub fn decide(track: &Track, level: &Levels, line: &SnapshotLine) -> Decision {
     // A document whose delivery the ERP confirmed is in a figure as of the confirmation or later
     // (only a timestamp can say so: a sequence-only point counts what `seen` lists).
     let received = |p: &super::Pending| p.received.zip(line.as_of.at).is_some_and(|(r, at)| r <= at);
-    for (i, p) in &track.pending {
+    for (i, p) in track.pending() {
         if index.covers(p) || received(p) {
             seen.push(*i);
         } else {
@@ -150,7 +150,8 @@ mod tests {
             figure: Figure { basis: Basis::OnHand, quantity: 1 },
             at: Millis(0),
         };
-        let track = Track { applied: Some(applied), ..Track::default() };
+        let mut track = Track::default();
+        track.applied = Some(applied);
         assert_eq!(decide(&track, &Levels::default(), &line(Basis::OnHand, 3, 5, &[])), Decision::Stale);
         let mut by_time = line(Basis::OnHand, 3, 6, &[]);
         by_time.as_of = AsOf { at: Some(Millis(9)), sequence: None };

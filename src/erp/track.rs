@@ -45,8 +45,13 @@ pub struct Track {
     /// first), those whose delivery the ERP confirmed (`received`) among them. None is ever
     /// dropped unseen, whatever their number: from [`MAX_PENDING_DOCUMENTS`] unconfirmed ones
     /// on ([`is_full`](Track::is_full)) the ledger refuses new holds there and raises an
-    /// `erp_behind` alert, but records every order change (`stock::ledger_erp`).
-    pub pending: BTreeMap<u64, Pending>,
+    /// `erp_behind` alert, but records every order change (`stock::ledger_erp`). Changed only
+    /// through [`record`](Track::record), [`receive`](Track::receive) and
+    /// [`forget`](Track::forget), which keep [`unconfirmed`](Track::unconfirmed) counted.
+    pending: BTreeMap<u64, Pending>,
+    /// How many of `pending` are unconfirmed (`received` is `None`): counted as they change, so
+    /// that the checks made on every hold and order change (`is_full`) do not walk the track.
+    unconfirmed: usize,
     /// The sequence number of the next document: above every one ever recorded here.
     pub next: u64,
 }
@@ -60,7 +65,13 @@ impl Track {
             pending.insert(next, p);
             next += 1;
         }
-        Track { applied: head.applied, pending, next }
+        let unconfirmed = count_unconfirmed(&pending);
+        Track { applied: head.applied, pending, unconfirmed, next }
+    }
+
+    /// The documents kept, by sequence number (oldest first).
+    pub fn pending(&self) -> &BTreeMap<u64, Pending> {
+        &self.pending
     }
 
     /// The watermark row of this track.
@@ -70,9 +81,9 @@ impl Track {
 
     /// The documents the ERP has not been shown to have: neither seen in a snapshot nor
     /// confirmed by a delivery. A confirmed one waits only for a snapshot as of its confirmation
-    /// or later to leave the track (`erp::decide`).
+    /// or later to leave the track (`erp::decide`). O(1): kept as the documents change.
     pub fn unconfirmed(&self) -> usize {
-        self.pending.values().filter(|p| p.received.is_none()).count()
+        self.unconfirmed
     }
 
     /// Whether the track keeps [`MAX_PENDING_DOCUMENTS`] or more unconfirmed documents: the ERP
@@ -85,7 +96,12 @@ impl Track {
     /// Keeps `p` until the ERP is shown to have it; answers its sequence number.
     pub fn record(&mut self, p: Pending) -> u64 {
         let seq = self.next;
-        self.pending.insert(seq, p);
+        if p.received.is_none() {
+            self.unconfirmed += 1;
+        }
+        if let Some(replaced) = self.pending.insert(seq, p) {
+            self.uncount(&replaced);
+        }
         self.next += 1;
         seq
     }
@@ -101,15 +117,30 @@ impl Track {
                 changed.push(*seq);
             }
         }
+        self.unconfirmed -= changed.len();
         changed
     }
 
     /// Forgets the documents `seqs` (the ERP had them).
     pub fn forget(&mut self, seqs: &[u64]) {
         for s in seqs {
-            self.pending.remove(s);
+            if let Some(p) = self.pending.remove(s) {
+                self.uncount(&p);
+            }
         }
     }
+
+    /// Takes `p`, no longer kept, out of the unconfirmed count.
+    fn uncount(&mut self, p: &Pending) {
+        if p.received.is_none() {
+            self.unconfirmed -= 1;
+        }
+    }
+}
+
+/// The unconfirmed documents among `pending`, counted (when a track is built from its rows).
+fn count_unconfirmed(pending: &BTreeMap<u64, Pending>) -> usize {
+    pending.values().filter(|p| p.received.is_none()).count()
 }
 
 /// Whether a delivery's confirmation (`Command::ErpReceived`) naming `confirmed` covers the
@@ -180,6 +211,46 @@ mod tests {
         assert_eq!(t.pending.keys().copied().collect::<Vec<_>>(), vec![4, 5, 6]);
         assert_eq!(t.next, 7);
         assert!(t.head().pending.is_empty());
+    }
+
+    /// `unconfirmed` is counted as the documents change, never recounted: after any sequence of
+    /// records (some already received, as rows of the former layout can be), receipts and
+    /// forgets — and when rebuilt from rows — it is the number a walk of the track finds.
+    #[test]
+    fn the_unconfirmed_count_follows_every_change() {
+        use proptest::prelude::*;
+        #[derive(Clone, Debug)]
+        enum Op {
+            Record { order: u8, received: bool },
+            Receive { order: u8, through: i64 },
+            Forget(Vec<u64>),
+        }
+        let op = prop_oneof![
+            (0u8..4, any::<bool>()).prop_map(|(order, received)| Op::Record { order, received }),
+            (0u8..4, 0i64..40).prop_map(|(order, through)| Op::Receive { order, through }),
+            proptest::collection::vec(0u64..40, 0..4).prop_map(Op::Forget),
+        ];
+        proptest!(|(ops in proptest::collection::vec(op, 0..60))| {
+            let mut t = Track::default();
+            for (i, op) in ops.into_iter().enumerate() {
+                match op {
+                    Op::Record { order, received } => {
+                        let mut p = sale(&order.to_string(), i as i64);
+                        p.received = received.then_some(Millis(1));
+                        t.record(p);
+                    }
+                    Op::Receive { order, through } => {
+                        t.receive(&key(&order.to_string()), Millis(through), Millis(99));
+                    }
+                    Op::Forget(seqs) => t.forget(&seqs),
+                }
+                prop_assert_eq!(t.unconfirmed(), count_unconfirmed(t.pending()));
+            }
+            let rows: Vec<(u64, Pending)> = t.pending().iter().map(|(s, p)| (*s, p.clone())).collect();
+            let rebuilt = Track::from_rows(t.head(), rows);
+            prop_assert_eq!(rebuilt.unconfirmed(), t.unconfirmed());
+            prop_assert_eq!(rebuilt, t);
+        });
     }
 
     #[test]

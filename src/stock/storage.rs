@@ -185,7 +185,7 @@ pub fn erp_tracks(heads: &[ErpRow], documents: &[ErpDocumentRow]) -> Result<ErpL
         let track = Track::from_rows(head, rows.remove(&loc).unwrap_or_default());
         if former > 0 {
             let first = track.next - former as u64;
-            for (seq, p) in track.pending.range(first..) {
+            for (seq, p) in track.pending().range(first..) {
                 out.migrate.push(erp_document_write(&loc, *seq, p)?);
             }
             out.migrate.push(erp_head_write(&loc, &track)?);
@@ -287,7 +287,7 @@ pub fn plan(ledger: &Ledger, changes: &Changes, outbox: Option<String>) -> Resul
         out.push(erp_head_write(loc, t)?);
     }
     for (loc, seq) in &changes.erp_documents {
-        if let Some(p) = ledger.erp_track(loc).and_then(|t| t.pending.get(seq)) {
+        if let Some(p) = ledger.erp_track(loc).and_then(|t| t.pending().get(seq)) {
             out.push(erp_document_write(loc, *seq, p)?);
         }
     }

@@ -146,7 +146,7 @@ fn erp_tracks_are_written_and_loaded_back() {
     let order = OrderKey { channel: tok("web"), order_id: tok("1") };
     let sale = SaleLine { line_id: tok("a"), location: loc("main"), qty: 2 };
     step(&mut l, &mut t, Command::Sale { order, lines: vec![sale] }, 2);
-    assert_eq!(l.erp_track(&loc("main")).map(|t| t.pending.len()), Some(1), "the sale waits for the ERP");
+    assert_eq!(l.erp_track(&loc("main")).map(|t| t.pending().len()), Some(1), "the sale waits for the ERP");
 
     assert_eq!(t.erp_pending.len(), 1, "the sale is a row of its own");
     assert!(!t.erp["main"].contains("\"pending\""), "the watermark row holds no document");
@@ -182,7 +182,7 @@ fn a_track_of_the_former_layout_is_migrated_to_one_row_per_document() {
     t.erp.insert("main".into(), former);
     let loaded = t.erp_loaded().expect("loads");
     let track = loaded.tracks[&loc("main")].clone();
-    assert_eq!(track.pending.len(), 2);
+    assert_eq!(track.pending().len(), 2);
     t.run(&loaded.migrate);
     assert_eq!(t.erp_pending.len(), 2);
     let again = t.erp_loaded().expect("loads");
@@ -263,7 +263,7 @@ mod erp_rows {
                 let restored = Ledger::restore(t.load().expect("loads"));
                 prop_assert_eq!(restored.snapshot(), l.snapshot());
             }
-            let kept: usize = locs.iter().filter_map(|x| l.erp_track(x)).map(|x| x.pending.len()).sum();
+            let kept: usize = locs.iter().filter_map(|x| l.erp_track(x)).map(|x| x.pending().len()).sum();
             prop_assert_eq!(t.erp_pending.len(), kept, "one row per document kept, none left behind");
         }
     }

@@ -32,6 +32,8 @@ import { after, before, describe, test } from 'node:test';
 import { assertOk, journalSums, readJournal } from '../e2e/lib/expect.mjs';
 import { api, d1Execute, pool, sleep, start, unique, until } from '../e2e/lib/worker.mjs';
 import { orderCreatedPayload, sendWebhook, startShopifySim } from '../sim/shopify.mjs';
+// The seeded generator the simulators use, so that a round's load can be replayed.
+import { mulberry32 as rng } from '../sim/lib.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.CRASH_ROUNDS ?? 1));
 const enc = encodeURIComponent;
@@ -73,17 +75,6 @@ after(async () => {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** A small seeded PRNG (mulberry32), so a round's load can be replayed. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A request through the current runtime (after a restart, the new one). */
 const call = (role, method, p, body, headers) => api(rt.url)[role](method, p, body, headers);

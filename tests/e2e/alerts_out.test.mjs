@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 
+import { runCron } from './lib/reads.mjs';
 import { api, sleep, start, unique, until } from './lib/worker.mjs';
 import { startShopifySim, sendWebhook, inventoryLevelsUpdatePayload } from '../sim/shopify.mjs';
 
@@ -61,10 +62,7 @@ async function ok(r, status = 200) {
   return r.body;
 }
 
-const cron = async () => {
-  const r = await fetch(`${rt.url}/__scheduled?cron=${enc('*/2 * * * *')}`);
-  assert.equal(r.status, 200, await r.text());
-};
+const cron = () => runCron(rt.url);
 
 /** The messages a path answered 200, parsed. */
 const delivered = (path) => received.filter((d) => d.path === path && d.status === 200).map((d) => ({ ...d, json: JSON.parse(d.body) }));

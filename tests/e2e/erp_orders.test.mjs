@@ -20,6 +20,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { assertOk } from './lib/expect.mjs';
 import { erpClient } from './lib/erp.mjs';
+import { availableAt, failuresOf } from './lib/reads.mjs';
 import { parseMetrics, unique, until, useRuntime } from './lib/worker.mjs';
 import { startSapB1Sim } from '../sim/sap_b1.mjs';
 import { startOdooSim } from '../sim/odoo.mjs';
@@ -125,10 +126,7 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     const order = unique('amzd');
     assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: sku(3), qty: 1, line_id: 'l1' }] }), 200, 'sale');
     const channel = `erp:${conn}`;
-    const failure = await until(async () => {
-      const f = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures');
-      return f.items.find((x) => x.channel === channel && x.sku === sku(3));
-    }, { timeoutMs: 20_000 });
+    const failure = await until(async () => (await failuresOf(a, (x) => x.channel === channel && x.sku === sku(3)))[0], { timeoutMs: 20_000 });
     assert.ok(failure, 'listed with the sync failures');
     assert.match(failure.reason, /no item code/);
     assert.equal(sap.ordersByRef(ref('amazon', order, sku(3))).length, 0);
@@ -136,17 +134,13 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     assertOk(await a.admin('POST', `/v1/sync/failures/${failure.id}/retry`), 200, 'retry');
     const r = ref('amazon', order, sku(3));
     assert.ok(await until(() => sap.ordersByRef(r).length === 1, { timeoutMs: 20_000 }), 'delivered after the retry');
-    const open = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === channel);
-    assert.deepEqual(open, [], 'no open failure left');
+    assert.deepEqual(await failuresOf(a, (x) => x.channel === channel), [], 'no open failure left');
   });
 
   // --- Odoo: sale.order create + action_confirm, found by client_order_ref -----------------
   const oconn = unique('odooo');
   const osku = (i) => `ODOO-${oconn}-${i}`;
-  const atOdoo = async (s) => {
-    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
-    return r.locations.find((l) => l.location === 'odoo')?.available;
-  };
+  const atOdoo = (s) => availableAt(a, s, 'odoo');
 
   test('Odoo: checkouts and sales become confirmed sales orders exactly once despite failures', async () => {
     odoo = await startOdooSim({ quants: [11, 12].map((product) => ({ product, location: 8, quantity: STOCK })) });
@@ -189,10 +183,7 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
   // --- NetSuite: salesOrder found by eid:<externalId>, created once; cancellations are manual ---
   const nconn = unique('nso');
   const nsku = (i) => `NSO-${nconn}-${i}`;
-  const atNs = async (s) => {
-    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
-    return r.locations.find((l) => l.location === 'netsuite')?.available;
-  };
+  const atNs = (s) => availableAt(a, s, 'netsuite');
 
   test('NetSuite: checkouts and sales become sales orders exactly once despite failures and a token expiry', async () => {
     ns = await startNetSuiteSim({
@@ -233,7 +224,7 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
       assert.deepEqual(docs[0].lines, [{ item, quantity: qty, location: '1' }], r);
       assert.equal(docs[0].entity, '42');
     }
-    const failures = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === `erp:${nconn}`);
+    const failures = await failuresOf(a, (x) => x.channel === `erp:${nconn}`);
     assert.deepEqual(failures, [], 'no dead letter');
     // A later poll (the orders commit their units in NetSuite) does not subtract them twice.
     await new Promise((r) => setTimeout(r, 20));
@@ -248,20 +239,19 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     assert.ok(await until(() => ns.ordersByExternalId(r).length === 1, { timeoutMs: 20_000 }), 'delivered');
     assertOk(await a.admin('POST', `/v1/sales/amazon/${enc(order)}/cancel`, {}), 200, 'cancel');
     const channel = `erp:${nconn}`;
-    const failure = await until(async () => {
-      const f = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures');
-      return f.items.find((x) => x.channel === channel && x.sku === nsku(1));
-    }, { timeoutMs: 20_000 });
+    const failure = await until(async () => (await failuresOf(a, (x) => x.channel === channel && x.sku === nsku(1)))[0], { timeoutMs: 20_000 });
     assert.ok(failure, 'listed with the sync failures');
     assert.match(failure.reason, /NetSuite cancellations are manual/);
     assert.match(failure.reason, new RegExp(`sales order ${ns.ordersByExternalId(r)[0].id}`));
     assert.equal(ns.ordersByExternalId(r)[0].cancelled, undefined, 'StockEdge did not cancel it');
     // Someone cancels it in NetSuite; the retry finds it cancelled and leaves no dead letter.
     assert.ok(ns.cancelOrder(ns.ordersByExternalId(r)[0].id));
+    const before = await counters();
     assertOk(await a.admin('POST', `/v1/sync/failures/${failure.id}/retry`), 200, 'retry');
-    await new Promise((res) => setTimeout(res, 2000));
-    const open = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === channel);
-    assert.deepEqual(open, [], 'no open failure left');
+    // The retried message received by the consumer and its writes done (not a fixed wait): a
+    // retry that failed again would be an open failure by then.
+    await quiet(before, 1, DELIVERIES);
+    assert.deepEqual(await failuresOf(a, (x) => x.channel === channel), [], 'no open failure left');
     assert.equal(ns.ordersByExternalId(r).length, 1);
     await pollUntilFinished(nconn);
     assert.equal(await atNs(nsku(1)), STOCK - 12, 'the cancelled units are back, once');
@@ -270,19 +260,24 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
   // --- The ERP delivery's reads ride in the consumer's one D1 read batch ------------------------
   const D1_QUEUE = 'stockedge_d1_queries_total{origin="queue"}';
   const CHANGES = 'stockedge_queue_changes_total';
+  const DELIVERIES = 'stockedge_queue_deliveries_total';
   async function counters() {
     const r = await a.admin('GET', '/v1/metrics');
     assert.equal(r.status, 200, r.text);
     return parseMetrics(r.text);
   }
-  /** The counters once the consumer has received `changes` more changes than `base` and its D1 count stays put. */
-  async function quiet(base, changes) {
+  /**
+   * The counters once the consumer has received `changes` more of `counter` (distinct changes by
+   * default; `DELIVERIES` counts repeats, a retried message among them) than `base` and its D1
+   * count stays put.
+   */
+  async function quiet(base, changes, counter = CHANGES) {
     let last = null;
     const m = await until(async () => {
       const now = await counters();
-      const still = last && now[D1_QUEUE] === last[D1_QUEUE] && now[CHANGES] === last[CHANGES];
+      const still = last && now[D1_QUEUE] === last[D1_QUEUE] && now[counter] === last[counter];
       last = now;
-      return (now[CHANGES] ?? 0) - (base?.[CHANGES] ?? 0) >= changes && still ? now : null;
+      return (now[counter] ?? 0) - (base?.[counter] ?? 0) >= changes && still ? now : null;
     }, { timeoutMs: 30_000, everyMs: 700 });
     assert.ok(m, `the consumer did not settle: ${JSON.stringify(last)}`);
     return m;
@@ -299,10 +294,7 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     const afterFree = await quiet(base, 1);
     const unmapped = sku(9);
     assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: unique('amzq'), lines: [{ sku: unmapped, qty: 1, line_id: 'l1' }] }), 200, 'sale at main');
-    const failed = await until(async () => {
-      const f = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures');
-      return f.items.find((x) => x.channel === `erp:${conn}` && x.sku === unmapped);
-    }, { timeoutMs: 20_000 });
+    const failed = await until(async () => (await failuresOf(a, (x) => x.channel === `erp:${conn}` && x.sku === unmapped))[0], { timeoutMs: 20_000 });
     assert.ok(failed, 'the unmapped delivery is a dead letter');
     const afterUnmapped = await quiet(afterFree, 1);
     const elsewhere = afterFree[D1_QUEUE] - base[D1_QUEUE];
@@ -321,7 +313,7 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: sku(0), qty: 1, line_id: 'l1' }] }), 200, 'sale');
     await quiet(base, 1);
     assert.equal(sap.ordersByRef(ref('amazon', order, sku(0))).length, 0, 'no document reached the ERP');
-    const failures = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === `erp:${conn}` && x.sku === sku(0));
+    const failures = await failuresOf(a, (x) => x.channel === `erp:${conn}` && x.sku === sku(0));
     assert.deepEqual(failures, [], 'no dead letter');
     await pollUntilFinished(conn);
     // The ERP does not have the sale; StockEdge subtracts it once (its own commitment).

@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 
 import { assertOk, assertProblem, fieldsOf, readJournal } from './lib/expect.mjs';
 import { validateResponse } from './lib/openapi.mjs';
+import { atLocation } from './lib/reads.mjs';
 import { unique, useRuntime } from './lib/worker.mjs';
 
 const enc = encodeURIComponent;
@@ -34,10 +35,7 @@ describe('ERP snapshots', () => {
     lines: [{ sku, quantity, ...extra.line }],
   });
 
-  async function level(sku) {
-    const s = assertOk(await a.admin('GET', `/v1/skus/${enc(sku)}`), 200, `GET ${sku}`);
-    return s.locations.find((l) => l.location === 'main');
-  }
+  const level = (sku) => atLocation(a, sku);
 
   /** 10 available from a first snapshot, then 3 storefront checkouts of 1 committed. */
   async function threeSales(prefix) {

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { assertOk } from './lib/expect.mjs';
 import { erpClient } from './lib/erp.mjs';
+import { atLocation, failuresOf, runCron } from './lib/reads.mjs';
 import { unique, until, useRuntime } from './lib/worker.mjs';
 import { startErpWebhookSim } from '../sim/erp_webhook.mjs';
 
@@ -29,12 +30,8 @@ describe('orders and adjustment requests to a webhook ERP', () => {
   const sku = (i) => `HOOK-${conn}-${i}`;
   const ref = (channel, order, s) => `${channel}/${order}|${s}`;
   const { call } = erpClient(a);
-  const atHook = async (s) => {
-    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
-    return r.locations.find((l) => l.location === LOC);
-  };
-  const failures = async () =>
-    assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === `erp:${conn}`);
+  const atHook = (s) => atLocation(a, s, LOC);
+  const failures = () => failuresOf(a, (x) => x.channel === `erp:${conn}`);
 
   before(async () => { sim = await startErpWebhookSim({ secret: SECRET }); });
   after(() => sim?.close());
@@ -113,7 +110,7 @@ describe('orders and adjustment requests to a webhook ERP', () => {
       return r.items.find((x) => x.id === id);
     };
     assert.equal((await listed()).status, 'pending');
-    const cron = () => fetch(`${a.url}/__scheduled?cron=${enc('*/2 * * * *')}`).then((r) => r.text());
+    const cron = () => runCron(a.url);
     // Every answer of one run's tries (4) lost: the document arrived, StockEdge does not know it.
     sim.faults.set({ sequence: ['lost', 'lost', 'lost', 'lost'], paths: ['/erp'] });
     await cron();

@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { atLocation } from './lib/reads.mjs';
 import { unique, useRuntime } from './lib/worker.mjs';
 
 const A = useRuntime();
@@ -18,10 +19,7 @@ function upload(query, csv) {
 }
 
 async function onHand(sku, location = 'main') {
-  const r = await A.admin('GET', `/v1/skus/${encodeURIComponent(sku)}`);
-  if (r.status === 404) return undefined;
-  assert.equal(r.status, 200, r.text);
-  return r.body.locations.find((l) => l.location === location)?.on_hand;
+  return (await atLocation(A, sku, location))?.on_hand;
 }
 
 const ERP_MAPPING = {

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { atLocation } from './lib/reads.mjs';
 import { api, start, unique } from './lib/worker.mjs';
 
 let rt;
@@ -25,10 +26,7 @@ function upload(query, csv, headers = {}) {
 }
 
 async function onHand(sku, location = 'main') {
-  const r = await A.admin('GET', `/v1/skus/${encodeURIComponent(sku)}`);
-  if (r.status === 404) return undefined;
-  assert.equal(r.status, 200, r.text);
-  return r.body.locations.find((l) => l.location === location)?.on_hand;
+  return (await atLocation(A, sku, location))?.on_hand;
 }
 
 function rowsByStatus(report) {

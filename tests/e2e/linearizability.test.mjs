@@ -29,6 +29,8 @@ import { describe, test } from 'node:test';
 import { assertOk } from './lib/expect.mjs';
 import { HistoryRecorder } from './lib/history.mjs';
 import { ADMIN_TOKEN, ROOT, STOREFRONT_TOKEN, unique, useRuntime } from './lib/worker.mjs';
+// The seeded generator the simulators use, so that a run's choices are named by its seed.
+import { mulberry32 as rng } from '../sim/lib.mjs';
 
 const env = process.env;
 const CLIENTS = Number(env.STOCKEDGE_LINZ_CLIENTS ?? 48);
@@ -37,18 +39,6 @@ const SEED = Number(env.STOCKEDGE_LINZ_SEED ?? Math.floor(Math.random() * 2 ** 3
 /** A hold's first TTL; each extend asks one second more than the last, so it always moves the deadline. */
 const HOLD_TTL_SECONDS = 600;
 const enc = encodeURIComponent;
-
-/** mulberry32: a small seeded generator, so that a run's choices are named by its seed. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('linearizability of concurrent calls (recorded histories, checked against the ledger)', () => {
   const a = useRuntime();

@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { failuresOf } from './lib/reads.mjs';
 import { api, percentile, start, unique, until } from './lib/worker.mjs';
 import { startShopifySim } from '../sim/shopify.mjs';
 
@@ -191,7 +192,7 @@ test('faults are retried until the listing matches; an unknown listing is a list
   assertKeyReused(await A.admin('POST', '/v1/sync/failures/999999999/retry', undefined, key));
   // The retried push fails again and is listed anew, once: a replay that queued the change
   // again would list it twice.
-  const openFailures = async () => (await ok(await A.admin('GET', '/v1/sync/failures'))).items.filter((x) => x.sku === ghost);
+  const openFailures = () => failuresOf(A, (x) => x.sku === ghost);
   assert.ok(await until(async () => (await openFailures()).length >= 1, { timeoutMs: 15_000, everyMs: 200 }), 'the retry failed again');
   await new Promise((r) => setTimeout(r, 2_000));
   const open = await openFailures();
@@ -206,15 +207,15 @@ test('a retried failure clears once its listing takes the value; retrying it aga
   const item = 999_999_002;
   await list(channel, ghost, item);
   await ok(await A.admin('PUT', `/v1/skus/${enc(ghost)}/stock`, { on_hand: 4 }));
-  const failuresOf = async () => (await ok(await A.admin('GET', '/v1/sync/failures'))).items.filter((x) => x.sku === ghost);
-  const failure = await until(async () => (await failuresOf())[0], { timeoutMs: 15_000, everyMs: 200 });
+  const openFailures = () => failuresOf(A, (x) => x.sku === ghost);
+  const failure = await until(async () => (await openFailures())[0], { timeoutMs: 15_000, everyMs: 200 });
   assert.ok(failure, 'the push to an item the shop does not have is a listed failure');
   // The merchant fixes the cause (the item now exists), then retries.
   shop.addItem({ id: item, sku: ghost, levels: { 1: { available: 0 } } });
   const retried = await ok(await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`));
   assert.deepEqual([retried.id, retried.retried, retried.sku], [failure.id, true, ghost]);
   assert.ok(await until(() => shop.quantity(item, 1) === 4, { timeoutMs: 15_000, everyMs: 100 }), `the listing shows ${shop.quantity(item, 1)}`);
-  assert.deepEqual(await failuresOf(), [], 'the failure is cleared and not recorded again');
+  assert.deepEqual(await openFailures(), [], 'the failure is cleared and not recorded again');
   const again = await A.admin('POST', `/v1/sync/failures/${failure.id}/retry`);
   assert.equal(again.status, 404, again.text);
   assert.equal(again.body.type, '/problems/not-found');

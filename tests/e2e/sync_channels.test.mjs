@@ -12,6 +12,8 @@ import { startWooCommerceSim } from '../sim/woocommerce.mjs';
 import { startAmazonSim } from '../sim/amazon.mjs';
 import { startEbaySim } from '../sim/ebay.mjs';
 import { startWholesaleSim } from '../sim/wholesale.mjs';
+// The seeded generator the simulators use, so that a failure can be replayed.
+import { mulberry32 as rng } from '../sim/lib.mjs';
 
 const SKUS = Number(process.env.SYNC_SKUS ?? 10);
 const CHANGES = Number(process.env.SYNC_CHANGES ?? 200);
@@ -37,17 +39,6 @@ const enc = encodeURIComponent;
 async function ok(r, status = 200) {
   assert.equal(r.status, status, `${r.status} ${r.text}`);
   return r.body;
-}
-
-// A small seeded PRNG so a failure can be replayed.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 test(`${CHANGES} random changes over ${SKUS} SKUs reach all five channels despite ${FAULT_RATE * 100}% faults`, { timeout: 240_000 }, async () => {

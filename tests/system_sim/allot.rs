@@ -259,9 +259,9 @@ impl World {
                         let now = self.now();
                         let r = self.allot_with(key, false, |a| a.committed(&id, reply, now));
                         let r = r.unwrap_or(Err(CartError::NotHeld(stockedge::cart::Status::Rejected)));
-                        if let Ok(shown) = &r {
+                        if r.is_ok() {
                             self.stats.borrow_mut().allot_commits += 1;
-                            self.allot_register(key, shown);
+                            self.allot_register_owed(key, Some(&id));
                         }
                         current(r)
                     }
@@ -274,16 +274,15 @@ impl World {
         })
     }
 
-    /// `SkuAllotment::register`: the committed hold's line to its order desk; any answer ends
-    /// the registration the allotment owes, an unreached desk leaves it for the alarm.
-    fn allot_register(&self, key: &AllotKey, shown: &Shown) {
-        let call = shown.order.clone().and_then(|o| stockedge::cart::registration::attach(&shown.id, &shown.parts, o));
-        if let Some(call) = call {
-            if self.desk_call(&call.order, call.action) == crate::desk::DeskAnswer::Unreachable {
-                return;
-            }
+    /// `SkuAllotment::register_owed`: the registrations the allotment owes (only hold `only`'s
+    /// when given) to their order desks; each desk's answer settles its own, an unreached desk
+    /// leaves it for the alarm.
+    fn allot_register_owed(&self, key: &AllotKey, only: Option<&Token>) {
+        let owed = self.allot_with(key, false, |a| a.owed_registrations()).unwrap_or_default();
+        for (id, call) in owed.into_iter().filter(|(id, _)| only.is_none_or(|o| o == id)) {
+            let delivery = self.desk_call(&call.order, call.action).delivery();
+            self.allot_with(key, false, |a| a.registered(&id, &delivery));
         }
-        self.allot_with(key, false, |a| a.registered(&shown.id));
     }
 
     /// `SkuAllotment::alarm`.
@@ -312,10 +311,7 @@ impl World {
                 let now = self.now();
                 self.allot_with(key, false, |a| a.committed(&hold, reply, now));
             }
-            let now = self.now();
-            for shown in self.allot_with(key, false, |a| a.owed_registrations(now)).unwrap_or_default() {
-                self.allot_register(key, &shown);
-            }
+            self.allot_register_owed(key, None);
         }
         let now = self.now();
         self.allot_obj(key, |o| o.schedule(now));

@@ -91,20 +91,22 @@ impl World {
         if let Some((r, res)) = out {
             self.finish_drive(id, r.clone(), &res);
             if let Some(call) = stockedge::cart::registration::owed(&before, &r) {
-                self.carts.borrow_mut().entry(id.clone()).or_default().registration = Some(call);
+                self.carts.borrow_mut().entry(id.clone()).or_default().owed.owe_call(r.hold_id(), call);
             }
         }
         self.register_owed(id);
     }
 
-    /// `CartCoordinator::register_owed`: the registration a resume alarm owes, until the desk answers.
+    /// `CartCoordinator::register_owed`: what the cart owes, sent until its desk answers.
     fn register_owed(&self, id: &Token) {
-        let Some(call) = self.carts.borrow().get(id).and_then(|c| c.registration.clone()) else { return };
-        match self.desk_call(&call.order, call.action) {
-            crate::desk::DeskAnswer::Unreachable => self.arm(id),
-            _ => {
-                self.carts.borrow_mut().entry(id.clone()).or_default().registration = None;
-            }
+        let due = self.carts.borrow().get(id).map(|c| c.owed.due()).unwrap_or_default();
+        for (hold, call) in due {
+            let delivery = self.desk_call(&call.order, call.action).delivery();
+            self.carts.borrow_mut().entry(id.clone()).or_default().owed.sent(&hold, &delivery);
+        }
+        let retry = self.carts.borrow().get(id).and_then(|c| c.owed.retry_at(self.now(), RESUME_DELAY_MS));
+        if let Some(at) = retry {
+            self.carts.borrow_mut().entry(id.clone()).or_default().alarm = Some(at);
         }
     }
 
@@ -252,7 +254,7 @@ impl World {
                 // `CartCoordinator::owe` and `register_owed`: the committed lines, with the
                 // order's desk, kept until the desk answers.
                 if let Some(call) = registration::attach(&r.hold_id(), &r.parts, order.clone()) {
-                    self.carts.borrow_mut().entry(s.id.clone()).or_default().registration = Some(call);
+                    self.carts.borrow_mut().entry(s.id.clone()).or_default().owed.owe_call(r.hold_id(), call);
                 }
                 self.register_owed(&s.id);
                 if s.told != Told::Committed(order.clone()) {

@@ -250,17 +250,7 @@ impl World {
             }
         }
         drop(skus);
-        // Listings converge to their rule over the final state.
-        let listings = self.sync.borrow().listings.clone();
-        for l in &listings {
-            let state = self.current_state(&l.sku);
-            let want = final_quantity(&l.rule, state.as_ref());
-            let product = product_of(&listings, &l.sku);
-            let live = self.store.borrow().products.get(&product).map_or(0, |p| p.quantity);
-            if live != want {
-                return Err(format!("listing {}: the store shows {live}, its rule gives {want} ({state:?})", l.sku));
-            }
-        }
+        self.check_listings()?;
         self.check_allotments_settled(shoppers)?;
         let _ = direct();
         Ok(())
@@ -357,8 +347,8 @@ impl World {
             if let Some((h, _)) = l.live_lends().next() {
                 return Err(format!("{s}: lend {} outlived every lease", h.id));
             }
-            if !a.meta.owed.is_empty() {
-                return Err(format!("{s}#{k}: registrations {:?} never reached their desks", a.meta.owed));
+            if !a.meta.registrations.is_empty() {
+                return Err(format!("{s}#{k}: registrations {:?} never reached their desks", a.meta.registrations));
             }
             for h in a.holds.values() {
                 if h.status == HoldStatus::Held {
@@ -400,5 +390,71 @@ impl World {
             }
         }
         Ok(())
+    }
+}
+
+impl World {
+    /// Once settled: every listing shows its rule over the SKU's final state, and converged
+    /// without more reconciliation repairs than the store's silent drops of its pushes explain.
+    pub fn check_listings(&self) -> Result<(), String> {
+        let listings = self.sync.borrow().listings.clone();
+        for l in &listings {
+            let state = self.current_state(&l.sku);
+            let want = final_quantity(&l.rule, state.as_ref());
+            let product = product_of(&listings, &l.sku);
+            let live = self.store.borrow().products.get(&product).map_or(0, |p| p.quantity);
+            if live != want {
+                return Err(format!("listing {}: the store shows {live}, its rule gives {want} ({state:?})", l.sku));
+            }
+            // Converged, but perhaps only because reconciliation repaired it: a repair is allowed
+            // only for a push the store accepted silently (every other fault is answered, and
+            // its push retried until it lands), at most one per such push.
+            let repairs = self.sync.borrow().repairs.get(&product).copied().unwrap_or(0);
+            let silent = self.store.borrow().silent_drops.get(&product).copied().unwrap_or(0);
+            if repairs > silent {
+                return Err(format!(
+                    "listing {}: converged through {repairs} reconciliation repairs, but the store dropped only {silent} of its pushes silently",
+                    l.sku
+                ));
+            }
+        }
+        self.stats.borrow_mut().silent_drops = self.store.borrow().silent_drops.values().sum();
+        Ok(())
+    }
+}
+
+/// The settled listing check counts the repairs reconciliation made, not only the convergence.
+mod repair_checks {
+    use crate::woo_store::PushFault;
+    use crate::world::{sku, World};
+
+    fn product_of_a(w: &World) -> i64 {
+        crate::sync::product_of(&w.sync.borrow().listings, &sku("A"))
+    }
+
+    /// A push the store accepted silently is repaired by reconciliation once faults stop: one
+    /// repair, explained by the silent drop, and the run settles.
+    #[test]
+    fn a_silently_dropped_push_is_repaired_once_and_allowed() {
+        let w = World::quiet(5);
+        w.forced.borrow_mut().pushes.push_back(PushFault::Silent);
+        w.drain().expect("no violation");
+        assert!(w.store.borrow().silent_drops.values().sum::<u64>() > 0, "the first push was dropped");
+        assert!(w.sync.borrow().repairs.values().sum::<u64>() > 0, "reconciliation repaired it");
+        w.check_listings().expect("every repair has a silent drop behind it");
+    }
+
+    /// A listing that drifted for no fault the simulation injected (here the store's quantity
+    /// changed behind StockEdge's back) converges through a repair, and the check refuses it.
+    #[test]
+    fn a_listing_converged_only_by_an_unexplained_repair_fails_the_run() {
+        let w = World::quiet(5);
+        w.drain().expect("no violation");
+        w.check_listings().expect("in sync without a repair");
+        let p = product_of_a(&w);
+        w.store.borrow_mut().products.get_mut(&p).expect("product").quantity += 1;
+        w.drain().expect("no violation");
+        let err = w.check_listings().expect_err("a repair no silent drop explains");
+        assert!(err.contains("reconciliation repairs"), "{err}");
     }
 }

@@ -30,6 +30,19 @@ pub enum DeskAnswer {
     Refused(String),
 }
 
+impl DeskAnswer {
+    /// How a keeper's registration sent to the desk is settled (`cart::registration::Delivery`,
+    /// as `edge::order_client::register` takes a reply).
+    pub fn delivery(&self) -> stockedge::cart::registration::Delivery {
+        use stockedge::cart::registration::Delivery;
+        match self {
+            DeskAnswer::Done | DeskAnswer::Unavailable => Delivery::Taken,
+            DeskAnswer::Refused(why) => Delivery::Refused(why.clone()),
+            DeskAnswer::Unreachable => Delivery::Unreached,
+        }
+    }
+}
+
 /// The ledger side a desk talks to (the world, with its faults).
 pub trait Ledgers {
     /// `Apply { commands }` at `sku`: `None` when unreachable, else `Err` with a ledger refusal.

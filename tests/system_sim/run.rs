@@ -222,7 +222,7 @@ impl World {
     }
 
     /// Faults off; alarms, queues, polls and operators until nothing moves.
-    fn drain(&self) -> Result<(), String> {
+    pub fn drain(&self) -> Result<(), String> {
         self.faults.set(Faults::default());
         self.log(|| "faults stop".into());
         // Every deadline passes (TTLs are at most 120 s; coordinators and desks resume).

@@ -39,6 +39,9 @@ pub struct SyncDb {
     pub records: BTreeMap<ListingId, Record>,
     /// `sync_failures`: the record and whether an operator retried it.
     pub failures: Vec<(FailureRecord, bool)>,
+    /// Per product, the listings reconciliation found drifted and repaired: a listing that
+    /// converged only through these is counted against the store's silent drops.
+    pub repairs: BTreeMap<i64, u64>,
 }
 
 pub fn channel() -> Channel {
@@ -71,7 +74,7 @@ impl SyncDb {
                 rule: *rule,
             })
             .collect();
-        SyncDb { listings, records: BTreeMap::new(), failures: Vec::new() }
+        SyncDb { listings, records: BTreeMap::new(), failures: Vec::new(), repairs: BTreeMap::new() }
     }
 
     fn synced(&self) -> BTreeMap<ListingId, Synced> {
@@ -272,6 +275,8 @@ impl World {
                 Verdict::InFlight | Verdict::Flag => off += 1,
                 Verdict::Repair => {
                     off += 1;
+                    *self.sync.borrow_mut().repairs.entry(product).or_default() += 1;
+                    self.stats.borrow_mut().repairs += 1;
                     let Some(state) = state else { continue };
                     self.log(|| format!("reconcile: {} shows {live}, wants {want}: repaired", l.sku));
                     // `sync_state::rewind`, then the state on the queue.

@@ -56,6 +56,9 @@ pub struct WooStore {
     /// Violations of the version order, with their detail.
     pub violations: Vec<String>,
     pub pushes_applied: u64,
+    /// Per product, the items of pushes answered 200 without being applied ("accepted
+    /// silently"): the only drift reconciliation may have to repair (`checks::check_settled`).
+    pub silent_drops: BTreeMap<i64, u64>,
     /// Each order's lines as the ledgers key them (order id and line ids as tokens), for checks.
     pub lines_by_token: BTreeMap<Token, Vec<(Token, Sku, i64)>>,
 }
@@ -114,7 +117,9 @@ impl WooStore {
         for item in items {
             let id = item.get("id").and_then(Value::as_i64).unwrap_or(0);
             let qty = item.get("stock_quantity").and_then(Value::as_i64).unwrap_or(0);
-            if fault != PushFault::Silent {
+            if fault == PushFault::Silent {
+                *self.silent_drops.entry(id).or_default() += 1;
+            } else {
                 if let Some(p) = self.products.get_mut(&id) {
                     let v = versions.get(&id).copied().unwrap_or(0);
                     if p.version.is_some_and(|last| v < last) {

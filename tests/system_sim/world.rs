@@ -124,8 +124,9 @@ impl Faults {
 pub struct CartObject {
     pub record: Option<Reservation>,
     pub alarm: Option<Millis>,
-    /// The registration a resume alarm owes its order desk (`registration::owed`).
-    pub registration: Option<stockedge::api::order_call::OrderCall>,
+    /// The order desk registration the cart owes (`cart::registration::Owed`), as the
+    /// coordinator stores it until the desk answers.
+    pub owed: stockedge::cart::registration::Owed,
 }
 
 /// What a seed's run counted.
@@ -151,6 +152,10 @@ pub struct Stats {
     pub borrows: u64,
     pub allot_commits: u64,
     pub recalls: u64,
+    /// Listings reconciliation repaired once faults stopped, and push items the store accepted
+    /// silently (the only cause a repair may have: `checks::check_settled`).
+    pub repairs: u64,
+    pub silent_drops: u64,
 }
 
 impl Stats {
@@ -174,6 +179,8 @@ impl Stats {
         self.borrows += o.borrows;
         self.allot_commits += o.allot_commits;
         self.recalls += o.recalls;
+        self.repairs += o.repairs;
+        self.silent_drops += o.silent_drops;
     }
 }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 
 import { assertOk } from './expect.mjs';
 import { validateResponse } from './openapi.mjs';
+import { availableAt } from './reads.mjs';
 
 const enc = encodeURIComponent;
 
@@ -19,10 +20,8 @@ export function erpClient(a) {
     return r;
   }
 
-  async function available(s) {
-    const r = assertOk(await a.admin('GET', `/v1/skus/${enc(s)}`), 200, `GET ${s}`);
-    return r.locations.find((l) => l.location === 'main')?.available;
-  }
+  /** Units of `s` available at `main` (the location the tests' connections master). */
+  const available = (s) => availableAt(a, s);
 
   /** Runs `connection`'s poll until a run reports its stretch finished (at most 10 runs). */
   async function pollUntilFinished(connection) {
