@@ -12,6 +12,7 @@
 //! - [`netsuite`]: NetSuite REST web services (OAuth 2.0 client credentials, SuiteQL stock,
 //!   sales orders).
 //! - [`webhook`]: the generic signed-webhook ERP (orders and adjustment requests out).
+//! - [`webhook_in`]: the webhook ERP's signed snapshots in (the signature checked).
 
 pub mod answer;
 pub mod netsuite;
@@ -21,5 +22,6 @@ pub mod order;
 pub mod poll;
 pub mod sap_b1;
 pub mod webhook;
+pub mod webhook_in;
 
 pub use answer::{classify, Answer, CallFailure};

@@ -17,10 +17,10 @@ use serde_json::{json, Value};
 
 use super::answer::CallFailure;
 use super::order::{external_ref, ErpOrderLine};
-use crate::alerts::render::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::erp::delivery::Delivery;
 use crate::erp::master::Requested;
 use crate::inbound::signature::timestamped;
+use crate::inbound::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::stock::{Location, OrderKey, Sku};
 use crate::sync::{HttpRequest, HttpResponse, Method};
 use crate::time::Millis;
