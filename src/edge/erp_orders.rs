@@ -33,7 +33,7 @@ use crate::erp::delivery::{self, Call, Delivery, Known, Unmapped};
 use crate::fault::Fault;
 use crate::stock::{Command, Location, Sku, Token};
 use crate::sync::retry::retry_later;
-use crate::sync::{FailureKind, FailureRecord, HttpRequest, PushResult, RetryPolicy, StockChanged};
+use crate::sync::{FailureKind, FailureRecord, HttpRequest, RetryPolicy, StockChanged};
 use crate::time::Millis;
 
 use super::clock::now;
@@ -87,7 +87,7 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged], routes
             let t = now();
             let decision = match &result {
                 Ok(()) => None,
-                Err(f) => Some(policy.decide(&outcome_of(f), attempts + 1)),
+                Err(f) => Some(policy.decide(&f.outcome(), attempts + 1)),
             };
             let (attempts, error, delivered_at) = match (&result, &decision) {
                 (Ok(()), _) => (0, None, Some(t)),
@@ -146,14 +146,6 @@ fn unmapped_failure(e: &StockChanged, u: &Unmapped) -> FailureRecord {
         ),
         kind: Some(FailureKind::UnknownListing),
         at: now(),
-    }
-}
-
-/// A failed call as the retry policy reads it.
-fn outcome_of(f: &CallFailure) -> PushResult {
-    match f {
-        CallFailure::Refused(why) => PushResult::permanent(FailureKind::Rejected, why.clone()),
-        CallFailure::Unavailable(why) => PushResult::backoff(why.clone()),
     }
 }
 
