@@ -181,7 +181,7 @@ async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (K
             // Only the webhook ERP is told of shipments (above).
             Call::Fulfil { .. } | Call::NotYet => None,
             Call::FindOrCreate { lines } => {
-                let order = ErpOrder { reference: d.reference.clone(), due: date(d.since), lines };
+                let order = ErpOrder { reference: d.reference.clone(), due: d.since.date(), lines };
                 match client.find_or_create(&order).await {
                     Ok(doc) => Some(doc),
                     Err(f) => return (known, Err(f)),
@@ -272,11 +272,6 @@ async fn odoo_found(
         return Err(CallFailure::Refused("Odoo refused the API key (401)".into()));
     }
     odoo_orders::read_found(&resp).map_err(CallFailure::Unavailable)
-}
-
-/// `YYYY-MM-DD` (UTC) of `t`.
-fn date(t: Millis) -> String {
-    t.to_rfc3339().chars().take(10).collect()
 }
 
 /// A document as the ERP has it.
