@@ -21,6 +21,12 @@ impl Millis {
         }
     }
 
+    /// The UTC date, `YYYY-MM-DD` (an ERP's date fields: SAP B1's `UpdateDate` filter, an order's
+    /// due date).
+    pub fn date(self) -> String {
+        self.to_rfc3339().chars().take(10).collect()
+    }
+
     /// Parses an RFC 3339 timestamp; `None` when it is not one.
     pub fn parse_rfc3339(s: &str) -> Option<Millis> {
         chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| Millis(t.timestamp_millis()))
@@ -38,5 +44,7 @@ mod tests {
         assert_eq!(s, "2026-11-29T22:56:48.123Z");
         assert_eq!(Millis::parse_rfc3339(&s), Some(t));
         assert_eq!(Millis::parse_rfc3339("yesterday"), None);
+        assert_eq!(t.date(), "2026-11-29");
+        assert_eq!(Millis(0).date(), "1970-01-01");
     }
 }

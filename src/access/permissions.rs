@@ -17,7 +17,8 @@ pub fn need(route: &Route) -> Need {
         | Route::ProblemPage(_)
         | Route::Webhook(_)
         | Route::EbayChallenge
-        | Route::Edi850 => Need::Public,
+        | Route::Edi850
+        | Route::ErpSignedSnapshots(_) => Need::Public,
 
         Route::Availability | Route::GetReservation(_) => Need::StorefrontOrRead,
 
@@ -117,8 +118,12 @@ mod tests {
             .join("/")
     }
 
+    /// Security schemes that are no role's token: a route they guard is public to the token
+    /// check and verifies its own credentials (the webhook ERP's signature).
+    const SIGNATURE_SCHEMES: [&str; 1] = ["erpWebhookSignature"];
+
     /// The roles an operation's `security` lists (`storefrontToken`, `operatorToken`,
-    /// `adminToken`); an empty list means public.
+    /// `adminToken`); an empty list, or only a signature scheme, means public.
     fn documented_roles(op: &Value, global: &Value) -> Vec<Role> {
         let security = op.get("security").unwrap_or(global);
         let mut roles: Vec<Role> = security
@@ -127,6 +132,7 @@ mod tests {
             .flatten()
             .filter_map(|req| req.as_object())
             .flat_map(|req| req.keys())
+            .filter(|scheme| !SIGNATURE_SCHEMES.contains(&scheme.as_str()))
             .map(|scheme| {
                 Role::ALL
                     .into_iter()
@@ -186,6 +192,7 @@ mod tests {
             ("PUT", "/v1/skus/A/stock", Need::Admin),
             ("DELETE", "/v1/import-mappings/erp", Need::Admin),
             ("POST", "/v1/erp/polls/run", Need::Admin),
+            ("POST", "/v1/erp/connections/hook/snapshots", Need::Public),
         ];
         for (m, path, want) in cases {
             assert_eq!(resolve(m, path).map(|r| need(&r)), Ok(want), "{m} {path}");

@@ -132,13 +132,10 @@ fn kind_names() -> String {
     AlertKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// `http://` or `https://`, a host, no whitespace or control characters.
+/// `http://` or `https://`, a host, no whitespace or control characters, at most
+/// [`MAX_URL_LEN`] characters (`sync::target_url`).
 fn url_ok(s: &str) -> bool {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    s.len() <= MAX_URL_LEN
-        && host.is_some_and(|h| !h.is_empty() && !h.contains('@'))
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    crate::sync::target_url::check(s).is_ok()
 }
 
 /// The URL's origin with the rest masked: `https://hooks.slack.com/…`.

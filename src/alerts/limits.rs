@@ -14,8 +14,8 @@ pub const DRIFT_WINDOW_MS: i64 = 3_600_000;
 /// Alert destinations per installation.
 pub const MAX_DESTINATIONS: usize = 20;
 
-/// A destination URL, at most this long.
-pub const MAX_URL_LEN: usize = 2048;
+/// A destination URL, at most this long (every URL StockEdge sends to: `sync::target_url`).
+pub use crate::sync::target_url::MAX_URL_LEN;
 
 /// Delivery attempts of one message to one destination before it is recorded `failed`.
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 8;

@@ -12,10 +12,9 @@ use serde_json::{json, Value};
 use super::destination::Format;
 use super::message::{AlertMessage, OutMessage, Phase};
 use crate::inbound::signature::timestamped;
+pub use crate::inbound::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::time::Millis;
 
-pub const SIGNATURE_HEADER: &str = "X-StockEdge-Signature";
-pub const TIMESTAMP_HEADER: &str = "X-StockEdge-Timestamp";
 const DELIVERY_HEADER: &str = "X-StockEdge-Delivery";
 
 /// A request body with its headers, ready to POST.

@@ -1,10 +1,12 @@
 //! `POST /v1/erp/snapshots` without HTTP: the body validated into one [`SnapshotLine`] per SKU
 //! line (every fault names its field), and the per-line answer (docs/api.md, docs/erp.md).
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Map, Value};
 
 use super::fields::{parse_object, with_object, Fields};
-use super::problem::{from_ledger, Kind, Problem};
+use super::problem::{from_ledger, FieldError, Kind, Problem};
 use super::sku_call::{SkuAnswer, SkuRefusal, SkuResult};
 use crate::erp::limits::{MAX_ERP_QUANTITY, MAX_SEEN_IDS, MAX_SEEN_ORDERS, MAX_SNAPSHOT_LINES};
 use crate::erp::{AsOf, Basis, Figure, Seen, SeenOrder, SnapshotLine};
@@ -136,6 +138,37 @@ pub fn snapshot_object(obj: &Map<String, Value>) -> Result<SnapshotRequest, Prob
     })
 }
 
+/// A webhook ERP's snapshot (`POST /v1/erp/connections/{id}/snapshots`) may set stock only where
+/// its connection is the master: `mastered` are the locations `connection`'s warehouse codes map
+/// to. A line elsewhere refuses the whole snapshot (`422`, each such `lines[i].location` named;
+/// nothing applied).
+pub fn only_mastered(
+    request: &SnapshotRequest,
+    connection: &Token,
+    mastered: &BTreeSet<Location>,
+) -> Result<(), Problem> {
+    let errors: Vec<FieldError> = request
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, line))| !mastered.contains(&line.location))
+        .map(|(i, (_, line))| {
+            FieldError::new(
+                format!("lines[{i}].location"),
+                format!(
+                    "ERP connection {connection} does not master location {} (no warehouse code of it maps there)",
+                    line.location
+                ),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::invalid(errors))
+    }
+}
+
 /// The answer item for one line: what it did and the location's levels after it, or the
 /// problem that refused it (nothing of that line applied).
 pub fn item(sku: &Sku, location: &Location, result: &SkuResult) -> Value {
@@ -211,6 +244,22 @@ mod tests {
         ] {
             assert!(f.iter().any(|x| x == want), "{want} in {f:?}");
         }
+    }
+
+    #[test]
+    fn a_connection_may_set_only_the_locations_it_masters() {
+        let body = br#"{"snapshot":"s","basis":"available","as_of":{"sequence":1},
+            "lines":[{"sku":"A","location":"hook","quantity":1},{"sku":"B","quantity":2},
+                     {"sku":"C","location":"hook","quantity":3},{"sku":"D","location":"east","quantity":4}]}"#;
+        let r = snapshot_request(body).expect("valid");
+        let conn = Token::parse("erp").expect("t");
+        let hook = Location::parse("hook").expect("l");
+        let p = only_mastered(&r, &conn, &BTreeSet::from([hook.clone()])).expect_err("main and east are not its");
+        assert_eq!(p.status(), 422);
+        assert_eq!(fields(&p), vec!["lines[1].location", "lines[3].location"]);
+        let all = BTreeSet::from([hook, Location::main(), Location::parse("east").expect("l")]);
+        assert!(only_mastered(&r, &conn, &all).is_ok());
+        assert!(only_mastered(&r, &conn, &BTreeSet::new()).is_err());
     }
 
     #[test]

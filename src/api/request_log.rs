@@ -143,6 +143,7 @@ impl RouteLabel {
             Route::SkuAlerting(s) => ("SkuAlerting", Some(s)),
             Route::Edi850 => ("Edi850", None),
             Route::Erp(r) => (r.name(), None),
+            Route::ErpSignedSnapshots(_) => ("ErpSignedSnapshots", None),
         };
         RouteLabel { name, sku: sku.cloned() }
     }

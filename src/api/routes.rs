@@ -98,6 +98,9 @@ pub enum Route {
     Edi850,
     /// ERP connections, mappings, unmapped rows and stock polls (`erp_routes`).
     Erp(super::erp_routes::ErpRoute),
+    /// `POST /v1/erp/connections/{id}/snapshots`: a webhook ERP's snapshot, signed with its
+    /// connection's secret (no bearer token: the signature is checked instead).
+    ErpSignedSnapshots(Token),
 }
 
 /// Path segments arrive percent-encoded (a SKU may contain `/`, sent as `%2F`).
@@ -126,6 +129,14 @@ pub fn is_public(path: &str) -> bool {
         || p.starts_with("/problems/")
         || p.starts_with("/v1/webhooks/")
         || p == "/v1/edi/850"
+        || is_signed_snapshot_path(p)
+}
+
+/// `/v1/erp/connections/{id}/snapshots`: a webhook ERP's signed snapshots.
+fn is_signed_snapshot_path(p: &str) -> bool {
+    p.strip_prefix("/v1/erp/connections/")
+        .and_then(|rest| rest.strip_suffix("/snapshots"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// Resolves `method path` to a route, or to the problem to answer with.
@@ -217,6 +228,9 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "reconciliation", "repair"] => only("POST", Ok(Route::RepairReconciliation)),
         ["v1", "metrics"] => only("GET", Ok(Route::Metrics)),
         ["v1", "erp", "snapshots"] => only("POST", Ok(Route::ErpSnapshots)),
+        ["v1", "erp", "connections", id, "snapshots"] => {
+            only("POST", token_in_path("id", &decode(id)).map(Route::ErpSignedSnapshots))
+        }
         ["v1", "erp", rest @ ..] => {
             let decoded: Vec<String> = rest.iter().map(|s| decode(s)).collect();
             let refs: Vec<&str> = decoded.iter().map(String::as_str).collect();
@@ -302,6 +316,25 @@ mod tests {
         assert_eq!(resolve("POST", "/v1/webhooks/etsy").map_err(|p| p.kind), Err(Kind::NotFound));
         assert_eq!(resolve("GET", "/v1/inbound/unmatched").map(|r| need(&r)), Ok(Need::Read));
         assert!(!is_public("/v1/inbound/unmatched"));
+    }
+
+    #[test]
+    fn signed_erp_snapshots_are_public_and_post_only() {
+        let path = "/v1/erp/connections/hook/snapshots";
+        let r = resolve("POST", path).expect("route");
+        assert_eq!(r, Route::ErpSignedSnapshots(Token::parse("hook").expect("token")));
+        assert_eq!(need(&r), Need::Public);
+        assert!(is_public(path));
+        assert_eq!(resolve("GET", path).map_err(|p| p.kind), Err(Kind::MethodNotAllowed));
+        assert_eq!(
+            resolve("POST", "/v1/erp/connections/a%20b/snapshots").map_err(|p| p.kind),
+            Err(Kind::ValidationFailed)
+        );
+        assert_eq!(resolve("POST", "/v1/erp/snapshots").map(|r| need(&r)), Ok(Need::Admin));
+        for other in ["/v1/erp/connections/hook", "/v1/erp/connections/hook/mappings", "/v1/erp/connections//snapshots"]
+        {
+            assert!(!is_public(other), "{other}");
+        }
     }
 
     #[test]

@@ -23,13 +23,13 @@ pub const CONNECTION_SELECT: &str =
 
 #[derive(Debug, Deserialize)]
 pub struct ConnectionRow {
-    id: String,
-    kind: String,
-    base_url: String,
-    credentials_secret: Option<String>,
-    settings: String,
-    local_adjustments: String,
-    enabled: i64,
+    pub(super) id: String,
+    pub(super) kind: String,
+    pub(super) base_url: String,
+    pub(super) credentials_secret: Option<String>,
+    pub(super) settings: String,
+    pub(super) local_adjustments: String,
+    pub(super) enabled: i64,
 }
 
 impl ConnectionRow {

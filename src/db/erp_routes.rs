@@ -1,36 +1,60 @@
 //! Where a batch's order changes go (docs/erp.md "Orders to the ERP"), read in the queue
 //! consumer's one D1 batch (`db::groups`): the enabled connections mastering the changes'
-//! locations with their warehouse codes, the item codes of the changes' SKUs, and those
-//! connections. Three reads that do not depend on each other's answers, so they join the
-//! consumer's other reads; [`Routes`] then answers each (SKU, location) without D1.
+//! locations with their warehouse codes (one join: each warehouse row carries its connection's
+//! columns), and the item codes of the changes' SKUs. Two reads that do not depend on each
+//! other's answers, so they join the consumer's other reads; [`Routes`] then answers each (SKU,
+//! location) without D1.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::erp::{ConnectionRow, CONNECTION_SELECT};
+use super::erp::ConnectionRow;
 use super::{corrupt, in_chunks, text, Query, StoreResult};
 use crate::erp::connection::{Connection, Orders};
 use crate::erp::delivery::Route;
 use crate::stock::{Location, Sku, Token};
 
-/// A warehouse of an enabled connection mapped to one of the locations asked.
+/// A warehouse of an enabled connection mapped to one of the locations asked, with that
+/// connection's row (`erp_connections`' columns, as [`ConnectionRow`] reads them).
 #[derive(Debug, Deserialize)]
 pub struct MasterRow {
     pub location: String,
-    pub connection: String,
     pub code: String,
+    id: String,
+    kind: String,
+    base_url: String,
+    credentials_secret: Option<String>,
+    settings: String,
+    local_adjustments: String,
+    enabled: i64,
 }
 
-/// The warehouses of enabled connections mapped to `locations` (one statement per chunk).
+impl MasterRow {
+    fn connection(&self) -> ConnectionRow {
+        ConnectionRow {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            base_url: self.base_url.clone(),
+            credentials_secret: self.credentials_secret.clone(),
+            settings: self.settings.clone(),
+            local_adjustments: self.local_adjustments.clone(),
+            enabled: self.enabled,
+        }
+    }
+}
+
+/// The warehouses of enabled connections mapped to `locations`, each with its connection (one
+/// statement per chunk).
 pub fn masters(locations: &[Location]) -> Vec<Query> {
     in_chunks(
         locations,
         &[],
         |list| {
             format!(
-                "SELECT w.location, c.id AS connection, w.code FROM erp_warehouses w \
-                 JOIN erp_connections c ON c.id = w.connection WHERE c.enabled = 1 AND w.location IN ({list})"
+                "SELECT w.location, w.code, c.id, c.kind, c.base_url, c.credentials_secret, c.settings, \
+                 c.local_adjustments, c.enabled FROM erp_warehouses w JOIN erp_connections c ON c.id = w.connection \
+                 WHERE c.enabled = 1 AND w.location IN ({list})"
             )
         },
         |l| text(l.as_str()),
@@ -55,23 +79,7 @@ pub fn items(skus: &[Sku]) -> Vec<Query> {
     )
 }
 
-/// The enabled connections with a warehouse mapped to one of `locations` (one statement per
-/// chunk), as [`ConnectionRow`]s.
-pub fn connections(locations: &[Location]) -> Vec<Query> {
-    in_chunks(
-        locations,
-        &[],
-        |list| {
-            format!(
-                "{CONNECTION_SELECT} WHERE enabled = 1 AND id IN \
-                 (SELECT connection FROM erp_warehouses WHERE location IN ({list}))"
-            )
-        },
-        |l| text(l.as_str()),
-    )
-}
-
-/// Where the order changes of a batch go, from the three reads' rows.
+/// Where the order changes of a batch go, from the two reads' rows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Routes {
     /// Per location, its master: the first enabled connection by id mapping a warehouse to it,
@@ -84,12 +92,15 @@ pub struct Routes {
 
 impl Routes {
     /// Reads the rows back; a row naming something that does not parse is corrupt.
-    pub fn of(masters: Vec<MasterRow>, items: Vec<ItemRow>, connections: Vec<ConnectionRow>) -> StoreResult<Routes> {
+    pub fn of(masters: Vec<MasterRow>, items: Vec<ItemRow>) -> StoreResult<Routes> {
         let mut out = Routes::default();
         for r in masters {
             let location =
                 Location::parse(&r.location).map_err(|e| corrupt(format!("erp_warehouses location: {e}")))?;
-            let id = token(&r.connection)?;
+            let id = token(&r.id)?;
+            if !out.connections.contains_key(&id) {
+                out.connections.insert(id.clone(), r.connection().decode()?);
+            }
             let candidate = (id, r.code);
             let slot = out.masters.entry(location).or_insert_with(|| candidate.clone());
             if candidate < *slot {
@@ -102,10 +113,6 @@ impl Routes {
             if r.code < *slot {
                 *slot = r.code;
             }
-        }
-        for r in connections {
-            let c = r.decode()?;
-            out.connections.insert(c.id.clone(), c);
         }
         Ok(out)
     }
@@ -147,18 +154,20 @@ mod tests {
     fn tok(s: &str) -> Token {
         Token::parse(s).expect("token")
     }
-    fn connection(id: &str, settings: serde_json::Value) -> serde_json::Value {
-        json!({"id": id, "kind": "sap_b1", "base_url": "https://b1", "credentials_secret": null,
-               "settings": settings.to_string(), "local_adjustments": "refuse", "enabled": 1})
+    /// A warehouse row of connection `id` (its settings `settings`), as the join reads it.
+    fn master(location: &str, id: &str, code: &str, settings: serde_json::Value) -> serde_json::Value {
+        json!({"location": location, "code": code, "id": id, "kind": "sap_b1", "base_url": "https://b1",
+               "credentials_secret": null, "settings": settings.to_string(), "local_adjustments": "refuse",
+               "enabled": 1})
     }
 
     #[test]
     fn long_lists_are_split_and_bound() {
         let locations: Vec<Location> = (0..200).map(|i| loc(&format!("wh-{i}"))).collect();
         let skus: Vec<Sku> = (0..100).map(|i| sku(&format!("S-{i}"))).collect();
-        let (m, i, c) = (masters(&locations), items(&skus), connections(&locations));
-        assert_eq!((m.len(), i.len(), c.len()), (3, 2, 3));
-        for qs in [&m, &i, &c] {
+        let (m, i) = (masters(&locations), items(&skus));
+        assert_eq!((m.len(), i.len()), (3, 2));
+        for qs in [&m, &i] {
             assert_bound(qs);
         }
     }
@@ -166,18 +175,17 @@ mod tests {
     #[test]
     fn a_location_goes_to_its_first_connection_and_code_whatever_the_row_order() {
         let masters = rows(json!([
-            {"location": "main", "connection": "sap", "code": "02"},
-            {"location": "main", "connection": "sap", "code": "01"},
-            {"location": "main", "connection": "zz", "code": "00"},
-            {"location": "east", "connection": "zz", "code": "E"},
+            master("main", "sap", "02", json!({})),
+            master("main", "sap", "01", json!({})),
+            master("main", "zz", "00", json!({"orders": "deliver"})),
+            master("east", "zz", "E", json!({"orders": "deliver"})),
         ]));
         let items = rows(json!([
             {"connection": "sap", "sku": "TEE-1", "code": "B"},
             {"connection": "sap", "sku": "TEE-1", "code": "A"},
             {"connection": "zz", "sku": "TEE-1", "code": "Z"},
         ]));
-        let conns = rows(json!([connection("sap", json!({})), connection("zz", json!({"orders": "deliver"}))]));
-        let r = Routes::of(masters, items, conns).expect("routes");
+        let r = Routes::of(masters, items).expect("routes");
         let route = r.route(&sku("TEE-1"), &loc("main")).expect("main is mastered");
         assert_eq!(route, Route { connection: tok("sap"), warehouse: "01".into(), item: Some("A".into()) });
         assert_eq!(r.route(&sku("TEE-1"), &loc("east")).and_then(|r| r.item), Some("Z".into()));
@@ -189,19 +197,21 @@ mod tests {
 
     #[test]
     fn a_connection_with_orders_off_receives_none() {
-        let masters = rows(json!([{"location": "main", "connection": "sap", "code": "01"}]));
+        let masters = rows(json!([master("main", "sap", "01", json!({"orders": "off"}))]));
         let items = rows(json!([{"connection": "sap", "sku": "TEE-1", "code": "A"}]));
-        let conns = rows(json!([connection("sap", json!({"orders": "off"}))]));
-        let r = Routes::of(masters, items, conns).expect("routes");
+        let r = Routes::of(masters, items).expect("routes");
         assert_eq!(r.route(&sku("TEE-1"), &loc("main")), None);
     }
 
     #[test]
-    fn a_master_whose_connection_was_not_read_routes_nothing_and_bad_rows_are_corrupt() {
-        let masters = rows(json!([{"location": "main", "connection": "sap", "code": "01"}]));
-        let r = Routes::of(masters, vec![], vec![]).expect("routes");
+    fn each_connection_is_read_with_its_warehouses_and_bad_rows_are_corrupt() {
+        let r = Routes::of(vec![], vec![]).expect("routes");
         assert_eq!(r.route(&sku("TEE-1"), &loc("main")), None);
-        let bad = rows(json!([{"location": "not a location", "connection": "sap", "code": "01"}]));
-        assert!(matches!(Routes::of(bad, vec![], vec![]), Err(crate::db::StoreError::Corrupt(_))));
+        assert!(r.connection(&tok("sap")).is_none());
+        let bad = rows(json!([master("not a location", "sap", "01", json!({}))]));
+        assert!(matches!(Routes::of(bad, vec![]), Err(crate::db::StoreError::Corrupt(_))));
+        let mut broken = master("main", "sap", "01", json!({}));
+        broken["kind"] = json!("oracle");
+        assert!(matches!(Routes::of(rows(json!([broken])), vec![]), Err(crate::db::StoreError::Corrupt(_))));
     }
 }

@@ -9,16 +9,16 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use worker::{D1Database, Env};
+use worker::Env;
 
-use crate::db::erp_adjustments::{self as sql, item_of, ClaimedRow, CodeRow, DueRow};
+use crate::db::erp_adjustments::{self as sql, ClaimedRow, DueRow};
 use crate::erp::adjustment_out::{after_attempt, sent_to, Status};
-use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connection::ErpKind;
 use crate::erp::connectors::webhook::{self, AdjustmentEvent};
 use crate::erp::connectors::CallFailure;
 use crate::erp::master::Requested;
 use crate::fault::Fault;
-use crate::stock::{Location, Sku, Token};
+use crate::stock::{Location, Sku};
 use crate::sync::RetryPolicy;
 use crate::time::Millis;
 
@@ -26,7 +26,7 @@ use super::clock::now;
 use super::erp_adjust_vendors as vendors;
 use super::erp_orders::{send_webhook, webhook_secret};
 use super::limits::ADJUSTMENTS_PER_RUN;
-use super::store::{self, erp as connections};
+use super::store;
 
 /// Delivers the requests due; a summary of what happened (D1 failures are returned).
 pub async fn run(env: &Env) -> Result<Value, Fault> {
@@ -34,35 +34,26 @@ pub async fn run(env: &Env) -> Result<Value, Fault> {
     let kinds: Vec<&str> = ErpKind::ALL.into_iter().filter(|k| sent_to(*k)).map(ErpKind::as_str).collect();
     let due: Vec<DueRow> = store::read(&db, sql::due(&kinds, now(), ADJUSTMENTS_PER_RUN)).await?;
     let policy = RetryPolicy::default();
-    let mut conns: BTreeMap<String, Option<Connection>> = BTreeMap::new();
     let mut counts: BTreeMap<&'static str, u32> = BTreeMap::new();
     for r in due {
         let Some(claimed) = store::read_first::<ClaimedRow>(&db, sql::claim(r.id, now())).await? else {
             *counts.entry("busy").or_default() += 1;
             continue;
         };
-        if !conns.contains_key(&r.connection) {
-            let c = match Token::parse(&r.connection) {
-                Ok(id) => connections::connection(&db, &id).await?,
-                Err(_) => None,
-            };
-            conns.insert(r.connection.clone(), c);
-        }
-        let result = match conns[&r.connection].as_ref() {
-            // The connection was removed after the request was claimed: nothing can ever send it.
-            None => Err(CallFailure::Refused(format!("connection {} no longer exists", r.connection))),
-            Some(conn) if conn.kind == ErpKind::Webhook => {
-                match (event(&db, conn, &r).await?, webhook_secret(env, conn)) {
-                    (Ok(e), Ok(secret)) => {
-                        let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
-                        send_webhook(&conn.base_url, &req).await
-                    }
-                    (Err(f), _) | (_, Err(f)) => Err(f),
+        // The connection and its codes came with the row (`sql::due`): no other read.
+        let conn = r.connection()?;
+        let result = match event(&r) {
+            Err(f) => Err(f),
+            Ok(e) if conn.kind == ErpKind::Webhook => match webhook_secret(env, &conn) {
+                Ok(secret) => {
+                    let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
+                    send_webhook(&conn.base_url, &req).await
                 }
-            }
-            Some(conn) => match (event(&db, conn, &r).await?, vendors::credentials(env, conn)) {
-                (Ok(e), Ok(secret)) => vendors::send(&secret, conn, &e).await,
-                (Err(f), _) | (_, Err(f)) => Err(f),
+                Err(f) => Err(f),
+            },
+            Ok(e) => match vendors::credentials(env, &conn) {
+                Ok(secret) => vendors::send(&secret, &conn, &e).await,
+                Err(f) => Err(f),
             },
         };
         let attempts = u32::try_from(claimed.attempts).unwrap_or(0);
@@ -79,10 +70,10 @@ pub async fn run(env: &Env) -> Result<Value, Fault> {
     }))
 }
 
-/// The document for row `r`, with the connection's codes (a row that does not read back is
-/// refused: a dead request naming why).
-async fn event(db: &D1Database, conn: &Connection, r: &DueRow) -> Result<Result<AdjustmentEvent, CallFailure>, Fault> {
-    let refused = |why: String| Ok(Err(CallFailure::Refused(format!("adjustment request {}: {why}", r.id))));
+/// The document for row `r`, with the connection's codes read with it (a row that does not read
+/// back is refused: a dead request naming why).
+fn event(r: &DueRow) -> Result<AdjustmentEvent, CallFailure> {
+    let refused = |why: String| Err(CallFailure::Refused(format!("adjustment request {}: {why}", r.id)));
     let (sku, location) = match (Sku::parse(&r.sku), Location::parse(&r.location)) {
         (Ok(s), Ok(l)) => (s, l),
         _ => return refused(format!("SKU {:?} or location {:?} does not read back", r.sku, r.location)),
@@ -92,16 +83,14 @@ async fn event(db: &D1Database, conn: &Connection, r: &DueRow) -> Result<Result<
         "adjust" => Requested::Adjust { delta: r.quantity },
         other => return refused(format!("op {other:?}")),
     };
-    let item_code = store::read_first::<CodeRow>(db, item_of(&conn.id, &sku)).await?.map(|c| c.code);
-    let warehouse = store::read_first::<CodeRow>(db, sql::warehouse_of(&conn.id, &location)).await?.map(|c| c.code);
-    Ok(Ok(AdjustmentEvent {
+    Ok(AdjustmentEvent {
         id: r.id,
         sku,
-        item_code,
+        item_code: r.item_code.clone(),
         location,
-        warehouse,
+        warehouse: r.warehouse_code.clone(),
         change,
         reason: r.reason.clone(),
         requested_at: Millis(r.requested_at),
-    }))
+    })
 }

@@ -21,7 +21,7 @@ use worker::{console_error, D1Database, Env};
 use crate::api::sku_call::SkuAction;
 use crate::db::erp_deliveries::{self as sql, DeliveryRow, Record};
 use crate::db::erp_routes::Routes;
-use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connection::{Connection, ErpKind, Vendor};
 use crate::erp::connectors::netsuite::auth::Credentials as NetsuiteCredentials;
 use crate::erp::connectors::netsuite::sales_order::{self, Created};
 use crate::erp::connectors::odoo_orders;
@@ -33,7 +33,7 @@ use crate::erp::delivery::{self, Call, Delivery, Known, Unmapped};
 use crate::fault::Fault;
 use crate::stock::{Command, Location, Sku, Token};
 use crate::sync::retry::retry_later;
-use crate::sync::{FailureKind, FailureRecord, HttpRequest, PushResult, RetryPolicy, StockChanged};
+use crate::sync::{FailureKind, FailureRecord, HttpRequest, RetryPolicy, StockChanged};
 use crate::time::Millis;
 
 use super::clock::now;
@@ -87,7 +87,7 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged], routes
             let t = now();
             let decision = match &result {
                 Ok(()) => None,
-                Err(f) => Some(policy.decide(&outcome_of(f), attempts + 1)),
+                Err(f) => Some(policy.decide(&f.outcome(), attempts + 1)),
             };
             let (attempts, error, delivered_at) = match (&result, &decision) {
                 (Ok(()), _) => (0, None, Some(t)),
@@ -149,14 +149,6 @@ fn unmapped_failure(e: &StockChanged, u: &Unmapped) -> FailureRecord {
     }
 }
 
-/// A failed call as the retry policy reads it.
-fn outcome_of(f: &CallFailure) -> PushResult {
-    match f {
-        CallFailure::Refused(why) => PushResult::permanent(FailureKind::Rejected, why.clone()),
-        CallFailure::Unavailable(why) => PushResult::backoff(why.clone()),
-    }
-}
-
 /// Tells the SKU's ledger the ERP has the order's documents recorded up to `d.through`.
 async fn confirm(env: &Env, d: &Delivery, at: Millis) -> Result<(), Fault> {
     let command =
@@ -173,13 +165,13 @@ async fn confirm(env: &Env, d: &Delivery, at: Millis) -> Result<(), Fault> {
 /// Carries out `d`'s steps from `known`; answers what is known after them (what succeeded is
 /// kept even when a later step failed) and whether all succeeded.
 async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (Known, Result<(), CallFailure>) {
-    if conn.kind == ErpKind::Webhook {
+    let Some(vendor) = conn.kind.vendor() else {
         return match webhook_secret(env, conn) {
             Ok(secret) => run_webhook(&conn.base_url, &secret, conn.kind, d, known).await,
             Err(f) => (known, Err(f)),
         };
-    }
-    let client = match Client::of(env, conn) {
+    };
+    let client = match Client::of(env, conn, vendor) {
         Ok(c) => c,
         Err(f) => return (known, Err(f)),
     };
@@ -189,7 +181,7 @@ async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (K
             // Only the webhook ERP is told of shipments (above).
             Call::Fulfil { .. } | Call::NotYet => None,
             Call::FindOrCreate { lines } => {
-                let order = ErpOrder { reference: d.reference.clone(), due: date(d.since), lines };
+                let order = ErpOrder { reference: d.reference.clone(), due: d.since.date(), lines };
                 match client.find_or_create(&order).await {
                     Ok(doc) => Some(doc),
                     Err(f) => return (known, Err(f)),
@@ -282,11 +274,6 @@ async fn odoo_found(
     odoo_orders::read_found(&resp).map_err(CallFailure::Unavailable)
 }
 
-/// `YYYY-MM-DD` (UTC) of `t`.
-fn date(t: Millis) -> String {
-    t.to_rfc3339().chars().take(10).collect()
-}
-
 /// A document as the ERP has it.
 struct Document {
     id: String,
@@ -301,11 +288,11 @@ enum Client<'a> {
 }
 
 impl<'a> Client<'a> {
-    fn of(env: &Env, conn: &'a Connection) -> Result<Client<'a>, CallFailure> {
+    fn of(env: &Env, conn: &'a Connection, vendor: Vendor) -> Result<Client<'a>, CallFailure> {
         let secret = secrets::read(env, conn.credentials_secret.as_deref())
             .map_err(|why| CallFailure::Refused(format!("the connection's credentials secret: {why}")))?;
-        match conn.kind {
-            ErpKind::SapB1 => {
+        match vendor {
+            Vendor::SapB1 => {
                 let creds = Credentials::parse(&secret).map_err(CallFailure::Refused)?;
                 let card_code = conn
                     .setting("card_code")
@@ -313,7 +300,7 @@ impl<'a> Client<'a> {
                     .to_owned();
                 Ok(Client::Sap { sap: SapClient { base: &conn.base_url, id: conn.id.as_str(), creds }, card_code })
             }
-            ErpKind::Odoo => {
+            Vendor::Odoo => {
                 let partner = conn
                     .setting_int("partner_id")
                     .ok_or_else(|| CallFailure::Refused("settings.partner_id (the Odoo customer) is not set".into()))?;
@@ -325,7 +312,7 @@ impl<'a> Client<'a> {
                     warehouse: conn.setting_int("warehouse_id"),
                 })
             }
-            ErpKind::Netsuite => {
+            Vendor::Netsuite => {
                 let creds = NetsuiteCredentials::parse(&secret).map_err(CallFailure::Refused)?;
                 let customer = match (conn.setting("customer_id"), conn.setting_int("customer_id")) {
                     (Some(id), _) => id.to_owned(),
@@ -337,9 +324,6 @@ impl<'a> Client<'a> {
                     }
                 };
                 Ok(Client::Netsuite { ns: NetsuiteClient::new(&conn.base_url, creds), customer })
-            }
-            ErpKind::Webhook => {
-                Err(CallFailure::Refused("a webhook ERP is sent signed documents (run_webhook)".into()))
             }
         }
     }

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use worker::{D1Database, Env, Response};
 
 use crate::api::sku_call::SkuAnswer;
-use crate::erp::connection::{Connection, ErpKind};
+use crate::erp::connection::{Connection, Vendor};
 use crate::erp::connectors::netsuite::{self, suiteql};
 use crate::erp::connectors::odoo;
 use crate::erp::connectors::poll::{Stretch, PAGES_PER_RUN};
@@ -58,10 +58,11 @@ pub async fn run(env: &Env, only: Option<&Token>) -> Result<Vec<Value>, Fault> {
     let mut out = Vec::new();
     for c in rows::connections(&db).await? {
         // The webhook ERP pushes its snapshots: nothing to poll.
-        if only.is_some_and(|o| o != &c.id) || (!c.enabled && only.is_none()) || !c.kind.polls_stock() {
+        let Some(vendor) = c.kind.vendor() else { continue };
+        if only.is_some_and(|o| o != &c.id) || (!c.enabled && only.is_none()) {
             continue;
         }
-        out.push(poll(env, &db, &c).await?);
+        out.push(poll(env, &db, &c, vendor).await?);
     }
     Ok(out)
 }
@@ -78,13 +79,13 @@ struct Run {
     error: Option<String>,
 }
 
-async fn poll(env: &Env, db: &D1Database, c: &Connection) -> Result<Value, StoreError> {
+async fn poll(env: &Env, db: &D1Database, c: &Connection, vendor: Vendor) -> Result<Value, StoreError> {
     let t = now();
     if !rows::lease(db, &c.id, t).await? {
         return Ok(json!({ "connection": c.id, "kind": c.kind, "result": "busy" }));
     }
     let mut run = Run::default();
-    if let Err(why) = read_stretch(env, db, c, &mut run).await? {
+    if let Err(why) = read_stretch(env, db, c, vendor, &mut run).await? {
         run.error = Some(why);
     }
     rows::finish(db, &c.id, run.error.as_deref(), run.rows, run.applied, now()).await?;
@@ -101,30 +102,30 @@ async fn read_stretch(
     env: &Env,
     db: &D1Database,
     c: &Connection,
+    vendor: Vendor,
     run: &mut Run,
 ) -> Result<Result<(), String>, StoreError> {
     let secret = match secrets::read(env, c.credentials_secret.as_deref()) {
         Ok(s) => s,
         Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
     };
-    let mut source = match c.kind {
-        ErpKind::SapB1 => match Credentials::parse(&secret) {
+    let mut source = match vendor {
+        Vendor::SapB1 => match Credentials::parse(&secret) {
             Ok(creds) => Source::Sap(SapClient { base: &c.base_url, id: c.id.as_str(), creds }),
             Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
         },
-        ErpKind::Odoo => Source::Odoo { base: &c.base_url, key: secret, database: c.setting("database") },
-        ErpKind::Netsuite => match netsuite::auth::Credentials::parse(&secret) {
+        Vendor::Odoo => Source::Odoo { base: &c.base_url, key: secret, database: c.setting("database") },
+        Vendor::Netsuite => match netsuite::auth::Credentials::parse(&secret) {
             Ok(creds) => Source::Netsuite(NetsuiteClient::new(&c.base_url, creds)),
             Err(why) => return Ok(Err(format!("the connection's credentials secret: {why}"))),
         },
-        ErpKind::Webhook => return Ok(Err("a webhook ERP pushes its snapshots; it is not polled".into())),
     };
     let mut state = rows::poll_state(db, &c.id).await?;
     let mut stretch = state.stretch(now());
     let mappings = rows::mappings(db, &c.id).await?;
-    let page_size = match c.kind {
-        ErpKind::Netsuite => suiteql::page_size(c.setting_int("page_size")),
-        ErpKind::SapB1 | ErpKind::Odoo | ErpKind::Webhook => sap_b1::page_size(c.setting_int("page_size")),
+    let page_size = match vendor {
+        Vendor::Netsuite => suiteql::page_size(c.setting_int("page_size")),
+        Vendor::SapB1 | Vendor::Odoo => sap_b1::page_size(c.setting_int("page_size")),
     };
     for _ in 0..PAGES_PER_RUN {
         let page_at = now();

@@ -71,7 +71,7 @@ impl From<StoreError> for Stop {
     }
 }
 
-fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
+pub(super) fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
     Ok(req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
 }
 
@@ -133,6 +133,12 @@ impl Write {
 /// Reads a write's body and claims its Idempotency-Key in the key registry, so that one key
 /// is never used for two different requests, whatever resource they touch.
 async fn write(req: &mut Request, env: &Env, max: usize) -> std::result::Result<Write, Stop> {
+    let bytes = body(req, max).await?;
+    claimed(req, env, bytes).await
+}
+
+/// A write whose `bytes` were read already, with its Idempotency-Key claimed.
+async fn claimed(req: &Request, env: &Env, bytes: Vec<u8>) -> std::result::Result<Write, Stop> {
     let method = req.method().to_string();
     // The query is part of the request (imports take their format and mode there).
     let url = req.url()?;
@@ -140,7 +146,6 @@ async fn write(req: &mut Request, env: &Env, max: usize) -> std::result::Result<
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),
     };
-    let bytes = body(req, max).await?;
     let (idem, key_fault) = match idempotency(req, &method, &path, &bytes) {
         Ok(i) => (i, None),
         Err(p) => (None, Some(p)),
@@ -151,6 +156,43 @@ async fn write(req: &mut Request, env: &Env, max: usize) -> std::result::Result<
         }
     }
     Ok(Write { bytes, idem, key_fault })
+}
+
+/// For a route that authenticates its body before anything else (a signed snapshot): the body
+/// (at most `max` bytes), or the answer for one too large.
+pub(super) async fn signed_body(req: &mut Request, max: usize) -> std::result::Result<Result<Vec<u8>, Problem>, Fault> {
+    match body(req, max).await {
+        Ok(b) => Ok(Ok(b)),
+        Err(Stop::Answer(p)) => Ok(Err(p)),
+        Err(Stop::Fault(f)) => Err(f),
+    }
+}
+
+/// After a signed body verified: the write, its Idempotency-Key claimed (the key of a caller
+/// that proved nothing is never claimed), or the answer for a reused key.
+pub(super) async fn signed_write(
+    req: &Request,
+    env: &Env,
+    bytes: Vec<u8>,
+) -> std::result::Result<Result<Write, Problem>, Fault> {
+    match claimed(req, env, bytes).await {
+        Ok(w) => Ok(Ok(w)),
+        Err(Stop::Answer(p)) => Ok(Err(p)),
+        Err(Stop::Fault(f)) => Err(f),
+    }
+}
+
+/// A snapshot's body, JSON or (`?format=csv`) CSV, validated (`POST /v1/erp/snapshots` and its
+/// signed per-connection twin).
+pub(super) fn snapshot_request(
+    w: &Write,
+    pairs: &[(String, String)],
+) -> std::result::Result<crate::api::erp_snapshots::SnapshotRequest, Problem> {
+    w.validated(if crate::api::erp_snapshot_csv::is_csv(pairs) {
+        crate::api::erp_snapshot_csv::snapshot_csv(pairs, &w.bytes)
+    } else {
+        crate::api::erp_snapshots::snapshot_request(&w.bytes)
+    })
 }
 
 /// Answers one routed request. Faults keep their type ([`Fault`]); `api::problem::from_fault`
@@ -164,6 +206,10 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
     // Wholesale purchase orders: the trading partner's credentials, its own body limit.
     if route == Route::Edi850 {
         return super::purchase_orders::receive(req, env).await;
+    }
+    // A webhook ERP's snapshot: the connection's signature, checked before the key is claimed.
+    if let Route::ErpSignedSnapshots(id) = route {
+        return super::erp_webhook_in::receive(id, req, env).await;
     }
     let path = req.path();
     let w = if matches!(req.method(), Method::Post | Method::Put) {
@@ -300,7 +346,9 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             return key_registry::keeping(env, w.idem.as_ref(), super::sync_admin::retry(env, id)).await;
         }
         Route::Catalog(route) => return super::catalog::handle(route, &query_pairs(&req)?, &w, env).await,
-        Route::Webhook(_) | Route::Edi850 => http::problem(&Problem::new(Kind::Internal, "handled above")),
+        Route::Webhook(_) | Route::Edi850 | Route::ErpSignedSnapshots(_) => {
+            http::problem(&Problem::new(Kind::Internal, "handled above"))
+        }
         Route::Unmatched => return super::inbound_admin::unmatched(&query_pairs(&req)?, env).await,
         Route::Drift => return super::inbound_admin::drift(&query_pairs(&req)?, env).await,
         Route::Polls => return super::inbound_poll::status(env).await,
@@ -325,12 +373,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
         }
         Route::Erp(route) => return super::erp_connections::handle(route, &query_pairs(&req)?, &w, env).await,
         Route::ErpSnapshots => {
-            let pairs = query_pairs(&req)?;
-            let request = try_p!(w.validated(if crate::api::erp_snapshot_csv::is_csv(&pairs) {
-                crate::api::erp_snapshot_csv::snapshot_csv(&pairs, &w.bytes)
-            } else {
-                crate::api::erp_snapshots::snapshot_request(&w.bytes)
-            }));
+            let request = try_p!(snapshot_request(&w, &query_pairs(&req)?));
             return key_registry::keeping(env, w.idem.as_ref(), super::erp::apply(env, request)).await;
         }
         Route::Overview => return super::overview::serve(env).await,

@@ -22,6 +22,7 @@ mod erp_master;
 mod erp_netsuite;
 mod erp_orders;
 mod erp_poll;
+mod erp_webhook_in;
 mod handlers;
 mod hot;
 mod http;

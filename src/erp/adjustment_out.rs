@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::connection::ErpKind;
 use super::connectors::answer::CallFailure;
 use super::connectors::webhook::Receipt;
-use crate::sync::{Decision, FailureKind, PushResult, RetryPolicy};
+use crate::sync::{Decision, RetryPolicy};
 use crate::time::Millis;
 
 /// Where a request's delivery stands (`erp_adjustment_requests.status`).
@@ -73,8 +73,7 @@ pub fn after_attempt(
         Ok(_) => {
             return AfterAttempt { status: Status::Sent, attempts: 0, next_at: now, error: None, sent_at: Some(now) }
         }
-        Err(CallFailure::Refused(why)) => PushResult::permanent(FailureKind::Rejected, why.clone()),
-        Err(CallFailure::Unavailable(why)) => PushResult::backoff(why.clone()),
+        Err(f) => f.outcome(),
     };
     let attempt = attempts.saturating_add(1);
     match policy.decide(&outcome, attempt) {

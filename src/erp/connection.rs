@@ -23,8 +23,28 @@ pub enum ErpKind {
     Webhook,
 }
 
+/// The ERPs StockEdge has a connector for: polled for stock (`edge::erp_poll`) and sent sales
+/// orders through their own APIs (`edge::erp_orders`' `Client`). Every [`ErpKind`] but the webhook
+/// ERP, which is sent signed documents and pushes its snapshots ([`ErpKind::vendor`] is `None`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vendor {
+    SapB1,
+    Odoo,
+    Netsuite,
+}
+
 impl ErpKind {
     pub const ALL: [ErpKind; 4] = [ErpKind::SapB1, ErpKind::Odoo, ErpKind::Netsuite, ErpKind::Webhook];
+
+    /// The connector of this kind; `None` for the webhook ERP.
+    pub fn vendor(self) -> Option<Vendor> {
+        match self {
+            ErpKind::SapB1 => Some(Vendor::SapB1),
+            ErpKind::Odoo => Some(Vendor::Odoo),
+            ErpKind::Netsuite => Some(Vendor::Netsuite),
+            ErpKind::Webhook => None,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,7 +57,7 @@ impl ErpKind {
 
     /// Whether StockEdge polls the ERP's stock (the webhook ERP pushes its snapshots instead).
     pub fn polls_stock(self) -> bool {
-        !matches!(self, ErpKind::Webhook)
+        self.vendor().is_some()
     }
 
     pub fn parse(s: &str) -> Option<ErpKind> {
@@ -202,6 +222,8 @@ mod tests {
         }
         assert_eq!(ErpKind::parse("oracle"), None);
         assert!(ErpKind::SapB1.polls_stock() && !ErpKind::Webhook.polls_stock());
+        let vendors: Vec<Vendor> = ErpKind::ALL.into_iter().filter_map(ErpKind::vendor).collect();
+        assert_eq!(vendors, [Vendor::SapB1, Vendor::Odoo, Vendor::Netsuite]);
         assert_eq!(LocalAdjustments::parse("forward"), Some(LocalAdjustments::Forward));
         assert_eq!(LocalAdjustments::parse("allow"), None);
         assert_eq!(LocalAdjustments::default(), LocalAdjustments::Refuse);

@@ -25,3 +25,8 @@ pub const MAX_ERP_QUANTITY: i64 = MAX_ON_HAND;
 /// to minutes) — two deliveries of one document never run at once. A delivery whose invocation
 /// died is taken over when this passes.
 pub const DELIVERY_LEASE_MS: i64 = 15 * 60_000;
+
+/// How far a signed request from a webhook ERP (`POST /v1/erp/connections/{id}/snapshots`) may
+/// be timestamped from StockEdge's clock, either way: the tolerance the receivers of StockEdge's
+/// own documents apply (docs/erp.md "Webhook ERP"), so a captured request cannot be replayed later.
+pub const WEBHOOK_MAX_SKEW_MS: i64 = 5 * 60_000;

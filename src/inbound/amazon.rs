@@ -49,12 +49,11 @@ use super::event::{
 use super::headers::Headers;
 use super::json::{self, Object};
 use super::limits::{FORWARDER_MAX_SKEW_MS, MAX_BODY_BYTES, MAX_LINES_PER_ORDER};
-use super::signature::{check_hmac_sha256, timestamped};
+use super::signature::{timestamped, verify_timestamped};
 use crate::catalog::model::ChannelKind;
 use crate::time::Millis;
 
-pub const SIGNATURE_HEADER: &str = "X-StockEdge-Signature";
-pub const TIMESTAMP_HEADER: &str = "X-StockEdge-Timestamp";
+pub use super::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 pub const ORDER_CHANGE: &str = "ORDER_CHANGE";
 
 /// Longest `NextToken` kept (Amazon's tokens are opaque and can be long).
@@ -67,27 +66,7 @@ pub fn sign(secret: &[u8], timestamp_secs: i64, body: &[u8]) -> (String, String)
 
 /// Checks the forwarder's signature and timestamp (see the module docs), in constant time.
 pub fn verify(headers: &Headers, body: &[u8], secret: &[u8], now: Millis) -> Result<(), AuthError> {
-    if secret.is_empty() {
-        return Err(AuthError::NoSecret);
-    }
-    let sig = headers.get(SIGNATURE_HEADER).ok_or(AuthError::MissingHeader { header: SIGNATURE_HEADER })?;
-    let hex_part = sig
-        .strip_prefix("sha256=")
-        .ok_or(AuthError::MalformedHeader { header: SIGNATURE_HEADER, reason: "must start with sha256=" })?;
-    let given = hex::decode(hex_part)
-        .ok()
-        .filter(|b| b.len() == 32)
-        .ok_or(AuthError::MalformedHeader { header: SIGNATURE_HEADER, reason: "must be 64 hex digits" })?;
-    let ts = headers.get(TIMESTAMP_HEADER).ok_or(AuthError::MissingHeader { header: TIMESTAMP_HEADER })?;
-    let secs = Some(ts)
-        .filter(|t| !t.is_empty() && t.len() <= 12 && t.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|t| t.parse::<i64>().ok())
-        .ok_or(AuthError::MalformedHeader { header: TIMESTAMP_HEADER, reason: "must be Unix seconds" })?;
-    let skew = now.0.saturating_sub(secs.saturating_mul(1000)).saturating_abs();
-    if skew > FORWARDER_MAX_SKEW_MS {
-        return Err(AuthError::OutsideWindow { skew_ms: skew, max_ms: FORWARDER_MAX_SKEW_MS });
-    }
-    check_hmac_sha256(secret, &[ts.as_bytes(), b".", body], &given)
+    verify_timestamped(headers, body, secret, now, FORWARDER_MAX_SKEW_MS)
 }
 
 /// An order as the notification or a `getOrders` page describes it.

@@ -36,6 +36,7 @@ pub mod push_result;
 pub mod retry;
 pub mod revisions;
 pub mod shopify;
+pub mod target_url;
 pub mod token_bucket;
 pub mod update;
 pub mod wholesale;

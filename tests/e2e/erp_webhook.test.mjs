@@ -5,7 +5,10 @@
 // ~10 % injected failures (500, 429 with Retry-After, answers lost after the document arrived);
 // a cancellation and a shipment follow as `order.cancelled` / `order.fulfilled`; a local adjustment
 // forwarded to the ERP (`local_adjustments: forward`) reaches it once as `adjustment.requested`,
-// through lost answers, and its request row reads `sent`.
+// through lost answers, and its request row reads `sent`. Snapshots in: a snapshot the simulator
+// signs with the connection's secret (`POST /v1/erp/connections/{id}/snapshots`, no admin token)
+// applies; a forged one is 401 and changes nothing; a replay is ignored as not newer (`stale`);
+// a line at a location the connection does not master refuses the whole snapshot (422).
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_webhook.test.mjs
 
@@ -131,5 +134,44 @@ describe('orders and adjustment requests to a webhook ERP', () => {
       { op: 'adjust', delta: -2, sku: sku(0), item_code: 'W0', location: LOC, warehouse: 'WH1', reason: 'damaged' },
     );
     assert.equal((await atHook(sku(0))).on_hand, STOCK, 'on hand changes only with the ERP\'s next figure');
+  });
+
+  test('signed snapshots in: applied, a forgery 401 and a replay stale, both changing nothing', async () => {
+    const s = sku(2);
+    const levels = async () => { const l = await atHook(s); return l && [l.on_hand, l.available]; };
+    const snapshot = { snapshot: `${conn}-s1`, basis: 'available', as_of: { sequence: 10 }, lines: [{ sku: s, location: LOC, quantity: 40 }] };
+    const first = await sim.sendSnapshot(a.url, conn, snapshot);
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.json.items.map((i) => [i.sku, i.location, i.effect, i.available]), [[s, LOC, 'applied', 40]]);
+    assert.deepEqual(await levels(), [40, 40]);
+    // Forged (another key), stale (signed an hour ago), unsigned: 401 and nothing changes.
+    const newer = { ...snapshot, snapshot: `${conn}-s2`, as_of: { sequence: 11 }, lines: [{ sku: s, location: LOC, quantity: 5 }] };
+    const forged = await sim.sendSnapshot(a.url, conn, newer, { secret: 'not-the-connection-secret' });
+    assert.equal(forged.status, 401, forged.text);
+    assert.equal(forged.json.type, '/problems/unauthorized');
+    const old = await sim.sendSnapshot(a.url, conn, newer, { timestampSecs: Math.floor(Date.now() / 1000) - 3600 });
+    assert.equal(old.status, 401, old.text);
+    const unsigned = await fetch(`${a.url}/v1/erp/connections/${enc(conn)}/snapshots`, { method: 'POST', body: JSON.stringify(newer) });
+    assert.equal(unsigned.status, 401, await unsigned.text());
+    assert.deepEqual(await levels(), [40, 40], 'a refused snapshot changes nothing');
+    // A replay of the applied snapshot (signed afresh) is not newer: stale, nothing changes.
+    const replay = await sim.sendSnapshot(a.url, conn, snapshot);
+    assert.equal(replay.status, 200, replay.text);
+    assert.deepEqual(replay.json.items.map((i) => i.effect), ['stale']);
+    assert.deepEqual(await levels(), [40, 40]);
+    // Not this connection's location: the whole snapshot is refused, naming the line.
+    const elsewhere = { ...newer, lines: [{ sku: s, location: LOC, quantity: 5 }, { sku: s, location: 'main', quantity: 9 }] };
+    const refused = await sim.sendSnapshot(a.url, conn, elsewhere);
+    assert.equal(refused.status, 422, refused.text);
+    assert.deepEqual(refused.json.errors.map((e) => e.field), ['lines[1].location']);
+    assert.deepEqual(await levels(), [40, 40]);
+    // Unknown connection: 404. A newer signed snapshot, as CSV, applies.
+    assert.equal((await sim.sendSnapshot(a.url, `${conn}-none`, newer)).status, 404);
+    const csv = await sim.sendSnapshot(a.url, conn, `sku,quantity,location\n${s},5,${LOC}\n`, {
+      query: `format=csv&snapshot=${enc(`${conn}-s3`)}&basis=available&as_of.sequence=12`,
+    });
+    assert.equal(csv.status, 200, csv.text);
+    assert.deepEqual(csv.json.items.map((i) => [i.effect, i.available]), [['applied', 5]]);
+    assert.deepEqual(await levels(), [5, 5]);
   });
 });

@@ -259,6 +259,29 @@ describe('public routes', () => {
   });
 });
 
+/** The webhook ERP connection signed snapshots are sent to (.dev.vars SIM_ERP_WEBHOOK_SECRET). */
+const HOOK_CONNECTION = `${RUN}-hook`.toLowerCase();
+const HOOK_LOCATION = `${RUN}-hook-wh`.toLowerCase();
+const HOOK_SECRET = 'erp-webhook-secret';
+
+/** An operation guarded only by a signature scheme (no role's token): it checks its own signature. */
+const signatureOnly = (op) =>
+  Array.isArray(op.security) && op.security.length > 0
+  && op.security.every((req) => Object.keys(req).every((k) => document.components.securitySchemes[k]?.type === 'apiKey'));
+
+/** The webhook ERP's headers for `text`: StockEdge's own signature scheme (docs/erp.md). */
+function erpSigned(text, secret = HOOK_SECRET, at = Math.floor(Date.now() / 1000)) {
+  const signature = `sha256=${crypto.createHmac('sha256', secret).update(`${at}.`).update(text).digest('hex')}`;
+  return { 'content-type': 'application/json', 'x-stockedge-timestamp': String(at), 'x-stockedge-signature': signature };
+}
+
+async function createHookConnection() {
+  const path = `/v1/erp/connections/${enc(HOOK_CONNECTION)}`;
+  const body = { kind: 'webhook', base_url: 'http://127.0.0.1:9/erp', credentials_secret: 'SIM_ERP_WEBHOOK_SECRET' };
+  expectStatus(await call('PUT', path, { token: ADMIN, body }), 200);
+  expectStatus(await call('PUT', `${path}/mappings`, { token: ADMIN, body: { warehouses: { WH: HOOK_LOCATION } } }), 200);
+}
+
 /** A concrete request for every documented operation (paths with harmless sample values). */
 const SAMPLE = {
   'GET /v1/availability': ['/v1/availability?sku=A'],
@@ -328,6 +351,8 @@ const SAMPLE = {
   'GET /v1/erp/adjustment-requests': ['/v1/erp/adjustment-requests'],
   'POST /v1/erp/polls/run': ['/v1/erp/polls/run?connection=nothing-here'],
   'POST /v1/erp/snapshots': ['/v1/erp/snapshots', { snapshot: 's', basis: 'available', as_of: { sequence: 1 }, lines: [{ sku: 'A', quantity: 1 }] }],
+  // Signed by the webhook ERP (the `auth` tests create the connection, HOOK_CONNECTION).
+  'POST /v1/erp/connections/{id}/snapshots': [`/v1/erp/connections/${HOOK_CONNECTION}/snapshots`, { snapshot: 's', basis: 'available', as_of: { sequence: 1 }, lines: [{ sku: 'A', quantity: 1, location: HOOK_LOCATION }] }],
   'GET /v1/overview': ['/v1/overview'],
   'GET /v1/skus/{sku}/listings': ['/v1/skus/A/listings'],
   'POST /v1/inbound/unmatched/{id}/map': ['/v1/inbound/unmatched/999999/map', { sku: 'A' }],
@@ -336,6 +361,8 @@ const SAMPLE = {
 };
 
 describe('auth', () => {
+  before(createHookConnection);
+
   test('every authenticated operation answers 401 without a token and with a wrong one', async () => {
     for (const { method, path: p } of operations()) {
       const op = document.paths[p][method.toLowerCase()];
@@ -343,6 +370,14 @@ describe('auth', () => {
       const sample = SAMPLE[`${method} ${p}`];
       assert.ok(sample, `no sample request for ${method} ${p}`);
       const [url, body] = sample;
+      if (signatureOnly(op)) {
+        // No signature, a forged one, and a bearer token instead of one: each is 401.
+        const text = JSON.stringify(body);
+        expectProblem(await call(method, url, { raw: text }), 401, 'unauthorized', `${method} ${url} unsigned:`);
+        expectProblem(await call(method, url, { raw: text, headers: erpSigned(text, 'forged') }), 401, 'unauthorized', `${method} ${url} forged:`);
+        expectProblem(await call(method, url, { raw: text, token: ADMIN }), 401, 'unauthorized', `${method} ${url} admin token:`);
+        continue;
+      }
       const none = await call(method, url, { body });
       expectProblem(none, 401, 'unauthorized', `${method} ${url} without token:`);
       assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -1074,6 +1109,25 @@ describe('erp', () => {
     assert.equal(again.json.items[0].effect, 'stale');
     const p = expectProblem(await call('POST', '/v1/erp/snapshots', { token: ADMIN, body: { ...body, basis: 'shelf' } }), 422, 'validation-failed');
     assert.deepEqual(p.errors.map((e) => e.field), ['basis']);
+  });
+
+  test('POST /v1/erp/connections/{id}/snapshots: signed applies, then stale; unmastered 422; unknown 404', async () => {
+    const path = `/v1/erp/connections/${enc(HOOK_CONNECTION)}/snapshots`;
+    const A = sku('HOOK-1');
+    const body = { snapshot: 'hook-1', basis: 'available', as_of: { sequence: 5 }, lines: [{ sku: A, location: HOOK_LOCATION, quantity: 6 }] };
+    const text = JSON.stringify(body);
+    const r = await call('POST', path, { raw: text, headers: erpSigned(text) });
+    expectStatus(r, 200);
+    assert.deepEqual([r.json.items[0].effect, r.json.items[0].available], ['applied', 6]);
+    const again = await call('POST', path, { raw: text, headers: erpSigned(text) });
+    expectStatus(again, 200);
+    assert.equal(again.json.items[0].effect, 'stale');
+    const elsewhere = JSON.stringify({ ...body, lines: [{ sku: A, location: 'main', quantity: 1 }] });
+    const p = expectProblem(await call('POST', path, { raw: elsewhere, headers: erpSigned(elsewhere) }), 422, 'validation-failed');
+    assert.deepEqual(fieldsOf(p), ['lines[0].location']);
+    const stale = erpSigned(text, HOOK_SECRET, Math.floor(Date.now() / 1000) - 3600);
+    expectProblem(await call('POST', path, { raw: text, headers: stale }), 401, 'unauthorized');
+    expectProblem(await call('POST', `/v1/erp/connections/${RUN}-none/snapshots`, { raw: text, headers: erpSigned(text) }), 404, 'not-found');
   });
 
   test('ERP connections: put, read, map, poll, list, delete', async () => {

@@ -15,6 +15,13 @@
 // Simulator extras: `sim.documents` (in arrival order, `{key, type, body, at}`),
 // `sim.ofType(type)`, `sim.ofReference(ref)`, `sim.refused` (requests answered 401/400/422),
 // `sim.sign(body, timestampSecs)` (the headers a sender must set, for tests).
+//
+// Snapshots in (the ERP's side of `POST /v1/erp/connections/{id}/snapshots`):
+// `sim.sendSnapshot(stockedgeUrl, connection, snapshot, opts)` signs the raw body with the
+// simulator's secret — the same scheme it verifies — at the simulator's clock and POSTs it;
+// `snapshot` is an object (sent as JSON) or CSV text (`opts.query`, e.g. `format=csv&snapshot=…`).
+// `opts`: `secret` (sign with another key: a forgery), `timestampSecs`, `idempotencyKey`, `query`.
+// Answers `{status, text, json}`.
 
 import crypto from 'node:crypto';
 
@@ -72,5 +79,23 @@ export async function startErpWebhookSim(opts = {}) {
     'x-stockedge-timestamp': String(timestampSecs),
     'x-stockedge-signature': stockedgeSignature(secret, timestampSecs, body),
   });
+  sim.sendSnapshot = async (stockedgeUrl, connection, snapshot, opts = {}) => {
+    const csv = typeof snapshot === 'string';
+    const body = csv ? snapshot : JSON.stringify(snapshot);
+    const ts = opts.timestampSecs ?? Math.floor(clock.now() / 1000);
+    const headers = {
+      'content-type': csv ? 'text/csv' : 'application/json',
+      'x-stockedge-timestamp': String(ts),
+      'x-stockedge-signature': stockedgeSignature(opts.secret ?? secret, ts, body),
+    };
+    if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+    const query = opts.query ? `?${opts.query}` : '';
+    const url = `${stockedgeUrl}/v1/erp/connections/${encodeURIComponent(connection)}/snapshots${query}`;
+    const r = await fetch(url, { method: 'POST', headers, body });
+    const text = await r.text();
+    let parsed = null;
+    try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: r.status, text, json: parsed };
+  };
   return sim;
 }

@@ -4,26 +4,20 @@
 use worker::D1Result;
 
 use super::{rows, StoreResult};
-use crate::db::erp::ConnectionRow;
 use crate::db::erp_routes::{self as sql, ItemRow, MasterRow, Routes};
 use crate::db::groups::{Answered, Group, Groups};
 use crate::stock::{Location, Sku};
 
-/// The three reads of [`Routes`] as groups of a larger batch.
+/// The two reads of [`Routes`] as groups of a larger batch.
 pub struct RoutesRead {
     masters: Group,
     items: Group,
-    connections: Group,
 }
 
 impl RoutesRead {
     /// `locations`: where the batch's order changes happened; `skus`: their SKUs.
     pub fn add(groups: &mut Groups, locations: &[Location], skus: &[Sku]) -> RoutesRead {
-        RoutesRead {
-            masters: groups.add(sql::masters(locations)),
-            items: groups.add(sql::items(skus)),
-            connections: groups.add(sql::connections(locations)),
-        }
+        RoutesRead { masters: groups.add(sql::masters(locations)), items: groups.add(sql::items(skus)) }
     }
 
     pub fn decode(self, answered: &mut Answered<D1Result>) -> StoreResult<Routes> {
@@ -35,10 +29,6 @@ impl RoutesRead {
         for r in answered.take(self.items) {
             items.extend(rows(&r)?);
         }
-        let mut connections: Vec<ConnectionRow> = Vec::new();
-        for r in answered.take(self.connections) {
-            connections.extend(rows(&r)?);
-        }
-        Routes::of(masters, items, connections)
+        Routes::of(masters, items)
     }
 }

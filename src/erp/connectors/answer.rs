@@ -1,6 +1,6 @@
 //! An ERP's HTTP answer classified, the same way for every connector.
 
-use crate::sync::HttpResponse;
+use crate::sync::{FailureKind, HttpResponse, PushResult};
 use crate::time::Millis;
 
 /// The longest wait an ERP's `Retry-After` may impose on one try: a longer one is cut to this
@@ -37,6 +37,18 @@ pub enum CallFailure {
     Unavailable(String),
 }
 
+impl CallFailure {
+    /// The failure as `sync::RetryPolicy` reads it: a refusal is final, the rest backs off. The
+    /// one mapping of an ERP call's failure to a retry decision (order deliveries and adjustment
+    /// requests alike).
+    pub fn outcome(&self) -> PushResult {
+        match self {
+            CallFailure::Refused(why) => PushResult::permanent(FailureKind::Rejected, why.clone()),
+            CallFailure::Unavailable(why) => PushResult::backoff(why.clone()),
+        }
+    }
+}
+
 impl From<CallFailure> for String {
     fn from(f: CallFailure) -> String {
         f.to_string()
@@ -60,6 +72,17 @@ pub fn classify(resp: &HttpResponse, now: Millis) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::{Decision, RetryPolicy};
+
+    #[test]
+    fn a_refusal_is_final_and_an_unavailable_erp_is_retried() {
+        let p = RetryPolicy::default();
+        let refused = CallFailure::Refused("422 no such item".into()).outcome();
+        assert!(matches!(p.decide(&refused, 1), Decision::DeadLetter { .. }));
+        let busy = CallFailure::Unavailable("503".into()).outcome();
+        assert!(matches!(p.decide(&busy, 1), Decision::Retry { .. }));
+        assert!(matches!(p.decide(&busy, p.max_attempts), Decision::DeadLetter { .. }));
+    }
 
     #[test]
     fn answers_are_classified_by_status_and_retry_after() {

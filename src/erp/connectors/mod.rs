@@ -14,6 +14,7 @@
 //! - [`netsuite`]: NetSuite REST web services (OAuth 2.0 client credentials, SuiteQL stock,
 //!   sales orders).
 //! - [`webhook`]: the generic signed-webhook ERP (orders and adjustment requests out).
+//! - [`webhook_in`]: the webhook ERP's signed snapshots in (the signature checked).
 
 pub mod answer;
 pub mod netsuite;
@@ -25,5 +26,6 @@ pub mod poll;
 pub mod sap_b1;
 pub mod sap_b1_adjust;
 pub mod webhook;
+pub mod webhook_in;
 
 pub use answer::{classify, Answer, CallFailure};

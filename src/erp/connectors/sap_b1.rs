@@ -97,11 +97,6 @@ pub fn read_login(resp: &HttpResponse) -> Result<Session, String> {
     Ok(Session { cookie: header })
 }
 
-/// `YYYY-MM-DD` (UTC) of `t`: `UpdateDate` holds dates only.
-fn date(t: Millis) -> String {
-    t.to_rfc3339().chars().take(10).collect()
-}
-
 /// The first page of items changed since `since` (all items when `None`), or the page `cursor`
 /// (a next link) names.
 pub fn items(
@@ -115,7 +110,7 @@ pub fn items(
         None => {
             let mut p = format!("{ROOT}/Items?$select=ItemCode,ItemWarehouseInfoCollection&$orderby=ItemCode");
             if let Some(t) = since {
-                p.push_str(&format!("&$filter={}", encode_component(&format!("UpdateDate ge '{}'", date(t)))));
+                p.push_str(&format!("&$filter={}", encode_component(&format!("UpdateDate ge '{}'", t.date()))));
             }
             p
         }

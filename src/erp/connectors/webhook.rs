@@ -17,12 +17,12 @@ use serde_json::{json, Value};
 
 use super::answer::CallFailure;
 use super::order::{external_ref, ErpOrderLine};
-use crate::alerts::render::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::erp::delivery::Delivery;
 use crate::erp::master::Requested;
 use crate::inbound::signature::timestamped;
+use crate::inbound::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::stock::{Location, OrderKey, Sku};
-use crate::sync::{HttpRequest, HttpResponse, Method};
+use crate::sync::{target_url, HttpRequest, HttpResponse, Method};
 use crate::time::Millis;
 
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -195,27 +195,13 @@ pub fn read(resp: &HttpResponse) -> Result<Receipt, CallFailure> {
     }
 }
 
-/// `Ok` for a URL the webhook ERP may be sent to: `https://` with a host, or `http://` to a
-/// loopback host (`127.0.0.1`, `localhost`, `[::1]`; a local simulator or a sidecar). The
-/// reason otherwise.
+/// `Ok` for a URL the webhook ERP may be sent to: one StockEdge sends to at all
+/// (`sync::target_url`: a host, at most 2,048 characters, …), and `https://`, or `http://` to a
+/// loopback host (`127.0.0.1`, `localhost`, `[::1]`; a local simulator or a sidecar). The reason
+/// otherwise.
 pub fn url_ok(url: &str) -> Result<(), &'static str> {
-    let (rest, secure) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
-        (Some(r), _) => (r, true),
-        (None, Some(r)) => (r, false),
-        (None, None) => return Err("must be an https:// URL (http:// only to a loopback host)"),
-    };
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must not contain spaces or control characters");
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') {
-        return Err("must name a host (and no user information)");
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
-    if !secure && !matches!(host, "127.0.0.1" | "localhost" | "::1") {
+    let target = target_url::check(url)?;
+    if !target.secure && !target.is_loopback() {
         return Err("must be https:// (http:// is accepted only to a loopback host)");
     }
     Ok(())
@@ -328,5 +314,6 @@ mod tests {
         assert!(url_ok("https://").is_err());
         assert!(url_ok("https://a b").is_err());
         assert!(url_ok("ftp://erp.example.com").is_err());
+        assert!(url_ok(&format!("https://erp.example.com/{}", "a".repeat(2048))).is_err(), "the length limit");
     }
 }
