@@ -2,6 +2,8 @@
 //! `erp_items` and `erp_warehouses`, `erp_unmapped` rows, and each connection's stock poll
 //! (`erp_polls`: state, lease, last run).
 
+use std::collections::BTreeSet;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -107,6 +109,24 @@ pub fn mappings(id: &Token) -> Query {
          SELECT 'warehouses', code, location FROM erp_warehouses WHERE connection = ?1",
         vec![text(id.as_str())],
     )
+}
+
+/// A location a connection's warehouse codes map to.
+#[derive(Debug, Deserialize)]
+pub struct LocationRow {
+    location: String,
+}
+
+/// The locations `id`'s warehouse codes map to (what it masters), as [`LocationRow`]s: the
+/// warehouse table alone, never the item codes (which can be many).
+pub fn mastered(id: &Token) -> Query {
+    Query::new("SELECT DISTINCT location FROM erp_warehouses WHERE connection = ?1", vec![text(id.as_str())])
+}
+
+pub fn mastered_of(rows: Vec<LocationRow>) -> StoreResult<BTreeSet<Location>> {
+    rows.into_iter()
+        .map(|r| Location::parse(&r.location).map_err(|e| corrupt(format!("erp warehouse location: {e}"))))
+        .collect()
 }
 
 pub fn mappings_of(rows: Vec<MappingRow>) -> StoreResult<Mappings> {
@@ -386,7 +406,13 @@ mod tests {
             warehouse: "01".into(),
             figure: Figure { basis: Basis::Available, quantity: 1 },
         };
-        let mut all = vec![connections(), connection(&id), put_connection(&c, Millis(1)).expect("q"), mappings(&id)];
+        let mut all = vec![
+            connections(),
+            connection(&id),
+            put_connection(&c, Millis(1)).expect("q"),
+            mappings(&id),
+            mastered(&id),
+        ];
         all.extend(delete_connection(&id));
         all.extend(change_mappings(
             &id,

@@ -16,7 +16,6 @@ use crate::sync::{HttpRequest, HttpResponse};
 
 use super::clock::now;
 use super::erp_poll::{send_once, send_retrying, SapClient};
-use super::secrets;
 
 /// Applies request `e` in `conn`'s ERP (Odoo or SAP B1): received, already applied, or why not.
 pub(super) async fn send(secret: &str, conn: &Connection, e: &AdjustmentEvent) -> Result<Receipt, CallFailure> {
@@ -44,12 +43,6 @@ pub(super) async fn send(secret: &str, conn: &Connection, e: &AdjustmentEvent) -
             Err(CallFailure::Refused(format!("requests to a {} connection are not applied here", conn.kind.as_str())))
         }
     }
-}
-
-/// The connection's credentials secret (a missing one is a refusal: a dead request naming it).
-pub(super) fn credentials(env: &worker::Env, conn: &Connection) -> Result<String, CallFailure> {
-    secrets::read(env, conn.credentials_secret.as_deref())
-        .map_err(|why| CallFailure::Refused(format!("the connection's credentials secret: {why}")))
 }
 
 /// What a vendor's unreadable answer is: worth another attempt.

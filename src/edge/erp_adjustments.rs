@@ -24,7 +24,7 @@ use crate::time::Millis;
 
 use super::clock::now;
 use super::erp_adjust_vendors as vendors;
-use super::erp_orders::{send_webhook, webhook_secret};
+use super::erp_orders::{connection_secret, send_webhook};
 use super::limits::ADJUSTMENTS_PER_RUN;
 use super::store;
 
@@ -42,19 +42,13 @@ pub async fn run(env: &Env) -> Result<Value, Fault> {
         };
         // The connection and its codes came with the row (`sql::due`): no other read.
         let conn = r.connection()?;
-        let result = match event(&r) {
-            Err(f) => Err(f),
-            Ok(e) if conn.kind == ErpKind::Webhook => match webhook_secret(env, &conn) {
-                Ok(secret) => {
-                    let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
-                    send_webhook(&conn.base_url, &req).await
-                }
-                Err(f) => Err(f),
-            },
-            Ok(e) => match vendors::credentials(env, &conn) {
-                Ok(secret) => vendors::send(&secret, &conn, &e).await,
-                Err(f) => Err(f),
-            },
+        let result = match (event(&r), connection_secret(env, &conn)) {
+            (Ok(e), Ok(secret)) if conn.kind == ErpKind::Webhook => {
+                let req = webhook::request(&e.body(), &e.idempotency_key(), secret.as_bytes(), now());
+                send_webhook(&conn.base_url, &req).await
+            }
+            (Ok(e), Ok(secret)) => vendors::send(&secret, &conn, &e).await,
+            (Err(f), _) | (_, Err(f)) => Err(f),
         };
         let attempts = u32::try_from(claimed.attempts).unwrap_or(0);
         let after = after_attempt(&result, attempts, now(), &policy);

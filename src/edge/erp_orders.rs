@@ -166,7 +166,7 @@ async fn confirm(env: &Env, d: &Delivery, at: Millis) -> Result<(), Fault> {
 /// kept even when a later step failed) and whether all succeeded.
 async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (Known, Result<(), CallFailure>) {
     let Some(vendor) = conn.kind.vendor() else {
-        return match webhook_secret(env, conn) {
+        return match connection_secret(env, conn) {
             Ok(secret) => run_webhook(&conn.base_url, &secret, conn.kind, d, known).await,
             Err(f) => (known, Err(f)),
         };
@@ -248,9 +248,9 @@ async fn run_webhook(
 }
 
 /// The webhook connection's signing key (a missing secret is a refusal: a dead letter naming it).
-pub(super) fn webhook_secret(env: &Env, conn: &Connection) -> Result<String, CallFailure> {
+pub(super) fn connection_secret(env: &Env, conn: &Connection) -> Result<String, CallFailure> {
     secrets::read(env, conn.credentials_secret.as_deref())
-        .map_err(|why| CallFailure::Refused(format!("the connection's signing secret: {why}")))
+        .map_err(|why| CallFailure::Refused(format!("the connection's credentials secret: {why}")))
 }
 
 /// Sends one webhook document (`Retry-After` waited out, 5xx and transport failures repeated, as
@@ -289,8 +289,7 @@ enum Client<'a> {
 
 impl<'a> Client<'a> {
     fn of(env: &Env, conn: &'a Connection, vendor: Vendor) -> Result<Client<'a>, CallFailure> {
-        let secret = secrets::read(env, conn.credentials_secret.as_deref())
-            .map_err(|why| CallFailure::Refused(format!("the connection's credentials secret: {why}")))?;
+        let secret = connection_secret(env, conn)?;
         match vendor {
             Vendor::SapB1 => {
                 let creds = Credentials::parse(&secret).map_err(CallFailure::Refused)?;

@@ -10,8 +10,6 @@
 //! window, or a connection whose secret cannot be read `401` (`unauthorized`, one answer for all:
 //! the reason is logged, never told).
 
-use std::collections::BTreeSet;
-
 use worker::{console_warn, Env, Request, Response};
 
 use crate::api::erp_snapshots::only_mastered;
@@ -22,7 +20,7 @@ use crate::fault::{Fault, StoreError};
 use crate::inbound::error::AuthError;
 use crate::inbound::headers::Headers;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
-use crate::stock::{Location, Token};
+use crate::stock::Token;
 
 use super::clock::now;
 use super::handlers::{query_pairs, signed_body, signed_write, snapshot_request};
@@ -69,8 +67,7 @@ pub async fn receive(id: Token, mut req: Request, env: &Env) -> Result<Response,
         Ok(r) => r,
         Err(p) => return answer(&p),
     };
-    let mastered: BTreeSet<Location> = rows::mappings(&db, &id).await?.warehouses.into_values().collect();
-    if let Err(p) = only_mastered(&request, &id, &mastered) {
+    if let Err(p) = only_mastered(&request, &id, &rows::mastered(&db, &id).await?) {
         return answer(&p);
     }
     key_registry::keeping(env, w.idem.as_ref(), super::erp::apply(env, request)).await

@@ -161,8 +161,13 @@ async fn claimed(req: &Request, env: &Env, bytes: Vec<u8>) -> std::result::Resul
 /// For a route that authenticates its body before anything else (a signed snapshot): the body
 /// (at most `max` bytes), or the answer for one too large.
 pub(super) async fn signed_body(req: &mut Request, max: usize) -> std::result::Result<Result<Vec<u8>, Problem>, Fault> {
-    match body(req, max).await {
-        Ok(b) => Ok(Ok(b)),
+    answer_or_fault(body(req, max).await)
+}
+
+/// A step's [`Stop`] split for a handler that answers by itself: the answer, or the fault.
+fn answer_or_fault<T>(r: std::result::Result<T, Stop>) -> std::result::Result<Result<T, Problem>, Fault> {
+    match r {
+        Ok(t) => Ok(Ok(t)),
         Err(Stop::Answer(p)) => Ok(Err(p)),
         Err(Stop::Fault(f)) => Err(f),
     }
@@ -175,11 +180,7 @@ pub(super) async fn signed_write(
     env: &Env,
     bytes: Vec<u8>,
 ) -> std::result::Result<Result<Write, Problem>, Fault> {
-    match claimed(req, env, bytes).await {
-        Ok(w) => Ok(Ok(w)),
-        Err(Stop::Answer(p)) => Ok(Err(p)),
-        Err(Stop::Fault(f)) => Err(f),
-    }
+    answer_or_fault(claimed(req, env, bytes).await)
 }
 
 /// A snapshot's body, JSON or (`?format=csv`) CSV, validated (`POST /v1/erp/snapshots` and its

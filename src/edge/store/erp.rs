@@ -1,9 +1,11 @@
 //! Runs `db::erp`: ERP connections, their mappings, unmapped rows and stock-poll state.
 
+use std::collections::BTreeSet;
+
 use worker::D1Database;
 
 use super::{batch_of, execute, read, read_first, StoreResult};
-use crate::db::erp::{self as sql, ConnectionRow, IdRow, MappingRow, MasterRow, StateRow};
+use crate::db::erp::{self as sql, ConnectionRow, IdRow, LocationRow, MappingRow, MasterRow, StateRow};
 pub use crate::db::erp::{AdjustmentRequestRow, PollRecordRow, UnmappedRow};
 use crate::erp::connection::{Connection, LocalAdjustments};
 use crate::erp::connectors::poll::ErpPollState;
@@ -80,6 +82,11 @@ pub async fn finish(
 
 pub async fn poll_records(db: &D1Database) -> StoreResult<Vec<PollRecordRow>> {
     read(db, sql::poll_records()).await
+}
+
+/// The locations connection `id`'s warehouse codes map to.
+pub async fn mastered(db: &D1Database, id: &Token) -> StoreResult<BTreeSet<Location>> {
+    sql::mastered_of(read::<LocationRow>(db, sql::mastered(id)).await?)
 }
 
 /// The enabled connections that master `location`, with their `local_adjustments`.

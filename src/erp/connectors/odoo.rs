@@ -49,6 +49,16 @@ pub fn json2(api_key: &str, database: Option<&str>, model: &str, method: &str, b
     req.body(body.to_string())
 }
 
+/// The id of the record a `create` of `model` answered (`[id]`, or a bare id).
+pub fn read_created(resp: &HttpResponse, model: &str) -> Result<i64, String> {
+    let v = resp.json().ok_or_else(|| format!("{model} create answer unreadable"))?;
+    match &v {
+        Value::Array(a) => a.first().and_then(Value::as_i64),
+        other => other.as_i64(),
+    }
+    .ok_or_else(|| format!("{model} create answered no id"))
+}
+
 /// The id of a many2one pair `[id, "name"]` (or a bare id), as text.
 fn many2one(v: Option<&Value>) -> Option<String> {
     match v? {

@@ -96,12 +96,7 @@ pub fn create_counted(
 
 /// The id of the quant [`create_counted`] answered.
 pub fn read_created(resp: &HttpResponse) -> Result<i64, String> {
-    let v = resp.json().ok_or("stock.quant create answer unreadable")?;
-    match &v {
-        Value::Array(a) => a.first().and_then(Value::as_i64),
-        other => other.as_i64(),
-    }
-    .ok_or_else(|| "stock.quant create answered no id".into())
+    super::odoo::read_created(resp, "stock.quant")
 }
 
 /// Applies quant `id`'s count; its move is named `tag`.

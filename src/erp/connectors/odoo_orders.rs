@@ -81,12 +81,7 @@ pub fn create(
 
 /// The id of a created order.
 pub fn read_created(resp: &HttpResponse) -> Result<i64, String> {
-    let v = resp.json().ok_or("sale.order create answer unreadable")?;
-    match &v {
-        Value::Array(a) => a.first().and_then(Value::as_i64),
-        other => other.as_i64(),
-    }
-    .ok_or_else(|| "sale.order create answered no id".into())
+    super::odoo::read_created(resp, "sale.order")
 }
 
 pub fn confirm(api_key: &str, database: Option<&str>, id: i64) -> HttpRequest {
