@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: native unit, property and simulation tests
-# (cargo test), a bounded coverage-guided fuzzing run of every parser of untrusted input
-# (scripts/fuzz.sh, 3 s per target), clippy on the native and the wasm build, then the end-to-end suite against the
-# real runtime (workerd via wrangler dev, started and stopped by the harness), then the operator
-# console's browser tests (headless Chromium against the same runtime).
+# (cargo test), then the end-to-end suite against the real runtime (workerd via wrangler dev,
+# started and stopped by the harness) and the operator console's browser tests (headless Chromium
+# against the same runtime); beside those, at the lowest CPU priority, a bounded coverage-guided
+# fuzzing run of every parser of untrusted input (scripts/fuzz.sh, 3 s per target) and clippy on
+# the native and the wasm build (scripts/lint-and-fuzz.sh), whose result is awaited at the end.
 #
 #   bash scripts/test.sh            every test
 #   bash scripts/test.sh --crash    every test, then the crash runs against workerd (tests/crash/,
@@ -26,10 +27,12 @@ step_end() { timings+=("$(printf '%5ss  %s' $((SECONDS - step_start)) "$step_nam
 step() { step_end; step_name="$*"; step_start=$SECONDS; printf '\n\033[1m== %s\033[0m\n' "$*"; }
 summary() { step_end; printf '\n\033[1m== time per step\033[0m\n'; printf '%s\n' "${timings[@]}"; printf '%5ss  total\n' "$SECONDS"; }
 worker_pid=""
+checks_pid=""
 cleanup() {
   summary
-  # A failed step leaves no release build running behind it.
+  # A failed step leaves nothing it started in the background running behind it.
   [ -z "$worker_pid" ] || kill -- "-$worker_pid" 2>/dev/null || true
+  [ -z "$checks_pid" ] || kill -- "-$checks_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
 bash scripts/setup.sh
@@ -50,14 +53,16 @@ cargo fmt --check
 step "native tests (cargo test)"
 cargo test --all-targets
 
-step "fuzzing: every parser of untrusted input, a bounded run (scripts/fuzz.sh; --long for more)"
-bash scripts/fuzz.sh
-
-step "clippy (native, all targets)"
-cargo clippy --all-targets --quiet -- -D warnings
-
-step "clippy (wasm32, the Workers shell)"
-wasm_env cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnings
+# Fuzzing and both clippies (about 6 minutes of CPU on a cold machine) run from here on at the
+# lowest priority, beside the Worker's build and the end-to-end tests, which wait on the runtime
+# far more than they compute: they take the CPU those leave idle, and hardly slow them. They use
+# fuzz/target, target/debug and target/wasm32-unknown-unknown/debug, which nothing after this
+# point uses. Their output is in target/lint-and-fuzz.log, shown when they are awaited below.
+checks_log=target/lint-and-fuzz.log
+checks_times=target/lint-and-fuzz.times
+: >"$checks_times"
+LINT_AND_FUZZ_TIMES="$checks_times" setsid nice -n 19 bash scripts/lint-and-fuzz.sh >"$checks_log" 2>&1 &
+checks_pid=$!
 
 step "build the Worker (the rest of the build started before the native tests)"
 if ! wait "$worker_pid"; then
@@ -93,6 +98,17 @@ if [ "$crash" = 1 ]; then
   step "crash runs against workerd (tests/crash/: SIGKILL mid-load, restart, check)"
   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/crash/
 fi
+
+step "fuzzing and clippies (started after the native tests, at the lowest priority; times below)"
+if ! wait "$checks_pid"; then
+  checks_pid=""
+  cat "$checks_log"
+  echo "fuzzing or clippy failed (log above: $checks_log)" >&2
+  exit 1
+fi
+checks_pid=""
+sed -n '/^target  *time/,$p' "$checks_log"
+sed 's/^/  beside: /' "$checks_times"
 
 step "benchmark code (smoke: a handful of requests per system, nothing timed or written)"
 STOCKEDGE_BENCH_NO_SETUP=1 bash scripts/bench.sh --smoke
