@@ -461,8 +461,8 @@ impl<'a> Client<'a> {
                         .map_err(|_| CallFailure::Refused(format!("sale.order id {:?}", doc.id)))?;
                     send_retrying(base, &odoo_orders::cancel(key, *database, n)).await
                 }
-                // Not sent: see `netsuite_cancelled`.
-                Client::Netsuite { .. } => return self.netsuite_cancelled(reference).await,
+                // Closes the order's lines: see `netsuite_close`.
+                Client::Netsuite { ns, .. } => return netsuite_close(ns, reference).await,
             };
             match sent.map(|r| classify(&r, now())) {
                 Ok(Answer::Ok) => return Ok(()),
@@ -477,19 +477,33 @@ impl<'a> Client<'a> {
         }
         Err(CallFailure::Unavailable(format!("cancel of {reference} not confirmed after {ATTEMPTS} tries: {last}")))
     }
+}
 
-    /// NetSuite cancellations are manual (docs/erp.md "NetSuite"): done when the sales order under
-    /// `reference` is cancelled in NetSuite (or absent), else refused — a dead letter asking for
-    /// the cancellation, whose retry (`POST /v1/sync/failures/{id}/retry`) finds it done.
-    async fn netsuite_cancelled(&self, reference: &str) -> Result<(), CallFailure> {
-        match self.find(reference).await? {
-            None => Ok(()),
-            Some(d) if d.cancelled => Ok(()),
-            Some(d) => Err(CallFailure::Refused(format!(
-                "NetSuite cancellations are manual: cancel sales order {} (externalId {reference}) in NetSuite, then \
-                 retry this failure",
-                d.id
-            ))),
+/// Cancels the NetSuite sales order under `reference` by closing its open lines (docs/erp.md
+/// "NetSuite"): looked up with its lines, then closed; done when the lookup finds it cancelled or
+/// closed, or the close is answered. A close whose answer was lost is looked up and sent again
+/// (closing a closed line changes nothing); one NetSuite refuses is a refusal (a dead letter).
+async fn netsuite_close(ns: &NetsuiteClient<'_>, reference: &str) -> Result<(), CallFailure> {
+    let mut last = String::new();
+    for _ in 0..ATTEMPTS {
+        let resp = ns.call_as(|t| Ok(sales_order::find_order(t, reference)), Sending::UntilAnswered).await?;
+        let found = match sales_order::read_found(&resp, now())? {
+            None => return Err(CallFailure::Refused(format!("{reference} is no longer in the ERP"))),
+            Some(f) if f.cancelled => return Ok(()),
+            Some(f) if f.open_lines.is_empty() => {
+                return Err(CallFailure::Unavailable(format!("sales order {} was answered without its lines", f.id)))
+            }
+            Some(f) => f,
+        };
+        let closed = ns
+            .call_as(|t| Ok(sales_order::close_lines(t, &found.id, &found.open_lines)), Sending::UntilAnswered)
+            .await
+            .and_then(|resp| sales_order::read_close(&resp, now()));
+        match closed {
+            Ok(()) => return Ok(()),
+            Err(CallFailure::Refused(why)) => return Err(CallFailure::Refused(why)),
+            Err(CallFailure::Unavailable(why)) => last = why,
         }
     }
+    Err(CallFailure::Unavailable(format!("close of {reference} not confirmed after {ATTEMPTS} tries: {last}")))
 }

@@ -31,9 +31,16 @@
 //    a second create under one externalId is refused (400 "o:errorCode": "DUP_RCRD").
 //    GET /services/rest/record/v1/salesOrder/<id> and …/salesOrder/eid:<externalId> (external id
 //    access, the `eid:` prefix) → 200 with the record ({id, externalId, entity, tranId, shipDate,
-//    orderStatus: {id: "B" Pending Fulfillment | "C" Cancelled, refName}}), or 404
-//    "o:errorCode": "NONEXISTENT_ID". StockEdge does not cancel sales orders (a person does, in
-//    NetSuite): `sim.cancelOrder(id)` models that — orderStatus C, its committed units given back.
+//    orderStatus: {id: "B" Pending Fulfillment | "C" Cancelled | "H" Closed, refName}, and with
+//    `?expandSubResources=true` its lines: item: {items: [{line, item: {id}, quantity, location:
+//    {id}, isClosed}]}; without it `item` is only a link}), or 404 "o:errorCode": "NONEXISTENT_ID".
+//  - PATCH /services/rest/record/v1/salesOrder/<id> {item: {items: [{line, isclosed: true}]}}
+//    ("Use Case For Updating Your Sales Order": a sales order is closed by closing its lines) →
+//    204; a closed line commits nothing (its units are given back once); every line closed →
+//    orderStatus H. A line the order does not have: 400 USER_ERROR. Closing a closed line changes
+//    nothing. Only `isclosed` (or `isClosed`) may be patched here; anything else 400.
+//    A person cancelling in NetSuite: `sim.cancelOrder(id)` — orderStatus C, its committed units
+//    given back.
 //  - The account's concurrency limit (`concurrencyLimit` requests in flight, each held `callMs`):
 //    past it, 429 with Retry-After and "o:errorCode": "CONCURRENCY_LIMIT_EXCEEDED". Injected 429
 //    faults answer the same body; 500 and 503 answer NetSuite's error shape.
@@ -44,7 +51,8 @@
 // `sim.expireTokens()` (every access token expires now), `sim.tokenRequests` (count),
 // `sim.setBalance(item, location, {quantityonhand, quantityavailable})`, `sim.orders`,
 // `sim.orderByExternalId(id)`, `sim.ordersByExternalId(id)` (every order under it: more than one
-// would be a duplicate), `sim.cancelOrder(id)`, `sim.suiteqlCalls` (count).
+// would be a duplicate), `sim.cancelOrder(id)`, `sim.suiteqlCalls` (count), `sim.closeCalls`
+// (PATCHes that closed at least one line).
 
 import crypto from 'node:crypto';
 import { startSim, createClock, json, respond, bearer, router, sleep } from './lib.mjs';
@@ -144,6 +152,7 @@ export async function startNetSuiteSim(opts = {}) {
   const tokens = new Map(); // access token -> expires at (ms)
   let tokenRequests = 0;
   let suiteqlCalls = 0;
+  let closeCalls = 0;
   let inFlight = 0;
   const orders = [];
   let nextOrderId = 800;
@@ -184,11 +193,24 @@ export async function startNetSuiteSim(opts = {}) {
     return [...sums.values()].sort((a, b) => cmp(a.item, b.item) || cmp(a.location, b.location));
   }
 
-  const orderRecord = (o) => ({
+  const status = (o) => {
+    if (o.cancelled) return { id: 'C', refName: 'Cancelled' };
+    if (o.lines.every((l) => l.closed)) return { id: 'H', refName: 'Closed' };
+    return { id: 'B', refName: 'Pending Fulfillment' };
+  };
+  const orderRecord = (o, expand) => ({
     links: [{ rel: 'self', href: `${sim.url}${SALES_ORDER_PATH}/${o.id}` }],
     id: o.id, externalId: o.externalId, entity: { id: o.entity }, tranId: `SO${o.id}`, shipDate: o.shipDate ?? null,
-    orderStatus: o.cancelled ? { id: 'C', refName: 'Cancelled' } : { id: 'B', refName: 'Pending Fulfillment' },
+    orderStatus: status(o),
+    item: expand
+      ? { links: [], items: o.lines.map((l, i) => ({ links: [], line: i + 1, item: { id: l.item }, quantity: l.quantity, location: { id: l.location }, isClosed: Boolean(l.closed) })) }
+      : { links: [{ rel: 'self', href: `${sim.url}${SALES_ORDER_PATH}/${o.id}/item` }] },
   });
+  /** Gives a line's committed units back (once: a line closed, or its order cancelled). */
+  const release = (l) => {
+    const row = setBalance(l.item, l.location, {});
+    row.quantityavailable = Number(row.quantityavailable ?? row.quantityonhand) + l.quantity;
+  };
 
   const routes = [
     ['POST', TOKEN_PATH, (ctx) => {
@@ -270,7 +292,33 @@ export async function startNetSuiteSim(opts = {}) {
       const id = ctx.params.id;
       const o = id.startsWith('eid:') ? orders.find((x) => x.externalId === id.slice(4)) : orders.find((x) => x.id === id);
       if (!o) return nsError(404, 'NONEXISTENT_ID', `The record instance does not exist. Provide a valid record instance ID.`);
-      return json(200, orderRecord(o));
+      return json(200, orderRecord(o, ctx.query.get('expandSubResources') === 'true'));
+    })],
+    ['PATCH', `${SALES_ORDER_PATH}/:id`, (ctx) => limited(() => {
+      if (!authorized(ctx)) return unauthorized();
+      const o = orders.find((x) => x.id === ctx.params.id);
+      if (!o) return nsError(404, 'NONEXISTENT_ID', `The record instance does not exist. Provide a valid record instance ID.`);
+      let b;
+      try { b = ctx.json(); } catch { return nsError(400, 'INVALID_CONTENT', 'The request body is not valid JSON.'); }
+      const items = b?.item?.items;
+      if (Object.keys(b ?? {}).some((k) => k !== 'item') || !Array.isArray(items)) return nsError(400, 'USER_ERROR', 'The simulator patches only item lines.');
+      const picked = [];
+      for (const p of items) {
+        const line = Number(p.line);
+        const keys = Object.keys(p).filter((k) => k !== 'line');
+        if (!Number.isInteger(line) || line < 1 || line > o.lines.length) return nsError(400, 'USER_ERROR', `Invalid line ${p.line}.`);
+        if (keys.length !== 1 || !['isclosed', 'isClosed'].includes(keys[0]) || p[keys[0]] !== true) return nsError(400, 'USER_ERROR', 'The simulator patches only isclosed: true on a line.');
+        picked.push(o.lines[line - 1]);
+      }
+      let closedNow = 0;
+      for (const l of picked) {
+        if (l.closed) continue;
+        l.closed = true;
+        closedNow += 1;
+        if (!o.cancelled) release(l);
+      }
+      if (closedNow > 0) closeCalls += 1;
+      return respond(204, '');
     })],
   ];
 
@@ -294,13 +342,11 @@ export async function startNetSuiteSim(opts = {}) {
     const o = orders.find((x) => x.id === String(id));
     if (!o || o.cancelled) return false;
     o.cancelled = true;
-    for (const l of o.lines) {
-      const row = setBalance(l.item, l.location, {});
-      row.quantityavailable = Number(row.quantityavailable ?? row.quantityonhand) + l.quantity;
-    }
+    for (const l of o.lines) if (!l.closed) release(l);
     return true;
   };
   Object.defineProperty(sim, 'tokenRequests', { get: () => tokenRequests });
+  Object.defineProperty(sim, 'closeCalls', { get: () => closeCalls });
   Object.defineProperty(sim, 'suiteqlCalls', { get: () => suiteqlCalls });
   return sim;
 }

@@ -1208,6 +1208,38 @@ describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder by extern
     assert.equal(noToken.status, 401, 'the lookup needs a token like every call');
   });
 
+  test('a sales order is closed by closing its lines (PATCH isclosed): units given back once, status H, lines listed when expanded', async () => {
+    const tok = await token();
+    const auth = { authorization: `Bearer ${tok}` };
+    const avail = async () => Number((await suiteql(tok)).body.items.find((x) => x.item === '102').quantityavailable);
+    const before = await avail();
+    const ext = 'web/close-1';
+    const body = { externalId: ext, entity: { id: '42' }, item: { items: [{ item: { id: '102' }, quantity: 2, location: { id: '1' } }, { item: { id: '102' }, quantity: 1, location: { id: '1' } }] } };
+    const r = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body });
+    assert.equal(r.status, 204);
+    const id = r.headers.get('location').split('/').pop();
+    const url = `${sim.url}/services/rest/record/v1/salesOrder/eid:${encodeURIComponent(ext)}`;
+    const plain = await call(url, { headers: auth });
+    assert.equal(plain.body.item.items, undefined, 'lines only when expanded');
+    const expanded = await call(`${url}?expandSubResources=true`, { headers: auth });
+    assert.deepEqual(expanded.body.item.items.map((l) => [l.line, l.quantity, l.isClosed]), [[1, 2, false], [2, 1, false]]);
+    assert.equal(await avail(), before - 3);
+    const patch = (items) => call(`${sim.url}/services/rest/record/v1/salesOrder/${id}`, { method: 'PATCH', headers: auth, body: { item: { items } } });
+    assert.equal((await patch([{ line: 1, isclosed: true }])).status, 204);
+    assert.equal(await avail(), before - 1, 'line 1 gives its 2 units back');
+    assert.equal((await call(url, { headers: auth })).body.orderStatus.id, 'B', 'one line still open');
+    assert.equal((await patch([{ line: 1, isclosed: true }, { line: 2, isClosed: true }])).status, 204);
+    assert.equal(await avail(), before, 'each line given back once');
+    assert.equal((await call(url, { headers: auth })).body.orderStatus.id, 'H');
+    assert.equal(sim.closeCalls, 2);
+    assert.equal((await patch([{ line: 2, isclosed: true }])).status, 204, 'closing a closed line changes nothing');
+    assert.equal(await avail(), before);
+    assert.equal(sim.closeCalls, 2);
+    assert.equal((await patch([{ line: 3, isclosed: true }])).status, 400, 'no such line');
+    assert.equal((await patch([{ line: 1, quantity: 5 }])).status, 400, 'only isclosed');
+    assert.equal((await call(`${sim.url}/services/rest/record/v1/salesOrder/${id}`, { method: 'PATCH', body: { item: { items: [] } } })).status, 401);
+  });
+
   test('past the concurrency limit, and as an injected 429: CONCURRENCY_LIMIT_EXCEEDED with Retry-After', async () => {
     const slow = await startNetSuiteSim({ concurrencyLimit: 1, callMs: 150, balances: [{ item: 1, location: 1, quantityonhand: 1 }] });
     try {

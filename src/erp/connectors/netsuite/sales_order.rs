@@ -10,8 +10,14 @@
 //!   the new record's URL in `Location` (`…/salesOrder/<id>`). NetSuite keeps `externalId`
 //!   unique per record type, so a second create under one reference is refused (`DUP_RCRD`),
 //!   never doubled: [`read_create`] answers [`Created::Exists`] and the caller looks it up again.
-//! - Cancellations are not sent: a sales order is cancelled in NetSuite by a person (the order's
-//!   `orderStatus` becomes `C`, Cancelled); [`Found::cancelled`] reads it.
+//! - A cancellation closes the order's open lines: `PATCH /services/rest/record/v1/salesOrder/<id>`
+//!   `{"item": {"items": [{"line": n, "isclosed": true}, …]}}` ([`close_lines`]), NetSuite's
+//!   documented way to close a sales order through REST ("Use Case For Updating Your Sales
+//!   Order": close individual line items). A closed line commits nothing any more; once every
+//!   line is closed the order's `orderStatus` is `H` (Closed). The lookup asks for the lines
+//!   (`expandSubResources=true`) so the close names them; closing is idempotent (a line closed
+//!   twice stays closed), so a close whose answer was lost is looked up and sent again.
+//!   [`Found::cancelled`] reads an order closed that way, or cancelled by a person (`C`).
 
 use serde_json::{json, Value};
 
@@ -30,14 +36,19 @@ pub const MAX_EXTERNAL_ID: usize = 255;
 pub const DUPLICATE_RECORD: &str = "DUP_RCRD";
 /// The `orderStatus` id of a cancelled sales order.
 pub const CANCELLED_STATUS: &str = "C";
+/// The `orderStatus` id of a sales order whose every line is closed.
+pub const CLOSED_STATUS: &str = "H";
 
 /// A sales order found under StockEdge's reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     /// Its internal id.
     pub id: String,
-    /// Whether it is cancelled (`orderStatus` `C`).
+    /// Whether it commits nothing any more: cancelled (`orderStatus` `C`), closed (`H`), or every
+    /// line it lists closed.
     pub cancelled: bool,
+    /// The `line` numbers of its lines not closed (empty when the answer listed no lines).
+    pub open_lines: Vec<u64>,
 }
 
 /// What a create answered.
@@ -50,11 +61,14 @@ pub enum Created {
     Exists,
 }
 
-/// Finds the sales order whose `externalId` is `reference`.
+/// Finds the sales order whose `externalId` is `reference`, with its lines.
 pub fn find_order(token: &str, reference: &str) -> HttpRequest {
-    HttpRequest::new(Method::Get, format!("{SALES_ORDER_PATH}/eid:{}", encode_component(reference)))
-        .header("Authorization", bearer(token))
-        .header("Accept", "application/json")
+    HttpRequest::new(
+        Method::Get,
+        format!("{SALES_ORDER_PATH}/eid:{}?expandSubResources=true", encode_component(reference)),
+    )
+    .header("Authorization", bearer(token))
+    .header("Accept", "application/json")
 }
 
 /// The order [`find_order`] found: `None` when NetSuite has none (`404`). A `401` or throttling
@@ -72,7 +86,48 @@ pub fn read_found(resp: &HttpResponse, now: Millis) -> Result<Option<Found>, Cal
         _ => return Err(CallFailure::Unavailable("salesOrder lookup answered without id".into())),
     };
     let status = body.get("orderStatus").and_then(|s| s.get("id")).and_then(Value::as_str);
-    Ok(Some(Found { id, cancelled: status == Some(CANCELLED_STATUS) }))
+    let lines = read_lines(&body)?;
+    let open_lines: Vec<u64> = lines.iter().filter(|(_, closed)| !closed).map(|(n, _)| *n).collect();
+    let cancelled =
+        matches!(status, Some(CANCELLED_STATUS | CLOSED_STATUS)) || (!lines.is_empty() && open_lines.is_empty());
+    Ok(Some(Found { id, cancelled, open_lines }))
+}
+
+/// The order's item lines as (`line`, closed), from an answer with its sub-resources expanded;
+/// none when the answer does not list them. NetSuite spells the flag `isClosed` in records it
+/// answers (`isclosed` is accepted too: field ids are not case-sensitive).
+fn read_lines(body: &Value) -> Result<Vec<(u64, bool)>, CallFailure> {
+    let Some(items) = body.get("item").and_then(|i| i.get("items")).and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    items
+        .iter()
+        .map(|l| {
+            let line = match l.get("line") {
+                Some(Value::Number(n)) => n.as_u64(),
+                Some(Value::String(s)) => s.parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| CallFailure::Unavailable("salesOrder lookup answered a line without its number".into()))?;
+            let closed = l.get("isClosed").or_else(|| l.get("isclosed")).and_then(Value::as_bool).unwrap_or(false);
+            Ok((line, closed))
+        })
+        .collect()
+}
+
+/// Closes the lines `lines` of the sales order whose internal id is `id` (a cancellation).
+pub fn close_lines(token: &str, id: &str, lines: &[u64]) -> HttpRequest {
+    let items: Vec<Value> = lines.iter().map(|n| json!({ "line": n, "isclosed": true })).collect();
+    HttpRequest::new(Method::Patch, format!("{SALES_ORDER_PATH}/{}", encode_component(id)))
+        .header("Authorization", bearer(token))
+        .header("Content-Type", "application/json")
+        .body(json!({ "item": { "items": items } }).to_string())
+}
+
+/// What a close answered: `204` is done; a refusal (a line NetSuite will not close) or anything
+/// that may pass is the caller's, as [`answered`] reads it.
+pub fn read_close(resp: &HttpResponse, now: Millis) -> Result<(), CallFailure> {
+    answered(resp, now, "salesOrder close")
 }
 
 /// Fails unless `resp` is a success: a refusal (4xx) as [`CallFailure::Refused`], anything that
@@ -139,18 +194,18 @@ mod tests {
     #[test]
     fn orders_are_found_by_external_id() {
         let q = find_order("tok", "web/O 1");
-        assert_eq!(q.path, "/services/rest/record/v1/salesOrder/eid:web%2FO%201");
+        assert_eq!(q.path, "/services/rest/record/v1/salesOrder/eid:web%2FO%201?expandSubResources=true");
         assert_eq!(q.header_value("authorization"), Some("Bearer tok"));
         let t = Millis(0);
         let open = r#"{"id":"812","externalId":"web/O 1","orderStatus":{"id":"B","refName":"Pending Fulfillment"}}"#;
         assert_eq!(
             read_found(&HttpResponse::new(200, open), t),
-            Ok(Some(Found { id: "812".into(), cancelled: false }))
+            Ok(Some(Found { id: "812".into(), cancelled: false, open_lines: vec![] }))
         );
         let cancelled = r#"{"id":813,"orderStatus":{"id":"C","refName":"Cancelled"}}"#;
         assert_eq!(
             read_found(&HttpResponse::new(200, cancelled), t),
-            Ok(Some(Found { id: "813".into(), cancelled: true }))
+            Ok(Some(Found { id: "813".into(), cancelled: true, open_lines: vec![] }))
         );
         // 404 is "no such order", not a refusal.
         let absent = r#"{"status":404,"o:errorDetails":[{"o:errorCode":"NONEXISTENT_ID"}]}"#;
@@ -159,6 +214,35 @@ mod tests {
         assert!(matches!(read_found(&HttpResponse::new(500, ""), t), Err(CallFailure::Unavailable(_))));
         assert!(matches!(read_found(&HttpResponse::new(429, ""), t), Err(CallFailure::Unavailable(_))));
         assert!(matches!(read_found(&HttpResponse::new(403, ""), t), Err(CallFailure::Refused(_))));
+    }
+
+    #[test]
+    fn a_cancellation_closes_the_open_lines_and_a_closed_order_reads_cancelled() {
+        let t = Millis(0);
+        let found = |body: &str| read_found(&HttpResponse::new(200, body), t);
+        let open = r#"{"id":"9","orderStatus":{"id":"B"},"item":{"items":[
+            {"line":1,"isClosed":false},{"line":2,"isClosed":true},{"line":"3"}]}}"#;
+        assert_eq!(found(open), Ok(Some(Found { id: "9".into(), cancelled: false, open_lines: vec![1, 3] })));
+        // Every line closed: cancelled, whatever the status says yet; status H alone says so too.
+        let all = r#"{"id":"9","orderStatus":{"id":"B"},"item":{"items":[{"line":1,"isclosed":true}]}}"#;
+        assert_eq!(found(all), Ok(Some(Found { id: "9".into(), cancelled: true, open_lines: vec![] })));
+        let closed = r#"{"id":"9","orderStatus":{"id":"H","refName":"Closed"}}"#;
+        assert_eq!(found(closed).map(|f| f.map(|f| f.cancelled)), Ok(Some(true)));
+        // A line without its number cannot be closed: not read as anything.
+        let bad = r#"{"id":"9","orderStatus":{"id":"B"},"item":{"items":[{"isClosed":false}]}}"#;
+        assert!(matches!(found(bad), Err(CallFailure::Unavailable(_))));
+
+        let req = close_lines("tok", "9", &[1, 3]);
+        assert_eq!((req.method, req.path.as_str()), (Method::Patch, "/services/rest/record/v1/salesOrder/9"));
+        assert_eq!(req.header_value("authorization"), Some("Bearer tok"));
+        assert_eq!(
+            serde_json::from_str::<Value>(&req.body).expect("json"),
+            json!({"item":{"items":[{"line":1,"isclosed":true},{"line":3,"isclosed":true}]}})
+        );
+        assert_eq!(read_close(&HttpResponse::new(204, ""), t), Ok(()));
+        let refused = r#"{"status":400,"o:errorDetails":[{"o:errorCode":"USER_ERROR"}]}"#;
+        assert!(matches!(read_close(&HttpResponse::new(400, refused), t), Err(CallFailure::Refused(_))));
+        assert!(matches!(read_close(&HttpResponse::new(503, ""), t), Err(CallFailure::Unavailable(_))));
     }
 
     #[test]
