@@ -6,7 +6,8 @@
 // goods receipt or issue (`JournalMemo` naming the request), NetSuite an `inventoryAdjustment`
 // (`externalId` naming the request) — and the request reads `sent`; the ERP's stock moved once.
 // A posting whose answer is lost after the ERP applied it is found by the next attempt, not
-// applied twice.
+// applied twice. A request of a disabled connection stays pending; deleting the connection marks
+// it dead.
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_adjust_vendors.test.mjs
 
@@ -178,5 +179,27 @@ describe('adjustment requests applied in Odoo, SAP Business One and NetSuite', (
     assert.equal(ns.onHand(301, 1), 125, 'applied once');
     assert.equal(adj(lost).length, 1);
     assert.equal(ns.adjustments.length, 4, 'one inventory adjustment per request');
+  });
+
+  test('a request of a disabled connection stays pending; deleting the connection marks it dead', async () => {
+    const dconn = unique('dadj');
+    const s = sku(dconn, 0);
+    assertOk(await a.admin('PUT', `/v1/skus/${enc(s)}/stock`, { on_hand: STOCK, location: dconn }), 200, 'stock');
+    const put = (enabled) => call('PUT', `/v1/erp/connections/${enc(dconn)}`, {
+      kind: 'netsuite', base_url: ns.url, credentials_secret: 'SIM_NETSUITE', local_adjustments: 'forward', enabled,
+      settings: { orders: 'off', adjustment_account: '540' },
+    });
+    assertOk(await put(true), 200, 'put');
+    assertOk(await call('PUT', `/v1/erp/connections/${enc(dconn)}/mappings`, { items: { 301: s }, warehouses: { 1: dconn } }), 200, 'mappings');
+    const id = await forward(dconn, s, { delta: 1, reason: 'found one' });
+    assertOk(await put(false), 200, 'disable');
+    await cron();
+    assert.equal((await request(dconn, id)).status, 'pending', 'kept for when the connection is enabled again');
+    const del = await call('DELETE', `/v1/erp/connections/${enc(dconn)}`);
+    assert.equal(del.status, 204, del.text);
+    const dead = await request(dconn, id);
+    assert.equal(dead.status, 'dead', JSON.stringify(dead));
+    assert.match(dead.last_error, new RegExp(`ERP connection ${dconn} was deleted`));
+    assert.equal(ns.adjustmentsByExternalId(`stockedge-adjustment-request-${id}`).length, 0, 'nothing sent');
   });
 });
