@@ -191,7 +191,7 @@ describe('adjustment requests applied in Odoo, SAP Business One and NetSuite', (
     });
     assertOk(await put(true), 200, 'put');
     assertOk(await call('PUT', `/v1/erp/connections/${enc(dconn)}/mappings`, { items: { 301: s }, warehouses: { 1: dconn } }), 200, 'mappings');
-    const id = await forward(dconn, s, { delta: 1, reason: 'found one' });
+    const id = await forward(dconn, s, { delta: 1, reason: 'received' });
     assertOk(await put(false), 200, 'disable');
     await cron();
     assert.equal((await request(dconn, id)).status, 'pending', 'kept for when the connection is enabled again');
