@@ -58,7 +58,7 @@ pub fn connection(id: Token, body: &[u8]) -> Result<Connection, Problem> {
         }),
     };
     let enabled = f.bool_opt("enabled").unwrap_or(true);
-    for fault in kind.map(|k| settings_faults(k, &settings)).unwrap_or_default() {
+    for fault in kind.map(|k| settings_faults(k, local_adjustments, &settings)).unwrap_or_default() {
         f.fault(&fault.field, fault.reason);
     }
     if kind == Some(ErpKind::Webhook) {

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{corrupt, encode, flag, int, opt_text, text, Query, StoreResult};
+use crate::erp::adjustment_out::connection_deleted;
 use crate::erp::connection::{Connection, ErpKind, LocalAdjustments};
 use crate::erp::connectors::poll::ErpPollState;
 use crate::erp::mapping::{ErpRow, Mappings, Unmapped};
@@ -82,13 +83,23 @@ pub fn put_connection(c: &Connection, t: Millis) -> StoreResult<Query> {
     ))
 }
 
-/// The deletes of a connection's dependants, then of the connection (its row last: the count of
-/// that one says whether it existed).
-pub fn delete_connection(id: &Token) -> Vec<Query> {
+/// The deletes of a connection's dependants, its pending adjustment requests marked as
+/// `erp::adjustment_out::connection_deleted` says (kept, for `GET /v1/erp/adjustment-requests`),
+/// then the delete of the connection (its row last: the count of that one says whether it
+/// existed).
+pub fn delete_connection(id: &Token, now: Millis) -> Vec<Query> {
+    let (status, why) = connection_deleted(id);
     ["erp_items", "erp_warehouses", "erp_unmapped", "erp_polls"]
         .iter()
         .map(|table| Query::new(format!("DELETE FROM {table} WHERE connection = ?1"), vec![text(id.as_str())]))
-        .chain(std::iter::once(Query::new("DELETE FROM erp_connections WHERE id = ?1", vec![text(id.as_str())])))
+        .chain([
+            Query::new(
+                "UPDATE erp_adjustment_requests SET status = ?2, last_error = ?3, next_at = ?4 \
+                 WHERE connection = ?1 AND status = 'pending'",
+                vec![text(id.as_str()), text(status.as_str()), text(&why), int(now.0)],
+            ),
+            Query::new("DELETE FROM erp_connections WHERE id = ?1", vec![text(id.as_str())]),
+        ])
         .collect()
 }
 
@@ -413,7 +424,7 @@ mod tests {
             mappings(&id),
             mastered(&id),
         ];
-        all.extend(delete_connection(&id));
+        all.extend(delete_connection(&id, Millis(1)));
         all.extend(change_mappings(
             &id,
             &[("A".into(), Sku::parse("S").ok()), ("B".into(), None)],

@@ -53,25 +53,23 @@ impl DueRow {
     }
 }
 
-/// At most `limit` pending requests due at `now` whose connection is enabled and of one of
-/// `kinds` (the kinds requests are sent to), oldest first, each with its connection's columns and
-/// codes (one statement: a delivery then costs its claim and its save).
-pub fn due(kinds: &[&str], now: Millis, limit: usize) -> Query {
-    let marks = (0..kinds.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
-    let mut params = vec![int(now.0)];
-    params.extend(kinds.iter().map(|k| text(k)));
+/// At most `limit` pending requests due at `now` whose connection is enabled (requests are sent
+/// to every kind; a disabled connection's wait for it to be enabled again, a deleted one's were
+/// marked `dead` with its delete), oldest first, each with its connection's columns and codes (one
+/// statement: a delivery then costs its claim and its save).
+pub fn due(now: Millis, limit: usize) -> Query {
     Query::new(
         format!(
             "SELECT r.id, r.connection, r.sku, r.location, r.op, r.quantity, r.reason, r.requested_at, r.attempts, \
              c.kind, c.base_url, c.credentials_secret, c.settings, c.local_adjustments, c.enabled, \
              ({}) AS item_code, ({}) AS warehouse_code \
              FROM erp_adjustment_requests r JOIN erp_connections c ON c.id = r.connection \
-             WHERE r.status = 'pending' AND r.next_at <= ?1 AND c.enabled = 1 AND c.kind IN ({marks}) \
+             WHERE r.status = 'pending' AND r.next_at <= ?1 AND c.enabled = 1 \
              ORDER BY r.id LIMIT {limit}",
             item_code("r.connection", "r.sku"),
             warehouse_code("r.connection", "r.location"),
         ),
-        params,
+        vec![int(now.0)],
     )
 }
 
@@ -153,8 +151,7 @@ mod tests {
             sent_at: Some(Millis(1)),
         };
         assert_bound(&[
-            due(&["webhook"], Millis(1), 50),
-            due(&["webhook", "odoo"], Millis(1), 50),
+            due(Millis(1), 50),
             claim(1, Millis(1)),
             save(1, &a),
             item_of(&id, &Sku::parse("TEE-1").expect("sku")),

@@ -1,10 +1,9 @@
 //! Forwarded adjustment requests carried to their ERP (docs/erp.md "Adjustment requests to the
 //! ERP"), on the cron after the stock polls: each pending request due (`db::erp_adjustments::due`)
 //! is taken under a lease, sent as a signed `adjustment.requested` document to its webhook ERP
-//! (Idempotency-Key: the request's id) or applied as an inventory posting in Odoo or SAP B1
-//! (`erp_adjust_vendors`), and its row records what `erp::adjustment_out` decides: `sent`,
-//! `pending` after the back-off, or `dead`. Requests to NetSuite are not sent
-//! (`adjustment_out::sent_to`): they stay `pending`.
+//! (Idempotency-Key: the request's id) or applied as an inventory posting in Odoo, SAP B1 or
+//! NetSuite (`erp_adjust_vendors`), and its row records what `erp::adjustment_out` decides:
+//! `sent`, `pending` after the back-off, or `dead`.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +11,7 @@ use serde_json::{json, Value};
 use worker::Env;
 
 use crate::db::erp_adjustments::{self as sql, ClaimedRow, DueRow};
-use crate::erp::adjustment_out::{after_attempt, sent_to, Status};
+use crate::erp::adjustment_out::{after_attempt, Status};
 use crate::erp::connection::ErpKind;
 use crate::erp::connectors::webhook::{self, AdjustmentEvent};
 use crate::erp::connectors::CallFailure;
@@ -31,8 +30,7 @@ use super::store;
 /// Delivers the requests due; a summary of what happened (D1 failures are returned).
 pub async fn run(env: &Env) -> Result<Value, Fault> {
     let db = store::db(env)?;
-    let kinds: Vec<&str> = ErpKind::ALL.into_iter().filter(|k| sent_to(*k)).map(ErpKind::as_str).collect();
-    let due: Vec<DueRow> = store::read(&db, sql::due(&kinds, now(), ADJUSTMENTS_PER_RUN)).await?;
+    let due: Vec<DueRow> = store::read(&db, sql::due(now(), ADJUSTMENTS_PER_RUN)).await?;
     let policy = RetryPolicy::default();
     let mut counts: BTreeMap<&'static str, u32> = BTreeMap::new();
     for r in due {

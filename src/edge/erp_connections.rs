@@ -48,7 +48,7 @@ pub async fn handle(route: ErpRoute, query: &[(String, String)], w: &Write, env:
             })
             .await
         }
-        ErpRoute::DeleteConnection(id) => match rows::delete_connection(&db, &id).await? {
+        ErpRoute::DeleteConnection(id) => match rows::delete_connection(&db, &id, clock::now()).await? {
             true => no_content(),
             false => not_found(&id),
         },

@@ -5,10 +5,11 @@
 //! `POST /v1/erp/snapshots` (`edge::erp::apply`), once every line is at a location the connection
 //! masters (`api::erp_snapshots::only_mastered`: else `422`, nothing applied).
 //!
-//! Answers: an unknown connection, one of another kind or a disabled one `404`; a body over
-//! `MAX_JSON_BODY_BYTES` `413`; a missing, malformed or wrong signature, a timestamp out of the
-//! window, or a connection whose secret cannot be read `401` (`unauthorized`, one answer for all:
-//! the reason is logged, never told).
+//! Answers: a body over `MAX_JSON_BODY_BYTES` `413`; a missing, malformed or wrong signature, a
+//! timestamp out of the window, a connection whose secret cannot be read, and an id that names no
+//! enabled webhook connection (none, another kind, disabled) `401` (`unauthorized`, one answer for
+//! all, the body checked either way — `webhook_in::verify_connection` — so an unauthenticated
+//! caller cannot probe which connection ids exist: the reason is logged, never told).
 
 use worker::{console_warn, Env, Request, Response};
 
@@ -17,7 +18,6 @@ use crate::api::{Kind, Problem};
 use crate::erp::connection::ErpKind;
 use crate::erp::connectors::webhook_in;
 use crate::fault::{Fault, StoreError};
-use crate::inbound::error::AuthError;
 use crate::inbound::headers::Headers;
 use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::Token;
@@ -38,25 +38,30 @@ pub async fn receive(id: Token, mut req: Request, env: &Env) -> Result<Response,
         Err(StoreError::SchemaMissing { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    let Some(conn) = found.filter(|c| c.kind == ErpKind::Webhook && c.enabled) else {
-        let detail = format!("no enabled ERP connection {id} of kind webhook");
-        return answer(&Problem::new(Kind::NotFound, detail).with("resource", "erp_connection"));
-    };
+    let conn = found.filter(|c| c.kind == ErpKind::Webhook && c.enabled);
     let bytes = match signed_body(&mut req, MAX_JSON_BODY_BYTES).await? {
         Ok(b) => b,
         Err(p) => return answer(&p),
     };
     let headers = Headers::from_pairs(req.headers().entries());
-    let verified = match secrets::read(env, conn.credentials_secret.as_deref()) {
-        Ok(secret) => webhook_in::verify(&headers, &bytes, secret.as_bytes(), now()),
-        Err(why) => {
-            console_warn!("erp connection {id}: its signing secret cannot be read: {why}");
-            Err(AuthError::NoSecret)
+    let secret = match &conn {
+        None => {
+            console_warn!("erp connection {id}: a signed snapshot for no enabled webhook connection of that id");
+            None
         }
+        Some(c) => match secrets::read(env, c.credentials_secret.as_deref()) {
+            Ok(secret) => Some(secret),
+            Err(why) => {
+                console_warn!("erp connection {id}: its signing secret cannot be read: {why}");
+                None
+            }
+        },
     };
+    let verified = webhook_in::verify_connection(&headers, &bytes, secret.as_deref().map(str::as_bytes), now());
     if let Err(why) = verified {
         console_warn!("erp connection {id}: snapshot refused: {why}");
-        let detail = format!("the request is not signed with ERP connection {id}'s secret (X-StockEdge-Signature)");
+        // One answer, byte for byte, whatever the reason (the id included: it is not echoed).
+        let detail = "the request is not signed with the ERP connection's secret (X-StockEdge-Signature)";
         return answer(&Problem::new(Kind::Unauthorized, detail));
     }
     let w = match signed_write(&req, env, bytes).await? {

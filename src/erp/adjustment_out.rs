@@ -6,16 +6,17 @@
 //! reason.
 //!
 //! The webhook ERP is sent its requests as `adjustment.requested` documents
-//! (`connectors::webhook`); Odoo and SAP Business One have them applied as inventory postings
-//! (`adjustment_send`: found by their tag, else computed from the ERP's figure and posted once) —
-//! a posting found applied is [`Receipt::AlreadyHad`]. A request to a NetSuite connection stays
-//! `pending` (docs/erp.md, "Adjustment requests to the ERP").
+//! (`connectors::webhook`); Odoo, SAP Business One and NetSuite have them applied as inventory
+//! postings (`adjustment_send`: found by their tag, else computed from the ERP's figure and posted
+//! once) — a posting found applied is [`Receipt::AlreadyHad`]. A request whose connection is
+//! deleted is `dead` ([`connection_deleted`]); one whose connection is disabled stays `pending`
+//! (the connection may be enabled again) — docs/erp.md, "Adjustment requests to the ERP".
 
 use serde::{Deserialize, Serialize};
 
-use super::connection::ErpKind;
 use super::connectors::answer::CallFailure;
 use super::connectors::webhook::Receipt;
+use crate::stock::Token;
 use crate::sync::{Decision, RetryPolicy};
 use crate::time::Millis;
 
@@ -38,14 +39,6 @@ impl Status {
             Status::Sent => "sent",
             Status::Dead => "dead",
         }
-    }
-}
-
-/// Whether requests forwarded to an ERP of `kind` are sent to it.
-pub fn sent_to(kind: ErpKind) -> bool {
-    match kind {
-        ErpKind::Webhook | ErpKind::Odoo | ErpKind::SapB1 => true,
-        ErpKind::Netsuite => false,
     }
 }
 
@@ -93,6 +86,20 @@ pub fn after_attempt(
     }
 }
 
+/// What a pending request of `connection` becomes once that connection is deleted: `dead`, with
+/// this reason — nothing would ever send it (the cron sends only requests of existing, enabled
+/// connections), and a connection created later under the same id may be another ERP. Requests of
+/// a *disabled* connection stay `pending`: it may be enabled again.
+pub fn connection_deleted(connection: &Token) -> (Status, String) {
+    (
+        Status::Dead,
+        format!(
+            "ERP connection {connection} was deleted before the request was sent: forward the change again to the \
+             connection that masters the location now"
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,12 +130,10 @@ mod tests {
     }
 
     #[test]
-    fn every_erp_but_netsuite_is_sent_its_requests() {
-        let sent: Vec<ErpKind> = ErpKind::ALL.into_iter().filter(|k| sent_to(*k)).collect();
-        assert_eq!(sent.len(), 3);
-        for k in [ErpKind::Webhook, ErpKind::Odoo, ErpKind::SapB1] {
-            assert!(sent.contains(&k), "{k:?}");
-        }
-        assert!(!sent_to(ErpKind::Netsuite));
+    fn a_request_of_a_deleted_connection_is_dead_saying_so() {
+        let id = Token::parse("ns-main").expect("token");
+        let (status, why) = connection_deleted(&id);
+        assert_eq!(status, Status::Dead);
+        assert!(why.contains("ERP connection ns-main was deleted"), "{why}");
     }
 }

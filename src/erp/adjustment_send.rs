@@ -3,12 +3,13 @@
 //!
 //! Each request's posting carries a tag naming it ([`tag`]): Odoo the inventory move's name (the
 //! `inventory_name` context of `action_apply_inventory`), SAP Business One the goods receipt's or
-//! issue's `JournalMemo`. An attempt first looks the tag up. Found, the request was applied (an
-//! earlier attempt whose answer was lost): it is received, nothing is sent again. Not found,
-//! nothing of it was applied — the posting is one transaction in both ERPs — so the figure to send
-//! is computed from the ERP's current one: Odoo the quant's counted quantity (on hand + delta, or
-//! the count), SAP B1 the signed quantity to receive or issue (the delta, or the count less
-//! `InStock`). The posting itself is sent once per attempt: a lost answer is resolved by the next
+//! issue's `JournalMemo`, NetSuite the inventory adjustment's `externalId` (its own spelling,
+//! `netsuite::inventory_adjustment::external_id`: REST external ids take no spaces). An attempt
+//! first looks the tag up. Found, the request was applied (an earlier attempt whose answer was
+//! lost): it is received, nothing is sent again. Not found, nothing of it was applied — the
+//! posting is one transaction in each ERP — so the figure to send is computed from the ERP's
+//! current one: Odoo the quant's counted quantity (on hand + delta, or the count), SAP B1 and
+//! NetSuite the signed quantity to post ([`delta`]: the delta, or the count less the on hand). The posting itself is sent once per attempt: a lost answer is resolved by the next
 //! attempt's look-up, never by sending it again blindly.
 //!
 //! Why not store the figure on the request before the first call: with the look-up it adds
@@ -32,7 +33,8 @@ pub enum Found {
     /// A posting tagged with the request exists: it was applied.
     Posted,
     /// None: the ERP's current figure at the warehouse (Odoo the quant's `quantity`, 0 when there
-    /// is no quant; SAP B1 the warehouse's `InStock`, 0 without a row).
+    /// is no quant; SAP B1 the warehouse's `InStock`, 0 without a row; NetSuite the location's
+    /// `quantityonhand`, 0 without a balance).
     NotPosted { current: f64 },
 }
 
@@ -44,8 +46,7 @@ pub enum Next {
     /// The ERP's figure is what the request asks: received, nothing to post.
     Nothing,
     /// Post this: Odoo ([`odoo`]) the quant's counted quantity (`inventory_quantity`, then
-    /// applied); SAP B1 ([`sap_b1`]) the units to receive (`> 0`, `InventoryGenEntries`) or to
-    /// issue (`< 0`, `InventoryGenExits`).
+    /// applied); SAP B1 and NetSuite ([`delta`]) the units to add (`> 0`) or take out (`< 0`).
     Send(f64),
 }
 
@@ -63,8 +64,10 @@ pub fn odoo(change: Requested, found: Found) -> Next {
     }
 }
 
-/// SAP Business One: the quantity to receive or issue.
-pub fn sap_b1(change: Requested, found: Found) -> Next {
+/// SAP Business One and NetSuite: the signed quantity to post (SAP B1 a goods receipt or issue of
+/// it, NetSuite an inventory adjustment's `adjustQtyBy`) — the delta, or the count less the ERP's
+/// on hand (SAP B1 `InStock`, NetSuite `quantityonhand`).
+pub fn delta(change: Requested, found: Found) -> Next {
     let Found::NotPosted { current } = found else { return Next::AlreadyApplied };
     let delta = match change {
         Requested::Set { on_hand } => on_hand as f64 - current,
@@ -94,17 +97,18 @@ mod tests {
     }
 
     #[test]
-    fn sap_b1_receives_or_issues_the_delta_or_the_count_less_in_stock() {
-        assert_eq!(sap_b1(ADJUST, Found::NotPosted { current: 10.0 }), Next::Send(-2.0));
-        assert_eq!(sap_b1(Requested::Adjust { delta: 5 }, Found::NotPosted { current: 0.0 }), Next::Send(5.0));
-        assert_eq!(sap_b1(SET, Found::NotPosted { current: 45.0 }), Next::Send(-5.0));
-        assert_eq!(sap_b1(SET, Found::NotPosted { current: 30.0 }), Next::Send(10.0));
-        assert_eq!(sap_b1(SET, Found::NotPosted { current: 40.0 }), Next::Nothing);
+    fn sap_b1_and_netsuite_post_the_delta_or_the_count_less_on_hand() {
+        assert_eq!(delta(ADJUST, Found::NotPosted { current: 10.0 }), Next::Send(-2.0));
+        assert_eq!(delta(Requested::Adjust { delta: 5 }, Found::NotPosted { current: 0.0 }), Next::Send(5.0));
+        assert_eq!(delta(SET, Found::NotPosted { current: 45.0 }), Next::Send(-5.0));
+        assert_eq!(delta(SET, Found::NotPosted { current: 30.0 }), Next::Send(10.0));
+        assert_eq!(delta(SET, Found::NotPosted { current: 40.0 }), Next::Nothing);
     }
 
     type Vendor = (fn(Requested, Found) -> Next, bool);
     const ODOO: Vendor = (odoo, true);
-    const SAP_B1: Vendor = (sap_b1, false);
+    /// SAP B1 and NetSuite: sent a delta.
+    const DELTA: Vendor = (delta, false);
 
     /// An ERP as the vendors keep it: a figure and the tags of the postings applied; a posting
     /// moves the figure and records its tag in one step, and its answer may be lost.
@@ -138,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_retry_after_a_lost_answer_applies_nothing_twice() {
-        for vendor in [ODOO, SAP_B1] {
+        for vendor in [ODOO, DELTA] {
             for (change, expected) in [(ADJUST, 8.0), (SET, 40.0), (Requested::Adjust { delta: 3 }, 13.0)] {
                 let mut erp = Erp { figure: 10.0, tags: Vec::new() };
                 assert!(!erp.attempt(7, change, vendor, true), "the answer was lost");
@@ -157,7 +161,7 @@ mod tests {
         // The first attempt failed before posting; the ERP shipped 1 unit since: a count still
         // ends at the count, an adjustment moves the figure by its delta once.
         let mut erp = Erp { figure: 9.0, tags: Vec::new() };
-        assert!(erp.attempt(8, SET, SAP_B1, false));
+        assert!(erp.attempt(8, SET, DELTA, false));
         assert_eq!(erp.figure, 40.0);
         let mut erp = Erp { figure: 9.0, tags: Vec::new() };
         assert!(erp.attempt(9, ADJUST, ODOO, false));

@@ -186,10 +186,13 @@ fn customer_setting(kind: ErpKind) -> Option<CustomerSetting> {
     })
 }
 
-/// The faults of `settings` for a connection of `kind`: `orders` is `"deliver"` or `"off"`, and
-/// a connection that delivers orders names the customer they are booked to
-/// ([`customer_setting`]) — without it every order would be a dead letter.
-pub fn settings_faults(kind: ErpKind, settings: &Map<String, Value>) -> Vec<SettingFault> {
+/// The faults of `settings` for a connection of `kind`: `orders` is `"deliver"` or `"off"`, a
+/// connection that delivers orders names the customer they are booked to ([`customer_setting`]) —
+/// without it every order would be a dead letter — and a NetSuite connection that forwards local
+/// changes (`local`) names the account its inventory adjustments are booked to
+/// (`settings.adjustment_account`; `settings.adjustment_subsidiary`, optional, an internal id when
+/// given) — without it every forwarded request would be `dead`.
+pub fn settings_faults(kind: ErpKind, local: LocalAdjustments, settings: &Map<String, Value>) -> Vec<SettingFault> {
     let mut out = Vec::new();
     let fault = |name: &str, reason: &str| SettingFault { field: format!("settings.{name}"), reason: reason.into() };
     let orders = match settings.get("orders") {
@@ -205,6 +208,21 @@ pub fn settings_faults(kind: ErpKind, settings: &Map<String, Value>) -> Vec<Sett
     if let Some((name, given, reason)) = customer_setting(kind) {
         if orders == Orders::Deliver && !settings.get(name).is_some_and(given) {
             out.push(fault(name, reason));
+        }
+    }
+    if kind == ErpKind::Netsuite {
+        use super::connectors::netsuite::inventory_adjustment::{id_setting, ACCOUNT_SETTING, SUBSIDIARY_SETTING};
+        if local == LocalAdjustments::Forward && id_setting(settings, ACCOUNT_SETTING).is_none() {
+            out.push(fault(
+                ACCOUNT_SETTING,
+                "is required for netsuite when local_adjustments is forward: the internal id of the account \
+                 inventory adjustments are booked to",
+            ));
+        }
+        if settings.get(SUBSIDIARY_SETTING).is_some_and(|v| !v.is_null())
+            && id_setting(settings, SUBSIDIARY_SETTING).is_none()
+        {
+            out.push(fault(SUBSIDIARY_SETTING, "must be the subsidiary's internal id (text or a positive integer)"));
         }
     }
     out
@@ -237,7 +255,7 @@ mod tests {
     }
 
     fn fields(kind: ErpKind, v: Value) -> Vec<String> {
-        settings_faults(kind, &settings(v)).into_iter().map(|f| f.field).collect()
+        settings_faults(kind, LocalAdjustments::Refuse, &settings(v)).into_iter().map(|f| f.field).collect()
     }
 
     #[test]
@@ -260,9 +278,33 @@ mod tests {
     }
 
     #[test]
+    fn a_netsuite_connection_that_forwards_names_its_adjustment_account() {
+        use serde_json::json;
+        let faults = |local, v: Value| -> Vec<String> {
+            settings_faults(ErpKind::Netsuite, local, &settings(v)).into_iter().map(|f| f.field).collect()
+        };
+        let fwd = LocalAdjustments::Forward;
+        assert_eq!(faults(fwd, json!({"orders": "off"})), vec!["settings.adjustment_account".to_owned()]);
+        assert_eq!(faults(fwd, json!({"orders": "off", "adjustment_account": "540"})), Vec::<String>::new());
+        assert_eq!(faults(fwd, json!({"orders": "off", "adjustment_account": 540})), Vec::<String>::new());
+        assert_eq!(faults(LocalAdjustments::Refuse, json!({"orders": "off"})), Vec::<String>::new(), "not forwarded");
+        assert_eq!(
+            faults(fwd, json!({"orders": "off", "adjustment_account": "540", "adjustment_subsidiary": -1})),
+            vec!["settings.adjustment_subsidiary".to_owned()]
+        );
+        // Only NetSuite books adjustments to an account.
+        let sap = settings_faults(ErpKind::SapB1, fwd, &settings(json!({"orders": "off"})));
+        assert!(sap.is_empty(), "{sap:?}");
+    }
+
+    #[test]
     fn orders_is_deliver_or_off() {
         use serde_json::json;
-        let faults = settings_faults(ErpKind::Netsuite, &settings(json!({"orders": "never", "customer_id": "42"})));
+        let faults = settings_faults(
+            ErpKind::Netsuite,
+            LocalAdjustments::Refuse,
+            &settings(json!({"orders": "never", "customer_id": "42"})),
+        );
         assert_eq!(faults.len(), 1);
         assert_eq!(faults[0].field, "settings.orders");
         assert_eq!(fields(ErpKind::Odoo, json!({"orders": null, "partner_id": 3})), Vec::<String>::new());

@@ -165,8 +165,12 @@ describe('orders and adjustment requests to a webhook ERP', () => {
     assert.equal(refused.status, 422, refused.text);
     assert.deepEqual(refused.json.errors.map((e) => e.field), ['lines[1].location']);
     assert.deepEqual(await levels(), [40, 40]);
-    // Unknown connection: 404. A newer signed snapshot, as CSV, applies.
-    assert.equal((await sim.sendSnapshot(a.url, `${conn}-none`, newer)).status, 404);
+    // Unknown connection: the same 401 as a forgery, byte for byte (ids cannot be probed), whether
+    // signed with the right key or not. A newer signed snapshot, as CSV, applies.
+    for (const opts of [{}, { secret: 'not-the-connection-secret' }]) {
+      const unknown = await sim.sendSnapshot(a.url, `${conn}-none`, newer, opts);
+      assert.deepEqual([unknown.status, unknown.text], [401, forged.text]);
+    }
     const csv = await sim.sendSnapshot(a.url, conn, `sku,quantity,location\n${s},5,${LOC}\n`, {
       query: `format=csv&snapshot=${enc(`${conn}-s3`)}&basis=available&as_of.sequence=12`,
     });

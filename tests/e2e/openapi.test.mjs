@@ -1111,7 +1111,7 @@ describe('erp', () => {
     assert.deepEqual(p.errors.map((e) => e.field), ['basis']);
   });
 
-  test('POST /v1/erp/connections/{id}/snapshots: signed applies, then stale; unmastered 422; unknown 404', async () => {
+  test('POST /v1/erp/connections/{id}/snapshots: signed applies, then stale; unmastered 422; unknown 401 as a bad signature', async () => {
     const path = `/v1/erp/connections/${enc(HOOK_CONNECTION)}/snapshots`;
     const A = sku('HOOK-1');
     const body = { snapshot: 'hook-1', basis: 'available', as_of: { sequence: 5 }, lines: [{ sku: A, location: HOOK_LOCATION, quantity: 6 }] };
@@ -1126,8 +1126,9 @@ describe('erp', () => {
     const p = expectProblem(await call('POST', path, { raw: elsewhere, headers: erpSigned(elsewhere) }), 422, 'validation-failed');
     assert.deepEqual(fieldsOf(p), ['lines[0].location']);
     const stale = erpSigned(text, HOOK_SECRET, Math.floor(Date.now() / 1000) - 3600);
-    expectProblem(await call('POST', path, { raw: text, headers: stale }), 401, 'unauthorized');
-    expectProblem(await call('POST', `/v1/erp/connections/${RUN}-none/snapshots`, { raw: text, headers: erpSigned(text) }), 404, 'not-found');
+    const bad = expectProblem(await call('POST', path, { raw: text, headers: stale }), 401, 'unauthorized');
+    const unknown = expectProblem(await call('POST', `/v1/erp/connections/${RUN}-none/snapshots`, { raw: text, headers: erpSigned(text) }), 401, 'unauthorized');
+    assert.deepEqual(unknown, bad, 'an unknown connection is answered as a bad signature');
   });
 
   test('ERP connections: put, read, map, poll, list, delete', async () => {

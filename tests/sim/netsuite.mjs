@@ -41,6 +41,18 @@
 //    nothing. Only `isclosed` (or `isClosed`) may be patched here; anything else 400.
 //    A person cancelling in NetSuite: `sim.cancelOrder(id)` — orderStatus C, its committed units
 //    given back.
+//  - SuiteQL also runs the on-hand query a count needs (`SELECT SUM(quantityonhand) AS
+//    quantityonhand FROM inventorybalance WHERE item = <id> AND location = <id>`): one row, its
+//    column absent when there is no balance (SuiteQL leaves null columns out).
+//  - POST /services/rest/record/v1/inventoryAdjustment {externalId?, account: {id}, subsidiary?:
+//    {id}, adjLocation: {id}, memo?, inventory: {items: [{item: {id}, location: {id}, adjustQtyBy}]}}
+//    → 204 with `Location: …/inventoryAdjustment/<id>`; each line moves the item's on hand (and
+//    available) at its location by adjustQtyBy, in one step with the record. externalId is unique
+//    per record type: a second create under one externalId is refused (400 DUP_RCRD) and moves
+//    nothing. GET …/inventoryAdjustment/<id> and …/inventoryAdjustment/eid:<externalId> → 200 with
+//    the record ({id, externalId, account, adjLocation, memo, tranId}) or 404 NONEXISTENT_ID.
+//    Choice: an unknown account is refused (400 USER_ERROR "Invalid account reference key"), as
+//    is an item the account has no balance row of; negative inventory is not checked.
 //  - The account's concurrency limit (`concurrencyLimit` requests in flight, each held `callMs`):
 //    past it, 429 with Retry-After and "o:errorCode": "CONCURRENCY_LIMIT_EXCEEDED". Injected 429
 //    faults answer the same body; 500 and 503 answer NetSuite's error shape.
@@ -52,7 +64,9 @@
 // `sim.setBalance(item, location, {quantityonhand, quantityavailable})`, `sim.orders`,
 // `sim.orderByExternalId(id)`, `sim.ordersByExternalId(id)` (every order under it: more than one
 // would be a duplicate), `sim.cancelOrder(id)`, `sim.suiteqlCalls` (count), `sim.closeCalls`
-// (PATCHes that closed at least one line).
+// (PATCHes that closed at least one line), `sim.adjustments` (every inventory adjustment
+// created, so a double apply shows), `sim.adjustmentsByExternalId(id)`, `sim.onHand(item,
+// location)` (summed over bins).
 
 import crypto from 'node:crypto';
 import { startSim, createClock, json, respond, bearer, router, sleep } from './lib.mjs';
@@ -60,6 +74,10 @@ import { startSim, createClock, json, respond, bearer, router, sleep } from './l
 export const TOKEN_PATH = '/services/rest/auth/oauth2/v1/token';
 export const SUITEQL_PATH = '/services/rest/query/v1/suiteql';
 export const SALES_ORDER_PATH = '/services/rest/record/v1/salesOrder';
+export const INVENTORY_ADJUSTMENT_PATH = '/services/rest/record/v1/inventoryAdjustment';
+/** The on-hand query of one item at one location (a count's figure). */
+export const onHandQuery = (item, location) => `SELECT SUM(quantityonhand) AS quantityonhand FROM inventorybalance WHERE item = ${item} AND location = ${location}`;
+const ON_HAND_RE = /^select sum\(quantityonhand\) as quantityonhand from inventorybalance where item = (\d+) and location = (\d+)$/;
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const BALANCES_QUERY = 'SELECT item, location, SUM(quantityonhand) AS quantityonhand, SUM(quantityavailable) AS quantityavailable FROM inventorybalance GROUP BY item, location ORDER BY item, location';
 
@@ -119,7 +137,8 @@ function verifyJwt(jwt, publicKey) {
  * @param opts {port, clientId = 'ns-sim-client', certificateId = 'ns-sim-cert', publicKey (PEM;
  *   default: a P-256 key pair made here), tokenLifetimeSeconds = 3600, balances: [{item,
  *   location, quantityonhand, quantityavailable}] (item and location are internal ids; several
- *   rows of one item and location are bins/lots and are summed), customers = ['42'],
+ *   rows of one item and location are bins/lots and are summed), customers = ['42'], accounts =
+ *   ['540'] (the accounts an inventory adjustment may be booked to),
  *   concurrencyLimit = 5, callMs = 0, faults, clock}
  */
 export async function startNetSuiteSim(opts = {}) {
@@ -135,6 +154,7 @@ export async function startNetSuiteSim(opts = {}) {
   }
   const lifetime = opts.tokenLifetimeSeconds ?? 3600;
   const customers = new Set(opts.customers ?? ['42']);
+  const accounts = new Set(opts.accounts ?? ['540']);
   const concurrencyLimit = opts.concurrencyLimit ?? 5;
   const callMs = opts.callMs ?? 0;
 
@@ -156,6 +176,12 @@ export async function startNetSuiteSim(opts = {}) {
   let inFlight = 0;
   const orders = [];
   let nextOrderId = 800;
+  const adjustments = [];
+  let nextAdjustmentId = 900;
+  const onHand = (item, location) => balances
+    .filter((b) => b.item === String(item) && b.location === String(location))
+    .reduce((sum, b) => sum + Number(b.quantityonhand ?? 0), 0);
+  const hasBalance = (item, location) => balances.some((b) => b.item === String(item) && b.location === String(location));
 
   const tokenError = (error, why) => json(400, { error, error_description: why });
   const unauthorized = () => nsError(401, 'INVALID_LOGIN', 'Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at Setup > Users/Roles > User Management > View Login Audit Trail.');
@@ -241,8 +267,16 @@ export async function startNetSuiteSim(opts = {}) {
       if (String(ctx.headers.prefer ?? '').toLowerCase() !== 'transient') return nsError(400, 'INVALID_HEADER', 'The request must carry the header Prefer: transient.');
       let b;
       try { b = ctx.json(); } catch { return nsError(400, 'INVALID_CONTENT', 'The request body is not valid JSON.'); }
-      if (String(b.q ?? '').replace(/\s+/g, ' ').trim().toLowerCase() !== BALANCES_QUERY.toLowerCase()) {
-        return nsError(400, 'INVALID_PARAMETER', 'Invalid search query. Detailed unprocessed description follows. (The simulator runs only the inventorybalance query.)');
+      const q = String(b.q ?? '').replace(/\s+/g, ' ').trim().toLowerCase();
+      const one = ON_HAND_RE.exec(q);
+      if (one) {
+        suiteqlCalls += 1;
+        const row = { links: [] };
+        if (hasBalance(one[1], one[2])) row.quantityonhand = String(onHand(one[1], one[2]));
+        return json(200, { links: [], count: 1, hasMore: false, items: [row], offset: 0, totalResults: 1 });
+      }
+      if (q !== BALANCES_QUERY.toLowerCase()) {
+        return nsError(400, 'INVALID_PARAMETER', 'Invalid search query. Detailed unprocessed description follows. (The simulator runs only the inventorybalance queries.)');
       }
       const limit = Number(ctx.query.get('limit') ?? 1000);
       const offset = Number(ctx.query.get('offset') ?? 0);
@@ -287,6 +321,44 @@ export async function startNetSuiteSim(opts = {}) {
       }
       return respond(204, '', { location: `${sim.url}${SALES_ORDER_PATH}/${o.id}` });
     })],
+    ['POST', INVENTORY_ADJUSTMENT_PATH, (ctx) => limited(() => {
+      if (!authorized(ctx)) return unauthorized();
+      let b;
+      try { b = ctx.json(); } catch { return nsError(400, 'INVALID_CONTENT', 'The request body is not valid JSON.'); }
+      if (!accounts.has(String(b.account?.id ?? ''))) return nsError(400, 'USER_ERROR', `Invalid account reference key ${b.account?.id}.`);
+      if (!b.adjLocation?.id) return nsError(400, 'USER_ERROR', 'Please enter value(s) for: Adjustment Location');
+      const lines = b.inventory?.items;
+      if (!Array.isArray(lines) || lines.length === 0) return nsError(400, 'USER_ERROR', 'You must enter at least one line item for this transaction.');
+      for (const l of lines) {
+        if (!balances.some((x) => x.item === String(l.item?.id))) return nsError(400, 'USER_ERROR', `Invalid item reference key ${l.item?.id}.`);
+        if (!l.location?.id) return nsError(400, 'USER_ERROR', 'Please enter value(s) for: Location');
+        if (typeof l.adjustQtyBy !== 'number' || !Number.isFinite(l.adjustQtyBy) || l.adjustQtyBy === 0) return nsError(400, 'USER_ERROR', 'Please enter value(s) for: Adjust Qty. By');
+      }
+      if (b.externalId !== undefined && adjustments.some((a) => a.externalId === String(b.externalId))) {
+        return nsError(400, 'DUP_RCRD', 'This record already exists.');
+      }
+      nextAdjustmentId += 1;
+      const a = { id: String(nextAdjustmentId), externalId: b.externalId === undefined ? null : String(b.externalId), account: String(b.account.id),
+        subsidiary: b.subsidiary?.id === undefined ? null : String(b.subsidiary.id), adjLocation: String(b.adjLocation.id), memo: b.memo ?? null,
+        lines: lines.map((l) => ({ item: String(l.item.id), location: String(l.location.id), adjustQtyBy: l.adjustQtyBy })) };
+      adjustments.push(a);
+      for (const l of a.lines) {
+        const row = setBalance(l.item, l.location, {});
+        row.quantityonhand = Number(row.quantityonhand ?? 0) + l.adjustQtyBy;
+        if (row.quantityavailable !== null && row.quantityavailable !== undefined) row.quantityavailable = Number(row.quantityavailable) + l.adjustQtyBy;
+      }
+      return respond(204, '', { location: `${sim.url}${INVENTORY_ADJUSTMENT_PATH}/${a.id}` });
+    })],
+    ['GET', `${INVENTORY_ADJUSTMENT_PATH}/:id`, (ctx) => limited(() => {
+      if (!authorized(ctx)) return unauthorized();
+      const id = ctx.params.id;
+      const a = id.startsWith('eid:') ? adjustments.find((x) => x.externalId === id.slice(4)) : adjustments.find((x) => x.id === id);
+      if (!a) return nsError(404, 'NONEXISTENT_ID', 'The record instance does not exist. Provide a valid record instance ID.');
+      return json(200, {
+        links: [{ rel: 'self', href: `${sim.url}${INVENTORY_ADJUSTMENT_PATH}/${a.id}` }],
+        id: a.id, externalId: a.externalId, tranId: `IA${a.id}`, account: { id: a.account }, adjLocation: { id: a.adjLocation }, memo: a.memo,
+      });
+    })],
     ['GET', `${SALES_ORDER_PATH}/:id`, (ctx) => limited(() => {
       if (!authorized(ctx)) return unauthorized();
       const id = ctx.params.id;
@@ -330,13 +402,16 @@ export async function startNetSuiteSim(opts = {}) {
       if (kind === '500') return nsError(500, 'UNEXPECTED_ERROR', 'An unexpected error occurred.');
       return null;
     },
-    state: () => ({ balances: grouped(), orders, tokens: tokens.size, tokenRequests, suiteqlCalls }),
+    state: () => ({ balances: grouped(), orders, adjustments, tokens: tokens.size, tokenRequests, suiteqlCalls }),
   });
   sim.credentials = () => ({ client_id: clientId, certificate_id: certificateId, private_key: privateKeyPem });
   sim.expireTokens = () => { for (const t of tokens.keys()) tokens.set(t, clock.now()); };
   sim.setBalance = setBalance;
   sim.orders = orders;
   sim.orderByExternalId = (id) => orders.find((o) => o.externalId === id) ?? null;
+  sim.adjustments = adjustments;
+  sim.adjustmentsByExternalId = (id) => adjustments.filter((a) => a.externalId === id);
+  sim.onHand = onHand;
   sim.ordersByExternalId = (id) => orders.filter((o) => o.externalId === id);
   sim.cancelOrder = (id) => {
     const o = orders.find((x) => x.id === String(id));

@@ -18,7 +18,7 @@ import { startWholesaleSim, build846 } from './wholesale.mjs';
 import { startAll } from './index.mjs';
 import { startSapB1Sim } from './sap_b1.mjs';
 import { startOdooSim } from './odoo.mjs';
-import { startNetSuiteSim, signJwt, BALANCES_QUERY, ASSERTION_TYPE } from './netsuite.mjs';
+import { startNetSuiteSim, signJwt, BALANCES_QUERY, ASSERTION_TYPE, onHandQuery } from './netsuite.mjs';
 import { startErpWebhookSim, stockedgeSignature } from './erp_webhook.mjs';
 
 async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 5000 } = {}) {
@@ -1090,7 +1090,7 @@ describe('odoo: JSON-2 stock.quant/search_read, sale.order, inventory adjustment
 });
 
 // -------------------------------------------------------------------------------------------------
-describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder by externalId, concurrency limit', () => {
+describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder and inventoryAdjustment by externalId, concurrency limit', () => {
   let sim;
   before(async () => {
     sim = await startNetSuiteSim({
@@ -1206,6 +1206,42 @@ describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder by extern
     assert.equal(sim.ordersByExternalId(ext).length, 1);
     const noToken = await call(url, {});
     assert.equal(noToken.status, 401, 'the lookup needs a token like every call');
+  });
+
+  test('an inventory adjustment moves on hand by adjustQtyBy once per externalId, is found by eid:, and the on-hand query reads it', async () => {
+    const tok = await token();
+    const auth = { authorization: `Bearer ${tok}` };
+    const url = `${sim.url}/services/rest/record/v1/inventoryAdjustment`;
+    const onHand = async (item, location) => (await suiteql(tok, { q: onHandQuery(item, location), limit: 1 })).body.items[0].quantityonhand;
+    assert.equal(await onHand(101, 1), '15', 'summed over bins');
+    assert.equal(await onHand(102, 2), undefined, 'no balance there: the column is left out');
+    const before = sim.onHand(101, 1);
+    const body = { externalId: 'stockedge-adjustment-request-1', account: { id: '540' }, adjLocation: { id: '1' }, memo: 'StockEdge adjustment request 1',
+      inventory: { items: [{ item: { id: '101' }, location: { id: '1' }, adjustQtyBy: -2 }] } };
+    const r = await call(url, { method: 'POST', headers: auth, body });
+    assert.equal(r.status, 204);
+    const id = r.headers.get('location').split('/').pop();
+    assert.equal(sim.onHand(101, 1), before - 2);
+    assert.equal(await onHand(101, 1), String(before - 2));
+    const found = await call(`${url}/eid:stockedge-adjustment-request-1`, { headers: auth });
+    assert.deepEqual([found.status, found.body.id, found.body.externalId, found.body.account.id], [200, id, 'stockedge-adjustment-request-1', '540']);
+    const dup = await call(url, { method: 'POST', headers: auth, body });
+    assert.deepEqual([dup.status, dup.body['o:errorDetails'][0]['o:errorCode']], [400, 'DUP_RCRD']);
+    assert.equal(sim.onHand(101, 1), before - 2, 'a duplicate moves nothing');
+    assert.equal(sim.adjustmentsByExternalId('stockedge-adjustment-request-1').length, 1);
+    const missing = await call(`${url}/eid:stockedge-adjustment-request-2`, { headers: auth });
+    assert.deepEqual([missing.status, missing.body['o:errorDetails'][0]['o:errorCode']], [404, 'NONEXISTENT_ID']);
+    // A new location gets a balance row.
+    const there = await call(url, { method: 'POST', headers: auth, body: { ...body, externalId: 'x-2', inventory: { items: [{ item: { id: '102' }, location: { id: '2' }, adjustQtyBy: 4 }] } } });
+    assert.equal(there.status, 204);
+    assert.equal(await onHand(102, 2), '4');
+    for (const bad of [{ ...body, externalId: 'x-3', account: { id: '1' } }, { ...body, externalId: 'x-4', adjLocation: undefined },
+      { ...body, externalId: 'x-5', inventory: { items: [{ item: { id: '999' }, location: { id: '1' }, adjustQtyBy: 1 }] } },
+      { ...body, externalId: 'x-6', inventory: { items: [] } }]) {
+      assert.equal((await call(url, { method: 'POST', headers: auth, body: bad })).status, 400, JSON.stringify(bad));
+    }
+    assert.equal((await call(url, { method: 'POST', body })).status, 401, 'a token like every call');
+    assert.equal(sim.adjustments.length, 2);
   });
 
   test('a sales order is closed by closing its lines (PATCH isclosed): units given back once, status H, lines listed when expanded', async () => {

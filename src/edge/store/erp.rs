@@ -26,9 +26,10 @@ pub async fn put_connection(db: &D1Database, c: &Connection, t: Millis) -> Store
     execute(db, sql::put_connection(c, t)?).await.map(drop)
 }
 
-/// Deletes a connection and what hangs on it; `false` when there was none.
-pub async fn delete_connection(db: &D1Database, id: &Token) -> StoreResult<bool> {
-    let results = batch_of(db, sql::delete_connection(id)).await?;
+/// Deletes a connection and what hangs on it (its pending adjustment requests become `dead`);
+/// `false` when there was none.
+pub async fn delete_connection(db: &D1Database, id: &Token, now: Millis) -> StoreResult<bool> {
+    let results = batch_of(db, sql::delete_connection(id, now)).await?;
     match results.last() {
         Some(r) => Ok(super::changes(r)? > 0),
         None => Ok(false),

@@ -9,6 +9,10 @@
 //! constant-time (`hmac`'s `verify_slice`), over the raw body as received, with a timestamp at
 //! most [`WEBHOOK_MAX_SKEW_MS`] from now either way. Every failure is one
 //! [`AuthError`] (the details are for logs; the caller is answered `401`).
+//!
+//! A request to an id that is no enabled webhook connection (none, another kind, disabled, or its
+//! secret unreadable) is checked too, against a decoy key, and fails like a wrong signature
+//! ([`verify_connection`]): an unauthenticated caller cannot tell which connection ids exist.
 
 use crate::erp::limits::WEBHOOK_MAX_SKEW_MS;
 use crate::inbound::error::AuthError;
@@ -20,6 +24,25 @@ use crate::time::Millis;
 /// `now`; why not otherwise (an empty secret refuses everything).
 pub fn verify(headers: &Headers, body: &[u8], secret: &[u8], now: Millis) -> Result<(), AuthError> {
     verify_timestamped(headers, body, secret, now, WEBHOOK_MAX_SKEW_MS)
+}
+
+/// The key a request is checked with when its connection has none: the work of a real check is
+/// done, and its outcome ignored (this key is no secret: it must never authenticate anything).
+const DECOY_KEY: &[u8] = b"stockedge: no enabled webhook connection under this id";
+
+/// [`verify`] for a connection that may not exist: `secret` is `None` when the id names no enabled
+/// webhook connection (or its secret cannot be read). Then the signature is still checked —
+/// against [`DECOY_KEY`], so the answer takes about as long — and the request is refused whatever
+/// that check says ([`AuthError::NoSecret`]), the same `401` as a wrong signature. The timing is
+/// close, not identical: the lookup of a missing connection and of its secret differ.
+pub fn verify_connection(headers: &Headers, body: &[u8], secret: Option<&[u8]>, now: Millis) -> Result<(), AuthError> {
+    match secret {
+        Some(s) => verify(headers, body, s, now),
+        None => {
+            let _ = std::hint::black_box(verify(headers, body, std::hint::black_box(DECOY_KEY), now));
+            Err(AuthError::NoSecret)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -95,5 +118,18 @@ mod tests {
             let r = verify(&only(&[(SIGNATURE_HEADER, &sig), (TIMESTAMP_HEADER, ts)]), b, SECRET, NOW);
             assert!(matches!(r, Err(AuthError::MalformedHeader { header: TIMESTAMP_HEADER, .. })), "{ts}: {r:?}");
         }
+    }
+
+    #[test]
+    fn no_connection_is_refused_whatever_the_signature() {
+        let (h, body) = signed(&snapshot(), NOW);
+        assert_eq!(verify_connection(&h, body.as_bytes(), Some(SECRET), NOW), Ok(()));
+        assert_eq!(verify_connection(&h, body.as_bytes(), None, NOW), Err(AuthError::NoSecret));
+        // Not even a request signed with the decoy key.
+        let r = request(&snapshot(), "k", DECOY_KEY, NOW);
+        let decoy = Headers::from_pairs(r.headers.iter().map(|(k, v)| (k, v)));
+        assert_eq!(verify(&decoy, r.body.as_bytes(), DECOY_KEY, NOW), Ok(()), "the decoy check is a real check");
+        assert_eq!(verify_connection(&decoy, r.body.as_bytes(), None, NOW), Err(AuthError::NoSecret));
+        assert!(verify_connection(&decoy, r.body.as_bytes(), Some(SECRET), NOW).is_err());
     }
 }

@@ -12,12 +12,15 @@
 //! reads the codes (the account's concurrency limit is `CONCURRENCY_LIMIT_EXCEEDED`).
 
 pub mod auth;
+pub mod inventory_adjustment;
 pub mod sales_order;
 pub mod suiteql;
 
 use serde_json::Value;
 
+use crate::erp::connectors::{classify, Answer, CallFailure};
 use crate::sync::HttpResponse;
+use crate::time::Millis;
 
 /// The error code NetSuite answers when the account's concurrent-request limit is reached (with
 /// `429`, and on some endpoints `400`).
@@ -32,6 +35,48 @@ pub fn error_codes(resp: &HttpResponse) -> Vec<String> {
             details.iter().filter_map(|d| d.get("o:errorCode").and_then(Value::as_str)).map(str::to_owned).collect()
         })
         .unwrap_or_default()
+}
+
+/// The error code of a create whose `externalId` another record of its type already has
+/// (NetSuite keeps `externalId` unique per record type).
+pub const DUPLICATE_RECORD: &str = "DUP_RCRD";
+
+/// What a record's create answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created {
+    /// Created under this internal id.
+    Id(String),
+    /// Refused because a record of the type already has the `externalId` (an earlier create
+    /// whose answer was lost).
+    Exists,
+}
+
+/// Fails unless `resp` is a success: a refusal (4xx) as [`CallFailure::Refused`], anything that
+/// may pass (throttling, `5xx`, a `401` the caller did not renew) as [`CallFailure::Unavailable`].
+pub(crate) fn answered(resp: &HttpResponse, now: Millis, what: &str) -> Result<(), CallFailure> {
+    match classify(resp, now) {
+        Answer::Ok => Ok(()),
+        Answer::Refused(why) => Err(CallFailure::Refused(format!("{what} refused: {why}"))),
+        Answer::Reauthenticate | Answer::Wait(_) | Answer::Retry(_) => {
+            Err(CallFailure::Unavailable(format!("{what} answered {}", resp.status)))
+        }
+    }
+}
+
+/// What a `POST /services/rest/record/v1/<record>` answered (`record` names it in errors): `204`
+/// with the new record's URL in `Location` (its internal id last), or [`Created::Exists`] when the
+/// `externalId` is taken (`400` `DUP_RCRD`). A success without a readable `Location` is
+/// unavailable (the next attempt looks the record up).
+pub(crate) fn read_created(resp: &HttpResponse, now: Millis, record: &str) -> Result<Created, CallFailure> {
+    if resp.status == 400 && error_codes(resp).iter().any(|c| c == DUPLICATE_RECORD) {
+        return Ok(Created::Exists);
+    }
+    answered(resp, now, &format!("{record} create"))?;
+    resp.header_value("location")
+        .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+        .filter(|id| !id.is_empty() && !id.contains(':'))
+        .map(|id| Created::Id(id.to_owned()))
+        .ok_or_else(|| CallFailure::Unavailable(format!("{record} created without a Location")))
 }
 
 /// True when `resp` says the account's concurrency limit was reached.

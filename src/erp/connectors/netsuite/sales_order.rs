@@ -22,9 +22,10 @@
 use serde_json::{json, Value};
 
 use super::auth::bearer;
-use super::error_codes;
+pub use super::Created;
+use super::{answered, read_created};
 use crate::erp::connectors::order::ErpOrder;
-use crate::erp::connectors::{classify, Answer, CallFailure};
+use crate::erp::connectors::CallFailure;
 use crate::sync::http::encode_component;
 use crate::sync::{HttpRequest, HttpResponse, Method};
 use crate::time::Millis;
@@ -32,8 +33,6 @@ use crate::time::Millis;
 pub const SALES_ORDER_PATH: &str = "/services/rest/record/v1/salesOrder";
 /// The longest `externalId` NetSuite stores.
 pub const MAX_EXTERNAL_ID: usize = 255;
-/// The error code of a create whose `externalId` another sales order already has.
-pub const DUPLICATE_RECORD: &str = "DUP_RCRD";
 /// The `orderStatus` id of a cancelled sales order.
 pub const CANCELLED_STATUS: &str = "C";
 /// The `orderStatus` id of a sales order whose every line is closed.
@@ -49,16 +48,6 @@ pub struct Found {
     pub cancelled: bool,
     /// The `line` numbers of its lines not closed (empty when the answer listed no lines).
     pub open_lines: Vec<u64>,
-}
-
-/// What a create answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Created {
-    /// Created under this internal id.
-    Id(String),
-    /// Refused because a sales order already has the `externalId` (an earlier create whose
-    /// answer was lost): look it up.
-    Exists,
 }
 
 /// Finds the sales order whose `externalId` is `reference`, with its lines.
@@ -130,18 +119,6 @@ pub fn read_close(resp: &HttpResponse, now: Millis) -> Result<(), CallFailure> {
     answered(resp, now, "salesOrder close")
 }
 
-/// Fails unless `resp` is a success: a refusal (4xx) as [`CallFailure::Refused`], anything that
-/// may pass as [`CallFailure::Unavailable`].
-fn answered(resp: &HttpResponse, now: Millis, what: &str) -> Result<(), CallFailure> {
-    match classify(resp, now) {
-        Answer::Ok => Ok(()),
-        Answer::Refused(why) => Err(CallFailure::Refused(format!("{what} refused: {why}"))),
-        Answer::Reauthenticate | Answer::Wait(_) | Answer::Retry(_) => {
-            Err(CallFailure::Unavailable(format!("{what} answered {}", resp.status)))
-        }
-    }
-}
-
 /// Creates `order` for the customer whose internal id is `customer`.
 pub fn create_order(token: &str, customer: &str, order: &ErpOrder) -> Result<HttpRequest, String> {
     if order.reference.is_empty() || order.reference.chars().count() > MAX_EXTERNAL_ID {
@@ -165,17 +142,9 @@ pub fn create_order(token: &str, customer: &str, order: &ErpOrder) -> Result<Htt
 }
 
 /// What a create answered: the new internal id from its `Location`, or [`Created::Exists`] when
-/// the `externalId` is taken (`400` `DUP_RCRD`).
+/// the `externalId` is taken (`400` `DUP_RCRD`): [`super::read_created`].
 pub fn read_create(resp: &HttpResponse, now: Millis) -> Result<Created, CallFailure> {
-    if resp.status == 400 && error_codes(resp).iter().any(|c| c == DUPLICATE_RECORD) {
-        return Ok(Created::Exists);
-    }
-    answered(resp, now, "salesOrder create")?;
-    resp.header_value("location")
-        .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
-        .filter(|id| !id.is_empty() && !id.contains(':'))
-        .map(|id| Created::Id(id.to_owned()))
-        .ok_or_else(|| CallFailure::Unavailable("salesOrder created without a Location".into()))
+    read_created(resp, now, "salesOrder")
 }
 
 #[cfg(test)]
