@@ -15,15 +15,26 @@
 // - each SKU's journal replays to its levels (the running totals of its deltas);
 // - the channel (a Shopify simulator listing every SKU) converges to the final availability.
 //
-// One kill per scenario by default (seconds of load each); CRASH_ROUNDS=N runs each scenario N
-// times, each round on fresh SKUs against the runtime the previous round left.
+// Sizes: the README's test command runs this file as it is, each scenario bounded so that the
+// file takes about two minutes on two busy cores: 100 carts and holds, 60 webhooks, and a
+// 10,080-row import of 252 SKUs (a job: more rows than one request applies; the issue's row
+// count on fewer SKUs, in 6 chunks of up to 50). CRASH_SIZE=full (`bash scripts/test.sh
+// --crash`) runs the issue's sizes: 500 carts and holds, 300 webhooks, 10,020 rows over 501 SKUs.
+// CRASH_HOLDS, CRASH_WEBHOOKS and CRASH_IMPORT_SKUS set one size each (the import's rows per SKU
+// follow, so that it stays a job of more than 10,000 rows). One kill per scenario;
+// CRASH_ROUNDS=N runs each scenario N times, each round on fresh SKUs against the runtime the
+// previous round left.
 //
 // Wrangler's local Queues broker keeps its messages in memory: a SIGKILL loses messages that were
 // sent and not yet delivered, which Cloudflare Queues keeps (a send that resolved is durable). What
-// StockEdge itself must redo after such a loss is done by its own recovery paths, which these runs
-// exercise: SKU objects re-send their unsent outbox; an import job whose chunks stopped moving is
-// picked up again by the cron (`/__scheduled`); a channel that missed a change gets the current
-// state with the SKU's next change or from reconciliation.
+// StockEdge must redo after such a loss is done by its own recovery paths, and by nothing else:
+// SKU objects re-send their unsent outbox; the client's repeated post re-sends an import job's
+// unfinished chunks, and the cron (`/__scheduled`, run here when the job has not moved for
+// JOB_STALL_MS, as Cloudflare runs it every 2 minutes) re-sends those of a job that stalled again;
+// a listing whose last push was lost takes its SKU's current state with the SKU's next change
+// (`converged`: such SKUs get one). No extra kill, no reconciliation run: a job that does not
+// finish, or a listing that does not converge, fails the run. The `survived` line at the end
+// reports the sizes and what this recovery had to do (cron runs, listings behind a lost push).
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -36,6 +47,25 @@ import { orderCreatedPayload, sendWebhook, startShopifySim } from '../sim/shopif
 import { mulberry32 as rng } from '../sim/lib.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.CRASH_ROUNDS ?? 1));
+const FULL = process.env.CRASH_SIZE === 'full';
+/** A size from the environment, or its default (the bounded one, or the issue's with CRASH_SIZE=full). */
+const size = (name, bounded, full) => {
+  const n = Number(process.env[name] ?? (FULL ? full : bounded));
+  assert.ok(Number.isInteger(n) && n > 0, `${name} must be a positive integer`);
+  return n;
+};
+/** Carts and single-SKU holds placed at once (half each). */
+const HOLDS = size('CRASH_HOLDS', 100, 500);
+/** Signed order webhooks in the burst. */
+const WEBHOOKS = size('CRASH_WEBHOOKS', 60, 300);
+/** SKUs of the import job; each gets as many rows as it takes for the file to exceed 10,000 rows. */
+const IMPORT_SKUS = size('CRASH_IMPORT_SKUS', 252, 501);
+/** Rows of a file applied within its request (`import::limits::MAX_SYNC_IMPORT_ROWS`): more makes a job. */
+const MAX_SYNC_IMPORT_ROWS = 10_000;
+/** How long an import job may stay still before the cron re-sends its chunks (`import::limits::JOB_STALL_MS`). */
+const JOB_STALL_MS = 30_000;
+/** Rows per SKU of the import: the fewest that make the file a job. */
+const ROWS_PER_SKU = Math.ceil((MAX_SYNC_IMPORT_ROWS + 1) / IMPORT_SKUS);
 const enc = encodeURIComponent;
 /** The holds' TTL: longer than a restart, so that commits retried after one can still land. */
 const TTL_S = 12;
@@ -48,6 +78,11 @@ const SHOP_DOMAIN = `${unique('crash').toLowerCase()}.myshopify.com`;
 let nextItem = 500_000;
 const items = new Map(); // sku → Shopify inventory item id
 const survived = { carts: 0, webhooks: 0, imports: 0 };
+/**
+ * What StockEdge's own recovery had to do beyond the scenario's load (reported with `survived`):
+ * cron runs for a stalled import job; listings behind a push lost with the local broker.
+ */
+const recovered = { importCronRuns: 0, listingsBehindLostPush: 0 };
 
 before(async () => {
   shop = await startShopifySim({ shopDomain: SHOP_DOMAIN });
@@ -70,7 +105,8 @@ before(async () => {
 after(async () => {
   await rt?.discard();
   await shop?.close();
-  console.log(`crash runs survived: ${JSON.stringify(survived)}`);
+  const sizes = { holds: HOLDS, webhooks: WEBHOOKS, importSkus: IMPORT_SKUS, rounds: ROUNDS };
+  console.log(`crash runs survived: ${JSON.stringify(survived)} at ${JSON.stringify(sizes)}; recovery needed: ${JSON.stringify(recovered)}`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -155,7 +191,20 @@ async function replayed(sku) {
   return { state: s, journal: j };
 }
 
-/** The channel converges: every SKU's listing at the simulator shows its final availability. */
+/**
+ * The channel converges: every SKU's listing at the simulator shows its final availability, by
+ * StockEdge's own pushes.
+ *
+ * A listing still stale 30 s after the run is one whose last pushes were accepted by the local
+ * broker and lost with it at the kill: the SKU's outbox is empty (sent), its listing's
+ * `listing_sync.last_version` is behind the SKU's version (checked: a listing that accepted the
+ * current version and shows something else fails the run), and no change came after the restart
+ * (every order of that SKU was applied before the kill; its redeliveries replay). Cloudflare
+ * Queues keeps such messages; reconciliation rightly reads these listings as `in_flight` (a push
+ * under way) and repairs nothing. StockEdge's path for them is the SKU's next change, which
+ * announces its current state: each such SKU gets one (a unit received), counted in
+ * `recovered.listingsBehindLostPush` and reported, and every listing must then converge.
+ */
 async function converged(skus, label) {
   const want = async () => {
     const av = assertOk(await call('storefront', 'GET', `/v1/availability?${skus.map((s) => `sku=${enc(s)}`).join('&')}`), 200, 'availability');
@@ -163,31 +212,36 @@ async function converged(skus, label) {
   };
   const stale = async () => {
     const w = await want();
-    return skus.filter((s) => shop.quantity(items.get(s), 1) !== w.get(s)).map((s) => `${s}: listed ${shop.quantity(items.get(s), 1)}, available ${w.get(s)}`);
+    return skus.filter((s) => shop.quantity(items.get(s), 1) !== w.get(s)).map((s) => ({ sku: s, listed: shop.quantity(items.get(s), 1), available: w.get(s) }));
   };
-  let left = await until(async () => ((await stale()).length ? null : []), { timeoutMs: 30_000, everyMs: 500 });
-  if (!left) {
-    // Under load wrangler's local stock-changes consumer can wedge (a batch that never returns to
-    // the broker, which then delivers nothing more: see docs/testing.md). That is one more crash:
-    // kill, restart, and let reconciliation — the path for a push that never landed — repair.
-    const before = await stale();
-    console.log(`${label}: ${before.length} of ${skus.length} listings not at their availability 30 s after the run; restart and reconciliation`);
-    await killWhen({ n: 0 }, 0, 0, `${label} (the local consumer is wedged)`);
-    assertOk(await call('admin', 'POST', `/v1/reconciliation/run?channel=${enc(CH)}`), 200, 'reconciliation');
-    left = await until(async () => ((await stale()).length ? null : []), { timeoutMs: 60_000, everyMs: 500 });
+  const settled = (ms) => until(async () => ((await stale()).length ? null : []), { timeoutMs: ms, everyMs: 500 });
+  if (await settled(30_000)) return;
+  const behind = await stale();
+  // Only a listing whose sync record never accepted the SKU's current version was left behind by a
+  // lost push; one that accepted it and shows something else is a defect, not a loss.
+  const list = behind.map((b) => `'${b.sku}'`).join(',');
+  const records = (await d1Execute(rt.stateDir, `SELECT sku, last_version FROM listing_sync WHERE channel = '${CH}' AND sku IN (${list})`))[0];
+  for (const b of behind) {
+    b.version = (await levels(b.sku)).version;
+    b.accepted = records.find((r) => r.sku === b.sku)?.last_version ?? null;
+    assert.ok(b.accepted === null || b.accepted < b.version, `${label}: ${b.sku} accepted version ${b.accepted} and lists ${b.listed}, not ${b.available}`);
   }
-  assert.deepEqual(left ?? (await stale()), [], `${label}: the channel converges`);
+  recovered.listingsBehindLostPush += behind.length;
+  console.log(`${label}: ${behind.length} of ${skus.length} listings behind 30 s after the run (${JSON.stringify(behind)}); one more change each`);
+  for (const { sku } of behind) await stock(sku, (await levels(sku)).on_hand + 1);
+  assert.deepEqual((await settled(60_000)) ?? (await stale()), [], `${label}: the channel converges`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // (a) 500 concurrent carts and single-SKU holds
 
-describe('crash during 500 concurrent carts and single-SKU holds', () => {
+describe(`crash during ${HOLDS} concurrent carts and single-SKU holds`, () => {
   for (let round = 1; round <= ROUNDS; round++) {
     test(`round ${round}: every cart all-or-nothing, every commit once, stock conserved, journal = state, channel converges`, { timeout: 300_000 }, async () => {
       const random = rng(1000 + round);
       const run = unique('CC');
-      const ON_HAND = 150;
+      // Stock in proportion to the load (150 a SKU for 500 operations).
+      const ON_HAND = Math.ceil(HOLDS * 0.3);
       const skus = Array.from({ length: 6 }, (_, i) => `${run}-${i}`);
       for (const sku of skus) {
         await stock(sku, ON_HAND);
@@ -197,7 +251,7 @@ describe('crash during 500 concurrent carts and single-SKU holds', () => {
       // Half carts of 2–3 SKUs (coordinators), half single-SKU holds (one hop); every third
       // committed at once. Demand exceeds stock on purpose: some carts are refused for a short
       // line and must release what they placed.
-      const ops = Array.from({ length: 500 }, (_, i) => {
+      const ops = Array.from({ length: HOLDS }, (_, i) => {
         const cart = i % 2 === 0;
         const n = cart ? 2 + Math.floor(random() * 2) : 1;
         const picked = [...skus].sort(() => random() - 0.5).slice(0, n);
@@ -226,7 +280,8 @@ describe('crash during 500 concurrent carts and single-SKU holds', () => {
           counter,
         ),
       );
-      await killWhen(counter, 50, 15_000, `carts round ${round}`);
+      // Kill once a tenth is answered (or after 15 s: under load the first answers can take longer).
+      await killWhen(counter, Math.ceil(HOLDS / 10), 15_000, `carts round ${round}`);
       await Promise.all(inFlight);
 
       // The clients cut off retry with their keys: the creation, then the commit.
@@ -242,6 +297,7 @@ describe('crash during 500 concurrent carts and single-SKU holds', () => {
         }
       };
       await pool(ops.map((op) => () => retry(op)), 50);
+      const retriedAt = Date.now();
       for (const op of ops) {
         assert.ok([201, 409].includes(op.created.status), `create ${op.key}: ${op.created.status} ${op.created.text}`);
         if (op.created.status === 409) assert.equal(op.created.body.type, '/problems/insufficient-stock', op.created.text);
@@ -256,6 +312,7 @@ describe('crash during 500 concurrent carts and single-SKU holds', () => {
         return true;
       }, { timeoutMs: 30_000, everyMs: 500 });
       assert.ok(ended, 'every hold ended by itself after its TTL');
+      const endedAt = Date.now();
 
       // Each reservation's fate, as it reads now.
       const fate = new Map();
@@ -307,10 +364,15 @@ describe('crash during 500 concurrent carts and single-SKU holds', () => {
           `${sku}: stock conserved`,
         );
       }
+      const checkedAt = Date.now();
       await converged(skus, `carts round ${round}`);
+      const phases = [retriedAt - t0, endedAt - retriedAt, checkedAt - endedAt, Date.now() - checkedAt];
       const tally = {};
       for (const { status } of fate.values()) tally[status] = (tally[status] ?? 0) + 1;
-      console.log(`carts round ${round}: ${cutOff} requests retried after the kill; ${JSON.stringify(tally)}, ${ops.length - fate.size} refused (${Date.now() - t0} ms)`);
+      console.log(
+        `carts round ${round}: ${cutOff} requests retried after the kill; ${JSON.stringify(tally)}, ${ops.length - fate.size} refused ` +
+          `(${Date.now() - t0} ms: load, kill and retries ${phases[0]}, TTL and expiry ${phases[1]}, checks ${phases[2]}, convergence ${phases[3]})`,
+      );
       survived.carts++;
     });
   }
@@ -319,7 +381,7 @@ describe('crash during 500 concurrent carts and single-SKU holds', () => {
 // ---------------------------------------------------------------------------------------------
 // (b) a burst of signed marketplace order webhooks
 
-describe('crash during a burst of Shopify order webhooks', () => {
+describe(`crash during a burst of ${WEBHOOKS} Shopify order webhooks`, () => {
   for (let round = 1; round <= ROUNDS; round++) {
     test(`round ${round}: every order line once, however often delivered; stock conserved; channel converges`, { timeout: 300_000 }, async () => {
       const random = rng(2000 + round);
@@ -331,7 +393,7 @@ describe('crash during a burst of Shopify order webhooks', () => {
         await list(sku);
       }
       let nextId = 10_000_000 + round * 100_000;
-      const orders = Array.from({ length: 300 }, () => {
+      const orders = Array.from({ length: WEBHOOKS }, () => {
         const n = 1 + Math.floor(random() * 3);
         const picked = [...skus].sort(() => random() - 0.5).slice(0, n);
         const o = {
@@ -346,7 +408,8 @@ describe('crash during a burst of Shopify order webhooks', () => {
       const counter = { n: 0 };
       const t0 = Date.now();
       const first = orders.map((d) => tracked(deliver(d), counter));
-      await killWhen(counter, 60, 15_000, `webhooks round ${round}`);
+      // Kill once a fifth is answered (or after 15 s).
+      await killWhen(counter, Math.ceil(WEBHOOKS / 5), 15_000, `webhooks round ${round}`);
       const results = await Promise.all(first);
       // The platform redelivers what was not answered 200 (same event id); and, being
       // at-least-once, a sample of what was.
@@ -399,18 +462,17 @@ describe('crash during a burst of Shopify order webhooks', () => {
 // ---------------------------------------------------------------------------------------------
 // (c) a 10,000-row import job
 
-describe('crash during a 10,000-row import job', () => {
+describe(`crash during a ${IMPORT_SKUS * ROWS_PER_SKU}-row import job`, () => {
   for (let round = 1; round <= ROUNDS; round++) {
     test(`round ${round}: the job completes, every SKU holds the file's sum once, journal = state`, { timeout: 900_000 }, async () => {
       const random = rng(3000 + round);
       const run = unique('CI');
-      // 501 SKUs × 20 rows over two locations (10,020 rows: a job, in chunks of 2,000 rows),
-      // adjust mode: a row applied twice shows.
-      const SKUS = 501;
+      // IMPORT_SKUS SKUs × ROWS_PER_SKU rows over two locations (> 10,000 rows: a job, in chunks
+      // of at most 2,000 rows), adjust mode: a row applied twice shows.
       const want = new Map();
       const rows = [];
-      for (let r = 0; r < 20; r++) {
-        for (let i = 0; i < SKUS; i++) {
+      for (let r = 0; r < ROWS_PER_SKU; r++) {
+        for (let i = 0; i < IMPORT_SKUS; i++) {
           const sku = `${run}-${i}`;
           const loc = r % 2 ? 'east' : 'main';
           const q = 1 + Math.floor(random() * 9);
@@ -437,42 +499,38 @@ describe('crash during a 10,000-row import job', () => {
       const progress = async () =>
         (await d1Execute(rt.stateDir, `SELECT status, chunks_done FROM import_jobs WHERE id = '${id}'`))[0][0];
       // Kill while chunks are being applied: after the first is done (chunk 0 is reported at once).
-      await until(async () => (await progress()).chunks_done >= 2, { timeoutMs: 120_000, everyMs: 500 });
-      const doneAtKill = (await progress()).chunks_done;
+      let doneAtKill = 0;
+      await until(async () => (doneAtKill = (await progress()).chunks_done) >= 2, { timeoutMs: 120_000, everyMs: 500 });
+      assert.ok(doneAtKill < chunks, `the kill comes while the job runs (${doneAtKill} of ${chunks} chunks done)`);
       await killWhen({ n: 0 }, 0, 0, `import round ${round}`);
 
       // The client's retry with its key answers the same job.
       const again = await retried(post, 'import again');
       assert.equal(again.status, 202, again.text);
       assert.equal(again.body.import_id, id);
-      // Chunks whose messages the local broker lost are sent again by the cron once the job has
-      // not moved for JOB_STALL_MS (src/import/limits.rs). Wrangler's local queue consumer can
-      // also wedge under load (an invocation that applied its chunk never returns to the broker,
-      // which then delivers nothing more on that queue: main's import_jobs.test.mjs shows it on a
-      // busy machine); a job that does not move after its chunks were sent again is then another
-      // crash: the runtime is SIGKILLed again and the client posts again.
-      const JOB_STALL_MS = 30_000;
+      // Chunks whose messages the local broker lost were sent again by that post; a job that
+      // still stalls (a message lost after it) is StockEdge's cron's to resume: it re-sends the
+      // unfinished chunks of a job that has not moved for JOB_STALL_MS (src/import/limits.rs).
+      // Cloudflare runs the cron every 2 minutes; here it runs whenever the job has been still
+      // that long. Nothing else repairs: a job that does not finish fails the run.
       let lastMove = Date.now();
       let seen = doneAtKill;
-      let swept = false;
-      let wedged = 0;
+      let cronRuns = 0;
       const done = await until(async () => {
         const p = await progress();
         if (p.status === 'done') return true;
-        if (p.chunks_done !== seen) [seen, lastMove, swept] = [p.chunks_done, Date.now(), false];
+        if (p.chunks_done !== seen) [seen, lastMove] = [p.chunks_done, Date.now()];
         if (Date.now() - lastMove > JOB_STALL_MS + 2_000) {
-          if (swept) {
-            wedged++;
-            await killWhen({ n: 0 }, 0, 0, `import round ${round} (the local consumer is wedged: ${wedged})`);
-            assert.equal((await retried(post, 'import again')).status, 202);
-          } else {
-            await fetch(`${rt.url}/__scheduled?cron=${enc('*/2 * * * *')}`).then((x) => x.arrayBuffer());
-          }
-          [lastMove, swept] = [Date.now(), !swept];
+          cronRuns++;
+          recovered.importCronRuns++;
+          console.log(`import round ${round}: the job has not moved for ${Date.now() - lastMove} ms (${seen} of ${chunks} chunks); the cron`);
+          await fetch(`${rt.url}/__scheduled?cron=${enc('*/2 * * * *')}`).then((x) => x.arrayBuffer());
+          lastMove = Date.now();
         }
         return false;
-      }, { timeoutMs: 420_000, everyMs: 1_000 });
-      assert.ok(done, `job ${id} finished`);
+      }, { timeoutMs: FULL ? 420_000 : 180_000, everyMs: 1_000 });
+      assert.ok(done, `job ${id} finished (by the repeated post and the cron alone)`);
+      const doneMs = Date.now() - t0;
       const job = assertOk(await call('admin', 'GET', `/v1/imports/${id}?limit=1`), 200, 'job');
       assert.equal(job.status, 'done');
       assert.equal(job.progress.chunks_done, chunks);
@@ -487,7 +545,7 @@ describe('crash during a 10,000-row import job', () => {
         assert.deepEqual([at.main, at.east], [w.main, w.east], `${sku}: the file's sum once`);
         if (checked++ % 25 === 0) await replayed(sku);
       }
-      console.log(`import round ${round}: ${doneAtKill} of ${chunks} chunks done at the kill; job done ${Date.now() - t0} ms after the post (${wedged} more kills for a wedged local consumer)`);
+      console.log(`import round ${round}: ${rows.length} rows, ${doneAtKill} of ${chunks} chunks done at the kill; job done ${doneMs} ms after the post (${cronRuns} cron runs for a stalled job); checked ${Date.now() - t0} ms`);
       survived.imports++;
     });
   }
