@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use worker::{console_error, D1Database, Env};
 
 use crate::api::sku_call::SkuAction;
-use crate::db::erp_deliveries::{self as sql, DeliveryRow, Record};
+use crate::db::erp_deliveries::{self as sql, AdditionRow, DeliveryRow, Record};
 use crate::db::erp_routes::Routes;
 use crate::erp::connection::{Connection, ErpKind, Vendor};
 use crate::erp::connectors::netsuite::auth::Credentials as NetsuiteCredentials;
@@ -29,7 +29,7 @@ use crate::erp::connectors::order::ErpOrder;
 use crate::erp::connectors::sap_b1::{self, Credentials};
 use crate::erp::connectors::webhook::{self, EventType, OrderEvent, Receipt};
 use crate::erp::connectors::{classify, Answer, CallFailure};
-use crate::erp::delivery::{self, Call, Delivery, Known, Unmapped};
+use crate::erp::delivery::{self, Call, Delivery, Known, Step, Unmapped};
 use crate::fault::Fault;
 use crate::stock::{Command, Location, Sku, Token};
 use crate::sync::retry::retry_later;
@@ -75,61 +75,140 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged], routes
         }
         for d in deliveries {
             let Some(conn) = routes.connection(&d.connection) else { continue };
-            // One delivery of a document at a time: a document another consumer is delivering is
-            // left to it, and this message retried (it will find what that one did).
-            let claim = sql::claim(&d.connection, &d.reference, &d.sku, d.since, now());
-            let Some(row) = store::read_first::<DeliveryRow>(db, claim).await? else {
-                retry_later(&mut out.retry, &d.sku, 1);
-                continue;
-            };
-            let (known, attempts) = sql::known_of(Some(row))?;
-            let (known, result) = run(env, conn, &d, known).await;
-            let t = now();
-            let decision = match &result {
-                Ok(()) => None,
-                Err(f) => Some(policy.decide(&f.outcome(), attempts + 1)),
-            };
-            let (attempts, error, delivered_at) = match (&result, &decision) {
-                (Ok(()), _) => (0, None, Some(t)),
-                (Err(f), Some(crate::sync::Decision::Retry { .. })) => (attempts + 1, Some(f.to_string()), None),
-                (Err(f), _) => (0, Some(f.to_string()), None),
-            };
-            let record = Record {
-                connection: &d.connection,
-                reference: &d.reference,
-                sku: &d.sku,
-                known: &known,
-                attempts,
-                error: error.as_deref(),
-                first_change_at: d.since,
-                delivered_at,
-                now: t,
-            };
-            store::execute(db, sql::save(&record)).await?;
-            match decision {
-                None => {
-                    if let Err(why) = confirm(env, &d, t).await {
-                        console_error!("erp delivery {} confirmed but not told to {}: {why}", d.reference, d.sku);
-                        retry_later(&mut out.retry, &d.sku, 1);
-                    }
-                }
-                Some(retry @ crate::sync::Decision::Retry { .. }) => {
-                    // Capped at the queue's longest delay: a day-long Retry-After from an ERP
-                    // would otherwise be a delay the Queues API refuses.
-                    retry_later(&mut out.retry, &d.sku, retry.delay_seconds().unwrap_or(1).max(1));
-                }
-                Some(crate::sync::Decision::DeadLetter { reason }) => out.failures.push(FailureRecord {
-                    channel: Some(failure_channel(&d.connection)),
-                    event: e.clone(),
-                    reason: format!("ERP order {}: {reason}", d.reference),
-                    kind: Some(FailureKind::Rejected),
-                    at: t,
-                }),
-                Some(crate::sync::Decision::Done) => {}
-            }
+            deliver_order(env, db, conn, e, &d, &policy, &mut out).await?;
         }
     }
     Ok(out)
+}
+
+/// Delivers `d` to the order's document and, when its sale adds units to an order whose document
+/// another change created, as an addition (`delivery::split_addition`); a cancellation cancels the
+/// order's additions too. Each document is delivered under its own row's lease.
+async fn deliver_order(
+    env: &Env,
+    db: &D1Database,
+    conn: &Connection,
+    e: &StockChanged,
+    d: &Delivery,
+    policy: &RetryPolicy,
+    out: &mut Outcome,
+) -> Result<(), Fault> {
+    let Some(row) = claim(db, d, out).await? else { return Ok(()) };
+    let sale_by = row.sale_change_at();
+    let (known, attempts) = sql::known_of(Some(row))?;
+    let (order_part, addition) = delivery::split_addition(d, &known, sale_by);
+    let cancels = order_part.steps.contains(&Step::Cancel);
+    if order_part.steps.is_empty() {
+        // Nothing for the order's document this time: its lease is given back, its row unchanged.
+        store::execute(db, sql::release(&d.connection, &d.reference)).await?;
+    } else {
+        // The confirmation waits for the addition when there is one (it covers its units too).
+        let confirm_now = addition.is_none();
+        let done = deliver_document(env, db, conn, e, &order_part, (known, attempts), confirm_now, policy, out).await?;
+        if !done {
+            return Ok(());
+        }
+    }
+    if let Some(a) = addition {
+        let Some(row) = claim(db, &a, out).await? else { return Ok(()) };
+        let (known, attempts) = sql::known_of(Some(row))?;
+        if !deliver_document(env, db, conn, e, &a, (known, attempts), true, policy, out).await? {
+            return Ok(());
+        }
+    }
+    if cancels {
+        let additions = store::read::<AdditionRow>(db, sql::additions(&d.connection, &d.sku, &d.reference)).await?;
+        for r in additions {
+            let a = Delivery { reference: r.reference, steps: vec![Step::Cancel], ..d.clone() };
+            let Some(row) = claim(db, &a, out).await? else { continue };
+            let (known, attempts) = sql::known_of(Some(row))?;
+            deliver_document(env, db, conn, e, &a, (known, attempts), true, policy, out).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes the lease on `d`'s document row: `None` (and `d`'s message retried) when another
+/// consumer holds it — that one delivers the document; this message will find what it did.
+async fn claim(db: &D1Database, d: &Delivery, out: &mut Outcome) -> Result<Option<DeliveryRow>, Fault> {
+    let row =
+        store::read_first::<DeliveryRow>(db, sql::claim(&d.connection, &d.reference, &d.sku, d.since, now())).await?;
+    if row.is_none() {
+        retry_later(&mut out.retry, &d.sku, 1);
+    }
+    Ok(row)
+}
+
+/// Carries out `d` on its document (`row`: what is known and the failed attempts), records the
+/// outcome (and, when `d` carries a sale, that the document is that change's) and gives the lease
+/// back; on success
+/// confirms it to the SKU's ledger when `confirm_after`. Answers whether it succeeded (a failure
+/// is retried with the message or recorded as a dead letter).
+#[allow(clippy::too_many_arguments)]
+async fn deliver_document(
+    env: &Env,
+    db: &D1Database,
+    conn: &Connection,
+    e: &StockChanged,
+    d: &Delivery,
+    row: (Known, u32),
+    confirm_after: bool,
+    policy: &RetryPolicy,
+    out: &mut Outcome,
+) -> Result<bool, Fault> {
+    let (known, attempts) = row;
+    let (known, result) = run(env, conn, d, known).await;
+    let t = now();
+    let decision = match &result {
+        Ok(()) => None,
+        Err(f) => Some(policy.decide(&f.outcome(), attempts + 1)),
+    };
+    let (attempts, error, delivered_at) = match (&result, &decision) {
+        (Ok(()), _) => (0, None, Some(t)),
+        (Err(f), Some(crate::sync::Decision::Retry { .. })) => (attempts + 1, Some(f.to_string()), None),
+        (Err(f), _) => (0, Some(f.to_string()), None),
+    };
+    let record = Record {
+        connection: &d.connection,
+        reference: &d.reference,
+        sku: &d.sku,
+        known: &known,
+        attempts,
+        error: error.as_deref(),
+        first_change_at: d.since,
+        sale_change_at: d.steps.iter().any(|s| matches!(s, Step::Create { .. })).then_some(d.since),
+        delivered_at,
+        now: t,
+    };
+    store::execute(db, sql::save(&record)).await?;
+    match decision {
+        None => {
+            if confirm_after {
+                if let Err(why) = confirm(env, d, t).await {
+                    console_error!("erp delivery {} confirmed but not told to {}: {why}", d.reference, d.sku);
+                    retry_later(&mut out.retry, &d.sku, 1);
+                }
+            }
+            Ok(true)
+        }
+        Some(retry @ crate::sync::Decision::Retry { .. }) => {
+            // Capped at the queue's longest delay: a day-long Retry-After from an ERP
+            // would otherwise be a delay the Queues API refuses.
+            retry_later(&mut out.retry, &d.sku, retry.delay_seconds().unwrap_or(1).max(1));
+            Ok(false)
+        }
+        Some(crate::sync::Decision::DeadLetter { reason }) => {
+            out.failures.push(FailureRecord {
+                channel: Some(failure_channel(&d.connection)),
+                event: e.clone(),
+                reason: format!("ERP order {}: {reason}", d.reference),
+                kind: Some(FailureKind::Rejected),
+                at: t,
+            });
+            Ok(false)
+        }
+        Some(crate::sync::Decision::Done) => Ok(true),
+    }
 }
 
 fn unmapped_failure(e: &StockChanged, u: &Unmapped) -> FailureRecord {

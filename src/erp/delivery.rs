@@ -19,6 +19,16 @@
 //!   `erp::decide`). The webhook ERP ([`Fulfilments::Sent`]) is told of each shipment
 //!   (`order.fulfilled`), once the order's sale reached it.
 //!
+//! - Units of an order added later (a second sale of the SKU in the same order, recorded by
+//!   another change): the order's document belongs to the change whose sale first reached it
+//!   (its record keeps that change's time, `erp_deliveries.sale_change_at`), so another change's
+//!   sale is an **addition**
+//!   ([`split_addition`]): its own document, reference [`addition_reference`]
+//!   (`web/1001|TEE-1+<ms of the change>`), created once like any other. Redelivered, each change
+//!   finds its own document; delivered out of order, whichever change came first owns the first
+//!   document and the other is the addition, so no units are lost or sent twice. An order already
+//!   cancelled takes no addition; a cancellation cancels the order's additions too.
+//!
 //! Once a document is delivered the shell confirms it to the SKU's ledger
 //! (`Command::ErpReceived` through the last change's time), so the next snapshot as of the
 //! confirmation or later counts it as seen and the track (`erp::Track`) does not fill up.
@@ -32,6 +42,29 @@ use crate::time::Millis;
 /// The ERP document's external reference for `order`'s lines of `sku`.
 pub fn reference(order: &OrderKey, sku: &Sku) -> String {
     format!("{}|{}", external_ref(order), sku)
+}
+
+/// The reference of the document for units the change first recorded at `since` added to the
+/// order whose document is `reference` ([`split_addition`]).
+pub fn addition_reference(reference: &str, since: Millis) -> String {
+    format!("{reference}+{}", since.0)
+}
+
+/// Splits `d` when its sale adds units to an order whose document belongs to another change's
+/// sale (the document's record keeps that change's time, `sale_by`; `None`: no sale has reached
+/// it yet): the delivery of `d`'s other steps to the order's document, and the addition — the
+/// sale as its own document, [`addition_reference`]. No addition when the document is `d`'s own
+/// (a redelivery) or no sale's yet, when `d` has no sale, or when the order is cancelled (its
+/// late sale is never created).
+pub fn split_addition(d: &Delivery, known: &Known, sale_by: Option<Millis>) -> (Delivery, Option<Delivery>) {
+    let is_sale = |s: &Step| matches!(s, Step::Create { .. });
+    let theirs = sale_by.is_some_and(|t| t != d.since);
+    if !theirs || matches!(known, Known::Cancelled { .. }) || !d.steps.iter().any(is_sale) {
+        return (d.clone(), None);
+    }
+    let (sales, others): (Vec<Step>, Vec<Step>) = d.steps.iter().cloned().partition(is_sale);
+    let addition = Delivery { reference: addition_reference(&d.reference, d.since), steps: sales, ..d.clone() };
+    (Delivery { steps: others, ..d.clone() }, Some(addition))
 }
 
 /// Where a SKU's units at a location go: the connection mastering the location, its warehouse
@@ -458,5 +491,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_sale_added_to_an_order_by_another_change_is_its_own_document() {
+        let t = |ms| Millis(ms);
+        let lines = vec![ErpOrderLine { item: "I1".into(), warehouse: "W1".into(), quantity: 1 }];
+        let d = Delivery {
+            connection: tok("sap"),
+            sku: Sku::parse("TEE-1").expect("sku"),
+            order: OrderKey { channel: tok("web"), order_id: tok("1001") },
+            reference: "web/1001|TEE-1".into(),
+            steps: vec![Step::Create { lines: lines.clone() }],
+            through: t(20),
+            since: t(20),
+            locations: vec![("W1".into(), loc("main"))],
+        };
+        let open = Known::Open { document: "7".into() };
+        // The change whose sale made the document (a redelivery), or none yet: no addition.
+        assert_eq!(split_addition(&d, &open, Some(t(20))), (d.clone(), None));
+        assert_eq!(split_addition(&d, &Known::Unknown, None), (d.clone(), None));
+        // Another change's sale: the order's document gets no step, the addition the sale.
+        let (base, addition) = split_addition(&d, &open, Some(t(10)));
+        assert!(base.steps.is_empty());
+        let addition = addition.expect("an addition");
+        assert_eq!(addition.reference, "web/1001|TEE-1+20");
+        assert_eq!(addition.steps, vec![Step::Create { lines: lines.clone() }]);
+        assert_eq!((addition.order.clone(), addition.through, addition.since), (d.order.clone(), t(20), t(20)));
+        // Out of order: the later change created the document, the earlier one is the addition.
+        let early = Delivery { since: t(5), through: t(5), ..d.clone() };
+        assert_eq!(
+            split_addition(&early, &Known::Unknown, Some(t(20))).1.map(|a| a.reference),
+            Some("web/1001|TEE-1+5".into())
+        );
+        // A cancelled order takes no addition: its sale is not created at all (`call`).
+        assert_eq!(split_addition(&d, &Known::Cancelled { document: None }, Some(t(10))), (d.clone(), None));
+        // A cancellation alone is the order's document's, whoever created it.
+        let cancel = Delivery { steps: vec![Step::Cancel], ..d.clone() };
+        assert_eq!(split_addition(&cancel, &open, Some(t(10))), (cancel.clone(), None));
+        // A sale and a cancellation in one change: the cancellation stays with the order's document.
+        let both = Delivery { steps: vec![Step::Create { lines: lines.clone() }, Step::Cancel], ..d.clone() };
+        let (base, addition) = split_addition(&both, &open, Some(t(10)));
+        assert_eq!(base.steps, vec![Step::Cancel]);
+        assert_eq!(addition.map(|a| a.steps), Some(vec![Step::Create { lines }]));
     }
 }

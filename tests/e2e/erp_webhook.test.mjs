@@ -104,6 +104,34 @@ describe('orders and adjustment requests to a webhook ERP', () => {
     assert.deepEqual(ship.body.lines.map((l) => [l.item_code, l.warehouse, l.quantity]), [['W1', 'WH1', 2]]);
   });
 
+  test('units a later sale adds to an order reach the ERP once, as an addition; the cancellation cancels both', async () => {
+    const order = unique('amza');
+    const sale = (line, qty) => a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: sku(1), qty, location: LOC, line_id: line }] });
+    assertOk(await sale('l1', 2), 200, 'sale');
+    const r = ref('amazon', order, sku(1));
+    assert.ok(await until(() => sim.ofReference(r).length === 1, { timeoutMs: 20_000 }), 'the order delivered');
+    // A second line of the same SKU in the same order, recorded by another change; some answers
+    // are lost after the ERP recorded the document (StockEdge repeats under the same key).
+    sim.faults.set({ rate: 0.3, kinds: ['500', 'lost'], seed: 13, paths: ['/erp'] });
+    assertOk(await sale('l2', 1), 200, 'a later sale of the same order');
+    const added = () => sim.documents.filter((d) => d.body.reference.startsWith(`${r}+`));
+    assert.ok(await until(() => added().length > 0, { timeoutMs: 30_000, everyMs: 250 }), 'the addition delivered');
+    await new Promise((res) => setTimeout(res, 1500)); // a redelivery must not add a second document
+    sim.faults.clear();
+    assert.deepEqual(sim.ofReference(r).map((d) => [d.type, d.body.lines.map((l) => l.quantity)]), [['order.created', [2]]], 'the order keeps its first document');
+    const docs = added();
+    assert.equal(docs.length, 1, `one addition: ${docs.map((d) => d.key).join(', ')}`);
+    const [add] = docs;
+    assert.match(add.body.reference, new RegExp(`^${r.replace(/[|/]/g, '\\$&')}\\+\\d+$`));
+    assert.deepEqual([add.type, add.body.lines.map((l) => [l.item_code, l.quantity])], ['order.created', [['W1', 1]]]);
+    assert.deepEqual(await failures(), [], 'no dead letter');
+    assertOk(await a.admin('POST', `/v1/sales/amazon/${enc(order)}/cancel`, {}), 200, 'cancel');
+    const both = () => sim.ofReference(r).length === 2 && sim.ofReference(add.body.reference).length === 2;
+    assert.ok(await until(both, { timeoutMs: 20_000 }), 'both documents cancelled');
+    assert.deepEqual(sim.ofReference(add.body.reference).map((d) => d.type), ['order.created', 'order.cancelled']);
+    assert.deepEqual(sim.ofReference(r).map((d) => d.type), ['order.created', 'order.cancelled']);
+  });
+
   test('a forwarded adjustment reaches the ERP once, through lost answers, and its request reads sent', async () => {
     const fwd = await a.admin('POST', `/v1/skus/${enc(sku(0))}/adjustments`, { delta: -2, reason: 'damaged', location: LOC });
     assert.equal(fwd.status, 202, fwd.text);
