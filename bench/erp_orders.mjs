@@ -93,7 +93,7 @@ try {
       sku: `${run}-NS`, location: 'netsuite', connection: `${run}-ns`,
       put: { kind: 'netsuite', base_url: ns.url, credentials_secret: 'SIM_NETSUITE', settings: { customer_id: '42' } },
       mappings: (sku) => ({ items: { 300: sku }, warehouses: { 1: 'netsuite' } }),
-      has: (ref) => ns.ordersByExternalId(ref).length > 0,
+      has: (ref) => ns.ordersByReference(ref).length > 0,
     },
     webhook: {
       sku: `${run}-HOOK`, location: 'hook', connection: `${run}-hook`,

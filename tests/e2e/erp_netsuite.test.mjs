@@ -98,7 +98,7 @@ describe('ERP connectors: NetSuite', () => {
     assert.equal(ns.tokenRequests, before + 1, 'one new token');
     // NetSuite does not have the storefront sale (the connection is stock only, `orders: off`: no
     // sales order was sent, no dead letter recorded): 28 − 2 (StockEdge's own commitment).
-    assert.equal(ns.ordersByExternalId(`direct/${order}|${s}`).length, 0, 'no sales order reached NetSuite');
+    assert.equal(ns.ordersByReference(`direct/${order}|${s}`).length, 0, 'no sales order reached NetSuite');
     const failures = assertOk(await a.admin('GET', '/v1/sync/failures'), 200, 'failures').items.filter((x) => x.channel === `erp:${conn}`);
     assert.deepEqual(failures, [], 'no dead letter');
     assert.equal(await available(s), 26);

@@ -211,15 +211,15 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
       expected.set(ref('amazon', amz, nsku(1)), { item: '301', qty: 2 });
       if (i === 2) ns.expireTokens();
     }
-    const done = await until(() => [...expected.keys()].every((r) => ns.ordersByExternalId(r).length > 0), { timeoutMs: 60_000, everyMs: 250 });
+    const done = await until(() => [...expected.keys()].every((r) => ns.ordersByReference(r).length > 0), { timeoutMs: 60_000, everyMs: 250 });
     const injected = ns.faults.history.length;
     ns.faults.clear();
-    assert.ok(done, `missing: ${[...expected.keys()].filter((r) => ns.ordersByExternalId(r).length === 0).join(', ')}`);
+    assert.ok(done, `missing: ${[...expected.keys()].filter((r) => ns.ordersByReference(r).length === 0).join(', ')}`);
     assert.ok(injected > 0, 'faults were injected');
     assert.ok(ns.tokenRequests > tokensBefore, 'a new access token after the expiry');
     await new Promise((r) => setTimeout(r, 1500));
     for (const [r, { item, qty }] of expected) {
-      const docs = ns.ordersByExternalId(r);
+      const docs = ns.ordersByReference(r);
       assert.equal(docs.length, 1, `${r}: ${docs.length} orders`);
       assert.deepEqual(docs[0].lines, [{ item, quantity: qty, location: '1' }], r);
       assert.equal(docs[0].entity, '42');
@@ -236,13 +236,13 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     const order = unique('amzn');
     assertOk(await a.admin('POST', '/v1/sales', { channel: 'amazon', order_id: order, lines: [{ sku: nsku(1), qty: 3, location: 'netsuite', line_id: 'l1' }] }), 200, 'sale');
     const r = ref('amazon', order, nsku(1));
-    assert.ok(await until(() => ns.ordersByExternalId(r).length === 1, { timeoutMs: 20_000 }), 'delivered');
+    assert.ok(await until(() => ns.ordersByReference(r).length === 1, { timeoutMs: 20_000 }), 'delivered');
     const before = await counters();
     const closes = ns.closeCalls;
     // Lookups and closes fail or lose their answers (the close applied, its 204 lost) now and then.
     ns.faults.set({ rate: 0.3, kinds: ['500', '503', '429', 'lost'], retryAfterSeconds: 1, seed: 11, paths: ['/services/rest/record/v1/salesOrder'] });
     assertOk(await a.admin('POST', `/v1/sales/amazon/${enc(order)}/cancel`, {}), 200, 'cancel');
-    const closed = await until(() => ns.ordersByExternalId(r)[0].lines.every((l) => l.closed), { timeoutMs: 30_000, everyMs: 250 });
+    const closed = await until(() => ns.ordersByReference(r)[0].lines.every((l) => l.closed), { timeoutMs: 30_000, everyMs: 250 });
     // The cancellation's message received by the consumer and its writes done (not a fixed wait).
     await quiet(before, 1, DELIVERIES);
     const injected = ns.faults.history.length;
@@ -250,8 +250,8 @@ describe('orders to the ERP: SAP Business One, Odoo and NetSuite', () => {
     assert.ok(closed, 'every line of the sales order closed');
     assert.ok(injected > 0, 'faults were injected');
     assert.equal(ns.closeCalls - closes, 1, 'one close changed the order (a repeat closes nothing more)');
-    const [doc] = ns.ordersByExternalId(r);
-    assert.equal(ns.ordersByExternalId(r).length, 1);
+    const [doc] = ns.ordersByReference(r);
+    assert.equal(ns.ordersByReference(r).length, 1);
     assert.equal(doc.cancelled, undefined, 'closed by StockEdge, not cancelled by a person');
     assert.deepEqual(await failuresOf(a, (x) => x.channel === `erp:${nconn}`), [], 'no dead letter');
     await pollUntilFinished(nconn);

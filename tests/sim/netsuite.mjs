@@ -53,6 +53,11 @@
 //    the record ({id, externalId, account, adjLocation, memo, tranId}) or 404 NONEXISTENT_ID.
 //    Choice: an unknown account is refused (400 USER_ERROR "Invalid account reference key"), as
 //    is an item the account has no balance row of; negative inventory is not checked.
+//  - External ids ("Using External IDs"): letters, digits, `_` and `-` only (a `|` is read as a
+//    multi-select delimiter). Choice: any other character in a create's externalId is refused
+//    (400 USER_ERROR "Invalid external ID"), and in an `eid:` lookup (400 INVALID_ID).
+//    `netsuiteExternalId(reference)` is StockEdge's escape of its references into such ids
+//    (erp::connectors::netsuite::external_id), for tests to find its records.
 //  - The account's concurrency limit (`concurrencyLimit` requests in flight, each held `callMs`):
 //    past it, 429 with Retry-After and "o:errorCode": "CONCURRENCY_LIMIT_EXCEEDED". Injected 429
 //    faults answer the same body; 500 and 503 answer NetSuite's error shape.
@@ -63,7 +68,7 @@
 // `sim.expireTokens()` (every access token expires now), `sim.tokenRequests` (count),
 // `sim.setBalance(item, location, {quantityonhand, quantityavailable})`, `sim.orders`,
 // `sim.orderByExternalId(id)`, `sim.ordersByExternalId(id)` (every order under it: more than one
-// would be a duplicate), `sim.cancelOrder(id)`, `sim.suiteqlCalls` (count), `sim.closeCalls`
+// would be a duplicate), `sim.ordersByReference(ref)` (the same for a StockEdge reference), `sim.cancelOrder(id)`, `sim.suiteqlCalls` (count), `sim.closeCalls`
 // (PATCHes that closed at least one line), `sim.adjustments` (every inventory adjustment
 // created, so a double apply shows), `sim.adjustmentsByExternalId(id)`, `sim.onHand(item,
 // location)` (summed over bins).
@@ -79,6 +84,22 @@ export const INVENTORY_ADJUSTMENT_PATH = '/services/rest/record/v1/inventoryAdju
 export const onHandQuery = (item, location) => `SELECT SUM(quantityonhand) AS quantityonhand FROM inventorybalance WHERE item = ${item} AND location = ${location}`;
 const ON_HAND_RE = /^select sum\(quantityonhand\) as quantityonhand from inventorybalance where item = (\d+) and location = (\d+)$/;
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** What NetSuite takes as an external id. */
+const EXTERNAL_ID = /^[A-Za-z0-9_-]+$/;
+
+/** StockEdge's escape of a reference into an external id: letters, digits and `-` stay, `_` is
+ * doubled, every other UTF-8 byte becomes `_` and two upper-case hex digits. */
+export function netsuiteExternalId(reference) {
+  let out = '';
+  for (const b of Buffer.from(reference, 'utf8')) {
+    const c = String.fromCharCode(b);
+    if (/[A-Za-z0-9-]/.test(c)) out += c;
+    else if (c === '_') out += '__';
+    else out += `_${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 export const BALANCES_QUERY = 'SELECT item, location, SUM(quantityonhand) AS quantityonhand, SUM(quantityavailable) AS quantityavailable FROM inventorybalance GROUP BY item, location ORDER BY item, location';
 
 const TITLES = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
@@ -308,11 +329,12 @@ export async function startNetSuiteSim(opts = {}) {
         if (!balances.some((x) => x.item === String(l.item?.id))) return nsError(400, 'USER_ERROR', `Invalid item reference key ${l.item?.id}.`);
         if (!(Number(l.quantity) > 0)) return nsError(400, 'USER_ERROR', 'Quantity must be positive.');
       }
+      if (b.externalId !== undefined && !EXTERNAL_ID.test(String(b.externalId))) return nsError(400, 'USER_ERROR', 'Invalid external ID: use letters, numbers, underscores and hyphens.');
       if (b.externalId !== undefined && orders.some((o) => o.externalId === String(b.externalId))) {
         return nsError(400, 'DUP_RCRD', 'This record already exists.');
       }
       nextOrderId += 1;
-      const o = { id: String(nextOrderId), externalId: b.externalId === undefined ? null : String(b.externalId), entity: String(b.entity.id), shipDate: b.shipDate,
+      const o = { id: String(nextOrderId), externalId: b.externalId === undefined ? null : String(b.externalId), memo: b.memo ?? null, entity: String(b.entity.id), shipDate: b.shipDate,
         lines: lines.map((l) => ({ item: String(l.item.id), quantity: Number(l.quantity), location: String(l.location?.id ?? '1') })) };
       orders.push(o);
       for (const l of o.lines) {
@@ -334,6 +356,7 @@ export async function startNetSuiteSim(opts = {}) {
         if (!l.location?.id) return nsError(400, 'USER_ERROR', 'Please enter value(s) for: Location');
         if (typeof l.adjustQtyBy !== 'number' || !Number.isFinite(l.adjustQtyBy) || l.adjustQtyBy === 0) return nsError(400, 'USER_ERROR', 'Please enter value(s) for: Adjust Qty. By');
       }
+      if (b.externalId !== undefined && !EXTERNAL_ID.test(String(b.externalId))) return nsError(400, 'USER_ERROR', 'Invalid external ID: use letters, numbers, underscores and hyphens.');
       if (b.externalId !== undefined && adjustments.some((a) => a.externalId === String(b.externalId))) {
         return nsError(400, 'DUP_RCRD', 'This record already exists.');
       }
@@ -352,6 +375,7 @@ export async function startNetSuiteSim(opts = {}) {
     ['GET', `${INVENTORY_ADJUSTMENT_PATH}/:id`, (ctx) => limited(() => {
       if (!authorized(ctx)) return unauthorized();
       const id = ctx.params.id;
+      if (id.startsWith('eid:') && !EXTERNAL_ID.test(id.slice(4))) return nsError(400, 'INVALID_ID', `Invalid external ID ${id.slice(4)}.`);
       const a = id.startsWith('eid:') ? adjustments.find((x) => x.externalId === id.slice(4)) : adjustments.find((x) => x.id === id);
       if (!a) return nsError(404, 'NONEXISTENT_ID', 'The record instance does not exist. Provide a valid record instance ID.');
       return json(200, {
@@ -362,6 +386,7 @@ export async function startNetSuiteSim(opts = {}) {
     ['GET', `${SALES_ORDER_PATH}/:id`, (ctx) => limited(() => {
       if (!authorized(ctx)) return unauthorized();
       const id = ctx.params.id;
+      if (id.startsWith('eid:') && !EXTERNAL_ID.test(id.slice(4))) return nsError(400, 'INVALID_ID', `Invalid external ID ${id.slice(4)}.`);
       const o = id.startsWith('eid:') ? orders.find((x) => x.externalId === id.slice(4)) : orders.find((x) => x.id === id);
       if (!o) return nsError(404, 'NONEXISTENT_ID', `The record instance does not exist. Provide a valid record instance ID.`);
       return json(200, orderRecord(o, ctx.query.get('expandSubResources') === 'true'));
@@ -413,6 +438,7 @@ export async function startNetSuiteSim(opts = {}) {
   sim.adjustmentsByExternalId = (id) => adjustments.filter((a) => a.externalId === id);
   sim.onHand = onHand;
   sim.ordersByExternalId = (id) => orders.filter((o) => o.externalId === id);
+  sim.ordersByReference = (reference) => sim.ordersByExternalId(netsuiteExternalId(reference));
   sim.cancelOrder = (id) => {
     const o = orders.find((x) => x.id === String(id));
     if (!o || o.cancelled) return false;

@@ -18,7 +18,7 @@ import { startWholesaleSim, build846 } from './wholesale.mjs';
 import { startAll } from './index.mjs';
 import { startSapB1Sim } from './sap_b1.mjs';
 import { startOdooSim } from './odoo.mjs';
-import { startNetSuiteSim, signJwt, BALANCES_QUERY, ASSERTION_TYPE, onHandQuery } from './netsuite.mjs';
+import { startNetSuiteSim, signJwt, BALANCES_QUERY, ASSERTION_TYPE, onHandQuery, netsuiteExternalId } from './netsuite.mjs';
 import { startErpWebhookSim, stockedgeSignature } from './erp_webhook.mjs';
 
 async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 5000 } = {}) {
@@ -1168,27 +1168,32 @@ describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder and inven
   test('a sales order commits stock, is found by externalId, and its externalId stays unique', async () => {
     const tok = await token();
     const auth = { authorization: `Bearer ${tok}` };
-    const body = { externalId: 'web/1', entity: { id: '42' }, item: { items: [{ item: { id: '102' }, quantity: 2, location: { id: '1' } }] } };
+    const body = { externalId: 'web_2F1', entity: { id: '42' }, item: { items: [{ item: { id: '102' }, quantity: 2, location: { id: '1' } }] } };
     const r = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body });
     assert.equal(r.status, 204);
     const id = r.headers.get('location').split('/').pop();
-    const found = await call(`${sim.url}/services/rest/record/v1/salesOrder/eid:${encodeURIComponent('web/1')}`, { headers: auth });
-    assert.deepEqual([found.status, found.body.id, found.body.externalId], [200, id, 'web/1']);
+    const found = await call(`${sim.url}/services/rest/record/v1/salesOrder/eid:web_2F1`, { headers: auth });
+    assert.deepEqual([found.status, found.body.id, found.body.externalId], [200, id, 'web_2F1']);
     const dup = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body });
     assert.deepEqual([dup.status, dup.body['o:errorDetails'][0]['o:errorCode']], [400, 'DUP_RCRD']);
     assert.equal(sim.orders.length, 1);
-    const missing = await call(`${sim.url}/services/rest/record/v1/salesOrder/eid:web%2F2`, { headers: auth });
+    const missing = await call(`${sim.url}/services/rest/record/v1/salesOrder/eid:web_2F2`, { headers: auth });
     assert.deepEqual([missing.status, missing.body['o:errorDetails'][0]['o:errorCode']], [404, 'NONEXISTENT_ID']);
     const p = await suiteql(tok);
     assert.equal(p.body.items.find((x) => x.item === '102').quantityavailable, '1');
-    const badEntity = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body: { ...body, externalId: 'web/3', entity: { id: '9' } } });
+    const badEntity = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body: { ...body, externalId: 'web_2F3', entity: { id: '9' } } });
     assert.equal(badEntity.status, 400);
   });
 
-  test('eid: lookup of a StockEdge reference (percent-encoded / and |) reads orderStatus; a cancellation in NetSuite gives the units back', async () => {
+  test('eid: lookup of a StockEdge reference (escaped to NetSuite characters) reads orderStatus; a raw one is refused; a cancellation in NetSuite gives the units back', async () => {
     const tok = await token();
     const auth = { authorization: `Bearer ${tok}` };
-    const ext = 'amazon/A-9|TEE-1';
+    const raw = 'amazon/A-9|TEE_1';
+    const ext = netsuiteExternalId(raw);
+    assert.equal(ext, 'amazon_2FA-9_7CTEE__1');
+    const refused = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body: { externalId: raw, entity: { id: '42' }, item: { items: [{ item: { id: '102' }, quantity: 1, location: { id: '1' } }] } } });
+    assert.equal(refused.status, 400, 'an externalId with / and | is refused');
+    assert.equal((await call(`${sim.url}/services/rest/record/v1/salesOrder/eid:${encodeURIComponent(raw)}`, { headers: auth })).status, 400);
     const before = Number((await suiteql(tok)).body.items.find((x) => x.item === '102').quantityavailable);
     const body = { externalId: ext, entity: { id: '42' }, item: { items: [{ item: { id: '102' }, quantity: 1, location: { id: '1' } }] } };
     const r = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body });
@@ -1204,6 +1209,7 @@ describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder and inven
     assert.deepEqual([cancelled.status, cancelled.body.orderStatus.id], [200, 'C']);
     assert.equal(Number((await suiteql(tok)).body.items.find((x) => x.item === '102').quantityavailable), before);
     assert.equal(sim.ordersByExternalId(ext).length, 1);
+    assert.equal(sim.ordersByReference(raw).length, 1);
     const noToken = await call(url, {});
     assert.equal(noToken.status, 401, 'the lookup needs a token like every call');
   });
@@ -1249,7 +1255,7 @@ describe('netsuite: JWT client credentials, SuiteQL paging, salesOrder and inven
     const auth = { authorization: `Bearer ${tok}` };
     const avail = async () => Number((await suiteql(tok)).body.items.find((x) => x.item === '102').quantityavailable);
     const before = await avail();
-    const ext = 'web/close-1';
+    const ext = 'web_2Fclose-1';
     const body = { externalId: ext, entity: { id: '42' }, item: { items: [{ item: { id: '102' }, quantity: 2, location: { id: '1' } }, { item: { id: '102' }, quantity: 1, location: { id: '1' } }] } };
     const r = await call(`${sim.url}/services/rest/record/v1/salesOrder`, { method: 'POST', headers: auth, body });
     assert.equal(r.status, 204);

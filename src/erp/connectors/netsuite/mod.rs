@@ -4,14 +4,15 @@
 //! - [`auth`]: OAuth 2.0 client credentials with a signed JWT assertion (ES256), the token
 //!   endpoint's answer.
 //! - [`suiteql`]: stock as SuiteQL over `inventorybalance`, paged with `limit`/`offset`.
-//! - [`sales_order`]: a `salesOrder` created with `externalId` = the order's external reference,
-//!   and found again by it.
+//! - [`sales_order`]: a `salesOrder` created with `externalId` = the order's external reference
+//!   ([`external_id`]: escaped to the characters NetSuite takes), and found again by it.
 //!
 //! Errors are RFC 9457-style bodies with NetSuite's details:
 //! `{"type", "title", "status", "o:errorDetails": [{"detail", "o:errorCode"}]}`; [`error_codes`]
 //! reads the codes (the account's concurrency limit is `CONCURRENCY_LIMIT_EXCEEDED`).
 
 pub mod auth;
+pub mod external_id;
 pub mod inventory_adjustment;
 pub mod sales_order;
 pub mod suiteql;

@@ -1,6 +1,8 @@
 //! StockEdge's orders as NetSuite sales orders (REST record service), built and read without
 //! I/O for the order delivery (docs/erp.md "Orders to the ERP"):
 //!
+//! - The `externalId` stands for StockEdge's reference ([`external_id`]: NetSuite takes only
+//!   letters, digits, `_` and `-` in one), and the reference itself goes in `memo`.
 //! - `GET /services/rest/record/v1/salesOrder/eid:<externalId>` finds the order already created
 //!   under StockEdge's reference (a retry after a lost answer): `200` with the record (`id`,
 //!   `orderStatus`), or `404` when there is none — read as "absent" here ([`read_found`]), not as
@@ -22,6 +24,7 @@
 use serde_json::{json, Value};
 
 use super::auth::bearer;
+use super::external_id::external_id;
 pub use super::Created;
 use super::{answered, read_created};
 use crate::erp::connectors::order::ErpOrder;
@@ -50,14 +53,12 @@ pub struct Found {
     pub open_lines: Vec<u64>,
 }
 
-/// Finds the sales order whose `externalId` is `reference`, with its lines.
+/// Finds the sales order whose `externalId` stands for `reference` ([`external_id`]), with its
+/// lines.
 pub fn find_order(token: &str, reference: &str) -> HttpRequest {
-    HttpRequest::new(
-        Method::Get,
-        format!("{SALES_ORDER_PATH}/eid:{}?expandSubResources=true", encode_component(reference)),
-    )
-    .header("Authorization", bearer(token))
-    .header("Accept", "application/json")
+    HttpRequest::new(Method::Get, format!("{SALES_ORDER_PATH}/eid:{}?expandSubResources=true", external_id(reference)))
+        .header("Authorization", bearer(token))
+        .header("Accept", "application/json")
 }
 
 /// The order [`find_order`] found: `None` when NetSuite has none (`404`). A `401` or throttling
@@ -119,10 +120,16 @@ pub fn read_close(resp: &HttpResponse, now: Millis) -> Result<(), CallFailure> {
     answered(resp, now, "salesOrder close")
 }
 
-/// Creates `order` for the customer whose internal id is `customer`.
+/// Creates `order` for the customer whose internal id is `customer`, its `externalId` standing
+/// for the order's reference ([`external_id`]) and the reference itself in `memo`.
 pub fn create_order(token: &str, customer: &str, order: &ErpOrder) -> Result<HttpRequest, String> {
-    if order.reference.is_empty() || order.reference.chars().count() > MAX_EXTERNAL_ID {
-        return Err(format!("order reference must have 1 to {MAX_EXTERNAL_ID} characters (externalId)"));
+    let id = external_id(&order.reference);
+    if order.reference.is_empty() || id.len() > MAX_EXTERNAL_ID {
+        return Err(format!(
+            "order reference {:?} must make an externalId of 1 to {MAX_EXTERNAL_ID} characters (it makes {})",
+            order.reference,
+            id.len()
+        ));
     }
     let items: Vec<Value> = order
         .lines
@@ -130,7 +137,8 @@ pub fn create_order(token: &str, customer: &str, order: &ErpOrder) -> Result<Htt
         .map(|l| json!({ "item": { "id": l.item }, "quantity": l.quantity, "location": { "id": l.warehouse } }))
         .collect();
     let body = json!({
-        "externalId": order.reference,
+        "externalId": id,
+        "memo": order.reference,
         "entity": { "id": customer },
         "shipDate": order.due,
         "item": { "items": items },
@@ -163,7 +171,7 @@ mod tests {
     #[test]
     fn orders_are_found_by_external_id() {
         let q = find_order("tok", "web/O 1");
-        assert_eq!(q.path, "/services/rest/record/v1/salesOrder/eid:web%2FO%201?expandSubResources=true");
+        assert_eq!(q.path, "/services/rest/record/v1/salesOrder/eid:web_2FO_201?expandSubResources=true");
         assert_eq!(q.header_value("authorization"), Some("Bearer tok"));
         let t = Millis(0);
         let open = r#"{"id":"812","externalId":"web/O 1","orderStatus":{"id":"B","refName":"Pending Fulfillment"}}"#;
@@ -220,7 +228,7 @@ mod tests {
         assert_eq!(req.path, SALES_ORDER_PATH);
         assert_eq!(
             serde_json::from_str::<Value>(&req.body).expect("json"),
-            json!({"externalId":"web/1001","entity":{"id":"42"},"shipDate":"2026-12-06",
+            json!({"externalId":"web_2F1001","memo":"web/1001","entity":{"id":"42"},"shipDate":"2026-12-06",
                    "item":{"items":[{"item":{"id":"101"},"quantity":2,"location":{"id":"1"}}]}})
         );
         let created = HttpResponse::new(204, "")
@@ -238,5 +246,9 @@ mod tests {
         assert!(matches!(read_create(&HttpResponse::new(400, other), t), Err(CallFailure::Refused(_))));
         let long = ErpOrder { reference: "x".repeat(MAX_EXTERNAL_ID + 1), ..order() };
         assert!(create_order("tok", "42", &long).is_err());
+        // Escaping counts: 86 slashes make 258 characters.
+        let escaped = ErpOrder { reference: "/".repeat(86), ..order() };
+        assert!(create_order("tok", "42", &escaped).is_err());
+        assert!(create_order("tok", "42", &ErpOrder { reference: "/".repeat(85), ..order() }).is_ok());
     }
 }
