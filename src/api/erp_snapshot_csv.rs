@@ -31,6 +31,13 @@ fn invalid(field: &str, message: impl Into<String>) -> Problem {
 
 /// Reads and validates a CSV snapshot.
 pub fn snapshot_csv(pairs: &[(String, String)], body: &[u8]) -> Result<SnapshotRequest, Problem> {
+    snapshot_object(&snapshot_csv_object(pairs, body)?)
+}
+
+/// Reads a CSV snapshot into the JSON body's shape, not yet validated. A webhook ERP's signed
+/// route also takes `item` (its item code) for `sku` and `warehouse` (its warehouse code) for
+/// `location` (`super::erp_snapshot_codes`); elsewhere such a column leaves `sku` missing.
+pub fn snapshot_csv_object(pairs: &[(String, String)], body: &[u8]) -> Result<Map<String, Value>, Problem> {
     let mut top = Map::new();
     let mut as_of = Map::new();
     for (k, v) in pairs {
@@ -51,10 +58,16 @@ pub fn snapshot_csv(pairs: &[(String, String)], body: &[u8]) -> Result<SnapshotR
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| invalid("body", e.to_string()))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-    let (Some(sku), Some(quantity)) = (column("sku"), column("quantity")) else {
-        return Err(invalid("header", "must name the columns sku and quantity (and optionally location)"));
+    // Each (member, column): the SKU or the ERP's item code, the location or its warehouse code.
+    let named = |a: &'static str, b: &'static str| column(a).map(|c| (a, c)).or_else(|| column(b).map(|c| (b, c)));
+    let (Some((sku_member, sku)), Some(quantity)) = (named("sku", "item"), column("quantity")) else {
+        return Err(invalid(
+            "header",
+            "must name the columns sku and quantity (and optionally location); a webhook ERP's signed route also \
+             takes item and warehouse (its codes)",
+        ));
     };
-    let location = column("location");
+    let location = named("location", "warehouse");
     let mut lines = Vec::new();
     for (i, row) in reader.records().enumerate() {
         if i >= MAX_SNAPSHOT_LINES {
@@ -63,15 +76,15 @@ pub fn snapshot_csv(pairs: &[(String, String)], body: &[u8]) -> Result<SnapshotR
         let row = row.map_err(|e| invalid(&format!("lines[{i}]"), e.to_string()))?;
         let cell = |c: usize| row.get(c).map(str::trim).unwrap_or("");
         let mut line = Map::new();
-        line.insert("sku".into(), Value::from(cell(sku)));
+        line.insert(sku_member.into(), Value::from(cell(sku)));
         line.insert("quantity".into(), scalar(cell(quantity)));
-        if let Some(l) = location.map(cell).filter(|l| !l.is_empty()) {
-            line.insert("location".into(), Value::from(l));
+        if let Some((member, l)) = location.map(|(m, c)| (m, cell(c))).filter(|(_, l)| !l.is_empty()) {
+            line.insert(member.into(), Value::from(l));
         }
         lines.push(Value::Object(line));
     }
     top.insert("lines".into(), Value::Array(lines));
-    snapshot_object(&top)
+    Ok(top)
 }
 
 #[cfg(test)]
@@ -103,5 +116,18 @@ mod tests {
         assert_eq!(fields, vec!["as_of.sequence", "lines[1].quantity"]);
         let p = snapshot_csv(&pairs, b"item,qty\nA,1\n").expect_err("header");
         assert_eq!(p.extra["errors"][0]["field"], "header");
+    }
+
+    #[test]
+    fn an_erps_codes_are_read_into_the_members_the_signed_route_maps() {
+        let pairs = q(&[("snapshot", "s"), ("basis", "available"), ("as_of.sequence", "1")]);
+        let o = snapshot_csv_object(&pairs, b"Item;Warehouse;Quantity\nA100;WH1;7\nB200;;2\n").expect("read");
+        assert_eq!(
+            o["lines"],
+            serde_json::json!([{"item":"A100","warehouse":"WH1","quantity":7},{"item":"B200","quantity":2}])
+        );
+        // The admin route does not map codes: the SKU is missing there.
+        let p = snapshot_csv(&pairs, b"item,quantity\nA100,1\n").expect_err("no sku");
+        assert_eq!(p.extra["errors"][0]["field"], "lines[0].sku");
     }
 }

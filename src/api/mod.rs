@@ -29,6 +29,7 @@ pub mod catalog_bodies;
 pub mod catalog_routes;
 pub mod erp_connections;
 pub mod erp_routes;
+pub mod erp_snapshot_codes;
 pub mod erp_snapshot_csv;
 pub mod erp_snapshots;
 pub mod order_call;

@@ -3,7 +3,9 @@
 //! (`erp::connectors::webhook_in`) before anything else is done with it — before its
 //! Idempotency-Key is claimed or its content read. Then it is the body and the answer of
 //! `POST /v1/erp/snapshots` (`edge::erp::apply`), once every line is at a location the connection
-//! masters (`api::erp_snapshots::only_mastered`: else `422`, nothing applied).
+//! masters (`api::erp_snapshots::only_mastered`: else `422`, nothing applied). A line may name the
+//! ERP's own codes instead (`item`, `warehouse`: `api::erp_snapshot_codes`), mapped through the
+//! connection's mappings first (an unmapped code `422`, nothing applied).
 //!
 //! Answers: a body over `MAX_JSON_BODY_BYTES` `413`; a missing, malformed or wrong signature, a
 //! timestamp out of the window, a connection whose secret cannot be read, and an id that names no
@@ -13,7 +15,8 @@
 
 use worker::{console_warn, Env, Request, Response};
 
-use crate::api::erp_snapshots::only_mastered;
+use crate::api::erp_snapshot_codes::{into_stockedge_terms, names_codes};
+use crate::api::erp_snapshots::{only_mastered, snapshot_object};
 use crate::api::{Kind, Problem};
 use crate::erp::connection::ErpKind;
 use crate::erp::connectors::webhook_in;
@@ -23,7 +26,7 @@ use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::Token;
 
 use super::clock::now;
-use super::handlers::{query_pairs, signed_body, signed_write, snapshot_request};
+use super::handlers::{query_pairs, signed_body, signed_write, snapshot_body};
 use super::store::{self, erp as rows};
 use super::{http, key_registry, secrets};
 
@@ -68,7 +71,18 @@ pub async fn receive(id: Token, mut req: Request, env: &Env) -> Result<Response,
         Ok(w) => w,
         Err(p) => return answer(&p),
     };
-    let request = match snapshot_request(&w, &query_pairs(&req)?) {
+    let mut body = match snapshot_body(&w, &query_pairs(&req)?) {
+        Ok(b) => b,
+        Err(p) => return answer(&p),
+    };
+    // Lines in the ERP's own codes (`item`, `warehouse`) are mapped through the connection's
+    // mappings, read only when some line names a code.
+    if names_codes(&body) {
+        if let Err(p) = into_stockedge_terms(&mut body, &rows::mappings(&db, &id).await?, &id) {
+            return answer(&p);
+        }
+    }
+    let request = match w.validated(snapshot_object(&body)) {
         Ok(r) => r,
         Err(p) => return answer(&p),
     };

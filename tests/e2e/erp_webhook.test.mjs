@@ -206,4 +206,28 @@ describe('orders and adjustment requests to a webhook ERP', () => {
     assert.deepEqual(csv.json.items.map((i) => [i.effect, i.available]), [['applied', 5]]);
     assert.deepEqual(await levels(), [5, 5]);
   });
+
+  test("signed snapshots in the ERP's own codes: mapped through the connection's mappings; an unmapped code 422, nothing applied", async () => {
+    const s = sku(0);
+    const levels = async () => { const l = await atHook(s); return l && [l.on_hand, l.available]; };
+    const snap = { snapshot: `${conn}-codes-1`, basis: 'available', as_of: { sequence: 100 }, lines: [{ item: 'W0', warehouse: 'WH1', quantity: 33 }] };
+    const first = await sim.sendSnapshot(a.url, conn, snap);
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.json.items.map((i) => [i.sku, i.location, i.effect]), [[s, LOC, 'applied']]);
+    const after = await levels();
+    assert.deepEqual(after, [first.json.items[0].on_hand, first.json.items[0].available]);
+    // One code the connection does not map: the whole snapshot is refused, naming it.
+    const unmapped = { ...snap, snapshot: `${conn}-codes-2`, as_of: { sequence: 101 }, lines: [{ item: 'W0', warehouse: 'WH1', quantity: 1 }, { item: 'NOPE', warehouse: 'WH1', quantity: 2 }] };
+    const refused = await sim.sendSnapshot(a.url, conn, unmapped);
+    assert.equal(refused.status, 422, refused.text);
+    assert.deepEqual(refused.json.errors.map((e) => e.field), ['lines[1].item']);
+    assert.deepEqual(await levels(), after, 'nothing applied');
+    // CSV with the ERP's columns: applied as the same line in StockEdge's terms.
+    const csv = await sim.sendSnapshot(a.url, conn, 'Item;Warehouse;Quantity\nW0;WH1;40\n', {
+      query: `format=csv&snapshot=${enc(`${conn}-codes-3`)}&basis=available&as_of.sequence=102`,
+    });
+    assert.equal(csv.status, 200, csv.text);
+    assert.deepEqual(csv.json.items.map((i) => [i.sku, i.location, i.effect]), [[s, LOC, 'applied']]);
+    assert.equal(csv.json.items[0].on_hand - after[0], 7, 'on hand moved by the ERP figure\'s change (33 → 40)');
+  });
 });
