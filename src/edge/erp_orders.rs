@@ -141,9 +141,8 @@ async fn claim(db: &D1Database, d: &Delivery, out: &mut Outcome) -> Result<Optio
 
 /// Carries out `d` on its document (`row`: what is known and the failed attempts), records the
 /// outcome (and, when `d` carries a sale, that the document is that change's) and gives the lease
-/// back; on success
-/// confirms it to the SKU's ledger when `confirm_after`. Answers whether it succeeded (a failure
-/// is retried with the message or recorded as a dead letter).
+/// back; on success confirms it to the SKU's ledger when `confirm_after`. Answers whether it
+/// succeeded (a failure is retried with the message or recorded as a dead letter).
 #[allow(clippy::too_many_arguments)]
 async fn deliver_document(
     env: &Env,
