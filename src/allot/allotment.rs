@@ -612,8 +612,9 @@ mod tests {
         Token::parse(s).expect("token")
     }
 
-    #[test]
-    fn a_committed_hold_s_registration_is_owed_until_the_desk_answers_and_its_hold_is_kept() {
+    /// An allotment with a block of 2 at `main` and one unit held from it, its commit (to
+    /// `order`) sent to the SKU: the allotment, the hold's id, the time.
+    fn commit_sent(order: Option<Token>) -> (Allotment, Token, Millis) {
         let sku = Sku::parse("HOT").expect("sku");
         let mut a = Allotment::new(sku, 0, "abcd".into());
         let t = Millis(1_000_000);
@@ -621,7 +622,13 @@ mod tests {
         let id = tok("hot.0.aaaaaaaaaaaa.0000000000000001");
         let req = HoldRequest { id: id.clone(), qty: 1, ttl_seconds: 30, channel: None, reference: None, block: 2 };
         assert!(matches!(a.reserve(&req, t), Reserve::Held(_)));
-        assert!(matches!(a.commit(&id, None, t), Some(Commit::Send(_))));
+        assert!(matches!(a.commit(&id, order, t), Some(Commit::Send(_))));
+        (a, id, t)
+    }
+
+    #[test]
+    fn a_committed_hold_s_registration_is_owed_until_the_desk_answers_and_its_hold_is_kept() {
+        let (mut a, id, t) = commit_sent(None);
         assert!(a.owed_registrations().is_empty(), "nothing is owed before the SKU committed");
         a.committed(&id, Some(LenderReply::Committed), t).expect("committed");
         let owed: Vec<Token> = a.owed_registrations().into_iter().map(|(id, _)| id).collect();
@@ -644,14 +651,7 @@ mod tests {
     /// their registrations once restored, rebuilt from the holds, and is written in the new form.
     #[test]
     fn owed_hold_ids_of_rows_written_before_registrations_are_still_sent() {
-        let sku = Sku::parse("HOT").expect("sku");
-        let mut a = Allotment::new(sku, 0, "abcd".into());
-        let t = Millis(1_000_000);
-        a.granted(tok("lend.0.abcd.1"), Location::main(), 2, Millis(t.0 + 60_000));
-        let id = tok("hot.0.aaaaaaaaaaaa.0000000000000001");
-        let req = HoldRequest { id: id.clone(), qty: 1, ttl_seconds: 30, channel: None, reference: None, block: 2 };
-        assert!(matches!(a.reserve(&req, t), Reserve::Held(_)));
-        assert!(matches!(a.commit(&id, Some(tok("o1")), t), Some(Commit::Send(_))));
+        let (mut a, id, t) = commit_sent(Some(tok("o1")));
         a.committed(&id, Some(LenderReply::Committed), t).expect("committed");
         let expected = a.owed_registrations();
         assert_eq!(expected.len(), 1);

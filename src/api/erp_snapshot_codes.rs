@@ -13,12 +13,25 @@ use super::problem::{FieldError, Problem};
 use crate::erp::mapping::Mappings;
 use crate::stock::Token;
 
-/// The line members a code replaces, and the member it becomes.
-const CODES: [(&str, &str); 2] = [("item", "sku"), ("warehouse", "location")];
+/// A line member naming an ERP code, the member it becomes, and its mapping.
+struct Code {
+    member: &'static str,
+    becomes: &'static str,
+    mapped: fn(&Mappings, &str) -> Option<String>,
+}
+
+const CODES: [Code; 2] = [
+    Code { member: "item", becomes: "sku", mapped: |m, c| m.items.get(c).map(|s| s.as_str().to_owned()) },
+    Code {
+        member: "warehouse",
+        becomes: "location",
+        mapped: |m, c| m.warehouses.get(c).map(|l| l.as_str().to_owned()),
+    },
+];
 
 /// Whether any line of `obj` names an ERP code (then the connection's mappings are read).
 pub fn names_codes(obj: &Map<String, Value>) -> bool {
-    lines(obj).any(|l| CODES.iter().any(|(code, _)| l.contains_key(*code)))
+    lines(obj).any(|l| CODES.iter().any(|c| l.contains_key(c.member)))
 }
 
 fn lines(obj: &Map<String, Value>) -> impl Iterator<Item = &Map<String, Value>> {
@@ -38,7 +51,7 @@ pub fn into_stockedge_terms(
     let Some(Value::Array(items)) = obj.get_mut("lines") else { return Ok(()) };
     for (i, item) in items.iter_mut().enumerate() {
         let Value::Object(line) = item else { continue };
-        for (code, member) in CODES {
+        for Code { member: code, becomes: member, mapped } in CODES {
             let Some(value) = line.remove(code) else { continue };
             let field = format!("lines[{i}].{code}");
             if line.contains_key(member) {
@@ -49,11 +62,7 @@ pub fn into_stockedge_terms(
                 faults.push(FieldError::new(field, "must be the ERP's code, as text"));
                 continue;
             };
-            let target = match code {
-                "item" => mappings.items.get(&text).map(|s| s.as_str().to_owned()),
-                _ => mappings.warehouses.get(&text).map(|l| l.as_str().to_owned()),
-            };
-            match target {
+            match mapped(mappings, &text) {
                 Some(t) => {
                     line.insert(member.into(), Value::String(t));
                 }

@@ -75,138 +75,137 @@ pub async fn deliver(env: &Env, db: &D1Database, events: &[StockChanged], routes
         }
         for d in deliveries {
             let Some(conn) = routes.connection(&d.connection) else { continue };
-            deliver_order(env, db, conn, e, &d, &policy, &mut out).await?;
+            Deliverer { env, db, conn, event: e, policy: &policy, out: &mut out }.order(&d).await?;
         }
     }
     Ok(out)
 }
 
-/// Delivers `d` to the order's document and, when its sale adds units to an order whose document
-/// another change created, as an addition (`delivery::split_addition`); a cancellation cancels the
-/// order's additions too. Each document is delivered under its own row's lease.
-async fn deliver_order(
-    env: &Env,
-    db: &D1Database,
-    conn: &Connection,
-    e: &StockChanged,
-    d: &Delivery,
-    policy: &RetryPolicy,
-    out: &mut Outcome,
-) -> Result<(), Fault> {
-    let Some(row) = claim(db, d, out).await? else { return Ok(()) };
-    let sale_by = row.sale_change_at();
-    let (known, attempts) = sql::known_of(Some(row))?;
-    let (order_part, addition) = delivery::split_addition(d, &known, sale_by);
-    let cancels = order_part.steps.contains(&Step::Cancel);
-    if order_part.steps.is_empty() {
-        // Nothing for the order's document this time: its lease is given back, its row unchanged.
-        store::execute(db, sql::release(&d.connection, &d.reference)).await?;
-    } else {
-        // The confirmation waits for the addition when there is one (it covers its units too).
-        let confirm_now = addition.is_none();
-        let done = deliver_document(env, db, conn, e, &order_part, (known, attempts), confirm_now, policy, out).await?;
-        if !done {
-            return Ok(());
-        }
-    }
-    if let Some(a) = addition {
-        let Some(row) = claim(db, &a, out).await? else { return Ok(()) };
-        let (known, attempts) = sql::known_of(Some(row))?;
-        if !deliver_document(env, db, conn, e, &a, (known, attempts), true, policy, out).await? {
-            return Ok(());
-        }
-    }
-    if cancels {
-        let additions = store::read::<AdditionRow>(db, sql::additions(&d.connection, &d.sku, &d.reference)).await?;
-        for r in additions {
-            let a = Delivery { reference: r.reference, steps: vec![Step::Cancel], ..d.clone() };
-            let Some(row) = claim(db, &a, out).await? else { continue };
-            let (known, attempts) = sql::known_of(Some(row))?;
-            deliver_document(env, db, conn, e, &a, (known, attempts), true, policy, out).await?;
-        }
-    }
-    Ok(())
+/// What one event's deliveries to one connection need, and where their outcomes go.
+struct Deliverer<'a> {
+    env: &'a Env,
+    db: &'a D1Database,
+    conn: &'a Connection,
+    event: &'a StockChanged,
+    policy: &'a RetryPolicy,
+    out: &'a mut Outcome,
 }
 
-/// Takes the lease on `d`'s document row: `None` (and `d`'s message retried) when another
-/// consumer holds it — that one delivers the document; this message will find what it did.
-async fn claim(db: &D1Database, d: &Delivery, out: &mut Outcome) -> Result<Option<DeliveryRow>, Fault> {
-    let row =
-        store::read_first::<DeliveryRow>(db, sql::claim(&d.connection, &d.reference, &d.sku, d.since, now())).await?;
-    if row.is_none() {
-        retry_later(&mut out.retry, &d.sku, 1);
-    }
-    Ok(row)
+/// A document's row, its lease taken: what is known of the document, its failed attempts, and
+/// when the change whose sale it belongs to was recorded (`None`: no sale has reached it).
+struct Claimed {
+    known: Known,
+    attempts: u32,
+    sale_by: Option<Millis>,
 }
 
-/// Carries out `d` on its document (`row`: what is known and the failed attempts), records the
-/// outcome (and, when `d` carries a sale, that the document is that change's) and gives the lease
-/// back; on success confirms it to the SKU's ledger when `confirm_after`. Answers whether it
-/// succeeded (a failure is retried with the message or recorded as a dead letter).
-#[allow(clippy::too_many_arguments)]
-async fn deliver_document(
-    env: &Env,
-    db: &D1Database,
-    conn: &Connection,
-    e: &StockChanged,
-    d: &Delivery,
-    row: (Known, u32),
-    confirm_after: bool,
-    policy: &RetryPolicy,
-    out: &mut Outcome,
-) -> Result<bool, Fault> {
-    let (known, attempts) = row;
-    let (known, result) = run(env, conn, d, known).await;
-    let t = now();
-    let decision = match &result {
-        Ok(()) => None,
-        Err(f) => Some(policy.decide(&f.outcome(), attempts + 1)),
-    };
-    let (attempts, error, delivered_at) = match (&result, &decision) {
-        (Ok(()), _) => (0, None, Some(t)),
-        (Err(f), Some(crate::sync::Decision::Retry { .. })) => (attempts + 1, Some(f.to_string()), None),
-        (Err(f), _) => (0, Some(f.to_string()), None),
-    };
-    let record = Record {
-        connection: &d.connection,
-        reference: &d.reference,
-        sku: &d.sku,
-        known: &known,
-        attempts,
-        error: error.as_deref(),
-        first_change_at: d.since,
-        sale_change_at: d.steps.iter().any(|s| matches!(s, Step::Create { .. })).then_some(d.since),
-        delivered_at,
-        now: t,
-    };
-    store::execute(db, sql::save(&record)).await?;
-    match decision {
-        None => {
-            if confirm_after {
-                if let Err(why) = confirm(env, d, t).await {
-                    console_error!("erp delivery {} confirmed but not told to {}: {why}", d.reference, d.sku);
-                    retry_later(&mut out.retry, &d.sku, 1);
+impl Deliverer<'_> {
+    /// Delivers `d` to the order's document and, when its sale adds units to an order whose
+    /// document another change's sale made, as an addition (`delivery::split_addition`); a
+    /// cancellation cancels the order's additions too. Each document is delivered under its own
+    /// row's lease.
+    async fn order(&mut self, d: &Delivery) -> Result<(), Fault> {
+        let Some(row) = self.claim(d).await? else { return Ok(()) };
+        let (order_part, addition) = delivery::split_addition(d, &row.known, row.sale_by);
+        let cancels = order_part.steps.contains(&Step::Cancel);
+        if order_part.steps.is_empty() {
+            // Nothing for the order's document this time: its lease is given back, its row unchanged.
+            store::execute(self.db, sql::release(&d.connection, &d.reference)).await?;
+        } else {
+            // The confirmation waits for the addition when there is one (it covers its units too).
+            let confirm_now = addition.is_none();
+            if !self.document(&order_part, row, confirm_now).await? {
+                return Ok(());
+            }
+        }
+        if let Some(a) = addition {
+            let Some(row) = self.claim(&a).await? else { return Ok(()) };
+            if !self.document(&a, row, true).await? {
+                return Ok(());
+            }
+        }
+        if cancels {
+            let additions = sql::additions(&d.connection, &d.sku, &d.reference);
+            for r in store::read::<AdditionRow>(self.db, additions).await? {
+                let a = Delivery { reference: r.reference, steps: vec![Step::Cancel], ..d.clone() };
+                if let Some(row) = self.claim(&a).await? {
+                    self.document(&a, row, true).await?;
                 }
             }
-            Ok(true)
         }
-        Some(retry @ crate::sync::Decision::Retry { .. }) => {
-            // Capped at the queue's longest delay: a day-long Retry-After from an ERP
-            // would otherwise be a delay the Queues API refuses.
-            retry_later(&mut out.retry, &d.sku, retry.delay_seconds().unwrap_or(1).max(1));
-            Ok(false)
+        Ok(())
+    }
+
+    /// Takes the lease on `d`'s document row: `None` (and `d`'s message retried) when another
+    /// consumer holds it — that one delivers the document; this message will find what it did.
+    async fn claim(&mut self, d: &Delivery) -> Result<Option<Claimed>, Fault> {
+        let claim = sql::claim(&d.connection, &d.reference, &d.sku, d.since, now());
+        let Some(row) = store::read_first::<DeliveryRow>(self.db, claim).await? else {
+            retry_later(&mut self.out.retry, &d.sku, 1);
+            return Ok(None);
+        };
+        let sale_by = row.sale_change_at();
+        let (known, attempts) = sql::known_of(Some(row))?;
+        Ok(Some(Claimed { known, attempts, sale_by }))
+    }
+
+    /// Carries out `d` on its claimed document, records the outcome (and, when `d` carries a
+    /// sale, that the document is that change's) and gives the lease back; on success confirms it
+    /// to the SKU's ledger when `confirm_after`. Answers whether it succeeded (a failure is retried
+    /// with the message or recorded as a dead letter).
+    async fn document(&mut self, d: &Delivery, row: Claimed, confirm_after: bool) -> Result<bool, Fault> {
+        let (known, result) = run(self.env, self.conn, d, row.known).await;
+        let t = now();
+        let decision = match &result {
+            Ok(()) => None,
+            Err(f) => Some(self.policy.decide(&f.outcome(), row.attempts + 1)),
+        };
+        let (attempts, error, delivered_at) = match (&result, &decision) {
+            (Ok(()), _) => (0, None, Some(t)),
+            (Err(f), Some(crate::sync::Decision::Retry { .. })) => (row.attempts + 1, Some(f.to_string()), None),
+            (Err(f), _) => (0, Some(f.to_string()), None),
+        };
+        let record = Record {
+            connection: &d.connection,
+            reference: &d.reference,
+            sku: &d.sku,
+            known: &known,
+            attempts,
+            error: error.as_deref(),
+            first_change_at: d.since,
+            sale_change_at: d.steps.iter().any(|s| matches!(s, Step::Create { .. })).then_some(d.since),
+            delivered_at,
+            now: t,
+        };
+        store::execute(self.db, sql::save(&record)).await?;
+        match decision {
+            None => {
+                if confirm_after {
+                    if let Err(why) = confirm(self.env, d, t).await {
+                        console_error!("erp delivery {} confirmed but not told to {}: {why}", d.reference, d.sku);
+                        retry_later(&mut self.out.retry, &d.sku, 1);
+                    }
+                }
+                Ok(true)
+            }
+            Some(retry @ crate::sync::Decision::Retry { .. }) => {
+                // Capped at the queue's longest delay: a day-long Retry-After from an ERP
+                // would otherwise be a delay the Queues API refuses.
+                retry_later(&mut self.out.retry, &d.sku, retry.delay_seconds().unwrap_or(1).max(1));
+                Ok(false)
+            }
+            Some(crate::sync::Decision::DeadLetter { reason }) => {
+                self.out.failures.push(FailureRecord {
+                    channel: Some(failure_channel(&d.connection)),
+                    event: self.event.clone(),
+                    reason: format!("ERP order {}: {reason}", d.reference),
+                    kind: Some(FailureKind::Rejected),
+                    at: t,
+                });
+                Ok(false)
+            }
+            Some(crate::sync::Decision::Done) => Ok(true),
         }
-        Some(crate::sync::Decision::DeadLetter { reason }) => {
-            out.failures.push(FailureRecord {
-                channel: Some(failure_channel(&d.connection)),
-                event: e.clone(),
-                reason: format!("ERP order {}: {reason}", d.reference),
-                kind: Some(FailureKind::Rejected),
-                at: t,
-            });
-            Ok(false)
-        }
-        Some(crate::sync::Decision::Done) => Ok(true),
     }
 }
 
@@ -274,7 +273,7 @@ async fn run(env: &Env, conn: &Connection, d: &Delivery, mut known: Known) -> (K
                 Err(f) => return (known, Err(f)),
             },
             Call::Cancel { document } => {
-                let found = Document { id: document, cancelled: false };
+                let found = Document { id: document, cancelled: false, open_lines: Vec::new() };
                 match client.cancel(&d.reference, &found).await {
                     Ok(()) => None,
                     Err(f) => return (known, Err(f)),
@@ -356,6 +355,9 @@ async fn odoo_found(
 struct Document {
     id: String,
     cancelled: bool,
+    /// The lines a cancellation closes, when the look-up that found it listed them (NetSuite);
+    /// empty otherwise.
+    open_lines: Vec<u64>,
 }
 
 /// An ERP's order calls.
@@ -411,17 +413,24 @@ impl<'a> Client<'a> {
             Client::Sap { sap, .. } => {
                 let resp = sap.call_with(|s| Ok(sap_b1::find_order(s, reference)), false).await?;
                 let found = sap_b1::read_found(&resp).map_err(CallFailure::Unavailable)?;
-                Ok(found.map(|f| Document { id: f.doc_entry.to_string(), cancelled: f.cancelled }))
+                Ok(found.map(|f| Document {
+                    id: f.doc_entry.to_string(),
+                    cancelled: f.cancelled,
+                    open_lines: Vec::new(),
+                }))
             }
             Client::Odoo { base, key, database, .. } => {
                 let found = odoo_found(base, key, *database, reference).await?;
-                Ok(found
-                    .map(|f| Document { id: f.id.to_string(), cancelled: f.state == odoo_orders::State::Cancelled }))
+                Ok(found.map(|f| Document {
+                    id: f.id.to_string(),
+                    cancelled: f.state == odoo_orders::State::Cancelled,
+                    open_lines: Vec::new(),
+                }))
             }
             Client::Netsuite { ns, .. } => {
                 let resp = ns.call_as(|t| Ok(sales_order::find_order(t, reference)), Sending::UntilAnswered).await?;
                 let found = sales_order::read_found(&resp, now())?;
-                Ok(found.map(|f| Document { id: f.id, cancelled: f.cancelled }))
+                Ok(found.map(|f| Document { id: f.id, cancelled: f.cancelled, open_lines: f.open_lines }))
             }
         }
     }
@@ -540,7 +549,7 @@ impl<'a> Client<'a> {
                     send_retrying(base, &odoo_orders::cancel(key, *database, n)).await
                 }
                 // Closes the order's lines: see `netsuite_close`.
-                Client::Netsuite { ns, .. } => return netsuite_close(ns, reference).await,
+                Client::Netsuite { ns, .. } => return netsuite_close(ns, reference, doc).await,
             };
             match sent.map(|r| classify(&r, now())) {
                 Ok(Answer::Ok) => return Ok(()),
@@ -558,23 +567,31 @@ impl<'a> Client<'a> {
 }
 
 /// Cancels the NetSuite sales order under `reference` by closing its open lines (docs/erp.md
-/// "NetSuite"): looked up with its lines, then closed; done when the lookup finds it cancelled or
-/// closed, or the close is answered. A close whose answer was lost is looked up and sent again
-/// (closing a closed line changes nothing); one NetSuite refuses is a refusal (a dead letter).
-async fn netsuite_close(ns: &NetsuiteClient<'_>, reference: &str) -> Result<(), CallFailure> {
+/// "NetSuite"): `doc`'s lines when the look-up that found it listed them, else looked up with its
+/// lines; done when the look-up finds it cancelled or closed, or the close is answered. A close
+/// whose answer was lost is looked up and sent again (closing a closed line changes nothing); one
+/// NetSuite refuses is a refusal (a dead letter).
+async fn netsuite_close(ns: &NetsuiteClient<'_>, reference: &str, doc: &Document) -> Result<(), CallFailure> {
+    let mut known = (!doc.open_lines.is_empty()).then(|| (doc.id.clone(), doc.open_lines.clone()));
     let mut last = String::new();
     for _ in 0..ATTEMPTS {
-        let resp = ns.call_as(|t| Ok(sales_order::find_order(t, reference)), Sending::UntilAnswered).await?;
-        let found = match sales_order::read_found(&resp, now())? {
-            None => return Err(CallFailure::Refused(format!("{reference} is no longer in the ERP"))),
-            Some(f) if f.cancelled => return Ok(()),
-            Some(f) if f.open_lines.is_empty() => {
-                return Err(CallFailure::Unavailable(format!("sales order {} was answered without its lines", f.id)))
+        let (id, lines) = match known.take() {
+            Some(k) => k,
+            None => {
+                let resp = ns.call_as(|t| Ok(sales_order::find_order(t, reference)), Sending::UntilAnswered).await?;
+                match sales_order::read_found(&resp, now())? {
+                    None => return Err(CallFailure::Refused(format!("{reference} is no longer in the ERP"))),
+                    Some(f) if f.cancelled => return Ok(()),
+                    Some(f) if f.open_lines.is_empty() => {
+                        let why = format!("sales order {} was answered without its lines", f.id);
+                        return Err(CallFailure::Unavailable(why));
+                    }
+                    Some(f) => (f.id, f.open_lines),
+                }
             }
-            Some(f) => f,
         };
         let closed = ns
-            .call_as(|t| Ok(sales_order::close_lines(t, &found.id, &found.open_lines)), Sending::UntilAnswered)
+            .call_as(|t| Ok(sales_order::close_lines(t, &id, &lines)), Sending::UntilAnswered)
             .await
             .and_then(|resp| sales_order::read_close(&resp, now()));
         match closed {

@@ -5,8 +5,8 @@
 //! delimiter. StockEdge's order references (`amazon/A-9|TEE-1`, `…+<ms>` for an addition) hold
 //! `/`, `|` and `+`, so they are escaped one-to-one: letters, digits and `-` stay, `_` becomes
 //! `__`, and every other byte of the reference's UTF-8 becomes `_` and two upper-case hex digits
-//! (`amazon_2FA-9_7CTEE-1`). Distinct references give distinct ids, and an id reads back to its
-//! reference ([`reference_of`]); the readable reference also goes in the record's `memo`.
+//! (`amazon_2FA-9_7CTEE-1`). Distinct references give distinct ids (the tests read every id back
+//! to its reference); the readable reference also goes in the record's `memo`.
 
 /// The external id standing for `reference`.
 pub fn external_id(reference: &str) -> String {
@@ -21,39 +21,40 @@ pub fn external_id(reference: &str) -> String {
     out
 }
 
-/// The reference `id` stands for, when it is one [`external_id`] writes.
-pub fn reference_of(id: &str) -> Option<String> {
-    let bytes = id.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'_' if bytes.get(i + 1) == Some(&b'_') => {
-                out.push(b'_');
-                i += 2;
-            }
-            b'_' => {
-                let hex = id.get(i + 1..i + 3)?;
-                if !hex.bytes().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c)) {
-                    return None;
-                }
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            c if c.is_ascii_alphanumeric() || c == b'-' => {
-                out.push(c);
-                i += 1;
-            }
-            _ => return None,
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The reference `id` stands for, when it is one [`external_id`] writes: the escape read back,
+    /// which shows it is one-to-one.
+    fn reference_of(id: &str) -> Option<String> {
+        let bytes = id.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'_' if bytes.get(i + 1) == Some(&b'_') => {
+                    out.push(b'_');
+                    i += 2;
+                }
+                b'_' => {
+                    let hex = id.get(i + 1..i + 3)?;
+                    if !hex.bytes().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c)) {
+                        return None;
+                    }
+                    out.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 3;
+                }
+                c if c.is_ascii_alphanumeric() || c == b'-' => {
+                    out.push(c);
+                    i += 1;
+                }
+                _ => return None,
+            }
+        }
+        String::from_utf8(out).ok()
+    }
 
     #[test]
     fn references_become_ids_netsuite_accepts() {
