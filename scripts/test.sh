@@ -89,8 +89,11 @@ rm -rf "$dry_out"
 step "channel and ERP simulators (self-tests)"
 node --test tests/sim/
 
-step "end-to-end tests (workerd)"
-STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/
+# Two test files at a time, each with its own runtime and state: the files mostly wait on their
+# runtime (a queue's batch timeout, an alarm, a retry's back-off), so two of them share the 2 cores
+# of a CI machine well (docs/testing.md).
+step "end-to-end tests (workerd, two files at a time)"
+STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=2 tests/e2e/
 
 step "operator console in headless Chromium (tests/browser/; screenshots in target/browser-screenshots/)"
 STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/browser/

@@ -19,6 +19,7 @@ import crypto from 'node:crypto';
 import { startEbaySim, notificationPayload, signNotification } from '../sim/ebay.mjs';
 import { sendWebhook as sendWooWebhook } from '../sim/woocommerce.mjs';
 import { build850 } from '../sim/wholesale.mjs';
+import { exchange } from './lib/exchange.mjs';
 import {
   assertRouterCoverage,
   document,
@@ -154,8 +155,7 @@ async function call(method, url, { token, body, raw, headers = {}, template } = 
     payload = JSON.stringify(body);
     h['content-type'] = 'application/json';
   }
-  const res = await fetch(base + url, { method, headers: h, body: payload });
-  const text = await res.text();
+  const { res, text } = await exchange(base + url, { method, headers: h, body: payload });
   const contentType = res.headers.get('content-type');
   let json;
   if (/json/.test(contentType ?? '')) {

@@ -28,6 +28,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { exchange } from './exchange.mjs';
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ADMIN_TOKEN = 'dev-admin';
 export const STOREFRONT_TOKEN = 'dev-storefront';
@@ -464,7 +466,8 @@ let stateCounter = 0;
  * defaults in wrangler.toml are too generous for a test to reach). `secrets` (optional) adds to or
  * overrides .dev.vars for this runtime only, loaded as secrets (never printed by wrangler, unlike
  * `vars`). Resolves to
- * `{ url, port, stateDir, logFile, pid, stop(), kill(), restart() }` once GET /healthz answers 200.
+ * `{ url, port, inspectorPort, stateDir, logFile, pid, stop(), kill(), restart() }` once GET /healthz
+ * answers 200.
  */
 export async function start({ stateDir, migrations = true, vars = {}, ratelimits = {}, secrets = {} } = {}) {
   hookExit();
@@ -564,6 +567,8 @@ export async function start({ stateDir, migrations = true, vars = {}, ratelimits
   const handle = {
     url,
     port,
+    /** The DevTools protocol endpoint of the runtime (wrangler's inspector proxy; bench/profile.mjs). */
+    inspectorPort,
     stateDir,
     logFile,
     pid: pgid,
@@ -658,8 +663,7 @@ export async function request(url, method, p, { token, body, headers = {}, signa
     if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
   }
   const t0 = performance.now();
-  const res = await fetch(url + p, { method, headers: h, body: payload, signal });
-  const text = await res.text();
+  const { res, text } = await exchange(url + p, { method, headers: h, body: payload }, signal);
   const ms = performance.now() - t0;
   const ct = res.headers.get('content-type') ?? '';
   let parsed = text;
