@@ -1,6 +1,7 @@
-// `fetch` for the end-to-end tests, with a guard against answers that stall in wrangler's dev
+// `fetch` for the end-to-end tests, with a backstop against answers that stall in wrangler's dev
 // stack: a read (GET or HEAD) unanswered for READ_STALL_MS is sent again once. Writes are never
-// sent again here.
+// sent again here. The known cause, wrangler's dev proxy parking a read whose connection the
+// runtime had just closed, is patched (patches/wrangler+4.86.0.patch, docs/testing.md).
 
 /**
  * How long a read (GET or HEAD, without a caller's own signal) may go unanswered before it is
