@@ -1,15 +1,19 @@
 // Where the runtime's CPU goes for one kind of request: a sampling CPU profile of the Worker's
 // isolate (the DevTools protocol's Profiler, through wrangler's inspector port) while a load
-// client sends that request, summarised by function — self time (the function's own code) and
-// total time (with what it called). It names what dominates a hold's cost (issue 11).
+// client sends that request, summarised by kind of work (each sample charged to the nearest
+// runtime API call or Rust function on its stack: SQLite, a fetch to an object, the Cache API,
+// console.log, StockEdge's own code, the worker crate, serde…) and by function — self time (the
+// function's own code) and total time (with what it called) — beside the processes' CPU read
+// from /proc. It names what dominates a hold's cost (issue 11; BENCHMARKS.md).
 //
 //   STOCKEDGE_SKIP_BUILD=1 node bench/profile.mjs [--scenario hold|healthz|availability|strong]
 //                                                  [--count 3000] [--clients 16] [--top 25]
-//                                                  [--out profile.cpuprofile]
+//                                                  [--out profile.cpuprofile [--sources]]
 //
 // The Worker and its Durable Objects run in one isolate under `wrangler dev`, so a hold's
 // profile holds both sides of the call to the SKU's object. `--out` writes the raw profile
-// (open it in Chrome DevTools' Performance panel). Nothing here is timed against a target.
+// (open it in Chrome DevTools' Performance panel), `--sources` also the bundle's sources its
+// line numbers refer to. Nothing here is timed against a target.
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -104,7 +108,7 @@ async function inspector(port) {
 }
 
 /** Self and total milliseconds per function name, from a V8 CPU profile. */
-export function summarise(profile) {
+function summarise(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
