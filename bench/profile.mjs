@@ -15,12 +15,11 @@
 // (open it in Chrome DevTools' Performance panel), `--sources` also the bundle's sources its
 // line numbers refer to. Nothing here is timed against a target.
 
-import http from 'node:http';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
-import { ADMIN_TOKEN, STOREFRONT_TOKEN, start } from '../tests/e2e/lib/worker.mjs';
+import { api, pool, start } from '../tests/e2e/lib/worker.mjs';
 import { cpuNow } from './lib/proc_cpu.mjs';
 
 const { values: opt } = parseArgs({
@@ -41,38 +40,11 @@ const TOP = Number(opt.top);
 /** Sampling interval of the profiler, in microseconds. */
 const SAMPLING_US = 200;
 
-function client(base, token) {
-  const u = new URL(base);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  return (method, p, body) =>
-    new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const headers = { authorization: `Bearer ${token}` };
-      if (payload) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = Buffer.byteLength(payload);
-      }
-      const req = http.request({ host: u.hostname, port: u.port, method, path: p, agent, headers }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
-      });
-      req.on('error', reject);
-      if (payload) req.write(payload);
-      req.end();
-    });
-}
-
-async function pool(count, concurrency, task) {
+/** Runs `count` calls of `task` with `concurrency` in flight; the statuses they answered. */
+async function statusesOf(count, concurrency, task) {
+  const results = await pool(Array.from({ length: count }, () => task), concurrency);
   const statuses = {};
-  let next = 0;
-  const run = async () => {
-    while (next < count) {
-      const r = await task(next++);
-      statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, run));
+  for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
   return statuses;
 }
 
@@ -204,8 +176,7 @@ function byKind(profile) {
 async function main() {
   const rt = await start();
   try {
-    const admin = client(rt.url, ADMIN_TOKEN);
-    const front = client(rt.url, STOREFRONT_TOKEN);
+    const { admin, storefront: front } = api(rt.url);
     const sku = `PROF-${Date.now().toString(36)}`;
     const put = await admin('PUT', `/v1/skus/${sku}/stock`, { on_hand: 10_000_000 });
     if (put.status !== 200) throw new Error(`stock: ${put.status} ${put.text}`);
@@ -216,7 +187,7 @@ async function main() {
       strong: () => front('GET', `/v1/availability?sku=${sku}&consistency=strong`),
     }[opt.scenario];
     if (!task) throw new Error(`unknown scenario ${opt.scenario}`);
-    await pool(Math.min(500, COUNT), CLIENTS, task); // warm-up: JIT, the object's first load
+    await statusesOf(Math.min(500, COUNT), CLIENTS, task); // warm-up: JIT, the object's first load
     const dt = await inspector(rt.inspectorPort);
     await dt.send('Profiler.enable');
     await dt.send('Profiler.setSamplingInterval', { interval: SAMPLING_US });
@@ -226,7 +197,7 @@ async function main() {
     const meters = { workerd: (p) => p.pgrp === rt.pid && p.comm === 'workerd', proxy: (p) => p.pgrp === rt.pid && p.comm !== 'workerd' };
     const cpu0 = cpuNow(meters);
     const t0 = performance.now();
-    const statuses = await pool(COUNT, CLIENTS, task);
+    const statuses = await statusesOf(COUNT, CLIENTS, task);
     const secs = (performance.now() - t0) / 1000;
     await new Promise((r) => setTimeout(r, 1500)); // what the requests left running (outbox, queue)
     const { profile } = await dt.send('Profiler.stop');

@@ -105,6 +105,18 @@ pub fn snapshot_request(body: &[u8]) -> Result<SnapshotRequest, Problem> {
     snapshot_object(&parse_object(body)?)
 }
 
+/// A snapshot's body read into the JSON body's shape, not yet validated: the JSON object, or with
+/// `?format=csv` (`pairs`) the CSV's rows in that shape (`erp_snapshot_csv`). The signed
+/// per-connection route maps an ERP's codes in it (`erp_snapshot_codes`) before
+/// [`snapshot_object`].
+pub fn snapshot_body(pairs: &[(String, String)], body: &[u8]) -> Result<Map<String, Value>, Problem> {
+    if super::erp_snapshot_csv::is_csv(pairs) {
+        super::erp_snapshot_csv::snapshot_csv_object(pairs, body)
+    } else {
+        parse_object(body)
+    }
+}
+
 /// Validates a snapshot already read into a JSON object (the JSON body, or a CSV body's rows in
 /// its shape: `erp_snapshot_csv`).
 pub fn snapshot_object(obj: &Map<String, Value>) -> Result<SnapshotRequest, Problem> {
@@ -207,6 +219,18 @@ mod tests {
             .iter()
             .map(|e| e["field"].as_str().unwrap_or("").to_owned())
             .collect()
+    }
+
+    #[test]
+    fn a_body_is_read_as_json_or_as_csv_when_the_query_says_so() {
+        let csv = [("format".to_owned(), "csv".to_owned()), ("snapshot".to_owned(), "s".to_owned())];
+        let from_csv = snapshot_body(&csv, b"sku,quantity\nTEE-1,4\n").expect("csv");
+        assert_eq!(from_csv["lines"], json!([{"sku":"TEE-1","quantity":4}]));
+        let from_json =
+            snapshot_body(&[], br#"{"snapshot":"s","lines":[{"sku":"TEE-1","quantity":4}]}"#).expect("json");
+        assert_eq!(from_json["lines"], from_csv["lines"]);
+        // The same bytes read as JSON are no object: refused, naming the body.
+        assert!(snapshot_body(&[], b"sku,quantity\nTEE-1,4\n").is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use worker::{console_warn, Env, Request, Response};
 
 use crate::api::erp_snapshot_codes::{into_stockedge_terms, names_codes};
-use crate::api::erp_snapshots::{only_mastered, snapshot_object};
+use crate::api::erp_snapshots::{only_mastered, snapshot_body, snapshot_object};
 use crate::api::{Kind, Problem};
 use crate::erp::connection::ErpKind;
 use crate::erp::connectors::webhook_in;
@@ -26,7 +26,7 @@ use crate::stock::limits::MAX_JSON_BODY_BYTES;
 use crate::stock::Token;
 
 use super::clock::now;
-use super::handlers::{query_pairs, signed_body, signed_write, snapshot_body};
+use super::handlers::{query_pairs, signed_body, signed_write};
 use super::store::{self, erp as rows};
 use super::{http, key_registry, secrets};
 
@@ -71,18 +71,17 @@ pub async fn receive(id: Token, mut req: Request, env: &Env) -> Result<Response,
         Ok(w) => w,
         Err(p) => return answer(&p),
     };
-    let mut body = match snapshot_body(&w, &query_pairs(&req)?) {
-        Ok(b) => b,
-        Err(p) => return answer(&p),
-    };
     // Lines in the ERP's own codes (`item`, `warehouse`) are mapped through the connection's
-    // mappings, read only when some line names a code.
-    if names_codes(&body) {
-        if let Err(p) = into_stockedge_terms(&mut body, &rows::mappings(&db, &id).await?, &id) {
-            return answer(&p);
+    // mappings, read only when some line names a code. Every fault of the body is answered
+    // together with the Idempotency-Key's (`validated`).
+    let request = match snapshot_body(&query_pairs(&req)?, &w.bytes) {
+        Ok(mut body) if names_codes(&body) => {
+            into_stockedge_terms(&mut body, &rows::mappings(&db, &id).await?, &id).and_then(|()| snapshot_object(&body))
         }
-    }
-    let request = match w.validated(snapshot_object(&body)) {
+        Ok(body) => snapshot_object(&body),
+        Err(p) => Err(p),
+    };
+    let request = match w.validated(request) {
         Ok(r) => r,
         Err(p) => return answer(&p),
     };

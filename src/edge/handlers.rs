@@ -183,29 +183,13 @@ pub(super) async fn signed_write(
     answer_or_fault(claimed(req, env, bytes).await)
 }
 
-/// A snapshot's body, JSON or (`?format=csv`) CSV, read into the JSON body's shape and not yet
-/// validated (the signed per-connection route maps an ERP's codes in it first).
-pub(super) fn snapshot_body(
-    w: &Write,
-    pairs: &[(String, String)],
-) -> std::result::Result<serde_json::Map<String, serde_json::Value>, Problem> {
-    w.validated(if crate::api::erp_snapshot_csv::is_csv(pairs) {
-        crate::api::erp_snapshot_csv::snapshot_csv_object(pairs, &w.bytes)
-    } else {
-        crate::api::fields::parse_object(&w.bytes)
-    })
-}
-
 /// A snapshot's body, JSON or (`?format=csv`) CSV, validated (`POST /v1/erp/snapshots`).
 pub(super) fn snapshot_request(
     w: &Write,
     pairs: &[(String, String)],
 ) -> std::result::Result<crate::api::erp_snapshots::SnapshotRequest, Problem> {
-    w.validated(if crate::api::erp_snapshot_csv::is_csv(pairs) {
-        crate::api::erp_snapshot_csv::snapshot_csv(pairs, &w.bytes)
-    } else {
-        crate::api::erp_snapshots::snapshot_request(&w.bytes)
-    })
+    use crate::api::erp_snapshots::{snapshot_body, snapshot_object};
+    w.validated(snapshot_body(pairs, &w.bytes).and_then(|o| snapshot_object(&o)))
 }
 
 /// Answers one routed request. Faults keep their type ([`Fault`]); `api::problem::from_fault`

@@ -9,8 +9,9 @@
 //! lost): it is received, nothing is sent again. Not found, nothing of it was applied — the
 //! posting is one transaction in each ERP — so the figure to send is computed from the ERP's
 //! current one: Odoo the quant's counted quantity (on hand + delta, or the count), SAP B1 and
-//! NetSuite the signed quantity to post ([`delta`]: the delta, or the count less the on hand). The posting itself is sent once per attempt: a lost answer is resolved by the next
-//! attempt's look-up, never by sending it again blindly.
+//! NetSuite the signed quantity to post ([`delta`]: the delta, or the count less the on hand).
+//! The posting itself is sent once per attempt: a lost answer is resolved by the next attempt's
+//! look-up, never by sending it again blindly.
 //!
 //! Why not store the figure on the request before the first call: with the look-up it adds
 //! nothing to exactly-once (a posting that went through is found), and a figure computed at the

@@ -9,8 +9,9 @@
 // (tests/sim/netsuite.mjs): sales orders found by `eid:<externalId>` and created once under ~10 %
 // injected failures (500, 503, 429 CONCURRENCY_LIMIT_EXCEEDED, lost answers) and access tokens that
 // expire mid-run; a cancellation closes the sales order's lines once, despite failures and lost
-// answers, and NetSuite gives the units back. The delivery's reads (masters, item codes, connections) cost the queue consumer no
-// D1 round trip of their own (counted by `stockedge_d1_queries_total{origin="queue"}`).
+// answers, and NetSuite gives the units back. The delivery's reads (masters, item codes,
+// connections) cost the queue consumer no D1 round trip of their own (counted by
+// `stockedge_d1_queries_total{origin="queue"}`).
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/erp_orders.test.mjs
 

@@ -68,8 +68,9 @@
 // `sim.expireTokens()` (every access token expires now), `sim.tokenRequests` (count),
 // `sim.setBalance(item, location, {quantityonhand, quantityavailable})`, `sim.orders`,
 // `sim.orderByExternalId(id)`, `sim.ordersByExternalId(id)` (every order under it: more than one
-// would be a duplicate), `sim.ordersByReference(ref)` (the same for a StockEdge reference), `sim.cancelOrder(id)`, `sim.suiteqlCalls` (count), `sim.closeCalls`
-// (PATCHes that closed at least one line), `sim.adjustments` (every inventory adjustment
+// would be a duplicate), `sim.ordersByReference(ref)` (the same for a StockEdge reference),
+// `sim.cancelOrder(id)`, `sim.suiteqlCalls` (count), `sim.closeCalls` (PATCHes that closed at
+// least one line), `sim.adjustments` (every inventory adjustment
 // created, so a double apply shows), `sim.adjustmentsByExternalId(id)`, `sim.onHand(item,
 // location)` (summed over bins).
 
@@ -259,6 +260,17 @@ export async function startNetSuiteSim(opts = {}) {
     row.quantityavailable = Number(row.quantityavailable ?? row.quantityonhand) + l.quantity;
   };
 
+  /** The record `id` names among `records` — its internal id, or `eid:<externalId>` — as
+   * `{ record }`, or `{ refused }`: NetSuite's answer (400 INVALID_ID for an external id it would
+   * not take, 404 NONEXISTENT_ID for none). */
+  const lookup = (records, id) => {
+    const eid = id.startsWith('eid:') ? id.slice(4) : null;
+    if (eid !== null && !EXTERNAL_ID.test(eid)) return { refused: nsError(400, 'INVALID_ID', `Invalid external ID ${eid}.`) };
+    const record = records.find((x) => (eid === null ? x.id === id : x.externalId === eid));
+    if (!record) return { refused: nsError(404, 'NONEXISTENT_ID', 'The record instance does not exist. Provide a valid record instance ID.') };
+    return { record };
+  };
+
   const routes = [
     ['POST', TOKEN_PATH, (ctx) => {
       const form = new URLSearchParams(ctx.text());
@@ -374,10 +386,8 @@ export async function startNetSuiteSim(opts = {}) {
     })],
     ['GET', `${INVENTORY_ADJUSTMENT_PATH}/:id`, (ctx) => limited(() => {
       if (!authorized(ctx)) return unauthorized();
-      const id = ctx.params.id;
-      if (id.startsWith('eid:') && !EXTERNAL_ID.test(id.slice(4))) return nsError(400, 'INVALID_ID', `Invalid external ID ${id.slice(4)}.`);
-      const a = id.startsWith('eid:') ? adjustments.find((x) => x.externalId === id.slice(4)) : adjustments.find((x) => x.id === id);
-      if (!a) return nsError(404, 'NONEXISTENT_ID', 'The record instance does not exist. Provide a valid record instance ID.');
+      const { record: a, refused } = lookup(adjustments, ctx.params.id);
+      if (refused) return refused;
       return json(200, {
         links: [{ rel: 'self', href: `${sim.url}${INVENTORY_ADJUSTMENT_PATH}/${a.id}` }],
         id: a.id, externalId: a.externalId, tranId: `IA${a.id}`, account: { id: a.account }, adjLocation: { id: a.adjLocation }, memo: a.memo,
@@ -385,10 +395,8 @@ export async function startNetSuiteSim(opts = {}) {
     })],
     ['GET', `${SALES_ORDER_PATH}/:id`, (ctx) => limited(() => {
       if (!authorized(ctx)) return unauthorized();
-      const id = ctx.params.id;
-      if (id.startsWith('eid:') && !EXTERNAL_ID.test(id.slice(4))) return nsError(400, 'INVALID_ID', `Invalid external ID ${id.slice(4)}.`);
-      const o = id.startsWith('eid:') ? orders.find((x) => x.externalId === id.slice(4)) : orders.find((x) => x.id === id);
-      if (!o) return nsError(404, 'NONEXISTENT_ID', `The record instance does not exist. Provide a valid record instance ID.`);
+      const { record: o, refused } = lookup(orders, ctx.params.id);
+      if (refused) return refused;
       return json(200, orderRecord(o, ctx.query.get('expandSubResources') === 'true'));
     })],
     ['PATCH', `${SALES_ORDER_PATH}/:id`, (ctx) => limited(() => {
