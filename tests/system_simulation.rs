@@ -15,7 +15,9 @@
 //! allotment objects (the real `allot::Allotment` over its stored rows, restarting, dying between
 //! a write and a send, its alarm) which borrow blocks from the SKU, report and commit through
 //! calls that are lost, duplicated or late; the SKU recalls blocks before a sale; operators turn
-//! the policy off and on. Alarms fire up to [`world::ALARM_LATE_MAX`] late, some twice.
+//! the policy off and on. In half of those seeds the SKU has no policy at first and turns hot by
+//! itself above a hold rate (`allot::hotness`, a low threshold and a short cool-down), and
+//! ordinary again once demand stops and its blocks are back. Alarms fire up to [`world::ALARM_LATE_MAX`] late, some twice.
 //!
 //! Not simulated: D1 (its reads and writes always succeed, and are not concurrent), the
 //! Idempotency-Key registry object in front of the Worker (and an allotment's own keyed
@@ -169,6 +171,8 @@ fn simulate_shard(shard: u64) {
             ("restarts", total.restarts),
             ("lost calls", total.lost_calls),
             ("allotment borrows", total.borrows),
+            ("SKUs turning hot by themselves", total.auto_hot_on),
+            ("automatic hotness ending", total.auto_hot_ended),
         ];
         for (what, n) in exercised {
             assert!(n > 0, "shard {shard}: {ran} seeds made no {what}: the workload no longer exercises it");

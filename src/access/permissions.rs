@@ -28,6 +28,7 @@ pub fn need(route: &Route) -> Need {
         | Route::ExtendReservation(_) => Need::Storefront,
 
         Route::GetSku(_)
+        | Route::GetSkuPolicy(_)
         | Route::Journal(_)
         | Route::ImportJob(_)
         | Route::Export

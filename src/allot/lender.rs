@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::hotness::AutoHot;
 use super::policy::HotPolicy;
 use crate::stock::{Command, HoldId, Ledger, LedgerError, Location, OrderKey, Report, Token};
 use crate::time::Millis;
@@ -31,8 +32,13 @@ pub enum LenderCall {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum LenderReply {
-    /// The SKU's hot policy (none: not hot).
-    Policy { policy: Option<HotPolicy> },
+    /// The SKU's hot policy in force (none: not hot); `automatic` when automatic hotness set it
+    /// (`allot::hotness`).
+    Policy {
+        policy: Option<HotPolicy>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        automatic: Option<AutoHot>,
+    },
     /// Block `lend` is lent: `qty` units at `location` until `expires_at`.
     Granted { lend: HoldId, location: Location, qty: i64, expires_at: Millis },
     /// The SKU is not hot (or not for this allotment): hold at the SKU instead.
@@ -49,7 +55,7 @@ pub enum LenderReply {
 
 /// What changed in the policy, for the shell to store (`SetPolicy`).
 pub fn set_policy(policy: Option<HotPolicy>) -> LenderReply {
-    LenderReply::Policy { policy }
+    LenderReply::Policy { policy, automatic: None }
 }
 
 /// Applies reports one by one; a report the ledger refuses (about a lend that is not one) is
@@ -64,7 +70,7 @@ fn apply_reports(ledger: &mut Ledger, reports: Vec<Report>, now: Millis) {
 /// shell's stored policy (the shell stores a `SetPolicy` first).
 pub fn serve(ledger: &mut Ledger, policy: Option<&HotPolicy>, call: LenderCall, now: Millis) -> LenderReply {
     match call {
-        LenderCall::Policy => LenderReply::Policy { policy: policy.copied() },
+        LenderCall::Policy => LenderReply::Policy { policy: policy.copied(), automatic: None },
         LenderCall::SetPolicy { policy } => set_policy(policy),
         LenderCall::Report { reports } => {
             apply_reports(ledger, reports, now);

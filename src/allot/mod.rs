@@ -4,16 +4,19 @@
 //!
 //! Pure and sans-IO like `stock::ledger`: [`lender`] is the SKU's side (it serves the calls of
 //! allotments on the ledger), [`allotment`] the holder's side (a state machine that says which
-//! call to send and takes the answer back), [`home`] names allotments and their reservation ids,
+//! call to send and takes the answer back), [`hotness`] says whether a SKU is hot (an operator's policy, or automatic above a hold rate),
+//! [`home`] names allotments and their reservation ids,
 //! [`policy`] is a SKU's hot policy and [`limits`] its bounds.
 
 pub mod allotment;
 pub mod home;
+pub mod hotness;
 pub mod lender;
 pub mod limits;
 pub mod policy;
 
 pub use allotment::{Allotment, Block, Commit, Reserve};
 pub use home::AllotHome;
+pub use hotness::{AutoRule, Hotness};
 pub use lender::{LenderCall, LenderReply};
 pub use policy::HotPolicy;

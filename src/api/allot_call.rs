@@ -11,6 +11,7 @@ use super::cart_call::{CartAnswer, CartRefusal, CartResult};
 use super::idempotency::Keyed;
 use super::reply::HttpReply;
 use crate::allot::allotment::HoldRequest;
+use crate::allot::hotness::AutoHot;
 use crate::allot::HotPolicy;
 use crate::stock::{HoldId, Report, Sku, Token};
 
@@ -84,27 +85,40 @@ pub fn created(shown: crate::cart::Shown) -> AllotAnswer {
     AllotAnswer::Cart(Ok(CartAnswer::Created(shown)))
 }
 
-/// `GET`/`PUT /v1/skus/{sku}/policy`: whether the SKU is hot and how it lends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `GET`/`PUT /v1/skus/{sku}/policy`: whether the SKU is hot, by whose decision, and how it lends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PolicyView {
     pub sku: String,
     pub hot: bool,
+    /// `operator` (`PUT` set it) or `automatic` (the SKU's hold rate did); absent when not hot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allotments: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease_seconds: Option<i64>,
+    /// Automatic hotness only: when it began, and the last demand that keeps it on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatic_since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_demand_at: Option<String>,
 }
 
 impl PolicyView {
-    pub fn of(sku: &Sku, p: Option<&HotPolicy>) -> PolicyView {
+    /// The view of policy `p` in force, set by automatic hotness `automatic` (else an operator).
+    pub fn of(sku: &Sku, p: Option<&HotPolicy>, automatic: Option<&AutoHot>) -> PolicyView {
+        let source = p.map(|_| if automatic.is_some() { "automatic" } else { "operator" });
         PolicyView {
             sku: sku.to_string(),
             hot: p.is_some(),
+            source,
             allotments: p.map(|p| p.allotments),
             block: p.map(|p| p.block),
             lease_seconds: p.map(|p| p.lease_seconds),
+            automatic_since: automatic.filter(|_| p.is_some()).map(|a| a.since.to_rfc3339()),
+            last_demand_at: automatic.filter(|_| p.is_some()).map(|a| a.last_demand.to_rfc3339()),
         }
     }
 
@@ -141,10 +155,23 @@ mod tests {
     #[test]
     fn the_policy_view_says_whether_the_sku_is_hot() {
         let sku = Sku::parse("A").expect("sku");
-        let v = PolicyView::of(&sku, Some(&HotPolicy { allotments: 4, block: 10, lease_seconds: 60 }));
+        let v = PolicyView::of(&sku, Some(&HotPolicy { allotments: 4, block: 10, lease_seconds: 60 }), None);
         let body: serde_json::Value = serde_json::from_str(&v.render().text()).expect("json");
         assert_eq!((body["hot"].as_bool(), body["allotments"].as_u64()), (Some(true), Some(4)));
-        let off: serde_json::Value = serde_json::from_str(&PolicyView::of(&sku, None).render().text()).expect("json");
-        assert_eq!((off["hot"].as_bool(), off.get("block")), (Some(false), None));
+        assert_eq!((body["source"].as_str(), body.get("automatic_since")), (Some("operator"), None));
+        let auto = AutoHot {
+            policy: crate::allot::limits::AUTO_POLICY,
+            since: crate::time::Millis(0),
+            last_demand: crate::time::Millis(1_000),
+            cool_down_ms: 1,
+        };
+        let v = PolicyView::of(&sku, Some(&auto.policy), Some(&auto));
+        let body: serde_json::Value = serde_json::from_str(&v.render().text()).expect("json");
+        assert_eq!(body["source"].as_str(), Some("automatic"));
+        assert_eq!(body["automatic_since"].as_str(), Some("1970-01-01T00:00:00.000Z"));
+        assert_eq!(body["last_demand_at"].as_str(), Some("1970-01-01T00:00:01.000Z"));
+        let off: serde_json::Value =
+            serde_json::from_str(&PolicyView::of(&sku, None, None).render().text()).expect("json");
+        assert_eq!((off["hot"].as_bool(), off.get("block"), off.get("source")), (Some(false), None, None));
     }
 }

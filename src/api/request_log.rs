@@ -103,6 +103,7 @@ impl RouteLabel {
             Route::Adjust(s) => ("Adjust", Some(s)),
             Route::Journal(s) => ("Journal", Some(s)),
             Route::SkuPolicy(s) => ("SkuPolicy", Some(s)),
+            Route::GetSkuPolicy(s) => ("GetSkuPolicy", Some(s)),
             Route::CreateReservation => ("CreateReservation", None),
             Route::GetReservation(_) => ("GetReservation", None),
             Route::CommitReservation(_) => ("CommitReservation", None),

@@ -20,6 +20,8 @@ pub enum Route {
     Journal(Sku),
     /// `PUT /v1/skus/{sku}/policy`: make a SKU hot (flash-sale allotments) or ordinary.
     SkuPolicy(Sku),
+    /// `GET /v1/skus/{sku}/policy`: whether a SKU is hot, by whose decision, and how it lends.
+    GetSkuPolicy(Sku),
     CreateReservation,
     GetReservation(Token),
     CommitReservation(Token),
@@ -162,7 +164,14 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, Problem> {
         ["v1", "skus", sku, "stock"] => only("PUT", sku_in_path(&decode(sku)).map(Route::PutStock)),
         ["v1", "skus", sku, "adjustments"] => only("POST", sku_in_path(&decode(sku)).map(Route::Adjust)),
         ["v1", "skus", sku, "journal"] => only("GET", sku_in_path(&decode(sku)).map(Route::Journal)),
-        ["v1", "skus", sku, "policy"] => only("PUT", sku_in_path(&decode(sku)).map(Route::SkuPolicy)),
+        ["v1", "skus", sku, "policy"] => {
+            let sku = sku_in_path(&decode(sku));
+            match m {
+                "PUT" => only("PUT", sku.map(Route::SkuPolicy)),
+                "GET" | "HEAD" => only("GET", sku.map(Route::GetSkuPolicy)),
+                _ => Err(method_not_allowed("GET, PUT")),
+            }
+        }
         ["v1", "skus", sku, "listings"] => only("GET", sku_in_path(&decode(sku)).map(Route::SkuListings)),
         ["v1", "overview"] => only("GET", Ok(Route::Overview)),
         ["v1", "listings", "preview"] => only("POST", Ok(Route::PreviewListings)),

@@ -238,6 +238,7 @@ pub async fn handle(route: Route, mut req: Request, env: &Env) -> std::result::R
             return availability(&req, env, skus, channel, consistency).await;
         }
         Route::GetSku(sku) => Ok(sku_answer(env, sku, SkuAction::Get, None).await?),
+        Route::GetSkuPolicy(sku) => return super::hot::policy_view(env, sku).await,
         Route::Journal(sku) => {
             let (after, limit) = try_p!(requests::journal_query(&query_pairs(&req)?));
             Ok(sku_answer(env, sku, SkuAction::Journal { after, limit }, None).await?)

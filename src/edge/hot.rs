@@ -55,7 +55,7 @@ async fn policy(env: &Env, sku: &Sku) -> Result<Option<HotPolicy>, Fault> {
         }
     }
     let p = match sku_client::ask(env, sku, SkuAction::Lender { call: LenderCall::Policy }).await? {
-        Ok(SkuAnswer::Lender(LenderReply::Policy { policy })) => policy,
+        Ok(SkuAnswer::Lender(LenderReply::Policy { policy, .. })) => policy,
         _ => None,
     };
     remember(sku, p);
@@ -164,8 +164,25 @@ pub(super) async fn set_policy(env: &Env, sku: Sku, w: &Write) -> Result<Respons
     let reply = sku_client::call(env, &SkuCall { sku: sku.clone(), action, idempotency: w.idem.clone() }).await?;
     remember(&sku, policy);
     let view = |r: sku_call::SkuResult| match r {
-        Ok(SkuAnswer::Lender(LenderReply::Policy { policy })) => PolicyView::of(&sku, policy.as_ref()).render(),
+        Ok(SkuAnswer::Lender(LenderReply::Policy { policy, automatic })) => {
+            PolicyView::of(&sku, policy.as_ref(), automatic.as_ref()).render()
+        }
         other => sku_call::render(other),
     };
     Ok(http::reply(&crate::api::reply::HttpReply::keyed(reply, view))?)
+}
+
+/// `GET /v1/skus/{sku}/policy` (read): the policy in force, and whether an operator or automatic
+/// hotness set it. What the Worker learns here it keeps like any policy it asked for.
+pub(super) async fn policy_view(env: &Env, sku: Sku) -> Result<Response, Fault> {
+    let call = SkuCall { sku: sku.clone(), action: SkuAction::Lender { call: LenderCall::Policy }, idempotency: None };
+    let reply = match sku_client::call(env, &call).await? {
+        Keyed::Answered(Ok(SkuAnswer::Lender(LenderReply::Policy { policy, automatic }))) => {
+            remember(&sku, policy);
+            PolicyView::of(&sku, policy.as_ref(), automatic.as_ref()).render()
+        }
+        Keyed::Answered(other) => sku_call::render(other),
+        other => crate::api::reply::HttpReply::keyed(other, sku_call::render),
+    };
+    Ok(http::reply(&reply)?)
 }

@@ -19,7 +19,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::*;
 
-use crate::allot::{lender, AllotHome, HotPolicy, LenderCall};
+use crate::allot::hotness::{Changed, HoldMeter};
+use crate::allot::{lender, AllotHome, AutoRule, Hotness, LenderCall};
 use crate::api::allot_call::{AllotAction, AllotAnswer, AllotCall, AllotReply};
 use crate::api::cart_call::CartAction;
 use crate::api::idempotency::{judge, Keyed, Recorded, Verdict};
@@ -75,8 +76,25 @@ pub struct SkuLedger {
     bundle: RefCell<Option<Vec<Component>>>,
     /// Whether the last call wrote an order desk registration to carry out.
     registering: Cell<bool>,
-    /// The hot policy once read (`Some(None)`: read, not hot).
-    hot: RefCell<Option<Option<HotPolicy>>>,
+    /// The SKU's hotness once read (`allot::hotness`).
+    hotness: RefCell<Option<Hotness>>,
+    /// Single-SKU holds counted for automatic hotness (memory only).
+    meter: RefCell<HoldMeter>,
+    /// When automatic hotness turns on (the deployment's `HOT_AUTO_HOLDS_PER_SECOND`).
+    auto_rule: AutoRule,
+}
+
+/// The deployment setting of automatic hotness (wrangler.toml `[vars]`, docs/api.md).
+const AUTO_SETTING: &str = "HOT_AUTO_HOLDS_PER_SECOND";
+
+/// The deployment's automatic hotness rule; a setting it cannot read is logged and the default
+/// is used, so a typo never leaves a flash sale without allotments.
+fn auto_rule(env: &Env) -> AutoRule {
+    let setting = env.var(AUTO_SETTING).ok().map(|v| v.to_string());
+    AutoRule::from_setting(setting.as_deref()).unwrap_or_else(|e| {
+        console_error!("{AUTO_SETTING} {e}; the default applies");
+        AutoRule::default()
+    })
 }
 
 fn decode<T: DeserializeOwned>(s: &str) -> Result<T> {
@@ -233,6 +251,7 @@ impl SkuLedger {
         let rows = self.sql().exec(storage::READ_RESERVATION, vec![id.as_str().into()])?.to_array::<BodyRow>()?;
         let existing: Option<Reservation> = rows.first().map(|r| decode(&r.body)).transpose()?;
         let key = id.clone();
+        let creating = matches!(call, CartAction::Create { .. });
         let step = self.with_ledger(|l| match call {
             CartAction::Create { parts, ttl_seconds, channel, reference, fingerprint, keyed } => {
                 let new = Reservation::creating(id, parts, ttl_seconds, channel, reference, fingerprint, t);
@@ -246,6 +265,9 @@ impl SkuLedger {
         if let Some(call) = &step.register {
             self.exec(storage::registration_write(&key, encode(call)?))?;
             self.registering.set(true);
+        }
+        if creating {
+            self.count_hold(t)?;
         }
         Ok(sku_call::from_cart(step.reply))
     }
@@ -371,32 +393,65 @@ impl SkuLedger {
 
 // --- flash-sale allotments (`allot`): the hot policy, lending, and recalls before a sale -----
 impl SkuLedger {
-    /// The SKU's hot policy, kept in `meta` under `hot` (absent: not hot).
-    fn hot_policy(&self) -> Result<Option<HotPolicy>> {
-        if let Some(p) = *self.hot.borrow() {
-            return Ok(p);
+    /// The SKU's hotness: the operator's policy in `meta` under `hot`, automatic hotness under
+    /// `hot_auto` (absent: none).
+    fn hotness(&self) -> Result<Hotness> {
+        if let Some(h) = *self.hotness.borrow() {
+            return Ok(h);
         }
         self.with_ledger(|_| ())?; // the schema
-        let rows = self.sql().exec("SELECT v AS body FROM meta WHERE k = 'hot'", None)?.to_array::<BodyRow>()?;
-        let p = rows.first().map(|r| decode::<HotPolicy>(&r.body)).transpose()?;
-        *self.hot.borrow_mut() = Some(p);
-        Ok(p)
+        let read = |k: &str| -> Result<Option<String>> {
+            let rows =
+                self.sql().exec("SELECT v AS body FROM meta WHERE k = ?", vec![k.into()])?.to_array::<BodyRow>()?;
+            Ok(rows.into_iter().next().map(|r| r.body))
+        };
+        let h = Hotness {
+            operator: read("hot")?.map(|b| decode(&b)).transpose()?,
+            automatic: read("hot_auto")?.map(|b| decode(&b)).transpose()?,
+        };
+        *self.hotness.borrow_mut() = Some(h);
+        Ok(h)
     }
 
-    /// Answers a lender call; a new policy is stored in the same turn as its answer.
-    fn lender(&self, call: LenderCall, t: crate::time::Millis) -> Result<SkuResult> {
-        let mut policy = self.hot_policy()?;
-        if let LenderCall::SetPolicy { policy: new } = &call {
-            match new {
-                Some(p) => {
-                    self.sql().exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('hot', ?)", vec![encode(p)?.into()])?
+    /// Writes the rows of `h` that `changed` names, and keeps `h` as the SKU's hotness.
+    fn store_hotness(&self, h: Hotness, changed: Changed) -> Result<()> {
+        let write = |k: &str, body: Option<String>| -> Result<()> {
+            match body {
+                Some(b) => {
+                    self.sql().exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", vec![k.into(), b.into()])?
                 }
-                None => self.sql().exec("DELETE FROM meta WHERE k = 'hot'", None)?,
+                None => self.sql().exec("DELETE FROM meta WHERE k = ?", vec![k.into()])?,
             };
-            *self.hot.borrow_mut() = Some(*new);
-            policy = *new;
+            Ok(())
+        };
+        if changed.operator {
+            write("hot", h.operator.as_ref().map(encode).transpose()?)?;
         }
-        let reply = self.with_ledger(|l| lender::serve(l, policy.as_ref(), call, t))?;
+        if changed.automatic {
+            write("hot_auto", h.automatic.as_ref().map(encode).transpose()?)?;
+        }
+        *self.hotness.borrow_mut() = Some(h);
+        Ok(())
+    }
+
+    /// Counts a single-SKU hold this object took, for automatic hotness; stored in this turn.
+    fn count_hold(&self, t: crate::time::Millis) -> Result<()> {
+        let mut h = self.hotness()?;
+        let changed = self.with_ledger(|l| h.held(&mut self.meter.borrow_mut(), &self.auto_rule, l, t))?;
+        if changed.any() {
+            self.store_hotness(h, changed)?;
+        }
+        Ok(())
+    }
+
+    /// Answers a lender call under the SKU's hotness; what it changed is stored in the same turn
+    /// as its answer.
+    fn lender(&self, call: LenderCall, t: crate::time::Millis) -> Result<SkuResult> {
+        let mut h = self.hotness()?;
+        let (reply, changed) = self.with_ledger(|l| h.serve(l, call, t))?;
+        if changed.any() {
+            self.store_hotness(h, changed)?;
+        }
         Ok(Ok(SkuAnswer::Lender(reply)))
     }
 
@@ -419,11 +474,8 @@ impl SkuLedger {
             let reply: std::result::Result<AllotReply, _> =
                 rpc::call(&self.env, ALLOT_BINDING, &home.object, &call).await;
             if let Ok(Keyed::Answered(AllotAnswer::Report(report))) = reply {
-                let policy = self.hot_policy()?;
-                let t = now();
-                self.with_ledger(|l| {
-                    lender::serve(l, policy.as_ref(), LenderCall::Report { reports: vec![report] }, t)
-                })?;
+                // A report's answer is always `Reported`: nothing to look at.
+                let _reported = self.lender(LenderCall::Report { reports: vec![report] }, now())?;
             }
         }
     }
@@ -432,6 +484,7 @@ impl SkuLedger {
 
 impl DurableObject for SkuLedger {
     fn new(state: State, env: Env) -> Self {
+        let auto_rule = auto_rule(&env);
         SkuLedger {
             state,
             env,
@@ -441,7 +494,9 @@ impl DurableObject for SkuLedger {
             outbox: Rc::new(RefCell::new(OutboxPump::new())),
             bundle: RefCell::new(None),
             registering: Cell::new(false),
-            hot: RefCell::new(None),
+            auto_rule,
+            hotness: RefCell::new(None),
+            meter: RefCell::new(HoldMeter::default()),
         }
     }
 

@@ -1,6 +1,7 @@
 // Flash-sale allotments end to end (docs/api.md, "Hot SKUs"): a SKU marked hot lends blocks of
-// units to K allotment objects that answer its holds. One runtime serves the file (unique SKU
-// names per test).
+// units to K allotment objects that answer its holds, and a SKU turns hot by itself above a hold
+// rate. Two runtimes serve the file: one with the default settings, one with a low automatic
+// hotness threshold (unique SKU names per test).
 //
 //   STOCKEDGE_SKIP_BUILD=1 node --test --test-concurrency=1 tests/e2e/allotments.test.mjs
 
@@ -26,7 +27,7 @@ describe('flash-sale allotments', () => {
   async function hot(sku, onHand, { allotments = 4, block = 5, lease = 60 } = {}) {
     assertOk(await stock(sku, onHand), 200, `stock ${sku}`);
     const p = assertOk(await policy(sku, { hot: true, allotments, block, lease_seconds: lease }), 200, 'policy');
-    assert.deepEqual(p, { sku, hot: true, allotments, block, lease_seconds: lease });
+    assert.deepEqual(p, { sku, hot: true, source: 'operator', allotments, block, lease_seconds: lease });
   }
 
   test('the policy is validated and can be turned off', async () => {
@@ -163,5 +164,70 @@ describe('flash-sale allotments', () => {
     const returned = entries.filter((e) => e.op === 'return').reduce((n, e) => n - e.deltas.reserved, 0);
     const lent = entries.filter((e) => e.op === 'lend').reduce((n, e) => n + e.deltas.reserved, 0);
     assert.equal(returned, lent, `every lent unit came back: ${JSON.stringify(entries.map((e) => [e.op, e.deltas, e.cause.reason]))}`);
+  });
+});
+
+// Automatic hotness (docs/api.md, "Hot SKUs"): a runtime whose threshold is low enough for one
+// load client to cross (the dev stack takes about 170 holds a second; production's default is
+// 250 per SKU).
+describe('automatic hotness above a hold rate', () => {
+  const THRESHOLD = 10;
+  const a = useRuntime({ vars: { HOT_AUTO_HOLDS_PER_SECOND: String(THRESHOLD) } });
+
+  const stock = (sku, onHand) => a.admin('PUT', `/v1/skus/${enc(sku)}/stock`, { on_hand: onHand });
+  const policyOf = async (sku) => assertOk(await a.admin('GET', `/v1/skus/${enc(sku)}/policy`), 200, `policy of ${sku}`);
+  const reserve = (body) => a.storefront('POST', '/v1/reservations', body);
+  const levels = async (sku) => assertOk(await a.admin('GET', `/v1/skus/${enc(sku)}`), 200, `GET ${sku}`);
+
+  test('holds slower than the threshold leave a SKU ordinary', async () => {
+    const sku = unique('AUTO-SLOW');
+    assertOk(await stock(sku, 20), 200, 'stock');
+    for (let i = 0; i < 6; i++) {
+      const r = assertOk(await reserve({ lines: [{ sku, qty: 1 }], reference: `slow-${i}` }), 201, `hold ${i}`);
+      assert.ok(!r.id.startsWith('hot.'), r.id);
+      await sleep(1000 / (THRESHOLD / 2));
+    }
+    assert.deepEqual(await policyOf(sku), { sku, hot: false });
+  });
+
+  test('a stampede turns a SKU hot by itself; 230 holds on stock 60 hold exactly 60, 0 oversell', async () => {
+    const sku = unique('AUTO');
+    assertOk(await stock(sku, 60), 200, 'stock');
+    assert.deepEqual(await policyOf(sku), { sku, hot: false });
+    const hold = (i) => () => reserve({ lines: [{ sku, qty: 1 }], reference: `rush-${i}` });
+    // The first wave reaches the SKU's own object, faster than the threshold.
+    const first = await pool(Array.from({ length: 30 }, (_, i) => hold(i)), 16);
+    for (const r of first) assert.equal(r.status, 201, JSON.stringify(r.body));
+    const p = await policyOf(sku);
+    assert.equal(p.hot, true, `hot after ${first.length} quick holds: ${JSON.stringify(p)}`);
+    assert.equal(p.source, 'automatic');
+    assert.deepEqual([p.allotments, p.block, p.lease_seconds], [4, 10, 960]);
+    assert.ok(Date.parse(p.automatic_since) <= Date.now() && Date.parse(p.last_demand_at) >= Date.parse(p.automatic_since), JSON.stringify(p));
+    // The Worker looks at a SKU's policy again within HOT_CACHE_TTL_MS (2 s).
+    await sleep(2100);
+    const second = await pool(Array.from({ length: 200 }, (_, i) => hold(100 + i)), 64);
+    const held = [...first, ...second].filter((r) => r.status === 201);
+    const refused = second.filter((r) => r.status !== 201);
+    for (const r of refused) assertProblem(r, 409, 'insufficient-stock', 'short');
+    assert.equal(held.length, 60, `statuses: ${JSON.stringify(second.map((r) => r.status))}`);
+    const hot = second.filter((r) => r.status === 201).map((r) => r.body.id);
+    assert.ok(hot.length > 0 && hot.every((id) => id.startsWith('hot.')), `the second wave is held by allotments: ${hot}`);
+    assert.ok(new Set(hot.map((id) => id.split('.')[1])).size > 1, 'spread over allotments');
+    const l = await levels(sku);
+    assert.equal(l.on_hand, 60);
+    assert.equal(l.oversold, 0);
+    assert.ok(l.reserved + l.committed <= l.on_hand, `lent + held + committed within what the SKU may sell: ${JSON.stringify(l)}`);
+    // Borrows are demand: it is still automatic, and an operator's policy overrides it.
+    assert.equal((await policyOf(sku)).source, 'automatic');
+    const op = assertOk(
+      await a.admin('PUT', `/v1/skus/${enc(sku)}/policy`, { hot: true, allotments: 2, block: 5, lease_seconds: 60 }),
+      200,
+      'operator policy',
+    );
+    assert.equal(op.source, 'operator');
+    assert.equal((await policyOf(sku)).source, 'operator');
+    // Turning it ordinary ends automatic hotness too.
+    assertOk(await a.admin('PUT', `/v1/skus/${enc(sku)}/policy`, { hot: false }), 200, 'off');
+    assert.deepEqual(await policyOf(sku), { sku, hot: false });
   });
 });

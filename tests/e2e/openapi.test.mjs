@@ -290,6 +290,7 @@ const SAMPLE = {
   'POST /v1/skus/{sku}/adjustments': ['/v1/skus/A/adjustments', { delta: 1, reason: 'received' }],
   'GET /v1/skus/{sku}/journal': ['/v1/skus/A/journal'],
   'PUT /v1/skus/{sku}/policy': ['/v1/skus/A/policy', { hot: false }],
+  'GET /v1/skus/{sku}/policy': ['/v1/skus/A/policy'],
   'POST /v1/reservations': ['/v1/reservations', { lines: [{ sku: 'A', qty: 1 }] }],
   'GET /v1/reservations/{id}': ['/v1/reservations/res_x'],
   'POST /v1/reservations/{id}/commit': ['/v1/reservations/res_x/commit', {}],
@@ -426,6 +427,10 @@ describe('stock', () => {
     });
     expectStatus(on, 200);
     assert.equal(on.json.hot, true);
+    assert.equal(on.json.source, 'operator');
+    const seen = await call('GET', `/v1/skus/${enc(P)}/policy`, { token: ADMIN });
+    expectStatus(seen, 200);
+    assert.deepEqual(seen.json, on.json);
     const off = await send('PUT', `/v1/skus/${enc(P)}/policy`, { token: ADMIN, body: { hot: false } });
     expectStatus(off, 200);
     assert.equal(off.json.hot, false);

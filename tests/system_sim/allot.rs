@@ -332,10 +332,7 @@ impl World {
             if let Some(AllotAnswer::Report(report)) = self.allot_call(&key, r.lend, action) {
                 let t = self.now();
                 if let Some(o) = self.skus.borrow_mut().get_mut(s) {
-                    let policy = o.stored.hot;
-                    o.with_ledger(|l| {
-                        lender::serve(l, policy.as_ref(), LenderCall::Report { reports: vec![report] }, t)
-                    });
+                    o.lender(LenderCall::Report { reports: vec![report] }, t);
                 }
             }
         }
@@ -352,7 +349,7 @@ impl World {
             }
         }
         let p = match self.sku_call(s, SkuAction::Lender { call: LenderCall::Policy }, None).ok_or(())? {
-            Keyed::Answered(Ok(SkuAnswer::Lender(LenderReply::Policy { policy }))) => policy,
+            Keyed::Answered(Ok(SkuAnswer::Lender(LenderReply::Policy { policy, .. }))) => policy,
             _ => None,
         };
         self.hot_cache.borrow_mut().insert(s.clone(), (p, t + HOT_CACHE_TTL_MS));

@@ -159,7 +159,7 @@ impl World {
             // An operator turns the hot SKU ordinary, or hot again.
             93 if self.hot.is_some() => {
                 let s = sku(crate::world::HOT_SKU);
-                let now_hot = self.skus.borrow().get(&s).is_some_and(|o| o.stored.hot.is_some());
+                let now_hot = self.skus.borrow().get(&s).is_some_and(|o| o.stored.hotness.operator.is_some());
                 self.set_hot_policy(&s, if now_hot { None } else { self.hot });
             }
             // More shoppers where a SKU is hot (most of them hold it: its allotments' traffic).
@@ -328,6 +328,11 @@ impl World {
     }
 
     pub fn stats(&self) -> Stats {
-        *self.stats.borrow()
+        let mut s = *self.stats.borrow();
+        for o in self.skus.borrow().values() {
+            s.auto_hot_on += o.auto_on;
+            s.auto_hot_ended += o.auto_ended;
+        }
+        s
     }
 }

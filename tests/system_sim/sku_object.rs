@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use stockedge::allot::{lender, HotPolicy, LenderCall};
+use stockedge::allot::hotness::HoldMeter;
+use stockedge::allot::{AutoRule, Hotness, LenderCall, LenderReply};
 use stockedge::api::cart_call::CartAction;
 use stockedge::api::idempotency::{forget_before, judge, Keyed, Recorded, Verdict};
 use stockedge::api::order_call::OrderCall;
@@ -43,8 +44,8 @@ pub struct Stored {
     pub registrations: BTreeMap<Token, OrderCall>,
     /// The durable alarm.
     pub alarm: Option<Millis>,
-    /// The hot policy (`meta` row `hot`).
-    pub hot: Option<HotPolicy>,
+    /// The SKU's hotness (`meta` rows `hot` and `hot_auto`).
+    pub hotness: Hotness,
 }
 
 /// What lives in the isolate's memory.
@@ -54,6 +55,8 @@ struct Memory {
     pump: OutboxPump,
     alarm_at: Known,
     registering: bool,
+    /// Single-SKU holds counted for automatic hotness.
+    meter: HoldMeter,
 }
 
 pub struct SkuObject {
@@ -64,11 +67,25 @@ pub struct SkuObject {
     pub replayed: BTreeMap<Location, Levels>,
     /// What a load of the rows reads, once read for a check.
     cold: Option<Ledger>,
+    /// The deployment's automatic hotness rule (off unless a seed sets one).
+    pub auto_rule: AutoRule,
+    /// Times automatic hotness turned on, and times an ended one was forgotten.
+    pub auto_on: u64,
+    pub auto_ended: u64,
 }
 
 impl SkuObject {
     pub fn new(sku: Sku) -> SkuObject {
-        SkuObject { sku, stored: Stored::default(), mem: Memory::default(), replayed: BTreeMap::new(), cold: None }
+        SkuObject {
+            sku,
+            stored: Stored::default(),
+            mem: Memory::default(),
+            replayed: BTreeMap::new(),
+            cold: None,
+            auto_rule: AutoRule::at(None),
+            auto_on: 0,
+            auto_ended: 0,
+        }
     }
 
     /// The isolate is evicted: everything not persisted is gone.
@@ -138,14 +155,7 @@ impl SkuObject {
             },
             // The key has no answer kept (a kept one was replayed above): nothing to record.
             SkuAction::Recall => return Keyed::Answered(Ok(SkuAnswer::NotKept)),
-            // `SkuLedger::lender`: a new policy is stored in the same turn as its answer.
-            SkuAction::Lender { call } => {
-                if let LenderCall::SetPolicy { policy } = &call {
-                    self.stored.hot = *policy;
-                }
-                let policy = self.stored.hot;
-                self.with_ledger(|l| Ok(SkuAnswer::Lender(lender::serve(l, policy.as_ref(), call, t))))
-            }
+            SkuAction::Lender { call } => Ok(SkuAnswer::Lender(self.lender(call, t))),
             other => panic!("the simulation does not send {other:?}"),
         };
         if let Some((key, fingerprint)) = idempotency {
@@ -154,10 +164,20 @@ impl SkuObject {
         Keyed::Answered(reply)
     }
 
+    /// `SkuLedger::lender`: a lender call under the SKU's hotness, what it changed stored in the
+    /// same turn as its answer.
+    pub fn lender(&mut self, call: LenderCall, t: Millis) -> LenderReply {
+        let mut h = self.stored.hotness;
+        let reply = self.with_ledger(|l| h.serve(l, call, t).0);
+        self.stored.hotness = h;
+        reply
+    }
+
     fn reservation(&mut self, id: Token, call: CartAction, t: Millis) -> SkuReplyKeyed {
         let existing = self.stored.reservations.get(&id).cloned();
         let sku = self.sku.clone();
         let key = id.clone();
+        let creating = matches!(call, CartAction::Create { .. });
         let step = self.with_ledger(|l| match call {
             CartAction::Create { parts, ttl_seconds, channel, reference, fingerprint, keyed } => {
                 let new = Reservation::creating(id, parts, ttl_seconds, channel, reference, fingerprint, t);
@@ -171,6 +191,19 @@ impl SkuObject {
         if let Some(call) = step.register {
             self.stored.registrations.insert(key, call);
             self.mem.registering = true;
+        }
+        if creating {
+            // `SkuLedger::count_hold`: automatic hotness, stored in this turn.
+            let (mut h, rule) = (self.stored.hotness, self.auto_rule);
+            let mut meter = self.mem.meter;
+            let was = h.automatic;
+            let changed = self.with_ledger(|l| h.held(&mut meter, &rule, l, t));
+            self.mem.meter = meter;
+            if changed.automatic {
+                self.auto_ended += u64::from(was.is_some());
+                self.auto_on += u64::from(h.automatic.is_some());
+            }
+            self.stored.hotness = h;
         }
         sku_call::from_cart(step.reply)
     }

@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use stockedge::allot::HotPolicy;
+use stockedge::allot::{AutoRule, HotPolicy};
 use stockedge::api::idempotency::Keyed;
 use stockedge::api::order_call::OrderAction;
 use stockedge::api::sku_call::{hold_reply, SkuAction, SkuAnswer, SkuReplyKeyed};
@@ -152,6 +152,9 @@ pub struct Stats {
     pub borrows: u64,
     pub allot_commits: u64,
     pub recalls: u64,
+    /// Times a SKU turned hot by itself (`allot::hotness`), and times that ended.
+    pub auto_hot_on: u64,
+    pub auto_hot_ended: u64,
     /// Listings reconciliation repaired once faults stopped, and push items the store accepted
     /// silently (the only cause a repair may have: `checks::check_settled`).
     pub repairs: u64,
@@ -179,6 +182,8 @@ impl Stats {
         self.borrows += o.borrows;
         self.allot_commits += o.allot_commits;
         self.recalls += o.recalls;
+        self.auto_hot_on += o.auto_hot_on;
+        self.auto_hot_ended += o.auto_hot_ended;
         self.repairs += o.repairs;
         self.silent_drops += o.silent_drops;
     }
@@ -278,10 +283,24 @@ impl World {
                 .products
                 .insert(PRODUCT_BASE + i as i64, crate::woo_store::Product { sku: sku(s), quantity: 0, version: None });
         }
+        // Of the hot seeds, half start with an operator's policy; the other half let the SKU turn
+        // hot by itself (`allot::hotness`) above a low hold rate with a short cool-down, so that
+        // it turns hot and ordinary again within a run. The operator's step (run.rs) may set and
+        // clear a policy over either.
         if let Some(p) = hot {
-            let call = stockedge::allot::LenderCall::SetPolicy { policy: Some(p) };
+            let automatic = rng.chance(500).then(|| AutoRule {
+                holds_per_second: Some(rng.range(1, 3) as u32),
+                policy: p,
+                cool_down_ms: rng.range(1_000, 20_000),
+            });
             if let Some(o) = skus.get_mut(&sku(HOT_SKU)) {
-                o.call(SkuAction::Lender { call }, None, EPOCH);
+                match automatic {
+                    Some(rule) => o.auto_rule = rule,
+                    None => {
+                        let call = stockedge::allot::LenderCall::SetPolicy { policy: Some(p) };
+                        o.call(SkuAction::Lender { call }, None, EPOCH);
+                    }
+                }
             }
         }
         World {
@@ -319,7 +338,8 @@ impl World {
         // No SKU hot (a scripted test makes one hot itself).
         w.hot = None;
         if let Some(o) = w.skus.borrow_mut().get_mut(&sku(HOT_SKU)) {
-            o.stored.hot = None;
+            o.auto_rule = AutoRule::at(None);
+            o.stored.hotness = stockedge::allot::Hotness::default();
         }
         for s in SKUS {
             let mut commands: Vec<Command> = LOCS
