@@ -124,6 +124,14 @@ test('a SKU shows the same numbers per location and per channel as the API', asy
   const live = await page.locator(`${row} [data-field="live"]`).innerText();
   const shown = read.drift ? `${read.live} (drift ${read.drift > 0 ? '+' : ''}${read.drift})` : `${read.live}`;
   assert.equal(live.trim(), shown, JSON.stringify(read));
+  // Not hot: the page says holds go to the SKU itself; an operator's policy is shown as such.
+  const hotness = page.locator('[data-field="hotness"]');
+  await hotness.filter({ hasText: 'off' }).waitFor();
+  await ok(await A.admin('PUT', `/v1/skus/${enc(sku)}/policy`, { hot: true, allotments: 3, block: 7, lease_seconds: 120 }));
+  await open(`#/sku/${enc(sku)}`);
+  await hotness.filter({ hasText: 'set by an operator' }).waitFor();
+  assert.match(await hotness.innerText(), /3 allotments, blocks of 7 units, leases of 120 s/);
+  await ok(await A.admin('PUT', `/v1/skus/${enc(sku)}/policy`, { hot: false }));
   // The journal as a timeline and a chart whose last point is the current availability.
   const journal = await ok(await A.admin('GET', `/v1/skus/${enc(sku)}/journal`));
   assert.equal(await page.locator('.timeline li').count(), journal.entries.length);

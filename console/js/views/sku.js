@@ -2,8 +2,9 @@
 // the quantity StockEdge intends, the last push, the live value read back and the buffer the
 // advisor advises (`GET /v1/skus/{sku}/listings`, `GET /v1/reconciliation?sku=`,
 // `GET /v1/channels/{c}/listings/{sku}/advice`); the journal as a timeline and
-// a chart of available over time; set / adjust with a reason, confirmed, the set guarded by the
-// version shown (`expected_version`).
+// a chart of available over time; whether the SKU is hot (flash-sale allotments), by an
+// operator's policy or by itself above a hold rate (`GET /v1/skus/{sku}/policy`); set / adjust
+// with a reason, confirmed, the set guarded by the version shown (`expected_version`).
 
 import { ApiError, call, enc, get, getAll, getIfBuilt, idempotencyKey } from '../api.js';
 import { availableChart, availableSeries } from '../chart.js';
@@ -82,6 +83,25 @@ function adviceCell(channel, sku) {
     })
     .catch(() => fill(cell, '—'));
   return cell;
+}
+
+/** Whether the SKU is hot and why, filled in when the policy answers (a Worker without the
+ * route: "not available"). */
+function hotnessNote(sku) {
+  const note = h('p', { dataset: { field: 'hotness' } }, h('span', { class: 'muted' }, 'Flash-sale allotments: …'));
+  getIfBuilt(`/v1/skus/${enc(sku)}/policy`)
+    .then((p) => {
+      if (!p) return fill(note, notAvailable('Flash-sale allotments (GET /v1/skus/{sku}/policy)'));
+      if (!p.hot) return fill(note, 'Flash-sale allotments: off (holds go to the SKU itself).');
+      const how = `${p.allotments} allotments, blocks of ${num(p.block)} units, leases of ${num(p.lease_seconds)} s`;
+      const why =
+        p.source === 'automatic'
+          ? h('span', {}, badge('hot by itself', 'warn'), ` since ${when(p.automatic_since)}, last demand ${when(p.last_demand_at)}`)
+          : badge('hot: set by an operator', 'ok');
+      fill(note, 'Flash-sale allotments: ', why, ` (${how}).`);
+    })
+    .catch((e) => fill(note, problemBox(e, 'Flash-sale allotments')));
+  return note;
 }
 
 /** Listings of the SKU, with the latest live read per channel and the advised buffer beside
@@ -255,6 +275,7 @@ export async function renderSku(page, sku) {
         { 'aria-labelledby': 'holds-title' },
         h('h2', { id: 'holds-title' }, 'Active holds'),
         h('p', { dataset: { field: 'holds' } }, state.reserved ? `${num(state.reserved)} units held by open reservations.` : 'No units held.', ' The per-hold list is not available from the API; each hold is in the journal (op reserve).'),
+        hotnessNote(sku),
       ),
       listingsSection,
       changeForm(sku, state, reload, note),
