@@ -203,6 +203,30 @@ pub fn item_of_view(v: &SkuView) -> AvailabilityItem {
     AvailabilityItem { sku: v.sku.clone(), available: v.available, sellable: v.available + room, version: v.version }
 }
 
+/// The SKUs a bounded read looks up in the shared cache (the Cache API): those whose item the
+/// isolate's memory (`local`, `api::local_facts`) does not hold fresh. The rest are answered
+/// from memory without a Cache API call; the freshness rule is the same for both tiers.
+pub fn shared_lookups(skus: &[Sku], local: &BTreeMap<Sku, Entry>, bound: Staleness, now: Millis) -> Vec<Sku> {
+    skus.iter().filter(|s| local.get(*s).and_then(|e| e.fresh_item(bound, now)).is_none()).cloned().collect()
+}
+
+/// Where the items of an availability read came from, for the counters: the isolate's memory,
+/// the shared cache, or the objects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ItemSources {
+    pub memory: u64,
+    pub cache: u64,
+    pub object: u64,
+}
+
+impl ItemSources {
+    /// The sources of `plan`'s items, `looked_up` being the SKUs asked of the shared cache.
+    pub fn of(plan: &ReadPlan, looked_up: &[Sku]) -> ItemSources {
+        let cache = plan.hits.keys().filter(|s| looked_up.contains(s)).count() as u64;
+        ItemSources { memory: plan.hits.len() as u64 - cache, cache, object: plan.misses.len() as u64 }
+    }
+}
+
 /// A bounded read planned from the entries found: the ledgers answered from fresh items and the
 /// SKUs to ask their objects for. A strong read asks for every SKU.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -510,6 +534,30 @@ mod tests {
 
     fn part(s: &str, lines: &[(&str, i64)]) -> Part {
         Part { sku: sku(s), lines: lines.iter().map(|(l, q)| (loc(l), *q)).collect() }
+    }
+
+    #[test]
+    fn memory_answers_what_it_holds_fresh_and_the_shared_cache_the_rest() {
+        let local = BTreeMap::from([
+            (sku("FRESH"), with_item("FRESH", 3, 7, 1_000)),
+            (sku("OLD"), with_item("OLD", 3, 7, 0)),
+            // Refusal facts only, no item: not an answer to a read.
+            (sku("FACTS"), Entry::default()),
+        ]);
+        let skus = [sku("FRESH"), sku("OLD"), sku("FACTS"), sku("NONE")];
+        let ask = shared_lookups(&skus, &local, BOUND, Millis(1_500));
+        assert_eq!(ask, vec![sku("OLD"), sku("FACTS"), sku("NONE")]);
+        // The shared cache holds NONE fresh; OLD and FACTS go to their objects.
+        let mut entries = local.clone();
+        entries.insert(sku("NONE"), with_item("NONE", 1, 2, 1_200));
+        let plan = plan_read(&skus, &entries, Consistency::Bounded, BOUND, Millis(1_500));
+        assert_eq!(plan.misses, vec![sku("OLD"), sku("FACTS")]);
+        assert_eq!(ItemSources::of(&plan, &ask), ItemSources { memory: 1, cache: 1, object: 2 });
+        // Past the bound, memory answers nothing either.
+        assert_eq!(shared_lookups(&skus, &local, BOUND, Millis(2_000)).len(), 4);
+        // A strong read: every SKU from its object.
+        let strong = plan_read(&skus, &entries, Consistency::Strong, BOUND, Millis(1_500));
+        assert_eq!(ItemSources::of(&strong, &[]), ItemSources { memory: 0, cache: 0, object: 4 });
     }
 
     #[test]

@@ -32,9 +32,9 @@ pub mod erp_routes;
 pub mod erp_snapshot_codes;
 pub mod erp_snapshot_csv;
 pub mod erp_snapshots;
+pub mod local_facts;
 pub mod order_call;
 pub mod routes;
-pub mod shed_facts;
 pub mod sku_call;
 pub mod sku_listings;
 #[cfg(test)]

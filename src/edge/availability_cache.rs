@@ -1,5 +1,6 @@
 //! The availability cache's shell: gets, puts and deletes the entries `api::availability_cache`
-//! describes in the Workers cache (Cache API, the default cache of the colo), reads the staleness
+//! describes in the Workers cache (Cache API, the default cache of the colo) and in the
+//! isolate's memory in front of it (`api::local_facts`), reads the staleness
 //! bound from the environment, and carries out the core's decisions around the routes that read
 //! or change stock. Every decision is the core's; this module only moves entries.
 //!
@@ -18,13 +19,13 @@ use super::http;
 use super::sku_client;
 use crate::api::availability::Item;
 use crate::api::availability_cache::{
-    self as core, cache_control, entry_after, etag, none_match, plan_read, Consistency, Entry, Learned, Staleness,
-    STALENESS_VAR,
+    self as core, cache_control, entry_after, etag, none_match, plan_read, shared_lookups, Consistency, Entry,
+    ItemSources, Learned, Staleness, STALENESS_VAR,
 };
 use crate::api::cart_call::{self, CartCall, CartRefusal, CartReply};
+use crate::api::local_facts::LocalFacts;
 use crate::api::order_call::{OrderCall, OrderReply};
 use crate::api::reply::HttpReply;
-use crate::api::shed_facts::ShedFacts;
 use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuRefusal, SkuReplyKeyed};
 use crate::api::views::AvailabilityItem;
 use crate::cart::Part;
@@ -40,9 +41,10 @@ pub fn bound(env: &Env) -> std::result::Result<Staleness, Fault> {
 }
 
 thread_local! {
-    /// This isolate's copy of the entries it wrote or read, for sold-out shedding without a
-    /// Cache API call on the hold path (`api::shed_facts`).
-    static FACTS: RefCell<ShedFacts> = RefCell::new(ShedFacts::default());
+    /// This isolate's copy of the entries it wrote or read: the memory tier of bounded reads,
+    /// and sold-out shedding's facts without a Cache API call on the hold path
+    /// (`api::local_facts`).
+    static FACTS: RefCell<LocalFacts> = RefCell::new(LocalFacts::default());
 }
 
 /// Mirrors what the cache now holds for `sku` (as far as this isolate knows) into [`FACTS`].
@@ -135,12 +137,20 @@ pub struct LedgerRead {
 pub async fn ledgers(env: &Env, skus: &[Sku], consistency: Consistency) -> std::result::Result<Read, Fault> {
     let bound = bound(env)?;
     let cache = Cache::default();
-    let entries = match consistency {
-        Consistency::Strong => BTreeMap::new(),
-        Consistency::Bounded => load(&cache, skus, bound).await,
+    // Tier by tier: the isolate's memory, then the shared cache for what memory does not hold
+    // fresh, then the objects for what neither does.
+    let (entries, looked_up) = match consistency {
+        Consistency::Strong => (BTreeMap::new(), Vec::new()),
+        Consistency::Bounded => {
+            let mut entries = FACTS.with(|f| f.borrow().of(skus));
+            let ask = shared_lookups(skus, &entries, bound, super::clock::now());
+            entries.extend(load(&cache, &ask, bound).await);
+            (entries, ask)
+        }
     };
     let now = super::clock::now();
     let plan = plan_read(skus, &entries, consistency, bound, now);
+    super::metrics::availability_read(ItemSources::of(&plan, &looked_up));
     let mut oldest = now;
     let mut items = BTreeMap::new();
     for (sku, hit) in plan.hits {
@@ -212,7 +222,7 @@ pub async fn shed(env: &Env, parts: &[Part], named: bool) -> std::result::Result
     }
     let bound = bound(env)?;
     let skus: Vec<Sku> = parts.iter().map(|p| p.sku.clone()).collect();
-    // Only what this isolate knows: no Cache API call on the hold path (`api::shed_facts`).
+    // Only what this isolate knows: no Cache API call on the hold path (`api::local_facts`).
     let entries = FACTS.with(|f| f.borrow().of(&skus));
     match core::shed(named, parts, &entries, bound, super::clock::now()) {
         Some(e) => Ok(Some(http::reply(&cart_call::render(Err(CartRefusal::Cart(e))))?)),

@@ -48,6 +48,11 @@ pub fn delivered(events: &[StockChanged]) {
     record(|c| events.iter().for_each(|e| c.delivered(&e.sku, e.version)));
 }
 
+/// An availability read answered its items from these sources.
+pub fn availability_read(sources: crate::api::availability_cache::ItemSources) {
+    record(|c| c.availability_read(sources));
+}
+
 /// A SKU object's outbox send of `events` events answered (`ok`) or failed.
 pub fn outbox_send(events: usize, ok: bool) {
     record(|c| c.outbox_send(events, ok));

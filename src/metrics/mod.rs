@@ -22,6 +22,7 @@ pub use scope::{current_origin, Origin, Scoped};
 
 use std::fmt::Write;
 
+use crate::api::availability_cache::ItemSources;
 use crate::stock::Sku;
 use crate::time::Millis;
 
@@ -41,6 +42,8 @@ pub struct Counters {
     outbox_sends: u64,
     outbox_events: u64,
     outbox_failures: u64,
+    /// Availability read items, by where they were answered from.
+    availability_items: ItemSources,
 }
 
 impl Counters {
@@ -68,6 +71,17 @@ impl Counters {
         } else {
             self.outbox_failures += 1;
         }
+    }
+
+    /// An availability read answered these items from these sources.
+    pub fn availability_read(&mut self, sources: ItemSources) {
+        self.availability_items.memory += sources.memory;
+        self.availability_items.cache += sources.cache;
+        self.availability_items.object += sources.object;
+    }
+
+    pub fn availability_items(&self) -> ItemSources {
+        self.availability_items
     }
 
     pub fn d1_queries(&self, origin: Origin) -> u64 {
@@ -134,6 +148,17 @@ impl Counters {
             "counter",
             "Outbox sends that failed (their events stay for the retry).",
             &one(self.outbox_failures),
+        );
+        let items = self.availability_items;
+        family(
+            "stockedge_availability_items_total",
+            "counter",
+            "Availability read items, by where they were answered from: the isolate's memory, the shared cache (Cache API), the SKU's object.",
+            &[
+                ("{source=\"memory\"}".to_owned(), items.memory),
+                ("{source=\"cache\"}".to_owned(), items.cache),
+                ("{source=\"object\"}".to_owned(), items.object),
+            ],
         );
         family(
             "stockedge_counters_since_ms",

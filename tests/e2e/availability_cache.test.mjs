@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { assertOk, assertProblem, fieldsOf } from './lib/expect.mjs';
 import { validateResponse } from './lib/openapi.mjs';
-import { api, sleep, start, unique } from './lib/worker.mjs';
+import { api, parseMetrics, sleep, start, unique } from './lib/worker.mjs';
 
 const BOUND_MS = 3_000;
 const ATTEMPTS = 3;
@@ -88,6 +88,40 @@ describe('availability cache', () => {
       documented(strong);
       // The strong read refreshed the cache.
       assert.deepEqual(assertOk(await read([sku]), 200, 'after strong').items, strong.body.items);
+      return true;
+    });
+  });
+
+  test('a repeated bounded read is answered from the isolate\'s memory, a strong one from the object', async () => {
+    const items = async () => {
+      const m = parseMetrics((await a.admin('GET', '/v1/metrics')).text);
+      const at = (source) => m[`stockedge_availability_items_total{source="${source}"}`];
+      return { memory: at('memory'), cache: at('cache'), object: at('object') };
+    };
+    await withinTheBound('TIERS', async (sku) => {
+      assertOk(await put(sku, { on_hand: 4 }), 200, 'stock');
+      const t0 = Date.now();
+      const before = await items();
+      assertOk(await read([sku]), 200, 'the read that fills the cache');
+      const filled = await items();
+      assertOk(await read([sku]), 200, 'the same read again');
+      const again = await items();
+      if (Date.now() - t0 >= BOUND_MS) return false;
+      // Under `wrangler dev` one isolate serves every request, so this one counts them all (and
+      // other files' runtimes are their own).
+      assert.deepEqual(
+        [filled.object - before.object, filled.memory - before.memory],
+        [1, 0],
+        `the first read asks the object: ${JSON.stringify({ before, filled })}`,
+      );
+      assert.deepEqual(
+        [again.memory - filled.memory, again.cache - filled.cache, again.object - filled.object],
+        [1, 0, 0],
+        `the second is answered from memory, without the Cache API: ${JSON.stringify({ filled, again })}`,
+      );
+      assertOk(await read([sku], '&consistency=strong'), 200, 'strong');
+      const strong = await items();
+      assert.equal(strong.object - again.object, 1, 'a strong read asks the object');
       return true;
     });
   });

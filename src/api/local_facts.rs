@@ -1,8 +1,10 @@
-//! The facts one isolate keeps for sold-out shedding: a bounded copy of the availability cache
-//! entries it wrote or read. A hold consults only these (no Cache API call on the hold path):
-//! shedding is an optimisation, so facts another isolate learned and this one never saw only
-//! mean that this isolate asks the object once itself. Every fact keeps its observation time,
-//! so the staleness bound applies to it exactly as to the cache.
+//! The facts one isolate keeps: a bounded copy of the availability cache entries it wrote or
+//! read, the memory tier in front of the Cache API. A hold consults only these for sold-out
+//! shedding (no Cache API call on the hold path), and a bounded availability read answers from
+//! them before it asks the Cache API. Both are optimisations: facts another isolate learned and
+//! this one never saw only mean that this isolate asks the cache, or the object, itself. Every
+//! fact keeps its observation time, so the staleness bound applies to it exactly as to the
+//! cache; an entry the isolate's own writes forget is forgotten here too.
 
 use std::collections::BTreeMap;
 
@@ -10,19 +12,20 @@ use super::availability_cache::{Entry, Staleness};
 use crate::stock::Sku;
 use crate::time::Millis;
 
-/// How many SKUs' facts one isolate keeps at most (a stampede concerns a handful; the bound
-/// keeps a long-lived isolate's memory flat whatever the catalogue's size).
-pub const MAX_SHED_FACTS: usize = 4_096;
+/// How many SKUs' facts one isolate keeps at most (a stampede concerns a handful, a storefront's
+/// hot pages a few thousand; the bound keeps a long-lived isolate's memory flat whatever the
+/// catalogue's size).
+pub const MAX_LOCAL_FACTS: usize = 4_096;
 
 /// The facts, by SKU.
 #[derive(Debug, Default)]
-pub struct ShedFacts {
+pub struct LocalFacts {
     by_sku: BTreeMap<Sku, Entry>,
 }
 
-impl ShedFacts {
+impl LocalFacts {
     /// Keeps `entry` as what is known of `sku` (`None`: nothing is known any more). Over
-    /// [`MAX_SHED_FACTS`], spent entries go first, then the SKUs that sort first.
+    /// [`MAX_LOCAL_FACTS`], spent entries go first, then the SKUs that sort first.
     pub fn remember(&mut self, sku: &Sku, entry: Option<Entry>, bound: Staleness, now: Millis) {
         match entry {
             Some(e) => {
@@ -32,10 +35,10 @@ impl ShedFacts {
                 self.by_sku.remove(sku);
             }
         }
-        if self.by_sku.len() > MAX_SHED_FACTS {
+        if self.by_sku.len() > MAX_LOCAL_FACTS {
             self.by_sku.retain(|_, e| !e.is_spent(bound, now));
         }
-        while self.by_sku.len() > MAX_SHED_FACTS {
+        while self.by_sku.len() > MAX_LOCAL_FACTS {
             let Some(first) = self.by_sku.keys().next().cloned() else { break };
             self.by_sku.remove(&first);
         }
@@ -73,7 +76,7 @@ mod tests {
     #[test]
     fn remembers_forgets_and_answers_only_what_it_knows() {
         let bound = Staleness::parse(Some("1000")).expect("bound");
-        let mut f = ShedFacts::default();
+        let mut f = LocalFacts::default();
         f.remember(&sku("A"), Some(short_at(10)), bound, Millis(10));
         f.remember(&sku("B"), Some(short_at(10)), bound, Millis(10));
         assert_eq!(f.of(&[sku("A"), sku("C")]).keys().cloned().collect::<Vec<_>>(), vec![sku("A")]);
@@ -85,20 +88,20 @@ mod tests {
     #[test]
     fn stays_within_its_bound_dropping_spent_facts_first() {
         let bound = Staleness::parse(Some("1000")).expect("bound");
-        let mut f = ShedFacts::default();
+        let mut f = LocalFacts::default();
         // Old facts, spent by the time the map fills.
-        for i in 0..MAX_SHED_FACTS / 2 {
+        for i in 0..MAX_LOCAL_FACTS / 2 {
             f.remember(&sku(&format!("OLD-{i:05}")), Some(short_at(0)), bound, Millis(0));
         }
-        for i in 0..MAX_SHED_FACTS {
+        for i in 0..MAX_LOCAL_FACTS {
             f.remember(&sku(&format!("NEW-{i:05}")), Some(short_at(5_000)), bound, Millis(5_000));
         }
-        assert!(f.len() <= MAX_SHED_FACTS);
+        assert!(f.len() <= MAX_LOCAL_FACTS);
         assert!(f.of(&[sku("OLD-00000")]).is_empty(), "spent facts went first");
-        assert_eq!(f.of(&[sku(&format!("NEW-{:05}", MAX_SHED_FACTS - 1))]).len(), 1, "the newest stays");
+        assert_eq!(f.of(&[sku(&format!("NEW-{:05}", MAX_LOCAL_FACTS - 1))]).len(), 1, "the newest stays");
         // Over the bound with nothing spent: the first SKUs go.
         f.remember(&sku("ZZZ"), Some(short_at(5_000)), bound, Millis(5_000));
-        assert_eq!(f.len(), MAX_SHED_FACTS);
+        assert_eq!(f.len(), MAX_LOCAL_FACTS);
         assert_eq!(f.of(&[sku("ZZZ")]).len(), 1);
     }
 }
