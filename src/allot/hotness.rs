@@ -172,17 +172,15 @@ impl Hotness {
             LenderCall::Policy => (self.reply(ledger, now), changed),
             call => {
                 let in_force = self.effective(ledger, now);
-                let borrow = matches!(call, LenderCall::Borrow { .. });
                 let reply = lender::serve(ledger, in_force.map(|(p, _)| p).as_ref(), call, now);
-                if let (true, Some((_, Source::Automatic(_))), LenderReply::Granted { .. }) = (borrow, in_force, &reply)
+                // Only a borrow is granted. Written at most once a window: demand is what
+                // matters, not each borrow.
+                let demand =
+                    matches!((&in_force, &reply), (Some((_, Source::Automatic(_))), LenderReply::Granted { .. }));
+                if let Some(a) = self.automatic.as_mut().filter(|a| demand && now.0 >= a.last_demand.0 + AUTO_WINDOW_MS)
                 {
-                    if let Some(a) = self.automatic.as_mut() {
-                        // Written at most once a window: demand is what matters, not each borrow.
-                        if now.0 >= a.last_demand.0 + AUTO_WINDOW_MS {
-                            a.last_demand = now;
-                            changed.automatic = true;
-                        }
-                    }
+                    a.last_demand = now;
+                    changed.automatic = true;
                 }
                 (reply, changed)
             }

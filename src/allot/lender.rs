@@ -53,11 +53,6 @@ pub enum LenderReply {
     Refused { error: LedgerError },
 }
 
-/// What changed in the policy, for the shell to store (`SetPolicy`).
-pub fn set_policy(policy: Option<HotPolicy>) -> LenderReply {
-    LenderReply::Policy { policy, automatic: None }
-}
-
 /// Applies reports one by one; a report the ledger refuses (about a lend that is not one) is
 /// skipped: it cannot hold units back from anyone.
 fn apply_reports(ledger: &mut Ledger, reports: Vec<Report>, now: Millis) {
@@ -66,12 +61,13 @@ fn apply_reports(ledger: &mut Ledger, reports: Vec<Report>, now: Millis) {
     }
 }
 
-/// Answers `call` on `ledger` at `now` under `policy`. `Policy` and `SetPolicy` answer from the
-/// shell's stored policy (the shell stores a `SetPolicy` first).
+/// Answers `call` on `ledger` at `now` under `policy`, the policy in force. The SKU object answers
+/// `Policy` and `SetPolicy` through `hotness::Hotness::serve`, which stores the policy and knows
+/// its source; here they only echo a policy.
 pub fn serve(ledger: &mut Ledger, policy: Option<&HotPolicy>, call: LenderCall, now: Millis) -> LenderReply {
     match call {
         LenderCall::Policy => LenderReply::Policy { policy: policy.copied(), automatic: None },
-        LenderCall::SetPolicy { policy } => set_policy(policy),
+        LenderCall::SetPolicy { policy } => LenderReply::Policy { policy, automatic: None },
         LenderCall::Report { reports } => {
             apply_reports(ledger, reports, now);
             LenderReply::Reported

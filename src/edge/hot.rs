@@ -21,6 +21,7 @@ use crate::allot::{home, AllotHome, HotPolicy, LenderCall, LenderReply};
 use crate::api::allot_call::{self, AllotAction, AllotAnswer, AllotCall, AllotReply, PolicyView};
 use crate::api::cart_call;
 use crate::api::idempotency::Keyed;
+use crate::api::reply::HttpReply;
 use crate::api::requests;
 use crate::api::sku_call::{self, SkuAction, SkuAnswer, SkuCall};
 use crate::cart::Part;
@@ -163,26 +164,26 @@ pub(super) async fn set_policy(env: &Env, sku: Sku, w: &Write) -> Result<Respons
     let action = SkuAction::Lender { call: LenderCall::SetPolicy { policy } };
     let reply = sku_client::call(env, &SkuCall { sku: sku.clone(), action, idempotency: w.idem.clone() }).await?;
     remember(&sku, policy);
-    let view = |r: sku_call::SkuResult| match r {
+    Ok(http::reply(&HttpReply::keyed(reply, |r| policy_reply(&sku, r)))?)
+}
+
+/// The answer to a policy route: the SKU object's policy as [`PolicyView`], or its refusal.
+fn policy_reply(sku: &Sku, r: sku_call::SkuResult) -> HttpReply {
+    match r {
         Ok(SkuAnswer::Lender(LenderReply::Policy { policy, automatic })) => {
-            PolicyView::of(&sku, policy.as_ref(), automatic.as_ref()).render()
+            PolicyView::of(sku, policy.as_ref(), automatic.as_ref()).render()
         }
         other => sku_call::render(other),
-    };
-    Ok(http::reply(&crate::api::reply::HttpReply::keyed(reply, view))?)
+    }
 }
 
 /// `GET /v1/skus/{sku}/policy` (read): the policy in force, and whether an operator or automatic
 /// hotness set it. What the Worker learns here it keeps like any policy it asked for.
 pub(super) async fn policy_view(env: &Env, sku: Sku) -> Result<Response, Fault> {
     let call = SkuCall { sku: sku.clone(), action: SkuAction::Lender { call: LenderCall::Policy }, idempotency: None };
-    let reply = match sku_client::call(env, &call).await? {
-        Keyed::Answered(Ok(SkuAnswer::Lender(LenderReply::Policy { policy, automatic }))) => {
-            remember(&sku, policy);
-            PolicyView::of(&sku, policy.as_ref(), automatic.as_ref()).render()
-        }
-        Keyed::Answered(other) => sku_call::render(other),
-        other => crate::api::reply::HttpReply::keyed(other, sku_call::render),
-    };
-    Ok(http::reply(&reply)?)
+    let reply = sku_client::call(env, &call).await?;
+    if let Keyed::Answered(Ok(SkuAnswer::Lender(LenderReply::Policy { policy, .. }))) = &reply {
+        remember(&sku, *policy);
+    }
+    Ok(http::reply(&HttpReply::keyed(reply, |r| policy_reply(&sku, r)))?)
 }

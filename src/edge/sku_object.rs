@@ -400,14 +400,14 @@ impl SkuLedger {
             return Ok(h);
         }
         self.with_ledger(|_| ())?; // the schema
-        let read = |k: &str| -> Result<Option<String>> {
-            let rows =
-                self.sql().exec("SELECT v AS body FROM meta WHERE k = ?", vec![k.into()])?.to_array::<BodyRow>()?;
-            Ok(rows.into_iter().next().map(|r| r.body))
-        };
+        let rows = self
+            .sql()
+            .exec("SELECT k AS id, v AS body FROM meta WHERE k IN ('hot', 'hot_auto')", None)?
+            .to_array::<KeyedRow>()?;
+        let row = |k: &str| rows.iter().find(|r| r.id == k).map(|r| r.body.as_str());
         let h = Hotness {
-            operator: read("hot")?.map(|b| decode(&b)).transpose()?,
-            automatic: read("hot_auto")?.map(|b| decode(&b)).transpose()?,
+            operator: row("hot").map(decode).transpose()?,
+            automatic: row("hot_auto").map(decode).transpose()?,
         };
         *self.hotness.borrow_mut() = Some(h);
         Ok(h)
